@@ -1,0 +1,244 @@
+"""LGO benchmarks: each measure is a ratio against a baseline measured in the same run.
+
+    python3 dev.py bench            # or: .venv/bin/python benchmarks/run.py [--quick] [--out DIR]
+
+Writes ``results/latest.json`` and ``results/latest.md`` (a table) next to this file, or in ``--out``.
+Nothing here asserts a timing: the numbers are for people comparing runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from lgo import PROJECT, hookimpl, hookspecs
+from lgo.counter import Counter
+from lgo.demo_data import seed
+from lgo.domain.audit import AuditEntry
+from lgo.domain.billing import Invoice, InvoiceLine
+from lgo.domain.dispensing import Dispensation, create_prescription
+from lgo.domain.products import product_by_cip13
+from lgo.domain.sequences import SequenceCounter
+from lgo.domain.stock import Movement, receive
+from lgo.events import BillingEnded
+from lgo.kernel import Kernel
+from lgo.plugins.manifest import Manifest
+from lgo.testing.dists import plugin_module_source, write_distribution
+from sqlalchemy import insert, update
+
+
+@dataclass
+class Result:
+    name: str
+    description_fr: str
+    subject_seconds: float
+    baseline_seconds: float
+    iterations: int
+
+    @property
+    def ratio(self) -> float:
+        return self.subject_seconds / self.baseline_seconds
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def best_of(repeats: int, func: Callable[[], None]) -> float:
+    """The fastest of several runs: the least disturbed by the rest of the machine."""
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        timings.append(time.perf_counter() - start)
+    return min(timings)
+
+
+# --- 1. billing throughput ------------------------------------------------------------------------------
+
+def bench_billing(billings: int, workdir: Path) -> Result:
+    progress(f"  facturation : {billings} facturations par l'API du comptoir…")
+    kernel = Kernel(f"sqlite:///{workdir / 'billing.sqlite'}", discover_installed=False)
+    kernel.upgrade_database()
+    kernel.start()
+    with kernel.transaction() as session:
+        seeded = seed(session)
+        prescription = create_prescription(session, seeded.pharmacy_id, seeded.patients["jean"],
+                                           prescriber_name="Dr Banc", prescribed_on=date.today()).id
+        product = product_by_cip13(session, seeded.pharmacy_id, seeded.products["paracetamol"])
+        lot = receive(session, seeded.pharmacy_id, product, lot_number="BENCH", expiry=date(2099, 1, 1),
+                      quantity=10 * billings).id
+    counter = Counter(kernel, seeded.pharmacy_id, seeded.operators["adjoint"])
+    cip = seeded.products["paracetamol"]
+
+    def through_counter() -> None:
+        for _ in range(billings):
+            billing = counter.start_billing(prescription_id=prescription)
+            counter.add_product(billing, cip, 1, lot_number="BENCH")
+            counter.add_product(billing, cip, 1, lot_number="BENCH")
+            counter.end_billing(billing)
+
+    subject = best_of(1, through_counter)
+
+    progress("  facturation : les mêmes lignes par des insertions SQLAlchemy Core brutes…")
+    pharmacy, operator, patient = seeded.pharmacy_id, seeded.operators["adjoint"], seeded.patients["jean"]
+
+    def raw_core() -> None:
+        number = 10**6
+        for _ in range(billings):
+            with kernel.engine.begin() as conn:
+                number += 1
+                conn.execute(update(SequenceCounter).where(SequenceCounter.pharmacy_id == pharmacy)
+                             .values(last_value=SequenceCounter.last_value + 1))
+                invoice_id = conn.execute(insert(Invoice).values(
+                    pharmacy_id=pharmacy, number=number, patient_id=patient, prescription_id=prescription,
+                    operator_id=operator, total_cents=232, amo_cents=151, amc_cents=81, patient_cents=0,
+                    validated_at=datetime.now(UTC),
+                )).inserted_primary_key[0]
+                for position in (1, 2):
+                    conn.execute(insert(InvoiceLine).values(
+                        pharmacy_id=pharmacy, invoice_id=invoice_id, position=position, kind="product",
+                        product_id=product.id, lot_id=lot, label="x", quantity=1, unit_price_cents=116,
+                        reimbursement_rate=65, total_cents=116, amo_cents=75, amc_cents=41, patient_cents=0,
+                    ))
+                    conn.execute(insert(Movement).values(
+                        pharmacy_id=pharmacy, lot_id=lot, quantity=-1, kind="sale", forced=False, reason="",
+                        operator_id=operator, invoice_id=invoice_id, at=datetime.now(UTC),
+                    ))
+                    conn.execute(insert(Dispensation).values(
+                        pharmacy_id=pharmacy, number=number * 10 + position, prescription_id=prescription,
+                        patient_id=patient, product_id=product.id, lot_id=lot, quantity=1, operator_id=operator,
+                        invoice_id=invoice_id, validated_at=datetime.now(UTC), correction_reason="",
+                    ))
+                conn.execute(insert(AuditEntry).values(
+                    pharmacy_id=pharmacy, at=datetime.now(UTC), actor="kernel", action="billing.validated",
+                    message_fr="x", details={},
+                ))
+
+    baseline = best_of(1, raw_core)
+    kernel.close()
+    return Result("billing_throughput",
+                  "Facturation par l'API du comptoir / insertions Core brutes des mêmes lignes",
+                  subject, baseline, billings)
+
+
+# --- 2. event dispatch ----------------------------------------------------------------------------------
+
+class Trivial:
+    def __init__(self, index: int) -> None:
+        self.MANIFEST = Manifest(name=f"trivial_{index}", plugin_api=">=1.0,<2")
+
+    @hookimpl
+    def lgo_on_billing_end(self, kernel: Any, event: Any) -> None:
+        return None
+
+
+def bench_dispatch(calls: int, workdir: Path) -> Result:
+    progress(f"  événements : {calls} appels avec 8 plugins actifs, par le noyau puis par pluggy nu…")
+    plugins = [Trivial(i) for i in range(8)]
+    kernel = Kernel(f"sqlite:///{workdir / 'dispatch.sqlite'}", discover_installed=False, extra_plugins=plugins)
+    kernel.upgrade_database()
+    kernel.start()
+    with kernel.transaction() as session:
+        pharmacy = seed(session).pharmacy_id
+    for plugin in plugins:
+        kernel.enable(pharmacy, plugin.MANIFEST.name)
+    event = BillingEnded(pharmacy, 1, "b", 1, 1, None, None, (), 0, datetime.now(UTC))
+    kernel.active_plugins(pharmacy)  # warm the per-pharmacy cache, as a running counter has it
+
+    def through_kernel() -> None:
+        for _ in range(calls):
+            kernel.emit("lgo_on_billing_end", pharmacy, event=event)
+
+    bare = pluggy.PluginManager(PROJECT)
+    bare.add_hookspecs(hookspecs)
+    for plugin in [Trivial(i) for i in range(8)]:
+        bare.register(plugin)
+
+    def bare_pluggy() -> None:
+        for _ in range(calls):
+            bare.hook.lgo_on_billing_end(kernel=kernel, event=event)
+
+    subject = best_of(5, through_kernel)
+    baseline = best_of(5, bare_pluggy)
+    kernel.close()
+    return Result("event_dispatch",
+                  "Événement isolé plugin par plugin (8 plugins) / appel pluggy nu", subject, baseline, calls)
+
+
+# --- 3. start-up ----------------------------------------------------------------------------------------
+
+def bench_startup(runs: int, workdir: Path) -> Result:
+    progress(f"  démarrage : « lgo --help » avec 8 plugins installés contre « python -c pass » ({runs} fois)…")
+    site = workdir / "site"
+    for i in range(8):
+        write_distribution(site, f"lgo-bench-{i}", modules={f"lgobench_{i}": plugin_module_source(f"bench_{i}")},
+                           entry_points={"lgo.plugins": {f"bench_{i}": f"lgobench_{i}"}})
+    env = {**os.environ, "PYTHONPATH": str(site), "LGO_HOME": str(workdir / "home")}
+
+    def timed(command: list[str]) -> float:
+        timings = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            timings.append(time.perf_counter() - start)
+        return statistics.median(timings)
+
+    listing = subprocess.run([sys.executable, "-m", "lgo.cli", "plugins"], env=env, capture_output=True, text=True)
+    assert listing.stdout.count("bench_") == 8, listing.stdout + listing.stderr
+    subject = timed([sys.executable, "-m", "lgo.cli", "--help"])
+    baseline = timed([sys.executable, "-c", "pass"])
+    return Result("cli_startup", "« lgo --help » avec 8 plugins installés / « python -c pass »",
+                  subject, baseline, runs)
+
+
+def write_results(results: list[Result], out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    data = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "results": [{**asdict(r), "ratio": round(r.ratio, 3)} for r in results],
+    }
+    json_path = out / "latest.json"
+    json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    lines = ["| mesure | sujet (s) | référence (s) | itérations | rapport |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {r.description_fr} | {r.subject_seconds:.4f} | {r.baseline_seconds:.4f} | {r.iterations} | "
+              f"{r.ratio:.2f} |" for r in results]
+    md_path = out / "latest.md"
+    md_path.write_text(f"# Bancs d'essai LGO ({data['date']}, Python {data['python']})\n\n" + "\n".join(lines) + "\n")
+    return json_path, md_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few iterations (checks that everything runs)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args(argv)
+    billings, calls, runs = (20, 200, 3) if args.quick else (300, 5000, 10)
+    progress("Bancs d'essai LGO")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        os.environ["LGO_HOME"] = str(workdir / "home")
+        results = [bench_billing(billings, workdir), bench_dispatch(calls, workdir), bench_startup(runs, workdir)]
+    json_path, md_path = write_results(results, args.out)
+    print(md_path.read_text())
+    progress(f"Résultats : {json_path} et {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

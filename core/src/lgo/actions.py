@@ -1,0 +1,32 @@
+"""Typed *action required* objects: what a hook asks of the person at the counter.
+
+The kernel never waits for a person. A hook returns one of these; the caller (CLI, web page, a vendor's
+counter UI) renders it and calls the plugin back with the answer. Plugins subclass :class:`ActionRequired`
+to add typed fields; ``kind`` lets a UI that does not know the subclass still render ``title_fr`` and
+``message_fr`` with the generic ``choices``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label_fr: str
+
+
+@dataclass(frozen=True)
+class ActionRequired:
+    kind: str
+    plugin: str
+    title_fr: str
+    message_fr: str = ""
+    #: The patient or the object the action is about, if any.
+    patient_id: int | None = None
+    choices: tuple[Choice, ...] = ()
+    #: True when the billing may not end before the action is answered (rare: most actions can wait).
+    blocking: bool = False
+    data: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,266 @@
+"""The ``lgo`` command. Heavy imports happen inside the commands so that ``lgo --help`` stays quick."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from lgo.kernel import Kernel
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FrenchError(click.ClickException):
+    """A user-facing error: « Erreur : … » on standard error, exit code 1, never a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
+
+
+def french_errors(func: F) -> F:
+    """Show the kernel's French message to the user, without a traceback (the log keeps the detail)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from lgo.errors import LgoError
+
+        try:
+            return func(*args, **kwargs)
+        except LgoError as exc:
+            logging.getLogger("lgo").debug("command failed: %s", exc.detail)
+            raise FrenchError(exc.message_fr) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_kernel(start: bool = True) -> Kernel:
+    from lgo.kernel import Kernel
+
+    kernel = Kernel()
+    return kernel.start() if start else kernel
+
+
+def current_pharmacy_id(kernel: Kernel) -> int:
+    from lgo.domain.pharmacy import get_pharmacy
+
+    with kernel.transaction() as session:
+        return get_pharmacy(session, kernel.config.pharmacy_finess).id
+
+
+class LgoGroup(click.Group):
+    """Adds the commands plugins register (``lgo_register_cli_commands``) after the built-in ones."""
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        if not hasattr(self, "_plugin_cache"):
+            from lgo.plugins.discovery import discover
+            from lgo.plugins.dispatch import Dispatcher
+            from lgo.plugins.registry import PluginRegistry
+
+            registry = PluginRegistry(discover())
+            dispatcher = Dispatcher(registry, lambda *_: None)
+            commands: dict[str, click.Command] = {}
+            for result in dispatcher.call("lgo_register_cli_commands"):
+                for command in result.value or []:
+                    if command.name and command.name not in self.commands:
+                        commands.setdefault(command.name, command)
+            self._plugin_cache = commands
+        return self._plugin_cache
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
+
+
+@click.group(cls=LgoGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Journal détaillé (en anglais) sur la sortie d'erreur.")
+def main(verbose: bool) -> None:
+    """LGO : logiciel de gestion d'officine libre, avec ses modules Ségur.
+
+    La base est SQLite par défaut (dans ~/.local/share/lgo, ou LGO_HOME) ; LGO_DATABASE_URL choisit une
+    base PostgreSQL (postgresql+psycopg://…). LGO_PHARMACY=<FINESS> choisit l'officine quand la base en
+    héberge plusieurs.
+    """
+    # What goes wrong is told in French by the commands themselves; -v adds the precise English log.
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.ERROR, stream=sys.stderr)
+
+
+@main.command()
+@click.option("--name", help="Nom de l'officine.")
+@click.option("--finess", help="Numéro FINESS de l'établissement.")
+@click.option("--address", default="", help="Adresse.")
+@click.option("--postal-code", default="", help="Code postal.")
+@click.option("--city", default="", help="Commune.")
+@french_errors
+def init(name: str | None, finess: str | None, address: str, postal_code: str, city: str) -> None:
+    """Crée la base, applique les migrations et, si demandé, enregistre l'officine."""
+    from lgo.domain.pharmacy import create_pharmacy
+
+    kernel = open_kernel()
+    done = kernel.upgrade_database()
+    click.echo(f"Base prête : {kernel.database_url.split('@')[-1]} (migrations : {', '.join(done)}).")
+    if name or finess:
+        if not (name and finess):
+            raise click.UsageError("Indiquez à la fois --name et --finess.")
+        with kernel.transaction() as session:
+            pharmacy = create_pharmacy(
+                session, name=name, finess=finess, address=address, postal_code=postal_code, city=city
+            )
+            click.echo(f"Officine enregistrée : {pharmacy.name} (FINESS {pharmacy.finess}).")
+    kernel.close()
+
+
+@main.group()
+def db() -> None:
+    """Base de données."""
+
+
+@db.command("upgrade")
+@french_errors
+def db_upgrade() -> None:
+    """Applique les migrations du noyau puis celles de chaque module, dans l'ordre des dépendances."""
+    kernel = open_kernel()
+    for name in kernel.upgrade_database():
+        click.echo(f"  {name} : à jour")
+    kernel.close()
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+@french_errors
+def plugins(ctx: click.Context) -> None:
+    """Modules installés : version, vague Ségur, état et raison."""
+    if ctx.invoked_subcommand is not None:
+        return
+    kernel = open_kernel()
+    try:
+        pharmacy_id: int | None = current_pharmacy_id(kernel)
+    except Exception:
+        pharmacy_id = None
+    infos = kernel.plugin_states(pharmacy_id) if pharmacy_id is not None else kernel.registry.all()
+    if not infos:
+        click.echo("Aucun module installé.")
+    rows = [("MODULE", "VERSION", "VAGUE", "ÉTAT", "RAISON")]
+    for info in infos:
+        state = info.state.label_fr if pharmacy_id is not None or not info.loaded else "chargé"
+        rows.append((info.name, info.version, str(info.wave or "-"), state, info.reason))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    kernel.close()
+
+
+@plugins.command("enable")
+@click.argument("name")
+@click.option("--with-dependencies", is_flag=True, help="Active aussi les modules nécessaires.")
+@french_errors
+def plugins_enable(name: str, with_dependencies: bool) -> None:
+    """Active un module pour l'officine."""
+    kernel = open_kernel()
+    switched = kernel.enable(current_pharmacy_id(kernel), name, with_dependencies=with_dependencies)
+    click.echo(f"Activé : {', '.join(switched)}." if switched else f"« {name} » était déjà actif.")
+    kernel.close()
+
+
+@plugins.command("disable")
+@click.argument("name")
+@french_errors
+def plugins_disable(name: str) -> None:
+    """Désactive un module pour l'officine (ses données sont conservées)."""
+    kernel = open_kernel()
+    kernel.disable(current_pharmacy_id(kernel), name)
+    click.echo(f"Désactivé : {name} (ses données sont conservées).")
+    kernel.close()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Traite ce qui est dû puis s'arrête.")
+@click.option("--poll", default=2.0, show_default=True, help="Attente entre deux relevés de la file (secondes).")
+@click.option("--lease", default=300, show_default=True, help="Durée de réservation d'un message (secondes).")
+@click.option("--backoff", default=30.0, show_default=True, help="Premier délai avant nouvel essai (secondes).")
+@french_errors
+def worker(once: bool, poll: float, lease: int, backoff: float) -> None:
+    """Délivre la file d'envoi (outbox) : au moins une fois, avec nouvel essai puis échec définitif visible."""
+    from datetime import timedelta
+
+    from lgo.worker import Worker
+
+    kernel = open_kernel()
+    runner = Worker(kernel, lease=timedelta(seconds=lease), base_backoff_seconds=backoff)
+    if once:
+        click.echo(f"{runner.drain()} message(s) traité(s).")
+    else:
+        click.echo(f"Worker {runner.name} démarré (Ctrl-C pour arrêter).")
+        try:
+            runner.run_forever(poll)
+        except KeyboardInterrupt:
+            click.echo("Arrêt du worker.")
+    kernel.close()
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+@french_errors
+def outbox(ctx: click.Context) -> None:
+    """File d'envoi : messages en attente, en échec définitif, délivrés."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sqlalchemy import select
+
+    from lgo.domain.outbox import OutboxMessage, OutboxStatus, counts
+
+    kernel = open_kernel()
+    pharmacy_id = current_pharmacy_id(kernel)
+    with kernel.transaction() as session:
+        summary = counts(session, pharmacy_id)
+        click.echo(", ".join(f"{status.label_fr} : {n}" for status, n in summary.items()))
+        for message in session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.status != OutboxStatus.DELIVERED)
+            .order_by(OutboxMessage.id)
+        ):
+            click.echo(
+                f"  n° {message.id} {message.kind} — {OutboxStatus(message.status).label_fr}, "
+                f"{message.attempts}/{message.max_attempts} tentative(s)"
+                + (f" — {message.last_error.splitlines()[0]}" if message.last_error else "")
+            )
+    kernel.close()
+
+
+@outbox.command("retry")
+@click.argument("message_id", type=int)
+@french_errors
+def outbox_retry(message_id: int) -> None:
+    """Remet en file un message en échec définitif."""
+    from lgo.domain import audit
+    from lgo.domain.outbox import retry_dead
+
+    kernel = open_kernel()
+    pharmacy_id = current_pharmacy_id(kernel)
+    with kernel.transaction() as session:
+        message = retry_dead(session, pharmacy_id, message_id)
+        audit.record(session, pharmacy_id, "outbox.retry", f"Message n° {message.id} remis en file.",
+                     object_type="outbox_message", object_id=message.id)
+    click.echo(f"Message n° {message_id} remis en file.")
+    kernel.close()
+
+
+@main.command()
+@click.option("--database", help="URL de la base de démonstration (par défaut : demo.sqlite, recréée).")
+@french_errors
+def demo(database: str | None) -> None:
+    """Crée une officine fictive et déroule une séquence au comptoir, racontée en français."""
+    from lgo.demo import run_demo
+
+    sys.exit(run_demo(database))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,339 @@
+"""The counter workflow: select a patient, start a billing, add lines, end the billing.
+
+A billing is a draft in memory until it ends; ending it writes, in one transaction, the invoice, the
+ordonnancier lines, the stock movements, the audit entries and whatever plugins add in
+``lgo_on_billing_commit`` (outbox messages, their own rows). Only then are the events announced. Nothing in
+this module waits on a person or on a national service: hooks return actions for the caller to render.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lgo.actions import ActionRequired
+from lgo.db import utcnow
+from lgo.domain import audit, stock
+from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, compute_shares, euros
+from lgo.domain.dispensing import Dispensation, Prescription, record_dispensation
+from lgo.domain.patients import Patient
+from lgo.domain.pharmacy import Habilitation, Operator
+from lgo.domain.products import Product, product_by_cip13
+from lgo.domain.sequences import next_number
+from lgo.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
+from lgo.events import (
+    BilledLine,
+    BillingEnded,
+    BillingStarted,
+    DispensationValidated,
+    PatientSelected,
+)
+from lgo.plugins.dispatch import Dispatcher
+
+if TYPE_CHECKING:
+    from lgo.kernel import Kernel
+
+
+@dataclass
+class DraftLine:
+    kind: LineKind
+    label: str
+    quantity: int
+    unit_price_cents: int
+    reimbursement_rate: int
+    product_id: int | None = None
+    cip13: str | None = None
+    is_vaccine: bool = False
+    needs_prescription: bool = False
+    lot_number: str | None = None
+    act_code: str | None = None
+    force: bool = False
+    force_reason: str = ""
+
+
+@dataclass
+class Billing:
+    """A billing being prepared at the counter (nothing is written until :meth:`Counter.end_billing`)."""
+
+    id: str
+    pharmacy_id: int
+    operator_id: int
+    patient_id: int | None
+    prescription_id: int | None
+    lines: list[DraftLine] = field(default_factory=list)
+    actions: list[ActionRequired] = field(default_factory=list)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.quantity * line.unit_price_cents for line in self.lines)
+
+
+@dataclass(frozen=True)
+class BillingResult:
+    invoice_id: int
+    invoice_number: int
+    total_cents: int
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int
+    dispensation_numbers: tuple[int, ...]
+    event: BillingEnded
+    actions: tuple[ActionRequired, ...]
+
+    def summary_fr(self) -> str:
+        return (
+            f"Facture n° {self.invoice_number} : total {euros(self.total_cents)}, "
+            f"AMO {euros(self.amo_cents)}, AMC {euros(self.amc_cents)}, patient {euros(self.patient_cents)}"
+        )
+
+
+class Counter:
+    """One operator at one counter of one pharmacy."""
+
+    def __init__(self, kernel: Kernel, pharmacy_id: int, operator_id: int) -> None:
+        self.kernel = kernel
+        self.pharmacy_id = pharmacy_id
+        self.operator_id = operator_id
+
+    # --- patient ---------------------------------------------------------------------------------------
+
+    def select_patient(self, patient_id: int, source: str = "nom") -> list[ActionRequired]:
+        with self.kernel.transaction() as session:
+            self._patient(session, patient_id)
+            audit.record(
+                session, self.pharmacy_id, "patient.selected", f"Patient sélectionné ({source}).",
+                operator_id=self.operator_id, patient_id=patient_id,
+            )
+        event = PatientSelected(self.pharmacy_id, self.operator_id, patient_id, source)
+        return self.kernel.emit("lgo_on_patient_selected", self.pharmacy_id, event=event)
+
+    # --- billing ---------------------------------------------------------------------------------------
+
+    def start_billing(self, patient_id: int | None = None, prescription_id: int | None = None) -> Billing:
+        if prescription_id is not None:
+            with self.kernel.transaction() as session:
+                prescription = session.get(Prescription, prescription_id)
+                if prescription is None or prescription.pharmacy_id != self.pharmacy_id:
+                    raise NotFound(f"Ordonnance n° {prescription_id} introuvable.")
+                if patient_id is not None and prescription.patient_id != patient_id:
+                    raise ValidationError("Cette ordonnance appartient à un autre patient.")
+                patient_id = prescription.patient_id
+        billing = Billing(uuid.uuid4().hex, self.pharmacy_id, self.operator_id, patient_id, prescription_id)
+        event = BillingStarted(self.pharmacy_id, self.operator_id, billing.id, patient_id, prescription_id)
+        billing.actions.extend(self.kernel.emit("lgo_on_billing_start", self.pharmacy_id, event=event))
+        return billing
+
+    def add_product(
+        self, billing: Billing, cip13: str, quantity: int = 1, *, lot_number: str | None = None,
+        force: bool = False, force_reason: str = "",
+    ) -> DraftLine:
+        """Add a product by CIP13. Stock is checked when the billing ends (under lock). ``force`` sells beyond
+        the stock on hand, knowingly: it needs the habilitation and a reason, both recorded."""
+        if quantity <= 0:
+            raise ValidationError("La quantité doit être positive.")
+        with self.kernel.transaction() as session:
+            product = product_by_cip13(session, self.pharmacy_id, cip13)
+            if force:
+                operator = session.get(Operator, self.operator_id)
+                if operator is None or not operator.has(Habilitation.STOCK_FORCE):
+                    raise PermissionDenied("Vous n'êtes pas habilité à vendre au-delà du stock.")
+                if not force_reason.strip():
+                    raise ValidationError("Une vente au-delà du stock doit être motivée.")
+            line = DraftLine(
+                kind=LineKind.PRODUCT, label=product.label, quantity=quantity, unit_price_cents=product.price_cents,
+                reimbursement_rate=product.reimbursement_rate if billing.prescription_id else 0,
+                product_id=product.id, cip13=product.cip13, is_vaccine=product.is_vaccine,
+                needs_prescription=product.needs_prescription, lot_number=lot_number, force=force,
+                force_reason=force_reason.strip(),
+            )
+        billing.lines.append(line)
+        return line
+
+    def add_act(self, billing: Billing, code: str, quantity: int = 1) -> DraftLine:
+        act = self.kernel.acts.get(code)
+        if act is None:
+            known = ", ".join(sorted(self.kernel.acts)) or "aucun (activez le module qui les déclare)"
+            raise ValidationError(f"Acte inconnu : « {code} ». Actes disponibles : {known}.")
+        line = DraftLine(
+            kind=LineKind.ACT, label=act.label_fr, quantity=quantity, unit_price_cents=act.fee_cents,
+            reimbursement_rate=act.reimbursement_rate, act_code=act.code,
+        )
+        billing.lines.append(line)
+        return line
+
+    def end_billing(self, billing: Billing) -> BillingResult:
+        """Validate the billing atomically, then announce it. Raises (and writes nothing) on a stock or
+        validation problem."""
+        if not billing.lines:
+            raise ValidationError("La facturation est vide.")
+        if billing.prescription_id is None and any(line.needs_prescription for line in billing.lines):
+            listed = ", ".join(line.label for line in billing.lines if line.needs_prescription)
+            raise ValidationError(f"Médicament(s) listé(s) sans ordonnance : {listed}.")
+        commit_failures: list[tuple[str, str, BaseException]] = []
+        with self.kernel.transaction() as session:
+            event, dispensations = self._write_billing(session, billing)
+            self._run_commit_hooks(session, event, commit_failures)
+        for plugin, hook, exc in commit_failures:
+            self.kernel._record_failure_safely(plugin, hook, exc, self.pharmacy_id)
+
+        actions: list[ActionRequired] = []
+        for entry in dispensations:
+            actions += self.kernel.emit(
+                "lgo_on_dispensation_validated", self.pharmacy_id,
+                event=DispensationValidated(
+                    self.pharmacy_id, self.operator_id, entry.id, entry.number, entry.patient_id,
+                    entry.prescription_id, entry.product_id, entry.quantity,
+                ),
+            )
+        actions += self.kernel.emit("lgo_on_billing_end", self.pharmacy_id, event=event)
+        with self.kernel.transaction() as session:
+            invoice = session.get(Invoice, event.invoice_id)
+            assert invoice is not None
+            return BillingResult(
+                invoice_id=invoice.id, invoice_number=invoice.number, total_cents=invoice.total_cents,
+                amo_cents=invoice.amo_cents, amc_cents=invoice.amc_cents, patient_cents=invoice.patient_cents,
+                dispensation_numbers=tuple(d.number for d in dispensations), event=event, actions=tuple(actions),
+            )
+
+    # --- internals -------------------------------------------------------------------------------------
+
+    def _patient(self, session: Session, patient_id: int) -> Patient:
+        patient = session.get(Patient, patient_id)
+        if patient is None or patient.pharmacy_id != self.pharmacy_id:
+            raise NotFound(f"Patient n° {patient_id} introuvable.")
+        return patient
+
+    def _write_billing(self, session: Session, billing: Billing) -> tuple[BillingEnded, list[Dispensation]]:
+        complementary_rate = 0
+        if billing.patient_id is not None:
+            complementary_rate = self._patient(session, billing.patient_id).complementary_rate
+        today = date.today()
+
+        # Lock each product's lots in a fixed order (no deadlock between two counters), then pick the lots.
+        product_ids = sorted({line.product_id for line in billing.lines if line.product_id is not None})
+        for product_id in product_ids:
+            session.execute(select(Product.id).where(Product.id == product_id).with_for_update())
+        lots: list[stock.Lot | None] = []
+        for line in billing.lines:
+            lots.append(self._lot_for(session, line, today) if line.kind is LineKind.PRODUCT else None)
+
+        shares = [
+            compute_shares(line.quantity * line.unit_price_cents, line.reimbursement_rate, complementary_rate)
+            for line in billing.lines
+        ]
+        invoice = Invoice(
+            pharmacy_id=self.pharmacy_id, number=next_number(session, self.pharmacy_id, INVOICE),
+            patient_id=billing.patient_id, prescription_id=billing.prescription_id, operator_id=self.operator_id,
+            total_cents=sum(s.total_cents for s in shares), amo_cents=sum(s.amo_cents for s in shares),
+            amc_cents=sum(s.amc_cents for s in shares), patient_cents=sum(s.patient_cents for s in shares),
+            validated_at=utcnow(),
+        )
+        session.add(invoice)
+        session.flush()
+
+        billed: list[BilledLine] = []
+        dispensations: list[Dispensation] = []
+        for position, (line, lot, share) in enumerate(zip(billing.lines, lots, shares, strict=True), start=1):
+            session.add(
+                InvoiceLine(
+                    pharmacy_id=self.pharmacy_id, invoice_id=invoice.id, position=position, kind=line.kind,
+                    product_id=line.product_id, lot_id=lot.id if lot else None, act_code=line.act_code,
+                    label=line.label, quantity=line.quantity, unit_price_cents=line.unit_price_cents,
+                    reimbursement_rate=line.reimbursement_rate, total_cents=share.total_cents,
+                    amo_cents=share.amo_cents, amc_cents=share.amc_cents, patient_cents=share.patient_cents,
+                )
+            )
+            number = None
+            if lot is not None:
+                movement = stock.take(
+                    session, lot, line.quantity, operator_id=self.operator_id, invoice_id=invoice.id,
+                    force=line.force, reason=line.force_reason,
+                )
+                if movement.forced:
+                    audit.record(
+                        session, self.pharmacy_id, "stock.forced_sale",
+                        f"Vente au-delà du stock : {line.label}, lot {lot.lot_number} ({line.force_reason}).",
+                        operator_id=self.operator_id, patient_id=billing.patient_id, object_type="stock_lot",
+                        object_id=lot.id, details={"quantity": line.quantity},
+                    )
+                if billing.prescription_id is not None and billing.patient_id is not None:
+                    entry = record_dispensation(
+                        session, pharmacy_id=self.pharmacy_id, prescription_id=billing.prescription_id,
+                        patient_id=billing.patient_id, product_id=lot.product_id, lot_id=lot.id,
+                        quantity=line.quantity, operator_id=self.operator_id, invoice_id=invoice.id,
+                    )
+                    dispensations.append(entry)
+                    number = entry.number
+            billed.append(
+                BilledLine(
+                    position=position, kind=line.kind.value, label=line.label, quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents, product_id=line.product_id, cip13=line.cip13,
+                    is_vaccine=line.is_vaccine, lot_id=lot.id if lot else None,
+                    lot_number=lot.lot_number if lot else None, act_code=line.act_code, dispensation_number=number,
+                )
+            )
+        audit.record(
+            session, self.pharmacy_id, "billing.validated",
+            f"Facture n° {invoice.number} validée ({euros(invoice.total_cents)}, {len(billing.lines)} ligne(s)).",
+            operator_id=self.operator_id, patient_id=billing.patient_id, object_type="invoice", object_id=invoice.id,
+        )
+        session.flush()
+        event = BillingEnded(
+            pharmacy_id=self.pharmacy_id, operator_id=self.operator_id, billing_id=billing.id,
+            invoice_id=invoice.id, invoice_number=invoice.number, patient_id=billing.patient_id,
+            prescription_id=billing.prescription_id, lines=tuple(billed), total_cents=invoice.total_cents,
+            validated_at=invoice.validated_at,
+        )
+        return event, dispensations
+
+    def _lot_for(self, session: Session, line: DraftLine, today: date) -> stock.Lot:
+        assert line.product_id is not None
+        if line.lot_number is not None:
+            lot = session.scalar(
+                select(stock.Lot).where(stock.Lot.product_id == line.product_id,
+                                        stock.Lot.lot_number == line.lot_number)
+            )
+            if lot is None:
+                raise NotFound(f"Lot « {line.lot_number} » inconnu pour {line.label}.")
+            if lot.expiry < today:
+                raise ValidationError(f"Le lot {lot.lot_number} de {line.label} est périmé ({lot.expiry:%d/%m/%Y}).")
+            return lot
+        product = session.get(Product, line.product_id)
+        assert product is not None
+        lot = stock.pick_lot(session, product, line.quantity, today)
+        if lot is None:
+            if line.force:
+                raise ValidationError(
+                    f"Aucun lot en cours de validité pour {line.label} : enregistrez d'abord une réception."
+                )
+            raise InsufficientStock(f"Aucun stock disponible pour {line.label}.")
+        return lot
+
+    def _run_commit_hooks(
+        self, session: Session, event: BillingEnded, failures: list[tuple[str, str, BaseException]]
+    ) -> None:
+        """Each plugin's ``lgo_on_billing_commit`` in a savepoint of its own; failures are recorded after
+        the commit (recording them now would need a second transaction while this one holds the lock)."""
+
+        def remember(plugin: str, hook: str, exc: BaseException, _pharmacy_id: int | None) -> None:
+            failures.append((plugin, hook, exc))
+
+        dispatcher = Dispatcher(self.kernel.registry, remember, strict=self.kernel.strict)
+        active = self.kernel.active_plugins(self.pharmacy_id)
+        implementing = {impl.plugin_name for impl in self.kernel.registry.pm.hook.lgo_on_billing_commit.get_hookimpls()}
+        for plugin in [p for p in self.kernel.registry.order if p in active and p in implementing]:
+            before = len(failures)
+            savepoint = session.begin_nested()
+            dispatcher.call(
+                "lgo_on_billing_commit", [plugin], pharmacy_id=self.pharmacy_id, kernel=self.kernel,
+                session=session, event=event,
+            )
+            if len(failures) == before:
+                savepoint.commit()
+            else:
+                savepoint.rollback()

@@ -1,0 +1,130 @@
+"""Database plumbing: declarative base, engines and units of work.
+
+SQLite is the embedded default (one counter): WAL so readers never wait, and every transaction starts
+with ``BEGIN IMMEDIATE`` so that two writers serialise on the database lock instead of failing late with
+"database is locked" (the stock and numbering rules rely on it). PostgreSQL (several counters) serialises
+writers with row locks taken by the domain code (``SELECT … FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the kernel's tables. Plugins declare their own base with their own metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite forgets the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def is_sqlite(url_or_engine: str | Engine) -> bool:
+    url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's implicit transactions would defer the lock).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back entirely if it raises."""
+    with factory() as session, session.begin():
+        yield session
+
+
+class Immutable:
+    """Mixin for rows that are never changed once written (ordonnancier, validated invoices, audit):
+    a correction is a new row. Enforced at flush time for every session."""
+
+    __immutable_label__ = "enregistrement validé"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_immutable_rows(session: Session, _context: Any, _instances: Any) -> None:
+    from lgo.errors import ImmutableRecordError
+
+    for obj in session.dirty:
+        if isinstance(obj, Immutable) and session.is_modified(obj, include_collections=False):
+            raise ImmutableRecordError(
+                f"Un {obj.__immutable_label__} ne peut pas être modifié : enregistrez une correction.",
+                detail=f"attempt to update immutable {type(obj).__name__} {getattr(obj, 'id', '?')}",
+            )
+    for obj in session.deleted:
+        if isinstance(obj, Immutable):
+            raise ImmutableRecordError(
+                f"Un {obj.__immutable_label__} ne peut pas être supprimé.",
+                detail=f"attempt to delete immutable {type(obj).__name__} {getattr(obj, 'id', '?')}",
+            )
+
+
+def str_enum(enum: type[StrEnum], length: int) -> SAEnum:
+    """A Python ``StrEnum`` stored as its values in a VARCHAR (no database enum type to migrate)."""
+    return SAEnum(enum, native_enum=False, create_constraint=False, length=length,
+                  values_callable=lambda members: [m.value for m in members], validate_strings=True)

@@ -1,0 +1,53 @@
+"""Append-only audit log: who did what, when, on which patient. Plugins write to it through
+:func:`record` (or ``Kernel.audit``); rows are never updated or deleted (a database trigger refuses it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lgo.db import Base, Immutable, UTCDateTime, utcnow
+
+
+class AuditEntry(Immutable, Base):
+    __tablename__ = "audit_entry"
+    __immutable_label__ = "enregistrement du journal d'audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: "kernel" or the name of the plugin that wrote the entry.
+    actor: Mapped[str] = mapped_column(String(64), default="kernel")
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"), default=None)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), default=None, index=True)
+    #: Dotted, stable name (e.g. "billing.validated", "dmp.consulted") for filters and reports.
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    #: What a pharmacist reads in the journal, in French.
+    message_fr: Mapped[str] = mapped_column(String(500), default="")
+    object_type: Mapped[str | None] = mapped_column(String(64), default=None)
+    object_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def record(
+    session: Session, pharmacy_id: int, action: str, message_fr: str = "", *, actor: str = "kernel",
+    operator_id: int | None = None, patient_id: int | None = None, object_type: str | None = None,
+    object_id: object = None, details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        pharmacy_id=pharmacy_id, action=action, message_fr=message_fr, actor=actor, operator_id=operator_id,
+        patient_id=patient_id, object_type=object_type, object_id=None if object_id is None else str(object_id),
+        details=details or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def recent(session: Session, pharmacy_id: int, limit: int = 50, patient_id: int | None = None) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.pharmacy_id == pharmacy_id)
+    if patient_id is not None:
+        query = query.where(AuditEntry.patient_id == patient_id)
+    return list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))

@@ -1,0 +1,110 @@
+"""Invoices: product lines and act lines, with the mandatory (AMO), complementary (AMC) and patient shares.
+
+An invoice is written once, validated, when the billing ends; it is never changed afterwards (a cancellation
+is a new invoice with opposite amounts that points at the one it cancels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lgo.db import Base, Immutable, UTCDateTime, str_enum, utcnow
+from lgo.errors import ValidationError
+
+INVOICE = "facture"
+
+
+@dataclass(frozen=True)
+class ActDefinition:
+    """A billable pharmacist act (e.g. VGP, INJ, RVA), declared by the plugin that performs it."""
+
+    code: str
+    label_fr: str
+    fee_cents: int
+    reimbursement_rate: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.code.isalnum() or not self.code.isupper():
+            raise ValidationError(f"Code d'acte invalide : « {self.code} ».")
+        if self.fee_cents < 0:
+            raise ValidationError(f"Honoraire négatif pour l'acte {self.code}.")
+
+
+@dataclass(frozen=True)
+class Shares:
+    total_cents: int
+    amo_cents: int
+    amc_cents: int
+    patient_cents: int
+
+
+def _percent(amount: int, rate: int) -> int:
+    return int((Decimal(amount) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def compute_shares(total_cents: int, reimbursement_rate: int, complementary_rate: int) -> Shares:
+    """The AMO pays its rate; the complementary pays its share of what remains (the ticket modérateur)."""
+    amo = _percent(total_cents, reimbursement_rate)
+    amc = _percent(total_cents - amo, complementary_rate)
+    return Shares(total_cents, amo, amc, total_cents - amo - amc)
+
+
+class LineKind(StrEnum):
+    PRODUCT = "product"
+    ACT = "act"
+
+
+class Invoice(Immutable, Base):
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("pharmacy_id", "number"),)
+    __immutable_label__ = "facture validée"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), default=None, index=True)
+    prescription_id: Mapped[int | None] = mapped_column(ForeignKey("prescription.id"), default=None)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
+    total_cents: Mapped[int] = mapped_column(Integer)
+    amo_cents: Mapped[int] = mapped_column(Integer)
+    amc_cents: Mapped[int] = mapped_column(Integer)
+    patient_cents: Mapped[int] = mapped_column(Integer)
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancels_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), default=None)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(lazy="selectin", order_by="InvoiceLine.position")
+
+
+class InvoiceLine(Immutable, Base):
+    __tablename__ = "invoice_line"
+    __immutable_label__ = "ligne de facture validée"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[LineKind] = mapped_column(str_enum(LineKind, 8))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"), default=None)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("stock_lot.id"), default=None)
+    act_code: Mapped[str | None] = mapped_column(String(8), default=None)
+    label: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    reimbursement_rate: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    amo_cents: Mapped[int] = mapped_column(Integer)
+    amc_cents: Mapped[int] = mapped_column(Integer)
+    patient_cents: Mapped[int] = mapped_column(Integer)
+
+
+def euros(cents: int) -> str:
+    """French display of an amount: 1 234,50 €."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}".replace(",", "\u202f") + f",{frac:02d} €"

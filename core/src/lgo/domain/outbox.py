@@ -1,0 +1,147 @@
+"""Transactional outbox: every message to a national service (or any other system) is written in the same
+transaction as the business change that causes it, then delivered at least once by ``lgo worker``.
+
+Delivery carries an idempotency key so that a receiver can drop a repeat (a worker killed after sending but
+before recording the result sends again). Failed deliveries are retried with exponential back-off; after
+``max_attempts`` the message becomes a dead letter, visible and retryable by an operator. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, and_, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lgo.db import Base, UTCDateTime, str_enum, utcnow
+from lgo.errors import NotFound, ValidationError
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+    @property
+    def label_fr(self) -> str:
+        return {"pending": "en attente", "in_flight": "en cours d'envoi", "delivered": "délivré",
+                "dead": "en échec définitif"}[self.value]
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+    __table_args__ = (UniqueConstraint("pharmacy_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    #: "kernel" or the plugin that enqueued the message.
+    plugin: Mapped[str] = mapped_column(String(64))
+    #: The delivery handler's name, registered through ``lgo_register_outbox_handlers``.
+    kind: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), default=None)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    locked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+def enqueue(
+    session: Session, pharmacy_id: int, *, plugin: str, kind: str, payload: dict[str, Any],
+    idempotency_key: str | None = None, max_attempts: int = 8, patient_id: int | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage:
+    """Add a message to the outbox in the caller's transaction. Enqueuing twice with the same idempotency
+    key returns the first message."""
+    if max_attempts < 1:
+        raise ValidationError("Le nombre maximal de tentatives doit être au moins 1.")
+    key = idempotency_key or f"{plugin}:{kind}:{uuid.uuid4()}"
+    existing = session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.idempotency_key == key
+        )
+    )
+    if existing is not None:
+        return existing
+    message = OutboxMessage(
+        pharmacy_id=pharmacy_id, plugin=plugin, kind=kind, idempotency_key=key, payload=payload,
+        max_attempts=max_attempts, patient_id=patient_id, next_attempt_at=not_before or utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claimable(now: datetime) -> Any:
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.IN_FLIGHT, OutboxMessage.lease_until < now),
+    )
+
+
+def claim(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int = 10,
+    pharmacy_id: int | None = None,
+) -> list[OutboxMessage]:
+    """Take up to ``limit`` due messages for this worker. On PostgreSQL, ``SKIP LOCKED`` lets workers on
+    several machines share the queue; on SQLite the database lock already serialises claims."""
+    query = select(OutboxMessage).where(claimable(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    if pharmacy_id is not None:
+        query = query.where(OutboxMessage.pharmacy_id == pharmacy_id)
+    query = query.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed: list[OutboxMessage] = []
+    for message in session.scalars(query):
+        if message.attempts >= message.max_attempts:
+            # Its last attempt was interrupted (worker killed): never retried past the limit silently.
+            message.status = OutboxStatus.DEAD
+            message.lease_until = None
+            message.last_error = (message.last_error or "") + "\nderniere tentative interrompue (worker arrêté)"
+            continue
+        message.status = OutboxStatus.IN_FLIGHT
+        message.attempts += 1
+        message.lease_until = now + lease
+        message.locked_by = worker
+        claimed.append(message)
+    session.flush()
+    return claimed
+
+
+def backoff(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> timedelta:
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+def retry_dead(session: Session, pharmacy_id: int, message_id: int) -> OutboxMessage:
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.pharmacy_id != pharmacy_id:
+        raise NotFound(f"Aucun message n° {message_id} dans la file d'envoi.")
+    if message.status != OutboxStatus.DEAD:
+        raise ValidationError(f"Le message n° {message_id} n'est pas en échec définitif ({message.status.label_fr}).")
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.lease_until = None
+    session.flush()
+    return message
+
+
+def counts(session: Session, pharmacy_id: int) -> dict[OutboxStatus, int]:
+    result = {status: 0 for status in OutboxStatus}
+    for (status,) in session.execute(
+        select(OutboxMessage.status).where(OutboxMessage.pharmacy_id == pharmacy_id)
+    ):
+        result[OutboxStatus(status)] += 1
+    return result

@@ -1,0 +1,218 @@
+"""The pharmacy (FINESS) and its operators with their roles, RPPS and habilitations."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from lgo.checksums import luhn_valid
+from lgo.db import Base, UTCDateTime, str_enum, utcnow
+from lgo.errors import NotFound, ValidationError
+
+
+class Role(StrEnum):
+    TITULAIRE = "titulaire"
+    ADJOINT = "pharmacien_adjoint"
+    PREPARATEUR = "preparateur"
+    ADMINISTRATEUR = "administrateur"
+
+    @property
+    def label_fr(self) -> str:
+        return {
+            "titulaire": "pharmacien titulaire",
+            "pharmacien_adjoint": "pharmacien adjoint",
+            "preparateur": "préparateur",
+            "administrateur": "administrateur",
+        }[self.value]
+
+    @property
+    def is_pharmacist(self) -> bool:
+        return self in (Role.TITULAIRE, Role.ADJOINT)
+
+
+class Habilitation(StrEnum):
+    """What an operator may do beyond the counter. Plugins may use their own dotted names."""
+
+    DMP_CONSULT = "dmp.consult"
+    DMP_FEED = "dmp.feed"
+    STOCK_FORCE = "stock.force"
+    SETTINGS_EDIT = "settings.edit"
+    ORDONNANCIER_CORRECT = "ordonnancier.correct"
+
+
+#: Habilitations granted by default to each role (an administrator may grant or remove others).
+DEFAULT_HABILITATIONS: dict[Role, tuple[str, ...]] = {
+    Role.TITULAIRE: tuple(h.value for h in Habilitation),
+    Role.ADJOINT: (
+        Habilitation.DMP_CONSULT,
+        Habilitation.DMP_FEED,
+        Habilitation.STOCK_FORCE,
+        Habilitation.ORDONNANCIER_CORRECT,
+    ),
+    Role.PREPARATEUR: (Habilitation.DMP_FEED,),
+    Role.ADMINISTRATEUR: (Habilitation.SETTINGS_EDIT,),
+}
+
+
+def check_finess(finess: str) -> str:
+    """FINESS: 9 characters, the last one a Luhn check digit (Corsica keeps 2A/2B in the department)."""
+    if len(finess) != 9 or not finess[2:].isdigit() or not (finess[:2].isdigit() or finess[:2] in ("2A", "2B")):
+        raise ValidationError(f"Numéro FINESS invalide : « {finess} » (9 caractères attendus).")
+    if not luhn_valid(finess.replace("2A", "20").replace("2B", "20")):
+        raise ValidationError(f"Numéro FINESS invalide : « {finess} » (clé de contrôle incorrecte).")
+    return finess
+
+
+def check_rpps(rpps: str) -> str:
+    """RPPS: 11 digits, the last one a Luhn check digit."""
+    if len(rpps) != 11 or not rpps.isdigit():
+        raise ValidationError(f"Numéro RPPS invalide : « {rpps} » (11 chiffres attendus).")
+    if not luhn_valid(rpps):
+        raise ValidationError(f"Numéro RPPS invalide : « {rpps} » (clé de contrôle incorrecte).")
+    return rpps
+
+
+class Pharmacy(Base):
+    __tablename__ = "pharmacy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    finess: Mapped[str] = mapped_column(String(9), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    postal_code: Mapped[str] = mapped_column(String(5), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    test_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Operator(Base):
+    __tablename__ = "operator"
+    __table_args__ = (UniqueConstraint("pharmacy_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 32))
+    rpps: Mapped[str | None] = mapped_column(String(11), default=None)
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    habilitations: Mapped[list[OperatorHabilitation]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def has(self, habilitation: str) -> bool:
+        return any(h.habilitation == habilitation for h in self.habilitations)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = hash_password(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and verify_password(password, self.password_hash)
+
+
+class OperatorHabilitation(Base):
+    __tablename__ = "operator_habilitation"
+    __table_args__ = (UniqueConstraint("operator_id", "habilitation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"), index=True)
+    habilitation: Mapped[str] = mapped_column(String(64))
+
+
+# scrypt (RFC 7914) from the standard library: a memory-hard KDF with no extra dependency.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise ValidationError("Le mot de passe doit contenir au moins 8 caractères.")
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    expected = base64.b64decode(digest_b64)
+    digest = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+    )
+    return hmac.compare_digest(digest, expected)
+
+
+def create_pharmacy(
+    session: Session, *, name: str, finess: str, address: str = "", postal_code: str = "", city: str = "",
+    test_mode: bool = False,
+) -> Pharmacy:
+    pharmacy = Pharmacy(
+        name=name, finess=check_finess(finess), address=address, postal_code=postal_code, city=city,
+        test_mode=test_mode,
+    )
+    session.add(pharmacy)
+    session.flush()
+    return pharmacy
+
+
+def create_operator(
+    session: Session, pharmacy_id: int, *, code: str, last_name: str, first_name: str, role: Role,
+    rpps: str | None = None, password: str | None = None, habilitations: tuple[str, ...] | None = None,
+) -> Operator:
+    if role.is_pharmacist and rpps is None:
+        raise ValidationError("Un pharmacien doit avoir un numéro RPPS.")
+    operator = Operator(
+        pharmacy_id=pharmacy_id, code=code, last_name=last_name, first_name=first_name, role=role,
+        rpps=check_rpps(rpps) if rpps else None,
+    )
+    if password:
+        operator.set_password(password)
+    for hab in DEFAULT_HABILITATIONS[role] if habilitations is None else habilitations:
+        operator.habilitations.append(OperatorHabilitation(pharmacy_id=pharmacy_id, habilitation=str(hab)))
+    session.add(operator)
+    session.flush()
+    return operator
+
+
+def get_pharmacy(session: Session, finess: str | None = None) -> Pharmacy:
+    """The pharmacy with this FINESS, or the only one when there is one."""
+    if finess:
+        pharmacy = session.scalar(select(Pharmacy).where(Pharmacy.finess == finess))
+        if pharmacy is None:
+            raise NotFound(f"Aucune officine avec le FINESS {finess}.")
+        return pharmacy
+    pharmacies = session.scalars(select(Pharmacy).limit(2)).all()
+    if not pharmacies:
+        raise NotFound("Aucune officine n'est encore enregistrée : lancez « lgo init --name … --finess … ».")
+    if len(pharmacies) > 1:
+        raise NotFound("Plusieurs officines dans cette base : précisez LGO_PHARMACY=<FINESS>.")
+    return pharmacies[0]
+
+
+def authenticate(session: Session, pharmacy_id: int, code: str, password: str) -> Operator | None:
+    operator = session.scalar(
+        select(Operator).where(Operator.pharmacy_id == pharmacy_id, Operator.code == code, Operator.active)
+    )
+    if operator is None or not operator.check_password(password):
+        return None
+    return operator

@@ -1,0 +1,130 @@
+"""Stock: lots with their expiry and movements. The quantity on hand is the sum of movements, never a
+stored counter, so that every unit is explained by a movement."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from lgo.db import Base, UTCDateTime, str_enum, utcnow
+from lgo.domain.products import Product
+from lgo.errors import InsufficientStock, ValidationError
+
+
+class MovementKind(StrEnum):
+    RECEPTION = "reception"
+    SALE = "sale"
+    RETURN = "return"
+    INVENTORY = "inventory"
+    CORRECTION = "correction"
+
+
+class Lot(Base):
+    __tablename__ = "stock_lot"
+    __table_args__ = (UniqueConstraint("pharmacy_id", "product_id", "lot_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    lot_number: Mapped[str] = mapped_column(String(40))
+    expiry: Mapped[date] = mapped_column(Date)
+
+    product: Mapped[Product] = relationship(lazy="joined")
+
+
+class Movement(Base):
+    __tablename__ = "stock_movement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[MovementKind] = mapped_column(str_enum(MovementKind, 16))
+    #: The operator sold more than was on hand, knowingly (reason required).
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"), default=None)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), default=None, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def receive(
+    session: Session, pharmacy_id: int, product: Product, *, lot_number: str, expiry: date, quantity: int,
+    operator_id: int | None = None,
+) -> Lot:
+    """A delivery from the wholesaler: finds or creates the lot and records the incoming units."""
+    if quantity <= 0:
+        raise ValidationError("La quantité reçue doit être positive.")
+    lot = session.scalar(
+        select(Lot).where(Lot.pharmacy_id == pharmacy_id, Lot.product_id == product.id, Lot.lot_number == lot_number)
+    )
+    if lot is None:
+        lot = Lot(pharmacy_id=pharmacy_id, product_id=product.id, lot_number=lot_number, expiry=expiry)
+        session.add(lot)
+        session.flush()
+    session.add(
+        Movement(pharmacy_id=pharmacy_id, lot_id=lot.id, quantity=quantity, kind=MovementKind.RECEPTION,
+                 operator_id=operator_id)
+    )
+    session.flush()
+    return lot
+
+
+def on_hand(session: Session, lot_id: int) -> int:
+    query = select(func.coalesce(func.sum(Movement.quantity), 0)).where(Movement.lot_id == lot_id)
+    return int(session.scalar(query) or 0)
+
+
+def product_on_hand(session: Session, product_id: int) -> int:
+    query = select(func.coalesce(func.sum(Movement.quantity), 0)).join(Lot).where(Lot.product_id == product_id)
+    return int(session.scalar(query) or 0)
+
+
+def lock_lot(session: Session, lot_id: int) -> Lot:
+    """Serialise sellers of one lot: a row lock on PostgreSQL (SQLite already holds the database lock)."""
+    lot = session.scalar(select(Lot).where(Lot.id == lot_id).with_for_update())
+    if lot is None:
+        raise ValidationError(f"Lot inconnu : {lot_id}.")
+    return lot
+
+
+def pick_lot(session: Session, product: Product, quantity: int, today: date) -> Lot | None:
+    """First-expired-first-out among the unexpired lots that can serve the whole quantity; else the
+    unexpired lot with the most units (the seller is then told what is missing)."""
+    lots = session.scalars(
+        select(Lot).where(Lot.product_id == product.id, Lot.expiry >= today).order_by(Lot.expiry, Lot.id)
+    ).all()
+    best: tuple[int, Lot] | None = None
+    for lot in lots:
+        qty = on_hand(session, lot.id)
+        if qty >= quantity:
+            return lot
+        if best is None or qty > best[0]:
+            best = (qty, lot)
+    return best[1] if best else None
+
+
+def take(
+    session: Session, lot: Lot, quantity: int, *, operator_id: int, invoice_id: int | None, force: bool = False,
+    reason: str = "",
+) -> Movement:
+    """Take units out of a locked lot. Refused when they are not on hand unless ``force`` (with a reason)."""
+    available = on_hand(session, lot.id)
+    if quantity > available:
+        if not force:
+            raise InsufficientStock(
+                f"Stock insuffisant pour {lot.product.label} (lot {lot.lot_number}) : "
+                f"{available} en stock, {quantity} demandé(s).",
+                detail=f"lot {lot.id}: on hand {available}, requested {quantity}",
+            )
+        if not reason.strip():
+            raise ValidationError("Une vente au-delà du stock doit être motivée.")
+    movement = Movement(
+        pharmacy_id=lot.pharmacy_id, lot_id=lot.id, quantity=-quantity, kind=MovementKind.SALE,
+        forced=quantity > available, reason=reason, operator_id=operator_id, invoice_id=invoice_id,
+    )
+    session.add(movement)
+    return movement

@@ -1,0 +1,77 @@
+"""The events the kernel announces to plugins. Each is an immutable snapshot taken after the commit, so a
+plugin never touches a session it does not own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PatientSelected:
+    pharmacy_id: int
+    operator_id: int
+    patient_id: int
+    #: How the patient was selected: "vitale", "appli_vitale", "nom", "ins"...
+    source: str
+
+
+@dataclass(frozen=True)
+class BillingStarted:
+    pharmacy_id: int
+    operator_id: int
+    billing_id: str
+    patient_id: int | None
+    prescription_id: int | None
+
+
+@dataclass(frozen=True)
+class BilledLine:
+    position: int
+    kind: str
+    label: str
+    quantity: int
+    unit_price_cents: int
+    product_id: int | None = None
+    cip13: str | None = None
+    is_vaccine: bool = False
+    lot_id: int | None = None
+    lot_number: str | None = None
+    act_code: str | None = None
+    dispensation_number: int | None = None
+
+
+@dataclass(frozen=True)
+class BillingEnded:
+    pharmacy_id: int
+    operator_id: int
+    billing_id: str
+    invoice_id: int
+    invoice_number: int
+    patient_id: int | None
+    prescription_id: int | None
+    lines: tuple[BilledLine, ...]
+    total_cents: int
+    validated_at: datetime
+
+
+@dataclass(frozen=True)
+class DispensationValidated:
+    pharmacy_id: int
+    operator_id: int
+    dispensation_id: int
+    number: int
+    patient_id: int
+    prescription_id: int
+    product_id: int
+    quantity: int
+    corrects_number: int | None = None
+
+
+@dataclass(frozen=True)
+class DocumentValidated:
+    pharmacy_id: int
+    operator_id: int
+    document_id: int
+    document_type: str
+    patient_id: int

@@ -1,0 +1,138 @@
+"""Every hook a plugin may implement, in one place (pluggy project ``lgo``; all names start with ``lgo_``).
+
+Kinds of hooks:
+
+* **lifecycle** — ``lgo_startup`` / ``lgo_shutdown``, called by the kernel for each plugin in dependency order;
+* **registration** — what a plugin adds to the kernel (migrations, CLI commands, web blueprints, outbox
+  delivery handlers, billable acts). Called for every loaded plugin, enabled or not, so that the data model
+  and the admin page are known before a pharmacy switches the plugin on. Settings are registered by the
+  manifest (:class:`lgo.plugins.manifest.Manifest.settings`) for the same reason;
+* **events** — ``lgo_on_*``: something happened. The kernel calls **one implementation at a time**, only for
+  the plugins active in the pharmacy concerned; an exception is recorded against its plugin and never stops
+  the billing or the other plugins (the kernel's strict mode re-raises, for tests). An event may return an
+  :class:`lgo.actions.ActionRequired` (or a list of them) for the caller to render;
+* **demo** — ``lgo_demo_steps``: the plugin's part of ``lgo demo``;
+* **in-transaction** — ``lgo_on_billing_commit``: runs inside the billing's transaction, in a savepoint of
+  its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
+  back that plugin's savepoint only.
+
+Compatibility: adding a hook or an argument is allowed (bump the minor of ``lgo.PLUGIN_API``); removing or
+renaming one is a breaking change (bump the major). ``firstresult`` is never used to choose a provider:
+providers are selected per pharmacy (see :mod:`lgo.plugins.providers`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lgo import hookspec
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lgo.actions import ActionRequired
+    from lgo.demo import DemoStep
+    from lgo.domain.billing import ActDefinition
+    from lgo.events import (
+        BillingEnded,
+        BillingStarted,
+        DispensationValidated,
+        DocumentValidated,
+        PatientSelected,
+    )
+    from lgo.kernel import Kernel
+    from lgo.migrations import MigrationSource
+    from lgo.worker import OutboxHandler
+
+
+
+# --- lifecycle -------------------------------------------------------------------------------------------
+
+@hookspec
+def lgo_startup(kernel: Kernel) -> None:
+    """The plugin is loaded and its dependencies are started. Prepare cheap in-memory state here; a raise
+    marks the plugin *failed* (with the error as reason) and leaves it out, with the plugins needing it."""
+
+
+@hookspec
+def lgo_shutdown(kernel: Kernel) -> None:
+    """The kernel is closing (end of a command, of the web server or of the worker). Release resources."""
+
+
+# --- registration ----------------------------------------------------------------------------------------
+
+@hookspec
+def lgo_register_migrations() -> MigrationSource | None:
+    """Return the plugin's Alembic migrations (:class:`lgo.migrations.MigrationSource`): a folder of revision
+    files with their own history and version table, run after the kernel's, in dependency order. Plugin tables
+    are prefixed with the plugin's name and may reference kernel tables only."""
+
+
+@hookspec
+def lgo_register_cli_commands() -> list[Any]:
+    """Return ``click`` commands or groups to add under ``lgo`` (e.g. ``lgo ins …``)."""
+
+
+@hookspec
+def lgo_register_web_blueprints() -> list[Any]:
+    """Return Flask blueprints for the administrator's page (mounted under ``/plugins/<name>/``)."""
+
+
+@hookspec
+def lgo_register_outbox_handlers() -> dict[str, OutboxHandler]:
+    """Return ``{kind: handler}``: how the worker delivers the outbox messages of each kind this plugin
+    enqueues. Kinds are global; prefix them with the plugin's name (``dmp.feed``). A handler receives an
+    :class:`lgo.worker.Delivery`, must be idempotent for one idempotency key, raises
+    :class:`lgo.worker.PermanentFailure` when retrying cannot help and any other exception to be retried."""
+
+
+@hookspec
+def lgo_register_acts() -> list[ActDefinition]:
+    """Return the pharmacist acts (code, French label, fee) this plugin lets the counter bill, e.g. VGP."""
+
+
+# --- events (after commit, one implementation at a time) -------------------------------------------------
+
+@hookspec
+def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> ActionRequired | list[ActionRequired] | None:
+    """A patient was selected at the counter (carte Vitale, Appli carte Vitale, name search...)."""
+
+
+@hookspec
+def lgo_on_billing_start(kernel: Kernel, event: BillingStarted) -> ActionRequired | list[ActionRequired] | None:
+    """A billing was opened for a patient (nothing is written yet)."""
+
+
+@hookspec
+def lgo_on_billing_end(kernel: Kernel, event: BillingEnded) -> ActionRequired | list[ActionRequired] | None:
+    """A billing was validated and committed: invoice, ordonnancier lines, stock movements and outbox rows
+    exist. Prepare follow-up work (e.g. a note de vaccination); defer anything slow to the outbox."""
+
+
+@hookspec
+def lgo_on_dispensation_validated(
+    kernel: Kernel, event: DispensationValidated
+) -> ActionRequired | list[ActionRequired] | None:
+    """An ordonnancier line was written (by a billing or as a correction of an earlier line)."""
+
+
+@hookspec
+def lgo_on_document_validated(kernel: Kernel, event: DocumentValidated) -> ActionRequired | list[ActionRequired] | None:
+    """A health document (note de vaccination, CR d'entretien, BPM...) was validated by a pharmacist."""
+
+
+# --- in-transaction --------------------------------------------------------------------------------------
+
+@hookspec
+def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
+    """Inside the billing's transaction, before it commits: write your rows or enqueue outbox messages with
+    ``session`` so they exist if and only if the billing does. Runs in a savepoint of its own: an exception
+    is recorded and rolls back only this plugin's writes."""
+
+
+# --- demo ------------------------------------------------------------------------------------------------
+
+@hookspec
+def lgo_demo_steps() -> list[DemoStep]:
+    """Return the steps this plugin adds to ``lgo demo`` (:class:`lgo.demo.DemoStep`): each step has a French
+    title and a function that acts on the fictional pharmacy and returns the journal lines a pharmacist reads."""

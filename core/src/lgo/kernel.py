@@ -1,0 +1,378 @@
+"""The kernel object: database, plugins, events, providers, settings. One per process (a counter, the web
+page, a worker), shared by every pharmacy hosted in its database."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lgo import migrations, secrets
+from lgo.actions import ActionRequired
+from lgo.config import Settings
+from lgo.db import is_sqlite, make_engine, make_session_factory, unit_of_work
+from lgo.domain import audit
+from lgo.domain.billing import ActDefinition
+from lgo.domain.plugin_state import PluginActivation, PluginFailure, PluginSettings, ProviderSelection
+from lgo.errors import PluginError, ProviderError, ValidationError
+from lgo.plugins import discovery, providers
+from lgo.plugins.dispatch import Dispatcher, HookResult
+from lgo.plugins.manifest import PluginState
+from lgo.plugins.registry import PluginInfo, PluginRegistry
+from lgo.worker import BUILTIN_HANDLERS, OutboxHandler
+
+log = logging.getLogger(__name__)
+
+#: How long a process trusts its cached list of active plugins per pharmacy (another process, such as the
+#: admin page, may switch a plugin on or off).
+ACTIVE_CACHE_SECONDS = 5.0
+
+
+class Kernel:
+    def __init__(
+        self, database_url: str | None = None, *, strict: bool = False, discover_installed: bool = True,
+        extra_plugins: Iterable[Any] = (),
+    ) -> None:
+        """``extra_plugins`` are plugin objects (modules or instances with ``MANIFEST``) added to the installed
+        ones: for tests and for embedding applications. ``strict`` re-raises plugin exceptions (tests)."""
+        self.config = Settings.from_env()
+        self.database_url = database_url or self.config.database_url
+        if is_sqlite(self.database_url) and self.database_url.startswith("sqlite:///"):
+            Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(self.database_url)
+        self.sessions = make_session_factory(self.engine)
+        found = discovery.discover() if discover_installed else []
+        found += [discovery.from_object(o.MANIFEST.name, f"<{o!r}>", o) for o in extra_plugins]
+        self.registry = PluginRegistry(found)
+        self.dispatcher = Dispatcher(self.registry, self._record_failure_safely, strict=strict)
+        self.outbox_handlers: dict[str, OutboxHandler] = dict(BUILTIN_HANDLERS)
+        self.acts: dict[str, ActDefinition] = {}
+        self._active: dict[int, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+        self._started = False
+
+    @property
+    def strict(self) -> bool:
+        return self.dispatcher.strict
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> Kernel:
+        """Start the loaded plugins in dependency order and collect what they register."""
+        if self._started:
+            return self
+        self._started = True
+        for info in list(self.registry.loaded()):
+            if not info.loaded:  # taken out because a dependency failed to start
+                continue
+            try:
+                self._call_one(info.name, "lgo_startup", kernel=self)
+            except Exception as exc:
+                self.registry.mark_failed(
+                    info.name, f"échec au démarrage : {type(exc).__name__}: {exc}", traceback.format_exc()
+                )
+                self._record_failure_safely(info.name, "lgo_startup", exc)
+                if self.strict:
+                    raise
+        for result in self.register("lgo_register_outbox_handlers"):
+            for kind, handler in (result.value or {}).items():
+                if kind in self.outbox_handlers:
+                    log.error("outbox kind %s registered twice (second by %s): ignored", kind, result.plugin)
+                    continue
+                self.outbox_handlers[kind] = handler
+        for result in self.register("lgo_register_acts"):
+            for act in result.value or []:
+                self.acts.setdefault(act.code, act)
+        return self
+
+    def close(self) -> None:
+        if self._started:
+            self.dispatcher.call("lgo_shutdown", [i.name for i in self.registry.loaded()], kernel=self)
+        self.engine.dispose()
+
+    def __enter__(self) -> Kernel:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with unit_of_work(self.sessions) as session:
+            yield session
+
+    # --- database --------------------------------------------------------------------------------------
+
+    def migration_sources(self) -> list[migrations.MigrationSource]:
+        sources = [migrations.KERNEL]
+        for result in self.register("lgo_register_migrations"):
+            if result.value is not None:
+                sources.append(result.value)
+        return sources
+
+    def upgrade_database(self) -> list[str]:
+        """Kernel first, then each loaded plugin in dependency order. Returns the histories migrated."""
+        done = []
+        for source in self.migration_sources():
+            migrations.upgrade(self.engine, source)
+            done.append(source.name)
+        return done
+
+    # --- hooks -----------------------------------------------------------------------------------------
+
+    def register(self, hook: str) -> list[HookResult]:
+        """Call a registration hook on every loaded plugin (enabled or not)."""
+        return self.dispatcher.call(hook, [i.name for i in self.registry.loaded()])
+
+    def emit(self, hook: str, pharmacy_id: int, **kwargs: Any) -> list[ActionRequired]:
+        """Announce an event to the plugins active in this pharmacy; returns the actions they require."""
+        actions: list[ActionRequired] = []
+        for result in self.dispatcher.call(
+            hook, self.active_plugins(pharmacy_id), pharmacy_id=pharmacy_id, kernel=self, **kwargs
+        ):
+            value = result.value
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(item, ActionRequired):
+                    actions.append(item)
+                elif item is not None:
+                    log.warning("plugin %s returned %r from %s: ignored", result.plugin, item, hook)
+        return actions
+
+    def _call_one(self, plugin: str, hook: str, **kwargs: Any) -> Any:
+        for impl in getattr(self.registry.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name == plugin:
+                return impl.function(*[kwargs[name] for name in impl.argnames])
+        return None
+
+    def _record_failure_safely(
+        self, plugin: str, hook: str, exc: BaseException, pharmacy_id: int | None = None
+    ) -> None:
+        try:
+            with self.transaction() as session:
+                session.add(
+                    PluginFailure(
+                        pharmacy_id=pharmacy_id, plugin=plugin, hook=hook, error_type=type(exc).__name__,
+                        message=str(exc)[:2000], traceback="".join(traceback.format_exception(exc))[-8000:],
+                    )
+                )
+                if pharmacy_id is not None:
+                    audit.record(
+                        session, pharmacy_id, "plugin.failure",
+                        f"Le module « {plugin} » a échoué ({hook}) : {type(exc).__name__}: {str(exc)[:200]}",
+                        actor=plugin, object_type="plugin", object_id=plugin,
+                    )
+        except Exception:  # the database itself may be the problem; the log keeps the failure
+            log.exception("could not record the failure of plugin %s in %s", plugin, hook)
+
+    def recent_failures(self, limit: int = 20) -> list[PluginFailure]:
+        with self.transaction() as session:
+            return list(session.scalars(select(PluginFailure).order_by(PluginFailure.id.desc()).limit(limit)))
+
+    # --- activation per pharmacy -----------------------------------------------------------------------
+
+    def enabled_plugins(self, session: Session, pharmacy_id: int) -> set[str]:
+        rows = session.scalars(
+            select(PluginActivation.plugin).where(
+                PluginActivation.pharmacy_id == pharmacy_id, PluginActivation.enabled
+            )
+        )
+        return set(rows)
+
+    def plugin_states(self, pharmacy_id: int) -> list[PluginInfo]:
+        with self.transaction() as session:
+            enabled = self.enabled_plugins(session, pharmacy_id)
+        states = self.registry.states_for(enabled)
+        return sorted(states.values(), key=lambda i: i.name)
+
+    def active_plugins(self, pharmacy_id: int) -> frozenset[str]:
+        now = time.monotonic()
+        cached = self._active.get(pharmacy_id)
+        if cached and now - cached[0] < ACTIVE_CACHE_SECONDS:
+            return cached[1]
+        with self.transaction() as session:
+            enabled = self.enabled_plugins(session, pharmacy_id)
+        active = frozenset(
+            name for name, info in self.registry.states_for(enabled).items() if info.state is PluginState.ACTIVE
+        )
+        with self._lock:
+            self._active[pharmacy_id] = (now, active)
+        return active
+
+    def is_active(self, pharmacy_id: int, plugin: str) -> bool:
+        return plugin in self.active_plugins(pharmacy_id)
+
+    def enable(
+        self, pharmacy_id: int, name: str, *, operator_id: int | None = None, with_dependencies: bool = False
+    ) -> list[str]:
+        """Switch a plugin on (and, if asked, the plugins it requires). Returns the plugins switched on."""
+        info = self.registry.get(name)
+        if info is None:
+            raise PluginError(f"Aucun plugin « {name} » n'est installé.")
+        if not info.loaded:
+            raise PluginError(f"Le plugin « {name} » ne peut pas être activé : {info.state.label_fr} ({info.reason}).")
+        with self.transaction() as session:
+            enabled = self.enabled_plugins(session, pharmacy_id)
+            to_enable = self._closure(name)
+            missing = [n for n in to_enable if n != name and n not in enabled]
+            if missing and not with_dependencies:
+                raise PluginError(
+                    f"« {name} » nécessite " + ", ".join(f"« {m} »" for m in missing)
+                    + " : activez-le d'abord (ou demandez l'activation avec ses dépendances)."
+                )
+            switched = [n for n in to_enable if n not in enabled]
+            for plugin in switched:
+                self._set_enabled(session, pharmacy_id, plugin, True, operator_id)
+        self._active.pop(pharmacy_id, None)
+        return switched
+
+    def disable(self, pharmacy_id: int, name: str, *, operator_id: int | None = None) -> None:
+        """Switch a plugin off. Its data stays; plugins that require it must be switched off first."""
+        if self.registry.get(name) is None:
+            raise PluginError(f"Aucun plugin « {name} » n'est installé.")
+        with self.transaction() as session:
+            enabled = self.enabled_plugins(session, pharmacy_id)
+            dependents = [
+                n for n in enabled
+                if (m := self.registry.get(n)) and m.manifest and name in m.manifest.requires
+            ]
+            if dependents:
+                raise PluginError(
+                    f"« {name} » est nécessaire à " + ", ".join(f"« {d} »" for d in sorted(dependents))
+                    + " : désactivez-les d'abord."
+                )
+            self._set_enabled(session, pharmacy_id, name, False, operator_id)
+        self._active.pop(pharmacy_id, None)
+
+    def _closure(self, name: str) -> list[str]:
+        """The plugin and everything it requires, dependencies first."""
+        needed: set[str] = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            if current in needed:
+                continue
+            needed.add(current)
+            stack.extend(self.registry.manifest(current).requires)
+        return [n for n in self.registry.order if n in needed]
+
+    def _set_enabled(
+        self, session: Session, pharmacy_id: int, name: str, enabled: bool, operator_id: int | None
+    ) -> None:
+        row = session.get(PluginActivation, (pharmacy_id, name))
+        if row is None:
+            row = PluginActivation(pharmacy_id=pharmacy_id, plugin=name)
+            session.add(row)
+        row.enabled = enabled
+        row.changed_by = operator_id
+        audit.record(
+            session, pharmacy_id, "plugin.enabled" if enabled else "plugin.disabled",
+            f"Module « {name} » {'activé' if enabled else 'désactivé'}.", operator_id=operator_id,
+            object_type="plugin", object_id=name,
+        )
+
+    # --- settings --------------------------------------------------------------------------------------
+
+    def settings_model(self, plugin: str) -> type[BaseModel] | None:
+        return self.registry.manifest(plugin).settings
+
+    def plugin_settings(self, pharmacy_id: int, plugin: str) -> BaseModel:
+        """The plugin's settings for this pharmacy: stored values over the model's defaults, secrets decrypted."""
+        model = self.settings_model(plugin)
+        if model is None:
+            raise PluginError(f"Le plugin « {plugin} » n'a pas de paramètres.")
+        with self.transaction() as session:
+            row = session.get(PluginSettings, (pharmacy_id, plugin))
+            stored = dict(row.values) if row else {}
+        for field in _secret_fields(model):
+            if isinstance(stored.get(field), str):
+                stored[field] = secrets.decrypt(stored[field])
+        return model.model_validate(stored)
+
+    def save_plugin_settings(
+        self, pharmacy_id: int, plugin: str, values: dict[str, Any], *, operator_id: int | None = None
+    ) -> BaseModel:
+        """Validate with the plugin's model (French message on error) and store, encrypting secret fields."""
+        model = self.settings_model(plugin)
+        if model is None:
+            raise PluginError(f"Le plugin « {plugin} » n'a pas de paramètres.")
+        try:
+            validated = model.model_validate(values)
+        except PydanticValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors())
+            raise ValidationError(f"Paramètres de « {plugin} » invalides : {problems}", detail=str(exc)) from exc
+        data = validated.model_dump(mode="json")
+        for field in _secret_fields(model):
+            secret = getattr(validated, field)
+            if isinstance(secret, SecretStr):
+                data[field] = secrets.encrypt(secret.get_secret_value())
+        with self.transaction() as session:
+            row = session.get(PluginSettings, (pharmacy_id, plugin))
+            if row is None:
+                row = PluginSettings(pharmacy_id=pharmacy_id, plugin=plugin)
+                session.add(row)
+            row.values = data
+            audit.record(
+                session, pharmacy_id, "plugin.settings", f"Paramètres du module « {plugin} » modifiés.",
+                operator_id=operator_id, object_type="plugin", object_id=plugin,
+                details={"fields": sorted(values)},
+            )
+        return validated
+
+    # --- providers -------------------------------------------------------------------------------------
+
+    def select_provider(self, pharmacy_id: int, capability: str, name: str, *, operator_id: int | None = None) -> None:
+        providers.check_known(capability, name)
+        with self.transaction() as session:
+            row = session.get(ProviderSelection, (pharmacy_id, capability))
+            if row is None:
+                row = ProviderSelection(pharmacy_id=pharmacy_id, capability=capability, provider=name)
+                session.add(row)
+            row.provider = name
+            audit.record(
+                session, pharmacy_id, "provider.selected",
+                f"Fournisseur « {name} » choisi pour « {capability} ».", operator_id=operator_id,
+                object_type="capability", object_id=capability,
+            )
+
+    def selected_provider(self, pharmacy_id: int, capability: str) -> str | None:
+        with self.transaction() as session:
+            row = session.get(ProviderSelection, (pharmacy_id, capability))
+            return row.provider if row else None
+
+    def provider(self, pharmacy_id: int, capability: str) -> Any:
+        """The driver object of the provider selected for this pharmacy; a clear error naming the choices
+        when none is selected or the selected one is not installed."""
+        name = self.selected_provider(pharmacy_id, capability)
+        if name is None:
+            raise ProviderError(
+                f"Aucun fournisseur choisi pour « {capability} » ; choix possibles : "
+                f"{providers.choices_text(capability)}."
+            )
+        return providers.load(capability, name)
+
+    # --- audit -----------------------------------------------------------------------------------------
+
+    def audit(
+        self, pharmacy_id: int, action: str, message_fr: str, *, actor: str = "kernel", session: Session | None = None,
+        **fields: Any,
+    ) -> None:
+        """Write to the audit log: in ``session`` (atomic with the caller's change) or in its own transaction."""
+        if session is not None:
+            audit.record(session, pharmacy_id, action, message_fr, actor=actor, **fields)
+            return
+        with self.transaction() as own:
+            audit.record(own, pharmacy_id, action, message_fr, actor=actor, **fields)
+
+
+def _secret_fields(model: type[BaseModel]) -> list[str]:
+    return [name for name, field in model.model_fields.items() if field.annotation in (SecretStr, SecretStr | None)]

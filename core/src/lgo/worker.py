@@ -1,0 +1,155 @@
+"""``lgo worker``: delivers the outbox.
+
+A message is claimed in a short transaction (with a lease), delivered outside any transaction, then its
+result is recorded in another short transaction. A worker killed mid-delivery leaves the message in flight;
+once the lease expires another worker sends it again with the same idempotency key (at least once, and
+exactly once for an idempotent receiver).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from lgo.db import unit_of_work, utcnow
+from lgo.domain import audit
+from lgo.domain.outbox import OutboxMessage, OutboxStatus, backoff, claim
+
+if TYPE_CHECKING:
+    from lgo.kernel import Kernel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    message_id: int
+    pharmacy_id: int
+    plugin: str
+    kind: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    attempt: int
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help (the receiver rejected the message): dead letter now."""
+
+
+OutboxHandler = Callable[[Delivery], None]
+
+
+def http_post(delivery: Delivery) -> None:
+    """Kernel handler ``http.post``: POST ``payload["body"]`` as JSON to ``payload["url"]`` with an
+    ``Idempotency-Key`` header. 2xx delivers; 4xx (except 408 and 429) is permanent; the rest is retried."""
+    import httpx
+
+    response = httpx.post(
+        delivery.payload["url"], json=delivery.payload.get("body"), timeout=delivery.payload.get("timeout", 30),
+        headers={"Idempotency-Key": delivery.idempotency_key},
+    )
+    if response.is_success:
+        return
+    message = f"HTTP {response.status_code} from {delivery.payload['url']}: {response.text[:200]}"
+    if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+        raise PermanentFailure(message)
+    raise RuntimeError(message)
+
+
+BUILTIN_HANDLERS: dict[str, OutboxHandler] = {"http.post": http_post}
+
+
+class Worker:
+    def __init__(
+        self, kernel: Kernel, *, name: str | None = None, lease: timedelta = timedelta(minutes=5),
+        base_backoff_seconds: float = 30.0, batch: int = 10, pharmacy_id: int | None = None,
+    ) -> None:
+        self.kernel = kernel
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.lease = lease
+        self.base_backoff_seconds = base_backoff_seconds
+        self.batch = batch
+        self.pharmacy_id = pharmacy_id
+
+    def run_once(self) -> int:
+        """Deliver the messages due now; returns how many were attempted."""
+        with unit_of_work(self.kernel.sessions) as session:
+            claimed = [
+                _snapshot(m)
+                for m in claim(session, worker=self.name, now=utcnow(), lease=self.lease, limit=self.batch,
+                               pharmacy_id=self.pharmacy_id)
+            ]
+        for delivery in claimed:
+            self._deliver(delivery)
+        return len(claimed)
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Run until nothing is due (messages waiting for their back-off stay pending)."""
+        total = 0
+        for _ in range(max_rounds):
+            done = self.run_once()
+            total += done
+            if not done:
+                break
+        return total
+
+    def run_forever(self, poll_seconds: float = 2.0, stop: threading.Event | None = None) -> None:
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            if not self.run_once():
+                stop.wait(poll_seconds)
+
+    def _deliver(self, delivery: Delivery) -> None:
+        handler = self.kernel.outbox_handlers.get(delivery.kind)
+        error: BaseException | None
+        try:
+            if handler is None:
+                raise RuntimeError(
+                    f"no handler for outbox kind {delivery.kind!r} (is the plugin {delivery.plugin!r} installed?)"
+                )
+            handler(delivery)
+            error = None
+        except Exception as exc:
+            log.warning("delivery of outbox message %s (%s) failed: %r", delivery.message_id, delivery.kind, exc)
+            error = exc
+        self._record(delivery, error)
+
+    def _record(self, delivery: Delivery, error: BaseException | None) -> None:
+        with unit_of_work(self.kernel.sessions) as session:
+            message = session.get(OutboxMessage, delivery.message_id)
+            assert message is not None
+            if message.status == OutboxStatus.DELIVERED:
+                return
+            now = utcnow()
+            message.lease_until = None
+            message.locked_by = None
+            if error is None:
+                message.status = OutboxStatus.DELIVERED
+                message.delivered_at = now
+                message.last_error = None
+                return
+            message.last_error = f"{type(error).__name__}: {error}"
+            if isinstance(error, PermanentFailure) or message.attempts >= message.max_attempts:
+                message.status = OutboxStatus.DEAD
+                audit.record(
+                    session, message.pharmacy_id, "outbox.dead",
+                    f"Envoi « {message.kind} » en échec définitif après {message.attempts} tentative(s) : "
+                    f"{message.last_error}",
+                    patient_id=message.patient_id, object_type="outbox_message", object_id=message.id,
+                )
+            else:
+                message.status = OutboxStatus.PENDING
+                message.next_attempt_at = now + backoff(message.attempts, self.base_backoff_seconds)
+
+
+def _snapshot(message: OutboxMessage) -> Delivery:
+    return Delivery(
+        message_id=message.id, pharmacy_id=message.pharmacy_id, plugin=message.plugin, kind=message.kind,
+        idempotency_key=message.idempotency_key, payload=dict(message.payload), attempt=message.attempts,
+    )

@@ -1,0 +1,197 @@
+"""The outbox: at-least-once delivery with idempotency keys, back-off, dead letters and operator retry."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lgo.db import utcnow
+from lgo.demo_data import Seeded
+from lgo.domain.audit import AuditEntry
+from lgo.domain.outbox import OutboxMessage, OutboxStatus, backoff, enqueue, retry_dead
+from lgo.errors import ValidationError
+from lgo.kernel import Kernel
+from lgo.worker import Worker
+from sqlalchemy import select
+
+
+@dataclass
+class Receiver:
+    """An idempotent HTTP receiver: applies each idempotency key's effect once, whatever the repeats."""
+
+    url: str = ""
+    fail_first: int = 0
+    status_when_failing: int = 503
+    hang_first: bool = False
+    requests: list[str] = field(default_factory=list)
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            key = self.headers["Idempotency-Key"]
+            with lock:
+                state.requests.append(key)
+                first = len(state.requests) == 1
+                if state.fail_first > 0:
+                    state.fail_first -= 1
+                    self.send_response(state.status_when_failing)
+                    self.end_headers()
+                    return
+                if key not in {e["key"] for e in state.effects}:
+                    state.effects.append({"key": key, "body": body})
+            if first and state.hang_first:  # the effect is applied, the answer never leaves
+                state.arrived.set()
+                state.release.wait(30)
+                return
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/notify"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    state.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _enqueue(kernel: Kernel, seeded: Seeded, url: str, key: str = "facture-1", max_attempts: int = 8) -> int:
+    with kernel.transaction() as session:
+        return enqueue(session, seeded.pharmacy_id, plugin="kernel", kind="http.post", idempotency_key=key,
+                       payload={"url": url, "body": {"facture": 1}, "timeout": 60}, max_attempts=max_attempts).id
+
+
+def _message(kernel: Kernel, message_id: int) -> OutboxMessage:
+    with kernel.transaction() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        return message
+
+
+def _worker_process(database_url: str, home: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LGO_DATABASE_URL": database_url, "LGO_HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-m", "lgo.cli", "worker", "--lease", "1", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_worker_killed_mid_delivery_delivers_exactly_once_to_an_idempotent_receiver(
+    lgo_kernel: Kernel, lgo_seeded: Seeded, lgo_database_url: str, lgo_home: Path, receiver: Receiver
+) -> None:
+    receiver.hang_first = True
+    message_id = _enqueue(lgo_kernel, lgo_seeded, receiver.url)
+
+    first = _worker_process(lgo_database_url, lgo_home)
+    try:
+        assert receiver.arrived.wait(60), first.stderr.read().decode() if first.poll() is not None else "no request"
+        first.send_signal(signal.SIGKILL)  # killed after sending, before recording the result
+        first.wait(30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    receiver.release.set()
+    assert _message(lgo_kernel, message_id).status is OutboxStatus.IN_FLIGHT
+
+    time.sleep(1.2)  # the lease of the dead worker expires
+    second = _worker_process(lgo_database_url, lgo_home, "--once")
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err.decode()
+    assert "1 message(s) traité(s)" in out.decode()
+
+    message = _message(lgo_kernel, message_id)
+    assert message.status is OutboxStatus.DELIVERED
+    assert message.attempts == 2
+    assert receiver.requests == ["facture-1", "facture-1"]  # at least once...
+    assert len(receiver.effects) == 1  # ...and exactly once for an idempotent receiver
+
+
+def test_a_failing_receiver_is_retried_then_dead_lettered_then_retried_by_an_operator(
+    lgo_kernel: Kernel, lgo_seeded: Seeded, receiver: Receiver
+) -> None:
+    receiver.fail_first = 3
+    message_id = _enqueue(lgo_kernel, lgo_seeded, receiver.url, max_attempts=3)
+    worker = Worker(lgo_kernel, base_backoff_seconds=0)
+    worker.drain()
+
+    message = _message(lgo_kernel, message_id)
+    assert message.status is OutboxStatus.DEAD
+    assert message.attempts == 3 and len(receiver.requests) == 3
+    assert message.last_error is not None and "HTTP 503" in message.last_error
+    with lgo_kernel.transaction() as session:
+        dead = session.scalar(select(AuditEntry).where(AuditEntry.action == "outbox.dead"))
+        assert dead is not None and "échec définitif après 3 tentative(s)" in dead.message_fr
+        with pytest.raises(ValidationError, match="n'est pas en échec définitif"):
+            retry_dead(session, lgo_seeded.pharmacy_id, _enqueue_in(session, lgo_seeded, receiver.url))
+
+    with lgo_kernel.transaction() as session:
+        retry_dead(session, lgo_seeded.pharmacy_id, message_id)
+    worker.drain()
+    assert _message(lgo_kernel, message_id).status is OutboxStatus.DELIVERED
+    assert len(receiver.effects) >= 1
+
+
+def _enqueue_in(session: Any, seeded: Seeded, url: str) -> int:
+    return enqueue(session, seeded.pharmacy_id, plugin="kernel", kind="http.post", payload={"url": url}).id
+
+
+def test_failures_back_off_exponentially(lgo_kernel: Kernel, lgo_seeded: Seeded, receiver: Receiver) -> None:
+    receiver.fail_first = 10
+    message_id = _enqueue(lgo_kernel, lgo_seeded, receiver.url)
+    worker = Worker(lgo_kernel, base_backoff_seconds=60)
+    before = utcnow()
+    assert worker.run_once() == 1
+    assert worker.run_once() == 0  # not due yet: waiting for its back-off
+    message = _message(lgo_kernel, message_id)
+    assert message.status is OutboxStatus.PENDING
+    assert timedelta(seconds=59) <= message.next_attempt_at - before <= timedelta(seconds=70)
+    assert [backoff(n, 60).total_seconds() for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+    assert backoff(20, 60).total_seconds() == 3600  # capped at one hour
+
+
+def test_a_rejection_is_a_dead_letter_at_once(lgo_kernel: Kernel, lgo_seeded: Seeded, receiver: Receiver) -> None:
+    receiver.fail_first, receiver.status_when_failing = 1, 422
+    message_id = _enqueue(lgo_kernel, lgo_seeded, receiver.url)
+    Worker(lgo_kernel, base_backoff_seconds=0).drain()
+    message = _message(lgo_kernel, message_id)
+    assert (message.status, message.attempts) == (OutboxStatus.DEAD, 1)
+
+
+def test_a_message_without_handler_is_kept_and_explained(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
+    with lgo_kernel.transaction() as session:
+        message_id = enqueue(session, lgo_seeded.pharmacy_id, plugin="dmp", kind="dmp.feed", payload={},
+                             max_attempts=2).id
+    Worker(lgo_kernel, base_backoff_seconds=0).drain()
+    message = _message(lgo_kernel, message_id)
+    assert message.status is OutboxStatus.DEAD
+    assert message.last_error is not None and "no handler for outbox kind 'dmp.feed'" in message.last_error
+
+
+def test_enqueuing_twice_with_one_key_gives_one_message(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
+    first = _enqueue(lgo_kernel, lgo_seeded, "http://127.0.0.1:9/", key="same")
+    second = _enqueue(lgo_kernel, lgo_seeded, "http://127.0.0.1:9/", key="same")
+    assert first == second
