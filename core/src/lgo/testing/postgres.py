@@ -7,6 +7,7 @@ PostgreSQL refuses to run as root: when the tests run as root, the server runs a
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import socket
@@ -75,12 +76,10 @@ class PostgresServer:
     def stop(self) -> None:
         if self._dir is None:
             return
-        if self._running:
-            try:
+        if self._running and self.bindir is not None:
+            with contextlib.suppress(PostgresUnavailable):
                 self._run([str(self.bindir / "pg_ctl"), "-D", str(self._dir / "data"), "-m", "immediate",
                            "-w", "stop"])
-            except PostgresUnavailable:
-                pass
             self._running = False
         shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
@@ -123,7 +122,7 @@ class PostgresServer:
 
         with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
                              autocommit=True) as connection:
-            connection.execute(sql)  # type: ignore[arg-type]  # identifiers built here, never from input
+            connection.execute(sql.encode())  # identifiers built here, never from user input
 
     def _run(self, command: list[str]) -> None:
         if os.geteuid() == 0:
