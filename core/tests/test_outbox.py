@@ -195,3 +195,27 @@ def test_enqueuing_twice_with_one_key_gives_one_message(lgo_kernel: Kernel, lgo_
     first = _enqueue(lgo_kernel, lgo_seeded, "http://127.0.0.1:9/", key="same")
     second = _enqueue(lgo_kernel, lgo_seeded, "http://127.0.0.1:9/", key="same")
     assert first == second
+
+
+def test_several_workers_share_the_outbox_without_sending_twice(
+    lgo_kernel: Kernel, lgo_seeded: Seeded, receiver: Receiver
+) -> None:
+    ids = [_enqueue(lgo_kernel, lgo_seeded, receiver.url, key=f"msg-{i}") for i in range(30)]
+    workers = [Worker(lgo_kernel, name=f"w{i}", batch=3) for i in range(3)]
+    errors: list[BaseException] = []
+
+    def work(worker: Worker) -> None:
+        try:
+            while worker.run_once():
+                pass
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    assert sorted(receiver.requests) == sorted(f"msg-{i}" for i in range(30))  # each sent once, none twice
+    assert {_message(lgo_kernel, i).status for i in ids} == {OutboxStatus.DELIVERED}
