@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".lgo-setup-stamp"
-#: Extras installed for each member in development.
-EXTRAS = {"core": "[postgresql,testing]"}
+APT_LISTS = ROOT / ".ci" / "apt.d"
 
 
 def say(message: str) -> None:
@@ -31,8 +30,63 @@ def say(message: str) -> None:
 
 
 def members() -> list[str]:
+    """Workspace members (globs expanded) that are distributions, core first."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return list(config["tool"]["uv"]["workspace"]["members"])
+    found: list[str] = []
+    for pattern in config["tool"]["uv"]["workspace"]["members"]:
+        for path in sorted(ROOT.glob(pattern)):
+            if (path / "pyproject.toml").exists():
+                found.append(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def dev_extras(member: str) -> str:
+    config = tomllib.loads((ROOT / member / "pyproject.toml").read_text())
+    extras = config.get("tool", {}).get("lgo", {}).get("dev-extras", [])
+    return f"[{','.join(extras)}]" if extras else ""
+
+
+def debian_packages() -> list[str]:
+    packages: list[str] = []
+    for listing in sorted(APT_LISTS.glob("*.txt")):
+        for line in listing.read_text().splitlines():
+            name = line.split("#", 1)[0].strip()
+            if name and name not in packages:
+                packages.append(name)
+    return packages
+
+
+def ensure_debian_packages() -> None:
+    """Install the Debian packages the tests need (real servers, card tools), listed in .ci/apt.d/*.txt."""
+    if not shutil.which("dpkg-query"):
+        return
+    missing = []
+    for package in debian_packages():
+        status = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+        ).stdout
+        if "install ok installed" not in status:
+            missing.append(package)
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        say("Paquets Debian manquants pour certains tests : " + " ".join(missing))
+        say("Installez-les (sudo apt-get install " + " ".join(missing) + ") ; sinon ces tests échoueront.")
+        return
+    say("Installation des paquets Debian nécessaires aux tests : " + " ".join(missing) + "…")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+
+
+def typed_packages() -> list[str]:
+    """Every member's import packages, for mypy."""
+    return [
+        path.relative_to(ROOT).as_posix()
+        for member in members()
+        for path in sorted((ROOT / member / "src").glob("*"))
+        if (path / "__init__.py").exists()
+    ]
 
 
 def fingerprint() -> str:
@@ -85,7 +139,7 @@ def setup() -> None:
     say("[2/3] Mise à jour de pip…")
     run([*pip, "--upgrade", "pip"])
     say("[3/3] Installation des membres (" + ", ".join(members()) + ") et des outils de développement…")
-    editable = [arg for member in members() for arg in ("-e", f"./{member}{EXTRAS.get(member, '')}")]
+    editable = [arg for member in members() for arg in ("-e", f"./{member}{dev_extras(member)}")]
     run([*pip, *editable, "-r", "requirements-dev.txt"])
     STAMP.write_text(fingerprint())
     say("Environnement prêt.")
@@ -108,12 +162,13 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "lgo"), *rest], cwd=ROOT)
     if command == "bench":
         return subprocess.call([str(BIN / "python"), "benchmarks/run.py", *rest], cwd=ROOT)
+    ensure_debian_packages()
     if not os.environ.get("LGO_SKIP_LINT"):
         say("== ruff ==")
         if subprocess.call([str(BIN / "ruff"), "check", "."], cwd=ROOT):
             return 1
         say("== mypy ==")
-        if subprocess.call([str(BIN / "mypy")], cwd=ROOT):
+        if subprocess.call([str(BIN / "mypy"), *typed_packages()], cwd=ROOT):
             return 1
     say("== pytest ==")
     code = subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
