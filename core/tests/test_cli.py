@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lgo import PLUGIN_API
 from lgo.demo_data import FINESS
 from lgo.testing.dists import plugin_module_source, write_distribution
 
@@ -56,7 +57,7 @@ def test_init_then_plugins_with_reasons_then_enable(home: Path, tmp_path: Path) 
     assert table.returncode == 0, table.stderr
     lines = {line.split()[0]: line for line in table.stdout.splitlines()[1:]}
     assert "désactivé" in lines["good"] and "2.0.1" in lines["good"]
-    assert "incompatible" in lines["old_api"] and "le noyau fournit 1.0" in lines["old_api"]
+    assert "incompatible" in lines["old_api"] and f"le noyau fournit {PLUGIN_API}" in lines["old_api"]
     assert "en échec" in lines["boom"] and "ModuleNotFoundError" in lines["boom"]
 
     refused = lgo(home, "plugins", "enable", "needs_good", pythonpath=site)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lgo import hookimpl
+from lgo import PLUGIN_API, hookimpl
 from lgo.demo_data import Seeded
 from lgo.domain.plugin_state import PluginActivation
 from lgo.errors import PluginError
@@ -38,7 +38,7 @@ def test_broken_plugins_are_reported_and_the_others_run(installed: Callable[...,
     assert registry.order.index("good") < registry.order.index("needs_good")
 
     assert states["old_api"].state is PluginState.INCOMPATIBLE
-    assert "demande l'API de plugins >=0.1,<1, le noyau fournit 1.0" in states["old_api"].reason
+    assert f"demande l'API de plugins >=0.1,<1, le noyau fournit {PLUGIN_API}" in states["old_api"].reason
     assert states["boom"].state is PluginState.FAILED
     assert "RuntimeError: configuration introuvable" in states["boom"].reason
     assert states["orphan"].state is PluginState.MISSING_DEPENDENCY

@@ -1,7 +1,8 @@
 """LGO kernel: the small core of an open French pharmacy management system.
 
 Public API for plugins: this module, :mod:`lgo.hookspecs`, :mod:`lgo.actions`, :mod:`lgo.events`,
-:mod:`lgo.plugins.manifest` and :mod:`lgo.testing`. Everything else may change without notice.
+:mod:`lgo.plugins.manifest`, :mod:`lgo.identity`, :mod:`lgo.documents` and
+:mod:`lgo.testing`. Everything else may change without notice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pluggy
 
 #: Version of the plugin API. Adding a hook or a hook argument bumps the minor; removing or renaming
 #: one, or changing the meaning of an event, bumps the major. Plugins declare a range (e.g. ">=1.0,<2").
-PLUGIN_API = "1.0"
+PLUGIN_API = "1.1"
 
 #: pluggy project name: hook specifications and implementations are marked with it.
 PROJECT = "lgo"

@@ -73,5 +73,41 @@ class DocumentValidated:
     pharmacy_id: int
     operator_id: int
     document_id: int
+    #: LOINC type code of the document.
     document_type: str
     patient_id: int
+    unique_id: str = ""
+    #: The previous version when this document replaces one (the DMP receives a replacement, RPLC).
+    replaces_document_id: int | None = None
+    source_plugin: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentDeprecated:
+    pharmacy_id: int
+    operator_id: int
+    document_id: int
+    document_type: str
+    patient_id: int
+    unique_id: str
+    reason_fr: str
+
+
+@dataclass(frozen=True)
+class IdentityQualified:
+    """A patient's identity reached the status *qualifiée*: documents waiting for it may now be shared."""
+
+    pharmacy_id: int
+    operator_id: int | None
+    patient_id: int
+
+
+@dataclass(frozen=True)
+class PatientTraitsChanged:
+    """Identity traits of a patient changed; ``strict_traits`` lists the strict ones (which demote an identity)."""
+
+    pharmacy_id: int
+    operator_id: int | None
+    patient_id: int
+    changed_traits: tuple[str, ...]
+    strict_traits: tuple[str, ...]

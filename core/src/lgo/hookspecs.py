@@ -11,6 +11,8 @@ Kinds of hooks:
   the plugins active in the pharmacy concerned; an exception is recorded against its plugin and never stops
   the billing or the other plugins (the kernel's strict mode re-raises, for tests). An event may return an
   :class:`lgo.actions.ActionRequired` (or a list of them) for the caller to render;
+* **queries** — ``lgo_shareable_identity``: the kernel asks the active plugins a question (see
+  :meth:`lgo.kernel.Kernel.shareable_identity`); a plugin answers ``None`` when it has nothing to say;
 * **demo** — ``lgo_demo_steps``: the plugin's part of ``lgo demo``;
 * **in-transaction** — ``lgo_on_billing_commit``: runs inside the billing's transaction, in a savepoint of
   its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
@@ -37,9 +39,13 @@ if TYPE_CHECKING:
         BillingEnded,
         BillingStarted,
         DispensationValidated,
+        DocumentDeprecated,
         DocumentValidated,
+        IdentityQualified,
         PatientSelected,
+        PatientTraitsChanged,
     )
+    from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
     from lgo.worker import OutboxHandler
@@ -119,6 +125,36 @@ def lgo_on_dispensation_validated(
 @hookspec
 def lgo_on_document_validated(kernel: Kernel, event: DocumentValidated) -> ActionRequired | list[ActionRequired] | None:
     """A health document (note de vaccination, CR d'entretien, BPM...) was validated by a pharmacist."""
+
+
+@hookspec
+def lgo_on_document_deprecated(
+    kernel: Kernel, event: DocumentDeprecated
+) -> ActionRequired | list[ActionRequired] | None:
+    """A validated health document was withdrawn (cancelled act, wrong patient...): withdraw it where it was
+    shared (the DMP deprecates it)."""
+
+
+@hookspec
+def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> ActionRequired | list[ActionRequired] | None:
+    """A patient's identity became *qualifiée* (announced by the identity plugin): send what waited for it."""
+
+
+@hookspec
+def lgo_on_patient_traits_changed(
+    kernel: Kernel, event: PatientTraitsChanged
+) -> ActionRequired | list[ActionRequired] | None:
+    """Identity traits of a patient were changed through :meth:`lgo.kernel.Kernel.update_patient_traits`; a change
+    of a strict trait demotes a qualified identity (the identity plugin does it)."""
+
+
+# --- queries ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
+    """Return the patient's identity *only if* it may be shared (status *qualifiée*), else ``None``. Implemented by
+    the identity plugin (``ins``); everyone else asks :meth:`lgo.kernel.Kernel.shareable_identity`."""
 
 
 # --- in-transaction --------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from lgo.domain import audit
 from lgo.domain.billing import ActDefinition
 from lgo.domain.plugin_state import PluginActivation, PluginFailure, PluginSettings, ProviderSelection
 from lgo.errors import PluginError, ProviderError, ValidationError
+from lgo.events import PatientTraitsChanged
+from lgo.identity import IdentityNotShareable, SharedIdentity
 from lgo.plugins import discovery, providers
 from lgo.plugins.dispatch import Dispatcher, HookResult
 from lgo.plugins.manifest import PluginState
@@ -361,6 +363,67 @@ class Kernel:
         return providers.load(capability, name)
 
     # --- audit -----------------------------------------------------------------------------------------
+
+    # --- identity --------------------------------------------------------------------------------------------
+
+    def shareable_identity(self, pharmacy_id: int, patient_id: int) -> SharedIdentity:
+        """The patient's qualified identity, for sharing (CDA, XDS, MSSanté, Datamatrix); raises
+        :class:`lgo.identity.IdentityNotShareable` when no active plugin vouches for a qualified identity."""
+        answers = [
+            result.value
+            for result in self.dispatcher.call(
+                "lgo_shareable_identity", self.active_plugins(pharmacy_id), kernel=self, pharmacy_id=pharmacy_id,
+                patient_id=patient_id,
+            )
+            if result.value is not None
+        ]
+        if not answers:
+            raise IdentityNotShareable(patient_id)
+        identity = answers[0]
+        if not isinstance(identity, SharedIdentity) or identity.patient_id != patient_id:
+            raise IdentityNotShareable(patient_id)
+        if any(other != identity for other in answers[1:]):
+            raise IdentityNotShareable(
+                patient_id, "Plusieurs modules d'identité donnent des INS différents pour ce patient : partage refusé."
+            )
+        return identity
+
+    def is_identity_shareable(self, pharmacy_id: int, patient_id: int) -> bool:
+        try:
+            self.shareable_identity(pharmacy_id, patient_id)
+        except IdentityNotShareable:
+            return False
+        return True
+
+    def update_patient_traits(
+        self, pharmacy_id: int, patient_id: int, *, operator_id: int | None = None, **traits: object
+    ) -> list[ActionRequired]:
+        """Change a patient's identity traits, audit it, and tell the plugins (a strict trait demotes the INS)."""
+        from lgo.domain.patients import Patient, update_traits
+
+        with self.transaction() as session:
+            patient = session.get(Patient, patient_id)
+            if patient is None or patient.pharmacy_id != pharmacy_id:
+                raise ValidationError("Patient introuvable.", detail=f"patient {patient_id}")
+            before = {name: getattr(patient, "birth_date_text" if name == "birth_date" else name) for name in traits}
+            strict = update_traits(session, patient, **traits)
+            changed = tuple(
+                name for name in traits
+                if getattr(patient, "birth_date_text" if name == "birth_date" else name) != before[name]
+            )
+            if not changed:
+                return []
+            audit.record(
+                session, pharmacy_id, "patient.traits_changed",
+                "Traits d'identité modifiés : " + ", ".join(changed) + ".", operator_id=operator_id,
+                patient_id=patient_id, object_type="patient", object_id=patient_id,
+                details={"changed": list(changed), "strict": strict},
+            )
+        event = PatientTraitsChanged(
+            pharmacy_id=pharmacy_id, operator_id=operator_id, patient_id=patient_id, changed_traits=changed,
+            strict_traits=tuple(strict),
+        )
+        return self.emit("lgo_on_patient_traits_changed", pharmacy_id, event=event)
 
     def audit(
         self, pharmacy_id: int, action: str, message_fr: str, *, actor: str = "kernel", session: Session | None = None,

@@ -39,6 +39,8 @@ class Dispatcher:
         impls = [i for i in caller.get_hookimpls() if plugins is None or i.plugin_name in plugins]
         impls.sort(key=lambda i: rank.get(i.plugin_name, len(rank)))
         results: list[HookResult] = []
+        if pharmacy_id is not None:
+            kwargs["pharmacy_id"] = pharmacy_id  # also an argument of some hooks (queries)
         for impl in impls:
             try:
                 value = impl.function(*[kwargs[name] for name in impl.argnames])

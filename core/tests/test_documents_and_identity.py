@@ -1,0 +1,124 @@
+"""Health documents' life cycle and the shareable-identity query answered by an identity plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from lgo import documents, hookimpl
+from lgo.demo_data import Seeded
+from lgo.documents import DocumentStatus, HealthDocument
+from lgo.domain.audit import AuditEntry
+from lgo.errors import ValidationError
+from lgo.events import DocumentDeprecated, DocumentValidated, PatientTraitsChanged
+from lgo.identity import OID_TEST, IdentityNotShareable, SharedIdentity
+from lgo.kernel import Kernel
+from lgo.plugins.manifest import Manifest
+from sqlalchemy import select
+
+
+class FakeIdentityPlugin:
+    """Vouches for the patients in ``qualified``; records the events it sees."""
+
+    MANIFEST = Manifest(name="fake_ins", plugin_api=">=1.1,<2")
+
+    def __init__(self) -> None:
+        self.qualified: set[int] = set()
+        self.events: list[Any] = []
+
+    @hookimpl
+    def lgo_shareable_identity(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
+        if patient_id not in self.qualified:
+            return None
+        return SharedIdentity(
+            patient_id=patient_id, matricule="279035121518989", oid=OID_TEST, birth_name="TESTDEMO",
+            first_names=("ANNE", "MARIE"), sex="F", birth_date="1979-03-00",
+        )
+
+    @hookimpl
+    def lgo_on_patient_traits_changed(self, kernel: Kernel, event: PatientTraitsChanged) -> None:
+        self.events.append(event)
+        if event.strict_traits:
+            self.qualified.discard(event.patient_id)
+
+    @hookimpl
+    def lgo_on_document_validated(self, kernel: Kernel, event: DocumentValidated) -> None:
+        self.events.append(event)
+
+    @hookimpl
+    def lgo_on_document_deprecated(self, kernel: Kernel, event: DocumentDeprecated) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture
+def setup(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> tuple[Kernel, Seeded, FakeIdentityPlugin]:
+    plugin = FakeIdentityPlugin()
+    kernel = lgo_make_kernel(plugin)
+    kernel.enable(lgo_seeded.pharmacy_id, "fake_ins")
+    return kernel, lgo_seeded, plugin
+
+
+def test_only_a_vouched_identity_is_shareable_and_a_strict_trait_change_demotes_it(setup: Any) -> None:
+    kernel, seeded, plugin = setup
+    patient = seeded.patients["camille"]
+    with pytest.raises(IdentityNotShareable) as refused:
+        kernel.shareable_identity(seeded.pharmacy_id, patient)
+    assert "pas qualifiée" in refused.value.message_fr
+    plugin.qualified.add(patient)
+    identity = kernel.shareable_identity(seeded.pharmacy_id, patient)
+    assert identity.xds_patient_id == f"279035121518989^^^&{OID_TEST}&ISO^NH"
+    assert identity.birth_date_value is None  # partial birth date
+
+    kernel.update_patient_traits(seeded.pharmacy_id, patient, operator_id=seeded.operators["adjoint"],
+                                 used_name="NOUVEAUNOM")
+    assert kernel.is_identity_shareable(seeded.pharmacy_id, patient)  # a used name is not a strict trait
+    kernel.update_patient_traits(seeded.pharmacy_id, patient, birth_name="AUTRENOM")
+    assert not kernel.is_identity_shareable(seeded.pharmacy_id, patient)
+    changes = [e for e in plugin.events if isinstance(e, PatientTraitsChanged)]
+    assert [c.strict_traits for c in changes] == [(), ("birth_name",)]
+
+
+def test_without_an_identity_plugin_nothing_is_shareable(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
+    assert not lgo_kernel.is_identity_shareable(lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"])
+
+
+def test_document_life_cycle_validation_replacement_and_deprecation(setup: Any) -> None:
+    kernel, seeded, plugin = setup
+    pharmacy, patient, author = seeded.pharmacy_id, seeded.patients["camille"], seeded.operators["titulaire"]
+    with kernel.transaction() as session:
+        draft = documents.create_draft(
+            session, pharmacy_id=pharmacy, patient_id=patient, author_operator_id=author, type_code="87273-9",
+            type_display="Note de vaccination", title="Note de vaccination", source_plugin="vaccination",
+        )
+        first_id, set_id = draft.id, draft.set_id
+        assert draft.unique_id.startswith("2.25.") and draft.unique_id != set_id
+    with pytest.raises(ValidationError, match="vide"):
+        documents.validate(kernel, pharmacy, first_id, author)
+    with kernel.transaction() as session:
+        documents.set_content(session.get(HealthDocument, first_id), b"<ClinicalDocument/>")  # type: ignore[arg-type]
+    documents.validate(kernel, pharmacy, first_id, author, hidden_from_patient=True)
+    with kernel.transaction() as session, pytest.raises(ValidationError, match="remplacement"):
+        documents.set_content(session.get(HealthDocument, first_id), b"changed")  # type: ignore[arg-type]
+
+    with kernel.transaction() as session:
+        first = session.get(HealthDocument, first_id)
+        assert first is not None and first.hidden_from_patient
+        second = documents.create_draft(
+            session, pharmacy_id=pharmacy, patient_id=patient, author_operator_id=author, type_code="87273-9",
+            type_display="Note de vaccination", title="Note de vaccination (corrigée)", source_plugin="vaccination",
+            content=b"<ClinicalDocument v='2'/>", replaces=first,
+        )
+        second_id = second.id
+        assert (second.set_id, second.version) == (set_id, 2)
+    documents.validate(kernel, pharmacy, second_id, author)
+    documents.deprecate(kernel, pharmacy, second_id, author, "Acte annulé")
+
+    with kernel.transaction() as session:
+        listed = documents.documents_for_patient(session, pharmacy, patient)
+        assert [(d.version, d.status) for d in listed] == [(1, DocumentStatus.REPLACED), (2, DocumentStatus.DEPRECATED)]
+        actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.patient_id == patient)))
+        assert {"document.validated", "document.deprecated"} <= actions
+    validated = [e for e in plugin.events if isinstance(e, DocumentValidated)]
+    assert [e.replaces_document_id for e in validated] == [None, first_id]
+    assert [e.document_id for e in plugin.events if isinstance(e, DocumentDeprecated)] == [second_id]
