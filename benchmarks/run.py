@@ -135,6 +135,50 @@ def bench_billing(billings: int, workdir: Path) -> Result:
                   subject, baseline, billings)
 
 
+# --- 1b. billing with the Ségur plugins --------------------------------------------------------------------
+
+def bench_segur_billing(billings: int, workdir: Path) -> Result:
+    """The counter with every installed wave-1 plugin active against the kernel alone: the plugins must defer
+    their national-service work to the outbox, so the ratio shows what they add to the pharmacist's wait."""
+
+    def run(discover: bool, name: str) -> tuple[float, int]:
+        kernel = Kernel(f"sqlite:///{workdir / name}", discover_installed=discover)
+        kernel.upgrade_database()
+        kernel.start()
+        with kernel.transaction() as session:
+            seeded = seed(session)
+            prescription = create_prescription(session, seeded.pharmacy_id, seeded.patients["jean"],
+                                               prescriber_name="Dr Banc", prescribed_on=date.today()).id
+            for key in ("paracetamol", "grippe"):
+                product = product_by_cip13(session, seeded.pharmacy_id, seeded.products[key])
+                receive(session, seeded.pharmacy_id, product, lot_number=f"BENCH-{key}", expiry=date(2099, 1, 1),
+                        quantity=10 * billings)
+        active = 0
+        for info in kernel.registry.loaded():
+            if info.wave == 1:
+                kernel.enable(seeded.pharmacy_id, info.name, with_dependencies=True)
+        active = len(kernel.active_plugins(seeded.pharmacy_id))
+        counter = Counter(kernel, seeded.pharmacy_id, seeded.operators["titulaire"])
+
+        def bill() -> None:
+            for _ in range(billings):
+                billing = counter.start_billing(patient_id=seeded.patients["jean"], prescription_id=prescription)
+                counter.add_product(billing, seeded.products["paracetamol"], 1, lot_number="BENCH-paracetamol")
+                counter.add_product(billing, seeded.products["grippe"], 1, lot_number="BENCH-grippe")
+                counter.end_billing(billing)
+
+        seconds = best_of(1, bill)
+        kernel.close()
+        return seconds, active
+
+    progress(f"  comptoir Ségur : {billings} facturations avec les modules vague 1 actifs, puis noyau seul…")
+    subject, active = run(True, "segur.sqlite")
+    baseline, _ = run(False, "alone.sqlite")
+    return Result("segur_billing",
+                  f"Facturation avec les {active} modules Ségur actifs / noyau seul (même facturation)",
+                  subject, baseline, billings)
+
+
 # --- 2. event dispatch ----------------------------------------------------------------------------------
 
 class Trivial:
@@ -233,7 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         os.environ["LGO_HOME"] = str(workdir / "home")
-        results = [bench_billing(billings, workdir), bench_dispatch(calls, workdir), bench_startup(runs, workdir)]
+        results = [
+            bench_billing(billings, workdir), bench_segur_billing(billings, workdir),
+            bench_dispatch(calls, workdir), bench_startup(runs, workdir),
+        ]
     json_path, md_path = write_results(results, args.out)
     print(md_path.read_text())
     progress(f"Résultats : {json_path} et {md_path}")
