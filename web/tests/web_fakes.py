@@ -190,6 +190,13 @@ def sign_in(client: Any, code: str, password: str) -> Any:
     return client.post("/connexion", data={"code": code, "password": password, "csrf_token": token})
 
 
+def text(response: Any) -> str:
+    """The page as its reader sees it (HTML entities decoded)."""
+    import html
+
+    return html.unescape(response.get_data(as_text=True))
+
+
 def post_form(client: Any, page: str, action: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """POST ``data`` to ``action`` with the CSRF token read from ``page``, like a browser form."""
     token = csrf_token(client.get(page).get_data(as_text=True))

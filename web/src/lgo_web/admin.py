@@ -138,7 +138,7 @@ def enable_wave1() -> Response:
                                               with_dependencies=True)
                 except LgoError as exc:
                     flash(exc.message_fr, "error")
-        flash("Modules de la vague 1 activés : " + (", ".join(dict.fromkeys(switched)) or "aucun (déjà actifs)") + ".",
+        flash("Modules de la vague 1 activés : " + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)") + ".",
               "success")
     return redirect(url_for("admin.modules"))
 

@@ -54,9 +54,11 @@ def service_health(session: Session, pharmacy_id: int) -> list[ServiceHealth]:
             select(OutboxMessage).where(*same, OutboxMessage.last_error.is_not(None)).order_by(OutboxMessage.id.desc())
             .limit(1)
         ).first()
-        counts = dict(session.execute(
-            select(OutboxMessage.status, func.count()).where(*same).group_by(OutboxMessage.status)
-        ).tuples().all())
+        counts: dict[str, int] = {
+            str(status): int(n) for status, n in session.execute(
+                select(OutboxMessage.status, func.count()).where(*same).group_by(OutboxMessage.status)
+            )
+        }
         error_at = failed.created_at if failed is not None else None
         result.append(ServiceHealth(
             plugin=plugin, kind=kind, last_delivered_at=delivered,
