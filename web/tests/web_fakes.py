@@ -53,7 +53,8 @@ def lgo_register_web_blueprints() -> list[Any]:
     def index() -> str:
         kernel = current_app.extensions["lgo.kernel"]
         settings = kernel.plugin_settings(session["pharmacy_id"], "ins")
-        return f"<!doctype html><title>INS</title><h1>Page du module INS</h1><p id=reprompt>Relances INS : {settings.reprompt_count}</p>"
+        return ("<!doctype html><title>INS</title><h1>Page du module INS</h1>"
+                f"<p id=reprompt>Relances INS : {settings.reprompt_count}</p>")
 
     return [blueprint]
 ''',

@@ -6,19 +6,19 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
-from werkzeug.wrappers import Response
-from wtforms import HiddenField, PasswordField, SelectField
-from wtforms.validators import DataRequired
-
+from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from flask_wtf.file import FileField, FileRequired  # type: ignore[import-untyped]
 from lgo.domain import audit, certificates
 from lgo.domain.outbox import OutboxMessage, OutboxStatus, counts, retry_dead
 from lgo.domain.pharmacy import Operator
 from lgo.errors import LgoError
 from lgo.plugins import providers
 from lgo.plugins.manifest import PluginState
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, PasswordField, SelectField
+from wtforms.validators import DataRequired
+
 from lgo_web import settings_forms
 from lgo_web.app import kernel_of
 from lgo_web.auth import current_user
@@ -255,9 +255,9 @@ def certificate() -> Any:
             data = form.file.data.read()
             try:
                 with kernel.transaction() as db:
-                    stored = certificates.store(db, user.pharmacy_id, data, form.passphrase.data or "",
-                                                operator_id=user.operator_id)
-                    text = f"{stored.subject} — {stored.expiry().text_fr}"
+                    saved = certificates.store(db, user.pharmacy_id, data, form.passphrase.data or "",
+                                               operator_id=user.operator_id)
+                    text = f"{saved.subject} — {saved.expiry().text_fr}"
             except LgoError as exc:
                 flash(exc.message_fr, "error")
                 status = 400

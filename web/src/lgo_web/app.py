@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, render_template, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
-
+from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
 from lgo.config import data_dir
 from lgo.kernel import Kernel
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 log = logging.getLogger(__name__)
 

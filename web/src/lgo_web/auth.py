@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from lgo.domain.pharmacy import Operator, Pharmacy, Role, authenticate, get_pharmacy
+from lgo.errors import LgoError
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from lgo.domain.pharmacy import Operator, Pharmacy, Role, authenticate, get_pharmacy
-from lgo.errors import LgoError
 from lgo_web import session_keys, throttle
 from lgo_web.app import ABSOLUTE_LIFETIME, error_page, kernel_of
 
@@ -72,7 +72,7 @@ def login() -> Any:
         return error_page(503, exc.message_fr)
     form = LoginForm()
     if form.validate_on_submit():
-        code = form.code.data.strip()
+        code = (form.code.data or "").strip()
         address = client_address()
         kernel = kernel_of(current_app)
         with kernel.transaction() as db:
@@ -80,7 +80,7 @@ def login() -> Any:
             if not verdict.allowed:
                 flash(f"Trop de tentatives manquées pour ce code : réessayez dans {verdict.wait_text_fr}.", "error")
                 return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current), 429
-            operator = authenticate(db, current.id, code, form.password.data)
+            operator = authenticate(db, current.id, code, form.password.data or "")
             throttle.record(db, current.id, code, address, success=operator is not None,
                             operator_id=operator.id if operator else None)
             if operator is not None:
@@ -112,7 +112,7 @@ def _signed_in() -> SignedIn | None:
     operator_id = session.get(session_keys.OPERATOR_ID)
     pharmacy_id = session.get(session_keys.PHARMACY_ID)
     signed_in_at = session.get(session_keys.SIGNED_IN_AT)
-    if not isinstance(operator_id, int) or not isinstance(pharmacy_id, int) or not isinstance(signed_in_at, int | float):
+    if not (isinstance(operator_id, int) and isinstance(pharmacy_id, int) and isinstance(signed_in_at, int | float)):
         return None
     if time.time() - signed_in_at > ABSOLUTE_LIFETIME.total_seconds():
         session.clear()
@@ -143,7 +143,8 @@ def install(app: Flask) -> None:
             return None
         if g.user is None:
             return redirect(url_for("auth.login"))
-        if request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint != "auth.logout" and not g.user.can_edit:
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        if writes and request.endpoint != "auth.logout" and not g.user.can_edit:
             log.warning("operator %s (%s) refused %s %s", g.user.code, g.user.role, request.method, request.path)
             abort(403)
         return None

@@ -20,10 +20,10 @@ def _is_loopback(host: str) -> bool:
 
 
 def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> None:
-    from werkzeug.serving import make_server
-
     from lgo.cli import FrenchError
     from lgo.errors import LgoError
+    from werkzeug.serving import make_server
+
     from lgo_web.app import create_app
 
     if (certificate is None) != (key is None):

@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from lgo.domain.outbox import OutboxMessage, OutboxStatus
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-from lgo.domain.outbox import OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)

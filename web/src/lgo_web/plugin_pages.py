@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, g, request
-
 from lgo.kernel import Kernel
+
 from lgo_web.app import kernel_of
 
 log = logging.getLogger(__name__)

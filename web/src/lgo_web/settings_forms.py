@@ -14,7 +14,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo

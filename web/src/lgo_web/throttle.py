@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from lgo.db import utcnow
 from lgo.domain import audit
 from lgo.domain.audit import AuditEntry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=30)
@@ -54,7 +53,8 @@ def check(session: Session, pharmacy_id: int, code: str, address: str, now: date
         select(AuditEntry)
         .where(
             AuditEntry.pharmacy_id == pharmacy_id, AuditEntry.object_type == "login",
-            AuditEntry.object_id == _key(code), AuditEntry.action.in_((FAILED, SUCCEEDED)), AuditEntry.at >= now - WINDOW,
+            AuditEntry.object_id == _key(code), AuditEntry.action.in_((FAILED, SUCCEEDED)),
+            AuditEntry.at >= now - WINDOW,
         )
         .order_by(AuditEntry.id.desc())
         .limit(200)
