@@ -60,7 +60,8 @@ def french_message(error: Any) -> str:
     template = MESSAGES_FR.get(error["type"])
     if template is None:
         return "Valeur invalide."
-    context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    # Lists of choices come joined with an English "or".
+    context = {k: str(v).replace(" or ", " ou ") for k, v in (error.get("ctx") or {}).items()}
     try:
         return template.format(**context)
     except (KeyError, IndexError):
