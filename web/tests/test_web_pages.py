@@ -31,6 +31,8 @@ def test_enable_a_module_with_its_dependency_and_the_wave_1_action(
     page = text(web_client.get("/modules"))
     assert "« vaccination » nécessite « ins »" in page and "Activer avec ins" in page
     assert "vague 2" in page and "0.4.2" in page
+    assert "incompatible" in page and "demande l'API de plugins >=0.1,<1" in page
+    assert "en échec" in page and "échec au démarrage : RuntimeError: fichier de configuration introuvable" in page
 
     response = post_form(web_client, "/modules", "/modules/vaccination/activer", follow_redirects=True)
     assert "Module(s) activé(s) : ins, vaccination." in text(response)
@@ -135,6 +137,7 @@ def test_operations_show_outbox_health_failures_and_retry_a_dead_letter(
     assert "en échec définitif : 1" in page and "ConnectError: le DMP ne répond pas" in page
     assert "dmp.feed" in page and "en échec" in page and "fonctionne" in page
     assert "lgo_on_billing_end" in page and "Traceback" not in page and "secret line" not in page
+    assert "lgo_startup" in page and "fichier de configuration introuvable" in page
 
     response = post_form(web_client, "/exploitation", f"/exploitation/messages/{dead_id}/relancer",
                          follow_redirects=True)

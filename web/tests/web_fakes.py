@@ -1,7 +1,9 @@
 """Fake plugin distributions for the admin page's tests (the real Ségur plugins are other members): ``ins`` with
 settings and its own admin page, ``dmp`` (automatic feeding per document type), ``vaccination`` requiring ``ins``,
 ``mssante`` owning a provider capability with two providers, ``psc`` with the Pro Santé Connect sign-in and a
-plugin whose label is HTML. Plus a kernel on them and a background web server."""
+plugin whose label is HTML,
+one written for an older plugin API and one failing at start-up. Plus a kernel on them and a background web
+server."""
 
 from __future__ import annotations
 
@@ -126,6 +128,18 @@ def lgo_register_web_blueprints() -> list[Any]:
 MANIFEST = Manifest(name="piege", plugin_api=">=1.1,<2", wave=2, label_fr={EVIL_LABEL!r},
                     description_fr="<b>gras</b>", distribution="lgo-webtest-piege")
 ''',
+    "ancien": _HEADER + '''
+MANIFEST = Manifest(name="ancien", plugin_api=">=0.1,<1", wave=1, label_fr="Module ancien",
+                    distribution="lgo-webtest-ancien")
+''',
+    "casse": _HEADER + '''
+MANIFEST = Manifest(name="casse", plugin_api=">=1.1,<2", wave=2, label_fr="Module cassé",
+                    distribution="lgo-webtest-casse")
+
+@hookimpl
+def lgo_startup(kernel: Any) -> None:
+    raise RuntimeError("fichier de configuration introuvable")
+''',
 }
 
 
@@ -148,8 +162,8 @@ def install_fakes(root: Path, names: tuple[str, ...] = tuple(PLUGINS)) -> list[A
 
 def fake_kernel(database_url: str, root: Path, names: tuple[str, ...] = tuple(PLUGINS)) -> Kernel:
     """A started kernel with the fake plugins only (installed real plugins are left out: their names could
-    collide with the fakes')."""
-    kernel = Kernel(database_url, strict=True, discover_installed=False, extra_plugins=install_fakes(root, names))
+    collide with the fakes'). Not strict, as in production: a plugin failing to start is shown, not raised."""
+    kernel = Kernel(database_url, strict=False, discover_installed=False, extra_plugins=install_fakes(root, names))
     kernel.upgrade_database()
     return kernel.start()
 
