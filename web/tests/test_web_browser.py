@@ -173,3 +173,5 @@ def test_a_preparateur_sees_read_only_pages_in_the_browser(
     page.goto(f"{base_url}/parametres/mssante")
     assert page.locator("button:has-text('Enregistrer')").count() == 0
     screenshot(page, tmp_path, "preparateur-parametres", "Messagerie sécurisée", "Boîte aux lettres")
+    page.goto(f"{base_url}/nulle-part")
+    screenshot(page, tmp_path, "page-introuvable", "Page introuvable", "Revenir à l'accueil")

@@ -167,3 +167,21 @@ def _rpps_of_titulaire(kernel: Kernel, seeded: Seeded) -> str:
 def _session(client: Any) -> dict[str, Any]:
     with client.session_transaction() as session:
         return dict(session)
+
+
+def test_a_database_failure_still_gives_a_french_page(
+    web_app: Flask, web_kernel: Kernel, web_seeded: Seeded, monkeypatch: Any
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    client = https_client(web_app)
+    sign_in(client, "titulaire", PASSWORD)
+
+    def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused: server at 10.0.0.9"))
+
+    monkeypatch.setattr(web_kernel, "plugin_states", down)
+    monkeypatch.setattr(web_kernel, "active_plugins", down)
+    response = client.get("/modules")
+    page = text(response)
+    assert response.status_code == 500 and "Erreur interne" in page and "10.0.0.9" not in page

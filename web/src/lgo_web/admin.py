@@ -54,9 +54,13 @@ def certificate_banner() -> dict[str, Any]:
     user = current_user_or_none()
     if user is None:
         return {}
-    with _kernel().transaction() as db:
-        stored = certificates.get(db, user.pharmacy_id)
-        expiry = stored.expiry() if stored else None
+    try:
+        with _kernel().transaction() as db:
+            stored = certificates.get(db, user.pharmacy_id)
+            expiry = stored.expiry() if stored else None
+    except Exception:  # the error page must render even when the database is what failed
+        log.exception("certificate banner unavailable")
+        return {}
     return {"certificate_expiry": expiry}
 
 

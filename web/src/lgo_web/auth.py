@@ -154,7 +154,12 @@ def install(app: Flask) -> None:
         from lgo_web.plugin_pages import nav_for
 
         user = g.get("user")
-        return {"user": user, "nav_plugins": nav_for(app, user.pharmacy_id) if user else []}
+        try:
+            nav = nav_for(app, user.pharmacy_id) if user else []
+        except Exception:  # the error page must render even when the database is what failed
+            log.exception("plugin navigation unavailable")
+            nav = []
+        return {"user": user, "nav_plugins": nav}
 
 
 def current_user() -> SignedIn:
