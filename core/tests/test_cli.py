@@ -103,3 +103,25 @@ def test_worker_once_and_outbox_listing(home: Path) -> None:
     assert listing.returncode == 0 and "en attente : 0" in listing.stdout
     retry = lgo(home, "outbox", "retry", "42")
     assert retry.returncode == 1 and "Aucun message n° 42" in retry.stderr
+
+
+def test_distributions_add_commands_through_the_lgo_commands_group(home: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_distribution(
+        site, "lgo-test-addon", modules={"lgotest_addon_cli": (
+            "import click\n"
+            "@click.command()\n"
+            "def hello() -> None:\n"
+            "    '''Dit bonjour.'''\n"
+            "    click.echo('Bonjour depuis un module complémentaire.')\n"
+            "broken = 1 / 0 if False else 'not a command'\n"
+        )},
+        entry_points={"lgo.commands": {"hello": "lgotest_addon_cli:hello", "init": "lgotest_addon_cli:hello",
+                                       "broken": "lgotest_addon_cli:broken", "absent": "lgotest_nowhere:x"}},
+    )
+    listing = lgo(home, "--help", pythonpath=site)
+    assert listing.returncode == 0 and "hello" in listing.stdout and "broken" not in listing.stdout
+    result = lgo(home, "hello", pythonpath=site)
+    assert result.returncode == 0, result.stderr
+    assert "Bonjour depuis un module complémentaire." in result.stdout
+    assert "Crée la base" in lgo(home, "init", "--help", pythonpath=site).stdout  # built-ins are never replaced

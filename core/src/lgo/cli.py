@@ -53,8 +53,29 @@ def current_pharmacy_id(kernel: Kernel) -> int:
         return get_pharmacy(session, kernel.config.pharmacy_finess).id
 
 
+#: Entry-point group of commands brought by distributions that are not plugins (``lgo-web`` adds ``lgo web``):
+#: ``name = "module:click_command"``. The kernel never imports them until the command is listed or run.
+COMMANDS_GROUP = "lgo.commands"
+
+
+def _distribution_commands() -> dict[str, click.Command]:
+    from importlib.metadata import entry_points
+
+    commands: dict[str, click.Command] = {}
+    for entry_point in entry_points(group=COMMANDS_GROUP):
+        try:
+            command = entry_point.load()
+        except Exception:  # a broken add-on must not take the whole command line down
+            logging.getLogger("lgo").exception("command %s (%s) failed to import", entry_point.name, entry_point.value)
+            continue
+        if isinstance(command, click.Command):
+            commands.setdefault(entry_point.name, command)
+    return commands
+
+
 class LgoGroup(click.Group):
-    """Adds the commands plugins register (``lgo_register_cli_commands``) after the built-in ones."""
+    """Adds the commands of other distributions (entry-point group ``lgo.commands``) and those plugins register
+    (``lgo_register_cli_commands``) after the built-in ones."""
 
     def _plugin_commands(self) -> dict[str, click.Command]:
         if not hasattr(self, "_plugin_cache"):
@@ -64,7 +85,9 @@ class LgoGroup(click.Group):
 
             registry = PluginRegistry(discover())
             dispatcher = Dispatcher(registry, lambda *_: None)
-            commands: dict[str, click.Command] = {}
+            commands: dict[str, click.Command] = {
+                name: command for name, command in _distribution_commands().items() if name not in self.commands
+            }
             for result in dispatcher.call("lgo_register_cli_commands"):
                 for command in result.value or []:
                     if command.name and command.name not in self.commands:

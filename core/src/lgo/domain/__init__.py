@@ -6,6 +6,7 @@ from __future__ import annotations
 from lgo.domain import (  # noqa: F401
     audit,
     billing,
+    certificates,
     dispensing,
     outbox,
     patients,

@@ -1,0 +1,184 @@
+"""The pharmacy's certificates (the organisation certificate of the Ségur services: INSi, DMP, MSSanté...),
+uploaded by an administrator as PKCS#12 with its passphrase.
+
+Both are stored encrypted with :mod:`lgo.secrets`; subject and validity are kept in clear so that the admin page
+can warn before expiry without decrypting anything. Plugins read the certificate with :func:`load` (or
+:func:`write_pem` for libraries that want files) and never ask the administrator for file paths.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import pkcs12
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lgo import secrets
+from lgo.db import Base, UTCDateTime, utcnow
+from lgo.domain import audit
+from lgo.errors import NotFound, ValidationError
+
+ORGANISATION = "organisation"
+#: The admin page warns this long before a certificate expires.
+WARN_BEFORE = timedelta(days=30)
+MAX_PKCS12_BYTES = 256 * 1024
+
+
+class StoredCertificate(Base):
+    __tablename__ = "pharmacy_certificate"
+    __table_args__ = (UniqueConstraint("pharmacy_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    #: "organisation" for the certificate of the pharmacy's legal entity; other kinds may follow.
+    kind: Mapped[str] = mapped_column(String(32), default=ORGANISATION)
+    subject: Mapped[str] = mapped_column(String(500))
+    issuer: Mapped[str] = mapped_column(String(500))
+    serial_number: Mapped[str] = mapped_column(String(64))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: base64 of the PKCS#12 file, encrypted with lgo.secrets (``enc:v1:…``).
+    pkcs12_encrypted: Mapped[str] = mapped_column(Text)
+    passphrase_encrypted: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("operator.id"), default=None)
+
+    def expiry(self, now: datetime | None = None) -> Expiry:
+        return Expiry.of(self.not_after, now)
+
+
+@dataclass(frozen=True)
+class Expiry:
+    not_after: datetime
+    days_left: int
+    expired: bool
+    expiring_soon: bool
+
+    @classmethod
+    def of(cls, not_after: datetime, now: datetime | None = None) -> Expiry:
+        left = not_after - (now or utcnow())
+        return cls(not_after, left.days, left.total_seconds() <= 0, timedelta(0) < left <= WARN_BEFORE)
+
+    @property
+    def text_fr(self) -> str:
+        date = self.not_after.strftime("%d/%m/%Y")
+        if self.expired:
+            return f"expiré depuis le {date}"
+        if self.expiring_soon:
+            return f"expire le {date} (dans {self.days_left} jour(s)) : renouvelez-le"
+        return f"valide jusqu'au {date}"
+
+
+@dataclass(frozen=True)
+class Pkcs12Content:
+    certificate: x509.Certificate
+    private_key: PrivateKeyTypes
+    chain: tuple[x509.Certificate, ...]
+
+
+@dataclass(frozen=True)
+class OrganisationCredential:
+    """A decrypted certificate, for the plugins that present it to a national service."""
+
+    pkcs12: bytes
+    passphrase: str
+    certificate: x509.Certificate
+    private_key: PrivateKeyTypes
+    chain: tuple[x509.Certificate, ...]
+
+    def cert_pem(self) -> bytes:
+        """The certificate followed by its chain, PEM."""
+        return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (self.certificate, *self.chain))
+
+    def key_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+
+def read_pkcs12(data: bytes, passphrase: str) -> Pkcs12Content:
+    """Open a PKCS#12 file; French errors for what an administrator can fix."""
+    if not data:
+        raise ValidationError("Le fichier du certificat est vide.")
+    if len(data) > MAX_PKCS12_BYTES:
+        raise ValidationError("Le fichier est trop volumineux pour être un certificat PKCS#12 (.p12, .pfx).")
+    try:
+        key, certificate, chain = pkcs12.load_key_and_certificates(data, passphrase.encode() or None)
+    except ValueError as exc:
+        raise ValidationError(
+            "Impossible d'ouvrir le certificat : fichier PKCS#12 (.p12, .pfx) invalide ou mot de passe incorrect.",
+            detail=f"pkcs12: {exc}",
+        ) from exc
+    if certificate is None or key is None:
+        raise ValidationError("Le fichier PKCS#12 doit contenir le certificat et sa clé privée.")
+    return Pkcs12Content(certificate, key, tuple(chain))
+
+
+def store(
+    session: Session, pharmacy_id: int, data: bytes, passphrase: str, *, kind: str = ORGANISATION,
+    operator_id: int | None = None,
+) -> StoredCertificate:
+    """Check and store (replacing the previous one of this kind) a PKCS#12 certificate, encrypted."""
+    content = read_pkcs12(data, passphrase)
+    cert = content.certificate
+    row = session.scalar(
+        select(StoredCertificate).where(StoredCertificate.pharmacy_id == pharmacy_id, StoredCertificate.kind == kind)
+    )
+    if row is None:
+        row = StoredCertificate(pharmacy_id=pharmacy_id, kind=kind)
+        session.add(row)
+    row.subject = cert.subject.rfc4514_string()[:500]
+    row.issuer = cert.issuer.rfc4514_string()[:500]
+    row.serial_number = format(cert.serial_number, "x")[:64]
+    row.not_before = cert.not_valid_before_utc
+    row.not_after = cert.not_valid_after_utc
+    row.pkcs12_encrypted = secrets.encrypt(base64.b64encode(data).decode())
+    row.passphrase_encrypted = secrets.encrypt(passphrase)
+    row.uploaded_at = utcnow()
+    row.uploaded_by = operator_id
+    session.flush()
+    audit.record(
+        session, pharmacy_id, "certificate.stored",
+        f"Certificat « {kind} » enregistré : {row.subject} ({row.expiry().text_fr}).", operator_id=operator_id,
+        object_type="certificate", object_id=kind, details={"serial_number": row.serial_number},
+    )
+    return row
+
+
+def get(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> StoredCertificate | None:
+    return session.scalar(
+        select(StoredCertificate).where(StoredCertificate.pharmacy_id == pharmacy_id, StoredCertificate.kind == kind)
+    )
+
+
+def load(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> OrganisationCredential:
+    """The decrypted certificate and key; :class:`NotFound` (French) when none was uploaded."""
+    row = get(session, pharmacy_id, kind)
+    if row is None:
+        raise NotFound(
+            "Aucun certificat d'organisation n'est enregistré : déposez-le dans la page d'administration "
+            "(Paramètres › Certificat)."
+        )
+    data = base64.b64decode(secrets.decrypt(row.pkcs12_encrypted))
+    passphrase = secrets.decrypt(row.passphrase_encrypted)
+    content = read_pkcs12(data, passphrase)
+    return OrganisationCredential(data, passphrase, content.certificate, content.private_key, content.chain)
+
+
+def write_pem(credential: OrganisationCredential, directory: Path) -> tuple[Path, Path]:
+    """Write certificate chain and key as PEM files readable by the owner only (for ``ssl.load_cert_chain``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = (directory / "organisation-cert.pem", directory / "organisation-key.pem")
+    for path, content in zip(paths, (credential.cert_pem(), credential.key_pem()), strict=True):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+    return paths

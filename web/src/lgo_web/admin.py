@@ -1,0 +1,326 @@
+"""The administrator's pages: modules, providers, settings, organisation certificate, operations."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from flask_wtf.file import FileField, FileRequired  # type: ignore[import-untyped]
+from lgo.domain import audit, certificates
+from lgo.domain.outbox import OutboxMessage, OutboxStatus, counts, retry_dead
+from lgo.domain.pharmacy import Operator
+from lgo.errors import LgoError
+from lgo.plugins import providers
+from lgo.plugins.manifest import PluginState
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, PasswordField, SelectField
+from wtforms.validators import DataRequired
+
+from lgo_web import settings_forms
+from lgo_web.app import kernel_of
+from lgo_web.auth import current_user
+from lgo_web.health import service_health
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("admin", __name__)
+
+
+class ActionForm(FlaskForm):
+    """A button: nothing but the CSRF token and, sometimes, a target."""
+
+    target = HiddenField()
+
+
+class ProviderForm(FlaskForm):
+    provider = SelectField("Fournisseur", validators=[DataRequired("Choisissez un fournisseur.")],
+                           validate_choice=False)
+
+
+class CertificateForm(FlaskForm):
+    file = FileField("Fichier PKCS#12 (.p12, .pfx)", validators=[FileRequired("Choisissez le fichier du certificat.")])
+    passphrase = PasswordField("Mot de passe du fichier")
+
+
+def _kernel() -> Any:
+    return kernel_of(current_app)
+
+
+@blueprint.app_context_processor
+def certificate_banner() -> dict[str, Any]:
+    user = current_user_or_none()
+    if user is None:
+        return {}
+    try:
+        with _kernel().transaction() as db:
+            stored = certificates.get(db, user.pharmacy_id)
+            expiry = stored.expiry() if stored else None
+    except Exception:  # the error page must render even when the database is what failed
+        log.exception("certificate banner unavailable")
+        return {}
+    return {"certificate_expiry": expiry}
+
+
+def current_user_or_none() -> Any:
+    from flask import g
+
+    return g.get("user")
+
+
+@blueprint.route("/")
+def home() -> Response:
+    return redirect(url_for("admin.modules"))
+
+
+# --- modules -------------------------------------------------------------------------------------------
+
+@blueprint.route("/modules")
+def modules() -> str:
+    user = current_user()
+    kernel = _kernel()
+    states = kernel.plugin_states(user.pharmacy_id)
+    active = {i.name for i in states if i.state is PluginState.ACTIVE}
+    rows = []
+    for info in states:
+        manifest = info.manifest
+        requires = list(manifest.requires) if manifest else []
+        loaded = bool((registered := kernel.registry.get(info.name)) and registered.loaded)
+        rows.append({
+            "info": info, "label": manifest.label if manifest else info.name,
+            "description": manifest.description_fr if manifest else "",
+            "requires": requires, "missing": [r for r in requires if r not in active],
+            "dependents": [d for d in (kernel.registry.dependents(info.name) if loaded else []) if d in active],
+            "can_enable": loaded and info.state is not PluginState.ACTIVE,
+            "can_disable": loaded and info.state in (PluginState.ACTIVE, PluginState.MISSING_DEPENDENCY),
+        })
+    wave1 = [r for r in rows if r["can_enable"] and r["info"].wave == 1]
+    return render_template("modules.html", rows=rows, form=ActionForm(), wave1=wave1)
+
+
+@blueprint.route("/modules/<name>/activer", methods=["POST"])
+def enable(name: str) -> Response:
+    user = current_user()
+    if ActionForm().validate_on_submit():
+        try:
+            switched = _kernel().enable(user.pharmacy_id, name, operator_id=user.operator_id, with_dependencies=True)
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
+        else:
+            if switched:
+                flash("Module(s) activé(s) : " + ", ".join(switched) + ".", "success")
+            else:
+                flash(f"« {name} » était déjà activé.", "info")
+    return redirect(url_for("admin.modules"))
+
+
+@blueprint.route("/modules/<name>/desactiver", methods=["POST"])
+def disable(name: str) -> Response:
+    user = current_user()
+    if ActionForm().validate_on_submit():
+        try:
+            _kernel().disable(user.pharmacy_id, name, operator_id=user.operator_id)
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
+        else:
+            flash(f"Module « {name} » désactivé (ses données sont conservées).", "success")
+    return redirect(url_for("admin.modules"))
+
+
+@blueprint.route("/modules/vague-1/activer", methods=["POST"])
+def enable_wave1() -> Response:
+    user = current_user()
+    kernel = _kernel()
+    if ActionForm().validate_on_submit():
+        switched: list[str] = []
+        for info in kernel.registry.loaded():
+            if info.wave == 1 and not kernel.is_active(user.pharmacy_id, info.name):
+                try:
+                    switched += kernel.enable(user.pharmacy_id, info.name, operator_id=user.operator_id,
+                                              with_dependencies=True)
+                except LgoError as exc:
+                    flash(exc.message_fr, "error")
+        flash("Modules de la vague 1 activés : " + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)") + ".",
+              "success")
+    return redirect(url_for("admin.modules"))
+
+
+# --- providers -----------------------------------------------------------------------------------------
+
+def _capabilities() -> list[tuple[str, str]]:
+    """(capability, owning plugin) for every capability a loaded plugin declares providers for."""
+    found = []
+    for info in _kernel().registry.loaded():
+        if info.manifest:
+            found += [(capability, info.name) for capability in info.manifest.provider_capabilities]
+    return sorted(found)
+
+
+def _provider_label(capability: str, name: str) -> str:
+    try:
+        return str(getattr(providers.load(capability, name), "label", name))
+    except LgoError:
+        return f"{name} (ne se charge pas)"
+
+
+@blueprint.route("/fournisseurs", methods=["GET", "POST"])
+def providers_page() -> Any:
+    user = current_user()
+    kernel = _kernel()
+    capabilities = _capabilities()
+    if request.method == "POST":
+        capability = request.form.get("capability", "")
+        if capability not in {c for c, _ in capabilities}:
+            abort(404)
+        form = ProviderForm()
+        if form.validate_on_submit():
+            try:
+                kernel.select_provider(user.pharmacy_id, capability, form.provider.data,
+                                       operator_id=user.operator_id)
+            except LgoError as exc:
+                flash(exc.message_fr, "error")
+            else:
+                flash(f"Fournisseur « {form.provider.data} » choisi pour « {capability} ».", "success")
+        else:
+            for errors in form.errors.values():
+                for error in errors:
+                    flash(str(error), "error")
+        return redirect(url_for("admin.providers_page"))
+    sections = []
+    for capability, plugin in capabilities:
+        form = ProviderForm(formdata=None)
+        names = providers.available(capability)
+        form.provider.choices = [(n, _provider_label(capability, n)) for n in names]
+        selected = kernel.selected_provider(user.pharmacy_id, capability)
+        form.provider.data = selected
+        sections.append({"capability": capability, "plugin": plugin, "form": form, "selected": selected,
+                         "names": names})
+    return render_template("providers.html", sections=sections)
+
+
+# --- settings ------------------------------------------------------------------------------------------
+
+@blueprint.route("/parametres")
+def settings_index() -> str:
+    kernel = _kernel()
+    plugins = [i for i in kernel.registry.loaded() if i.manifest and i.manifest.settings is not None]
+    return render_template("settings_index.html", plugins=plugins)
+
+
+@blueprint.route("/parametres/<plugin>", methods=["GET", "POST"])
+def settings(plugin: str) -> Any:
+    user = current_user()
+    kernel = _kernel()
+    info = kernel.registry.get(plugin)
+    if info is None or not info.loaded or info.manifest is None or info.manifest.settings is None:
+        abort(404)
+    model = info.manifest.settings
+    try:
+        current = kernel.plugin_settings(user.pharmacy_id, plugin)
+    except LgoError as exc:
+        flash(exc.message_fr, "error")
+        current = model()
+    form, specs = settings_forms.build_form(model, current, formdata=request.form if request.method == "POST" else None)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            values = settings_forms.submitted_values(form, specs, current)
+            errors = settings_forms.validate(model, values)
+            if not errors:
+                try:
+                    kernel.save_plugin_settings(user.pharmacy_id, plugin, values, operator_id=user.operator_id)
+                except LgoError as exc:
+                    flash(exc.message_fr, "error")
+                else:
+                    flash(f"Paramètres de « {info.manifest.label} » enregistrés.", "success")
+                    return redirect(url_for("admin.settings", plugin=plugin))
+        else:
+            errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        flash("Certains paramètres sont invalides : corrigez les champs signalés.", "error")
+        status = 400
+    flags = {spec.name: settings_forms.flag_fields(form, spec) for spec in specs if spec.kind == "flags"}
+    return render_template("settings.html", info=info, form=form, specs=specs, errors=errors, flags=flags,
+                           secret_help=settings_forms.SECRET_KEPT), status
+
+
+# --- certificate ---------------------------------------------------------------------------------------
+
+@blueprint.route("/certificat", methods=["GET", "POST"])
+def certificate() -> Any:
+    user = current_user()
+    kernel = _kernel()
+    form = CertificateForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            data = form.file.data.read()
+            try:
+                with kernel.transaction() as db:
+                    saved = certificates.store(db, user.pharmacy_id, data, form.passphrase.data or "",
+                                               operator_id=user.operator_id)
+                    text = f"{saved.subject} — {saved.expiry().text_fr}"
+            except LgoError as exc:
+                flash(exc.message_fr, "error")
+                status = 400
+            else:
+                flash(f"Certificat enregistré : {text}.", "success")
+                return redirect(url_for("admin.certificate"))
+        else:
+            for errors in form.errors.values():
+                for error in errors:
+                    flash(str(error), "error")
+            status = 400
+    with kernel.transaction() as db:
+        stored = certificates.get(db, user.pharmacy_id)
+        shown = None
+        if stored is not None:
+            uploader = db.get(Operator, stored.uploaded_by) if stored.uploaded_by else None
+            shown = {"subject": stored.subject, "issuer": stored.issuer, "serial": stored.serial_number,
+                     "not_before": stored.not_before, "expiry": stored.expiry(), "uploaded_at": stored.uploaded_at,
+                     "uploaded_by": uploader.display_name if uploader else "—"}
+    return render_template("certificate.html", form=form, stored=shown), status
+
+
+# --- operations ----------------------------------------------------------------------------------------
+
+@blueprint.route("/exploitation")
+def operations() -> str:
+    user = current_user()
+    kernel = _kernel()
+    with kernel.transaction() as db:
+        summary = counts(db, user.pharmacy_id)
+        waiting = list(db.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.pharmacy_id == user.pharmacy_id, OutboxMessage.status != OutboxStatus.DELIVERED)
+            .order_by(OutboxMessage.status, OutboxMessage.id.desc()).limit(100)
+        ))
+        entries = audit.recent(db, user.pharmacy_id, 50)
+        health = service_health(db, user.pharmacy_id)
+        operators = {o.id: o.display_name for o in db.scalars(
+            select(Operator).where(Operator.pharmacy_id == user.pharmacy_id))}
+        db.expunge_all()
+    failures = [f for f in kernel.recent_failures(50) if f.pharmacy_id in (None, user.pharmacy_id)][:20]
+    return render_template(
+        "operations.html", summary=summary, waiting=waiting, entries=entries, health=health, failures=failures,
+        operators=operators, form=ActionForm(), Status=OutboxStatus,
+    )
+
+
+@blueprint.route("/exploitation/messages/<int:message_id>/relancer", methods=["POST"])
+def retry(message_id: int) -> Response:
+    user = current_user()
+    if ActionForm().validate_on_submit():
+        try:
+            with _kernel().transaction() as db:
+                message = retry_dead(db, user.pharmacy_id, message_id)
+                audit.record(db, user.pharmacy_id, "outbox.retry", f"Message n° {message.id} remis en file.",
+                             actor="web", operator_id=user.operator_id, object_type="outbox_message",
+                             object_id=message.id)
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
+        else:
+            flash(f"Message n° {message_id} remis en file d'envoi.", "success")
+    return redirect(url_for("admin.operations"))

@@ -1,0 +1,169 @@
+"""Sign-in (operator code + password, or Pro Santé Connect through the ``psc`` plugin), session lifetime and
+who may change what: titulaire and administrateur change settings, the other roles read."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from lgo.domain.pharmacy import Operator, Pharmacy, Role, authenticate, get_pharmacy
+from lgo.errors import LgoError
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from lgo_web import session_keys, throttle
+from lgo_web.app import ABSOLUTE_LIFETIME, error_page, kernel_of
+
+log = logging.getLogger(__name__)
+
+EDITOR_ROLES = (Role.TITULAIRE, Role.ADMINISTRATEUR)
+#: Endpoints reachable without signing in (plugin views opt in with the attribute ``lgo_public = True``).
+PUBLIC_ENDPOINTS = {"static", "auth.login"}
+
+blueprint = Blueprint("auth", __name__)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    operator_id: int
+    pharmacy_id: int
+    code: str
+    name: str
+    role: Role
+    auth_method: str
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in EDITOR_ROLES
+
+
+class LoginForm(FlaskForm):
+    code = StringField("Code opérateur", validators=[DataRequired("Indiquez votre code."), Length(max=32)])
+    password = PasswordField("Mot de passe", validators=[DataRequired("Indiquez votre mot de passe.")])
+
+
+def pharmacy() -> Pharmacy:
+    kernel = kernel_of(current_app)
+    with kernel.transaction() as db:
+        found = get_pharmacy(db, current_app.config.get("LGO_PHARMACY"))
+        db.expunge(found)
+        return found
+
+
+def psc_available(pharmacy_id: int) -> bool:
+    return "psc.login" in current_app.view_functions and kernel_of(current_app).is_active(pharmacy_id, "psc")
+
+
+def client_address() -> str:
+    # The direct peer: a forwarded header is only trusted behind a proxy the deployment configures (ProxyFix).
+    return request.remote_addr or "?"
+
+
+@blueprint.route("/connexion", methods=["GET", "POST"])
+def login() -> Any:
+    try:
+        current = pharmacy()
+    except LgoError as exc:
+        return error_page(503, exc.message_fr)
+    form = LoginForm()
+    if form.validate_on_submit():
+        code = (form.code.data or "").strip()
+        address = client_address()
+        kernel = kernel_of(current_app)
+        with kernel.transaction() as db:
+            verdict = throttle.check(db, current.id, code, address)
+            if not verdict.allowed:
+                flash(f"Trop de tentatives manquées pour ce code : réessayez dans {verdict.wait_text_fr}.", "error")
+                return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current), 429
+            operator = authenticate(db, current.id, code, form.password.data or "")
+            throttle.record(db, current.id, code, address, success=operator is not None,
+                            operator_id=operator.id if operator else None)
+            if operator is not None:
+                start_session(operator.id, current.id, "password")
+                return redirect(url_for("admin.modules"))
+        flash("Code ou mot de passe incorrect.", "error")
+        return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current), 401
+    return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current)
+
+
+@blueprint.route("/deconnexion", methods=["POST"])
+def logout() -> Response:
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def start_session(operator_id: int, pharmacy_id: int, method: str) -> None:
+    """What the password sign-in does, and what the ``psc`` plugin does by setting the same keys."""
+    session.clear()  # a new session on sign-in: nothing from before carries over (fixation)
+    session.permanent = True
+    session[session_keys.OPERATOR_ID] = operator_id
+    session[session_keys.PHARMACY_ID] = pharmacy_id
+    session[session_keys.AUTH_METHOD] = method
+    session[session_keys.SIGNED_IN_AT] = time.time()
+
+
+def _signed_in() -> SignedIn | None:
+    operator_id = session.get(session_keys.OPERATOR_ID)
+    pharmacy_id = session.get(session_keys.PHARMACY_ID)
+    signed_in_at = session.get(session_keys.SIGNED_IN_AT)
+    if not (isinstance(operator_id, int) and isinstance(pharmacy_id, int) and isinstance(signed_in_at, int | float)):
+        return None
+    if time.time() - signed_in_at > ABSOLUTE_LIFETIME.total_seconds():
+        session.clear()
+        flash("Votre session a expiré : reconnectez-vous.", "info")
+        return None
+    with kernel_of(current_app).transaction() as db:
+        operator = db.get(Operator, operator_id)
+        if operator is None or not operator.active or operator.pharmacy_id != pharmacy_id:
+            session.clear()
+            return None
+        session.permanent = True
+        return SignedIn(operator.id, pharmacy_id, operator.code, operator.display_name, Role(operator.role),
+                        str(session.get(session_keys.AUTH_METHOD, "password")))
+
+
+def _is_public(endpoint: str | None) -> bool:
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return True
+    view = current_app.view_functions.get(endpoint)
+    return bool(getattr(view, "lgo_public", False))
+
+
+def install(app: Flask) -> None:
+    @app.before_request
+    def require_sign_in() -> Any:
+        g.user = _signed_in()
+        if _is_public(request.endpoint):
+            return None
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        if writes and request.endpoint != "auth.logout" and not g.user.can_edit:
+            log.warning("operator %s (%s) refused %s %s", g.user.code, g.user.role, request.method, request.path)
+            abort(403)
+        return None
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        from lgo_web.plugin_pages import nav_for
+
+        user = g.get("user")
+        try:
+            nav = nav_for(app, user.pharmacy_id) if user else []
+        except Exception:  # the error page must render even when the database is what failed
+            log.exception("plugin navigation unavailable")
+            nav = []
+        return {"user": user, "nav_plugins": nav}
+
+
+def current_user() -> SignedIn:
+    user: SignedIn | None = g.get("user")
+    if user is None:
+        abort(401)
+    return user

@@ -1,0 +1,76 @@
+"""``lgo web`` (alias ``lgo serve``): serve the administrator's page. Registered in the kernel's command line
+through the entry-point group ``lgo.commands``; the kernel never imports this package otherwise."""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from pathlib import Path
+
+import click
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> None:
+    from lgo.cli import FrenchError
+    from lgo.errors import LgoError
+    from werkzeug.serving import make_server
+
+    from lgo_web.app import create_app
+
+    if (certificate is None) != (key is None):
+        raise click.UsageError("Indiquez à la fois --certificate et --key (ou aucun des deux).")
+    if certificate is None and not _is_loopback(host):
+        raise click.UsageError(
+            "Sans certificat, la page n'est servie qu'en local (127.0.0.1) : pour l'ouvrir sur le réseau de "
+            "l'officine, donnez --certificate et --key (HTTPS)."
+        )
+    context = None
+    if certificate is not None and key is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(certificate, key)
+        except (OSError, ssl.SSLError) as exc:
+            raise FrenchError(f"Certificat ou clé du serveur illisible : {exc}") from exc
+    try:
+        app = create_app(secure_cookies=context is not None)
+    except LgoError as exc:
+        raise FrenchError(exc.message_fr) from exc
+    server = make_server(host, port, app, threaded=True, ssl_context=context)
+    scheme = "https" if context else "http"
+    click.echo(f"Page d'administration : {scheme}://{host}:{server.server_port}/ (Ctrl-C pour arrêter).")
+    if context is None:
+        click.echo("Attention : HTTP sans chiffrement, accessible depuis ce poste seulement.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Arrêt de la page d'administration.")
+    finally:
+        server.server_close()
+
+
+def _command(name: str, help_text: str) -> click.Command:
+    @click.command(name=name, help=help_text)
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+    @click.option("--port", default=8080, show_default=True, help="Port d'écoute (0 : un port libre).")
+    @click.option("--certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Certificat du serveur (PEM) : HTTPS, obligatoire hors de ce poste.")
+    @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Clé privée du certificat du serveur (PEM).")
+    def command(host: str, port: int, certificate: Path | None, key: Path | None) -> None:
+        _run(host, port, certificate, key)
+
+    return command
+
+
+web = _command("web", "Démarre la page d'administration (modules, fournisseurs, paramètres, certificat, file d'envoi).")
+serve = _command("serve", "Démarre la page d'administration (comme « lgo web »).")
