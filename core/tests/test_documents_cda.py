@@ -10,6 +10,7 @@ import pytest
 from lgo import documents
 from lgo.demo_data import Seeded
 from lgo.documents import cda
+from lgo.documents.rendering import render_html
 from lgo.errors import ValidationError
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.kernel import Kernel
@@ -121,3 +122,16 @@ def test_header_from_a_kernel_document(lgo_kernel: Kernel, lgo_seeded: Seeded) -
 def replace_author(document: documents.HealthDocument, operator_id: int) -> documents.HealthDocument:
     document.author_operator_id = operator_id
     return document
+
+
+def test_html_rendering_is_french_and_escaped() -> None:
+    html = render_html(cda.wrap_pdf(replace(HEADER, title="Entretien <script>alert(1)</script>"), PDF))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Télécharger le document PDF" in html and "24/11/2026" in html
+    assert "DOMINIQUE MARIE-LOUISE PAT-TROIS" in html and "24/11/2026" in html
+    section = etree.Element(f"{{{cda.NS}}}section")
+    cda.el(section, "title", "Vaccins")
+    text = cda.el(section, "text")
+    cda.el(cda.el(text, "list"), "item", "Grippe <lot A1>")
+    html = render_html(cda.wrap_structured_body(HEADER, [section]))
+    assert "<h2>Vaccins</h2>" in html and "<li>Grippe &lt;lot A1&gt;</li>" in html

@@ -191,7 +191,8 @@ def _person_name(parent: Any, person: CdaPerson) -> None:
     el(name, "family", person.family)
 
 
-def _record_target(root: Any, patient: SharedIdentity) -> None:
+def add_record_target(root: Any, patient: SharedIdentity) -> Any:
+    """Append ``recordTarget`` for the qualified identity ``patient`` (INS under its authority OID) to ``root``."""
     role = el(el(root, "recordTarget"), "patientRole")
     el(role, "id", root=patient.oid, extension=patient.matricule)
     el(role, "addr", nullFlavor="NASK")
@@ -215,6 +216,7 @@ def _record_target(root: Any, patient: SharedIdentity) -> None:
     if patient.birth_place_code:
         addr = el(el(el(person, "birthplace"), "place"), "addr")
         el(addr, "county", patient.birth_place_code)
+    return role.getparent()
 
 
 def build_header(header: CdaHeader) -> Any:
@@ -236,7 +238,7 @@ def build_header(header: CdaHeader) -> Any:
     el(root, "languageCode", code="fr-FR")
     el(root, "setId", root=header.set_id)
     el(root, "versionNumber", value=str(header.version))
-    _record_target(root, header.patient)
+    add_record_target(root, header.patient)
 
     author = el(root, "author")
     el(author, "time", value=ts(header.effective_time))
