@@ -144,9 +144,10 @@ class DmpClient:
 
     # --- ITI-41 --------------------------------------------------------------------------------------------
 
-    def provide_and_register(self, cda: bytes, *, masking: tuple[str, ...] = ()) -> str:
-        """Send a document; ``"registered"``, or ``"already"`` when the DMP holds it with the same content."""
-        meta = metadata.from_cda(cda, masking=masking)
+    def provide_and_register(self, cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = None) -> str:
+        """Send a document; ``"registered"``, or ``"already"`` when the DMP holds it with the same content.
+        ``title`` is the title the operator chose for the DMP (the CDA title by default)."""
+        meta = metadata.from_cda(cda, masking=masking, title=title)
         replaces_entry = None
         if meta.replaces_unique_id:
             previous = self.get_document_entry(meta.patient_id, meta.replaces_unique_id)

@@ -100,7 +100,7 @@ def _utc(value: str) -> str:
     return value[:14]
 
 
-def from_cda(cda: bytes, *, masking: tuple[str, ...] = ()) -> DocumentMetadata:
+def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = None) -> DocumentMetadata:
     """The XDS metadata the CDA header implies (plus the masking codes, chosen by the operator)."""
     try:
         root = etree.fromstring(cda)
@@ -153,7 +153,7 @@ def from_cda(cda: bytes, *, masking: tuple[str, ...] = ()) -> DocumentMetadata:
     return DocumentMetadata(
         unique_id=one("h:id").get("root") + (f"^{one('h:id').get('extension')}" if one("h:id").get("extension")
                                              else ""),
-        title=one("h:title").text or "", type_code=type_code, type_display=kind.type_display,
+        title=title or one("h:title").text or "", type_code=type_code, type_display=kind.type_display,
         creation_time=_utc(one("h:effectiveTime").get("value")),
         confidentiality=one("h:confidentialityCode").get("code"),
         patient_id=f"{patient_id.get('extension')}^^^&{patient_id.get('root')}&ISO^NH",

@@ -108,6 +108,10 @@ class DmpSandbox:
         self.refusals: list[str] = []
         self._lock = threading.Lock()
 
+    def documents(self) -> list[Entry]:
+        """The registered documents (not the submission-set signatures)."""
+        return [e for e in self.entries.values() if _is_document(e)]
+
     # --- WSGI ----------------------------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
