@@ -175,3 +175,23 @@ def test_types_not_fed_automatically_are_left_alone(dmp_world: DmpWorld) -> None
     world.validate(document_id)
     assert service.submissions_for_patient(world.kernel, world.pharmacy_id, world.patient_id) == []
     assert document_id and PDF
+
+
+def test_consolidated_vaccination_record_for_a_habilitated_operator(dmp_world: DmpWorld) -> None:
+    from lgo.testing.cda import shared_dir
+
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared absent : exemple officiel de note de vaccination indisponible.")
+    world = dmp_world
+    world.identity.qualified.add(world.patient_id)
+    adjoint = world.seeded.operators["adjoint"]
+    example = (shared / "conformance/cda/testcontenucda-3.0/ExemplesCDA/VAC-NOTE_2023.01.xml").read_bytes()
+    with service.make_client(world.kernel, world.pharmacy_id, adjoint) as client:
+        assert client.provide_and_register(example) == "registered"
+    record = service.vaccination_record(world.kernel, world.pharmacy_id, adjoint, world.patient_id)
+    assert record and record[0].date >= record[-1].date
+    assert any(v.lot == "4456672" for v in record)
+    with world.kernel.transaction() as session:
+        actions = [a.action for a in service.access_history(session, world.pharmacy_id, world.patient_id)]
+    assert actions[0] == "dmp.consult.vaccinations" and "dmp.consult.document" in actions

@@ -429,8 +429,8 @@ def vaccinations_in(content: bytes, source: str) -> list[Vaccination]:
             low = when.find("h:low", ns)
             value = low.get("value") if low is not None else None
         code = material.find("h:code", ns)
-        name = (material.findtext("h:name", "", ns) or "").strip() or (
-            code.get("displayName", "") if code is not None else "")
+        name = (code.get("displayName", "") if code is not None else "") or (
+            material.findtext("h:name", "", ns) or "").strip()
         lot = (material.findtext("h:lotNumberText", "", ns) or "").strip()
         date = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if value and len(value) >= 8 else (value or "")
         result.append(Vaccination(date=date, vaccine=" ".join(name.split()), lot=lot, source=source))
