@@ -177,7 +177,7 @@ class DmpClient:
             existing = self.get_document_entry(meta.patient_id, meta.unique_id)
             import hashlib
 
-            if existing is not None and existing.hash == hashlib.sha1(cda).hexdigest():  # noqa: S324
+            if existing is not None and existing.hash == hashlib.sha1(cda).hexdigest():
                 return "already"
             raise
         return "registered"

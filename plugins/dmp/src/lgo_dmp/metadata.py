@@ -174,11 +174,11 @@ def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = N
             f"&{codes.OID_IDNAT_PS}&ISO^D^^^IDNPS"
         ),
         facility_type=(facility.get("code"), facility.get("displayName") or ""),
-        practice_setting=(setting.get("code"), setting.get("displayName") or "") if setting is not None
+        practice_setting=(setting.get("code", ""), setting.get("displayName") or "") if setting is not None
         else ("AMBULATOIRE", "Ambulatoire"),
         format=format_, mime_type="text/xml",
-        service_start=_utc(low.get("value")) if low is not None and low.get("value") else None,
-        service_stop=_utc(high.get("value")) if high is not None and high.get("value") else None,
+        service_start=_utc(low.get("value", "")) if low is not None and low.get("value") else None,
+        service_stop=_utc(high.get("value", "")) if high is not None and high.get("value") else None,
         replaces_unique_id=related.get("root") if related is not None else None,
         masking=tuple(masking),
     )
@@ -200,7 +200,8 @@ def slot(parent: Any, name: str, *values: str) -> Any:
 
 
 def _localized(parent: Any, tag: str, value: str) -> None:
-    _e(_e(parent, RIM, tag), RIM, "LocalizedString", value=value, charset="UTF-8", **{"{http://www.w3.org/XML/1998/namespace}lang": "fr-FR"})
+    string = _e(_e(parent, RIM, tag), RIM, "LocalizedString", value=value, charset="UTF-8")
+    string.set("{http://www.w3.org/XML/1998/namespace}lang", "fr-FR")
 
 
 def classification(parent: Any, scheme: str, obj: str, code: str, display: str, coding_scheme: str) -> Any:
@@ -235,7 +236,7 @@ def document_entry(
     entry = _e(parent, RIM, "ExtrinsicObject", id=entry_id, mimeType=meta.mime_type, objectType=STABLE_ENTRY,
                status=APPROVED)
     slot(entry, "creationTime", meta.creation_time)
-    slot(entry, "hash", hashlib.sha1(content).hexdigest())  # noqa: S324 — XDS mandates SHA-1 for this slot
+    slot(entry, "hash", hashlib.sha1(content).hexdigest())
     slot(entry, "size", str(len(content)))
     slot(entry, "languageCode", "fr-FR")
     slot(entry, "legalAuthenticator", meta.legal_authenticator)

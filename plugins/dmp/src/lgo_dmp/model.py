@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from lgo.db import Base, UTCDateTime, str_enum, utcnow
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from lgo.db import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from sqlalchemy import Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class DmpBase(DeclarativeBase):
+    """The plugin's own metadata: the foreign keys to kernel tables live in the migration only."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class SubmissionStatus(StrEnum):
@@ -25,14 +31,14 @@ class SubmissionStatus(StrEnum):
         }[self.value]
 
 
-class DmpSubmission(Base):
+class DmpSubmission(DmpBase):
     __tablename__ = "dmp_submission"
     __table_args__ = (UniqueConstraint("pharmacy_id", "document_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("health_document.id"))
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    pharmacy_id: Mapped[int] = mapped_column(Integer, index=True)
+    document_id: Mapped[int] = mapped_column(Integer)
+    patient_id: Mapped[int] = mapped_column(Integer, index=True)
     unique_id: Mapped[str] = mapped_column(String(128), index=True)
     status: Mapped[SubmissionStatus] = mapped_column(str_enum(SubmissionStatus, 16))
     #: Why the document waits or failed, in French for the pharmacist.

@@ -100,7 +100,10 @@ def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes
         old.addprevious(new)
         root.remove(old)
     else:
-        root.find("h:versionNumber", ns).addnext(new)
+        anchor = root.find("h:versionNumber", ns)
+        if anchor is None:
+            raise ValidationError("En-tête CDA incomplet (versionNumber).", detail=f"document {document.id}")
+        anchor.addnext(new)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -141,7 +144,7 @@ def track(kernel: Kernel, pharmacy_id: int, document_id: int, *, force: bool = F
         submission = _submission(session, pharmacy_id, document_id)
         if submission is None:
             submission = DmpSubmission(pharmacy_id=pharmacy_id, document_id=document_id, patient_id=patient_id,
-                                       unique_id=document.unique_id, status=SubmissionStatus.WAITING)
+                                       unique_id=document.unique_id, status=SubmissionStatus.WAITING, sends=0)
             session.add(submission)
             session.flush()
         if submission.status in (SubmissionStatus.SENT, SubmissionStatus.QUEUED):
@@ -153,7 +156,7 @@ def track(kernel: Kernel, pharmacy_id: int, document_id: int, *, force: bool = F
             audit.record(session, pharmacy_id, "dmp.queued",
                          f"Document « {document.title} » mis en file d'envoi vers le DMP.", actor=PLUGIN,
                          patient_id=patient_id, object_type="health_document", object_id=document_id)
-        else:
+        elif submission.reason_fr != WAITING_IDENTITY:
             submission.status = SubmissionStatus.WAITING
             submission.reason_fr = WAITING_IDENTITY
             submission.updated_at = utcnow()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods  # type: ignore[attr-defined]
+from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -73,13 +73,23 @@ def signature_entry(parent: Any, entry_id: str, meta: Any, signed: bytes, unique
     import hashlib as _hashlib
 
     from lgo_dmp import codes
-    from lgo_dmp.metadata import APPROVED, RIM, STABLE_ENTRY, UUID, _author, _e, _localized, classification, \
-        external_id, slot
+    from lgo_dmp.metadata import (
+        APPROVED,
+        RIM,
+        STABLE_ENTRY,
+        UUID,
+        _author,
+        _e,
+        _localized,
+        classification,
+        external_id,
+        slot,
+    )
 
     entry = _e(parent, RIM, "ExtrinsicObject", id=entry_id, mimeType="text/xml", objectType=STABLE_ENTRY,
                status=APPROVED)
     slot(entry, "creationTime", meta.creation_time)
-    slot(entry, "hash", _hashlib.sha1(signed).hexdigest())  # noqa: S324 — XDS hash slot is SHA-1
+    slot(entry, "hash", _hashlib.sha1(signed).hexdigest())
     slot(entry, "size", str(len(signed)))
     slot(entry, "languageCode", "art")
     slot(entry, "sourcePatientId", meta.patient_id)

@@ -54,13 +54,17 @@ class VihfContext:
     cnop_section: str = "A"
 
 
+def _nsmap(default: str, **prefixed: str) -> Any:
+    return {None: default, **prefixed}
+
+
 def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = None,
                omit: tuple[str, ...] = ()) -> Any:
     """The signed ``saml:Assertion`` (``omit`` leaves out attributes, for tests of the refusal)."""
     now = now or datetime.now(UTC)
     instant = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     assertion_id = f"_{uuid.uuid4()}"
-    assertion = etree.Element(f"{{{SAML}}}Assertion", nsmap={None: SAML, "xsi": XSI},
+    assertion = etree.Element(f"{{{SAML}}}Assertion", nsmap=_nsmap(SAML, xsi=XSI),
                               ID=assertion_id, IssueInstant=instant, Version="2.0")
     certificate = x509.load_pem_x509_certificate(signer.certificate_pem())
     issuer = etree.SubElement(assertion, f"{{{SAML}}}Issuer",
@@ -87,8 +91,9 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
 
     def coded(name: str, tag: str, code: str, system: str, display: str) -> None:
         holder = attribute(name)
-        etree.SubElement(holder, f"{{{HL7}}}{tag}", nsmap={None: HL7}, code=code, codeSystem=system,
-                         displayName=display, **{f"{{{XSI}}}type": "CE"})
+        value = etree.SubElement(holder, f"{{{HL7}}}{tag}", nsmap=_nsmap(HL7), code=code, codeSystem=system,
+                                 displayName=display)
+        value.set(f"{{{XSI}}}type", "CE")
 
     values: list[tuple[str, Any]] = [
         ("VIHF_Version", lambda: attribute("VIHF_Version", VIHF_VERSION)),

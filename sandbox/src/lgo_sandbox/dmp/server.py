@@ -119,7 +119,7 @@ class DmpSandbox:
             time.sleep(self.delay)
         if self.down:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
-            return ["Service DMP indisponible (maintenance).".encode()]
+            return [b"Service DMP indisponible (maintenance)."]
         lost_answer = False
         if self.failure_rate and self.random.random() < self.failure_rate:
             if self.random.random() < 0.5:
@@ -226,7 +226,8 @@ class DmpSandbox:
             attributes.setdefault(attribute.get("Name", ""), text)
         missing = [name for name in VIHF_REQUIRED if not attributes.get(name)]
         if missing:
-            raise Refusal("wsse:InvalidSecurity", f"VIHF incomplet : attribut obligatoire absent ({', '.join(missing)}).",
+            raise Refusal("wsse:InvalidSecurity",
+                          f"VIHF incomplet : attribut obligatoire absent ({', '.join(missing)}).",
                           fault=True)
         if attributes["Authentification_Mode"] != "INDIRECTE":
             raise Refusal("wsse:InvalidSecurity", "Mode d'authentification du VIHF non accepté (INDIRECTE attendu).",
@@ -253,7 +254,8 @@ class DmpSandbox:
         associations = objects.findall(f"{{{RIM}}}Association")
         signatures = {a.get("sourceObject") for a in associations if a.get("associationType") == SIGNS}
         if not signatures:
-            raise Refusal("XDSRegistryMetadataError", "Le lot de soumission doit être signé (signature du lot absente).")
+            raise Refusal("XDSRegistryMetadataError",
+                          "Le lot de soumission doit être signé (signature du lot absente).")
         new: list[Entry] = []
         for element in entries:
             entry_id = element.get("id")
@@ -318,7 +320,7 @@ class DmpSandbox:
             raise Refusal("XDSRegistryMetadataError", "Identifiant unique du document absent.")
         if slot("size") != str(len(content)):
             raise Refusal("XDSRepositoryMetadataError", "Taille du document différente de celle déclarée.")
-        if slot("hash").lower() != hashlib.sha1(content).hexdigest():  # noqa: S324 — XDS hash is SHA-1
+        if slot("hash").lower() != hashlib.sha1(content).hexdigest():
             raise Refusal("XDSRepositoryMetadataError", "Empreinte (hash) du document différente de celle déclarée.")
         format_code = codes(S_FORMAT)[0]
         if not is_signature:
@@ -399,7 +401,8 @@ class DmpSandbox:
                     element.remove(classification)
             for code in entry.masking:
                 etree.SubElement(element, f"{{{RIM}}}Classification", classificationScheme=S_CONF,
-                                 classifiedObject=entry.entry_uuid, nodeRepresentation=code, id=f"urn:uuid:{uuid.uuid4()}")
+                                 classifiedObject=entry.entry_uuid, nodeRepresentation=code,
+                                 id=f"urn:uuid:{uuid.uuid4()}")
             objects.append(element)
         return response, {}
 
