@@ -149,7 +149,13 @@ def test_a_refused_document_is_visible_and_can_be_sent_again(dmp_world: DmpWorld
     world.worker().drain()
     failed = _submission(world, document_id)
     assert failed.status == SubmissionStatus.FAILED and failed.reason_fr
-    assert "Refus du DMP" in failed.reason_fr or "VIHF" in failed.reason_fr
+    assert "VIHF incomplet" in failed.reason_fr
+    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {
+        **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(), "source_id": "1.2.250.1.999.1.1",
+    })
+    service.resend(world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"])
+    world.worker().drain()
+    assert _submission(world, document_id).status == SubmissionStatus.SENT
 
 
 def test_consultation_needs_the_habilitation_and_is_traced(dmp_world: DmpWorld) -> None:
