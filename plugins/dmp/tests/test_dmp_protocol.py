@@ -194,3 +194,15 @@ def test_the_sandbox_checks_structured_cda_with_the_kit(make_client: Callable[..
     with pytest.raises(DmpRefused, match="CDA non conforme au CI-SIS"):
         make_client().provide_and_register(broken)
     assert DS
+
+
+def test_a_vihf_for_another_structure_than_the_certificate_is_refused(make_client: Callable[..., DmpClient],
+                                                                      organisation: Credential) -> None:
+    signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+
+    def other_structure(patient_id: str) -> Any:
+        return build_vihf(signer, VihfContext(structure_id="1999999999", rpps="10001234567", family="DURAND",
+                                              given="Claire", patient_id=patient_id))
+
+    with pytest.raises(DmpRefused, match="Identifiant_Structure du VIHF différent"):
+        make_client(other_structure).find_documents(XDS_PATIENT)

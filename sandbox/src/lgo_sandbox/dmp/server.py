@@ -232,6 +232,19 @@ class DmpSandbox:
         if attributes["Authentification_Mode"] != "INDIRECTE":
             raise Refusal("wsse:InvalidSecurity", "Mode d'authentification du VIHF non accepté (INDIRECTE attendu).",
                           fault=True)
+        if peer_der is not None:
+            from cryptography.x509.oid import NameOID
+
+            units = [str(a.value) for a in certificate.subject.get_attributes_for_oid(
+                NameOID.ORGANIZATIONAL_UNIT_NAME)]
+            if units and attributes["Identifiant_Structure"] not in {f"1{unit}" for unit in units}:
+                raise Refusal("wsse:InvalidSecurity", "Identifiant_Structure du VIHF différent de la structure du "
+                              "certificat d'organisation.", fault=True)
+        conditions = assertion.find(f"{{{SAML}}}Conditions")
+        if conditions is not None:
+            now_text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if not conditions.get("NotBefore", "") <= now_text < conditions.get("NotOnOrAfter", "9999"):
+                raise Refusal("wsse:InvalidSecurity", "Jeton VIHF hors de sa période de validité.", fault=True)
         self._check_patient(attributes["urn:oasis:names:tc:xacml:2.0:resource:resource-id"], fault=True)
         return attributes
 
