@@ -79,6 +79,8 @@ def test_a_document_waits_for_the_qualified_identity_then_is_sent_with_the_ins(d
     waiting = _submission(world, document_id)
     assert waiting.status == SubmissionStatus.WAITING
     assert waiting.status_fr == "en attente : identité non qualifiée"
+    (line,) = service.status_lines(world.kernel, world.pharmacy_id, world.patient_id)
+    assert "« Entretien pharmaceutique AVK »" in line and "en attente : identité non qualifiée" in line
     with world.kernel.transaction() as session:
         assert session.scalar(select(OutboxMessage).where(OutboxMessage.plugin == "dmp")) is None
     world.identity.qualify(world.kernel, world.pharmacy_id, world.patient_id)
@@ -201,3 +203,12 @@ def test_consolidated_vaccination_record_for_a_habilitated_operator(dmp_world: D
     with world.kernel.transaction() as session:
         actions = [a.action for a in service.access_history(session, world.pharmacy_id, world.patient_id)]
     assert actions[0] == "dmp.consult.vaccinations" and "dmp.consult.document" in actions
+
+
+def test_the_cli_commands_are_french() -> None:
+    from click.testing import CliRunner
+    from lgo_dmp.cli import dmp
+
+    result = CliRunner().invoke(dmp, ["--help"])
+    assert result.exit_code == 0
+    assert "suivi" in result.output and "consulter" in result.output and "relancer" in result.output

@@ -67,6 +67,13 @@ def lgo_on_document_deprecated(kernel: Kernel, event: DocumentDeprecated) -> Non
 
 
 @hookimpl
+def lgo_register_cli_commands() -> list[Any]:
+    from lgo_dmp.cli import dmp
+
+    return [dmp]
+
+
+@hookimpl
 def lgo_demo_steps() -> list[DemoStep]:
     from lgo_dmp.demo import steps
 

@@ -455,3 +455,19 @@ def access_history(session: Session, pharmacy_id: int, patient_id: int) -> list[
         AuditEntry.action.like("dmp.%"),
     ).order_by(AuditEntry.id.desc()))
     return [Access(r.at, r.operator_id, r.action, r.message_fr) for r in rows]
+
+
+def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[str]:
+    """One French line per document followed for the DMP: title, type, state (waiting reason, failure message)."""
+    with kernel.transaction() as session:
+        query = select(DmpSubmission, HealthDocument).join(
+            HealthDocument, HealthDocument.id == DmpSubmission.document_id
+        ).where(DmpSubmission.pharmacy_id == pharmacy_id)
+        if patient_id is not None:
+            query = query.where(DmpSubmission.patient_id == patient_id)
+        lines = []
+        for submission, document in session.execute(query.order_by(DmpSubmission.id)):
+            when = f", le {submission.sent_at:%d/%m/%Y %H:%M}" if submission.sent_at else ""
+            lines.append(f"n° {document.id} « {document.title} » ({document.type_display}, patient n° "
+                         f"{document.patient_id}) : {submission.status_fr}{when} — {submission.attempts} tentative(s)")
+    return lines
