@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,7 +88,9 @@ def test_demo_tells_the_counter_sequence(home: Path) -> None:
     result = lgo(home, "demo")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for expected in ("[1/7] Ouverture de l'officine", "Ordonnancier : n° 1, 2", "Refus : Stock insuffisant",
+    # The total of steps grows with the installed Ségur plugins' own demo steps.
+    assert re.search(r"\[1/\d+\] Ouverture de l'officine", out)
+    for expected in ("Ordonnancier : n° 1, 2", "Refus : Stock insuffisant",
                      "la correction est la ligne n° 4", "2e essai : délivré", "Démonstration terminée."):
         assert expected in out
     assert "Traceback" not in result.stderr

@@ -47,9 +47,11 @@ def test_broken_plugins_are_reported_and_the_others_run(installed: Callable[...,
         assert states[name].state is PluginState.FAILED
         assert "cycle de dépendances" in states[name].reason
     assert states["after_cycle"].state is PluginState.MISSING_DEPENDENCY
-    assert registry.order == ["good", "needs_good"]
+    # Only this test's plugins: the Ségur plugins installed in the environment are discovered too.
+    ours = {"good", "needs_good", "old_api", "boom", "orphan", "cycle_a", "cycle_b", "after_cycle"}
+    assert [name for name in registry.order if name in ours] == ["good", "needs_good"]
     registered = {name for name, _ in registry.pm.list_name_plugin()}
-    assert registered == {"good", "needs_good"}
+    assert registered & ours == {"good", "needs_good"}
 
 
 def test_manifest_is_validated() -> None:

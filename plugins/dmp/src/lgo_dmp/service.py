@@ -1,0 +1,473 @@
+"""Feeding the DMP from validated documents, and consulting it.
+
+Feeding: a validated document of a type the pharmacy feeds automatically gets a ``dmp_submission`` row; if the
+patient's identity is qualified it is queued in the outbox (kind ``dmp.send``, idempotency key = the document's
+unique id), else it waits with a visible reason until ``lgo_on_identity_qualified``. Delivery is idempotent: a
+retried send after a lost answer finds the document already registered with the same hash and counts as sent.
+
+Consultation needs the habilitation ``dmp.consult``; every access (allowed or refused) is written to the audit log,
+which :func:`access_history` reads back for the patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from lgo.db import utcnow
+from lgo.documents import DocumentStatus, HealthDocument
+from lgo.documents import cda as cda_builder
+from lgo.domain import audit, outbox
+from lgo.domain.audit import AuditEntry
+from lgo.domain.pharmacy import Habilitation, Operator, Pharmacy, Role
+from lgo.errors import LgoError, NotFound, PermissionDenied, ValidationError
+from lgo.identity import IdentityNotShareable, SharedIdentity
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lgo_dmp import codes
+from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable, tls_context
+from lgo_dmp.model import DmpSubmission, SubmissionStatus
+from lgo_dmp.settings import client_credentials, settings
+from lgo_dmp.signature import KeyFileSigner
+from lgo_dmp.vihf import VihfContext, build_vihf
+
+if TYPE_CHECKING:
+    from lgo.events import DocumentDeprecated, DocumentValidated, IdentityQualified
+    from lgo.kernel import Kernel
+    from lgo.worker import Delivery
+
+PLUGIN = "dmp"
+KIND_SEND = "dmp.send"
+KIND_DEPRECATE = "dmp.deprecate"
+WAITING_IDENTITY = "identité non qualifiée"
+
+
+# --- the client, as the pharmacy and the operator -------------------------------------------------------------
+
+
+def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient:
+    cert, key, ca = client_credentials(kernel, pharmacy_id)
+    current = settings(kernel, pharmacy_id)
+    with kernel.transaction() as session:
+        operator = session.get(Operator, operator_id)
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        if operator is None or pharmacy is None:
+            raise NotFound("Opérateur ou officine introuvable.", detail=f"operator {operator_id}")
+        rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
+        section = "A" if operator.role == Role.TITULAIRE else "DA"
+        structure = f"1{pharmacy.finess}"
+    signer = KeyFileSigner(cert, key)
+
+    def vihf(patient_id: str) -> Any:
+        return build_vihf(signer, VihfContext(
+            structure_id=structure, rpps=rpps, family=family, given=given, patient_id=patient_id,
+            cnop_section=section, lps_id=current.source_id,
+        ))
+
+    return DmpClient(current.endpoint, ssl_context=tls_context(cert, key, ca), vihf=vihf,
+                     source_id=current.source_id, signer=signer, timeout=current.timeout_seconds)
+
+
+def masking_of(document: HealthDocument) -> tuple[str, ...]:
+    chosen = []
+    if document.hidden_from_patient:
+        chosen.append("INVISIBLE_PATIENT")
+    if document.hidden_from_legal_representatives:
+        chosen.append("INVISIBLE_REPRESENTANTS_LEGAUX")
+    if document.masked_from_professionals:
+        chosen.append("MASQUE_PS")
+    return tuple(chosen)
+
+
+def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes:
+    """The CDA as sent: the document's own bytes, with the qualified INS in ``recordTarget`` when the document was
+    validated before the identity was qualified (the header then names the patient by local traits only)."""
+    if not document.content:
+        raise ValidationError("Le document est vide.", detail=f"document {document.id}")
+    root = etree.fromstring(document.content)
+    ns = {"h": cda_builder.NS}
+    patient_id = root.find("h:recordTarget/h:patientRole/h:id", ns)
+    if patient_id is not None and patient_id.get("root") == identity.oid and \
+            patient_id.get("extension") == identity.matricule:
+        return document.content
+    old = root.find("h:recordTarget", ns)
+    scratch = etree.Element(f"{{{cda_builder.NS}}}ClinicalDocument")
+    new = cda_builder.add_record_target(scratch, identity)
+    if old is not None:
+        old.addprevious(new)
+        root.remove(old)
+    else:
+        anchor = root.find("h:versionNumber", ns)
+        if anchor is None:
+            raise ValidationError("En-tête CDA incomplet (versionNumber).", detail=f"document {document.id}")
+        anchor.addnext(new)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+# --- feeding ------------------------------------------------------------------------------------------------
+
+
+def _submission(session: Session, pharmacy_id: int, document_id: int) -> DmpSubmission | None:
+    return session.scalar(select(DmpSubmission).where(
+        DmpSubmission.pharmacy_id == pharmacy_id, DmpSubmission.document_id == document_id))
+
+
+def _queue(session: Session, submission: DmpSubmission, *, round_: int = 0) -> None:
+    key = f"dmp:send:{submission.unique_id}" + (f":{round_}" if round_ else "")
+    outbox.enqueue(session, submission.pharmacy_id, plugin=PLUGIN, kind=KIND_SEND,
+                   payload={"document_id": submission.document_id}, idempotency_key=key,
+                   patient_id=submission.patient_id)
+    submission.status = SubmissionStatus.QUEUED
+    submission.reason_fr = None
+    submission.updated_at = utcnow()
+
+
+def track(kernel: Kernel, pharmacy_id: int, document_id: int, *, force: bool = False) -> DmpSubmission | None:
+    """Create or refresh the submission of a validated document; queue it when the identity is shareable."""
+    current = settings(kernel, pharmacy_id)
+    shareable: bool | None = None
+    with kernel.transaction() as session:
+        document = session.get(HealthDocument, document_id)
+        if document is None or document.pharmacy_id != pharmacy_id or document.status != DocumentStatus.VALIDATED:
+            return None
+        if not force and document.type_code not in current.auto_feed_types:
+            return None
+        codes.kind(document.type_code)
+        patient_id = document.patient_id
+    shareable = kernel.is_identity_shareable(pharmacy_id, patient_id)
+    with kernel.transaction() as session:
+        document = session.get(HealthDocument, document_id)
+        assert document is not None
+        submission = _submission(session, pharmacy_id, document_id)
+        if submission is None:
+            submission = DmpSubmission(pharmacy_id=pharmacy_id, document_id=document_id, patient_id=patient_id,
+                                       unique_id=document.unique_id, status=SubmissionStatus.WAITING, sends=0)
+            session.add(submission)
+            session.flush()
+        if submission.status in (SubmissionStatus.SENT, SubmissionStatus.QUEUED):
+            session.flush()
+            session.expunge(submission)
+            return submission
+        if shareable:
+            _queue(session, submission, round_=submission.sends)
+            audit.record(session, pharmacy_id, "dmp.queued",
+                         f"Document « {document.title} » mis en file d'envoi vers le DMP.", actor=PLUGIN,
+                         patient_id=patient_id, object_type="health_document", object_id=document_id)
+        elif submission.reason_fr != WAITING_IDENTITY:
+            submission.status = SubmissionStatus.WAITING
+            submission.reason_fr = WAITING_IDENTITY
+            submission.updated_at = utcnow()
+            audit.record(session, pharmacy_id, "dmp.waiting",
+                         f"Document « {document.title} » en attente de la qualification de l'identité pour le DMP.",
+                         actor=PLUGIN, patient_id=patient_id, object_type="health_document", object_id=document_id)
+        session.flush()
+        session.expunge(submission)
+        return submission
+
+
+def on_document_validated(kernel: Kernel, event: DocumentValidated) -> None:
+    track(kernel, event.pharmacy_id, event.document_id)
+
+
+def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    with kernel.transaction() as session:
+        waiting = list(session.scalars(select(DmpSubmission.document_id).where(
+            DmpSubmission.pharmacy_id == event.pharmacy_id, DmpSubmission.patient_id == event.patient_id,
+            DmpSubmission.status == SubmissionStatus.WAITING)))
+    for document_id in waiting:
+        track(kernel, event.pharmacy_id, document_id, force=True)
+
+
+def on_document_deprecated(kernel: Kernel, event: DocumentDeprecated) -> None:
+    with kernel.transaction() as session:
+        submission = _submission(session, event.pharmacy_id, event.document_id)
+        if submission is None:
+            return
+        if submission.status == SubmissionStatus.WAITING:
+            submission.status = SubmissionStatus.DEPRECATED
+            submission.reason_fr = "document supprimé avant l'envoi"
+            return
+        outbox.enqueue(session, event.pharmacy_id, plugin=PLUGIN, kind=KIND_DEPRECATE,
+                       payload={"document_id": event.document_id, "operator_id": event.operator_id},
+                       idempotency_key=f"dmp:deprecate:{event.unique_id}", patient_id=event.patient_id)
+
+
+def _mark(kernel: Kernel, pharmacy_id: int, document_id: int, **fields: Any) -> None:
+    with kernel.transaction() as session:
+        submission = _submission(session, pharmacy_id, document_id)
+        if submission is None:
+            return
+        for name, value in fields.items():
+            setattr(submission, name, value)
+        submission.updated_at = utcnow()
+
+
+def deliver(kernel: Kernel, delivery: Delivery) -> None:
+    """Outbox handler ``dmp.send``: send one document (idempotent by its unique id)."""
+    from lgo.worker import PermanentFailure
+
+    pharmacy_id = delivery.pharmacy_id
+    document_id = int(delivery.payload["document_id"])
+    with kernel.transaction() as session:
+        document = session.get(HealthDocument, document_id)
+        if document is None:
+            raise PermanentFailure(f"document {document_id} not found")
+        session.expunge(document)
+        submission = _submission(session, pharmacy_id, document_id)
+        if submission is not None:
+            submission.attempts += 1
+        if submission is not None and submission.status == SubmissionStatus.SENT:
+            return
+    if document.status == DocumentStatus.DEPRECATED:
+        _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.DEPRECATED,
+              reason_fr="document supprimé avant l'envoi")
+        return
+    try:
+        identity = kernel.shareable_identity(pharmacy_id, document.patient_id)
+    except IdentityNotShareable:
+        _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.WAITING, reason_fr=WAITING_IDENTITY)
+        return
+    operator_id = document.validated_by or document.author_operator_id
+    try:
+        with make_client(kernel, pharmacy_id, operator_id) as client:
+            result = client.provide_and_register(
+                content_for_dmp(document, identity), masking=masking_of(document), title=document.title
+            )
+    except DmpRefused as refused:
+        _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.FAILED, reason_fr=refused.message_fr[:500],
+              last_error=refused.detail)
+        kernel.audit(pharmacy_id, "dmp.refused", f"Document « {document.title} » refusé par le DMP : "
+                     f"{refused.message_fr}", actor=PLUGIN, patient_id=document.patient_id,
+                     object_type="health_document", object_id=document_id)
+        raise PermanentFailure(refused.message_fr) from refused
+    except (DmpUnavailable, LgoError) as failure:
+        _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.QUEUED,
+              reason_fr=f"nouvel essai prévu : {failure.message_fr}"[:500], last_error=failure.detail)
+        raise
+    _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.SENT, reason_fr=None, result=result,
+          sent_at=utcnow(), last_error=None)
+    kernel.audit(pharmacy_id, "dmp.sent", f"Document « {document.title} » déposé dans le DMP.", actor=PLUGIN,
+                 patient_id=document.patient_id, object_type="health_document", object_id=document_id,
+                 details={"unique_id": document.unique_id, "result": result})
+
+
+def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:
+    """Outbox handler ``dmp.deprecate``: withdraw a document from the DMP (TD3.3c)."""
+    from lgo.worker import PermanentFailure
+
+    pharmacy_id = delivery.pharmacy_id
+    document_id = int(delivery.payload["document_id"])
+    with kernel.transaction() as session:
+        document = session.get(HealthDocument, document_id)
+        if document is None:
+            raise PermanentFailure(f"document {document_id} not found")
+        session.expunge(document)
+    identity = kernel.shareable_identity(pharmacy_id, document.patient_id)
+    with make_client(kernel, pharmacy_id, int(delivery.payload["operator_id"])) as client:
+        entry = client.get_document_entry(identity.xds_patient_id, document.unique_id)
+        if entry is not None and not entry.status.endswith("Deprecated"):
+            client.deprecate(identity.xds_patient_id, entry)
+    _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.DEPRECATED, reason_fr=None)
+    kernel.audit(pharmacy_id, "dmp.deprecated", f"Document « {document.title} » supprimé du DMP.", actor=PLUGIN,
+                 patient_id=document.patient_id, object_type="health_document", object_id=document_id)
+
+
+# --- the operator's sending (title, visibility, send, confirmation) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SendChoices:
+    """What the operator is shown before sending, with the defaults."""
+
+    document_id: int
+    title: str
+    visible_to_patient: bool
+    visible_to_legal_representatives: bool
+    visible_to_professionals: bool
+
+
+def send_choices(kernel: Kernel, pharmacy_id: int, document_id: int) -> SendChoices:
+    current = settings(kernel, pharmacy_id)
+    with kernel.transaction() as session:
+        document = session.get(HealthDocument, document_id)
+        if document is None or document.pharmacy_id != pharmacy_id:
+            raise NotFound("Document introuvable.", detail=f"document {document_id}")
+        return SendChoices(document_id, document.title, current.default_visible_to_patient,
+                           current.default_visible_to_legal_representatives,
+                           current.default_visible_to_professionals)
+
+
+def validate_and_send(
+    kernel: Kernel, pharmacy_id: int, document_id: int, operator_id: int, choices: SendChoices
+) -> str:
+    """Validate the draft with the operator's title and visibility, send it, and return the confirmation."""
+    from lgo import documents
+
+    documents.validate(
+        kernel, pharmacy_id, document_id, operator_id, title=choices.title,
+        hidden_from_patient=not choices.visible_to_patient,
+        hidden_from_legal_representatives=not choices.visible_to_legal_representatives,
+        masked_from_professionals=not choices.visible_to_professionals,
+    )
+    submission = track(kernel, pharmacy_id, document_id, force=True)
+    who = [label for label, visible in (("le patient", choices.visible_to_patient),
+                                        ("ses représentants légaux", choices.visible_to_legal_representatives),
+                                        ("les professionnels de santé", choices.visible_to_professionals))
+           if visible]
+    seen = ", ".join(who) if who else "personne d'autre que vous"
+    if submission is not None and submission.status == SubmissionStatus.WAITING:
+        return f"« {choices.title} » validé ; envoi au DMP en attente : {WAITING_IDENTITY}. Visible par : {seen}."
+    return f"« {choices.title} » validé et mis en file d'envoi vers le DMP. Visible par : {seen}."
+
+
+def resend(kernel: Kernel, pharmacy_id: int, document_id: int, operator_id: int) -> None:
+    """Send again a document whose sending failed (after correcting the cause)."""
+    with kernel.transaction() as session:
+        submission = _submission(session, pharmacy_id, document_id)
+        if submission is None or submission.status != SubmissionStatus.FAILED:
+            raise ValidationError("Seul un envoi en échec peut être relancé.", detail=f"document {document_id}")
+        submission.sends += 1
+        _queue(session, submission, round_=submission.sends)
+        audit.record(session, pharmacy_id, "dmp.resend", "Nouvel envoi au DMP demandé.", operator_id=operator_id,
+                     patient_id=submission.patient_id, object_type="health_document", object_id=document_id)
+
+
+def submissions_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int) -> list[DmpSubmission]:
+    with kernel.transaction() as session:
+        rows = list(session.scalars(select(DmpSubmission).where(
+            DmpSubmission.pharmacy_id == pharmacy_id, DmpSubmission.patient_id == patient_id
+        ).order_by(DmpSubmission.id)))
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+# --- consultation --------------------------------------------------------------------------------------------
+
+
+def _authorise(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str) -> SharedIdentity:
+    with kernel.transaction() as session:
+        operator = session.get(Operator, operator_id)
+        allowed = operator is not None and operator.pharmacy_id == pharmacy_id and operator.active and \
+            operator.has(Habilitation.DMP_CONSULT)
+        if not allowed:
+            audit.record(session, pharmacy_id, "dmp.consult.refused",
+                         f"Consultation du DMP refusée ({what}) : habilitation manquante.", operator_id=operator_id,
+                         patient_id=patient_id, actor=PLUGIN)
+    if not allowed:
+        raise PermissionDenied("Vous n'êtes pas habilité(e) à consulter le DMP.",
+                               detail=f"operator {operator_id} lacks {Habilitation.DMP_CONSULT}")
+    try:
+        return kernel.shareable_identity(pharmacy_id, patient_id)
+    except IdentityNotShareable:
+        kernel.audit(pharmacy_id, "dmp.consult.refused", f"Consultation du DMP impossible ({what}) : identité non "
+                     "qualifiée.", operator_id=operator_id, patient_id=patient_id, actor=PLUGIN)
+        raise
+
+
+def list_documents(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[DmpEntry]:
+    identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, "liste des documents")
+    with make_client(kernel, pharmacy_id, operator_id) as client:
+        entries = client.find_documents(identity.xds_patient_id, include_deprecated=True)
+    kernel.audit(pharmacy_id, "dmp.consult.list", f"Consultation de la liste des documents du DMP "
+                 f"({len(entries)} document(s)).", operator_id=operator_id, patient_id=patient_id, actor=PLUGIN)
+    return sorted(entries, key=lambda e: e.creation_time, reverse=True)
+
+
+def open_document(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, entry: DmpEntry) -> bytes:
+    identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »")
+    with make_client(kernel, pharmacy_id, operator_id) as client:
+        content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
+    kernel.audit(pharmacy_id, "dmp.consult.document", f"Consultation du document « {entry.title} » du DMP.",
+                 operator_id=operator_id, patient_id=patient_id, actor=PLUGIN,
+                 details={"unique_id": entry.unique_id})
+    return content
+
+
+def render_document(content: bytes) -> str:
+    from lgo.documents.rendering import render_html
+
+    return render_html(content)
+
+
+@dataclass(frozen=True)
+class Vaccination:
+    date: str
+    vaccine: str
+    lot: str
+    source: str
+
+
+def vaccination_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[Vaccination]:
+    """The patient's consolidated vaccinations, from every note de vaccination / historique in the DMP."""
+    entries = [e for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
+               if e.type_code in (codes.NOTE_DE_VACCINATION, codes.HISTORIQUE_VACCINATIONS)
+               and not e.status.endswith("Deprecated")]
+    found: dict[tuple[str, str, str], Vaccination] = {}
+    for entry in entries:
+        content = open_document(kernel, pharmacy_id, operator_id, patient_id, entry)
+        for vaccination in vaccinations_in(content, entry.title):
+            found.setdefault((vaccination.date, vaccination.vaccine, vaccination.lot), vaccination)
+    kernel.audit(pharmacy_id, "dmp.consult.vaccinations", "Consultation du carnet de vaccination consolidé du DMP.",
+                 operator_id=operator_id, patient_id=patient_id, actor=PLUGIN)
+    return sorted(found.values(), key=lambda v: v.date, reverse=True)
+
+
+def vaccinations_in(content: bytes, source: str) -> list[Vaccination]:
+    ns = {"h": cda_builder.NS}
+    root = etree.fromstring(content)
+    result = []
+    for administration in root.iterfind(".//h:substanceAdministration", ns):
+        if administration.get("negationInd") == "true":
+            continue
+        material = administration.find("h:consumable/h:manufacturedProduct/h:manufacturedMaterial", ns)
+        if material is None:
+            continue
+        when = administration.find("h:effectiveTime", ns)
+        value = when.get("value") if when is not None else None
+        if value is None and when is not None:
+            low = when.find("h:low", ns)
+            value = low.get("value") if low is not None else None
+        code = material.find("h:code", ns)
+        name = (code.get("displayName", "") if code is not None else "") or (
+            material.findtext("h:name", "", ns) or "").strip()
+        lot = (material.findtext("h:lotNumberText", "", ns) or "").strip()
+        date = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if value and len(value) >= 8 else (value or "")
+        result.append(Vaccination(date=date, vaccine=" ".join(name.split()), lot=lot, source=source))
+    return result
+
+
+@dataclass(frozen=True)
+class Access:
+    at: datetime
+    operator_id: int | None
+    action: str
+    message_fr: str
+
+
+def access_history(session: Session, pharmacy_id: int, patient_id: int) -> list[Access]:
+    """Every DMP access for this patient (consultations, refusals, sendings), newest first."""
+    rows = session.scalars(select(AuditEntry).where(
+        AuditEntry.pharmacy_id == pharmacy_id, AuditEntry.patient_id == patient_id,
+        AuditEntry.action.like("dmp.%"),
+    ).order_by(AuditEntry.id.desc()))
+    return [Access(r.at, r.operator_id, r.action, r.message_fr) for r in rows]
+
+
+def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[str]:
+    """One French line per document followed for the DMP: title, type, state (waiting reason, failure message)."""
+    with kernel.transaction() as session:
+        query = select(DmpSubmission, HealthDocument).join(
+            HealthDocument, HealthDocument.id == DmpSubmission.document_id
+        ).where(DmpSubmission.pharmacy_id == pharmacy_id)
+        if patient_id is not None:
+            query = query.where(DmpSubmission.patient_id == patient_id)
+        lines = []
+        for submission, document in session.execute(query.order_by(DmpSubmission.id)):
+            when = f", le {submission.sent_at:%d/%m/%Y %H:%M}" if submission.sent_at else ""
+            lines.append(f"n° {document.id} « {document.title} » ({document.type_display}, patient n° "
+                         f"{document.patient_id}) : {submission.status_fr}{when} — {submission.attempts} tentative(s)")
+    return lines

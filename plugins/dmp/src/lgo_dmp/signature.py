@@ -1,0 +1,116 @@
+"""XML signatures of the DMP client behind a small signer interface.
+
+:class:`Signer` is what the VIHF and the submission-set signature need: sign an element (enveloped, the
+signature put where a ``ds:Signature Id="placeholder"`` is, or enveloping) and tell the signing certificate.
+:class:`KeyFileSigner` uses a PEM key and certificate (the pharmacy's organisation certificate); a CPS signer
+(PKCS#11, plugin ``cards``) implements the same protocol later.
+
+The submission-set signature follows IHE DSG as the DMP requires it: an enveloping XMLDSig whose ``ds:Object``
+holds ``ds:Manifest Id="IHEManifest"`` with one reference per document (``urn:oid:<uniqueId>``, digest of its
+bytes) and one for the submission set, sent as an extra document entry linked to the set by ``signs``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from lxml import etree
+from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+PURPOSE_SOURCE = "1.2.840.10065.1.12.1.14"
+
+
+class Signer(Protocol):
+    def certificate_pem(self) -> bytes: ...
+
+    def sign(self, element: Any, *, enveloping: bool = False, reference_uri: str | None = None) -> Any: ...
+
+
+class KeyFileSigner:
+    """Signs with a PEM private key and its certificate (RSA-SHA256, exclusive c14n)."""
+
+    def __init__(self, cert_path: Path | str, key_path: Path | str) -> None:
+        self._cert = Path(cert_path).read_bytes()
+        self._key = Path(key_path).read_bytes()
+
+    def certificate_pem(self) -> bytes:
+        return self._cert
+
+    def sign(self, element: Any, *, enveloping: bool = False, reference_uri: str | None = None) -> Any:
+        signer = XMLSigner(
+            method=methods.enveloping if enveloping else methods.enveloped,
+            signature_algorithm=SignatureMethod.RSA_SHA256, digest_algorithm=DigestAlgorithm.SHA256,
+            c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+        )
+        return signer.sign(element, key=self._key, cert=self._cert.decode(), reference_uri=reference_uri)
+
+
+def document_digest(content: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(content).digest()).decode()
+
+
+def sign_submission_set(signer: Signer, submission_set_unique_id: str, documents: dict[str, bytes]) -> bytes:
+    """The signature document of a submission set: ``documents`` maps each document's uniqueId to its bytes."""
+    manifest = etree.Element(f"{{{DS}}}Manifest", nsmap={"ds": DS}, Id="IHEManifest")
+    for unique_id, content in documents.items():
+        reference = etree.SubElement(manifest, f"{{{DS}}}Reference", URI=f"urn:oid:{unique_id}")
+        etree.SubElement(reference, f"{{{DS}}}DigestMethod", Algorithm=SHA256)
+        etree.SubElement(reference, f"{{{DS}}}DigestValue").text = document_digest(content)
+    reference = etree.SubElement(manifest, f"{{{DS}}}Reference", URI=f"urn:oid:{submission_set_unique_id}")
+    etree.SubElement(reference, f"{{{DS}}}DigestMethod", Algorithm=SHA256)
+    etree.SubElement(reference, f"{{{DS}}}DigestValue").text = document_digest(submission_set_unique_id.encode())
+    signed = signer.sign(manifest, enveloping=True)
+    return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+
+
+def signature_entry(parent: Any, entry_id: str, meta: Any, signed: bytes, unique_id: str) -> Any:
+    """The document entry carrying the submission-set signature (IHE DSG constants)."""
+    import hashlib as _hashlib
+
+    from lgo_dmp import codes
+    from lgo_dmp.metadata import (
+        APPROVED,
+        RIM,
+        STABLE_ENTRY,
+        UUID,
+        _author,
+        _e,
+        _localized,
+        classification,
+        external_id,
+        slot,
+    )
+
+    entry = _e(parent, RIM, "ExtrinsicObject", id=entry_id, mimeType="text/xml", objectType=STABLE_ENTRY,
+               status=APPROVED)
+    slot(entry, "creationTime", meta.creation_time)
+    slot(entry, "hash", _hashlib.sha1(signed).hexdigest())
+    slot(entry, "size", str(len(signed)))
+    slot(entry, "languageCode", "art")
+    slot(entry, "sourcePatientId", meta.patient_id)
+    _localized(entry, "Name", "Source")
+    _author(entry, UUID["DocumentEntry.author"], entry_id, meta)
+    classification(entry, UUID["DocumentEntry.classCode"], entry_id, "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
+                   "Digital Signature", "URN")
+    for code, display, scheme in (("N", "Normal", codes.OID_CONFIDENTIALITY),
+                                  ("MASQUE_PS", codes.MASKING["MASQUE_PS"], codes.OID_MASKING),
+                                  ("INVISIBLE_PATIENT", codes.MASKING["INVISIBLE_PATIENT"], codes.OID_MASKING)):
+        classification(entry, UUID["DocumentEntry.confidentialityCode"], entry_id, code, display, scheme)
+    classification(entry, UUID["DocumentEntry.eventCodeList"], entry_id, PURPOSE_SOURCE, "Source",
+                   "1.2.840.10065.1.12")
+    classification(entry, UUID["DocumentEntry.formatCode"], entry_id, "http://www.w3.org/2000/09/xmldsig#",
+                   "Default Signature Style", "URN")
+    classification(entry, UUID["DocumentEntry.healthCareFacilityTypeCode"], entry_id, meta.facility_type[0],
+                   meta.facility_type[1], codes.OID_FACILITY)
+    classification(entry, UUID["DocumentEntry.practiceSettingCode"], entry_id, meta.practice_setting[0],
+                   meta.practice_setting[1], codes.OID_PRACTICE)
+    classification(entry, UUID["DocumentEntry.typeCode"], entry_id, "E1762", "Full Document", "ASTM")
+    external_id(entry, UUID["DocumentEntry.patientId"], entry_id, meta.patient_id, "XDSDocumentEntry.patientId")
+    external_id(entry, UUID["DocumentEntry.uniqueId"], entry_id, unique_id,
+                "XDSDocumentEntry.uniqueId")
+    return entry
