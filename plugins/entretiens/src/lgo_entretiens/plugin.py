@@ -1,0 +1,40 @@
+"""Entry point of the ``entretiens`` plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lgo import hookimpl
+from lgo.migrations import MigrationSource
+from lgo.plugins.manifest import Manifest
+
+if TYPE_CHECKING:
+    from lgo.demo import DemoStep
+    from lgo.domain.billing import ActDefinition
+
+MANIFEST = Manifest(
+    name="entretiens", plugin_api=">=1.1,<2", distribution="lgo-entretiens", label_fr="Entretiens pharmaceutiques",
+    description_fr="Entretiens pharmaceutiques et bilans partagés de médication : compte rendu PDF en CDA R2 "
+                   "niveau 1, alimentation du DMP.",
+    optional=("ins", "dmp"), capabilities=("entretiens",),
+)
+
+
+@hookimpl
+def lgo_register_migrations() -> MigrationSource:
+    return MigrationSource("entretiens", Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def lgo_register_acts() -> list[ActDefinition]:
+    from lgo_entretiens.themes import ACTS
+
+    return list(ACTS)
+
+
+@hookimpl
+def lgo_demo_steps() -> list[DemoStep]:
+    from lgo_entretiens.demo import steps
+
+    return steps()

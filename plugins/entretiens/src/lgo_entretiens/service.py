@@ -1,0 +1,246 @@
+"""Recording interviews and bilans partagés de médication, and turning them into validated health documents.
+
+A record is kept as soon as the pharmacist writes it. Its document (PDF → CDA R2 level 1) needs the patient's
+*qualified* INS in the header: until the identity is qualified the record waits, and the pharmacist is told so.
+Validating the document fires the kernel's ``lgo_on_document_validated``; the ``dmp`` plugin, when active, feeds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from lgo import documents
+from lgo.actions import ActionRequired
+from lgo.documents.cda import header_for_document, wrap_pdf
+from lgo.documents.model import HealthDocument
+from lgo.domain.dispensing import Dispensation
+from lgo.domain.patients import Patient
+from lgo.domain.pharmacy import Operator, Pharmacy
+from lgo.domain.products import Product
+from lgo.errors import NotFound, PluginError, ValidationError
+from lgo.identity import IdentityNotShareable
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lgo_entretiens import pdf
+from lgo_entretiens.model import InterviewRecord, RecordKind
+from lgo_entretiens.themes import BILAN_MEDICAMENTEUX, CR_ENTRETIEN, theme
+
+if TYPE_CHECKING:
+    from lgo.kernel import Kernel
+
+PLUGIN = "entretiens"
+#: How far back the BPM looks in the dispensing history.
+BPM_HISTORY_DAYS = 365
+_MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    record_id: int
+    #: The kernel document, or None while the identity is not qualified.
+    document_id: int | None
+    #: What the pharmacist must do first (qualify the identity), if anything.
+    actions: tuple[ActionRequired, ...] = ()
+
+
+def _require_active(kernel: Kernel, pharmacy_id: int) -> None:
+    if not kernel.is_active(pharmacy_id, PLUGIN):
+        raise PluginError(
+            "Le module « entretiens » n'est pas activé pour cette officine.", detail=f"pharmacy {pharmacy_id}"
+        )
+
+
+def _clean(text: str, what: str) -> str:
+    text = text.strip()
+    if len(text) > _MAX_TEXT:
+        raise ValidationError(f"{what} est trop long ({len(text)} caractères, {_MAX_TEXT} au plus).")
+    return text
+
+
+def _pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None or operator.pharmacy_id != pharmacy_id:
+        raise NotFound("Opérateur introuvable.", detail=f"operator {operator_id}")
+    if not operator.rpps:
+        raise ValidationError(
+            "Un entretien est conduit par un pharmacien identifié par son numéro RPPS.",
+            detail=f"operator {operator_id} has no RPPS",
+        )
+    return operator
+
+
+def _patient(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.pharmacy_id != pharmacy_id:
+        raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
+    return patient
+
+
+def record_interview(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int, *, theme_code: str, held_on: date,
+    analysis: str, recommendations: str,
+) -> int:
+    """Record a pharmaceutical interview (AVK, AOD, asthme, femme enceinte, anticancéreux oraux)."""
+    _require_active(kernel, pharmacy_id)
+    chosen = theme(theme_code)
+    with kernel.transaction() as session:
+        _pharmacist(session, pharmacy_id, operator_id)
+        _patient(session, pharmacy_id, patient_id)
+        record = InterviewRecord(
+            pharmacy_id=pharmacy_id, patient_id=patient_id, operator_id=operator_id, kind=RecordKind.INTERVIEW,
+            theme=chosen.code, act_code=chosen.act_code, held_on=held_on,
+            analysis=_clean(analysis, "L'analyse"), recommendations=_clean(recommendations, "Les recommandations"),
+            medications=[],
+        )
+        session.add(record)
+        session.flush()
+        kernel.audit(pharmacy_id, "entretiens.recorded", f"Entretien pharmaceutique enregistré : {chosen.label_fr}.",
+                     actor=PLUGIN, session=session, operator_id=operator_id, patient_id=patient_id,
+                     object_type="entretiens_record", object_id=record.id)
+        return record.id
+
+
+def medication_history(
+    session: Session, pharmacy_id: int, patient_id: int, *, since: date
+) -> list[dict[str, str | int]]:
+    """The medicines dispensed to the patient since ``since``: one row per product, newest first."""
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    rows = session.execute(
+        select(Product.label, Product.cip13, func.max(Dispensation.validated_at), func.sum(Dispensation.quantity))
+        .join(Product, Product.id == Dispensation.product_id)
+        .where(Dispensation.pharmacy_id == pharmacy_id, Dispensation.patient_id == patient_id,
+               Dispensation.validated_at >= start)
+        .group_by(Product.label, Product.cip13)
+        .order_by(func.max(Dispensation.validated_at).desc())
+    ).all()
+    return [
+        {"label": label, "cip13": cip13, "last_dispensed": (_as_date(last)).isoformat(), "boxes": int(boxes or 0)}
+        for label, cip13, last, boxes in rows
+    ]
+
+
+def _as_date(value: datetime | str) -> date:
+    if isinstance(value, str):  # SQLite returns the aggregate as text
+        value = datetime.fromisoformat(value)
+    return value.date()
+
+
+def record_bpm(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int, *, held_on: date, analysis: str,
+    recommendations: str, first_year: bool = True,
+) -> int:
+    """Record a bilan partagé de médication; the medication list comes from the dispensing history."""
+    _require_active(kernel, pharmacy_id)
+    with kernel.transaction() as session:
+        _pharmacist(session, pharmacy_id, operator_id)
+        _patient(session, pharmacy_id, patient_id)
+        medications = medication_history(
+            session, pharmacy_id, patient_id, since=held_on - timedelta(days=BPM_HISTORY_DAYS)
+        )
+        record = InterviewRecord(
+            pharmacy_id=pharmacy_id, patient_id=patient_id, operator_id=operator_id, kind=RecordKind.BPM,
+            theme="BPM", act_code="BMI" if first_year else "BMT", held_on=held_on,
+            analysis=_clean(analysis, "L'analyse"), recommendations=_clean(recommendations, "Les recommandations"),
+            medications=medications,
+        )
+        session.add(record)
+        session.flush()
+        kernel.audit(pharmacy_id, "entretiens.recorded",
+                     f"Bilan partagé de médication enregistré ({len(medications)} médicament(s)).", actor=PLUGIN,
+                     session=session, operator_id=operator_id, patient_id=patient_id,
+                     object_type="entretiens_record", object_id=record.id)
+        return record.id
+
+
+def _record(session: Session, pharmacy_id: int, record_id: int) -> InterviewRecord:
+    record = session.get(InterviewRecord, record_id)
+    if record is None or record.pharmacy_id != pharmacy_id:
+        raise NotFound("Entretien introuvable.", detail=f"record {record_id}")
+    return record
+
+
+def _title(record: InterviewRecord) -> tuple[str, str, str]:
+    """(LOINC code, type display, title) of the record's document."""
+    if record.kind == RecordKind.BPM:
+        return (*BILAN_MEDICAMENTEUX, "Bilan partagé de médication")
+    return (*CR_ENTRETIEN, f"Compte rendu d'entretien pharmaceutique — {theme(record.theme).label_fr}")
+
+
+def qualification_action(patient_id: int, reason_fr: str) -> ActionRequired:
+    return ActionRequired(
+        kind="ins.qualify", plugin=PLUGIN, title_fr="Qualifier l'identité du patient",
+        message_fr=f"{reason_fr} Le compte rendu est conservé et sera produit après la qualification.",
+        patient_id=patient_id,
+    )
+
+
+def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> PreparedDocument:
+    """Render the PDF and wrap it as CDA R2 level 1 in a draft kernel document (once; again returns the same)."""
+    with kernel.transaction() as session:
+        record = _record(session, pharmacy_id, record_id)
+        if record.document_id is not None:
+            return PreparedDocument(record.id, record.document_id)
+        patient_id = record.patient_id
+    try:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+    except IdentityNotShareable as exc:
+        return PreparedDocument(record_id, None, (qualification_action(patient_id, exc.message_fr),))
+    with kernel.transaction() as session:
+        record = _record(session, pharmacy_id, record_id)
+        operator = _pharmacist(session, pharmacy_id, record.operator_id)
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        assert pharmacy is not None
+        type_code, type_display, title = _title(record)
+        document = documents.create_draft(
+            session, pharmacy_id=pharmacy_id, patient_id=record.patient_id, author_operator_id=record.operator_id,
+            type_code=type_code, type_display=type_display, title=title, source_plugin=PLUGIN,
+            source_ref=f"record:{record.id}",
+        )
+        subject = type_display if record.kind == RecordKind.BPM else theme(record.theme).label_fr
+        content = pdf.ReportContent(
+            title=title,
+            pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
+            pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
+            patient=f"{identity.birth_name} {' '.join(identity.first_names)}, né(e) le {_birth(identity.birth_date)}, "
+                    f"INS {identity.matricule}",
+            held_on=record.held_on, theme=subject,
+            analysis=record.analysis, recommendations=record.recommendations,
+            medications=[(str(m["label"]), str(m["cip13"]), _french_date(str(m["last_dispensed"])), str(m["boxes"]))
+                         for m in record.medications],
+        )
+        header = header_for_document(session, document, identity)
+        documents.set_content(document, wrap_pdf(header, pdf.render(content)))
+        record.document_id = document.id
+        return PreparedDocument(record.id, document.id)
+
+
+def validate_document(
+    kernel: Kernel, pharmacy_id: int, record_id: int, operator_id: int, *, title: str | None = None,
+    hidden_from_patient: bool = False, masked_from_professionals: bool = False,
+) -> list[ActionRequired]:
+    """Validate the record's document (title and visibility chosen by the pharmacist); ``dmp`` then feeds it."""
+    prepared = prepare_document(kernel, pharmacy_id, record_id)
+    if prepared.document_id is None:
+        return list(prepared.actions)
+    with kernel.transaction() as session:
+        _pharmacist(session, pharmacy_id, operator_id)
+        document = session.get(HealthDocument, prepared.document_id)
+        assert document is not None
+        if document.status != documents.DocumentStatus.DRAFT:
+            raise ValidationError("Ce compte rendu est déjà validé.", detail=f"document {document.id}")
+    return documents.validate(
+        kernel, pharmacy_id, prepared.document_id, operator_id, title=title,
+        hidden_from_patient=hidden_from_patient, masked_from_professionals=masked_from_professionals,
+    )
+
+
+def _birth(value: str) -> str:
+    year, month, day = value.split("-")
+    return f"{day}/{month}/{year}"
+
+
+def _french_date(value: str) -> str:
+    return date.fromisoformat(value).strftime("%d/%m/%Y")

@@ -1,0 +1,51 @@
+"""Interview themes, billable acts and document types (see decision 0500 for the sources and their limits)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lgo.domain.billing import ActDefinition
+
+#: LOINC types of the documents (the same codes the DMP plugin maps to its class codes).
+CR_ENTRETIEN = ("78601-2", "CR d'entretien pharmaceutique")
+BILAN_MEDICAMENTEUX = ("56445-0", "Bilan médicamenteux (Officine)")
+
+
+@dataclass(frozen=True)
+class Theme:
+    code: str
+    label_fr: str
+    #: Act billed for the first year of the accompaniment (or the single interview), if any.
+    act_code: str | None
+
+
+THEMES: dict[str, Theme] = {
+    theme.code: theme
+    for theme in (
+        Theme("AVK", "Accompagnement des patients sous antivitamine K (AVK)", "ASI"),
+        Theme("AOD", "Accompagnement des patients sous anticoagulants oraux directs (AOD)", "ASI"),
+        Theme("ASTHME", "Accompagnement des patients asthmatiques sous corticoïdes inhalés", "ASI"),
+        Theme("GROSSESSE", "Entretien femme enceinte", "EFE"),
+        Theme("ANTICANCEREUX", "Accompagnement des patients sous anticancéreux oraux", None),
+    )
+}
+
+#: The acts this plugin declares to the kernel (fees in euro cents, metropolitan France).
+ACTS = (
+    ActDefinition("TAC", "Adhésion à un accompagnement pharmaceutique", 1, reimbursement_rate=100),
+    ActDefinition("ASI", "Accompagnement AVK / AOD / asthme, première année", 5000, reimbursement_rate=70),
+    ActDefinition("ASS", "Accompagnement AVK / AOD / asthme, années suivantes", 3000, reimbursement_rate=70),
+    ActDefinition("EFE", "Entretien femme enceinte", 500, reimbursement_rate=70),
+    ActDefinition("BMI", "Bilan partagé de médication, première année", 6000, reimbursement_rate=70),
+    ActDefinition("BMT", "Bilan partagé de médication, années suivantes", 3000, reimbursement_rate=70),
+)
+
+
+def theme(code: str) -> Theme:
+    from lgo.errors import ValidationError
+
+    found = THEMES.get(code.upper())
+    if found is None:
+        choices = ", ".join(sorted(THEMES))
+        raise ValidationError(f"Type d'entretien inconnu : « {code} » (types possibles : {choices}).")
+    return found
