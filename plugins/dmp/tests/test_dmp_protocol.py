@@ -206,3 +206,18 @@ def test_a_vihf_for_another_structure_than_the_certificate_is_refused(make_clien
 
     with pytest.raises(DmpRefused, match="Identifiant_Structure du VIHF différent"):
         make_client(other_structure).find_documents(XDS_PATIENT)
+
+
+def test_a_document_masked_from_professionals_is_listed_for_its_author_only(
+    make_client: Callable[..., DmpClient], dmp_authority: TestAuthority
+) -> None:
+    assert make_client().provide_and_register(cda.wrap_pdf(_header(), PDF), masking=("MASQUE_PS",)) == "registered"
+    assert [e.masking for e in make_client().find_documents(XDS_PATIENT)] == [("MASQUE_PS",)]
+    other = dmp_authority.organisation("AUTRE PHARMACIE", finess="690000000")
+    signer = KeyFileSigner(other.cert_path, other.key_path)
+
+    def other_vihf(patient_id: str) -> Any:
+        return build_vihf(signer, VihfContext(structure_id="1690000000", rpps="10009999999", family="AUTRE",
+                                              given="Pharmacien", patient_id=patient_id))
+
+    assert make_client(other_vihf, credential=other).find_documents(XDS_PATIENT) == []

@@ -406,6 +406,9 @@ class DmpSandbox:
         response = etree.Element(f"{{{QUERY}}}AdhocQueryResponse", nsmap={"query": QUERY, "rim": RIM, "rs": RS},
                                  status=SUCCESS)
         objects = etree.SubElement(response, f"{{{RIM}}}RegistryObjectList")
+        structure = vihf["Identifiant_Structure"]
+        # A document masked from professionals stays visible to the structure that authored it only.
+        found = [e for e in found if "MASQUE_PS" not in e.masking or _author_structure(e) == structure]
         for entry in sorted(found, key=lambda e: e.unique_id):
             element = copy.deepcopy(entry.metadata)
             element.set("status", entry.status)
@@ -473,6 +476,13 @@ class DmpSandbox:
                 raise Refusal("XDSMetadataUpdateError", "Code de masquage inconnu.")
             entry.masking = masking
         return _registry_response(SUCCESS), {}
+
+
+def _author_structure(entry: Entry) -> str:
+    institution = entry.metadata.findtext(
+        f"{{{RIM}}}Classification/{{{RIM}}}Slot[@name='authorInstitution']/{{{RIM}}}ValueList/{{{RIM}}}Value", ""
+    ) or ""
+    return institution.rsplit("^", 1)[-1]
 
 
 def _is_document(entry: Entry) -> bool:
