@@ -182,8 +182,10 @@ class DmpSandbox:
 
     # --- VIHF ----------------------------------------------------------------------------------------------
 
-    def _verify_signature(self, element: Any, *, id_attribute: str | None = None) -> x509.Certificate:
+    def _verify_signature(self, element: Any, *, id_attribute: str | None = None, xades: bool = False
+                          ) -> x509.Certificate:
         from signxml import XMLVerifier
+        from signxml.xades import XAdESVerifier
 
         signature = element.find(f"{{{DS}}}Signature") if element.tag != f"{{{DS}}}Signature" else element
         pem = signature.findtext(f".//{{{DS}}}X509Certificate") if signature is not None else None
@@ -200,7 +202,10 @@ class DmpSandbox:
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise Refusal("wsse:InvalidSecurity", "Signature refusée : certificat expiré.", fault=True)
         try:
-            XMLVerifier().verify(element, x509_cert=certificate, id_attribute=id_attribute)
+            if xades:
+                XAdESVerifier().verify(element, x509_cert=certificate)
+            else:
+                XMLVerifier().verify(element, x509_cert=certificate, id_attribute=id_attribute)
         except Exception as exc:
             import logging
 
@@ -374,7 +379,7 @@ class DmpSandbox:
 
     def _check_submission_signature(self, signed: bytes, entries: list[Entry]) -> None:
         root = etree.fromstring(signed)
-        self._verify_signature(copy.deepcopy(root))
+        self._verify_signature(copy.deepcopy(root), xades=True)
         digests = {
             r.get("URI", "").removeprefix("urn:oid:"): r.findtext(f"{{{DS}}}DigestValue", "")
             for r in root.iter(f"{{{DS}}}Reference") if (r.get("URI") or "").startswith("urn:oid:")
