@@ -221,3 +221,12 @@ def test_a_document_masked_from_professionals_is_listed_for_its_author_only(
                                               given="Pharmacien", patient_id=patient_id))
 
     assert make_client(other_vihf, credential=other).find_documents(XDS_PATIENT) == []
+
+
+def test_metadata_outside_the_value_sets_are_refused(make_client: Callable[..., DmpClient]) -> None:
+    from dataclasses import replace
+
+    header = _header()
+    header = replace(header, organisation=replace(header.organisation, facility_type=("SA99", "Inconnu")))
+    with pytest.raises(DmpRefused, match="healthcareFacilityTypeCode SA99 hors du jeu de valeurs"):
+        make_client().provide_and_register(cda.wrap_pdf(header, PDF))

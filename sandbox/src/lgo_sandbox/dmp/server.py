@@ -94,9 +94,10 @@ class DmpSandbox:
     def __init__(
         self, ca_path: Path | str, *, failure_rate: float = 0.0, delay: float = 0.0, down: bool = False,
         cda_checker: Callable[[bytes, Sequence[str]], list[str]] | None = None, seed: int | None = None,
-        repository_unique_id: str = "1.2.250.1.213.1.1.9.999",
+        repository_unique_id: str = "1.2.250.1.213.1.1.9.999", conformance_dir: Path | str | None = None,
     ) -> None:
         self.ca_certificate = x509.load_pem_x509_certificate(Path(ca_path).read_bytes())
+        self.value_sets = official_value_sets(conformance_dir) if conformance_dir else {}
         self.failure_rate = failure_rate
         self.delay = delay
         self.down = down
@@ -320,6 +321,8 @@ class DmpSandbox:
                                        ("formatCode", S_FORMAT, FORMAT_CODES),
                                        ("healthcareFacilityTypeCode", S_FACILITY, FACILITY_CODES),
                                        ("practiceSettingCode", S_PRACTICE, PRACTICE_CODES)):
+            if not is_signature and label in self.value_sets:
+                allowed = self.value_sets[label]
             found = codes(scheme)
             if len(found) != 1 or found[0] not in allowed:
                 errors.append(f"{label} {found[0] if found else 'absent'} hors du jeu de valeurs")
@@ -481,6 +484,29 @@ class DmpSandbox:
                 raise Refusal("XDSMetadataUpdateError", "Code de masquage inconnu.")
             entry.masking = masking
         return _registry_response(SUCCESS), {}
+
+
+def official_value_sets(conformance_dir: Path | str) -> dict[str, set[str]]:
+    """The value sets of the shared material (``conformance/``), read at start when they are present: JDV_J07
+    typeCode, J02 healthcareFacilityTypeCode, J04 practiceSettingCode (ANS kit), J10 formatCode and TRE_A03
+    classCode (NOS). Missing files leave the sandbox's own subsets in place."""
+    import json
+
+    root = Path(conformance_dir) / "cda"
+    svs = "{urn:ihe:iti:svs:2008}"
+    found: dict[str, set[str]] = {}
+    for label, name in (("typeCode", "JDV_J07_XdsTypeCode_CISIS.xml"),
+                        ("healthcareFacilityTypeCode", "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"),
+                        ("practiceSettingCode", "JDV_J04_XdsPracticeSettingCode_CISIS.xml")):
+        path = root / "testcontenucda-3.0" / "jeuxDeValeurs" / name
+        if path.is_file():
+            found[label] = {c.get("code", "") for c in etree.parse(str(path)).iter(f"{svs}Concept")}
+    for label, name in (("formatCode", "JDV_J10_XdsFormatCode_CISIS.derived.json"),
+                        ("classCode", "TRE_A03_ClasseDocument.derived.json")):
+        path = root / "nos" / name
+        if path.is_file():
+            found[label] = {c["code"] for c in json.loads(path.read_text(encoding="utf-8"))["concepts"]}
+    return {label: codes for label, codes in found.items() if codes}
 
 
 def _author_structure(entry: Entry) -> str:
