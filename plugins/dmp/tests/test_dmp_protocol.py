@@ -51,7 +51,8 @@ def make_client(
     server, _ = dmp_sandbox
     made: list[DmpClient] = []
 
-    def make(vihf: Callable[[str], Any] | None = None, credential: Credential = organisation) -> DmpClient:
+    def make(vihf: Callable[[str], Any] | None = None, credential: Credential = organisation,
+             timeout: float = 30.0) -> DmpClient:
         signer = KeyFileSigner(credential.cert_path, credential.key_path)
 
         def default(patient_id: str) -> Any:
@@ -60,7 +61,7 @@ def make_client(
 
         client = DmpClient(server.url, ssl_context=tls_context(str(credential.cert_path), str(credential.key_path),
                                                                str(credential.ca_path)),
-                           vihf=vihf or default, source_id="1.2.250.1.999.1.1", signer=signer)
+                           vihf=vihf or default, source_id="1.2.250.1.999.1.1", signer=signer, timeout=timeout)
         made.append(client)
         return client
 
@@ -230,3 +231,11 @@ def test_metadata_outside_the_value_sets_are_refused(make_client: Callable[..., 
     header = replace(header, organisation=replace(header.organisation, facility_type=("SA99", "Inconnu")))
     with pytest.raises(DmpRefused, match="healthcareFacilityTypeCode SA99 hors du jeu de valeurs"):
         make_client().provide_and_register(cda.wrap_pdf(header, PDF))
+
+
+def test_a_slow_dmp_times_out_into_a_retry(make_client: Callable[..., DmpClient],
+                                           dmp_sandbox: tuple[Any, Any]) -> None:
+    _, sandbox = dmp_sandbox
+    sandbox.delay = 0.5
+    with pytest.raises(DmpUnavailable, match="ne répond pas"):
+        make_client(timeout=0.1).find_documents(XDS_PATIENT)
