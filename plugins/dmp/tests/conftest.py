@@ -19,9 +19,12 @@ def dmp_authority(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
 
 @pytest.fixture
 def dmp_sandbox(dmp_authority: TestAuthority) -> Iterator[tuple[Any, Any]]:
+    from lgo.testing.cda import shared_dir
     from lgo_sandbox.dmp import start_dmp_sandbox
 
-    server, sandbox = start_dmp_sandbox(dmp_authority, seed=7)
+    shared = shared_dir()
+    server, sandbox = start_dmp_sandbox(dmp_authority, seed=7,
+                                        conformance_dir=shared / "conformance" if shared else None)
     yield server, sandbox
     server.stop()
 

@@ -51,7 +51,8 @@ def make_client(
     server, _ = dmp_sandbox
     made: list[DmpClient] = []
 
-    def make(vihf: Callable[[str], Any] | None = None, credential: Credential = organisation) -> DmpClient:
+    def make(vihf: Callable[[str], Any] | None = None, credential: Credential = organisation,
+             timeout: float = 30.0) -> DmpClient:
         signer = KeyFileSigner(credential.cert_path, credential.key_path)
 
         def default(patient_id: str) -> Any:
@@ -60,7 +61,7 @@ def make_client(
 
         client = DmpClient(server.url, ssl_context=tls_context(str(credential.cert_path), str(credential.key_path),
                                                                str(credential.ca_path)),
-                           vihf=vihf or default, source_id="1.2.250.1.999.1.1", signer=signer)
+                           vihf=vihf or default, source_id="1.2.250.1.999.1.1", signer=signer, timeout=timeout)
         made.append(client)
         return client
 
@@ -206,3 +207,35 @@ def test_a_vihf_for_another_structure_than_the_certificate_is_refused(make_clien
 
     with pytest.raises(DmpRefused, match="Identifiant_Structure du VIHF différent"):
         make_client(other_structure).find_documents(XDS_PATIENT)
+
+
+def test_a_document_masked_from_professionals_is_listed_for_its_author_only(
+    make_client: Callable[..., DmpClient], dmp_authority: TestAuthority
+) -> None:
+    assert make_client().provide_and_register(cda.wrap_pdf(_header(), PDF), masking=("MASQUE_PS",)) == "registered"
+    assert [e.masking for e in make_client().find_documents(XDS_PATIENT)] == [("MASQUE_PS",)]
+    other = dmp_authority.organisation("AUTRE PHARMACIE", finess="690000000")
+    signer = KeyFileSigner(other.cert_path, other.key_path)
+
+    def other_vihf(patient_id: str) -> Any:
+        return build_vihf(signer, VihfContext(structure_id="1690000000", rpps="10009999999", family="AUTRE",
+                                              given="Pharmacien", patient_id=patient_id))
+
+    assert make_client(other_vihf, credential=other).find_documents(XDS_PATIENT) == []
+
+
+def test_metadata_outside_the_value_sets_are_refused(make_client: Callable[..., DmpClient]) -> None:
+    from dataclasses import replace
+
+    header = _header()
+    header = replace(header, organisation=replace(header.organisation, facility_type=("SA99", "Inconnu")))
+    with pytest.raises(DmpRefused, match="healthcareFacilityTypeCode SA99 hors du jeu de valeurs"):
+        make_client().provide_and_register(cda.wrap_pdf(header, PDF))
+
+
+def test_a_slow_dmp_times_out_into_a_retry(make_client: Callable[..., DmpClient],
+                                           dmp_sandbox: tuple[Any, Any]) -> None:
+    _, sandbox = dmp_sandbox
+    sandbox.delay = 0.5
+    with pytest.raises(DmpUnavailable, match="ne répond pas"):
+        make_client(timeout=0.1).find_documents(XDS_PATIENT)

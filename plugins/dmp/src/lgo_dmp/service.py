@@ -230,6 +230,16 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     except IdentityNotShareable:
         _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.WAITING, reason_fr=WAITING_IDENTITY)
         return
+    if document.replaces_id is not None:
+        with kernel.transaction() as session:
+            previous = _submission(session, pharmacy_id, document.replaces_id)
+            previous_status = previous.status if previous is not None else None
+        if previous_status in (SubmissionStatus.WAITING, SubmissionStatus.QUEUED):
+            # The DMP must hold the version this one replaces: wait for it (the outbox retries later).
+            _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.QUEUED,
+                  reason_fr="en attente de l'envoi de la version précédente")
+            raise DmpUnavailable("La version précédente n'est pas encore dans le DMP : nouvel essai plus tard.",
+                                 detail=f"document {document.replaces_id} is {previous_status}")
     operator_id = document.validated_by or document.author_operator_id
     try:
         with make_client(kernel, pharmacy_id, operator_id) as client:

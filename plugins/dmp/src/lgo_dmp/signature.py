@@ -5,7 +5,7 @@ signature put where a ``ds:Signature Id="placeholder"`` is, or enveloping) and t
 :class:`KeyFileSigner` uses a PEM key and certificate (the pharmacy's organisation certificate); a CPS signer
 (PKCS#11, plugin ``cards``) implements the same protocol later.
 
-The submission-set signature follows IHE DSG as the DMP requires it: an enveloping XMLDSig whose ``ds:Object``
+The submission-set signature follows IHE DSG as the DMP requires it: an enveloping XAdES signature whose ``ds:Object``
 holds ``ds:Manifest Id="IHEManifest"`` with one reference per document (``urn:oid:<uniqueId>``, digest of its
 bytes) and one for the submission set, sent as an extra document entry linked to the set by ``signs``.
 """
@@ -42,10 +42,18 @@ class KeyFileSigner:
         return self._cert
 
     def sign(self, element: Any, *, enveloping: bool = False, reference_uri: str | None = None) -> Any:
+        if enveloping:
+            # The submission-set signature is XAdES (SigningTime, SigningCertificate) with its purpose.
+            from signxml.xades import XAdESSigner
+
+            purpose = etree.Element(f"{{{DS}}}SignatureProperty", Id="purposeOfSignature", Target="#signature")
+            purpose.text = PURPOSE_SOURCE
+            xades = XAdESSigner(method=methods.enveloping, signature_algorithm=SignatureMethod.RSA_SHA256,
+                                digest_algorithm=DigestAlgorithm.SHA256)
+            return xades.sign(element, key=self._key, cert=self._cert.decode(), signature_properties=purpose)
         signer = XMLSigner(
-            method=methods.enveloping if enveloping else methods.enveloped,
-            signature_algorithm=SignatureMethod.RSA_SHA256, digest_algorithm=DigestAlgorithm.SHA256,
-            c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+            method=methods.enveloped, signature_algorithm=SignatureMethod.RSA_SHA256,
+            digest_algorithm=DigestAlgorithm.SHA256, c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
         )
         return signer.sign(element, key=self._key, cert=self._cert.decode(), reference_uri=reference_uri)
 

@@ -94,9 +94,10 @@ class DmpSandbox:
     def __init__(
         self, ca_path: Path | str, *, failure_rate: float = 0.0, delay: float = 0.0, down: bool = False,
         cda_checker: Callable[[bytes, Sequence[str]], list[str]] | None = None, seed: int | None = None,
-        repository_unique_id: str = "1.2.250.1.213.1.1.9.999",
+        repository_unique_id: str = "1.2.250.1.213.1.1.9.999", conformance_dir: Path | str | None = None,
     ) -> None:
         self.ca_certificate = x509.load_pem_x509_certificate(Path(ca_path).read_bytes())
+        self.value_sets = official_value_sets(conformance_dir) if conformance_dir else {}
         self.failure_rate = failure_rate
         self.delay = delay
         self.down = down
@@ -182,8 +183,10 @@ class DmpSandbox:
 
     # --- VIHF ----------------------------------------------------------------------------------------------
 
-    def _verify_signature(self, element: Any, *, id_attribute: str | None = None) -> x509.Certificate:
+    def _verify_signature(self, element: Any, *, id_attribute: str | None = None, xades: bool = False
+                          ) -> x509.Certificate:
         from signxml import XMLVerifier
+        from signxml.xades import XAdESVerifier
 
         signature = element.find(f"{{{DS}}}Signature") if element.tag != f"{{{DS}}}Signature" else element
         pem = signature.findtext(f".//{{{DS}}}X509Certificate") if signature is not None else None
@@ -200,7 +203,10 @@ class DmpSandbox:
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise Refusal("wsse:InvalidSecurity", "Signature refusée : certificat expiré.", fault=True)
         try:
-            XMLVerifier().verify(element, x509_cert=certificate, id_attribute=id_attribute)
+            if xades:
+                XAdESVerifier().verify(element, x509_cert=certificate)
+            else:
+                XMLVerifier().verify(element, x509_cert=certificate, id_attribute=id_attribute)
         except Exception as exc:
             import logging
 
@@ -315,6 +321,8 @@ class DmpSandbox:
                                        ("formatCode", S_FORMAT, FORMAT_CODES),
                                        ("healthcareFacilityTypeCode", S_FACILITY, FACILITY_CODES),
                                        ("practiceSettingCode", S_PRACTICE, PRACTICE_CODES)):
+            if not is_signature and label in self.value_sets:
+                allowed = self.value_sets[label]
             found = codes(scheme)
             if len(found) != 1 or found[0] not in allowed:
                 errors.append(f"{label} {found[0] if found else 'absent'} hors du jeu de valeurs")
@@ -374,7 +382,7 @@ class DmpSandbox:
 
     def _check_submission_signature(self, signed: bytes, entries: list[Entry]) -> None:
         root = etree.fromstring(signed)
-        self._verify_signature(copy.deepcopy(root))
+        self._verify_signature(copy.deepcopy(root), xades=True)
         digests = {
             r.get("URI", "").removeprefix("urn:oid:"): r.findtext(f"{{{DS}}}DigestValue", "")
             for r in root.iter(f"{{{DS}}}Reference") if (r.get("URI") or "").startswith("urn:oid:")
@@ -406,6 +414,9 @@ class DmpSandbox:
         response = etree.Element(f"{{{QUERY}}}AdhocQueryResponse", nsmap={"query": QUERY, "rim": RIM, "rs": RS},
                                  status=SUCCESS)
         objects = etree.SubElement(response, f"{{{RIM}}}RegistryObjectList")
+        structure = vihf["Identifiant_Structure"]
+        # A document masked from professionals stays visible to the structure that authored it only.
+        found = [e for e in found if "MASQUE_PS" not in e.masking or _author_structure(e) == structure]
         for entry in sorted(found, key=lambda e: e.unique_id):
             element = copy.deepcopy(entry.metadata)
             element.set("status", entry.status)
@@ -473,6 +484,36 @@ class DmpSandbox:
                 raise Refusal("XDSMetadataUpdateError", "Code de masquage inconnu.")
             entry.masking = masking
         return _registry_response(SUCCESS), {}
+
+
+def official_value_sets(conformance_dir: Path | str) -> dict[str, set[str]]:
+    """The value sets of the shared material (``conformance/``), read at start when they are present: JDV_J07
+    typeCode, J02 healthcareFacilityTypeCode, J04 practiceSettingCode (ANS kit), J10 formatCode and TRE_A03
+    classCode (NOS). Missing files leave the sandbox's own subsets in place."""
+    import json
+
+    root = Path(conformance_dir) / "cda"
+    svs = "{urn:ihe:iti:svs:2008}"
+    found: dict[str, set[str]] = {}
+    for label, name in (("typeCode", "JDV_J07_XdsTypeCode_CISIS.xml"),
+                        ("healthcareFacilityTypeCode", "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"),
+                        ("practiceSettingCode", "JDV_J04_XdsPracticeSettingCode_CISIS.xml")):
+        path = root / "testcontenucda-3.0" / "jeuxDeValeurs" / name
+        if path.is_file():
+            found[label] = {c.get("code", "") for c in etree.parse(str(path)).iter(f"{svs}Concept")}
+    for label, name in (("formatCode", "JDV_J10_XdsFormatCode_CISIS.derived.json"),
+                        ("classCode", "TRE_A03_ClasseDocument.derived.json")):
+        path = root / "nos" / name
+        if path.is_file():
+            found[label] = {c["code"] for c in json.loads(path.read_text(encoding="utf-8"))["concepts"]}
+    return {label: codes for label, codes in found.items() if codes}
+
+
+def _author_structure(entry: Entry) -> str:
+    institution = entry.metadata.findtext(
+        f"{{{RIM}}}Classification/{{{RIM}}}Slot[@name='authorInstitution']/{{{RIM}}}ValueList/{{{RIM}}}Value", ""
+    ) or ""
+    return institution.rsplit("^", 1)[-1]
 
 
 def _is_document(entry: Entry) -> bool:
