@@ -1,0 +1,61 @@
+"""Entry point of the ``vaccination`` plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lgo import hookimpl
+from lgo.migrations import MigrationSource
+from lgo.plugins.manifest import Manifest
+
+from lgo_vaccination import service
+
+if TYPE_CHECKING:
+    from lgo.actions import ActionRequired
+    from lgo.demo import DemoStep
+    from lgo.domain.billing import ActDefinition
+    from lgo.events import BillingEnded, IdentityQualified
+    from lgo.kernel import Kernel
+    from sqlalchemy.orm import Session
+
+MANIFEST = Manifest(
+    name="vaccination", plugin_api=">=1.1,<2", distribution="lgo-vaccination", label_fr="Vaccination",
+    description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
+                   "RVA, validée par le pharmacien puis transmise au DMP.",
+    requires=("ins",), optional=("dmp",), capabilities=("vaccination",),
+)
+
+
+@hookimpl
+def lgo_register_migrations() -> MigrationSource:
+    return MigrationSource("vaccination", Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def lgo_register_acts() -> list[ActDefinition]:
+    from lgo_vaccination.codes import ACTS
+
+    return list(ACTS)
+
+
+@hookimpl
+def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
+    service.write_notes(kernel, session, event)
+
+
+@hookimpl
+def lgo_on_billing_end(kernel: Kernel, event: BillingEnded) -> list[ActionRequired]:
+    return service.actions_after_billing(kernel, event)
+
+
+@hookimpl
+def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    service.on_identity_qualified(kernel, event)
+
+
+@hookimpl
+def lgo_demo_steps() -> list[DemoStep]:
+    from lgo_vaccination.demo import steps
+
+    return steps()
