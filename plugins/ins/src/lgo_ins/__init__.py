@@ -1,0 +1,3 @@
+"""Identité nationale de santé: matricule INS, RNIV statuses, the only shareable identity is a qualified one."""
+
+from __future__ import annotations

@@ -1,0 +1,215 @@
+"""The ``ins`` plugin's public API: record what INSi returned and what identity document was checked, and read
+the status. Other plugins never read the matricule here: they ask the kernel (``kernel.shareable_identity``),
+which this plugin answers only for a *qualifiée* identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from lgo.actions import ActionRequired, Choice
+from lgo.domain.patients import Patient
+from lgo.domain.pharmacy import Pharmacy
+from lgo.errors import NotFound, ValidationError
+from lgo.events import IdentityQualified
+from lgo.identity import SharedIdentity
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lgo_ins import matricule
+from lgo_ins.model import InsHistory, InsIdentity, Status
+
+if TYPE_CHECKING:
+    from lgo.kernel import Kernel
+
+PLUGIN = "ins"
+
+
+class DocumentKind(StrEnum):
+    """Identity documents and their trust level (RNIV)."""
+
+    PASSEPORT = "passeport"
+    CNI = "carte nationale d'identité"
+    TITRE_SEJOUR = "titre de séjour"
+    LIVRET_FAMILLE = "livret de famille"
+    ACTE_NAISSANCE = "extrait d'acte de naissance"
+
+    @property
+    def high_trust(self) -> bool:
+        return self in (DocumentKind.PASSEPORT, DocumentKind.CNI, DocumentKind.TITRE_SEJOUR)
+
+
+class DocumentAnswer(StrEnum):
+    NONE_PRESENTED = "aucune pièce présentée"
+    REFUSED = "refuse de présenter une pièce"
+    DIFFERENT = "pièce différente des données INS"
+
+
+@dataclass(frozen=True)
+class InsiTraits:
+    """An identity as INSi returned it."""
+
+    matricule: str
+    oid: str
+    birth_name: str
+    first_names: tuple[str, ...]
+    sex: str
+    birth_date: str
+    birth_place_code: str | None = None
+
+
+def _identity(session: Session, pharmacy_id: int, patient_id: int) -> InsIdentity:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.pharmacy_id != pharmacy_id:
+        raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
+    row = session.scalars(select(InsIdentity).where(
+        InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
+    if row is None:
+        row = InsIdentity(pharmacy_id=pharmacy_id, patient_id=patient_id, traits={}, insi_checked=False,
+                          document_checked=False, doubtful=False, fictitious=False)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def status(kernel: Kernel, pharmacy_id: int, patient_id: int) -> Status:
+    with kernel.transaction() as session:
+        return _identity(session, pharmacy_id, patient_id).status
+
+
+def record_insi_result(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, result: InsiTraits,
+    *, history: tuple[tuple[str, str], ...] = (),
+) -> Status:
+    """INSi returned ``result`` for this patient (CR 00): keep the INS traits, former matricules, and the criterion."""
+    with kernel.transaction() as session:
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        test_mode = bool(pharmacy and pharmacy.test_mode)
+        checked = matricule.parse(result.matricule, result.oid, test_mode=test_mode)
+        for former, oid in history:
+            matricule.parse(former, oid, test_mode=test_mode)
+        row = _identity(session, pharmacy_id, patient_id)
+        if row.matricule and row.matricule != checked.value:
+            session.add(InsHistory(pharmacy_id=pharmacy_id, patient_id=patient_id, matricule=row.matricule,
+                                   oid=row.oid or result.oid))
+        for former, oid in history:
+            session.add(InsHistory(pharmacy_id=pharmacy_id, patient_id=patient_id, matricule=former, oid=oid))
+        was = row.status
+        row.matricule, row.oid = checked.value, checked.oid
+        row.traits = {"birth_name": result.birth_name.upper(), "first_names": [f.upper() for f in result.first_names],
+                      "sex": result.sex, "birth_date": result.birth_date,
+                      "birth_place_code": result.birth_place_code}
+        row.insi_checked = True
+        now = row.status
+        kernel.audit(pharmacy_id, "ins.insi_result", f"Identité INS récupérée par INSi ({checked.authority}).",
+                     actor=PLUGIN, session=session, operator_id=operator_id, patient_id=patient_id,
+                     object_type="ins_identity", object_id=row.id, details={"status": now.value})
+    _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
+    return now
+
+
+def record_identity_document(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, kind: DocumentKind,
+    *, parent_document: DocumentKind | None = None, minor: bool = False,
+) -> Status:
+    """A document was checked against the identity. A livret de famille or an extrait d'acte de naissance counts
+    only for a minor, together with a parent's high-trust document."""
+    if not kind.high_trust and not (minor and parent_document is not None and parent_document.high_trust):
+        raise ValidationError(
+            f"« {kind.value} » n'est pas une pièce à haut niveau de confiance : pour un mineur, elle vaut avec la "
+            "pièce d'identité d'un parent ; sinon demandez un passeport, une carte d'identité ou un titre de séjour."
+        )
+    with kernel.transaction() as session:
+        row = _identity(session, pharmacy_id, patient_id)
+        was = row.status
+        row.document_checked = True
+        row.document_kind = kind.value
+        row.prompts_left = None
+        row.document_note = None
+        now = row.status
+        kernel.audit(pharmacy_id, "ins.document_checked", f"Pièce d'identité vérifiée : {kind.value}.",
+                     actor=PLUGIN, session=session, operator_id=operator_id, patient_id=patient_id,
+                     object_type="ins_identity", object_id=row.id, details={"status": now.value})
+    _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
+    return now
+
+
+def record_document_answer(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, answer: DocumentAnswer,
+    *, reprompts: int = 3,
+) -> None:
+    """No document today: "aucune pièce présentée" asks again at the next ``reprompts`` dispensings."""
+    with kernel.transaction() as session:
+        row = _identity(session, pharmacy_id, patient_id)
+        row.document_note = answer.value
+        if answer == DocumentAnswer.NONE_PRESENTED:
+            row.prompts_left = reprompts
+        elif answer == DocumentAnswer.DIFFERENT:
+            row.doubtful = True
+        kernel.audit(pharmacy_id, "ins.document_answer", f"Pièce d'identité : {answer.value}.", actor=PLUGIN,
+                     session=session, operator_id=operator_id, patient_id=patient_id,
+                     object_type="ins_identity", object_id=row.id)
+
+
+def record_no_ins(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, reason_fr: str) -> None:
+    """A patient who cannot have an INS (anonymat réglementaire, not registered in France)."""
+    with kernel.transaction() as session:
+        row = _identity(session, pharmacy_id, patient_id)
+        row.no_ins_reason = reason_fr[:120]
+        kernel.audit(pharmacy_id, "ins.no_ins", f"Patient sans INS : {reason_fr}", actor=PLUGIN, session=session,
+                     operator_id=operator_id, patient_id=patient_id, object_type="ins_identity", object_id=row.id)
+
+
+def demote(kernel: Kernel, pharmacy_id: int, patient_id: int, changed: tuple[str, ...]) -> None:
+    """A strict trait changed locally: the INS traits no longer vouch for the identity."""
+    with kernel.transaction() as session:
+        row = _identity(session, pharmacy_id, patient_id)
+        if row.status == Status.PROVISOIRE:
+            return
+        was = row.status
+        row.insi_checked = False
+        row.document_checked = False
+        kernel.audit(pharmacy_id, "ins.demoted",
+                     f"Identité rétrogradée ({was.value} → provisoire) : trait strict modifié ({', '.join(changed)}).",
+                     actor=PLUGIN, session=session, patient_id=patient_id, object_type="ins_identity",
+                     object_id=row.id)
+
+
+def shareable(kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
+    """The identity for sharing, or None below *qualifiée* (or when doubtful / fictitious / without INS)."""
+    with kernel.transaction() as session:
+        row = session.scalars(select(InsIdentity).where(
+            InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
+        if row is None or row.status != Status.QUALIFIEE or row.doubtful or row.fictitious or row.no_ins_reason:
+            return None
+        traits: dict[str, Any] = row.traits
+        assert row.matricule and row.oid
+        return SharedIdentity(
+            patient_id=patient_id, matricule=row.matricule, oid=row.oid, birth_name=traits["birth_name"],
+            first_names=tuple(traits["first_names"]), sex=traits["sex"], birth_date=traits["birth_date"],
+            birth_place_code=traits.get("birth_place_code"),
+        )
+
+
+def qualification_actions(kernel: Kernel, pharmacy_id: int, patient_id: int) -> list[ActionRequired]:
+    """What to ask at the counter to qualify the identity (empty when already qualified)."""
+    current = status(kernel, pharmacy_id, patient_id)
+    if current == Status.QUALIFIEE:
+        return []
+    choices = tuple(Choice(kind.name, kind.value) for kind in DocumentKind) + tuple(
+        Choice(answer.name, answer.value) for answer in DocumentAnswer)
+    return [ActionRequired(
+        kind="ins.qualify", plugin=PLUGIN, title_fr="Qualifier l'identité du patient",
+        message_fr=f"Identité {current.value} : vérifiez une pièce d'identité à haut niveau de confiance"
+                   + (" après l'appel INSi." if current in (Status.PROVISOIRE, Status.VALIDEE) else "."),
+        patient_id=patient_id, choices=choices, data={"status": current.value},
+    )]
+
+
+def _announce(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, was: Status, now: Status
+) -> None:
+    if now == Status.QUALIFIEE and was != Status.QUALIFIEE:
+        kernel.emit("lgo_on_identity_qualified", pharmacy_id,
+                    event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=operator_id, patient_id=patient_id))
