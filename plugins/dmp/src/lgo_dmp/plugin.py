@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MANIFEST = Manifest(
     name="dmp", plugin_api=">=1.1,<2", distribution="lgo-dmp", label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
-    capabilities=("dmp",), settings=DmpSettings,
+    optional=("ins",), capabilities=("dmp",), settings=DmpSettings,
 )
 
 #: The kernel this process runs: outbox handlers receive only the delivery.
