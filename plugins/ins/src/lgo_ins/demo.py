@@ -1,40 +1,59 @@
-"""``lgo demo`` step: qualifying a patient's identity (INS traits and a high-trust identity document)."""
+"""``lgo demo`` step: INSi at the counter against the INSi sandbox, then a high-trust identity document."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo.identity import OID_TEST
-
-from lgo_ins import api, matricule
+from lgo_ins import api
+from lgo_ins import counter as ins_counter
 
 if TYPE_CHECKING:
     from lgo.demo import DemoContext, DemoStep
 
-#: A fictional identity with a valid key under the test OID (no real person).
-DEMO_BODY = "2850399100123"
+DEMO_IDAM = "LGO-LIBRE-TEST"
 
 
 def steps() -> list[DemoStep]:
     from lgo.demo import DemoStep
 
-    return [DemoStep("Identité nationale de santé : de « provisoire » à « qualifiée »", _step)]
+    return [DemoStep("Identité nationale de santé : appel INSi (bac à sable) et qualification", _step)]
 
 
 def _step(ctx: DemoContext) -> list[str]:
+    from lgo_sandbox.insi import start_insi_sandbox
+    from lgo_sandbox.pki import TestAuthority
+
     kernel, pharmacy_id = ctx.kernel, ctx.pharmacy_id
     patient, pharmacist = ctx.seeded.patients["camille"], ctx.seeded.operators["titulaire"]
-    value = f"{DEMO_BODY}{matricule.key(DEMO_BODY):02d}"
-    lines = [f"Statut initial : {api.status(kernel, pharmacy_id, patient).value}."]
-    lines.append("Le téléservice INSi n'est pas encore raccordé dans cette version : la réponse INSi d'une identité "
-                 "de test (OID de test) est enregistrée telle qu'INSi la renverrait.")
-    status = api.record_insi_result(kernel, pharmacy_id, patient, pharmacist, api.InsiTraits(
-        matricule=value, oid=OID_TEST, birth_name="MARTIN-DEMO", first_names=("CAMILLE", "ANNE"), sex="F",
-        birth_date="1985-03-14", birth_place_code="99100"))
-    lines.append(f"INS {value} (clé vérifiée) : statut {status.value}.")
-    lines.append(f"Partage possible ? {'oui' if kernel.is_identity_shareable(pharmacy_id, patient) else 'non'} "
-                 "(seule une identité qualifiée est partagée).")
-    status = api.record_identity_document(kernel, pharmacy_id, patient, pharmacist, api.DocumentKind.CNI)
-    lines.append(f"Carte nationale d'identité vérifiée : statut {status.value}.")
-    lines.append(f"Partage possible ? {'oui' if kernel.is_identity_shareable(pharmacy_id, patient) else 'non'}.")
+    lines = [f"Statut initial de l'identité de Camille : {api.status(kernel, pharmacy_id, patient).value}."]
+    with tempfile.TemporaryDirectory(prefix="lgo-demo-insi-") as directory:
+        authority = TestAuthority(Path(directory) / "pki")
+        credential = authority.organisation("INSI-AUTO")
+        server, sandbox = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
+        try:
+            kernel.save_plugin_settings(pharmacy_id, "ins", {
+                **kernel.plugin_settings(pharmacy_id, "ins").model_dump(), "insi_endpoint": server.url,
+                "authorisation_number": DEMO_IDAM, "certificate_path": str(credential.cert_path),
+                "key_path": str(credential.key_path), "ca_path": str(credential.ca_path), "timeout_seconds": 3,
+            })
+            lines.append(f"Bac à sable INSi démarré sur {server.url} (SOAP 1.2, TLS mutuel, certificat INSI-AUTO).")
+            counter = ctx.counter("titulaire")
+            for action in counter.select_patient(patient, source="vitale"):
+                lines.append(f"Sélection de la patiente → {action.title_fr} : {action.message_fr}")
+                if action.kind == "ins.insi_result":
+                    status = ins_counter.accept(kernel, pharmacy_id, patient, pharmacist, action.data["identity"])
+                    lines.append(f"Le pharmacien accepte l'identité INSi ({action.data['identity']['matricule']}) : "
+                                 f"statut {status.value}.")
+            shareable = "oui" if kernel.is_identity_shareable(pharmacy_id, patient) else "non"
+            lines.append(f"Partage de l'INS possible ? {shareable} (seule une identité qualifiée est partagée).")
+            status = api.record_identity_document(kernel, pharmacy_id, patient, pharmacist, api.DocumentKind.CNI)
+            lines.append(f"Carte nationale d'identité vérifiée : statut {status.value}.")
+            sandbox.down = True
+            for action in counter.select_patient(ctx.seeded.patients["jean"]):
+                lines.append(f"INSi en panne, sélection de Jean → {action.title_fr} : {action.message_fr}")
+            lines.append("Le comptoir continue ; la recherche est en file d'envoi pour un nouvel essai.")
+        finally:
+            server.stop()
     return lines

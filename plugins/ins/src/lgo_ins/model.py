@@ -52,6 +52,8 @@ class InsIdentity(InsBase):
     prompts_left: Mapped[int | None] = mapped_column(Integer, default=None)
     #: Last recorded answer about the document (refus, pièce différente...), for the pharmacist.
     document_note: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: An INSi answer obtained in the background (retry), waiting for the pharmacist's confirmation.
+    pending_result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     #: Cannot have an INS (anonymat réglementaire, not registered in France).
     no_ins_reason: Mapped[str | None] = mapped_column(String(120), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

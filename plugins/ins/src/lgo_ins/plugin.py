@@ -3,26 +3,57 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo import hookimpl
 from lgo.migrations import MigrationSource
 from lgo.plugins.manifest import Manifest
 
 from lgo_ins import api
+from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
+    from lgo.actions import ActionRequired
     from lgo.demo import DemoStep
-    from lgo.events import PatientTraitsChanged
+    from lgo.events import PatientSelected, PatientTraitsChanged
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
+    from lgo.worker import Delivery
 
 MANIFEST = Manifest(
     name="ins", plugin_api=">=1.1,<2", distribution="lgo-ins", label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
                    "partagée.",
-    capabilities=("ins",),
+    capabilities=("ins",), settings=InsSettings,
 )
+
+#: The kernel of this process (outbox handlers receive only the delivery).
+_state: dict[str, Any] = {}
+
+
+@hookimpl
+def lgo_startup(kernel: Kernel) -> None:
+    _state["kernel"] = kernel
+
+
+def _retry(delivery: Delivery) -> None:
+    from lgo_ins.counter import retry
+
+    retry(_state["kernel"], delivery)
+
+
+@hookimpl
+def lgo_register_outbox_handlers() -> dict[str, Any]:
+    from lgo_ins.counter import KIND_RETRY
+
+    return {KIND_RETRY: _retry}
+
+
+@hookimpl
+def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[ActionRequired]:
+    from lgo_ins.counter import on_patient_selected
+
+    return on_patient_selected(kernel, event.pharmacy_id, event.patient_id, event.operator_id)
 
 
 @hookimpl

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("fictitious", sa.Boolean, nullable=False),
         sa.Column("prompts_left", sa.Integer),
         sa.Column("document_note", sa.String(200)),
+        sa.Column("pending_result", sa.JSON),
         sa.Column("no_ins_reason", sa.String(120)),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("pharmacy_id", "patient_id", name="uq_ins_identity_pharmacy_id_patient_id"),

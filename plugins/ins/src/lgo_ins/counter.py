@@ -1,0 +1,178 @@
+"""The INS at the counter: INSi search on patient selection, retries in the outbox, the actions the pharmacist sees.
+
+Nothing here makes the counter wait longer than the configured INSi time-out: when INSi is slow or down the identity
+stays as it is, a retry is queued in the outbox, and the pharmacist is told why.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lgo.actions import ActionRequired, Choice
+from lgo.domain import outbox
+from lgo.domain.patients import Patient
+from lgo.worker import Delivery
+
+from lgo_ins import api, insi
+from lgo_ins.model import InsIdentity, Status
+from lgo_ins.settings import InsSettings
+
+if TYPE_CHECKING:
+    from lgo.kernel import Kernel
+
+KIND_RETRY = "ins.insi_search"
+
+
+def _settings(kernel: Kernel, pharmacy_id: int) -> InsSettings:
+    settings = kernel.plugin_settings(pharmacy_id, "ins")
+    assert isinstance(settings, InsSettings)
+    return settings
+
+
+def endpoint(kernel: Kernel, pharmacy_id: int) -> insi.Endpoint:
+    """The one place that chooses the client credential: files named in the settings, else the certificate
+    stored by the administrator (kind « insi »)."""
+    settings = _settings(kernel, pharmacy_id)
+    certificate, key = settings.certificate_path, settings.key_path
+    if not certificate:
+        from lgo.domain import certificates
+
+        with kernel.transaction() as session:
+            credential = certificates.load(session, pharmacy_id, kind="insi")
+        cert_path, key_path = certificates.write_pem(credential, Path(tempfile.mkdtemp(prefix="lgo-insi-")))
+        certificate, key = str(cert_path), str(key_path)
+    return insi.Endpoint(settings.insi_endpoint, certificate, key, settings.ca_path or None,
+                         settings.timeout_seconds)
+
+
+def context(kernel: Kernel, pharmacy_id: int, sender: str) -> insi.Context:
+    settings = _settings(kernel, pharmacy_id)
+    return insi.Context(settings.authorisation_number, settings.software_name, settings.software_version,
+                        settings.instance or f"lgo-{pharmacy_id}", sender)
+
+
+def _traits(kernel: Kernel, pharmacy_id: int, patient_id: int) -> dict[str, Any]:
+    with kernel.transaction() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient is not None and patient.pharmacy_id == pharmacy_id
+        return {"birth_name": patient.birth_name, "first_names": tuple(patient.first_names.split()),
+                "sex": patient.sex.value, "birth_date": patient.birth_date_text,
+                "birth_place": patient.birth_place_code}
+
+
+def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None) -> list[ActionRequired]:
+    """Search INSi with the patient's traits; the answer comes back as an action for the pharmacist."""
+    traits = _traits(kernel, pharmacy_id, patient_id)
+    try:
+        result = insi.search_by_traits(endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits)
+    except insi.InsiUnavailable as exc:
+        _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi indisponible : {exc.detail}")
+        round_ = _pending_round(kernel, pharmacy_id, patient_id)
+        with kernel.transaction() as session:
+            outbox.enqueue(session, pharmacy_id, plugin="ins", kind=KIND_RETRY,
+                           payload={"patient_id": patient_id, "operator_id": operator_id},
+                           idempotency_key=f"ins-search-{pharmacy_id}-{patient_id}-{round_}")
+        return [ActionRequired(kind="ins.insi_unavailable", plugin="ins", title_fr="Téléservice INSi indisponible",
+                               message_fr=exc.message_fr, patient_id=patient_id)]
+    except insi.InsiError as exc:
+        _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi a refusé : {exc.code}")
+        return [ActionRequired(kind="ins.insi_refused", plugin="ins", title_fr="Appel INSi refusé",
+                               message_fr=exc.message_fr, patient_id=patient_id)]
+    _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"CR {result.code} ({result.label})")
+    return result_actions(kernel, pharmacy_id, patient_id, result)
+
+
+def _pending_round(kernel: Kernel, pharmacy_id: int, patient_id: int) -> int:
+    from sqlalchemy import func, select
+
+    with kernel.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(outbox.OutboxMessage).where(
+            outbox.OutboxMessage.pharmacy_id == pharmacy_id, outbox.OutboxMessage.kind == KIND_RETRY)) or 0)
+
+
+def _audit_call(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, outcome: str) -> None:
+    kernel.audit(pharmacy_id, "ins.insi_call", f"Appel INSi (recherche par traits) : {outcome}.", actor="ins",
+                 operator_id=operator_id, patient_id=patient_id)
+
+
+def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: insi.Result) -> list[ActionRequired]:
+    if result.code != "00" or len(result.identities) != 1:
+        return [ActionRequired(kind="ins.more_traits" if result.code == "02" else "ins.not_found", plugin="ins",
+                               title_fr="Recherche INSi", message_fr=result.message_fr, patient_id=patient_id)]
+    found = result.identities[0]
+    local = _traits(kernel, pharmacy_id, patient_id)
+    differences = {
+        label: (str(mine), str(theirs)) for label, mine, theirs in (
+            ("nom de naissance", local["birth_name"].upper(), found.birth_name.upper()),
+            ("prénoms", " ".join(local["first_names"]).upper(), " ".join(found.first_names).upper()),
+            ("sexe", local["sex"], found.sex),
+            ("date de naissance", local["birth_date"], found.birth_date),
+            ("lieu de naissance", local["birth_place"] or "", found.birth_place_code or ""),
+        ) if mine != theirs
+    }
+    message = "Identité trouvée par INSi. " + (
+        "Différences avec la fiche : " + "; ".join(f"{k} « {a} » → « {b} »" for k, (a, b) in differences.items())
+        + ". Confirmez qu'il s'agit bien de ce patient." if differences else "Les traits concordent.")
+    return [ActionRequired(
+        kind="ins.insi_result", plugin="ins", title_fr="Identité INS trouvée : pièce d'identité ?",
+        message_fr=message + " Vérifiez une pièce d'identité à haut niveau de confiance pour qualifier l'identité.",
+        patient_id=patient_id,
+        choices=(Choice("accept", "Accepter l'identité INSi"), *(Choice(k.name, k.value) for k in api.DocumentKind)),
+        data={"identity": asdict(found), "differences": differences},
+    )]
+
+
+def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, found: dict[str, Any]
+           ) -> Status:
+    """The pharmacist accepted the identity INSi returned (``data["identity"]`` of the action)."""
+    identity = insi.Identity(**{**found, "first_names": tuple(found["first_names"]),
+                                "history": tuple(tuple(h) for h in found.get("history", ()))})
+    return api.record_insi_result(kernel, pharmacy_id, patient_id, operator_id, api.InsiTraits(
+        identity.matricule, identity.oid, identity.birth_name, identity.first_names, identity.sex,
+        identity.birth_date, identity.birth_place_code), history=identity.history)
+
+
+def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int) -> list[ActionRequired]:
+    from sqlalchemy import select
+
+    with kernel.transaction() as session:
+        row = session.scalars(select(InsIdentity).where(
+            InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
+        if row is not None and (row.no_ins_reason or row.status == Status.QUALIFIEE):
+            return []
+        pending = row.pending_result if row is not None else None
+        prompt_again = row is not None and bool(row.prompts_left) and row.insi_checked
+        if prompt_again and row is not None:
+            row.prompts_left = (row.prompts_left or 1) - 1
+    if pending:
+        return result_actions(kernel, pharmacy_id, patient_id, insi.Result("00", "OK", (
+            insi.Identity(**{**pending, "first_names": tuple(pending["first_names"]),
+                             "history": tuple(tuple(h) for h in pending.get("history", ()))}),)))
+    if prompt_again:
+        return api.qualification_actions(kernel, pharmacy_id, patient_id)
+    if not _settings(kernel, pharmacy_id).insi_endpoint:
+        return api.qualification_actions(kernel, pharmacy_id, patient_id)
+    return search(kernel, pharmacy_id, patient_id, operator_id)
+
+
+def retry(kernel: Kernel, delivery: Delivery) -> None:
+    """Outbox handler: search again; an answer waits for the pharmacist's confirmation at the next selection."""
+    from sqlalchemy import select
+
+    payload = delivery.payload
+    pharmacy_id, patient_id = delivery.pharmacy_id, int(payload["patient_id"])
+    traits = _traits(kernel, pharmacy_id, patient_id)
+    result = insi.search_by_traits(endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits)
+    _audit_call(kernel, pharmacy_id, patient_id, payload.get("operator_id"), f"nouvel essai, CR {result.code}")
+    if result.code == "00" and len(result.identities) == 1:
+        with kernel.transaction() as session:
+            row = session.scalars(select(InsIdentity).where(
+                InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
+            if row is None:
+                row = InsIdentity(pharmacy_id=pharmacy_id, patient_id=patient_id, traits={}, insi_checked=False,
+                                  document_checked=False, doubtful=False, fictitious=False)
+                session.add(row)
+            row.pending_result = asdict(result.identities[0])
