@@ -130,3 +130,18 @@ def test_a_minor_s_birth_certificate_counts_with_a_parent_s_document(
                                           api.DocumentKind.ACTE_NAISSANCE, minor=True,
                                           parent_document=api.DocumentKind.PASSEPORT)
     assert status == Status.VALIDEE
+
+
+@given(st.text(max_size=60), st.text(max_size=60), st.text(max_size=3), st.text(max_size=12),
+       st.one_of(st.none(), st.text(max_size=6)))
+def test_random_traits_give_only_clean_validation_errors(
+    birth_name: str, first_name: str, sex: str, birth_date: str, place: str | None
+) -> None:
+    from lgo_ins import insi
+
+    try:
+        body = insi.traits_body(birth_name, first_name, sex, birth_date, place)
+    except ValidationError as exc:
+        assert exc.message_fr
+    else:
+        assert body.findtext("{http://www.cnamts.fr/INSiRecSans}NomNaissance")

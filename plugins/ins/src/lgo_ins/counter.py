@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lgo.actions import ActionRequired, Choice
 from lgo.domain import outbox
 from lgo.domain.patients import Patient
+from lgo.errors import ValidationError
 from lgo.worker import Delivery
 
 from lgo_ins import api, insi
@@ -76,6 +77,9 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
                            payload={"patient_id": patient_id, "operator_id": operator_id},
                            idempotency_key=f"ins-search-{pharmacy_id}-{patient_id}-{round_}")
         return [ActionRequired(kind="ins.insi_unavailable", plugin="ins", title_fr="Téléservice INSi indisponible",
+                               message_fr=exc.message_fr, patient_id=patient_id)]
+    except ValidationError as exc:
+        return [ActionRequired(kind="ins.traits_invalid", plugin="ins", title_fr="Traits à corriger avant INSi",
                                message_fr=exc.message_fr, patient_id=patient_id)]
     except insi.InsiError as exc:
         _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi a refusé : {exc.code}")

@@ -10,6 +10,7 @@ identity), 02 (several identities); SOAP faults carry a siram code and are turne
 
 from __future__ import annotations
 
+import re
 import ssl
 import unicodedata
 import uuid
@@ -131,17 +132,34 @@ def envelope(operation: str, body: Any, context: Context, *, assertion: Any | No
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
+_TRAIT = re.compile(r"^[A-Z][A-Z' -]{0,99}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 def plain(text: str) -> str:
     """Traits as INSi expects them: upper case, without diacritics."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
 
 
+def check_trait(value: str, what: str) -> str:
+    """A name as INSi accepts it (letters, space, hyphen, apostrophe), or a French error before any call."""
+    cleaned = plain(value)
+    if not _TRAIT.match(cleaned):
+        raise ValidationError(f"{what} invalide pour INSi : « {value[:40]} » (lettres, espaces, tirets et "
+                              "apostrophes seulement).", detail=repr(value[:100]))
+    return cleaned
+
+
 def traits_body(birth_name: str, first_name: str, sex: str, birth_date: str, birth_place: str | None) -> Any:
     nsmap: Any = {None: NS_RECSANS}
+    if sex not in ("M", "F", "I") or not _DATE.match(birth_date or ""):
+        raise ValidationError("Sexe ou date de naissance invalide pour INSi.", detail=f"{sex!r} {birth_date!r}")
+    if birth_place is not None and not re.fullmatch(r"[0-9]{2}[0-9AB][0-9]{2}", birth_place):
+        raise ValidationError("Code du lieu de naissance invalide (5 caractères du COG).", detail=repr(birth_place))
     body = etree.Element(f"{{{NS_RECSANS}}}RECSANSVITALE", nsmap=nsmap)
-    _sub(body, NS_RECSANS, "NomNaissance", plain(birth_name))
-    _sub(body, NS_RECSANS, "Prenom", plain(first_name))
+    _sub(body, NS_RECSANS, "NomNaissance", check_trait(birth_name, "Nom de naissance"))
+    _sub(body, NS_RECSANS, "Prenom", check_trait(first_name, "Prénom"))
     _sub(body, NS_RECSANS, "Sexe", sex)
     _sub(body, NS_RECSANS, "DateNaissance", birth_date)
     if birth_place:
