@@ -145,3 +145,30 @@ def test_random_traits_give_only_clean_validation_errors(
         assert exc.message_fr
     else:
         assert body.findtext("{http://www.cnamts.fr/INSiRecSans}NomNaissance")
+
+
+def test_document_answers_reprompts_and_patients_without_ins(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
+) -> None:
+    from lgo.counter import Counter
+    from lgo.domain.audit import AuditEntry
+    from sqlalchemy import select
+
+    kernel = lgo_make_kernel(lgo_ins.plugin)
+    pharmacy, patient, other = lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"], lgo_seeded.patients["jean"]
+    kernel.enable(pharmacy, "ins")
+    body = "2850399100123"
+    api.record_insi_result(kernel, pharmacy, patient, None, api.InsiTraits(
+        f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE",), "F", "1985-03-14", "99100"))
+    api.record_document_answer(kernel, pharmacy, patient, None, api.DocumentAnswer.NONE_PRESENTED, reprompts=2)
+    counter = Counter(kernel, pharmacy, lgo_seeded.operators["adjoint"])
+    asked = [counter.select_patient(patient) for _ in range(3)]
+    assert [len(a) for a in asked] == [1, 1, 0] and asked[0][0].kind == "ins.qualify"
+    api.record_document_answer(kernel, pharmacy, patient, None, api.DocumentAnswer.DIFFERENT)
+    api.record_identity_document(kernel, pharmacy, patient, None, api.DocumentKind.CNI)
+    assert not kernel.is_identity_shareable(pharmacy, patient)  # "pièce différente" makes it doubtful
+    api.record_no_ins(kernel, pharmacy, other, None, "anonymat réglementaire")
+    assert counter.select_patient(other) == []
+    with kernel.transaction() as session:
+        actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "ins")))
+    assert {"ins.document_answer", "ins.no_ins", "ins.insi_result", "ins.document_checked"} <= actions

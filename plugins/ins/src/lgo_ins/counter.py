@@ -148,16 +148,21 @@ def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, opera
         if row is not None and (row.no_ins_reason or row.status == Status.QUALIFIEE):
             return []
         pending = row.pending_result if row is not None else None
-        prompt_again = row is not None and bool(row.prompts_left) and row.insi_checked
-        if prompt_again and row is not None:
-            row.prompts_left = (row.prompts_left or 1) - 1
+        ask_document = False
+        if row is not None and row.insi_checked and not pending:
+            if row.prompts_left is None:
+                ask_document = True
+            elif row.prompts_left > 0:
+                # "Aucune pièce présentée": ask again at the next dispensings, a limited number of times.
+                row.prompts_left -= 1
+                ask_document = True
+            else:
+                return []
     if pending:
-        return result_actions(kernel, pharmacy_id, patient_id, insi.Result("00", "OK", (
-            insi.Identity(**{**pending, "first_names": tuple(pending["first_names"]),
-                             "history": tuple(tuple(h) for h in pending.get("history", ()))}),)))
-    if prompt_again:
-        return api.qualification_actions(kernel, pharmacy_id, patient_id)
-    if not _settings(kernel, pharmacy_id).insi_endpoint:
+        identity = insi.Identity(**{**pending, "first_names": tuple(pending["first_names"]),
+                                    "history": tuple(tuple(h) for h in pending.get("history", ()))})
+        return result_actions(kernel, pharmacy_id, patient_id, insi.Result("00", "OK", (identity,)))
+    if ask_document or not _settings(kernel, pharmacy_id).insi_endpoint:
         return api.qualification_actions(kernel, pharmacy_id, patient_id)
     return search(kernel, pharmacy_id, patient_id, operator_id)
 
