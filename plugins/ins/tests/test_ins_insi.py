@@ -181,3 +181,30 @@ def test_the_counter_searches_insi_keeps_the_history_and_goes_on_when_insi_is_do
     (action,) = counter.select_patient(other)
     assert action.kind == "ins.insi_result" and action.data["identity"]["matricule"] == "236066322083656"
     assert kernel.recent_failures() == []
+
+
+def test_insi_manu_needs_the_operator_s_signed_assertion(
+    authority: TestAuthority, sandbox: tuple[Any, InsiSandbox]
+) -> None:
+    from lgo_ins import assertion
+
+    server, _service = sandbox
+    manu = _endpoint(authority, server.url, cn="INSI-MANU")
+    card = authority.person("99999000018", given_name="Claire", surname="DURAND-DEMO")
+    signer = assertion.FileSigner(str(card.cert_path), str(card.key_path))
+    traits: dict[str, Any] = {"birth_name": "TCHITCHI", "first_names": ("CATARINA",), "sex": "F",
+                              "birth_date": "1936-06-21"}
+    with pytest.raises(insi.InsiError, match="authentification du professionnel"):
+        insi.search_by_traits(manu, CONTEXT, **traits)
+    signed = assertion.build(signer, national_id="899999000018", billing_id="999000011")
+    assert insi.search_by_traits(manu, CONTEXT, assertion=signed, **traits).code == "00"
+    forged = assertion.build(signer, national_id="899999000018", billing_id="999000011")
+    forged.find(".//{urn:oasis:names:tc:SAML:2.0:assertion}NameID").text = "899999999999"
+    with pytest.raises(insi.InsiError, match="authentification du professionnel"):
+        insi.search_by_traits(manu, CONTEXT, assertion=forged, **traits)
+    stranger = TestAuthority(Path(card.cert_path).parent.parent / "other-ca").person(
+        "99999000018", given_name="Claire", surname="DURAND-DEMO")
+    foreign = assertion.build(assertion.FileSigner(str(stranger.cert_path), str(stranger.key_path)),
+                              national_id="899999000018", billing_id="999000011")
+    with pytest.raises(insi.InsiError, match="authentification du professionnel"):
+        insi.search_by_traits(manu, CONTEXT, assertion=foreign, **traits)

@@ -41,6 +41,8 @@ FAULT_MESSAGES = {
                  "d'autorisation dans les paramètres du module INS ou contactez l'éditeur.",
     "desir_551": "Le téléservice INSi refuse le certificat de l'officine : il faut un certificat d'organisation "
                  "INSI-AUTO ou INSI-MANU valide.",
+    "desir_552": "Le téléservice INSi refuse l'authentification du professionnel : carte CPS ou assertion "
+                 "invalide. Reconnectez-vous avec votre carte.",
 }
 
 
@@ -263,7 +265,7 @@ def call(endpoint: Endpoint, operation: str, request: bytes) -> Result:
 
 def search_by_traits(
     endpoint: Endpoint, context: Context, *, birth_name: str, first_names: tuple[str, ...], sex: str,
-    birth_date: str, birth_place: str | None = None,
+    birth_date: str, birth_place: str | None = None, assertion: Any | None = None,
 ) -> Result:
     """One request per first name (as the service expects), then the full list if none matched alone."""
     tries = [*first_names]
@@ -272,7 +274,7 @@ def search_by_traits(
     last: Result | None = None
     for first_name in tries:
         body = traits_body(birth_name, first_name, sex, birth_date, birth_place)
-        last = call(endpoint, TRAITS, envelope(TRAITS, body, context))
+        last = call(endpoint, TRAITS, envelope(TRAITS, body, context, assertion=assertion))
         if last.code in ("00", "02"):
             return last
     assert last is not None

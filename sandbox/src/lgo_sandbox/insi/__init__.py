@@ -61,6 +61,8 @@ class InsiSandbox:
     responses_dir: Path = PACKAGED
     schemas_dir: Path | None = None
     known_idams: frozenset[str] = frozenset({"LGO-LIBRE-TEST"})
+    #: Test authority whose certificates may sign an operator assertion (INSI-MANU).
+    ca_path: Path | None = None
     delay_seconds: float = 0.0
     down: bool = False
     #: Every request received (the raw bytes), for the tests.
@@ -143,6 +145,11 @@ class InsiSandbox:
         if problems:
             return "500 Internal Server Error", _fault(
                 "siram_10", "desir_101", "La requête n'est pas conforme au schéma du service.", problems, message_id)
+        refused = self._check_assertion(root, cn)
+        if refused:
+            return "500 Internal Server Error", _fault(
+                "siram_100", "desir_552", "L'assertion d'authentification du professionnel est refusée.", refused,
+                message_id)
         idam = root.findtext(f".//{{{NS_CTXLPS}}}IDAM") or ""
         if idam not in self.known_idams:
             return "500 Internal Server Error", _fault(
@@ -150,6 +157,20 @@ class InsiSandbox:
                 "l'éditeur du progiciel ou votre responsable informatique.", "Numéro d'autorisation du logiciel "
                 "inconnu.", message_id)
         return "200 OK", self._lookup(root)
+
+    def _check_assertion(self, root: Any, cn: str | None) -> str:
+        """INSI-MANU requires the professional's signed SAML assertion in WS-Security."""
+        assertion = root.find(".//{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+        if assertion is None:
+            return "Assertion SAML absente (authentification INSI-MANU)." if cn == "INSI-MANU" else ""
+        from signxml import XMLVerifier
+
+        try:
+            XMLVerifier().verify(assertion, ca_pem_file=str(self.ca_path) if self.ca_path else None,
+                                 id_attribute="ID", expect_references=1)
+        except Exception as exc:  # signxml raises several kinds; all mean "refused"
+            return f"Signature de l'assertion invalide : {type(exc).__name__}: {exc}"
+        return ""
 
     def _validate(self, root: Any) -> str:
         if not self._schemas:
@@ -189,6 +210,7 @@ def start_insi_sandbox(authority: Any, **options: Any) -> tuple[Any, InsiSandbox
     from lgo_sandbox.pki import server_context
     from lgo_sandbox.tls import BackgroundServer
 
+    options.setdefault("ca_path", Path(authority.ca_path))
     sandbox = InsiSandbox(**options)
     server = BackgroundServer(sandbox, ssl_context=server_context(authority.server("insi")))
     server.start()

@@ -1,0 +1,72 @@
+"""The operator's signed SAML 2.0 assertion (authentication INSI-MANU), put in the WS-Security header.
+
+The signing key comes from a file today (:class:`FileSigner`); a CPS through PKCS#11 will provide the same two
+things later (the certificate and the private key operations), which is why the assertion only needs a signer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography import x509
+from lxml import etree
+
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+class Signer(Protocol):
+    @property
+    def certificate_pem(self) -> bytes: ...
+
+    @property
+    def key_pem(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class FileSigner:
+    certificate_path: str
+    key_path: str
+
+    @property
+    def certificate_pem(self) -> bytes:
+        with open(self.certificate_path, "rb") as handle:
+            return handle.read()
+
+    @property
+    def key_pem(self) -> bytes:
+        with open(self.key_path, "rb") as handle:
+            return handle.read()
+
+
+def _issuer(certificate: x509.Certificate) -> str:
+    return certificate.subject.rfc4514_string()
+
+
+def build(signer: Signer, *, national_id: str, billing_id: str, activity_sector: str = "SA33") -> Any:
+    """A signed assertion: issuer = the card's subject, subject = the professional's national id (8 + RPPS)."""
+    from signxml import XMLSigner, methods
+
+    certificate = x509.load_pem_x509_certificate(signer.certificate_pem)
+    nsmap: Any = {None: SAML, "ds": DS}
+    assertion_id = f"_{uuid.uuid4()}"
+    root = etree.Element(f"{{{SAML}}}Assertion", nsmap=nsmap, ID=assertion_id, Version="2.0",
+                         IssueInstant=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    issuer = etree.SubElement(root, f"{{{SAML}}}Issuer",
+                              Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName")
+    issuer.text = _issuer(certificate)
+    etree.SubElement(root, f"{{{DS}}}Signature", Id="placeholder")
+    subject = etree.SubElement(root, f"{{{SAML}}}Subject")
+    name_id = etree.SubElement(subject, f"{{{SAML}}}NameID", NameQualifier="CPS")
+    name_id.text = national_id
+    statement = etree.SubElement(root, f"{{{SAML}}}AttributeStatement")
+    for name, value in (("identifiantFacturation", billing_id), ("secteurActivite", activity_sector)):
+        attribute = etree.SubElement(statement, f"{{{SAML}}}Attribute", Name=name)
+        etree.SubElement(attribute, f"{{{SAML}}}AttributeValue").text = value
+    signed = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256",
+                       c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
+        root, key=signer.key_pem, cert=[certificate], reference_uri=assertion_id, id_attribute="ID")
+    return signed
