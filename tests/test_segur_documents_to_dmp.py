@@ -158,6 +158,9 @@ def test_vaccination_note_interview_and_bpm_reach_the_dmp_of_the_qualified_test_
     content = dmp.open_document(kernel, pharmacy, titulaire, patient, note)
     assert cda_errors(content, ["CI-SIS_VAC-NOTE_2023.01.sch"]) == []
     assert all(count == 1 for count in sandbox.registrations.values())
+    # The carnet joins the local notes and the DMP: the note sent to the DMP is not listed twice.
+    carnet = vaccination.full_record(kernel, pharmacy, titulaire, patient)
+    assert [(line.disease, line.added_by) for line in carnet] == [("Grippe", "cette pharmacie")]
 
 
 def test_an_unqualified_patient_s_vaccination_waits_then_reaches_the_dmp(segur: dict[str, Any]) -> None:

@@ -307,6 +307,24 @@ def vaccination_record(
     return sorted(lines, key=lambda line: line.date, reverse=True)
 
 
+def full_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[RecordLine]:
+    """The carnet de vaccination: this pharmacy's notes plus the vaccinations found in the patient's DMP (when the
+    ``dmp`` plugin is active, the identity qualified and the operator allowed: the DMP plugin checks and traces
+    the access). A vaccination already in a local note is not repeated."""
+    remote: list[RecordLine] = []
+    if kernel.is_active(pharmacy_id, "dmp") and kernel.is_identity_shareable(pharmacy_id, patient_id):
+        from lgo_dmp import service as dmp  # the dmp plugin's published API (optional dependency)
+
+        local = vaccination_record(kernel, pharmacy_id, patient_id)
+        known = {(line.date.isoformat(), line.vaccine) for line in local}
+        for entry in dmp.vaccination_record(kernel, pharmacy_id, operator_id, patient_id):
+            if (entry.date, entry.vaccine) in known or not entry.date:
+                continue
+            remote.append(RecordLine(date.fromisoformat(entry.date), entry.vaccine, "—", "—",
+                                     f"DMP ({entry.source})", "dans le DMP"))
+    return vaccination_record(kernel, pharmacy_id, patient_id, remote=remote)
+
+
 def note_status(kernel: Kernel, pharmacy_id: int, note_id: int) -> NoteStatus:
     with kernel.transaction() as session:
         return _note(session, pharmacy_id, note_id).status
