@@ -4,7 +4,6 @@ which this plugin answers only for a *qualifiée* identity."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from lgo.identity import SharedIdentity
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lgo_ins import matricule
+from lgo_ins import insi, matricule
 from lgo_ins.model import InsHistory, InsIdentity, Status
 
 if TYPE_CHECKING:
@@ -46,20 +45,12 @@ class DocumentAnswer(StrEnum):
     DIFFERENT = "pièce différente des données INS"
 
 
-@dataclass(frozen=True)
-class InsiTraits:
-    """An identity as INSi returned it."""
-
-    matricule: str
-    oid: str
-    birth_name: str
-    first_names: tuple[str, ...]
-    sex: str
-    birth_date: str
-    birth_place_code: str | None = None
+#: An identity as INSi returned it (matricule with key, OID, INS traits, former matricules).
+InsiTraits = insi.Identity
 
 
-def _identity(session: Session, pharmacy_id: int, patient_id: int) -> InsIdentity:
+def identity_row(session: Session, pharmacy_id: int, patient_id: int) -> InsIdentity:
+    """The patient's INS row, created (provisoire) on first use."""
     patient = session.get(Patient, patient_id)
     if patient is None or patient.pharmacy_id != pharmacy_id:
         raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
@@ -75,21 +66,21 @@ def _identity(session: Session, pharmacy_id: int, patient_id: int) -> InsIdentit
 
 def status(kernel: Kernel, pharmacy_id: int, patient_id: int) -> Status:
     with kernel.transaction() as session:
-        return _identity(session, pharmacy_id, patient_id).status
+        return identity_row(session, pharmacy_id, patient_id).status
 
 
 def record_insi_result(
     kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, result: InsiTraits,
-    *, history: tuple[tuple[str, str], ...] = (),
 ) -> Status:
     """INSi returned ``result`` for this patient (CR 00): keep the INS traits, former matricules, and the criterion."""
+    history = result.history
     with kernel.transaction() as session:
         pharmacy = session.get(Pharmacy, pharmacy_id)
         test_mode = bool(pharmacy and pharmacy.test_mode)
         checked = matricule.parse(result.matricule, result.oid, test_mode=test_mode)
         for former, oid in history:
             matricule.parse(former, oid, test_mode=test_mode)
-        row = _identity(session, pharmacy_id, patient_id)
+        row = identity_row(session, pharmacy_id, patient_id)
         if row.matricule and row.matricule != checked.value:
             session.add(InsHistory(pharmacy_id=pharmacy_id, patient_id=patient_id, matricule=row.matricule,
                                    oid=row.oid or result.oid))
@@ -121,7 +112,7 @@ def record_identity_document(
             "pièce d'identité d'un parent ; sinon demandez un passeport, une carte d'identité ou un titre de séjour."
         )
     with kernel.transaction() as session:
-        row = _identity(session, pharmacy_id, patient_id)
+        row = identity_row(session, pharmacy_id, patient_id)
         was = row.status
         row.document_checked = True
         row.document_kind = kind.value
@@ -141,7 +132,7 @@ def record_document_answer(
 ) -> None:
     """No document today: "aucune pièce présentée" asks again at the next ``reprompts`` dispensings."""
     with kernel.transaction() as session:
-        row = _identity(session, pharmacy_id, patient_id)
+        row = identity_row(session, pharmacy_id, patient_id)
         row.document_note = answer.value
         if answer == DocumentAnswer.NONE_PRESENTED:
             row.prompts_left = reprompts
@@ -155,7 +146,7 @@ def record_document_answer(
 def record_no_ins(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, reason_fr: str) -> None:
     """A patient who cannot have an INS (anonymat réglementaire, not registered in France)."""
     with kernel.transaction() as session:
-        row = _identity(session, pharmacy_id, patient_id)
+        row = identity_row(session, pharmacy_id, patient_id)
         row.no_ins_reason = reason_fr[:120]
         kernel.audit(pharmacy_id, "ins.no_ins", f"Patient sans INS : {reason_fr}", actor=PLUGIN, session=session,
                      operator_id=operator_id, patient_id=patient_id, object_type="ins_identity", object_id=row.id)
@@ -164,7 +155,7 @@ def record_no_ins(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id
 def demote(kernel: Kernel, pharmacy_id: int, patient_id: int, changed: tuple[str, ...]) -> None:
     """A strict trait changed locally: the INS traits no longer vouch for the identity."""
     with kernel.transaction() as session:
-        row = _identity(session, pharmacy_id, patient_id)
+        row = identity_row(session, pharmacy_id, patient_id)
         if row.status == Status.PROVISOIRE:
             return
         was = row.status

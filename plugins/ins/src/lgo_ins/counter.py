@@ -134,9 +134,7 @@ def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
     """The pharmacist accepted the identity INSi returned (``data["identity"]`` of the action)."""
     identity = insi.Identity(**{**found, "first_names": tuple(found["first_names"]),
                                 "history": tuple(tuple(h) for h in found.get("history", ()))})
-    return api.record_insi_result(kernel, pharmacy_id, patient_id, operator_id, api.InsiTraits(
-        identity.matricule, identity.oid, identity.birth_name, identity.first_names, identity.sex,
-        identity.birth_date, identity.birth_place_code), history=identity.history)
+    return api.record_insi_result(kernel, pharmacy_id, patient_id, operator_id, identity)
 
 
 def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int) -> list[ActionRequired]:
@@ -169,8 +167,6 @@ def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, opera
 
 def retry(kernel: Kernel, delivery: Delivery) -> None:
     """Outbox handler: search again; an answer waits for the pharmacist's confirmation at the next selection."""
-    from sqlalchemy import select
-
     payload = delivery.payload
     pharmacy_id, patient_id = delivery.pharmacy_id, int(payload["patient_id"])
     traits = _traits(kernel, pharmacy_id, patient_id)
@@ -178,10 +174,4 @@ def retry(kernel: Kernel, delivery: Delivery) -> None:
     _audit_call(kernel, pharmacy_id, patient_id, payload.get("operator_id"), f"nouvel essai, CR {result.code}")
     if result.code == "00" and len(result.identities) == 1:
         with kernel.transaction() as session:
-            row = session.scalars(select(InsIdentity).where(
-                InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
-            if row is None:
-                row = InsIdentity(pharmacy_id=pharmacy_id, patient_id=patient_id, traits={}, insi_checked=False,
-                                  document_checked=False, doubtful=False, fictitious=False)
-                session.add(row)
-            row.pending_result = asdict(result.identities[0])
+            api.identity_row(session, pharmacy_id, patient_id).pending_result = asdict(result.identities[0])
