@@ -287,14 +287,20 @@ class Kernel:
     def settings_model(self, plugin: str) -> type[BaseModel] | None:
         return self.registry.manifest(plugin).settings
 
-    def plugin_settings(self, pharmacy_id: int, plugin: str) -> BaseModel:
-        """The plugin's settings for this pharmacy: stored values over the model's defaults, secrets decrypted."""
+    def plugin_settings(self, pharmacy_id: int, plugin: str, *, session: Session | None = None) -> BaseModel:
+        """The plugin's settings for this pharmacy: stored values over the model's defaults, secrets decrypted.
+        Inside a transaction (e.g. ``lgo_on_billing_commit``) pass its ``session``: on SQLite a second
+        transaction would wait for the first one to end."""
         model = self.settings_model(plugin)
         if model is None:
             raise PluginError(f"Le plugin « {plugin} » n'a pas de paramètres.")
-        with self.transaction() as session:
+        if session is not None:
             row = session.get(PluginSettings, (pharmacy_id, plugin))
             stored = dict(row.values) if row else {}
+        else:
+            with self.transaction() as own:
+                row = own.get(PluginSettings, (pharmacy_id, plugin))
+                stored = dict(row.values) if row else {}
         for field in _secret_fields(model):
             if isinstance(stored.get(field), str):
                 stored[field] = secrets.decrypt(stored[field])

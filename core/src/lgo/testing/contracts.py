@@ -1,0 +1,191 @@
+"""The contract kit: what every plugin must do, as tests a vendor inherits by naming its plugin.
+
+.. code-block:: python
+
+    import my_plugin.plugin
+    from lgo.testing.contracts import PluginContract
+
+    class TestMyPluginContract(PluginContract):
+        plugin = my_plugin.plugin            # a module or object with a MANIFEST
+        companions = (other_plugin.plugin,)  # the plugins it requires (or test doubles of them)
+
+The inherited tests check that the manifest is valid and compatible with this kernel, that the settings defaults
+are valid, that the plugin's migrations go up, down and up again, that enabling, disabling and enabling again is
+idempotent and never loses data, and that the plugin's event implementations do not raise on the seeded fictional
+pharmacy (the kernel is strict: an exception fails the test). Each check is also a plain ``check_*`` function, so a
+test can show that a crippled plugin fails it. Provider contracts (e.g. MSSanté, ordonnance numérique) are owned
+by the plugins that own the provider protocols and build on :class:`ProviderContract`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import func, inspect, select, table
+
+from lgo import PLUGIN_API
+from lgo.plugins.manifest import Manifest
+
+#: The plugins the kernel knows as official (the contract does not require them, it only names them in messages).
+__all__ = ["PluginContract", "ProviderContract", "check_events_do_not_raise", "check_manifest",
+           "check_migrations_up_and_down", "check_settings_defaults", "check_toggle_keeps_data"]
+
+
+def check_manifest(plugin: Any) -> Manifest:
+    manifest = getattr(plugin, "MANIFEST", None)
+    assert isinstance(manifest, Manifest), "the plugin module must define MANIFEST = lgo.plugins.manifest.Manifest(...)"
+    assert manifest.accepts_api(PLUGIN_API), (
+        f"plugin_api {manifest.plugin_api!r} does not accept this kernel's plugin API {PLUGIN_API}")
+    assert manifest.label_fr, "the manifest needs a French label (label_fr) for the administrator"
+    if manifest.distribution:
+        assert manifest.version != "0+inconnue", f"distribution {manifest.distribution!r} is not installed"
+    return manifest
+
+
+def check_settings_defaults(plugin: Any) -> None:
+    settings = check_manifest(plugin).settings
+    if settings is None:
+        return
+    defaults = settings()
+    assert settings.model_validate(defaults.model_dump()) == defaults, "settings defaults do not round-trip"
+
+
+def _migration_source(plugin: Any) -> Any:
+    register = getattr(plugin, "lgo_register_migrations", None)
+    return register() if register is not None else None
+
+
+def _tables(kernel: Any) -> set[str]:
+    return set(inspect(kernel.engine).get_table_names())
+
+
+def check_migrations_up_and_down(kernel: Any, plugin: Any) -> None:
+    from lgo import migrations
+
+    source = _migration_source(plugin)
+    if source is None:
+        return
+    name = check_manifest(plugin).name
+    upgraded = _tables(kernel)
+    own = {t for t in upgraded if t.startswith(f"{name}_")}
+    assert own, f"the migrations of {name!r} create no table prefixed {name}_ (tables are prefixed by the plugin)"
+    migrations.downgrade(kernel.engine, source, "base")
+    assert not own & _tables(kernel), f"downgrading {name!r} to base leaves {sorted(own & _tables(kernel))}"
+    migrations.upgrade(kernel.engine, source)
+    assert own <= _tables(kernel), f"upgrading {name!r} again does not recreate {sorted(own - _tables(kernel))}"
+
+
+def _row_counts(kernel: Any, name: str) -> dict[str, int]:
+    counts = {}
+    with kernel.engine.connect() as connection:
+        for table_name in sorted(t for t in _tables(kernel) if t.startswith(f"{name}_")):
+            counts[table_name] = int(connection.execute(select(func.count()).select_from(table(table_name)))
+                                     .scalar_one())
+    return counts
+
+
+def check_toggle_keeps_data(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
+    name = check_manifest(plugin).name
+    kernel.enable(pharmacy_id, name, with_dependencies=True)
+    kernel.enable(pharmacy_id, name, with_dependencies=True)
+    before = _row_counts(kernel, name)
+    kernel.disable(pharmacy_id, name)
+    kernel._active.clear()
+    assert name not in kernel.active_plugins(pharmacy_id)
+    assert _row_counts(kernel, name) == before, "disabling the plugin changed its data"
+    kernel.enable(pharmacy_id, name, with_dependencies=True)
+    kernel._active.clear()
+    assert name in kernel.active_plugins(pharmacy_id)
+    assert _row_counts(kernel, name) == before, "enabling the plugin again changed its data"
+
+
+def check_events_do_not_raise(kernel: Any, seeded: Any) -> None:
+    """A counter sequence on the seeded pharmacy, with every plugin active and the kernel strict."""
+    from lgo import documents
+    from lgo.counter import Counter
+    from lgo.domain.dispensing import create_prescription
+    from lgo.domain.products import product_by_cip13
+    from lgo.domain.stock import receive
+
+    pharmacy = seeded.pharmacy_id
+    patient = seeded.patients["camille"]
+    with kernel.transaction() as session:
+        for key in ("paracetamol", "grippe"):
+            product = product_by_cip13(session, pharmacy, seeded.products[key])
+            receive(session, pharmacy, product, lot_number=f"CONTRAT-{key}", expiry=date(2099, 1, 1), quantity=5)
+        prescription = create_prescription(session, pharmacy, patient, prescriber_name="Dr Contrat",
+                                           prescribed_on=date.today()).id
+    counter = Counter(kernel, pharmacy, seeded.operators["titulaire"])
+    counter.select_patient(patient, source="nom")
+    billing = counter.start_billing(patient_id=patient, prescription_id=prescription)
+    counter.add_product(billing, seeded.products["paracetamol"], 1, lot_number="CONTRAT-paracetamol")
+    counter.add_product(billing, seeded.products["grippe"], 1, lot_number="CONTRAT-grippe")
+    for code in sorted(kernel.acts)[:1]:
+        counter.add_act(billing, code)
+    counter.end_billing(billing)
+    kernel.update_patient_traits(pharmacy, patient, operator_id=seeded.operators["titulaire"], used_name="CONTRAT")
+    with kernel.transaction() as session:
+        draft = documents.create_draft(
+            session, pharmacy_id=pharmacy, patient_id=patient, author_operator_id=seeded.operators["titulaire"],
+            type_code="78601-2", type_display="CR d'entretien pharmaceutique", title="Contrat",
+            source_plugin="contract", content=b"<ClinicalDocument/>",
+        ).id
+    documents.validate(kernel, pharmacy, draft, seeded.operators["titulaire"])
+    documents.deprecate(kernel, pharmacy, draft, seeded.operators["titulaire"], "contrat")
+
+
+class PluginContract:
+    """Inherit in a ``Test…`` class and set :attr:`plugin` (and :attr:`companions`)."""
+
+    plugin: Any = None
+    companions: tuple[Any, ...] = ()
+
+    @pytest.fixture
+    def contract_world(self, lgo_make_kernel: Callable[..., Any], lgo_seeded: Any) -> tuple[Any, Any]:
+        if self.plugin is None:
+            pytest.skip("PluginContract: set `plugin` in the subclass")
+        kernel = lgo_make_kernel(self.plugin, *self.companions)
+        kernel.enable(lgo_seeded.pharmacy_id, self.plugin.MANIFEST.name, with_dependencies=True)
+        return kernel, lgo_seeded
+
+    def test_manifest_is_valid_and_compatible(self) -> None:
+        if self.plugin is None:
+            pytest.skip("PluginContract: set `plugin` in the subclass")
+        check_manifest(self.plugin)
+
+    def test_settings_defaults_are_valid(self) -> None:
+        if self.plugin is None:
+            pytest.skip("PluginContract: set `plugin` in the subclass")
+        check_settings_defaults(self.plugin)
+
+    def test_migrations_go_up_and_down(self, contract_world: tuple[Any, Any]) -> None:
+        check_migrations_up_and_down(contract_world[0], self.plugin)
+
+    def test_events_do_not_raise_on_the_seeded_pharmacy(self, contract_world: tuple[Any, Any]) -> None:
+        check_events_do_not_raise(*contract_world)
+
+    def test_enable_disable_enable_is_idempotent_and_keeps_data(self, contract_world: tuple[Any, Any]) -> None:
+        kernel, seeded = contract_world
+        check_events_do_not_raise(kernel, seeded)  # so that the plugin has data to keep
+        check_toggle_keeps_data(kernel, seeded.pharmacy_id, self.plugin)
+
+
+class ProviderContract:
+    """Base of the provider contracts: set :attr:`capability` and :attr:`provider` (the driver's name).
+
+    The owner of a capability subclasses it with the behaviour of its protocol (sending, fetching...); a vendor
+    subclasses the owner's contract with its driver's name."""
+
+    capability: str = ""
+    provider: str = ""
+
+    def test_the_driver_is_registered_and_loads(self) -> None:
+        if not self.capability:
+            pytest.skip("ProviderContract: set `capability` and `provider` in the subclass")
+        from lgo.plugins import providers
+
+        assert self.provider in providers.available(self.capability), (
+            f"no driver {self.provider!r} in the entry-point group lgo.providers.{self.capability}")
