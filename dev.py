@@ -4,6 +4,7 @@
     python3 dev.py demo      # prepare .venv, then run the demo on the embedded defaults
     python3 dev.py test      # prepare .venv, then ruff, mypy and pytest (LGO_SKIP_LINT=1 skips ruff and mypy)
     python3 dev.py bench     # prepare .venv, then the benchmarks
+    python3 dev.py matrix    # regenerate tox.ini from the manifests (--run: run the whole tox matrix)
     python3 dev.py lgo ARGS  # prepare .venv, then any `lgo` command
     python3 dev.py setup     # only prepare .venv
 """
@@ -150,7 +151,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
-    if command not in ("setup", "demo", "test", "bench", "lgo"):
+    if command not in ("setup", "demo", "test", "bench", "lgo", "matrix"):
         print(f"Commande inconnue : {command}\n{__doc__}", file=sys.stderr)
         return 2
     setup()
@@ -162,6 +163,11 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "lgo"), *rest], cwd=ROOT)
     if command == "bench":
         return subprocess.call([str(BIN / "python"), "benchmarks/run.py", *rest], cwd=ROOT)
+    if command == "matrix":
+        code = subprocess.call([str(BIN / "python"), "tools/tox_matrix.py"], cwd=ROOT)
+        if code or "--run" not in rest:
+            return code
+        return subprocess.call([str(BIN / "tox"), "run-parallel", "--parallel", "auto"], cwd=ROOT)
     ensure_debian_packages()
     if not os.environ.get("LGO_SKIP_LINT"):
         say("== ruff ==")
@@ -172,7 +178,22 @@ def main(argv: list[str]) -> int:
             return 1
     say("== pytest ==")
     code = subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
-    return 1 if code == 5 else code  # 5: no test collected, which is a failure here
+    if code == 5:  # no test collected, which is a failure here
+        return 1
+    if code == 0 and (os.environ.get("CI") or os.environ.get("LGO_TOX_PAIRWISE")):
+        code = tox_subset()
+    return code
+
+
+def tox_subset() -> int:
+    """CI: tox.ini must match the manifests, and a representative part of the matrix runs (each plugin with only
+    what it requires, each provider): a plugin that secretly needs another fails there."""
+    say("== matrice tox (sous-ensemble représentatif) ==")
+    if subprocess.call([str(BIN / "python"), "tools/tox_matrix.py", "--check"], cwd=ROOT):
+        return 1
+    envs = subprocess.run([str(BIN / "python"), "tools/tox_matrix.py", "--pairwise"], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.call([str(BIN / "tox"), "run-parallel", "--parallel", "auto", "-e", envs], cwd=ROOT)
 
 
 if __name__ == "__main__":
