@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lgo_dmp.plugin
 import lgo_entretiens.plugin
+import lgo_eordonnance.plugin
 import lgo_ins.plugin
 import lgo_vaccination.plugin
 from lgo.testing.contracts import PluginContract
@@ -26,3 +27,7 @@ class TestVaccinationContract(PluginContract):
 class TestEntretiensContract(PluginContract):
     plugin = lgo_entretiens.plugin
     companions = (lgo_ins.plugin,)
+
+
+class TestEOrdonnanceContract(PluginContract):
+    plugin = lgo_eordonnance.plugin

@@ -1,0 +1,69 @@
+"""Entry point of the ``eordonnance`` plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lgo import hookimpl
+from lgo.migrations import MigrationSource
+from lgo.plugins.manifest import Manifest
+
+from lgo_eordonnance.settings import EOrdonnanceSettings
+
+if TYPE_CHECKING:
+    from lgo.demo import DemoStep
+    from lgo.events import BillingEnded
+    from lgo.kernel import Kernel
+    from lgo.worker import Delivery
+    from sqlalchemy.orm import Session
+
+MANIFEST = Manifest(
+    name="eordonnance", plugin_api=">=1.1,<2", distribution="lgo-eordonnance", label_fr="Ordonnance numérique",
+    description_fr="Ordonnance numérique : QR code, récupération, exécution ligne à ligne, transmission.",
+    optional=("ins",), capabilities=("eordonnance",), provider_capabilities=("eordonnance",),
+    settings=EOrdonnanceSettings,
+)
+
+_state: dict[str, Any] = {}
+
+
+@hookimpl
+def lgo_startup(kernel: Kernel) -> None:
+    _state["kernel"] = kernel
+
+
+@hookimpl
+def lgo_register_migrations() -> MigrationSource:
+    return MigrationSource("eordonnance", Path(__file__).parent / "migrations")
+
+
+def _dispensing(delivery: Delivery) -> None:
+    from lgo_eordonnance.service import deliver_dispensing
+
+    deliver_dispensing(_state["kernel"], delivery)
+
+
+def _billing(delivery: Delivery) -> None:
+    from lgo_eordonnance.service import deliver_billing
+
+    deliver_billing(_state["kernel"], delivery)
+
+
+@hookimpl
+def lgo_register_outbox_handlers() -> dict[str, Any]:
+    return {"eordonnance.dispensing": _dispensing, "eordonnance.billing": _billing}
+
+
+@hookimpl
+def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
+    from lgo_eordonnance.service import on_billing_commit
+
+    on_billing_commit(session, event)
+
+
+@hookimpl
+def lgo_demo_steps() -> list[DemoStep]:
+    from lgo_eordonnance.demo import steps
+
+    return steps()
