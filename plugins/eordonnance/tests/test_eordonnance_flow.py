@@ -181,3 +181,29 @@ def test_the_transport_contract() -> None:
 
     assert "sandbox" in providers.available("eordonnance")
     assert isinstance(EOrdonnanceSandbox(), EOrdonnanceSandbox)
+
+
+def test_the_ans_fhir_examples_serve_as_sandbox_prescriptions(world: dict[str, Any]) -> None:
+    from lgo.testing import _require_or_skip
+    from lgo_sandbox.eordonnance.fhir import bundles, from_bundle
+
+    package = next((p / "shared/conformance/services/eprescription/ans.fhir.fr.eprescription-package.tgz"
+                    for p in Path(__file__).resolve().parents
+                    if (p / "shared/conformance/services/eprescription").is_dir()), None)
+    if package is None:
+        _require_or_skip("../shared absent : exemples FHIR ePrescription indisponibles.")
+        return
+    kernel, seeded, sandbox = world["kernel"], world["seeded"], world["sandbox"]
+    loaded = 0
+    for number, (_name, bundle) in enumerate(bundles(package)):
+        prescription = from_bundle(bundle, ident.make(f"FH{number:012d}"))
+        if prescription is None:
+            continue
+        sandbox.add(prescription)
+        got = service.retrieve(kernel, seeded.pharmacy_id, seeded.operators["titulaire"], seeded.patients["camille"],
+                               prescription["identifier"])
+        assert len(got.prescription.lines) == len(prescription["lines"]) >= 1
+        kinds = {a.kind for a in got.actions}
+        assert "eordonnance.confirm_patient" in kinds  # the example's patient is not Camille
+        loaded += 1
+    assert loaded >= 10
