@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lgo import documents, hookimpl
+from lgo import documents
 from lgo.demo_data import Seeded
 from lgo.documents import DocumentStatus, HealthDocument
 from lgo.domain.audit import AuditEntry
@@ -14,41 +14,8 @@ from lgo.errors import ValidationError
 from lgo.events import DocumentDeprecated, DocumentValidated, PatientTraitsChanged
 from lgo.identity import OID_TEST, IdentityNotShareable, SharedIdentity
 from lgo.kernel import Kernel
-from lgo.plugins.manifest import Manifest
+from lgo.testing.fakes import FakeIdentityPlugin
 from sqlalchemy import select
-
-
-class FakeIdentityPlugin:
-    """Vouches for the patients in ``qualified``; records the events it sees."""
-
-    MANIFEST = Manifest(name="fake_ins", plugin_api=">=1.1,<2")
-
-    def __init__(self) -> None:
-        self.qualified: set[int] = set()
-        self.events: list[Any] = []
-
-    @hookimpl
-    def lgo_shareable_identity(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
-        if patient_id not in self.qualified:
-            return None
-        return SharedIdentity(
-            patient_id=patient_id, matricule="279035121518989", oid=OID_TEST, birth_name="TESTDEMO",
-            first_names=("ANNE", "MARIE"), sex="F", birth_date="1979-03-00",
-        )
-
-    @hookimpl
-    def lgo_on_patient_traits_changed(self, kernel: Kernel, event: PatientTraitsChanged) -> None:
-        self.events.append(event)
-        if event.strict_traits:
-            self.qualified.discard(event.patient_id)
-
-    @hookimpl
-    def lgo_on_document_validated(self, kernel: Kernel, event: DocumentValidated) -> None:
-        self.events.append(event)
-
-    @hookimpl
-    def lgo_on_document_deprecated(self, kernel: Kernel, event: DocumentDeprecated) -> None:
-        self.events.append(event)
 
 
 @pytest.fixture
@@ -68,7 +35,8 @@ def test_only_a_vouched_identity_is_shareable_and_a_strict_trait_change_demotes_
     plugin.qualified.add(patient)
     identity = kernel.shareable_identity(seeded.pharmacy_id, patient)
     assert identity.xds_patient_id == f"279035121518989^^^&{OID_TEST}&ISO^NH"
-    assert identity.birth_date_value is None  # partial birth date
+    partial = SharedIdentity(patient, "279035121518989", OID_TEST, "TESTDEMO", ("ANNE",), "F", "1979-03-00")
+    assert partial.birth_date_value is None
 
     kernel.update_patient_traits(seeded.pharmacy_id, patient, operator_id=seeded.operators["adjoint"],
                                  used_name="NOUVEAUNOM")

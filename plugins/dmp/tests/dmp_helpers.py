@@ -5,41 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lgo import documents, hookimpl
+from lgo import documents
 from lgo.demo_data import Seeded
 from lgo.documents import cda
-from lgo.events import IdentityQualified
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.kernel import Kernel
-from lgo.plugins.manifest import Manifest
+from lgo.testing.fakes import MATRICULE, FakeIdentityPlugin
 from lgo.worker import Worker
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-MATRICULE = "279035121518989"
 XDS_PATIENT = f"{MATRICULE}^^^&{OID_TEST}&ISO^NH"
-
-
-class FakeIdentityPlugin:
-    """Vouches for the patients in ``qualified`` (the real ``ins`` plugin is wired at integration)."""
-
-    MANIFEST = Manifest(name="fake_ins", plugin_api=">=1.1,<2")
-
-    def __init__(self) -> None:
-        self.qualified: set[int] = set()
-
-    @hookimpl
-    def lgo_shareable_identity(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
-        if patient_id not in self.qualified:
-            return None
-        return SharedIdentity(
-            patient_id=patient_id, matricule=MATRICULE, oid=OID_TEST, birth_name="MARTIN-DEMO",
-            first_names=("CAMILLE", "ANNE"), sex="F", birth_date="1985-03-14", birth_place_code="99100",
-        )
-
-    def qualify(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> None:
-        self.qualified.add(patient_id)
-        kernel.emit("lgo_on_identity_qualified", pharmacy_id,
-                    event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=None, patient_id=patient_id))
 
 
 @dataclass

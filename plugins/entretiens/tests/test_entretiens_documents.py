@@ -9,7 +9,6 @@ from typing import Any
 
 import lgo_entretiens.plugin
 import pytest
-from entretiens_helpers import MATRICULE, FakeIdentity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lgo.counter import Counter
@@ -19,8 +18,11 @@ from lgo.domain.dispensing import create_prescription
 from lgo.domain.products import product_by_cip13
 from lgo.domain.stock import receive
 from lgo.errors import PluginError, ValidationError
+from lgo.events import DocumentValidated
 from lgo.kernel import Kernel
 from lgo.testing.cda import cda_errors
+from lgo.testing.fakes import MATRICULE
+from lgo.testing.fakes import FakeIdentityPlugin as FakeIdentity
 from lgo_entretiens import pdf, service
 from lgo_entretiens.model import InterviewRecord
 from lxml import etree
@@ -86,7 +88,7 @@ def test_a_bpm_lists_the_dispensed_medicines_and_its_cda_passes_the_ans_kit(worl
     assert "Bilan partagé de médication" in text and "Réévaluer l'antalgique." in text and "PARACÉTAMOL LGO" in text
 
     service.validate_document(kernel, pharmacy, record_id, titulaire, hidden_from_patient=False)
-    assert [e.document_type for e in identity.validated] == ["56445-0"]
+    assert [e.document_type for e in identity.events if isinstance(e, DocumentValidated)] == ["56445-0"]
     with pytest.raises(ValidationError, match="déjà validé"):
         service.validate_document(kernel, pharmacy, record_id, titulaire)
 

@@ -23,18 +23,18 @@ from lgo.events import DocumentDeprecated, DocumentValidated
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.kernel import Kernel
 from lgo.testing.cda import cda_errors
+from lgo.testing.fakes import FakeIdentityPlugin
 from lgo_vaccination import cda, codes, service
 from lgo_vaccination.model import NoteStatus
 from lxml import etree
-from vaccination_helpers import FakeIns
 
 VAC_NOTE = ["CI-SIS_VAC-NOTE_2023.01.sch"]
 NS = {"hl7": "urn:hl7-org:v3"}
 
 
 @pytest.fixture
-def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> tuple[Kernel, Seeded, FakeIns]:
-    ins = FakeIns()
+def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> tuple[Kernel, Seeded, FakeIdentityPlugin]:
+    ins = FakeIdentityPlugin("ins")  # stands in for the ins plugin vaccination requires
     kernel = lgo_make_kernel(lgo_vaccination.plugin, ins)
     kernel.enable(lgo_seeded.pharmacy_id, "vaccination", with_dependencies=True)
     return kernel, lgo_seeded, ins

@@ -8,6 +8,10 @@ Activate it with ``-p lgo.testing`` or ``pytest_plugins = ["lgo.testing"]``. Fix
 * ``lgo_kernel`` — a started :class:`lgo.kernel.Kernel` on that database, strict (plugin exceptions re-raise),
   with no installed plugin discovered; ``lgo_make_kernel(*plugins, ...)`` builds one with the plugins you name;
 * ``lgo_seeded`` — the fictional pharmacy of :mod:`lgo.demo_data` written to the database.
+
+Also: :mod:`lgo.testing.contracts` (the contract kit a plugin passes), :mod:`lgo.testing.fakes` (an identity plugin
+double that records events), :mod:`lgo.testing.cda` (the ANS CDA kit), :mod:`lgo.testing.dists` (fake installed
+distributions) and :mod:`lgo.testing.postgres` (a disposable PostgreSQL server).
 """
 
 from __future__ import annotations
