@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from lgo.worker import Delivery
 
 MANIFEST = Manifest(
-    name="dmp", plugin_api=">=1.1,<2", distribution="lgo-dmp", label_fr="DMP",
+    name="dmp", plugin_api=">=1.2,<2", distribution="lgo-dmp", label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
     optional=("ins",), capabilities=("dmp",), settings=DmpSettings,
 )

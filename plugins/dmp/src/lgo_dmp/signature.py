@@ -80,29 +80,30 @@ def signature_entry(parent: Any, entry_id: str, meta: Any, signed: bytes, unique
     """The document entry carrying the submission-set signature (IHE DSG constants)."""
     import hashlib as _hashlib
 
-    from lgo_dmp import codes
-    from lgo_dmp.metadata import (
+    from lgo.documents.xds import (
         APPROVED,
         RIM,
         STABLE_ENTRY,
         UUID,
-        _author,
-        _e,
-        _localized,
+        author,
         classification,
         external_id,
+        localized,
         slot,
+        sub,
     )
 
-    entry = _e(parent, RIM, "ExtrinsicObject", id=entry_id, mimeType="text/xml", objectType=STABLE_ENTRY,
+    from lgo_dmp import codes
+
+    entry = sub(parent, RIM, "ExtrinsicObject", id=entry_id, mimeType="text/xml", objectType=STABLE_ENTRY,
                status=APPROVED)
     slot(entry, "creationTime", meta.creation_time)
     slot(entry, "hash", _hashlib.sha1(signed).hexdigest())
     slot(entry, "size", str(len(signed)))
     slot(entry, "languageCode", "art")
     slot(entry, "sourcePatientId", meta.patient_id)
-    _localized(entry, "Name", "Source")
-    _author(entry, UUID["DocumentEntry.author"], entry_id, meta)
+    localized(entry, "Name", "Source")
+    author(entry, UUID["DocumentEntry.author"], entry_id, meta)
     classification(entry, UUID["DocumentEntry.classCode"], entry_id, "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
                    "Digital Signature", "URN")
     for code, display, scheme in (("N", "Normal", codes.OID_CONFIDENTIALITY),

@@ -1,0 +1,3 @@
+"""MSSanté: secure health messaging with swappable providers."""
+
+from __future__ import annotations

@@ -1,0 +1,227 @@
+"""MSSanté e-mails: composing a message with its XDM archive and the MSSanté headers, reading a received one with
+limits, and the disposition notification (MDN, RFC 8098) the CI-SIS "transmission CDA par MSSanté" describes.
+
+Headers (Référentiel socle MSSanté #2 §3.8, decision 0600): ``X-MSS-NIL`` (the product reference) on every mail;
+``X-MSS-CODECDA`` (the CDA ``code`` of each document, comma-separated) and ``X-MSS-INS`` (``O`` when the documents
+carry a qualified INS, else ``N``) when an XDM archive is attached; ``X-MSS-MES: FIN`` on a mail to a patient's
+Mon espace santé mailbox when the pharmacist blocks the patient's reply.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.parser import BytesParser
+from typing import Any
+
+from lgo.documents import xds, xds_codes
+from lgo.errors import ValidationError
+
+from lgo_mssante.safe_xml import HostileContent, parse
+from lgo_mssante.xdm import ARCHIVE_NAME
+
+SUBJECT_PREFIX = "XDM/1.0/DDM"
+MAX_HEADERS = 500
+#: Error codes of the CI-SIS table "applicationErrorCondition" (transmission CDA par MSSanté).
+ERRORS = {
+    "900": "Version du document incorrecte lors d'une demande de remplacement/suppression",
+    "901": "Auteur non autorisé à remplacer ou supprimer un document",
+    "902": "Identifiant patient inconnu",
+    "903": "INS non présent dans le document",
+    "904": "L'INS transmis ne correspond pas exactement à celui stocké dans la base du consommateur",
+    "905": "L'INS transmis n'est pas complet",
+    "906": "Erreur 'Autre'",
+}
+
+
+@dataclass(frozen=True)
+class CdaPatient:
+    matricule: str | None
+    oid: str | None
+    birth_name: str
+    first_name: str
+    #: ``YYYYMMDD`` (or shorter when partial), as in the CDA.
+    birth_time: str
+    sex: str
+
+    @property
+    def has_ins(self) -> bool:
+        return bool(self.matricule) and self.oid in xds_codes.INS_OIDS
+
+    @property
+    def complete(self) -> bool:
+        return all((self.matricule, self.oid, self.birth_name, self.first_name, self.birth_time, self.sex))
+
+    @property
+    def birth_date_fr(self) -> str:
+        t = self.birth_time
+        return f"{t[6:8]}/{t[4:6]}/{t[0:4]}" if len(t) >= 8 else t
+
+
+def cda_patient(cda: bytes | Any) -> CdaPatient:
+    root = parse(cda, what="CDA") if isinstance(cda, bytes) else cda
+    ns = {"h": xds.HL7}
+    ins = None
+    for identifier in root.findall("h:recordTarget/h:patientRole/h:id", ns):
+        if identifier.get("root") in xds_codes.INS_OIDS:
+            ins = identifier
+            break
+    person = root.find("h:recordTarget/h:patientRole/h:patient", ns)
+
+    def text(path: str) -> str:
+        return (person.findtext(path, "", ns) if person is not None else "").strip()
+
+    birth = person.find("h:birthTime", ns) if person is not None else None
+    gender = person.find("h:administrativeGenderCode", ns) if person is not None else None
+    return CdaPatient(
+        matricule=ins.get("extension") if ins is not None else None,
+        oid=ins.get("root") if ins is not None else None,
+        birth_name=text("h:name/h:family[@qualifier='BR']") or text("h:name/h:family"),
+        first_name=(text("h:name/h:given[@qualifier='BR']") or text("h:name/h:given")).split(" ")[0],
+        birth_time=(birth.get("value") or "") if birth is not None else "",
+        sex=(gender.get("code") or "") if gender is not None else "",
+    )
+
+
+def subject(label: str, patient: CdaPatient) -> str:
+    return f"{SUBJECT_PREFIX}+{label} {patient.birth_name.upper()} {patient.first_name} {patient.birth_date_fr}"
+
+
+def new_message_id(domain: str) -> str:
+    return email.utils.make_msgid(domain=domain.split("@")[-1] or "lgo.invalid")
+
+
+def compose(
+    *, sender: str, to: Sequence[str], subject: str, body: str, message_id: str, product_reference: str,
+    xdm: bytes | None = None, cda_codes: Sequence[str] = (), ins_qualified: bool = False,
+    copies: Sequence[tuple[str, str, bytes]] = (), read_receipt: bool = False, block_patient_reply: bool = False,
+    patient_domain: str = "patient.mssante.fr",
+) -> EmailMessage:
+    """One MSSanté mail. ``copies`` are human-readable copies (file name, MIME type, bytes), e.g. the PDF."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(localtime=True)
+    message["Message-ID"] = message_id
+    message["X-MSS-NIL"] = product_reference
+    if xdm is not None:
+        message["X-MSS-CODECDA"] = ",".join(dict.fromkeys(cda_codes))
+        message["X-MSS-INS"] = "O" if ins_qualified else "N"
+    if block_patient_reply and any(a.lower().endswith("@" + patient_domain) for a in to):
+        message["X-MSS-MES"] = "FIN"
+    if read_receipt:
+        message["Disposition-Notification-To"] = sender
+    message.set_content(body)
+    if xdm is not None:
+        message.add_attachment(xdm, maintype="application", subtype="zip", filename=ARCHIVE_NAME)
+    for name, mime_type, content in copies:
+        maintype, subtype = mime_type.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+# -- reading ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Incoming:
+    message: EmailMessage
+    message_id: str
+    sender: str
+    subject: str
+    xdm: bytes | None
+    wants_receipt: bool
+    #: For an MDN received: (Original-Message-ID, disposition text).
+    disposition: tuple[str, str] | None
+
+
+_FATAL_DEFECTS = ("StartBoundaryNotFoundDefect", "CloseBoundaryNotFoundDefect", "MultipartInvariantViolationDefect",
+                  "NoBoundaryInMultipartDefect", "MissingHeaderBodySeparatorDefect")
+
+
+def _defects(part: Message) -> list[str]:
+    return [type(d).__name__ for d in getattr(part, "defects", [])]
+
+
+def read(raw: bytes, *, max_bytes: int) -> Incoming:
+    """A received mail, parsed with limits; refuses oversize and structurally broken MIME."""
+    if len(raw) > max_bytes:
+        raise HostileContent(
+            f"Message de {len(raw) // 1024} Ko, au-delà de la limite de {max_bytes // 1024} Ko : mis de côté.",
+            detail=f"message size {len(raw)} > {max_bytes}")
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    if len(parsed.keys()) > MAX_HEADERS:
+        raise HostileContent("Message aux en-têtes anormalement nombreux : mis de côté.",
+                             detail=f"{len(parsed.keys())} headers")
+    broken = [d for part in parsed.walk() for d in _defects(part) if d in _FATAL_DEFECTS]
+    if broken or not parsed.get("From"):
+        raise ValidationError("Message mal formé (structure MIME invalide) : mis de côté.",
+                              detail=f"MIME defects {broken or ['no From']}")
+    xdm = None
+    disposition = None
+    for part in parsed.walk():
+        if part.get_content_type() == "message/disposition-notification":
+            disposition = _disposition(part)
+        filename = (part.get_filename() or "").upper()
+        if filename == ARCHIVE_NAME and not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            xdm = payload if isinstance(payload, bytes) else None
+    if parsed.get_content_type() == "multipart/report":
+        xdm = None  # the archive inside an MDN is the one we sent, not a new document
+    return Incoming(
+        message=parsed, message_id=str(parsed.get("Message-ID", "")).strip(), sender=str(parsed.get("From", "")),
+        subject=str(parsed.get("Subject", "")), xdm=xdm,
+        wants_receipt=bool(parsed.get("Disposition-Notification-To")), disposition=disposition,
+    )
+
+
+def _disposition(part: Message) -> tuple[str, str]:
+    payload = part.get_payload()
+    fields: Message = payload[0] if isinstance(payload, list) and payload else part
+    if not isinstance(payload, list):
+        fields = BytesParser(policy=policy.default).parsebytes(str(payload).encode())
+    return (str(fields.get("Original-Message-ID", "")).strip(), str(fields.get("Disposition", "")).strip())
+
+
+# -- MDN ----------------------------------------------------------------------------------------------------------
+
+
+def mdn(incoming: Incoming, *, sender: str, message_id: str, error_code: str | None = None,
+        patient: CdaPatient | None = None, label: str = "") -> Message:
+    """The disposition notification of a received mail: processed, or processed/Error with the CI-SIS code."""
+    base_subject = subject(label or "Document", patient) if patient else incoming.subject
+    report = MIMEMultipart("report", report_type="disposition-notification")
+    report["From"] = sender
+    report["To"] = str(incoming.message.get("Disposition-Notification-To", incoming.sender))
+    report["Date"] = email.utils.formatdate(localtime=True)
+    report["Message-ID"] = message_id
+    if error_code:
+        text = ERRORS[error_code]
+        report["Subject"] = f"[KO Intégration système !][{error_code}] {base_subject}"
+        human = ("Le message ci-dessous n'a pas pu être intégré automatiquement dans le logiciel de l'officine pour "
+                 f"la raison suivante : {text} (code {error_code}).")
+        disposition = (f"automatic-action/MDN-sent-automatically; processed/Error: {error_code}^{text}"
+                       "^applicationErrorCondition")
+    else:
+        report["Subject"] = base_subject
+        human = "Le document a été intégré dans le dossier du patient à l'officine."
+        disposition = "automatic-action/MDN-sent-automatically; processed"
+    report.attach(MIMEText(human, "plain", "utf-8"))
+    notification = MIMEBase("message", "disposition-notification")
+    original_recipient = str(incoming.message.get("Original-Recipient", "")) or f"rfc822;{sender}"
+    notification.set_payload(
+        f"Original-Recipient: {original_recipient}\r\nFinal-Recipient: rfc822;{sender}\r\n"
+        f"Original-Message-ID: {incoming.message_id}\r\nDisposition: {disposition}\r\n")
+    report.attach(notification)
+    original = MIMEBase("message", "rfc822")
+    original.set_payload([incoming.message])
+    report.attach(original)
+    return report

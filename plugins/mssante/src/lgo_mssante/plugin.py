@@ -1,0 +1,67 @@
+"""Entry point of the ``mssante`` plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lgo import hookimpl
+from lgo.migrations import MigrationSource
+from lgo.plugins.manifest import Manifest
+
+from lgo_mssante.settings import MssanteSettings
+
+if TYPE_CHECKING:
+    from lgo.demo import DemoStep
+    from lgo.kernel import Kernel
+    from lgo.worker import Delivery
+
+MANIFEST = Manifest(
+    name="mssante", plugin_api=">=1.2,<2", distribution="lgo-mssante", label_fr="Messagerie sécurisée MSSanté",
+    description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "
+                   "intégration, accusés de réception ; boîte nominative Mailiz ou boîte organisationnelle.",
+    capabilities=("mssante",), provider_capabilities=("mssante",), settings=MssanteSettings,
+)
+
+_state: dict[str, Any] = {}
+
+
+@hookimpl
+def lgo_startup(kernel: Kernel) -> None:
+    _state["kernel"] = kernel
+
+
+@hookimpl
+def lgo_register_migrations() -> MigrationSource:
+    return MigrationSource("mssante", Path(__file__).parent / "migrations")
+
+
+def _send(delivery: Delivery) -> None:
+    from lgo_mssante.service import deliver_send
+
+    deliver_send(_state["kernel"], delivery)
+
+
+def _mdn(delivery: Delivery) -> None:
+    from lgo_mssante.service import deliver_mdn
+
+    deliver_mdn(_state["kernel"], delivery)
+
+
+@hookimpl
+def lgo_register_outbox_handlers() -> dict[str, Any]:
+    return {"mssante.send": _send, "mssante.mdn": _mdn}
+
+
+@hookimpl
+def lgo_register_cli_commands() -> list[Any]:
+    from lgo_mssante.cli import mssante
+
+    return [mssante]
+
+
+@hookimpl
+def lgo_demo_steps() -> list[DemoStep]:
+    from lgo_mssante.demo import steps
+
+    return steps()

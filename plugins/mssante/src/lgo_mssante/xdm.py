@@ -1,0 +1,168 @@
+"""The IHE XDM archive of an MSSanté message (``IHE_XDM.ZIP``): packing the pharmacy's documents, and reading a
+received archive without trusting it.
+
+Layout (IHE ITI TF-1 §16, XDM on e-mail): ``INDEX.HTM`` and ``README.TXT`` at the root, then
+``IHE_XDM/SUBSET01/METADATA.XML`` (an ebRIM ``SubmitObjectsRequest``: the submission set with its intended
+recipients, one document entry per document with its ``URI``) and the documents ``DOC0001.XML``… beside it. The XDS
+metadata are the kernel's (:mod:`lgo.documents.xds`), shared with the DMP.
+
+A received archive is read with limits: entry names are checked before anything is read (zip slip), the number of
+entries, each entry's size and the total are capped while decompressing, not taken from the headers (zip bomb).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import posixpath
+import uuid
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lgo.documents import xds
+from lgo.errors import ValidationError
+from lxml import etree
+
+from lgo_mssante.safe_xml import HostileContent, parse
+
+SUBSET = "IHE_XDM/SUBSET01/"
+ARCHIVE_NAME = "IHE_XDM.ZIP"
+MAX_ENTRIES = 64
+MAX_ENTRY_BYTES = 20 * 1024 * 1024
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+MAX_RATIO = 200
+
+
+@dataclass(frozen=True)
+class OutgoingDocument:
+    cda: bytes
+    title: str
+
+
+@dataclass(frozen=True)
+class ReceivedDocument:
+    name: str
+    cda: bytes
+    unique_id: str
+    title: str
+    type_code: str
+
+
+def _readme(sender: str, product: str) -> str:
+    return (
+        "Archive IHE XDM produite par le LGO libre.\r\n"
+        f"Expéditeur : {sender}\r\n"
+        f"Logiciel : {product}\r\n"
+        "Contenu : IHE_XDM/SUBSET01/METADATA.XML et les documents CDA R2 DOCnnnn.XML.\r\n"
+    )
+
+
+def _index(documents: Sequence[OutgoingDocument]) -> str:
+    items = "".join(
+        f'<li><a href="IHE_XDM/SUBSET01/DOC{n:04d}.XML">{html.escape(d.title)}</a></li>'
+        for n, d in enumerate(documents, start=1)
+    )
+    return (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Documents</title></head>'
+            f"<body><h1>Documents transmis</h1><ul>{items}</ul>"
+            f'<p><a href="README.TXT">README.TXT</a></p></body></html>')
+
+
+def build(
+    documents: Sequence[OutgoingDocument], *, source_id: str, sender: str, recipients: Sequence[str],
+    product: str = "LGO libre",
+) -> bytes:
+    """The ``IHE_XDM.ZIP`` bytes for one patient's documents (each CDA must carry the patient's INS)."""
+    if not documents:
+        raise ValidationError("Aucun document à envoyer.", detail="empty XDM")
+    request = etree.Element(f"{{{xds.LCM}}}SubmitObjectsRequest", nsmap={"lcm": xds.LCM, "rim": xds.RIM})
+    objects = xds.sub(request, xds.RIM, "RegistryObjectList")
+    metas = [xds.from_cda(d.cda, title=d.title) for d in documents]
+    set_id, _unique = xds.submission_set(
+        objects, metas[0], source_id=source_id,
+        intended_recipients=[f"||^^Internet^{address}" for address in recipients],
+    )
+    for number, (document, meta) in enumerate(zip(documents, metas, strict=True), start=1):
+        entry_id = f"urn:uuid:{uuid.uuid4()}"
+        entry = xds.document_entry(objects, entry_id, meta, document.cda)
+        xds.slot(entry, "URI", f"DOC{number:04d}.XML")
+        xds.association(objects, xds.HAS_MEMBER, set_id, entry_id, status="Original")
+    metadata = etree.tostring(request, xml_declaration=True, encoding="UTF-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("INDEX.HTM", _index(documents))
+        archive.writestr("README.TXT", _readme(sender, product))
+        archive.writestr(f"{SUBSET}METADATA.XML", metadata)
+        for number, document in enumerate(documents, start=1):
+            archive.writestr(f"{SUBSET}DOC{number:04d}.XML", document.cda)
+    return buffer.getvalue()
+
+
+def _check_name(name: str) -> None:
+    normalised = posixpath.normpath(name.replace("\\", "/"))
+    if (name.startswith(("/", "\\")) or ":" in name or normalised.startswith("..") or "/../" in f"/{normalised}/"
+            or "\x00" in name):
+        raise HostileContent("L'archive IHE_XDM contient un chemin dangereux : elle est refusée.",
+                             detail=f"zip slip entry {name!r}")
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
+    if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO:
+        raise HostileContent("L'archive IHE_XDM a un taux de compression anormal : elle est refusée.",
+                             detail=f"ratio {info.file_size}/{info.compress_size} for {info.filename}")
+    chunks: list[bytes] = []
+    size = 0
+    with archive.open(info) as handle:
+        while chunk := handle.read(65536):
+            size += len(chunk)
+            budget[0] -= len(chunk)
+            if size > MAX_ENTRY_BYTES or budget[0] < 0:
+                raise HostileContent("L'archive IHE_XDM est trop volumineuse une fois décompressée : refusée.",
+                                     detail=f"{info.filename} exceeds the decompression limits")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read(data: bytes) -> list[ReceivedDocument]:
+    """The documents of a received archive, in METADATA.XML's order; hostile archives raise
+    :class:`HostileContent`, unreadable ones :class:`ValidationError`."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ValidationError("La pièce jointe IHE_XDM.ZIP n'est pas une archive lisible.", detail=str(exc)) from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise HostileContent("L'archive IHE_XDM contient trop de fichiers : elle est refusée.",
+                                 detail=f"{len(infos)} entries")
+        for info in infos:
+            _check_name(info.filename)
+        by_name = {info.filename.upper(): info for info in infos}
+        budget = [MAX_TOTAL_BYTES]
+        metadata_names = sorted(n for n in by_name if n.startswith("IHE_XDM/") and n.endswith("/METADATA.XML"))
+        if not metadata_names:
+            raise ValidationError("L'archive IHE_XDM ne contient pas de METADATA.XML.", detail="no METADATA.XML")
+        received: list[ReceivedDocument] = []
+        for metadata_name in metadata_names:
+            folder = metadata_name.rsplit("/", 1)[0] + "/"
+            root = parse(_read_entry(archive, by_name[metadata_name], budget), what="METADATA.XML")
+            for entry in root.iter(f"{{{xds.RIM}}}ExtrinsicObject"):
+                uri = entry.findtext(f"{{{xds.RIM}}}Slot[@name='URI']/{{{xds.RIM}}}ValueList/{{{xds.RIM}}}Value")
+                if not uri:
+                    continue
+                _check_name(uri)
+                info = by_name.get((folder + uri).upper())
+                if info is None:
+                    raise ValidationError("Un document annoncé dans METADATA.XML manque dans l'archive.",
+                                          detail=f"missing {folder}{uri}")
+                content = _read_entry(archive, info, budget)
+                cda = parse(content, what=uri)
+                title = cda.findtext(f"{{{xds.HL7}}}title") or uri
+                code = cda.find(f"{{{xds.HL7}}}code")
+                identifier = cda.find(f"{{{xds.HL7}}}id")
+                received.append(ReceivedDocument(
+                    name=uri, cda=content, title=title,
+                    type_code=code.get("code", "") if code is not None else "",
+                    unique_id=(identifier.get("root", "") if identifier is not None else ""),
+                ))
+        return received
