@@ -8,7 +8,7 @@ import io
 import zipfile
 
 import pytest
-from conftest import DOCTOR_BOX, PASSWORDS, PATIENT_BOX, MssWorld
+from mss_helpers import DOCTOR_BOX, PASSWORDS, PATIENT_BOX, MssWorld
 from lgo.documents import xds
 from lgo.errors import ValidationError
 from lgo.worker import Worker

@@ -50,7 +50,7 @@ def _mailboxes(resource: dict[str, Any]) -> tuple[Mailbox, ...]:
 
 
 def _professional(resource: dict[str, Any]) -> Professional:
-    name = next(iter(resource.get("name", [])), {})
+    name: dict[str, Any] = next(iter(resource.get("name", [])), {})
     display = " ".join([*name.get("given", []), name.get("family", "")]).strip()
     national = next((i.get("value", "") for i in resource.get("identifier", []) if i.get("system") == IDNAT_PS), "")
     return Professional(display, national, _mailboxes(resource))

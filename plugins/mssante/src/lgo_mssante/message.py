@@ -10,6 +10,7 @@ Mon espace santé mailbox when the pharmacist blocks the patient's reply.
 from __future__ import annotations
 
 import email.utils
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
@@ -185,8 +186,10 @@ def read(raw: bytes, *, max_bytes: int) -> Incoming:
 
 def _disposition(part: Message) -> tuple[str, str]:
     payload = part.get_payload()
-    fields: Message = payload[0] if isinstance(payload, list) and payload else part
-    if not isinstance(payload, list):
+    fields: Any
+    if isinstance(payload, list) and payload:
+        fields = payload[0]
+    else:
         fields = BytesParser(policy=policy.default).parsebytes(str(payload).encode())
     return (str(fields.get("Original-Message-ID", "")).strip(), str(fields.get("Disposition", "")).strip())
 
@@ -208,7 +211,9 @@ def mdn(incoming: Incoming, *, sender: str, message_id: str, error_code: str | N
         report["Subject"] = f"[KO Intégration système !][{error_code}] {base_subject}"
         human = ("Le message ci-dessous n'a pas pu être intégré automatiquement dans le logiciel de l'officine pour "
                  f"la raison suivante : {text} (code {error_code}).")
-        disposition = (f"automatic-action/MDN-sent-automatically; processed/Error: {error_code}^{text}"
+        # The disposition fields are ASCII (RFC 8098): the label loses its accents there, not in the human part.
+        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        disposition = (f"automatic-action/MDN-sent-automatically; processed/Error: {error_code}^{ascii_text}"
                        "^applicationErrorCondition")
     else:
         report["Subject"] = base_subject

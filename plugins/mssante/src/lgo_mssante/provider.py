@@ -10,9 +10,9 @@ MSSanté operators require; they differ in which mailbox and which certificate t
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import smtplib
-import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,7 +120,7 @@ class StandardMailTransport:
             raise MailRefused(
                 "Adresse MSSanté refusée par le serveur : " + ", ".join(exc.recipients) + ".",
                 detail=f"recipients refused {exc.recipients!r}") from exc
-        except (smtplib.SMTPException, OSError, ssl.SSLError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             raise MailUnavailable("Le serveur d'envoi MSSanté ne répond pas : le message partira plus tard.",
                                   detail=f"SMTP {account.smtp_host}:{account.smtp_port}: {exc!r}") from exc
         if refused:
@@ -144,7 +144,7 @@ class StandardMailTransport:
         except imaplib.IMAP4.error as exc:
             raise MailRefused("Le serveur MSSanté refuse l'accès à la boîte aux lettres.",
                               detail=f"IMAP {account.imap_host}: {exc!r}") from exc
-        except (OSError, ssl.SSLError, socket.timeout) as exc:
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
             raise MailUnavailable("Le serveur de réception MSSanté ne répond pas : nouvel essai plus tard.",
                                   detail=f"IMAP {account.imap_host}:{account.imap_port}: {exc!r}") from exc
         return imap
@@ -188,7 +188,5 @@ def _size(response: list[object]) -> int:
 
 
 def _logout(imap: imaplib.IMAP4) -> None:
-    try:
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
         imap.logout()
-    except (imaplib.IMAP4.error, OSError):
-        pass

@@ -15,22 +15,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from lgo import secrets
+from lgo.db import utcnow
 from lgo.documents.model import DocumentStatus, HealthDocument
 from lgo.domain import outbox
 from lgo.errors import LgoError, NotFound, ValidationError
 from lgo.identity import IdentityNotShareable
 from lgo.worker import PermanentFailure
-from lgo.db import utcnow
 from lxml import etree
 from sqlalchemy import select
 
-from lgo_mssante import accounts, message as mail, xdm
+from lgo_mssante import accounts, xdm
+from lgo_mssante import message as mail
 from lgo_mssante.matching import match
-from lgo_mssante.organisationnelle import allowed
 from lgo_mssante.model import AccountKind, Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
-from lgo_mssante.provider import FetchedMessage, MailRefused, MailUnavailable, NotAllowed, MssanteProvider
+from lgo_mssante.organisationnelle import allowed
+from lgo_mssante.provider import FetchedMessage, MailRefused, MailUnavailable, MssanteProvider, NotAllowed
 from lgo_mssante.safe_xml import HostileContent
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from lgo.worker import Delivery
 
 log = logging.getLogger(__name__)
+PARIS = ZoneInfo("Europe/Paris")
 PLUGIN = "mssante"
 SEND = "mssante.send"
 MDN = "mssante.mdn"
@@ -397,8 +400,8 @@ def status_lines(kernel: Kernel, pharmacy_id: int, *, direction: str | None = No
         query = select(MssMessage).where(MssMessage.pharmacy_id == pharmacy_id).order_by(MssMessage.id)
         if direction:
             query = query.where(MssMessage.direction == Direction(direction))
-        return [f"{m.created_at:%d/%m/%Y %H:%M} {m.direction.value} {m.peer} — {m.subject} — {m.status_fr}"
-                for m in session.scalars(query)]
+        return [f"{m.created_at.astimezone(PARIS):%d/%m/%Y %H:%M} {m.direction.value} {m.peer} — {m.subject} — "
+                f"{m.status_fr}" for m in session.scalars(query)]
 
 
 def received_documents(kernel: Kernel, pharmacy_id: int, patient_id: int) -> list[tuple[str, str]]:

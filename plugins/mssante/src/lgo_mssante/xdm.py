@@ -151,11 +151,11 @@ def read(data: bytes) -> list[ReceivedDocument]:
                 if not uri:
                     continue
                 _check_name(uri)
-                info = by_name.get((folder + uri).upper())
-                if info is None:
+                document_info = by_name.get((folder + uri).upper())
+                if document_info is None:
                     raise ValidationError("Un document annoncé dans METADATA.XML manque dans l'archive.",
                                           detail=f"missing {folder}{uri}")
-                content = _read_entry(archive, info, budget)
+                content = _read_entry(archive, document_info, budget)
                 cda = parse(content, what=uri)
                 title = cda.findtext(f"{{{xds.HL7}}}title") or uri
                 code = cda.find(f"{{{xds.HL7}}}code")

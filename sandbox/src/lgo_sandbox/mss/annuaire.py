@@ -74,6 +74,7 @@ class AnnuaireSandbox:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         params = parse_qs(environ.get("QUERY_STRING", ""))
         self.requests.append(params)
+        body: dict[str, Any]
         if environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1] != "Practitioner":
             body = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-supported"}]}
             status = "404 Not Found"

@@ -229,7 +229,7 @@ class MailSandbox:
     # -- helpers for tests and the demo -------------------------------------------------------------------------
 
     def client_context(self, credential: Any) -> ssl.SSLContext:
-        return credential.client_context()  # type: ignore[no-any-return]
+        return credential.client_context()
 
     def stop(self) -> None:
         self.stop_smtp()
