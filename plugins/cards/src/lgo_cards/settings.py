@@ -15,4 +15,6 @@ class CardsSettings(BaseModel):
                                description="Début du nom du lecteur PC/SC ; vide : le premier lecteur avec une carte.")
     apcv_endpoint: str = Field("", title="Adresse du service Appli carte Vitale",
                                description="Vide : l'appli carte Vitale n'est pas proposée.")
+    apcv_ca_path: str = Field("", title="Autorités de confiance du service ApCV (PEM)",
+                              description="Vide : les autorités du système.")
     timeout_seconds: float = Field(10.0, gt=0, le=120, title="Délai maximal d'un appel (secondes)")
