@@ -93,4 +93,5 @@ def start_apcv_sandbox(authority: Any, people: dict[str, ApcvPerson] | None = No
 #: Shared INSi test identities (fictional).
 DEMO_PEOPLE = {
     "catarina": ApcvPerson("TCHITCHI", ("CATARINA", "BELLA"), "F", "1936-06-21", "63220", "236066322083656"),
+    "camille": ApcvPerson("MARTIN-DEMO", ("CAMILLE", "ANNE"), "F", "1985-03-14", "99100", "285039910012375"),
 }
