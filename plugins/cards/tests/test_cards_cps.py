@@ -56,7 +56,8 @@ def test_missing_module_absent_card_and_unknown_card_give_french_messages() -> N
 
 def test_pkcs11_failures_map_to_french_errors() -> None:
     # Pure mapping: SoftHSM never blocks a PIN, a real CPS does after three wrong codes.
-    from pkcs11 import TokenFlag, exceptions as e
+    from pkcs11 import TokenFlag
+    from pkcs11 import exceptions as e
 
     blocked = cps.translate(e.PinLocked())
     assert isinstance(blocked, PinBlocked) and "bloqué" in blocked.message_fr

@@ -16,6 +16,7 @@ Only fictional people: the tests use the shared INSi test identities.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -93,7 +94,7 @@ class VirtualCard:
         """The response APDU, or ``None`` when the card is pulled out now."""
         if len(apdu) < 4:
             return b"\x67\x00"
-        cla, ins, p1, p2 = apdu[:4]
+        _cla, ins, p1, p2 = apdu[:4]
         if ins == 0xA4:
             payload = apdu[5:5 + apdu[4]] if len(apdu) > 4 else b""
             if p1 == 0x04 and payload == AID and self.data is not None:
@@ -186,10 +187,8 @@ class VirtualReader:
     def remove(self) -> None:
         self._stop.set()
         if self._socket is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._socket.close()
-            except OSError:
-                pass
             self._socket = None
         if self._card_thread is not None:
             self._card_thread.join(timeout=5)

@@ -8,6 +8,7 @@ signing does. Every PKCS#11 failure becomes a :class:`~lgo_cards.errors.CardErro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -102,7 +103,8 @@ def load_module(module_path: str) -> Any:
 
 def translate(exc: Exception, *, pin_flags: Any = None) -> CardError:
     """A PKCS#11 exception as a French card error (``pin_flags``: the token flags read after a wrong PIN)."""
-    from pkcs11 import TokenFlag, exceptions as e
+    from pkcs11 import TokenFlag
+    from pkcs11 import exceptions as e
 
     if isinstance(exc, CardError):
         return exc
@@ -218,18 +220,14 @@ def logged_in(module_path: str, label: str | None, pin: str) -> Iterator[Any]:
         session = token.open(user_pin=pin)
     except Exception as exc:
         flags = None
-        try:
+        with contextlib.suppress(Exception):  # the card may be gone: the first error is the one to report
             flags = _token(lib, token.label).flags
-        except Exception:  # the card may be gone: the first error is the one to report
-            pass
         raise translate(exc, pin_flags=flags) from exc
     try:
         yield session
     finally:
-        try:
+        with contextlib.suppress(Exception):  # a removed card cannot close its session; nothing to do
             session.close()
-        except Exception:  # a removed card cannot close its session; nothing to do
-            pass
 
 
 def verify_pin(module_path: str, label: str | None, pin: str) -> CpsCard:

@@ -39,27 +39,31 @@ class CardPrivateKey(rsa.RSAPrivateKey):
     pin: str = field(repr=False)
     card_certificate: cps.CardCertificate
 
-    def sign(self, data: bytes, padding: padding.AsymmetricPadding,
-             algorithm: Prehashed | hashes.HashAlgorithm) -> bytes:
+    def sign(self, data: bytes, padding: padding.AsymmetricPadding, algorithm: Any) -> bytes:
+        # ``algorithm``: a hash, ``Prehashed`` or (cryptography >= 46) ``NoDigestInfo``: data already encoded.
         from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 
         if not isinstance(padding, PKCS1v15):
             raise CardError("La CPS ne signe qu'en RSA PKCS#1 v1.5.", detail=repr(padding))
-        if isinstance(algorithm, Prehashed):
+        prefix: bytes | None = None
+        if type(algorithm).__name__ == "NoDigestInfo":
+            name, digest, prefix = "", data, b""
+        elif isinstance(algorithm, Prehashed):
             name, digest = algorithm._algorithm.name, data
         else:
             name = algorithm.name
             hasher = hashes.Hash(algorithm)
             hasher.update(data)
             digest = hasher.finalize()
-        if name not in DIGEST_INFO:
+        if prefix is None and name not in DIGEST_INFO:
             raise CardError("Algorithme de condensat non pris en charge par la CPS.", detail=name)
         from pkcs11 import Mechanism, ObjectClass
 
         with cps.logged_in(self.module_path, self.token_label, self.pin) as session:
             try:
                 key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=self.card_certificate.key_id)
-                return bytes(key.sign(DIGEST_INFO[name] + digest, mechanism=Mechanism.RSA_PKCS))
+                encoded = (DIGEST_INFO[name] if prefix is None else prefix) + digest
+                return bytes(key.sign(encoded, mechanism=Mechanism.RSA_PKCS))
             except Exception as exc:
                 raise cps.translate(exc) from exc
 

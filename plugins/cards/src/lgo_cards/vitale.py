@@ -8,6 +8,7 @@ counter shows it and goes on.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,7 +169,5 @@ def read_vitale(reader_prefix: str = "") -> VitaleCard:
             raise UnknownCard("Les données de la carte Vitale sont illisibles : la carte est peut-être abîmée.",
                               detail=repr(exc)) from exc
     finally:
-        try:
+        with contextlib.suppress(Exception):  # a removed card cannot be disconnected cleanly; nothing to do
             connection.disconnect()
-        except Exception:  # a removed card cannot be disconnected cleanly; nothing to do
-            pass
