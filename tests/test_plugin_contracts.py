@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lgo_cards.plugin
 import lgo_dmp.plugin
 import lgo_entretiens.plugin
 import lgo_eordonnance.plugin
@@ -31,3 +32,7 @@ class TestEntretiensContract(PluginContract):
 
 class TestEOrdonnanceContract(PluginContract):
     plugin = lgo_eordonnance.plugin
+
+
+class TestCardsContract(PluginContract):
+    plugin = lgo_cards.plugin

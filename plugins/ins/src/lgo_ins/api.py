@@ -126,6 +126,33 @@ def record_identity_document(
     return now
 
 
+#: What ``document_kind`` says when the identity was qualified through the Appli carte Vitale (no document shown).
+APCV = "appli carte Vitale"
+
+
+def record_apcv_identity(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, result: InsiTraits,
+) -> Status:
+    """The Appli carte Vitale returned the INS the health insurance qualified: its traits are recorded as an INSi
+    answer, and the app replaces the identity document (its holder's identity was verified at enrolment, see
+    docs/decisions/0822), so the identity becomes qualifiée."""
+    record_insi_result(kernel, pharmacy_id, patient_id, operator_id, result)
+    with kernel.transaction() as session:
+        row = identity_row(session, pharmacy_id, patient_id)
+        was = row.status
+        row.document_checked = True
+        row.document_kind = APCV
+        row.prompts_left = None
+        row.document_note = None
+        now = row.status
+        kernel.audit(pharmacy_id, "ins.document_checked", "Identité vérifiée par l'appli carte Vitale (pas de pièce "
+                     "d'identité à demander).", actor=PLUGIN, session=session, operator_id=operator_id,
+                     patient_id=patient_id, object_type="ins_identity", object_id=row.id,
+                     details={"status": now.value})
+    _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
+    return now
+
+
 def record_document_answer(
     kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, answer: DocumentAnswer,
     *, reprompts: int = 3,

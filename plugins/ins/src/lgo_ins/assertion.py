@@ -1,7 +1,7 @@
 """The operator's signed SAML 2.0 assertion (authentication INSI-MANU), put in the WS-Security header.
 
-The signing key comes from a file today (:class:`FileSigner`); a CPS through PKCS#11 will provide the same two
-things later (the certificate and the private key operations), which is why the assertion only needs a signer.
+The signing key comes from a file (:class:`FileSigner`) or from the operator's CPS (plugin ``cards``, whose card
+key never leaves the card): the signer hands a ``cryptography`` private key object, which signxml uses as is.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -23,7 +25,7 @@ class Signer(Protocol):
     def certificate_pem(self) -> bytes: ...
 
     @property
-    def key_pem(self) -> bytes: ...
+    def private_key(self) -> rsa.RSAPrivateKey: ...
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,12 @@ class FileSigner:
             return handle.read()
 
     @property
-    def key_pem(self) -> bytes:
+    def private_key(self) -> rsa.RSAPrivateKey:
         with open(self.key_path, "rb") as handle:
-            return handle.read()
+            key = serialization.load_pem_private_key(handle.read(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise TypeError("the operator's key must be RSA")
+        return key
 
 
 def _issuer(certificate: x509.Certificate) -> str:
@@ -68,5 +73,5 @@ def build(signer: Signer, *, national_id: str, billing_id: str, activity_sector:
         etree.SubElement(attribute, f"{{{SAML}}}AttributeValue").text = value
     signed = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256",
                        c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
-        root, key=signer.key_pem, cert=[certificate], reference_uri=assertion_id, id_attribute="ID")
+        root, key=signer.private_key, cert=[certificate], reference_uri=assertion_id, id_attribute="ID")
     return signed

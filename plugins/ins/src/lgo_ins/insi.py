@@ -281,5 +281,7 @@ def search_by_traits(
     return last
 
 
-def search_by_vitale(endpoint: Endpoint, context: Context, *, nir: str, birth_date: str, rank: int) -> Result:
-    return call(endpoint, VITALE, envelope(VITALE, vitale_body(nir, birth_date, rank), context))
+def search_by_vitale(endpoint: Endpoint, context: Context, *, nir: str, birth_date: str, rank: int,
+                     assertion: Any | None = None) -> Result:
+    """``rechercherInsAvecCarteVitale``: the beneficiary's NIR (the card holder's), birth date and rang."""
+    return call(endpoint, VITALE, envelope(VITALE, vitale_body(nir, birth_date, rank), context, assertion=assertion))

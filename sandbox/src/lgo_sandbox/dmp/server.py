@@ -220,7 +220,8 @@ class DmpSandbox:
         if assertion is None:
             raise Refusal("wsse:InvalidSecurity", "Jeton VIHF absent de la requête.", fault=True)
         certificate = self._verify_signature(copy.deepcopy(assertion), id_attribute="ID")
-        if peer_der is not None and x509.load_der_x509_certificate(peer_der) != certificate:
+        if (peer_der is not None and x509.load_der_x509_certificate(peer_der) != certificate
+                and not self._signed_by_the_professional(assertion, certificate)):
             raise Refusal("wsse:InvalidSecurity", "Le VIHF doit être signé par le certificat de la connexion TLS "
                           "(certificat d'organisation de la structure).", fault=True)
         attributes: dict[str, str] = {}
@@ -253,6 +254,15 @@ class DmpSandbox:
                 raise Refusal("wsse:InvalidSecurity", "Jeton VIHF hors de sa période de validité.", fault=True)
         self._check_patient(attributes["urn:oasis:names:tc:xacml:2.0:resource:resource-id"], fault=True)
         return attributes
+
+    @staticmethod
+    def _signed_by_the_professional(assertion: Any, certificate: x509.Certificate) -> bool:
+        """A VIHF may also be signed by the acting professional's CPS (its CN is the VIHF's subject, 8 + RPPS)."""
+        from cryptography.x509.oid import NameOID
+
+        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        subject = assertion.findtext(f"{{{SAML}}}Subject/{{{SAML}}}NameID") or ""
+        return bool(names) and bool(subject) and str(names[0].value) == subject
 
     @staticmethod
     def _check_patient(patient_id: str, *, fault: bool = False) -> None:

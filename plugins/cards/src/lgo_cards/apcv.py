@@ -1,0 +1,106 @@
+"""The Appli carte Vitale (ApCV): the QR code or NFC data from the patient's phone, sent to the ApCV service, gives
+the beneficiary and the INS the health insurance qualified; the ``ins`` plugin records it as qualifiée without an
+identity document (docs/decisions/0822)."""
+
+from __future__ import annotations
+
+import ssl
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from lgo_cards.errors import CardError
+
+if TYPE_CHECKING:
+    from lgo.kernel import Kernel
+
+PATH = "/apcv/v1/identification"
+
+
+@dataclass(frozen=True)
+class ApcvIdentity:
+    birth_name: str
+    first_names: tuple[str, ...]
+    sex: str
+    birth_date: str
+    birth_place_code: str | None
+    matricule: str
+    oid: str
+    rank: int
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    certificate_path: str
+    key_path: str
+    ca_path: str | None
+    timeout_seconds: float = 10.0
+
+    def ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.ca_path) if self.ca_path else ssl.create_default_context()
+        context.load_cert_chain(self.certificate_path, self.key_path)
+        return context
+
+
+def clean(data: str) -> str:
+    """The scanned text as the service expects it (a scanner may add spaces or a line end)."""
+    cleaned = "".join(data.split())
+    if not cleaned:
+        raise CardError("Aucune donnée lue depuis l'appli carte Vitale : scannez à nouveau le QR code du patient.")
+    return cleaned
+
+
+def identify(endpoint: Endpoint, data: str) -> ApcvIdentity:
+    """Ask the ApCV service who presented ``data``; every failure is a French :class:`CardError`."""
+    try:
+        with httpx.Client(verify=endpoint.ssl_context(), timeout=endpoint.timeout_seconds) as client:
+            response = client.post(endpoint.url.rstrip("/") + PATH, json={"donnees": clean(data)})
+    except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+        raise CardError("Le service de l'appli carte Vitale est injoignable : demandez la carte Vitale ou une pièce "
+                        "d'identité.", detail=repr(exc)) from exc
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError as exc:
+        raise CardError("Réponse illisible du service de l'appli carte Vitale.",
+                        detail=f"HTTP {response.status_code}") from exc
+    if response.status_code != 200:
+        raise CardError(str(body.get("erreur") or "Le service de l'appli carte Vitale a refusé la demande."),
+                        detail=f"HTTP {response.status_code}: {body}")
+    person = body["beneficiaire"]
+    return ApcvIdentity(person["birth_name"], tuple(person["first_names"]), person["sex"], person["birth_date"],
+                        person.get("birth_place_code"), person["matricule"], person["oid"], int(person["rank"]))
+
+
+def endpoint(kernel: Kernel, pharmacy_id: int) -> Endpoint:
+    """The one place that picks the client certificate: the organisation certificate stored by the administrator."""
+    from lgo.domain import certificates
+
+    from lgo_cards.settings import CardsSettings
+
+    settings = kernel.plugin_settings(pharmacy_id, "cards")
+    assert isinstance(settings, CardsSettings)
+    if not settings.apcv_endpoint:
+        raise CardError("L'appli carte Vitale n'est pas configurée (adresse du service absente des réglages).")
+    with kernel.transaction() as session:
+        credential = certificates.load(session, pharmacy_id)
+    cert_path, key_path = certificates.write_pem(credential, Path(tempfile.mkdtemp(prefix="lgo-apcv-")))
+    return Endpoint(settings.apcv_endpoint, str(cert_path), str(key_path), settings.apcv_ca_path or None,
+                    settings.timeout_seconds)
+
+
+def qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None,
+            identity: ApcvIdentity) -> Any:
+    """Hand the identity to the ``ins`` plugin as qualifiée (no identity document); returns its status."""
+    try:
+        from lgo_ins import api, insi
+    except ImportError as exc:
+        raise CardError("Le module INS n'est pas installé : l'identité de l'appli carte Vitale ne peut pas être "
+                        "enregistrée.") from exc
+    found = insi.Identity(matricule=identity.matricule, oid=identity.oid, birth_name=identity.birth_name,
+                          first_names=identity.first_names, sex=identity.sex, birth_date=identity.birth_date,
+                          birth_place_code=identity.birth_place_code)
+    return api.record_apcv_identity(kernel, pharmacy_id, patient_id, operator_id, found)

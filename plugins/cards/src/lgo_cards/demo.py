@@ -1,0 +1,176 @@
+"""``lgo demo`` steps: the CPS signs the INSi assertion (SoftHSM card, INSi sandbox), a carte Vitale is read through
+pcscd and a virtual card, then the Appli carte Vitale qualifies the identity. Each step starts what it needs on
+loopback and stops it; a missing component gives one French line, never a crash."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lgo_cards.errors import CardError
+
+if TYPE_CHECKING:
+    from lgo.demo import DemoContext, DemoStep
+
+DEMO_IDAM = "LGO-LIBRE-TEST"
+
+
+def steps() -> list[DemoStep]:
+    from lgo.demo import DemoStep
+
+    return [
+        DemoStep("Carte CPS : lecture et signature de l'assertion INSi (bac à sable)", _cps_step),
+        DemoStep("Carte Vitale : lecture des bénéficiaires et recherche INSi avec la carte", _vitale_step),
+        DemoStep("Appli carte Vitale : identité qualifiée sans pièce d'identité", _apcv_step),
+    ]
+
+
+def _cps_step(ctx: DemoContext) -> list[str]:
+    from lgo_cards import cps, signing, softhsm
+    from lgo_cards.testing import PIN, make_test_cps
+
+    missing = softhsm.available()
+    if missing:
+        return [f"Démonstration de la CPS impossible ici : {missing}."]
+    from lgo_ins import assertion, insi
+    from lgo_sandbox.insi import start_insi_sandbox
+
+    world = make_test_cps()
+    card = cps.read_card(world.card.module_path, world.card.label)
+    person = card.professional
+    lines = [f"CPS lue sans code : {person.profession} {person.given_name} {person.surname}, identifiant national "
+             f"{person.national_id} (certificats d'authentification et de signature présents)."]
+    try:
+        signing.card_key(world.card.module_path, "0000", token_label=world.card.label)
+    except CardError as exc:
+        lines.append(f"Code porteur erroné → « {exc.message_fr} »")
+    key = signing.card_key(world.card.module_path, PIN, token_label=world.card.label)
+    lines.append("Bon code porteur : la clé de signature reste dans la carte, seule la signature en sort.")
+    server, _service = start_insi_sandbox(world.authority, known_idams=frozenset({DEMO_IDAM}))
+    try:
+        manu = world.authority.organisation("INSI-MANU")
+        endpoint = insi.Endpoint(server.url, str(manu.cert_path), str(manu.key_path), str(manu.ca_path), 5.0)
+        signed = assertion.build(signing.InsAssertionSigner(key), national_id=person.national_id,
+                                 billing_id="999000011")
+        result = insi.search_by_traits(endpoint, insi.Context(DEMO_IDAM, "LGO libre", "0.1.0", "demo", "demo"),
+                                       birth_name="MARTIN-DEMO", first_names=("CAMILLE",), sex="F",
+                                       birth_date="1985-03-14", assertion=signed)
+        lines.append(f"Assertion signée par la CPS acceptée par le bac à sable INSi (INSI-MANU) : {result.label} "
+                     f"— {result.message_fr}")
+    finally:
+        server.stop()
+    return lines
+
+
+def _configure_ins(ctx: DemoContext, server: Any, authority: Any) -> None:
+    credential = authority.organisation("INSI-AUTO")
+    ctx.kernel.save_plugin_settings(ctx.pharmacy_id, "ins", {
+        **ctx.kernel.plugin_settings(ctx.pharmacy_id, "ins").model_dump(), "insi_endpoint": server.url,
+        "authorisation_number": DEMO_IDAM, "certificate_path": str(credential.cert_path),
+        "key_path": str(credential.key_path), "ca_path": str(credential.ca_path), "timeout_seconds": 3,
+    })
+
+
+def _vitale_step(ctx: DemoContext) -> list[str]:
+    from lgo_sandbox import vitale as virtual
+
+    missing = virtual.VirtualReader.missing()
+    if missing:
+        return [f"Lecture de la carte Vitale non montrée : lecteur virtuel indisponible ({missing})."]
+    try:
+        reader = virtual.VirtualReader().start()
+    except RuntimeError:
+        return ["Lecture de la carte Vitale non montrée : le service pcscd n'a pas pu démarrer (déjà utilisé ?)."]
+    try:
+        return _read_and_search(ctx, reader, virtual)
+    finally:
+        reader.stop()
+
+
+def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
+    from lgo.domain.patients import create_patient
+    from lgo_ins import counter as ins_counter
+    from lgo_sandbox.insi import start_insi_sandbox
+    from lgo_sandbox.pki import TestAuthority
+
+    from lgo_cards import counter, vitale
+
+    kernel, pharmacy = ctx.kernel, ctx.pharmacy_id
+    operator = ctx.seeded.operators["titulaire"]
+    lines = []
+    reader.remove()
+    try:
+        vitale.read_vitale("Virtual PCD")
+    except CardError as exc:
+        lines.append(f"Lecteur vide → « {exc.message_fr} » (le comptoir continue).")
+    reader.insert(virtual.VirtualCard(virtual.VitaleData("285039910012375", (
+        virtual.Beneficiary("MARTIN-DEMO", "CAMILLE", "19850314", 1, nir="285039910012375"),
+    ), serial="0102030405")))
+    card = vitale.read_vitale("Virtual PCD")
+    for person in card.beneficiaries:
+        lines.append(f"Carte Vitale lue : {person.first_name} {person.birth_name}, née le {person.birth_date}, "
+                     f"rang {person.rank} (ouvrant droit {card.holder_nir}).")
+    with kernel.transaction() as session:
+        patient = create_patient(session, pharmacy, birth_name="MARTIN-DEMO", first_names="CAMILLE", sex="F",
+                                 birth_date="1985-03-14", birth_place_code="99100").id
+    (candidate,) = counter.candidates(kernel, pharmacy, card)
+    lines.append(f"Fiche patient correspondante trouvée ({len(candidate.patient_ids)}) : la carte y est mémorisée.")
+    counter.remember_card(kernel, pharmacy, patient, card, candidate.beneficiary)
+    ctx.notes["cards_patient"] = patient
+    with tempfile.TemporaryDirectory(prefix="lgo-demo-vitale-") as directory:
+        authority = TestAuthority(Path(directory) / "pki")
+        server, _service = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
+        try:
+            _configure_ins(ctx, server, authority)
+            for action in counter.insi_search(kernel, pharmacy, patient, operator, card, candidate.beneficiary):
+                lines.append(f"Recherche INSi avec la carte Vitale → {action.title_fr} : {action.message_fr}")
+                if action.kind == "ins.insi_result":
+                    status = ins_counter.accept(kernel, pharmacy, patient, operator, action.data["identity"])
+                    lines.append(f"Identité INSi acceptée : statut {status.value}.")
+        finally:
+            server.stop()
+    reader.insert(virtual.VirtualCard(None))
+    try:
+        vitale.read_vitale("Virtual PCD")
+    except CardError as exc:
+        lines.append(f"Une autre carte est insérée → « {exc.message_fr} »")
+    return lines
+
+
+def _apcv_step(ctx: DemoContext) -> list[str]:
+    from lgo.domain.patients import create_patient
+    from lgo_sandbox.apcv import start_apcv_sandbox
+    from lgo_sandbox.pki import TestAuthority
+
+    from lgo_cards import apcv
+
+    kernel, pharmacy = ctx.kernel, ctx.pharmacy_id
+    operator = ctx.seeded.operators["titulaire"]
+    patient = ctx.notes.get("cards_patient")
+    if patient is None:
+        with kernel.transaction() as session:
+            patient = create_patient(session, pharmacy, birth_name="MARTIN-DEMO", first_names="CAMILLE",
+                                     sex="F", birth_date="1985-03-14", birth_place_code="99100").id
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="lgo-demo-apcv-") as directory:
+        authority = TestAuthority(Path(directory) / "pki")
+        server, sandbox = start_apcv_sandbox(authority)
+        try:
+            organisation = authority.organisation("PHARMACIE DU CENTRE")
+            endpoint = apcv.Endpoint(server.url, str(organisation.cert_path), str(organisation.key_path),
+                                     str(authority.ca_path), 5.0)
+            data = sandbox.present("camille")
+            lines.append(f"La patiente présente son appli carte Vitale ; QR code scanné ({data[:12]}…).")
+            identity = apcv.identify(endpoint, data)
+            lines.append(f"Service ApCV (bac à sable) : {' '.join(identity.first_names)} {identity.birth_name}, "
+                         f"INS {identity.matricule} qualifiée par l'Assurance maladie.")
+            status = apcv.qualify(kernel, pharmacy, patient, operator, identity)
+            lines.append(f"Identité enregistrée sans pièce d'identité : statut {status.value}.")
+            try:
+                apcv.identify(endpoint, data)
+            except CardError as exc:
+                lines.append(f"Le même QR code présenté une seconde fois → « {exc.message_fr} »")
+        finally:
+            server.stop()
+    return lines

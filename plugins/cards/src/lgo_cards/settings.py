@@ -1,0 +1,20 @@
+"""Settings of the ``cards`` plugin (per pharmacy, edited on the admin page)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class CardsSettings(BaseModel):
+    pkcs11_module: str = Field("", title="Module PKCS#11 de la CPS (cryptolib CPS)",
+                               description="Chemin de la bibliothèque fournie par l'ANS (par exemple "
+                                           "/usr/lib/libcps3_pkcs11_lux.so). Vide : la CPS n'est pas utilisée.")
+    cps_token_label: str = Field("", title="Libellé de la CPS attendue",
+                                 description="Vide : la première CPS présente dans un lecteur.")
+    vitale_reader: str = Field("", title="Lecteur de carte Vitale",
+                               description="Début du nom du lecteur PC/SC ; vide : le premier lecteur avec une carte.")
+    apcv_endpoint: str = Field("", title="Adresse du service Appli carte Vitale",
+                               description="Vide : l'appli carte Vitale n'est pas proposée.")
+    apcv_ca_path: str = Field("", title="Autorités de confiance du service ApCV (PEM)",
+                              description="Vide : les autorités du système.")
+    timeout_seconds: float = Field(10.0, gt=0, le=120, title="Délai maximal d'un appel (secondes)")
