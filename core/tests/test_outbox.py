@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lgo import hookimpl
 from lgo.db import utcnow
 from lgo.demo_data import Seeded
 from lgo.domain.audit import AuditEntry
@@ -219,3 +220,43 @@ def test_several_workers_share_the_outbox_without_sending_twice(
     assert not errors
     assert sorted(receiver.requests) == sorted(f"msg-{i}" for i in range(30))  # each sent once, none twice
     assert {_message(lgo_kernel, i).status for i in ids} == {OutboxStatus.DELIVERED}
+
+
+class Periodic:
+    """A plugin with two periodic jobs: one that counts its runs per pharmacy, one that always fails."""
+
+    def __init__(self) -> None:
+        from lgo.plugins.manifest import Manifest
+
+        self.MANIFEST = Manifest(name="periodic", plugin_api=">=1.2,<2")
+        self.runs: list[int] = []
+
+    def _count(self, kernel: Kernel, pharmacy_id: int) -> None:
+        self.runs.append(pharmacy_id)
+
+    @staticmethod
+    def _fail(kernel: Kernel, pharmacy_id: int) -> None:
+        raise RuntimeError("serveur injoignable")
+
+    @hookimpl
+    def lgo_register_periodic_jobs(self) -> list[Any]:
+        from lgo.worker import PeriodicJob
+
+        return [PeriodicJob("compter", 60.0, self._count), PeriodicJob("échouer", 60.0, self._fail)]
+
+
+def test_periodic_jobs_run_when_due_only_where_the_plugin_is_active(lgo_make_kernel: Any, lgo_seeded: Seeded,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    plugin = Periodic()
+    kernel = lgo_make_kernel(plugin)
+    assert [(job.plugin, job.name) for job in kernel.periodic_jobs] == [("periodic", "compter"),
+                                                                        ("periodic", "échouer")]
+    worker = Worker(kernel)
+    assert worker.run_periodic(now=0.0) == 0 and plugin.runs == []  # not active in the pharmacy yet
+    kernel.enable(lgo_seeded.pharmacy_id, "periodic")
+    assert worker.run_periodic(now=100.0) == 2  # the failing job is logged, the worker goes on
+    assert plugin.runs == [lgo_seeded.pharmacy_id]
+    assert "serveur injoignable" in caplog.text
+    assert worker.run_periodic(now=130.0) == 0  # not due yet
+    assert worker.run_periodic(now=161.0) == 2 and len(plugin.runs) == 2
+    assert worker.run_periodic(now=162.0, force=True) == 2 and len(plugin.runs) == 3

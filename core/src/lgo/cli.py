@@ -218,7 +218,8 @@ def worker(once: bool, poll: float, lease: int, backoff: float) -> None:
     kernel = open_kernel()
     runner = Worker(kernel, lease=timedelta(seconds=lease), base_backoff_seconds=backoff)
     if once:
-        click.echo(f"{runner.drain()} message(s) traité(s).")
+        jobs = runner.run_periodic(force=True)
+        click.echo(f"{runner.drain()} message(s) traité(s), {jobs} tâche(s) périodique(s) exécutée(s).")
     else:
         click.echo(f"Worker {runner.name} démarré (Ctrl-C pour arrêter).")
         try:

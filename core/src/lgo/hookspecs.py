@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
-    from lgo.worker import OutboxHandler
+    from lgo.worker import OutboxHandler, PeriodicJob
 
 
 
@@ -90,6 +90,13 @@ def lgo_register_outbox_handlers() -> dict[str, OutboxHandler]:
     enqueues. Kinds are global; prefix them with the plugin's name (``dmp.feed``). A handler receives an
     :class:`lgo.worker.Delivery`, must be idempotent for one idempotency key, raises
     :class:`lgo.worker.PermanentFailure` when retrying cannot help and any other exception to be retried."""
+
+
+@hookspec
+def lgo_register_periodic_jobs() -> list[PeriodicJob]:
+    """Return :class:`lgo.worker.PeriodicJob` objects: work ``lgo worker`` runs every ``every_seconds`` for each
+    pharmacy where the plugin is active (e.g. fetching an MSSanté mailbox). Jobs must be safe to repeat; the worker
+    logs a failure and tries again at the next turn."""
 
 
 @hookspec

@@ -9,6 +9,7 @@ import time
 import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from lgo.plugins import discovery, providers
 from lgo.plugins.dispatch import Dispatcher, HookResult
 from lgo.plugins.manifest import PluginState
 from lgo.plugins.registry import PluginInfo, PluginRegistry
-from lgo.worker import BUILTIN_HANDLERS, OutboxHandler
+from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class Kernel:
         self.dispatcher = Dispatcher(self.registry, self._record_failure_safely, strict=strict)
         self.outbox_handlers: dict[str, OutboxHandler] = dict(BUILTIN_HANDLERS)
         self.acts: dict[str, ActDefinition] = {}
+        self.periodic_jobs: list[PeriodicJob] = []
         self._active: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
         self._started = False
@@ -95,6 +97,8 @@ class Kernel:
         for result in self.register("lgo_register_acts"):
             for act in result.value or []:
                 self.acts.setdefault(act.code, act)
+        for result in self.register("lgo_register_periodic_jobs"):
+            self.periodic_jobs.extend(replace(job, plugin=result.plugin) for job in result.value or [])
         return self
 
     def close(self) -> None:

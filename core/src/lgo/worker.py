@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,6 +66,19 @@ def http_post(delivery: Delivery) -> None:
 BUILTIN_HANDLERS: dict[str, OutboxHandler] = {"http.post": http_post}
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work a plugin wants done regularly by ``lgo worker`` (fetching a mailbox...), for each pharmacy where the
+    plugin is active. ``run(kernel, pharmacy_id)`` must be safe to repeat; an error is logged and the job simply
+    runs again at its next turn."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Kernel, int], None]
+    #: Filled by the kernel with the registering plugin's name.
+    plugin: str = ""
+
+
 class Worker:
     def __init__(
         self, kernel: Kernel, *, name: str | None = None, lease: timedelta = timedelta(minutes=5),
@@ -76,6 +90,7 @@ class Worker:
         self.base_backoff_seconds = base_backoff_seconds
         self.batch = batch
         self.pharmacy_id = pharmacy_id
+        self._last_run: dict[tuple[str, int], float] = {}
 
     def run_once(self) -> int:
         """Deliver the messages due now; returns how many were attempted."""
@@ -102,8 +117,40 @@ class Worker:
     def run_forever(self, poll_seconds: float = 2.0, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()
         while not stop.is_set():
+            self.run_periodic()
             if not self.run_once():
                 stop.wait(poll_seconds)
+
+    def _pharmacies(self) -> list[int]:
+        if self.pharmacy_id is not None:
+            return [self.pharmacy_id]
+        from sqlalchemy import select
+
+        from lgo.domain.pharmacy import Pharmacy
+
+        with unit_of_work(self.kernel.sessions) as session:
+            return list(session.scalars(select(Pharmacy.id).order_by(Pharmacy.id)))
+
+    def run_periodic(self, *, now: float | None = None, force: bool = False) -> int:
+        """Run the plugins' periodic jobs that are due (all of them with ``force``) in each pharmacy where their
+        plugin is active; returns how many ran. A failing job is logged, never raised: the worker goes on."""
+        clock = time.monotonic() if now is None else now
+        ran = 0
+        for pharmacy_id in self._pharmacies() if self.kernel.periodic_jobs else []:
+            active = self.kernel.active_plugins(pharmacy_id)
+            for job in self.kernel.periodic_jobs:
+                key = (f"{job.plugin}:{job.name}", pharmacy_id)
+                last = self._last_run.get(key)
+                if job.plugin not in active or (not force and last is not None and clock - last < job.every_seconds):
+                    continue
+                self._last_run[key] = clock
+                ran += 1
+                try:
+                    job.run(self.kernel, pharmacy_id)
+                except Exception as exc:
+                    log.warning("periodic job %s of %s failed for pharmacy %s: %s", job.name, job.plugin,
+                                pharmacy_id, getattr(exc, "detail", None) or repr(exc))
+        return ran
 
     def _deliver(self, delivery: Delivery) -> None:
         handler = self.kernel.outbox_handlers.get(delivery.kind)

@@ -10,7 +10,6 @@ from typing import Any
 
 import lgo_mssante.plugin
 import pytest
-from mss_helpers import DOCTOR_BOX, PASSWORDS, PHARMACIST_BOX, PHARMACY_BOX
 from lgo.testing import _require_or_skip
 from lgo.testing.cda import shared_dir
 from lgo.testing.contracts import PluginContract
@@ -22,6 +21,7 @@ from lgo_mssante.testing import MssanteProviderContract
 from lgo_sandbox.mss.annuaire import load_examples, start_annuaire_sandbox
 from lgo_sandbox.mss.mailserver import MailSandbox, free_port
 from lgo_sandbox.pki import TestAuthority
+from mss_helpers import DOCTOR_BOX, PASSWORDS, PHARMACIST_BOX, PHARMACY_BOX
 
 
 class TestMssantePluginContract(PluginContract):

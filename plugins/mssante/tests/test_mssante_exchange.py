@@ -8,7 +8,6 @@ import io
 import zipfile
 
 import pytest
-from mss_helpers import DOCTOR_BOX, PASSWORDS, PATIENT_BOX, MssWorld
 from lgo.documents import xds
 from lgo.errors import ValidationError
 from lgo.worker import Worker
@@ -18,6 +17,7 @@ from lgo_mssante.model import MessageStatus, MssMessage
 from lgo_mssante.provider import NotAllowed
 from lgo_mssante.testing import professional_cda, reply_with_xdm
 from lxml import etree
+from mss_helpers import DOCTOR_BOX, PASSWORDS, PATIENT_BOX, MssWorld
 from sqlalchemy import select
 
 
@@ -64,6 +64,8 @@ def test_send_a_bpm_receive_the_reply_integrate_it_and_acknowledge(mss_world: Ms
     _submit_as_doctor(world, reply)
     report = service.receive(world.kernel, world.pharmacy_id)
     assert len(report.integrated) == 1 and not report.quarantined
+    # ``lgo worker`` fetches the mailboxes by itself too: here nothing new is left.
+    assert Worker(world.kernel, pharmacy_id=world.pharmacy_id).run_periodic(force=True) == 1
     assert service.received_documents(world.kernel, world.pharmacy_id, world.patient) == [
         ("Compte rendu du médecin traitant", "78601-2")]
 
@@ -87,8 +89,8 @@ def test_the_acknowledgement_of_our_message_is_recorded(mss_org_world: MssWorld)
     incoming = mail.read(received.as_bytes(), max_bytes=10_000_000)
     mdn = mail.mdn(incoming, sender=DOCTOR_BOX, message_id=mail.new_message_id(DOCTOR_BOX))
     _submit_as_doctor(world, mdn)
-    report = service.receive(world.kernel, world.pharmacy_id)
-    assert len(report.acknowledgements) == 1
+    # Fetched by ``lgo worker``'s periodic job, not by a command.
+    assert Worker(world.kernel, pharmacy_id=world.pharmacy_id).run_periodic(force=True) == 1
     with world.kernel.transaction() as session:
         assert session.get(MssMessage, row).status == MessageStatus.ACKNOWLEDGED  # type: ignore[union-attr]
 

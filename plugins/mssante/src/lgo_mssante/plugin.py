@@ -14,7 +14,7 @@ from lgo_mssante.settings import MssanteSettings
 if TYPE_CHECKING:
     from lgo.demo import DemoStep
     from lgo.kernel import Kernel
-    from lgo.worker import Delivery
+    from lgo.worker import Delivery, PeriodicJob
 
 MANIFEST = Manifest(
     name="mssante", plugin_api=">=1.2,<2", distribution="lgo-mssante", label_fr="Messagerie sécurisée MSSanté",
@@ -51,6 +51,21 @@ def _mdn(delivery: Delivery) -> None:
 @hookimpl
 def lgo_register_outbox_handlers() -> dict[str, Any]:
     return {"mssante.send": _send, "mssante.mdn": _mdn}
+
+
+def _fetch(kernel: Kernel, pharmacy_id: int) -> None:
+    from lgo_mssante.service import receive
+
+    receive(kernel, pharmacy_id)
+
+
+@hookimpl
+def lgo_register_periodic_jobs() -> list[PeriodicJob]:
+    from lgo.worker import PeriodicJob
+
+    # Every two minutes: a reply or a receipt reaches the pharmacist quickly, and the operator's server is
+    # polled far less often than an ordinary mail client does.
+    return [PeriodicJob("relève des boîtes MSSanté", 120.0, _fetch)]
 
 
 @hookimpl
