@@ -16,7 +16,8 @@ def psc_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from lgo_sandbox.psc import PscSandboxUnavailable, client, node_available, start_psc_sandbox
 
     if not node_available():
-        _require_or_skip("Node.js et npm absents (paquets Debian « nodejs », « npm ») : tests Pro Santé Connect ignorés")
+        _require_or_skip("Node.js et npm absents (paquets Debian « nodejs », « npm ») : "
+                         "tests Pro Santé Connect ignorés")
     accounts, default = sandbox_accounts()
     try:
         sandbox = start_psc_sandbox(

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from authlib.common.security import generate_token
-from authlib.common.urls import add_params_to_uri
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from authlib.common.security import generate_token  # type: ignore[import-untyped]
+from authlib.common.urls import add_params_to_uri  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet
@@ -136,7 +136,8 @@ class PscClient:
 
     def keys(self, *, refresh: bool = False) -> KeySet:
         if self._keys is None or refresh:
-            self._keys = KeySet.import_key_set(self._get_json(self.endpoint("jwks_uri"), "les clés de signature"))
+            keys: Any = self._get_json(self.endpoint("jwks_uri"), "les clés de signature")
+            self._keys = KeySet.import_key_set(keys)
         return self._keys
 
     # -- authorization code -----------------------------------------------------------------------------------
@@ -197,8 +198,9 @@ class PscClient:
             if isinstance(claims.get("aud"), list) and len(claims["aud"]) > 1 and azp != self.settings.client_id:
                 raise InvalidClaimError("aud")
         except ExpiredTokenError as exc:
-            raise SignInRefused("Jeton d'identité Pro Santé Connect refusé : il a expiré (vérifiez l'heure du "
-                                "poste).", detail=f"id_token expired: exp={claims.get('exp')} now={self.now()}") from exc
+            raise SignInRefused(
+                "Jeton d'identité Pro Santé Connect refusé : il a expiré (vérifiez l'heure du poste).",
+                detail=f"id_token expired: exp={claims.get('exp')} now={self.now()}") from exc
         except (InvalidClaimError, MissingClaimError) as exc:
             claim = getattr(exc, "claim", "")
             text = _CLAIM_TEXT_FR.get(claim, f"revendication « {claim} » invalide")

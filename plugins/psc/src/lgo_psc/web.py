@@ -46,7 +46,8 @@ def _pharmacy_id() -> int:
 
 
 def _factory() -> service.ClientFactory:
-    return current_app.config.get("LGO_PSC_CLIENT_FACTORY", service.default_client)  # type: ignore[no-any-return]
+    factory: service.ClientFactory = current_app.config.get("LGO_PSC_CLIENT_FACTORY", service.default_client)
+    return factory
 
 
 def blueprint() -> Blueprint:
@@ -143,10 +144,10 @@ def blueprint() -> Blueprint:
         flash("Vous êtes déconnecté de Pro Santé Connect.", "info")
         return redirect(url_for("auth.login"))
 
-    for view in (login, callback, logged_out):
-        view.lgo_public = True  # type: ignore[attr-defined]
-    for view in (leave, logout):
-        view.lgo_any_role = True  # type: ignore[attr-defined]
+    for public in (login, callback, logged_out):
+        setattr(public, "lgo_public", True)  # noqa: B010 - the attribute lgo-web reads on views
+    for any_role in (leave, logout):
+        setattr(any_role, "lgo_any_role", True)  # noqa: B010
 
     @bp.before_app_request
     def refresh_while_working() -> Any:
