@@ -151,3 +151,14 @@ def test_logout_ends_the_session(psc_world: PscWorld) -> None:
     with PscClient(settings(psc_world.kernel, psc_world.pharmacy_id)) as client, \
             pytest.raises(SignInRefused, match="reconnectez-vous"):
         client.refresh(TokenSet.from_dict(tokens.to_dict()))
+
+
+def test_weaker_acr_is_refused(psc_world: PscWorld) -> None:
+    psc_world.sandbox.next_login(None, acr="eidas0")
+    with pytest.raises(SignInRefused, match="niveau d'authentification"):
+        _sign_in(psc_world, TITULAIRE_RPPS)
+
+
+def test_stronger_acr_is_accepted(psc_world: PscWorld) -> None:
+    psc_world.sandbox.next_login(None, acr="eidas3")  # CPS card
+    assert _sign_in(psc_world, TITULAIRE_RPPS).operator_id == psc_world.titulaire_id

@@ -84,3 +84,13 @@ def test_password_sign_in_still_works(psc_world: PscWorld) -> None:
         assert session["auth_method"] == "password"
     modules = client.get("/modules").get_data(as_text=True)
     assert 'action="/deconnexion"' in modules
+
+
+def test_return_without_cookie_reloads_once_same_site(psc_world: PscWorld) -> None:
+    # A browser drops the SameSite=Strict cookie on the redirect from PSC: the page reloads itself once.
+    client = _client(psc_world)
+    first = client.get("/plugins/psc/retour?code=abc&state=xyz")
+    assert first.status_code == 200 and 'http-equiv="refresh"' in first.get_data(as_text=True)
+    assert "relance=1" in first.get_data(as_text=True)
+    second = client.get("/plugins/psc/retour?code=abc&state=xyz&relance=1")
+    assert second.status_code == 302 and second.headers["Location"].endswith("/connexion")

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 DISCOVERY_PATH = "/.well-known/wallet-openid-configuration"
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+#: PSC's levels, weakest first: a stronger level than the one required is accepted (a CPS card gives eidas3).
+EIDAS_LEVELS = ("eidas1", "eidas2", "eidas3")
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 
 _CLAIM_TEXT_FR = {
@@ -185,7 +187,7 @@ class PscClient:
             "aud": {"essential": True, "value": self.settings.client_id},
             "exp": {"essential": True}, "iat": {"essential": True}, "sub": {"essential": True},
         }
-        acr_values = self.settings.acr_values.split()
+        acr_values = _acceptable_acr(self.settings.acr_values.split())
         if acr_values:
             options["acr"] = {"essential": True, "values": acr_values}
         if nonce is not None:
@@ -351,6 +353,15 @@ class PscClient:
                                  detail=f"GET {url}: HTTP {response.status_code}")
         data = _json(response)
         return data
+
+
+def _acceptable_acr(required: list[str]) -> list[str]:
+    """The requested levels, and every eIDAS level above the weakest requested one."""
+    levels = [value for value in required if value in EIDAS_LEVELS]
+    if not levels:
+        return required
+    weakest = min(EIDAS_LEVELS.index(value) for value in levels)
+    return sorted(set(required) | set(EIDAS_LEVELS[weakest:]))
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -295,11 +295,17 @@ def ciba_poll(kernel: Kernel, pharmacy_id: int, operator_id: int, request: CibaR
               client_factory: ClientFactory = default_client) -> SignedIn | None:
     """``None`` while the professional has not approved; the sign-in once approved."""
     try:
+        return _ciba_poll_once(kernel, pharmacy_id, operator_id, request, client_factory)
+    except CibaPending:
+        return None
+
+
+def _ciba_poll_once(kernel: Kernel, pharmacy_id: int, operator_id: int, request: CibaRequest,
+                    client_factory: ClientFactory) -> SignedIn:
+    try:
         with client_factory(kernel, pharmacy_id) as client:
             tokens = client.ciba_poll(request)
             info = client.userinfo(tokens)
-    except CibaPending:
-        return None
     except SignInRefused as exc:
         _audit_refusal(kernel, pharmacy_id, exc)
         raise
@@ -312,7 +318,12 @@ def ciba_wait(kernel: Kernel, pharmacy_id: int, operator_id: int, request: CibaR
     """Poll at the interval PSC asked for until approval, refusal or expiry."""
     interval = float(request.interval if poll_interval is None else poll_interval)
     while True:
-        signed = ciba_poll(kernel, pharmacy_id, operator_id, request, client_factory=client_factory)
+        try:
+            signed = _ciba_poll_once(kernel, pharmacy_id, operator_id, request, client_factory)
+        except CibaPending as pending:
+            signed = None
+            if pending.detail == "slow_down":  # CIBA §11: add 5 seconds to the interval from now on
+                interval += 5
         if signed is not None:
             return signed
         if time.time() > request.expires_at:

@@ -155,8 +155,10 @@ class PscSandbox:
         """Lifetimes (seconds) of the next tokens; ``token_delay_ms`` delays the token endpoint's answers."""
         self._test("ttl", {"id_token": id_token, "access_token": access_token, "token_delay_ms": token_delay_ms})
 
-    def next_login(self, login_hint: str | None) -> None:
-        self._test("next-login", {"login_hint": login_hint})
+    def next_login(self, login_hint: str | None, *, acr: str | None = None) -> None:
+        """User signed in when the request names none; ``acr`` forces the level PSC reports (e.g. ``eidas3`` for a
+        CPS card)."""
+        self._test("next-login", {"login_hint": login_hint, "acr": acr})
 
     def ciba_pending(self) -> list[dict[str, Any]]:
         pending: list[dict[str, Any]] = self._test("ciba/pending")

@@ -11,7 +11,7 @@ import Provider, { errors } from 'oidc-provider';
 const REALM = '/auth/realms/esante-wallet';
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const accounts = config.accounts; // sub -> claims (fictional test users only)
-const state = { idTokenTtl: 3600, accessTokenTtl: 600, tokenDelayMs: 0, nextLogin: null, ciba: new Map() };
+const state = { idTokenTtl: 3600, accessTokenTtl: 600, tokenDelayMs: 0, nextLogin: null, forceAcr: null, ciba: new Map() };
 
 function findSub(hint) {
   if (!hint) return null;
@@ -131,7 +131,7 @@ server.listen(0, '127.0.0.1', () => {
     // Automated sign-in of a fictional user: the login_hint of the request, else the one set by the test.
     const details = await provider.interactionDetails(req, res);
     const sub = findSub(details.params.login_hint) || findSub(state.nextLogin) || config.default_account;
-    const acr = (details.params.acr_values || 'eidas1').split(' ')[0];
+    const acr = state.forceAcr || (details.params.acr_values || 'eidas1').split(' ')[0];
     await provider.interactionFinished(req, res, {
       login: { accountId: sub, acr, amr: ['mfa'] },
     }, { mergeWithLastSubmission: false });
@@ -147,7 +147,8 @@ server.listen(0, '127.0.0.1', () => {
     }
     if (path === '/__test__/next-login') {
       state.nextLogin = body.login_hint || null;
-      return send(res, 200, { login_hint: state.nextLogin });
+      state.forceAcr = body.acr || null;
+      return send(res, 200, { login_hint: state.nextLogin, acr: state.forceAcr });
     }
     if (path === '/__test__/ciba/pending') {
       return send(res, 200, [...state.ciba.entries()].map(([id, v]) => ({ auth_req_id: id, ...v })));
