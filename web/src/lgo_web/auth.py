@@ -170,7 +170,8 @@ def install(app: Flask) -> None:
         # An operator signed in with PSC signs out of PSC too (the plugin's view, when it offers one).
         logout = "psc.logout" if user and user.auth_method == "psc" and "psc.logout" in app.view_functions \
             else "auth.logout"
-        return {"user": user, "nav_plugins": nav, "logout_endpoint": logout}
+        return {"user": user, "nav_plugins": nav, "logout_endpoint": logout,
+                "psc_counter": "psc.counter" in app.view_functions}
 
 
 def current_user() -> SignedIn:
