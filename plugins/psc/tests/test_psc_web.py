@@ -94,3 +94,25 @@ def test_return_without_cookie_reloads_once_same_site(psc_world: PscWorld) -> No
     assert "relance=1" in first.get_data(as_text=True)
     second = client.get("/plugins/psc/retour?code=abc&state=xyz&relance=1")
     assert second.status_code == 302 and second.headers["Location"].endswith("/connexion")
+
+
+def test_counter_sign_in_with_ciba(psc_world: PscWorld) -> None:
+    client = _client(psc_world)
+    assert 'href="/plugins/psc/comptoir"' in client.get("/connexion").get_data(as_text=True)
+    form = client.get("/plugins/psc/comptoir").get_data(as_text=True)
+    started = client.post("/plugins/psc/comptoir", data={"code": "titulaire", "csrf_token": _csrf(form)})
+    assert started.status_code == 302 and started.headers["Location"].endswith("/plugins/psc/comptoir/attente")
+    waiting = client.get("/plugins/psc/comptoir/attente")
+    assert waiting.status_code == 200 and "Validez sur votre application e-CPS" in waiting.get_data(as_text=True)
+    psc_world.sandbox.ciba_approve("8" + TITULAIRE_RPPS)
+    done = client.get("/plugins/psc/comptoir/attente")
+    assert done.status_code == 302 and done.headers["Location"] == "/modules"
+    with client.session_transaction() as session:
+        assert session["operator_id"] == psc_world.titulaire_id and session["auth_method"] == "psc"
+
+
+def test_counter_refuses_an_operator_without_rpps(psc_world: PscWorld) -> None:
+    client = _client(psc_world)
+    form = client.get("/plugins/psc/comptoir").get_data(as_text=True)
+    refused = client.post("/plugins/psc/comptoir", data={"code": "preparatrice", "csrf_token": _csrf(form)})
+    assert refused.status_code == 400 and "RPPS" in refused.get_data(as_text=True)

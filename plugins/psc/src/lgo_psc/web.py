@@ -13,22 +13,26 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from lgo import secrets
-from lgo.domain.pharmacy import get_pharmacy
+from lgo.domain.pharmacy import Operator, get_pharmacy
 from lgo.errors import LgoError
 from lgo.kernel import Kernel
 from markupsafe import Markup
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lgo_psc import service
 from lgo_psc.errors import PscUnavailable
 from lgo_psc.model import PscSession
-from lgo_psc.oidc import PendingSignIn
+from lgo_psc.oidc import CibaRequest, PendingSignIn
 from lgo_psc.settings import settings
 
 log = logging.getLogger(__name__)
 
 HANDLE = "psc_handle"
 PENDING = "psc_pending"
+CIBA = "psc_ciba"
+#: Shown on the counter screen and on the professional's device, so that they approve the right request.
+COUNTER_BINDING = "LGO-COMPTOIR"
 #: A sign-in started more than this long ago is not accepted back.
 PENDING_LIFETIME = 600
 
@@ -48,6 +52,14 @@ def _pharmacy_id() -> int:
 def _factory() -> service.ClientFactory:
     factory: service.ClientFactory = current_app.config.get("LGO_PSC_CLIENT_FACTORY", service.default_client)
     return factory
+
+
+def _open_session(signed: service.SignedIn, pharmacy_id: int) -> None:
+    session.clear()  # a new session on sign-in (no fixation)
+    session.permanent = True
+    session.update(operator_id=signed.operator_id, pharmacy_id=pharmacy_id, auth_method="psc",
+                   signed_in_at=time.time())
+    session[HANDLE] = signed.handle
 
 
 def blueprint() -> Blueprint:
@@ -93,11 +105,7 @@ def blueprint() -> Blueprint:
             log.warning("psc: sign-in refused: %s", exc.detail)
             flash(exc.message_fr, "error")
             return redirect(url_for("auth.login"))
-        session.clear()  # a new session on sign-in (no fixation)
-        session.permanent = True
-        session.update(operator_id=signed.operator_id, pharmacy_id=pharmacy_id, auth_method="psc",
-                       signed_in_at=time.time())
-        session[HANDLE] = signed.handle
+        _open_session(signed, pharmacy_id)
         if signed.activity is None:
             flash("Pro Santé Connect ne déclare pas d'activité de ce professionnel dans cette officine.", "info")
         return redirect("/modules")
@@ -144,7 +152,58 @@ def blueprint() -> Blueprint:
         flash("Vous êtes déconnecté de Pro Santé Connect.", "info")
         return redirect(url_for("auth.login"))
 
-    for public in (login, callback, logged_out):
+    @bp.route("/comptoir", methods=["GET", "POST"])
+    def counter() -> Any:
+        """Counter workstation: the operator types their code, PSC asks them to approve on their e-CPS app."""
+        if request.method == "GET":
+            return render_template("psc/counter.html")
+        pharmacy_id = _pharmacy_id()
+        code = (request.form.get("code") or "").strip()
+        kernel = _kernel()
+        with kernel.transaction() as db:
+            operator = db.scalar(select(Operator).where(Operator.pharmacy_id == pharmacy_id, Operator.code == code,
+                                                        Operator.active.is_(True)))
+            operator_id = operator.id if operator else None
+        if operator_id is None:
+            flash("Code opérateur inconnu.", "error")
+            return render_template("psc/counter.html"), 404
+        try:
+            started = service.ciba_start(kernel, pharmacy_id, operator_id, binding_message=COUNTER_BINDING,
+                                         client_factory=_factory())
+        except LgoError as exc:
+            log.warning("psc: counter sign-in not started: %s", exc.detail)
+            flash(exc.message_fr, "error")
+            return render_template("psc/counter.html"), 400
+        session[CIBA] = secrets.encrypt(json.dumps({
+            "operator_id": operator_id, "auth_req_id": started.auth_req_id, "expires_at": started.expires_at,
+            "interval": started.interval}))
+        return redirect(url_for("psc.counter_wait"))
+
+    @bp.route("/comptoir/attente")
+    def counter_wait() -> Any:
+        sealed = session.get(CIBA)
+        if sealed is None:
+            return redirect(url_for("psc.counter"))
+        data = json.loads(secrets.decrypt(sealed))
+        waiting = CibaRequest(data["auth_req_id"], float(data["expires_at"]), int(data["interval"]))
+        pharmacy_id = _pharmacy_id()
+        try:
+            signed = service.ciba_poll(_kernel(), pharmacy_id, int(data["operator_id"]), waiting,
+                                       client_factory=_factory())
+        except LgoError as exc:
+            session.pop(CIBA, None)
+            flash(exc.message_fr, "error")
+            return redirect(url_for("psc.counter"))
+        if signed is None:
+            if time.time() > waiting.expires_at:
+                session.pop(CIBA, None)
+                flash("La demande de connexion a expiré sans validation : recommencez.", "error")
+                return redirect(url_for("psc.counter"))
+            return render_template("psc/counter_wait.html", interval=waiting.interval, binding=COUNTER_BINDING)
+        _open_session(signed, pharmacy_id)
+        return redirect("/modules")
+
+    for public in (login, callback, logged_out, counter, counter_wait):
         setattr(public, "lgo_public", True)  # noqa: B010 - the attribute lgo-web reads on views
     for any_role in (leave, logout):
         setattr(any_role, "lgo_any_role", True)  # noqa: B010
