@@ -16,4 +16,5 @@ def test_demo_step(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, p
     (step,) = lgo_psc.plugin.lgo_demo_steps()
     lines = step.run(DemoContext(kernel, lgo_seeded))
     text = "\n".join(lines)
-    assert "Durand-Démo" in text and "connecté" in text and "renouvelé" in text and "Déconnexion" in text, text
+    assert "Durand-Démo" in text and "session ouverte" in text and "renouvelé" in text and "Déconnexion" in text, text
+    assert "poste de comptoir" in text

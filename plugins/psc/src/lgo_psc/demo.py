@@ -13,7 +13,7 @@ AFTER_LOGOUT = "http://127.0.0.1/plugins/psc/deconnecte"
 
 
 def steps() -> list[DemoStep]:
-    return [DemoStep("Pro Santé Connect : connexion du pharmacien titulaire", _sign_in_step)]
+    return [DemoStep("Pro Santé Connect : connexion de la titulaire, au bureau puis au comptoir", _sign_in_step)]
 
 
 def _sign_in_step(ctx: DemoContext) -> list[str]:
@@ -56,7 +56,7 @@ def _sign_in_step(ctx: DemoContext) -> list[str]:
         lines.append(f"PSC authentifie le professionnel n° RPPS {signed.professional.rpps} "
                      f"({signed.professional.given_name} {signed.professional.family_name}), "
                      f"{'pharmacien' if signed.professional.is_pharmacist else 'autre profession'}.")
-        lines.append(f"Opérateur retrouvé par son RPPS : {name} — connecté."
+        lines.append(f"Opérateur retrouvé par son RPPS : {name} — session ouverte."
                      + (" Compte PSC lié à cet opérateur (première connexion)." if signed.first_binding else ""))
         if signed.activity:
             lines.append(f"Activité déclarée dans le RPPS : {signed.activity.organisation} "
@@ -68,6 +68,15 @@ def _sign_in_step(ctx: DemoContext) -> list[str]:
         if logout:
             browse_logout(logout)
         lines.append("Déconnexion : session Pro Santé Connect fermée, jetons effacés du poste.")
+        request = service.ciba_start(ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"],
+                                     binding_message="LGO-COMPTOIR")
+        lines.append("Au comptoir, la titulaire tape son code : PSC envoie une demande « LGO-COMPTOIR » sur son "
+                     "application e-CPS, le poste attend.")
+        sandbox.ciba_approve(f"8{rpps}")
+        counter = service.ciba_wait(ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"], request,
+                                    poll_interval=0.5)
+        lines.append(f"Validation sur le téléphone : {name} est connectée au poste de comptoir.")
+        service.sign_out(ctx.kernel, ctx.pharmacy_id, counter.handle, post_logout_redirect_uri=None)
         ctx.kernel.disable(ctx.pharmacy_id, "psc")
     finally:
         sandbox.stop()
