@@ -116,3 +116,29 @@ def test_counter_refuses_an_operator_without_rpps(psc_world: PscWorld) -> None:
     form = client.get("/plugins/psc/comptoir").get_data(as_text=True)
     refused = client.post("/plugins/psc/comptoir", data={"code": "preparatrice", "csrf_token": _csrf(form)})
     assert refused.status_code == 400 and "RPPS" in refused.get_data(as_text=True)
+
+
+def test_titulaire_unbinds_an_account(psc_world: PscWorld) -> None:
+    from lgo_psc.model import PscBinding
+    from sqlalchemy import select
+
+    client = _client(psc_world)
+    _psc_sign_in(client)
+    page = client.get("/plugins/psc/").get_data(as_text=True)
+    assert "Durand-Démo" in page and TITULAIRE_RPPS in page and "Délier" in page
+    done = client.post(f"/plugins/psc/liaisons/{psc_world.titulaire_id}/delier", data={"csrf_token": _csrf(page)})
+    assert done.status_code == 302
+    with psc_world.kernel.transaction() as db:
+        assert db.scalar(select(PscBinding)) is None
+
+
+def test_read_only_role_cannot_unbind(psc_world: PscWorld) -> None:
+    from lgo.demo_data import PASSWORD
+
+    client = _client(psc_world)
+    token = _csrf(client.get("/connexion").get_data(as_text=True))
+    client.post("/connexion", data={"code": "adjoint", "password": PASSWORD, "csrf_token": token})
+    page = client.get("/plugins/psc/").get_data(as_text=True)
+    assert "Délier" not in page
+    refused = client.post(f"/plugins/psc/liaisons/{psc_world.titulaire_id}/delier", data={"csrf_token": _csrf(page)})
+    assert refused.status_code == 403

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from lgo_psc import service
 from lgo_psc.errors import PscUnavailable
-from lgo_psc.model import PscSession
+from lgo_psc.model import PscBinding, PscSession
 from lgo_psc.oidc import CibaRequest, PendingSignIn
 from lgo_psc.settings import settings
 
@@ -121,7 +121,23 @@ def blueprint() -> Blueprint:
                 row = service._session_row(db, pharmacy_id, handle)
                 if row is not None:
                     db.expunge(row)
-        return render_template("psc/index.html", psc_session=row, now=time.time())
+        with kernel.transaction() as db:
+            bindings = [
+                (operator.display_name, binding.rpps, binding.operator_id, binding.last_sign_in_at)
+                for binding, operator in db.execute(
+                    select(PscBinding, Operator).join(Operator, Operator.id == PscBinding.operator_id)
+                    .where(PscBinding.pharmacy_id == pharmacy_id).order_by(Operator.last_name))
+            ]
+        return render_template("psc/index.html", psc_session=row, now=time.time(), bindings=bindings)
+
+    @bp.route("/liaisons/<int:operator_id>/delier", methods=["POST"])
+    def unbind(operator_id: int) -> Response:
+        # Titulaire and administrateur only: lgo-web refuses POSTs from read-only roles before this view.
+        by = session.get("operator_id")
+        if service.unbind(_kernel(), _pharmacy_id(), operator_id, by_operator_id=by if isinstance(by, int) else None):
+            flash("Compte Pro Santé Connect délié : la prochaine connexion PSC de cet opérateur le liera à nouveau.",
+                  "info")
+        return redirect(url_for("psc.index"))
 
     @bp.route("/quitter", methods=["POST"])
     def leave() -> Response:
