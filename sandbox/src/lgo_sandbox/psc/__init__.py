@@ -49,6 +49,21 @@ def node_available() -> bool:
     return shutil.which("node") is not None and shutil.which("npm") is not None
 
 
+#: oidc-provider 9 needs this Node.js (Debian 12's own nodejs 18 is too old: use NodeSource's).
+MINIMUM_NODE = (20, 19)
+
+
+def node_version() -> tuple[int, int] | None:
+    if shutil.which("node") is None:
+        return None
+    done = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False)
+    try:
+        major, minor = done.stdout.strip().lstrip("v").split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
 def cache_dir() -> Path:
     configured = os.environ.get("LGO_PSC_OP_DIR")
     if configured:
@@ -61,6 +76,10 @@ def ensure_installed(directory: Path | None = None) -> Path:
     """Install ``oidc-provider`` (pinned) into ``directory`` unless already there; return the folder."""
     if not node_available():
         raise PscSandboxUnavailable("node/npm absents (paquets Debian « nodejs » et « npm »)")
+    version = node_version()
+    if version is None or version < MINIMUM_NODE:
+        raise PscSandboxUnavailable(f"Node.js {version} trop ancien : oidc-provider {OIDC_PROVIDER_VERSION} demande "
+                                    f"Node.js ≥ {MINIMUM_NODE[0]}.{MINIMUM_NODE[1]}")
     directory = directory or cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as lock:
