@@ -135,6 +135,14 @@ def _is_public(endpoint: str | None) -> bool:
     return bool(getattr(view, "lgo_public", False))
 
 
+def _any_role(endpoint: str | None) -> bool:
+    """Sign-out and the like: every role may post them (plugin views opt in with ``lgo_any_role = True``)."""
+    if endpoint == "auth.logout":
+        return True
+    view = current_app.view_functions.get(endpoint or "")
+    return bool(getattr(view, "lgo_any_role", False))
+
+
 def install(app: Flask) -> None:
     @app.before_request
     def require_sign_in() -> Any:
@@ -144,7 +152,7 @@ def install(app: Flask) -> None:
         if g.user is None:
             return redirect(url_for("auth.login"))
         writes = request.method not in ("GET", "HEAD", "OPTIONS")
-        if writes and request.endpoint != "auth.logout" and not g.user.can_edit:
+        if writes and not _any_role(request.endpoint) and not g.user.can_edit:
             log.warning("operator %s (%s) refused %s %s", g.user.code, g.user.role, request.method, request.path)
             abort(403)
         return None
@@ -159,7 +167,11 @@ def install(app: Flask) -> None:
         except Exception:  # the error page must render even when the database is what failed
             log.exception("plugin navigation unavailable")
             nav = []
-        return {"user": user, "nav_plugins": nav}
+        # An operator signed in with PSC signs out of PSC too (the plugin's view, when it offers one).
+        logout = "psc.logout" if user and user.auth_method == "psc" and "psc.logout" in app.view_functions \
+            else "auth.logout"
+        return {"user": user, "nav_plugins": nav, "logout_endpoint": logout,
+                "psc_counter": "psc.counter" in app.view_functions}
 
 
 def current_user() -> SignedIn:

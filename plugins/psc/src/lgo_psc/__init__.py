@@ -1,0 +1,1 @@
+"""Pro Santé Connect sign-in for the operators (plugin ``psc``)."""
