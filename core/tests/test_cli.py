@@ -101,7 +101,7 @@ def test_demo_tells_the_counter_sequence(home: Path) -> None:
 def test_worker_once_and_outbox_listing(home: Path) -> None:
     assert lgo(home, "init", "--name", "Pharmacie du Test", "--finess", FINESS).returncode == 0
     worker = lgo(home, "worker", "--once")
-    assert worker.returncode == 0 and "0 message(s) traité(s)." in worker.stdout
+    assert worker.returncode == 0 and "0 message(s) traité(s)," in worker.stdout
     listing = lgo(home, "outbox")
     assert listing.returncode == 0 and "en attente : 0" in listing.stdout
     retry = lgo(home, "outbox", "retry", "42")

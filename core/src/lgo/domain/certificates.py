@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -182,3 +183,14 @@ def write_pem(credential: OrganisationCredential, directory: Path) -> tuple[Path
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
     return paths
+
+
+def client_tls_context(cert_path: str | Path, key_path: str | Path, ca_path: str | Path | None = None
+                       ) -> ssl.SSLContext:
+    """The TLS client context of a call to a national service: it presents the certificate (mutual TLS), trusts
+    ``ca_path`` (the system's authorities when None) and refuses anything older than TLS 1.2. The one place every
+    plugin builds it."""
+    context = ssl.create_default_context(cafile=str(ca_path)) if ca_path else ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert_path), str(key_path))
+    return context

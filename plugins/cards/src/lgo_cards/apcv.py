@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from lgo.domain.certificates import client_tls_context
 
 from lgo_cards.errors import CardError
 
@@ -41,9 +42,7 @@ class Endpoint:
     timeout_seconds: float = 10.0
 
     def ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.ca_path) if self.ca_path else ssl.create_default_context()
-        context.load_cert_chain(self.certificate_path, self.key_path)
-        return context
+        return client_tls_context(self.certificate_path, self.key_path, self.ca_path)
 
 
 def clean(data: str) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from lgo.domain.certificates import client_tls_context
 from lgo.errors import LgoError
 from lxml import etree
 
@@ -66,9 +67,7 @@ class DmpEntry:
 
 
 def tls_context(cert_path: str, key_path: str, ca_path: str) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=ca_path)
-    context.load_cert_chain(cert_path, key_path)
-    return context
+    return client_tls_context(cert_path, key_path, ca_path)
 
 
 class DmpClient:

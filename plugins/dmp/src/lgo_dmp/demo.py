@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lgo import documents
 from lgo.documents import cda
+from lgo.documents.rendering import simple_pdf
 from lgo.errors import LgoError
 from lgo.identity import OID_TEST, SharedIdentity
 
@@ -27,33 +28,6 @@ def steps() -> list[DemoStep]:
     from lgo.demo import DemoStep
 
     return [DemoStep("DMP : envoi d'un compte rendu d'entretien et consultation (bac à sable)", _step_dmp)]
-
-
-def simple_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF with a few lines of text (Helvetica, WinAnsi), enough for a demonstration document."""
-    def text(value: str) -> str:
-        return value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    stream = "BT /F1 12 Tf 50 780 Td 16 TL " + " ".join(f"({text(line)}) '" for line in lines) + " ET"
-    data = stream.encode("cp1252", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
-        b"/Contents 4 0 R >>",
-        b"<< /Length " + str(len(data)).encode() + b" >>\nstream\n" + data + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 def _step_dmp(ctx: DemoContext) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from lgo.domain.certificates import client_tls_context
 
 from lgo_eordonnance.transport import PrescribedLine, Prescription, PrescriptionRefused, RetrievalUnavailable
 
@@ -20,8 +21,7 @@ class SandboxTransport:
     timeout_seconds: float = 5.0
 
     def _client(self) -> httpx.Client:
-        context = ssl.create_default_context(cafile=self.ca_path) if self.ca_path else ssl.create_default_context()
-        context.load_cert_chain(self.certificate_path, self.key_path)
+        context = client_tls_context(self.certificate_path, self.key_path, self.ca_path)
         return httpx.Client(base_url=self.endpoint, verify=context, timeout=self.timeout_seconds)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from lgo.domain.certificates import client_tls_context
 from lgo.errors import LgoError, ValidationError
 from lxml import etree
 
@@ -241,9 +242,7 @@ class Endpoint:
     timeout_seconds: float = 10.0
 
     def ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=self.ca_path) if self.ca_path else ssl.create_default_context()
-        context.load_cert_chain(self.certificate_path, self.key_path)
-        return context
+        return client_tls_context(self.certificate_path, self.key_path, self.ca_path)
 
 
 def call(endpoint: Endpoint, operation: str, request: bytes) -> Result:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Protocol, runtime_checkable
 
+from lgo.domain.certificates import client_tls_context
 from lgo.errors import LgoError
 
 #: IMAP keywords our providers set on a message once handled (the message stays in the mailbox).
@@ -90,10 +91,7 @@ class MssanteProvider(Protocol):
 
 
 def client_context(account: MailAccount) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=account.ca_path) if account.ca_path else ssl.create_default_context()
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(account.cert_path, account.key_path)
-    return context
+    return client_tls_context(account.cert_path, account.key_path, account.ca_path)
 
 
 class StandardMailTransport:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from lgo import documents
 from lgo.documents.cda import CdaHeader, CdaOrganisation, CdaPerson, header_for_document, wrap_pdf
+from lgo.documents.rendering import simple_pdf
 from lgo.documents.xds_codes import BILAN_MEDICAMENTEUX, CR_ENTRETIEN
 from lgo.identity import SharedIdentity
 from lgo.testing.contracts import ProviderContract
@@ -32,30 +33,6 @@ from lgo_mssante.provider import MailAccount, MailUnavailable, MssanteProvider
 
 if TYPE_CHECKING:
     from lgo.kernel import Kernel
-
-
-def tiny_pdf(text: str) -> bytes:
-    """A one-page PDF with one line of text (no library needed for a fixture)."""
-    safe = text.encode("latin-1", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    stream = b"BT /F1 14 Tf 60 760 Td (" + safe + b") Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 def validated_bpm(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int) -> int:
@@ -69,7 +46,7 @@ def validated_bpm(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id
             title="Bilan partagé de médication", source_plugin="mssante", source_ref="exemple",
         )
         header = header_for_document(session, document, identity)
-        documents.set_content(document, wrap_pdf(header, tiny_pdf("Bilan partage de medication (fictif)")))
+        documents.set_content(document, wrap_pdf(header, simple_pdf(["Bilan partagé de médication (fictif)"])))
         document_id = document.id
     documents.validate(kernel, pharmacy_id, document_id, operator_id)
     return document_id
@@ -86,7 +63,7 @@ def professional_cda(identity: SharedIdentity, *, title: str = "Compte rendu du 
                                      facility_type=("SA07", "Cabinet individuel")),
         effective_time=datetime.now(UTC),
     )
-    return wrap_pdf(header, tiny_pdf("Reponse du medecin (fictive)"))
+    return wrap_pdf(header, simple_pdf(["Réponse du médecin (fictive)"]))
 
 
 def reply_with_xdm(*, sender: str, to: str, cda: bytes, read_receipt: bool = True,
