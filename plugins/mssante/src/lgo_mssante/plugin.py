@@ -69,6 +69,13 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
 
 
 @hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_mssante.web import blueprint
+
+    return [blueprint()]
+
+
+@hookimpl
 def lgo_register_cli_commands() -> list[Any]:
     from lgo_mssante.cli import mssante
 

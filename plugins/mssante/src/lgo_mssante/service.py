@@ -189,25 +189,31 @@ class ReceiveReport:
     quarantined: list[int] = field(default_factory=list)
     acknowledgements: list[int] = field(default_factory=list)
     other: list[int] = field(default_factory=list)
+    #: Mailboxes that could not be fetched, with the French reason (the others are fetched all the same).
+    errors: list[str] = field(default_factory=list)
 
     def lines_fr(self) -> list[str]:
         return [f"{len(self.integrated)} message(s) intégré(s) au dossier du patient, "
                 f"{len(self.quarantined)} mis en quarantaine, {len(self.acknowledgements)} accusé(s) de réception, "
-                f"{len(self.other)} autre(s) message(s) à lire."]
+                f"{len(self.other)} autre(s) message(s) à lire.", *self.errors]
 
 
 def receive(kernel: Kernel, pharmacy_id: int) -> ReceiveReport:
-    """Fetch every mailbox of the selected provider and handle each new message; raises
-    :class:`MailUnavailable` when a server is down (nothing is marked, the next run sees the same messages)."""
+    """Fetch every mailbox of the selected provider and handle each new message. A mailbox that cannot be reached
+    is reported in French and skipped (nothing of it is marked: the next run sees the same messages)."""
     provider_name = _provider_name(kernel, pharmacy_id)
     settings = _settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        account_ids = [a.id for a in accounts.accounts_for_provider(session, pharmacy_id, provider_name)]
+        account_ids = [(a.id, a.address) for a in accounts.accounts_for_provider(session, pharmacy_id, provider_name)]
     report = ReceiveReport()
-    for account_id in account_ids:
-        with accounts.open_provider(kernel, pharmacy_id, account_id, operator_id=None) as provider:
-            for fetched in provider.fetch_new(max_bytes=settings.max_message_mb * 1024 * 1024):
-                _handle(kernel, pharmacy_id, account_id, provider, fetched, settings, report)
+    for account_id, address in account_ids:
+        try:
+            with accounts.open_provider(kernel, pharmacy_id, account_id, operator_id=None) as provider:
+                for fetched in provider.fetch_new(max_bytes=settings.max_message_mb * 1024 * 1024):
+                    _handle(kernel, pharmacy_id, account_id, provider, fetched, settings, report)
+        except (MailUnavailable, MailRefused) as exc:
+            log.warning("mssante: mailbox %s not fetched: %s", address, exc.detail)
+            report.errors.append(f"Boîte {address} non relevée : {exc.message_fr}")
     return report
 
 

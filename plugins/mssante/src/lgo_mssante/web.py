@@ -1,0 +1,94 @@
+"""The MSSanté page of the administrator's site (mounted by lgo-web under ``/plugins/mssante/``): the mailboxes and
+who may use the organisational one, every message with its state, the quarantine with its reasons, and a button
+to fetch the mailboxes now. Declaring the organisational mailbox and giving habilitations are POST forms, which
+lgo-web keeps to the roles that may edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from lgo.domain.pharmacy import Operator
+from lgo.errors import LgoError
+from lgo.kernel import Kernel
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from lgo_mssante import accounts, service
+from lgo_mssante.model import Habilitation, MssAccount, MssHabilitation, MssMessage
+
+
+def _kernel() -> Kernel:
+    kernel: Kernel = current_app.extensions["lgo.kernel"]
+    return kernel
+
+
+def _pharmacy_id() -> int:
+    return int(session["pharmacy_id"])
+
+
+def _operator_id() -> int | None:
+    value = session.get("operator_id")
+    return value if isinstance(value, int) else None
+
+
+def blueprint() -> Blueprint:
+    bp = Blueprint("mssante", __name__, template_folder="templates")
+
+    @bp.route("/")
+    def index() -> Any:
+        kernel, pharmacy_id = _kernel(), _pharmacy_id()
+        with kernel.transaction() as db:
+            operators = {o.id: o.display_name for o in db.scalars(
+                select(Operator).where(Operator.pharmacy_id == pharmacy_id).order_by(Operator.last_name))}
+            boxes = [(a.id, a.address, a.kind.value, operators.get(a.operator_id or -1, "l'officine"))
+                     for a in db.scalars(select(MssAccount).where(MssAccount.pharmacy_id == pharmacy_id)
+                                         .order_by(MssAccount.id))]
+            rights = [(h.account_id, operators.get(h.operator_id, "?"), h.habilitation.value)
+                      for h in db.scalars(select(MssHabilitation).where(MssHabilitation.pharmacy_id == pharmacy_id)
+                                          .order_by(MssHabilitation.account_id, MssHabilitation.operator_id))]
+            messages = list(db.scalars(select(MssMessage).where(MssMessage.pharmacy_id == pharmacy_id)
+                                       .order_by(MssMessage.id.desc()).limit(200)))
+            rows = [(m.created_at.astimezone(service.PARIS), m.direction.value, m.peer, m.subject, m.status_fr,
+                     m.status.value) for m in messages]
+        provider = kernel.selected_provider(pharmacy_id, accounts.CAPABILITY)
+        return render_template("mssante/index.html", boxes=boxes, rights=rights, messages=rows, provider=provider,
+                               operators=operators, roles=[h.value for h in Habilitation])
+
+    @bp.route("/relever", methods=["POST"])
+    def fetch() -> Response:
+        try:
+            for line in service.receive(_kernel(), _pharmacy_id()).lines_fr():
+                flash(line, "info")
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
+        return redirect(url_for("mssante.index"))
+
+    @bp.route("/boites", methods=["POST"])
+    def add_box() -> Response:
+        address = request.form.get("address", "").strip()
+        password = request.form.get("password", "")
+        if not address or not password:
+            flash("Indiquez l'adresse et le mot de passe de la boîte organisationnelle.", "error")
+            return redirect(url_for("mssante.index"))
+        try:
+            accounts.add_organisational(_kernel(), _pharmacy_id(), address=address,
+                                        login=request.form.get("login", "").strip() or address, password=password,
+                                        operator_id=_operator_id())
+            flash(f"Boîte organisationnelle {address} enregistrée : attribuez les habilitations.", "info")
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
+        return redirect(url_for("mssante.index"))
+
+    @bp.route("/habilitations", methods=["POST"])
+    def grant() -> Response:
+        try:
+            accounts.set_habilitation(_kernel(), _pharmacy_id(), int(request.form["account_id"]),
+                                      int(request.form["operator_id"]), request.form.get("habilitation", ""),
+                                      by_operator_id=_operator_id())
+            flash("Habilitation enregistrée.", "info")
+        except (LgoError, KeyError, ValueError) as exc:
+            flash(getattr(exc, "message_fr", "Formulaire incomplet."), "error")
+        return redirect(url_for("mssante.index"))
+
+    return bp

@@ -1,0 +1,74 @@
+"""The MSSanté page of the administrator's site: the titulaire declares the organisational mailbox and gives a
+habilitation; the quarantine and its reason are visible; a read-only role cannot change anything."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lgo.demo_data import PASSWORD
+from lgo_mssante.model import Habilitation, MssAccount, MssHabilitation
+from lgo_mssante.testing import professional_cda, reply_with_xdm
+from mss_helpers import DOCTOR_BOX, MssWorld
+from sqlalchemy import select
+
+
+def _signed_in(world: MssWorld, code: str) -> Any:
+    from lgo_web import create_app
+
+    client = create_app(world.kernel, secure_cookies=False).test_client()
+    page = client.get("/connexion").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token
+    assert client.post("/connexion", data={"code": code, "password": PASSWORD,
+                                          "csrf_token": token.group(1)}).status_code == 302
+    return client
+
+
+def _token(client: Any) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/plugins/mssante/").get_data(as_text=True))
+    assert found
+    return found.group(1)
+
+
+def test_the_titulaire_declares_the_mailbox_and_sees_the_quarantine(mss_org_world: MssWorld) -> None:
+    world = mss_org_world
+    client = _signed_in(world, "titulaire")
+    added = client.post("/plugins/mssante/boites", data={
+        "address": "secretariat@pharmacie-demo.mssante.fr", "password": "s3cret", "csrf_token": _token(client)})
+    assert added.status_code == 302
+    with world.kernel.transaction() as session:
+        box = session.scalars(select(MssAccount).where(
+            MssAccount.address == "secretariat@pharmacie-demo.mssante.fr")).one().id
+    adjoint = world.seeded.operators["adjoint"]
+    granted = client.post("/plugins/mssante/habilitations", data={
+        "account_id": box, "operator_id": adjoint, "habilitation": "Gestionnaire", "csrf_token": _token(client)})
+    assert granted.status_code == 302
+    with world.kernel.transaction() as session:
+        right = session.scalars(select(MssHabilitation).where(MssHabilitation.account_id == box)).one()
+        assert right.operator_id == adjoint and right.habilitation == Habilitation.GESTIONNAIRE
+
+    stranger = world.identity.identity(world.patient)
+    from dataclasses import replace
+
+    stranger = replace(stranger, matricule="180017512300115", birth_name="INCONNU-DEMO", first_names=("PIERRE",),
+                       sex="M", birth_date="1980-01-01")
+    world.sandbox.deliver(DOCTOR_BOX, [world.own_box], reply_with_xdm(
+        sender=DOCTOR_BOX, to=world.own_box, cda=professional_cda(stranger)).as_bytes())
+    fetched = client.post("/plugins/mssante/relever", data={"csrf_token": _token(client)}, follow_redirects=True)
+    page = fetched.get_data(as_text=True)
+    assert "1 mis en quarantaine" in page
+    # The new mailbox does not exist on the server: said, and the others are fetched all the same.
+    assert "Boîte secretariat@pharmacie-demo.mssante.fr non relevée" in page
+    assert "en quarantaine (erreur 902) : patient inconnu de l&#39;officine" in page
+    assert "secretariat@pharmacie-demo.mssante.fr" in page and "Gestionnaire" in page
+
+
+def test_a_read_only_role_cannot_declare_a_mailbox(mss_org_world: MssWorld) -> None:
+    client = _signed_in(mss_org_world, "adjoint")
+    refused = client.post("/plugins/mssante/boites", data={
+        "address": "pirate@pharmacie-demo.mssante.fr", "password": "x", "csrf_token": _token(client)})
+    assert refused.status_code == 403
+    with mss_org_world.kernel.transaction() as session:
+        assert not session.scalars(select(MssAccount).where(
+            MssAccount.address == "pirate@pharmacie-demo.mssante.fr")).all()
