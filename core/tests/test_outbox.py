@@ -260,3 +260,14 @@ def test_periodic_jobs_run_when_due_only_where_the_plugin_is_active(lgo_make_ker
     assert worker.run_periodic(now=130.0) == 0  # not due yet
     assert worker.run_periodic(now=161.0) == 2 and len(plugin.runs) == 2
     assert worker.run_periodic(now=162.0, force=True) == 2 and len(plugin.runs) == 3
+
+
+def test_a_worker_restricted_to_plugins_leaves_the_other_messages(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
+    seen: list[str] = []
+    lgo_kernel.outbox_handlers["alpha.send"] = lambda delivery: seen.append(delivery.kind)
+    lgo_kernel.outbox_handlers["beta.send"] = lambda delivery: seen.append(delivery.kind)
+    with lgo_kernel.transaction() as session:
+        enqueue(session, lgo_seeded.pharmacy_id, plugin="alpha", kind="alpha.send", payload={})
+        enqueue(session, lgo_seeded.pharmacy_id, plugin="beta", kind="beta.send", payload={})
+    assert Worker(lgo_kernel, plugins=("alpha",)).drain() == 1 and seen == ["alpha.send"]
+    assert Worker(lgo_kernel).drain() == 1 and seen == ["alpha.send", "beta.send"]

@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -83,13 +83,17 @@ class Worker:
     def __init__(
         self, kernel: Kernel, *, name: str | None = None, lease: timedelta = timedelta(minutes=5),
         base_backoff_seconds: float = 30.0, batch: int = 10, pharmacy_id: int | None = None,
+        plugins: Collection[str] | None = None,
     ) -> None:
+        """``plugins`` restricts the worker to those plugins' messages (a dedicated worker, or a demonstration
+        step that must not deliver another module's messages)."""
         self.kernel = kernel
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.lease = lease
         self.base_backoff_seconds = base_backoff_seconds
         self.batch = batch
         self.pharmacy_id = pharmacy_id
+        self.plugins = tuple(plugins) if plugins is not None else None
         self._last_run: dict[tuple[str, int], float] = {}
 
     def run_once(self) -> int:
@@ -98,7 +102,7 @@ class Worker:
             claimed = [
                 _snapshot(m)
                 for m in claim(session, worker=self.name, now=utcnow(), lease=self.lease, limit=self.batch,
-                               pharmacy_id=self.pharmacy_id)
+                               pharmacy_id=self.pharmacy_id, plugins=self.plugins)
             ]
         for delivery in claimed:
             self._deliver(delivery)

@@ -9,6 +9,7 @@ before recording the result sends again). Failed deliveries are retried with exp
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -93,13 +94,16 @@ def claimable(now: datetime) -> Any:
 
 def claim(
     session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int = 10,
-    pharmacy_id: int | None = None,
+    pharmacy_id: int | None = None, plugins: Collection[str] | None = None,
 ) -> list[OutboxMessage]:
-    """Take up to ``limit`` due messages for this worker. On PostgreSQL, ``SKIP LOCKED`` lets workers on
-    several machines share the queue; on SQLite the database lock already serialises claims."""
+    """Take up to ``limit`` due messages for this worker (only those of ``plugins`` when given). On PostgreSQL,
+    ``SKIP LOCKED`` lets workers on several machines share the queue; on SQLite the database lock already
+    serialises claims."""
     query = select(OutboxMessage).where(claimable(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     if pharmacy_id is not None:
         query = query.where(OutboxMessage.pharmacy_id == pharmacy_id)
+    if plugins is not None:
+        query = query.where(OutboxMessage.plugin.in_(list(plugins)))
     query = query.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)

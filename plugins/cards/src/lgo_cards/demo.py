@@ -90,6 +90,7 @@ def _vitale_step(ctx: DemoContext) -> list[str]:
 
 def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
     from lgo.domain.patients import create_patient
+    from lgo_ins import api as ins_api
     from lgo_ins import counter as ins_counter
     from lgo_sandbox.insi import start_insi_sandbox
     from lgo_sandbox.pki import TestAuthority
@@ -111,11 +112,17 @@ def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
     for person in card.beneficiaries:
         lines.append(f"Carte Vitale lue : {person.first_name} {person.birth_name}, née le {person.birth_date}, "
                      f"rang {person.rank} (ouvrant droit {card.holder_nir}).")
-    with kernel.transaction() as session:
-        patient = create_patient(session, pharmacy, birth_name="MARTIN-DEMO", first_names="CAMILLE", sex="F",
-                                 birth_date="1985-03-14", birth_place_code="99100").id
     (candidate,) = counter.candidates(kernel, pharmacy, card)
-    lines.append(f"Fiche patient correspondante trouvée ({len(candidate.patient_ids)}) : la carte y est mémorisée.")
+    if candidate.patient_ids:
+        # The pharmacy knows her already: no second file is created (identity vigilance).
+        patient = candidate.patient_ids[0]
+        lines.append(f"Fiche patient correspondante trouvée ({len(candidate.patient_ids)}) : la carte y est "
+                     "mémorisée.")
+    else:
+        with kernel.transaction() as session:
+            patient = create_patient(session, pharmacy, birth_name="MARTIN-DEMO", first_names="CAMILLE", sex="F",
+                                     birth_date="1985-03-14", birth_place_code="99100").id
+        lines.append("Aucune fiche pour cette bénéficiaire : fiche créée depuis la carte.")
     counter.remember_card(kernel, pharmacy, patient, card, candidate.beneficiary)
     ctx.notes["cards_patient"] = patient
     with tempfile.TemporaryDirectory(prefix="lgo-demo-vitale-") as directory:
@@ -123,11 +130,15 @@ def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
         server, _service = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
         try:
             _configure_ins(ctx, server, authority)
-            for action in counter.insi_search(kernel, pharmacy, patient, operator, card, candidate.beneficiary):
+            actions = counter.insi_search(kernel, pharmacy, patient, operator, card, candidate.beneficiary)
+            for action in actions:
                 lines.append(f"Recherche INSi avec la carte Vitale → {action.title_fr} : {action.message_fr}")
                 if action.kind == "ins.insi_result":
                     status = ins_counter.accept(kernel, pharmacy, patient, operator, action.data["identity"])
                     lines.append(f"Identité INSi acceptée : statut {status.value}.")
+            if not actions:
+                lines.append(f"Identité déjà {ins_api.status(kernel, pharmacy, patient).value} à l'officine : "
+                             "l'INS renvoyée par INSi est la même, rien à confirmer.")
         finally:
             server.stop()
     reader.insert(virtual.VirtualCard(None))

@@ -16,7 +16,7 @@ MANIFEST = Manifest(
     name="cards", plugin_api=">=1.1,<2", distribution="lgo-cards", label_fr="Cartes (CPS, Vitale)",
     description_fr="Carte du professionnel de santé (signature de l'assertion INSi et du VIHF), lecture de la carte "
                    "Vitale et appli carte Vitale.",
-    capabilities=("cps", "vitale"), settings=CardsSettings,
+    optional=("ins",), capabilities=("cps", "vitale"), settings=CardsSettings,
 )
 
 

@@ -135,7 +135,8 @@ def _rpps(ctx: DemoContext, operator_id: int) -> str:
 
 
 def _drain(ctx: DemoContext) -> None:
-    worker = Worker(ctx.kernel, base_backoff_seconds=0.0, pharmacy_id=ctx.pharmacy_id)
+    # Only this module's messages: the DMP step delivers its own, once it has configured the DMP.
+    worker = Worker(ctx.kernel, base_backoff_seconds=0.0, pharmacy_id=ctx.pharmacy_id, plugins=("mssante",))
     for _ in range(3):
         worker.drain()
 
