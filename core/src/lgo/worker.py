@@ -37,6 +37,12 @@ class Delivery:
     idempotency_key: str
     payload: dict[str, Any]
     attempt: int
+    #: After a retryable failure of attempt ``max_attempts`` the message is dead: a handler may record it as failed.
+    max_attempts: int = 8
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
 
 
 class PermanentFailure(Exception):
@@ -203,4 +209,5 @@ def _snapshot(message: OutboxMessage) -> Delivery:
     return Delivery(
         message_id=message.id, pharmacy_id=message.pharmacy_id, plugin=message.plugin, kind=message.kind,
         idempotency_key=message.idempotency_key, payload=dict(message.payload), attempt=message.attempts,
+        max_attempts=message.max_attempts,
     )

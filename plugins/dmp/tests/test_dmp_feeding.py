@@ -160,6 +160,22 @@ def test_a_refused_document_is_visible_and_can_be_sent_again(dmp_world: DmpWorld
     assert _submission(world, document_id).status == SubmissionStatus.SENT
 
 
+def test_a_document_given_up_by_the_outbox_is_shown_failed_and_can_be_sent_again(dmp_world: DmpWorld) -> None:
+    world = dmp_world
+    world.identity.qualified.add(world.patient_id)
+    configured = world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump()
+    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {**configured, "certificate_path": ""})
+    document_id = world.draft()
+    world.validate(document_id)
+    world.worker().drain()  # no back-off: every attempt fails at once, until the outbox gives up
+    given_up = _submission(world, document_id)
+    assert given_up.status == SubmissionStatus.FAILED and "abandon après 8 essais" in (given_up.reason_fr or "")
+    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", configured)
+    service.resend(world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"])
+    world.worker().drain()
+    assert _submission(world, document_id).status == SubmissionStatus.SENT
+
+
 def test_consultation_needs_the_habilitation_and_is_traced(dmp_world: DmpWorld) -> None:
     world = dmp_world
     world.identity.qualified.add(world.patient_id)

@@ -254,8 +254,14 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
                      object_type="health_document", object_id=document_id)
         raise PermanentFailure(refused.message_fr) from refused
     except (DmpUnavailable, LgoError) as failure:
-        _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.QUEUED,
-              reason_fr=f"nouvel essai prévu : {failure.message_fr}"[:500], last_error=failure.detail)
+        if delivery.last_attempt:
+            # The outbox gives up after this attempt: say so, so that the pharmacist can send it again.
+            _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.FAILED,
+                  reason_fr=f"abandon après {delivery.attempt} essais : {failure.message_fr}"[:500],
+                  last_error=failure.detail)
+        else:
+            _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.QUEUED,
+                  reason_fr=f"nouvel essai prévu : {failure.message_fr}"[:500], last_error=failure.detail)
         raise
     _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.SENT, reason_fr=None, result=result,
           sent_at=utcnow(), last_error=None)
