@@ -17,6 +17,7 @@ import io
 import posixpath
 import uuid
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -112,14 +113,19 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[in
                              detail=f"ratio {info.file_size}/{info.compress_size} for {info.filename}")
     chunks: list[bytes] = []
     size = 0
-    with archive.open(info) as handle:
-        while chunk := handle.read(65536):
-            size += len(chunk)
-            budget[0] -= len(chunk)
-            if size > MAX_ENTRY_BYTES or budget[0] < 0:
-                raise HostileContent("L'archive IHE_XDM est trop volumineuse une fois décompressée : refusée.",
-                                     detail=f"{info.filename} exceeds the decompression limits")
-            chunks.append(chunk)
+    try:
+        with archive.open(info) as handle:
+            while chunk := handle.read(65536):
+                size += len(chunk)
+                budget[0] -= len(chunk)
+                if size > MAX_ENTRY_BYTES or budget[0] < 0:
+                    raise HostileContent("L'archive IHE_XDM est trop volumineuse une fois décompressée : refusée.",
+                                         detail=f"{info.filename} exceeds the decompression limits")
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, OSError) as exc:
+        # Corrupt data, a bad CRC, an encrypted entry or an unknown compression: unreadable, not processed.
+        raise ValidationError("Un fichier de l'archive IHE_XDM est illisible (corrompu ou chiffré).",
+                              detail=f"{info.filename}: {exc!r}") from exc
     return b"".join(chunks)
 
 
@@ -128,8 +134,8 @@ def read(data: bytes) -> list[ReceivedDocument]:
     :class:`HostileContent`, unreadable ones :class:`ValidationError`."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ValidationError("La pièce jointe IHE_XDM.ZIP n'est pas une archive lisible.", detail=str(exc)) from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise ValidationError("La pièce jointe IHE_XDM.ZIP n'est pas une archive lisible.", detail=repr(exc)) from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:
