@@ -192,7 +192,7 @@ def providers_page() -> Any:
     for capability, plugin in capabilities:
         form = ProviderForm(formdata=None)
         names = providers.available(capability)
-        form.provider.choices = [(n, _provider_label(capability, n)) for n in names]
+        form.provider.choices = settings_forms.select_choices((n, _provider_label(capability, n)) for n in names)
         selected = kernel.selected_provider(user.pharmacy_id, capability)
         form.provider.data = selected
         sections.append({"capability": capability, "plugin": plugin, "form": form, "selected": selected,

@@ -14,11 +14,20 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+import wtforms.fields.choices
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
 from wtforms import BooleanField, Field, PasswordField, SelectField, StringField
+
+# WTForms 3.3 deprecates (value, label) tuples for SelectChoice; older releases (and the stubs) only know tuples.
+SelectChoice: Any = getattr(wtforms.fields.choices, "SelectChoice", None)
+
+
+def select_choices(pairs: typing.Iterable[tuple[str, str]]) -> list[Any]:
+    """``(value, label)`` pairs in the form the installed WTForms expects."""
+    return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
 
 #: French messages by pydantic error type (``{…}`` filled from the error's context).
 MESSAGES_FR = {
@@ -144,7 +153,7 @@ def build_form(model: type[BaseModel], current: BaseModel, formdata: Any = None)
         elif spec.kind == "bool":
             field = BooleanField(spec.label, default=bool(value), description=spec.help)
         elif spec.kind == "choice":
-            field = SelectField(spec.label, choices=list(spec.choices), default=_display(value),
+            field = SelectField(spec.label, choices=select_choices(spec.choices), default=_display(value),
                                 description=spec.help, validate_choice=False)
         elif spec.kind == "flags":
             for key, flag in dict(value or {}).items():

@@ -9,15 +9,15 @@ from lgo_mssante.provider import MailAccount, NotAllowed, StandardMailTransport
 
 
 class MailizProvider(StandardMailTransport):
-    name = "mailiz"
+    """Registered as the ``mailiz`` driver: built with ``(account, settings)``."""
 
-    def __init__(self, account: MailAccount) -> None:
+    name = "mailiz"
+    label = "Mailiz — boîte nominative du pharmacien (certificat personnel)"
+
+    def __init__(self, account: MailAccount, settings: Any = None) -> None:
         if account.kind != "personnelle" or not account.rpps:
             raise NotAllowed(
                 "Le fournisseur Mailiz demande la boîte nominative d'un pharmacien identifié par son RPPS.",
                 detail=f"account {account.address} kind={account.kind} rpps={account.rpps}")
         super().__init__(account)
 
-
-def create(account: MailAccount, settings: Any = None) -> MailizProvider:
-    return MailizProvider(account)

@@ -22,9 +22,12 @@ def allowed(habilitation: str | None, action: str) -> bool:
 
 
 class OrganisationalProvider(StandardMailTransport):
-    name = "organisationnelle"
+    """Registered as the ``organisationnelle`` driver: built with ``(account, settings)``."""
 
-    def __init__(self, account: MailAccount) -> None:
+    name = "organisationnelle"
+    label = "Boîte organisationnelle de l'officine (certificat d'organisation, habilitations)"
+
+    def __init__(self, account: MailAccount, settings: Any = None) -> None:
         if account.kind != "organisationnelle":
             raise NotAllowed("Le fournisseur « organisationnelle » demande la boîte organisationnelle de l'officine.",
                              detail=f"account {account.address} kind={account.kind}")
@@ -45,6 +48,3 @@ class OrganisationalProvider(StandardMailTransport):
         self._require("read")
         return super().fetch_new(max_bytes=max_bytes)
 
-
-def create(account: MailAccount, settings: Any = None) -> OrganisationalProvider:
-    return OrganisationalProvider(account)

@@ -1,7 +1,8 @@
 """The provider protocol of the ``mssante`` capability, and the SMTP/IMAP transport both our providers share.
 
-A provider (stevedore entry point in ``lgo.providers.mssante``) is a factory ``create(account, settings)`` returning
-an object that follows :class:`MssanteProvider`. Exactly one provider is selected per pharmacy
+A provider (stevedore entry point in ``lgo.providers.mssante``) is a factory called ``(account, settings)`` —
+usually the driver class itself, with a French ``label`` for the administrator's page — returning an object that
+follows :class:`MssanteProvider`. Exactly one provider is selected per pharmacy
 (``kernel.select_provider(pharmacy_id, "mssante", name)``); a vendor ships a third one the same way.
 
 Both our providers speak SMTP submission (587, STARTTLS) and IMAP (STARTTLS) with a TLS client certificate, as the

@@ -18,7 +18,7 @@ MANIFEST = Manifest(
     name="psc", plugin_api=">=1.1,<2", distribution="lgo-psc", label_fr="Pro Santé Connect",
     description_fr="Connexion des opérateurs avec Pro Santé Connect (e-CPS, carte CPS), y compris au poste de "
                    "comptoir (validation sur l'application e-CPS).",
-    settings=PscSettings, wave=2,
+    settings=PscSettings,
 )
 
 
