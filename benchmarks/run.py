@@ -179,6 +179,56 @@ def bench_segur_billing(billings: int, workdir: Path) -> Result:
                   subject, baseline, billings)
 
 
+# --- 1c. sending a document by MSSanté ---------------------------------------------------------------------
+
+def bench_mssante_send(sends: int, workdir: Path) -> Result | None:
+    """What the pharmacist waits for when sending a document by MSSanté (checks, then queuing: the mail server is
+    the worker's business) against queuing the same outbox message directly."""
+    try:
+        import lgo_mssante.plugin
+        from lgo_mssante import accounts, service
+        from lgo_mssante.testing import validated_bpm
+    except ImportError:
+        progress("  MSSanté : module absent, mesure ignorée.")
+        return None
+    from lgo.domain import outbox
+    from lgo.testing.fakes import FakeIdentityPlugin
+
+    identity = FakeIdentityPlugin("ins")
+    kernel = Kernel(f"sqlite:///{workdir / 'mssante.sqlite'}", discover_installed=False,
+                    extra_plugins=(lgo_mssante.plugin, identity))
+    kernel.upgrade_database()
+    kernel.start()
+    with kernel.transaction() as session:
+        seeded = seed(session)
+    pharmacy, pharmacist, patient = seeded.pharmacy_id, seeded.operators["titulaire"], seeded.patients["camille"]
+    for name in ("ins", "mssante"):
+        kernel.enable(pharmacy, name)
+    kernel.select_provider(pharmacy, "mssante", "organisationnelle")
+    box = accounts.add_organisational(kernel, pharmacy, address="officine@banc.mssante.fr",
+                                      login="officine@banc.mssante.fr", password="banc")
+    accounts.set_habilitation(kernel, pharmacy, box, pharmacist, "Utilisateur")
+    identity.qualify(kernel, pharmacy, patient)
+    document = validated_bpm(kernel, pharmacy, patient, pharmacist)
+
+    def send() -> None:
+        for _ in range(sends):
+            service.send_documents(kernel, pharmacy, pharmacist, patient, [document],
+                                   professionals=["medecin@banc.mssante.fr"], to_patient=True)
+
+    def enqueue() -> None:
+        for _ in range(sends):
+            with kernel.transaction() as session:
+                outbox.enqueue(session, pharmacy, plugin="mssante", kind="banc.send", payload={
+                    "documents": [document], "recipients": ["medecin@banc.mssante.fr"]})
+
+    progress(f"  MSSanté : {sends} envois mis en file, puis {sends} messages de file bruts…")
+    subject, baseline = best_of(1, send), best_of(1, enqueue)
+    kernel.close()
+    return Result("mssante_send", "Envoi d'un document par MSSanté au comptoir (contrôles + mise en file) / mise en "
+                  "file brute du même message", subject, baseline, sends)
+
+
 # --- 2. event dispatch ----------------------------------------------------------------------------------
 
 class Trivial:
@@ -277,10 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         os.environ["LGO_HOME"] = str(workdir / "home")
-        results = [
+        measured = [
             bench_billing(billings, workdir), bench_segur_billing(billings, workdir),
-            bench_dispatch(calls, workdir), bench_startup(runs, workdir),
+            bench_mssante_send(billings, workdir), bench_dispatch(calls, workdir), bench_startup(runs, workdir),
         ]
+        results = [r for r in measured if r is not None]
     json_path, md_path = write_results(results, args.out)
     print(md_path.read_text())
     progress(f"Résultats : {json_path} et {md_path}")

@@ -50,11 +50,11 @@ def _ok(client: Any, path: str) -> str:
 
 def test_every_page_of_every_real_module_answers(admin: tuple[Any, Kernel, Seeded]) -> None:
     client, kernel, seeded = admin
-    assert EXPECTED <= {info.name for info in kernel.registry.loaded()}
+    assert {info.name for info in kernel.registry.loaded()} >= EXPECTED
     modules = _ok(client, "/modules")
     switched = client.post("/modules/vague-1/activer", data={"csrf_token": _token(modules)})
     assert switched.status_code == 302
-    assert EXPECTED <= kernel.active_plugins(seeded.pharmacy_id)
+    assert kernel.active_plugins(seeded.pharmacy_id) >= EXPECTED
     providers = _ok(client, "/fournisseurs")
     assert "Mailiz — boîte nominative du pharmacien" in providers
     assert "Boîte organisationnelle de l&#39;officine" in providers
