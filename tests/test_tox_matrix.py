@@ -77,3 +77,13 @@ def test_a_plugin_with_an_undeclared_dependency_fails_its_environment(tmp_path: 
                             env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert result.returncode != 0
     assert "lgo_secret_helper" in result.stdout + result.stderr
+
+
+def test_a_plugin_whose_tests_need_the_admin_page_gets_it_installed() -> None:
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read_string(tox_matrix.generate(ROOT))
+    for env in ("plugin-mssante", "plugin-psc", "provider-mssante-mailiz"):
+        assert "-e ./web" in config[f"testenv:{env}"]["deps"].split("\n"), env
+    assert "-e ./web" not in config["testenv:plugin-ins"]["deps"].split("\n")

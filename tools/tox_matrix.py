@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ class Distribution:
     requires: tuple[str, ...] = ()
     providers: dict[str, list[str]] = field(default_factory=dict)
     extras: tuple[str, ...] = ()
+    #: Workspace members (not on PyPI) its dependencies or testing extra name, e.g. lgo-web for a plugin's pages.
+    members: tuple[str, ...] = ()
+
+
+#: Workspace members a plugin may depend on besides core and sandbox (always installed), by distribution name.
+MEMBERS = {"lgo-web": "web"}
 
 
 def _read(root: Path) -> list[Distribution]:
@@ -48,7 +55,9 @@ def _read(root: Path) -> list[Distribution]:
         entry_points = project.get("entry-points", {})
         plugins = entry_points.get("lgo.plugins", {})
         extras = tuple(project.get("optional-dependencies", {}))
-        dist = Distribution(project["name"], folder.relative_to(root).as_posix(), extras=extras)
+        wanted = [*project.get("dependencies", []), *project.get("optional-dependencies", {}).get("testing", [])]
+        members = tuple(sorted({MEMBERS[n] for n in (_requirement_name(r) for r in wanted) if n in MEMBERS}))
+        dist = Distribution(project["name"], folder.relative_to(root).as_posix(), extras=extras, members=members)
         for group, drivers in entry_points.items():
             if group.startswith("lgo.providers."):
                 dist.providers[group.removeprefix("lgo.providers.")] = sorted(drivers)
@@ -57,6 +66,10 @@ def _read(root: Path) -> list[Distribution]:
             dist.requires = _manifest_requires(folder, dist.module)
         found.append(dist)
     return found
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
 def _manifest_requires(folder: Path, module: str) -> tuple[str, ...]:
@@ -88,6 +101,8 @@ def _closure(name: str, by_plugin: dict[str, Distribution]) -> list[Distribution
 
 def _install(dists: list[Distribution]) -> list[str]:
     lines = ["-e ./core[postgresql,testing]", "-e ./sandbox[testing]"]
+    for member in sorted({m for dist in dists for m in dist.members}):
+        lines.append(f"-e ./{member}")
     for dist in dists:
         lines.append(f"-e ./{dist.folder}" + ("[testing]" if "testing" in dist.extras else ""))
     return lines
@@ -129,7 +144,7 @@ def generate(root: Path = ROOT) -> str:
                     ["pytest", *sorted({f"{d.folder}/tests" for d in owners.values()}), "{posargs}"]),
                 f"tous les fournisseurs de {capability} installés côte à côte")))
     everything = [d for d in dists if d.plugin]
-    envs.append(("all", _env("all", [*_install(everything), "-e ./web[testing]"],
+    envs.append(("all", _env("all", [*(d for d in _install(everything) if d != "-e ./web"), "-e ./web[testing]"],
                              "pytest {posargs}", "tous les modules ensemble, et les tests de bout en bout")))
     envs.append(("web", _env("web", [*_install([]), "-e ./web[testing]"], "pytest web/tests {posargs}",
                              "la page d'administration seule")))
