@@ -24,6 +24,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".lgo-setup-stamp"
 APT_LISTS = ROOT / ".ci" / "apt.d"
+#: Debian packages needed to install the Python dependencies themselves (e.g. pyscard builds from source).
+APT_BUILD_LISTS = ROOT / ".ci" / "apt-build.d"
 
 
 def say(message: str) -> None:
@@ -47,9 +49,9 @@ def dev_extras(member: str) -> str:
     return f"[{','.join(extras)}]" if extras else ""
 
 
-def debian_packages() -> list[str]:
+def debian_packages(*folders: Path) -> list[str]:
     packages: list[str] = []
-    for listing in sorted(APT_LISTS.glob("*.txt")):
+    for listing in sorted(p for folder in folders or (APT_BUILD_LISTS, APT_LISTS) for p in folder.glob("*.txt")):
         for line in listing.read_text().splitlines():
             name = line.split("#", 1)[0].strip()
             if name and name not in packages:
@@ -57,12 +59,13 @@ def debian_packages() -> list[str]:
     return packages
 
 
-def ensure_debian_packages() -> None:
-    """Install the Debian packages the tests need (real servers, card tools), listed in .ci/apt.d/*.txt."""
+def ensure_debian_packages(*folders: Path, purpose: str = "aux tests et à la démonstration") -> None:
+    """Install the Debian packages the tests and the demo need (real servers, card tools), listed in
+    .ci/apt.d/*.txt, and those the Python dependencies need to build (.ci/apt-build.d/*.txt)."""
     if not shutil.which("dpkg-query"):
         return
     missing = []
-    for package in debian_packages():
+    for package in debian_packages(*folders):
         status = subprocess.run(
             ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
         ).stdout
@@ -71,10 +74,10 @@ def ensure_debian_packages() -> None:
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        say("Paquets Debian manquants pour certains tests : " + " ".join(missing))
-        say("Installez-les (sudo apt-get install " + " ".join(missing) + ") ; sinon ces tests échoueront.")
+        say(f"Paquets Debian manquants ({purpose}) : " + " ".join(missing))
+        say("Installez-les (sudo apt-get install " + " ".join(missing) + ").")
         return
-    say("Installation des paquets Debian nécessaires aux tests : " + " ".join(missing) + "…")
+    say(f"Installation des paquets Debian nécessaires {purpose} : " + " ".join(missing) + "…")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-qq"], env=env)
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
@@ -139,6 +142,7 @@ def setup() -> None:
     pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     say("[2/3] Mise à jour de pip…")
     run([*pip, "--upgrade", "pip"])
+    ensure_debian_packages(APT_BUILD_LISTS, purpose="à l'installation des dépendances Python")
     say("[3/3] Installation des membres (" + ", ".join(members()) + ") et des outils de développement…")
     editable = [arg for member in members() for arg in ("-e", f"./{member}{dev_extras(member)}")]
     run([*pip, *editable, "-r", "requirements-dev.txt"])
@@ -158,6 +162,7 @@ def main(argv: list[str]) -> int:
     if command == "setup":
         return 0
     if command == "demo":
+        ensure_debian_packages()  # the demo starts the same real servers as the tests (mail, pcscd, SoftHSM)
         return subprocess.call([str(BIN / "lgo"), "demo", *rest], cwd=ROOT)
     if command == "lgo":
         return subprocess.call([str(BIN / "lgo"), *rest], cwd=ROOT)
