@@ -194,3 +194,18 @@ def client_tls_context(cert_path: str | Path, key_path: str | Path, ca_path: str
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(str(cert_path), str(key_path))
     return context
+
+
+@dataclass(frozen=True)
+class TlsEndpoint:
+    """A national service reached over mutual TLS: its address, the certificate presented and the authorities
+    trusted (INSi, ApCV...)."""
+
+    url: str
+    certificate_path: str
+    key_path: str
+    ca_path: str | None
+    timeout_seconds: float = 10.0
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return client_tls_context(self.certificate_path, self.key_path, self.ca_path)

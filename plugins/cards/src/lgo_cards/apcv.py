@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from lgo.domain.certificates import client_tls_context
+from lgo.domain.certificates import TlsEndpoint
 
 from lgo_cards.errors import CardError
 
@@ -33,16 +33,8 @@ class ApcvIdentity:
     rank: int
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    certificate_path: str
-    key_path: str
-    ca_path: str | None
-    timeout_seconds: float = 10.0
-
-    def ssl_context(self) -> ssl.SSLContext:
-        return client_tls_context(self.certificate_path, self.key_path, self.ca_path)
+#: The ApCV service: its address and the pharmacy's certificate (mutual TLS).
+Endpoint = TlsEndpoint
 
 
 def clean(data: str) -> str:

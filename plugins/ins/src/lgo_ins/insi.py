@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from lgo.domain.certificates import client_tls_context
+from lgo.domain.certificates import TlsEndpoint
 from lgo.errors import LgoError, ValidationError
 from lxml import etree
 
@@ -233,16 +233,8 @@ def parse_response(content: bytes) -> Result:
     return Result(code, label, tuple(identities))
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    certificate_path: str
-    key_path: str
-    ca_path: str | None
-    timeout_seconds: float = 10.0
-
-    def ssl_context(self) -> ssl.SSLContext:
-        return client_tls_context(self.certificate_path, self.key_path, self.ca_path)
+#: The INSi service: its address and the pharmacy's certificate (mutual TLS).
+Endpoint = TlsEndpoint
 
 
 def call(endpoint: Endpoint, operation: str, request: bytes) -> Result:
