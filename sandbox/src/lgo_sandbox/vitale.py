@@ -157,8 +157,10 @@ class VirtualReader:
             if self._wait_listening(deadline):
                 return self
             if self._process.poll() is None or time.monotonic() > deadline:
+                log.close()
+                output = (self.directory / "pcscd.log").read_text(errors="replace")[-2000:]
                 self.stop()
-                raise RuntimeError(f"pcscd did not start: {(self.directory / 'pcscd.log').read_text()[-2000:]}")
+                raise RuntimeError(f"pcscd did not start within {timeout}s: {output}")
             time.sleep(0.5)
 
     def _wait_listening(self, deadline: float) -> bool:
