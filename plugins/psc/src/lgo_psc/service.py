@@ -16,6 +16,7 @@ from lgo.domain.pharmacy import Operator, Pharmacy
 from lgo.errors import NotFound
 from lgo.kernel import Kernel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lgo_psc import mapping
 from lgo_psc.errors import CibaPending, PscUnavailable, SignInRefused
@@ -107,10 +108,7 @@ def sign_in(kernel: Kernel, pharmacy_id: int, tokens: TokenSet, info: Mapping[st
         raise
 
 
-def _operator_for(db: object, pharmacy_id: int, professional: PscProfessional) -> Operator:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(db, Session)
+def _operator_for(db: Session, pharmacy_id: int, professional: PscProfessional) -> Operator:
     if not professional.rpps:
         raise SignInRefused(
             "Ce compte Pro Santé Connect n'a pas de numéro RPPS : il ne peut pas ouvrir de session dans le LGO.",
@@ -124,10 +122,7 @@ def _operator_for(db: object, pharmacy_id: int, professional: PscProfessional) -
     return operator
 
 
-def _bind(db: object, pharmacy_id: int, operator: Operator, professional: PscProfessional) -> bool:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(db, Session)
+def _bind(db: Session, pharmacy_id: int, operator: Operator, professional: PscProfessional) -> bool:
     binding = db.scalar(select(PscBinding).where(PscBinding.pharmacy_id == pharmacy_id,
                                                  PscBinding.operator_id == operator.id))
     if binding is not None:
@@ -164,7 +159,7 @@ def unbind(kernel: Kernel, pharmacy_id: int, operator_id: int, *, by_operator_id
 
 def tokens_of(kernel: Kernel, pharmacy_id: int, handle: str) -> TokenSet | None:
     with kernel.transaction() as db:
-        row = _session_row(db, pharmacy_id, handle)
+        row = session_row(db, pharmacy_id, handle)
         if row is None or row.status == SessionStatus.ENDED:
             return None
         return _unseal(row.tokens)
@@ -176,7 +171,7 @@ def keep_alive(kernel: Kernel, pharmacy_id: int, handle: str, *, force: bool = F
     PSC session is over (ended, refused refresh): the operator must sign in again."""
     margin = settings(kernel, pharmacy_id).refresh_margin_seconds
     with kernel.transaction() as db:
-        row = _session_row(db, pharmacy_id, handle)
+        row = session_row(db, pharmacy_id, handle)
         if row is None or row.status == SessionStatus.ENDED:
             return False
         if not force and row.access_expires_at - time.time() > margin:
@@ -190,7 +185,7 @@ def keep_alive(kernel: Kernel, pharmacy_id: int, handle: str, *, force: bool = F
         _end(kernel, pharmacy_id, handle, "La session Pro Santé Connect a expiré ou a été révoquée.")
         return False
     with kernel.transaction() as db:
-        row = _session_row(db, pharmacy_id, handle)
+        row = session_row(db, pharmacy_id, handle)
         if row is None or row.status == SessionStatus.ENDED:
             return False
         row.tokens = _seal(renewed)
@@ -202,7 +197,7 @@ def keep_alive(kernel: Kernel, pharmacy_id: int, handle: str, *, force: bool = F
 def leave_module(kernel: Kernel, pharmacy_id: int, handle: str) -> None:
     """The operator leaves a module but keeps the PSC connection: tokens stay, still refreshed while working."""
     with kernel.transaction() as db:
-        row = _session_row(db, pharmacy_id, handle)
+        row = session_row(db, pharmacy_id, handle)
         if row is not None and row.status == SessionStatus.ACTIVE:
             row.status = SessionStatus.KEPT
             kernel.audit(pharmacy_id, "psc.kept", "Connexion Pro Santé Connect conservée en quittant le module.",
@@ -243,7 +238,7 @@ def sign_out(kernel: Kernel, pharmacy_id: int, handle: str, *, post_logout_redir
 
 def _end(kernel: Kernel, pharmacy_id: int, handle: str, message_fr: str) -> None:
     with kernel.transaction() as db:
-        row = _session_row(db, pharmacy_id, handle)
+        row = session_row(db, pharmacy_id, handle)
         if row is None or row.status == SessionStatus.ENDED:
             return
         row.status = SessionStatus.ENDED
@@ -252,10 +247,7 @@ def _end(kernel: Kernel, pharmacy_id: int, handle: str, message_fr: str) -> None
         kernel.audit(pharmacy_id, "psc.sign_out", message_fr, session=db, operator_id=row.operator_id)
 
 
-def _session_row(db: object, pharmacy_id: int, handle: str) -> PscSession | None:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(db, Session)
+def session_row(db: Session, pharmacy_id: int, handle: str) -> PscSession | None:
     return db.scalar(select(PscSession).where(PscSession.pharmacy_id == pharmacy_id, PscSession.handle == handle))
 
 

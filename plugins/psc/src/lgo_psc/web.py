@@ -118,7 +118,7 @@ def blueprint() -> Blueprint:
         row = None
         if isinstance(handle, str):
             with kernel.transaction() as db:
-                row = service._session_row(db, pharmacy_id, handle)
+                row = service.session_row(db, pharmacy_id, handle)
                 if row is not None:
                     db.expunge(row)
         with kernel.transaction() as db:
