@@ -25,7 +25,7 @@ def test_the_app_identity_is_qualified_without_identity_document(
     server, sandbox = start_apcv_sandbox(authority)
     try:
         organisation = authority.organisation("PHARMACIE DU CENTRE")
-        endpoint = apcv.Endpoint(server.url, str(organisation.cert_path), str(organisation.key_path),
+        endpoint = apcv.Endpoint(server.url, organisation.client(),
                                  str(authority.ca_path))
         kernel = lgo_make_kernel(lgo_ins.plugin, lgo_cards.plugin)
         pharmacy, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.operators["titulaire"]

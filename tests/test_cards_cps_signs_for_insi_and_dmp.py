@@ -49,7 +49,7 @@ def test_the_cps_signed_assertion_is_accepted_by_the_insi_sandbox_in_insi_manu(w
                                           schemas_dir=folder / "wsdl" / "xsd", known_idams=frozenset({idam}))
     try:
         manu = world.authority.organisation("INSI-MANU")
-        endpoint = insi.Endpoint(server.url, str(manu.cert_path), str(manu.key_path), str(manu.ca_path), 10.0)
+        endpoint = insi.Endpoint(server.url, manu.client(), str(manu.ca_path), 10.0)
         context = insi.Context(idam, "LGO libre", "0.1.0", "tests", "tests@lgo")
         card = cps.read_card(world.card.module_path, world.card.label)
         signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN,
@@ -83,7 +83,8 @@ def _header() -> cda.CdaHeader:
 
 
 def test_the_cps_signed_vihf_and_submission_set_are_accepted_by_the_dmp_sandbox(world: CpsWorld) -> None:
-    from lgo_dmp.client import DmpClient, DmpRefused, tls_context
+    from lgo.domain.certificates import client_tls_context
+    from lgo_dmp.client import DmpClient, DmpRefused
     from lgo_dmp.signature import KeyFileSigner
     from lgo_dmp.vihf import VihfContext, build_vihf
     from lgo_sandbox.dmp import start_dmp_sandbox
@@ -98,8 +99,7 @@ def test_the_cps_signed_vihf_and_submission_set_are_accepted_by_the_dmp_sandbox(
                                               given="CLAIRE", patient_id=patient_id))
 
     def client(make: Any) -> DmpClient:
-        return DmpClient(server.url, ssl_context=tls_context(str(organisation.cert_path),
-                                                             str(organisation.key_path), str(organisation.ca_path)),
+        return DmpClient(server.url, ssl_context=client_tls_context(organisation.client(), str(organisation.ca_path)),
                          vihf=make, source_id="1.2.250.1.999.1.1", signer=signer, timeout=30.0)
 
     try:

@@ -51,10 +51,9 @@ def test_store_encrypted_then_load_for_plugins(lgo_kernel: Kernel, lgo_seeded: S
 
     with lgo_kernel.transaction() as session:
         credential = certificates.load(session, pharmacy)
-        cert_path, key_path = certificates.write_pem(credential, tmp_path / "pem")
-    assert credential.passphrase == "phrase-secrète" and credential.pkcs12 == data
-    assert cert_path.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
-    assert key_path.stat().st_mode & 0o777 == 0o600
+    assert credential.certificate.subject.rfc4514_string() == "CN=PHARMACIE DES TESTS"
+    assert credential.private_key.public_key() == credential.certificate.public_key()
+    assert credential.cert_pem().startswith(b"-----BEGIN CERTIFICATE-----")
 
     with lgo_kernel.transaction() as session:  # a new upload replaces the previous one
         certificates.store(session, pharmacy, make_pkcs12("autre", name="NOUVEAU"), "autre")
@@ -67,3 +66,108 @@ def test_expiry_wording() -> None:
     now = datetime(2026, 11, 24, tzinfo=UTC)
     assert certificates.Expiry.of(now - timedelta(days=1), now).text_fr == "expiré depuis le 23/11/2026"
     assert certificates.Expiry.of(now + timedelta(days=200), now).text_fr == "valide jusqu'au 12/06/2027"
+
+
+def _self_signed(name: str, *, ip: str | None = None) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    )
+    if ip:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]),
+                                        critical=False)
+    return key, builder.sign(key, hashes.SHA256())
+
+
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_the_stored_certificate_is_presented_over_mutual_tls_without_a_clear_key_on_disk(
+    lgo_kernel: Kernel, lgo_seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real TLS server on loopback requires the client certificate; the ssl module only ever sees an encrypted
+    copy of the key, in a folder that is gone once the context exists."""
+    import socket
+    import ssl
+    import tempfile
+    import threading
+
+    pharmacy = lgo_seeded.pharmacy_id
+    with lgo_kernel.transaction() as session:
+        certificates.store(session, pharmacy, make_pkcs12("phrase"), "phrase")
+        credential = certificates.pharmacy_credential(session, pharmacy)
+    server_key, server_cert = _self_signed("127.0.0.1", ip="127.0.0.1")
+    (tmp_path / "server.pem").write_bytes(_pem(server_cert))
+    (tmp_path / "server.key").write_bytes(server_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    server_context.load_verify_locations(cadata=_pem(credential.certificate).decode())
+    server_context.verify_mode = ssl.CERT_REQUIRED
+
+    seen_by_ssl: list[bytes] = []
+
+    class RecordingContext(ssl.SSLContext):
+        def load_cert_chain(self, certfile, keyfile=None, password=None):  # type: ignore[no-untyped-def]
+            seen_by_ssl.append(Path(certfile).read_bytes())
+            super().load_cert_chain(certfile, keyfile, password)
+
+    def recording_default_context(*, cafile: str | None = None) -> ssl.SSLContext:
+        context = RecordingContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=cafile)
+        return context
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(ssl, "create_default_context", recording_default_context)
+    client_context = certificates.client_tls_context(credential, tmp_path / "server.pem")
+    assert list(scratch.iterdir()) == []
+    assert b"BEGIN ENCRYPTED PRIVATE KEY" in seen_by_ssl[0] and b"BEGIN PRIVATE KEY" not in seen_by_ssl[0]
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    peer: list[str] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with server_context.wrap_socket(connection, server_side=True) as tls:
+            subject = dict(item[0] for item in tls.getpeercert()["subject"])  # type: ignore[index]
+            peer.append(str(subject["commonName"]))
+            tls.sendall(b"ok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+            client_context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        assert tls.recv(2) == b"ok"
+    thread.join(5)
+    listener.close()
+    assert peer == ["PHARMACIE DES TESTS"]
+
+
+def test_pem_files_named_in_settings_win_and_unreadable_ones_are_refused_in_french(
+    lgo_kernel: Kernel, lgo_seeded: Seeded, tmp_path: Path
+) -> None:
+    key, cert = _self_signed("FICHIERS PEM")
+    (tmp_path / "cert.pem").write_bytes(_pem(cert))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    with lgo_kernel.transaction() as session:
+        with pytest.raises(NotFound, match="Aucun certificat"):
+            certificates.pharmacy_credential(session, lgo_seeded.pharmacy_id)
+        from_files = certificates.pharmacy_credential(session, lgo_seeded.pharmacy_id,
+                                                      cert_path=str(tmp_path / "cert.pem"),
+                                                      key_path=str(tmp_path / "key.pem"))
+    assert from_files.certificate == cert
+    with pytest.raises(ValidationError, match="illisible") as refused:
+        certificates.read_pem_files(tmp_path / "absent.pem", tmp_path / "key.pem")
+    assert "absent.pem" in refused.value.detail

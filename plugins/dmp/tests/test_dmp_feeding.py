@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from dmp_helpers import PDF, XDS_PATIENT, DmpWorld
 from lgo import documents
 from lgo.documents import HealthDocument
+from lgo.domain import certificates
 from lgo.domain.outbox import OutboxMessage, OutboxStatus
+from lgo.domain.pharmacy import Pharmacy
 from lgo.errors import PermissionDenied
 from lgo_dmp import service
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
+from lgo_sandbox.pki import TestAuthority
 from lxml import etree
 from sqlalchemy import select
 
@@ -174,6 +180,30 @@ def test_a_document_given_up_by_the_outbox_is_shown_failed_and_can_be_sent_again
     service.resend(world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"])
     world.worker().drain()
     assert _submission(world, document_id).status == SubmissionStatus.SENT
+
+
+def test_the_certificate_stored_by_the_administrator_is_used_when_no_file_is_named(
+    dmp_world: DmpWorld, dmp_authority: TestAuthority, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paramètres › Certificat is enough for the DMP: no file path, and no clear key left in a temporary folder."""
+    world = dmp_world
+    world.identity.qualified.add(world.patient_id)
+    with world.kernel.transaction() as session:
+        pharmacy = session.get(Pharmacy, world.pharmacy_id)
+        assert pharmacy is not None
+        organisation = dmp_authority.organisation("PHARMACIE DES TILLEULS", finess=pharmacy.finess)
+        certificates.store(session, world.pharmacy_id, organisation.pkcs12("p12"), "p12")
+    configured = world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump()
+    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {**configured, "certificate_path": "",
+                                                                 "key_path": ""})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    document_id = world.draft()
+    world.validate(document_id)
+    assert world.worker().drain() == 1
+    assert _submission(world, document_id).status == SubmissionStatus.SENT
+    assert list(scratch.iterdir()) == []
 
 
 def test_consultation_needs_the_habilitation_and_is_traced(dmp_world: DmpWorld) -> None:

@@ -12,10 +12,11 @@ from dmp_helpers import PDF, XDS_PATIENT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lgo.documents import cda
+from lgo.domain.certificates import client_tls_context
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.testing.cda import shared_dir
 from lgo_dmp import metadata, soap
-from lgo_dmp.client import DmpClient, DmpRefused, DmpUnavailable, tls_context
+from lgo_dmp.client import DmpClient, DmpRefused, DmpUnavailable
 from lgo_dmp.service import vaccinations_in
 from lgo_dmp.signature import DS, KeyFileSigner
 from lgo_dmp.vihf import ATTR_ROLE, VihfContext, build_vihf
@@ -59,8 +60,7 @@ def make_client(
             return build_vihf(signer, VihfContext(structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND",
                                                   given="Claire", patient_id=patient_id))
 
-        client = DmpClient(server.url, ssl_context=tls_context(str(credential.cert_path), str(credential.key_path),
-                                                               str(credential.ca_path)),
+        client = DmpClient(server.url, ssl_context=client_tls_context(credential.client(), str(credential.ca_path)),
                            vihf=vihf or default, source_id="1.2.250.1.999.1.1", signer=signer, timeout=timeout)
         made.append(client)
         return client

@@ -54,7 +54,7 @@ def sandbox(authority: TestAuthority) -> Iterator[tuple[Any, InsiSandbox]]:
 
 def _endpoint(authority: TestAuthority, url: str, cn: str = "INSI-AUTO", timeout: float = 5.0) -> insi.Endpoint:
     credential = authority.organisation(cn)
-    return insi.Endpoint(url, str(credential.cert_path), str(credential.key_path), str(credential.ca_path), timeout)
+    return insi.Endpoint(url, credential.client(), str(credential.ca_path), timeout)
 
 
 CASES = [
@@ -181,6 +181,36 @@ def test_the_counter_searches_insi_keeps_the_history_and_goes_on_when_insi_is_do
     (action,) = counter.select_patient(other)
     assert action.kind == "ins.insi_result" and action.data["identity"]["matricule"] == "236066322083656"
     assert kernel.recent_failures() == []
+
+
+def test_the_stored_insi_certificate_is_used_and_no_key_is_left_on_disk(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, authority: TestAuthority,
+    sandbox: tuple[Any, InsiSandbox], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every patient selection calls INSi: the certificate uploaded on the admin page must not leave a copy of its
+    key in a temporary folder each time."""
+    import tempfile
+
+    from lgo.domain import certificates
+
+    server, _service = sandbox
+    kernel = lgo_make_kernel(lgo_ins.plugin)
+    pharmacy, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.operators["titulaire"]
+    kernel.enable(pharmacy, "ins")
+    credential = authority.organisation("INSI-AUTO")
+    with kernel.transaction() as session:
+        certificates.store(session, pharmacy, credential.pkcs12("p12"), "p12", kind="insi")
+        patient = create_patient(session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F",
+                                 birth_date="1936-06-21").id
+    kernel.save_plugin_settings(pharmacy, "ins", {
+        "insi_endpoint": server.url, "authorisation_number": IDAM, "ca_path": str(credential.ca_path),
+    })
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    (action,) = Counter(kernel, pharmacy, titulaire).select_patient(patient)
+    assert action.kind == "ins.insi_result" and action.data["identity"]["matricule"] == "236066322083656"
+    assert list(scratch.iterdir()) == []
 
 
 def test_insi_manu_needs_the_operator_s_signed_assertion(

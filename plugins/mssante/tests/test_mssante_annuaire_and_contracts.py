@@ -67,8 +67,8 @@ def test_habilitations_of_the_organisational_mailbox() -> None:
 
 
 def _account(sandbox: MailSandbox, credential: Any, address: str, kind: str, **extra: Any) -> MailAccount:
-    return MailAccount(address=address, login=address, password=PASSWORDS[address], cert_path=str(credential.cert_path),
-                       key_path=str(credential.key_path), ca_path=str(credential.ca_path), smtp_host="127.0.0.1",
+    return MailAccount(address=address, login=address, password=PASSWORDS[address], credential=credential.client(),
+                       ca_path=str(credential.ca_path), smtp_host="127.0.0.1",
                        smtp_port=sandbox.smtp_port, imap_host="127.0.0.1", imap_port=sandbox.imap_port, timeout=5,
                        kind=kind, **extra)
 

@@ -16,12 +16,16 @@ import ssl
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+if TYPE_CHECKING:
+    from lgo.domain.certificates import ClientCredential
 
 _LOCK = threading.Lock()
 _KEY_SIZE = 2048
@@ -53,6 +57,12 @@ class Credential:
     @property
     def key_pem(self) -> bytes:
         return self.key_path.read_bytes()
+
+    def client(self) -> ClientCredential:
+        """The credential as the plugins hold it (in memory), for an endpoint built by a test or the demo."""
+        from lgo.domain.certificates import read_pem_files
+
+        return read_pem_files(self.cert_path, self.key_path)
 
     def pkcs12(self, passphrase: str) -> bytes:
         """The credential as a PKCS#12 file protected by ``passphrase`` (what an administrator uploads)."""

@@ -2,8 +2,10 @@
 uploaded by an administrator as PKCS#12 with its passphrase.
 
 Both are stored encrypted with :mod:`lgo.secrets`; subject and validity are kept in clear so that the admin page
-can warn before expiry without decrypting anything. Plugins read the certificate with :func:`load` (or
-:func:`write_pem` for libraries that want files) and never ask the administrator for file paths.
+can warn before expiry without decrypting anything. Plugins get a :class:`ClientCredential` (certificate and key in
+memory) from :func:`pharmacy_credential` and a TLS context from :func:`client_tls_context`: the key is never written
+in clear and the administrator is never asked for file paths (PEM files named in a plugin's settings remain possible
+for development and the sandboxes).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import ssl
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -86,23 +89,17 @@ class Pkcs12Content:
 
 
 @dataclass(frozen=True)
-class OrganisationCredential:
-    """A decrypted certificate, for the plugins that present it to a national service."""
+class ClientCredential:
+    """A certificate and its private key, held in memory only: decrypted from the store (:func:`load`) or read
+    from PEM files (:func:`read_pem_files`)."""
 
-    pkcs12: bytes
-    passphrase: str
     certificate: x509.Certificate
     private_key: PrivateKeyTypes
-    chain: tuple[x509.Certificate, ...]
+    chain: tuple[x509.Certificate, ...] = ()
 
     def cert_pem(self) -> bytes:
         """The certificate followed by its chain, PEM."""
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (self.certificate, *self.chain))
-
-    def key_pem(self) -> bytes:
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
 
 
 def read_pkcs12(data: bytes, passphrase: str) -> Pkcs12Content:
@@ -160,7 +157,7 @@ def get(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> StoredC
     )
 
 
-def load(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> OrganisationCredential:
+def load(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> ClientCredential:
     """The decrypted certificate and key; :class:`NotFound` (French) when none was uploaded."""
     row = get(session, pharmacy_id, kind)
     if row is None:
@@ -171,41 +168,63 @@ def load(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> Organi
     data = base64.b64decode(secrets.decrypt(row.pkcs12_encrypted))
     passphrase = secrets.decrypt(row.passphrase_encrypted)
     content = read_pkcs12(data, passphrase)
-    return OrganisationCredential(data, passphrase, content.certificate, content.private_key, content.chain)
+    return ClientCredential(content.certificate, content.private_key, content.chain)
 
 
-def write_pem(credential: OrganisationCredential, directory: Path) -> tuple[Path, Path]:
-    """Write certificate chain and key as PEM files readable by the owner only (for ``ssl.load_cert_chain``)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = (directory / "organisation-cert.pem", directory / "organisation-key.pem")
-    for path, content in zip(paths, (credential.cert_pem(), credential.key_pem()), strict=True):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-    return paths
+def read_pem_files(cert_path: str | Path, key_path: str | Path) -> ClientCredential:
+    """A certificate (followed by its chain) and its unencrypted key from PEM files named in a plugin's settings."""
+    try:
+        certs = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())
+        key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
+    except (OSError, ValueError, TypeError, IndexError) as exc:
+        raise ValidationError(
+            "Le certificat ou sa clé (fichiers PEM indiqués dans les paramètres) est illisible.",
+            detail=f"{cert_path}, {key_path}: {exc}",
+        ) from exc
+    return ClientCredential(certs[0], key, tuple(certs[1:]))
 
 
-def client_tls_context(cert_path: str | Path, key_path: str | Path, ca_path: str | Path | None = None
-                       ) -> ssl.SSLContext:
-    """The TLS client context of a call to a national service: it presents the certificate (mutual TLS), trusts
+def pharmacy_credential(
+    session: Session, pharmacy_id: int, *, kind: str = ORGANISATION, cert_path: str = "", key_path: str = ""
+) -> ClientCredential:
+    """The one rule every plugin follows: PEM files named in its settings win (development, sandboxes), else the
+    certificate of this ``kind`` the administrator stored (French :class:`NotFound` when there is none)."""
+    if cert_path:
+        return read_pem_files(cert_path, key_path)
+    return load(session, pharmacy_id, kind)
+
+
+def client_tls_context(credential: ClientCredential, ca_path: str | Path | None = None) -> ssl.SSLContext:
+    """The TLS client context of a call to a national service: it presents the credential (mutual TLS), trusts
     ``ca_path`` (the system's authorities when None) and refuses anything older than TLS 1.2. The one place every
-    plugin builds it."""
+    plugin builds it.
+
+    The ssl module reads a key only from a file: it gets a copy encrypted with a one-time password, in a private
+    folder removed before returning, so the key never lies on disk in clear and nothing is left behind."""
     context = ssl.create_default_context(cafile=str(ca_path)) if ca_path else ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(str(cert_path), str(key_path))
+    password = os.urandom(32).hex().encode()
+    key_pem = credential.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(password)
+    )
+    with tempfile.TemporaryDirectory(prefix="lgo-tls-") as folder:
+        path = Path(folder) / "credential.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(credential.cert_pem() + key_pem)
+        context.load_cert_chain(path, password=password)
     return context
 
 
 @dataclass(frozen=True)
 class TlsEndpoint:
-    """A national service reached over mutual TLS: its address, the certificate presented and the authorities
+    """A national service reached over mutual TLS: its address, the credential presented and the authorities
     trusted (INSi, ApCV...)."""
 
     url: str
-    certificate_path: str
-    key_path: str
-    ca_path: str | None
+    credential: ClientCredential
+    ca_path: str | None = None
     timeout_seconds: float = 10.0
 
     def ssl_context(self) -> ssl.SSLContext:
-        return client_tls_context(self.certificate_path, self.key_path, self.ca_path)
+        return client_tls_context(self.credential, self.ca_path)

@@ -5,9 +5,7 @@ identity document (docs/decisions/0822)."""
 from __future__ import annotations
 
 import ssl
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -77,10 +75,8 @@ def endpoint(kernel: Kernel, pharmacy_id: int) -> Endpoint:
     if not settings.apcv_endpoint:
         raise CardError("L'appli carte Vitale n'est pas configurée (adresse du service absente des réglages).")
     with kernel.transaction() as session:
-        credential = certificates.load(session, pharmacy_id)
-    cert_path, key_path = certificates.write_pem(credential, Path(tempfile.mkdtemp(prefix="lgo-apcv-")))
-    return Endpoint(settings.apcv_endpoint, str(cert_path), str(key_path), settings.apcv_ca_path or None,
-                    settings.timeout_seconds)
+        credential = certificates.pharmacy_credential(session, pharmacy_id)
+    return Endpoint(settings.apcv_endpoint, credential, settings.apcv_ca_path or None, settings.timeout_seconds)
 
 
 def qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None,

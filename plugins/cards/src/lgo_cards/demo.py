@@ -50,7 +50,7 @@ def _cps_step(ctx: DemoContext) -> list[str]:
     server, _service = start_insi_sandbox(world.authority, known_idams=frozenset({DEMO_IDAM}))
     try:
         manu = world.authority.organisation("INSI-MANU")
-        endpoint = insi.Endpoint(server.url, str(manu.cert_path), str(manu.key_path), str(manu.ca_path), 5.0)
+        endpoint = insi.Endpoint(server.url, manu.client(), str(manu.ca_path), 5.0)
         signed = assertion.build(signing.InsAssertionSigner(key), national_id=person.national_id,
                                  billing_id="999000011")
         result = insi.search_by_traits(endpoint, insi.Context(DEMO_IDAM, "LGO libre", "0.1.0", "demo", "demo"),
@@ -169,7 +169,7 @@ def _apcv_step(ctx: DemoContext) -> list[str]:
         server, sandbox = start_apcv_sandbox(authority)
         try:
             organisation = authority.organisation("PHARMACIE DU CENTRE")
-            endpoint = apcv.Endpoint(server.url, str(organisation.cert_path), str(organisation.key_path),
+            endpoint = apcv.Endpoint(server.url, organisation.client(),
                                      str(authority.ca_path), 5.0)
             data = sandbox.present("camille")
             lines.append(f"La patiente présente son appli carte Vitale ; QR code scanné ({data[:12]}…).")

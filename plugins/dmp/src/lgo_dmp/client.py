@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from lgo.domain.certificates import client_tls_context
 from lgo.errors import LgoError
 from lxml import etree
 
@@ -64,10 +63,6 @@ class DmpEntry:
     def date_fr(self) -> str:
         value = self.creation_time
         return f"{value[6:8]}/{value[4:6]}/{value[:4]}" if len(value) >= 8 else value
-
-
-def tls_context(cert_path: str, key_path: str, ca_path: str) -> ssl.SSLContext:
-    return client_tls_context(cert_path, key_path, ca_path)
 
 
 class DmpClient:

@@ -20,6 +20,7 @@ from lgo.documents import DocumentStatus, HealthDocument
 from lgo.documents import cda as cda_builder
 from lgo.domain import audit, outbox
 from lgo.domain.audit import AuditEntry
+from lgo.domain.certificates import client_tls_context
 from lgo.domain.pharmacy import Habilitation, Operator, Pharmacy, Role
 from lgo.errors import LgoError, NotFound, PermissionDenied, ValidationError
 from lgo.identity import IdentityNotShareable, SharedIdentity
@@ -28,10 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lgo_dmp import codes
-from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable, tls_context
+from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_dmp.settings import client_credentials, settings
-from lgo_dmp.signature import KeyFileSigner
+from lgo_dmp.signature import KeySigner
 from lgo_dmp.vihf import VihfContext, build_vihf
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ WAITING_IDENTITY = "identité non qualifiée"
 
 
 def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient:
-    cert, key, ca = client_credentials(kernel, pharmacy_id)
+    credential, ca = client_credentials(kernel, pharmacy_id)
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
@@ -59,7 +60,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
         rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
         section = "A" if operator.role == Role.TITULAIRE else "DA"
         structure = f"1{pharmacy.finess}"
-    signer = KeyFileSigner(cert, key)
+    signer = KeySigner(credential)
 
     def vihf(patient_id: str) -> Any:
         return build_vihf(signer, VihfContext(
@@ -67,7 +68,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
             cnop_section=section, lps_id=current.source_id,
         ))
 
-    return DmpClient(current.endpoint, ssl_context=tls_context(cert, key, ca), vihf=vihf,
+    return DmpClient(current.endpoint, ssl_context=client_tls_context(credential, ca), vihf=vihf,
                      source_id=current.source_id, signer=signer, timeout=current.timeout_seconds)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.errors import ValidationError
+from lgo.domain import certificates
+from lgo.domain.certificates import ClientCredential
 from pydantic import BaseModel, Field
 
 from lgo_dmp import codes
@@ -16,9 +17,10 @@ if TYPE_CHECKING:
 class DmpSettings(BaseModel):
     endpoint: str = Field("https://localhost/si-dmp-server/v2/services",
                           description="Adresse des services DMP (…/registry et …/repository)")
-    certificate_path: str = Field("", description="Certificat d'organisation de l'officine (PEM)")
-    key_path: str = Field("", description="Clé privée du certificat d'organisation (PEM)")
-    ca_path: str = Field("", description="Autorités de confiance du DMP (PEM)")
+    certificate_path: str = Field("", description="Certificat d'organisation en fichier PEM (sinon celui déposé "
+                                                  "dans Paramètres › Certificat)")
+    key_path: str = Field("", description="Clé privée du certificat d'organisation (fichier PEM)")
+    ca_path: str = Field("", description="Autorités de confiance du DMP (PEM ; sinon celles du système)")
     auto_feed_types: list[str] = Field(default_factory=lambda: list(codes.AUTO_FED_DEFAULT),
                                        description="Types de documents envoyés automatiquement (codes LOINC)")
     source_id: str = Field("1.2.250.1.999.1.1", description="OID de l'instance du logiciel (sourceId)")
@@ -34,14 +36,11 @@ def settings(kernel: Kernel, pharmacy_id: int) -> DmpSettings:
     return value
 
 
-def client_credentials(kernel: Kernel, pharmacy_id: int) -> tuple[str, str, str]:
-    """(certificate, key, CA bundle) paths of the pharmacy's organisation certificate.
-
-    Switch to the kernel's certificate store (``lgo.domain.certificates``) here once it lands."""
+def client_credentials(kernel: Kernel, pharmacy_id: int) -> tuple[ClientCredential, str | None]:
+    """The pharmacy's organisation certificate and the authorities trusted for the DMP (the system's when none is
+    named): PEM files named in the settings, else the certificate the administrator stored."""
     current = settings(kernel, pharmacy_id)
-    if not (current.certificate_path and current.key_path and current.ca_path):
-        raise ValidationError(
-            "Le certificat d'organisation de l'officine n'est pas configuré pour le DMP "
-            "(paramètres du module DMP).", detail=f"pharmacy {pharmacy_id}: no DMP certificate",
-        )
-    return current.certificate_path, current.key_path, current.ca_path
+    with kernel.transaction() as session:
+        credential = certificates.pharmacy_credential(session, pharmacy_id, cert_path=current.certificate_path,
+                                                      key_path=current.key_path)
+    return credential, current.ca_path or None

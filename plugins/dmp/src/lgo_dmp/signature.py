@@ -2,8 +2,9 @@
 
 :class:`Signer` is what the VIHF and the submission-set signature need: sign an element (enveloped, the
 signature put where a ``ds:Signature Id="placeholder"`` is, or enveloping) and tell the signing certificate.
-:class:`KeyFileSigner` uses a PEM key and certificate (the pharmacy's organisation certificate); a CPS signer
-(PKCS#11, plugin ``cards``) implements the same protocol later.
+:class:`KeySigner` uses the pharmacy's organisation certificate and its key (held in memory, see
+``lgo.domain.certificates``), :class:`KeyFileSigner` the same read from PEM files; the CPS signer of the ``cards``
+plugin (PKCS#11) implements the same protocol with a key that never leaves the card.
 
 The submission-set signature follows IHE DSG as the DMP requires it: an enveloping XAdES signature whose ``ds:Object``
 holds ``ds:Manifest Id="IHEManifest"`` with one reference per document (``urn:oid:<uniqueId>``, digest of its
@@ -17,6 +18,9 @@ import hashlib
 from pathlib import Path
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lgo.domain.certificates import ClientCredential, read_pem_files
+from lgo.errors import ValidationError
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
@@ -31,12 +35,15 @@ class Signer(Protocol):
     def sign(self, element: Any, *, enveloping: bool = False, reference_uri: str | None = None) -> Any: ...
 
 
-class KeyFileSigner:
-    """Signs with a PEM private key and its certificate (RSA-SHA256, exclusive c14n)."""
+class KeySigner:
+    """Signs with a certificate's private key (RSA-SHA256, exclusive c14n)."""
 
-    def __init__(self, cert_path: Path | str, key_path: Path | str) -> None:
-        self._cert = Path(cert_path).read_bytes()
-        self._key = Path(key_path).read_bytes()
+    def __init__(self, credential: ClientCredential) -> None:
+        if not isinstance(credential.private_key, rsa.RSAPrivateKey):
+            raise ValidationError("Le certificat d'organisation doit porter une clé RSA pour signer les envois au "
+                                  "DMP.", detail=f"key type {type(credential.private_key).__name__}")
+        self._cert = credential.cert_pem()
+        self._key = credential.private_key
 
     def certificate_pem(self) -> bytes:
         return self._cert
@@ -56,6 +63,13 @@ class KeyFileSigner:
             digest_algorithm=DigestAlgorithm.SHA256, c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
         )
         return signer.sign(element, key=self._key, cert=self._cert.decode(), reference_uri=reference_uri)
+
+
+class KeyFileSigner(KeySigner):
+    """:class:`KeySigner` with the certificate and key read from PEM files."""
+
+    def __init__(self, cert_path: Path | str, key_path: Path | str) -> None:
+        super().__init__(read_pem_files(cert_path, key_path))
 
 
 def document_digest(content: bytes) -> str:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from lgo.domain.certificates import client_tls_context
+from lgo.domain.certificates import client_tls_context, read_pem_files
+from lgo.errors import ValidationError
 
 from lgo_eordonnance.transport import PrescribedLine, Prescription, PrescriptionRefused, RetrievalUnavailable
 
@@ -21,13 +22,16 @@ class SandboxTransport:
     timeout_seconds: float = 5.0
 
     def _client(self) -> httpx.Client:
-        context = client_tls_context(self.certificate_path, self.key_path, self.ca_path)
+        context = client_tls_context(read_pem_files(self.certificate_path, self.key_path), self.ca_path)
         return httpx.Client(base_url=self.endpoint, verify=context, timeout=self.timeout_seconds)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             with self._client() as client:
                 response = client.request(method, path, **kwargs)
+        except ValidationError as exc:  # the certificate named in the settings cannot be read
+            raise RetrievalUnavailable(f"{exc.message_fr} Poursuivez avec l'ordonnance papier.",
+                                       detail=exc.detail) from exc
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
             raise RetrievalUnavailable(
                 "Le service de l'ordonnance numérique ne répond pas : poursuivez avec l'ordonnance papier.",

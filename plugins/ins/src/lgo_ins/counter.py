@@ -6,13 +6,11 @@ stays as it is, a retry is queued in the outbox, and the pharmacist is told why.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lgo.actions import ActionRequired, Choice
-from lgo.domain import outbox
+from lgo.domain import certificates, outbox
 from lgo.domain.patients import Patient
 from lgo.errors import ValidationError
 from lgo.worker import Delivery
@@ -37,16 +35,10 @@ def endpoint(kernel: Kernel, pharmacy_id: int) -> insi.Endpoint:
     """The one place that chooses the client credential: files named in the settings, else the certificate
     stored by the administrator (kind « insi »)."""
     settings = _settings(kernel, pharmacy_id)
-    certificate, key = settings.certificate_path, settings.key_path
-    if not certificate:
-        from lgo.domain import certificates
-
-        with kernel.transaction() as session:
-            credential = certificates.load(session, pharmacy_id, kind="insi")
-        cert_path, key_path = certificates.write_pem(credential, Path(tempfile.mkdtemp(prefix="lgo-insi-")))
-        certificate, key = str(cert_path), str(key_path)
-    return insi.Endpoint(settings.insi_endpoint, certificate, key, settings.ca_path or None,
-                         settings.timeout_seconds)
+    with kernel.transaction() as session:
+        credential = certificates.pharmacy_credential(session, pharmacy_id, kind="insi",
+                                                      cert_path=settings.certificate_path, key_path=settings.key_path)
+    return insi.Endpoint(settings.insi_endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
 
 
 def context(kernel: Kernel, pharmacy_id: int, sender: str) -> insi.Context:

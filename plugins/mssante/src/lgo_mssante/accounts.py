@@ -7,11 +7,6 @@ there under the kind ``personne-<operator id>``. Passwords are encrypted with :m
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lgo import secrets
@@ -120,43 +115,35 @@ def habilitation(session: Session, account: MssAccount, operator_id: int | None)
     return row.habilitation.value if row else None
 
 
-@contextmanager
-def open_provider(kernel: Kernel, pharmacy_id: int, account_id: int, *, operator_id: int | None
-                  ) -> Iterator[MssanteProvider]:
-    """The selected provider on this mailbox, for this operator (None: the pharmacy's worker). The certificate is
-    written to a private temporary folder for the TLS library and removed afterwards."""
+def provider_for(kernel: Kernel, pharmacy_id: int, account_id: int, *, operator_id: int | None) -> MssanteProvider:
+    """The selected provider on this mailbox, for this operator (None: the pharmacy's worker)."""
     provider_name = kernel.selected_provider(pharmacy_id, CAPABILITY) or ""
     factory = kernel.provider(pharmacy_id, CAPABILITY)
     settings: Any = kernel.plugin_settings(pharmacy_id, PLUGIN)
-    folder = Path(tempfile.mkdtemp(prefix="lgo-mss-"))
-    try:
-        with kernel.transaction() as session:
-            account = session.get(MssAccount, account_id)
-            if account is None or account.pharmacy_id != pharmacy_id:
-                raise NotFound("Boîte MSSanté introuvable.", detail=f"account {account_id}")
-            kind = (personal_certificate_kind(account.operator_id)
-                    if account.kind == AccountKind.PERSONAL and account.operator_id else certificates.ORGANISATION)
-            credential = certificates.load(session, pharmacy_id, kind=kind)
-            rpps = None
-            if account.operator_id is not None:
-                owner = session.get(Operator, account.operator_id)
-                rpps = owner.rpps if owner else None
-            if account.kind == AccountKind.PERSONAL and operator_id not in (None, account.operator_id):
-                raise NotAllowed("Cette boîte nominative appartient à un autre pharmacien.",
-                                 detail=f"operator {operator_id} on account {account.id}")
-            cert_path, key_path = certificates.write_pem(credential, folder)
-            mail_account = MailAccount(
-                address=account.address, login=account.login, password=secrets.decrypt(account.password_encrypted),
-                cert_path=str(cert_path), key_path=str(key_path), ca_path=settings.ca_path or None,
-                smtp_host=account.smtp_host or settings.smtp_host, smtp_port=account.smtp_port or settings.smtp_port,
-                imap_host=account.imap_host or settings.imap_host, imap_port=account.imap_port or settings.imap_port,
-                timeout=settings.timeout_seconds, kind=account.kind.value, operator_id=operator_id,
-                habilitation=habilitation(session, account, operator_id), rpps=rpps,
-            )
-        provider: MssanteProvider = factory(mail_account, settings)
-        if provider_name and getattr(provider, "name", provider_name) != provider_name:
-            raise ValidationError("Le fournisseur MSSanté chargé ne correspond pas au choix de l'officine.",
-                                  detail=f"{provider_name} != {getattr(provider, 'name', None)}")
-        yield provider
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with kernel.transaction() as session:
+        account = session.get(MssAccount, account_id)
+        if account is None or account.pharmacy_id != pharmacy_id:
+            raise NotFound("Boîte MSSanté introuvable.", detail=f"account {account_id}")
+        kind = (personal_certificate_kind(account.operator_id)
+                if account.kind == AccountKind.PERSONAL and account.operator_id else certificates.ORGANISATION)
+        credential = certificates.pharmacy_credential(session, pharmacy_id, kind=kind)
+        rpps = None
+        if account.operator_id is not None:
+            owner = session.get(Operator, account.operator_id)
+            rpps = owner.rpps if owner else None
+        if account.kind == AccountKind.PERSONAL and operator_id not in (None, account.operator_id):
+            raise NotAllowed("Cette boîte nominative appartient à un autre pharmacien.",
+                             detail=f"operator {operator_id} on account {account.id}")
+        mail_account = MailAccount(
+            address=account.address, login=account.login, password=secrets.decrypt(account.password_encrypted),
+            credential=credential, ca_path=settings.ca_path or None,
+            smtp_host=account.smtp_host or settings.smtp_host, smtp_port=account.smtp_port or settings.smtp_port,
+            imap_host=account.imap_host or settings.imap_host, imap_port=account.imap_port or settings.imap_port,
+            timeout=settings.timeout_seconds, kind=account.kind.value, operator_id=operator_id,
+            habilitation=habilitation(session, account, operator_id), rpps=rpps,
+        )
+    provider: MssanteProvider = factory(mail_account, settings)
+    if provider_name and getattr(provider, "name", provider_name) != provider_name:
+        raise ValidationError("Le fournisseur MSSanté chargé ne correspond pas au choix de l'officine.",
+                              detail=f"{provider_name} != {getattr(provider, 'name', None)}")
+    return provider

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Protocol, runtime_checkable
 
-from lgo.domain.certificates import client_tls_context
+from lgo.domain.certificates import ClientCredential, client_tls_context
 from lgo.errors import LgoError
 
 #: IMAP keywords our providers set on a message once handled (the message stays in the mailbox).
@@ -48,8 +48,8 @@ class MailAccount:
     address: str
     login: str
     password: str
-    cert_path: str
-    key_path: str
+    #: The certificate presented to the servers (the pharmacist's own for Mailiz, the organisation's otherwise).
+    credential: ClientCredential
     ca_path: str | None
     smtp_host: str
     smtp_port: int
@@ -92,7 +92,7 @@ class MssanteProvider(Protocol):
 
 
 def client_context(account: MailAccount) -> ssl.SSLContext:
-    return client_tls_context(account.cert_path, account.key_path, account.ca_path)
+    return client_tls_context(account.credential, account.ca_path)
 
 
 class StandardMailTransport:

@@ -161,8 +161,8 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         block_patient_reply=bool(payload.get("block_patient_reply")), patient_domain=settings.patient_domain,
     )
     try:
-        with accounts.open_provider(kernel, pharmacy_id, account_id, operator_id=operator_id) as provider:
-            provider.send(outgoing, payload["recipients"])
+        accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=operator_id).send(
+            outgoing, payload["recipients"])
     except (MailRefused, NotAllowed) as exc:
         _set_status(kernel, payload["message"], MessageStatus.REJECTED, exc.message_fr)
         raise PermanentFailure(exc.detail or exc.message_fr) from exc
@@ -208,9 +208,9 @@ def receive(kernel: Kernel, pharmacy_id: int) -> ReceiveReport:
     report = ReceiveReport()
     for account_id, address in account_ids:
         try:
-            with accounts.open_provider(kernel, pharmacy_id, account_id, operator_id=None) as provider:
-                for fetched in provider.fetch_new(max_bytes=settings.max_message_mb * 1024 * 1024):
-                    _handle(kernel, pharmacy_id, account_id, provider, fetched, settings, report)
+            provider = accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None)
+            for fetched in provider.fetch_new(max_bytes=settings.max_message_mb * 1024 * 1024):
+                _handle(kernel, pharmacy_id, account_id, provider, fetched, settings, report)
         except (MailUnavailable, MailRefused) as exc:
             log.warning("mssante: mailbox %s not fetched: %s", address, exc.detail)
             report.errors.append(f"Boîte {address} non relevée : {exc.message_fr}")
@@ -385,8 +385,8 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     recipient = str(incoming.message.get("Disposition-Notification-To", incoming.sender))
     _name, address = email.utils.parseaddr(recipient)
     try:
-        with accounts.open_provider(kernel, pharmacy_id, account_id, operator_id=None) as provider:
-            provider.send_acknowledgement(notification, address)
+        accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None).send_acknowledgement(
+            notification, address)
     except MailRefused as exc:
         raise PermanentFailure(exc.detail or exc.message_fr) from exc
     kernel.audit(pharmacy_id, "mssante.mdn",
