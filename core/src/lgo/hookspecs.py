@@ -11,8 +11,9 @@ Kinds of hooks:
   the plugins active in the pharmacy concerned; an exception is recorded against its plugin and never stops
   the billing or the other plugins (the kernel's strict mode re-raises, for tests). An event may return an
   :class:`lgo.actions.ActionRequired` (or a list of them) for the caller to render;
-* **queries** — ``lgo_shareable_identity``: the kernel asks the active plugins a question (see
-  :meth:`lgo.kernel.Kernel.shareable_identity`); a plugin answers ``None`` when it has nothing to say;
+* **queries** — ``lgo_shareable_identity``, ``lgo_operator_signer``: the kernel asks the active plugins a question
+  (see :meth:`lgo.kernel.Kernel.shareable_identity`, :meth:`lgo.kernel.Kernel.operator_signer`); a plugin answers
+  ``None`` when it has nothing to say;
 * **demo** — ``lgo_demo_steps``: the plugin's part of ``lgo demo``;
 * **in-transaction** — ``lgo_on_billing_commit``: runs inside the billing's transaction, in a savepoint of
   its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from lgo.actions import ActionRequired
     from lgo.demo import DemoStep
     from lgo.domain.billing import ActDefinition
+    from lgo.domain.certificates import OperatorSigner
     from lgo.events import (
         BillingEnded,
         BillingStarted,
@@ -162,6 +164,13 @@ def lgo_on_patient_traits_changed(
 def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
     """Return the patient's identity *only if* it may be shared (status *qualifiée*), else ``None``. Implemented by
     the identity plugin (``ins``); everyone else asks :meth:`lgo.kernel.Kernel.shareable_identity`."""
+
+
+@hookspec
+def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
+    """Return the operator's own signing credential when it is ready now (a CPS the operator unlocked with the PIN:
+    plugin ``cards``), else ``None``. Used where a national service wants the professional's signature (the INSi
+    assertion in INSI-MANU mode); everyone else asks :meth:`lgo.kernel.Kernel.operator_signer`."""
 
 
 # --- in-transaction --------------------------------------------------------------------------------------

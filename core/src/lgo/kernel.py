@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
@@ -33,6 +33,9 @@ from lgo.plugins.dispatch import Dispatcher, HookResult
 from lgo.plugins.manifest import PluginState
 from lgo.plugins.registry import PluginInfo, PluginRegistry
 from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
+
+if TYPE_CHECKING:
+    from lgo.domain.certificates import OperatorSigner
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +400,15 @@ class Kernel:
                 patient_id, "Plusieurs modules d'identité donnent des INS différents pour ce patient : partage refusé."
             )
         return identity
+
+    def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
+        """The operator's own signing credential when an active plugin holds one ready (a CPS unlocked with the
+        PIN), else ``None``: the caller then tells the pharmacist in French what to do."""
+        for result in self.dispatcher.call("lgo_operator_signer", self.active_plugins(pharmacy_id), kernel=self,
+                                           pharmacy_id=pharmacy_id, operator_id=operator_id):
+            if result.value is not None:
+                return cast("OperatorSigner", result.value)
+        return None
 
     def is_identity_shareable(self, pharmacy_id: int, patient_id: int) -> bool:
         try:

@@ -17,9 +17,11 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
@@ -100,6 +102,17 @@ class ClientCredential:
     def cert_pem(self) -> bytes:
         """The certificate followed by its chain, PEM."""
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (self.certificate, *self.chain))
+
+
+class OperatorSigner(Protocol):
+    """An operator's own signing credential (a CPS unlocked with its PIN): the certificate, PEM, and a
+    ``cryptography`` private key whose operations may happen on the card (signxml takes it as is)."""
+
+    @property
+    def certificate_pem(self) -> bytes: ...
+
+    @property
+    def private_key(self) -> rsa.RSAPrivateKey: ...
 
 
 def read_pkcs12(data: bytes, passphrase: str) -> Pkcs12Content:

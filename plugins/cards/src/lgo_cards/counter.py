@@ -64,7 +64,8 @@ def remember_card(kernel: Kernel, pharmacy_id: int, patient_id: int, card: Vital
 
 def insi_search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, card: VitaleCard,
                 beneficiary: Beneficiary, *, assertion: Any | None = None) -> list[ActionRequired]:
-    """INSi ``rechercherInsAvecCarteVitale`` for this beneficiary; the answer as the ``ins`` plugin's action."""
+    """INSi ``rechercherInsAvecCarteVitale`` for this beneficiary; the answer as the ``ins`` plugin's action. In
+    INSI-MANU mode the operator's assertion comes from their unlocked CPS unless ``assertion`` is given."""
     try:
         from lgo_ins import counter as ins_counter
         from lgo_ins import insi
@@ -72,6 +73,11 @@ def insi_search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: 
         return [ActionRequired(kind="cards.no_ins", plugin="cards", title_fr="Recherche INSi",
                                message_fr="Le module INS n'est pas installé : pas de recherche INSi.",
                                patient_id=patient_id)]
+    try:
+        if assertion is None:
+            assertion = ins_counter.operator_assertion(kernel, pharmacy_id, operator_id)
+    except ins_counter.OperatorCardRequired as exc:
+        return [ins_counter.card_required(exc, patient_id)]
     try:
         result = insi.search_by_vitale(ins_counter.endpoint(kernel, pharmacy_id),
                                        ins_counter.context(kernel, pharmacy_id, "lgo"), nir=card.holder_nir,

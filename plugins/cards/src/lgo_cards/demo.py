@@ -20,23 +20,32 @@ def steps() -> list[DemoStep]:
     from lgo.demo import DemoStep
 
     return [
-        DemoStep("Carte CPS : lecture et signature de l'assertion INSi (bac à sable)", _cps_step),
+        DemoStep("Carte CPS : déverrouillée au poste, elle signe les recherches INSi (INSI-MANU)", _cps_step),
         DemoStep("Carte Vitale : lecture des bénéficiaires et recherche INSi avec la carte", _vitale_step),
         DemoStep("Appli carte Vitale : identité qualifiée sans pièce d'identité", _apcv_step),
     ]
 
 
 def _cps_step(ctx: DemoContext) -> list[str]:
-    from lgo_cards import cps, signing, softhsm
+    from lgo.domain.pharmacy import Operator
+
+    from lgo_cards import cps, operator_card, signing, softhsm
     from lgo_cards.testing import PIN, make_test_cps
 
     missing = softhsm.available()
     if missing:
         return [f"Démonstration de la CPS impossible ici : {missing}."]
-    from lgo_ins import assertion, insi
+    from lgo_ins import counter as ins_counter
+    from lgo_ins import insi
     from lgo_sandbox.insi import start_insi_sandbox
 
-    world = make_test_cps()
+    kernel, pharmacy = ctx.kernel, ctx.pharmacy_id
+    titulaire = ctx.seeded.operators["titulaire"]
+    with kernel.transaction() as session:
+        holder = session.get(Operator, titulaire)
+        assert holder is not None and holder.rpps
+        rpps = holder.rpps
+    world = make_test_cps(rpps=rpps)
     card = cps.read_card(world.card.module_path, world.card.label)
     person = card.professional
     lines = [f"CPS lue sans code : {person.profession} {person.given_name} {person.surname}, identifiant national "
@@ -45,21 +54,37 @@ def _cps_step(ctx: DemoContext) -> list[str]:
         signing.card_key(world.card.module_path, "0000", token_label=world.card.label)
     except CardError as exc:
         lines.append(f"Code porteur erroné → « {exc.message_fr} »")
-    key = signing.card_key(world.card.module_path, PIN, token_label=world.card.label)
-    lines.append("Bon code porteur : la clé de signature reste dans la carte, seule la signature en sort.")
     server, _service = start_insi_sandbox(world.authority, known_idams=frozenset({DEMO_IDAM}))
+    saved = kernel.plugin_settings(pharmacy, "ins").model_dump()
+    manu = world.authority.organisation("INSI-MANU")
     try:
-        manu = world.authority.organisation("INSI-MANU")
-        endpoint = insi.Endpoint(server.url, manu.client(), str(manu.ca_path), 5.0)
-        signed = assertion.build(signing.InsAssertionSigner(key), national_id=person.national_id,
-                                 billing_id="999000011")
-        result = insi.search_by_traits(endpoint, insi.Context(DEMO_IDAM, "LGO libre", "0.1.0", "demo", "demo"),
-                                       birth_name="MARTIN-DEMO", first_names=("CAMILLE",), sex="F",
-                                       birth_date="1985-03-14", assertion=signed)
-        lines.append(f"Assertion signée par la CPS acceptée par le bac à sable INSi (INSI-MANU) : {result.label} "
+        kernel.save_plugin_settings(pharmacy, "ins", {
+            **saved, "insi_endpoint": server.url, "authorisation_number": DEMO_IDAM, "mode": "INSI-MANU",
+            "certificate_path": str(manu.cert_path), "key_path": str(manu.key_path), "ca_path": str(manu.ca_path),
+        })
+        kernel.save_plugin_settings(pharmacy, "cards", {
+            **kernel.plugin_settings(pharmacy, "cards").model_dump(), "pkcs11_module": world.card.module_path,
+            "cps_token_label": world.card.label,
+        })
+        lines.append("INSi passe en mode INSI-MANU : chaque appel porte l'assertion signée par la CPS de l'opérateur.")
+        try:
+            ins_counter.operator_assertion(kernel, pharmacy, titulaire)
+        except ins_counter.OperatorCardRequired as exc:
+            lines.append(f"CPS pas encore déverrouillée → « {exc.message_fr} »")
+        operator_card.unlock(kernel, pharmacy, titulaire, PIN)
+        lines.append("La titulaire déverrouille sa CPS au poste avec son code porteur : la clé reste dans la carte, "
+                     "seule la signature en sort.")
+        result = insi.search_by_traits(ins_counter.endpoint(kernel, pharmacy),
+                                       ins_counter.context(kernel, pharmacy, "demo"), birth_name="MARTIN-DEMO",
+                                       first_names=("CAMILLE",), sex="F", birth_date="1985-03-14",
+                                       assertion=ins_counter.operator_assertion(kernel, pharmacy, titulaire))
+        lines.append(f"Recherche INSi signée par la CPS acceptée par le bac à sable (INSI-MANU) : {result.label} "
                      f"— {result.message_fr}")
     finally:
+        operator_card.lock(kernel, pharmacy, titulaire)
+        kernel.save_plugin_settings(pharmacy, "ins", saved)
         server.stop()
+    lines.append("La titulaire verrouille sa CPS en quittant le poste.")
     return lines
 
 

@@ -11,6 +11,9 @@ class CardsSettings(BaseModel):
                                            "/usr/lib/libcps3_pkcs11_lux.so). Vide : la CPS n'est pas utilisée.")
     cps_token_label: str = Field("", title="Libellé de la CPS attendue",
                                  description="Vide : la première CPS présente dans un lecteur.")
+    cps_idle_minutes: int = Field(30, ge=1, le=720, title="Verrouillage de la CPS après inactivité (minutes)",
+                                  description="Une CPS déverrouillée au poste signe pour son titulaire jusqu'à ce "
+                                              "délai sans usage, son verrouillage ou son retrait.")
     vitale_reader: str = Field("", title="Lecteur de carte Vitale",
                                description="Début du nom du lecteur PC/SC ; vide : le premier lecteur avec une carte.")
     apcv_endpoint: str = Field("", title="Adresse du service Appli carte Vitale",

@@ -37,8 +37,9 @@ class CpsWorld:
     other_label: str
 
 
-def make_test_cps(directory: Path | None = None) -> CpsWorld:
-    """The process's test CPS (created on first call, in ``directory`` or a temp folder removed at exit)."""
+def make_test_cps(directory: Path | None = None, *, rpps: str = RPPS) -> CpsWorld:
+    """The process's test CPS (created on first call, in ``directory`` or a temp folder removed at exit), held by
+    the professional ``rpps`` (the demo gives its titulaire's; the first call decides)."""
     with _LOCK:
         if "world" in _STATE:
             world: CpsWorld = _STATE["world"]
@@ -50,8 +51,8 @@ def make_test_cps(directory: Path | None = None) -> CpsWorld:
             atexit.register(shutil.rmtree, directory, True)
         directory.mkdir(parents=True, exist_ok=True)
         authority = TestAuthority(directory / "pki")
-        auth = authority.person(RPPS, given_name=GIVEN_NAME, surname=SURNAME, tag="-auth")
-        sign = authority.person(RPPS, given_name=GIVEN_NAME, surname=SURNAME, tag="-sign")
+        auth = authority.person(rpps, given_name=GIVEN_NAME, surname=SURNAME, tag="-auth")
+        sign = authority.person(rpps, given_name=GIVEN_NAME, surname=SURNAME, tag="-sign")
         softhsm.use_config(directory / "softhsm")
         tokens = directory / "softhsm" / "tokens"
         for child in tokens.iterdir():  # the demo reuses its folder: start from clean tokens

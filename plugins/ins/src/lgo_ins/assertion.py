@@ -51,6 +51,15 @@ def _issuer(certificate: x509.Certificate) -> str:
     return certificate.subject.rfc4514_string()
 
 
+def holder_id(signer: Signer) -> str:
+    """The national id of the card holder (``CN`` of a CPS certificate: ``8`` + RPPS)."""
+    from cryptography.x509.oid import NameOID
+
+    certificate = x509.load_pem_x509_certificate(signer.certificate_pem)
+    values = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(values[0].value) if values else ""
+
+
 def build(signer: Signer, *, national_id: str, billing_id: str, activity_sector: str = "SA33") -> Any:
     """A signed assertion: issuer = the card's subject, subject = the professional's national id (8 + RPPS)."""
     from signxml import XMLSigner, methods

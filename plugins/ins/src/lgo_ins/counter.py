@@ -2,6 +2,10 @@
 
 Nothing here makes the counter wait longer than the configured INSi time-out: when INSi is slow or down the identity
 stays as it is, a retry is queued in the outbox, and the pharmacist is told why.
+
+In INSI-MANU mode each call carries the operator's SAML assertion signed by their CPS, which the kernel hands over
+when a plugin holds the card unlocked (``Kernel.operator_signer``, plugin ``cards``). Without it the pharmacist is
+asked for the card; no retry is queued then, since the worker has no card: the next selection searches again.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from lgo.actions import ActionRequired, Choice
 from lgo.domain import certificates, outbox
 from lgo.domain.patients import Patient
-from lgo.errors import ValidationError
+from lgo.domain.pharmacy import Pharmacy
+from lgo.errors import LgoError, ValidationError
 from lgo.worker import Delivery
 
-from lgo_ins import api, insi
+from lgo_ins import api, assertion, insi
 from lgo_ins.model import InsIdentity, Status
 from lgo_ins.settings import InsSettings
 
@@ -23,6 +28,11 @@ if TYPE_CHECKING:
     from lgo.kernel import Kernel
 
 KIND_RETRY = "ins.insi_search"
+MANU = "INSI-MANU"
+
+
+class OperatorCardRequired(LgoError):
+    """INSI-MANU needs the operator's CPS, unlocked with the PIN, to sign the assertion."""
 
 
 def _settings(kernel: Kernel, pharmacy_id: int) -> InsSettings:
@@ -47,6 +57,32 @@ def context(kernel: Kernel, pharmacy_id: int, sender: str) -> insi.Context:
                         settings.instance or f"lgo-{pharmacy_id}", sender)
 
 
+def operator_assertion(kernel: Kernel, pharmacy_id: int, operator_id: int | None) -> Any | None:
+    """INSI-MANU: the assertion signed by the operator's own CPS (:class:`OperatorCardRequired` when none is
+    ready); INSI-AUTO: None, the organisation certificate alone authenticates the call."""
+    settings = _settings(kernel, pharmacy_id)
+    if settings.mode != MANU:
+        return None
+    signer = kernel.operator_signer(pharmacy_id, operator_id) if operator_id is not None else None
+    if signer is None:
+        raise OperatorCardRequired(
+            "Le téléservice INSi est configuré en mode INSI-MANU : insérez votre carte CPS et saisissez votre code "
+            "porteur, puis sélectionnez de nouveau le patient.", detail=f"operator {operator_id}: no CPS unlocked")
+    with kernel.transaction() as session:
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        assert pharmacy is not None
+        billing_id = settings.billing_number or pharmacy.finess
+    try:
+        return assertion.build(signer, national_id=assertion.holder_id(signer), billing_id=billing_id)
+    except LgoError as exc:  # the card signs: taken out, blocked... (French message from its plugin)
+        raise OperatorCardRequired(exc.message_fr, detail=exc.detail) from exc
+
+
+def card_required(exc: OperatorCardRequired, patient_id: int) -> ActionRequired:
+    return ActionRequired(kind="ins.cps_required", plugin="ins", title_fr="Carte CPS nécessaire pour INSi",
+                          message_fr=exc.message_fr, patient_id=patient_id)
+
+
 def _traits(kernel: Kernel, pharmacy_id: int, patient_id: int) -> dict[str, Any]:
     with kernel.transaction() as session:
         patient = session.get(Patient, patient_id)
@@ -60,9 +96,20 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
     """Search INSi with the patient's traits; the answer comes back as an action for the pharmacist."""
     traits = _traits(kernel, pharmacy_id, patient_id)
     try:
-        result = insi.search_by_traits(endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits)
+        signed = operator_assertion(kernel, pharmacy_id, operator_id)
+    except OperatorCardRequired as exc:
+        return [card_required(exc, patient_id)]
+    try:
+        result = insi.search_by_traits(endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits,
+                                       assertion=signed)
     except insi.InsiUnavailable as exc:
         _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi indisponible : {exc.detail}")
+        if signed is not None:
+            return [ActionRequired(
+                kind="ins.insi_unavailable", plugin="ins", title_fr="Téléservice INSi indisponible",
+                message_fr="Le téléservice INSi ne répond pas : l'identité reste telle quelle. En mode INSI-MANU la "
+                           "recherche a besoin de votre carte CPS : elle sera refaite à la prochaine sélection du "
+                           "patient.", patient_id=patient_id)]
         round_ = _pending_round(kernel, pharmacy_id, patient_id)
         with kernel.transaction() as session:
             outbox.enqueue(session, pharmacy_id, plugin="ins", kind=KIND_RETRY,

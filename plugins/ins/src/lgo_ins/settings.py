@@ -14,7 +14,12 @@ class InsSettings(BaseModel):
     software_name: str = Field("LGO libre", title="Nom du logiciel (ContexteLPS)")
     software_version: str = Field("0.1.0", title="Version du logiciel (ContexteLPS)")
     instance: str = Field("", title="Identifiant de l'instance (ContexteLPS)")
-    mode: Literal["INSI-AUTO", "INSI-MANU"] = Field("INSI-AUTO", title="Mode d'authentification (certificat)")
+    mode: Literal["INSI-AUTO", "INSI-MANU"] = Field(
+        "INSI-AUTO", title="Mode d'authentification",
+        description="INSI-AUTO : le certificat de l'officine suffit. INSI-MANU : chaque appel porte l'assertion signée "
+                    "par la carte CPS de l'opérateur (module « cartes »), avec un certificat INSI-MANU.")
+    billing_number: str = Field("", title="Numéro de facturation de l'officine (assertion INSI-MANU)",
+                                description="Vide : le numéro FINESS de l'officine.")
     certificate_path: str = Field("", title="Certificat INSi (PEM)",
                                   description="Vide : le certificat d'organisation « insi » déposé par "
                                               "l'administrateur est utilisé.")

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -166,10 +167,23 @@ class InsiSandbox:
         from signxml import XMLVerifier
 
         try:
-            XMLVerifier().verify(assertion, ca_pem_file=str(self.ca_path) if self.ca_path else None,
-                                 id_attribute="ID", expect_references=1)
+            verified = XMLVerifier().verify(assertion, ca_pem_file=str(self.ca_path) if self.ca_path else None,
+                                            id_attribute="ID", expect_references=1)
         except Exception as exc:  # signxml raises several kinds; all mean "refused"
             return f"Signature de l'assertion invalide : {type(exc).__name__}: {exc}"
+        assert not isinstance(verified, list)  # expect_references=1: one result
+        # The professional named in the assertion is the holder of the card that signed it.
+        subject = verified.signed_xml.findtext(".//{urn:oasis:names:tc:SAML:2.0:assertion}NameID") \
+            if verified.signed_xml is not None else None
+        signer = verified.signature_xml.findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+        if subject and signer:
+            from cryptography import x509
+            from cryptography.x509.oid import NameOID
+
+            certificate = x509.load_der_x509_certificate(base64.b64decode(signer))
+            names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            if not names or names[0].value != subject:
+                return f"Assertion : le professionnel {subject} n'est pas le titulaire de la carte qui a signé."
         return ""
 
     def _validate(self, root: Any) -> str:
