@@ -49,6 +49,12 @@ def insi_manu(world: CpsWorld) -> Iterator[Any]:
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_card_left_unlocked() -> Iterator[None]:
+    yield
+    operator_card._UNLOCKED.clear()  # the process's unlocked cards: none may leak into the next test
+
+
 @pytest.fixture
 def kernel(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, world: CpsWorld, insi_manu: Any) -> Kernel:
     kernel = lgo_make_kernel(lgo_ins.plugin, lgo_cards.plugin)
