@@ -72,3 +72,35 @@ def test_a_read_only_role_cannot_declare_a_mailbox(mss_org_world: MssWorld) -> N
     with mss_org_world.kernel.transaction() as session:
         assert not session.scalars(select(MssAccount).where(
             MssAccount.address == "pirate@pharmacie-demo.mssante.fr")).all()
+
+
+def test_the_titulaire_declares_a_nominative_mailbox_with_its_certificate(mss_org_world: MssWorld) -> None:
+    """The Mailiz box of a pharmacist, declared on the page with the personal PKCS#12: once the provider is
+    « mailiz », the box is fetched with that certificate and the reply is integrated."""
+    import io
+
+    from lgo_mssante.model import AccountKind
+    from mss_helpers import PASSWORDS, PHARMACIST_BOX
+
+    world = mss_org_world
+    client = _signed_in(world, "titulaire")
+    person = world.authority.person("99999000013", given_name="Titulaire", surname="TILLEULS", email=PHARMACIST_BOX)
+    form = {"operator_id": str(world.pharmacist), "address": PHARMACIST_BOX, "password": PASSWORDS[PHARMACIST_BOX]}
+
+    wrong = client.post("/plugins/mssante/boites-nominatives", content_type="multipart/form-data", data={
+        **form, "passphrase": "pas-le-bon", "csrf_token": _token(client),
+        "certificate": (io.BytesIO(person.pkcs12("p12-perso")), "titulaire.p12")}, follow_redirects=True)
+    assert "mot de passe incorrect" in wrong.get_data(as_text=True)
+    with world.kernel.transaction() as session:  # nothing half-written
+        assert not session.scalars(select(MssAccount).where(MssAccount.kind == AccountKind.PERSONAL)).all()
+
+    added = client.post("/plugins/mssante/boites-nominatives", content_type="multipart/form-data", data={
+        **form, "passphrase": "p12-perso", "csrf_token": _token(client),
+        "certificate": (io.BytesIO(person.pkcs12("p12-perso")), "titulaire.p12")}, follow_redirects=True)
+    assert f"Boîte nominative {PHARMACIST_BOX} enregistrée" in added.get_data(as_text=True)
+
+    world.kernel.select_provider(world.pharmacy_id, "mssante", "mailiz")
+    world.sandbox.deliver(DOCTOR_BOX, [PHARMACIST_BOX], reply_with_xdm(
+        sender=DOCTOR_BOX, to=PHARMACIST_BOX, cda=professional_cda(world.identity.identity(world.patient))).as_bytes())
+    fetched = client.post("/plugins/mssante/relever", data={"csrf_token": _token(client)}, follow_redirects=True)
+    assert "1 message(s) intégré(s)" in fetched.get_data(as_text=True)

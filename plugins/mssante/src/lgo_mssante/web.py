@@ -1,7 +1,8 @@
 """The MSSanté page of the administrator's site (mounted by lgo-web under ``/plugins/mssante/``): the mailboxes and
 who may use the organisational one, every message with its state, the quarantine with its reasons, and a button
-to fetch the mailboxes now. Declaring the organisational mailbox and giving habilitations are POST forms, which
-lgo-web keeps to the roles that may edit."""
+to fetch the mailboxes now. Declaring the organisational mailbox or a pharmacist's nominative one (Mailiz, with the
+personal certificate uploaded as PKCS#12) and giving habilitations are POST forms, which lgo-web keeps to the roles
+that may edit."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def blueprint() -> Blueprint:
     def index() -> Any:
         kernel, pharmacy_id = _kernel(), _pharmacy_id()
         with kernel.transaction() as db:
-            operators = {o.id: o.display_name for o in db.scalars(
-                select(Operator).where(Operator.pharmacy_id == pharmacy_id).order_by(Operator.last_name))}
+            team = list(db.scalars(
+                select(Operator).where(Operator.pharmacy_id == pharmacy_id).order_by(Operator.last_name)))
+            operators = {o.id: o.display_name for o in team}
+            pharmacists = [(o.id, o.display_name) for o in team if o.rpps]
             boxes = [(a.id, a.address, a.kind.value, operators.get(a.operator_id or -1, "l'officine"))
                      for a in db.scalars(select(MssAccount).where(MssAccount.pharmacy_id == pharmacy_id)
                                          .order_by(MssAccount.id))]
@@ -53,7 +56,7 @@ def blueprint() -> Blueprint:
                      m.status.value) for m in messages]
         provider = kernel.selected_provider(pharmacy_id, accounts.CAPABILITY)
         return render_template("mssante/index.html", boxes=boxes, rights=rights, messages=rows, provider=provider,
-                               operators=operators, roles=[h.value for h in Habilitation])
+                               operators=operators, pharmacists=pharmacists, roles=[h.value for h in Habilitation])
 
     @bp.route("/relever", methods=["POST"])
     def fetch() -> Response:
@@ -78,6 +81,25 @@ def blueprint() -> Blueprint:
             flash(f"Boîte organisationnelle {address} enregistrée : attribuez les habilitations.", "info")
         except LgoError as exc:
             flash(exc.message_fr, "error")
+        return redirect(url_for("mssante.index"))
+
+    @bp.route("/boites-nominatives", methods=["POST"])
+    def add_personal_box() -> Response:
+        address = request.form.get("address", "").strip()
+        password = request.form.get("password", "")
+        upload = request.files.get("certificate")
+        if not address or not password or upload is None or not upload.filename:
+            flash("Indiquez le pharmacien, l'adresse, le mot de passe de la boîte et son certificat personnel.",
+                  "error")
+            return redirect(url_for("mssante.index"))
+        try:
+            account = accounts.add_personal(
+                _kernel(), _pharmacy_id(), operator_id=int(request.form["operator_id"]), address=address,
+                login=address, password=password, pkcs12=upload.read(),
+                passphrase=request.form.get("passphrase", ""))
+            flash(f"Boîte nominative {address} enregistrée (n° {account}).", "info")
+        except (LgoError, KeyError, ValueError) as exc:
+            flash(getattr(exc, "message_fr", "Formulaire incomplet."), "error")
         return redirect(url_for("mssante.index"))
 
     @bp.route("/habilitations", methods=["POST"])
