@@ -17,9 +17,9 @@ from lgo.domain.patients import create_patient
 from lgo.domain.pharmacy import Operator
 from lgo.kernel import Kernel
 from lgo.testing import _require_or_skip
-from lgo_cards import operator_card, signing, softhsm
+from lgo_cards import operator_card, signing
 from lgo_cards.errors import CardError
-from lgo_cards.testing import PIN, RPPS, CpsWorld, make_test_cps
+from lgo_cards.testing import PIN, RPPS, CpsWorld, cps_world_or_skip
 from lgo_ins import assertion, insi
 
 IDAM = "LGO-LIBRE-TEST"
@@ -27,10 +27,7 @@ IDAM = "LGO-LIBRE-TEST"
 
 @pytest.fixture(scope="module")
 def world() -> CpsWorld:
-    missing = softhsm.available()
-    if missing:
-        _require_or_skip(f"SoftHSM indisponible : {missing} ; signature par CPS non testée.")
-    return make_test_cps()
+    return cps_world_or_skip()
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from lgo.documents import cda
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.testing import _require_or_skip
-from lgo_cards import cps, signing, softhsm
-from lgo_cards.testing import PIN, RPPS, CpsWorld, make_test_cps
+from lgo_cards import cps, signing
+from lgo_cards.testing import PIN, RPPS, CpsWorld, cps_world_or_skip
 
 FINESS = "750012345"
 MATRICULE = "279035121518989"
@@ -33,10 +33,7 @@ def _shared() -> Path:
 
 @pytest.fixture(scope="module")
 def world() -> CpsWorld:
-    missing = softhsm.available()
-    if missing:
-        _require_or_skip(f"SoftHSM indisponible : {missing} ; signature par CPS non testée.")
-    return make_test_cps()
+    return cps_world_or_skip()
 
 
 def test_the_cps_signed_assertion_is_accepted_by_the_insi_sandbox_in_insi_manu(world: CpsWorld) -> None:

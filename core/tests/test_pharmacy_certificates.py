@@ -19,14 +19,7 @@ from lgo.kernel import Kernel
 
 
 def make_pkcs12(passphrase: str, *, days: int = 365, name: str = "PHARMACIE DES TESTS") -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=days)).sign(key, hashes.SHA256())
-    )
+    key, cert = _self_signed(name, days=days)
     return pkcs12.serialize_key_and_certificates(
         b"org", key, cert, None, serialization.BestAvailableEncryption(passphrase.encode())
     )
@@ -68,7 +61,9 @@ def test_expiry_wording() -> None:
     assert certificates.Expiry.of(now + timedelta(days=200), now).text_fr == "valide jusqu'au 12/06/2027"
 
 
-def _self_signed(name: str, *, ip: str | None = None) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def _self_signed(
+    name: str, *, days: int = 30, ip: str | None = None
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
@@ -77,7 +72,7 @@ def _self_signed(name: str, *, ip: str | None = None) -> tuple[ec.EllipticCurveP
     builder = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     )
     if ip:

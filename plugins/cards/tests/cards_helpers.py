@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from lgo.testing import _require_or_skip
-from lgo_cards import softhsm
-from lgo_cards.testing import CpsWorld, make_test_cps
+from lgo_cards.testing import CpsWorld, cps_world_or_skip
 
 
 def cps_world() -> CpsWorld:
-    missing = softhsm.available()
-    if missing:
-        _require_or_skip(f"SoftHSM indisponible : {missing} ; tests de la CPS ignorés.")
-    return make_test_cps()
+    return cps_world_or_skip()
 
 
 def virtual_reader() -> Any:

@@ -37,6 +37,16 @@ class CpsWorld:
     other_label: str
 
 
+def cps_world_or_skip() -> CpsWorld:
+    """The test CPS for a test, or a skip saying what SoftHSM lacks (a failure under ``CI``)."""
+    from lgo.testing import _require_or_skip
+
+    missing = softhsm.available()
+    if missing:
+        _require_or_skip(f"SoftHSM indisponible : {missing} ; tests de la CPS ignorés.")
+    return make_test_cps()
+
+
 def make_test_cps(directory: Path | None = None, *, rpps: str = RPPS) -> CpsWorld:
     """The process's test CPS (created on first call, in ``directory`` or a temp folder removed at exit), held by
     the professional ``rpps`` (the demo gives its titulaire's; the first call decides)."""
