@@ -5,7 +5,8 @@ stays as it is, a retry is queued in the outbox, and the pharmacist is told why.
 
 In INSI-MANU mode each call carries the operator's SAML assertion signed by their CPS, which the kernel hands over
 when a plugin holds the card unlocked (``Kernel.operator_signer``, plugin ``cards``). Without it the pharmacist is
-asked for the card; no retry is queued then, since the worker has no card: the next selection searches again.
+asked for the card. When INSi is down in this mode no retry is queued, since the worker has no card: the next
+selection of the patient searches again.
 """
 
 from __future__ import annotations
