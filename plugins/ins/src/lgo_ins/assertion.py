@@ -9,23 +9,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from lgo.domain.certificates import OperatorSigner
 from lxml import etree
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
-class Signer(Protocol):
-    @property
-    def certificate_pem(self) -> bytes: ...
-
-    @property
-    def private_key(self) -> rsa.RSAPrivateKey: ...
+#: What signs the assertion: the kernel's operator signer (a CPS through ``cards``) or a :class:`FileSigner`.
+Signer = OperatorSigner
 
 
 @dataclass(frozen=True)

@@ -178,11 +178,10 @@ class InsiSandbox:
         signer = verified.signature_xml.findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
         if subject and signer:
             from cryptography import x509
-            from cryptography.x509.oid import NameOID
 
-            certificate = x509.load_der_x509_certificate(base64.b64decode(signer))
-            names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-            if not names or names[0].value != subject:
+            from lgo_sandbox.pki import common_name
+
+            if common_name(x509.load_der_x509_certificate(base64.b64decode(signer))) != subject:
                 return f"Assertion : le professionnel {subject} n'est pas le titulaire de la carte qui a signé."
         return ""
 
