@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Set-up and everyday commands, with nothing but the system's python3.
 
-    python3 dev.py demo      # prepare .venv, then run the demo on the embedded defaults
-    python3 dev.py test      # prepare .venv, then ruff, mypy and pytest (LGO_SKIP_LINT=1 skips ruff and mypy)
-    python3 dev.py bench     # prepare .venv, then the benchmarks
-    python3 dev.py matrix    # regenerate tox.ini from the manifests (--run: run the whole tox matrix)
-    python3 dev.py lgo ARGS  # prepare .venv, then any `lgo` command
-    python3 dev.py setup     # only prepare .venv
+python3 dev.py demo      # prepare .venv, then run the demo on the embedded defaults
+python3 dev.py test      # prepare .venv, then ruff, mypy and pytest (LGO_SKIP_LINT=1 skips ruff and mypy)
+python3 dev.py bench     # prepare .venv, then the benchmarks
+python3 dev.py matrix    # regenerate tox.ini from the manifests (--run: run the whole tox matrix)
+python3 dev.py lgo ARGS  # prepare .venv, then any `lgo` command
+python3 dev.py setup     # only prepare .venv
 """
 
 from __future__ import annotations
@@ -66,9 +66,7 @@ def ensure_debian_packages(*folders: Path, purpose: str = "aux tests et à la d�
         return
     missing = []
     for package in debian_packages(*folders):
-        status = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
-        ).stdout
+        status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True).stdout
         if "install ok installed" not in status:
             missing.append(package)
     if not missing:
@@ -196,8 +194,9 @@ def tox_subset() -> int:
     say("== matrice tox (sous-ensemble représentatif) ==")
     if subprocess.call([str(BIN / "python"), "tools/tox_matrix.py", "--check"], cwd=ROOT):
         return 1
-    envs = subprocess.run([str(BIN / "python"), "tools/tox_matrix.py", "--pairwise"], cwd=ROOT,
-                          capture_output=True, text=True, check=True).stdout.strip()
+    envs = subprocess.run(
+        [str(BIN / "python"), "tools/tox_matrix.py", "--pairwise"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     return subprocess.call([str(BIN / "tox"), "run-parallel", "--parallel", "auto", "-e", envs], cwd=ROOT)
 
 

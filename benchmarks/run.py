@@ -69,6 +69,7 @@ def best_of(repeats: int, func: Callable[[], None]) -> float:
 
 # --- 1. billing throughput ------------------------------------------------------------------------------
 
+
 def bench_billing(billings: int, workdir: Path) -> Result:
     progress(f"  facturation : {billings} facturations par l'API du comptoir…")
     kernel = Kernel(f"sqlite:///{workdir / 'billing.sqlite'}", discover_installed=False)
@@ -76,11 +77,13 @@ def bench_billing(billings: int, workdir: Path) -> Result:
     kernel.start()
     with kernel.transaction() as session:
         seeded = seed(session)
-        prescription = create_prescription(session, seeded.pharmacy_id, seeded.patients["jean"],
-                                           prescriber_name="Dr Banc", prescribed_on=date.today()).id
+        prescription = create_prescription(
+            session, seeded.pharmacy_id, seeded.patients["jean"], prescriber_name="Dr Banc", prescribed_on=date.today()
+        ).id
         product = product_by_cip13(session, seeded.pharmacy_id, seeded.products["paracetamol"])
-        lot = receive(session, seeded.pharmacy_id, product, lot_number="BENCH", expiry=date(2099, 1, 1),
-                      quantity=10 * billings).id
+        lot = receive(
+            session, seeded.pharmacy_id, product, lot_number="BENCH", expiry=date(2099, 1, 1), quantity=10 * billings
+        ).id
     counter = Counter(kernel, seeded.pharmacy_id, seeded.operators["adjoint"])
     cip = seeded.products["paracetamol"]
 
@@ -101,41 +104,96 @@ def bench_billing(billings: int, workdir: Path) -> Result:
         for _ in range(billings):
             with kernel.engine.begin() as conn:
                 number += 1
-                conn.execute(update(SequenceCounter).where(SequenceCounter.pharmacy_id == pharmacy)
-                             .values(last_value=SequenceCounter.last_value + 1))
-                invoice_id = conn.execute(insert(Invoice).values(
-                    pharmacy_id=pharmacy, number=number, patient_id=patient, prescription_id=prescription,
-                    operator_id=operator, total_cents=232, amo_cents=151, amc_cents=81, patient_cents=0,
-                    validated_at=datetime.now(UTC),
-                )).inserted_primary_key[0]
+                conn.execute(
+                    update(SequenceCounter)
+                    .where(SequenceCounter.pharmacy_id == pharmacy)
+                    .values(last_value=SequenceCounter.last_value + 1)
+                )
+                invoice_id = conn.execute(
+                    insert(Invoice).values(
+                        pharmacy_id=pharmacy,
+                        number=number,
+                        patient_id=patient,
+                        prescription_id=prescription,
+                        operator_id=operator,
+                        total_cents=232,
+                        amo_cents=151,
+                        amc_cents=81,
+                        patient_cents=0,
+                        validated_at=datetime.now(UTC),
+                    )
+                ).inserted_primary_key[0]
                 for position in (1, 2):
-                    conn.execute(insert(InvoiceLine).values(
-                        pharmacy_id=pharmacy, invoice_id=invoice_id, position=position, kind="product",
-                        product_id=product.id, lot_id=lot, label="x", quantity=1, unit_price_cents=116,
-                        reimbursement_rate=65, total_cents=116, amo_cents=75, amc_cents=41, patient_cents=0,
-                    ))
-                    conn.execute(insert(Movement).values(
-                        pharmacy_id=pharmacy, lot_id=lot, quantity=-1, kind="sale", forced=False, reason="",
-                        operator_id=operator, invoice_id=invoice_id, at=datetime.now(UTC),
-                    ))
-                    conn.execute(insert(Dispensation).values(
-                        pharmacy_id=pharmacy, number=number * 10 + position, prescription_id=prescription,
-                        patient_id=patient, product_id=product.id, lot_id=lot, quantity=1, operator_id=operator,
-                        invoice_id=invoice_id, validated_at=datetime.now(UTC), correction_reason="",
-                    ))
-                conn.execute(insert(AuditEntry).values(
-                    pharmacy_id=pharmacy, at=datetime.now(UTC), actor="kernel", action="billing.validated",
-                    message_fr="x", details={},
-                ))
+                    conn.execute(
+                        insert(InvoiceLine).values(
+                            pharmacy_id=pharmacy,
+                            invoice_id=invoice_id,
+                            position=position,
+                            kind="product",
+                            product_id=product.id,
+                            lot_id=lot,
+                            label="x",
+                            quantity=1,
+                            unit_price_cents=116,
+                            reimbursement_rate=65,
+                            total_cents=116,
+                            amo_cents=75,
+                            amc_cents=41,
+                            patient_cents=0,
+                        )
+                    )
+                    conn.execute(
+                        insert(Movement).values(
+                            pharmacy_id=pharmacy,
+                            lot_id=lot,
+                            quantity=-1,
+                            kind="sale",
+                            forced=False,
+                            reason="",
+                            operator_id=operator,
+                            invoice_id=invoice_id,
+                            at=datetime.now(UTC),
+                        )
+                    )
+                    conn.execute(
+                        insert(Dispensation).values(
+                            pharmacy_id=pharmacy,
+                            number=number * 10 + position,
+                            prescription_id=prescription,
+                            patient_id=patient,
+                            product_id=product.id,
+                            lot_id=lot,
+                            quantity=1,
+                            operator_id=operator,
+                            invoice_id=invoice_id,
+                            validated_at=datetime.now(UTC),
+                            correction_reason="",
+                        )
+                    )
+                conn.execute(
+                    insert(AuditEntry).values(
+                        pharmacy_id=pharmacy,
+                        at=datetime.now(UTC),
+                        actor="kernel",
+                        action="billing.validated",
+                        message_fr="x",
+                        details={},
+                    )
+                )
 
     baseline = best_of(1, raw_core)
     kernel.close()
-    return Result("billing_throughput",
-                  "Facturation par l'API du comptoir / insertions Core brutes des mêmes lignes",
-                  subject, baseline, billings)
+    return Result(
+        "billing_throughput",
+        "Facturation par l'API du comptoir / insertions Core brutes des mêmes lignes",
+        subject,
+        baseline,
+        billings,
+    )
 
 
 # --- 1b. billing with the Ségur plugins --------------------------------------------------------------------
+
 
 def bench_segur_billing(billings: int, workdir: Path) -> Result:
     """The counter with every installed wave-1 plugin active against the kernel alone: the plugins must defer
@@ -147,12 +205,23 @@ def bench_segur_billing(billings: int, workdir: Path) -> Result:
         kernel.start()
         with kernel.transaction() as session:
             seeded = seed(session)
-            prescription = create_prescription(session, seeded.pharmacy_id, seeded.patients["jean"],
-                                               prescriber_name="Dr Banc", prescribed_on=date.today()).id
+            prescription = create_prescription(
+                session,
+                seeded.pharmacy_id,
+                seeded.patients["jean"],
+                prescriber_name="Dr Banc",
+                prescribed_on=date.today(),
+            ).id
             for key in ("paracetamol", "grippe"):
                 product = product_by_cip13(session, seeded.pharmacy_id, seeded.products[key])
-                receive(session, seeded.pharmacy_id, product, lot_number=f"BENCH-{key}", expiry=date(2099, 1, 1),
-                        quantity=10 * billings)
+                receive(
+                    session,
+                    seeded.pharmacy_id,
+                    product,
+                    lot_number=f"BENCH-{key}",
+                    expiry=date(2099, 1, 1),
+                    quantity=10 * billings,
+                )
         active = 0
         for info in kernel.registry.loaded():
             if info.wave == 1:
@@ -174,12 +243,17 @@ def bench_segur_billing(billings: int, workdir: Path) -> Result:
     progress(f"  comptoir Ségur : {billings} facturations avec les modules vague 1 actifs, puis noyau seul…")
     subject, active = run(True, "segur.sqlite")
     baseline, _ = run(False, "alone.sqlite")
-    return Result("segur_billing",
-                  f"Facturation avec les {active} modules Ségur actifs / noyau seul (même facturation)",
-                  subject, baseline, billings)
+    return Result(
+        "segur_billing",
+        f"Facturation avec les {active} modules Ségur actifs / noyau seul (même facturation)",
+        subject,
+        baseline,
+        billings,
+    )
 
 
 # --- 1c. sending a document by MSSanté ---------------------------------------------------------------------
+
 
 def bench_mssante_send(sends: int, workdir: Path) -> Result | None:
     """What the pharmacist waits for when sending a document by MSSanté (checks, then queuing: the mail server is
@@ -195,8 +269,11 @@ def bench_mssante_send(sends: int, workdir: Path) -> Result | None:
     from lgo.testing.fakes import FakeIdentityPlugin
 
     identity = FakeIdentityPlugin("ins")
-    kernel = Kernel(f"sqlite:///{workdir / 'mssante.sqlite'}", discover_installed=False,
-                    extra_plugins=(lgo_mssante.plugin, identity))
+    kernel = Kernel(
+        f"sqlite:///{workdir / 'mssante.sqlite'}",
+        discover_installed=False,
+        extra_plugins=(lgo_mssante.plugin, identity),
+    )
     kernel.upgrade_database()
     kernel.start()
     with kernel.transaction() as session:
@@ -205,31 +282,50 @@ def bench_mssante_send(sends: int, workdir: Path) -> Result | None:
     for name in ("ins", "mssante"):
         kernel.enable(pharmacy, name)
     kernel.select_provider(pharmacy, "mssante", "organisationnelle")
-    box = accounts.add_organisational(kernel, pharmacy, address="officine@banc.mssante.fr",
-                                      login="officine@banc.mssante.fr", password="banc")
+    box = accounts.add_organisational(
+        kernel, pharmacy, address="officine@banc.mssante.fr", login="officine@banc.mssante.fr", password="banc"
+    )
     accounts.set_habilitation(kernel, pharmacy, box, pharmacist, "Utilisateur")
     identity.qualify(kernel, pharmacy, patient)
     document = validated_bpm(kernel, pharmacy, patient, pharmacist)
 
     def send() -> None:
         for _ in range(sends):
-            service.send_documents(kernel, pharmacy, pharmacist, patient, [document],
-                                   professionals=["medecin@banc.mssante.fr"], to_patient=True)
+            service.send_documents(
+                kernel,
+                pharmacy,
+                pharmacist,
+                patient,
+                [document],
+                professionals=["medecin@banc.mssante.fr"],
+                to_patient=True,
+            )
 
     def enqueue() -> None:
         for _ in range(sends):
             with kernel.transaction() as session:
-                outbox.enqueue(session, pharmacy, plugin="mssante", kind="banc.send", payload={
-                    "documents": [document], "recipients": ["medecin@banc.mssante.fr"]})
+                outbox.enqueue(
+                    session,
+                    pharmacy,
+                    plugin="mssante",
+                    kind="banc.send",
+                    payload={"documents": [document], "recipients": ["medecin@banc.mssante.fr"]},
+                )
 
     progress(f"  MSSanté : {sends} envois mis en file, puis {sends} messages de file bruts…")
     subject, baseline = best_of(1, send), best_of(1, enqueue)
     kernel.close()
-    return Result("mssante_send", "Envoi d'un document par MSSanté au comptoir (contrôles + mise en file) / mise en "
-                  "file brute du même message", subject, baseline, sends)
+    return Result(
+        "mssante_send",
+        "Envoi d'un document par MSSanté au comptoir (contrôles + mise en file) / mise en file brute du même message",
+        subject,
+        baseline,
+        sends,
+    )
 
 
 # --- 2. event dispatch ----------------------------------------------------------------------------------
+
 
 class Trivial:
     def __init__(self, index: int) -> None:
@@ -269,18 +365,24 @@ def bench_dispatch(calls: int, workdir: Path) -> Result:
     subject = best_of(5, through_kernel)
     baseline = best_of(5, bare_pluggy)
     kernel.close()
-    return Result("event_dispatch",
-                  "Événement isolé plugin par plugin (8 plugins) / appel pluggy nu", subject, baseline, calls)
+    return Result(
+        "event_dispatch", "Événement isolé plugin par plugin (8 plugins) / appel pluggy nu", subject, baseline, calls
+    )
 
 
 # --- 3. start-up ----------------------------------------------------------------------------------------
+
 
 def bench_startup(runs: int, workdir: Path) -> Result:
     progress(f"  démarrage : « lgo --help » avec 8 plugins installés contre « python -c pass » ({runs} fois)…")
     site = workdir / "site"
     for i in range(8):
-        write_distribution(site, f"lgo-bench-{i}", modules={f"lgobench_{i}": plugin_module_source(f"bench_{i}")},
-                           entry_points={"lgo.plugins": {f"bench_{i}": f"lgobench_{i}"}})
+        write_distribution(
+            site,
+            f"lgo-bench-{i}",
+            modules={f"lgobench_{i}": plugin_module_source(f"bench_{i}")},
+            entry_points={"lgo.plugins": {f"bench_{i}": f"lgobench_{i}"}},
+        )
     env = {**os.environ, "PYTHONPATH": str(site), "LGO_HOME": str(workdir / "home")}
 
     def timed(command: list[str]) -> float:
@@ -295,8 +397,9 @@ def bench_startup(runs: int, workdir: Path) -> Result:
     assert listing.stdout.count("bench_") == 8, listing.stdout + listing.stderr
     subject = timed([sys.executable, "-m", "lgo.cli", "--help"])
     baseline = timed([sys.executable, "-c", "pass"])
-    return Result("cli_startup", "« lgo --help » avec 8 plugins installés / « python -c pass »",
-                  subject, baseline, runs)
+    return Result(
+        "cli_startup", "« lgo --help » avec 8 plugins installés / « python -c pass »", subject, baseline, runs
+    )
 
 
 def write_results(results: list[Result], out: Path) -> tuple[Path, Path]:
@@ -310,8 +413,10 @@ def write_results(results: list[Result], out: Path) -> tuple[Path, Path]:
     json_path = out / "latest.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     lines = ["| mesure | sujet (s) | référence (s) | itérations | rapport |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {r.description_fr} | {r.subject_seconds:.4f} | {r.baseline_seconds:.4f} | {r.iterations} | "
-              f"{r.ratio:.2f} |" for r in results]
+    lines += [
+        f"| {r.description_fr} | {r.subject_seconds:.4f} | {r.baseline_seconds:.4f} | {r.iterations} | {r.ratio:.2f} |"
+        for r in results
+    ]
     md_path = out / "latest.md"
     md_path.write_text(f"# Bancs d'essai LGO ({data['date']}, Python {data['python']})\n\n" + "\n".join(lines) + "\n")
     return json_path, md_path
@@ -328,8 +433,11 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         os.environ["LGO_HOME"] = str(workdir / "home")
         measured = [
-            bench_billing(billings, workdir), bench_segur_billing(billings, workdir),
-            bench_mssante_send(billings, workdir), bench_dispatch(calls, workdir), bench_startup(runs, workdir),
+            bench_billing(billings, workdir),
+            bench_segur_billing(billings, workdir),
+            bench_mssante_send(billings, workdir),
+            bench_dispatch(calls, workdir),
+            bench_startup(runs, workdir),
         ]
         results = [r for r in measured if r is not None]
     json_path, md_path = write_results(results, args.out)

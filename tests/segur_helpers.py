@@ -34,11 +34,13 @@ def insi_answer_for(traits: dict[str, Any], folder: Path) -> Path:
     (folder / "CR00_dmp_test_patient.xml").write_text(
         '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>'
         '<RESULTAT xmlns="http://www.cnamts.fr/INSiResultat"><CR><CodeCR>00</CodeCR><LibelleCR>OK</LibelleCR></CR>'
-        f'<INDIVIDU><INSACTIF><IdIndividu><NumIdentifiant>{matricule[:13]}</NumIdentifiant><Cle>{matricule[13:]}'
-        f'</Cle></IdIndividu><OID>{OID_NIR}</OID></INSACTIF><TIQ><NomNaissance>{traits["nomNaissance"]}'
-        f'</NomNaissance><ListePrenom>{traits["prenom"]}</ListePrenom><Sexe>{traits["sexe"]}</Sexe>'
-        f'<DateNaissance>{traits["dateNaissance"]}</DateNaissance><LieuNaissance>{traits["inseeCommune"]}'
-        "</LieuNaissance></TIQ></INDIVIDU></RESULTAT></soap:Body></soap:Envelope>", encoding="utf-8")
+        f"<INDIVIDU><INSACTIF><IdIndividu><NumIdentifiant>{matricule[:13]}</NumIdentifiant><Cle>{matricule[13:]}"
+        f"</Cle></IdIndividu><OID>{OID_NIR}</OID></INSACTIF><TIQ><NomNaissance>{traits['nomNaissance']}"
+        f"</NomNaissance><ListePrenom>{traits['prenom']}</ListePrenom><Sexe>{traits['sexe']}</Sexe>"
+        f"<DateNaissance>{traits['dateNaissance']}</DateNaissance><LieuNaissance>{traits['inseeCommune']}"
+        "</LieuNaissance></TIQ></INDIVIDU></RESULTAT></soap:Body></soap:Envelope>",
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -50,19 +52,31 @@ def qualify(kernel: Kernel, seeded: Seeded, traits: dict[str, Any], tmp_path: Pa
     pharmacy, titulaire = seeded.pharmacy_id, seeded.operators["titulaire"]
     with kernel.transaction() as session:
         patient = create_patient(
-            session, pharmacy, birth_name=traits["nomNaissance"], first_names=traits["prenom"], sex=traits["sexe"],
-            birth_date=traits["dateNaissance"], birth_place_code=traits["inseeCommune"],
+            session,
+            pharmacy,
+            birth_name=traits["nomNaissance"],
+            first_names=traits["prenom"],
+            sex=traits["sexe"],
+            birth_date=traits["dateNaissance"],
+            birth_place_code=traits["inseeCommune"],
         ).id
     authority = TestAuthority(tmp_path / "insi-pki")
     credential = authority.organisation("INSI-AUTO")
-    server, _sandbox = start_insi_sandbox(authority, responses_dir=insi_answer_for(traits, tmp_path / "insi"),
-                                          known_idams=frozenset({"LGO-E2E"}))
+    server, _sandbox = start_insi_sandbox(
+        authority, responses_dir=insi_answer_for(traits, tmp_path / "insi"), known_idams=frozenset({"LGO-E2E"})
+    )
     try:
-        kernel.save_plugin_settings(pharmacy, "ins", {
-            "insi_endpoint": server.url, "authorisation_number": "LGO-E2E",
-            "certificate_path": str(credential.cert_path), "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
-        })
+        kernel.save_plugin_settings(
+            pharmacy,
+            "ins",
+            {
+                "insi_endpoint": server.url,
+                "authorisation_number": "LGO-E2E",
+                "certificate_path": str(credential.cert_path),
+                "key_path": str(credential.key_path),
+                "ca_path": str(credential.ca_path),
+            },
+        )
         (action,) = Counter(kernel, pharmacy, titulaire).select_patient(patient, source="vitale")
         assert action.kind == "ins.insi_result"
         ins_counter.accept(kernel, pharmacy, patient, titulaire, action.data["identity"])

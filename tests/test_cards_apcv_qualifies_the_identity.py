@@ -19,21 +19,23 @@ from lgo_sandbox.pki import TestAuthority
 
 
 def test_the_app_identity_is_qualified_without_identity_document(
-    tmp_path: Path, lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded,
+    tmp_path: Path,
+    lgo_make_kernel: Callable[..., Kernel],
+    lgo_seeded: Seeded,
 ) -> None:
     authority = TestAuthority(tmp_path / "pki")
     server, sandbox = start_apcv_sandbox(authority)
     try:
         organisation = authority.organisation("PHARMACIE DU CENTRE")
-        endpoint = apcv.Endpoint(server.url, organisation.client(),
-                                 str(authority.ca_path))
+        endpoint = apcv.Endpoint(server.url, organisation.client(), str(authority.ca_path))
         kernel = lgo_make_kernel(lgo_ins.plugin, lgo_cards.plugin)
         pharmacy, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.operators["titulaire"]
         for name in ("ins", "cards"):
             kernel.enable(pharmacy, name)
         with kernel.transaction() as session:
-            patient = create_patient(session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA BELLA",
-                                     sex="F", birth_date="1936-06-21").id
+            patient = create_patient(
+                session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA BELLA", sex="F", birth_date="1936-06-21"
+            ).id
 
         data = sandbox.present("catarina")
         identity = apcv.identify(endpoint, f" {data}\n")

@@ -40,8 +40,12 @@ def insi_manu(world: CpsWorld) -> Iterator[Any]:
         _require_or_skip("../shared absent : réponses enregistrées et XSD INSi indisponibles.")
         raise AssertionError("unreachable")
     folder = shared / "conformance" / "services" / "insi"
-    server, _service = start_insi_sandbox(world.authority, responses_dir=folder / "responses",
-                                          schemas_dir=folder / "wsdl" / "xsd", known_idams=frozenset({IDAM}))
+    server, _service = start_insi_sandbox(
+        world.authority,
+        responses_dir=folder / "responses",
+        schemas_dir=folder / "wsdl" / "xsd",
+        known_idams=frozenset({IDAM}),
+    )
     yield server
     server.stop()
 
@@ -59,12 +63,21 @@ def kernel(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, world: Cp
     for name in ("ins", "cards"):
         kernel.enable(pharmacy, name)
     manu = world.authority.organisation("INSI-MANU")
-    kernel.save_plugin_settings(pharmacy, "ins", {
-        "insi_endpoint": insi_manu.url, "authorisation_number": IDAM, "mode": "INSI-MANU",
-        "certificate_path": str(manu.cert_path), "key_path": str(manu.key_path), "ca_path": str(manu.ca_path),
-    })
-    kernel.save_plugin_settings(pharmacy, "cards", {"pkcs11_module": world.card.module_path,
-                                                    "cps_token_label": world.card.label})
+    kernel.save_plugin_settings(
+        pharmacy,
+        "ins",
+        {
+            "insi_endpoint": insi_manu.url,
+            "authorisation_number": IDAM,
+            "mode": "INSI-MANU",
+            "certificate_path": str(manu.cert_path),
+            "key_path": str(manu.key_path),
+            "ca_path": str(manu.ca_path),
+        },
+    )
+    kernel.save_plugin_settings(
+        pharmacy, "cards", {"pkcs11_module": world.card.module_path, "cps_token_label": world.card.label}
+    )
     with kernel.transaction() as session:
         titulaire = session.get(Operator, lgo_seeded.operators["titulaire"])
         assert titulaire is not None
@@ -74,8 +87,9 @@ def kernel(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, world: Cp
 
 def _patient(kernel: Kernel, pharmacy: int) -> int:
     with kernel.transaction() as session:
-        return create_patient(session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F",
-                              birth_date="1936-06-21").id
+        return create_patient(
+            session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F", birth_date="1936-06-21"
+        ).id
 
 
 def test_the_unlocked_cps_signs_each_insi_search_of_its_holder(
@@ -118,9 +132,15 @@ def test_the_insi_sandbox_refuses_an_assertion_naming_someone_else_than_the_card
     signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
     forged = assertion.build(signer, national_id="899700999999", billing_id="999000011")
     with pytest.raises(insi.InsiError):
-        insi.search_by_traits(endpoint, insi.Context(IDAM, "LGO libre", "0.1.0", "tests", "tests@lgo"),
-                              birth_name="TCHITCHI", first_names=("CATARINA",), sex="F", birth_date="1936-06-21",
-                              assertion=forged)
+        insi.search_by_traits(
+            endpoint,
+            insi.Context(IDAM, "LGO libre", "0.1.0", "tests", "tests@lgo"),
+            birth_name="TCHITCHI",
+            first_names=("CATARINA",),
+            sex="F",
+            birth_date="1936-06-21",
+            assertion=forged,
+        )
 
 
 def test_an_idle_card_locks_itself(kernel: Kernel, lgo_seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:

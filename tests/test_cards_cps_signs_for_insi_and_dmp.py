@@ -42,37 +42,65 @@ def test_the_cps_signed_assertion_is_accepted_by_the_insi_sandbox_in_insi_manu(w
 
     folder = _shared() / "conformance" / "services" / "insi"
     idam = "LGO-LIBRE-TEST"
-    server, _service = start_insi_sandbox(world.authority, responses_dir=folder / "responses",
-                                          schemas_dir=folder / "wsdl" / "xsd", known_idams=frozenset({idam}))
+    server, _service = start_insi_sandbox(
+        world.authority,
+        responses_dir=folder / "responses",
+        schemas_dir=folder / "wsdl" / "xsd",
+        known_idams=frozenset({idam}),
+    )
     try:
         manu = world.authority.organisation("INSI-MANU")
         endpoint = insi.Endpoint(server.url, manu.client(), str(manu.ca_path), 10.0)
         context = insi.Context(idam, "LGO libre", "0.1.0", "tests", "tests@lgo")
         card = cps.read_card(world.card.module_path, world.card.label)
-        signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN,
-                                                             token_label=world.card.label))
+        signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
         signed = assertion.build(signer, national_id=card.professional.national_id, billing_id="999000011")
         issuer = signed.findtext("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer")
         assert f"CN=8{RPPS}" in issuer
-        result = insi.search_by_traits(endpoint, context, birth_name="TCHITCHI", first_names=("CATARINA",), sex="F",
-                                       birth_date="1936-06-21", assertion=signed)
+        result = insi.search_by_traits(
+            endpoint,
+            context,
+            birth_name="TCHITCHI",
+            first_names=("CATARINA",),
+            sex="F",
+            birth_date="1936-06-21",
+            assertion=signed,
+        )
         assert result.code == "00" and result.identities[0].matricule == "236066322083656"
         # The same assertion with the card's signature broken is refused: the sandbox does check it.
         forged = assertion.build(signer, national_id=card.professional.national_id, billing_id="999000011")
         forged.find(".//{urn:oasis:names:tc:SAML:2.0:assertion}NameID").text = "899999999999"
         with pytest.raises(insi.InsiError, match="authentification du professionnel"):
-            insi.search_by_traits(endpoint, context, birth_name="TCHITCHI", first_names=("CATARINA",), sex="F",
-                                  birth_date="1936-06-21", assertion=forged)
+            insi.search_by_traits(
+                endpoint,
+                context,
+                birth_name="TCHITCHI",
+                first_names=("CATARINA",),
+                sex="F",
+                birth_date="1936-06-21",
+                assertion=forged,
+            )
     finally:
         server.stop()
 
 
 def _header() -> cda.CdaHeader:
     return cda.CdaHeader(
-        unique_id="2.25.98765", set_id="2.25.98766", version=1, type_code="78601-2",
-        type_display="CR d'entretien pharmaceutique", title="Entretien", patient=SharedIdentity(
-            patient_id=1, matricule=MATRICULE, oid=OID_TEST, birth_name="PAT-TROIS", first_names=("DOMINIQUE",),
-            sex="F", birth_date="1979-03-28"),
+        unique_id="2.25.98765",
+        set_id="2.25.98766",
+        version=1,
+        type_code="78601-2",
+        type_display="CR d'entretien pharmaceutique",
+        title="Entretien",
+        patient=SharedIdentity(
+            patient_id=1,
+            matricule=MATRICULE,
+            oid=OID_TEST,
+            birth_name="PAT-TROIS",
+            first_names=("DOMINIQUE",),
+            sex="F",
+            birth_date="1979-03-28",
+        ),
         author=cda.CdaPerson(rpps=RPPS, family="DURAND-TEST", given="Claire"),
         organisation=cda.CdaOrganisation(finess=FINESS, name="Pharmacie du Centre"),
         effective_time=datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
@@ -92,12 +120,22 @@ def test_the_cps_signed_vihf_and_submission_set_are_accepted_by_the_dmp_sandbox(
     signer = signing.VihfSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
 
     def vihf(patient_id: str, rpps: str = RPPS) -> Any:
-        return build_vihf(signer, VihfContext(structure_id=f"1{FINESS}", rpps=rpps, family="DURAND-TEST",
-                                              given="CLAIRE", patient_id=patient_id))
+        return build_vihf(
+            signer,
+            VihfContext(
+                structure_id=f"1{FINESS}", rpps=rpps, family="DURAND-TEST", given="CLAIRE", patient_id=patient_id
+            ),
+        )
 
     def client(make: Any) -> DmpClient:
-        return DmpClient(server.url, ssl_context=client_tls_context(organisation.client(), str(organisation.ca_path)),
-                         vihf=make, source_id="1.2.250.1.999.1.1", signer=signer, timeout=30.0)
+        return DmpClient(
+            server.url,
+            ssl_context=client_tls_context(organisation.client(), str(organisation.ca_path)),
+            vihf=make,
+            source_id="1.2.250.1.999.1.1",
+            signer=signer,
+            timeout=30.0,
+        )
 
     try:
         with client(vihf) as dmp:
@@ -109,9 +147,14 @@ def test_the_cps_signed_vihf_and_submission_set_are_accepted_by_the_dmp_sandbox(
             dmp.find_documents(XDS_PATIENT)
         # The organisation's own file signer keeps working next to the card.
         file_signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
-        with client(lambda patient_id: build_vihf(file_signer, VihfContext(
-                structure_id=f"1{FINESS}", rpps=RPPS, family="DURAND-TEST", given="CLAIRE",
-                patient_id=patient_id))) as dmp:
+        with client(
+            lambda patient_id: build_vihf(
+                file_signer,
+                VihfContext(
+                    structure_id=f"1{FINESS}", rpps=RPPS, family="DURAND-TEST", given="CLAIRE", patient_id=patient_id
+                ),
+            )
+        ) as dmp:
             assert len(dmp.find_documents(XDS_PATIENT)) == 1
         assert sandbox.documents
     finally:

@@ -24,9 +24,11 @@ from lgo_sandbox.pki import TestAuthority
 from lxml import etree
 
 IDAM = "LGO-LIBRE-TEST"
-CARD = virtual.VitaleData("236066322083656", (
-    virtual.Beneficiary("TCHITCHI", "CATARINA", "19360621", 1, nir="236066322083656"),
-), serial="0102030405")
+CARD = virtual.VitaleData(
+    "236066322083656",
+    (virtual.Beneficiary("TCHITCHI", "CATARINA", "19360621", 1, nir="236066322083656"),),
+    serial="0102030405",
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +55,20 @@ def insi_sandbox(tmp_path: Path) -> Iterator[tuple[Any, Any, TestAuthority]]:
         _require_or_skip("../shared absent : réponses enregistrées et XSD INSi indisponibles.")
     folder = Path(str(shared)) / "conformance" / "services" / "insi"
     authority = TestAuthority(tmp_path / "pki")
-    server, service = start_insi_sandbox(authority, responses_dir=folder / "responses",
-                                         schemas_dir=folder / "wsdl" / "xsd", known_idams=frozenset({IDAM}))
+    server, service = start_insi_sandbox(
+        authority,
+        responses_dir=folder / "responses",
+        schemas_dir=folder / "wsdl" / "xsd",
+        known_idams=frozenset({IDAM}),
+    )
     yield server, service, authority
     server.stop()
 
 
 def test_a_vitale_read_feeds_patient_selection_and_the_insi_search(
-    reader: Any, insi_sandbox: tuple[Any, Any, TestAuthority], lgo_make_kernel: Callable[..., Kernel],
+    reader: Any,
+    insi_sandbox: tuple[Any, Any, TestAuthority],
+    lgo_make_kernel: Callable[..., Kernel],
     lgo_seeded: Seeded,
 ) -> None:
     server, service, authority = insi_sandbox
@@ -69,13 +77,22 @@ def test_a_vitale_read_feeds_patient_selection_and_the_insi_search(
     for name in ("ins", "cards"):
         kernel.enable(pharmacy, name)
     credential = authority.organisation("INSI-AUTO")
-    kernel.save_plugin_settings(pharmacy, "ins", {
-        "insi_endpoint": server.url, "authorisation_number": IDAM, "certificate_path": str(credential.cert_path),
-        "key_path": str(credential.key_path), "ca_path": str(credential.ca_path), "timeout_seconds": 5,
-    })
+    kernel.save_plugin_settings(
+        pharmacy,
+        "ins",
+        {
+            "insi_endpoint": server.url,
+            "authorisation_number": IDAM,
+            "certificate_path": str(credential.cert_path),
+            "key_path": str(credential.key_path),
+            "ca_path": str(credential.ca_path),
+            "timeout_seconds": 5,
+        },
+    )
     with kernel.transaction() as session:
-        patient = create_patient(session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F",
-                                 birth_date="1936-06-21").id
+        patient = create_patient(
+            session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F", birth_date="1936-06-21"
+        ).id
 
     reader.insert(virtual.VirtualCard(CARD))
     card = vitale.read_vitale("Virtual PCD")

@@ -37,8 +37,9 @@ DOCTOR_BOX = "medecin@medecin-e2e.mssante.fr"
 
 
 @pytest.fixture(params=["mailiz", "organisationnelle"])
-def world(request: pytest.FixtureRequest, lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded,
-          tmp_path: Path) -> Iterator[dict[str, Any]]:
+def world(
+    request: pytest.FixtureRequest, lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: Path
+) -> Iterator[dict[str, Any]]:
     reason = available()
     if reason:
         _require_or_skip(f"{reason} : test MSSanté de bout en bout ignoré")
@@ -52,15 +53,31 @@ def world(request: pytest.FixtureRequest, lgo_make_kernel: Callable[..., Kernel]
     authority = TestAuthority(tmp_path / "mss-pki")
     passwords = {ORG_BOX: "o", OWN_BOX: "p", DOCTOR_BOX: "d", patient_box: "m"}
     sandbox = start_mail_sandbox(authority, passwords)
-    kernel.save_plugin_settings(pharmacy, "mssante", {
-        "smtp_host": "127.0.0.1", "smtp_port": sandbox.smtp_port, "imap_host": "127.0.0.1",
-        "imap_port": sandbox.imap_port, "ca_path": str(authority.ca_path)})
+    kernel.save_plugin_settings(
+        pharmacy,
+        "mssante",
+        {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": sandbox.smtp_port,
+            "imap_host": "127.0.0.1",
+            "imap_port": sandbox.imap_port,
+            "ca_path": str(authority.ca_path),
+        },
+    )
     with kernel.transaction() as session:
         certificates.store(session, pharmacy, authority.organisation("PHARMACIE").pkcs12("x"), "x")
     if request.param == "mailiz":
         person = authority.person("99999000013", given_name="Claire", surname="DURAND-DEMO")
-        accounts.add_personal(kernel, pharmacy, operator_id=titulaire, address=OWN_BOX, login=OWN_BOX,
-                              password="p", pkcs12=person.pkcs12("y"), passphrase="y")
+        accounts.add_personal(
+            kernel,
+            pharmacy,
+            operator_id=titulaire,
+            address=OWN_BOX,
+            login=OWN_BOX,
+            password="p",
+            pkcs12=person.pkcs12("y"),
+            passphrase="y",
+        )
         own = OWN_BOX
     else:
         box = accounts.add_organisational(kernel, pharmacy, address=ORG_BOX, login=ORG_BOX, password="o")
@@ -68,8 +85,15 @@ def world(request: pytest.FixtureRequest, lgo_make_kernel: Callable[..., Kernel]
         own = ORG_BOX
     kernel.select_provider(pharmacy, "mssante", request.param)
     try:
-        yield {"kernel": kernel, "seeded": lgo_seeded, "patient": patient, "patient_box": patient_box,
-               "sandbox": sandbox, "authority": authority, "own": own}
+        yield {
+            "kernel": kernel,
+            "seeded": lgo_seeded,
+            "patient": patient,
+            "patient_box": patient_box,
+            "sandbox": sandbox,
+            "authority": authority,
+            "own": own,
+        }
     finally:
         sandbox.stop()
 
@@ -85,13 +109,21 @@ def test_a_bpm_goes_to_the_doctor_and_the_patient_and_the_reply_comes_back_to_th
 ) -> None:
     kernel, seeded, patient = world["kernel"], world["seeded"], world["patient"]
     pharmacy, titulaire = seeded.pharmacy_id, seeded.operators["titulaire"]
-    record = entretiens.record_bpm(kernel, pharmacy, patient, titulaire, held_on=date.today(),
-                                   analysis="Historique revu.", recommendations="Aucune modification.")
+    record = entretiens.record_bpm(
+        kernel,
+        pharmacy,
+        patient,
+        titulaire,
+        held_on=date.today(),
+        analysis="Historique revu.",
+        recommendations="Aucune modification.",
+    )
     assert entretiens.validate_document(kernel, pharmacy, record, titulaire) == []
     with kernel.transaction() as session:
         document = session.scalars(select(HealthDocument.id).where(HealthDocument.patient_id == patient)).one()
-    mssante.send_documents(kernel, pharmacy, titulaire, patient, [document], professionals=[DOCTOR_BOX],
-                           to_patient=True)
+    mssante.send_documents(
+        kernel, pharmacy, titulaire, patient, [document], professionals=[DOCTOR_BOX], to_patient=True
+    )
     _drain(kernel, pharmacy)
     sandbox = world["sandbox"]
     assert all("envoyé" in line for line in mssante.status_lines(kernel, pharmacy, direction="sortant"))

@@ -48,10 +48,16 @@ def segur(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: 
         finess = session.get(Pharmacy, pharmacy).finess  # type: ignore[union-attr]
     organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
     server, sandbox = start_dmp_sandbox(authority, seed=11)
-    kernel.save_plugin_settings(pharmacy, "dmp", {
-        "endpoint": server.url, "certificate_path": str(organisation.cert_path),
-        "key_path": str(organisation.key_path), "ca_path": str(organisation.ca_path),
-    })
+    kernel.save_plugin_settings(
+        pharmacy,
+        "dmp",
+        {
+            "endpoint": server.url,
+            "certificate_path": str(organisation.cert_path),
+            "key_path": str(organisation.key_path),
+            "ca_path": str(organisation.ca_path),
+        },
+    )
     try:
         yield {"kernel": kernel, "seeded": lgo_seeded, "sandbox": sandbox, "tmp_path": tmp_path}
     finally:
@@ -63,8 +69,9 @@ def _bill_vaccination(kernel: Kernel, seeded: Seeded, patient: int) -> int:
     with kernel.transaction() as session:
         product = product_by_cip13(session, pharmacy, seeded.products["grippe"])
         receive(session, pharmacy, product, lot_number="E2E-1", expiry=date.today() + timedelta(days=90), quantity=2)
-        prescription = create_prescription(session, pharmacy, patient, prescriber_name="Pharmacien",
-                                           prescribed_on=date.today()).id
+        prescription = create_prescription(
+            session, pharmacy, patient, prescriber_name="Pharmacien", prescribed_on=date.today()
+        ).id
     counter = Counter(kernel, pharmacy, seeded.operators["titulaire"])
     billing = counter.start_billing(patient_id=patient, prescription_id=prescription)
     counter.add_product(billing, seeded.products["grippe"], 1, lot_number="E2E-1")
@@ -89,10 +96,25 @@ def test_vaccination_note_interview_and_bpm_reach_the_dmp_of_the_qualified_test_
 
     note_id = _bill_vaccination(kernel, seeded, patient)
     assert vaccination.validate_note(kernel, pharmacy, note_id, titulaire) == []
-    avk = entretiens.record_interview(kernel, pharmacy, patient, titulaire, theme_code="AVK", held_on=date.today(),
-                                      analysis="INR stable.", recommendations="Poursuivre.")
-    bpm = entretiens.record_bpm(kernel, pharmacy, patient, titulaire, held_on=date.today(),
-                                analysis="Historique revu.", recommendations="Aucune modification.")
+    avk = entretiens.record_interview(
+        kernel,
+        pharmacy,
+        patient,
+        titulaire,
+        theme_code="AVK",
+        held_on=date.today(),
+        analysis="INR stable.",
+        recommendations="Poursuivre.",
+    )
+    bpm = entretiens.record_bpm(
+        kernel,
+        pharmacy,
+        patient,
+        titulaire,
+        held_on=date.today(),
+        analysis="Historique revu.",
+        recommendations="Aucune modification.",
+    )
     for record in (avk, bpm):
         assert entretiens.validate_document(kernel, pharmacy, record, titulaire) == []
     _drain(kernel, pharmacy)
@@ -114,14 +136,20 @@ def test_an_unqualified_patient_s_vaccination_waits_then_reaches_the_dmp(segur: 
     traits = _dmp_test_patient()
     with kernel.transaction() as session:
         patient = create_patient(
-            session, pharmacy, birth_name=traits["nomNaissance"], first_names=traits["prenom"], sex=traits["sexe"],
-            birth_date=traits["dateNaissance"], birth_place_code=traits["inseeCommune"],
+            session,
+            pharmacy,
+            birth_name=traits["nomNaissance"],
+            first_names=traits["prenom"],
+            sex=traits["sexe"],
+            birth_date=traits["dateNaissance"],
+            birth_place_code=traits["inseeCommune"],
         ).id
     with kernel.transaction() as session:
         product = product_by_cip13(session, pharmacy, seeded.products["grippe"])
         receive(session, pharmacy, product, lot_number="E2E-2", expiry=date.today() + timedelta(days=90), quantity=1)
-        prescription = create_prescription(session, pharmacy, patient, prescriber_name="Pharmacien",
-                                           prescribed_on=date.today()).id
+        prescription = create_prescription(
+            session, pharmacy, patient, prescriber_name="Pharmacien", prescribed_on=date.today()
+        ).id
     counter = Counter(kernel, pharmacy, titulaire)
     billing = counter.start_billing(patient_id=patient, prescription_id=prescription)
     counter.add_product(billing, seeded.products["grippe"], 1, lot_number="E2E-2")
@@ -133,9 +161,21 @@ def test_an_unqualified_patient_s_vaccination_waits_then_reaches_the_dmp(segur: 
     vaccination.validate_note(kernel, pharmacy, note_id, titulaire)
     assert vaccination.note_status(kernel, pharmacy, note_id) == NoteStatus.WAITING_IDENTITY
     _drain(kernel, pharmacy)
-    ins.record_insi_result(kernel, pharmacy, patient, titulaire, ins.InsiTraits(
-        traits["matricule_ins"], OID_NIR, traits["nomNaissance"], (traits["prenom"],), traits["sexe"],
-        traits["dateNaissance"], traits["inseeCommune"]))
+    ins.record_insi_result(
+        kernel,
+        pharmacy,
+        patient,
+        titulaire,
+        ins.InsiTraits(
+            traits["matricule_ins"],
+            OID_NIR,
+            traits["nomNaissance"],
+            (traits["prenom"],),
+            traits["sexe"],
+            traits["dateNaissance"],
+            traits["inseeCommune"],
+        ),
+    )
     ins.record_identity_document(kernel, pharmacy, patient, titulaire, ins.DocumentKind.PASSEPORT)
     assert vaccination.note_status(kernel, pharmacy, note_id) == NoteStatus.VALIDATED
     _drain(kernel, pharmacy)

@@ -26,8 +26,10 @@ def admin(lgo_database_url: str) -> Iterator[tuple[Any, Kernel, Seeded]]:
         seeded = seed(session)
     client = create_app(kernel, secure_cookies=False).test_client()
     token = _token(client.get("/connexion").get_data(as_text=True))
-    assert client.post("/connexion", data={"code": "titulaire", "password": PASSWORD,
-                                          "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/connexion", data={"code": "titulaire", "password": PASSWORD, "csrf_token": token}).status_code
+        == 302
+    )
     try:
         yield client, kernel, seeded
     finally:
@@ -58,8 +60,11 @@ def test_every_page_of_every_real_module_answers(admin: tuple[Any, Kernel, Seede
     providers = _ok(client, "/fournisseurs")
     assert "Mailiz — boîte nominative du pharmacien" in providers
     assert "Boîte organisationnelle de l&#39;officine" in providers
-    with_settings = [i.name for i in kernel.registry.loaded()
-                     if i.name in EXPECTED and i.manifest is not None and i.manifest.settings is not None]
+    with_settings = [
+        i.name
+        for i in kernel.registry.loaded()
+        if i.name in EXPECTED and i.manifest is not None and i.manifest.settings is not None
+    ]
     assert {"ins", "dmp", "mssante", "eordonnance", "psc", "cards"} <= set(with_settings)
     for name in with_settings:
         _ok(client, f"/parametres/{name}")
@@ -71,8 +76,9 @@ def test_a_provider_is_chosen_and_settings_are_saved_through_the_forms(admin: tu
     client, kernel, seeded = admin
     kernel.enable(seeded.pharmacy_id, "mssante")
     page = _ok(client, "/fournisseurs")
-    chosen = client.post("/fournisseurs", data={"capability": "mssante", "provider": "organisationnelle",
-                                                "csrf_token": _token(page)})
+    chosen = client.post(
+        "/fournisseurs", data={"capability": "mssante", "provider": "organisationnelle", "csrf_token": _token(page)}
+    )
     assert chosen.status_code == 302
     assert kernel.selected_provider(seeded.pharmacy_id, "mssante") == "organisationnelle"
     form = _ok(client, "/parametres/mssante")

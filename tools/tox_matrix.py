@@ -62,7 +62,7 @@ def _read(root: Path) -> list[Distribution]:
             if group.startswith("lgo.providers."):
                 dist.providers[group.removeprefix("lgo.providers.")] = sorted(drivers)
         if plugins:
-            (dist.plugin, dist.module), = plugins.items()
+            ((dist.plugin, dist.module),) = plugins.items()
             dist.requires = _manifest_requires(folder, dist.module)
         found.append(dist)
     return found
@@ -117,13 +117,20 @@ def generate(root: Path = ROOT) -> str:
     dists = _read(root)
     by_plugin = {d.plugin: d for d in dists if d.plugin}
     envs: list[tuple[str, str]] = []
-    envs.append(("core", _env("core", _install([]), "pytest core/tests sandbox/tests {posargs}",
-                              "le noyau seul")))
+    envs.append(("core", _env("core", _install([]), "pytest core/tests sandbox/tests {posargs}", "le noyau seul")))
     for plugin, dist in sorted(by_plugin.items()):
         closure = _closure(plugin, by_plugin)
-        envs.append((f"plugin-{plugin}", _env(
-            f"plugin-{plugin}", _install(closure), f"pytest {dist.folder}/tests {{posargs}}",
-            f"{plugin} avec ce qu'il requiert : " + (", ".join(d.plugin or "" for d in closure[:-1]) or "rien"))))
+        envs.append(
+            (
+                f"plugin-{plugin}",
+                _env(
+                    f"plugin-{plugin}",
+                    _install(closure),
+                    f"pytest {dist.folder}/tests {{posargs}}",
+                    f"{plugin} avec ce qu'il requiert : " + (", ".join(d.plugin or "" for d in closure[:-1]) or "rien"),
+                ),
+            )
+        )
     capabilities: dict[str, list[tuple[str, Distribution]]] = {}
     for dist in dists:
         for capability, drivers in dist.providers.items():
@@ -131,35 +138,77 @@ def generate(root: Path = ROOT) -> str:
     for capability, drivers in sorted(capabilities.items()):
         for driver, dist in drivers:
             closure = _closure(dist.plugin, by_plugin) if dist.plugin else [dist]
-            envs.append((f"provider-{capability}-{driver}", _env(
-                f"provider-{capability}-{driver}", _install(closure),
-                f"pytest {dist.folder}/tests -k {driver} {{posargs}}",
-                f"fournisseur {driver} de {capability}")))
+            envs.append(
+                (
+                    f"provider-{capability}-{driver}",
+                    _env(
+                        f"provider-{capability}-{driver}",
+                        _install(closure),
+                        f"pytest {dist.folder}/tests -k {driver} {{posargs}}",
+                        f"fournisseur {driver} de {capability}",
+                    ),
+                )
+            )
         if len(drivers) > 1:
             owners = {id(d): d for _, d in drivers}
             closure = [c for d in owners.values() for c in (_closure(d.plugin, by_plugin) if d.plugin else [d])]
             unique = list({id(c): c for c in closure}.values())
-            envs.append((f"providers-{capability}", _env(
-                f"providers-{capability}", _install(unique), " ".join(
-                    ["pytest", *sorted({f"{d.folder}/tests" for d in owners.values()}), "{posargs}"]),
-                f"tous les fournisseurs de {capability} installés côte à côte")))
+            envs.append(
+                (
+                    f"providers-{capability}",
+                    _env(
+                        f"providers-{capability}",
+                        _install(unique),
+                        " ".join(["pytest", *sorted({f"{d.folder}/tests" for d in owners.values()}), "{posargs}"]),
+                        f"tous les fournisseurs de {capability} installés côte à côte",
+                    ),
+                )
+            )
     everything = [d for d in dists if d.plugin]
-    envs.append(("all", _env("all", [*(d for d in _install(everything) if d != "-e ./web"), "-e ./web[testing]"],
-                             "pytest {posargs}", "tous les modules ensemble, et les tests de bout en bout")))
-    envs.append(("web", _env("web", [*_install([]), "-e ./web[testing]"], "pytest web/tests {posargs}",
-                             "la page d'administration seule")))
+    envs.append(
+        (
+            "all",
+            _env(
+                "all",
+                [*(d for d in _install(everything) if d != "-e ./web"), "-e ./web[testing]"],
+                "pytest {posargs}",
+                "tous les modules ensemble, et les tests de bout en bout",
+            ),
+        )
+    )
+    envs.append(
+        (
+            "web",
+            _env(
+                "web",
+                [*_install([]), "-e ./web[testing]"],
+                "pytest web/tests {posargs}",
+                "la page d'administration seule",
+            ),
+        )
+    )
     names = [name for name, _ in envs] + ["lint", "type", "docs"]
     text = [HEADER, "[tox]\nrequires = tox>=4\nenv_list =\n" + "".join(f"    {n}\n" for n in names)]
     text.append("\n[testenv]\npackage = skip\npassenv = CI, LGO_*, HOME\nset_env = PIP_DISABLE_PIP_VERSION_CHECK=1\n")
     text += ["\n" + body for _, body in envs]
     text.append("\n[testenv:lint]\ndescription = ruff\ndeps = ruff\ncommands = ruff check .\n")
-    typed = " ".join(["core/src/lgo", "sandbox/src/lgo_sandbox", *(
-        f"{d.folder}/src/{d.module.split('.')[0]}" for d in everything if d.module)])
-    text.append("\n[testenv:type]\ndescription = mypy sur le noyau et les modules\ndeps =\n"
-                + "".join(f"    {d}\n" for d in _install(everything)) + "    mypy\n    lxml-stubs\n"
-                + f"commands = mypy {typed}\n")
-    text.append("\n[testenv:docs]\ndescription = documentation des auteurs de modules (chaque hook documenté)\n"
-                "deps =\n    -e ./core[testing]\n    pytest-timeout\ncommands = pytest tests/test_plugin_docs.py\n")
+    typed = " ".join(
+        [
+            "core/src/lgo",
+            "sandbox/src/lgo_sandbox",
+            *(f"{d.folder}/src/{d.module.split('.')[0]}" for d in everything if d.module),
+        ]
+    )
+    text.append(
+        "\n[testenv:type]\ndescription = mypy sur le noyau et les modules\ndeps =\n"
+        + "".join(f"    {d}\n" for d in _install(everything))
+        + "    mypy\n    lxml-stubs\n"
+        + f"commands = mypy {typed}\n"
+    )
+    text.append(
+        "\n[testenv:docs]\ndescription = documentation des auteurs de modules (chaque hook documenté)\n"
+        "deps =\n    -e ./core[testing]\n    pytest-timeout\ncommands = pytest tests/test_plugin_docs.py\n"
+    )
     return "".join(text)
 
 

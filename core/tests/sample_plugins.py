@@ -30,8 +30,9 @@ class Recorder:
     @hookimpl
     def lgo_on_billing_start(self, kernel: Kernel, event: BillingStarted) -> ActionRequired:
         self.events.append(event)
-        return ActionRequired(kind="qualify", plugin=self.MANIFEST.name, title_fr="Qualifier l'identité",
-                              patient_id=event.patient_id)
+        return ActionRequired(
+            kind="qualify", plugin=self.MANIFEST.name, title_fr="Qualifier l'identité", patient_id=event.patient_id
+        )
 
     @hookimpl
     def lgo_on_dispensation_validated(self, kernel: Kernel, event: DispensationValidated) -> None:
@@ -50,8 +51,14 @@ class Exploding:
 
     @hookimpl
     def lgo_on_billing_commit(self, kernel: Kernel, session: Session, event: BillingEnded) -> None:
-        outbox.enqueue(session, event.pharmacy_id, plugin="exploding", kind="exploding.send", payload={},
-                       idempotency_key=f"exploding-{event.invoice_id}")
+        outbox.enqueue(
+            session,
+            event.pharmacy_id,
+            plugin="exploding",
+            kind="exploding.send",
+            payload={},
+            idempotency_key=f"exploding-{event.invoice_id}",
+        )
         raise RuntimeError("panne du module")
 
     @hookimpl
@@ -66,9 +73,14 @@ class Enqueuer:
 
     @hookimpl
     def lgo_on_billing_commit(self, kernel: Kernel, session: Session, event: BillingEnded) -> None:
-        outbox.enqueue(session, event.pharmacy_id, plugin="enqueuer", kind="http.post",
-                       payload={"url": "http://127.0.0.1:9/", "body": {"invoice": event.invoice_number}},
-                       idempotency_key=f"enqueuer-{event.invoice_id}")
+        outbox.enqueue(
+            session,
+            event.pharmacy_id,
+            plugin="enqueuer",
+            kind="http.post",
+            payload={"url": "http://127.0.0.1:9/", "body": {"invoice": event.invoice_number}},
+            idempotency_key=f"enqueuer-{event.invoice_id}",
+        )
 
 
 class Acts:

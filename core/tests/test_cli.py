@@ -14,8 +14,9 @@ from lgo.demo_data import FINESS
 from lgo.testing.dists import plugin_module_source, write_distribution
 
 
-def lgo(home: Path, *args: str, pythonpath: Path | None = None, database_url: str | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def lgo(
+    home: Path, *args: str, pythonpath: Path | None = None, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LGO_")}
     env["LGO_HOME"] = str(home)
     if database_url:
@@ -23,8 +24,9 @@ def lgo(home: Path, *args: str, pythonpath: Path | None = None, database_url: st
     if pythonpath:
         env["PYTHONPATH"] = str(pythonpath)
     env["XDG_CACHE_HOME"] = str(home / "cache")
-    return subprocess.run([sys.executable, "-m", "lgo.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lgo.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -44,11 +46,19 @@ def test_init_then_plugins_with_reasons_then_enable(home: Path, tmp_path: Path) 
     site = tmp_path / "site"
     plugins = {"good": {}, "needs_good": {"requires": ("good",)}, "old_api": {"plugin_api": ">=0.1,<1"}}
     for name, kwargs in plugins.items():
-        write_distribution(site, f"lgo-test-{name}", version="2.0.1",
-                           modules={f"cli_{name}": plugin_module_source(name, **kwargs)},  # type: ignore[arg-type]
-                           entry_points={"lgo.plugins": {name: f"cli_{name}"}})
-    write_distribution(site, "lgo-test-boom", modules={"cli_boom": "import not_installed_anywhere\n"},
-                       entry_points={"lgo.plugins": {"boom": "cli_boom"}})
+        write_distribution(
+            site,
+            f"lgo-test-{name}",
+            version="2.0.1",
+            modules={f"cli_{name}": plugin_module_source(name, **kwargs)},  # type: ignore[arg-type]
+            entry_points={"lgo.plugins": {name: f"cli_{name}"}},
+        )
+    write_distribution(
+        site,
+        "lgo-test-boom",
+        modules={"cli_boom": "import not_installed_anywhere\n"},
+        entry_points={"lgo.plugins": {"boom": "cli_boom"}},
+    )
 
     result = lgo(home, "init", "--name", "Pharmacie du Test", "--finess", FINESS, pythonpath=site)
     assert result.returncode == 0, result.stderr
@@ -90,8 +100,13 @@ def test_demo_tells_the_counter_sequence(home: Path) -> None:
     out = result.stdout
     # The total of steps grows with the installed Ségur plugins' own demo steps.
     assert re.search(r"\[1/\d+\] Ouverture de l'officine", out)
-    for expected in ("Ordonnancier : n° 1, 2", "Refus : Stock insuffisant",
-                     "la correction est la ligne n° 4", "2e essai : délivré", "Démonstration terminée."):
+    for expected in (
+        "Ordonnancier : n° 1, 2",
+        "Refus : Stock insuffisant",
+        "la correction est la ligne n° 4",
+        "2e essai : délivré",
+        "Démonstration terminée.",
+    ):
         assert expected in out
     assert "Traceback" not in result.stderr
     again = lgo(home, "demo")  # the demo database is recreated: running it twice works
@@ -111,16 +126,26 @@ def test_worker_once_and_outbox_listing(home: Path) -> None:
 def test_distributions_add_commands_through_the_lgo_commands_group(home: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     write_distribution(
-        site, "lgo-test-addon", modules={"lgotest_addon_cli": (
-            "import click\n"
-            "@click.command()\n"
-            "def hello() -> None:\n"
-            "    '''Dit bonjour.'''\n"
-            "    click.echo('Bonjour depuis un module complémentaire.')\n"
-            "broken = 1 / 0 if False else 'not a command'\n"
-        )},
-        entry_points={"lgo.commands": {"hello": "lgotest_addon_cli:hello", "init": "lgotest_addon_cli:hello",
-                                       "broken": "lgotest_addon_cli:broken", "absent": "lgotest_nowhere:x"}},
+        site,
+        "lgo-test-addon",
+        modules={
+            "lgotest_addon_cli": (
+                "import click\n"
+                "@click.command()\n"
+                "def hello() -> None:\n"
+                "    '''Dit bonjour.'''\n"
+                "    click.echo('Bonjour depuis un module complémentaire.')\n"
+                "broken = 1 / 0 if False else 'not a command'\n"
+            )
+        },
+        entry_points={
+            "lgo.commands": {
+                "hello": "lgotest_addon_cli:hello",
+                "init": "lgotest_addon_cli:hello",
+                "broken": "lgotest_addon_cli:broken",
+                "absent": "lgotest_nowhere:x",
+            }
+        },
     )
     listing = lgo(home, "--help", pythonpath=site)
     assert listing.returncode == 0 and "hello" in listing.stdout and "broken" not in listing.stdout

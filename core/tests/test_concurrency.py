@@ -41,8 +41,9 @@ def _run_together(workers: list[Callable[[], Any]]) -> list[Any]:
 
 def _prescription(kernel: Kernel, seeded: Seeded) -> int:
     with kernel.transaction() as session:
-        return create_prescription(session, seeded.pharmacy_id, seeded.patients["jean"], prescriber_name="Dr Démo",
-                                   prescribed_on=date.today()).id
+        return create_prescription(
+            session, seeded.pharmacy_id, seeded.patients["jean"], prescriber_name="Dr Démo", prescribed_on=date.today()
+        ).id
 
 
 @pytest.mark.parametrize("round_", range(3))

@@ -23,7 +23,10 @@ from sqlalchemy.exc import DBAPIError
 def _prescription(kernel: Kernel, seeded: Seeded, patient: str = "camille") -> int:
     with kernel.transaction() as session:
         return create_prescription(
-            session, seeded.pharmacy_id, seeded.patients[patient], prescriber_name="Dr Démo",
+            session,
+            seeded.pharmacy_id,
+            seeded.patients[patient],
+            prescriber_name="Dr Démo",
             prescribed_on=date.today(),
         ).id
 
@@ -66,9 +69,7 @@ def test_shares_round_half_up_and_add_up() -> None:
     assert shares.amo_cents + shares.amc_cents + shares.patient_cents == 1001
 
 
-def test_selling_what_is_not_on_hand_is_refused_and_nothing_is_written(
-    lgo_kernel: Kernel, lgo_seeded: Seeded
-) -> None:
+def test_selling_what_is_not_on_hand_is_refused_and_nothing_is_written(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
     counter = _counter(lgo_kernel, lgo_seeded)
     prescription = _prescription(lgo_kernel, lgo_seeded)
     billing = counter.start_billing(prescription_id=prescription)
@@ -120,8 +121,9 @@ def test_listed_medicines_need_a_prescription(lgo_kernel: Kernel, lgo_seeded: Se
 def test_expired_lots_are_never_sold(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
     with lgo_kernel.transaction() as session:
         product = product_by_cip13(session, lgo_seeded.pharmacy_id, lgo_seeded.products["serum"])
-        stock.receive(session, lgo_seeded.pharmacy_id, product, lot_number="OLD", expiry=date.today() - timedelta(1),
-                      quantity=5)
+        stock.receive(
+            session, lgo_seeded.pharmacy_id, product, lot_number="OLD", expiry=date.today() - timedelta(1), quantity=5
+        )
     counter = _counter(lgo_kernel, lgo_seeded)
     billing = counter.start_billing(lgo_seeded.patients["jean"])
     counter.add_product(billing, lgo_seeded.products["serum"], 1, lot_number="OLD")
@@ -153,8 +155,9 @@ def test_validated_records_are_immutable_and_corrections_are_linked(lgo_kernel: 
     with lgo_kernel.transaction() as session:
         original = session.scalar(select(Dispensation))
         assert original is not None
-        fixed = correct_dispensation(session, original.id, quantity=1, reason="une boîte rendue",
-                                     operator_id=lgo_seeded.operators["titulaire"])
+        fixed = correct_dispensation(
+            session, original.id, quantity=1, reason="une boîte rendue", operator_id=lgo_seeded.operators["titulaire"]
+        )
         assert (fixed.number, fixed.corrects_id, fixed.quantity) == (2, original.id, 1)
     with lgo_kernel.transaction() as session:
         entries = ordonnancier(session, lgo_seeded.pharmacy_id)
@@ -163,9 +166,7 @@ def test_validated_records_are_immutable_and_corrections_are_linked(lgo_kernel: 
             correct_dispensation(session, entries[0].id, quantity=1, reason="", operator_id=1)
 
 
-def test_acts_are_declared_by_plugins_and_billed(
-    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
-) -> None:
+def test_acts_are_declared_by_plugins_and_billed(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> None:
     kernel = lgo_make_kernel(Acts())
     counter = _counter(kernel, lgo_seeded)
     billing = counter.start_billing(lgo_seeded.patients["jean"])

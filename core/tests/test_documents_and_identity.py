@@ -38,8 +38,9 @@ def test_only_a_vouched_identity_is_shareable_and_a_strict_trait_change_demotes_
     partial = SharedIdentity(patient, "279035121518989", OID_TEST, "TESTDEMO", ("ANNE",), "F", "1979-03-00")
     assert partial.birth_date_value is None
 
-    kernel.update_patient_traits(seeded.pharmacy_id, patient, operator_id=seeded.operators["adjoint"],
-                                 used_name="NOUVEAUNOM")
+    kernel.update_patient_traits(
+        seeded.pharmacy_id, patient, operator_id=seeded.operators["adjoint"], used_name="NOUVEAUNOM"
+    )
     assert kernel.is_identity_shareable(seeded.pharmacy_id, patient)  # a used name is not a strict trait
     kernel.update_patient_traits(seeded.pharmacy_id, patient, birth_name="AUTRENOM")
     assert not kernel.is_identity_shareable(seeded.pharmacy_id, patient)
@@ -56,8 +57,14 @@ def test_document_life_cycle_validation_replacement_and_deprecation(setup: Any) 
     pharmacy, patient, author = seeded.pharmacy_id, seeded.patients["camille"], seeded.operators["titulaire"]
     with kernel.transaction() as session:
         draft = documents.create_draft(
-            session, pharmacy_id=pharmacy, patient_id=patient, author_operator_id=author, type_code="87273-9",
-            type_display="Note de vaccination", title="Note de vaccination", source_plugin="vaccination",
+            session,
+            pharmacy_id=pharmacy,
+            patient_id=patient,
+            author_operator_id=author,
+            type_code="87273-9",
+            type_display="Note de vaccination",
+            title="Note de vaccination",
+            source_plugin="vaccination",
         )
         first_id, set_id = draft.id, draft.set_id
         assert draft.unique_id.startswith("2.25.") and draft.unique_id != set_id
@@ -73,9 +80,16 @@ def test_document_life_cycle_validation_replacement_and_deprecation(setup: Any) 
         first = session.get(HealthDocument, first_id)
         assert first is not None and first.hidden_from_patient
         second = documents.create_draft(
-            session, pharmacy_id=pharmacy, patient_id=patient, author_operator_id=author, type_code="87273-9",
-            type_display="Note de vaccination", title="Note de vaccination (corrigée)", source_plugin="vaccination",
-            content=b"<ClinicalDocument v='2'/>", replaces=first,
+            session,
+            pharmacy_id=pharmacy,
+            patient_id=patient,
+            author_operator_id=author,
+            type_code="87273-9",
+            type_display="Note de vaccination",
+            title="Note de vaccination (corrigée)",
+            source_plugin="vaccination",
+            content=b"<ClinicalDocument v='2'/>",
+            replaces=first,
         )
         second_id = second.id
         assert (second.set_id, second.version) == (set_id, 2)

@@ -21,15 +21,30 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 NS = {"h": cda.NS}
 
 PATIENT = SharedIdentity(
-    patient_id=1, matricule="279035121518989", oid=OID_TEST, birth_name="PAT-TROIS",
-    first_names=("DOMINIQUE", "MARIE-LOUISE"), sex="F", birth_date="1979-03-28", birth_place_code="51215",
+    patient_id=1,
+    matricule="279035121518989",
+    oid=OID_TEST,
+    birth_name="PAT-TROIS",
+    first_names=("DOMINIQUE", "MARIE-LOUISE"),
+    sex="F",
+    birth_date="1979-03-28",
+    birth_place_code="51215",
 )
 HEADER = cda.CdaHeader(
-    unique_id="2.25.11111111111111111111", set_id="2.25.22222222222222222222", version=1, type_code="78601-2",
-    type_display="CR d'entretien pharmaceutique", title="Compte rendu d'entretien pharmaceutique",
-    patient=PATIENT, author=cda.CdaPerson(rpps="10001234567", family="DURAND", given="Claire"),
+    unique_id="2.25.11111111111111111111",
+    set_id="2.25.22222222222222222222",
+    version=1,
+    type_code="78601-2",
+    type_display="CR d'entretien pharmaceutique",
+    title="Compte rendu d'entretien pharmaceutique",
+    patient=PATIENT,
+    author=cda.CdaPerson(rpps="10001234567", family="DURAND", given="Claire"),
     organisation=cda.CdaOrganisation(
-        finess="750012345", name="Pharmacie du Centre", street="1 rue de la Paix", postal_code="75002", city="PARIS",
+        finess="750012345",
+        name="Pharmacie du Centre",
+        street="1 rue de la Paix",
+        postal_code="75002",
+        city="PARIS",
     ),
     effective_time=datetime(2026, 11, 24, 10, 0, tzinfo=UTC),
 )
@@ -56,15 +71,17 @@ def test_level1_document_passes_the_ans_kit() -> None:
 
 def test_replacement_partial_birth_date_and_restricted_confidentiality_pass_the_kit() -> None:
     header = replace(
-        HEADER, version=2, unique_id="2.25.33333333333333333333", replaces_unique_id=HEADER.unique_id,
-        confidentiality="R", patient=replace(PATIENT, birth_date="1979-00-00", used_name="DUPONT"),
+        HEADER,
+        version=2,
+        unique_id="2.25.33333333333333333333",
+        replaces_unique_id=HEADER.unique_id,
+        confidentiality="R",
+        patient=replace(PATIENT, birth_date="1979-00-00", used_name="DUPONT"),
     )
     document = cda.wrap_pdf(header, PDF)
     assert cda_errors(document) == []
     root = etree.fromstring(document)
-    assert root.find("h:relatedDocument[@typeCode='RPLC']/h:parentDocument/h:id", NS).get("root") == (
-        HEADER.unique_id
-    )
+    assert root.find("h:relatedDocument[@typeCode='RPLC']/h:parentDocument/h:id", NS).get("root") == (HEADER.unique_id)
     assert root.find("h:recordTarget/h:patientRole/h:patient/h:birthTime", NS).get("value") == "1979"
 
 
@@ -92,9 +109,14 @@ def test_wrap_pdf_refuses_what_is_not_a_pdf() -> None:
 def test_header_from_a_kernel_document(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
     with lgo_kernel.transaction() as session:
         first = documents.create_draft(
-            session, pharmacy_id=lgo_seeded.pharmacy_id, patient_id=lgo_seeded.patients["camille"],
-            author_operator_id=lgo_seeded.operators["titulaire"], type_code="78601-2",
-            type_display="CR d'entretien pharmaceutique", title="Entretien AVK", source_plugin="test",
+            session,
+            pharmacy_id=lgo_seeded.pharmacy_id,
+            patient_id=lgo_seeded.patients["camille"],
+            author_operator_id=lgo_seeded.operators["titulaire"],
+            type_code="78601-2",
+            type_display="CR d'entretien pharmaceutique",
+            title="Entretien AVK",
+            source_plugin="test",
         )
         header = cda.header_for_document(session, first, replace(PATIENT, patient_id=first.patient_id))
         documents.set_content(first, cda.wrap_pdf(header, PDF))
@@ -105,9 +127,14 @@ def test_header_from_a_kernel_document(lgo_kernel: Kernel, lgo_seeded: Seeded) -
         previous = session.get(documents.HealthDocument, first_id)
         assert previous is not None
         second = documents.create_draft(
-            session, pharmacy_id=lgo_seeded.pharmacy_id, patient_id=previous.patient_id,
-            author_operator_id=lgo_seeded.operators["titulaire"], type_code="78601-2",
-            type_display="CR d'entretien pharmaceutique", title="Entretien AVK (corrigé)", source_plugin="test",
+            session,
+            pharmacy_id=lgo_seeded.pharmacy_id,
+            patient_id=previous.patient_id,
+            author_operator_id=lgo_seeded.operators["titulaire"],
+            type_code="78601-2",
+            type_display="CR d'entretien pharmaceutique",
+            title="Entretien AVK (corrigé)",
+            source_plugin="test",
             replaces=previous,
         )
         header = cda.header_for_document(session, second, PATIENT)

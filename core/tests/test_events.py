@@ -27,7 +27,10 @@ def _enable_all(kernel: Kernel, pharmacy_id: int) -> None:
 def _prescription(kernel: Kernel, seeded: Seeded, patient: str = "camille") -> int:
     with kernel.transaction() as session:
         return create_prescription(
-            session, seeded.pharmacy_id, seeded.patients[patient], prescriber_name="Dr Démo",
+            session,
+            seeded.pharmacy_id,
+            seeded.patients[patient],
+            prescriber_name="Dr Démo",
             prescribed_on=date.today(),
         ).id
 

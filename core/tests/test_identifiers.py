@@ -39,9 +39,14 @@ def test_nir_key_counts_corsica_as_19_and_18() -> None:
     assert nir_with_key("185032A100123")[-2:] == f"{97 - 1850319100123 % 97:02d}"
 
 
-@pytest.mark.parametrize(("text", "display"), [
-    ("1985-03-14", "14/03/1985"), ("1979-00-00", "??/??/1979"), ("1979-06-00", "??/06/1979"),
-])
+@pytest.mark.parametrize(
+    ("text", "display"),
+    [
+        ("1985-03-14", "14/03/1985"),
+        ("1979-00-00", "??/??/1979"),
+        ("1979-06-00", "??/06/1979"),
+    ],
+)
 def test_partial_birth_dates(text: str, display: str) -> None:
     value = PartialDate.parse(text)
     assert str(value) == text and value.display_fr() == display

@@ -36,9 +36,10 @@ def test_plugin_migrations_upgrade_and_downgrade_on_their_own(
     assert {"sample_note", "alembic_version_sample", "alembic_version"} <= _tables(kernel)
     assert "status" in _columns(kernel, "sample_note")
     with kernel.engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO sample_note (pharmacy_id, patient_id, text) VALUES (:ph, :pa, 'à revoir')"
-        ), {"ph": lgo_seeded.pharmacy_id, "pa": lgo_seeded.patients["jean"]})
+        connection.execute(
+            text("INSERT INTO sample_note (pharmacy_id, patient_id, text) VALUES (:ph, :pa, 'à revoir')"),
+            {"ph": lgo_seeded.pharmacy_id, "pa": lgo_seeded.patients["jean"]},
+        )
         assert migrations.current(connection, source) == {"sample_0002"}
         assert migrations.current(connection, migrations.KERNEL) == {"0003"}
 

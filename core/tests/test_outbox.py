@@ -84,8 +84,15 @@ def receiver() -> Iterator[Receiver]:
 
 def _enqueue(kernel: Kernel, seeded: Seeded, url: str, key: str = "facture-1", max_attempts: int = 8) -> int:
     with kernel.transaction() as session:
-        return enqueue(session, seeded.pharmacy_id, plugin="kernel", kind="http.post", idempotency_key=key,
-                       payload={"url": url, "body": {"facture": 1}, "timeout": 60}, max_attempts=max_attempts).id
+        return enqueue(
+            session,
+            seeded.pharmacy_id,
+            plugin="kernel",
+            kind="http.post",
+            idempotency_key=key,
+            payload={"url": url, "body": {"facture": 1}, "timeout": 60},
+            max_attempts=max_attempts,
+        ).id
 
 
 def _message(kernel: Kernel, message_id: int) -> OutboxMessage:
@@ -97,8 +104,12 @@ def _message(kernel: Kernel, message_id: int) -> OutboxMessage:
 
 def _worker_process(database_url: str, home: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LGO_DATABASE_URL": database_url, "LGO_HOME": str(home)}
-    return subprocess.Popen([sys.executable, "-m", "lgo.cli", "worker", "--lease", "1", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lgo.cli", "worker", "--lease", "1", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_worker_killed_mid_delivery_delivers_exactly_once_to_an_idempotent_receiver(
@@ -184,8 +195,9 @@ def test_a_rejection_is_a_dead_letter_at_once(lgo_kernel: Kernel, lgo_seeded: Se
 
 def test_a_message_without_handler_is_kept_and_explained(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
     with lgo_kernel.transaction() as session:
-        message_id = enqueue(session, lgo_seeded.pharmacy_id, plugin="dmp", kind="dmp.feed", payload={},
-                             max_attempts=2).id
+        message_id = enqueue(
+            session, lgo_seeded.pharmacy_id, plugin="dmp", kind="dmp.feed", payload={}, max_attempts=2
+        ).id
     Worker(lgo_kernel, base_backoff_seconds=0).drain()
     message = _message(lgo_kernel, message_id)
     assert message.status is OutboxStatus.DEAD
@@ -245,12 +257,15 @@ class Periodic:
         return [PeriodicJob("compter", 60.0, self._count), PeriodicJob("échouer", 60.0, self._fail)]
 
 
-def test_periodic_jobs_run_when_due_only_where_the_plugin_is_active(lgo_make_kernel: Any, lgo_seeded: Seeded,
-                                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_periodic_jobs_run_when_due_only_where_the_plugin_is_active(
+    lgo_make_kernel: Any, lgo_seeded: Seeded, caplog: pytest.LogCaptureFixture
+) -> None:
     plugin = Periodic()
     kernel = lgo_make_kernel(plugin)
-    assert [(job.plugin, job.name) for job in kernel.periodic_jobs] == [("periodic", "compter"),
-                                                                        ("periodic", "échouer")]
+    assert [(job.plugin, job.name) for job in kernel.periodic_jobs] == [
+        ("periodic", "compter"),
+        ("periodic", "échouer"),
+    ]
     worker = Worker(kernel)
     assert worker.run_periodic(now=0.0) == 0 and plugin.runs == []  # not active in the pharmacy yet
     kernel.enable(lgo_seeded.pharmacy_id, "periodic")

@@ -70,14 +70,19 @@ def _self_signed(
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.now(UTC)
     builder = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     )
     if ip:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]),
-                                        critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
     return key, builder.sign(key, hashes.SHA256())
 
 
@@ -101,8 +106,11 @@ def test_the_stored_certificate_is_presented_over_mutual_tls_without_a_clear_key
         credential = certificates.pharmacy_credential(session, pharmacy)
     server_key, server_cert = _self_signed("127.0.0.1", ip="127.0.0.1")
     (tmp_path / "server.pem").write_bytes(_pem(server_cert))
-    (tmp_path / "server.key").write_bytes(server_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "server.key").write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
     server_context.load_verify_locations(cadata=_pem(credential.certificate).decode())
@@ -141,8 +149,10 @@ def test_the_stored_certificate_is_presented_over_mutual_tls_without_a_clear_key
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     port = listener.getsockname()[1]
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
-            client_context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        client_context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
         assert tls.recv(2) == b"ok"
     thread.join(5)
     listener.close()
@@ -154,14 +164,15 @@ def test_pem_files_named_in_settings_win_and_unreadable_ones_are_refused_in_fren
 ) -> None:
     key, cert = _self_signed("FICHIERS PEM")
     (tmp_path / "cert.pem").write_bytes(_pem(cert))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     with lgo_kernel.transaction() as session:
         with pytest.raises(NotFound, match="Aucun certificat"):
             certificates.pharmacy_credential(session, lgo_seeded.pharmacy_id)
-        from_files = certificates.pharmacy_credential(session, lgo_seeded.pharmacy_id,
-                                                      cert_path=str(tmp_path / "cert.pem"),
-                                                      key_path=str(tmp_path / "key.pem"))
+        from_files = certificates.pharmacy_credential(
+            session, lgo_seeded.pharmacy_id, cert_path=str(tmp_path / "cert.pem"), key_path=str(tmp_path / "key.pem")
+        )
     assert from_files.certificate == cert
     with pytest.raises(ValidationError, match="illisible") as refused:
         certificates.read_pem_files(tmp_path / "absent.pem", tmp_path / "key.pem")

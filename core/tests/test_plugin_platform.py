@@ -93,8 +93,11 @@ def test_startup_in_dependency_order_and_a_failing_start_takes_out_its_dependent
 ) -> None:
     STARTED.clear()
     kernel = lgo_make_kernel(
-        _plugin("vaccination", requires=("ins",)), _plugin("ins"), _plugin("dmp", requires=("ins",), fail=True),
-        _plugin("mssante", requires=("dmp",)), strict=False,
+        _plugin("vaccination", requires=("ins",)),
+        _plugin("ins"),
+        _plugin("dmp", requires=("ins",), fail=True),
+        _plugin("mssante", requires=("dmp",)),
+        strict=False,
     )
     assert STARTED == ["ins", "vaccination"]
     dmp = kernel.registry.get("dmp")

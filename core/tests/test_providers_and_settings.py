@@ -24,14 +24,16 @@ class Organisationnelle:
 """
 
 
-def test_one_provider_per_pharmacy_with_clear_errors(
-    installed: Callable[..., Path], lgo_database_url: str
-) -> None:
+def test_one_provider_per_pharmacy_with_clear_errors(installed: Callable[..., Path], lgo_database_url: str) -> None:
     installed(
-        "securemail", extra_modules={"lgotest_providers": PROVIDERS},
-        extra_entry_points={"lgo.providers.securemail": {
-            "mailiz": "lgotest_providers:Mailiz", "organisationnelle": "lgotest_providers:Organisationnelle",
-        }},
+        "securemail",
+        extra_modules={"lgotest_providers": PROVIDERS},
+        extra_entry_points={
+            "lgo.providers.securemail": {
+                "mailiz": "lgotest_providers:Mailiz",
+                "organisationnelle": "lgotest_providers:Organisationnelle",
+            }
+        },
     )
     kernel = Kernel(lgo_database_url, strict=True).start()
     try:
@@ -39,12 +41,18 @@ def test_one_provider_per_pharmacy_with_clear_errors(
             first = seed(session).pharmacy_id
             second = seed(session, finess="990000028").pharmacy_id
 
-        with pytest.raises(ProviderError, match=(
-            "Aucun fournisseur choisi pour « securemail » ; choix possibles : « mailiz », « organisationnelle »."
-        )):
+        with pytest.raises(
+            ProviderError,
+            match=(
+                "Aucun fournisseur choisi pour « securemail » ; choix possibles : « mailiz », « organisationnelle »."
+            ),
+        ):
             kernel.provider(first, "securemail")
-        with pytest.raises(ProviderError, match="Fournisseur « apicrypt » inconnu pour « securemail » ; choix "
-                                                "possibles : « mailiz », « organisationnelle »"):
+        with pytest.raises(
+            ProviderError,
+            match="Fournisseur « apicrypt » inconnu pour « securemail » ; choix "
+            "possibles : « mailiz », « organisationnelle »",
+        ):
             kernel.select_provider(first, "securemail", "apicrypt")
 
         kernel.select_provider(first, "securemail", "mailiz")

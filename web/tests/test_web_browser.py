@@ -16,8 +16,14 @@ from lgo.testing import _require_or_skip
 from web_fakes import MSS_CAPABILITY, serving
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 # One backend is enough in the browser: the pages' logic runs on both in test_web_pages.py.
 pytestmark = pytest.mark.parametrize("lgo_backend", ["sqlite"])
@@ -140,8 +146,15 @@ def test_an_administrator_configures_the_pharmacy_in_the_browser(
 
     # Retry a dead letter.
     page.click("nav >> text=Exploitation")
-    screenshot(page, shots, "09-exploitation", "File d'envoi", "ConnectError: DMP muet", "Services nationaux",
-               "Journal d'audit")
+    screenshot(
+        page,
+        shots,
+        "09-exploitation",
+        "File d'envoi",
+        "ConnectError: DMP muet",
+        "Services nationaux",
+        "Journal d'audit",
+    )
     page.click(f"#message-{dead_id} button:has-text('Relancer')")
     page.wait_for_selector(f"text=Message n° {dead_id} remis en file d'envoi.")
     with web_kernel.transaction() as db:
@@ -155,9 +168,7 @@ def test_an_administrator_configures_the_pharmacy_in_the_browser(
     assert len(list(shots.glob("*.png"))) == 10
 
 
-def test_a_preparateur_sees_read_only_pages_in_the_browser(
-    browser_page: Any, base_url: str, tmp_path: Path
-) -> None:
+def test_a_preparateur_sees_read_only_pages_in_the_browser(browser_page: Any, base_url: str, tmp_path: Path) -> None:
     page = browser_page
     page.goto(f"{base_url}/connexion")
     page.fill("#code", "preparatrice")

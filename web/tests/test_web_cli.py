@@ -21,14 +21,20 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def lgo(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lgo.cli", *args], env=_env(home), capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lgo.cli", *args], env=_env(home), capture_output=True, text=True, timeout=120
+    )
 
 
 @contextmanager
 def running(home: Path, *args: str) -> Iterator[str]:
-    process = subprocess.Popen([sys.executable, "-m", "lgo.cli", *args], env=_env(home), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lgo.cli", *args],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -59,8 +65,18 @@ def test_web_and_serve_start_the_page(tmp_path: Path) -> None:
     from lgo_sandbox.pki import TestAuthority
 
     server = TestAuthority(tmp_path / "pki").server("admin")
-    with running(home, "serve", "--host", "127.0.0.1", "--port", "0", "--certificate", str(server.cert_path),
-                 "--key", str(server.key_path)) as url:
+    with running(
+        home,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--certificate",
+        str(server.cert_path),
+        "--key",
+        str(server.key_path),
+    ) as url:
         assert url.startswith("https://")
         context = ssl.create_default_context(cafile=str(server.ca_path))
         with urllib.request.urlopen(f"{url}/connexion", timeout=30, context=context) as response:

@@ -15,9 +15,14 @@ def test_sign_in_then_every_page_answers_in_french(web_client: Any) -> None:
     assert "Connexion" in page and "Pro Santé Connect" not in page
     response = sign_in(web_client, "titulaire", PASSWORD)
     assert response.status_code == 302
-    for path, expected in [("/modules", "Identité nationale de santé"), ("/fournisseurs", MSS_CAPABILITY),
-                       ("/parametres", "Messagerie sécurisée"), ("/parametres/ins", "Nombre de relances INS"),
-                       ("/certificat", "Aucun certificat"), ("/exploitation", "File d'envoi")]:
+    for path, expected in [
+        ("/modules", "Identité nationale de santé"),
+        ("/fournisseurs", MSS_CAPABILITY),
+        ("/parametres", "Messagerie sécurisée"),
+        ("/parametres/ins", "Nombre de relances INS"),
+        ("/certificat", "Aucun certificat"),
+        ("/exploitation", "File d'envoi"),
+    ]:
         answer = web_client.get(path)
         assert answer.status_code == 200, path
         assert expected in text(answer), path
@@ -56,12 +61,22 @@ def test_switch_the_secure_mail_provider(web_client: Any, web_kernel: Kernel, we
     page = text(web_client.get("/fournisseurs"))
     assert "Mailiz (boîte nominative)" in page and "Boîte organisationnelle" in page
     for choice in ("mailiz", "organisationnelle"):
-        response = post_form(web_client, "/fournisseurs", "/fournisseurs",
-                             {"capability": MSS_CAPABILITY, "provider": choice}, follow_redirects=True)
+        response = post_form(
+            web_client,
+            "/fournisseurs",
+            "/fournisseurs",
+            {"capability": MSS_CAPABILITY, "provider": choice},
+            follow_redirects=True,
+        )
         assert f"Fournisseur « {choice} » choisi" in text(response)
         assert web_kernel.selected_provider(web_seeded.pharmacy_id, MSS_CAPABILITY) == choice
-    response = post_form(web_client, "/fournisseurs", "/fournisseurs",
-                         {"capability": MSS_CAPABILITY, "provider": "apicrypt"}, follow_redirects=True)
+    response = post_form(
+        web_client,
+        "/fournisseurs",
+        "/fournisseurs",
+        {"capability": MSS_CAPABILITY, "provider": "apicrypt"},
+        follow_redirects=True,
+    )
     assert "Fournisseur « apicrypt » inconnu" in text(response)
     assert web_kernel.selected_provider(web_seeded.pharmacy_id, MSS_CAPABILITY) == "organisationnelle"
 
@@ -73,16 +88,24 @@ def test_settings_forms_validate_in_french_and_the_kernel_applies_them(
     sign_in(web_client, "admin", PASSWORD)
     web_kernel.enable(pharmacy, "ins")
 
-    bad = post_form(web_client, "/parametres/ins", "/parametres/ins",
-                    {"reprompt_count": "42", "endpoint": "pas une adresse", "mode": "auto"})
+    bad = post_form(
+        web_client,
+        "/parametres/ins",
+        "/parametres/ins",
+        {"reprompt_count": "42", "endpoint": "pas une adresse", "mode": "auto"},
+    )
     page = text(bad)
     assert bad.status_code == 400
     assert "La valeur doit être inférieure ou égale à 10." in page and "Adresse (URL) invalide." in page
     assert web_kernel.plugin_settings(pharmacy, "ins").reprompt_count == 3  # type: ignore[attr-defined]
 
-    good = post_form(web_client, "/parametres/ins", "/parametres/ins",
-                     {"reprompt_count": "5", "endpoint": "https://insi.example.test/ws", "mode": "auto"},
-                     follow_redirects=True)
+    good = post_form(
+        web_client,
+        "/parametres/ins",
+        "/parametres/ins",
+        {"reprompt_count": "5", "endpoint": "https://insi.example.test/ws", "mode": "auto"},
+        follow_redirects=True,
+    )
     assert "Paramètres de « Identité nationale de santé » enregistrés." in text(good)
     assert web_kernel.plugin_settings(pharmacy, "ins").reprompt_count == 5  # type: ignore[attr-defined]
     # The plugin's own admin page, mounted by the kernel's registration hook, reads the new value.
@@ -90,8 +113,11 @@ def test_settings_forms_validate_in_french_and_the_kernel_applies_them(
     assert "Relances INS : 5" in plugin_page
     assert 'href="/plugins/ins/"' in text(web_client.get("/modules"))
 
-    mss = {"endpoint": "https://mss.example.test/", "mailbox": "officine@pharmacie.mssante.fr",
-           "password": "mot-de-passe-boite"}
+    mss = {
+        "endpoint": "https://mss.example.test/",
+        "mailbox": "officine@pharmacie.mssante.fr",
+        "password": "mot-de-passe-boite",
+    }
     post_form(web_client, "/parametres/mssante", "/parametres/mssante", mss)
     stored = web_kernel.plugin_settings(pharmacy, "mssante")
     assert stored.password.get_secret_value() == "mot-de-passe-boite"  # type: ignore[attr-defined]
@@ -101,15 +127,18 @@ def test_settings_forms_validate_in_french_and_the_kernel_applies_them(
     post_form(web_client, "/parametres/mssante", "/parametres/mssante", {**mss, "password": ""})
     stored = web_kernel.plugin_settings(pharmacy, "mssante")
     assert stored.password.get_secret_value() == "mot-de-passe-boite"  # type: ignore[attr-defined]
-    refused = post_form(web_client, "/parametres/mssante", "/parametres/mssante",
-                        {**mss, "mailbox": "officine@gmail.com"})
+    refused = post_form(
+        web_client, "/parametres/mssante", "/parametres/mssante", {**mss, "mailbox": "officine@gmail.com"}
+    )
     assert "L'adresse doit appartenir à l'espace de confiance" in text(refused)
 
     page = text(web_client.get("/parametres/dmp"))
     assert "Alimentation automatique du DMP par type de document" in page and "entretien" in page
     post_form(web_client, "/parametres/dmp", "/parametres/dmp", {"auto_feed__entretien": "y"})
     assert web_kernel.plugin_settings(pharmacy, "dmp").auto_feed == {  # type: ignore[attr-defined]
-        "vaccination": False, "entretien": True, "bilan_medication": False,
+        "vaccination": False,
+        "entretien": True,
+        "bilan_medication": False,
     }
 
 
@@ -129,8 +158,16 @@ def test_operations_show_outbox_health_failures_and_retry_a_dead_letter(
         done = enqueue(db, pharmacy, plugin="mssante", kind="mssante.send", payload={})
         done.status = OutboxStatus.DELIVERED
         done.delivered_at = utcnow()
-        db.add(PluginFailure(pharmacy_id=pharmacy, plugin="dmp", hook="lgo_on_billing_end", error_type="KeyError",
-                             message="'type_code'", traceback="Traceback (most recent call last):\n  secret line"))
+        db.add(
+            PluginFailure(
+                pharmacy_id=pharmacy,
+                plugin="dmp",
+                hook="lgo_on_billing_end",
+                error_type="KeyError",
+                message="'type_code'",
+                traceback="Traceback (most recent call last):\n  secret line",
+            )
+        )
         dead_id = dead.id
     sign_in(web_client, "titulaire", PASSWORD)
     page = text(web_client.get("/exploitation"))
@@ -139,8 +176,9 @@ def test_operations_show_outbox_health_failures_and_retry_a_dead_letter(
     assert "lgo_on_billing_end" in page and "Traceback" not in page and "secret line" not in page
     assert "lgo_startup" in page and "fichier de configuration introuvable" in page
 
-    response = post_form(web_client, "/exploitation", f"/exploitation/messages/{dead_id}/relancer",
-                         follow_redirects=True)
+    response = post_form(
+        web_client, "/exploitation", f"/exploitation/messages/{dead_id}/relancer", follow_redirects=True
+    )
     assert f"Message n° {dead_id} remis en file d'envoi." in text(response)
     with web_kernel.transaction() as db:
         message = db.get(OutboxMessage, dead_id)
@@ -158,13 +196,22 @@ def test_organisation_certificate_upload_shows_subject_and_expiry(
     authority = TestAuthority(tmp_path / "pki")
     soon = authority.organisation("INSI-AUTO", days=10).pkcs12("phrase du p12")
     sign_in(web_client, "titulaire", PASSWORD)
-    wrong = post_form(web_client, "/certificat", "/certificat",
-                      {"file": (io.BytesIO(soon), "org.p12"), "passphrase": "mauvaise"},
-                      content_type="multipart/form-data")
+    wrong = post_form(
+        web_client,
+        "/certificat",
+        "/certificat",
+        {"file": (io.BytesIO(soon), "org.p12"), "passphrase": "mauvaise"},
+        content_type="multipart/form-data",
+    )
     assert wrong.status_code == 400 and "mot de passe incorrect" in text(wrong)
-    done = post_form(web_client, "/certificat", "/certificat",
-                     {"file": (io.BytesIO(soon), "org.p12"), "passphrase": "phrase du p12"},
-                     content_type="multipart/form-data", follow_redirects=True)
+    done = post_form(
+        web_client,
+        "/certificat",
+        "/certificat",
+        {"file": (io.BytesIO(soon), "org.p12"), "passphrase": "phrase du p12"},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     page = text(done)
     assert "Certificat enregistré" in page and "CN=INSI-AUTO" in page and "renouvelez-le" in page
     assert "Certificat d'organisation : expire le" in text(web_client.get("/modules"))

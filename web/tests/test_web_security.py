@@ -15,8 +15,11 @@ from web_fakes import EVIL_LABEL, MSS_CAPABILITY, csrf_token, https_client, post
 
 def test_a_post_without_csrf_token_is_refused(web_client: Any, web_kernel: Kernel, web_seeded: Seeded) -> None:
     sign_in(web_client, "titulaire", PASSWORD)
-    for path, data in [("/modules/ins/activer", {}), ("/parametres/ins", {"reprompt_count": "7"}),
-                       ("/fournisseurs", {"capability": MSS_CAPABILITY, "provider": "mailiz"})]:
+    for path, data in [
+        ("/modules/ins/activer", {}),
+        ("/parametres/ins", {"reprompt_count": "7"}),
+        ("/fournisseurs", {"capability": MSS_CAPABILITY, "provider": "mailiz"}),
+    ]:
         response = web_client.post(path, data=data)
         assert response.status_code == 400, path
         assert "jeton de sécurité absent ou périmé" in text(response)
@@ -37,10 +40,13 @@ def test_a_preparateur_reads_but_cannot_change_settings(
     assert "lecture seule" in page and "Activer" not in page
     settings_page = text(web_client.get("/parametres/ins"))
     assert "Nombre de relances INS" in settings_page and "Enregistrer" not in settings_page
-    for path, data in [("/modules/ins/activer", {}), ("/modules/vague-1/activer", {}),
-                       ("/parametres/ins", {"reprompt_count": "7", "endpoint": "https://a.test/", "mode": "auto"}),
-                       ("/fournisseurs", {"capability": MSS_CAPABILITY, "provider": "mailiz"}),
-                       ("/exploitation/messages/1/relancer", {})]:
+    for path, data in [
+        ("/modules/ins/activer", {}),
+        ("/modules/vague-1/activer", {}),
+        ("/parametres/ins", {"reprompt_count": "7", "endpoint": "https://a.test/", "mode": "auto"}),
+        ("/fournisseurs", {"capability": MSS_CAPABILITY, "provider": "mailiz"}),
+        ("/exploitation/messages/1/relancer", {}),
+    ]:
         response = post_form(web_client, "/modules", path, data)
         assert response.status_code == 403, path
         assert "Votre rôle ne permet pas cette action." in text(response)
@@ -55,8 +61,13 @@ def test_plugin_and_patient_names_with_html_are_escaped(
 ) -> None:
     patient_name = "<script>alert('patient')</script>Dupont"
     with web_kernel.transaction() as db:
-        audit.record(db, web_seeded.pharmacy_id, "patient.viewed", f"Dossier de {patient_name} consulté.",
-                     patient_id=web_seeded.patients["camille"])
+        audit.record(
+            db,
+            web_seeded.pharmacy_id,
+            "patient.viewed",
+            f"Dossier de {patient_name} consulté.",
+            patient_id=web_seeded.patients["camille"],
+        )
     sign_in(web_client, "titulaire", PASSWORD)
     modules = web_client.get("/modules").get_data(as_text=True)
     assert EVIL_LABEL not in modules and "<b>gras</b>" not in modules
@@ -101,8 +112,10 @@ def test_sessions_expire_and_cookies_are_locked_down(web_client: Any, web_seeded
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Expires=" in cookie
     page = web_client.get("/modules")
-    assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in page.headers[
-        "Content-Security-Policy"]
+    assert (
+        page.headers["X-Frame-Options"] == "DENY"
+        and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    )
     with web_client.session_transaction() as session:
         assert session[session_keys.AUTH_METHOD] == "password"
         session[session_keys.SIGNED_IN_AT] = time.time() - 11 * 3600

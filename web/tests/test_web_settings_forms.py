@@ -28,8 +28,17 @@ class Sample(BaseModel):
 
 def test_field_kinds() -> None:
     kinds = {spec.name: spec.kind for spec in field_specs(Sample)}
-    assert kinds == {"count": "text", "url": "text", "name": "text", "secret": "secret", "flag": "bool",
-                     "mode": "choice", "level": "choice", "feeds": "flags", "codes": "json"}
+    assert kinds == {
+        "count": "text",
+        "url": "text",
+        "name": "text",
+        "secret": "secret",
+        "flag": "bool",
+        "mode": "choice",
+        "level": "choice",
+        "feeds": "flags",
+        "codes": "json",
+    }
     labels = {spec.name: spec.label for spec in field_specs(Sample)}
     assert labels["count"] == "Compteur" and labels["url"] == "Url"
 

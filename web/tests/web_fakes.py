@@ -34,7 +34,8 @@ from lgo.plugins.manifest import Manifest
 """
 
 PLUGINS: dict[str, str] = {
-    "ins": _HEADER + '''
+    "ins": _HEADER
+    + """
 class InsSettings(BaseModel):
     reprompt_count: int = Field(3, ge=0, le=10, title="Nombre de relances INS",
                                 description="Relances quand aucune pièce d'identité n'est présentée.")
@@ -59,8 +60,9 @@ def lgo_register_web_blueprints() -> list[Any]:
                 f"<p id=reprompt>Relances INS : {settings.reprompt_count}</p>")
 
     return [blueprint]
-''',
-    "dmp": _HEADER + '''
+""",
+    "dmp": _HEADER
+    + """
 class DmpSettings(BaseModel):
     auto_feed: dict[str, bool] = Field(
         default_factory=lambda: {"vaccination": True, "entretien": False, "bilan_medication": False},
@@ -68,12 +70,14 @@ class DmpSettings(BaseModel):
 
 MANIFEST = Manifest(name="dmp", plugin_api=">=1.1,<2", wave=1, requires=("ins",), label_fr="DMP",
                     settings=DmpSettings, distribution="lgo-webtest-dmp")
-''',
-    "vaccination": _HEADER + '''
+""",
+    "vaccination": _HEADER
+    + """
 MANIFEST = Manifest(name="vaccination", plugin_api=">=1.1,<2", wave=2, requires=("ins",),
                     label_fr="Vaccination", distribution="lgo-webtest-vaccination")
-''',
-    "mssante": _HEADER + f'''
+""",
+    "mssante": _HEADER
+    + f"""
 class MssSettings(BaseModel):
     endpoint: HttpUrl = Field(HttpUrl("https://mss.sandbox.local/"), title="Adresse de l'opérateur MSSanté")
     mailbox: str = Field("officine@pharmacie.mssante.fr", title="Boîte aux lettres")
@@ -95,8 +99,9 @@ class Mailiz:
 
 class Organisationnelle:
     label = "Boîte organisationnelle"
-''',
-    "psc": _HEADER + '''
+""",
+    "psc": _HEADER
+    + """
 MANIFEST = Manifest(name="psc", plugin_api=">=1.1,<2", wave=2, label_fr="Pro Santé Connect",
                     distribution="lgo-webtest-psc")
 
@@ -123,23 +128,26 @@ def lgo_register_web_blueprints() -> list[Any]:
 
     login.lgo_public = True
     return [blueprint]
-''',
-    "piege": _HEADER + f'''
+""",
+    "piege": _HEADER
+    + f"""
 MANIFEST = Manifest(name="piege", plugin_api=">=1.1,<2", wave=2, label_fr={EVIL_LABEL!r},
                     description_fr="<b>gras</b>", distribution="lgo-webtest-piege")
-''',
-    "ancien": _HEADER + '''
+""",
+    "ancien": _HEADER
+    + """
 MANIFEST = Manifest(name="ancien", plugin_api=">=0.1,<1", wave=1, label_fr="Module ancien",
                     distribution="lgo-webtest-ancien")
-''',
-    "casse": _HEADER + '''
+""",
+    "casse": _HEADER
+    + """
 MANIFEST = Manifest(name="casse", plugin_api=">=1.1,<2", wave=2, label_fr="Module cassé",
                     distribution="lgo-webtest-casse")
 
 @hookimpl
 def lgo_startup(kernel: Any) -> None:
     raise RuntimeError("fichier de configuration introuvable")
-''',
+""",
 }
 
 
@@ -151,10 +159,12 @@ def install_fakes(root: Path, names: tuple[str, ...] = tuple(PLUGINS)) -> list[A
         entry_points: dict[str, dict[str, str]] = {"lgo.plugins": {name: module}}
         if name == "mssante":
             entry_points[f"lgo.providers.{MSS_CAPABILITY}"] = {
-                "mailiz": f"{module}:Mailiz", "organisationnelle": f"{module}:Organisationnelle",
+                "mailiz": f"{module}:Mailiz",
+                "organisationnelle": f"{module}:Organisationnelle",
             }
-        write_distribution(root, f"lgo-webtest-{name}", version="0.4.2", modules={module: PLUGINS[name]},
-                           entry_points=entry_points)
+        write_distribution(
+            root, f"lgo-webtest-{name}", version="0.4.2", modules={module: PLUGINS[name]}, entry_points=entry_points
+        )
         importlib.invalidate_caches()
         modules.append(importlib.import_module(module))
     return modules

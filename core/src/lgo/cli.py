@@ -270,8 +270,14 @@ def outbox_retry(message_id: int) -> None:
     pharmacy_id = current_pharmacy_id(kernel)
     with kernel.transaction() as session:
         message = retry_dead(session, pharmacy_id, message_id)
-        audit.record(session, pharmacy_id, "outbox.retry", f"Message n° {message.id} remis en file.",
-                     object_type="outbox_message", object_id=message.id)
+        audit.record(
+            session,
+            pharmacy_id,
+            "outbox.retry",
+            f"Message n° {message.id} remis en file.",
+            object_type="outbox_message",
+            object_id=message.id,
+        )
     click.echo(f"Message n° {message_id} remis en file.")
     kernel.close()
 

@@ -106,8 +106,12 @@ class Counter:
         with self.kernel.transaction() as session:
             self._patient(session, patient_id)
             audit.record(
-                session, self.pharmacy_id, "patient.selected", f"Patient sélectionné ({source}).",
-                operator_id=self.operator_id, patient_id=patient_id,
+                session,
+                self.pharmacy_id,
+                "patient.selected",
+                f"Patient sélectionné ({source}).",
+                operator_id=self.operator_id,
+                patient_id=patient_id,
             )
         event = PatientSelected(self.pharmacy_id, self.operator_id, patient_id, source)
         return self.kernel.emit("lgo_on_patient_selected", self.pharmacy_id, event=event)
@@ -129,8 +133,14 @@ class Counter:
         return billing
 
     def add_product(
-        self, billing: Billing, cip13: str, quantity: int = 1, *, lot_number: str | None = None,
-        force: bool = False, force_reason: str = "",
+        self,
+        billing: Billing,
+        cip13: str,
+        quantity: int = 1,
+        *,
+        lot_number: str | None = None,
+        force: bool = False,
+        force_reason: str = "",
     ) -> DraftLine:
         """Add a product by CIP13. Stock is checked when the billing ends (under lock). ``force`` sells beyond
         the stock on hand, knowingly: it needs the habilitation and a reason, both recorded."""
@@ -145,10 +155,17 @@ class Counter:
                 if not force_reason.strip():
                     raise ValidationError("Une vente au-delà du stock doit être motivée.")
             line = DraftLine(
-                kind=LineKind.PRODUCT, label=product.label, quantity=quantity, unit_price_cents=product.price_cents,
+                kind=LineKind.PRODUCT,
+                label=product.label,
+                quantity=quantity,
+                unit_price_cents=product.price_cents,
                 reimbursement_rate=product.reimbursement_rate if billing.prescription_id else 0,
-                product_id=product.id, cip13=product.cip13, is_vaccine=product.is_vaccine,
-                needs_prescription=product.needs_prescription, lot_number=lot_number, force=force,
+                product_id=product.id,
+                cip13=product.cip13,
+                is_vaccine=product.is_vaccine,
+                needs_prescription=product.needs_prescription,
+                lot_number=lot_number,
+                force=force,
                 force_reason=force_reason.strip(),
             )
         billing.lines.append(line)
@@ -160,8 +177,12 @@ class Counter:
             known = ", ".join(sorted(self.kernel.acts)) or "aucun (activez le module qui les déclare)"
             raise ValidationError(f"Acte inconnu : « {code} ». Actes disponibles : {known}.")
         line = DraftLine(
-            kind=LineKind.ACT, label=act.label_fr, quantity=quantity, unit_price_cents=act.fee_cents,
-            reimbursement_rate=act.reimbursement_rate, act_code=act.code,
+            kind=LineKind.ACT,
+            label=act.label_fr,
+            quantity=quantity,
+            unit_price_cents=act.fee_cents,
+            reimbursement_rate=act.reimbursement_rate,
+            act_code=act.code,
         )
         billing.lines.append(line)
         return line
@@ -184,10 +205,17 @@ class Counter:
         actions: list[ActionRequired] = []
         for entry in dispensations:
             actions += self.kernel.emit(
-                "lgo_on_dispensation_validated", self.pharmacy_id,
+                "lgo_on_dispensation_validated",
+                self.pharmacy_id,
                 event=DispensationValidated(
-                    self.pharmacy_id, self.operator_id, entry.id, entry.number, entry.patient_id,
-                    entry.prescription_id, entry.product_id, entry.quantity,
+                    self.pharmacy_id,
+                    self.operator_id,
+                    entry.id,
+                    entry.number,
+                    entry.patient_id,
+                    entry.prescription_id,
+                    entry.product_id,
+                    entry.quantity,
                 ),
             )
         actions += self.kernel.emit("lgo_on_billing_end", self.pharmacy_id, event=event)
@@ -195,9 +223,15 @@ class Counter:
             invoice = session.get(Invoice, event.invoice_id)
             assert invoice is not None
             return BillingResult(
-                invoice_id=invoice.id, invoice_number=invoice.number, total_cents=invoice.total_cents,
-                amo_cents=invoice.amo_cents, amc_cents=invoice.amc_cents, patient_cents=invoice.patient_cents,
-                dispensation_numbers=tuple(d.number for d in dispensations), event=event, actions=tuple(actions),
+                invoice_id=invoice.id,
+                invoice_number=invoice.number,
+                total_cents=invoice.total_cents,
+                amo_cents=invoice.amo_cents,
+                amc_cents=invoice.amc_cents,
+                patient_cents=invoice.patient_cents,
+                dispensation_numbers=tuple(d.number for d in dispensations),
+                event=event,
+                actions=tuple(actions),
             )
 
     # --- internals -------------------------------------------------------------------------------------
@@ -227,10 +261,15 @@ class Counter:
             for line in billing.lines
         ]
         invoice = Invoice(
-            pharmacy_id=self.pharmacy_id, number=next_number(session, self.pharmacy_id, INVOICE),
-            patient_id=billing.patient_id, prescription_id=billing.prescription_id, operator_id=self.operator_id,
-            total_cents=sum(s.total_cents for s in shares), amo_cents=sum(s.amo_cents for s in shares),
-            amc_cents=sum(s.amc_cents for s in shares), patient_cents=sum(s.patient_cents for s in shares),
+            pharmacy_id=self.pharmacy_id,
+            number=next_number(session, self.pharmacy_id, INVOICE),
+            patient_id=billing.patient_id,
+            prescription_id=billing.prescription_id,
+            operator_id=self.operator_id,
+            total_cents=sum(s.total_cents for s in shares),
+            amo_cents=sum(s.amo_cents for s in shares),
+            amc_cents=sum(s.amc_cents for s in shares),
+            patient_cents=sum(s.patient_cents for s in shares),
             validated_at=utcnow(),
         )
         session.add(invoice)
@@ -241,52 +280,97 @@ class Counter:
         for position, (line, lot, share) in enumerate(zip(billing.lines, lots, shares, strict=True), start=1):
             session.add(
                 InvoiceLine(
-                    pharmacy_id=self.pharmacy_id, invoice_id=invoice.id, position=position, kind=line.kind,
-                    product_id=line.product_id, lot_id=lot.id if lot else None, act_code=line.act_code,
-                    label=line.label, quantity=line.quantity, unit_price_cents=line.unit_price_cents,
-                    reimbursement_rate=line.reimbursement_rate, total_cents=share.total_cents,
-                    amo_cents=share.amo_cents, amc_cents=share.amc_cents, patient_cents=share.patient_cents,
+                    pharmacy_id=self.pharmacy_id,
+                    invoice_id=invoice.id,
+                    position=position,
+                    kind=line.kind,
+                    product_id=line.product_id,
+                    lot_id=lot.id if lot else None,
+                    act_code=line.act_code,
+                    label=line.label,
+                    quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents,
+                    reimbursement_rate=line.reimbursement_rate,
+                    total_cents=share.total_cents,
+                    amo_cents=share.amo_cents,
+                    amc_cents=share.amc_cents,
+                    patient_cents=share.patient_cents,
                 )
             )
             number = None
             if lot is not None:
                 movement = stock.take(
-                    session, lot, line.quantity, operator_id=self.operator_id, invoice_id=invoice.id,
-                    force=line.force, reason=line.force_reason,
+                    session,
+                    lot,
+                    line.quantity,
+                    operator_id=self.operator_id,
+                    invoice_id=invoice.id,
+                    force=line.force,
+                    reason=line.force_reason,
                 )
                 if movement.forced:
                     audit.record(
-                        session, self.pharmacy_id, "stock.forced_sale",
+                        session,
+                        self.pharmacy_id,
+                        "stock.forced_sale",
                         f"Vente au-delà du stock : {line.label}, lot {lot.lot_number} ({line.force_reason}).",
-                        operator_id=self.operator_id, patient_id=billing.patient_id, object_type="stock_lot",
-                        object_id=lot.id, details={"quantity": line.quantity},
+                        operator_id=self.operator_id,
+                        patient_id=billing.patient_id,
+                        object_type="stock_lot",
+                        object_id=lot.id,
+                        details={"quantity": line.quantity},
                     )
                 if billing.prescription_id is not None and billing.patient_id is not None:
                     entry = record_dispensation(
-                        session, pharmacy_id=self.pharmacy_id, prescription_id=billing.prescription_id,
-                        patient_id=billing.patient_id, product_id=lot.product_id, lot_id=lot.id,
-                        quantity=line.quantity, operator_id=self.operator_id, invoice_id=invoice.id,
+                        session,
+                        pharmacy_id=self.pharmacy_id,
+                        prescription_id=billing.prescription_id,
+                        patient_id=billing.patient_id,
+                        product_id=lot.product_id,
+                        lot_id=lot.id,
+                        quantity=line.quantity,
+                        operator_id=self.operator_id,
+                        invoice_id=invoice.id,
                     )
                     dispensations.append(entry)
                     number = entry.number
             billed.append(
                 BilledLine(
-                    position=position, kind=line.kind.value, label=line.label, quantity=line.quantity,
-                    unit_price_cents=line.unit_price_cents, product_id=line.product_id, cip13=line.cip13,
-                    is_vaccine=line.is_vaccine, lot_id=lot.id if lot else None,
-                    lot_number=lot.lot_number if lot else None, act_code=line.act_code, dispensation_number=number,
+                    position=position,
+                    kind=line.kind.value,
+                    label=line.label,
+                    quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents,
+                    product_id=line.product_id,
+                    cip13=line.cip13,
+                    is_vaccine=line.is_vaccine,
+                    lot_id=lot.id if lot else None,
+                    lot_number=lot.lot_number if lot else None,
+                    act_code=line.act_code,
+                    dispensation_number=number,
                 )
             )
         audit.record(
-            session, self.pharmacy_id, "billing.validated",
+            session,
+            self.pharmacy_id,
+            "billing.validated",
             f"Facture n° {invoice.number} validée ({euros(invoice.total_cents)}, {len(billing.lines)} ligne(s)).",
-            operator_id=self.operator_id, patient_id=billing.patient_id, object_type="invoice", object_id=invoice.id,
+            operator_id=self.operator_id,
+            patient_id=billing.patient_id,
+            object_type="invoice",
+            object_id=invoice.id,
         )
         session.flush()
         event = BillingEnded(
-            pharmacy_id=self.pharmacy_id, operator_id=self.operator_id, billing_id=billing.id,
-            invoice_id=invoice.id, invoice_number=invoice.number, patient_id=billing.patient_id,
-            prescription_id=billing.prescription_id, lines=tuple(billed), total_cents=invoice.total_cents,
+            pharmacy_id=self.pharmacy_id,
+            operator_id=self.operator_id,
+            billing_id=billing.id,
+            invoice_id=invoice.id,
+            invoice_number=invoice.number,
+            patient_id=billing.patient_id,
+            prescription_id=billing.prescription_id,
+            lines=tuple(billed),
+            total_cents=invoice.total_cents,
             validated_at=invoice.validated_at,
         )
         return event, dispensations
@@ -295,8 +379,9 @@ class Counter:
         assert line.product_id is not None
         if line.lot_number is not None:
             lot = session.scalar(
-                select(stock.Lot).where(stock.Lot.product_id == line.product_id,
-                                        stock.Lot.lot_number == line.lot_number)
+                select(stock.Lot).where(
+                    stock.Lot.product_id == line.product_id, stock.Lot.lot_number == line.lot_number
+                )
             )
             if lot is None:
                 raise NotFound(f"Lot « {line.lot_number} » inconnu pour {line.label}.")
@@ -330,8 +415,12 @@ class Counter:
             before = len(failures)
             savepoint = session.begin_nested()
             dispatcher.call(
-                "lgo_on_billing_commit", [plugin], pharmacy_id=self.pharmacy_id, kernel=self.kernel,
-                session=session, event=event,
+                "lgo_on_billing_commit",
+                [plugin],
+                pharmacy_id=self.pharmacy_id,
+                kernel=self.kernel,
+                session=session,
+                event=event,
             )
             if len(failures) == before:
                 savepoint.commit()

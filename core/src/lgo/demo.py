@@ -114,8 +114,10 @@ def _step_pharmacy(ctx: DemoContext) -> list[str]:
     with ctx.kernel.transaction() as session:
         pharmacy = session.get(Pharmacy, ctx.pharmacy_id)
         assert pharmacy is not None
-        lines = [f"{pharmacy.name}, FINESS {pharmacy.finess}, {pharmacy.address}, {pharmacy.postal_code} "
-                 f"{pharmacy.city}", "Équipe :"]
+        lines = [
+            f"{pharmacy.name}, FINESS {pharmacy.finess}, {pharmacy.address}, {pharmacy.postal_code} {pharmacy.city}",
+            "Équipe :",
+        ]
         for operator_id in ctx.seeded.operators.values():
             op = session.get(Operator, operator_id)
             assert op is not None
@@ -142,8 +144,10 @@ def _step_stock(ctx: DemoContext) -> list[str]:
         for lot_id in ctx.seeded.lots.values():
             lot = session.get(Lot, lot_id)
             assert lot is not None
-            lines.append(f"• {lot.product.label[:60]:<60} lot {lot.lot_number:<10} "
-                         f"péremption {lot.expiry:%d/%m/%Y} : {on_hand(session, lot.id)}")
+            lines.append(
+                f"• {lot.product.label[:60]:<60} lot {lot.lot_number:<10} "
+                f"péremption {lot.expiry:%d/%m/%Y} : {on_hand(session, lot.id)}"
+            )
     return lines
 
 
@@ -162,8 +166,12 @@ def _step_billing(ctx: DemoContext) -> list[str]:
         lines.append(f"→ {action.title_fr} ({action.plugin})")
     with ctx.kernel.transaction() as session:
         prescription = create_prescription(
-            session, ctx.pharmacy_id, patient_id, prescriber_name="Dr Aline Fabre-Démo",
-            prescriber_rpps=None, prescribed_on=date.today() - timedelta(days=1),
+            session,
+            ctx.pharmacy_id,
+            patient_id,
+            prescriber_name="Dr Aline Fabre-Démo",
+            prescriber_rpps=None,
+            prescribed_on=date.today() - timedelta(days=1),
         )
         ctx.notes["prescription_id"] = prescription.id
     billing = counter.start_billing(prescription_id=ctx.notes["prescription_id"])
@@ -190,8 +198,9 @@ def _step_forced_sale(ctx: DemoContext) -> list[str]:
     except LgoError as exc:
         lines.append(f"Refus : {exc.message_fr}")
     billing = counter.start_billing(prescription_id=ctx.notes["prescription_id"])
-    counter.add_product(billing, ctx.seeded.products["tramadol"], 2, force=True,
-                        force_reason="boîte en réserve non encore réceptionnée")
+    counter.add_product(
+        billing, ctx.seeded.products["tramadol"], 2, force=True, force_reason="boîte en réserve non encore réceptionnée"
+    )
     result = counter.end_billing(billing)
     lines.append(f"Vente forcée par le pharmacien, motif enregistré au journal : {result.summary_fr()}")
     return lines
@@ -204,23 +213,41 @@ def _step_correction(ctx: DemoContext) -> list[str]:
 
         from lgo.domain.dispensing import Dispensation
 
-        original = session.scalar(select(Dispensation).where(Dispensation.pharmacy_id == ctx.pharmacy_id,
-                                                               Dispensation.number == first.dispensation_numbers[1]))
+        original = session.scalar(
+            select(Dispensation).where(
+                Dispensation.pharmacy_id == ctx.pharmacy_id, Dispensation.number == first.dispensation_numbers[1]
+            )
+        )
         assert original is not None
-        fixed = correct_dispensation(session, original.id, quantity=1, reason="une seule boîte délivrée",
-                                     operator_id=ctx.seeded.operators["titulaire"])
-        audit.record(session, ctx.pharmacy_id, "ordonnancier.corrected",
-                     f"Ligne n° {original.number} corrigée par la ligne n° {fixed.number}.",
-                     operator_id=ctx.seeded.operators["titulaire"], patient_id=original.patient_id)
-        return [f"La ligne n° {original.number} reste telle quelle ; la correction est la ligne n° {fixed.number} "
-                f"(quantité {fixed.quantity}, motif « {fixed.correction_reason} »)."]
+        fixed = correct_dispensation(
+            session,
+            original.id,
+            quantity=1,
+            reason="une seule boîte délivrée",
+            operator_id=ctx.seeded.operators["titulaire"],
+        )
+        audit.record(
+            session,
+            ctx.pharmacy_id,
+            "ordonnancier.corrected",
+            f"Ligne n° {original.number} corrigée par la ligne n° {fixed.number}.",
+            operator_id=ctx.seeded.operators["titulaire"],
+            patient_id=original.patient_id,
+        )
+        return [
+            f"La ligne n° {original.number} reste telle quelle ; la correction est la ligne n° {fixed.number} "
+            f"(quantité {fixed.quantity}, motif « {fixed.correction_reason} »)."
+        ]
 
 
 def _step_outbox(ctx: DemoContext) -> list[str]:
     with _flaky_receiver(failures=1) as (url, received):
         with ctx.kernel.transaction() as session:
             message = outbox.enqueue(
-                session, ctx.pharmacy_id, plugin="kernel", kind="http.post",
+                session,
+                ctx.pharmacy_id,
+                plugin="kernel",
+                kind="http.post",
                 payload={"url": url, "body": {"facture": ctx.notes["first_result"].invoice_number}},
                 idempotency_key=f"demo-facture-{ctx.notes['first_result'].invoice_number}",
             )
@@ -238,8 +265,10 @@ def _step_outbox(ctx: DemoContext) -> list[str]:
         with ctx.kernel.transaction() as session:
             msg = session.get(outbox.OutboxMessage, message_id)
             assert msg is not None
-            lines.append(f"2e essai : {msg.status.label_fr} "
-                         f"(reçu {len(received)} fois, clé d'idempotence {msg.idempotency_key}).")
+            lines.append(
+                f"2e essai : {msg.status.label_fr} "
+                f"(reçu {len(received)} fois, clé d'idempotence {msg.idempotency_key})."
+            )
     return lines
 
 

@@ -53,8 +53,8 @@ if TYPE_CHECKING:
     from lgo.worker import OutboxHandler, PeriodicJob
 
 
-
 # --- lifecycle -------------------------------------------------------------------------------------------
+
 
 @hookspec
 def lgo_startup(kernel: Kernel) -> None:
@@ -68,6 +68,7 @@ def lgo_shutdown(kernel: Kernel) -> None:
 
 
 # --- registration ----------------------------------------------------------------------------------------
+
 
 @hookspec
 def lgo_register_migrations() -> MigrationSource | None:
@@ -107,6 +108,7 @@ def lgo_register_acts() -> list[ActDefinition]:
 
 
 # --- events (after commit, one implementation at a time) -------------------------------------------------
+
 
 @hookspec
 def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> ActionRequired | list[ActionRequired] | None:
@@ -175,6 +177,7 @@ def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> O
 
 # --- in-transaction --------------------------------------------------------------------------------------
 
+
 @hookspec
 def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
     """Inside the billing's transaction, before it commits: write your rows or enqueue outbox messages with
@@ -183,6 +186,7 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
 
 
 # --- demo ------------------------------------------------------------------------------------------------
+
 
 @hookspec
 def lgo_demo_steps() -> list[DemoStep]:

@@ -46,7 +46,11 @@ ACTIVE_CACHE_SECONDS = 5.0
 
 class Kernel:
     def __init__(
-        self, database_url: str | None = None, *, strict: bool = False, discover_installed: bool = True,
+        self,
+        database_url: str | None = None,
+        *,
+        strict: bool = False,
+        discover_installed: bool = True,
         extra_plugins: Iterable[Any] = (),
     ) -> None:
         """``extra_plugins`` are plugin objects (modules or instances with ``MANIFEST``) added to the installed
@@ -170,15 +174,23 @@ class Kernel:
             with self.transaction() as session:
                 session.add(
                     PluginFailure(
-                        pharmacy_id=pharmacy_id, plugin=plugin, hook=hook, error_type=type(exc).__name__,
-                        message=str(exc)[:2000], traceback="".join(traceback.format_exception(exc))[-8000:],
+                        pharmacy_id=pharmacy_id,
+                        plugin=plugin,
+                        hook=hook,
+                        error_type=type(exc).__name__,
+                        message=str(exc)[:2000],
+                        traceback="".join(traceback.format_exception(exc))[-8000:],
                     )
                 )
                 if pharmacy_id is not None:
                     audit.record(
-                        session, pharmacy_id, "plugin.failure",
+                        session,
+                        pharmacy_id,
+                        "plugin.failure",
                         f"Le module « {plugin} » a échoué ({hook}) : {type(exc).__name__}: {str(exc)[:200]}",
-                        actor=plugin, object_type="plugin", object_id=plugin,
+                        actor=plugin,
+                        object_type="plugin",
+                        object_id=plugin,
                     )
         except Exception:  # the database itself may be the problem; the log keeps the failure
             log.exception("could not record the failure of plugin %s in %s", plugin, hook)
@@ -191,9 +203,7 @@ class Kernel:
 
     def enabled_plugins(self, session: Session, pharmacy_id: int) -> set[str]:
         rows = session.scalars(
-            select(PluginActivation.plugin).where(
-                PluginActivation.pharmacy_id == pharmacy_id, PluginActivation.enabled
-            )
+            select(PluginActivation.plugin).where(PluginActivation.pharmacy_id == pharmacy_id, PluginActivation.enabled)
         )
         return set(rows)
 
@@ -235,7 +245,8 @@ class Kernel:
             missing = [n for n in to_enable if n != name and n not in enabled]
             if missing and not with_dependencies:
                 raise PluginError(
-                    f"« {name} » nécessite " + ", ".join(f"« {m} »" for m in missing)
+                    f"« {name} » nécessite "
+                    + ", ".join(f"« {m} »" for m in missing)
                     + " : activez-le d'abord (ou demandez l'activation avec ses dépendances)."
                 )
             switched = [n for n in to_enable if n not in enabled]
@@ -251,12 +262,12 @@ class Kernel:
         with self.transaction() as session:
             enabled = self.enabled_plugins(session, pharmacy_id)
             dependents = [
-                n for n in enabled
-                if (m := self.registry.get(n)) and m.manifest and name in m.manifest.requires
+                n for n in enabled if (m := self.registry.get(n)) and m.manifest and name in m.manifest.requires
             ]
             if dependents:
                 raise PluginError(
-                    f"« {name} » est nécessaire à " + ", ".join(f"« {d} »" for d in sorted(dependents))
+                    f"« {name} » est nécessaire à "
+                    + ", ".join(f"« {d} »" for d in sorted(dependents))
                     + " : désactivez-les d'abord."
                 )
             self._set_enabled(session, pharmacy_id, name, False, operator_id)
@@ -284,9 +295,13 @@ class Kernel:
         row.enabled = enabled
         row.changed_by = operator_id
         audit.record(
-            session, pharmacy_id, "plugin.enabled" if enabled else "plugin.disabled",
-            f"Module « {name} » {'activé' if enabled else 'désactivé'}.", operator_id=operator_id,
-            object_type="plugin", object_id=name,
+            session,
+            pharmacy_id,
+            "plugin.enabled" if enabled else "plugin.disabled",
+            f"Module « {name} » {'activé' if enabled else 'désactivé'}.",
+            operator_id=operator_id,
+            object_type="plugin",
+            object_id=name,
         )
 
     # --- settings --------------------------------------------------------------------------------------
@@ -337,8 +352,13 @@ class Kernel:
                 session.add(row)
             row.values = data
             audit.record(
-                session, pharmacy_id, "plugin.settings", f"Paramètres du module « {plugin} » modifiés.",
-                operator_id=operator_id, object_type="plugin", object_id=plugin,
+                session,
+                pharmacy_id,
+                "plugin.settings",
+                f"Paramètres du module « {plugin} » modifiés.",
+                operator_id=operator_id,
+                object_type="plugin",
+                object_id=plugin,
                 details={"fields": sorted(values)},
             )
         return validated
@@ -354,9 +374,13 @@ class Kernel:
                 session.add(row)
             row.provider = name
             audit.record(
-                session, pharmacy_id, "provider.selected",
-                f"Fournisseur « {name} » choisi pour « {capability} ».", operator_id=operator_id,
-                object_type="capability", object_id=capability,
+                session,
+                pharmacy_id,
+                "provider.selected",
+                f"Fournisseur « {name} » choisi pour « {capability} ».",
+                operator_id=operator_id,
+                object_type="capability",
+                object_id=capability,
             )
 
     def selected_provider(self, pharmacy_id: int, capability: str) -> str | None:
@@ -385,7 +409,10 @@ class Kernel:
         answers = [
             result.value
             for result in self.dispatcher.call(
-                "lgo_shareable_identity", self.active_plugins(pharmacy_id), kernel=self, pharmacy_id=pharmacy_id,
+                "lgo_shareable_identity",
+                self.active_plugins(pharmacy_id),
+                kernel=self,
+                pharmacy_id=pharmacy_id,
                 patient_id=patient_id,
             )
             if result.value is not None
@@ -404,8 +431,13 @@ class Kernel:
     def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
         """The operator's own signing credential when an active plugin holds one ready (a CPS unlocked with the
         PIN), else ``None``: the caller then tells the pharmacist in French what to do."""
-        for result in self.dispatcher.call("lgo_operator_signer", self.active_plugins(pharmacy_id), kernel=self,
-                                           pharmacy_id=pharmacy_id, operator_id=operator_id):
+        for result in self.dispatcher.call(
+            "lgo_operator_signer",
+            self.active_plugins(pharmacy_id),
+            kernel=self,
+            pharmacy_id=pharmacy_id,
+            operator_id=operator_id,
+        ):
             if result.value is not None:
                 return cast("OperatorSigner", result.value)
         return None
@@ -430,25 +462,40 @@ class Kernel:
             before = {name: getattr(patient, "birth_date_text" if name == "birth_date" else name) for name in traits}
             strict = update_traits(session, patient, **traits)
             changed = tuple(
-                name for name in traits
+                name
+                for name in traits
                 if getattr(patient, "birth_date_text" if name == "birth_date" else name) != before[name]
             )
             if not changed:
                 return []
             audit.record(
-                session, pharmacy_id, "patient.traits_changed",
-                "Traits d'identité modifiés : " + ", ".join(changed) + ".", operator_id=operator_id,
-                patient_id=patient_id, object_type="patient", object_id=patient_id,
+                session,
+                pharmacy_id,
+                "patient.traits_changed",
+                "Traits d'identité modifiés : " + ", ".join(changed) + ".",
+                operator_id=operator_id,
+                patient_id=patient_id,
+                object_type="patient",
+                object_id=patient_id,
                 details={"changed": list(changed), "strict": strict},
             )
         event = PatientTraitsChanged(
-            pharmacy_id=pharmacy_id, operator_id=operator_id, patient_id=patient_id, changed_traits=changed,
+            pharmacy_id=pharmacy_id,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            changed_traits=changed,
             strict_traits=tuple(strict),
         )
         return self.emit("lgo_on_patient_traits_changed", pharmacy_id, event=event)
 
     def audit(
-        self, pharmacy_id: int, action: str, message_fr: str, *, actor: str = "kernel", session: Session | None = None,
+        self,
+        pharmacy_id: int,
+        action: str,
+        message_fr: str,
+        *,
+        actor: str = "kernel",
+        session: Session | None = None,
         **fields: Any,
     ) -> None:
         """Write to the audit log: in ``session`` (atomic with the caller's change) or in its own transaction."""

@@ -45,7 +45,7 @@ def decrypt(token: str) -> str:
     if not token.startswith(PREFIX):
         raise LgoError("Secret stocké dans un format inconnu.", detail="missing enc:v1: prefix")
     try:
-        return _current().decrypt(token[len(PREFIX):].encode()).decode()
+        return _current().decrypt(token[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
         raise LgoError(
             "Impossible de déchiffrer un secret : la clé de chiffrement a changé (LGO_SECRET_KEY ou secret.key).",

@@ -58,7 +58,9 @@ def http_post(delivery: Delivery) -> None:
     import httpx
 
     response = httpx.post(
-        delivery.payload["url"], json=delivery.payload.get("body"), timeout=delivery.payload.get("timeout", 30),
+        delivery.payload["url"],
+        json=delivery.payload.get("body"),
+        timeout=delivery.payload.get("timeout", 30),
         headers={"Idempotency-Key": delivery.idempotency_key},
     )
     if response.is_success:
@@ -87,8 +89,14 @@ class PeriodicJob:
 
 class Worker:
     def __init__(
-        self, kernel: Kernel, *, name: str | None = None, lease: timedelta = timedelta(minutes=5),
-        base_backoff_seconds: float = 30.0, batch: int = 10, pharmacy_id: int | None = None,
+        self,
+        kernel: Kernel,
+        *,
+        name: str | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        base_backoff_seconds: float = 30.0,
+        batch: int = 10,
+        pharmacy_id: int | None = None,
         plugins: Collection[str] | None = None,
     ) -> None:
         """``plugins`` restricts the worker to those plugins' messages (a dedicated worker, or a demonstration
@@ -107,8 +115,15 @@ class Worker:
         with unit_of_work(self.kernel.sessions) as session:
             claimed = [
                 _snapshot(m)
-                for m in claim(session, worker=self.name, now=utcnow(), lease=self.lease, limit=self.batch,
-                               pharmacy_id=self.pharmacy_id, plugins=self.plugins)
+                for m in claim(
+                    session,
+                    worker=self.name,
+                    now=utcnow(),
+                    lease=self.lease,
+                    limit=self.batch,
+                    pharmacy_id=self.pharmacy_id,
+                    plugins=self.plugins,
+                )
             ]
         for delivery in claimed:
             self._deliver(delivery)
@@ -158,8 +173,13 @@ class Worker:
                 try:
                     job.run(self.kernel, pharmacy_id)
                 except Exception as exc:
-                    log.warning("periodic job %s of %s failed for pharmacy %s: %s", job.name, job.plugin,
-                                pharmacy_id, getattr(exc, "detail", None) or repr(exc))
+                    log.warning(
+                        "periodic job %s of %s failed for pharmacy %s: %s",
+                        job.name,
+                        job.plugin,
+                        pharmacy_id,
+                        getattr(exc, "detail", None) or repr(exc),
+                    )
         return ran
 
     def _deliver(self, delivery: Delivery) -> None:
@@ -195,10 +215,14 @@ class Worker:
             if isinstance(error, PermanentFailure) or message.attempts >= message.max_attempts:
                 message.status = OutboxStatus.DEAD
                 audit.record(
-                    session, message.pharmacy_id, "outbox.dead",
+                    session,
+                    message.pharmacy_id,
+                    "outbox.dead",
                     f"Envoi « {message.kind} » en échec définitif après {message.attempts} tentative(s) : "
                     f"{message.last_error}",
-                    patient_id=message.patient_id, object_type="outbox_message", object_id=message.id,
+                    patient_id=message.patient_id,
+                    object_type="outbox_message",
+                    object_id=message.id,
                 )
             else:
                 message.status = OutboxStatus.PENDING
@@ -207,7 +231,12 @@ class Worker:
 
 def _snapshot(message: OutboxMessage) -> Delivery:
     return Delivery(
-        message_id=message.id, pharmacy_id=message.pharmacy_id, plugin=message.plugin, kind=message.kind,
-        idempotency_key=message.idempotency_key, payload=dict(message.payload), attempt=message.attempts,
+        message_id=message.id,
+        pharmacy_id=message.pharmacy_id,
+        plugin=message.plugin,
+        kind=message.kind,
+        idempotency_key=message.idempotency_key,
+        payload=dict(message.payload),
+        attempt=message.attempts,
         max_attempts=message.max_attempts,
     )

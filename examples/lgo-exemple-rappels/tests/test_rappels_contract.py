@@ -27,8 +27,9 @@ def _crippled_without_downgrade(tmp_path: Path) -> Any:
     shutil.copytree(Path(rappels.__file__).parent / "migrations", versions)
     script = next(versions.glob("0001_*.py"))
     script.write_text(script.read_text().replace('    op.drop_table("rappels_reminder")', "    pass"))
-    return types.SimpleNamespace(MANIFEST=rappels.MANIFEST,
-                                 lgo_register_migrations=lambda: MigrationSource("rappels", versions))
+    return types.SimpleNamespace(
+        MANIFEST=rappels.MANIFEST, lgo_register_migrations=lambda: MigrationSource("rappels", versions)
+    )
 
 
 def test_removing_a_behaviour_makes_the_contract_fail(

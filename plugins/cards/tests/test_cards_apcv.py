@@ -17,8 +17,7 @@ def test_the_app_data_gives_the_beneficiary_once_with_french_errors(tmp_path: Pa
     server, sandbox = start_apcv_sandbox(authority)
     try:
         organisation = authority.organisation("PHARMACIE DU CENTRE")
-        endpoint = apcv.Endpoint(server.url, organisation.client(),
-                                 str(authority.ca_path))
+        endpoint = apcv.Endpoint(server.url, organisation.client(), str(authority.ca_path))
         data = sandbox.present("catarina")
         identity = apcv.identify(endpoint, f" {data}\n")
         assert identity.matricule == "236066322083656" and identity.first_names == ("CATARINA", "BELLA")

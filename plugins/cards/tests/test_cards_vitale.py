@@ -18,10 +18,14 @@ from lgo_cards import counter, vitale
 from lgo_cards.errors import CardAbsent, UnknownCard
 from lgo_sandbox import vitale as virtual
 
-FAMILY = virtual.VitaleData("236066322083656", (
-    virtual.Beneficiary("TCHITCHI", "CATARINA", "19360621", 1, nir="236066322083656"),
-    virtual.Beneficiary("TCHITCHI", "LOUISE", "20120531", 1, used_name="MARTIN"),
-), serial="1234567890")
+FAMILY = virtual.VitaleData(
+    "236066322083656",
+    (
+        virtual.Beneficiary("TCHITCHI", "CATARINA", "19360621", 1, nir="236066322083656"),
+        virtual.Beneficiary("TCHITCHI", "LOUISE", "20120531", 1, used_name="MARTIN"),
+    ),
+    serial="1234567890",
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +41,12 @@ def test_the_beneficiaries_are_read_from_the_card(reader: Any) -> None:
     assert card.serial == "1234567890" and card.holder_nir == "236066322083656"
     mother, child = card.beneficiaries
     assert (mother.birth_name, mother.first_name, mother.birth_date, mother.rank, mother.nir) == (
-        "TCHITCHI", "CATARINA", "1936-06-21", 1, "236066322083656")
+        "TCHITCHI",
+        "CATARINA",
+        "1936-06-21",
+        1,
+        "236066322083656",
+    )
     assert (child.first_name, child.birth_date, child.used_name, child.nir) == ("LOUISE", "2012-05-31", "MARTIN", "")
 
 
@@ -58,13 +67,16 @@ def test_no_card_card_removed_mid_read_and_unknown_card_give_french_messages(rea
 
 
 def test_beneficiaries_become_patient_choices_and_the_card_is_remembered(
-    reader: Any, lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded,
+    reader: Any,
+    lgo_make_kernel: Callable[..., Kernel],
+    lgo_seeded: Seeded,
 ) -> None:
     kernel = lgo_make_kernel()
     pharmacy = lgo_seeded.pharmacy_id
     with kernel.transaction() as session:
-        known = create_patient(session, pharmacy, birth_name="Tchitchi", first_names="Catarina Bella", sex="F",
-                               birth_date="1936-06-21").id
+        known = create_patient(
+            session, pharmacy, birth_name="Tchitchi", first_names="Catarina Bella", sex="F", birth_date="1936-06-21"
+        ).id
     reader.insert(virtual.VirtualCard(FAMILY))
     card = vitale.read_vitale("Virtual PCD")
     mother, child = counter.candidates(kernel, pharmacy, card)
@@ -73,16 +85,27 @@ def test_beneficiaries_become_patient_choices_and_the_card_is_remembered(
     assert counter.candidates(kernel, pharmacy, card)[0].patient_ids == (known,)
 
 
-@given(st.lists(st.tuples(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ -'", min_size=1, max_size=60),
-                          st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZÉÈ-", min_size=1, max_size=60),
-                          st.dates(min_value=date(1900, 1, 1)).map(lambda d: d.strftime("%Y%m%d")), st.integers(1, 9)),
-                min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.tuples(
+            st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ -'", min_size=1, max_size=60),
+            st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZÉÈ-", min_size=1, max_size=60),
+            st.dates(min_value=date(1900, 1, 1)).map(lambda d: d.strftime("%Y%m%d")),
+            st.integers(1, 9),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_any_card_content_decodes_to_what_was_written(people: list[tuple[str, str, str, int]]) -> None:
-    data = virtual.VitaleData("180032B02040123"[:13] + "00", tuple(
-        virtual.Beneficiary(name, first, born, rank) for name, first, born, rank in people))
+    data = virtual.VitaleData(
+        "180032B02040123"[:13] + "00",
+        tuple(virtual.Beneficiary(name, first, born, rank) for name, first, born, rank in people),
+    )
     card = vitale.decode(virtual.encode(data))
     assert [(b.birth_name, b.first_name, b.birth_date.replace("-", ""), b.rank) for b in card.beneficiaries] == [
-        (name, first, born, rank) for name, first, born, rank in people]
+        (name, first, born, rank) for name, first, born, rank in people
+    ]
 
 
 @given(st.binary(max_size=300))

@@ -23,16 +23,20 @@ def dmp_sandbox(dmp_authority: TestAuthority) -> Iterator[tuple[Any, Any]]:
     from lgo_sandbox.dmp import start_dmp_sandbox
 
     shared = shared_dir()
-    server, sandbox = start_dmp_sandbox(dmp_authority, seed=7,
-                                        conformance_dir=shared / "conformance" if shared else None)
+    server, sandbox = start_dmp_sandbox(
+        dmp_authority, seed=7, conformance_dir=shared / "conformance" if shared else None
+    )
     yield server, sandbox
     server.stop()
 
 
 @pytest.fixture
 def dmp_world(
-    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, dmp_authority: TestAuthority,
-    dmp_sandbox: tuple[Any, Any], lgo_home: Path,
+    lgo_make_kernel: Callable[..., Kernel],
+    lgo_seeded: Seeded,
+    dmp_authority: TestAuthority,
+    dmp_sandbox: tuple[Any, Any],
+    lgo_home: Path,
 ) -> DmpWorld:
     identity = FakeIdentityPlugin()
     kernel = lgo_make_kernel(lgo_dmp.plugin, identity)
@@ -46,8 +50,14 @@ def dmp_world(
         finess = pharmacy.finess
     organisation = dmp_authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
     server, sandbox = dmp_sandbox
-    kernel.save_plugin_settings(lgo_seeded.pharmacy_id, "dmp", {
-        "endpoint": server.url, "certificate_path": str(organisation.cert_path),
-        "key_path": str(organisation.key_path), "ca_path": str(organisation.ca_path),
-    })
+    kernel.save_plugin_settings(
+        lgo_seeded.pharmacy_id,
+        "dmp",
+        {
+            "endpoint": server.url,
+            "certificate_path": str(organisation.cert_path),
+            "key_path": str(organisation.key_path),
+            "ca_path": str(organisation.ca_path),
+        },
+    )
     return DmpWorld(kernel, lgo_seeded, identity, sandbox)

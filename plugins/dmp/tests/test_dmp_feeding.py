@@ -64,15 +64,19 @@ def test_feeding_replacement_listing_retrieval_and_deprecation(dmp_world: DmpWor
     world.validate(second)
     world.worker().drain()
     assert _submission(world, second).status == SubmissionStatus.SENT
-    statuses = {e.unique_id: e.status_fr for e in
-                service.list_documents(world.kernel, world.pharmacy_id, titulaire, world.patient_id)}
+    statuses = {
+        e.unique_id: e.status_fr
+        for e in service.list_documents(world.kernel, world.pharmacy_id, titulaire, world.patient_id)
+    }
     assert statuses[unique_id] == "archivé" and list(statuses.values()).count("actif") == 1
 
     documents.deprecate(world.kernel, world.pharmacy_id, second, titulaire, "Entretien saisi pour le mauvais patient")
     world.worker().drain()
     assert _submission(world, second).status == SubmissionStatus.DEPRECATED
-    assert all(e.status_fr == "archivé" for e in
-               service.list_documents(world.kernel, world.pharmacy_id, titulaire, world.patient_id))
+    assert all(
+        e.status_fr == "archivé"
+        for e in service.list_documents(world.kernel, world.pharmacy_id, titulaire, world.patient_id)
+    )
     with world.kernel.transaction() as session:
         actions = [a.action for a in service.access_history(session, world.pharmacy_id, world.patient_id)]
     assert {"dmp.sent", "dmp.consult.list", "dmp.consult.document", "dmp.deprecated"} <= set(actions)
@@ -130,7 +134,10 @@ def test_operator_chooses_title_and_visibility_then_confirms(dmp_world: DmpWorld
     from dataclasses import replace
 
     confirmation = service.validate_and_send(
-        world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"],
+        world.kernel,
+        world.pharmacy_id,
+        document_id,
+        world.seeded.operators["titulaire"],
         replace(choices, title="Bilan médicamenteux du 24/11", visible_to_patient=False),
     )
     assert confirmation.startswith("« Bilan médicamenteux du 24/11 » validé et mis en file d'envoi")
@@ -149,18 +156,28 @@ def test_operator_chooses_title_and_visibility_then_confirms(dmp_world: DmpWorld
 def test_a_refused_document_is_visible_and_can_be_sent_again(dmp_world: DmpWorld) -> None:
     world = dmp_world
     world.identity.qualified.add(world.patient_id)
-    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {
-        **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(), "source_id": "",
-    })
+    world.kernel.save_plugin_settings(
+        world.pharmacy_id,
+        "dmp",
+        {
+            **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(),
+            "source_id": "",
+        },
+    )
     document_id = world.draft()
     world.validate(document_id)
     world.worker().drain()
     failed = _submission(world, document_id)
     assert failed.status == SubmissionStatus.FAILED and failed.reason_fr
     assert "VIHF incomplet" in failed.reason_fr
-    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {
-        **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(), "source_id": "1.2.250.1.999.1.1",
-    })
+    world.kernel.save_plugin_settings(
+        world.pharmacy_id,
+        "dmp",
+        {
+            **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(),
+            "source_id": "1.2.250.1.999.1.1",
+        },
+    )
     service.resend(world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"])
     world.worker().drain()
     assert _submission(world, document_id).status == SubmissionStatus.SENT
@@ -194,8 +211,7 @@ def test_the_certificate_stored_by_the_administrator_is_used_when_no_file_is_nam
         organisation = dmp_authority.organisation("PHARMACIE DES TILLEULS", finess=pharmacy.finess)
         certificates.store(session, world.pharmacy_id, organisation.pkcs12("p12"), "p12")
     configured = world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump()
-    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {**configured, "certificate_path": "",
-                                                                 "key_path": ""})
+    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {**configured, "certificate_path": "", "key_path": ""})
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -210,8 +226,9 @@ def test_consultation_needs_the_habilitation_and_is_traced(dmp_world: DmpWorld) 
     world = dmp_world
     world.identity.qualified.add(world.patient_id)
     with pytest.raises(PermissionDenied, match="pas habilité"):
-        service.list_documents(world.kernel, world.pharmacy_id, world.seeded.operators["preparatrice"],
-                               world.patient_id)
+        service.list_documents(
+            world.kernel, world.pharmacy_id, world.seeded.operators["preparatrice"], world.patient_id
+        )
     with world.kernel.transaction() as session:
         history = service.access_history(session, world.pharmacy_id, world.patient_id)
     assert history[0].action == "dmp.consult.refused"
@@ -222,9 +239,14 @@ def test_consultation_needs_the_habilitation_and_is_traced(dmp_world: DmpWorld) 
 def test_types_not_fed_automatically_are_left_alone(dmp_world: DmpWorld) -> None:
     world = dmp_world
     world.identity.qualified.add(world.patient_id)
-    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {
-        **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(), "auto_feed_types": ["87273-9"],
-    })
+    world.kernel.save_plugin_settings(
+        world.pharmacy_id,
+        "dmp",
+        {
+            **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(),
+            "auto_feed_types": ["87273-9"],
+        },
+    )
     document_id = world.draft()
     world.validate(document_id)
     assert service.submissions_for_patient(world.kernel, world.pharmacy_id, world.patient_id) == []

@@ -35,10 +35,21 @@ def _header(matricule: str = "279035121518989", oid: str = OID_TEST) -> cda.CdaH
     from datetime import UTC, datetime
 
     return cda.CdaHeader(
-        unique_id="2.25.4242", set_id="2.25.4243", version=1, type_code="78601-2",
-        type_display="CR d'entretien pharmaceutique", title="Entretien", patient=SharedIdentity(
-            patient_id=1, matricule=matricule, oid=oid, birth_name="PAT-TROIS", first_names=("DOMINIQUE",),
-            sex="F", birth_date="1979-03-28"),
+        unique_id="2.25.4242",
+        set_id="2.25.4243",
+        version=1,
+        type_code="78601-2",
+        type_display="CR d'entretien pharmaceutique",
+        title="Entretien",
+        patient=SharedIdentity(
+            patient_id=1,
+            matricule=matricule,
+            oid=oid,
+            birth_name="PAT-TROIS",
+            first_names=("DOMINIQUE",),
+            sex="F",
+            birth_date="1979-03-28",
+        ),
         author=cda.CdaPerson(rpps="10001234567", family="DURAND", given="Claire"),
         organisation=cda.CdaOrganisation(finess=FINESS, name="Pharmacie du Centre"),
         effective_time=datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
@@ -46,22 +57,35 @@ def _header(matricule: str = "279035121518989", oid: str = OID_TEST) -> cda.CdaH
 
 
 @pytest.fixture
-def make_client(
-    organisation: Credential, dmp_sandbox: tuple[Any, Any]
-) -> Iterator[Callable[..., DmpClient]]:
+def make_client(organisation: Credential, dmp_sandbox: tuple[Any, Any]) -> Iterator[Callable[..., DmpClient]]:
     server, _ = dmp_sandbox
     made: list[DmpClient] = []
 
-    def make(vihf: Callable[[str], Any] | None = None, credential: Credential = organisation,
-             timeout: float = 30.0) -> DmpClient:
+    def make(
+        vihf: Callable[[str], Any] | None = None, credential: Credential = organisation, timeout: float = 30.0
+    ) -> DmpClient:
         signer = KeyFileSigner(credential.cert_path, credential.key_path)
 
         def default(patient_id: str) -> Any:
-            return build_vihf(signer, VihfContext(structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND",
-                                                  given="Claire", patient_id=patient_id))
+            return build_vihf(
+                signer,
+                VihfContext(
+                    structure_id=f"1{FINESS}",
+                    rpps="10001234567",
+                    family="DURAND",
+                    given="Claire",
+                    patient_id=patient_id,
+                ),
+            )
 
-        client = DmpClient(server.url, ssl_context=client_tls_context(credential.client(), str(credential.ca_path)),
-                           vihf=vihf or default, source_id="1.2.250.1.999.1.1", signer=signer, timeout=timeout)
+        client = DmpClient(
+            server.url,
+            ssl_context=client_tls_context(credential.client(), str(credential.ca_path)),
+            vihf=vihf or default,
+            source_id="1.2.250.1.999.1.1",
+            signer=signer,
+            timeout=timeout,
+        )
         made.append(client)
         return client
 
@@ -70,15 +94,22 @@ def make_client(
         client.close()
 
 
-def test_a_vihf_with_a_bad_signature_is_refused_in_french(make_client: Callable[..., DmpClient],
-                                                          organisation: Credential) -> None:
+def test_a_vihf_with_a_bad_signature_is_refused_in_french(
+    make_client: Callable[..., DmpClient], organisation: Credential
+) -> None:
     signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
 
     def tampered(patient_id: str) -> Any:
-        assertion = build_vihf(signer, VihfContext(structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND",
-                                                   given="Claire", patient_id=patient_id))
-        structure = assertion.find(".//{urn:oasis:names:tc:SAML:2.0:assertion}Attribute[@Name="
-                                   "'Identifiant_Structure']/{urn:oasis:names:tc:SAML:2.0:assertion}AttributeValue")
+        assertion = build_vihf(
+            signer,
+            VihfContext(
+                structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND", given="Claire", patient_id=patient_id
+            ),
+        )
+        structure = assertion.find(
+            ".//{urn:oasis:names:tc:SAML:2.0:assertion}Attribute[@Name="
+            "'Identifiant_Structure']/{urn:oasis:names:tc:SAML:2.0:assertion}AttributeValue"
+        )
         structure.text = "1999999999"
         return assertion
 
@@ -86,26 +117,37 @@ def test_a_vihf_with_a_bad_signature_is_refused_in_french(make_client: Callable[
         make_client(tampered).provide_and_register(cda.wrap_pdf(_header(), PDF))
 
 
-def test_a_vihf_signed_by_another_authority_is_refused(make_client: Callable[..., DmpClient],
-                                                       organisation: Credential, tmp_path: Path) -> None:
+def test_a_vihf_signed_by_another_authority_is_refused(
+    make_client: Callable[..., DmpClient], organisation: Credential, tmp_path: Path
+) -> None:
     stranger = TestAuthority(tmp_path / "other").organisation("INCONNU", finess=FINESS)
     signer = KeyFileSigner(stranger.cert_path, stranger.key_path)
 
     def foreign(patient_id: str) -> Any:
-        return build_vihf(signer, VihfContext(structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND",
-                                              given="Claire", patient_id=patient_id))
+        return build_vihf(
+            signer,
+            VihfContext(
+                structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND", given="Claire", patient_id=patient_id
+            ),
+        )
 
     with pytest.raises(DmpRefused, match="autorité reconnue"):
         make_client(foreign).find_documents(XDS_PATIENT)
 
 
-def test_a_vihf_without_a_required_attribute_is_refused(make_client: Callable[..., DmpClient],
-                                                        organisation: Credential) -> None:
+def test_a_vihf_without_a_required_attribute_is_refused(
+    make_client: Callable[..., DmpClient], organisation: Credential
+) -> None:
     signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
 
     def incomplete(patient_id: str) -> Any:
-        return build_vihf(signer, VihfContext(structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND",
-                                              given="Claire", patient_id=patient_id), omit=(ATTR_ROLE,))
+        return build_vihf(
+            signer,
+            VihfContext(
+                structure_id=f"1{FINESS}", rpps="10001234567", family="DURAND", given="Claire", patient_id=patient_id
+            ),
+            omit=(ATTR_ROLE,),
+        )
 
     with pytest.raises(DmpRefused, match="VIHF incomplet : attribut obligatoire absent"):
         make_client(incomplete).find_documents(XDS_PATIENT)
@@ -125,8 +167,12 @@ def test_metadata_from_the_cda_header() -> None:
     assert meta.institution_xon.endswith(f"^1{FINESS}") and meta.creation_time == "20261124093000"
     submission = metadata.submit_objects_request(meta, b"x", source_id="1.2.3")
     entry = submission.request.find(f".//{{{metadata.RIM}}}ExtrinsicObject")
-    confidentiality = [c.get("nodeRepresentation") for c in entry.findall(
-        f"{{{metadata.RIM}}}Classification[@classificationScheme='{metadata.UUID['DocumentEntry.confidentialityCode']}']")]
+    confidentiality = [
+        c.get("nodeRepresentation")
+        for c in entry.findall(
+            f"{{{metadata.RIM}}}Classification[@classificationScheme='{metadata.UUID['DocumentEntry.confidentialityCode']}']"
+        )
+    ]
     assert confidentiality == ["N", "INVISIBLE_PATIENT", "MASQUE_PS"]
     # Masking goes to the metadata only, never into the CDA.
     assert b"MASQUE_PS" not in cda.wrap_pdf(_header(), PDF)
@@ -146,8 +192,7 @@ def _conformance() -> Path | None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.dictionaries(st.from_regex(r"[a-z0-9]{1,12}@lgo", fullmatch=True), st.binary(max_size=2000),
-                       max_size=4))
+@given(st.dictionaries(st.from_regex(r"[a-z0-9]{1,12}@lgo", fullmatch=True), st.binary(max_size=2000), max_size=4))
 def test_mtom_round_trip_keeps_exact_bytes(attachments: dict[str, bytes]) -> None:
     body = etree.Element("{urn:test}Body")
     envelope = soap.envelope("urn:action", "https://x", body, None)
@@ -157,8 +202,9 @@ def test_mtom_round_trip_keeps_exact_bytes(attachments: dict[str, bytes]) -> Non
     assert parsed.find(f"{{{soap.SOAP}}}Body/{{urn:test}}Body") is not None
 
 
-def test_unavailable_dmp_is_reported_for_a_retry(make_client: Callable[..., DmpClient],
-                                                 dmp_sandbox: tuple[Any, Any]) -> None:
+def test_unavailable_dmp_is_reported_for_a_retry(
+    make_client: Callable[..., DmpClient], dmp_sandbox: tuple[Any, Any]
+) -> None:
     _, sandbox = dmp_sandbox
     sandbox.down = True
     with pytest.raises(DmpUnavailable, match="Le DMP est en erreur|ne répond pas|illisible"):
@@ -180,8 +226,9 @@ def test_vaccination_note_feeds_the_consolidated_record(make_client: Callable[..
     assert any("TETANIQUE" in v.vaccine for v in vaccinations)
 
 
-def test_the_sandbox_checks_structured_cda_with_the_kit(make_client: Callable[..., DmpClient],
-                                                        dmp_sandbox: tuple[Any, Any]) -> None:
+def test_the_sandbox_checks_structured_cda_with_the_kit(
+    make_client: Callable[..., DmpClient], dmp_sandbox: tuple[Any, Any]
+) -> None:
     from lgo.testing.cda import cda_errors
 
     shared = shared_dir()
@@ -197,13 +244,18 @@ def test_the_sandbox_checks_structured_cda_with_the_kit(make_client: Callable[..
     assert DS
 
 
-def test_a_vihf_for_another_structure_than_the_certificate_is_refused(make_client: Callable[..., DmpClient],
-                                                                      organisation: Credential) -> None:
+def test_a_vihf_for_another_structure_than_the_certificate_is_refused(
+    make_client: Callable[..., DmpClient], organisation: Credential
+) -> None:
     signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
 
     def other_structure(patient_id: str) -> Any:
-        return build_vihf(signer, VihfContext(structure_id="1999999999", rpps="10001234567", family="DURAND",
-                                              given="Claire", patient_id=patient_id))
+        return build_vihf(
+            signer,
+            VihfContext(
+                structure_id="1999999999", rpps="10001234567", family="DURAND", given="Claire", patient_id=patient_id
+            ),
+        )
 
     with pytest.raises(DmpRefused, match="Identifiant_Structure du VIHF différent"):
         make_client(other_structure).find_documents(XDS_PATIENT)
@@ -218,8 +270,12 @@ def test_a_document_masked_from_professionals_is_listed_for_its_author_only(
     signer = KeyFileSigner(other.cert_path, other.key_path)
 
     def other_vihf(patient_id: str) -> Any:
-        return build_vihf(signer, VihfContext(structure_id="1690000000", rpps="10009999999", family="AUTRE",
-                                              given="Pharmacien", patient_id=patient_id))
+        return build_vihf(
+            signer,
+            VihfContext(
+                structure_id="1690000000", rpps="10009999999", family="AUTRE", given="Pharmacien", patient_id=patient_id
+            ),
+        )
 
     assert make_client(other_vihf, credential=other).find_documents(XDS_PATIENT) == []
 
@@ -233,8 +289,7 @@ def test_metadata_outside_the_value_sets_are_refused(make_client: Callable[..., 
         make_client().provide_and_register(cda.wrap_pdf(header, PDF))
 
 
-def test_a_slow_dmp_times_out_into_a_retry(make_client: Callable[..., DmpClient],
-                                           dmp_sandbox: tuple[Any, Any]) -> None:
+def test_a_slow_dmp_times_out_into_a_retry(make_client: Callable[..., DmpClient], dmp_sandbox: tuple[Any, Any]) -> None:
     _, sandbox = dmp_sandbox
     sandbox.delay = 0.5
     with pytest.raises(DmpUnavailable, match="ne répond pas"):

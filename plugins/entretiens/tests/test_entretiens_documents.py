@@ -42,8 +42,9 @@ def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> tuple[K
 
 def _sell(kernel: Kernel, seeded: Seeded, patient: str, *products: str) -> None:
     with kernel.transaction() as session:
-        prescription = create_prescription(session, seeded.pharmacy_id, seeded.patients[patient],
-                                           prescriber_name="Dr Démo", prescribed_on=date.today()).id
+        prescription = create_prescription(
+            session, seeded.pharmacy_id, seeded.patients[patient], prescriber_name="Dr Démo", prescribed_on=date.today()
+        ).id
         for key in products:
             product = product_by_cip13(session, seeded.pharmacy_id, seeded.products[key])
             receive(session, seeded.pharmacy_id, product, lot_number=f"T-{key}", expiry=date(2099, 1, 1), quantity=5)
@@ -69,16 +70,22 @@ def test_a_bpm_lists_the_dispensed_medicines_and_its_cda_passes_the_ans_kit(worl
     pharmacy, patient, titulaire = seeded.pharmacy_id, seeded.patients["camille"], seeded.operators["titulaire"]
     _sell(kernel, seeded, "camille", "paracetamol", "tramadol")
     identity.qualified.add(patient)
-    record_id = service.record_bpm(kernel, pharmacy, patient, titulaire, held_on=date.today(),
-                                   analysis="Pas d'interaction majeure.", recommendations="Réévaluer l'antalgique.")
+    record_id = service.record_bpm(
+        kernel,
+        pharmacy,
+        patient,
+        titulaire,
+        held_on=date.today(),
+        analysis="Pas d'interaction majeure.",
+        recommendations="Réévaluer l'antalgique.",
+    )
     prepared = service.prepare_document(kernel, pharmacy, record_id)
     assert prepared.document_id is not None and not prepared.actions
     with kernel.transaction() as session:
         record = session.get(InterviewRecord, record_id)
         document = session.get(HealthDocument, prepared.document_id)
         assert record is not None and document is not None and document.content
-        assert {m["cip13"] for m in record.medications} == {seeded.products["paracetamol"],
-                                                             seeded.products["tramadol"]}
+        assert {m["cip13"] for m in record.medications} == {seeded.products["paracetamol"], seeded.products["tramadol"]}
         assert (document.type_code, document.status) == ("56445-0", DocumentStatus.DRAFT)
         content = document.content
     assert cda_errors(content) == []
@@ -96,8 +103,16 @@ def test_a_bpm_lists_the_dispensed_medicines_and_its_cda_passes_the_ans_kit(worl
 def test_an_interview_waits_for_a_qualified_identity_then_is_produced(world: Any) -> None:
     kernel, seeded, identity = world
     pharmacy, patient, titulaire = seeded.pharmacy_id, seeded.patients["camille"], seeded.operators["titulaire"]
-    record_id = service.record_interview(kernel, pharmacy, patient, titulaire, theme_code="avk", held_on=date.today(),
-                                         analysis="INR stable.", recommendations="Poursuivre.")
+    record_id = service.record_interview(
+        kernel,
+        pharmacy,
+        patient,
+        titulaire,
+        theme_code="avk",
+        held_on=date.today(),
+        analysis="INR stable.",
+        recommendations="Poursuivre.",
+    )
     actions = service.validate_document(kernel, pharmacy, record_id, titulaire)
     assert [a.kind for a in actions] == ["ins.qualify"] and "conservé" in actions[0].message_fr
     with kernel.transaction() as session:
@@ -109,7 +124,10 @@ def test_an_interview_waits_for_a_qualified_identity_then_is_produced(world: Any
         document = session.get(HealthDocument, prepared.document_id)
         assert document is not None
         assert (document.type_code, document.title, document.status) == (
-            "78601-2", "Entretien AVK", DocumentStatus.VALIDATED)
+            "78601-2",
+            "Entretien AVK",
+            DocumentStatus.VALIDATED,
+        )
         assert cda_errors(document.content or b"") == []
 
 
@@ -117,16 +135,40 @@ def test_bad_input_and_a_disabled_plugin_get_french_errors(world: Any) -> None:
     kernel, seeded, _identity = world
     pharmacy, patient = seeded.pharmacy_id, seeded.patients["camille"]
     with pytest.raises(ValidationError, match="Type d'entretien inconnu"):
-        service.record_interview(kernel, pharmacy, patient, seeded.operators["titulaire"], theme_code="DIABETE",
-                                 held_on=date.today(), analysis="", recommendations="")
+        service.record_interview(
+            kernel,
+            pharmacy,
+            patient,
+            seeded.operators["titulaire"],
+            theme_code="DIABETE",
+            held_on=date.today(),
+            analysis="",
+            recommendations="",
+        )
     with pytest.raises(ValidationError, match="RPPS"):
-        service.record_interview(kernel, pharmacy, patient, seeded.operators["preparatrice"], theme_code="AVK",
-                                 held_on=date.today(), analysis="", recommendations="")
+        service.record_interview(
+            kernel,
+            pharmacy,
+            patient,
+            seeded.operators["preparatrice"],
+            theme_code="AVK",
+            held_on=date.today(),
+            analysis="",
+            recommendations="",
+        )
     kernel.disable(pharmacy, "entretiens")
     kernel._active.clear()  # the cache of active plugins lasts a few seconds in a real process
     with pytest.raises(PluginError, match="pas activé"):
-        service.record_interview(kernel, pharmacy, patient, seeded.operators["titulaire"], theme_code="AVK",
-                                 held_on=date.today(), analysis="", recommendations="")
+        service.record_interview(
+            kernel,
+            pharmacy,
+            patient,
+            seeded.operators["titulaire"],
+            theme_code="AVK",
+            held_on=date.today(),
+            analysis="",
+            recommendations="",
+        )
 
 
 def test_the_plugin_declares_its_acts(world: Any) -> None:
@@ -135,12 +177,21 @@ def test_the_plugin_declares_its_acts(world: Any) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(analysis=st.text(max_size=400), recommendations=st.text(max_size=200),
-       rows=st.lists(st.tuples(st.text(max_size=60), st.text(max_size=13)), max_size=8))
+@given(
+    analysis=st.text(max_size=400),
+    recommendations=st.text(max_size=200),
+    rows=st.lists(st.tuples(st.text(max_size=60), st.text(max_size=13)), max_size=8),
+)
 def test_any_text_renders_a_pdf_without_crashing(analysis: str, recommendations: str, rows: list[Any]) -> None:
     content = pdf.ReportContent(
-        title="Compte rendu <test> & co", pharmacy="Pharmacie <b>démo</b>", pharmacist="Claire DURAND",
-        patient="MARTIN-DEMO Camille", held_on=date(2026, 11, 24), theme="AVK", analysis=analysis,
-        recommendations=recommendations, medications=[(label, cip, "24/11/2026", "1") for label, cip in rows],
+        title="Compte rendu <test> & co",
+        pharmacy="Pharmacie <b>démo</b>",
+        pharmacist="Claire DURAND",
+        patient="MARTIN-DEMO Camille",
+        held_on=date(2026, 11, 24),
+        theme="AVK",
+        analysis=analysis,
+        recommendations=recommendations,
+        medications=[(label, cip, "24/11/2026", "1") for label, cip in rows],
     )
     assert pdf.render(content).startswith(b"%PDF")

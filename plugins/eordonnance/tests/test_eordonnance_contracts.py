@@ -27,6 +27,8 @@ class TestSandboxTransportContract(EOrdonnanceTransportContract):
         authority = TestAuthority(tmp_path / "pki")
         server, _sandbox = start_eordonnance_sandbox(authority)
         credential = authority.organisation("PHARMACIE", finess="999000011")
-        yield SandboxTransport(server.url, str(credential.cert_path), str(credential.key_path),
-                               str(credential.ca_path)), "3F8B2N6W4C9H1V7"
+        yield (
+            SandboxTransport(server.url, str(credential.cert_path), str(credential.key_path), str(credential.ca_path)),
+            "3F8B2N6W4C9H1V7",
+        )
         server.stop()

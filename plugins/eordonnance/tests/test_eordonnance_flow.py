@@ -26,22 +26,35 @@ ALL_KINDS = ident.make("A1B2C3D4E5F6G7")
 
 
 @pytest.fixture
-def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: Path
-          ) -> Iterator[dict[str, Any]]:
+def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: Path) -> Iterator[dict[str, Any]]:
     authority = TestAuthority(tmp_path / "pki")
     server, sandbox = start_eordonnance_sandbox(authority)
-    sandbox.add({
-        "identifier": ALL_KINDS, "prescribed_on": "2026-11-20", "renewals": 0,
-        "prescriber": {"name": "Dr Anne MÉDECIN-DÉMO", "rpps": "99999000047"},
-        "patient": {"birth_name": "MARTIN-DEMO", "first_name": "CAMILLE", "birth_date": "1985-03-14", "ins": None},
-        "lines": [
-            {"line_id": "L1", "label": "PARACÉTAMOL 1 g", "cip13": lgo_seeded.products["paracetamol"], "quantity": 1},
-            {"line_id": "L2", "label": "AMOXICILLINE 1 g", "cis": "69000028", "quantity": 1},
-            {"line_id": "L3", "label": "METFORMINE 850 mg", "cip13": lgo_seeded.products["metformine"],
-             "quantity": 3},
-            {"line_id": "L4", "label": "TRAMADOL 50 mg", "cip13": lgo_seeded.products["tramadol"], "quantity": 1},
-            {"line_id": "L5", "label": "SÉRUM PHYSIOLOGIQUE", "cip13": lgo_seeded.products["serum"], "quantity": 2},
-        ]})
+    sandbox.add(
+        {
+            "identifier": ALL_KINDS,
+            "prescribed_on": "2026-11-20",
+            "renewals": 0,
+            "prescriber": {"name": "Dr Anne MÉDECIN-DÉMO", "rpps": "99999000047"},
+            "patient": {"birth_name": "MARTIN-DEMO", "first_name": "CAMILLE", "birth_date": "1985-03-14", "ins": None},
+            "lines": [
+                {
+                    "line_id": "L1",
+                    "label": "PARACÉTAMOL 1 g",
+                    "cip13": lgo_seeded.products["paracetamol"],
+                    "quantity": 1,
+                },
+                {"line_id": "L2", "label": "AMOXICILLINE 1 g", "cis": "69000028", "quantity": 1},
+                {
+                    "line_id": "L3",
+                    "label": "METFORMINE 850 mg",
+                    "cip13": lgo_seeded.products["metformine"],
+                    "quantity": 3,
+                },
+                {"line_id": "L4", "label": "TRAMADOL 50 mg", "cip13": lgo_seeded.products["tramadol"], "quantity": 1},
+                {"line_id": "L5", "label": "SÉRUM PHYSIOLOGIQUE", "cip13": lgo_seeded.products["serum"], "quantity": 2},
+            ],
+        }
+    )
     kernel = lgo_make_kernel(lgo_eordonnance.plugin)
     pharmacy = lgo_seeded.pharmacy_id
     kernel.enable(pharmacy, "eordonnance")
@@ -49,13 +62,27 @@ def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: 
         finess = session.get(Pharmacy, pharmacy).finess  # type: ignore[union-attr]
         for key in lgo_seeded.products:
             product = product_by_cip13(session, pharmacy, lgo_seeded.products[key])
-            receive(session, pharmacy, product, lot_number=f"E-{key}", expiry=date.today() + timedelta(days=400),
-                    quantity=20)
+            receive(
+                session,
+                pharmacy,
+                product,
+                lot_number=f"E-{key}",
+                expiry=date.today() + timedelta(days=400),
+                quantity=20,
+            )
     credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
     kernel.select_provider(pharmacy, "eordonnance", "sandbox")
-    kernel.save_plugin_settings(pharmacy, "eordonnance", {
-        "endpoint": server.url, "certificate_path": str(credential.cert_path), "key_path": str(credential.key_path),
-        "ca_path": str(credential.ca_path), "timeout_seconds": 3})
+    kernel.save_plugin_settings(
+        pharmacy,
+        "eordonnance",
+        {
+            "endpoint": server.url,
+            "certificate_path": str(credential.cert_path),
+            "key_path": str(credential.key_path),
+            "ca_path": str(credential.ca_path),
+            "timeout_seconds": 3,
+        },
+    )
     yield {"kernel": kernel, "seeded": lgo_seeded, "sandbox": sandbox, "authority": authority, "url": server.url}
     server.stop()
 
@@ -76,8 +103,15 @@ def test_every_kind_of_line_difference_then_the_two_step_transmission(world: dic
     with pytest.raises(ValidationError, match="Lignes à traiter"):
         service.validate_and_bill(kernel, pharmacy, execution, pharmacist)
     service.confirm_line(kernel, pharmacy, execution, "L1")
-    service.decide_line(kernel, pharmacy, execution, "L2", "substitution", cip13=seeded.products["paracetamol"],
-                        info="générique équivalent")
+    service.decide_line(
+        kernel,
+        pharmacy,
+        execution,
+        "L2",
+        "substitution",
+        cip13=seeded.products["paracetamol"],
+        info="générique équivalent",
+    )
     service.decide_line(kernel, pharmacy, execution, "L3", "adaptation", quantity=2, info="posologie réduite")
     with pytest.raises(ValidationError, match="pourquoi"):
         service.decide_line(kernel, pharmacy, execution, "L4", "not_dispensed")
@@ -96,8 +130,9 @@ def test_every_kind_of_line_difference_then_the_two_step_transmission(world: dic
     _drain(kernel, pharmacy)
     (complement,) = sandbox.billing.values()
     assert complement["invoice_number"] == result.invoice_number
-    numeric, total, share = service.share_of_dispensings(kernel, pharmacy, date.today() - timedelta(days=1),
-                                                         date.today() + timedelta(days=1))
+    numeric, total, share = service.share_of_dispensings(
+        kernel, pharmacy, date.today() - timedelta(days=1), date.today() + timedelta(days=1)
+    )
     assert (numeric, total) == (1, 1) and share == 1.0
 
 
@@ -144,7 +179,7 @@ def test_a_second_pharmacy_cannot_execute_what_the_first_is_dispensing(world: di
 
 
 def test_retrieval_down_lets_the_paper_dispensing_go_on_and_transmission_down_delivers_later_once(
-    world: dict[str, Any]
+    world: dict[str, Any],
 ) -> None:
     from lgo.counter import Counter
     from lgo.domain.dispensing import create_prescription
@@ -155,8 +190,9 @@ def test_retrieval_down_lets_the_paper_dispensing_go_on_and_transmission_down_de
     with pytest.raises(RetrievalUnavailable, match="ordonnance papier"):
         service.retrieve(kernel, pharmacy, pharmacist, patient, "3F8B2N6W4C9H1V7")
     with kernel.transaction() as session:  # the paper copy: the pharmacist types the prescription
-        paper = create_prescription(session, pharmacy, patient, prescriber_name="Dr Anne MÉDECIN-DÉMO",
-                                    prescribed_on=date.today()).id
+        paper = create_prescription(
+            session, pharmacy, patient, prescriber_name="Dr Anne MÉDECIN-DÉMO", prescribed_on=date.today()
+        ).id
     counter = Counter(kernel, pharmacy, pharmacist)
     billing = counter.start_billing(patient_id=patient, prescription_id=paper)
     counter.add_product(billing, seeded.products["paracetamol"], 1)
@@ -187,9 +223,14 @@ def test_the_ans_fhir_examples_serve_as_sandbox_prescriptions(world: dict[str, A
     from lgo.testing import _require_or_skip
     from lgo_sandbox.eordonnance.fhir import bundles, from_bundle
 
-    package = next((p / "shared/conformance/services/eprescription/ans.fhir.fr.eprescription-package.tgz"
-                    for p in Path(__file__).resolve().parents
-                    if (p / "shared/conformance/services/eprescription").is_dir()), None)
+    package = next(
+        (
+            p / "shared/conformance/services/eprescription/ans.fhir.fr.eprescription-package.tgz"
+            for p in Path(__file__).resolve().parents
+            if (p / "shared/conformance/services/eprescription").is_dir()
+        ),
+        None,
+    )
     if package is None:
         _require_or_skip("../shared absent : exemples FHIR ePrescription indisponibles.")
         return
@@ -200,8 +241,13 @@ def test_the_ans_fhir_examples_serve_as_sandbox_prescriptions(world: dict[str, A
         if prescription is None:
             continue
         sandbox.add(prescription)
-        got = service.retrieve(kernel, seeded.pharmacy_id, seeded.operators["titulaire"], seeded.patients["camille"],
-                               prescription["identifier"])
+        got = service.retrieve(
+            kernel,
+            seeded.pharmacy_id,
+            seeded.operators["titulaire"],
+            seeded.patients["camille"],
+            prescription["identifier"],
+        )
         assert len(got.prescription.lines) == len(prescription["lines"]) >= 1
         kinds = {a.kind for a in got.actions}
         assert "eordonnance.confirm_patient" in kinds  # the example's patient is not Camille

@@ -17,16 +17,19 @@ def test_qr_payload_and_typed_numbers_are_read() -> None:
     assert ident.parse(VALID.replace("1", "I")) == VALID  # Crockford: I read as 1
 
 
-@pytest.mark.parametrize(("scanned", "message"), [
-    ("", "Aucun code"),
-    ("IS010000000000000000000000S1123", "pas celui d'une ordonnance"),
-    ("https://exemple.fr/qr", "pas celui d'une ordonnance"),
-    ("ORDNUM:9:" + VALID, "version non prise en charge"),
-    (VALID[:10], "incomplet"),
-    (VALID + "AB", "trop long"),
-    (VALID[:-1] + "0", "caractère de contrôle"),
-    ("3F8B2N6W4C9H1V#", "caractères non autorisés"),
-])
+@pytest.mark.parametrize(
+    ("scanned", "message"),
+    [
+        ("", "Aucun code"),
+        ("IS010000000000000000000000S1123", "pas celui d'une ordonnance"),
+        ("https://exemple.fr/qr", "pas celui d'une ordonnance"),
+        ("ORDNUM:9:" + VALID, "version non prise en charge"),
+        (VALID[:10], "incomplet"),
+        (VALID + "AB", "trop long"),
+        (VALID[:-1] + "0", "caractère de contrôle"),
+        ("3F8B2N6W4C9H1V#", "caractères non autorisés"),
+    ],
+)
 def test_bad_codes_get_a_clear_french_error(scanned: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         ident.parse(scanned)
@@ -46,11 +49,10 @@ def test_random_input_gives_only_clean_validation_errors(scanned: str) -> None:
         assert exc.message_fr
 
 
-@given(st.text(alphabet=ident.ALPHABET, min_size=14, max_size=14), st.integers(0, 13),
-       st.sampled_from(ident.ALPHABET))
+@given(st.text(alphabet=ident.ALPHABET, min_size=14, max_size=14), st.integers(0, 13), st.sampled_from(ident.ALPHABET))
 def test_a_single_typing_error_is_caught(body: str, position: int, char: str) -> None:
     good = ident.make(body)
-    typo = good[:position] + char + good[position + 1:]
+    typo = good[:position] + char + good[position + 1 :]
     if typo != good:
         with pytest.raises(ValidationError):
             ident.parse(typo)

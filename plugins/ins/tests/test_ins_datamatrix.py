@@ -37,8 +37,13 @@ def test_every_shared_vector_is_read_to_its_fields_and_rebuilt_identically() -> 
         if "expected" in vector:
             expected = vector["expected"]
             assert (read.matricule, read.oid, read.first_names, read.birth_name, read.sex, read.birth_date) == (
-                expected["matricule"], expected["oid"], expected["prenoms"], expected["nom"], expected["sexe"],
-                expected["date_naissance"])
+                expected["matricule"],
+                expected["oid"],
+                expected["prenoms"],
+                expected["nom"],
+                expected["sexe"],
+                expected["date_naissance"],
+            )
         if "length" in vector:
             assert len(vector["payload"]) == vector["length"]
         if vector["id"] != "mediboard-read-order-swapped":  # written in the standard order: we build the same
@@ -48,11 +53,17 @@ def test_every_shared_vector_is_read_to_its_fields_and_rebuilt_identically() -> 
 names = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ -'", min_size=1, max_size=100).filter(lambda s: s.strip())
 
 
-@given(first=names, last=names, sex=st.sampled_from("MFI"), day=st.dates(),
-       oid=st.sampled_from(["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.10", "25978456325481569525"]),
-       place=st.one_of(st.none(), st.from_regex(r"\A[0-9]{2}[0-9AB][0-9]{2}\Z")))
-def test_a_built_payload_reads_back_identically(first: str, last: str, sex: str, day: Any, oid: str,
-                                                place: str | None) -> None:
+@given(
+    first=names,
+    last=names,
+    sex=st.sampled_from("MFI"),
+    day=st.dates(),
+    oid=st.sampled_from(["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.10", "25978456325481569525"]),
+    place=st.one_of(st.none(), st.from_regex(r"\A[0-9]{2}[0-9AB][0-9]{2}\Z")),
+)
+def test_a_built_payload_reads_back_identically(
+    first: str, last: str, sex: str, day: Any, oid: str, place: str | None
+) -> None:
     identity = DatamatrixIdentity("185057512345673", oid, first, last, sex, day.isoformat(), place)
     assert datamatrix.parse(datamatrix.build(identity)) == identity
 
@@ -81,8 +92,15 @@ def test_only_a_qualified_identity_is_printed_and_it_renders_as_an_image(
     pharmacy, patient = lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"]
     kernel.enable(pharmacy, "ins")
     body = "2850399100123"
-    api.record_insi_result(kernel, pharmacy, patient, None, api.InsiTraits(
-        f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE", "ANNE"), "F", "1985-03-14", "99100"))
+    api.record_insi_result(
+        kernel,
+        pharmacy,
+        patient,
+        None,
+        api.InsiTraits(
+            f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE", "ANNE"), "F", "1985-03-14", "99100"
+        ),
+    )
     with pytest.raises(IdentityNotShareable):
         datamatrix.for_patient(kernel, pharmacy, patient)
     api.record_identity_document(kernel, pharmacy, patient, None, api.DocumentKind.PASSEPORT)

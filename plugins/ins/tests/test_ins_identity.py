@@ -80,7 +80,11 @@ def test_random_input_gives_only_clean_validation_errors(value: str, oid: str, t
 
 def test_the_status_table() -> None:
     assert [status_of(i, d) for i, d in ((False, False), (True, False), (False, True), (True, True))] == [
-        Status.PROVISOIRE, Status.RECUPEREE, Status.VALIDEE, Status.QUALIFIEE]
+        Status.PROVISOIRE,
+        Status.RECUPEREE,
+        Status.VALIDEE,
+        Status.QUALIFIEE,
+    ]
 
 
 class Listener:
@@ -97,20 +101,23 @@ class Listener:
 def test_qualification_sharing_and_demotion(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> None:
     listener = Listener()
     kernel = lgo_make_kernel(lgo_ins.plugin, listener)
-    pharmacy, patient, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"], lgo_seeded.operators[
-        "titulaire"]
+    pharmacy, patient, titulaire = (
+        lgo_seeded.pharmacy_id,
+        lgo_seeded.patients["camille"],
+        lgo_seeded.operators["titulaire"],
+    )
     for name in ("ins", "listener"):
         kernel.enable(pharmacy, name)
     body = "2850399100123"
-    traits = api.InsiTraits(f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE", "ANNE"), "F",
-                            "1985-03-14", "99100")
+    traits = api.InsiTraits(
+        f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE", "ANNE"), "F", "1985-03-14", "99100"
+    )
     assert api.qualification_actions(kernel, pharmacy, patient)[0].kind == "ins.qualify"
     assert api.record_insi_result(kernel, pharmacy, patient, titulaire, traits) == Status.RECUPEREE
     assert not kernel.is_identity_shareable(pharmacy, patient)
     with pytest.raises(ValidationError, match="haut niveau de confiance"):
         api.record_identity_document(kernel, pharmacy, patient, titulaire, api.DocumentKind.LIVRET_FAMILLE)
-    assert api.record_identity_document(kernel, pharmacy, patient, titulaire, api.DocumentKind.CNI) == \
-        Status.QUALIFIEE
+    assert api.record_identity_document(kernel, pharmacy, patient, titulaire, api.DocumentKind.CNI) == Status.QUALIFIEE
     assert listener.qualified == [patient]
     assert kernel.shareable_identity(pharmacy, patient).matricule == traits.matricule
     assert api.qualification_actions(kernel, pharmacy, patient) == []
@@ -126,14 +133,25 @@ def test_a_minor_s_birth_certificate_counts_with_a_parent_s_document(
 ) -> None:
     kernel = lgo_make_kernel(lgo_ins.plugin)
     kernel.enable(lgo_seeded.pharmacy_id, "ins")
-    status = api.record_identity_document(kernel, lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"], None,
-                                          api.DocumentKind.ACTE_NAISSANCE, minor=True,
-                                          parent_document=api.DocumentKind.PASSEPORT)
+    status = api.record_identity_document(
+        kernel,
+        lgo_seeded.pharmacy_id,
+        lgo_seeded.patients["camille"],
+        None,
+        api.DocumentKind.ACTE_NAISSANCE,
+        minor=True,
+        parent_document=api.DocumentKind.PASSEPORT,
+    )
     assert status == Status.VALIDEE
 
 
-@given(st.text(max_size=60), st.text(max_size=60), st.text(max_size=3), st.text(max_size=12),
-       st.one_of(st.none(), st.text(max_size=6)))
+@given(
+    st.text(max_size=60),
+    st.text(max_size=60),
+    st.text(max_size=3),
+    st.text(max_size=12),
+    st.one_of(st.none(), st.text(max_size=6)),
+)
 def test_random_traits_give_only_clean_validation_errors(
     birth_name: str, first_name: str, sex: str, birth_date: str, place: str | None
 ) -> None:
@@ -158,8 +176,15 @@ def test_document_answers_reprompts_and_patients_without_ins(
     pharmacy, patient, other = lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"], lgo_seeded.patients["jean"]
     kernel.enable(pharmacy, "ins")
     body = "2850399100123"
-    api.record_insi_result(kernel, pharmacy, patient, None, api.InsiTraits(
-        f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE",), "F", "1985-03-14", "99100"))
+    api.record_insi_result(
+        kernel,
+        pharmacy,
+        patient,
+        None,
+        api.InsiTraits(
+            f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE",), "F", "1985-03-14", "99100"
+        ),
+    )
     api.record_document_answer(kernel, pharmacy, patient, None, api.DocumentAnswer.NONE_PRESENTED, reprompts=2)
     counter = Counter(kernel, pharmacy, lgo_seeded.operators["adjoint"])
     asked = [counter.select_patient(patient) for _ in range(3)]

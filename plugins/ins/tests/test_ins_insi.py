@@ -46,8 +46,12 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
 @pytest.fixture
 def sandbox(authority: TestAuthority) -> Iterator[tuple[Any, InsiSandbox]]:
     folder = _conformance()
-    server, service = start_insi_sandbox(authority, responses_dir=folder / "responses",
-                                         schemas_dir=folder / "wsdl" / "xsd", known_idams=frozenset({IDAM}))
+    server, service = start_insi_sandbox(
+        authority,
+        responses_dir=folder / "responses",
+        schemas_dir=folder / "wsdl" / "xsd",
+        known_idams=frozenset({IDAM}),
+    )
     yield server, service
     server.stop()
 
@@ -75,8 +79,14 @@ def test_each_recorded_response_gives_the_right_outcome(
 ) -> None:
     server, _service = sandbox
     birth_name, first_names, sex, birth_date, code, matricule, oid, former = case
-    result = insi.search_by_traits(_endpoint(authority, server.url), CONTEXT, birth_name=birth_name,
-                                   first_names=first_names, sex=sex, birth_date=birth_date)
+    result = insi.search_by_traits(
+        _endpoint(authority, server.url),
+        CONTEXT,
+        birth_name=birth_name,
+        first_names=first_names,
+        sex=sex,
+        birth_date=birth_date,
+    )
     assert result.code == code, result
     if code == "00":
         (identity,) = result.identities
@@ -93,15 +103,25 @@ def test_every_request_validates_against_the_official_xsds(
     server, service = sandbox
     xsd = _conformance() / "wsdl" / "xsd"
     endpoint = _endpoint(authority, server.url)
-    insi.search_by_traits(endpoint, CONTEXT, birth_name="TCHITCHI", first_names=("CATARINA", "BELLA"), sex="F",
-                          birth_date="1936-06-21", birth_place="63220")
+    insi.search_by_traits(
+        endpoint,
+        CONTEXT,
+        birth_name="TCHITCHI",
+        first_names=("CATARINA", "BELLA"),
+        sex="F",
+        birth_date="1936-06-21",
+        birth_place="63220",
+    )
     insi.search_by_vitale(endpoint, CONTEXT, nir="236066322083656", birth_date="1936-06-21", rank=1)
-    schemas = {name: etree.XMLSchema(etree.parse(str(xsd / path))) for name, path in (
-        ("{http://www.cnamts.fr/INSiRecSans}RECSANSVITALE", "ServiceIdentiteCertifiee/INSi_RECSANS_INS.xsd"),
-        ("{http://www.cnamts.fr/INSiRecVit}RECVITALE", "ServiceIdentiteCertifiee/INSi_RECVITALE_INS.xsd"),
-        ("{urn:siram:lps:ctxlps}ContexteLPS", "CTX/ROOT_ctxlps_CTXLPS_V01_00.xsd"),
-        ("{urn:siram:bam:ctxbam}ContexteBAM", "CTX/ROOT_ctxbam_CTXBAM_V01_02.xsd"),
-    )}
+    schemas = {
+        name: etree.XMLSchema(etree.parse(str(xsd / path)))
+        for name, path in (
+            ("{http://www.cnamts.fr/INSiRecSans}RECSANSVITALE", "ServiceIdentiteCertifiee/INSi_RECSANS_INS.xsd"),
+            ("{http://www.cnamts.fr/INSiRecVit}RECVITALE", "ServiceIdentiteCertifiee/INSi_RECVITALE_INS.xsd"),
+            ("{urn:siram:lps:ctxlps}ContexteLPS", "CTX/ROOT_ctxlps_CTXLPS_V01_00.xsd"),
+            ("{urn:siram:bam:ctxbam}ContexteBAM", "CTX/ROOT_ctxbam_CTXBAM_V01_02.xsd"),
+        )
+    }
     kinds = set()
     for raw in service.requests:
         root = etree.fromstring(raw)
@@ -119,8 +139,12 @@ def test_a_wrong_certificate_and_an_unknown_authorisation_number_give_french_mes
     authority: TestAuthority, sandbox: tuple[Any, InsiSandbox]
 ) -> None:
     server, _service = sandbox
-    traits: dict[str, Any] = {"birth_name": "TCHITCHI", "first_names": ("CATARINA",), "sex": "F",
-                              "birth_date": "1936-06-21"}
+    traits: dict[str, Any] = {
+        "birth_name": "TCHITCHI",
+        "first_names": ("CATARINA",),
+        "sex": "F",
+        "birth_date": "1936-06-21",
+    }
     with pytest.raises(insi.InsiError, match="certificat") as refused:
         insi.search_by_traits(_endpoint(authority, server.url, cn="AUTRE-USAGE"), CONTEXT, **traits)
     assert refused.value.code == "desir_551"
@@ -136,12 +160,19 @@ def test_synthetic_keys_that_fail_the_check_are_refused_when_recorded(
     kernel.enable(lgo_seeded.pharmacy_id, "ins")
     bad = insi.parse_response((_conformance() / "responses" / "TEST_2.08_cas2.xml").read_bytes()).identities[0]
     with pytest.raises(ValidationError, match="clé"):
-        ins_counter.accept(kernel, lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"], None,
-                           {**bad.__dict__, "first_names": list(bad.first_names), "history": list(bad.history)})
+        ins_counter.accept(
+            kernel,
+            lgo_seeded.pharmacy_id,
+            lgo_seeded.patients["camille"],
+            None,
+            {**bad.__dict__, "first_names": list(bad.first_names), "history": list(bad.history)},
+        )
 
 
 def test_the_counter_searches_insi_keeps_the_history_and_goes_on_when_insi_is_down(
-    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, authority: TestAuthority,
+    lgo_make_kernel: Callable[..., Kernel],
+    lgo_seeded: Seeded,
+    authority: TestAuthority,
     sandbox: tuple[Any, InsiSandbox],
 ) -> None:
     server, service = sandbox
@@ -149,23 +180,41 @@ def test_the_counter_searches_insi_keeps_the_history_and_goes_on_when_insi_is_do
     pharmacy, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.operators["titulaire"]
     kernel.enable(pharmacy, "ins")
     credential = authority.organisation("INSI-AUTO")
-    kernel.save_plugin_settings(pharmacy, "ins", {
-        "insi_endpoint": server.url, "authorisation_number": IDAM, "certificate_path": str(credential.cert_path),
-        "key_path": str(credential.key_path), "ca_path": str(credential.ca_path), "timeout_seconds": 2,
-    })
+    kernel.save_plugin_settings(
+        pharmacy,
+        "ins",
+        {
+            "insi_endpoint": server.url,
+            "authorisation_number": IDAM,
+            "certificate_path": str(credential.cert_path),
+            "key_path": str(credential.key_path),
+            "ca_path": str(credential.ca_path),
+            "timeout_seconds": 2,
+        },
+    )
     with kernel.transaction() as session:
-        patient = create_patient(session, pharmacy, birth_name="ECETINSI", first_names="PIERRE-ALAIN MURIEL",
-                                 sex="M", birth_date="2009-07-14", birth_place_code="63220").id
-        other = create_patient(session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F",
-                               birth_date="1936-06-21").id
+        patient = create_patient(
+            session,
+            pharmacy,
+            birth_name="ECETINSI",
+            first_names="PIERRE-ALAIN MURIEL",
+            sex="M",
+            birth_date="2009-07-14",
+            birth_place_code="63220",
+        ).id
+        other = create_patient(
+            session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F", birth_date="1936-06-21"
+        ).id
     counter = Counter(kernel, pharmacy, titulaire)
     (action,) = counter.select_patient(patient, source="nom")
     assert action.kind == "ins.insi_result" and "prénoms" in action.message_fr  # local list differs
     assert ins_counter.accept(kernel, pharmacy, patient, titulaire, action.data["identity"]) == Status.RECUPEREE
     with kernel.transaction() as session:
         assert len(session.scalars(select(InsHistory).where(InsHistory.patient_id == patient)).all()) == 2
-    assert api.record_identity_document(kernel, pharmacy, patient, titulaire, api.DocumentKind.PASSEPORT) == \
-        Status.QUALIFIEE
+    assert (
+        api.record_identity_document(kernel, pharmacy, patient, titulaire, api.DocumentKind.PASSEPORT)
+        == Status.QUALIFIEE
+    )
     assert counter.select_patient(patient) == []  # qualified: no more INSi call
 
     service.down = True
@@ -184,8 +233,12 @@ def test_the_counter_searches_insi_keeps_the_history_and_goes_on_when_insi_is_do
 
 
 def test_the_stored_insi_certificate_is_used_and_no_key_is_left_on_disk(
-    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, authority: TestAuthority,
-    sandbox: tuple[Any, InsiSandbox], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    lgo_make_kernel: Callable[..., Kernel],
+    lgo_seeded: Seeded,
+    authority: TestAuthority,
+    sandbox: tuple[Any, InsiSandbox],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every patient selection calls INSi: the certificate uploaded on the admin page must not leave a copy of its
     key in a temporary folder each time."""
@@ -200,11 +253,18 @@ def test_the_stored_insi_certificate_is_used_and_no_key_is_left_on_disk(
     credential = authority.organisation("INSI-AUTO")
     with kernel.transaction() as session:
         certificates.store(session, pharmacy, credential.pkcs12("p12"), "p12", kind="insi")
-        patient = create_patient(session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F",
-                                 birth_date="1936-06-21").id
-    kernel.save_plugin_settings(pharmacy, "ins", {
-        "insi_endpoint": server.url, "authorisation_number": IDAM, "ca_path": str(credential.ca_path),
-    })
+        patient = create_patient(
+            session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F", birth_date="1936-06-21"
+        ).id
+    kernel.save_plugin_settings(
+        pharmacy,
+        "ins",
+        {
+            "insi_endpoint": server.url,
+            "authorisation_number": IDAM,
+            "ca_path": str(credential.ca_path),
+        },
+    )
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -222,8 +282,12 @@ def test_insi_manu_needs_the_operator_s_signed_assertion(
     manu = _endpoint(authority, server.url, cn="INSI-MANU")
     card = authority.person("99999000018", given_name="Claire", surname="DURAND-DEMO")
     signer = assertion.FileSigner(str(card.cert_path), str(card.key_path))
-    traits: dict[str, Any] = {"birth_name": "TCHITCHI", "first_names": ("CATARINA",), "sex": "F",
-                              "birth_date": "1936-06-21"}
+    traits: dict[str, Any] = {
+        "birth_name": "TCHITCHI",
+        "first_names": ("CATARINA",),
+        "sex": "F",
+        "birth_date": "1936-06-21",
+    }
     with pytest.raises(insi.InsiError, match="authentification du professionnel"):
         insi.search_by_traits(manu, CONTEXT, **traits)
     signed = assertion.build(signer, national_id="899999000018", billing_id="999000011")
@@ -233,8 +297,12 @@ def test_insi_manu_needs_the_operator_s_signed_assertion(
     with pytest.raises(insi.InsiError, match="authentification du professionnel"):
         insi.search_by_traits(manu, CONTEXT, assertion=forged, **traits)
     stranger = TestAuthority(Path(card.cert_path).parent.parent / "other-ca").person(
-        "99999000018", given_name="Claire", surname="DURAND-DEMO")
-    foreign = assertion.build(assertion.FileSigner(str(stranger.cert_path), str(stranger.key_path)),
-                              national_id="899999000018", billing_id="999000011")
+        "99999000018", given_name="Claire", surname="DURAND-DEMO"
+    )
+    foreign = assertion.build(
+        assertion.FileSigner(str(stranger.cert_path), str(stranger.key_path)),
+        national_id="899999000018",
+        billing_id="999000011",
+    )
     with pytest.raises(insi.InsiError, match="authentification du professionnel"):
         insi.search_by_traits(manu, CONTEXT, assertion=foreign, **traits)

@@ -26,8 +26,12 @@ PHARMACY_BOX = "officine.tilleuls@pharmacie-demo.mssante.fr"
 PHARMACIST_BOX = "titulaire.tilleuls@pharmacien.mssante.fr"
 DOCTOR_BOX = "anne.medecin-demo@medecin.mssante.fr"
 PATIENT_BOX = f"{MATRICULE}@patient.mssante.fr"
-PASSWORDS = {PHARMACY_BOX: "org-secret", PHARMACIST_BOX: "per-secret", DOCTOR_BOX: "doc-secret",
-             PATIENT_BOX: "pat-secret"}
+PASSWORDS = {
+    PHARMACY_BOX: "org-secret",
+    PHARMACIST_BOX: "per-secret",
+    DOCTOR_BOX: "doc-secret",
+    PATIENT_BOX: "pat-secret",
+}
 
 
 @dataclass
@@ -99,31 +103,53 @@ def mss_sandbox(mss_authority: TestAuthority) -> Iterator[MailSandbox]:
     sandbox.stop()
 
 
-def _make_world(make_kernel: Callable[..., Kernel], seeded: Seeded, sandbox: MailSandbox,
-                authority: TestAuthority, provider: str, tmp_path: Path) -> MssWorld:
+def _make_world(
+    make_kernel: Callable[..., Kernel],
+    seeded: Seeded,
+    sandbox: MailSandbox,
+    authority: TestAuthority,
+    provider: str,
+    tmp_path: Path,
+) -> MssWorld:
     identity = FakeIdentityPlugin("ins")
     kernel = make_kernel(lgo_mssante.plugin, identity)
     pharmacy = seeded.pharmacy_id
     kernel.enable(pharmacy, "ins")
     kernel.enable(pharmacy, "mssante")
     kernel.select_provider(pharmacy, "mssante", provider)
-    kernel.save_plugin_settings(pharmacy, "mssante", {
-        "smtp_host": "127.0.0.1", "smtp_port": sandbox.smtp_port, "imap_host": "127.0.0.1",
-        "imap_port": sandbox.imap_port, "ca_path": str(authority.ca_path), "timeout_seconds": 5,
-        "product_reference": "LGO-LIBRE-TEST"})
+    kernel.save_plugin_settings(
+        pharmacy,
+        "mssante",
+        {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": sandbox.smtp_port,
+            "imap_host": "127.0.0.1",
+            "imap_port": sandbox.imap_port,
+            "ca_path": str(authority.ca_path),
+            "timeout_seconds": 5,
+            "product_reference": "LGO-LIBRE-TEST",
+        },
+    )
     organisation = authority.organisation("PHARMACIE DES TILLEULS", finess="999000011")
     with kernel.transaction() as session:
         certificates.store(session, pharmacy, organisation.pkcs12("p12-secret"), "p12-secret")
     pharmacist = seeded.operators["titulaire"]
     if provider == "mailiz":
-        person = authority.person("99999000013", given_name="Titulaire", surname="TILLEULS",
-                                  email=PHARMACIST_BOX)
-        account = accounts.add_personal(kernel, pharmacy, operator_id=pharmacist, address=PHARMACIST_BOX,
-                                        login=PHARMACIST_BOX, password=PASSWORDS[PHARMACIST_BOX],
-                                        pkcs12=person.pkcs12("p12-perso"), passphrase="p12-perso")
+        person = authority.person("99999000013", given_name="Titulaire", surname="TILLEULS", email=PHARMACIST_BOX)
+        account = accounts.add_personal(
+            kernel,
+            pharmacy,
+            operator_id=pharmacist,
+            address=PHARMACIST_BOX,
+            login=PHARMACIST_BOX,
+            password=PASSWORDS[PHARMACIST_BOX],
+            pkcs12=person.pkcs12("p12-perso"),
+            passphrase="p12-perso",
+        )
     else:
-        account = accounts.add_organisational(kernel, pharmacy, address=PHARMACY_BOX, login=PHARMACY_BOX,
-                                              password=PASSWORDS[PHARMACY_BOX])
+        account = accounts.add_organisational(
+            kernel, pharmacy, address=PHARMACY_BOX, login=PHARMACY_BOX, password=PASSWORDS[PHARMACY_BOX]
+        )
         accounts.set_habilitation(kernel, pharmacy, account, pharmacist, "Utilisateur")
     identity.qualify(kernel, pharmacy, seeded.patients["camille"])
     doctor = authority.person("99999000047", given_name="Anne", surname="MEDECIN-DEMO", email=DOCTOR_BOX)
@@ -131,12 +157,23 @@ def _make_world(make_kernel: Callable[..., Kernel], seeded: Seeded, sandbox: Mai
 
 
 @pytest.fixture(params=["mailiz", "organisationnelle"])
-def mss_world(request: pytest.FixtureRequest, lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded,
-              mss_sandbox: MailSandbox, mss_authority: TestAuthority, tmp_path: Path) -> MssWorld:
+def mss_world(
+    request: pytest.FixtureRequest,
+    lgo_make_kernel: Callable[..., Kernel],
+    lgo_seeded: Seeded,
+    mss_sandbox: MailSandbox,
+    mss_authority: TestAuthority,
+    tmp_path: Path,
+) -> MssWorld:
     return _make_world(lgo_make_kernel, lgo_seeded, mss_sandbox, mss_authority, request.param, tmp_path)
 
 
 @pytest.fixture
-def mss_org_world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, mss_sandbox: MailSandbox,
-                  mss_authority: TestAuthority, tmp_path: Path) -> MssWorld:
+def mss_org_world(
+    lgo_make_kernel: Callable[..., Kernel],
+    lgo_seeded: Seeded,
+    mss_sandbox: MailSandbox,
+    mss_authority: TestAuthority,
+    tmp_path: Path,
+) -> MssWorld:
     return _make_world(lgo_make_kernel, lgo_seeded, mss_sandbox, mss_authority, "organisationnelle", tmp_path)

@@ -67,21 +67,33 @@ def test_habilitations_of_the_organisational_mailbox() -> None:
 
 
 def _account(sandbox: MailSandbox, credential: Any, address: str, kind: str, **extra: Any) -> MailAccount:
-    return MailAccount(address=address, login=address, password=PASSWORDS[address], credential=credential.client(),
-                       ca_path=str(credential.ca_path), smtp_host="127.0.0.1",
-                       smtp_port=sandbox.smtp_port, imap_host="127.0.0.1", imap_port=sandbox.imap_port, timeout=5,
-                       kind=kind, **extra)
+    return MailAccount(
+        address=address,
+        login=address,
+        password=PASSWORDS[address],
+        credential=credential.client(),
+        ca_path=str(credential.ca_path),
+        smtp_host="127.0.0.1",
+        smtp_port=sandbox.smtp_port,
+        imap_host="127.0.0.1",
+        imap_port=sandbox.imap_port,
+        timeout=5,
+        kind=kind,
+        **extra,
+    )
 
 
-def test_each_provider_refuses_the_other_kind_of_mailbox(mss_sandbox: MailSandbox,
-                                                         mss_authority: TestAuthority) -> None:
+def test_each_provider_refuses_the_other_kind_of_mailbox(
+    mss_sandbox: MailSandbox, mss_authority: TestAuthority
+) -> None:
     organisation = mss_authority.organisation("PHARMACIE DES TILLEULS")
     with pytest.raises(NotAllowed):
         MailizProvider(_account(mss_sandbox, organisation, PHARMACY_BOX, "organisationnelle"))
     with pytest.raises(NotAllowed):
         OrganisationalProvider(_account(mss_sandbox, organisation, PHARMACIST_BOX, "personnelle", rpps="99999000013"))
-    user = OrganisationalProvider(_account(mss_sandbox, organisation, PHARMACY_BOX, "organisationnelle",
-                                           operator_id=7, habilitation=None))
+    user = OrganisationalProvider(
+        _account(mss_sandbox, organisation, PHARMACY_BOX, "organisationnelle", operator_id=7, habilitation=None)
+    )
     with pytest.raises(NotAllowed):
         user.fetch_new(max_bytes=1000)
 
@@ -90,8 +102,7 @@ class TestMailizContract(MssanteProviderContract):
     provider = "mailiz"
 
     @pytest.fixture
-    def provider_under_test(self, mss_sandbox: MailSandbox, mss_authority: TestAuthority
-                            ) -> tuple[Any, MailAccount]:
+    def provider_under_test(self, mss_sandbox: MailSandbox, mss_authority: TestAuthority) -> tuple[Any, MailAccount]:
         person = mss_authority.person("99999000013", given_name="Titulaire", surname="TILLEULS")
         account = _account(mss_sandbox, person, PHARMACIST_BOX, "personnelle", rpps="99999000013")
         return MailizProvider(account), replace(account, smtp_port=free_port(), imap_port=free_port())
@@ -101,8 +112,7 @@ class TestOrganisationnelleContract(MssanteProviderContract):
     provider = "organisationnelle"
 
     @pytest.fixture
-    def provider_under_test(self, mss_sandbox: MailSandbox, mss_authority: TestAuthority
-                            ) -> tuple[Any, MailAccount]:
+    def provider_under_test(self, mss_sandbox: MailSandbox, mss_authority: TestAuthority) -> tuple[Any, MailAccount]:
         organisation = mss_authority.organisation("PHARMACIE DES TILLEULS")
         account = _account(mss_sandbox, organisation, PHARMACY_BOX, "organisationnelle")
         return OrganisationalProvider(account), replace(account, smtp_port=free_port(), imap_port=free_port())
@@ -112,7 +122,8 @@ def test_a_certificate_from_another_authority_is_refused(mss_sandbox: MailSandbo
     from lgo_mssante.provider import MailRefused, MailUnavailable
 
     stranger = TestAuthority(tmp_path / "other-pki").organisation("INTRUS")
-    account = replace(_account(mss_sandbox, stranger, DOCTOR_BOX, "organisationnelle"),
-                      ca_path=str(mss_sandbox.ca_path))
+    account = replace(
+        _account(mss_sandbox, stranger, DOCTOR_BOX, "organisationnelle"), ca_path=str(mss_sandbox.ca_path)
+    )
     with pytest.raises((MailRefused, MailUnavailable)):
         OrganisationalProvider(account).fetch_new(max_bytes=1000)

@@ -26,15 +26,24 @@ def test_an_administrator_declares_the_mailbox_and_the_habilitations(
     with_plugin.close()
     monkeypatch.setenv("LGO_DATABASE_URL", lgo_database_url)
     runner = CliRunner()
-    refused = runner.invoke(mssante, ["boite-organisationnelle", "--adresse", "officine@pharmacie-demo.mssante.fr",
-                                      "--admin", "preparatrice"], input=f"{PASSWORD}\n")
+    refused = runner.invoke(
+        mssante,
+        ["boite-organisationnelle", "--adresse", "officine@pharmacie-demo.mssante.fr", "--admin", "preparatrice"],
+        input=f"{PASSWORD}\n",
+    )
     assert refused.exit_code != 0 and "administrateur" in refused.output
-    added = runner.invoke(mssante, ["boite-organisationnelle", "--adresse", "officine@pharmacie-demo.mssante.fr",
-                                    "--admin", "admin"], input=f"{PASSWORD}\nmot-de-passe-boite\n")
+    added = runner.invoke(
+        mssante,
+        ["boite-organisationnelle", "--adresse", "officine@pharmacie-demo.mssante.fr", "--admin", "admin"],
+        input=f"{PASSWORD}\nmot-de-passe-boite\n",
+    )
     assert added.exit_code == 0, added.output
     assert "mot-de-passe-boite" not in added.output
-    granted = runner.invoke(mssante, ["habilitation", "1", "--operateur", "adjoint", "--role", "Gestionnaire",
-                                      "--admin", "admin"], input=f"{PASSWORD}\n")
+    granted = runner.invoke(
+        mssante,
+        ["habilitation", "1", "--operateur", "adjoint", "--role", "Gestionnaire", "--admin", "admin"],
+        input=f"{PASSWORD}\n",
+    )
     assert granted.exit_code == 0, granted.output
     followed = runner.invoke(mssante, ["suivi"])
     assert followed.exit_code == 0 and "Aucun message MSSanté." in followed.output

@@ -33,8 +33,15 @@ def _submit_as_doctor(world: MssWorld, message: object) -> None:
 def test_send_a_bpm_receive_the_reply_integrate_it_and_acknowledge(mss_world: MssWorld) -> None:
     world = mss_world
     document = world.document()
-    message_row = service.send_documents(world.kernel, world.pharmacy_id, world.pharmacist, world.patient,
-                                         [document], professionals=[DOCTOR_BOX], to_patient=True)
+    message_row = service.send_documents(
+        world.kernel,
+        world.pharmacy_id,
+        world.pharmacist,
+        world.patient,
+        [document],
+        professionals=[DOCTOR_BOX],
+        to_patient=True,
+    )
     world.drain()
 
     for address in (DOCTOR_BOX, PATIENT_BOX):
@@ -48,8 +55,9 @@ def test_send_a_bpm_receive_the_reply_integrate_it_and_acknowledge(mss_world: Ms
         assert names == ["IHE_XDM.ZIP", "Bilan_partag_de_m_dication.pdf"]
         archive = next(p for p in received.iter_attachments() if p.get_filename() == "IHE_XDM.ZIP")
         with zipfile.ZipFile(io.BytesIO(archive.get_content())) as xdm_zip:
-            assert {"INDEX.HTM", "README.TXT", "IHE_XDM/SUBSET01/METADATA.XML",
-                    "IHE_XDM/SUBSET01/DOC0001.XML"} == set(xdm_zip.namelist())
+            assert {"INDEX.HTM", "README.TXT", "IHE_XDM/SUBSET01/METADATA.XML", "IHE_XDM/SUBSET01/DOC0001.XML"} == set(
+                xdm_zip.namelist()
+            )
             metadata = etree.fromstring(xdm_zip.read("IHE_XDM/SUBSET01/METADATA.XML"))
         uri = metadata.findtext(f".//{{{xds.RIM}}}Slot[@name='URI']/{{{xds.RIM}}}ValueList/{{{xds.RIM}}}Value")
         assert uri == "DOC0001.XML"
@@ -67,7 +75,8 @@ def test_send_a_bpm_receive_the_reply_integrate_it_and_acknowledge(mss_world: Ms
     # ``lgo worker`` fetches the mailboxes by itself too: here nothing new is left.
     assert Worker(world.kernel, pharmacy_id=world.pharmacy_id).run_periodic(force=True) == 1
     assert service.received_documents(world.kernel, world.pharmacy_id, world.patient) == [
-        ("Compte rendu du médecin traitant", "78601-2")]
+        ("Compte rendu du médecin traitant", "78601-2")
+    ]
 
     world.drain()  # the MDN goes through the outbox
     mdns = [m for m in world.mailbox(DOCTOR_BOX) if m.get_content_type() == "multipart/report"]
@@ -82,8 +91,9 @@ def test_send_a_bpm_receive_the_reply_integrate_it_and_acknowledge(mss_world: Ms
 
 def test_the_acknowledgement_of_our_message_is_recorded(mss_org_world: MssWorld) -> None:
     world = mss_org_world
-    row = service.send_documents(world.kernel, world.pharmacy_id, world.pharmacist, world.patient,
-                                 [world.document()], professionals=[DOCTOR_BOX])
+    row = service.send_documents(
+        world.kernel, world.pharmacy_id, world.pharmacist, world.patient, [world.document()], professionals=[DOCTOR_BOX]
+    )
     world.drain()
     [received] = world.mailbox(DOCTOR_BOX)
     incoming = mail.read(received.as_bytes(), max_bytes=10_000_000)
@@ -98,8 +108,9 @@ def test_the_acknowledgement_of_our_message_is_recorded(mss_org_world: MssWorld)
 def test_the_server_down_at_send_time_then_the_message_is_delivered_once(mss_org_world: MssWorld) -> None:
     world = mss_org_world
     world.sandbox.stop_smtp()
-    row = service.send_documents(world.kernel, world.pharmacy_id, world.pharmacist, world.patient,
-                                 [world.document()], professionals=[DOCTOR_BOX])
+    row = service.send_documents(
+        world.kernel, world.pharmacy_id, world.pharmacist, world.patient, [world.document()], professionals=[DOCTOR_BOX]
+    )
     Worker(world.kernel, base_backoff_seconds=0.0, pharmacy_id=world.pharmacy_id).run_once()
     with world.kernel.transaction() as session:
         message = session.get(MssMessage, row)
@@ -116,8 +127,9 @@ def test_the_patient_mailbox_needs_a_qualified_ins(mss_org_world: MssWorld) -> N
     document = world.document()
     world.identity.qualified.discard(world.patient)
     with pytest.raises(ValidationError) as refused:
-        service.send_documents(world.kernel, world.pharmacy_id, world.pharmacist, world.patient, [document],
-                               to_patient=True)
+        service.send_documents(
+            world.kernel, world.pharmacy_id, world.pharmacist, world.patient, [document], to_patient=True
+        )
     assert "INS" in refused.value.message_fr
     with world.kernel.transaction() as session:
         assert not list(session.scalars(select(MssMessage)))
@@ -134,8 +146,9 @@ def test_an_operator_without_habilitation_cannot_send_from_the_organisational_ma
         for row in session.scalars(select(MssHabilitation)):
             session.delete(row)
     with pytest.raises(NotAllowed) as refused:
-        service.send_documents(world.kernel, world.pharmacy_id, world.pharmacist, world.patient, [document],
-                               professionals=[DOCTOR_BOX])
+        service.send_documents(
+            world.kernel, world.pharmacy_id, world.pharmacist, world.patient, [document], professionals=[DOCTOR_BOX]
+        )
     assert "habilitation" in refused.value.message_fr
     with world.kernel.transaction() as session:
         assert not list(session.scalars(select(MssMessage)))

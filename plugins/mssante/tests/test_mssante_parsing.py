@@ -27,10 +27,14 @@ def test_any_bytes_as_a_mail_give_a_message_or_a_french_error(raw: bytes) -> Non
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(
-    st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40)
-    | st.sampled_from(["IHE_XDM/SUBSET01/METADATA.XML", "../x", "/etc/passwd", "a\\..\\b", "C:/x"]),
-    st.binary(max_size=300) | st.just(b"<?xml version='1.0'?><x/>"), max_size=6))
+@given(
+    st.dictionaries(
+        st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40)
+        | st.sampled_from(["IHE_XDM/SUBSET01/METADATA.XML", "../x", "/etc/passwd", "a\\..\\b", "C:/x"]),
+        st.binary(max_size=300) | st.just(b"<?xml version='1.0'?><x/>"),
+        max_size=6,
+    )
+)
 def test_any_zip_gives_documents_or_a_french_error(entries: dict[str, bytes]) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -43,11 +47,20 @@ def test_any_zip_gives_documents_or_a_french_error(entries: dict[str, bytes]) ->
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1, max_size=30),
-                min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1, max_size=30),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_an_archive_we_build_reads_back_the_same_documents(titles: list[str]) -> None:
-    archive = xdm.build([xdm.OutgoingDocument(CDA, title) for title in titles], source_id="1.2.3",
-                        sender="a@b.mssante.fr", recipients=["c@d.mssante.fr"])
+    archive = xdm.build(
+        [xdm.OutgoingDocument(CDA, title) for title in titles],
+        source_id="1.2.3",
+        sender="a@b.mssante.fr",
+        recipients=["c@d.mssante.fr"],
+    )
     read = xdm.read(archive)
     assert [d.cda for d in read] == [CDA] * len(titles)
     assert [d.name for d in read] == [f"DOC{n:04d}.XML" for n in range(1, len(titles) + 1)]
@@ -56,11 +69,12 @@ def test_an_archive_we_build_reads_back_the_same_documents(titles: list[str]) ->
 def test_a_corrupt_or_encrypted_entry_is_an_unreadable_archive() -> None:
     import pytest
 
-    good = xdm.build([xdm.OutgoingDocument(CDA, "Essai")], source_id="1.2.3", sender="a@b.mssante.fr",
-                     recipients=["c@d.mssante.fr"])
+    good = xdm.build(
+        [xdm.OutgoingDocument(CDA, "Essai")], source_id="1.2.3", sender="a@b.mssante.fr", recipients=["c@d.mssante.fr"]
+    )
     corrupt = bytearray(good)
     start = good.index(b"DOC0001.XML") + len(b"DOC0001.XML")  # the local header's name, then the data
-    corrupt[start + 20:start + 60] = b"\xff" * 40
+    corrupt[start + 20 : start + 60] = b"\xff" * 40
     encrypted = bytearray(good)
     for marker in (b"PK\x03\x04", b"PK\x01\x02"):
         offset = 0

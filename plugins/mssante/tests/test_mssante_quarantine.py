@@ -29,9 +29,17 @@ def _deliver(world: MssWorld, message: bytes) -> None:
 
 
 def _mail_with_archive(world: MssWorld, archive: bytes, subject: str = "XDM/1.0/DDM+Essai") -> bytes:
-    message = mail.compose(sender=DOCTOR_BOX, to=[world.own_box], subject=subject, body="Essai",
-                           message_id=mail.new_message_id(DOCTOR_BOX), product_reference="X",
-                           xdm=archive, cda_codes=["11488-4"], ins_qualified=True)
+    message = mail.compose(
+        sender=DOCTOR_BOX,
+        to=[world.own_box],
+        subject=subject,
+        body="Essai",
+        message_id=mail.new_message_id(DOCTOR_BOX),
+        product_reference="X",
+        xdm=archive,
+        cda_codes=["11488-4"],
+        ins_qualified=True,
+    )
     return message.as_bytes()
 
 
@@ -45,8 +53,11 @@ def _zip(entries: dict[str, bytes], *, method: int = zipfile.ZIP_DEFLATED) -> by
 
 def _with_document(cda: bytes, document: bytes) -> bytes:
     """A well-formed archive for ``cda`` whose DOC0001.XML is then replaced by ``document``."""
-    source = zipfile.ZipFile(io.BytesIO(xdm.build([xdm.OutgoingDocument(cda, "Essai")], source_id="1.2.3",
-                                                  sender=DOCTOR_BOX, recipients=["x@y.fr"])))
+    source = zipfile.ZipFile(
+        io.BytesIO(
+            xdm.build([xdm.OutgoingDocument(cda, "Essai")], source_id="1.2.3", sender=DOCTOR_BOX, recipients=["x@y.fr"])
+        )
+    )
     entries = {info.filename: source.read(info) for info in source.infolist()}
     entries["IHE_XDM/SUBSET01/DOC0001.XML"] = document
     return _zip(entries)
@@ -54,9 +65,13 @@ def _with_document(cda: bytes, document: bytes) -> bytes:
 
 def _quarantine(world: MssWorld) -> list[MssMessage]:
     with world.kernel.transaction() as session:
-        rows = list(session.scalars(select(MssMessage).where(
-            MssMessage.direction == Direction.IN, MssMessage.status == MessageStatus.QUARANTINED)
-            .order_by(MssMessage.id)))
+        rows = list(
+            session.scalars(
+                select(MssMessage)
+                .where(MssMessage.direction == Direction.IN, MssMessage.status == MessageStatus.QUARANTINED)
+                .order_by(MssMessage.id)
+            )
+        )
         for row in rows:
             session.expunge(row)
         return rows
@@ -70,14 +85,38 @@ def _reply_for(world: MssWorld, **changes: object) -> bytes:
 def test_unknown_and_unqualified_patients_are_quarantined_with_their_codes(mss_org_world: MssWorld) -> None:
     world = mss_org_world
     # 902: an INS and traits the pharmacy has never seen.
-    _deliver(world, _reply_for(world, matricule="180017512300115", birth_name="INCONNU-DEMO",
-                               first_names=("PIERRE",), sex="M", birth_date="1980-01-01"))
+    _deliver(
+        world,
+        _reply_for(
+            world,
+            matricule="180017512300115",
+            birth_name="INCONNU-DEMO",
+            first_names=("PIERRE",),
+            sex="M",
+            birth_date="1980-01-01",
+        ),
+    )
     # 904: the patient exists with the same traits but the pharmacy has not qualified the identity.
     with world.kernel.transaction() as session:
-        session.add(Patient(pharmacy_id=world.pharmacy_id, birth_name="NONQUALIF-DEMO", first_names="LOUISE",
-                            sex=Sex.FEMALE, birth_date_text="1990-05-05"))
-    _deliver(world, _reply_for(world, matricule="290057512300147", birth_name="NONQUALIF-DEMO",
-                               first_names=("LOUISE",), birth_date="1990-05-05"))
+        session.add(
+            Patient(
+                pharmacy_id=world.pharmacy_id,
+                birth_name="NONQUALIF-DEMO",
+                first_names="LOUISE",
+                sex=Sex.FEMALE,
+                birth_date_text="1990-05-05",
+            )
+        )
+    _deliver(
+        world,
+        _reply_for(
+            world,
+            matricule="290057512300147",
+            birth_name="NONQUALIF-DEMO",
+            first_names=("LOUISE",),
+            birth_date="1990-05-05",
+        ),
+    )
     # 904 too: the qualified INS with a different first name.
     _deliver(world, _reply_for(world, first_names=("CLAIRE",)))
     report = service.receive(world.kernel, world.pharmacy_id)
@@ -93,7 +132,10 @@ def test_unknown_and_unqualified_patients_are_quarantined_with_their_codes(mss_o
     world.drain()
     notices = [m for m in world.mailbox(DOCTOR_BOX) if m.get_content_type() == "multipart/report"]
     assert sorted(m["Subject"][:31] for m in notices) == [
-        "[KO Intégration système !][902]", "[KO Intégration système !][904]", "[KO Intégration système !][904]"]
+        "[KO Intégration système !][902]",
+        "[KO Intégration système !][904]",
+        "[KO Intégration système !][904]",
+    ]
     dispositions = [mail.read(m.as_bytes(), max_bytes=10_000_000).disposition for m in notices]
     assert all(d is not None and "processed/Error: 90" in d[1] for d in dispositions)
 
@@ -104,7 +146,8 @@ def test_documents_without_a_complete_ins_are_quarantined(mss_org_world: MssWorl
     no_ins = cda.replace(b'root="1.2.250.1.213.1.4.10"', b'root="1.2.250.1.999.1"')
     no_birth = cda.replace(b"<birthTime", b"<birthTimeX").replace(b"</birthTime", b"</birthTimeX")
     no_birth = no_birth.replace(b"<birthTimeX value", b"<!-- --><birthTimeX value").replace(
-        b"<birthTimeX", b"<deathTime")
+        b"<birthTimeX", b"<deathTime"
+    )
     for variant in (no_ins, no_birth):
         _deliver(world, _mail_with_archive(world, _with_document(cda, variant)))
     service.receive(world.kernel, world.pharmacy_id)
@@ -114,11 +157,15 @@ def test_documents_without_a_complete_ins_are_quarantined(mss_org_world: MssWorl
 def test_hostile_messages_are_refused_without_harm(mss_org_world: MssWorld) -> None:
     world = mss_org_world
     good_cda = professional_cda(world.identity.identity(world.patient))
-    world.kernel.save_plugin_settings(world.pharmacy_id, "mssante", {
-        **world.kernel.plugin_settings(world.pharmacy_id, "mssante").model_dump(), "max_message_mb": 1})
+    world.kernel.save_plugin_settings(
+        world.pharmacy_id,
+        "mssante",
+        {**world.kernel.plugin_settings(world.pharmacy_id, "mssante").model_dump(), "max_message_mb": 1},
+    )
     hostile = {
-        "zip slip": _zip({"../../etc/cron.d/evil": b"* * * * * root rm -rf /",
-                          "IHE_XDM/SUBSET01/METADATA.XML": b"<x/>"}),
+        "zip slip": _zip(
+            {"../../etc/cron.d/evil": b"* * * * * root rm -rf /", "IHE_XDM/SUBSET01/METADATA.XML": b"<x/>"}
+        ),
         "absolute path": _zip({"/tmp/evil.sh": b"#!/bin/sh", "IHE_XDM/SUBSET01/METADATA.XML": b"<x/>"}),
         "zip bomb": _with_document(good_cda, b"\0" * 30_000_000),
         "billion laughs": _zip({"IHE_XDM/SUBSET01/METADATA.XML": BILLION_LAUGHS}),
@@ -129,9 +176,14 @@ def test_hostile_messages_are_refused_without_harm(mss_org_world: MssWorld) -> N
         _deliver(world, _mail_with_archive(world, archive, subject=f"XDM/1.0/DDM+{name}"))
     huge = _mail_with_archive(world, _zip({"IHE_XDM/SUBSET01/DOC0001.XML": good_cda}, method=zipfile.ZIP_STORED))
     _deliver(world, huge.replace(b"Essai", b"Essai" + b"x" * 1_200_000, 1))
-    _deliver(world, (b"From: " + DOCTOR_BOX.encode() + b"\r\nSubject: MIME cass\xc3\xa9\r\nMIME-Version: 1.0\r\n"
-                     b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n"
-                     b"pas de fin de partie"))
+    _deliver(
+        world,
+        (
+            b"From: " + DOCTOR_BOX.encode() + b"\r\nSubject: MIME cass\xc3\xa9\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n'
+            b"pas de fin de partie"
+        ),
+    )
     report = service.receive(world.kernel, world.pharmacy_id)
     assert not report.integrated and len(report.quarantined) == len(hostile) + 2
     reasons = [row.reason_fr or "" for row in _quarantine(world)]

@@ -20,8 +20,10 @@ def _signed_in(world: MssWorld, code: str) -> Any:
     page = client.get("/connexion").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token
-    assert client.post("/connexion", data={"code": code, "password": PASSWORD,
-                                          "csrf_token": token.group(1)}).status_code == 302
+    assert (
+        client.post("/connexion", data={"code": code, "password": PASSWORD, "csrf_token": token.group(1)}).status_code
+        == 302
+    )
     return client
 
 
@@ -34,15 +36,22 @@ def _token(client: Any) -> str:
 def test_the_titulaire_declares_the_mailbox_and_sees_the_quarantine(mss_org_world: MssWorld) -> None:
     world = mss_org_world
     client = _signed_in(world, "titulaire")
-    added = client.post("/plugins/mssante/boites", data={
-        "address": "secretariat@pharmacie-demo.mssante.fr", "password": "s3cret", "csrf_token": _token(client)})
+    added = client.post(
+        "/plugins/mssante/boites",
+        data={"address": "secretariat@pharmacie-demo.mssante.fr", "password": "s3cret", "csrf_token": _token(client)},
+    )
     assert added.status_code == 302
     with world.kernel.transaction() as session:
-        box = session.scalars(select(MssAccount).where(
-            MssAccount.address == "secretariat@pharmacie-demo.mssante.fr")).one().id
+        box = (
+            session.scalars(select(MssAccount).where(MssAccount.address == "secretariat@pharmacie-demo.mssante.fr"))
+            .one()
+            .id
+        )
     adjoint = world.seeded.operators["adjoint"]
-    granted = client.post("/plugins/mssante/habilitations", data={
-        "account_id": box, "operator_id": adjoint, "habilitation": "Gestionnaire", "csrf_token": _token(client)})
+    granted = client.post(
+        "/plugins/mssante/habilitations",
+        data={"account_id": box, "operator_id": adjoint, "habilitation": "Gestionnaire", "csrf_token": _token(client)},
+    )
     assert granted.status_code == 302
     with world.kernel.transaction() as session:
         right = session.scalars(select(MssHabilitation).where(MssHabilitation.account_id == box)).one()
@@ -51,10 +60,19 @@ def test_the_titulaire_declares_the_mailbox_and_sees_the_quarantine(mss_org_worl
     stranger = world.identity.identity(world.patient)
     from dataclasses import replace
 
-    stranger = replace(stranger, matricule="180017512300115", birth_name="INCONNU-DEMO", first_names=("PIERRE",),
-                       sex="M", birth_date="1980-01-01")
-    world.sandbox.deliver(DOCTOR_BOX, [world.own_box], reply_with_xdm(
-        sender=DOCTOR_BOX, to=world.own_box, cda=professional_cda(stranger)).as_bytes())
+    stranger = replace(
+        stranger,
+        matricule="180017512300115",
+        birth_name="INCONNU-DEMO",
+        first_names=("PIERRE",),
+        sex="M",
+        birth_date="1980-01-01",
+    )
+    world.sandbox.deliver(
+        DOCTOR_BOX,
+        [world.own_box],
+        reply_with_xdm(sender=DOCTOR_BOX, to=world.own_box, cda=professional_cda(stranger)).as_bytes(),
+    )
     fetched = client.post("/plugins/mssante/relever", data={"csrf_token": _token(client)}, follow_redirects=True)
     page = fetched.get_data(as_text=True)
     assert "1 mis en quarantaine" in page
@@ -66,12 +84,15 @@ def test_the_titulaire_declares_the_mailbox_and_sees_the_quarantine(mss_org_worl
 
 def test_a_read_only_role_cannot_declare_a_mailbox(mss_org_world: MssWorld) -> None:
     client = _signed_in(mss_org_world, "adjoint")
-    refused = client.post("/plugins/mssante/boites", data={
-        "address": "pirate@pharmacie-demo.mssante.fr", "password": "x", "csrf_token": _token(client)})
+    refused = client.post(
+        "/plugins/mssante/boites",
+        data={"address": "pirate@pharmacie-demo.mssante.fr", "password": "x", "csrf_token": _token(client)},
+    )
     assert refused.status_code == 403
     with mss_org_world.kernel.transaction() as session:
-        assert not session.scalars(select(MssAccount).where(
-            MssAccount.address == "pirate@pharmacie-demo.mssante.fr")).all()
+        assert not session.scalars(
+            select(MssAccount).where(MssAccount.address == "pirate@pharmacie-demo.mssante.fr")
+        ).all()
 
 
 def test_the_titulaire_declares_a_nominative_mailbox_with_its_certificate(mss_org_world: MssWorld) -> None:
@@ -87,20 +108,41 @@ def test_the_titulaire_declares_a_nominative_mailbox_with_its_certificate(mss_or
     person = world.authority.person("99999000013", given_name="Titulaire", surname="TILLEULS", email=PHARMACIST_BOX)
     form = {"operator_id": str(world.pharmacist), "address": PHARMACIST_BOX, "password": PASSWORDS[PHARMACIST_BOX]}
 
-    wrong = client.post("/plugins/mssante/boites-nominatives", content_type="multipart/form-data", data={
-        **form, "passphrase": "pas-le-bon", "csrf_token": _token(client),
-        "certificate": (io.BytesIO(person.pkcs12("p12-perso")), "titulaire.p12")}, follow_redirects=True)
+    wrong = client.post(
+        "/plugins/mssante/boites-nominatives",
+        content_type="multipart/form-data",
+        data={
+            **form,
+            "passphrase": "pas-le-bon",
+            "csrf_token": _token(client),
+            "certificate": (io.BytesIO(person.pkcs12("p12-perso")), "titulaire.p12"),
+        },
+        follow_redirects=True,
+    )
     assert "mot de passe incorrect" in wrong.get_data(as_text=True)
     with world.kernel.transaction() as session:  # nothing half-written
         assert not session.scalars(select(MssAccount).where(MssAccount.kind == AccountKind.PERSONAL)).all()
 
-    added = client.post("/plugins/mssante/boites-nominatives", content_type="multipart/form-data", data={
-        **form, "passphrase": "p12-perso", "csrf_token": _token(client),
-        "certificate": (io.BytesIO(person.pkcs12("p12-perso")), "titulaire.p12")}, follow_redirects=True)
+    added = client.post(
+        "/plugins/mssante/boites-nominatives",
+        content_type="multipart/form-data",
+        data={
+            **form,
+            "passphrase": "p12-perso",
+            "csrf_token": _token(client),
+            "certificate": (io.BytesIO(person.pkcs12("p12-perso")), "titulaire.p12"),
+        },
+        follow_redirects=True,
+    )
     assert f"Boîte nominative {PHARMACIST_BOX} enregistrée" in added.get_data(as_text=True)
 
     world.kernel.select_provider(world.pharmacy_id, "mssante", "mailiz")
-    world.sandbox.deliver(DOCTOR_BOX, [PHARMACIST_BOX], reply_with_xdm(
-        sender=DOCTOR_BOX, to=PHARMACIST_BOX, cda=professional_cda(world.identity.identity(world.patient))).as_bytes())
+    world.sandbox.deliver(
+        DOCTOR_BOX,
+        [PHARMACIST_BOX],
+        reply_with_xdm(
+            sender=DOCTOR_BOX, to=PHARMACIST_BOX, cda=professional_cda(world.identity.identity(world.patient))
+        ).as_bytes(),
+    )
     fetched = client.post("/plugins/mssante/relever", data={"csrf_token": _token(client)}, follow_redirects=True)
     assert "1 message(s) intégré(s)" in fetched.get_data(as_text=True)

@@ -21,14 +21,20 @@ REDIRECT_URI = "http://localhost/plugins/psc/retour"
 
 
 def sandbox_accounts() -> tuple[dict[str, dict[str, Any]], str]:
-    claire = pharmacist_claims(TITULAIRE_RPPS, given_name="Claire", family_name="DURAND-DEMO", finess=FINESS,
-                               pharmacy_name="PHARMACIE DES TILLEULS (DEMO)")
+    claire = pharmacist_claims(
+        TITULAIRE_RPPS,
+        given_name="Claire",
+        family_name="DURAND-DEMO",
+        finess=FINESS,
+        pharmacy_name="PHARMACIE DES TILLEULS (DEMO)",
+    )
     accounts = {
         TITULAIRE_SUB: claire,
         # Same RPPS, another PSC account: must be refused once the first one is bound.
         IMPOSTOR_SUB: {**claire, "given_name": "Claire-Autre"},
-        UNKNOWN_SUB: pharmacist_claims("10000000003", given_name="Jean", family_name="INCONNU-TEST",
-                                       finess="999999999"),
+        UNKNOWN_SUB: pharmacist_claims(
+            "10000000003", given_name="Jean", family_name="INCONNU-TEST", finess="999999999"
+        ),
     }
     return accounts, TITULAIRE_SUB
 
@@ -48,8 +54,14 @@ class PscWorld:
         return self.seeded.operators["titulaire"]
 
     def configure(self, **overrides: Any) -> None:
-        values = {"base_url": self.sandbox.base_url, "client_id": "lgo-test", "client_secret": "secret-de-test",
-                  "redirect_uri": REDIRECT_URI, "leeway_seconds": 5, **overrides}
+        values = {
+            "base_url": self.sandbox.base_url,
+            "client_id": "lgo-test",
+            "client_secret": "secret-de-test",
+            "redirect_uri": REDIRECT_URI,
+            "leeway_seconds": 5,
+            **overrides,
+        }
         self.kernel.save_plugin_settings(self.pharmacy_id, "psc", values)
 
 

@@ -55,8 +55,9 @@ def test_rpps_from_other_ids_when_subject_name_id_is_not_rpps() -> None:
 
 
 def test_pharmacist_activity_at_this_pharmacy() -> None:
-    pro = mapping.professional({"sub": "x", **pharmacist_claims("10000000001", given_name="Anne",
-                                                                family_name="TEST", finess="990000010")})
+    pro = mapping.professional(
+        {"sub": "x", **pharmacist_claims("10000000001", given_name="Anne", family_name="TEST", finess="990000010")}
+    )
     assert pro.is_pharmacist and pro.rpps == "10000000001"
     activity = pro.pharmacy_activity("990000010")
     assert activity is not None and activity.sector == "SA33" and activity.pharmacist_section == "A"

@@ -17,8 +17,9 @@ from psc_helpers import IMPOSTOR_SUB, REDIRECT_URI, TITULAIRE_RPPS, TITULAIRE_SU
 from sqlalchemy import select
 
 
-def _sign_in(world: PscWorld, login_hint: str | None = None, *,
-             tamper: dict[str, str] | None = None) -> service.SignedIn:
+def _sign_in(
+    world: PscWorld, login_hint: str | None = None, *, tamper: dict[str, str] | None = None
+) -> service.SignedIn:
     url, pending = service.begin(world.kernel, world.pharmacy_id, REDIRECT_URI, login_hint=login_hint)
     if tamper:
         url = str(httpx.URL(url).copy_merge_params(tamper))
@@ -148,8 +149,10 @@ def test_logout_ends_the_session(psc_world: PscWorld) -> None:
         row = db.scalar(select(PscSession))
         assert row is not None and row.status == SessionStatus.ENDED and row.tokens == ""
     # The refresh token was revoked at PSC: it cannot extend anything any more.
-    with PscClient(settings(psc_world.kernel, psc_world.pharmacy_id)) as client, \
-            pytest.raises(SignInRefused, match="reconnectez-vous"):
+    with (
+        PscClient(settings(psc_world.kernel, psc_world.pharmacy_id)) as client,
+        pytest.raises(SignInRefused, match="reconnectez-vous"),
+    ):
         client.refresh(TokenSet.from_dict(tokens.to_dict()))
 
 

@@ -51,8 +51,9 @@ def test_web_sign_in_refresh_and_logout(psc_world: PscWorld) -> None:
     # Keep the connection on leaving the module: still signed in.
     kept = client.post("/plugins/psc/quitter", data={"csrf_token": _csrf(page)})
     assert kept.status_code == 302 and client.get("/modules").status_code == 200
-    out = client.post("/plugins/psc/deconnexion", data={"csrf_token": _csrf(client.get("/plugins/psc/").get_data(
-        as_text=True))})
+    out = client.post(
+        "/plugins/psc/deconnexion", data={"csrf_token": _csrf(client.get("/plugins/psc/").get_data(as_text=True))}
+    )
     assert out.status_code == 302 and "id_token_hint=" in out.headers["Location"]
     landing = browse_logout(out.headers["Location"])
     assert landing.startswith("http://localhost/plugins/psc/deconnecte")

@@ -45,8 +45,9 @@ def _bill(kernel: Kernel, seeded: Seeded, vaccine: str = "grippe", act: str | No
     with kernel.transaction() as session:
         product = product_by_cip13(session, pharmacy, seeded.products[vaccine])
         receive(session, pharmacy, product, lot_number="LOT-T1", expiry=date.today() + timedelta(days=200), quantity=3)
-        prescription = create_prescription(session, pharmacy, patient, prescriber_name="Pharmacien",
-                                           prescribed_on=date.today()).id
+        prescription = create_prescription(
+            session, pharmacy, patient, prescriber_name="Pharmacien", prescribed_on=date.today()
+        ).id
     from lgo.counter import Counter
 
     counter = Counter(kernel, pharmacy, seeded.operators["titulaire"])
@@ -148,33 +149,59 @@ def test_a_disabled_plugin_prepares_nothing(world: Any) -> None:
 
 
 VACCINES = [
-    ("69000073", "J07BB02", "VACCIN GRIPPE DÉMO"), ("69000080", "J07AL02", "VACCIN PNEUMOCOQUE DÉMO"),
-    ("69000097", "J07CA01", "VACCIN DTP DÉMO"), ("69000103", "J07BN01", "VACCIN COVID-19 DÉMO"),
+    ("69000073", "J07BB02", "VACCIN GRIPPE DÉMO"),
+    ("69000080", "J07AL02", "VACCIN PNEUMOCOQUE DÉMO"),
+    ("69000097", "J07CA01", "VACCIN DTP DÉMO"),
+    ("69000103", "J07BN01", "VACCIN COVID-19 DÉMO"),
     ("60000001", "J07BC02", "VACCIN HÉPATITE A DÉMO"),
 ]
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(vaccine=st.sampled_from(VACCINES), route=st.sampled_from(sorted(codes.ROUTES)),
-       site=st.sampled_from(sorted(codes.SITES)), act_type=st.sampled_from(sorted(codes.ACT_TYPES)),
-       day=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
-       lot=st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-", min_size=1, max_size=20),
-       comment=st.text(max_size=80))
+@given(
+    vaccine=st.sampled_from(VACCINES),
+    route=st.sampled_from(sorted(codes.ROUTES)),
+    site=st.sampled_from(sorted(codes.SITES)),
+    act_type=st.sampled_from(sorted(codes.ACT_TYPES)),
+    day=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    lot=st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-", min_size=1, max_size=20),
+    comment=st.text(max_size=80),
+)
 def test_notes_over_vaccines_routes_sites_act_types_and_dates_all_pass_the_kit(
-    vaccine: tuple[str, str, str], route: str, site: str, act_type: str, day: date, lot: str, comment: str,
+    vaccine: tuple[str, str, str],
+    route: str,
+    site: str,
+    act_type: str,
+    day: date,
+    lot: str,
+    comment: str,
 ) -> None:
     cis, atc, label = vaccine
     when = datetime(day.year, day.month, day.day, 10, 30, tzinfo=UTC)
     pharmacist = CdaPerson(rpps="99999000018", family="DURAND-DEMO", given="Claire")
     header = CdaHeader(
-        unique_id="2.25.42", set_id="2.25.43", version=1, type_code="87273-9", type_display="Note de vaccination",
-        title="Note de vaccination", effective_time=when, author=pharmacist,
-        patient=SharedIdentity(1, "279035121518989", OID_TEST, "MARTIN-DEMO", ("CAMILLE",), "F", "1985-03-14",
-                               "99100"),
-        organisation=CdaOrganisation(finess="990000010", name="Pharmacie des Tilleuls (démo)",
-                                     street="12 place des Tilleuls", postal_code="99100", city="Villedémo"),
+        unique_id="2.25.42",
+        set_id="2.25.43",
+        version=1,
+        type_code="87273-9",
+        type_display="Note de vaccination",
+        title="Note de vaccination",
+        effective_time=when,
+        author=pharmacist,
+        patient=SharedIdentity(1, "279035121518989", OID_TEST, "MARTIN-DEMO", ("CAMILLE",), "F", "1985-03-14", "99100"),
+        organisation=CdaOrganisation(
+            finess="990000010",
+            name="Pharmacie des Tilleuls (démo)",
+            street="12 place des Tilleuls",
+            postal_code="99100",
+            city="Villedémo",
+        ),
         service_event_code=(*codes.NOTE_TYPE, codes.OID_LOINC),
     )
-    document = cda.build(header, cda.Vaccination(when, act_type, label, cis, atc, "3400930000731", lot, route, site,
-                                                 pharmacist, comment.strip()))
+    document = cda.build(
+        header,
+        cda.Vaccination(
+            when, act_type, label, cis, atc, "3400930000731", lot, route, site, pharmacist, comment.strip()
+        ),
+    )
     assert cda_errors(document, VAC_NOTE) == []

@@ -68,14 +68,17 @@ class Credential:
         """The credential as a PKCS#12 file protected by ``passphrase`` (what an administrator uploads)."""
         ca = x509.load_pem_x509_certificate(self.ca_path.read_bytes())
         return pkcs12.serialize_key_and_certificates(
-            self.name.encode(), self.private_key, self.certificate, [ca],
+            self.name.encode(),
+            self.private_key,
+            self.certificate,
+            [ca],
             serialization.BestAvailableEncryption(passphrase.encode()),
         )
 
     def client_context(self, *, verify: bool = True) -> ssl.SSLContext:
         """A client TLS context presenting this certificate and trusting the test root."""
-        context = ssl.create_default_context(cafile=str(self.ca_path)) if verify else ssl.SSLContext(
-            ssl.PROTOCOL_TLS_CLIENT
+        context = (
+            ssl.create_default_context(cafile=str(self.ca_path)) if verify else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         )
         if not verify:
             context.check_hostname = False
@@ -104,23 +107,38 @@ class TestAuthority:
 
     def _create_root(self) -> None:
         key = rsa.generate_private_key(public_exponent=65537, key_size=_KEY_SIZE)
-        name = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "LGO LIBRE TEST"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "IGC-SANTE TEST"),
-            x509.NameAttribute(NameOID.COMMON_NAME, self.ROOT_NAME),
-        ])
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "LGO LIBRE TEST"),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "IGC-SANTE TEST"),
+                x509.NameAttribute(NameOID.COMMON_NAME, self.ROOT_NAME),
+            ]
+        )
         now = _now()
         cert = (
             x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name).public_key(key.public_key())
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
-            ), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
@@ -139,8 +157,15 @@ class TestAuthority:
     # -- issuing ----------------------------------------------------------------------------------------------
 
     def issue(
-        self, name: str, subject: x509.Name, *, server_names: tuple[str, ...] = (), client: bool = True,
-        server: bool = False, days: int = 365, not_before: dt.datetime | None = None,
+        self,
+        name: str,
+        subject: x509.Name,
+        *,
+        server_names: tuple[str, ...] = (),
+        client: bool = True,
+        server: bool = False,
+        days: int = 365,
+        not_before: dt.datetime | None = None,
         email: str | None = None,
     ) -> Credential:
         """Issue (or reuse) the credential called ``name``. ``not_before``/``days`` allow expired certificates."""
@@ -160,18 +185,33 @@ class TestAuthority:
                 usages.append(ExtendedKeyUsageOID.EMAIL_PROTECTION)
             builder = (
                 x509.CertificateBuilder()
-                .subject_name(subject).issuer_name(self.ca_certificate.subject).public_key(key.public_key())
+                .subject_name(subject)
+                .issuer_name(self.ca_certificate.subject)
+                .public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
-                .not_valid_before(start).not_valid_after(start + dt.timedelta(days=days))
+                .not_valid_before(start)
+                .not_valid_after(start + dt.timedelta(days=days))
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(
-                    digital_signature=True, content_commitment=True, key_encipherment=True,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                    encipher_only=False, decipher_only=False,
-                ), critical=True)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                    self.ca_certificate.public_key()  # type: ignore[arg-type]
-                ), critical=False)
+                .add_extension(
+                    x509.KeyUsage(
+                        digital_signature=True,
+                        content_commitment=True,
+                        key_encipherment=True,
+                        data_encipherment=False,
+                        key_agreement=False,
+                        key_cert_sign=False,
+                        crl_sign=False,
+                        encipher_only=False,
+                        decipher_only=False,
+                    ),
+                    critical=True,
+                )
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                        self.ca_certificate.public_key()  # type: ignore[arg-type]
+                    ),
+                    critical=False,
+                )
             )
             if usages:
                 builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
@@ -188,42 +228,59 @@ class TestAuthority:
             return Credential(name, cert_path, key_path, self.ca_path)
 
     def server(self, name: str = "server", hosts: tuple[str, ...] = ("localhost", "127.0.0.1")) -> Credential:
-        subject = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "LGO LIBRE TEST"),
-            x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
-        ])
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "LGO LIBRE TEST"),
+                x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
+            ]
+        )
         return self.issue(f"server-{name}", subject, server_names=hosts, client=False, server=True)
 
     def organisation(
-        self, common_name: str = "INSI-AUTO", *, finess: str = "999000011",
+        self,
+        common_name: str = "INSI-AUTO",
+        *,
+        finess: str = "999000011",
         organisation: str = "PHARMACIE DU BAC A SABLE",
-        days: int = 365, not_before: dt.datetime | None = None, tag: str = "",
+        days: int = 365,
+        not_before: dt.datetime | None = None,
+        tag: str = "",
     ) -> Credential:
         """An organisation (personne morale) certificate: ``CN`` is the usage (INSI-AUTO, INSI-MANU, the
         structure's name for the DMP), ``OU`` carries the FINESS as the IGC-Santé does."""
-        subject = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, finess),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ])
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, finess),
+                x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            ]
+        )
         return self.issue(
             f"org-{common_name}-{finess}{tag}".replace(" ", "_"), subject, days=days, not_before=not_before
         )
 
     def person(
-        self, rpps: str, *, given_name: str, surname: str, profession: str = "Pharmacien",
-        email: str | None = None, tag: str = "",
+        self,
+        rpps: str,
+        *,
+        given_name: str,
+        surname: str,
+        profession: str = "Pharmacien",
+        email: str | None = None,
+        tag: str = "",
     ) -> Credential:
         """A person certificate shaped like a CPS: ``CN`` is the national id ``8`` + RPPS."""
-        subject = x509.Name([
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-            x509.NameAttribute(NameOID.TITLE, profession),
-            x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"8{rpps}"),
-            x509.NameAttribute(NameOID.SURNAME, surname),
-        ])
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                x509.NameAttribute(NameOID.TITLE, profession),
+                x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"8{rpps}"),
+                x509.NameAttribute(NameOID.SURNAME, surname),
+            ]
+        )
         return self.issue(f"person-8{rpps}{tag}", subject, email=email)
 
 

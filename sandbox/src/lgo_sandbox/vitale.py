@@ -56,8 +56,13 @@ class VitaleData:
 
 def _tlv(tag: int, value: bytes) -> bytes:
     size = len(value)
-    length = bytes([size]) if size < 0x80 else bytes([0x81, size]) if size < 0x100 else bytes([0x82]) + size.to_bytes(
-        2, "big")
+    length = (
+        bytes([size])
+        if size < 0x80
+        else bytes([0x81, size])
+        if size < 0x100
+        else bytes([0x82]) + size.to_bytes(2, "big")
+    )
     return bytes([tag]) + length + value
 
 
@@ -96,7 +101,7 @@ class VirtualCard:
             return b"\x67\x00"
         _cla, ins, p1, p2 = apdu[:4]
         if ins == 0xA4:
-            payload = apdu[5:5 + apdu[4]] if len(apdu) > 4 else b""
+            payload = apdu[5 : 5 + apdu[4]] if len(apdu) > 4 else b""
             if p1 == 0x04 and payload == AID and self.data is not None:
                 self._selected = "app"
                 return b"\x90\x00"
@@ -116,7 +121,7 @@ class VirtualCard:
             wanted = wanted or 256
             if offset > len(content):
                 return b"\x6b\x00"
-            chunk = content[offset:offset + wanted]
+            chunk = content[offset : offset + wanted]
             return chunk + (b"\x90\x00" if len(chunk) == wanted or offset + wanted >= len(content) else b"\x62\x82")
         return b"\x6d\x00"
 
@@ -146,14 +151,20 @@ class VirtualReader:
     def start(self, timeout: float = 15.0) -> VirtualReader:
         conf = self.directory / "reader.conf.d"
         conf.mkdir(parents=True, exist_ok=True)
-        (conf / "vpcd").write_text(f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:{self.port}\n'
-                                   f"LIBPATH      {VPCD_DRIVER}\nCHANNELID    {self.port}\n")
+        (conf / "vpcd").write_text(
+            f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:{self.port}\n'
+            f"LIBPATH      {VPCD_DRIVER}\nCHANNELID    {self.port}\n"
+        )
         deadline = time.monotonic() + timeout
         log = (self.directory / "pcscd.log").open("wb")
         while True:
             # One pcscd per machine (its socket path is fixed): wait while another test run holds it.
-            self._process = subprocess.Popen(["pcscd", "--foreground", "--config", str(conf)], stdout=log,
-                                             stderr=subprocess.STDOUT, start_new_session=True)
+            self._process = subprocess.Popen(
+                ["pcscd", "--foreground", "--config", str(conf)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             if self._wait_listening(deadline):
                 return self
             if self._process.poll() is None or time.monotonic() > deadline:

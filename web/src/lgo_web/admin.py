@@ -36,8 +36,9 @@ class ActionForm(FlaskForm):
 
 
 class ProviderForm(FlaskForm):
-    provider = SelectField("Fournisseur", validators=[DataRequired("Choisissez un fournisseur.")],
-                           validate_choice=False)
+    provider = SelectField(
+        "Fournisseur", validators=[DataRequired("Choisissez un fournisseur.")], validate_choice=False
+    )
 
 
 class CertificateForm(FlaskForm):
@@ -77,6 +78,7 @@ def home() -> Response:
 
 # --- modules -------------------------------------------------------------------------------------------
 
+
 @blueprint.route("/modules")
 def modules() -> str:
     user = current_user()
@@ -88,14 +90,18 @@ def modules() -> str:
         manifest = info.manifest
         requires = list(manifest.requires) if manifest else []
         loaded = bool((registered := kernel.registry.get(info.name)) and registered.loaded)
-        rows.append({
-            "info": info, "label": manifest.label if manifest else info.name,
-            "description": manifest.description_fr if manifest else "",
-            "requires": requires, "missing": [r for r in requires if r not in active],
-            "dependents": [d for d in (kernel.registry.dependents(info.name) if loaded else []) if d in active],
-            "can_enable": loaded and info.state is not PluginState.ACTIVE,
-            "can_disable": loaded and info.state in (PluginState.ACTIVE, PluginState.MISSING_DEPENDENCY),
-        })
+        rows.append(
+            {
+                "info": info,
+                "label": manifest.label if manifest else info.name,
+                "description": manifest.description_fr if manifest else "",
+                "requires": requires,
+                "missing": [r for r in requires if r not in active],
+                "dependents": [d for d in (kernel.registry.dependents(info.name) if loaded else []) if d in active],
+                "can_enable": loaded and info.state is not PluginState.ACTIVE,
+                "can_disable": loaded and info.state in (PluginState.ACTIVE, PluginState.MISSING_DEPENDENCY),
+            }
+        )
     wave1 = [r for r in rows if r["can_enable"] and r["info"].wave == 1]
     return render_template("modules.html", rows=rows, form=ActionForm(), wave1=wave1)
 
@@ -138,16 +144,20 @@ def enable_wave1() -> Response:
         for info in kernel.registry.loaded():
             if info.wave == 1 and not kernel.is_active(user.pharmacy_id, info.name):
                 try:
-                    switched += kernel.enable(user.pharmacy_id, info.name, operator_id=user.operator_id,
-                                              with_dependencies=True)
+                    switched += kernel.enable(
+                        user.pharmacy_id, info.name, operator_id=user.operator_id, with_dependencies=True
+                    )
                 except LgoError as exc:
                     flash(exc.message_fr, "error")
-        flash("Modules de la vague 1 activés : " + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)") + ".",
-              "success")
+        flash(
+            "Modules de la vague 1 activés : " + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)") + ".",
+            "success",
+        )
     return redirect(url_for("admin.modules"))
 
 
 # --- providers -----------------------------------------------------------------------------------------
+
 
 def _capabilities() -> list[tuple[str, str]]:
     """(capability, owning plugin) for every capability a loaded plugin declares providers for."""
@@ -177,8 +187,7 @@ def providers_page() -> Any:
         form = ProviderForm()
         if form.validate_on_submit():
             try:
-                kernel.select_provider(user.pharmacy_id, capability, form.provider.data,
-                                       operator_id=user.operator_id)
+                kernel.select_provider(user.pharmacy_id, capability, form.provider.data, operator_id=user.operator_id)
             except LgoError as exc:
                 flash(exc.message_fr, "error")
             else:
@@ -195,12 +204,14 @@ def providers_page() -> Any:
         form.provider.choices = settings_forms.select_choices((n, _provider_label(capability, n)) for n in names)
         selected = kernel.selected_provider(user.pharmacy_id, capability)
         form.provider.data = selected
-        sections.append({"capability": capability, "plugin": plugin, "form": form, "selected": selected,
-                         "names": names})
+        sections.append(
+            {"capability": capability, "plugin": plugin, "form": form, "selected": selected, "names": names}
+        )
     return render_template("providers.html", sections=sections)
 
 
 # --- settings ------------------------------------------------------------------------------------------
+
 
 @blueprint.route("/parametres")
 def settings_index() -> str:
@@ -242,11 +253,19 @@ def settings(plugin: str) -> Any:
         flash("Certains paramètres sont invalides : corrigez les champs signalés.", "error")
         status = 400
     flags = {spec.name: settings_forms.flag_fields(form, spec) for spec in specs if spec.kind == "flags"}
-    return render_template("settings.html", info=info, form=form, specs=specs, errors=errors, flags=flags,
-                           secret_help=settings_forms.SECRET_KEPT), status
+    return render_template(
+        "settings.html",
+        info=info,
+        form=form,
+        specs=specs,
+        errors=errors,
+        flags=flags,
+        secret_help=settings_forms.SECRET_KEPT,
+    ), status
 
 
 # --- certificate ---------------------------------------------------------------------------------------
+
 
 @blueprint.route("/certificat", methods=["GET", "POST"])
 def certificate() -> Any:
@@ -259,8 +278,9 @@ def certificate() -> Any:
             data = form.file.data.read()
             try:
                 with kernel.transaction() as db:
-                    saved = certificates.store(db, user.pharmacy_id, data, form.passphrase.data or "",
-                                               operator_id=user.operator_id)
+                    saved = certificates.store(
+                        db, user.pharmacy_id, data, form.passphrase.data or "", operator_id=user.operator_id
+                    )
                     text = f"{saved.subject} — {saved.expiry().text_fr}"
             except LgoError as exc:
                 flash(exc.message_fr, "error")
@@ -278,13 +298,20 @@ def certificate() -> Any:
         shown = None
         if stored is not None:
             uploader = db.get(Operator, stored.uploaded_by) if stored.uploaded_by else None
-            shown = {"subject": stored.subject, "issuer": stored.issuer, "serial": stored.serial_number,
-                     "not_before": stored.not_before, "expiry": stored.expiry(), "uploaded_at": stored.uploaded_at,
-                     "uploaded_by": uploader.display_name if uploader else "—"}
+            shown = {
+                "subject": stored.subject,
+                "issuer": stored.issuer,
+                "serial": stored.serial_number,
+                "not_before": stored.not_before,
+                "expiry": stored.expiry(),
+                "uploaded_at": stored.uploaded_at,
+                "uploaded_by": uploader.display_name if uploader else "—",
+            }
     return render_template("certificate.html", form=form, stored=shown), status
 
 
 # --- operations ----------------------------------------------------------------------------------------
+
 
 @blueprint.route("/exploitation")
 def operations() -> str:
@@ -292,20 +319,31 @@ def operations() -> str:
     kernel = _kernel()
     with kernel.transaction() as db:
         summary = counts(db, user.pharmacy_id)
-        waiting = list(db.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.pharmacy_id == user.pharmacy_id, OutboxMessage.status != OutboxStatus.DELIVERED)
-            .order_by(OutboxMessage.status, OutboxMessage.id.desc()).limit(100)
-        ))
+        waiting = list(
+            db.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.pharmacy_id == user.pharmacy_id, OutboxMessage.status != OutboxStatus.DELIVERED)
+                .order_by(OutboxMessage.status, OutboxMessage.id.desc())
+                .limit(100)
+            )
+        )
         entries = audit.recent(db, user.pharmacy_id, 50)
         health = service_health(db, user.pharmacy_id)
-        operators = {o.id: o.display_name for o in db.scalars(
-            select(Operator).where(Operator.pharmacy_id == user.pharmacy_id))}
+        operators = {
+            o.id: o.display_name for o in db.scalars(select(Operator).where(Operator.pharmacy_id == user.pharmacy_id))
+        }
         db.expunge_all()
     failures = [f for f in kernel.recent_failures(50) if f.pharmacy_id in (None, user.pharmacy_id)][:20]
     return render_template(
-        "operations.html", summary=summary, waiting=waiting, entries=entries, health=health, failures=failures,
-        operators=operators, form=ActionForm(), Status=OutboxStatus,
+        "operations.html",
+        summary=summary,
+        waiting=waiting,
+        entries=entries,
+        health=health,
+        failures=failures,
+        operators=operators,
+        form=ActionForm(),
+        Status=OutboxStatus,
     )
 
 
@@ -316,9 +354,16 @@ def retry(message_id: int) -> Response:
         try:
             with _kernel().transaction() as db:
                 message = retry_dead(db, user.pharmacy_id, message_id)
-                audit.record(db, user.pharmacy_id, "outbox.retry", f"Message n° {message.id} remis en file.",
-                             actor="web", operator_id=user.operator_id, object_type="outbox_message",
-                             object_id=message.id)
+                audit.record(
+                    db,
+                    user.pharmacy_id,
+                    "outbox.retry",
+                    f"Message n° {message.id} remis en file.",
+                    actor="web",
+                    operator_id=user.operator_id,
+                    object_type="outbox_message",
+                    object_id=message.id,
+                )
         except LgoError as exc:
             flash(exc.message_fr, "error")
         else:

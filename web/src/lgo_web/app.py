@@ -53,7 +53,10 @@ def session_secret_key() -> bytes:
 
 
 def create_app(
-    kernel: Kernel | None = None, *, pharmacy_finess: str | None = None, secure_cookies: bool = True,
+    kernel: Kernel | None = None,
+    *,
+    pharmacy_finess: str | None = None,
+    secure_cookies: bool = True,
     config: dict[str, Any] | None = None,
 ) -> Flask:
     """The administrator's page for ``kernel`` (a started kernel on the configured database by default).
@@ -131,8 +134,10 @@ def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
         log.warning("CSRF refused on %s: %s", request.path, exc.description)
-        return error_page(400, "Formulaire expiré ou invalide (jeton de sécurité absent ou périmé) : "
-                               "rechargez la page puis recommencez.")
+        return error_page(
+            400,
+            "Formulaire expiré ou invalide (jeton de sécurité absent ou périmé) : rechargez la page puis recommencez.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:

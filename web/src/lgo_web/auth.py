@@ -81,8 +81,14 @@ def login() -> Any:
                 flash(f"Trop de tentatives manquées pour ce code : réessayez dans {verdict.wait_text_fr}.", "error")
                 return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current), 429
             operator = authenticate(db, current.id, code, form.password.data or "")
-            throttle.record(db, current.id, code, address, success=operator is not None,
-                            operator_id=operator.id if operator else None)
+            throttle.record(
+                db,
+                current.id,
+                code,
+                address,
+                success=operator is not None,
+                operator_id=operator.id if operator else None,
+            )
             if operator is not None:
                 start_session(operator.id, current.id, "password")
                 return redirect(url_for("admin.modules"))
@@ -124,8 +130,14 @@ def _signed_in() -> SignedIn | None:
             session.clear()
             return None
         session.permanent = True
-        return SignedIn(operator.id, pharmacy_id, operator.code, operator.display_name, Role(operator.role),
-                        str(session.get(session_keys.AUTH_METHOD, "password")))
+        return SignedIn(
+            operator.id,
+            pharmacy_id,
+            operator.code,
+            operator.display_name,
+            Role(operator.role),
+            str(session.get(session_keys.AUTH_METHOD, "password")),
+        )
 
 
 def _is_public(endpoint: str | None) -> bool:
@@ -168,10 +180,15 @@ def install(app: Flask) -> None:
             log.exception("plugin navigation unavailable")
             nav = []
         # An operator signed in with PSC signs out of PSC too (the plugin's view, when it offers one).
-        logout = "psc.logout" if user and user.auth_method == "psc" and "psc.logout" in app.view_functions \
-            else "auth.logout"
-        return {"user": user, "nav_plugins": nav, "logout_endpoint": logout,
-                "psc_counter": "psc.counter" in app.view_functions}
+        logout = (
+            "psc.logout" if user and user.auth_method == "psc" and "psc.logout" in app.view_functions else "auth.logout"
+        )
+        return {
+            "user": user,
+            "nav_plugins": nav,
+            "logout_endpoint": logout,
+            "psc_counter": "psc.counter" in app.view_functions,
+        }
 
 
 def current_user() -> SignedIn:

@@ -62,10 +62,16 @@ def _command(name: str, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text)
     @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
     @click.option("--port", default=8080, show_default=True, help="Port d'écoute (0 : un port libre).")
-    @click.option("--certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="Certificat du serveur (PEM) : HTTPS, obligatoire hors de ce poste.")
-    @click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="Clé privée du certificat du serveur (PEM).")
+    @click.option(
+        "--certificate",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Certificat du serveur (PEM) : HTTPS, obligatoire hors de ce poste.",
+    )
+    @click.option(
+        "--key",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Clé privée du certificat du serveur (PEM).",
+    )
     def command(host: str, port: int, certificate: Path | None, key: Path | None) -> None:
         _run(host, port, certificate, key)
 

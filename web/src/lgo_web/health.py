@@ -50,19 +50,27 @@ def service_health(session: Session, pharmacy_id: int) -> list[ServiceHealth]:
             select(func.max(OutboxMessage.delivered_at)).where(*same, OutboxMessage.status == OutboxStatus.DELIVERED)
         )
         failed = session.scalars(
-            select(OutboxMessage).where(*same, OutboxMessage.last_error.is_not(None)).order_by(OutboxMessage.id.desc())
+            select(OutboxMessage)
+            .where(*same, OutboxMessage.last_error.is_not(None))
+            .order_by(OutboxMessage.id.desc())
             .limit(1)
         ).first()
         counts: dict[str, int] = {
-            str(status): int(n) for status, n in session.execute(
+            str(status): int(n)
+            for status, n in session.execute(
                 select(OutboxMessage.status, func.count()).where(*same).group_by(OutboxMessage.status)
             )
         }
         error_at = failed.created_at if failed is not None else None
-        result.append(ServiceHealth(
-            plugin=plugin, kind=kind, last_delivered_at=delivered,
-            last_error=failed.last_error.strip().splitlines()[-1][:300] if failed and failed.last_error else None,
-            last_error_at=error_at, pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.IN_FLIGHT, 0),
-            dead=counts.get(OutboxStatus.DEAD, 0),
-        ))
+        result.append(
+            ServiceHealth(
+                plugin=plugin,
+                kind=kind,
+                last_delivered_at=delivered,
+                last_error=failed.last_error.strip().splitlines()[-1][:300] if failed and failed.last_error else None,
+                last_error_at=error_at,
+                pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.IN_FLIGHT, 0),
+                dead=counts.get(OutboxStatus.DEAD, 0),
+            )
+        )
     return result

@@ -29,6 +29,7 @@ def select_choices(pairs: typing.Iterable[tuple[str, str]]) -> list[Any]:
     """``(value, label)`` pairs in the form the installed WTForms expects."""
     return [SelectChoice(value, label) if SelectChoice else (value, label) for value, label in pairs]
 
+
 #: French messages by pydantic error type (``{…}`` filled from the error's context).
 MESSAGES_FR = {
     "missing": "Ce champ est obligatoire.",
@@ -110,8 +111,11 @@ def field_specs(model: type[BaseModel]) -> list[FieldSpec]:
             choices = tuple((str(m.value), str(getattr(m, "label_fr", m.value))) for m in annotation)
             specs.append(FieldSpec(name, label, help_text, "choice", choices))
         elif origin is typing.Literal:
-            specs.append(FieldSpec(name, label, help_text, "choice",
-                                   tuple((str(v), str(v)) for v in typing.get_args(annotation))))
+            specs.append(
+                FieldSpec(
+                    name, label, help_text, "choice", tuple((str(v), str(v)) for v in typing.get_args(annotation))
+                )
+            )
         elif origin is dict and typing.get_args(annotation)[1:] == (bool,):
             specs.append(FieldSpec(name, label, help_text, "flags"))
         elif annotation in (str, int, float) or not _is_container(annotation):
@@ -153,8 +157,13 @@ def build_form(model: type[BaseModel], current: BaseModel, formdata: Any = None)
         elif spec.kind == "bool":
             field = BooleanField(spec.label, default=bool(value), description=spec.help)
         elif spec.kind == "choice":
-            field = SelectField(spec.label, choices=select_choices(spec.choices), default=_display(value),
-                                description=spec.help, validate_choice=False)
+            field = SelectField(
+                spec.label,
+                choices=select_choices(spec.choices),
+                default=_display(value),
+                description=spec.help,
+                validate_choice=False,
+            )
         elif spec.kind == "flags":
             for key, flag in dict(value or {}).items():
                 setattr(SettingsForm, f"{spec.name}__{key}", BooleanField(str(key), default=bool(flag)))
@@ -176,7 +185,7 @@ def submitted_values(form: FlaskForm, specs: list[FieldSpec], current: BaseModel
     values: dict[str, Any] = {}
     for spec in specs:
         if spec.kind == "flags":
-            values[spec.name] = {f.name[len(spec.name) + 2:]: bool(f.data) for f in flag_fields(form, spec)}
+            values[spec.name] = {f.name[len(spec.name) + 2 :]: bool(f.data) for f in flag_fields(form, spec)}
             continue
         data = form[spec.name].data
         if spec.kind == "secret":

@@ -52,8 +52,10 @@ def check(session: Session, pharmacy_id: int, code: str, address: str, now: date
     entries = session.scalars(
         select(AuditEntry)
         .where(
-            AuditEntry.pharmacy_id == pharmacy_id, AuditEntry.object_type == "login",
-            AuditEntry.object_id == _key(code), AuditEntry.action.in_((FAILED, SUCCEEDED)),
+            AuditEntry.pharmacy_id == pharmacy_id,
+            AuditEntry.object_type == "login",
+            AuditEntry.object_id == _key(code),
+            AuditEntry.action.in_((FAILED, SUCCEEDED)),
             AuditEntry.at >= now - WINDOW,
         )
         .order_by(AuditEntry.id.desc())
@@ -77,10 +79,16 @@ def record(
     session: Session, pharmacy_id: int, code: str, address: str, *, success: bool, operator_id: int | None = None
 ) -> None:
     audit.record(
-        session, pharmacy_id, SUCCEEDED if success else FAILED,
-        f"Connexion à la page d'administration ({code})." if success
+        session,
+        pharmacy_id,
+        SUCCEEDED if success else FAILED,
+        f"Connexion à la page d'administration ({code})."
+        if success
         else f"Échec de connexion à la page d'administration : code « {code} », mot de passe refusé.",
-        actor="web", operator_id=operator_id, object_type="login", object_id=_key(code),
+        actor="web",
+        operator_id=operator_id,
+        object_type="login",
+        object_id=_key(code),
         details={"address": address},
     )
 

@@ -126,5 +126,11 @@ def _refuse_changes_to_immutable_rows(session: Session, _context: Any, _instance
 
 def str_enum(enum: type[StrEnum], length: int) -> SAEnum:
     """A Python ``StrEnum`` stored as its values in a VARCHAR (no database enum type to migrate)."""
-    return SAEnum(enum, native_enum=False, create_constraint=False, length=length,
-                  values_callable=lambda members: [m.value for m in members], validate_strings=True)
+    return SAEnum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )

@@ -206,8 +206,13 @@ def add_record_target(root: Any, patient: SharedIdentity) -> Any:
         el(name, "family", patient.used_name, qualifier="CL")
     if patient.used_first_name:
         el(name, "given", patient.used_first_name, qualifier="CL")
-    el(person, "administrativeGenderCode", code=patient.sex, displayName=_GENDER_DISPLAY.get(patient.sex, ""),
-       codeSystem=OID_GENDER)
+    el(
+        person,
+        "administrativeGenderCode",
+        code=patient.sex,
+        displayName=_GENDER_DISPLAY.get(patient.sex, ""),
+        codeSystem=OID_GENDER,
+    )
     birth = _birth_time(patient.birth_date)
     if birth:
         el(person, "birthTime", value=birth)
@@ -229,12 +234,23 @@ def build_header(header: CdaHeader) -> Any:
     for template in header.extra_template_ids:
         el(root, "templateId", root=template)
     el(root, "id", root=header.unique_id)
-    el(root, "code", code=header.type_code, displayName=header.type_display, codeSystem=OID_LOINC,
-       codeSystemName="LOINC")
+    el(
+        root,
+        "code",
+        code=header.type_code,
+        displayName=header.type_display,
+        codeSystem=OID_LOINC,
+        codeSystemName="LOINC",
+    )
     el(root, "title", header.title)
     el(root, "effectiveTime", value=ts(header.effective_time))
-    el(root, "confidentialityCode", code=header.confidentiality,
-       displayName=CONFIDENTIALITY_DISPLAY.get(header.confidentiality, ""), codeSystem=OID_CONFIDENTIALITY)
+    el(
+        root,
+        "confidentialityCode",
+        code=header.confidentiality,
+        displayName=CONFIDENTIALITY_DISPLAY.get(header.confidentiality, ""),
+        codeSystem=OID_CONFIDENTIALITY,
+    )
     el(root, "languageCode", code="fr-FR")
     el(root, "setId", root=header.set_id)
     el(root, "versionNumber", value=str(header.version))
@@ -244,8 +260,13 @@ def build_header(header: CdaHeader) -> Any:
     el(author, "time", value=ts(header.effective_time))
     assigned = el(author, "assignedAuthor")
     el(assigned, "id", root=OID_IDNAT_PS, extension=header.author.national_id)
-    el(assigned, "code", code=header.author.specialty_code, displayName=header.author.specialty_display,
-       codeSystem=OID_PROFESSION)
+    el(
+        assigned,
+        "code",
+        code=header.author.specialty_code,
+        displayName=header.author.specialty_display,
+        codeSystem=OID_PROFESSION,
+    )
     _address(assigned, header.organisation)
     _telecom(assigned, header.organisation)
     _person_name(el(assigned, "assignedPerson"), header.author)
@@ -316,8 +337,12 @@ def wrap_structured_body(header: CdaHeader, sections: Iterable[Any]) -> bytes:
 
 
 def header_for_document(
-    session: Session, document: HealthDocument, patient: SharedIdentity, *,
-    service_event_code: tuple[str, str, str] | None = None, extra_template_ids: tuple[str, ...] = (),
+    session: Session,
+    document: HealthDocument,
+    patient: SharedIdentity,
+    *,
+    service_event_code: tuple[str, str, str] | None = None,
+    extra_template_ids: tuple[str, ...] = (),
     effective_time: datetime | None = None,
 ) -> CdaHeader:
     """The header of a kernel document: author = its author operator (RPPS), pharmacy = its pharmacy (FINESS)."""
@@ -339,14 +364,24 @@ def header_for_document(
         previous = session.get(_Document, document.replaces_id)
         replaces_unique_id = previous.unique_id if previous is not None else None
     return CdaHeader(
-        unique_id=document.unique_id, set_id=document.set_id, version=document.version,
-        type_code=document.type_code, type_display=document.type_display, title=document.title, patient=patient,
+        unique_id=document.unique_id,
+        set_id=document.set_id,
+        version=document.version,
+        type_code=document.type_code,
+        type_display=document.type_display,
+        title=document.title,
+        patient=patient,
         author=CdaPerson(rpps=operator.rpps, family=operator.last_name.upper(), given=operator.first_name),
         organisation=CdaOrganisation(
-            finess=pharmacy.finess, name=pharmacy.name, street=pharmacy.address, postal_code=pharmacy.postal_code,
+            finess=pharmacy.finess,
+            name=pharmacy.name,
+            street=pharmacy.address,
+            postal_code=pharmacy.postal_code,
             city=pharmacy.city,
         ),
-        effective_time=effective_time or document.created_at, confidentiality=document.confidentiality,
-        service_event_code=service_event_code, replaces_unique_id=replaces_unique_id,
+        effective_time=effective_time or document.created_at,
+        confidentiality=document.confidentiality,
+        service_event_code=service_event_code,
+        replaces_unique_id=replaces_unique_id,
         extra_template_ids=extra_template_ids,
     )

@@ -14,8 +14,19 @@ from lxml import etree
 
 NS = "urn:hl7-org:v3"
 _N = {"h": NS}
-_NARRATIVE_BLOCKS = {"paragraph": "p", "list": "ul", "item": "li", "table": "table", "thead": "thead",
-                     "tbody": "tbody", "tr": "tr", "th": "th", "td": "td", "br": "br", "caption": "caption"}
+_NARRATIVE_BLOCKS = {
+    "paragraph": "p",
+    "list": "ul",
+    "item": "li",
+    "table": "table",
+    "thead": "thead",
+    "tbody": "tbody",
+    "tr": "tr",
+    "th": "th",
+    "td": "td",
+    "br": "br",
+    "caption": "caption",
+}
 
 
 def _date(value: str | None) -> str:
@@ -95,10 +106,14 @@ def render_html(cda: bytes) -> str:
             base64.b64decode(data, validate=True)
         except ValueError:
             data = ""
-        html.append(f'<object data="data:{escape(media)};base64,{data}" type="{escape(media)}" width="100%" '
-                    'height="800"><p>Document PDF : ouvrez-le avec le lien ci-dessous.</p></object>')
-        html.append(f'<p><a download="document.pdf" href="data:{escape(media)};base64,{data}">'
-                    "Télécharger le document PDF</a></p>")
+        html.append(
+            f'<object data="data:{escape(media)};base64,{data}" type="{escape(media)}" width="100%" '
+            'height="800"><p>Document PDF : ouvrez-le avec le lien ci-dessous.</p></object>'
+        )
+        html.append(
+            f'<p><a download="document.pdf" href="data:{escape(media)};base64,{data}">'
+            "Télécharger le document PDF</a></p>"
+        )
     for section in root.iterfind(".//h:structuredBody/h:component/h:section", _N):
         html.append("<section>")
         html.append(f"<h2>{escape(section.findtext('h:title', '', _N))}</h2>")
@@ -118,6 +133,7 @@ def render_html(cda: bytes) -> str:
 def simple_pdf(lines: list[str]) -> bytes:
     """A one-page PDF with a few lines of text (Helvetica, WinAnsi) written without a library: enough for a
     demonstration or test document (real reports use reportlab)."""
+
     def text(value: str) -> str:
         return value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 

@@ -25,9 +25,20 @@ def new_unique_id() -> str:
 
 
 def create_draft(
-    session: Session, *, pharmacy_id: int, patient_id: int, author_operator_id: int, type_code: str,
-    type_display: str, title: str, source_plugin: str, source_ref: str | None = None, invoice_id: int | None = None,
-    content: bytes | None = None, mime_type: str = "text/xml", replaces: HealthDocument | None = None,
+    session: Session,
+    *,
+    pharmacy_id: int,
+    patient_id: int,
+    author_operator_id: int,
+    type_code: str,
+    type_display: str,
+    title: str,
+    source_plugin: str,
+    source_ref: str | None = None,
+    invoice_id: int | None = None,
+    content: bytes | None = None,
+    mime_type: str = "text/xml",
+    replaces: HealthDocument | None = None,
     confidentiality: str = "N",
 ) -> HealthDocument:
     """A new draft. With ``replaces`` it is the next version of that (validated) document: same ``set_id``."""
@@ -36,10 +47,19 @@ def create_draft(
             "Seul un document validé peut être remplacé.", detail=f"document {replaces.id} is {replaces.status}"
         )
     document = HealthDocument(
-        pharmacy_id=pharmacy_id, patient_id=patient_id, author_operator_id=author_operator_id,
-        unique_id=new_unique_id(), type_code=type_code, type_display=type_display, title=title,
-        source_plugin=source_plugin, source_ref=source_ref, invoice_id=invoice_id, mime_type=mime_type,
-        confidentiality=confidentiality, status=DocumentStatus.DRAFT,
+        pharmacy_id=pharmacy_id,
+        patient_id=patient_id,
+        author_operator_id=author_operator_id,
+        unique_id=new_unique_id(),
+        type_code=type_code,
+        type_display=type_display,
+        title=title,
+        source_plugin=source_plugin,
+        source_ref=source_ref,
+        invoice_id=invoice_id,
+        mime_type=mime_type,
+        confidentiality=confidentiality,
+        status=DocumentStatus.DRAFT,
     )
     if replaces is not None:
         document.set_id = replaces.set_id
@@ -72,17 +92,21 @@ def _get(session: Session, pharmacy_id: int, document_id: int) -> HealthDocument
 
 
 def validate(
-    kernel: Kernel, pharmacy_id: int, document_id: int, operator_id: int, *, title: str | None = None,
-    hidden_from_patient: bool | None = None, hidden_from_legal_representatives: bool | None = None,
+    kernel: Kernel,
+    pharmacy_id: int,
+    document_id: int,
+    operator_id: int,
+    *,
+    title: str | None = None,
+    hidden_from_patient: bool | None = None,
+    hidden_from_legal_representatives: bool | None = None,
     masked_from_professionals: bool | None = None,
 ) -> list[ActionRequired]:
     """Validate a draft (its content must be final), mark the version it replaces, and tell the plugins."""
     with kernel.transaction() as session:
         document = _get(session, pharmacy_id, document_id)
         if document.status != DocumentStatus.DRAFT:
-            raise ValidationError(
-                "Ce document est déjà validé.", detail=f"document {document_id} is {document.status}"
-            )
+            raise ValidationError("Ce document est déjà validé.", detail=f"document {document_id} is {document.status}")
         if not document.content:
             raise ValidationError(
                 "Le document est vide : il ne peut pas être validé.", detail=f"document {document_id}"
@@ -106,15 +130,25 @@ def validate(
             previous.status_changed_at = now
             previous.status_reason = f"remplacé par la version {document.version}"
         audit.record(
-            session, pharmacy_id, "document.validated",
+            session,
+            pharmacy_id,
+            "document.validated",
             f"Document « {document.title} » validé (version {document.version}).",
-            operator_id=operator_id, patient_id=document.patient_id, object_type="health_document",
-            object_id=document.id, details={"type_code": document.type_code, "unique_id": document.unique_id},
+            operator_id=operator_id,
+            patient_id=document.patient_id,
+            object_type="health_document",
+            object_id=document.id,
+            details={"type_code": document.type_code, "unique_id": document.unique_id},
         )
         event = DocumentValidated(
-            pharmacy_id=pharmacy_id, operator_id=operator_id, document_id=document.id,
-            document_type=document.type_code, patient_id=document.patient_id, unique_id=document.unique_id,
-            replaces_document_id=document.replaces_id, source_plugin=document.source_plugin,
+            pharmacy_id=pharmacy_id,
+            operator_id=operator_id,
+            document_id=document.id,
+            document_type=document.type_code,
+            patient_id=document.patient_id,
+            unique_id=document.unique_id,
+            replaces_document_id=document.replaces_id,
+            source_plugin=document.source_plugin,
         )
     return kernel.emit("lgo_on_document_validated", pharmacy_id, event=event)
 
@@ -133,13 +167,23 @@ def deprecate(
         document.status_changed_at = utcnow()
         document.status_reason = reason_fr[:300]
         audit.record(
-            session, pharmacy_id, "document.deprecated", f"Document « {document.title} » supprimé : {reason_fr}",
-            operator_id=operator_id, patient_id=document.patient_id, object_type="health_document",
-            object_id=document.id, details={"unique_id": document.unique_id},
+            session,
+            pharmacy_id,
+            "document.deprecated",
+            f"Document « {document.title} » supprimé : {reason_fr}",
+            operator_id=operator_id,
+            patient_id=document.patient_id,
+            object_type="health_document",
+            object_id=document.id,
+            details={"unique_id": document.unique_id},
         )
         event = DocumentDeprecated(
-            pharmacy_id=pharmacy_id, operator_id=operator_id, document_id=document.id,
-            document_type=document.type_code, patient_id=document.patient_id, unique_id=document.unique_id,
+            pharmacy_id=pharmacy_id,
+            operator_id=operator_id,
+            document_id=document.id,
+            document_type=document.type_code,
+            patient_id=document.patient_id,
+            unique_id=document.unique_id,
             reason_fr=reason_fr,
         )
     return kernel.emit("lgo_on_document_deprecated", pharmacy_id, event=event)

@@ -141,7 +141,8 @@ def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = N
     facility = one("h:componentOf/h:encompassingEncounter/h:location/h:healthCareFacility/h:code")
     setting = root.find(
         "h:documentationOf/h:serviceEvent/h:performer/h:assignedEntity/h:representedOrganization/"
-        "h:standardIndustryClassCode", ns,
+        "h:standardIndustryClassCode",
+        ns,
     )
     low = root.find("h:documentationOf/h:serviceEvent/h:effectiveTime/h:low", ns)
     high = root.find("h:documentationOf/h:serviceEvent/h:effectiveTime/h:high", ns)
@@ -152,13 +153,16 @@ def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = N
     if unknown:
         raise ValidationError("Choix de visibilité inconnu.", detail=f"masking {unknown}")
     return DocumentMetadata(
-        unique_id=one("h:id").get("root") + (f"^{one('h:id').get('extension')}" if one("h:id").get("extension")
-                                             else ""),
-        title=title or one("h:title").text or "", type_code=type_code, type_display=kind.type_display,
+        unique_id=one("h:id").get("root")
+        + (f"^{one('h:id').get('extension')}" if one("h:id").get("extension") else ""),
+        title=title or one("h:title").text or "",
+        type_code=type_code,
+        type_display=kind.type_display,
         creation_time=_utc(one("h:effectiveTime").get("value")),
         confidentiality=one("h:confidentialityCode").get("code"),
         patient_id=f"{patient_id.get('extension')}^^^&{patient_id.get('root')}&ISO^NH",
-        patient_oid=patient_id.get("root"), patient_matricule=patient_id.get("extension"),
+        patient_oid=patient_id.get("root"),
+        patient_matricule=patient_id.get("extension"),
         patient_family=family.text if family is not None else "",
         patient_given=given.text if given is not None else "",
         patient_gender=one("h:recordTarget/h:patientRole/h:patient/h:administrativeGenderCode").get("code"),
@@ -175,9 +179,11 @@ def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = N
             f"&{codes.OID_IDNAT_PS}&ISO^D^^^IDNPS"
         ),
         facility_type=(facility.get("code"), facility.get("displayName") or ""),
-        practice_setting=(setting.get("code", ""), setting.get("displayName") or "") if setting is not None
+        practice_setting=(setting.get("code", ""), setting.get("displayName") or "")
+        if setting is not None
         else ("AMBULATOIRE", "Ambulatoire"),
-        format=format_, mime_type="text/xml",
+        format=format_,
+        mime_type="text/xml",
         service_start=_utc(low.get("value", "")) if low is not None and low.get("value") else None,
         service_stop=_utc(high.get("value", "")) if high is not None and high.get("value") else None,
         replaces_unique_id=related.get("root") if related is not None else None,
@@ -206,18 +212,32 @@ def localized(parent: Any, tag: str, value: str) -> None:
 
 
 def classification(parent: Any, scheme: str, obj: str, code: str, display: str, coding_scheme: str) -> Any:
-    element = sub(parent, RIM, "Classification", classificationScheme=scheme, classifiedObject=obj,
-                 nodeRepresentation=code, id=f"urn:uuid:{uuid.uuid4()}", objectType=(
-                     "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"))
+    element = sub(
+        parent,
+        RIM,
+        "Classification",
+        classificationScheme=scheme,
+        classifiedObject=obj,
+        nodeRepresentation=code,
+        id=f"urn:uuid:{uuid.uuid4()}",
+        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"),
+    )
     slot(element, "codingScheme", coding_scheme)
     localized(element, "Name", display)
     return element
 
 
 def author(parent: Any, scheme: str, obj: str, meta: DocumentMetadata) -> None:
-    element = sub(parent, RIM, "Classification", classificationScheme=scheme, classifiedObject=obj,
-                 nodeRepresentation="", id=f"urn:uuid:{uuid.uuid4()}", objectType=(
-                     "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"))
+    element = sub(
+        parent,
+        RIM,
+        "Classification",
+        classificationScheme=scheme,
+        classifiedObject=obj,
+        nodeRepresentation="",
+        id=f"urn:uuid:{uuid.uuid4()}",
+        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"),
+    )
     slot(element, "authorPerson", meta.author_xcn)
     slot(element, "authorInstitution", meta.institution_xon)
     code, display = meta.author_specialty
@@ -225,17 +245,25 @@ def author(parent: Any, scheme: str, obj: str, meta: DocumentMetadata) -> None:
 
 
 def external_id(parent: Any, scheme: str, obj: str, value: str, name: str) -> None:
-    element = sub(parent, RIM, "ExternalIdentifier", identificationScheme=scheme, registryObject=obj, value=value,
-                 id=f"urn:uuid:{uuid.uuid4()}", objectType=(
-                     "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:ExternalIdentifier"))
+    element = sub(
+        parent,
+        RIM,
+        "ExternalIdentifier",
+        identificationScheme=scheme,
+        registryObject=obj,
+        value=value,
+        id=f"urn:uuid:{uuid.uuid4()}",
+        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:ExternalIdentifier"),
+    )
     localized(element, "Name", name)
 
 
 def document_entry(
     parent: Any, entry_id: str, meta: DocumentMetadata, content: bytes, *, repository_unique_id: str | None = None
 ) -> Any:
-    entry = sub(parent, RIM, "ExtrinsicObject", id=entry_id, mimeType=meta.mime_type, objectType=STABLE_ENTRY,
-               status=APPROVED)
+    entry = sub(
+        parent, RIM, "ExtrinsicObject", id=entry_id, mimeType=meta.mime_type, objectType=STABLE_ENTRY, status=APPROVED
+    )
     slot(entry, "creationTime", meta.creation_time)
     slot(entry, "hash", hashlib.sha1(content).hexdigest())
     slot(entry, "size", str(len(content)))
@@ -246,44 +274,79 @@ def document_entry(
     if meta.service_stop:
         slot(entry, "serviceStopTime", meta.service_stop)
     slot(entry, "sourcePatientId", meta.patient_id)
-    slot(entry, "sourcePatientInfo", f"PID-5|{meta.patient_family}^{meta.patient_given}^^^^^L",
-         f"PID-7|{meta.patient_birth}", f"PID-8|{meta.patient_gender}")
+    slot(
+        entry,
+        "sourcePatientInfo",
+        f"PID-5|{meta.patient_family}^{meta.patient_given}^^^^^L",
+        f"PID-7|{meta.patient_birth}",
+        f"PID-8|{meta.patient_gender}",
+    )
     if repository_unique_id:
         slot(entry, "repositoryUniqueId", repository_unique_id)
     localized(entry, "Name", meta.title)
     author(entry, UUID["DocumentEntry.author"], entry_id, meta)
     kind = codes.kind(meta.type_code)
-    classification(entry, UUID["DocumentEntry.classCode"], entry_id, kind.class_code, kind.class_display,
-                   codes.OID_CLASS)
-    classification(entry, UUID["DocumentEntry.confidentialityCode"], entry_id, meta.confidentiality,
-                   codes.CONFIDENTIALITY.get(meta.confidentiality, ""), codes.OID_CONFIDENTIALITY)
+    classification(
+        entry, UUID["DocumentEntry.classCode"], entry_id, kind.class_code, kind.class_display, codes.OID_CLASS
+    )
+    classification(
+        entry,
+        UUID["DocumentEntry.confidentialityCode"],
+        entry_id,
+        meta.confidentiality,
+        codes.CONFIDENTIALITY.get(meta.confidentiality, ""),
+        codes.OID_CONFIDENTIALITY,
+    )
     for code in meta.masking:
-        classification(entry, UUID["DocumentEntry.confidentialityCode"], entry_id, code, codes.MASKING[code],
-                       codes.OID_MASKING)
+        classification(
+            entry, UUID["DocumentEntry.confidentialityCode"], entry_id, code, codes.MASKING[code], codes.OID_MASKING
+        )
     code, display, scheme = meta.format
     classification(entry, UUID["DocumentEntry.formatCode"], entry_id, code, display, scheme)
-    classification(entry, UUID["DocumentEntry.healthCareFacilityTypeCode"], entry_id, meta.facility_type[0],
-                   meta.facility_type[1], codes.OID_FACILITY)
-    classification(entry, UUID["DocumentEntry.practiceSettingCode"], entry_id, meta.practice_setting[0],
-                   meta.practice_setting[1], codes.OID_PRACTICE)
-    classification(entry, UUID["DocumentEntry.typeCode"], entry_id, meta.type_code, meta.type_display,
-                   codes.OID_LOINC)
+    classification(
+        entry,
+        UUID["DocumentEntry.healthCareFacilityTypeCode"],
+        entry_id,
+        meta.facility_type[0],
+        meta.facility_type[1],
+        codes.OID_FACILITY,
+    )
+    classification(
+        entry,
+        UUID["DocumentEntry.practiceSettingCode"],
+        entry_id,
+        meta.practice_setting[0],
+        meta.practice_setting[1],
+        codes.OID_PRACTICE,
+    )
+    classification(entry, UUID["DocumentEntry.typeCode"], entry_id, meta.type_code, meta.type_display, codes.OID_LOINC)
     external_id(entry, UUID["DocumentEntry.patientId"], entry_id, meta.patient_id, "XDSDocumentEntry.patientId")
     external_id(entry, UUID["DocumentEntry.uniqueId"], entry_id, meta.unique_id, "XDSDocumentEntry.uniqueId")
     return entry
 
 
 def association(parent: Any, kind: str, source: str, target: str, *, status: str | None = None) -> Any:
-    element = sub(parent, RIM, "Association", associationType=kind, sourceObject=source, targetObject=target,
-                 id=f"urn:uuid:{uuid.uuid4()}", objectType=(
-                     "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association"))
+    element = sub(
+        parent,
+        RIM,
+        "Association",
+        associationType=kind,
+        sourceObject=source,
+        targetObject=target,
+        id=f"urn:uuid:{uuid.uuid4()}",
+        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association"),
+    )
     if status:
         slot(element, "SubmissionSetStatus", status)
     return element
 
 
 def submission_set(
-    objects: Any, meta: DocumentMetadata, *, source_id: str, intended_recipients: Sequence[str] = (),
+    objects: Any,
+    meta: DocumentMetadata,
+    *,
+    source_id: str,
+    intended_recipients: Sequence[str] = (),
     title: str = "Lot de soumission",
 ) -> tuple[str, str]:
     """The submission set (``RegistryPackage`` and its classification) of one patient's documents; returns its
@@ -291,8 +354,13 @@ def submission_set(
     carries."""
     set_id = f"urn:uuid:{uuid.uuid4()}"
     set_unique_id = f"2.25.{uuid.uuid4().int}"
-    package = sub(objects, RIM, "RegistryPackage", id=set_id, objectType=(
-        "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage"))
+    package = sub(
+        objects,
+        RIM,
+        "RegistryPackage",
+        id=set_id,
+        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage"),
+    )
     slot(package, "submissionTime", datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
     if intended_recipients:
         slot(package, "intendedRecipient", *intended_recipients)
@@ -303,6 +371,12 @@ def submission_set(
     external_id(package, UUID["SubmissionSet.uniqueId"], set_id, set_unique_id, "XDSSubmissionSet.uniqueId")
     external_id(package, UUID["SubmissionSet.sourceId"], set_id, source_id, "XDSSubmissionSet.sourceId")
     external_id(package, UUID["SubmissionSet.patientId"], set_id, meta.patient_id, "XDSSubmissionSet.patientId")
-    sub(objects, RIM, "Classification", classifiedObject=set_id, classificationNode=UUID["SubmissionSet"],
-        id=f"urn:uuid:{uuid.uuid4()}")
+    sub(
+        objects,
+        RIM,
+        "Classification",
+        classifiedObject=set_id,
+        classificationNode=UUID["SubmissionSet"],
+        id=f"urn:uuid:{uuid.uuid4()}",
+    )
     return set_id, set_unique_id

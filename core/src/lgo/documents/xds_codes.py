@@ -46,9 +46,7 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
     NOTE_DE_VACCINATION: DocumentKind(NOTE_DE_VACCINATION, "Note de vaccination", "45", "Traitement administré"),
     CR_ENTRETIEN: DocumentKind(CR_ENTRETIEN, "CR d'entretien pharmaceutique", "10", "Compte rendu"),
     BILAN_MEDICAMENTEUX: DocumentKind(BILAN_MEDICAMENTEUX, "Bilan médicamenteux (Officine)", "11", "Synthèse"),
-    HISTORIQUE_VACCINATIONS: DocumentKind(
-        HISTORIQUE_VACCINATIONS, "Historique des vaccinations", "11", "Synthèse"
-    ),
+    HISTORIQUE_VACCINATIONS: DocumentKind(HISTORIQUE_VACCINATIONS, "Historique des vaccinations", "11", "Synthèse"),
 }
 
 #: Types an officine feeds automatically by default.

@@ -33,13 +33,27 @@ class AuditEntry(Immutable, Base):
 
 
 def record(
-    session: Session, pharmacy_id: int, action: str, message_fr: str = "", *, actor: str = "kernel",
-    operator_id: int | None = None, patient_id: int | None = None, object_type: str | None = None,
-    object_id: object = None, details: dict[str, Any] | None = None,
+    session: Session,
+    pharmacy_id: int,
+    action: str,
+    message_fr: str = "",
+    *,
+    actor: str = "kernel",
+    operator_id: int | None = None,
+    patient_id: int | None = None,
+    object_type: str | None = None,
+    object_id: object = None,
+    details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     entry = AuditEntry(
-        pharmacy_id=pharmacy_id, action=action, message_fr=message_fr, actor=actor, operator_id=operator_id,
-        patient_id=patient_id, object_type=object_type, object_id=None if object_id is None else str(object_id),
+        pharmacy_id=pharmacy_id,
+        action=action,
+        message_fr=message_fr,
+        actor=actor,
+        operator_id=operator_id,
+        patient_id=patient_id,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
         details=details or {},
     )
     session.add(entry)

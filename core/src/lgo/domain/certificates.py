@@ -134,7 +134,12 @@ def read_pkcs12(data: bytes, passphrase: str) -> Pkcs12Content:
 
 
 def store(
-    session: Session, pharmacy_id: int, data: bytes, passphrase: str, *, kind: str = ORGANISATION,
+    session: Session,
+    pharmacy_id: int,
+    data: bytes,
+    passphrase: str,
+    *,
+    kind: str = ORGANISATION,
     operator_id: int | None = None,
 ) -> StoredCertificate:
     """Check and store (replacing the previous one of this kind) a PKCS#12 certificate, encrypted."""
@@ -157,9 +162,14 @@ def store(
     row.uploaded_by = operator_id
     session.flush()
     audit.record(
-        session, pharmacy_id, "certificate.stored",
-        f"Certificat « {kind} » enregistré : {row.subject} ({row.expiry().text_fr}).", operator_id=operator_id,
-        object_type="certificate", object_id=kind, details={"serial_number": row.serial_number},
+        session,
+        pharmacy_id,
+        "certificate.stored",
+        f"Certificat « {kind} » enregistré : {row.subject} ({row.expiry().text_fr}).",
+        operator_id=operator_id,
+        object_type="certificate",
+        object_id=kind,
+        details={"serial_number": row.serial_number},
     )
     return row
 

@@ -65,8 +65,14 @@ class Dispensation(Immutable, Base):
 
 
 def create_prescription(
-    session: Session, pharmacy_id: int, patient_id: int, *, prescriber_name: str, prescribed_on: date,
-    prescriber_rpps: str | None = None, source: PrescriptionSource = PrescriptionSource.PAPER,
+    session: Session,
+    pharmacy_id: int,
+    patient_id: int,
+    *,
+    prescriber_name: str,
+    prescribed_on: date,
+    prescriber_rpps: str | None = None,
+    source: PrescriptionSource = PrescriptionSource.PAPER,
     external_id: str | None = None,
 ) -> Prescription:
     if not prescriber_name.strip():
@@ -74,9 +80,13 @@ def create_prescription(
     if prescribed_on > date.today():
         raise ValidationError("La date de prescription ne peut pas être dans le futur.")
     prescription = Prescription(
-        pharmacy_id=pharmacy_id, patient_id=patient_id, prescriber_name=prescriber_name.strip(),
-        prescriber_rpps=check_rpps(prescriber_rpps) if prescriber_rpps else None, prescribed_on=prescribed_on,
-        source=source, external_id=external_id,
+        pharmacy_id=pharmacy_id,
+        patient_id=patient_id,
+        prescriber_name=prescriber_name.strip(),
+        prescriber_rpps=check_rpps(prescriber_rpps) if prescriber_rpps else None,
+        prescribed_on=prescribed_on,
+        source=source,
+        external_id=external_id,
     )
     session.add(prescription)
     session.flush()
@@ -84,15 +94,31 @@ def create_prescription(
 
 
 def record_dispensation(
-    session: Session, *, pharmacy_id: int, prescription_id: int, patient_id: int, product_id: int,
-    lot_id: int | None, quantity: int, operator_id: int, invoice_id: int | None,
-    corrects: Dispensation | None = None, correction_reason: str = "",
+    session: Session,
+    *,
+    pharmacy_id: int,
+    prescription_id: int,
+    patient_id: int,
+    product_id: int,
+    lot_id: int | None,
+    quantity: int,
+    operator_id: int,
+    invoice_id: int | None,
+    corrects: Dispensation | None = None,
+    correction_reason: str = "",
 ) -> Dispensation:
     entry = Dispensation(
-        pharmacy_id=pharmacy_id, number=next_number(session, pharmacy_id, ORDONNANCIER),
-        prescription_id=prescription_id, patient_id=patient_id, product_id=product_id, lot_id=lot_id,
-        quantity=quantity, operator_id=operator_id, invoice_id=invoice_id,
-        corrects_id=corrects.id if corrects else None, correction_reason=correction_reason,
+        pharmacy_id=pharmacy_id,
+        number=next_number(session, pharmacy_id, ORDONNANCIER),
+        prescription_id=prescription_id,
+        patient_id=patient_id,
+        product_id=product_id,
+        lot_id=lot_id,
+        quantity=quantity,
+        operator_id=operator_id,
+        invoice_id=invoice_id,
+        corrects_id=corrects.id if corrects else None,
+        correction_reason=correction_reason,
     )
     session.add(entry)
     session.flush()
@@ -100,7 +126,12 @@ def record_dispensation(
 
 
 def correct_dispensation(
-    session: Session, original_id: int, *, quantity: int, reason: str, operator_id: int,
+    session: Session,
+    original_id: int,
+    *,
+    quantity: int,
+    reason: str,
+    operator_id: int,
     lot_id: int | None = None,
 ) -> Dispensation:
     """Write a correcting entry (new number) for an ordonnancier line; the original stays as it was."""
@@ -110,10 +141,17 @@ def correct_dispensation(
     if not reason.strip():
         raise ValidationError("Une correction de l'ordonnancier doit être motivée.")
     return record_dispensation(
-        session, pharmacy_id=original.pharmacy_id, prescription_id=original.prescription_id,
-        patient_id=original.patient_id, product_id=original.product_id,
-        lot_id=lot_id if lot_id is not None else original.lot_id, quantity=quantity, operator_id=operator_id,
-        invoice_id=original.invoice_id, corrects=original, correction_reason=reason.strip(),
+        session,
+        pharmacy_id=original.pharmacy_id,
+        prescription_id=original.prescription_id,
+        patient_id=original.patient_id,
+        product_id=original.product_id,
+        lot_id=lot_id if lot_id is not None else original.lot_id,
+        quantity=quantity,
+        operator_id=operator_id,
+        invoice_id=original.invoice_id,
+        corrects=original,
+        correction_reason=reason.strip(),
     )
 
 

@@ -29,8 +29,12 @@ class OutboxStatus(StrEnum):
 
     @property
     def label_fr(self) -> str:
-        return {"pending": "en attente", "in_flight": "en cours d'envoi", "delivered": "délivré",
-                "dead": "en échec définitif"}[self.value]
+        return {
+            "pending": "en attente",
+            "in_flight": "en cours d'envoi",
+            "delivered": "délivré",
+            "dead": "en échec définitif",
+        }[self.value]
 
 
 class OutboxMessage(Base):
@@ -46,9 +50,7 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), default=None)
-    status: Mapped[OutboxStatus] = mapped_column(
-        str_enum(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True
-    )
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, 16), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=8)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -60,8 +62,15 @@ class OutboxMessage(Base):
 
 
 def enqueue(
-    session: Session, pharmacy_id: int, *, plugin: str, kind: str, payload: dict[str, Any],
-    idempotency_key: str | None = None, max_attempts: int = 8, patient_id: int | None = None,
+    session: Session,
+    pharmacy_id: int,
+    *,
+    plugin: str,
+    kind: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None = None,
+    max_attempts: int = 8,
+    patient_id: int | None = None,
     not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Add a message to the outbox in the caller's transaction. Enqueuing twice with the same idempotency
@@ -70,15 +79,19 @@ def enqueue(
         raise ValidationError("Le nombre maximal de tentatives doit être au moins 1.")
     key = idempotency_key or f"{plugin}:{kind}:{uuid.uuid4()}"
     existing = session.scalar(
-        select(OutboxMessage).where(
-            OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.idempotency_key == key
-        )
+        select(OutboxMessage).where(OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.idempotency_key == key)
     )
     if existing is not None:
         return existing
     message = OutboxMessage(
-        pharmacy_id=pharmacy_id, plugin=plugin, kind=kind, idempotency_key=key, payload=payload,
-        max_attempts=max_attempts, patient_id=patient_id, next_attempt_at=not_before or utcnow(),
+        pharmacy_id=pharmacy_id,
+        plugin=plugin,
+        kind=kind,
+        idempotency_key=key,
+        payload=payload,
+        max_attempts=max_attempts,
+        patient_id=patient_id,
+        next_attempt_at=not_before or utcnow(),
     )
     session.add(message)
     session.flush()
@@ -93,8 +106,14 @@ def claimable(now: datetime) -> Any:
 
 
 def claim(
-    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int = 10,
-    pharmacy_id: int | None = None, plugins: Collection[str] | None = None,
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 10,
+    pharmacy_id: int | None = None,
+    plugins: Collection[str] | None = None,
 ) -> list[OutboxMessage]:
     """Take up to ``limit`` due messages for this worker (only those of ``plugins`` when given). On PostgreSQL,
     ``SKIP LOCKED`` lets workers on several machines share the queue; on SQLite the database lock already
@@ -144,8 +163,6 @@ def retry_dead(session: Session, pharmacy_id: int, message_id: int) -> OutboxMes
 
 def counts(session: Session, pharmacy_id: int) -> dict[OutboxStatus, int]:
     result = {status: 0 for status in OutboxStatus}
-    for (status,) in session.execute(
-        select(OutboxMessage.status).where(OutboxMessage.pharmacy_id == pharmacy_id)
-    ):
+    for (status,) in session.execute(select(OutboxMessage.status).where(OutboxMessage.pharmacy_id == pharmacy_id)):
         result[OutboxStatus(status)] += 1
     return result

@@ -127,9 +127,18 @@ def _check_name(value: str, what: str) -> str:
 
 
 def create_patient(
-    session: Session, pharmacy_id: int, *, birth_name: str, first_names: str, sex: Sex | str,
-    birth_date: PartialDate | str, birth_place_code: str | None = None, used_name: str | None = None,
-    used_first_name: str | None = None, vitale_nir: str | None = None, vitale_rank: int | None = None,
+    session: Session,
+    pharmacy_id: int,
+    *,
+    birth_name: str,
+    first_names: str,
+    sex: Sex | str,
+    birth_date: PartialDate | str,
+    birth_place_code: str | None = None,
+    used_name: str | None = None,
+    used_first_name: str | None = None,
+    vitale_nir: str | None = None,
+    vitale_rank: int | None = None,
     complementary_rate: int = 0,
 ) -> Patient:
     if isinstance(birth_date, str):

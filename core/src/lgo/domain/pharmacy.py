@@ -107,9 +107,7 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    habilitations: Mapped[list[OperatorHabilitation]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    habilitations: Mapped[list[OperatorHabilitation]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def display_name(self) -> str:
@@ -163,11 +161,21 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def create_pharmacy(
-    session: Session, *, name: str, finess: str, address: str = "", postal_code: str = "", city: str = "",
+    session: Session,
+    *,
+    name: str,
+    finess: str,
+    address: str = "",
+    postal_code: str = "",
+    city: str = "",
     test_mode: bool = False,
 ) -> Pharmacy:
     pharmacy = Pharmacy(
-        name=name, finess=check_finess(finess), address=address, postal_code=postal_code, city=city,
+        name=name,
+        finess=check_finess(finess),
+        address=address,
+        postal_code=postal_code,
+        city=city,
         test_mode=test_mode,
     )
     session.add(pharmacy)
@@ -176,13 +184,25 @@ def create_pharmacy(
 
 
 def create_operator(
-    session: Session, pharmacy_id: int, *, code: str, last_name: str, first_name: str, role: Role,
-    rpps: str | None = None, password: str | None = None, habilitations: tuple[str, ...] | None = None,
+    session: Session,
+    pharmacy_id: int,
+    *,
+    code: str,
+    last_name: str,
+    first_name: str,
+    role: Role,
+    rpps: str | None = None,
+    password: str | None = None,
+    habilitations: tuple[str, ...] | None = None,
 ) -> Operator:
     if role.is_pharmacist and rpps is None:
         raise ValidationError("Un pharmacien doit avoir un numéro RPPS.")
     operator = Operator(
-        pharmacy_id=pharmacy_id, code=code, last_name=last_name, first_name=first_name, role=role,
+        pharmacy_id=pharmacy_id,
+        code=code,
+        last_name=last_name,
+        first_name=first_name,
+        role=role,
         rpps=check_rpps(rpps) if rpps else None,
     )
     if password:

@@ -61,8 +61,16 @@ class Product(Base):
 
 
 def create_product(
-    session: Session, pharmacy_id: int, *, cip13: str, label: str, price_cents: int, reimbursement_rate: int = 0,
-    cis: str | None = None, atc: str | None = None, is_vaccine: bool = False,
+    session: Session,
+    pharmacy_id: int,
+    *,
+    cip13: str,
+    label: str,
+    price_cents: int,
+    reimbursement_rate: int = 0,
+    cis: str | None = None,
+    atc: str | None = None,
+    is_vaccine: bool = False,
     list_category: ListCategory = ListCategory.NONE,
 ) -> Product:
     if reimbursement_rate not in REIMBURSEMENT_RATES:
@@ -70,8 +78,14 @@ def create_product(
     if price_cents < 0:
         raise ValidationError("Le prix ne peut pas être négatif.")
     product = Product(
-        pharmacy_id=pharmacy_id, cip13=check_cip13(cip13), cis=check_cis(cis) if cis else None, atc=atc,
-        label=label, price_cents=price_cents, reimbursement_rate=reimbursement_rate, is_vaccine=is_vaccine,
+        pharmacy_id=pharmacy_id,
+        cip13=check_cip13(cip13),
+        cis=check_cis(cis) if cis else None,
+        atc=atc,
+        label=label,
+        price_cents=price_cents,
+        reimbursement_rate=reimbursement_rate,
+        is_vaccine=is_vaccine,
         list_category=list_category,
     )
     session.add(product)

@@ -52,7 +52,13 @@ class Movement(Base):
 
 
 def receive(
-    session: Session, pharmacy_id: int, product: Product, *, lot_number: str, expiry: date, quantity: int,
+    session: Session,
+    pharmacy_id: int,
+    product: Product,
+    *,
+    lot_number: str,
+    expiry: date,
+    quantity: int,
     operator_id: int | None = None,
 ) -> Lot:
     """A delivery from the wholesaler: finds or creates the lot and records the incoming units."""
@@ -66,8 +72,13 @@ def receive(
         session.add(lot)
         session.flush()
     session.add(
-        Movement(pharmacy_id=pharmacy_id, lot_id=lot.id, quantity=quantity, kind=MovementKind.RECEPTION,
-                 operator_id=operator_id)
+        Movement(
+            pharmacy_id=pharmacy_id,
+            lot_id=lot.id,
+            quantity=quantity,
+            kind=MovementKind.RECEPTION,
+            operator_id=operator_id,
+        )
     )
     session.flush()
     return lot
@@ -108,7 +119,13 @@ def pick_lot(session: Session, product: Product, quantity: int, today: date) -> 
 
 
 def take(
-    session: Session, lot: Lot, quantity: int, *, operator_id: int, invoice_id: int | None, force: bool = False,
+    session: Session,
+    lot: Lot,
+    quantity: int,
+    *,
+    operator_id: int,
+    invoice_id: int | None,
+    force: bool = False,
     reason: str = "",
 ) -> Movement:
     """Take units out of a locked lot. Refused when they are not on hand unless ``force`` (with a reason)."""
@@ -123,8 +140,14 @@ def take(
         if not reason.strip():
             raise ValidationError("Une vente au-delà du stock doit être motivée.")
     movement = Movement(
-        pharmacy_id=lot.pharmacy_id, lot_id=lot.id, quantity=-quantity, kind=MovementKind.SALE,
-        forced=quantity > available, reason=reason, operator_id=operator_id, invoice_id=invoice_id,
+        pharmacy_id=lot.pharmacy_id,
+        lot_id=lot.id,
+        quantity=-quantity,
+        kind=MovementKind.SALE,
+        forced=quantity > available,
+        reason=reason,
+        operator_id=operator_id,
+        invoice_id=invoice_id,
     )
     session.add(movement)
     return movement

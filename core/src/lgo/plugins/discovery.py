@@ -45,7 +45,10 @@ def discover(group: str = PLUGIN_GROUP) -> list[Discovered]:
         log.warning("plugin %s (%s) failed to import: %r", entry_point.name, entry_point.value, exc)
         failures.append(
             Discovered(
-                entry_name=entry_point.name, target=entry_point.value, module=None, manifest=None,
+                entry_name=entry_point.name,
+                target=entry_point.value,
+                module=None,
+                manifest=None,
                 error=f"échec à l'import : {type(exc).__name__}: {exc}",
                 error_detail="".join(traceback.format_exception(exc)),
             )

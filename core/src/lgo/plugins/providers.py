@@ -24,9 +24,7 @@ def provider_group(capability: str) -> str:
 def available(capability: str) -> list[str]:
     """Installed provider names for a capability. Provider modules must be cheap to import, like plugin
     modules; one that fails to import is logged and left out of the choices."""
-    manager: ExtensionManager[Any] = ExtensionManager(
-        provider_group(capability), on_load_failure_callback=_log_failure
-    )
+    manager: ExtensionManager[Any] = ExtensionManager(provider_group(capability), on_load_failure_callback=_log_failure)
     return sorted(manager.names())
 
 

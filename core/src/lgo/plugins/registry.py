@@ -97,7 +97,8 @@ class PluginRegistry:
             missing = [r for r in self.manifest(name).requires if r not in active]
             if missing:
                 result[name] = replace(
-                    info, state=PluginState.MISSING_DEPENDENCY,
+                    info,
+                    state=PluginState.MISSING_DEPENDENCY,
                     reason="nécessite " + ", ".join(f"« {m} »" for m in missing) + ", non actif dans cette officine",
                 )
                 continue
@@ -115,7 +116,8 @@ class PluginRegistry:
         for dependent in self.dependents(name):
             if self._infos[dependent].loaded:
                 self._infos[dependent] = replace(
-                    self._infos[dependent], state=PluginState.MISSING_DEPENDENCY,
+                    self._infos[dependent],
+                    state=PluginState.MISSING_DEPENDENCY,
                     reason=f"nécessite « {name} », qui est en échec",
                 )
                 self._unregister(dependent)
@@ -134,14 +136,19 @@ class PluginRegistry:
                 continue
             if found.manifest is None:
                 self._infos[name] = PluginInfo(
-                    name, PluginState.FAILED, found.error or "manifeste absent", module=found.module,
+                    name,
+                    PluginState.FAILED,
+                    found.error or "manifeste absent",
+                    module=found.module,
                     detail=found.error_detail,
                 )
             elif not found.manifest.accepts_api(self.api):
                 self._infos[name] = PluginInfo(
-                    name, PluginState.INCOMPATIBLE,
+                    name,
+                    PluginState.INCOMPATIBLE,
                     f"demande l'API de plugins {found.manifest.plugin_api}, le noyau fournit {self.api}",
-                    manifest=found.manifest, module=found.module,
+                    manifest=found.manifest,
+                    module=found.module,
                 )
             else:
                 candidates[name] = PluginInfo(name, PluginState.ACTIVE, manifest=found.manifest, module=found.module)
@@ -154,7 +161,8 @@ class PluginRegistry:
             missing = [r for r in info.manifest.requires if r not in self.order]
             if missing:
                 self._infos[name] = replace(
-                    info, state=PluginState.MISSING_DEPENDENCY,
+                    info,
+                    state=PluginState.MISSING_DEPENDENCY,
                     reason=f"nécessite « {missing[0]} », qui est {self._infos[missing[0]].state.label_fr}",
                 )
                 continue

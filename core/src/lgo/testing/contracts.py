@@ -30,15 +30,23 @@ from lgo import PLUGIN_API
 from lgo.plugins.manifest import Manifest
 
 #: The plugins the kernel knows as official (the contract does not require them, it only names them in messages).
-__all__ = ["PluginContract", "ProviderContract", "check_events_do_not_raise", "check_manifest",
-           "check_migrations_up_and_down", "check_settings_defaults", "check_toggle_keeps_data"]
+__all__ = [
+    "PluginContract",
+    "ProviderContract",
+    "check_events_do_not_raise",
+    "check_manifest",
+    "check_migrations_up_and_down",
+    "check_settings_defaults",
+    "check_toggle_keeps_data",
+]
 
 
 def check_manifest(plugin: Any) -> Manifest:
     manifest = getattr(plugin, "MANIFEST", None)
     assert isinstance(manifest, Manifest), "the plugin module must define MANIFEST = lgo.plugins.manifest.Manifest(...)"
     assert manifest.accepts_api(PLUGIN_API), (
-        f"plugin_api {manifest.plugin_api!r} does not accept this kernel's plugin API {PLUGIN_API}")
+        f"plugin_api {manifest.plugin_api!r} does not accept this kernel's plugin API {PLUGIN_API}"
+    )
     assert manifest.label_fr, "the manifest needs a French label (label_fr) for the administrator"
     if manifest.distribution:
         assert manifest.version != "0+inconnue", f"distribution {manifest.distribution!r} is not installed"
@@ -82,8 +90,9 @@ def _row_counts(kernel: Any, name: str) -> dict[str, int]:
     counts = {}
     with kernel.engine.connect() as connection:
         for table_name in sorted(t for t in _tables(kernel) if t.startswith(f"{name}_")):
-            counts[table_name] = int(connection.execute(select(func.count()).select_from(table(table_name)))
-                                     .scalar_one())
+            counts[table_name] = int(
+                connection.execute(select(func.count()).select_from(table(table_name))).scalar_one()
+            )
     return counts
 
 
@@ -116,8 +125,9 @@ def check_events_do_not_raise(kernel: Any, seeded: Any) -> None:
         for key in ("paracetamol", "grippe"):
             product = product_by_cip13(session, pharmacy, seeded.products[key])
             receive(session, pharmacy, product, lot_number=f"CONTRAT-{key}", expiry=date(2099, 1, 1), quantity=5)
-        prescription = create_prescription(session, pharmacy, patient, prescriber_name="Dr Contrat",
-                                           prescribed_on=date.today()).id
+        prescription = create_prescription(
+            session, pharmacy, patient, prescriber_name="Dr Contrat", prescribed_on=date.today()
+        ).id
     counter = Counter(kernel, pharmacy, seeded.operators["titulaire"])
     counter.select_patient(patient, source="nom")
     billing = counter.start_billing(patient_id=patient, prescription_id=prescription)
@@ -129,9 +139,15 @@ def check_events_do_not_raise(kernel: Any, seeded: Any) -> None:
     kernel.update_patient_traits(pharmacy, patient, operator_id=seeded.operators["titulaire"], used_name="CONTRAT")
     with kernel.transaction() as session:
         draft = documents.create_draft(
-            session, pharmacy_id=pharmacy, patient_id=patient, author_operator_id=seeded.operators["titulaire"],
-            type_code="78601-2", type_display="CR d'entretien pharmaceutique", title="Contrat",
-            source_plugin="contract", content=b"<ClinicalDocument/>",
+            session,
+            pharmacy_id=pharmacy,
+            patient_id=patient,
+            author_operator_id=seeded.operators["titulaire"],
+            type_code="78601-2",
+            type_display="CR d'entretien pharmaceutique",
+            title="Contrat",
+            source_plugin="contract",
+            content=b"<ClinicalDocument/>",
         ).id
     documents.validate(kernel, pharmacy, draft, seeded.operators["titulaire"])
     documents.deprecate(kernel, pharmacy, draft, seeded.operators["titulaire"], "contrat")
@@ -188,4 +204,5 @@ class ProviderContract:
         from lgo.plugins import providers
 
         assert self.provider in providers.available(self.capability), (
-            f"no driver {self.provider!r} in the entry-point group lgo.providers.{self.capability}")
+            f"no driver {self.provider!r} in the entry-point group lgo.providers.{self.capability}"
+        )

@@ -12,7 +12,11 @@ from pathlib import Path
 
 
 def write_distribution(
-    root: Path, name: str, *, version: str = "1.0.0", modules: Mapping[str, str],
+    root: Path,
+    name: str,
+    *,
+    version: str = "1.0.0",
+    modules: Mapping[str, str],
     entry_points: Mapping[str, Mapping[str, str]],
 ) -> None:
     """``modules`` maps dotted module names to their source; ``entry_points`` maps groups to {name: target}."""
@@ -38,8 +42,13 @@ def write_distribution(
 
 
 def plugin_module_source(
-    name: str, *, plugin_api: str = ">=1.0,<2", requires: tuple[str, ...] = (), wave: int = 1,
-    body: str = "", distribution: str | None = None,
+    name: str,
+    *,
+    plugin_api: str = ">=1.0,<2",
+    requires: tuple[str, ...] = (),
+    wave: int = 1,
+    body: str = "",
+    distribution: str | None = None,
 ) -> str:
     """Source of a minimal plugin module with its manifest; ``body`` adds hook implementations."""
     return (
@@ -47,8 +56,7 @@ def plugin_module_source(
         "from lgo import hookimpl\n"
         "from lgo.plugins.manifest import Manifest\n"
         f"MANIFEST = Manifest(name={name!r}, plugin_api={plugin_api!r}, wave={wave}, requires={requires!r},"
-        f" distribution={distribution or f'lgo-test-{name}'!r})\n"
-        + textwrap.dedent(body)
+        f" distribution={distribution or f'lgo-test-{name}'!r})\n" + textwrap.dedent(body)
     )
 
 

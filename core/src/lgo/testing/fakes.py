@@ -32,8 +32,14 @@ class FakeIdentityPlugin:
 
     def identity(self, patient_id: int) -> SharedIdentity:
         return SharedIdentity(
-            patient_id=patient_id, matricule=MATRICULE, oid=OID_TEST, birth_name="MARTIN-DEMO",
-            first_names=("CAMILLE", "ANNE"), sex="F", birth_date="1985-03-14", birth_place_code="99100",
+            patient_id=patient_id,
+            matricule=MATRICULE,
+            oid=OID_TEST,
+            birth_name="MARTIN-DEMO",
+            first_names=("CAMILLE", "ANNE"),
+            sex="F",
+            birth_date="1985-03-14",
+            birth_place_code="99100",
         )
 
     @hookimpl
@@ -56,5 +62,8 @@ class FakeIdentityPlugin:
 
     def qualify(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> None:
         self.qualified.add(patient_id)
-        kernel.emit("lgo_on_identity_qualified", pharmacy_id,
-                    event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=None, patient_id=patient_id))
+        kernel.emit(
+            "lgo_on_identity_qualified",
+            pharmacy_id,
+            event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=None, patient_id=patient_id),
+        )

@@ -68,8 +68,21 @@ class PostgresServer:
             f"-p {self._port} -k {self._dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
         )
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.log_file), "-o", options,
-                   "-w", "-t", "60", "start"])
+        self._run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         self._running = True
         atexit.register(self.stop)
 
@@ -78,8 +91,7 @@ class PostgresServer:
             return
         if self._running and self.bindir is not None:
             with contextlib.suppress(PostgresUnavailable):
-                self._run([str(self.bindir / "pg_ctl"), "-D", str(self._dir / "data"), "-m", "immediate",
-                           "-w", "stop"])
+                self._run([str(self.bindir / "pg_ctl"), "-D", str(self._dir / "data"), "-m", "immediate", "-w", "stop"])
             self._running = False
         shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
@@ -88,8 +100,9 @@ class PostgresServer:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # --- use -------------------------------------------------------------------------------------------
@@ -120,15 +133,19 @@ class PostgresServer:
     def _admin(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as connection:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as connection:
             connection.execute(sql.encode())  # identifiers built here, never from user input
 
     def _run(self, command: list[str]) -> None:
         if os.geteuid() == 0:
             runner = shutil.which("runuser")
-            command = [runner, "-u", "postgres", "--", *command] if runner else \
-                ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{c}'" for c in command)]
+            command = (
+                [runner, "-u", "postgres", "--", *command]
+                if runner
+                else ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{c}'" for c in command)]
+            )
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/")
         if result.returncode != 0:
             tail = ""

@@ -23,14 +23,21 @@ class RappelsSettings(BaseModel):
 
 
 MANIFEST = Manifest(
-    name="rappels", plugin_api=">=1.1,<2", distribution="lgo-exemple-rappels", label_fr="Rappels (exemple)",
-    description_fr="Exemple de module tiers : rappels de vaccination.", settings=RappelsSettings,
+    name="rappels",
+    plugin_api=">=1.1,<2",
+    distribution="lgo-exemple-rappels",
+    label_fr="Rappels (exemple)",
+    description_fr="Exemple de module tiers : rappels de vaccination.",
+    settings=RappelsSettings,
 )
 
 reminders = Table(
-    "rappels_reminder", MetaData(),
-    Column("id", Integer, primary_key=True), Column("pharmacy_id", Integer, nullable=False),
-    Column("patient_id", Integer, nullable=False), Column("label", String(200), nullable=False),
+    "rappels_reminder",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("pharmacy_id", Integer, nullable=False),
+    Column("patient_id", Integer, nullable=False),
+    Column("label", String(200), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -49,6 +56,11 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
     due: datetime = event.validated_at + timedelta(days=settings.delai_jours)
     for line in event.lines:
         if line.is_vaccine:
-            session.execute(insert(reminders).values(
-                pharmacy_id=event.pharmacy_id, patient_id=event.patient_id, label=f"Rappel : {line.label}",
-                due_at=due))
+            session.execute(
+                insert(reminders).values(
+                    pharmacy_id=event.pharmacy_id,
+                    patient_id=event.patient_id,
+                    label=f"Rappel : {line.label}",
+                    due_at=due,
+                )
+            )

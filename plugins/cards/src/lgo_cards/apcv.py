@@ -49,19 +49,32 @@ def identify(endpoint: Endpoint, data: str) -> ApcvIdentity:
         with httpx.Client(verify=endpoint.ssl_context(), timeout=endpoint.timeout_seconds) as client:
             response = client.post(endpoint.url.rstrip("/") + PATH, json={"donnees": clean(data)})
     except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-        raise CardError("Le service de l'appli carte Vitale est injoignable : demandez la carte Vitale ou une pièce "
-                        "d'identité.", detail=repr(exc)) from exc
+        raise CardError(
+            "Le service de l'appli carte Vitale est injoignable : demandez la carte Vitale ou une pièce d'identité.",
+            detail=repr(exc),
+        ) from exc
     try:
         body: dict[str, Any] = response.json()
     except ValueError as exc:
-        raise CardError("Réponse illisible du service de l'appli carte Vitale.",
-                        detail=f"HTTP {response.status_code}") from exc
+        raise CardError(
+            "Réponse illisible du service de l'appli carte Vitale.", detail=f"HTTP {response.status_code}"
+        ) from exc
     if response.status_code != 200:
-        raise CardError(str(body.get("erreur") or "Le service de l'appli carte Vitale a refusé la demande."),
-                        detail=f"HTTP {response.status_code}: {body}")
+        raise CardError(
+            str(body.get("erreur") or "Le service de l'appli carte Vitale a refusé la demande."),
+            detail=f"HTTP {response.status_code}: {body}",
+        )
     person = body["beneficiaire"]
-    return ApcvIdentity(person["birth_name"], tuple(person["first_names"]), person["sex"], person["birth_date"],
-                        person.get("birth_place_code"), person["matricule"], person["oid"], int(person["rank"]))
+    return ApcvIdentity(
+        person["birth_name"],
+        tuple(person["first_names"]),
+        person["sex"],
+        person["birth_date"],
+        person.get("birth_place_code"),
+        person["matricule"],
+        person["oid"],
+        int(person["rank"]),
+    )
 
 
 def endpoint(kernel: Kernel, pharmacy_id: int) -> Endpoint:
@@ -79,15 +92,21 @@ def endpoint(kernel: Kernel, pharmacy_id: int) -> Endpoint:
     return Endpoint(settings.apcv_endpoint, credential, settings.apcv_ca_path or None, settings.timeout_seconds)
 
 
-def qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None,
-            identity: ApcvIdentity) -> Any:
+def qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, identity: ApcvIdentity) -> Any:
     """Hand the identity to the ``ins`` plugin as qualifiée (no identity document); returns its status."""
     try:
         from lgo_ins import api, insi
     except ImportError as exc:
-        raise CardError("Le module INS n'est pas installé : l'identité de l'appli carte Vitale ne peut pas être "
-                        "enregistrée.") from exc
-    found = insi.Identity(matricule=identity.matricule, oid=identity.oid, birth_name=identity.birth_name,
-                          first_names=identity.first_names, sex=identity.sex, birth_date=identity.birth_date,
-                          birth_place_code=identity.birth_place_code)
+        raise CardError(
+            "Le module INS n'est pas installé : l'identité de l'appli carte Vitale ne peut pas être enregistrée."
+        ) from exc
+    found = insi.Identity(
+        matricule=identity.matricule,
+        oid=identity.oid,
+        birth_name=identity.birth_name,
+        first_names=identity.first_names,
+        sex=identity.sex,
+        birth_date=identity.birth_date,
+        birth_place_code=identity.birth_place_code,
+    )
     return api.record_apcv_identity(kernel, pharmacy_id, patient_id, operator_id, found)

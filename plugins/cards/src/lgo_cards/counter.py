@@ -38,22 +38,33 @@ def candidates(kernel: Kernel, pharmacy_id: int, card: VitaleCard) -> list[Candi
     found = []
     with kernel.transaction() as session:
         for person in card.beneficiaries:
-            by_card = session.scalars(select(Patient.id).where(
-                Patient.pharmacy_id == pharmacy_id, Patient.vitale_nir == card.holder_nir,
-                Patient.vitale_rank == person.rank, Patient.birth_date_text == person.birth_date)).all()
+            by_card = session.scalars(
+                select(Patient.id).where(
+                    Patient.pharmacy_id == pharmacy_id,
+                    Patient.vitale_nir == card.holder_nir,
+                    Patient.vitale_rank == person.rank,
+                    Patient.birth_date_text == person.birth_date,
+                )
+            ).all()
             if by_card:
                 found.append(Candidate(person, tuple(by_card)))
                 continue
-            same_day = session.scalars(select(Patient).where(
-                Patient.pharmacy_id == pharmacy_id, Patient.birth_date_text == person.birth_date)).all()
-            ids = tuple(p.id for p in same_day if _same(p.birth_name, person.birth_name)
-                        and _same(p.first_names.split(" ")[0], person.first_name.split(" ")[0]))
+            same_day = session.scalars(
+                select(Patient).where(Patient.pharmacy_id == pharmacy_id, Patient.birth_date_text == person.birth_date)
+            ).all()
+            ids = tuple(
+                p.id
+                for p in same_day
+                if _same(p.birth_name, person.birth_name)
+                and _same(p.first_names.split(" ")[0], person.first_name.split(" ")[0])
+            )
             found.append(Candidate(person, ids))
     return found
 
 
-def remember_card(kernel: Kernel, pharmacy_id: int, patient_id: int, card: VitaleCard,
-                  beneficiary: Beneficiary) -> None:
+def remember_card(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, card: VitaleCard, beneficiary: Beneficiary
+) -> None:
     """The pharmacist chose this patient for this beneficiary: keep the card's NIR and rank on the file."""
     with kernel.transaction() as session:
         patient = session.get(Patient, patient_id)
@@ -62,32 +73,69 @@ def remember_card(kernel: Kernel, pharmacy_id: int, patient_id: int, card: Vital
         patient.vitale_nir, patient.vitale_rank = card.holder_nir, beneficiary.rank
 
 
-def insi_search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, card: VitaleCard,
-                beneficiary: Beneficiary, *, assertion: Any | None = None) -> list[ActionRequired]:
+def insi_search(
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    card: VitaleCard,
+    beneficiary: Beneficiary,
+    *,
+    assertion: Any | None = None,
+) -> list[ActionRequired]:
     """INSi ``rechercherInsAvecCarteVitale`` for this beneficiary; the answer as the ``ins`` plugin's action. In
     INSI-MANU mode the operator's assertion comes from their unlocked CPS unless ``assertion`` is given."""
     try:
         from lgo_ins import counter as ins_counter
         from lgo_ins import insi
     except ImportError:
-        return [ActionRequired(kind="cards.no_ins", plugin="cards", title_fr="Recherche INSi",
-                               message_fr="Le module INS n'est pas installé : pas de recherche INSi.",
-                               patient_id=patient_id)]
+        return [
+            ActionRequired(
+                kind="cards.no_ins",
+                plugin="cards",
+                title_fr="Recherche INSi",
+                message_fr="Le module INS n'est pas installé : pas de recherche INSi.",
+                patient_id=patient_id,
+            )
+        ]
     try:
         if assertion is None:
             assertion = ins_counter.operator_assertion(kernel, pharmacy_id, operator_id)
     except ins_counter.OperatorCardRequired as exc:
         return [ins_counter.card_required(exc, patient_id)]
     try:
-        result = insi.search_by_vitale(ins_counter.endpoint(kernel, pharmacy_id),
-                                       ins_counter.context(kernel, pharmacy_id, "lgo"), nir=card.holder_nir,
-                                       birth_date=beneficiary.birth_date, rank=beneficiary.rank,
-                                       assertion=assertion)
+        result = insi.search_by_vitale(
+            ins_counter.endpoint(kernel, pharmacy_id),
+            ins_counter.context(kernel, pharmacy_id, "lgo"),
+            nir=card.holder_nir,
+            birth_date=beneficiary.birth_date,
+            rank=beneficiary.rank,
+            assertion=assertion,
+        )
     except (insi.InsiUnavailable, insi.InsiError) as exc:
-        kernel.audit(pharmacy_id, "cards.insi_vitale", f"Appel INSi (carte Vitale) : {exc.message_fr}",
-                     actor="cards", operator_id=operator_id, patient_id=patient_id)
-        return [ActionRequired(kind="cards.insi_failed", plugin="cards", title_fr="Recherche INSi (carte Vitale)",
-                               message_fr=exc.message_fr, patient_id=patient_id)]
-    kernel.audit(pharmacy_id, "cards.insi_vitale", f"Appel INSi (carte Vitale) : CR {result.code}.", actor="cards",
-                 operator_id=operator_id, patient_id=patient_id)
+        kernel.audit(
+            pharmacy_id,
+            "cards.insi_vitale",
+            f"Appel INSi (carte Vitale) : {exc.message_fr}",
+            actor="cards",
+            operator_id=operator_id,
+            patient_id=patient_id,
+        )
+        return [
+            ActionRequired(
+                kind="cards.insi_failed",
+                plugin="cards",
+                title_fr="Recherche INSi (carte Vitale)",
+                message_fr=exc.message_fr,
+                patient_id=patient_id,
+            )
+        ]
+    kernel.audit(
+        pharmacy_id,
+        "cards.insi_vitale",
+        f"Appel INSi (carte Vitale) : CR {result.code}.",
+        actor="cards",
+        operator_id=operator_id,
+        patient_id=patient_id,
+    )
     return ins_counter.result_actions(kernel, pharmacy_id, patient_id, result)

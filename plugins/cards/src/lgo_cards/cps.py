@@ -51,8 +51,11 @@ class Professional:
 
         national_id = first(NameOID.COMMON_NAME)
         if not national_id:
-            raise UnknownCard("Cette carte n'est pas une carte de professionnel de santé (CPS) : son certificat ne "
-                              "porte pas d'identifiant national.", detail=certificate.subject.rfc4514_string())
+            raise UnknownCard(
+                "Cette carte n'est pas une carte de professionnel de santé (CPS) : son certificat ne "
+                "porte pas d'identifiant national.",
+                detail=certificate.subject.rfc4514_string(),
+            )
         return cls(national_id, first(NameOID.GIVEN_NAME), first(NameOID.SURNAME), first(NameOID.TITLE))
 
 
@@ -81,23 +84,30 @@ class CpsCard:
 def load_module(module_path: str) -> Any:
     """The PKCS#11 library (loaded once per process: a module keeps its state for the whole process)."""
     if not module_path:
-        raise CardModuleUnavailable("Aucun module PKCS#11 n'est configuré pour lire la CPS : renseignez le chemin "
-                                    "du module (cryptolib CPS) dans les réglages du module Cartes.")
+        raise CardModuleUnavailable(
+            "Aucun module PKCS#11 n'est configuré pour lire la CPS : renseignez le chemin "
+            "du module (cryptolib CPS) dans les réglages du module Cartes."
+        )
     if not os.path.exists(module_path):
-        raise CardModuleUnavailable(f"Le module de lecture de la CPS est introuvable ({module_path}) : installez "
-                                    "la cryptolib CPS ou corrigez son chemin dans les réglages.", detail=module_path)
+        raise CardModuleUnavailable(
+            f"Le module de lecture de la CPS est introuvable ({module_path}) : installez "
+            "la cryptolib CPS ou corrigez son chemin dans les réglages.",
+            detail=module_path,
+        )
     with _LIBS_LOCK:
         if module_path not in _LIBS:
             try:
                 import pkcs11
             except ImportError as exc:  # pragma: no cover - dependency of the distribution
-                raise CardModuleUnavailable("La bibliothèque python-pkcs11 n'est pas installée.",
-                                            detail=repr(exc)) from exc
+                raise CardModuleUnavailable(
+                    "La bibliothèque python-pkcs11 n'est pas installée.", detail=repr(exc)
+                ) from exc
             try:
                 _LIBS[module_path] = pkcs11.lib(module_path)
             except Exception as exc:  # the wrapper raises several kinds for a bad library
-                raise CardModuleUnavailable(f"Le module de lecture de la CPS ({module_path}) ne peut pas être "
-                                            "chargé.", detail=repr(exc)) from exc
+                raise CardModuleUnavailable(
+                    f"Le module de lecture de la CPS ({module_path}) ne peut pas être chargé.", detail=repr(exc)
+                ) from exc
         return _LIBS[module_path]
 
 
@@ -110,8 +120,11 @@ def translate(exc: Exception, *, pin_flags: Any = None) -> CardError:
         return exc
     detail = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, e.PinLocked) or (pin_flags is not None and pin_flags & TokenFlag.USER_PIN_LOCKED):
-        return PinBlocked("Le code porteur de la CPS est bloqué après trop d'essais : débloquez la carte avec son "
-                          "code de déblocage (PUK) ou demandez une nouvelle carte.", detail=detail)
+        return PinBlocked(
+            "Le code porteur de la CPS est bloqué après trop d'essais : débloquez la carte avec son "
+            "code de déblocage (PUK) ou demandez une nouvelle carte.",
+            detail=detail,
+        )
     if isinstance(exc, e.PinIncorrect | e.PinInvalid | e.PinLenRange):
         tries: int | None = None
         message = "Code porteur de la CPS incorrect."
@@ -123,14 +136,24 @@ def translate(exc: Exception, *, pin_flags: Any = None) -> CardError:
         return WrongPin(message, tries_left=tries, detail=detail)
     if isinstance(exc, e.PinExpired):
         return WrongPin("Le code porteur de la CPS doit être changé avant usage.", detail=detail)
-    if isinstance(exc, e.TokenNotPresent | e.DeviceRemoved | e.SessionClosed | e.SessionHandleInvalid
-                  | e.NoSuchToken | e.SlotIDInvalid):
-        return CardAbsent("La CPS a été retirée ou n'est pas dans le lecteur : insérez-la et recommencez.",
-                          detail=detail)
+    if isinstance(
+        exc,
+        e.TokenNotPresent
+        | e.DeviceRemoved
+        | e.SessionClosed
+        | e.SessionHandleInvalid
+        | e.NoSuchToken
+        | e.SlotIDInvalid,
+    ):
+        return CardAbsent(
+            "La CPS a été retirée ou n'est pas dans le lecteur : insérez-la et recommencez.", detail=detail
+        )
     if isinstance(exc, e.TokenNotRecognised):
         return UnknownCard("La carte insérée n'est pas reconnue comme une CPS.", detail=detail)
-    return CardError("La CPS n'a pas pu être lue (erreur du lecteur ou de la carte) : retirez-la, réinsérez-la "
-                     "et recommencez.", detail=detail)
+    return CardError(
+        "La CPS n'a pas pu être lue (erreur du lecteur ou de la carte) : retirez-la, réinsérez-la et recommencez.",
+        detail=detail,
+    )
 
 
 def _tokens(lib: Any) -> list[Any]:
@@ -147,9 +170,12 @@ def _tokens(lib: Any) -> list[Any]:
 def _token(lib: Any, label: str | None) -> Any:
     tokens = [t for t in _tokens(lib) if label in (None, "", t.label)]
     if not tokens:
-        raise CardAbsent("Aucune CPS dans le lecteur : insérez la carte du professionnel et recommencez."
-                         if not label else f"La CPS « {label} » n'est pas dans le lecteur : insérez-la et "
-                         "recommencez.", detail=f"label={label!r}")
+        raise CardAbsent(
+            "Aucune CPS dans le lecteur : insérez la carte du professionnel et recommencez."
+            if not label
+            else f"La CPS « {label} » n'est pas dans le lecteur : insérez-la et recommencez.",
+            detail=f"label={label!r}",
+        )
     return tokens[0]
 
 
@@ -168,8 +194,10 @@ def _classify(certificates: list[CardCertificate]) -> tuple[CardCertificate, Car
             elif usage.digital_signature and auth is None:
                 auth = card_cert
     if auth is None or sign is None:
-        raise UnknownCard("Cette carte ne porte pas les certificats d'une CPS (authentification et signature).",
-                          detail=", ".join(c.label for c in certificates))
+        raise UnknownCard(
+            "Cette carte ne porte pas les certificats d'une CPS (authentification et signature).",
+            detail=", ".join(c.label for c in certificates),
+        )
     return auth, sign
 
 
@@ -181,8 +209,13 @@ def _read(token: Any, session: Any) -> CpsCard:
         certificate = x509.load_der_x509_certificate(bytes(obj[Attribute.VALUE]))
         certificates.append(CardCertificate(str(obj[Attribute.LABEL]), bytes(obj[Attribute.ID]), certificate))
     auth, sign = _classify(certificates)
-    return CpsCard(token.label, str(token.serial.decode() if isinstance(token.serial, bytes) else token.serial),
-                   Professional.from_certificate(sign.certificate), auth, sign)
+    return CpsCard(
+        token.label,
+        str(token.serial.decode() if isinstance(token.serial, bytes) else token.serial),
+        Professional.from_certificate(sign.certificate),
+        auth,
+        sign,
+    )
 
 
 def list_cards(module_path: str) -> list[CpsCard]:

@@ -48,8 +48,10 @@ def _cps_step(ctx: DemoContext) -> list[str]:
     world = make_test_cps(rpps=rpps)
     card = cps.read_card(world.card.module_path, world.card.label)
     person = card.professional
-    lines = [f"CPS lue sans code : {person.profession} {person.given_name} {person.surname}, identifiant national "
-             f"{person.national_id} (certificats d'authentification et de signature présents)."]
+    lines = [
+        f"CPS lue sans code : {person.profession} {person.given_name} {person.surname}, identifiant national "
+        f"{person.national_id} (certificats d'authentification et de signature présents)."
+    ]
     try:
         signing.card_key(world.card.module_path, "0000", token_label=world.card.label)
     except CardError as exc:
@@ -58,28 +60,51 @@ def _cps_step(ctx: DemoContext) -> list[str]:
     saved = kernel.plugin_settings(pharmacy, "ins").model_dump()
     manu = world.authority.organisation("INSI-MANU")
     try:
-        kernel.save_plugin_settings(pharmacy, "ins", {
-            **saved, "insi_endpoint": server.url, "authorisation_number": DEMO_IDAM, "mode": "INSI-MANU",
-            "certificate_path": str(manu.cert_path), "key_path": str(manu.key_path), "ca_path": str(manu.ca_path),
-        })
-        kernel.save_plugin_settings(pharmacy, "cards", {
-            **kernel.plugin_settings(pharmacy, "cards").model_dump(), "pkcs11_module": world.card.module_path,
-            "cps_token_label": world.card.label,
-        })
+        kernel.save_plugin_settings(
+            pharmacy,
+            "ins",
+            {
+                **saved,
+                "insi_endpoint": server.url,
+                "authorisation_number": DEMO_IDAM,
+                "mode": "INSI-MANU",
+                "certificate_path": str(manu.cert_path),
+                "key_path": str(manu.key_path),
+                "ca_path": str(manu.ca_path),
+            },
+        )
+        kernel.save_plugin_settings(
+            pharmacy,
+            "cards",
+            {
+                **kernel.plugin_settings(pharmacy, "cards").model_dump(),
+                "pkcs11_module": world.card.module_path,
+                "cps_token_label": world.card.label,
+            },
+        )
         lines.append("INSi passe en mode INSI-MANU : chaque appel porte l'assertion signée par la CPS de l'opérateur.")
         try:
             ins_counter.operator_assertion(kernel, pharmacy, titulaire)
         except ins_counter.OperatorCardRequired as exc:
             lines.append(f"CPS pas encore déverrouillée → « {exc.message_fr} »")
         operator_card.unlock(kernel, pharmacy, titulaire, PIN)
-        lines.append("La titulaire déverrouille sa CPS au poste avec son code porteur : la clé reste dans la carte, "
-                     "seule la signature en sort.")
-        result = insi.search_by_traits(ins_counter.endpoint(kernel, pharmacy),
-                                       ins_counter.context(kernel, pharmacy, "demo"), birth_name="MARTIN-DEMO",
-                                       first_names=("CAMILLE",), sex="F", birth_date="1985-03-14",
-                                       assertion=ins_counter.operator_assertion(kernel, pharmacy, titulaire))
-        lines.append(f"Recherche INSi signée par la CPS acceptée par le bac à sable (INSI-MANU) : {result.label} "
-                     f"— {result.message_fr}")
+        lines.append(
+            "La titulaire déverrouille sa CPS au poste avec son code porteur : la clé reste dans la carte, "
+            "seule la signature en sort."
+        )
+        result = insi.search_by_traits(
+            ins_counter.endpoint(kernel, pharmacy),
+            ins_counter.context(kernel, pharmacy, "demo"),
+            birth_name="MARTIN-DEMO",
+            first_names=("CAMILLE",),
+            sex="F",
+            birth_date="1985-03-14",
+            assertion=ins_counter.operator_assertion(kernel, pharmacy, titulaire),
+        )
+        lines.append(
+            f"Recherche INSi signée par la CPS acceptée par le bac à sable (INSI-MANU) : {result.label} "
+            f"— {result.message_fr}"
+        )
     finally:
         operator_card.lock(kernel, pharmacy, titulaire)
         kernel.save_plugin_settings(pharmacy, "ins", saved)
@@ -90,11 +115,19 @@ def _cps_step(ctx: DemoContext) -> list[str]:
 
 def _configure_ins(ctx: DemoContext, server: Any, authority: Any) -> None:
     credential = authority.organisation("INSI-AUTO")
-    ctx.kernel.save_plugin_settings(ctx.pharmacy_id, "ins", {
-        **ctx.kernel.plugin_settings(ctx.pharmacy_id, "ins").model_dump(), "insi_endpoint": server.url,
-        "authorisation_number": DEMO_IDAM, "certificate_path": str(credential.cert_path),
-        "key_path": str(credential.key_path), "ca_path": str(credential.ca_path), "timeout_seconds": 3,
-    })
+    ctx.kernel.save_plugin_settings(
+        ctx.pharmacy_id,
+        "ins",
+        {
+            **ctx.kernel.plugin_settings(ctx.pharmacy_id, "ins").model_dump(),
+            "insi_endpoint": server.url,
+            "authorisation_number": DEMO_IDAM,
+            "certificate_path": str(credential.cert_path),
+            "key_path": str(credential.key_path),
+            "ca_path": str(credential.ca_path),
+            "timeout_seconds": 3,
+        },
+    )
 
 
 def _vitale_step(ctx: DemoContext) -> list[str]:
@@ -130,23 +163,37 @@ def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
         vitale.read_vitale("Virtual PCD")
     except CardError as exc:
         lines.append(f"Lecteur vide → « {exc.message_fr} » (le comptoir continue).")
-    reader.insert(virtual.VirtualCard(virtual.VitaleData("285039910012375", (
-        virtual.Beneficiary("MARTIN-DEMO", "CAMILLE", "19850314", 1, nir="285039910012375"),
-    ), serial="0102030405")))
+    reader.insert(
+        virtual.VirtualCard(
+            virtual.VitaleData(
+                "285039910012375",
+                (virtual.Beneficiary("MARTIN-DEMO", "CAMILLE", "19850314", 1, nir="285039910012375"),),
+                serial="0102030405",
+            )
+        )
+    )
     card = vitale.read_vitale("Virtual PCD")
     for person in card.beneficiaries:
-        lines.append(f"Carte Vitale lue : {person.first_name} {person.birth_name}, née le {person.birth_date}, "
-                     f"rang {person.rank} (ouvrant droit {card.holder_nir}).")
+        lines.append(
+            f"Carte Vitale lue : {person.first_name} {person.birth_name}, née le {person.birth_date}, "
+            f"rang {person.rank} (ouvrant droit {card.holder_nir})."
+        )
     (candidate,) = counter.candidates(kernel, pharmacy, card)
     if candidate.patient_ids:
         # The pharmacy knows her already: no second file is created (identity vigilance).
         patient = candidate.patient_ids[0]
-        lines.append(f"Fiche patient correspondante trouvée ({len(candidate.patient_ids)}) : la carte y est "
-                     "mémorisée.")
+        lines.append(f"Fiche patient correspondante trouvée ({len(candidate.patient_ids)}) : la carte y est mémorisée.")
     else:
         with kernel.transaction() as session:
-            patient = create_patient(session, pharmacy, birth_name="MARTIN-DEMO", first_names="CAMILLE", sex="F",
-                                     birth_date="1985-03-14", birth_place_code="99100").id
+            patient = create_patient(
+                session,
+                pharmacy,
+                birth_name="MARTIN-DEMO",
+                first_names="CAMILLE",
+                sex="F",
+                birth_date="1985-03-14",
+                birth_place_code="99100",
+            ).id
         lines.append("Aucune fiche pour cette bénéficiaire : fiche créée depuis la carte.")
     counter.remember_card(kernel, pharmacy, patient, card, candidate.beneficiary)
     ctx.notes["cards_patient"] = patient
@@ -162,8 +209,10 @@ def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
                     status = ins_counter.accept(kernel, pharmacy, patient, operator, action.data["identity"])
                     lines.append(f"Identité INSi acceptée : statut {status.value}.")
             if not actions:
-                lines.append(f"Identité déjà {ins_api.status(kernel, pharmacy, patient).value} à l'officine : "
-                             "l'INS renvoyée par INSi est la même, rien à confirmer.")
+                lines.append(
+                    f"Identité déjà {ins_api.status(kernel, pharmacy, patient).value} à l'officine : "
+                    "l'INS renvoyée par INSi est la même, rien à confirmer."
+                )
         finally:
             server.stop()
     reader.insert(virtual.VirtualCard(None))
@@ -186,21 +235,29 @@ def _apcv_step(ctx: DemoContext) -> list[str]:
     patient = ctx.notes.get("cards_patient")
     if patient is None:
         with kernel.transaction() as session:
-            patient = create_patient(session, pharmacy, birth_name="MARTIN-DEMO", first_names="CAMILLE",
-                                     sex="F", birth_date="1985-03-14", birth_place_code="99100").id
+            patient = create_patient(
+                session,
+                pharmacy,
+                birth_name="MARTIN-DEMO",
+                first_names="CAMILLE",
+                sex="F",
+                birth_date="1985-03-14",
+                birth_place_code="99100",
+            ).id
     lines = []
     with tempfile.TemporaryDirectory(prefix="lgo-demo-apcv-") as directory:
         authority = TestAuthority(Path(directory) / "pki")
         server, sandbox = start_apcv_sandbox(authority)
         try:
             organisation = authority.organisation("PHARMACIE DU CENTRE")
-            endpoint = apcv.Endpoint(server.url, organisation.client(),
-                                     str(authority.ca_path), 5.0)
+            endpoint = apcv.Endpoint(server.url, organisation.client(), str(authority.ca_path), 5.0)
             data = sandbox.present("camille")
             lines.append(f"La patiente présente son appli carte Vitale ; QR code scanné ({data[:12]}…).")
             identity = apcv.identify(endpoint, data)
-            lines.append(f"Service ApCV (bac à sable) : {' '.join(identity.first_names)} {identity.birth_name}, "
-                         f"INS {identity.matricule} qualifiée par l'Assurance maladie.")
+            lines.append(
+                f"Service ApCV (bac à sable) : {' '.join(identity.first_names)} {identity.birth_name}, "
+                f"INS {identity.matricule} qualifiée par l'Assurance maladie."
+            )
             status = apcv.qualify(kernel, pharmacy, patient, operator, identity)
             lines.append(f"Identité enregistrée sans pièce d'identité : statut {status.value}.")
             try:

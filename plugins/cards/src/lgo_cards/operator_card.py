@@ -46,8 +46,9 @@ def unlock(kernel: Kernel, pharmacy_id: int, operator_id: int, pin: str) -> Prof
     """Check the PIN on the card in the reader and keep it ready for this operator; the card must be theirs."""
     settings = _settings(kernel, pharmacy_id)
     if not settings.pkcs11_module:
-        raise CardError("La carte CPS n'est pas configurée : indiquez le module PKCS#11 dans les réglages du module "
-                        "« Cartes ».")
+        raise CardError(
+            "La carte CPS n'est pas configurée : indiquez le module PKCS#11 dans les réglages du module « Cartes »."
+        )
     key = signing.card_key(settings.pkcs11_module, pin, token_label=settings.cps_token_label or None)
     holder = Professional.from_certificate(key.card_certificate.certificate)
     with kernel.transaction() as session:
@@ -56,14 +57,22 @@ def unlock(kernel: Kernel, pharmacy_id: int, operator_id: int, pin: str) -> Prof
             raise NotFound("Opérateur introuvable.", detail=f"operator {operator_id}")
         name, rpps = f"{operator.first_name} {operator.last_name}", operator.rpps
     if not rpps or holder.rpps != rpps:
-        raise CardError(f"Cette carte CPS est celle de {holder.given_name} {holder.surname} : elle ne peut pas "
-                        f"signer pour {name}.", detail=f"card {holder.national_id}, operator RPPS {rpps}")
+        raise CardError(
+            f"Cette carte CPS est celle de {holder.given_name} {holder.surname} : elle ne peut pas signer pour {name}.",
+            detail=f"card {holder.national_id}, operator RPPS {rpps}",
+        )
     idle = settings.cps_idle_minutes * 60.0
     with _LOCK:
-        _UNLOCKED[(pharmacy_id, operator_id)] = _Unlocked(signing.InsAssertionSigner(key), idle,
-                                                          time.monotonic() + idle)
-    kernel.audit(pharmacy_id, "cards.cps_unlocked", f"Carte CPS de {name} déverrouillée au poste.", actor="cards",
-                 operator_id=operator_id)
+        _UNLOCKED[(pharmacy_id, operator_id)] = _Unlocked(
+            signing.InsAssertionSigner(key), idle, time.monotonic() + idle
+        )
+    kernel.audit(
+        pharmacy_id,
+        "cards.cps_unlocked",
+        f"Carte CPS de {name} déverrouillée au poste.",
+        actor="cards",
+        operator_id=operator_id,
+    )
     return holder
 
 

@@ -15,10 +15,15 @@ if TYPE_CHECKING:
     from lgo.kernel import Kernel
 
 MANIFEST = Manifest(
-    name="cards", plugin_api=">=1.2,<2", distribution="lgo-cards", label_fr="Cartes (CPS, Vitale)",
+    name="cards",
+    plugin_api=">=1.2,<2",
+    distribution="lgo-cards",
+    label_fr="Cartes (CPS, Vitale)",
     description_fr="Carte du professionnel de santé (signature de l'assertion INSi et du VIHF), lecture de la carte "
-                   "Vitale et appli carte Vitale.",
-    optional=("ins",), capabilities=("cps", "vitale"), settings=CardsSettings,
+    "Vitale et appli carte Vitale.",
+    optional=("ins",),
+    capabilities=("cps", "vitale"),
+    settings=CardsSettings,
 )
 
 

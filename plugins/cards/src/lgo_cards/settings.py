@@ -6,18 +6,32 @@ from pydantic import BaseModel, Field
 
 
 class CardsSettings(BaseModel):
-    pkcs11_module: str = Field("", title="Module PKCS#11 de la CPS (cryptolib CPS)",
-                               description="Chemin de la bibliothèque fournie par l'ANS (par exemple "
-                                           "/usr/lib/libcps3_pkcs11_lux.so). Vide : la CPS n'est pas utilisée.")
-    cps_token_label: str = Field("", title="Libellé de la CPS attendue",
-                                 description="Vide : la première CPS présente dans un lecteur.")
-    cps_idle_minutes: int = Field(30, ge=1, le=720, title="Verrouillage de la CPS après inactivité (minutes)",
-                                  description="Une CPS déverrouillée au poste signe pour son titulaire jusqu'à ce "
-                                              "délai sans usage, son verrouillage ou son retrait.")
-    vitale_reader: str = Field("", title="Lecteur de carte Vitale",
-                               description="Début du nom du lecteur PC/SC ; vide : le premier lecteur avec une carte.")
-    apcv_endpoint: str = Field("", title="Adresse du service Appli carte Vitale",
-                               description="Vide : l'appli carte Vitale n'est pas proposée.")
-    apcv_ca_path: str = Field("", title="Autorités de confiance du service ApCV (PEM)",
-                              description="Vide : les autorités du système.")
+    pkcs11_module: str = Field(
+        "",
+        title="Module PKCS#11 de la CPS (cryptolib CPS)",
+        description="Chemin de la bibliothèque fournie par l'ANS (par exemple "
+        "/usr/lib/libcps3_pkcs11_lux.so). Vide : la CPS n'est pas utilisée.",
+    )
+    cps_token_label: str = Field(
+        "", title="Libellé de la CPS attendue", description="Vide : la première CPS présente dans un lecteur."
+    )
+    cps_idle_minutes: int = Field(
+        30,
+        ge=1,
+        le=720,
+        title="Verrouillage de la CPS après inactivité (minutes)",
+        description="Une CPS déverrouillée au poste signe pour son titulaire jusqu'à ce "
+        "délai sans usage, son verrouillage ou son retrait.",
+    )
+    vitale_reader: str = Field(
+        "",
+        title="Lecteur de carte Vitale",
+        description="Début du nom du lecteur PC/SC ; vide : le premier lecteur avec une carte.",
+    )
+    apcv_endpoint: str = Field(
+        "", title="Adresse du service Appli carte Vitale", description="Vide : l'appli carte Vitale n'est pas proposée."
+    )
+    apcv_ca_path: str = Field(
+        "", title="Autorités de confiance du service ApCV (PEM)", description="Vide : les autorités du système."
+    )
     timeout_seconds: float = Field(10.0, gt=0, le=120, title="Délai maximal d'un appel (secondes)")

@@ -92,8 +92,7 @@ class CardPrivateKey(rsa.RSAPrivateKey):
         return self
 
 
-def card_key(module_path: str, pin: str, *, token_label: str | None = None,
-             usage: str = "signature") -> CardPrivateKey:
+def card_key(module_path: str, pin: str, *, token_label: str | None = None, usage: str = "signature") -> CardPrivateKey:
     """The signature (or ``usage="authentication"``) key of the CPS in the reader; the PIN is checked now."""
     card = cps.verify_pin(module_path, token_label, pin)
     chosen = card.signature if usage == "signature" else card.authentication
@@ -136,10 +135,16 @@ class VihfSigner:
             # Same XAdES shape as the dmp plugin's file signer: the purpose "source" of the submission set.
             purpose = etree.Element(f"{{{ds}}}SignatureProperty", Id="purposeOfSignature", Target="#signature")
             purpose.text = "1.2.840.10065.1.12.1.14"
-            xades = XAdESSigner(method=methods.enveloping, signature_algorithm=SignatureMethod.RSA_SHA256,
-                                digest_algorithm=DigestAlgorithm.SHA256)
+            xades = XAdESSigner(
+                method=methods.enveloping,
+                signature_algorithm=SignatureMethod.RSA_SHA256,
+                digest_algorithm=DigestAlgorithm.SHA256,
+            )
             return xades.sign(element, key=self.key, cert=cert, signature_properties=purpose)
-        signer = XMLSigner(method=methods.enveloped, signature_algorithm=SignatureMethod.RSA_SHA256,
-                           digest_algorithm=DigestAlgorithm.SHA256,
-                           c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
+        signer = XMLSigner(
+            method=methods.enveloped,
+            signature_algorithm=SignatureMethod.RSA_SHA256,
+            digest_algorithm=DigestAlgorithm.SHA256,
+            c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+        )
         return signer.sign(element, key=self.key, cert=cert, reference_uri=reference_uri)

@@ -59,8 +59,13 @@ def _run(*args: str) -> str:
 
 
 def provision(
-    directory: Path, label: str, *, authentication: tuple[Path, Path] | None, signature: tuple[Path, Path] | None,
-    pin: str = "1234", so_pin: str = "12345678",
+    directory: Path,
+    label: str,
+    *,
+    authentication: tuple[Path, Path] | None,
+    signature: tuple[Path, Path] | None,
+    pin: str = "1234",
+    so_pin: str = "12345678",
 ) -> TestCard:
     """A token ``label`` with the (certificate PEM, key PEM) pairs given; ``use_config`` must have run."""
     _run("softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", so_pin)
@@ -68,11 +73,37 @@ def provision(
         if pair is None:
             continue
         cert_path, key_path = pair
-        _run("softhsm2-util", "--import", str(key_path), "--token", label, "--label", cert_label.replace(
-            "Certificat", "Cle"), "--id", key_id, "--pin", pin)
+        _run(
+            "softhsm2-util",
+            "--import",
+            str(key_path),
+            "--token",
+            label,
+            "--label",
+            cert_label.replace("Certificat", "Cle"),
+            "--id",
+            key_id,
+            "--pin",
+            pin,
+        )
         der = directory / f"{label}-{key_id}.der"
-        der.write_bytes(x509.load_pem_x509_certificate(cert_path.read_bytes()).public_bytes(
-            serialization.Encoding.DER))
-        _run("pkcs11-tool", "--module", MODULE_PATH, "--token-label", label, "--login", "--pin", pin,
-             "--write-object", str(der), "--type", "cert", "--id", key_id, "--label", cert_label)
+        der.write_bytes(x509.load_pem_x509_certificate(cert_path.read_bytes()).public_bytes(serialization.Encoding.DER))
+        _run(
+            "pkcs11-tool",
+            "--module",
+            MODULE_PATH,
+            "--token-label",
+            label,
+            "--login",
+            "--pin",
+            pin,
+            "--write-object",
+            str(der),
+            "--type",
+            "cert",
+            "--id",
+            key_id,
+            "--label",
+            cert_label,
+        )
     return TestCard(MODULE_PATH, label, pin, so_pin)

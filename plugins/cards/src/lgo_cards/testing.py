@@ -67,8 +67,13 @@ def make_test_cps(directory: Path | None = None, *, rpps: str = RPPS) -> CpsWorl
         tokens = directory / "softhsm" / "tokens"
         for child in tokens.iterdir():  # the demo reuses its folder: start from clean tokens
             shutil.rmtree(child, ignore_errors=True)
-        card = softhsm.provision(directory, CPS_LABEL, authentication=(auth.cert_path, auth.key_path),
-                                 signature=(sign.cert_path, sign.key_path), pin=PIN)
+        card = softhsm.provision(
+            directory,
+            CPS_LABEL,
+            authentication=(auth.cert_path, auth.key_path),
+            signature=(sign.cert_path, sign.key_path),
+            pin=PIN,
+        )
         # A token without CPS certificates: "unknown card".
         softhsm.provision(directory, OTHER_LABEL, authentication=None, signature=None, pin=PIN)
         world = CpsWorld(directory, authority, card, OTHER_LABEL)

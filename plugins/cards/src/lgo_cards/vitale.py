@@ -54,13 +54,13 @@ def parse_tlv(data: bytes) -> list[tuple[int, bytes]]:
         elif length == 0x82:
             if index + 2 > len(data):
                 raise ValueError("truncated TLV length")
-            length = int.from_bytes(data[index:index + 2], "big")
+            length = int.from_bytes(data[index : index + 2], "big")
             index += 2
         elif length > 0x80:
             raise ValueError(f"unsupported TLV length form {length:#x}")
         if index + length > len(data):
             raise ValueError("truncated TLV value")
-        items.append((tag, data[index:index + length]))
+        items.append((tag, data[index : index + length]))
         index += length
     return items
 
@@ -85,23 +85,41 @@ def decode(content: bytes) -> VitaleCard:
             holder = value.decode("ascii")
         elif tag == 0x61:
             fields = dict(parse_tlv(value))
-            people.append(Beneficiary(
-                birth_name=fields.get(0x51, b"").decode("utf-8"), first_name=fields.get(0x52, b"").decode("utf-8"),
-                birth_date=_date(fields.get(0x53, b"").decode("ascii")), rank=(fields.get(0x54) or b"\x01")[0],
-                nir=fields.get(0x50, b"").decode("ascii"), used_name=fields.get(0x55, b"").decode("utf-8"),
-            ))
+            people.append(
+                Beneficiary(
+                    birth_name=fields.get(0x51, b"").decode("utf-8"),
+                    first_name=fields.get(0x52, b"").decode("utf-8"),
+                    birth_date=_date(fields.get(0x53, b"").decode("ascii")),
+                    rank=(fields.get(0x54) or b"\x01")[0],
+                    nir=fields.get(0x50, b"").decode("ascii"),
+                    used_name=fields.get(0x55, b"").decode("utf-8"),
+                )
+            )
     if len(holder) != 15 or not people:
         raise ValueError("Vitale record without holder NIR or beneficiary")
     return VitaleCard(serial, holder, tuple(people))
 
 
-_REMOVED = ("removed", "retir", "0x80100069", "0x80100017", "0x8010001D", "no smart card", "not available",
-            "reset", "unresponsive", "0x80100066", "0x80100068")
+_REMOVED = (
+    "removed",
+    "retir",
+    "0x80100069",
+    "0x80100017",
+    "0x8010001D",
+    "no smart card",
+    "not available",
+    "reset",
+    "unresponsive",
+    "0x80100066",
+    "0x80100068",
+)
 
 
 def _removed(exc: Exception) -> CardAbsent:
-    return CardAbsent("La carte Vitale a été retirée pendant la lecture : réinsérez-la et recommencez.",
-                      detail=f"{type(exc).__name__}: {exc}")
+    return CardAbsent(
+        "La carte Vitale a été retirée pendant la lecture : réinsérez-la et recommencez.",
+        detail=f"{type(exc).__name__}: {exc}",
+    )
 
 
 def _transmit(connection: Any, apdu: bytes) -> tuple[bytes, int]:
@@ -120,12 +138,18 @@ def _readers(reader_prefix: str) -> list[Any]:
     try:
         found = list(readers())
     except Exception as exc:
-        raise CardModuleUnavailable("Le service des lecteurs de cartes (PC/SC, pcscd) ne répond pas : vérifiez "
-                                    "qu'il est installé et démarré.", detail=repr(exc)) from exc
+        raise CardModuleUnavailable(
+            "Le service des lecteurs de cartes (PC/SC, pcscd) ne répond pas : vérifiez qu'il est installé et démarré.",
+            detail=repr(exc),
+        ) from exc
     found = [r for r in found if str(r).startswith(reader_prefix)]
     if not found:
-        raise CardAbsent("Aucun lecteur de carte n'est branché" + (f" (« {reader_prefix} »)" if reader_prefix
-                         else "") + " : branchez le lecteur et recommencez.", detail=f"prefix={reader_prefix!r}")
+        raise CardAbsent(
+            "Aucun lecteur de carte n'est branché"
+            + (f" (« {reader_prefix} »)" if reader_prefix else "")
+            + " : branchez le lecteur et recommencez.",
+            detail=f"prefix={reader_prefix!r}",
+        )
     return found
 
 
@@ -138,8 +162,7 @@ def _connect(reader_prefix: str) -> Any:
             return connection
         except Exception as exc:  # NoCardException, CardConnectionException: try the next reader
             last = exc
-    raise CardAbsent("Aucune carte Vitale dans le lecteur : insérez la carte et recommencez.",
-                     detail=repr(last))
+    raise CardAbsent("Aucune carte Vitale dans le lecteur : insérez la carte et recommencez.", detail=repr(last))
 
 
 def read_vitale(reader_prefix: str = "") -> VitaleCard:
@@ -148,26 +171,32 @@ def read_vitale(reader_prefix: str = "") -> VitaleCard:
     try:
         _data, status = _transmit(connection, bytes([0x00, 0xA4, 0x04, 0x00, len(AID)]) + AID)
         if status != 0x9000:
-            raise UnknownCard("La carte insérée n'est pas une carte Vitale (ou elle est illisible) : vérifiez la "
-                              "carte.", detail=f"SELECT AID: {status:04X}")
+            raise UnknownCard(
+                "La carte insérée n'est pas une carte Vitale (ou elle est illisible) : vérifiez la carte.",
+                detail=f"SELECT AID: {status:04X}",
+            )
         _data, status = _transmit(connection, bytes([0x00, 0xA4, 0x02, 0x0C, 0x02]) + EF_ID)
         if status != 0x9000:
-            raise UnknownCard("La carte Vitale ne contient pas de bénéficiaires lisibles.",
-                              detail=f"SELECT EF: {status:04X}")
+            raise UnknownCard(
+                "La carte Vitale ne contient pas de bénéficiaires lisibles.", detail=f"SELECT EF: {status:04X}"
+            )
         content = b""
         while True:
             chunk, status = _transmit(connection, bytes([0x00, 0xB0, len(content) >> 8, len(content) & 0xFF, 0]))
             if status not in (0x9000, 0x6282):
-                raise CardError("La carte Vitale n'a pas pu être lue : retirez-la, réinsérez-la et recommencez.",
-                                detail=f"READ BINARY at {len(content)}: {status:04X}")
+                raise CardError(
+                    "La carte Vitale n'a pas pu être lue : retirez-la, réinsérez-la et recommencez.",
+                    detail=f"READ BINARY at {len(content)}: {status:04X}",
+                )
             content += chunk
             if status == 0x6282 or len(chunk) < 256:
                 break
         try:
             return decode(content)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise UnknownCard("Les données de la carte Vitale sont illisibles : la carte est peut-être abîmée.",
-                              detail=repr(exc)) from exc
+            raise UnknownCard(
+                "Les données de la carte Vitale sont illisibles : la carte est peut-être abîmée.", detail=repr(exc)
+            ) from exc
     finally:
         with contextlib.suppress(Exception):  # a removed card cannot be disconnected cleanly; nothing to do
             connection.disconnect()

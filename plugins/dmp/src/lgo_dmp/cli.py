@@ -79,7 +79,8 @@ def consult(patient_id: int, operateur: str, vaccinations: bool) -> None:
                 click.echo(f"{vaccination.date} — {vaccination.vaccine} — lot {vaccination.lot or '?'}")
             return
         for entry in service.list_documents(kernel, pharmacy_id, operator_id, patient_id):
-            click.echo(f"{entry.date_fr} — {entry.type_display} — « {entry.title} » — {entry.author} — "
-                       f"{entry.status_fr}")
+            click.echo(
+                f"{entry.date_fr} — {entry.type_display} — « {entry.title} » — {entry.author} — {entry.status_fr}"
+            )
     finally:
         kernel.close()

@@ -67,8 +67,14 @@ class DmpEntry:
 
 class DmpClient:
     def __init__(
-        self, base_url: str, *, ssl_context: ssl.SSLContext, vihf: Callable[[str], Any], source_id: str,
-        signer: Any = None, timeout: float = 30.0,
+        self,
+        base_url: str,
+        *,
+        ssl_context: ssl.SSLContext,
+        vihf: Callable[[str], Any],
+        source_id: str,
+        signer: Any = None,
+        timeout: float = 30.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.vihf = vihf
@@ -113,9 +119,7 @@ class DmpClient:
         fault = root.find(f"{{{soap.SOAP}}}Body/{{{soap.SOAP}}}Fault")
         if fault is not None:
             code = fault.findtext(f"{{{soap.SOAP}}}Code/{{{soap.SOAP}}}Value", "") or ""
-            subcode = fault.findtext(
-                f"{{{soap.SOAP}}}Code/{{{soap.SOAP}}}Subcode/{{{soap.SOAP}}}Value", ""
-            ) or ""
+            subcode = fault.findtext(f"{{{soap.SOAP}}}Code/{{{soap.SOAP}}}Subcode/{{{soap.SOAP}}}Value", "") or ""
             reason = fault.findtext(f"{{{soap.SOAP}}}Reason/{{{soap.SOAP}}}Text", "") or "erreur inconnue"
             if code.endswith("Sender"):
                 raise DmpRefused(f"Refus du DMP : {reason}", detail=f"{subcode} {reason}", code=subcode)
@@ -180,8 +184,7 @@ class DmpClient:
 
     def _query(self, query_id: str, patient_id: str, slots: dict[str, list[str]]) -> list[DmpEntry]:
         request = etree.Element(f"{{{QUERY}}}AdhocQueryRequest", nsmap={"query": QUERY, "rim": RIM})
-        etree.SubElement(request, f"{{{QUERY}}}ResponseOption", returnComposedObjects="true",
-                         returnType="LeafClass")
+        etree.SubElement(request, f"{{{QUERY}}}ResponseOption", returnComposedObjects="true", returnType="LeafClass")
         query = etree.SubElement(request, f"{{{RIM}}}AdhocQuery", id=query_id)
         for name, values in slots.items():
             metadata.slot(query, name, *values)
@@ -191,10 +194,14 @@ class DmpClient:
 
     def find_documents(self, patient_id: str, *, include_deprecated: bool = False) -> list[DmpEntry]:
         statuses = [f"'{metadata.APPROVED}'"] + ([f"'{metadata.DEPRECATED}'"] if include_deprecated else [])
-        return self._query(FIND_DOCUMENTS, patient_id, {
-            "$XDSDocumentEntryPatientId": [f"'{patient_id}'"],
-            "$XDSDocumentEntryStatus": [f"({','.join(statuses)})"],
-        })
+        return self._query(
+            FIND_DOCUMENTS,
+            patient_id,
+            {
+                "$XDSDocumentEntryPatientId": [f"'{patient_id}'"],
+                "$XDSDocumentEntryStatus": [f"({','.join(statuses)})"],
+            },
+        )
 
     def get_document_entry(self, patient_id: str, unique_id: str) -> DmpEntry | None:
         found = self._query(GET_DOCUMENTS, patient_id, {"$XDSDocumentEntryUniqueId": [f"('{unique_id}')"]})
@@ -208,8 +215,11 @@ class DmpClient:
         etree.SubElement(item, f"{{{XDS}}}RepositoryUniqueId").text = repository_unique_id
         etree.SubElement(item, f"{{{XDS}}}DocumentUniqueId").text = unique_id
         response, parts = self._call("repository", soap.ACTION_ITI43, request, patient_id)
-        self._check(response.find(f"{{{RS}}}RegistryResponse") if response.find(
-            f"{{{RS}}}RegistryResponse") is not None else response)
+        self._check(
+            response.find(f"{{{RS}}}RegistryResponse")
+            if response.find(f"{{{RS}}}RegistryResponse") is not None
+            else response
+        )
         document = response.find(f"{{{XDS}}}DocumentResponse/{{{XDS}}}Document")
         if document is None:
             raise DmpRefused("Document introuvable dans le DMP.", detail=f"no document {unique_id}")
@@ -222,18 +232,21 @@ class DmpClient:
         objects = etree.SubElement(request, f"{{{RIM}}}RegistryObjectList")
         set_id = f"urn:uuid:{uuid.uuid4()}"
         package = etree.SubElement(objects, f"{{{RIM}}}RegistryPackage", id=set_id)
-        metadata.external_id(package, metadata.UUID["SubmissionSet.patientId"], set_id, patient_id,
-                             "XDSSubmissionSet.patientId")
-        metadata.external_id(package, metadata.UUID["SubmissionSet.sourceId"], set_id, self.source_id,
-                             "XDSSubmissionSet.sourceId")
+        metadata.external_id(
+            package, metadata.UUID["SubmissionSet.patientId"], set_id, patient_id, "XDSSubmissionSet.patientId"
+        )
+        metadata.external_id(
+            package, metadata.UUID["SubmissionSet.sourceId"], set_id, self.source_id, "XDSSubmissionSet.sourceId"
+        )
         build(objects, set_id)
         response, _ = self._call("registry", soap.ACTION_ITI57, request, patient_id)
         self._check(response)
 
     def deprecate(self, patient_id: str, entry: DmpEntry) -> None:
         def build(objects: Any, set_id: str) -> None:
-            assoc = metadata.association(objects, "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus",
-                                         set_id, entry.entry_uuid)
+            assoc = metadata.association(
+                objects, "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus", set_id, entry.entry_uuid
+            )
             metadata.slot(assoc, "OriginalStatus", metadata.APPROVED)
             metadata.slot(assoc, "NewStatus", metadata.DEPRECATED)
 
@@ -241,15 +254,29 @@ class DmpClient:
 
     def update_masking(self, patient_id: str, entry: DmpEntry, masking: tuple[str, ...]) -> None:
         """Change who may see the document (TD3.3a/b): a new version of the entry's confidentiality codes."""
+
         def build(objects: Any, set_id: str) -> None:
             new_id = f"urn:uuid:{uuid.uuid4()}"
-            extrinsic = etree.SubElement(objects, f"{{{RIM}}}ExtrinsicObject", id=new_id, lid=entry.entry_uuid,
-                                         objectType=metadata.STABLE_ENTRY, mimeType="text/xml")
+            extrinsic = etree.SubElement(
+                objects,
+                f"{{{RIM}}}ExtrinsicObject",
+                id=new_id,
+                lid=entry.entry_uuid,
+                objectType=metadata.STABLE_ENTRY,
+                mimeType="text/xml",
+            )
             for code in masking:
-                metadata.classification(extrinsic, metadata.UUID["DocumentEntry.confidentialityCode"], new_id,
-                                        code, codes.MASKING[code], codes.OID_MASKING)
-            metadata.external_id(extrinsic, metadata.UUID["DocumentEntry.uniqueId"], new_id, entry.unique_id,
-                                 "XDSDocumentEntry.uniqueId")
+                metadata.classification(
+                    extrinsic,
+                    metadata.UUID["DocumentEntry.confidentialityCode"],
+                    new_id,
+                    code,
+                    codes.MASKING[code],
+                    codes.OID_MASKING,
+                )
+            metadata.external_id(
+                extrinsic, metadata.UUID["DocumentEntry.uniqueId"], new_id, entry.unique_id, "XDSDocumentEntry.uniqueId"
+            )
             metadata.association(objects, metadata.HAS_MEMBER, set_id, new_id)
 
         self._update(patient_id, build)
@@ -275,16 +302,20 @@ def _entry(element: Any) -> DmpEntry:
     parts = author.split("^")
     name = element.find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString")
     masking = tuple(
-        c.get("nodeRepresentation", "") for c in classified(metadata.UUID["DocumentEntry.confidentialityCode"])
+        c.get("nodeRepresentation", "")
+        for c in classified(metadata.UUID["DocumentEntry.confidentialityCode"])
         if c.get("nodeRepresentation") in codes.MASKING
     )
     return DmpEntry(
-        entry_uuid=element.get("id", ""), unique_id=external(metadata.UUID["DocumentEntry.uniqueId"]),
+        entry_uuid=element.get("id", ""),
+        unique_id=external(metadata.UUID["DocumentEntry.uniqueId"]),
         title=name.get("value", "") if name is not None else "",
         type_code=type_code[0].get("nodeRepresentation", "") if type_code else "",
         type_display=type_name.get("value", "") if type_name is not None else "",
         creation_time=slot_value("creationTime"),
         author=f"{parts[2]} {parts[1]}".strip() if len(parts) > 2 else author,
-        status=element.get("status", ""), repository_unique_id=slot_value("repositoryUniqueId"),
-        hash=slot_value("hash"), masking=masking,
+        status=element.get("status", ""),
+        repository_unique_id=slot_value("repositoryUniqueId"),
+        hash=slot_value("hash"),
+        masking=masking,
     )

@@ -49,11 +49,17 @@ def _step_dmp(ctx: DemoContext) -> list[str]:
         organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
         server, sandbox = start_dmp_sandbox(authority, failure_rate=0.3, seed=3)
         try:
-            kernel.save_plugin_settings(pharmacy_id, "dmp", {
-                **kernel.plugin_settings(pharmacy_id, "dmp").model_dump(), "endpoint": server.url,
-                "certificate_path": str(organisation.cert_path), "key_path": str(organisation.key_path),
-                "ca_path": str(organisation.ca_path),
-            })
+            kernel.save_plugin_settings(
+                pharmacy_id,
+                "dmp",
+                {
+                    **kernel.plugin_settings(pharmacy_id, "dmp").model_dump(),
+                    "endpoint": server.url,
+                    "certificate_path": str(organisation.cert_path),
+                    "key_path": str(organisation.key_path),
+                    "ca_path": str(organisation.ca_path),
+                },
+            )
             lines.append(f"Bac à sable DMP démarré sur {server.url} (TLS mutuel, 30 % des requêtes en échec).")
             lines += _feed(ctx, sandbox)
             worker = Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id)
@@ -62,10 +68,14 @@ def _step_dmp(ctx: DemoContext) -> list[str]:
                     break
             patient_id = ctx.seeded.patients["camille"]
             for submission in service.submissions_for_patient(kernel, pharmacy_id, patient_id):
-                lines.append(f"Suivi DMP du document n° {submission.document_id} : {submission.status_fr} "
-                             f"({submission.attempts} tentative(s)).")
-            lines.append(f"Dépôts reçus par le DMP : {sum(sandbox.registrations.values())} "
-                         f"(un seul par document malgré les pannes).")
+                lines.append(
+                    f"Suivi DMP du document n° {submission.document_id} : {submission.status_fr} "
+                    f"({submission.attempts} tentative(s))."
+                )
+            lines.append(
+                f"Dépôts reçus par le DMP : {sum(sandbox.registrations.values())} "
+                f"(un seul par document malgré les pannes)."
+            )
             sandbox.failure_rate = 0.0
             lines += _consult(ctx)
         finally:
@@ -77,9 +87,16 @@ def _demo_identity(ctx: DemoContext, patient_id: int) -> tuple[SharedIdentity, b
     try:
         return ctx.kernel.shareable_identity(ctx.pharmacy_id, patient_id), True
     except Exception:
-        return SharedIdentity(patient_id=patient_id, matricule=DEMO_INS, oid=OID_TEST, birth_name="MARTIN-DEMO",
-                              first_names=("CAMILLE", "ANNE"), sex="F", birth_date="1985-03-14",
-                              birth_place_code="99100"), False
+        return SharedIdentity(
+            patient_id=patient_id,
+            matricule=DEMO_INS,
+            oid=OID_TEST,
+            birth_name="MARTIN-DEMO",
+            first_names=("CAMILLE", "ANNE"),
+            sex="F",
+            birth_date="1985-03-14",
+            birth_place_code="99100",
+        ), False
 
 
 def _feed(ctx: DemoContext, sandbox: Any) -> list[str]:
@@ -87,13 +104,23 @@ def _feed(ctx: DemoContext, sandbox: Any) -> list[str]:
     patient_id = ctx.seeded.patients["camille"]
     titulaire = ctx.seeded.operators["titulaire"]
     identity, qualified = _demo_identity(ctx, patient_id)
-    pdf = simple_pdf(["Compte rendu d'entretien pharmaceutique (demonstration)",
-                      "Patiente : Camille MARTIN-DEMO", "Traitement anticoagulant oral : observance bonne."])
+    pdf = simple_pdf(
+        [
+            "Compte rendu d'entretien pharmaceutique (demonstration)",
+            "Patiente : Camille MARTIN-DEMO",
+            "Traitement anticoagulant oral : observance bonne.",
+        ]
+    )
     with kernel.transaction() as session:
         draft = documents.create_draft(
-            session, pharmacy_id=pharmacy_id, patient_id=patient_id, author_operator_id=titulaire,
-            type_code="78601-2", type_display="CR d'entretien pharmaceutique",
-            title="Entretien pharmaceutique AVK", source_plugin="dmp-demo",
+            session,
+            pharmacy_id=pharmacy_id,
+            patient_id=patient_id,
+            author_operator_id=titulaire,
+            type_code="78601-2",
+            type_display="CR d'entretien pharmaceutique",
+            title="Entretien pharmaceutique AVK",
+            source_plugin="dmp-demo",
         )
         header = cda.header_for_document(session, draft, identity, effective_time=datetime.now(UTC))
         content = cda.wrap_pdf(header, pdf)
@@ -106,8 +133,10 @@ def _feed(ctx: DemoContext, sandbox: Any) -> list[str]:
     lines.append("Le pharmacien choisit le titre « Entretien AVK du jour » et garde la visibilité par défaut.")
     lines.append("Confirmation : " + service.validate_and_send(kernel, pharmacy_id, document_id, titulaire, choices))
     if not qualified:
-        lines.append("Aucun module INS actif n'a qualifié l'identité : le document attend. Pour la démonstration, "
-                     "l'envoi direct avec une identité INS de test fictive est montré.")
+        lines.append(
+            "Aucun module INS actif n'a qualifié l'identité : le document attend. Pour la démonstration, "
+            "l'envoi direct avec une identité INS de test fictive est montré."
+        )
         with service.make_client(kernel, pharmacy_id, titulaire) as client:
             for _ in range(10):
                 try:
@@ -117,10 +146,13 @@ def _feed(ctx: DemoContext, sandbox: Any) -> list[str]:
                     lines.append(f"  ↻ {failure.message_fr}")
             else:
                 result = "non envoyé"
-        lines.append("Envoi direct (ITI-41, MTOM, VIHF signé) : " + {
-            "registered": "déposé dans le DMP.",
-            "already": "déjà présent (la réponse s'était perdue ; le renvoi n'a pas créé de doublon).",
-        }.get(result, result))
+        lines.append(
+            "Envoi direct (ITI-41, MTOM, VIHF signé) : "
+            + {
+                "registered": "déposé dans le DMP.",
+                "already": "déjà présent (la réponse s'était perdue ; le renvoi n'a pas créé de doublon).",
+            }.get(result, result)
+        )
     return lines
 
 
@@ -140,15 +172,18 @@ def _consult(ctx: DemoContext) -> list[str]:
         with service.make_client(kernel, pharmacy_id, adjoint) as client:
             entries = client.find_documents(identity.xds_patient_id)
     for entry in entries:
-        lines.append(f"DMP de Camille : {entry.date_fr} — {entry.type_display} — « {entry.title} » — "
-                     f"{entry.author} — {entry.status_fr}.")
+        lines.append(
+            f"DMP de Camille : {entry.date_fr} — {entry.type_display} — « {entry.title} » — "
+            f"{entry.author} — {entry.status_fr}."
+        )
     if entries:
         if qualified:
             content = service.open_document(kernel, pharmacy_id, adjoint, patient_id, entries[0])
         else:
             with service.make_client(kernel, pharmacy_id, adjoint) as client:
-                content = client.retrieve(identity.xds_patient_id, entries[0].unique_id,
-                                          entries[0].repository_unique_id)
+                content = client.retrieve(
+                    identity.xds_patient_id, entries[0].unique_id, entries[0].repository_unique_id
+                )
         html = service.render_document(content)
         lines.append(f"Document récupéré (ITI-43) et affiché en HTML ({len(html)} caractères).")
     with kernel.transaction() as session:

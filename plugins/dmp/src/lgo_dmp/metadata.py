@@ -37,9 +37,30 @@ from lgo.documents.xds import (
 from lxml import etree
 
 __all__ = [
-    "APPROVED", "CLASSIFICATION_NODE", "DEPRECATED", "HAS_MEMBER", "HL7", "LCM", "QUERY", "RIM", "RPLC", "RS", "SIGNS",
-    "STABLE_ENTRY", "UUID", "XDS", "DocumentMetadata", "Submission", "association", "classification",
-    "document_entry", "external_id", "from_cda", "slot", "submission_set", "submit_objects_request",
+    "APPROVED",
+    "CLASSIFICATION_NODE",
+    "DEPRECATED",
+    "HAS_MEMBER",
+    "HL7",
+    "LCM",
+    "QUERY",
+    "RIM",
+    "RPLC",
+    "RS",
+    "SIGNS",
+    "STABLE_ENTRY",
+    "UUID",
+    "XDS",
+    "DocumentMetadata",
+    "Submission",
+    "association",
+    "classification",
+    "document_entry",
+    "external_id",
+    "from_cda",
+    "slot",
+    "submission_set",
+    "submit_objects_request",
 ]
 
 
@@ -53,7 +74,11 @@ class Submission:
 
 
 def submit_objects_request(
-    meta: DocumentMetadata, content: bytes, *, source_id: str, replaces_entry_uuid: str | None = None,
+    meta: DocumentMetadata,
+    content: bytes,
+    *,
+    source_id: str,
+    replaces_entry_uuid: str | None = None,
     signer: Any = None,
 ) -> Submission:
     """The ITI-41 ``SubmitObjectsRequest`` for one document (and its submission-set signature when ``signer``)."""

@@ -26,8 +26,11 @@ class SubmissionStatus(StrEnum):
     @property
     def label_fr(self) -> str:
         return {
-            "waiting": "en attente", "queued": "en file d'envoi", "sent": "envoyé au DMP",
-            "failed": "échec", "deprecated": "supprimé du DMP",
+            "waiting": "en attente",
+            "queued": "en file d'envoi",
+            "sent": "envoyé au DMP",
+            "failed": "échec",
+            "deprecated": "supprimé du DMP",
         }[self.value]
 
 

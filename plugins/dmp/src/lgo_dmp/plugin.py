@@ -19,9 +19,14 @@ if TYPE_CHECKING:
     from lgo.worker import Delivery
 
 MANIFEST = Manifest(
-    name="dmp", plugin_api=">=1.2,<2", distribution="lgo-dmp", label_fr="DMP",
+    name="dmp",
+    plugin_api=">=1.2,<2",
+    distribution="lgo-dmp",
+    label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
-    optional=("ins",), capabilities=("dmp",), settings=DmpSettings,
+    optional=("ins",),
+    capabilities=("dmp",),
+    settings=DmpSettings,
 )
 
 #: The kernel this process runs: outbox handlers receive only the delivery.

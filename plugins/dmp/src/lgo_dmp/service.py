@@ -63,13 +63,27 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
     signer = KeySigner(credential)
 
     def vihf(patient_id: str) -> Any:
-        return build_vihf(signer, VihfContext(
-            structure_id=structure, rpps=rpps, family=family, given=given, patient_id=patient_id,
-            cnop_section=section, lps_id=current.source_id,
-        ))
+        return build_vihf(
+            signer,
+            VihfContext(
+                structure_id=structure,
+                rpps=rpps,
+                family=family,
+                given=given,
+                patient_id=patient_id,
+                cnop_section=section,
+                lps_id=current.source_id,
+            ),
+        )
 
-    return DmpClient(current.endpoint, ssl_context=client_tls_context(credential, ca), vihf=vihf,
-                     source_id=current.source_id, signer=signer, timeout=current.timeout_seconds)
+    return DmpClient(
+        current.endpoint,
+        ssl_context=client_tls_context(credential, ca),
+        vihf=vihf,
+        source_id=current.source_id,
+        signer=signer,
+        timeout=current.timeout_seconds,
+    )
 
 
 def masking_of(document: HealthDocument) -> tuple[str, ...]:
@@ -91,8 +105,11 @@ def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes
     root = etree.fromstring(document.content)
     ns = {"h": cda_builder.NS}
     patient_id = root.find("h:recordTarget/h:patientRole/h:id", ns)
-    if patient_id is not None and patient_id.get("root") == identity.oid and \
-            patient_id.get("extension") == identity.matricule:
+    if (
+        patient_id is not None
+        and patient_id.get("root") == identity.oid
+        and patient_id.get("extension") == identity.matricule
+    ):
         return document.content
     old = root.find("h:recordTarget", ns)
     scratch = etree.Element(f"{{{cda_builder.NS}}}ClinicalDocument")
@@ -112,15 +129,22 @@ def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes
 
 
 def _submission(session: Session, pharmacy_id: int, document_id: int) -> DmpSubmission | None:
-    return session.scalar(select(DmpSubmission).where(
-        DmpSubmission.pharmacy_id == pharmacy_id, DmpSubmission.document_id == document_id))
+    return session.scalar(
+        select(DmpSubmission).where(DmpSubmission.pharmacy_id == pharmacy_id, DmpSubmission.document_id == document_id)
+    )
 
 
 def _queue(session: Session, submission: DmpSubmission, *, round_: int = 0) -> None:
     key = f"dmp:send:{submission.unique_id}" + (f":{round_}" if round_ else "")
-    outbox.enqueue(session, submission.pharmacy_id, plugin=PLUGIN, kind=KIND_SEND,
-                   payload={"document_id": submission.document_id}, idempotency_key=key,
-                   patient_id=submission.patient_id)
+    outbox.enqueue(
+        session,
+        submission.pharmacy_id,
+        plugin=PLUGIN,
+        kind=KIND_SEND,
+        payload={"document_id": submission.document_id},
+        idempotency_key=key,
+        patient_id=submission.patient_id,
+    )
     submission.status = SubmissionStatus.QUEUED
     submission.reason_fr = None
     submission.updated_at = utcnow()
@@ -144,8 +168,14 @@ def track(kernel: Kernel, pharmacy_id: int, document_id: int, *, force: bool = F
         assert document is not None
         submission = _submission(session, pharmacy_id, document_id)
         if submission is None:
-            submission = DmpSubmission(pharmacy_id=pharmacy_id, document_id=document_id, patient_id=patient_id,
-                                       unique_id=document.unique_id, status=SubmissionStatus.WAITING, sends=0)
+            submission = DmpSubmission(
+                pharmacy_id=pharmacy_id,
+                document_id=document_id,
+                patient_id=patient_id,
+                unique_id=document.unique_id,
+                status=SubmissionStatus.WAITING,
+                sends=0,
+            )
             session.add(submission)
             session.flush()
         if submission.status in (SubmissionStatus.SENT, SubmissionStatus.QUEUED):
@@ -154,16 +184,30 @@ def track(kernel: Kernel, pharmacy_id: int, document_id: int, *, force: bool = F
             return submission
         if shareable:
             _queue(session, submission, round_=submission.sends)
-            audit.record(session, pharmacy_id, "dmp.queued",
-                         f"Document « {document.title} » mis en file d'envoi vers le DMP.", actor=PLUGIN,
-                         patient_id=patient_id, object_type="health_document", object_id=document_id)
+            audit.record(
+                session,
+                pharmacy_id,
+                "dmp.queued",
+                f"Document « {document.title} » mis en file d'envoi vers le DMP.",
+                actor=PLUGIN,
+                patient_id=patient_id,
+                object_type="health_document",
+                object_id=document_id,
+            )
         elif submission.reason_fr != WAITING_IDENTITY:
             submission.status = SubmissionStatus.WAITING
             submission.reason_fr = WAITING_IDENTITY
             submission.updated_at = utcnow()
-            audit.record(session, pharmacy_id, "dmp.waiting",
-                         f"Document « {document.title} » en attente de la qualification de l'identité pour le DMP.",
-                         actor=PLUGIN, patient_id=patient_id, object_type="health_document", object_id=document_id)
+            audit.record(
+                session,
+                pharmacy_id,
+                "dmp.waiting",
+                f"Document « {document.title} » en attente de la qualification de l'identité pour le DMP.",
+                actor=PLUGIN,
+                patient_id=patient_id,
+                object_type="health_document",
+                object_id=document_id,
+            )
         session.flush()
         session.expunge(submission)
         return submission
@@ -175,9 +219,15 @@ def on_document_validated(kernel: Kernel, event: DocumentValidated) -> None:
 
 def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     with kernel.transaction() as session:
-        waiting = list(session.scalars(select(DmpSubmission.document_id).where(
-            DmpSubmission.pharmacy_id == event.pharmacy_id, DmpSubmission.patient_id == event.patient_id,
-            DmpSubmission.status == SubmissionStatus.WAITING)))
+        waiting = list(
+            session.scalars(
+                select(DmpSubmission.document_id).where(
+                    DmpSubmission.pharmacy_id == event.pharmacy_id,
+                    DmpSubmission.patient_id == event.patient_id,
+                    DmpSubmission.status == SubmissionStatus.WAITING,
+                )
+            )
+        )
     for document_id in waiting:
         track(kernel, event.pharmacy_id, document_id, force=True)
 
@@ -191,9 +241,15 @@ def on_document_deprecated(kernel: Kernel, event: DocumentDeprecated) -> None:
             submission.status = SubmissionStatus.DEPRECATED
             submission.reason_fr = "document supprimé avant l'envoi"
             return
-        outbox.enqueue(session, event.pharmacy_id, plugin=PLUGIN, kind=KIND_DEPRECATE,
-                       payload={"document_id": event.document_id, "operator_id": event.operator_id},
-                       idempotency_key=f"dmp:deprecate:{event.unique_id}", patient_id=event.patient_id)
+        outbox.enqueue(
+            session,
+            event.pharmacy_id,
+            plugin=PLUGIN,
+            kind=KIND_DEPRECATE,
+            payload={"document_id": event.document_id, "operator_id": event.operator_id},
+            idempotency_key=f"dmp:deprecate:{event.unique_id}",
+            patient_id=event.patient_id,
+        )
 
 
 def _mark(kernel: Kernel, pharmacy_id: int, document_id: int, **fields: Any) -> None:
@@ -223,8 +279,13 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         if submission is not None and submission.status == SubmissionStatus.SENT:
             return
     if document.status == DocumentStatus.DEPRECATED:
-        _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.DEPRECATED,
-              reason_fr="document supprimé avant l'envoi")
+        _mark(
+            kernel,
+            pharmacy_id,
+            document_id,
+            status=SubmissionStatus.DEPRECATED,
+            reason_fr="document supprimé avant l'envoi",
+        )
         return
     try:
         identity = kernel.shareable_identity(pharmacy_id, document.patient_id)
@@ -237,10 +298,17 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
             previous_status = previous.status if previous is not None else None
         if previous_status in (SubmissionStatus.WAITING, SubmissionStatus.QUEUED):
             # The DMP must hold the version this one replaces: wait for it (the outbox retries later).
-            _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.QUEUED,
-                  reason_fr="en attente de l'envoi de la version précédente")
-            raise DmpUnavailable("La version précédente n'est pas encore dans le DMP : nouvel essai plus tard.",
-                                 detail=f"document {document.replaces_id} is {previous_status}")
+            _mark(
+                kernel,
+                pharmacy_id,
+                document_id,
+                status=SubmissionStatus.QUEUED,
+                reason_fr="en attente de l'envoi de la version précédente",
+            )
+            raise DmpUnavailable(
+                "La version précédente n'est pas encore dans le DMP : nouvel essai plus tard.",
+                detail=f"document {document.replaces_id} is {previous_status}",
+            )
     operator_id = document.validated_by or document.author_operator_id
     try:
         with make_client(kernel, pharmacy_id, operator_id) as client:
@@ -248,27 +316,65 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
                 content_for_dmp(document, identity), masking=masking_of(document), title=document.title
             )
     except DmpRefused as refused:
-        _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.FAILED, reason_fr=refused.message_fr[:500],
-              last_error=refused.detail)
-        kernel.audit(pharmacy_id, "dmp.refused", f"Document « {document.title} » refusé par le DMP : "
-                     f"{refused.message_fr}", actor=PLUGIN, patient_id=document.patient_id,
-                     object_type="health_document", object_id=document_id)
+        _mark(
+            kernel,
+            pharmacy_id,
+            document_id,
+            status=SubmissionStatus.FAILED,
+            reason_fr=refused.message_fr[:500],
+            last_error=refused.detail,
+        )
+        kernel.audit(
+            pharmacy_id,
+            "dmp.refused",
+            f"Document « {document.title} » refusé par le DMP : {refused.message_fr}",
+            actor=PLUGIN,
+            patient_id=document.patient_id,
+            object_type="health_document",
+            object_id=document_id,
+        )
         raise PermanentFailure(refused.message_fr) from refused
     except (DmpUnavailable, LgoError) as failure:
         if delivery.last_attempt:
             # The outbox gives up after this attempt: say so, so that the pharmacist can send it again.
-            _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.FAILED,
-                  reason_fr=f"abandon après {delivery.attempt} essais : {failure.message_fr}"[:500],
-                  last_error=failure.detail)
+            _mark(
+                kernel,
+                pharmacy_id,
+                document_id,
+                status=SubmissionStatus.FAILED,
+                reason_fr=f"abandon après {delivery.attempt} essais : {failure.message_fr}"[:500],
+                last_error=failure.detail,
+            )
         else:
-            _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.QUEUED,
-                  reason_fr=f"nouvel essai prévu : {failure.message_fr}"[:500], last_error=failure.detail)
+            _mark(
+                kernel,
+                pharmacy_id,
+                document_id,
+                status=SubmissionStatus.QUEUED,
+                reason_fr=f"nouvel essai prévu : {failure.message_fr}"[:500],
+                last_error=failure.detail,
+            )
         raise
-    _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.SENT, reason_fr=None, result=result,
-          sent_at=utcnow(), last_error=None)
-    kernel.audit(pharmacy_id, "dmp.sent", f"Document « {document.title} » déposé dans le DMP.", actor=PLUGIN,
-                 patient_id=document.patient_id, object_type="health_document", object_id=document_id,
-                 details={"unique_id": document.unique_id, "result": result})
+    _mark(
+        kernel,
+        pharmacy_id,
+        document_id,
+        status=SubmissionStatus.SENT,
+        reason_fr=None,
+        result=result,
+        sent_at=utcnow(),
+        last_error=None,
+    )
+    kernel.audit(
+        pharmacy_id,
+        "dmp.sent",
+        f"Document « {document.title} » déposé dans le DMP.",
+        actor=PLUGIN,
+        patient_id=document.patient_id,
+        object_type="health_document",
+        object_id=document_id,
+        details={"unique_id": document.unique_id, "result": result},
+    )
 
 
 def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:
@@ -288,8 +394,15 @@ def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:
         if entry is not None and not entry.status.endswith("Deprecated"):
             client.deprecate(identity.xds_patient_id, entry)
     _mark(kernel, pharmacy_id, document_id, status=SubmissionStatus.DEPRECATED, reason_fr=None)
-    kernel.audit(pharmacy_id, "dmp.deprecated", f"Document « {document.title} » supprimé du DMP.", actor=PLUGIN,
-                 patient_id=document.patient_id, object_type="health_document", object_id=document_id)
+    kernel.audit(
+        pharmacy_id,
+        "dmp.deprecated",
+        f"Document « {document.title} » supprimé du DMP.",
+        actor=PLUGIN,
+        patient_id=document.patient_id,
+        object_type="health_document",
+        object_id=document_id,
+    )
 
 
 # --- the operator's sending (title, visibility, send, confirmation) -----------------------------------------
@@ -312,9 +425,13 @@ def send_choices(kernel: Kernel, pharmacy_id: int, document_id: int) -> SendChoi
         document = session.get(HealthDocument, document_id)
         if document is None or document.pharmacy_id != pharmacy_id:
             raise NotFound("Document introuvable.", detail=f"document {document_id}")
-        return SendChoices(document_id, document.title, current.default_visible_to_patient,
-                           current.default_visible_to_legal_representatives,
-                           current.default_visible_to_professionals)
+        return SendChoices(
+            document_id,
+            document.title,
+            current.default_visible_to_patient,
+            current.default_visible_to_legal_representatives,
+            current.default_visible_to_professionals,
+        )
 
 
 def validate_and_send(
@@ -324,16 +441,25 @@ def validate_and_send(
     from lgo import documents
 
     documents.validate(
-        kernel, pharmacy_id, document_id, operator_id, title=choices.title,
+        kernel,
+        pharmacy_id,
+        document_id,
+        operator_id,
+        title=choices.title,
         hidden_from_patient=not choices.visible_to_patient,
         hidden_from_legal_representatives=not choices.visible_to_legal_representatives,
         masked_from_professionals=not choices.visible_to_professionals,
     )
     submission = track(kernel, pharmacy_id, document_id, force=True)
-    who = [label for label, visible in (("le patient", choices.visible_to_patient),
-                                        ("ses représentants légaux", choices.visible_to_legal_representatives),
-                                        ("les professionnels de santé", choices.visible_to_professionals))
-           if visible]
+    who = [
+        label
+        for label, visible in (
+            ("le patient", choices.visible_to_patient),
+            ("ses représentants légaux", choices.visible_to_legal_representatives),
+            ("les professionnels de santé", choices.visible_to_professionals),
+        )
+        if visible
+    ]
     seen = ", ".join(who) if who else "personne d'autre que vous"
     if submission is not None and submission.status == SubmissionStatus.WAITING:
         return f"« {choices.title} » validé ; envoi au DMP en attente : {WAITING_IDENTITY}. Visible par : {seen}."
@@ -348,15 +474,27 @@ def resend(kernel: Kernel, pharmacy_id: int, document_id: int, operator_id: int)
             raise ValidationError("Seul un envoi en échec peut être relancé.", detail=f"document {document_id}")
         submission.sends += 1
         _queue(session, submission, round_=submission.sends)
-        audit.record(session, pharmacy_id, "dmp.resend", "Nouvel envoi au DMP demandé.", operator_id=operator_id,
-                     patient_id=submission.patient_id, object_type="health_document", object_id=document_id)
+        audit.record(
+            session,
+            pharmacy_id,
+            "dmp.resend",
+            "Nouvel envoi au DMP demandé.",
+            operator_id=operator_id,
+            patient_id=submission.patient_id,
+            object_type="health_document",
+            object_id=document_id,
+        )
 
 
 def submissions_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int) -> list[DmpSubmission]:
     with kernel.transaction() as session:
-        rows = list(session.scalars(select(DmpSubmission).where(
-            DmpSubmission.pharmacy_id == pharmacy_id, DmpSubmission.patient_id == patient_id
-        ).order_by(DmpSubmission.id)))
+        rows = list(
+            session.scalars(
+                select(DmpSubmission)
+                .where(DmpSubmission.pharmacy_id == pharmacy_id, DmpSubmission.patient_id == patient_id)
+                .order_by(DmpSubmission.id)
+            )
+        )
         for row in rows:
             session.expunge(row)
         return rows
@@ -368,20 +506,38 @@ def submissions_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int) -
 def _authorise(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str) -> SharedIdentity:
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
-        allowed = operator is not None and operator.pharmacy_id == pharmacy_id and operator.active and \
-            operator.has(Habilitation.DMP_CONSULT)
+        allowed = (
+            operator is not None
+            and operator.pharmacy_id == pharmacy_id
+            and operator.active
+            and operator.has(Habilitation.DMP_CONSULT)
+        )
         if not allowed:
-            audit.record(session, pharmacy_id, "dmp.consult.refused",
-                         f"Consultation du DMP refusée ({what}) : habilitation manquante.", operator_id=operator_id,
-                         patient_id=patient_id, actor=PLUGIN)
+            audit.record(
+                session,
+                pharmacy_id,
+                "dmp.consult.refused",
+                f"Consultation du DMP refusée ({what}) : habilitation manquante.",
+                operator_id=operator_id,
+                patient_id=patient_id,
+                actor=PLUGIN,
+            )
     if not allowed:
-        raise PermissionDenied("Vous n'êtes pas habilité(e) à consulter le DMP.",
-                               detail=f"operator {operator_id} lacks {Habilitation.DMP_CONSULT}")
+        raise PermissionDenied(
+            "Vous n'êtes pas habilité(e) à consulter le DMP.",
+            detail=f"operator {operator_id} lacks {Habilitation.DMP_CONSULT}",
+        )
     try:
         return kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable:
-        kernel.audit(pharmacy_id, "dmp.consult.refused", f"Consultation du DMP impossible ({what}) : identité non "
-                     "qualifiée.", operator_id=operator_id, patient_id=patient_id, actor=PLUGIN)
+        kernel.audit(
+            pharmacy_id,
+            "dmp.consult.refused",
+            f"Consultation du DMP impossible ({what}) : identité non qualifiée.",
+            operator_id=operator_id,
+            patient_id=patient_id,
+            actor=PLUGIN,
+        )
         raise
 
 
@@ -389,8 +545,14 @@ def list_documents(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_i
     identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, "liste des documents")
     with make_client(kernel, pharmacy_id, operator_id) as client:
         entries = client.find_documents(identity.xds_patient_id, include_deprecated=True)
-    kernel.audit(pharmacy_id, "dmp.consult.list", f"Consultation de la liste des documents du DMP "
-                 f"({len(entries)} document(s)).", operator_id=operator_id, patient_id=patient_id, actor=PLUGIN)
+    kernel.audit(
+        pharmacy_id,
+        "dmp.consult.list",
+        f"Consultation de la liste des documents du DMP ({len(entries)} document(s)).",
+        operator_id=operator_id,
+        patient_id=patient_id,
+        actor=PLUGIN,
+    )
     return sorted(entries, key=lambda e: e.creation_time, reverse=True)
 
 
@@ -398,9 +560,15 @@ def open_document(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id
     identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »")
     with make_client(kernel, pharmacy_id, operator_id) as client:
         content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
-    kernel.audit(pharmacy_id, "dmp.consult.document", f"Consultation du document « {entry.title} » du DMP.",
-                 operator_id=operator_id, patient_id=patient_id, actor=PLUGIN,
-                 details={"unique_id": entry.unique_id})
+    kernel.audit(
+        pharmacy_id,
+        "dmp.consult.document",
+        f"Consultation du document « {entry.title} » du DMP.",
+        operator_id=operator_id,
+        patient_id=patient_id,
+        actor=PLUGIN,
+        details={"unique_id": entry.unique_id},
+    )
     return content
 
 
@@ -420,16 +588,25 @@ class Vaccination:
 
 def vaccination_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[Vaccination]:
     """The patient's consolidated vaccinations, from every note de vaccination / historique in the DMP."""
-    entries = [e for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
-               if e.type_code in (codes.NOTE_DE_VACCINATION, codes.HISTORIQUE_VACCINATIONS)
-               and not e.status.endswith("Deprecated")]
+    entries = [
+        e
+        for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
+        if e.type_code in (codes.NOTE_DE_VACCINATION, codes.HISTORIQUE_VACCINATIONS)
+        and not e.status.endswith("Deprecated")
+    ]
     found: dict[tuple[str, str, str], Vaccination] = {}
     for entry in entries:
         content = open_document(kernel, pharmacy_id, operator_id, patient_id, entry)
         for vaccination in vaccinations_in(content, entry.title):
             found.setdefault((vaccination.date, vaccination.vaccine, vaccination.lot), vaccination)
-    kernel.audit(pharmacy_id, "dmp.consult.vaccinations", "Consultation du carnet de vaccination consolidé du DMP.",
-                 operator_id=operator_id, patient_id=patient_id, actor=PLUGIN)
+    kernel.audit(
+        pharmacy_id,
+        "dmp.consult.vaccinations",
+        "Consultation du carnet de vaccination consolidé du DMP.",
+        operator_id=operator_id,
+        patient_id=patient_id,
+        actor=PLUGIN,
+    )
     return sorted(found.values(), key=lambda v: v.date, reverse=True)
 
 
@@ -450,7 +627,8 @@ def vaccinations_in(content: bytes, source: str) -> list[Vaccination]:
             value = low.get("value") if low is not None else None
         code = material.find("h:code", ns)
         name = (code.get("displayName", "") if code is not None else "") or (
-            material.findtext("h:name", "", ns) or "").strip()
+            material.findtext("h:name", "", ns) or ""
+        ).strip()
         lot = (material.findtext("h:lotNumberText", "", ns) or "").strip()
         date = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if value and len(value) >= 8 else (value or "")
         result.append(Vaccination(date=date, vaccine=" ".join(name.split()), lot=lot, source=source))
@@ -467,24 +645,33 @@ class Access:
 
 def access_history(session: Session, pharmacy_id: int, patient_id: int) -> list[Access]:
     """Every DMP access for this patient (consultations, refusals, sendings), newest first."""
-    rows = session.scalars(select(AuditEntry).where(
-        AuditEntry.pharmacy_id == pharmacy_id, AuditEntry.patient_id == patient_id,
-        AuditEntry.action.like("dmp.%"),
-    ).order_by(AuditEntry.id.desc()))
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.pharmacy_id == pharmacy_id,
+            AuditEntry.patient_id == patient_id,
+            AuditEntry.action.like("dmp.%"),
+        )
+        .order_by(AuditEntry.id.desc())
+    )
     return [Access(r.at, r.operator_id, r.action, r.message_fr) for r in rows]
 
 
 def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[str]:
     """One French line per document followed for the DMP: title, type, state (waiting reason, failure message)."""
     with kernel.transaction() as session:
-        query = select(DmpSubmission, HealthDocument).join(
-            HealthDocument, HealthDocument.id == DmpSubmission.document_id
-        ).where(DmpSubmission.pharmacy_id == pharmacy_id)
+        query = (
+            select(DmpSubmission, HealthDocument)
+            .join(HealthDocument, HealthDocument.id == DmpSubmission.document_id)
+            .where(DmpSubmission.pharmacy_id == pharmacy_id)
+        )
         if patient_id is not None:
             query = query.where(DmpSubmission.patient_id == patient_id)
         lines = []
         for submission, document in session.execute(query.order_by(DmpSubmission.id)):
             when = f", le {submission.sent_at:%d/%m/%Y %H:%M}" if submission.sent_at else ""
-            lines.append(f"n° {document.id} « {document.title} » ({document.type_display}, patient n° "
-                         f"{document.patient_id}) : {submission.status_fr}{when} — {submission.attempts} tentative(s)")
+            lines.append(
+                f"n° {document.id} « {document.title} » ({document.type_display}, patient n° "
+                f"{document.patient_id}) : {submission.status_fr}{when} — {submission.attempts} tentative(s)"
+            )
     return lines

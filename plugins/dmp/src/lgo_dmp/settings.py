@@ -15,14 +15,19 @@ if TYPE_CHECKING:
 
 
 class DmpSettings(BaseModel):
-    endpoint: str = Field("https://localhost/si-dmp-server/v2/services",
-                          description="Adresse des services DMP (…/registry et …/repository)")
-    certificate_path: str = Field("", description="Certificat d'organisation en fichier PEM (sinon celui déposé "
-                                                  "dans Paramètres › Certificat)")
+    endpoint: str = Field(
+        "https://localhost/si-dmp-server/v2/services",
+        description="Adresse des services DMP (…/registry et …/repository)",
+    )
+    certificate_path: str = Field(
+        "", description="Certificat d'organisation en fichier PEM (sinon celui déposé dans Paramètres › Certificat)"
+    )
     key_path: str = Field("", description="Clé privée du certificat d'organisation (fichier PEM)")
     ca_path: str = Field("", description="Autorités de confiance du DMP (PEM ; sinon celles du système)")
-    auto_feed_types: list[str] = Field(default_factory=lambda: list(codes.AUTO_FED_DEFAULT),
-                                       description="Types de documents envoyés automatiquement (codes LOINC)")
+    auto_feed_types: list[str] = Field(
+        default_factory=lambda: list(codes.AUTO_FED_DEFAULT),
+        description="Types de documents envoyés automatiquement (codes LOINC)",
+    )
     source_id: str = Field("1.2.250.1.999.1.1", description="OID de l'instance du logiciel (sourceId)")
     default_visible_to_patient: bool = True
     default_visible_to_legal_representatives: bool = True
@@ -41,6 +46,7 @@ def client_credentials(kernel: Kernel, pharmacy_id: int) -> tuple[ClientCredenti
     named): PEM files named in the settings, else the certificate the administrator stored."""
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        credential = certificates.pharmacy_credential(session, pharmacy_id, cert_path=current.certificate_path,
-                                                      key_path=current.key_path)
+        credential = certificates.pharmacy_credential(
+            session, pharmacy_id, cert_path=current.certificate_path, key_path=current.key_path
+        )
     return credential, current.ca_path or None

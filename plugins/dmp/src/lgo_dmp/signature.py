@@ -40,8 +40,10 @@ class KeySigner:
 
     def __init__(self, credential: ClientCredential) -> None:
         if not isinstance(credential.private_key, rsa.RSAPrivateKey):
-            raise ValidationError("Le certificat d'organisation doit porter une clé RSA pour signer les envois au "
-                                  "DMP.", detail=f"key type {type(credential.private_key).__name__}")
+            raise ValidationError(
+                "Le certificat d'organisation doit porter une clé RSA pour signer les envois au DMP.",
+                detail=f"key type {type(credential.private_key).__name__}",
+            )
         self._cert = credential.cert_pem()
         self._key = credential.private_key
 
@@ -55,12 +57,17 @@ class KeySigner:
 
             purpose = etree.Element(f"{{{DS}}}SignatureProperty", Id="purposeOfSignature", Target="#signature")
             purpose.text = PURPOSE_SOURCE
-            xades = XAdESSigner(method=methods.enveloping, signature_algorithm=SignatureMethod.RSA_SHA256,
-                                digest_algorithm=DigestAlgorithm.SHA256)
+            xades = XAdESSigner(
+                method=methods.enveloping,
+                signature_algorithm=SignatureMethod.RSA_SHA256,
+                digest_algorithm=DigestAlgorithm.SHA256,
+            )
             return xades.sign(element, key=self._key, cert=self._cert.decode(), signature_properties=purpose)
         signer = XMLSigner(
-            method=methods.enveloped, signature_algorithm=SignatureMethod.RSA_SHA256,
-            digest_algorithm=DigestAlgorithm.SHA256, c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+            method=methods.enveloped,
+            signature_algorithm=SignatureMethod.RSA_SHA256,
+            digest_algorithm=DigestAlgorithm.SHA256,
+            c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
         )
         return signer.sign(element, key=self._key, cert=self._cert.decode(), reference_uri=reference_uri)
 
@@ -109,8 +116,9 @@ def signature_entry(parent: Any, entry_id: str, meta: Any, signed: bytes, unique
 
     from lgo_dmp import codes
 
-    entry = sub(parent, RIM, "ExtrinsicObject", id=entry_id, mimeType="text/xml", objectType=STABLE_ENTRY,
-               status=APPROVED)
+    entry = sub(
+        parent, RIM, "ExtrinsicObject", id=entry_id, mimeType="text/xml", objectType=STABLE_ENTRY, status=APPROVED
+    )
     slot(entry, "creationTime", meta.creation_time)
     slot(entry, "hash", _hashlib.sha1(signed).hexdigest())
     slot(entry, "size", str(len(signed)))
@@ -118,22 +126,46 @@ def signature_entry(parent: Any, entry_id: str, meta: Any, signed: bytes, unique
     slot(entry, "sourcePatientId", meta.patient_id)
     localized(entry, "Name", "Source")
     author(entry, UUID["DocumentEntry.author"], entry_id, meta)
-    classification(entry, UUID["DocumentEntry.classCode"], entry_id, "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
-                   "Digital Signature", "URN")
-    for code, display, scheme in (("N", "Normal", codes.OID_CONFIDENTIALITY),
-                                  ("MASQUE_PS", codes.MASKING["MASQUE_PS"], codes.OID_MASKING),
-                                  ("INVISIBLE_PATIENT", codes.MASKING["INVISIBLE_PATIENT"], codes.OID_MASKING)):
+    classification(
+        entry,
+        UUID["DocumentEntry.classCode"],
+        entry_id,
+        "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
+        "Digital Signature",
+        "URN",
+    )
+    for code, display, scheme in (
+        ("N", "Normal", codes.OID_CONFIDENTIALITY),
+        ("MASQUE_PS", codes.MASKING["MASQUE_PS"], codes.OID_MASKING),
+        ("INVISIBLE_PATIENT", codes.MASKING["INVISIBLE_PATIENT"], codes.OID_MASKING),
+    ):
         classification(entry, UUID["DocumentEntry.confidentialityCode"], entry_id, code, display, scheme)
-    classification(entry, UUID["DocumentEntry.eventCodeList"], entry_id, PURPOSE_SOURCE, "Source",
-                   "1.2.840.10065.1.12")
-    classification(entry, UUID["DocumentEntry.formatCode"], entry_id, "http://www.w3.org/2000/09/xmldsig#",
-                   "Default Signature Style", "URN")
-    classification(entry, UUID["DocumentEntry.healthCareFacilityTypeCode"], entry_id, meta.facility_type[0],
-                   meta.facility_type[1], codes.OID_FACILITY)
-    classification(entry, UUID["DocumentEntry.practiceSettingCode"], entry_id, meta.practice_setting[0],
-                   meta.practice_setting[1], codes.OID_PRACTICE)
+    classification(entry, UUID["DocumentEntry.eventCodeList"], entry_id, PURPOSE_SOURCE, "Source", "1.2.840.10065.1.12")
+    classification(
+        entry,
+        UUID["DocumentEntry.formatCode"],
+        entry_id,
+        "http://www.w3.org/2000/09/xmldsig#",
+        "Default Signature Style",
+        "URN",
+    )
+    classification(
+        entry,
+        UUID["DocumentEntry.healthCareFacilityTypeCode"],
+        entry_id,
+        meta.facility_type[0],
+        meta.facility_type[1],
+        codes.OID_FACILITY,
+    )
+    classification(
+        entry,
+        UUID["DocumentEntry.practiceSettingCode"],
+        entry_id,
+        meta.practice_setting[0],
+        meta.practice_setting[1],
+        codes.OID_PRACTICE,
+    )
     classification(entry, UUID["DocumentEntry.typeCode"], entry_id, "E1762", "Full Document", "ASTM")
     external_id(entry, UUID["DocumentEntry.patientId"], entry_id, meta.patient_id, "XDSDocumentEntry.patientId")
-    external_id(entry, UUID["DocumentEntry.uniqueId"], entry_id, unique_id,
-                "XDSDocumentEntry.uniqueId")
+    external_id(entry, UUID["DocumentEntry.uniqueId"], entry_id, unique_id, "XDSDocumentEntry.uniqueId")
     return entry

@@ -45,13 +45,17 @@ def mtom(envelope_element: Any, attachments: dict[str, bytes], action: str) -> t
     root_id = f"root.{uuid.uuid4().hex}@lgo"
     xml = etree.tostring(envelope_element, xml_declaration=True, encoding="UTF-8")
     parts = [
-        f"--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"application/soap+xml\"\r\n"
-        f"Content-Transfer-Encoding: binary\r\nContent-ID: <{root_id}>\r\n\r\n".encode() + xml + b"\r\n"
+        f'--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="application/soap+xml"\r\n'
+        f"Content-Transfer-Encoding: binary\r\nContent-ID: <{root_id}>\r\n\r\n".encode()
+        + xml
+        + b"\r\n"
     ]
     for cid, data in attachments.items():
         parts.append(
             f"--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n"
-            f"Content-ID: <{cid}>\r\n\r\n".encode() + data + b"\r\n"
+            f"Content-ID: <{cid}>\r\n\r\n".encode()
+            + data
+            + b"\r\n"
         )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     content_type = (

@@ -25,12 +25,22 @@ ATTR_ROLE = "urn:oasis:names:tc:xacml:2.0:subject:role"
 ATTR_PURPOSE = "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse"
 #: What the DMP requires in every VIHF (the sandbox refuses a token without one of them).
 REQUIRED_ATTRIBUTES = (
-    "VIHF_Version", "Authentification_Mode", "Identifiant_Structure", "Secteur_Activite", ATTR_RESOURCE,
-    ATTR_SUBJECT_ID, ATTR_ROLE, ATTR_PURPOSE, "LPS_Nom", "LPS_Version", "LPS_ID",
+    "VIHF_Version",
+    "Authentification_Mode",
+    "Identifiant_Structure",
+    "Secteur_Activite",
+    ATTR_RESOURCE,
+    ATTR_SUBJECT_ID,
+    ATTR_ROLE,
+    ATTR_PURPOSE,
+    "LPS_Nom",
+    "LPS_Version",
+    "LPS_ID",
 )
 
 CNOP_SECTIONS = {
-    "A": "Pharmacien titulaire d'officine", "D": "Pharmacien adjoint, remplaçant ou gérant",
+    "A": "Pharmacien titulaire d'officine",
+    "D": "Pharmacien adjoint, remplaçant ou gérant",
     "DA": "Pharmacien adjoint",
 }
 
@@ -58,17 +68,18 @@ def _nsmap(default: str, **prefixed: str) -> Any:
     return {None: default, **prefixed}
 
 
-def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = None,
-               omit: tuple[str, ...] = ()) -> Any:
+def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = None, omit: tuple[str, ...] = ()) -> Any:
     """The signed ``saml:Assertion`` (``omit`` leaves out attributes, for tests of the refusal)."""
     now = now or datetime.now(UTC)
     instant = now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     assertion_id = f"_{uuid.uuid4()}"
-    assertion = etree.Element(f"{{{SAML}}}Assertion", nsmap=_nsmap(SAML, xsi=XSI),
-                              ID=assertion_id, IssueInstant=instant, Version="2.0")
+    assertion = etree.Element(
+        f"{{{SAML}}}Assertion", nsmap=_nsmap(SAML, xsi=XSI), ID=assertion_id, IssueInstant=instant, Version="2.0"
+    )
     certificate = x509.load_pem_x509_certificate(signer.certificate_pem())
-    issuer = etree.SubElement(assertion, f"{{{SAML}}}Issuer",
-                              Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName")
+    issuer = etree.SubElement(
+        assertion, f"{{{SAML}}}Issuer", Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
+    )
     issuer.text = certificate.subject.rfc4514_string()
     etree.SubElement(assertion, f"{{{DS}}}Signature", nsmap={"ds": DS}, Id="placeholder")
     subject = etree.SubElement(assertion, f"{{{SAML}}}Subject")
@@ -77,9 +88,9 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
     conditions.set("NotBefore", (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     conditions.set("NotOnOrAfter", (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     authn = etree.SubElement(assertion, f"{{{SAML}}}AuthnStatement", AuthnInstant=instant)
-    etree.SubElement(etree.SubElement(authn, f"{{{SAML}}}AuthnContext"), f"{{{SAML}}}AuthnContextClassRef").text = (
-        "urn:oasis:names:tc:SAML:2.0:ac:classes:TLSClient"
-    )
+    etree.SubElement(
+        etree.SubElement(authn, f"{{{SAML}}}AuthnContext"), f"{{{SAML}}}AuthnContextClassRef"
+    ).text = "urn:oasis:names:tc:SAML:2.0:ac:classes:TLSClient"
     statement = etree.SubElement(assertion, f"{{{SAML}}}AttributeStatement")
 
     def attribute(name: str, value: str | None = None) -> Any:
@@ -91,8 +102,9 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
 
     def coded(name: str, tag: str, code: str, system: str, display: str) -> None:
         holder = attribute(name)
-        value = etree.SubElement(holder, f"{{{HL7}}}{tag}", nsmap=_nsmap(HL7), code=code, codeSystem=system,
-                                 displayName=display)
+        value = etree.SubElement(
+            holder, f"{{{HL7}}}{tag}", nsmap=_nsmap(HL7), code=code, codeSystem=system, displayName=display
+        )
         value.set(f"{{{XSI}}}type", "CE")
 
     values: list[tuple[str, Any]] = [
@@ -107,8 +119,10 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
         ("LPS_Version", lambda: attribute("LPS_Version", context.lps_version)),
         ("LPS_ID", lambda: attribute("LPS_ID", context.lps_id)),
         ("LPS_ID_HOMOLOGATION_DMP", lambda: attribute("LPS_ID_HOMOLOGATION_DMP", context.lps_homologation)),
-        (ATTR_PURPOSE, lambda: coded(ATTR_PURPOSE, "PurposeOfUse", context.purpose, "1.2.250.1.213.1.1.4.248",
-                                     "Accès normal")),
+        (
+            ATTR_PURPOSE,
+            lambda: coded(ATTR_PURPOSE, "PurposeOfUse", context.purpose, "1.2.250.1.213.1.1.4.248", "Accès normal"),
+        ),
         (ATTR_ROLE, lambda: coded(ATTR_ROLE, "Role", "21", "1.2.250.1.71.1.2.7", "Pharmacien")),
     ]
     for name, add in values:
@@ -116,6 +130,11 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
             add()
     if ATTR_ROLE not in omit:
         # Second occurrence, required for pharmacists: the CNOP section (A: titulaire d'officine).
-        coded(ATTR_ROLE, "Role", context.cnop_section, "1.2.250.1.71.4.2.6",
-              CNOP_SECTIONS.get(context.cnop_section, "Pharmacien"))
+        coded(
+            ATTR_ROLE,
+            "Role",
+            context.cnop_section,
+            "1.2.250.1.71.4.2.6",
+            CNOP_SECTIONS.get(context.cnop_section, "Pharmacien"),
+        )
     return signer.sign(assertion, reference_uri=f"#{assertion_id}")

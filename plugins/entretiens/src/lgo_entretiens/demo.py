@@ -28,13 +28,22 @@ def _step(ctx: DemoContext) -> list[str]:
     patient = ctx.seeded.patients["camille"]
     lines: list[str] = []
     avk = service.record_interview(
-        kernel, pharmacy_id, patient, pharmacist, theme_code="AVK", held_on=date.today(),
+        kernel,
+        pharmacy_id,
+        patient,
+        pharmacist,
+        theme_code="AVK",
+        held_on=date.today(),
         analysis="INR dans la cible sur les trois derniers contrôles. Carnet de suivi tenu.",
         recommendations="Poursuivre le traitement ; éviter l'automédication par AINS ; prochain entretien dans 6 mois.",
     )
     lines.append(f"Entretien enregistré : {theme('AVK').label_fr} (acte {theme('AVK').act_code}).")
     bpm = service.record_bpm(
-        kernel, pharmacy_id, patient, pharmacist, held_on=date.today(),
+        kernel,
+        pharmacy_id,
+        patient,
+        pharmacist,
+        held_on=date.today(),
         analysis="Traitements délivrés revus avec la patiente ; pas d'interaction majeure relevée.",
         recommendations="Proposer au médecin traitant une réévaluation de l'antalgique au long cours.",
     )
@@ -43,8 +52,9 @@ def _step(ctx: DemoContext) -> list[str]:
 
         record = session.get(InterviewRecord, bpm)
         count = len(record.medications) if record else 0
-    lines.append(f"Bilan partagé de médication enregistré : {count} médicament(s) repris de l'historique "
-                 "de délivrance.")
+    lines.append(
+        f"Bilan partagé de médication enregistré : {count} médicament(s) repris de l'historique de délivrance."
+    )
     for record_id, label in ((avk, "compte rendu d'entretien"), (bpm, "bilan partagé de médication")):
         actions = service.validate_document(kernel, pharmacy_id, record_id, pharmacist)
         waiting = [a for a in actions if a.kind == "ins.qualify"]
@@ -56,8 +66,10 @@ def _step(ctx: DemoContext) -> list[str]:
             document = session.get(HealthDocument, prepared.document_id)
             assert document is not None
             size = len(document.content or b"")
-            lines.append(f"{label.capitalize()} : PDF enveloppé en CDA R2 niveau 1 ({size // 1024} Ko), "
-                         f"« {document.title} », statut {document.status.label_fr}.")
+            lines.append(
+                f"{label.capitalize()} : PDF enveloppé en CDA R2 niveau 1 ({size // 1024} Ko), "
+                f"« {document.title} », statut {document.status.label_fr}."
+            )
     if kernel.is_active(pharmacy_id, "dmp"):
         lines.append("Le module DMP prend en charge les documents validés (alimentation automatique).")
     else:

@@ -37,8 +37,16 @@ def render(content: ReportContent) -> bytes:
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
-        title=content.title, author=content.pharmacist, subject=content.theme, creator="LGO libre",
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=content.title,
+        author=content.pharmacist,
+        subject=content.theme,
+        creator="LGO libre",
     )
     story: list[object] = [
         Paragraph(escape(content.title), styles["Title"]),
@@ -54,12 +62,16 @@ def render(content: ReportContent) -> bytes:
         story.append(Paragraph("Traitements délivrés (historique de l'officine)", styles["Heading2"]))
         rows = [["Médicament", "CIP13", "Dernière délivrance", "Boîtes"], *map(list, content.medications)]
         table = Table(rows, colWidths=[80 * mm, 32 * mm, 36 * mm, 18 * mm], repeatRows=1)
-        table.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-        ]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                ]
+            )
+        )
         story += [table, Spacer(1, 6 * mm)]
     story.append(Paragraph("Analyse du pharmacien", styles["Heading2"]))
     story += _paragraphs(content.analysis, styles["Normal"])

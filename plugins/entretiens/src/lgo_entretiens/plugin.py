@@ -14,10 +14,14 @@ if TYPE_CHECKING:
     from lgo.domain.billing import ActDefinition
 
 MANIFEST = Manifest(
-    name="entretiens", plugin_api=">=1.1,<2", distribution="lgo-entretiens", label_fr="Entretiens pharmaceutiques",
+    name="entretiens",
+    plugin_api=">=1.1,<2",
+    distribution="lgo-entretiens",
+    label_fr="Entretiens pharmaceutiques",
     description_fr="Entretiens pharmaceutiques et bilans partagés de médication : compte rendu PDF en CDA R2 "
-                   "niveau 1, alimentation du DMP.",
-    optional=("ins", "dmp"), capabilities=("entretiens",),
+    "niveau 1, alimentation du DMP.",
+    optional=("ins", "dmp"),
+    capabilities=("entretiens",),
 )
 
 

@@ -80,8 +80,15 @@ def _patient(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
 
 
 def record_interview(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int, *, theme_code: str, held_on: date,
-    analysis: str, recommendations: str,
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int,
+    *,
+    theme_code: str,
+    held_on: date,
+    analysis: str,
+    recommendations: str,
 ) -> int:
     """Record a pharmaceutical interview (AVK, AOD, asthme, femme enceinte, anticancéreux oraux)."""
     _require_active(kernel, pharmacy_id)
@@ -90,16 +97,30 @@ def record_interview(
         _pharmacist(session, pharmacy_id, operator_id)
         _patient(session, pharmacy_id, patient_id)
         record = InterviewRecord(
-            pharmacy_id=pharmacy_id, patient_id=patient_id, operator_id=operator_id, kind=RecordKind.INTERVIEW,
-            theme=chosen.code, act_code=chosen.act_code, held_on=held_on,
-            analysis=_clean(analysis, "L'analyse"), recommendations=_clean(recommendations, "Les recommandations"),
+            pharmacy_id=pharmacy_id,
+            patient_id=patient_id,
+            operator_id=operator_id,
+            kind=RecordKind.INTERVIEW,
+            theme=chosen.code,
+            act_code=chosen.act_code,
+            held_on=held_on,
+            analysis=_clean(analysis, "L'analyse"),
+            recommendations=_clean(recommendations, "Les recommandations"),
             medications=[],
         )
         session.add(record)
         session.flush()
-        kernel.audit(pharmacy_id, "entretiens.recorded", f"Entretien pharmaceutique enregistré : {chosen.label_fr}.",
-                     actor=PLUGIN, session=session, operator_id=operator_id, patient_id=patient_id,
-                     object_type="entretiens_record", object_id=record.id)
+        kernel.audit(
+            pharmacy_id,
+            "entretiens.recorded",
+            f"Entretien pharmaceutique enregistré : {chosen.label_fr}.",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="entretiens_record",
+            object_id=record.id,
+        )
         return record.id
 
 
@@ -111,8 +132,11 @@ def medication_history(
     rows = session.execute(
         select(Product.label, Product.cip13, func.max(Dispensation.validated_at), func.sum(Dispensation.quantity))
         .join(Product, Product.id == Dispensation.product_id)
-        .where(Dispensation.pharmacy_id == pharmacy_id, Dispensation.patient_id == patient_id,
-               Dispensation.validated_at >= start)
+        .where(
+            Dispensation.pharmacy_id == pharmacy_id,
+            Dispensation.patient_id == patient_id,
+            Dispensation.validated_at >= start,
+        )
         .group_by(Product.label, Product.cip13)
         .order_by(func.max(Dispensation.validated_at).desc())
     ).all()
@@ -129,8 +153,15 @@ def _as_date(value: datetime | str) -> date:
 
 
 def record_bpm(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int, *, held_on: date, analysis: str,
-    recommendations: str, first_year: bool = True,
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int,
+    *,
+    held_on: date,
+    analysis: str,
+    recommendations: str,
+    first_year: bool = True,
 ) -> int:
     """Record a bilan partagé de médication; the medication list comes from the dispensing history."""
     _require_active(kernel, pharmacy_id)
@@ -141,17 +172,30 @@ def record_bpm(
             session, pharmacy_id, patient_id, since=held_on - timedelta(days=BPM_HISTORY_DAYS)
         )
         record = InterviewRecord(
-            pharmacy_id=pharmacy_id, patient_id=patient_id, operator_id=operator_id, kind=RecordKind.BPM,
-            theme="BPM", act_code="BMI" if first_year else "BMT", held_on=held_on,
-            analysis=_clean(analysis, "L'analyse"), recommendations=_clean(recommendations, "Les recommandations"),
+            pharmacy_id=pharmacy_id,
+            patient_id=patient_id,
+            operator_id=operator_id,
+            kind=RecordKind.BPM,
+            theme="BPM",
+            act_code="BMI" if first_year else "BMT",
+            held_on=held_on,
+            analysis=_clean(analysis, "L'analyse"),
+            recommendations=_clean(recommendations, "Les recommandations"),
             medications=medications,
         )
         session.add(record)
         session.flush()
-        kernel.audit(pharmacy_id, "entretiens.recorded",
-                     f"Bilan partagé de médication enregistré ({len(medications)} médicament(s)).", actor=PLUGIN,
-                     session=session, operator_id=operator_id, patient_id=patient_id,
-                     object_type="entretiens_record", object_id=record.id)
+        kernel.audit(
+            pharmacy_id,
+            "entretiens.recorded",
+            f"Bilan partagé de médication enregistré ({len(medications)} médicament(s)).",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="entretiens_record",
+            object_id=record.id,
+        )
         return record.id
 
 
@@ -171,7 +215,9 @@ def _title(record: InterviewRecord) -> tuple[str, str, str]:
 
 def qualification_action(patient_id: int, reason_fr: str) -> ActionRequired:
     return ActionRequired(
-        kind="ins.qualify", plugin=PLUGIN, title_fr="Qualifier l'identité du patient",
+        kind="ins.qualify",
+        plugin=PLUGIN,
+        title_fr="Qualifier l'identité du patient",
         message_fr=f"{reason_fr} Le compte rendu est conservé et sera produit après la qualification.",
         patient_id=patient_id,
     )
@@ -195,8 +241,14 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> Prepar
         assert pharmacy is not None
         type_code, type_display, title = _title(record)
         document = documents.create_draft(
-            session, pharmacy_id=pharmacy_id, patient_id=record.patient_id, author_operator_id=record.operator_id,
-            type_code=type_code, type_display=type_display, title=title, source_plugin=PLUGIN,
+            session,
+            pharmacy_id=pharmacy_id,
+            patient_id=record.patient_id,
+            author_operator_id=record.operator_id,
+            type_code=type_code,
+            type_display=type_display,
+            title=title,
+            source_plugin=PLUGIN,
             source_ref=f"record:{record.id}",
         )
         subject = type_display if record.kind == RecordKind.BPM else theme(record.theme).label_fr
@@ -205,11 +257,15 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> Prepar
             pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
             pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
             patient=f"{identity.birth_name} {' '.join(identity.first_names)}, né(e) le {_birth(identity.birth_date)}, "
-                    f"INS {identity.matricule}",
-            held_on=record.held_on, theme=subject,
-            analysis=record.analysis, recommendations=record.recommendations,
-            medications=[(str(m["label"]), str(m["cip13"]), _french_date(str(m["last_dispensed"])), str(m["boxes"]))
-                         for m in record.medications],
+            f"INS {identity.matricule}",
+            held_on=record.held_on,
+            theme=subject,
+            analysis=record.analysis,
+            recommendations=record.recommendations,
+            medications=[
+                (str(m["label"]), str(m["cip13"]), _french_date(str(m["last_dispensed"])), str(m["boxes"]))
+                for m in record.medications
+            ],
         )
         header = header_for_document(session, document, identity)
         documents.set_content(document, wrap_pdf(header, pdf.render(content)))
@@ -218,8 +274,14 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> Prepar
 
 
 def validate_document(
-    kernel: Kernel, pharmacy_id: int, record_id: int, operator_id: int, *, title: str | None = None,
-    hidden_from_patient: bool = False, masked_from_professionals: bool = False,
+    kernel: Kernel,
+    pharmacy_id: int,
+    record_id: int,
+    operator_id: int,
+    *,
+    title: str | None = None,
+    hidden_from_patient: bool = False,
+    masked_from_professionals: bool = False,
 ) -> list[ActionRequired]:
     """Validate the record's document (title and visibility chosen by the pharmacist); ``dmp`` then feeds it."""
     prepared = prepare_document(kernel, pharmacy_id, record_id)
@@ -232,8 +294,13 @@ def validate_document(
         if document.status != documents.DocumentStatus.DRAFT:
             raise ValidationError("Ce compte rendu est déjà validé.", detail=f"document {document.id}")
     return documents.validate(
-        kernel, pharmacy_id, prepared.document_id, operator_id, title=title,
-        hidden_from_patient=hidden_from_patient, masked_from_professionals=masked_from_professionals,
+        kernel,
+        pharmacy_id,
+        prepared.document_id,
+        operator_id,
+        title=title,
+        hidden_from_patient=hidden_from_patient,
+        masked_from_professionals=masked_from_professionals,
     )
 
 

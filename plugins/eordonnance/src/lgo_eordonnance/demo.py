@@ -39,9 +39,16 @@ def _step(ctx: DemoContext) -> list[str]:
         server, _sandbox = start_eordonnance_sandbox(authority)
         try:
             kernel.select_provider(pharmacy_id, "eordonnance", "sandbox")
-            kernel.save_plugin_settings(pharmacy_id, "eordonnance", {
-                "endpoint": server.url, "certificate_path": str(credential.cert_path),
-                "key_path": str(credential.key_path), "ca_path": str(credential.ca_path)})
+            kernel.save_plugin_settings(
+                pharmacy_id,
+                "eordonnance",
+                {
+                    "endpoint": server.url,
+                    "certificate_path": str(credential.cert_path),
+                    "key_path": str(credential.key_path),
+                    "ca_path": str(credential.ca_path),
+                },
+            )
             lines.append(f"Bac à sable de l'ordonnance numérique sur {server.url} (TLS mutuel).")
             try:
                 service.retrieve(kernel, pharmacy_id, pharmacist, patient, "QR-CODE-D'UN-AUTRE-DOCUMENT")
@@ -49,16 +56,31 @@ def _step(ctx: DemoContext) -> list[str]:
                 lines.append(f"Mauvais code scanné → « {exc.message_fr} »")
             got = service.retrieve(kernel, pharmacy_id, pharmacist, patient, QR)
             p = got.prescription
-            lines.append(f"Ordonnance {p.identifier} du {p.prescribed_on}, {p.prescriber_name} : {len(p.lines)} "
-                         "ligne(s), prescripteur et date repris automatiquement.")
+            lines.append(
+                f"Ordonnance {p.identifier} du {p.prescribed_on}, {p.prescriber_name} : {len(p.lines)} "
+                "ligne(s), prescripteur et date repris automatiquement."
+            )
             lines += [f"→ {a.title_fr} {a.message_fr}" for a in got.actions]
             execution = got.execution_id
             service.confirm_line(kernel, pharmacy_id, execution, "L1")
             service.decide_line(kernel, pharmacy_id, execution, "L2", "as_prescribed")
-            service.decide_line(kernel, pharmacy_id, execution, "L3", "not_dispensed",
-                                reason="traitement déjà en cours, boîte entamée à domicile")
-            service.decide_line(kernel, pharmacy_id, execution, "L4", "partial", quantity=1,
-                                info="rupture chez le grossiste, 2e boîte à venir")
+            service.decide_line(
+                kernel,
+                pharmacy_id,
+                execution,
+                "L3",
+                "not_dispensed",
+                reason="traitement déjà en cours, boîte entamée à domicile",
+            )
+            service.decide_line(
+                kernel,
+                pharmacy_id,
+                execution,
+                "L4",
+                "partial",
+                quantity=1,
+                info="rupture chez le grossiste, 2e boîte à venir",
+            )
             for difference in service.control_view(kernel, pharmacy_id, execution):
                 lines.append(f"Écart — {difference.label} : {difference.text_fr}")
             result = service.validate_and_bill(kernel, pharmacy_id, execution, pharmacist)

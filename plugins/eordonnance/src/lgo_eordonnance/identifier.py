@@ -38,25 +38,32 @@ def parse(scanned: str) -> str:
         raise ValidationError("Aucun code lu : scannez le QR code de l'ordonnance ou saisissez son numéro.")
     if text.upper().startswith("ORDNUM:"):
         if not text.upper().startswith(QR_PREFIX):
-            raise ValidationError("QR code d'ordonnance numérique d'une version non prise en charge.",
-                                  detail=repr(text[:20]))
-        text = text[len(QR_PREFIX):]
+            raise ValidationError(
+                "QR code d'ordonnance numérique d'une version non prise en charge.", detail=repr(text[:20])
+            )
+        text = text[len(QR_PREFIX) :]
     elif len(text) > LENGTH + 6 or text.startswith(("IS01", "http", "HTTP", "{", "<")):
-        raise ValidationError("Ce code n'est pas celui d'une ordonnance numérique (QR code d'un autre document ?).",
-                              detail=repr(text[:30]))
+        raise ValidationError(
+            "Ce code n'est pas celui d'une ordonnance numérique (QR code d'un autre document ?).",
+            detail=repr(text[:30]),
+        )
     candidate = _TYPED_NOISE.sub("", text).upper()
     for wrong, right in (("O", "0"), ("I", "1"), ("L", "1")):  # Crockford: read what people type by mistake
         candidate = candidate.replace(wrong, right)
     if len(candidate) < LENGTH:
-        raise ValidationError(f"Numéro d'ordonnance incomplet : {len(candidate)} caractères sur {LENGTH}.",
-                              detail=repr(candidate))
+        raise ValidationError(
+            f"Numéro d'ordonnance incomplet : {len(candidate)} caractères sur {LENGTH}.", detail=repr(candidate)
+        )
     if len(candidate) > LENGTH:
-        raise ValidationError(f"Numéro d'ordonnance trop long : {len(candidate)} caractères au lieu de {LENGTH}.",
-                              detail=repr(candidate))
+        raise ValidationError(
+            f"Numéro d'ordonnance trop long : {len(candidate)} caractères au lieu de {LENGTH}.", detail=repr(candidate)
+        )
     body, check = candidate[:-1], candidate[-1]
     if any(c not in ALPHABET for c in body) or check not in CHECK_ALPHABET:
         raise ValidationError("Numéro d'ordonnance invalide : caractères non autorisés.", detail=repr(candidate))
     if check_symbol(body) != check:
-        raise ValidationError("Numéro d'ordonnance invalide : le caractère de contrôle ne correspond pas "
-                              "(erreur de saisie ?).", detail=repr(candidate))
+        raise ValidationError(
+            "Numéro d'ordonnance invalide : le caractère de contrôle ne correspond pas (erreur de saisie ?).",
+            detail=repr(candidate),
+        )
     return candidate

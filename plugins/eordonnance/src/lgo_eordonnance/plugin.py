@@ -19,9 +19,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
-    name="eordonnance", plugin_api=">=1.1,<2", distribution="lgo-eordonnance", label_fr="Ordonnance numérique",
+    name="eordonnance",
+    plugin_api=">=1.1,<2",
+    distribution="lgo-eordonnance",
+    label_fr="Ordonnance numérique",
     description_fr="Ordonnance numérique : QR code, récupération, exécution ligne à ligne, transmission.",
-    optional=("ins",), capabilities=("eordonnance",), provider_capabilities=("eordonnance",),
+    optional=("ins",),
+    capabilities=("eordonnance",),
+    provider_capabilities=("eordonnance",),
     settings=EOrdonnanceSettings,
 )
 

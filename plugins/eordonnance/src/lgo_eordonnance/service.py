@@ -104,8 +104,11 @@ def retrieve(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int
     number = ident.parse(scanned)
     prescription = transport(kernel, pharmacy_id).retrieve(number)
     # Asked before our transaction: the identity plugin reads in its own (SQLite allows one writer at a time).
-    qualified_ins = (kernel.shareable_identity(pharmacy_id, patient_id).matricule
-                     if kernel.is_identity_shareable(pharmacy_id, patient_id) else None)
+    qualified_ins = (
+        kernel.shareable_identity(pharmacy_id, patient_id).matricule
+        if kernel.is_identity_shareable(pharmacy_id, patient_id)
+        else None
+    )
     with kernel.transaction() as session:
         patient = session.get(Patient, patient_id)
         if patient is None or patient.pharmacy_id != pharmacy_id:
@@ -113,33 +116,66 @@ def retrieve(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int
         differences = _identity_differences(patient, prescription, qualified_ins)
         mapping = {line.line_id: _map_line(session, pharmacy_id, line) for line in prescription.lines}
         execution = Execution(
-            pharmacy_id=pharmacy_id, patient_id=patient_id, operator_id=operator_id, identifier=number,
-            renewal_number=prescription.dispensings_done, prescription=_as_json(prescription),
-            lines=[{"line_id": line.line_id, "label": line.label, "prescribed": line.quantity,
+            pharmacy_id=pharmacy_id,
+            patient_id=patient_id,
+            operator_id=operator_id,
+            identifier=number,
+            renewal_number=prescription.dispensings_done,
+            prescription=_as_json(prescription),
+            lines=[
+                {
+                    "line_id": line.line_id,
+                    "label": line.label,
+                    "prescribed": line.quantity,
                     "remaining": line.quantity - prescription.already_dispensed.get(line.line_id, 0),
-                    "cip13": mapping[line.line_id], "kind": None, "quantity": 0, "reason": "", "info": ""}
-                   for line in prescription.lines],
+                    "cip13": mapping[line.line_id],
+                    "kind": None,
+                    "quantity": 0,
+                    "reason": "",
+                    "info": "",
+                }
+                for line in prescription.lines
+            ],
             status="draft",
         )
         session.add(execution)
         session.flush()
         execution_id = execution.id
-        kernel.audit(pharmacy_id, "eordonnance.retrieved", f"Ordonnance numérique {number} récupérée "
-                     f"(renouvellement {prescription.dispensings_done}).", actor=PLUGIN, session=session,
-                     operator_id=operator_id, patient_id=patient_id, object_type="eordonnance_execution",
-                     object_id=execution_id)
+        kernel.audit(
+            pharmacy_id,
+            "eordonnance.retrieved",
+            f"Ordonnance numérique {number} récupérée (renouvellement {prescription.dispensings_done}).",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="eordonnance_execution",
+            object_id=execution_id,
+        )
     actions: list[ActionRequired] = []
     if differences:
-        actions.append(ActionRequired(
-            kind="eordonnance.confirm_patient", plugin=PLUGIN, title_fr="Cette ordonnance est-elle bien celle du "
-            "patient ?", message_fr="Différences : " + " ; ".join(differences) + ".", patient_id=patient_id,
-            choices=(Choice("confirm", "C'est bien ce patient"), Choice("cancel", "Abandonner")), blocking=True))
+        actions.append(
+            ActionRequired(
+                kind="eordonnance.confirm_patient",
+                plugin=PLUGIN,
+                title_fr="Cette ordonnance est-elle bien celle du patient ?",
+                message_fr="Différences : " + " ; ".join(differences) + ".",
+                patient_id=patient_id,
+                choices=(Choice("confirm", "C'est bien ce patient"), Choice("cancel", "Abandonner")),
+                blocking=True,
+            )
+        )
     unmapped = [line.label for line in prescription.lines if mapping[line.line_id] is None]
     if unmapped:
-        actions.append(ActionRequired(
-            kind="eordonnance.choose_product", plugin=PLUGIN, title_fr="Choisir le produit délivré",
-            message_fr="Aucun produit du catalogue ne correspond à : " + ", ".join(unmapped) + ".",
-            patient_id=patient_id))
+        actions.append(
+            ActionRequired(
+                kind="eordonnance.choose_product",
+                plugin=PLUGIN,
+                title_fr="Choisir le produit délivré",
+                message_fr="Aucun produit du catalogue ne correspond à : " + ", ".join(unmapped) + ".",
+                patient_id=patient_id,
+            )
+        )
     return Retrieved(execution_id, prescription, prescription.dispensings_done, mapping, tuple(actions))
 
 
@@ -157,8 +193,16 @@ def _execution(session: Session, pharmacy_id: int, execution_id: int) -> Executi
 
 
 def decide_line(
-    kernel: Kernel, pharmacy_id: int, execution_id: int, line_id: str, kind: str, *, cip13: str | None = None,
-    quantity: int | None = None, reason: str = "", info: str = "",
+    kernel: Kernel,
+    pharmacy_id: int,
+    execution_id: int,
+    line_id: str,
+    kind: str,
+    *,
+    cip13: str | None = None,
+    quantity: int | None = None,
+    reason: str = "",
+    info: str = "",
 ) -> None:
     """Record how a line is executed (see :data:`KINDS`)."""
     if kind not in KINDS:
@@ -231,8 +275,13 @@ def validate_and_bill(kernel: Kernel, pharmacy_id: int, execution_id: int, opera
             raise ValidationError("Cette délivrance est déjà validée.")
         data = execution.prescription
         prescription = create_prescription(
-            session, pharmacy_id, execution.patient_id, prescriber_name=data["prescriber_name"],
-            prescriber_rpps=data.get("prescriber_rpps"), prescribed_on=date.fromisoformat(data["prescribed_on"]))
+            session,
+            pharmacy_id,
+            execution.patient_id,
+            prescriber_name=data["prescriber_name"],
+            prescriber_rpps=data.get("prescriber_rpps"),
+            prescribed_on=date.fromisoformat(data["prescribed_on"]),
+        )
         execution.prescription_id = prescription.id
         patient_id, prescription_id = execution.patient_id, prescription.id
         to_bill = [(line["cip13"], line["quantity"]) for line in execution.lines if line["quantity"] > 0]
@@ -247,28 +296,47 @@ def on_billing_commit(session: Session, event: BillingEnded) -> None:
     """Inside the billing's transaction: the first transmission exists if and only if the billing does."""
     if event.prescription_id is None:
         return
-    execution = session.scalars(select(Execution).where(
-        Execution.pharmacy_id == event.pharmacy_id, Execution.prescription_id == event.prescription_id,
-        Execution.status == "draft")).one_or_none()
+    execution = session.scalars(
+        select(Execution).where(
+            Execution.pharmacy_id == event.pharmacy_id,
+            Execution.prescription_id == event.prescription_id,
+            Execution.status == "draft",
+        )
+    ).one_or_none()
     if execution is None:
         return
     execution.status = "billed"
     execution.invoice_id = event.invoice_id
-    outbox.enqueue(session, event.pharmacy_id, plugin=PLUGIN, kind=KIND_DISPENSING,
-                   payload={"execution_id": execution.id}, idempotency_key=f"eordonnance-dispensing-{execution.id}")
+    outbox.enqueue(
+        session,
+        event.pharmacy_id,
+        plugin=PLUGIN,
+        kind=KIND_DISPENSING,
+        payload={"execution_id": execution.id},
+        idempotency_key=f"eordonnance-dispensing-{execution.id}",
+    )
 
 
 def acknowledge_invoice_batch(kernel: Kernel, pharmacy_id: int, invoice_ids: list[int]) -> int:
     """The invoice batch was acknowledged (a SESAM-Vitale plugin calls this): queue the billing complements."""
     queued = 0
     with kernel.transaction() as session:
-        executions = session.scalars(select(Execution).where(
-            Execution.pharmacy_id == pharmacy_id, Execution.invoice_id.in_(invoice_ids),
-            Execution.status.in_(["billed", "dispensing_sent"])))
+        executions = session.scalars(
+            select(Execution).where(
+                Execution.pharmacy_id == pharmacy_id,
+                Execution.invoice_id.in_(invoice_ids),
+                Execution.status.in_(["billed", "dispensing_sent"]),
+            )
+        )
         for execution in executions:
-            outbox.enqueue(session, pharmacy_id, plugin=PLUGIN, kind=KIND_BILLING,
-                           payload={"execution_id": execution.id},
-                           idempotency_key=f"eordonnance-billing-{execution.id}")
+            outbox.enqueue(
+                session,
+                pharmacy_id,
+                plugin=PLUGIN,
+                kind=KIND_BILLING,
+                payload={"execution_id": execution.id},
+                idempotency_key=f"eordonnance-billing-{execution.id}",
+            )
             execution.status = "complement_queued" if execution.status == "dispensing_sent" else execution.status
             queued += 1
     return queued
@@ -278,13 +346,25 @@ def deliver_dispensing(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         execution = _execution(session, delivery.pharmacy_id, int(delivery.payload["execution_id"]))
         identifier, lines = execution.identifier, execution.lines
-        payload = {"renewal_number": execution.renewal_number, "dispensed_at": datetime.now(UTC).date().isoformat(),
-                   "lines": [{"line_id": line["line_id"], "kind": line["kind"], "cip13": line["cip13"],
-                              "quantity": line["quantity"], "reason": line["reason"], "info": line["info"],
-                              "closed": line["kind"] in ("not_dispensed", "substitution", "adaptation")}
-                             for line in lines]}
+        payload = {
+            "renewal_number": execution.renewal_number,
+            "dispensed_at": datetime.now(UTC).date().isoformat(),
+            "lines": [
+                {
+                    "line_id": line["line_id"],
+                    "kind": line["kind"],
+                    "cip13": line["cip13"],
+                    "quantity": line["quantity"],
+                    "reason": line["reason"],
+                    "info": line["info"],
+                    "closed": line["kind"] in ("not_dispensed", "substitution", "adaptation"),
+                }
+                for line in lines
+            ],
+        }
     remote = transport(kernel, delivery.pharmacy_id).send_dispensing(
-        identifier, payload, idempotency_key=delivery.idempotency_key)
+        identifier, payload, idempotency_key=delivery.idempotency_key
+    )
     with kernel.transaction() as session:
         execution = _execution(session, delivery.pharmacy_id, int(delivery.payload["execution_id"]))
         execution.remote_execution_id = remote
@@ -300,10 +380,15 @@ def deliver_billing(kernel: Kernel, delivery: Delivery) -> None:
         invoice = session.get(Invoice, execution.invoice_id)
         assert invoice is not None
         identifier, remote = execution.identifier, execution.remote_execution_id
-        complement = {"invoice_number": invoice.number, "total_cents": invoice.total_cents,
-                      "amo_cents": invoice.amo_cents, "amc_cents": invoice.amc_cents}
+        complement = {
+            "invoice_number": invoice.number,
+            "total_cents": invoice.total_cents,
+            "amo_cents": invoice.amo_cents,
+            "amc_cents": invoice.amc_cents,
+        }
     transport(kernel, delivery.pharmacy_id).send_billing_complement(
-        identifier, remote, complement, idempotency_key=delivery.idempotency_key)
+        identifier, remote, complement, idempotency_key=delivery.idempotency_key
+    )
     with kernel.transaction() as session:
         _execution(session, delivery.pharmacy_id, int(delivery.payload["execution_id"])).status = "complement_sent"
 
@@ -313,9 +398,23 @@ def share_of_dispensings(kernel: Kernel, pharmacy_id: int, start: date, end: dat
     with kernel.transaction() as session:
         low = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
         high = datetime.combine(end, datetime.max.time(), tzinfo=UTC)
-        total = int(session.scalar(select(func.count(func.distinct(Dispensation.prescription_id))).where(
-            Dispensation.pharmacy_id == pharmacy_id, Dispensation.validated_at.between(low, high))) or 0)
-        numeric = int(session.scalar(select(func.count(func.distinct(Execution.prescription_id))).where(
-            Execution.pharmacy_id == pharmacy_id, Execution.prescription_id.is_not(None),
-            Execution.status != "draft", Execution.created_at.between(low, high))) or 0)
+        total = int(
+            session.scalar(
+                select(func.count(func.distinct(Dispensation.prescription_id))).where(
+                    Dispensation.pharmacy_id == pharmacy_id, Dispensation.validated_at.between(low, high)
+                )
+            )
+            or 0
+        )
+        numeric = int(
+            session.scalar(
+                select(func.count(func.distinct(Execution.prescription_id))).where(
+                    Execution.pharmacy_id == pharmacy_id,
+                    Execution.prescription_id.is_not(None),
+                    Execution.status != "draft",
+                    Execution.created_at.between(low, high),
+                )
+            )
+            or 0
+        )
     return numeric, total, (numeric / total if total else 0.0)

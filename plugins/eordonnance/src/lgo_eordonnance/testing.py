@@ -44,9 +44,7 @@ class EOrdonnanceTransportContract(ProviderContract):
             transport_under_test[0].retrieve(ident.make("ZZZZZZZZZZZZZZ"))
         assert refused.value.message_fr
 
-    def test_sending_twice_with_the_same_key_records_one_execution(
-        self, transport_under_test: tuple[Any, str]
-    ) -> None:
+    def test_sending_twice_with_the_same_key_records_one_execution(self, transport_under_test: tuple[Any, str]) -> None:
         driver, known = transport_under_test
         line = driver.retrieve(known).lines[0]
         execution = {"renewal_number": 0, "lines": [{"line_id": line.line_id, "kind": "partial", "quantity": 0}]}

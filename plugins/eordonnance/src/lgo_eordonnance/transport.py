@@ -58,5 +58,6 @@ class EOrdonnanceTransport(Protocol):
     def send_dispensing(self, identifier: str, execution: dict[str, Any], *, idempotency_key: str) -> str:
         """Send what was dispensed; returns the base's execution id."""
 
-    def send_billing_complement(self, identifier: str, execution_id: str, complement: dict[str, Any], *,
-                                idempotency_key: str) -> None: ...
+    def send_billing_complement(
+        self, identifier: str, execution_id: str, complement: dict[str, Any], *, idempotency_key: str
+    ) -> None: ...

@@ -54,11 +54,19 @@ def identity_row(session: Session, pharmacy_id: int, patient_id: int) -> InsIden
     patient = session.get(Patient, patient_id)
     if patient is None or patient.pharmacy_id != pharmacy_id:
         raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
-    row = session.scalars(select(InsIdentity).where(
-        InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
+    row = session.scalars(
+        select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
+    ).one_or_none()
     if row is None:
-        row = InsIdentity(pharmacy_id=pharmacy_id, patient_id=patient_id, traits={}, insi_checked=False,
-                          document_checked=False, doubtful=False, fictitious=False)
+        row = InsIdentity(
+            pharmacy_id=pharmacy_id,
+            patient_id=patient_id,
+            traits={},
+            insi_checked=False,
+            document_checked=False,
+            doubtful=False,
+            fictitious=False,
+        )
         session.add(row)
         session.flush()
     return row
@@ -70,7 +78,11 @@ def status(kernel: Kernel, pharmacy_id: int, patient_id: int) -> Status:
 
 
 def record_insi_result(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, result: InsiTraits,
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    result: InsiTraits,
 ) -> Status:
     """INSi returned ``result`` for this patient (CR 00): keep the INS traits, former matricules, and the criterion."""
     history = result.history
@@ -82,27 +94,49 @@ def record_insi_result(
             matricule.parse(former, oid, test_mode=test_mode)
         row = identity_row(session, pharmacy_id, patient_id)
         if row.matricule and row.matricule != checked.value:
-            session.add(InsHistory(pharmacy_id=pharmacy_id, patient_id=patient_id, matricule=row.matricule,
-                                   oid=row.oid or result.oid))
+            session.add(
+                InsHistory(
+                    pharmacy_id=pharmacy_id, patient_id=patient_id, matricule=row.matricule, oid=row.oid or result.oid
+                )
+            )
         for former, oid in history:
             session.add(InsHistory(pharmacy_id=pharmacy_id, patient_id=patient_id, matricule=former, oid=oid))
         was = row.status
         row.matricule, row.oid = checked.value, checked.oid
-        row.traits = {"birth_name": result.birth_name.upper(), "first_names": [f.upper() for f in result.first_names],
-                      "sex": result.sex, "birth_date": result.birth_date,
-                      "birth_place_code": result.birth_place_code}
+        row.traits = {
+            "birth_name": result.birth_name.upper(),
+            "first_names": [f.upper() for f in result.first_names],
+            "sex": result.sex,
+            "birth_date": result.birth_date,
+            "birth_place_code": result.birth_place_code,
+        }
         row.insi_checked = True
         now = row.status
-        kernel.audit(pharmacy_id, "ins.insi_result", f"Identité INS récupérée par INSi ({checked.authority}).",
-                     actor=PLUGIN, session=session, operator_id=operator_id, patient_id=patient_id,
-                     object_type="ins_identity", object_id=row.id, details={"status": now.value})
+        kernel.audit(
+            pharmacy_id,
+            "ins.insi_result",
+            f"Identité INS récupérée par INSi ({checked.authority}).",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="ins_identity",
+            object_id=row.id,
+            details={"status": now.value},
+        )
     _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
     return now
 
 
 def record_identity_document(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, kind: DocumentKind,
-    *, parent_document: DocumentKind | None = None, minor: bool = False,
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    kind: DocumentKind,
+    *,
+    parent_document: DocumentKind | None = None,
+    minor: bool = False,
 ) -> Status:
     """A document was checked against the identity. A livret de famille or an extrait d'acte de naissance counts
     only for a minor, together with a parent's high-trust document."""
@@ -119,9 +153,18 @@ def record_identity_document(
         row.prompts_left = None
         row.document_note = None
         now = row.status
-        kernel.audit(pharmacy_id, "ins.document_checked", f"Pièce d'identité vérifiée : {kind.value}.",
-                     actor=PLUGIN, session=session, operator_id=operator_id, patient_id=patient_id,
-                     object_type="ins_identity", object_id=row.id, details={"status": now.value})
+        kernel.audit(
+            pharmacy_id,
+            "ins.document_checked",
+            f"Pièce d'identité vérifiée : {kind.value}.",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="ins_identity",
+            object_id=row.id,
+            details={"status": now.value},
+        )
     _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
     return now
 
@@ -131,7 +174,11 @@ APCV = "appli carte Vitale"
 
 
 def record_apcv_identity(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, result: InsiTraits,
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    result: InsiTraits,
 ) -> Status:
     """The Appli carte Vitale returned the INS the health insurance qualified: its traits are recorded as an INSi
     answer, and the app replaces the identity document (its holder's identity was verified at enrolment, see
@@ -145,17 +192,30 @@ def record_apcv_identity(
         row.prompts_left = None
         row.document_note = None
         now = row.status
-        kernel.audit(pharmacy_id, "ins.document_checked", "Identité vérifiée par l'appli carte Vitale (pas de pièce "
-                     "d'identité à demander).", actor=PLUGIN, session=session, operator_id=operator_id,
-                     patient_id=patient_id, object_type="ins_identity", object_id=row.id,
-                     details={"status": now.value})
+        kernel.audit(
+            pharmacy_id,
+            "ins.document_checked",
+            "Identité vérifiée par l'appli carte Vitale (pas de pièce d'identité à demander).",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="ins_identity",
+            object_id=row.id,
+            details={"status": now.value},
+        )
     _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
     return now
 
 
 def record_document_answer(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, answer: DocumentAnswer,
-    *, reprompts: int = 3,
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    answer: DocumentAnswer,
+    *,
+    reprompts: int = 3,
 ) -> None:
     """No document today: "aucune pièce présentée" asks again at the next ``reprompts`` dispensings."""
     with kernel.transaction() as session:
@@ -165,9 +225,17 @@ def record_document_answer(
             row.prompts_left = reprompts
         elif answer == DocumentAnswer.DIFFERENT:
             row.doubtful = True
-        kernel.audit(pharmacy_id, "ins.document_answer", f"Pièce d'identité : {answer.value}.", actor=PLUGIN,
-                     session=session, operator_id=operator_id, patient_id=patient_id,
-                     object_type="ins_identity", object_id=row.id)
+        kernel.audit(
+            pharmacy_id,
+            "ins.document_answer",
+            f"Pièce d'identité : {answer.value}.",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="ins_identity",
+            object_id=row.id,
+        )
 
 
 def record_no_ins(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, reason_fr: str) -> None:
@@ -175,8 +243,17 @@ def record_no_ins(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id
     with kernel.transaction() as session:
         row = identity_row(session, pharmacy_id, patient_id)
         row.no_ins_reason = reason_fr[:120]
-        kernel.audit(pharmacy_id, "ins.no_ins", f"Patient sans INS : {reason_fr}", actor=PLUGIN, session=session,
-                     operator_id=operator_id, patient_id=patient_id, object_type="ins_identity", object_id=row.id)
+        kernel.audit(
+            pharmacy_id,
+            "ins.no_ins",
+            f"Patient sans INS : {reason_fr}",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="ins_identity",
+            object_id=row.id,
+        )
 
 
 def demote(kernel: Kernel, pharmacy_id: int, patient_id: int, changed: tuple[str, ...]) -> None:
@@ -188,24 +265,36 @@ def demote(kernel: Kernel, pharmacy_id: int, patient_id: int, changed: tuple[str
         was = row.status
         row.insi_checked = False
         row.document_checked = False
-        kernel.audit(pharmacy_id, "ins.demoted",
-                     f"Identité rétrogradée ({was.value} → provisoire) : trait strict modifié ({', '.join(changed)}).",
-                     actor=PLUGIN, session=session, patient_id=patient_id, object_type="ins_identity",
-                     object_id=row.id)
+        kernel.audit(
+            pharmacy_id,
+            "ins.demoted",
+            f"Identité rétrogradée ({was.value} → provisoire) : trait strict modifié ({', '.join(changed)}).",
+            actor=PLUGIN,
+            session=session,
+            patient_id=patient_id,
+            object_type="ins_identity",
+            object_id=row.id,
+        )
 
 
 def shareable(kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
     """The identity for sharing, or None below *qualifiée* (or when doubtful / fictitious / without INS)."""
     with kernel.transaction() as session:
-        row = session.scalars(select(InsIdentity).where(
-            InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
+        row = session.scalars(
+            select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
+        ).one_or_none()
         if row is None or row.status != Status.QUALIFIEE or row.doubtful or row.fictitious or row.no_ins_reason:
             return None
         traits: dict[str, Any] = row.traits
         assert row.matricule and row.oid
         return SharedIdentity(
-            patient_id=patient_id, matricule=row.matricule, oid=row.oid, birth_name=traits["birth_name"],
-            first_names=tuple(traits["first_names"]), sex=traits["sex"], birth_date=traits["birth_date"],
+            patient_id=patient_id,
+            matricule=row.matricule,
+            oid=row.oid,
+            birth_name=traits["birth_name"],
+            first_names=tuple(traits["first_names"]),
+            sex=traits["sex"],
+            birth_date=traits["birth_date"],
             birth_place_code=traits.get("birth_place_code"),
         )
 
@@ -216,18 +305,28 @@ def qualification_actions(kernel: Kernel, pharmacy_id: int, patient_id: int) -> 
     if current == Status.QUALIFIEE:
         return []
     choices = tuple(Choice(kind.name, kind.value) for kind in DocumentKind) + tuple(
-        Choice(answer.name, answer.value) for answer in DocumentAnswer)
-    return [ActionRequired(
-        kind="ins.qualify", plugin=PLUGIN, title_fr="Qualifier l'identité du patient",
-        message_fr=f"Identité {current.value} : vérifiez une pièce d'identité à haut niveau de confiance"
-                   + (" après l'appel INSi." if current in (Status.PROVISOIRE, Status.VALIDEE) else "."),
-        patient_id=patient_id, choices=choices, data={"status": current.value},
-    )]
+        Choice(answer.name, answer.value) for answer in DocumentAnswer
+    )
+    return [
+        ActionRequired(
+            kind="ins.qualify",
+            plugin=PLUGIN,
+            title_fr="Qualifier l'identité du patient",
+            message_fr=f"Identité {current.value} : vérifiez une pièce d'identité à haut niveau de confiance"
+            + (" après l'appel INSi." if current in (Status.PROVISOIRE, Status.VALIDEE) else "."),
+            patient_id=patient_id,
+            choices=choices,
+            data={"status": current.value},
+        )
+    ]
 
 
 def _announce(
     kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, was: Status, now: Status
 ) -> None:
     if now == Status.QUALIFIEE and was != Status.QUALIFIEE:
-        kernel.emit("lgo_on_identity_qualified", pharmacy_id,
-                    event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=operator_id, patient_id=patient_id))
+        kernel.emit(
+            "lgo_on_identity_qualified",
+            pharmacy_id,
+            event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=operator_id, patient_id=patient_id),
+        )

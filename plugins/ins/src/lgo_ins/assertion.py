@@ -64,10 +64,16 @@ def build(signer: Signer, *, national_id: str, billing_id: str, activity_sector:
     certificate = x509.load_pem_x509_certificate(signer.certificate_pem)
     nsmap: Any = {None: SAML, "ds": DS}
     assertion_id = f"_{uuid.uuid4()}"
-    root = etree.Element(f"{{{SAML}}}Assertion", nsmap=nsmap, ID=assertion_id, Version="2.0",
-                         IssueInstant=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
-    issuer = etree.SubElement(root, f"{{{SAML}}}Issuer",
-                              Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName")
+    root = etree.Element(
+        f"{{{SAML}}}Assertion",
+        nsmap=nsmap,
+        ID=assertion_id,
+        Version="2.0",
+        IssueInstant=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+    issuer = etree.SubElement(
+        root, f"{{{SAML}}}Issuer", Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
+    )
     issuer.text = _issuer(certificate)
     etree.SubElement(root, f"{{{DS}}}Signature", Id="placeholder")
     subject = etree.SubElement(root, f"{{{SAML}}}Subject")
@@ -77,7 +83,10 @@ def build(signer: Signer, *, national_id: str, billing_id: str, activity_sector:
     for name, value in (("identifiantFacturation", billing_id), ("secteurActivite", activity_sector)):
         attribute = etree.SubElement(statement, f"{{{SAML}}}Attribute", Name=name)
         etree.SubElement(attribute, f"{{{SAML}}}AttributeValue").text = value
-    signed = XMLSigner(method=methods.enveloped, signature_algorithm="rsa-sha256", digest_algorithm="sha256",
-                       c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#").sign(
-        root, key=signer.private_key, cert=[certificate], reference_uri=assertion_id, id_attribute="ID")
+    signed = XMLSigner(
+        method=methods.enveloped,
+        signature_algorithm="rsa-sha256",
+        digest_algorithm="sha256",
+        c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+    ).sign(root, key=signer.private_key, cert=[certificate], reference_uri=assertion_id, id_attribute="ID")
     return signed

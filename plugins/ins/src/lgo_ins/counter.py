@@ -47,15 +47,21 @@ def endpoint(kernel: Kernel, pharmacy_id: int) -> insi.Endpoint:
     stored by the administrator (kind « insi »)."""
     settings = _settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        credential = certificates.pharmacy_credential(session, pharmacy_id, kind="insi",
-                                                      cert_path=settings.certificate_path, key_path=settings.key_path)
+        credential = certificates.pharmacy_credential(
+            session, pharmacy_id, kind="insi", cert_path=settings.certificate_path, key_path=settings.key_path
+        )
     return insi.Endpoint(settings.insi_endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
 
 
 def context(kernel: Kernel, pharmacy_id: int, sender: str) -> insi.Context:
     settings = _settings(kernel, pharmacy_id)
-    return insi.Context(settings.authorisation_number, settings.software_name, settings.software_version,
-                        settings.instance or f"lgo-{pharmacy_id}", sender)
+    return insi.Context(
+        settings.authorisation_number,
+        settings.software_name,
+        settings.software_version,
+        settings.instance or f"lgo-{pharmacy_id}",
+        sender,
+    )
 
 
 def operator_assertion(kernel: Kernel, pharmacy_id: int, operator_id: int | None) -> Any | None:
@@ -68,7 +74,9 @@ def operator_assertion(kernel: Kernel, pharmacy_id: int, operator_id: int | None
     if signer is None:
         raise OperatorCardRequired(
             "Le téléservice INSi est configuré en mode INSI-MANU : insérez votre carte CPS et saisissez votre code "
-            "porteur, puis sélectionnez de nouveau le patient.", detail=f"operator {operator_id}: no CPS unlocked")
+            "porteur, puis sélectionnez de nouveau le patient.",
+            detail=f"operator {operator_id}: no CPS unlocked",
+        )
     with kernel.transaction() as session:
         pharmacy = session.get(Pharmacy, pharmacy_id)
         assert pharmacy is not None
@@ -80,17 +88,26 @@ def operator_assertion(kernel: Kernel, pharmacy_id: int, operator_id: int | None
 
 
 def card_required(exc: OperatorCardRequired, patient_id: int) -> ActionRequired:
-    return ActionRequired(kind="ins.cps_required", plugin="ins", title_fr="Carte CPS nécessaire pour INSi",
-                          message_fr=exc.message_fr, patient_id=patient_id)
+    return ActionRequired(
+        kind="ins.cps_required",
+        plugin="ins",
+        title_fr="Carte CPS nécessaire pour INSi",
+        message_fr=exc.message_fr,
+        patient_id=patient_id,
+    )
 
 
 def _traits(kernel: Kernel, pharmacy_id: int, patient_id: int) -> dict[str, Any]:
     with kernel.transaction() as session:
         patient = session.get(Patient, patient_id)
         assert patient is not None and patient.pharmacy_id == pharmacy_id
-        return {"birth_name": patient.birth_name, "first_names": tuple(patient.first_names.split()),
-                "sex": patient.sex.value, "birth_date": patient.birth_date_text,
-                "birth_place": patient.birth_place_code}
+        return {
+            "birth_name": patient.birth_name,
+            "first_names": tuple(patient.first_names.split()),
+            "sex": patient.sex.value,
+            "birth_date": patient.birth_date_text,
+            "birth_place": patient.birth_place_code,
+        }
 
 
 def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None) -> list[ActionRequired]:
@@ -101,30 +118,63 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
     except OperatorCardRequired as exc:
         return [card_required(exc, patient_id)]
     try:
-        result = insi.search_by_traits(endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits,
-                                       assertion=signed)
+        result = insi.search_by_traits(
+            endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits, assertion=signed
+        )
     except insi.InsiUnavailable as exc:
         _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi indisponible : {exc.detail}")
         if signed is not None:
-            return [ActionRequired(
-                kind="ins.insi_unavailable", plugin="ins", title_fr="Téléservice INSi indisponible",
-                message_fr="Le téléservice INSi ne répond pas : l'identité reste telle quelle. En mode INSI-MANU la "
-                           "recherche a besoin de votre carte CPS : elle sera refaite à la prochaine sélection du "
-                           "patient.", patient_id=patient_id)]
+            return [
+                ActionRequired(
+                    kind="ins.insi_unavailable",
+                    plugin="ins",
+                    title_fr="Téléservice INSi indisponible",
+                    message_fr="Le téléservice INSi ne répond pas : l'identité reste telle quelle. En mode INSI-MANU la "
+                    "recherche a besoin de votre carte CPS : elle sera refaite à la prochaine sélection du "
+                    "patient.",
+                    patient_id=patient_id,
+                )
+            ]
         round_ = _pending_round(kernel, pharmacy_id, patient_id)
         with kernel.transaction() as session:
-            outbox.enqueue(session, pharmacy_id, plugin="ins", kind=KIND_RETRY,
-                           payload={"patient_id": patient_id, "operator_id": operator_id},
-                           idempotency_key=f"ins-search-{pharmacy_id}-{patient_id}-{round_}")
-        return [ActionRequired(kind="ins.insi_unavailable", plugin="ins", title_fr="Téléservice INSi indisponible",
-                               message_fr=exc.message_fr, patient_id=patient_id)]
+            outbox.enqueue(
+                session,
+                pharmacy_id,
+                plugin="ins",
+                kind=KIND_RETRY,
+                payload={"patient_id": patient_id, "operator_id": operator_id},
+                idempotency_key=f"ins-search-{pharmacy_id}-{patient_id}-{round_}",
+            )
+        return [
+            ActionRequired(
+                kind="ins.insi_unavailable",
+                plugin="ins",
+                title_fr="Téléservice INSi indisponible",
+                message_fr=exc.message_fr,
+                patient_id=patient_id,
+            )
+        ]
     except ValidationError as exc:
-        return [ActionRequired(kind="ins.traits_invalid", plugin="ins", title_fr="Traits à corriger avant INSi",
-                               message_fr=exc.message_fr, patient_id=patient_id)]
+        return [
+            ActionRequired(
+                kind="ins.traits_invalid",
+                plugin="ins",
+                title_fr="Traits à corriger avant INSi",
+                message_fr=exc.message_fr,
+                patient_id=patient_id,
+            )
+        ]
     except insi.InsiError as exc:
         _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi a refusé : {exc.code}")
-        return [ActionRequired(kind="ins.insi_refused", plugin="ins", title_fr="Appel INSi refusé",
-                               message_fr=exc.message_fr, patient_id=patient_id)]
+        return [
+            ActionRequired(
+                kind="ins.insi_refused",
+                plugin="ins",
+                title_fr="Appel INSi refusé",
+                message_fr=exc.message_fr,
+                patient_id=patient_id,
+            )
+        ]
     _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"CR {result.code} ({result.label})")
     return result_actions(kernel, pharmacy_id, patient_id, result)
 
@@ -133,47 +183,83 @@ def _pending_round(kernel: Kernel, pharmacy_id: int, patient_id: int) -> int:
     from sqlalchemy import func, select
 
     with kernel.transaction() as session:
-        return int(session.scalar(select(func.count()).select_from(outbox.OutboxMessage).where(
-            outbox.OutboxMessage.pharmacy_id == pharmacy_id, outbox.OutboxMessage.kind == KIND_RETRY)) or 0)
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(outbox.OutboxMessage)
+                .where(outbox.OutboxMessage.pharmacy_id == pharmacy_id, outbox.OutboxMessage.kind == KIND_RETRY)
+            )
+            or 0
+        )
 
 
 def _audit_call(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, outcome: str) -> None:
-    kernel.audit(pharmacy_id, "ins.insi_call", f"Appel INSi (recherche par traits) : {outcome}.", actor="ins",
-                 operator_id=operator_id, patient_id=patient_id)
+    kernel.audit(
+        pharmacy_id,
+        "ins.insi_call",
+        f"Appel INSi (recherche par traits) : {outcome}.",
+        actor="ins",
+        operator_id=operator_id,
+        patient_id=patient_id,
+    )
 
 
 def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: insi.Result) -> list[ActionRequired]:
     if result.code != "00" or len(result.identities) != 1:
-        return [ActionRequired(kind="ins.more_traits" if result.code == "02" else "ins.not_found", plugin="ins",
-                               title_fr="Recherche INSi", message_fr=result.message_fr, patient_id=patient_id)]
+        return [
+            ActionRequired(
+                kind="ins.more_traits" if result.code == "02" else "ins.not_found",
+                plugin="ins",
+                title_fr="Recherche INSi",
+                message_fr=result.message_fr,
+                patient_id=patient_id,
+            )
+        ]
     found = result.identities[0]
     local = _traits(kernel, pharmacy_id, patient_id)
     differences = {
-        label: (str(mine), str(theirs)) for label, mine, theirs in (
+        label: (str(mine), str(theirs))
+        for label, mine, theirs in (
             ("nom de naissance", local["birth_name"].upper(), found.birth_name.upper()),
             ("prénoms", " ".join(local["first_names"]).upper(), " ".join(found.first_names).upper()),
             ("sexe", local["sex"], found.sex),
             ("date de naissance", local["birth_date"], found.birth_date),
             ("lieu de naissance", local["birth_place"] or "", found.birth_place_code or ""),
-        ) if mine != theirs
+        )
+        if mine != theirs
     }
     message = "Identité trouvée par INSi. " + (
-        "Différences avec la fiche : " + "; ".join(f"{k} « {a} » → « {b} »" for k, (a, b) in differences.items())
-        + ". Confirmez qu'il s'agit bien de ce patient." if differences else "Les traits concordent.")
-    return [ActionRequired(
-        kind="ins.insi_result", plugin="ins", title_fr="Identité INS trouvée : pièce d'identité ?",
-        message_fr=message + " Vérifiez une pièce d'identité à haut niveau de confiance pour qualifier l'identité.",
-        patient_id=patient_id,
-        choices=(Choice("accept", "Accepter l'identité INSi"), *(Choice(k.name, k.value) for k in api.DocumentKind)),
-        data={"identity": asdict(found), "differences": differences},
-    )]
+        "Différences avec la fiche : "
+        + "; ".join(f"{k} « {a} » → « {b} »" for k, (a, b) in differences.items())
+        + ". Confirmez qu'il s'agit bien de ce patient."
+        if differences
+        else "Les traits concordent."
+    )
+    return [
+        ActionRequired(
+            kind="ins.insi_result",
+            plugin="ins",
+            title_fr="Identité INS trouvée : pièce d'identité ?",
+            message_fr=message + " Vérifiez une pièce d'identité à haut niveau de confiance pour qualifier l'identité.",
+            patient_id=patient_id,
+            choices=(
+                Choice("accept", "Accepter l'identité INSi"),
+                *(Choice(k.name, k.value) for k in api.DocumentKind),
+            ),
+            data={"identity": asdict(found), "differences": differences},
+        )
+    ]
 
 
-def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, found: dict[str, Any]
-           ) -> Status:
+def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, found: dict[str, Any]) -> Status:
     """The pharmacist accepted the identity INSi returned (``data["identity"]`` of the action)."""
-    identity = insi.Identity(**{**found, "first_names": tuple(found["first_names"]),
-                                "history": tuple(tuple(h) for h in found.get("history", ()))})
+    identity = insi.Identity(
+        **{
+            **found,
+            "first_names": tuple(found["first_names"]),
+            "history": tuple(tuple(h) for h in found.get("history", ())),
+        }
+    )
     return api.record_insi_result(kernel, pharmacy_id, patient_id, operator_id, identity)
 
 
@@ -181,8 +267,9 @@ def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, opera
     from sqlalchemy import select
 
     with kernel.transaction() as session:
-        row = session.scalars(select(InsIdentity).where(
-            InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)).one_or_none()
+        row = session.scalars(
+            select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
+        ).one_or_none()
         if row is not None and (row.no_ins_reason or row.status == Status.QUALIFIEE):
             return []
         pending = row.pending_result if row is not None else None
@@ -197,8 +284,13 @@ def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, opera
             else:
                 return []
     if pending:
-        identity = insi.Identity(**{**pending, "first_names": tuple(pending["first_names"]),
-                                    "history": tuple(tuple(h) for h in pending.get("history", ()))})
+        identity = insi.Identity(
+            **{
+                **pending,
+                "first_names": tuple(pending["first_names"]),
+                "history": tuple(tuple(h) for h in pending.get("history", ())),
+            }
+        )
         return result_actions(kernel, pharmacy_id, patient_id, insi.Result("00", "OK", (identity,)))
     if ask_document or not _settings(kernel, pharmacy_id).insi_endpoint:
         return api.qualification_actions(kernel, pharmacy_id, patient_id)

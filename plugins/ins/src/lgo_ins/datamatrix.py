@@ -21,7 +21,12 @@ GS = "\x1d"
 HEADER = "IS01" + "0" * 22
 #: identifier → (fixed length or None, maximum length)
 FIELDS: dict[str, tuple[int | None, int]] = {
-    "S1": (15, 15), "S2": (None, 20), "S3": (None, 100), "S4": (None, 100), "S5": (1, 1), "S6": (10, 10),
+    "S1": (15, 15),
+    "S2": (None, 20),
+    "S3": (None, 100),
+    "S4": (None, 100),
+    "S5": (1, 1),
+    "S6": (10, 10),
     "S7": (5, 5),
 }
 
@@ -41,8 +46,12 @@ class DatamatrixIdentity:
 def build(identity: DatamatrixIdentity) -> str:
     day = identity.birth_date.split("-")
     values = {
-        "S1": identity.matricule, "S2": identity.oid, "S3": identity.first_names, "S4": identity.birth_name,
-        "S5": identity.sex, "S6": f"{day[2]}-{day[1]}-{day[0]}" if len(day) == 3 else identity.birth_date,
+        "S1": identity.matricule,
+        "S2": identity.oid,
+        "S3": identity.first_names,
+        "S4": identity.birth_name,
+        "S5": identity.sex,
+        "S6": f"{day[2]}-{day[1]}-{day[0]}" if len(day) == 3 else identity.birth_date,
     }
     if identity.birth_place_code:
         values["S7"] = identity.birth_place_code
@@ -62,21 +71,24 @@ def build(identity: DatamatrixIdentity) -> str:
 def parse(payload: str) -> DatamatrixIdentity:
     """Read a payload (fields in any order); a malformed one gives a clear French error."""
     if not isinstance(payload, str) or not payload.startswith(HEADER):
-        raise ValidationError("Ce Datamatrix n'est pas un Datamatrix INS (en-tête IS01 absent).",
-                              detail=repr(payload[:30]) if isinstance(payload, str) else type(payload).__name__)
+        raise ValidationError(
+            "Ce Datamatrix n'est pas un Datamatrix INS (en-tête IS01 absent).",
+            detail=repr(payload[:30]) if isinstance(payload, str) else type(payload).__name__,
+        )
     found: dict[str, str] = {}
     position = len(HEADER)
     while position < len(payload):
-        identifier = payload[position:position + 2]
+        identifier = payload[position : position + 2]
         if identifier not in FIELDS:
-            raise ValidationError("Datamatrix INS illisible : identifiant de champ inconnu.",
-                                  detail=f"{identifier!r} at {position}")
+            raise ValidationError(
+                "Datamatrix INS illisible : identifiant de champ inconnu.", detail=f"{identifier!r} at {position}"
+            )
         if identifier in found:
             raise ValidationError(f"Datamatrix INS illisible : champ {identifier} répété.")
         position += 2
         fixed, maximum = FIELDS[identifier]
         if fixed is not None:
-            value = payload[position:position + fixed]
+            value = payload[position : position + fixed]
             if len(value) != fixed:
                 raise ValidationError(f"Datamatrix INS tronqué (champ {identifier}).")
             position += fixed
@@ -97,15 +109,24 @@ def parse(payload: str) -> DatamatrixIdentity:
     if found["S5"] not in ("M", "F", "I"):
         raise ValidationError("Datamatrix INS : sexe illisible.", detail=found["S5"])
     return DatamatrixIdentity(
-        matricule=found["S1"], oid=found["S2"], first_names=found["S3"], birth_name=found["S4"], sex=found["S5"],
-        birth_date=f"{year}-{month}-{day}", birth_place_code=found.get("S7"),
+        matricule=found["S1"],
+        oid=found["S2"],
+        first_names=found["S3"],
+        birth_name=found["S4"],
+        sex=found["S5"],
+        birth_date=f"{year}-{month}-{day}",
+        birth_place_code=found.get("S7"),
     )
 
 
 def from_shared(identity: SharedIdentity) -> DatamatrixIdentity:
     return DatamatrixIdentity(
-        matricule=identity.matricule, oid=identity.oid, first_names=" ".join(identity.first_names),
-        birth_name=identity.birth_name, sex=identity.sex, birth_date=identity.birth_date,
+        matricule=identity.matricule,
+        oid=identity.oid,
+        first_names=" ".join(identity.first_names),
+        birth_name=identity.birth_name,
+        sex=identity.sex,
+        birth_date=identity.birth_date,
         birth_place_code=identity.birth_place_code,
     )
 

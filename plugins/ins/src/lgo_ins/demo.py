@@ -33,19 +33,29 @@ def _step(ctx: DemoContext) -> list[str]:
         credential = authority.organisation("INSI-AUTO")
         server, sandbox = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
         try:
-            kernel.save_plugin_settings(pharmacy_id, "ins", {
-                **kernel.plugin_settings(pharmacy_id, "ins").model_dump(), "insi_endpoint": server.url,
-                "authorisation_number": DEMO_IDAM, "certificate_path": str(credential.cert_path),
-                "key_path": str(credential.key_path), "ca_path": str(credential.ca_path), "timeout_seconds": 3,
-            })
+            kernel.save_plugin_settings(
+                pharmacy_id,
+                "ins",
+                {
+                    **kernel.plugin_settings(pharmacy_id, "ins").model_dump(),
+                    "insi_endpoint": server.url,
+                    "authorisation_number": DEMO_IDAM,
+                    "certificate_path": str(credential.cert_path),
+                    "key_path": str(credential.key_path),
+                    "ca_path": str(credential.ca_path),
+                    "timeout_seconds": 3,
+                },
+            )
             lines.append(f"Bac à sable INSi démarré sur {server.url} (SOAP 1.2, TLS mutuel, certificat INSI-AUTO).")
             counter = ctx.counter("titulaire")
             for action in counter.select_patient(patient, source="vitale"):
                 lines.append(f"Sélection de la patiente → {action.title_fr} : {action.message_fr}")
                 if action.kind == "ins.insi_result":
                     status = ins_counter.accept(kernel, pharmacy_id, patient, pharmacist, action.data["identity"])
-                    lines.append(f"Le pharmacien accepte l'identité INSi ({action.data['identity']['matricule']}) : "
-                                 f"statut {status.value}.")
+                    lines.append(
+                        f"Le pharmacien accepte l'identité INSi ({action.data['identity']['matricule']}) : "
+                        f"statut {status.value}."
+                    )
             shareable = "oui" if kernel.is_identity_shareable(pharmacy_id, patient) else "non"
             lines.append(f"Partage de l'INS possible ? {shareable} (seule une identité qualifiée est partagée).")
             status = api.record_identity_document(kernel, pharmacy_id, patient, pharmacist, api.DocumentKind.CNI)

@@ -39,11 +39,11 @@ VITALE = "rechercherInsAvecCarteVitale"
 #: French messages of the siram / desir codes the service returns (others fall back to the service's own text).
 FAULT_MESSAGES = {
     "desir_550": "Le téléservice INSi refuse ce logiciel : numéro d'autorisation inconnu. Vérifiez le numéro "
-                 "d'autorisation dans les paramètres du module INS ou contactez l'éditeur.",
+    "d'autorisation dans les paramètres du module INS ou contactez l'éditeur.",
     "desir_551": "Le téléservice INSi refuse le certificat de l'officine : il faut un certificat d'organisation "
-                 "INSI-AUTO ou INSI-MANU valide.",
+    "INSI-AUTO ou INSI-MANU valide.",
     "desir_552": "Le téléservice INSi refuse l'authentification du professionnel : carte CPS ou assertion "
-                 "invalide. Reconnectez-vous avec votre carte.",
+    "invalide. Reconnectez-vous avec votre carte.",
 }
 
 
@@ -94,7 +94,7 @@ class Result:
         return {
             "00": "Identité trouvée par INSi.",
             "01": "Aucune identité trouvée par INSi : vérifiez les traits saisis (nom de naissance, prénom, sexe, "
-                  "date de naissance) ou complétez le lieu de naissance.",
+            "date de naissance) ou complétez le lieu de naissance.",
             "02": "Plusieurs identités trouvées par INSi : précisez les traits (lieu de naissance, autres prénoms).",
         }.get(self.code, f"Réponse INSi inattendue (CR {self.code}).")
 
@@ -106,11 +106,14 @@ def _sub(parent: Any, namespace: str, tag: str, text: str | None = None, **attri
     return element
 
 
-def envelope(operation: str, body: Any, context: Context, *, assertion: Any | None = None,
-             message_id: str | None = None) -> bytes:
+def envelope(
+    operation: str, body: Any, context: Context, *, assertion: Any | None = None, message_id: str | None = None
+) -> bytes:
     """The SOAP 1.2 request with the four headers of the official interface."""
-    root = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={
-        "soap": SOAP12, "ctxbam": NS_CTXBAM, "ctxlps": NS_CTXLPS, "wsa": NS_WSA, "wsse": NS_WSSE})
+    root = etree.Element(
+        f"{{{SOAP12}}}Envelope",
+        nsmap={"soap": SOAP12, "ctxbam": NS_CTXBAM, "ctxlps": NS_CTXLPS, "wsa": NS_WSA, "wsse": NS_WSSE},
+    )
     header = _sub(root, SOAP12, "Header")
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     bam = _sub(header, NS_CTXBAM, "ContexteBAM", Version="01_02")
@@ -149,8 +152,10 @@ def check_trait(value: str, what: str) -> str:
     """A name as INSi accepts it (letters, space, hyphen, apostrophe), or a French error before any call."""
     cleaned = plain(value)
     if not _TRAIT.match(cleaned):
-        raise ValidationError(f"{what} invalide pour INSi : « {value[:40]} » (lettres, espaces, tirets et "
-                              "apostrophes seulement).", detail=repr(value[:100]))
+        raise ValidationError(
+            f"{what} invalide pour INSi : « {value[:40]} » (lettres, espaces, tirets et apostrophes seulement).",
+            detail=repr(value[:100]),
+        )
     return cleaned
 
 
@@ -215,21 +220,25 @@ def parse_response(content: bytes) -> Result:
         if active is None or tiq is None:
             continue
         history = tuple(
-            (f"{h.findtext(f'{ns}IdIndividu/{ns}NumIdentifiant')}{h.findtext(f'{ns}IdIndividu/{ns}Cle')}",
-             h.findtext(f"{ns}OID") or "")
+            (
+                f"{h.findtext(f'{ns}IdIndividu/{ns}NumIdentifiant')}{h.findtext(f'{ns}IdIndividu/{ns}Cle')}",
+                h.findtext(f"{ns}OID") or "",
+            )
             for h in individual.findall(f"{ns}INSHISTO")
         )
-        identities.append(Identity(
-            matricule=f"{active.findtext(f'{ns}IdIndividu/{ns}NumIdentifiant')}"
-                      f"{active.findtext(f'{ns}IdIndividu/{ns}Cle')}",
-            oid=active.findtext(f"{ns}OID") or "",
-            birth_name=tiq.findtext(f"{ns}NomNaissance") or "",
-            first_names=tuple((tiq.findtext(f"{ns}ListePrenom") or tiq.findtext(f"{ns}Prenom") or "").split()),
-            sex=tiq.findtext(f"{ns}Sexe") or "",
-            birth_date=tiq.findtext(f"{ns}DateNaissance") or "",
-            birth_place_code=tiq.findtext(f"{ns}LieuNaissance"),
-            history=history,
-        ))
+        identities.append(
+            Identity(
+                matricule=f"{active.findtext(f'{ns}IdIndividu/{ns}NumIdentifiant')}"
+                f"{active.findtext(f'{ns}IdIndividu/{ns}Cle')}",
+                oid=active.findtext(f"{ns}OID") or "",
+                birth_name=tiq.findtext(f"{ns}NomNaissance") or "",
+                first_names=tuple((tiq.findtext(f"{ns}ListePrenom") or tiq.findtext(f"{ns}Prenom") or "").split()),
+                sex=tiq.findtext(f"{ns}Sexe") or "",
+                birth_date=tiq.findtext(f"{ns}DateNaissance") or "",
+                birth_place_code=tiq.findtext(f"{ns}LieuNaissance"),
+                history=history,
+            )
+        )
     return Result(code, label, tuple(identities))
 
 
@@ -243,20 +252,33 @@ def call(endpoint: Endpoint, operation: str, request: bytes) -> Result:
         with httpx.Client(verify=endpoint.ssl_context(), timeout=endpoint.timeout_seconds) as client:
             response = client.post(endpoint.url, content=request, headers=headers)
     except httpx.TimeoutException as exc:
-        raise InsiUnavailable("Le téléservice INSi ne répond pas (délai dépassé) : l'identité reste telle quelle, "
-                              "la recherche sera relancée.", detail=repr(exc)) from exc
+        raise InsiUnavailable(
+            "Le téléservice INSi ne répond pas (délai dépassé) : l'identité reste telle quelle, "
+            "la recherche sera relancée.",
+            detail=repr(exc),
+        ) from exc
     except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-        raise InsiUnavailable("Le téléservice INSi est injoignable : l'identité reste telle quelle, la recherche "
-                              "sera relancée.", detail=repr(exc)) from exc
+        raise InsiUnavailable(
+            "Le téléservice INSi est injoignable : l'identité reste telle quelle, la recherche sera relancée.",
+            detail=repr(exc),
+        ) from exc
     if response.status_code >= 500 and b"Fault" not in response.content:
-        raise InsiUnavailable("Le téléservice INSi est indisponible : la recherche sera relancée.",
-                              detail=f"HTTP {response.status_code}")
+        raise InsiUnavailable(
+            "Le téléservice INSi est indisponible : la recherche sera relancée.", detail=f"HTTP {response.status_code}"
+        )
     return parse_response(response.content)
 
 
 def search_by_traits(
-    endpoint: Endpoint, context: Context, *, birth_name: str, first_names: tuple[str, ...], sex: str,
-    birth_date: str, birth_place: str | None = None, assertion: Any | None = None,
+    endpoint: Endpoint,
+    context: Context,
+    *,
+    birth_name: str,
+    first_names: tuple[str, ...],
+    sex: str,
+    birth_date: str,
+    birth_place: str | None = None,
+    assertion: Any | None = None,
 ) -> Result:
     """One request per first name (as the service expects), then the full list if none matched alone."""
     tries = [*first_names]
@@ -272,7 +294,8 @@ def search_by_traits(
     return last
 
 
-def search_by_vitale(endpoint: Endpoint, context: Context, *, nir: str, birth_date: str, rank: int,
-                     assertion: Any | None = None) -> Result:
+def search_by_vitale(
+    endpoint: Endpoint, context: Context, *, nir: str, birth_date: str, rank: int, assertion: Any | None = None
+) -> Result:
     """``rechercherInsAvecCarteVitale``: the beneficiary's NIR (the card holder's), birth date and rang."""
     return call(endpoint, VITALE, envelope(VITALE, vitale_body(nir, birth_date, rank), context, assertion=assertion))

@@ -43,15 +43,19 @@ def parse(value: str, oid: str, *, test_mode: bool = False) -> Matricule:
     text = (value or "").strip().upper().replace(" ", "")
     match = _FULL.match(text)
     if not match:
-        raise ValidationError("Matricule INS invalide : 15 caractères attendus (13 + clé de 2 chiffres).",
-                              detail=f"{value!r}")
+        raise ValidationError(
+            "Matricule INS invalide : 15 caractères attendus (13 + clé de 2 chiffres).", detail=f"{value!r}"
+        )
     expected = key(match["body"])
     if int(match["key"]) != expected:
-        raise ValidationError("Matricule INS invalide : la clé ne correspond pas (erreur de saisie ?).",
-                              detail=f"{text}: key {match['key']} != {expected:02d}")
+        raise ValidationError(
+            "Matricule INS invalide : la clé ne correspond pas (erreur de saisie ?).",
+            detail=f"{text}: key {match['key']} != {expected:02d}",
+        )
     if oid not in OIDS:
         raise ValidationError(f"Autorité d'affectation de l'INS inconnue : « {oid} ».")
     if oid in TEST_OIDS and not test_mode:
-        raise ValidationError("INS de test ou de démonstration refusé : l'officine n'est pas en mode test.",
-                              detail=f"oid {oid}")
+        raise ValidationError(
+            "INS de test ou de démonstration refusé : l'officine n'est pas en mode test.", detail=f"oid {oid}"
+        )
     return Matricule(text, oid)

@@ -21,10 +21,14 @@ if TYPE_CHECKING:
     from lgo.worker import Delivery
 
 MANIFEST = Manifest(
-    name="ins", plugin_api=">=1.2,<2", distribution="lgo-ins", label_fr="INS",
+    name="ins",
+    plugin_api=">=1.2,<2",
+    distribution="lgo-ins",
+    label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
-                   "partagée.",
-    capabilities=("ins",), settings=InsSettings,
+    "partagée.",
+    capabilities=("ins",),
+    settings=InsSettings,
 )
 
 #: The kernel of this process (outbox handlers receive only the delivery).

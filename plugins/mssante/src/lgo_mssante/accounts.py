@@ -30,67 +30,142 @@ def personal_certificate_kind(operator_id: int) -> str:
     return f"personne-{operator_id}"
 
 
-def add_organisational(kernel: Kernel, pharmacy_id: int, *, address: str, login: str, password: str,
-                       operator_id: int | None = None) -> int:
+def add_organisational(
+    kernel: Kernel, pharmacy_id: int, *, address: str, login: str, password: str, operator_id: int | None = None
+) -> int:
     with kernel.transaction() as session:
-        row = MssAccount(pharmacy_id=pharmacy_id, kind=AccountKind.ORGANISATIONAL, address=address.lower(),
-                         login=login, password_encrypted=secrets.encrypt(password), active=True)
+        row = MssAccount(
+            pharmacy_id=pharmacy_id,
+            kind=AccountKind.ORGANISATIONAL,
+            address=address.lower(),
+            login=login,
+            password_encrypted=secrets.encrypt(password),
+            active=True,
+        )
         session.add(row)
         session.flush()
-        kernel.audit(pharmacy_id, "mssante.account", f"Boîte organisationnelle MSSanté ajoutée : {address}.",
-                     session=session, operator_id=operator_id, object_type="mssante_account", object_id=row.id)
+        kernel.audit(
+            pharmacy_id,
+            "mssante.account",
+            f"Boîte organisationnelle MSSanté ajoutée : {address}.",
+            session=session,
+            operator_id=operator_id,
+            object_type="mssante_account",
+            object_id=row.id,
+        )
         return row.id
 
 
-def add_personal(kernel: Kernel, pharmacy_id: int, *, operator_id: int, address: str, login: str, password: str,
-                 pkcs12: bytes, passphrase: str, smtp_host: str | None = None, smtp_port: int | None = None,
-                 imap_host: str | None = None, imap_port: int | None = None) -> int:
+def add_personal(
+    kernel: Kernel,
+    pharmacy_id: int,
+    *,
+    operator_id: int,
+    address: str,
+    login: str,
+    password: str,
+    pkcs12: bytes,
+    passphrase: str,
+    smtp_host: str | None = None,
+    smtp_port: int | None = None,
+    imap_host: str | None = None,
+    imap_port: int | None = None,
+) -> int:
     """A pharmacist's nominative mailbox (Mailiz) with their personal certificate and own server settings."""
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
         if operator is None or not operator.rpps:
-            raise ValidationError("Une boîte nominative MSSanté appartient à un pharmacien identifié par son RPPS.",
-                                  detail=f"operator {operator_id} without RPPS")
-        certificates.store(session, pharmacy_id, pkcs12, passphrase, kind=personal_certificate_kind(operator_id),
-                           operator_id=operator_id)
-        row = MssAccount(pharmacy_id=pharmacy_id, kind=AccountKind.PERSONAL, address=address.lower(),
-                         operator_id=operator_id, login=login, password_encrypted=secrets.encrypt(password),
-                         smtp_host=smtp_host, smtp_port=smtp_port, imap_host=imap_host, imap_port=imap_port,
-                         active=True)
+            raise ValidationError(
+                "Une boîte nominative MSSanté appartient à un pharmacien identifié par son RPPS.",
+                detail=f"operator {operator_id} without RPPS",
+            )
+        certificates.store(
+            session,
+            pharmacy_id,
+            pkcs12,
+            passphrase,
+            kind=personal_certificate_kind(operator_id),
+            operator_id=operator_id,
+        )
+        row = MssAccount(
+            pharmacy_id=pharmacy_id,
+            kind=AccountKind.PERSONAL,
+            address=address.lower(),
+            operator_id=operator_id,
+            login=login,
+            password_encrypted=secrets.encrypt(password),
+            smtp_host=smtp_host,
+            smtp_port=smtp_port,
+            imap_host=imap_host,
+            imap_port=imap_port,
+            active=True,
+        )
         session.add(row)
         session.flush()
-        kernel.audit(pharmacy_id, "mssante.account", f"Boîte nominative MSSanté ajoutée : {address}.",
-                     session=session, operator_id=operator_id, object_type="mssante_account", object_id=row.id)
+        kernel.audit(
+            pharmacy_id,
+            "mssante.account",
+            f"Boîte nominative MSSanté ajoutée : {address}.",
+            session=session,
+            operator_id=operator_id,
+            object_type="mssante_account",
+            object_id=row.id,
+        )
         return row.id
 
 
-def set_habilitation(kernel: Kernel, pharmacy_id: int, account_id: int, operator_id: int, habilitation: str,
-                     *, by_operator_id: int | None = None) -> None:
+def set_habilitation(
+    kernel: Kernel,
+    pharmacy_id: int,
+    account_id: int,
+    operator_id: int,
+    habilitation: str,
+    *,
+    by_operator_id: int | None = None,
+) -> None:
     try:
         value = Habilitation(habilitation)
     except ValueError as exc:
         raise ValidationError(
             "Habilitation inconnue : choisissez Administrateur, Gestionnaire ou Utilisateur.",
-            detail=f"habilitation {habilitation!r}") from exc
+            detail=f"habilitation {habilitation!r}",
+        ) from exc
     with kernel.transaction() as session:
-        row = session.scalar(select(MssHabilitation).where(
-            MssHabilitation.account_id == account_id, MssHabilitation.operator_id == operator_id))
+        row = session.scalar(
+            select(MssHabilitation).where(
+                MssHabilitation.account_id == account_id, MssHabilitation.operator_id == operator_id
+            )
+        )
         if row is None:
-            row = MssHabilitation(pharmacy_id=pharmacy_id, account_id=account_id, operator_id=operator_id,
-                                  habilitation=value)
+            row = MssHabilitation(
+                pharmacy_id=pharmacy_id, account_id=account_id, operator_id=operator_id, habilitation=value
+            )
             session.add(row)
         row.habilitation = value
-        kernel.audit(pharmacy_id, "mssante.habilitation",
-                     f"Habilitation {value.value} sur la boîte organisationnelle pour l'opérateur {operator_id}.",
-                     session=session, operator_id=by_operator_id, object_type="mssante_account",
-                     object_id=account_id)
+        kernel.audit(
+            pharmacy_id,
+            "mssante.habilitation",
+            f"Habilitation {value.value} sur la boîte organisationnelle pour l'opérateur {operator_id}.",
+            session=session,
+            operator_id=by_operator_id,
+            object_type="mssante_account",
+            object_id=account_id,
+        )
 
 
 def accounts_for_provider(session: Session, pharmacy_id: int, provider: str) -> list[MssAccount]:
     kind = AccountKind.PERSONAL if provider == "mailiz" else AccountKind.ORGANISATIONAL
-    return list(session.scalars(select(MssAccount).where(
-        MssAccount.pharmacy_id == pharmacy_id, MssAccount.kind == kind, MssAccount.active.is_(True),
-    ).order_by(MssAccount.id)))
+    return list(
+        session.scalars(
+            select(MssAccount)
+            .where(
+                MssAccount.pharmacy_id == pharmacy_id,
+                MssAccount.kind == kind,
+                MssAccount.active.is_(True),
+            )
+            .order_by(MssAccount.id)
+        )
+    )
 
 
 def sending_account(session: Session, pharmacy_id: int, provider: str, operator_id: int) -> MssAccount:
@@ -99,19 +174,26 @@ def sending_account(session: Session, pharmacy_id: int, provider: str, operator_
     if provider == "mailiz":
         candidates = [a for a in candidates if a.operator_id == operator_id]
         if not candidates:
-            raise NotFound("Vous n'avez pas de boîte MSSanté nominative (Mailiz) configurée.",
-                           detail=f"operator {operator_id} has no personal mailbox")
+            raise NotFound(
+                "Vous n'avez pas de boîte MSSanté nominative (Mailiz) configurée.",
+                detail=f"operator {operator_id} has no personal mailbox",
+            )
     elif not candidates:
-        raise NotFound("Aucune boîte MSSanté organisationnelle n'est configurée pour l'officine.",
-                       detail="no organisational mailbox")
+        raise NotFound(
+            "Aucune boîte MSSanté organisationnelle n'est configurée pour l'officine.",
+            detail="no organisational mailbox",
+        )
     return candidates[0]
 
 
 def habilitation(session: Session, account: MssAccount, operator_id: int | None) -> str | None:
     if operator_id is None:
         return None
-    row = session.scalar(select(MssHabilitation).where(
-        MssHabilitation.account_id == account.id, MssHabilitation.operator_id == operator_id))
+    row = session.scalar(
+        select(MssHabilitation).where(
+            MssHabilitation.account_id == account.id, MssHabilitation.operator_id == operator_id
+        )
+    )
     return row.habilitation.value if row else None
 
 
@@ -124,26 +206,41 @@ def provider_for(kernel: Kernel, pharmacy_id: int, account_id: int, *, operator_
         account = session.get(MssAccount, account_id)
         if account is None or account.pharmacy_id != pharmacy_id:
             raise NotFound("Boîte MSSanté introuvable.", detail=f"account {account_id}")
-        kind = (personal_certificate_kind(account.operator_id)
-                if account.kind == AccountKind.PERSONAL and account.operator_id else certificates.ORGANISATION)
+        kind = (
+            personal_certificate_kind(account.operator_id)
+            if account.kind == AccountKind.PERSONAL and account.operator_id
+            else certificates.ORGANISATION
+        )
         credential = certificates.pharmacy_credential(session, pharmacy_id, kind=kind)
         rpps = None
         if account.operator_id is not None:
             owner = session.get(Operator, account.operator_id)
             rpps = owner.rpps if owner else None
         if account.kind == AccountKind.PERSONAL and operator_id not in (None, account.operator_id):
-            raise NotAllowed("Cette boîte nominative appartient à un autre pharmacien.",
-                             detail=f"operator {operator_id} on account {account.id}")
+            raise NotAllowed(
+                "Cette boîte nominative appartient à un autre pharmacien.",
+                detail=f"operator {operator_id} on account {account.id}",
+            )
         mail_account = MailAccount(
-            address=account.address, login=account.login, password=secrets.decrypt(account.password_encrypted),
-            credential=credential, ca_path=settings.ca_path or None,
-            smtp_host=account.smtp_host or settings.smtp_host, smtp_port=account.smtp_port or settings.smtp_port,
-            imap_host=account.imap_host or settings.imap_host, imap_port=account.imap_port or settings.imap_port,
-            timeout=settings.timeout_seconds, kind=account.kind.value, operator_id=operator_id,
-            habilitation=habilitation(session, account, operator_id), rpps=rpps,
+            address=account.address,
+            login=account.login,
+            password=secrets.decrypt(account.password_encrypted),
+            credential=credential,
+            ca_path=settings.ca_path or None,
+            smtp_host=account.smtp_host or settings.smtp_host,
+            smtp_port=account.smtp_port or settings.smtp_port,
+            imap_host=account.imap_host or settings.imap_host,
+            imap_port=account.imap_port or settings.imap_port,
+            timeout=settings.timeout_seconds,
+            kind=account.kind.value,
+            operator_id=operator_id,
+            habilitation=habilitation(session, account, operator_id),
+            rpps=rpps,
         )
     provider: MssanteProvider = factory(mail_account, settings)
     if provider_name and getattr(provider, "name", provider_name) != provider_name:
-        raise ValidationError("Le fournisseur MSSanté chargé ne correspond pas au choix de l'officine.",
-                              detail=f"{provider_name} != {getattr(provider, 'name', None)}")
+        raise ValidationError(
+            "Le fournisseur MSSanté chargé ne correspond pas au choix de l'officine.",
+            detail=f"{provider_name} != {getattr(provider, 'name', None)}",
+        )
     return provider

@@ -57,8 +57,14 @@ def _professional(resource: dict[str, Any]) -> Professional:
 
 
 def search(
-    base_url: str, *, name: str | None = None, rpps: str | None = None, mailbox: str | None = None,
-    mailbox_type: str | None = "PER", api_key: str = "", timeout: float = 10.0,
+    base_url: str,
+    *,
+    name: str | None = None,
+    rpps: str | None = None,
+    mailbox: str | None = None,
+    mailbox_type: str | None = "PER",
+    api_key: str = "",
+    timeout: float = 10.0,
 ) -> list[Professional]:
     """Professionals matching one criterion, with only their mailboxes of ``mailbox_type`` (None: all)."""
     params: dict[str, str] = {}
@@ -71,19 +77,20 @@ def search(
     if not params:
         raise ValidationError("Indiquez un nom, un RPPS ou une adresse à rechercher.", detail="empty search")
     if not base_url:
-        raise AnnuaireUnavailable("L'adresse de l'Annuaire Santé n'est pas configurée : saisissez l'adresse.",
-                                  detail="annuaire_url empty")
+        raise AnnuaireUnavailable(
+            "L'adresse de l'Annuaire Santé n'est pas configurée : saisissez l'adresse.", detail="annuaire_url empty"
+        )
     headers = {"Accept": "application/fhir+json"}
     if api_key:
         headers["ESANTE-API-KEY"] = api_key
     try:
-        response = httpx.get(f"{base_url.rstrip('/')}/Practitioner", params=params, headers=headers,
-                             timeout=timeout)
+        response = httpx.get(f"{base_url.rstrip('/')}/Practitioner", params=params, headers=headers, timeout=timeout)
         response.raise_for_status()
         bundle = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise AnnuaireUnavailable("L'Annuaire Santé ne répond pas : saisissez l'adresse MSSanté du destinataire.",
-                                  detail=repr(exc)) from exc
+        raise AnnuaireUnavailable(
+            "L'Annuaire Santé ne répond pas : saisissez l'adresse MSSanté du destinataire.", detail=repr(exc)
+        ) from exc
     results = []
     for entry in bundle.get("entry", []):
         resource = entry.get("resource", {})

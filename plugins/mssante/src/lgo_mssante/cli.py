@@ -31,8 +31,13 @@ def fetch() -> None:
 
 
 @mssante.command("suivi")
-@click.option("--sens", "direction", type=click.Choice(["entrant", "sortant"]), default=None,
-              help="Messages reçus (entrant) ou envoyés (sortant) ; tous par défaut.")
+@click.option(
+    "--sens",
+    "direction",
+    type=click.Choice(["entrant", "sortant"]),
+    default=None,
+    help="Messages reçus (entrant) ou envoyés (sortant) ; tous par défaut.",
+)
 @french_errors
 def follow(direction: str | None) -> None:
     """État de chaque message : en file, envoyé, accusé, intégré, en quarantaine (avec la raison)."""
@@ -41,7 +46,8 @@ def follow(direction: str | None) -> None:
     kernel = open_kernel()
     try:
         for line in service.status_lines(kernel, current_pharmacy_id(kernel), direction=direction) or [
-                "Aucun message MSSanté."]:
+            "Aucun message MSSanté."
+        ]:
             click.echo(line)
     finally:
         kernel.close()
@@ -88,8 +94,9 @@ def add_organisational(adresse: str, identifiant: str | None, admin_code: str) -
         pharmacy_id = current_pharmacy_id(kernel)
         admin = _admin(kernel, pharmacy_id, admin_code)
         password = click.prompt("Mot de passe de la boîte", hide_input=True)
-        account = accounts.add_organisational(kernel, pharmacy_id, address=adresse, login=identifiant or adresse,
-                                              password=password, operator_id=admin)
+        account = accounts.add_organisational(
+            kernel, pharmacy_id, address=adresse, login=identifiant or adresse, password=password, operator_id=admin
+        )
         click.echo(f"Boîte organisationnelle n° {account} enregistrée ; attribuez les habilitations.")
     finally:
         kernel.close()
@@ -109,8 +116,9 @@ def habilitation(boite: int, operateur: str, role: str, admin_code: str) -> None
     try:
         pharmacy_id = current_pharmacy_id(kernel)
         admin = _admin(kernel, pharmacy_id, admin_code)
-        accounts.set_habilitation(kernel, pharmacy_id, boite, _operator_id(kernel, pharmacy_id, operateur), role,
-                                  by_operator_id=admin)
+        accounts.set_habilitation(
+            kernel, pharmacy_id, boite, _operator_id(kernel, pharmacy_id, operateur), role, by_operator_id=admin
+        )
         click.echo(f"Habilitation « {role} » attribuée à {operateur}.")
     finally:
         kernel.close()
@@ -119,14 +127,19 @@ def habilitation(boite: int, operateur: str, role: str, admin_code: str) -> None
 @mssante.command("boite-nominative")
 @click.option("--operateur", required=True, help="Code du pharmacien titulaire de la boîte (Mailiz).")
 @click.option("--adresse", required=True, help="Adresse MSSanté nominative.")
-@click.option("--certificat", type=click.Path(exists=True, dir_okay=False), required=True,
-              help="Certificat personnel du pharmacien (PKCS#12 : .p12, .pfx).")
+@click.option(
+    "--certificat",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Certificat personnel du pharmacien (PKCS#12 : .p12, .pfx).",
+)
 @click.option("--serveur-smtp", default=None, help="Serveur d'envoi propre à ce pharmacien (hôte:port).")
 @click.option("--serveur-imap", default=None, help="Serveur de réception propre à ce pharmacien (hôte:port).")
 @click.option("--admin", "admin_code", required=True, help="Code de l'administrateur ou du titulaire.")
 @french_errors
-def add_personal(operateur: str, adresse: str, certificat: str, serveur_smtp: str | None,
-                 serveur_imap: str | None, admin_code: str) -> None:
+def add_personal(
+    operateur: str, adresse: str, certificat: str, serveur_smtp: str | None, serveur_imap: str | None, admin_code: str
+) -> None:
     """Déclare la boîte nominative (Mailiz) d'un pharmacien, avec son certificat personnel."""
     from pathlib import Path
 
@@ -141,9 +154,19 @@ def add_personal(operateur: str, adresse: str, certificat: str, serveur_smtp: st
         smtp_host, smtp_port = _server(serveur_smtp)
         imap_host, imap_port = _server(serveur_imap)
         account = accounts.add_personal(
-            kernel, pharmacy_id, operator_id=_operator_id(kernel, pharmacy_id, operateur), address=adresse,
-            login=adresse, password=password, pkcs12=Path(certificat).read_bytes(), passphrase=passphrase,
-            smtp_host=smtp_host, smtp_port=smtp_port, imap_host=imap_host, imap_port=imap_port)
+            kernel,
+            pharmacy_id,
+            operator_id=_operator_id(kernel, pharmacy_id, operateur),
+            address=adresse,
+            login=adresse,
+            password=password,
+            pkcs12=Path(certificat).read_bytes(),
+            passphrase=passphrase,
+            smtp_host=smtp_host,
+            smtp_port=smtp_port,
+            imap_host=imap_host,
+            imap_port=imap_port,
+        )
         click.echo(f"Boîte nominative n° {account} enregistrée pour {operateur}.")
     finally:
         kernel.close()

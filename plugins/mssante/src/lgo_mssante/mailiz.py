@@ -18,6 +18,6 @@ class MailizProvider(StandardMailTransport):
         if account.kind != "personnelle" or not account.rpps:
             raise NotAllowed(
                 "Le fournisseur Mailiz demande la boîte nominative d'un pharmacien identifié par son RPPS.",
-                detail=f"account {account.address} kind={account.kind} rpps={account.rpps}")
+                detail=f"account {account.address} kind={account.kind} rpps={account.rpps}",
+            )
         super().__init__(account)
-

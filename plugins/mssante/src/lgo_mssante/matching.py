@@ -30,9 +30,12 @@ def _iso(birth_time: str) -> str:
 
 def _same_traits(identity: SharedIdentity, patient: CdaPatient) -> bool:
     sex = {"U": "I"}.get(patient.sex, patient.sex)
-    return (identity.birth_name.upper() == patient.birth_name.upper()
-            and identity.first_first_name.upper() == patient.first_name.upper()
-            and identity.birth_date == _iso(patient.birth_time) and identity.sex == sex)
+    return (
+        identity.birth_name.upper() == patient.birth_name.upper()
+        and identity.first_first_name.upper() == patient.first_name.upper()
+        and identity.birth_date == _iso(patient.birth_time)
+        and identity.sex == sex
+    )
 
 
 def match(kernel: Kernel, pharmacy_id: int, patient: CdaPatient) -> Match:
@@ -41,11 +44,17 @@ def match(kernel: Kernel, pharmacy_id: int, patient: CdaPatient) -> Match:
     if not patient.complete:
         return Match(None, "905", "l'INS du document est incomplète (traits manquants)")
     with kernel.transaction() as session:
-        candidates = list(session.scalars(select(Patient.id).where(
-            Patient.pharmacy_id == pharmacy_id,
-            or_(Patient.birth_date_text == _iso(patient.birth_time),
-                func.upper(Patient.birth_name) == patient.birth_name.upper()),
-        )))
+        candidates = list(
+            session.scalars(
+                select(Patient.id).where(
+                    Patient.pharmacy_id == pharmacy_id,
+                    or_(
+                        Patient.birth_date_text == _iso(patient.birth_time),
+                        func.upper(Patient.birth_name) == patient.birth_name.upper(),
+                    ),
+                )
+            )
+        )
     unqualified = []
     for patient_id in candidates:
         try:

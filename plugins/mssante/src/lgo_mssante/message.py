@@ -99,9 +99,19 @@ def new_message_id(domain: str) -> str:
 
 
 def compose(
-    *, sender: str, to: Sequence[str], subject: str, body: str, message_id: str, product_reference: str,
-    xdm: bytes | None = None, cda_codes: Sequence[str] = (), ins_qualified: bool = False,
-    copies: Sequence[tuple[str, str, bytes]] = (), read_receipt: bool = False, block_patient_reply: bool = False,
+    *,
+    sender: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    message_id: str,
+    product_reference: str,
+    xdm: bytes | None = None,
+    cda_codes: Sequence[str] = (),
+    ins_qualified: bool = False,
+    copies: Sequence[tuple[str, str, bytes]] = (),
+    read_receipt: bool = False,
+    block_patient_reply: bool = False,
     patient_domain: str = "patient.mssante.fr",
 ) -> EmailMessage:
     """One MSSanté mail. ``copies`` are human-readable copies (file name, MIME type, bytes), e.g. the PDF."""
@@ -143,8 +153,13 @@ class Incoming:
     disposition: tuple[str, str] | None
 
 
-_FATAL_DEFECTS = ("StartBoundaryNotFoundDefect", "CloseBoundaryNotFoundDefect", "MultipartInvariantViolationDefect",
-                  "NoBoundaryInMultipartDefect", "MissingHeaderBodySeparatorDefect")
+_FATAL_DEFECTS = (
+    "StartBoundaryNotFoundDefect",
+    "CloseBoundaryNotFoundDefect",
+    "MultipartInvariantViolationDefect",
+    "NoBoundaryInMultipartDefect",
+    "MissingHeaderBodySeparatorDefect",
+)
 
 
 def _defects(part: Message) -> list[str]:
@@ -156,16 +171,19 @@ def read(raw: bytes, *, max_bytes: int) -> Incoming:
     if len(raw) > max_bytes:
         raise HostileContent(
             f"Message de {len(raw) // 1024} Ko, au-delà de la limite de {max_bytes // 1024} Ko : mis de côté.",
-            detail=f"message size {len(raw)} > {max_bytes}")
+            detail=f"message size {len(raw)} > {max_bytes}",
+        )
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(parsed, EmailMessage)
     if len(parsed.keys()) > MAX_HEADERS:
-        raise HostileContent("Message aux en-têtes anormalement nombreux : mis de côté.",
-                             detail=f"{len(parsed.keys())} headers")
+        raise HostileContent(
+            "Message aux en-têtes anormalement nombreux : mis de côté.", detail=f"{len(parsed.keys())} headers"
+        )
     broken = [d for part in parsed.walk() for d in _defects(part) if d in _FATAL_DEFECTS]
     if broken or not parsed.get("From"):
-        raise ValidationError("Message mal formé (structure MIME invalide) : mis de côté.",
-                              detail=f"MIME defects {broken or ['no From']}")
+        raise ValidationError(
+            "Message mal formé (structure MIME invalide) : mis de côté.", detail=f"MIME defects {broken or ['no From']}"
+        )
     xdm = None
     disposition = None
     for part in parsed.walk():
@@ -178,9 +196,13 @@ def read(raw: bytes, *, max_bytes: int) -> Incoming:
     if parsed.get_content_type() == "multipart/report":
         xdm = None  # the archive inside an MDN is the one we sent, not a new document
     return Incoming(
-        message=parsed, message_id=str(parsed.get("Message-ID", "")).strip(), sender=str(parsed.get("From", "")),
-        subject=str(parsed.get("Subject", "")), xdm=xdm,
-        wants_receipt=bool(parsed.get("Disposition-Notification-To")), disposition=disposition,
+        message=parsed,
+        message_id=str(parsed.get("Message-ID", "")).strip(),
+        sender=str(parsed.get("From", "")),
+        subject=str(parsed.get("Subject", "")),
+        xdm=xdm,
+        wants_receipt=bool(parsed.get("Disposition-Notification-To")),
+        disposition=disposition,
     )
 
 
@@ -197,8 +219,15 @@ def _disposition(part: Message) -> tuple[str, str]:
 # -- MDN ----------------------------------------------------------------------------------------------------------
 
 
-def mdn(incoming: Incoming, *, sender: str, message_id: str, error_code: str | None = None,
-        patient: CdaPatient | None = None, label: str = "") -> Message:
+def mdn(
+    incoming: Incoming,
+    *,
+    sender: str,
+    message_id: str,
+    error_code: str | None = None,
+    patient: CdaPatient | None = None,
+    label: str = "",
+) -> Message:
     """The disposition notification of a received mail: processed, or processed/Error with the CI-SIS code."""
     base_subject = subject(label or "Document", patient) if patient else incoming.subject
     report = MIMEMultipart("report", report_type="disposition-notification")
@@ -209,12 +238,16 @@ def mdn(incoming: Incoming, *, sender: str, message_id: str, error_code: str | N
     if error_code:
         text = ERRORS[error_code]
         report["Subject"] = f"[KO Intégration système !][{error_code}] {base_subject}"
-        human = ("Le message ci-dessous n'a pas pu être intégré automatiquement dans le logiciel de l'officine pour "
-                 f"la raison suivante : {text} (code {error_code}).")
+        human = (
+            "Le message ci-dessous n'a pas pu être intégré automatiquement dans le logiciel de l'officine pour "
+            f"la raison suivante : {text} (code {error_code})."
+        )
         # The disposition fields are ASCII (RFC 8098): the label loses its accents there, not in the human part.
         ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-        disposition = (f"automatic-action/MDN-sent-automatically; processed/Error: {error_code}^{ascii_text}"
-                       "^applicationErrorCondition")
+        disposition = (
+            f"automatic-action/MDN-sent-automatically; processed/Error: {error_code}^{ascii_text}"
+            "^applicationErrorCondition"
+        )
     else:
         report["Subject"] = base_subject
         human = "Le document a été intégré dans le dossier du patient à l'officine."
@@ -224,7 +257,8 @@ def mdn(incoming: Incoming, *, sender: str, message_id: str, error_code: str | N
     original_recipient = str(incoming.message.get("Original-Recipient", "")) or f"rfc822;{sender}"
     notification.set_payload(
         f"Original-Recipient: {original_recipient}\r\nFinal-Recipient: rfc822;{sender}\r\n"
-        f"Original-Message-ID: {incoming.message_id}\r\nDisposition: {disposition}\r\n")
+        f"Original-Message-ID: {incoming.message_id}\r\nDisposition: {disposition}\r\n"
+    )
     report.attach(notification)
     original = MIMEBase("message", "rfc822")
     original.set_payload([incoming.message])

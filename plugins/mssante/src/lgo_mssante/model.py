@@ -46,9 +46,13 @@ class MessageStatus(StrEnum):
     @property
     def label_fr(self) -> str:
         return {
-            "en_file": "en file d'envoi", "envoye": "envoyé", "accuse": "accusé de réception reçu",
-            "refuse": "refusé par le destinataire", "integre": "intégré au dossier du patient",
-            "recu": "reçu", "quarantaine": "en quarantaine",
+            "en_file": "en file d'envoi",
+            "envoye": "envoyé",
+            "accuse": "accusé de réception reçu",
+            "refuse": "refusé par le destinataire",
+            "integre": "intégré au dossier du patient",
+            "recu": "reçu",
+            "quarantaine": "en quarantaine",
         }[self.value]
 
 

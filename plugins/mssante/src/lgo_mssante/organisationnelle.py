@@ -29,8 +29,10 @@ class OrganisationalProvider(StandardMailTransport):
 
     def __init__(self, account: MailAccount, settings: Any = None) -> None:
         if account.kind != "organisationnelle":
-            raise NotAllowed("Le fournisseur « organisationnelle » demande la boîte organisationnelle de l'officine.",
-                             detail=f"account {account.address} kind={account.kind}")
+            raise NotAllowed(
+                "Le fournisseur « organisationnelle » demande la boîte organisationnelle de l'officine.",
+                detail=f"account {account.address} kind={account.kind}",
+            )
         super().__init__(account)
 
     def _require(self, action: str) -> None:
@@ -38,7 +40,8 @@ class OrganisationalProvider(StandardMailTransport):
         if self.account.operator_id is not None and not allowed(self.account.habilitation, action):
             raise NotAllowed(
                 "Vous n'avez pas d'habilitation sur la boîte organisationnelle pour cette action.",
-                detail=f"operator {self.account.operator_id} habilitation {self.account.habilitation} {action}")
+                detail=f"operator {self.account.operator_id} habilitation {self.account.habilitation} {action}",
+            )
 
     def send(self, message: Message, recipients: Sequence[str]) -> None:
         self._require("send")
@@ -47,4 +50,3 @@ class OrganisationalProvider(StandardMailTransport):
     def fetch_new(self, *, max_bytes: int) -> list[FetchedMessage]:
         self._require("read")
         return super().fetch_new(max_bytes=max_bytes)
-

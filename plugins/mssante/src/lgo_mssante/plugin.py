@@ -17,10 +17,15 @@ if TYPE_CHECKING:
     from lgo.worker import Delivery, PeriodicJob
 
 MANIFEST = Manifest(
-    name="mssante", plugin_api=">=1.2,<2", distribution="lgo-mssante", label_fr="Messagerie sécurisée MSSanté",
+    name="mssante",
+    plugin_api=">=1.2,<2",
+    distribution="lgo-mssante",
+    label_fr="Messagerie sécurisée MSSanté",
     description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "
-                   "intégration, accusés de réception ; boîte nominative Mailiz ou boîte organisationnelle.",
-    capabilities=("mssante",), provider_capabilities=("mssante",), settings=MssanteSettings,
+    "intégration, accusés de réception ; boîte nominative Mailiz ou boîte organisationnelle.",
+    capabilities=("mssante",),
+    provider_capabilities=("mssante",),
+    settings=MssanteSettings,
 )
 
 _state: dict[str, Any] = {}

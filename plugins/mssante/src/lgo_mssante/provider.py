@@ -113,15 +113,20 @@ class StandardMailTransport:
                 smtp.login(account.login, account.password)
                 refused = smtp.send_message(message, from_addr=account.address, to_addrs=list(recipients))
         except smtplib.SMTPAuthenticationError as exc:
-            raise MailRefused("Le serveur MSSanté refuse l'identification de la boîte aux lettres.",
-                              detail=f"SMTP auth {exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise MailRefused(
+                "Le serveur MSSanté refuse l'identification de la boîte aux lettres.",
+                detail=f"SMTP auth {exc.smtp_code} {exc.smtp_error!r}",
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise MailRefused(
                 "Adresse MSSanté refusée par le serveur : " + ", ".join(exc.recipients) + ".",
-                detail=f"recipients refused {exc.recipients!r}") from exc
+                detail=f"recipients refused {exc.recipients!r}",
+            ) from exc
         except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise MailUnavailable("Le serveur d'envoi MSSanté ne répond pas : le message partira plus tard.",
-                                  detail=f"SMTP {account.smtp_host}:{account.smtp_port}: {exc!r}") from exc
+            raise MailUnavailable(
+                "Le serveur d'envoi MSSanté ne répond pas : le message partira plus tard.",
+                detail=f"SMTP {account.smtp_host}:{account.smtp_port}: {exc!r}",
+            ) from exc
         if refused:
             raise MailRefused("Adresse MSSanté refusée : " + ", ".join(refused) + ".", detail=f"refused {refused!r}")
 
@@ -141,11 +146,14 @@ class StandardMailTransport:
             imap.login(account.login, account.password)
             imap.select("INBOX")
         except imaplib.IMAP4.error as exc:
-            raise MailRefused("Le serveur MSSanté refuse l'accès à la boîte aux lettres.",
-                              detail=f"IMAP {account.imap_host}: {exc!r}") from exc
+            raise MailRefused(
+                "Le serveur MSSanté refuse l'accès à la boîte aux lettres.", detail=f"IMAP {account.imap_host}: {exc!r}"
+            ) from exc
         except (TimeoutError, OSError, ssl.SSLError) as exc:
-            raise MailUnavailable("Le serveur de réception MSSanté ne répond pas : nouvel essai plus tard.",
-                                  detail=f"IMAP {account.imap_host}:{account.imap_port}: {exc!r}") from exc
+            raise MailUnavailable(
+                "Le serveur de réception MSSanté ne répond pas : nouvel essai plus tard.",
+                detail=f"IMAP {account.imap_host}:{account.imap_port}: {exc!r}",
+            ) from exc
         return imap
 
     def fetch_new(self, *, max_bytes: int) -> list[FetchedMessage]:

@@ -24,7 +24,8 @@ def parse(data: bytes, *, what: str) -> Any:
     if _DECLARATIONS.search(data[:65536]) or _DECLARATIONS.search(data):
         raise HostileContent(
             f"Le fichier {what} contient une déclaration DTD ou d'entité : il est refusé par sécurité.",
-            detail=f"{what}: DOCTYPE/ENTITY declaration")
+            detail=f"{what}: DOCTYPE/ENTITY declaration",
+        )
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         return etree.fromstring(data, parser)

@@ -55,8 +55,11 @@ def _settings(kernel: Kernel, pharmacy_id: int) -> Any:
 def _provider_name(kernel: Kernel, pharmacy_id: int) -> str:
     name = kernel.selected_provider(pharmacy_id, accounts.CAPABILITY)
     if not name:
-        raise ValidationError("Aucun fournisseur MSSanté n'est choisi pour l'officine (Mailiz ou boîte "
-                              "organisationnelle) : voyez la page d'administration.", detail="no provider selected")
+        raise ValidationError(
+            "Aucun fournisseur MSSanté n'est choisi pour l'officine (Mailiz ou boîte "
+            "organisationnelle) : voyez la page d'administration.",
+            detail="no provider selected",
+        )
     return name
 
 
@@ -64,8 +67,16 @@ def _provider_name(kernel: Kernel, pharmacy_id: int) -> str:
 
 
 def send_documents(
-    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, document_ids: Sequence[int], *,
-    professionals: Sequence[str] = (), to_patient: bool = False, body: str = "", read_receipt: bool | None = None,
+    kernel: Kernel,
+    pharmacy_id: int,
+    operator_id: int,
+    patient_id: int,
+    document_ids: Sequence[int],
+    *,
+    professionals: Sequence[str] = (),
+    to_patient: bool = False,
+    body: str = "",
+    read_receipt: bool | None = None,
     block_patient_reply: bool = False,
 ) -> int:
     """Queue one message carrying these validated documents of the patient; returns the message's id."""
@@ -80,7 +91,8 @@ def send_documents(
         raise ValidationError(
             "L'INS du patient n'est pas qualifiée : les documents ne peuvent pas être envoyés par MSSanté, et la "
             "messagerie de Mon espace santé n'est accessible qu'avec une INS qualifiée. Qualifiez l'identité.",
-            detail=f"patient {patient_id} not shareable: {exc.detail}") from exc
+            detail=f"patient {patient_id} not shareable: {exc.detail}",
+        ) from exc
     recipients = list(dict.fromkeys(a.lower() for a in professionals))
     if to_patient:
         recipients.append(f"{identity.matricule}@{settings.patient_domain}")
@@ -89,12 +101,16 @@ def send_documents(
     with kernel.transaction() as session:
         account = accounts.sending_account(session, pharmacy_id, provider, operator_id)
         if account.kind == AccountKind.ORGANISATIONAL and not allowed(
-                accounts.habilitation(session, account, operator_id), "send"):
-            raise NotAllowed("Vous n'avez pas d'habilitation pour envoyer depuis la boîte organisationnelle.",
-                             detail=f"operator {operator_id} on account {account.id}")
+            accounts.habilitation(session, account, operator_id), "send"
+        ):
+            raise NotAllowed(
+                "Vous n'avez pas d'habilitation pour envoyer depuis la boîte organisationnelle.",
+                detail=f"operator {operator_id} on account {account.id}",
+            )
         documents = [session.get(HealthDocument, i) for i in document_ids]
-        if not documents or any(d is None or d.pharmacy_id != pharmacy_id or d.patient_id != patient_id
-                                for d in documents):
+        if not documents or any(
+            d is None or d.pharmacy_id != pharmacy_id or d.patient_id != patient_id for d in documents
+        ):
             raise NotFound("Document introuvable pour ce patient.", detail=f"documents {list(document_ids)}")
         if any(d.status != DocumentStatus.VALIDATED for d in documents if d is not None):
             raise ValidationError("Seuls les documents validés peuvent être envoyés.", detail="not validated")
@@ -102,23 +118,44 @@ def send_documents(
         assert first is not None
         patient = mail.cda_patient(first.content or b"")
         row = MssMessage(
-            pharmacy_id=pharmacy_id, account_id=account.id, direction=Direction.OUT,
-            message_id=mail.new_message_id(account.address), peer=", ".join(recipients),
-            subject=mail.subject(first.title, patient)[:500], patient_id=patient_id, operator_id=operator_id,
+            pharmacy_id=pharmacy_id,
+            account_id=account.id,
+            direction=Direction.OUT,
+            message_id=mail.new_message_id(account.address),
+            peer=", ".join(recipients),
+            subject=mail.subject(first.title, patient)[:500],
+            patient_id=patient_id,
+            operator_id=operator_id,
             status=MessageStatus.QUEUED,
         )
         session.add(row)
         session.flush()
-        outbox.enqueue(session, pharmacy_id, plugin=PLUGIN, kind=SEND, patient_id=patient_id,
-                       idempotency_key=f"mssante:send:{row.id}", payload={
-                           "message": row.id, "documents": list(document_ids), "recipients": recipients,
-                           "body": body, "block_patient_reply": block_patient_reply,
-                           "read_receipt": settings.read_receipt if read_receipt is None else read_receipt,
-                       })
-        kernel.audit(pharmacy_id, "mssante.queued",
-                     f"Message MSSanté mis en file pour {', '.join(recipients)} ({len(documents)} document(s)).",
-                     session=session, operator_id=operator_id, patient_id=patient_id, object_type="mssante_message",
-                     object_id=row.id)
+        outbox.enqueue(
+            session,
+            pharmacy_id,
+            plugin=PLUGIN,
+            kind=SEND,
+            patient_id=patient_id,
+            idempotency_key=f"mssante:send:{row.id}",
+            payload={
+                "message": row.id,
+                "documents": list(document_ids),
+                "recipients": recipients,
+                "body": body,
+                "block_patient_reply": block_patient_reply,
+                "read_receipt": settings.read_receipt if read_receipt is None else read_receipt,
+            },
+        )
+        kernel.audit(
+            pharmacy_id,
+            "mssante.queued",
+            f"Message MSSanté mis en file pour {', '.join(recipients)} ({len(documents)} document(s)).",
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="mssante_message",
+            object_id=row.id,
+        )
         return row.id
 
 
@@ -147,33 +184,58 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         contents = [(d.content or b"", d.title, d.type_code) for d in documents if d is not None]
         account_id, operator_id, sender, message_id = row.account_id, row.operator_id, account.address, row.message_id
         subject, patient_id = row.subject, row.patient_id
-    archive = xdm.build([xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
-                        source_id=settings.product_reference, sender=sender, recipients=payload["recipients"],
-                        product=settings.product_reference)
-    copies = [(f"{_file_stem(title)}.pdf", "application/pdf", pdf)
-              for cda, title, _ in contents if (pdf := _pdf_copy(cda)) is not None]
-    body = payload.get("body") or ("Bonjour,\n\nVeuillez trouver ci-joint un document de santé transmis par "
-                                   "l'officine.\n\nCordialement.")
+    archive = xdm.build(
+        [xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
+        source_id=settings.product_reference,
+        sender=sender,
+        recipients=payload["recipients"],
+        product=settings.product_reference,
+    )
+    copies = [
+        (f"{_file_stem(title)}.pdf", "application/pdf", pdf)
+        for cda, title, _ in contents
+        if (pdf := _pdf_copy(cda)) is not None
+    ]
+    body = payload.get("body") or (
+        "Bonjour,\n\nVeuillez trouver ci-joint un document de santé transmis par l'officine.\n\nCordialement."
+    )
     outgoing = mail.compose(
-        sender=sender, to=payload["recipients"], subject=subject, body=body, message_id=message_id,
-        product_reference=settings.product_reference, xdm=archive, cda_codes=[c for _, _, c in contents],
-        ins_qualified=True, copies=copies, read_receipt=bool(payload.get("read_receipt")),
-        block_patient_reply=bool(payload.get("block_patient_reply")), patient_domain=settings.patient_domain,
+        sender=sender,
+        to=payload["recipients"],
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        product_reference=settings.product_reference,
+        xdm=archive,
+        cda_codes=[c for _, _, c in contents],
+        ins_qualified=True,
+        copies=copies,
+        read_receipt=bool(payload.get("read_receipt")),
+        block_patient_reply=bool(payload.get("block_patient_reply")),
+        patient_domain=settings.patient_domain,
     )
     try:
         accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=operator_id).send(
-            outgoing, payload["recipients"])
+            outgoing, payload["recipients"]
+        )
     except (MailRefused, NotAllowed) as exc:
         _set_status(kernel, payload["message"], MessageStatus.REJECTED, exc.message_fr)
         raise PermanentFailure(exc.detail or exc.message_fr) from exc
     _set_status(kernel, payload["message"], MessageStatus.SENT, None)
-    kernel.audit(pharmacy_id, "mssante.sent", f"Message MSSanté envoyé à {', '.join(payload['recipients'])}.",
-                 patient_id=patient_id, operator_id=operator_id, object_type="mssante_message",
-                 object_id=payload["message"])
+    kernel.audit(
+        pharmacy_id,
+        "mssante.sent",
+        f"Message MSSanté envoyé à {', '.join(payload['recipients'])}.",
+        patient_id=patient_id,
+        operator_id=operator_id,
+        object_type="mssante_message",
+        object_id=payload["message"],
+    )
 
 
-def _set_status(kernel: Kernel, message_row: int, status: MessageStatus, reason: str | None,
-                error_code: str | None = None) -> None:
+def _set_status(
+    kernel: Kernel, message_row: int, status: MessageStatus, reason: str | None, error_code: str | None = None
+) -> None:
     with kernel.transaction() as session:
         row = session.get(MssMessage, message_row)
         if row is not None:
@@ -193,9 +255,12 @@ class ReceiveReport:
     errors: list[str] = field(default_factory=list)
 
     def lines_fr(self) -> list[str]:
-        return [f"{len(self.integrated)} message(s) intégré(s) au dossier du patient, "
-                f"{len(self.quarantined)} mis en quarantaine, {len(self.acknowledgements)} accusé(s) de réception, "
-                f"{len(self.other)} autre(s) message(s) à lire.", *self.errors]
+        return [
+            f"{len(self.integrated)} message(s) intégré(s) au dossier du patient, "
+            f"{len(self.quarantined)} mis en quarantaine, {len(self.acknowledgements)} accusé(s) de réception, "
+            f"{len(self.other)} autre(s) message(s) à lire.",
+            *self.errors,
+        ]
 
 
 def receive(kernel: Kernel, pharmacy_id: int) -> ReceiveReport:
@@ -217,22 +282,47 @@ def receive(kernel: Kernel, pharmacy_id: int) -> ReceiveReport:
     return report
 
 
-def _record_in(kernel: Kernel, pharmacy_id: int, account_id: int, *, message_id: str, sender: str, subject: str,
-               status: MessageStatus, raw: bytes | None, patient_id: int | None = None,
-               error_code: str | None = None, reason: str | None = None) -> int:
+def _record_in(
+    kernel: Kernel,
+    pharmacy_id: int,
+    account_id: int,
+    *,
+    message_id: str,
+    sender: str,
+    subject: str,
+    status: MessageStatus,
+    raw: bytes | None,
+    patient_id: int | None = None,
+    error_code: str | None = None,
+    reason: str | None = None,
+) -> int:
     with kernel.transaction() as session:
         row = MssMessage(
-            pharmacy_id=pharmacy_id, account_id=account_id, direction=Direction.IN, message_id=message_id[:254],
-            peer=sender[:2000], subject=subject[:500], patient_id=patient_id, status=status, error_code=error_code,
-            reason_fr=reason, raw_encrypted=secrets.encrypt(base64.b64encode(raw).decode()) if raw else None,
+            pharmacy_id=pharmacy_id,
+            account_id=account_id,
+            direction=Direction.IN,
+            message_id=message_id[:254],
+            peer=sender[:2000],
+            subject=subject[:500],
+            patient_id=patient_id,
+            status=status,
+            error_code=error_code,
+            reason_fr=reason,
+            raw_encrypted=secrets.encrypt(base64.b64encode(raw).decode()) if raw else None,
         )
         session.add(row)
         session.flush()
         if status == MessageStatus.QUARANTINED:
-            kernel.audit(pharmacy_id, "mssante.quarantine",
-                         f"Message MSSanté de {sender} mis en quarantaine : {reason}"
-                         + (f" (erreur {error_code})." if error_code else "."),
-                         session=session, patient_id=patient_id, object_type="mssante_message", object_id=row.id)
+            kernel.audit(
+                pharmacy_id,
+                "mssante.quarantine",
+                f"Message MSSanté de {sender} mis en quarantaine : {reason}"
+                + (f" (erreur {error_code})." if error_code else "."),
+                session=session,
+                patient_id=patient_id,
+                object_type="mssante_message",
+                object_id=row.id,
+            )
         return row.id
 
 
@@ -240,21 +330,41 @@ def _already_seen(kernel: Kernel, pharmacy_id: int, account_id: int, message_id:
     if not message_id:
         return None
     with kernel.transaction() as session:
-        row = session.scalar(select(MssMessage).where(
-            MssMessage.pharmacy_id == pharmacy_id, MssMessage.account_id == account_id,
-            MssMessage.direction == Direction.IN, MssMessage.message_id == message_id[:254]))
+        row = session.scalar(
+            select(MssMessage).where(
+                MssMessage.pharmacy_id == pharmacy_id,
+                MssMessage.account_id == account_id,
+                MssMessage.direction == Direction.IN,
+                MssMessage.message_id == message_id[:254],
+            )
+        )
         if row is not None:
             session.expunge(row)
         return row
 
 
-def _handle(kernel: Kernel, pharmacy_id: int, account_id: int, provider: MssanteProvider, fetched: FetchedMessage,
-            settings: Any, report: ReceiveReport) -> None:
+def _handle(
+    kernel: Kernel,
+    pharmacy_id: int,
+    account_id: int,
+    provider: MssanteProvider,
+    fetched: FetchedMessage,
+    settings: Any,
+    report: ReceiveReport,
+) -> None:
     if fetched.raw is None:
-        row = _record_in(kernel, pharmacy_id, account_id, message_id=f"<uid-{fetched.uid}>", sender="?",
-                         subject="(message trop volumineux)", status=MessageStatus.QUARANTINED, raw=None,
-                         error_code="906", reason=f"message de {fetched.size // 1024} Ko, au-delà de la limite ; "
-                                                  "laissé sur le serveur")
+        row = _record_in(
+            kernel,
+            pharmacy_id,
+            account_id,
+            message_id=f"<uid-{fetched.uid}>",
+            sender="?",
+            subject="(message trop volumineux)",
+            status=MessageStatus.QUARANTINED,
+            raw=None,
+            error_code="906",
+            reason=f"message de {fetched.size // 1024} Ko, au-delà de la limite ; laissé sur le serveur",
+        )
         provider.mark(fetched.uid, "quarantaine")
         report.quarantined.append(row)
         return
@@ -262,9 +372,18 @@ def _handle(kernel: Kernel, pharmacy_id: int, account_id: int, provider: Mssante
         incoming = mail.read(fetched.raw, max_bytes=settings.max_message_mb * 1024 * 1024)
     except LgoError as exc:
         log.warning("mssante: message uid %s refused: %s", fetched.uid, exc.detail)
-        row = _record_in(kernel, pharmacy_id, account_id, message_id=f"<uid-{fetched.uid}>", sender="?",
-                         subject="(message illisible)", status=MessageStatus.QUARANTINED, raw=fetched.raw,
-                         error_code="906", reason=exc.message_fr)
+        row = _record_in(
+            kernel,
+            pharmacy_id,
+            account_id,
+            message_id=f"<uid-{fetched.uid}>",
+            sender="?",
+            subject="(message illisible)",
+            status=MessageStatus.QUARANTINED,
+            raw=fetched.raw,
+            error_code="906",
+            reason=exc.message_fr,
+        )
         provider.mark(fetched.uid, "quarantaine")
         report.quarantined.append(row)
         return
@@ -277,9 +396,18 @@ def _handle(kernel: Kernel, pharmacy_id: int, account_id: int, provider: Mssante
         provider.mark(fetched.uid, "integre")
         return
     if incoming.xdm is None:
-        report.other.append(_record_in(kernel, pharmacy_id, account_id, message_id=incoming.message_id,
-                                       sender=incoming.sender, subject=incoming.subject,
-                                       status=MessageStatus.RECEIVED, raw=fetched.raw))
+        report.other.append(
+            _record_in(
+                kernel,
+                pharmacy_id,
+                account_id,
+                message_id=incoming.message_id,
+                sender=incoming.sender,
+                subject=incoming.subject,
+                status=MessageStatus.RECEIVED,
+                raw=fetched.raw,
+            )
+        )
         provider.mark(fetched.uid, "integre")
         return
     _integrate(kernel, pharmacy_id, account_id, provider, fetched, incoming, report)
@@ -289,19 +417,38 @@ def _acknowledgement(kernel: Kernel, pharmacy_id: int, account_id: int, incoming
     original, disposition = incoming.disposition or ("", "")
     error = "error" in disposition.lower()
     with kernel.transaction() as session:
-        sent = session.scalar(select(MssMessage).where(
-            MssMessage.pharmacy_id == pharmacy_id, MssMessage.direction == Direction.OUT,
-            MssMessage.message_id == original))
+        sent = session.scalar(
+            select(MssMessage).where(
+                MssMessage.pharmacy_id == pharmacy_id,
+                MssMessage.direction == Direction.OUT,
+                MssMessage.message_id == original,
+            )
+        )
         if sent is not None:
             sent.status = MessageStatus.REJECTED if error else MessageStatus.ACKNOWLEDGED
             sent.reason_fr = disposition.split("Error:", 1)[1].strip()[:1000] if error else None
             sent.updated_at = utcnow()
-    return _record_in(kernel, pharmacy_id, account_id, message_id=incoming.message_id, sender=incoming.sender,
-                      subject=incoming.subject, status=MessageStatus.RECEIVED, raw=raw)
+    return _record_in(
+        kernel,
+        pharmacy_id,
+        account_id,
+        message_id=incoming.message_id,
+        sender=incoming.sender,
+        subject=incoming.subject,
+        status=MessageStatus.RECEIVED,
+        raw=raw,
+    )
 
 
-def _integrate(kernel: Kernel, pharmacy_id: int, account_id: int, provider: MssanteProvider,
-               fetched: FetchedMessage, incoming: mail.Incoming, report: ReceiveReport) -> None:
+def _integrate(
+    kernel: Kernel,
+    pharmacy_id: int,
+    account_id: int,
+    provider: MssanteProvider,
+    fetched: FetchedMessage,
+    incoming: mail.Incoming,
+    report: ReceiveReport,
+) -> None:
     assert incoming.xdm is not None and fetched.raw is not None
     try:
         documents = xdm.read(incoming.xdm)
@@ -315,17 +462,35 @@ def _integrate(kernel: Kernel, pharmacy_id: int, account_id: int, provider: Mssa
             failed = type(results[0])(None, "906", "les documents concernent plusieurs patients")
     except (HostileContent, ValidationError) as exc:
         log.warning("mssante: XDM of %s refused: %s", incoming.message_id, exc.detail)
-        row = _record_in(kernel, pharmacy_id, account_id, message_id=incoming.message_id, sender=incoming.sender,
-                         subject=incoming.subject, status=MessageStatus.QUARANTINED, raw=fetched.raw,
-                         error_code="906", reason=exc.message_fr)
+        row = _record_in(
+            kernel,
+            pharmacy_id,
+            account_id,
+            message_id=incoming.message_id,
+            sender=incoming.sender,
+            subject=incoming.subject,
+            status=MessageStatus.QUARANTINED,
+            raw=fetched.raw,
+            error_code="906",
+            reason=exc.message_fr,
+        )
         provider.mark(fetched.uid, "quarantaine")
         report.quarantined.append(row)
         return
     label = documents[0].title
     if failed is not None:
-        row = _record_in(kernel, pharmacy_id, account_id, message_id=incoming.message_id, sender=incoming.sender,
-                         subject=incoming.subject, status=MessageStatus.QUARANTINED, raw=fetched.raw,
-                         error_code=failed.error_code, reason=failed.reason_fr)
+        row = _record_in(
+            kernel,
+            pharmacy_id,
+            account_id,
+            message_id=incoming.message_id,
+            sender=incoming.sender,
+            subject=incoming.subject,
+            status=MessageStatus.QUARANTINED,
+            raw=fetched.raw,
+            error_code=failed.error_code,
+            reason=failed.reason_fr,
+        )
         provider.mark(fetched.uid, "quarantaine")
         report.quarantined.append(row)
         if incoming.wants_receipt:
@@ -335,21 +500,39 @@ def _integrate(kernel: Kernel, pharmacy_id: int, account_id: int, provider: Mssa
     assert patient_id is not None
     with kernel.transaction() as session:
         row_obj = MssMessage(
-            pharmacy_id=pharmacy_id, account_id=account_id, direction=Direction.IN,
-            message_id=incoming.message_id[:254], peer=incoming.sender[:2000], subject=incoming.subject[:500],
-            patient_id=patient_id, status=MessageStatus.INTEGRATED,
+            pharmacy_id=pharmacy_id,
+            account_id=account_id,
+            direction=Direction.IN,
+            message_id=incoming.message_id[:254],
+            peer=incoming.sender[:2000],
+            subject=incoming.subject[:500],
+            patient_id=patient_id,
+            status=MessageStatus.INTEGRATED,
             raw_encrypted=secrets.encrypt(base64.b64encode(fetched.raw).decode()),
         )
         session.add(row_obj)
         session.flush()
         for document in documents:
-            session.add(MssReceivedDocument(
-                pharmacy_id=pharmacy_id, message_id=row_obj.id, patient_id=patient_id, unique_id=document.unique_id,
-                type_code=document.type_code, title=document.title[:500], content=document.cda))
-        kernel.audit(pharmacy_id, "mssante.integrated",
-                     f"{len(documents)} document(s) reçu(s) de {incoming.sender} par MSSanté intégré(s) au dossier "
-                     "du patient.", session=session, patient_id=patient_id, object_type="mssante_message",
-                     object_id=row_obj.id)
+            session.add(
+                MssReceivedDocument(
+                    pharmacy_id=pharmacy_id,
+                    message_id=row_obj.id,
+                    patient_id=patient_id,
+                    unique_id=document.unique_id,
+                    type_code=document.type_code,
+                    title=document.title[:500],
+                    content=document.cda,
+                )
+            )
+        kernel.audit(
+            pharmacy_id,
+            "mssante.integrated",
+            f"{len(documents)} document(s) reçu(s) de {incoming.sender} par MSSanté intégré(s) au dossier du patient.",
+            session=session,
+            patient_id=patient_id,
+            object_type="mssante_message",
+            object_id=row_obj.id,
+        )
         row = row_obj.id
     provider.mark(fetched.uid, "integre")
     report.integrated.append(row)
@@ -359,8 +542,14 @@ def _integrate(kernel: Kernel, pharmacy_id: int, account_id: int, provider: Mssa
 
 def _queue_mdn(kernel: Kernel, pharmacy_id: int, message_row: int, error_code: str | None, label: str) -> None:
     with kernel.transaction() as session:
-        outbox.enqueue(session, pharmacy_id, plugin=PLUGIN, kind=MDN, idempotency_key=f"mssante:mdn:{message_row}",
-                       payload={"message": message_row, "error_code": error_code, "label": label})
+        outbox.enqueue(
+            session,
+            pharmacy_id,
+            plugin=PLUGIN,
+            kind=MDN,
+            idempotency_key=f"mssante:mdn:{message_row}",
+            payload={"message": message_row, "error_code": error_code, "label": label},
+        )
 
 
 def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
@@ -380,19 +569,30 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
             patient = mail.cda_patient(xdm.read(incoming.xdm)[0].cda)
         except LgoError:
             patient = None
-    notification = mail.mdn(incoming, sender=sender, message_id=mail.new_message_id(sender),
-                            error_code=payload.get("error_code"), patient=patient, label=payload.get("label", ""))
+    notification = mail.mdn(
+        incoming,
+        sender=sender,
+        message_id=mail.new_message_id(sender),
+        error_code=payload.get("error_code"),
+        patient=patient,
+        label=payload.get("label", ""),
+    )
     recipient = str(incoming.message.get("Disposition-Notification-To", incoming.sender))
     _name, address = email.utils.parseaddr(recipient)
     try:
         accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None).send_acknowledgement(
-            notification, address)
+            notification, address
+        )
     except MailRefused as exc:
         raise PermanentFailure(exc.detail or exc.message_fr) from exc
-    kernel.audit(pharmacy_id, "mssante.mdn",
-                 f"Accusé de réception MSSanté envoyé à {address}"
-                 + (f" (erreur {payload['error_code']})." if payload.get("error_code") else "."),
-                 object_type="mssante_message", object_id=payload["message"])
+    kernel.audit(
+        pharmacy_id,
+        "mssante.mdn",
+        f"Accusé de réception MSSanté envoyé à {address}"
+        + (f" (erreur {payload['error_code']})." if payload.get("error_code") else "."),
+        object_type="mssante_message",
+        object_id=payload["message"],
+    )
 
 
 __all__ = ["MailUnavailable", "ReceiveReport", "deliver_mdn", "deliver_send", "receive", "send_documents"]
@@ -406,11 +606,20 @@ def status_lines(kernel: Kernel, pharmacy_id: int, *, direction: str | None = No
         query = select(MssMessage).where(MssMessage.pharmacy_id == pharmacy_id).order_by(MssMessage.id)
         if direction:
             query = query.where(MssMessage.direction == Direction(direction))
-        return [f"{m.created_at.astimezone(PARIS):%d/%m/%Y %H:%M} {m.direction.value} {m.peer} — {m.subject} — "
-                f"{m.status_fr}" for m in session.scalars(query)]
+        return [
+            f"{m.created_at.astimezone(PARIS):%d/%m/%Y %H:%M} {m.direction.value} {m.peer} — {m.subject} — "
+            f"{m.status_fr}"
+            for m in session.scalars(query)
+        ]
 
 
 def received_documents(kernel: Kernel, pharmacy_id: int, patient_id: int) -> list[tuple[str, str]]:
     with kernel.transaction() as session:
-        return [(d.title, d.type_code) for d in session.scalars(select(MssReceivedDocument).where(
-            MssReceivedDocument.pharmacy_id == pharmacy_id, MssReceivedDocument.patient_id == patient_id))]
+        return [
+            (d.title, d.type_code)
+            for d in session.scalars(
+                select(MssReceivedDocument).where(
+                    MssReceivedDocument.pharmacy_id == pharmacy_id, MssReceivedDocument.patient_id == patient_id
+                )
+            )
+        ]

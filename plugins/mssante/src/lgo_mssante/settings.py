@@ -13,8 +13,7 @@ class MssanteSettings(BaseModel):
     imap_port: int = Field(143, ge=1, le=65535, title="Port du serveur de réception")
     ca_path: str = Field("", title="Autorités de confiance de l'opérateur (PEM)")
     timeout_seconds: float = Field(20.0, gt=0, le=120, title="Délai maximal d'un échange (secondes)")
-    product_reference: str = Field(
-        "LGO-LIBRE", title="Référence produit déclarée sur Convergence (en-tête X-MSS-NIL)")
+    product_reference: str = Field("LGO-LIBRE", title="Référence produit déclarée sur Convergence (en-tête X-MSS-NIL)")
     patient_domain: str = Field("patient.mssante.fr", title="Domaine des messageries de Mon espace santé")
     annuaire_url: str = Field("", title="Adresse de l'API FHIR de l'Annuaire Santé")
     annuaire_api_key: str = Field("", title="Clé d'API de l'Annuaire Santé (ESANTE-API-KEY)")

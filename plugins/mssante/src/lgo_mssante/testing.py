@@ -41,9 +41,15 @@ def validated_bpm(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id
     identity = kernel.shareable_identity(pharmacy_id, patient_id)
     with kernel.transaction() as session:
         document = documents.create_draft(
-            session, pharmacy_id=pharmacy_id, patient_id=patient_id, author_operator_id=operator_id,
-            type_code=BILAN_MEDICAMENTEUX, type_display="Bilan médicamenteux (Officine)",
-            title="Bilan partagé de médication", source_plugin="mssante", source_ref="exemple",
+            session,
+            pharmacy_id=pharmacy_id,
+            patient_id=patient_id,
+            author_operator_id=operator_id,
+            type_code=BILAN_MEDICAMENTEUX,
+            type_display="Bilan médicamenteux (Officine)",
+            title="Bilan partagé de médication",
+            source_plugin="mssante",
+            source_ref="exemple",
         )
         header = header_for_document(session, document, identity)
         documents.set_content(document, wrap_pdf(header, simple_pdf(["Bilan partagé de médication (fictif)"])))
@@ -54,28 +60,48 @@ def validated_bpm(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id
 
 def professional_cda(identity: SharedIdentity, *, title: str = "Compte rendu du médecin traitant") -> bytes:
     """A document a (fictional) doctor sends back about the patient: CDA level 1 carrying the INS."""
-    doctor = CdaPerson(rpps="99999000047", family="MEDECIN-DEMO", given="Anne", specialty_code="SM54",
-                       specialty_display="Médecine générale")
+    doctor = CdaPerson(
+        rpps="99999000047",
+        family="MEDECIN-DEMO",
+        given="Anne",
+        specialty_code="SM54",
+        specialty_display="Médecine générale",
+    )
     header = CdaHeader(
-        unique_id=documents.new_unique_id(), set_id=documents.new_unique_id(), version=1, type_code=CR_ENTRETIEN,
-        type_display="CR d'entretien", title=title, patient=identity, author=doctor, legal_authenticator=doctor,
-        organisation=CdaOrganisation(finess="990000047", name="Cabinet médical du bac à sable",
-                                     facility_type=("SA07", "Cabinet individuel")),
+        unique_id=documents.new_unique_id(),
+        set_id=documents.new_unique_id(),
+        version=1,
+        type_code=CR_ENTRETIEN,
+        type_display="CR d'entretien",
+        title=title,
+        patient=identity,
+        author=doctor,
+        legal_authenticator=doctor,
+        organisation=CdaOrganisation(
+            finess="990000047", name="Cabinet médical du bac à sable", facility_type=("SA07", "Cabinet individuel")
+        ),
         effective_time=datetime.now(UTC),
     )
     return wrap_pdf(header, simple_pdf(["Réponse du médecin (fictive)"]))
 
 
-def reply_with_xdm(*, sender: str, to: str, cda: bytes, read_receipt: bool = True,
-                   title: str = "Compte rendu du médecin traitant") -> EmailMessage:
+def reply_with_xdm(
+    *, sender: str, to: str, cda: bytes, read_receipt: bool = True, title: str = "Compte rendu du médecin traitant"
+) -> EmailMessage:
     """The professional's reply: an MSSanté mail with an XDM archive, asking for a read receipt."""
-    archive = xdm.build([xdm.OutgoingDocument(cda, title)], source_id="1.2.250.1.999.9", sender=sender,
-                        recipients=[to])
+    archive = xdm.build([xdm.OutgoingDocument(cda, title)], source_id="1.2.250.1.999.9", sender=sender, recipients=[to])
     patient = mail.cda_patient(cda)
     return mail.compose(
-        sender=sender, to=[to], subject=mail.subject(title, patient), body="Bonjour, voici mon compte rendu.",
-        message_id=mail.new_message_id(sender), product_reference="LOGICIEL-MEDECIN-FICTIF", xdm=archive,
-        cda_codes=[CR_ENTRETIEN], ins_qualified=True, read_receipt=read_receipt,
+        sender=sender,
+        to=[to],
+        subject=mail.subject(title, patient),
+        body="Bonjour, voici mon compte rendu.",
+        message_id=mail.new_message_id(sender),
+        product_reference="LOGICIEL-MEDECIN-FICTIF",
+        xdm=archive,
+        cda_codes=[CR_ENTRETIEN],
+        ins_qualified=True,
+        read_receipt=read_receipt,
     )
 
 
@@ -97,8 +123,14 @@ class MssanteProviderContract(ProviderContract):
     ) -> None:
         driver = provider_under_test[0]
         address = driver.account.address
-        message = mail.compose(sender=address, to=[address], subject="Essai de contrat", body="Essai.",
-                               message_id=mail.new_message_id(address), product_reference="CONTRAT")
+        message = mail.compose(
+            sender=address,
+            to=[address],
+            subject="Essai de contrat",
+            body="Essai.",
+            message_id=mail.new_message_id(address),
+            product_reference="CONTRAT",
+        )
         driver.send(message, [address])
         fetched = [f for f in driver.fetch_new(max_bytes=10_000_000) if f.raw and b"Essai de contrat" in f.raw]
         assert len(fetched) == 1
@@ -113,7 +145,15 @@ class MssanteProviderContract(ProviderContract):
         factory = providers.load(self.capability, self.provider)
         driver = factory(provider_under_test[1], None)
         with pytest.raises(MailUnavailable) as down:
-            driver.send(mail.compose(sender=driver.account.address, to=[driver.account.address], subject="x",
-                                     body="x", message_id="<x@lgo.invalid>", product_reference="CONTRAT"),
-                        [driver.account.address])
+            driver.send(
+                mail.compose(
+                    sender=driver.account.address,
+                    to=[driver.account.address],
+                    subject="x",
+                    body="x",
+                    message_id="<x@lgo.invalid>",
+                    product_reference="CONTRAT",
+                ),
+                [driver.account.address],
+            )
         assert down.value.message_fr

@@ -40,23 +40,55 @@ def blueprint() -> Blueprint:
     def index() -> Any:
         kernel, pharmacy_id = _kernel(), _pharmacy_id()
         with kernel.transaction() as db:
-            team = list(db.scalars(
-                select(Operator).where(Operator.pharmacy_id == pharmacy_id).order_by(Operator.last_name)))
+            team = list(
+                db.scalars(select(Operator).where(Operator.pharmacy_id == pharmacy_id).order_by(Operator.last_name))
+            )
             operators = {o.id: o.display_name for o in team}
             pharmacists = [(o.id, o.display_name) for o in team if o.rpps]
-            boxes = [(a.id, a.address, a.kind.value, operators.get(a.operator_id or -1, "l'officine"))
-                     for a in db.scalars(select(MssAccount).where(MssAccount.pharmacy_id == pharmacy_id)
-                                         .order_by(MssAccount.id))]
-            rights = [(h.account_id, operators.get(h.operator_id, "?"), h.habilitation.value)
-                      for h in db.scalars(select(MssHabilitation).where(MssHabilitation.pharmacy_id == pharmacy_id)
-                                          .order_by(MssHabilitation.account_id, MssHabilitation.operator_id))]
-            messages = list(db.scalars(select(MssMessage).where(MssMessage.pharmacy_id == pharmacy_id)
-                                       .order_by(MssMessage.id.desc()).limit(200)))
-            rows = [(m.created_at.astimezone(service.PARIS), m.direction.value, m.peer, m.subject, m.status_fr,
-                     m.status.value) for m in messages]
+            boxes = [
+                (a.id, a.address, a.kind.value, operators.get(a.operator_id or -1, "l'officine"))
+                for a in db.scalars(
+                    select(MssAccount).where(MssAccount.pharmacy_id == pharmacy_id).order_by(MssAccount.id)
+                )
+            ]
+            rights = [
+                (h.account_id, operators.get(h.operator_id, "?"), h.habilitation.value)
+                for h in db.scalars(
+                    select(MssHabilitation)
+                    .where(MssHabilitation.pharmacy_id == pharmacy_id)
+                    .order_by(MssHabilitation.account_id, MssHabilitation.operator_id)
+                )
+            ]
+            messages = list(
+                db.scalars(
+                    select(MssMessage)
+                    .where(MssMessage.pharmacy_id == pharmacy_id)
+                    .order_by(MssMessage.id.desc())
+                    .limit(200)
+                )
+            )
+            rows = [
+                (
+                    m.created_at.astimezone(service.PARIS),
+                    m.direction.value,
+                    m.peer,
+                    m.subject,
+                    m.status_fr,
+                    m.status.value,
+                )
+                for m in messages
+            ]
         provider = kernel.selected_provider(pharmacy_id, accounts.CAPABILITY)
-        return render_template("mssante/index.html", boxes=boxes, rights=rights, messages=rows, provider=provider,
-                               operators=operators, pharmacists=pharmacists, roles=[h.value for h in Habilitation])
+        return render_template(
+            "mssante/index.html",
+            boxes=boxes,
+            rights=rights,
+            messages=rows,
+            provider=provider,
+            operators=operators,
+            pharmacists=pharmacists,
+            roles=[h.value for h in Habilitation],
+        )
 
     @bp.route("/relever", methods=["POST"])
     def fetch() -> Response:
@@ -75,9 +107,14 @@ def blueprint() -> Blueprint:
             flash("Indiquez l'adresse et le mot de passe de la boîte organisationnelle.", "error")
             return redirect(url_for("mssante.index"))
         try:
-            accounts.add_organisational(_kernel(), _pharmacy_id(), address=address,
-                                        login=request.form.get("login", "").strip() or address, password=password,
-                                        operator_id=_operator_id())
+            accounts.add_organisational(
+                _kernel(),
+                _pharmacy_id(),
+                address=address,
+                login=request.form.get("login", "").strip() or address,
+                password=password,
+                operator_id=_operator_id(),
+            )
             flash(f"Boîte organisationnelle {address} enregistrée : attribuez les habilitations.", "info")
         except LgoError as exc:
             flash(exc.message_fr, "error")
@@ -89,14 +126,21 @@ def blueprint() -> Blueprint:
         password = request.form.get("password", "")
         upload = request.files.get("certificate")
         if not address or not password or upload is None or not upload.filename:
-            flash("Indiquez le pharmacien, l'adresse, le mot de passe de la boîte et son certificat personnel.",
-                  "error")
+            flash(
+                "Indiquez le pharmacien, l'adresse, le mot de passe de la boîte et son certificat personnel.", "error"
+            )
             return redirect(url_for("mssante.index"))
         try:
             account = accounts.add_personal(
-                _kernel(), _pharmacy_id(), operator_id=int(request.form["operator_id"]), address=address,
-                login=address, password=password, pkcs12=upload.read(),
-                passphrase=request.form.get("passphrase", ""))
+                _kernel(),
+                _pharmacy_id(),
+                operator_id=int(request.form["operator_id"]),
+                address=address,
+                login=address,
+                password=password,
+                pkcs12=upload.read(),
+                passphrase=request.form.get("passphrase", ""),
+            )
             flash(f"Boîte nominative {address} enregistrée (n° {account}).", "info")
         except (LgoError, KeyError, ValueError) as exc:
             flash(getattr(exc, "message_fr", "Formulaire incomplet."), "error")
@@ -105,9 +149,14 @@ def blueprint() -> Blueprint:
     @bp.route("/habilitations", methods=["POST"])
     def grant() -> Response:
         try:
-            accounts.set_habilitation(_kernel(), _pharmacy_id(), int(request.form["account_id"]),
-                                      int(request.form["operator_id"]), request.form.get("habilitation", ""),
-                                      by_operator_id=_operator_id())
+            accounts.set_habilitation(
+                _kernel(),
+                _pharmacy_id(),
+                int(request.form["account_id"]),
+                int(request.form["operator_id"]),
+                request.form.get("habilitation", ""),
+                by_operator_id=_operator_id(),
+            )
             flash("Habilitation enregistrée.", "info")
         except (LgoError, KeyError, ValueError) as exc:
             flash(getattr(exc, "message_fr", "Formulaire incomplet."), "error")

@@ -64,13 +64,19 @@ def _index(documents: Sequence[OutgoingDocument]) -> str:
         f'<li><a href="IHE_XDM/SUBSET01/DOC{n:04d}.XML">{html.escape(d.title)}</a></li>'
         for n, d in enumerate(documents, start=1)
     )
-    return (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Documents</title></head>'
-            f"<body><h1>Documents transmis</h1><ul>{items}</ul>"
-            f'<p><a href="README.TXT">README.TXT</a></p></body></html>')
+    return (
+        f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Documents</title></head>'
+        f"<body><h1>Documents transmis</h1><ul>{items}</ul>"
+        f'<p><a href="README.TXT">README.TXT</a></p></body></html>'
+    )
 
 
 def build(
-    documents: Sequence[OutgoingDocument], *, source_id: str, sender: str, recipients: Sequence[str],
+    documents: Sequence[OutgoingDocument],
+    *,
+    source_id: str,
+    sender: str,
+    recipients: Sequence[str],
     product: str = "LGO libre",
 ) -> bytes:
     """The ``IHE_XDM.ZIP`` bytes for one patient's documents (each CDA must carry the patient's INS)."""
@@ -80,7 +86,9 @@ def build(
     objects = xds.sub(request, xds.RIM, "RegistryObjectList")
     metas = [xds.from_cda(d.cda, title=d.title) for d in documents]
     set_id, _unique = xds.submission_set(
-        objects, metas[0], source_id=source_id,
+        objects,
+        metas[0],
+        source_id=source_id,
         intended_recipients=[f"||^^Internet^{address}" for address in recipients],
     )
     for number, (document, meta) in enumerate(zip(documents, metas, strict=True), start=1):
@@ -101,16 +109,24 @@ def build(
 
 def _check_name(name: str) -> None:
     normalised = posixpath.normpath(name.replace("\\", "/"))
-    if (name.startswith(("/", "\\")) or ":" in name or normalised.startswith("..") or "/../" in f"/{normalised}/"
-            or "\x00" in name):
-        raise HostileContent("L'archive IHE_XDM contient un chemin dangereux : elle est refusée.",
-                             detail=f"zip slip entry {name!r}")
+    if (
+        name.startswith(("/", "\\"))
+        or ":" in name
+        or normalised.startswith("..")
+        or "/../" in f"/{normalised}/"
+        or "\x00" in name
+    ):
+        raise HostileContent(
+            "L'archive IHE_XDM contient un chemin dangereux : elle est refusée.", detail=f"zip slip entry {name!r}"
+        )
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) -> bytes:
     if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO:
-        raise HostileContent("L'archive IHE_XDM a un taux de compression anormal : elle est refusée.",
-                             detail=f"ratio {info.file_size}/{info.compress_size} for {info.filename}")
+        raise HostileContent(
+            "L'archive IHE_XDM a un taux de compression anormal : elle est refusée.",
+            detail=f"ratio {info.file_size}/{info.compress_size} for {info.filename}",
+        )
     chunks: list[bytes] = []
     size = 0
     try:
@@ -119,13 +135,16 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[in
                 size += len(chunk)
                 budget[0] -= len(chunk)
                 if size > MAX_ENTRY_BYTES or budget[0] < 0:
-                    raise HostileContent("L'archive IHE_XDM est trop volumineuse une fois décompressée : refusée.",
-                                         detail=f"{info.filename} exceeds the decompression limits")
+                    raise HostileContent(
+                        "L'archive IHE_XDM est trop volumineuse une fois décompressée : refusée.",
+                        detail=f"{info.filename} exceeds the decompression limits",
+                    )
                 chunks.append(chunk)
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, OSError) as exc:
         # Corrupt data, a bad CRC, an encrypted entry or an unknown compression: unreadable, not processed.
-        raise ValidationError("Un fichier de l'archive IHE_XDM est illisible (corrompu ou chiffré).",
-                              detail=f"{info.filename}: {exc!r}") from exc
+        raise ValidationError(
+            "Un fichier de l'archive IHE_XDM est illisible (corrompu ou chiffré).", detail=f"{info.filename}: {exc!r}"
+        ) from exc
     return b"".join(chunks)
 
 
@@ -139,8 +158,9 @@ def read(data: bytes) -> list[ReceivedDocument]:
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:
-            raise HostileContent("L'archive IHE_XDM contient trop de fichiers : elle est refusée.",
-                                 detail=f"{len(infos)} entries")
+            raise HostileContent(
+                "L'archive IHE_XDM contient trop de fichiers : elle est refusée.", detail=f"{len(infos)} entries"
+            )
         for info in infos:
             _check_name(info.filename)
         by_name = {info.filename.upper(): info for info in infos}
@@ -159,16 +179,21 @@ def read(data: bytes) -> list[ReceivedDocument]:
                 _check_name(uri)
                 document_info = by_name.get((folder + uri).upper())
                 if document_info is None:
-                    raise ValidationError("Un document annoncé dans METADATA.XML manque dans l'archive.",
-                                          detail=f"missing {folder}{uri}")
+                    raise ValidationError(
+                        "Un document annoncé dans METADATA.XML manque dans l'archive.", detail=f"missing {folder}{uri}"
+                    )
                 content = _read_entry(archive, document_info, budget)
                 cda = parse(content, what=uri)
                 title = cda.findtext(f"{{{xds.HL7}}}title") or uri
                 code = cda.find(f"{{{xds.HL7}}}code")
                 identifier = cda.find(f"{{{xds.HL7}}}id")
-                received.append(ReceivedDocument(
-                    name=uri, cda=content, title=title,
-                    type_code=code.get("code", "") if code is not None else "",
-                    unique_id=(identifier.get("root", "") if identifier is not None else ""),
-                ))
+                received.append(
+                    ReceivedDocument(
+                        name=uri,
+                        cda=content,
+                        title=title,
+                        type_code=code.get("code", "") if code is not None else "",
+                        unique_id=(identifier.get("root", "") if identifier is not None else ""),
+                    )
+                )
         return received

@@ -34,47 +34,75 @@ def _sign_in_step(ctx: DemoContext) -> list[str]:
         assert titulaire is not None and pharmacy is not None and titulaire.rpps
         rpps, name, finess = titulaire.rpps, titulaire.display_name, pharmacy.finess
     sub = f"f:demo-0000-0000-0000:{8}{rpps}"
-    claims = pharmacist_claims(rpps, given_name="Claire", family_name="DURAND-DEMO", finess=finess,
-                               pharmacy_name="PHARMACIE DES TILLEULS (DEMO)")
+    claims = pharmacist_claims(
+        rpps,
+        given_name="Claire",
+        family_name="DURAND-DEMO",
+        finess=finess,
+        pharmacy_name="PHARMACIE DES TILLEULS (DEMO)",
+    )
     try:
         sandbox = start_psc_sandbox(
             clients=[client("lgo-demo", "secret-de-demo", [REDIRECT_URI], post_logout_redirect_uris=[AFTER_LOGOUT])],
-            accounts={sub: claims}, workdir=Path(tempfile.mkdtemp(prefix="lgo-psc-demo-")))
+            accounts={sub: claims},
+            workdir=Path(tempfile.mkdtemp(prefix="lgo-psc-demo-")),
+        )
     except PscSandboxUnavailable as exc:
         return [f"Pro Santé Connect de démonstration indisponible ({exc}) : étape passée."]
     lines = [f"Serveur Pro Santé Connect de démonstration démarré sur le poste ({sandbox.base_url})."]
     try:
         ctx.kernel.enable(ctx.pharmacy_id, "psc")
-        ctx.kernel.save_plugin_settings(ctx.pharmacy_id, "psc", {
-            "base_url": sandbox.base_url, "client_id": "lgo-demo", "client_secret": "secret-de-demo",
-            "redirect_uri": REDIRECT_URI, "post_logout_redirect_uri": AFTER_LOGOUT,
-        })
+        ctx.kernel.save_plugin_settings(
+            ctx.pharmacy_id,
+            "psc",
+            {
+                "base_url": sandbox.base_url,
+                "client_id": "lgo-demo",
+                "client_secret": "secret-de-demo",
+                "redirect_uri": REDIRECT_URI,
+                "post_logout_redirect_uri": AFTER_LOGOUT,
+            },
+        )
         url, pending = service.begin(ctx.kernel, ctx.pharmacy_id, REDIRECT_URI, login_hint=f"8{rpps}")
-        lines.append("Clic sur « Se connecter avec Pro Santé Connect » : niveau eIDAS substantiel (eidas1), "
-                     "code à usage unique protégé (PKCE).")
+        lines.append(
+            "Clic sur « Se connecter avec Pro Santé Connect » : niveau eIDAS substantiel (eidas1), "
+            "code à usage unique protégé (PKCE)."
+        )
         signed = service.finish(ctx.kernel, ctx.pharmacy_id, pending, browse_sign_in(url, REDIRECT_URI))
-        lines.append(f"PSC authentifie le professionnel n° RPPS {signed.professional.rpps} "
-                     f"({signed.professional.given_name} {signed.professional.family_name}), "
-                     f"{'pharmacien' if signed.professional.is_pharmacist else 'autre profession'}.")
-        lines.append(f"Opérateur retrouvé par son RPPS : {name} — session ouverte."
-                     + (" Compte PSC lié à cet opérateur (première connexion)." if signed.first_binding else ""))
+        lines.append(
+            f"PSC authentifie le professionnel n° RPPS {signed.professional.rpps} "
+            f"({signed.professional.given_name} {signed.professional.family_name}), "
+            f"{'pharmacien' if signed.professional.is_pharmacist else 'autre profession'}."
+        )
+        lines.append(
+            f"Opérateur retrouvé par son RPPS : {name} — session ouverte."
+            + (" Compte PSC lié à cet opérateur (première connexion)." if signed.first_binding else "")
+        )
         if signed.activity:
-            lines.append(f"Activité déclarée dans le RPPS : {signed.activity.organisation} "
-                         f"(FINESS {signed.activity.finess_site}).")
+            lines.append(
+                f"Activité déclarée dans le RPPS : {signed.activity.organisation} "
+                f"(FINESS {signed.activity.finess_site})."
+            )
         renewed = service.keep_alive(ctx.kernel, ctx.pharmacy_id, signed.handle, force=True)
-        lines.append("Pendant le travail, la session est prolongée sans nouvelle saisie : "
-                     + ("jeton renouvelé." if renewed else "renouvellement refusé."))
+        lines.append(
+            "Pendant le travail, la session est prolongée sans nouvelle saisie : "
+            + ("jeton renouvelé." if renewed else "renouvellement refusé.")
+        )
         logout = service.sign_out(ctx.kernel, ctx.pharmacy_id, signed.handle, post_logout_redirect_uri=AFTER_LOGOUT)
         if logout:
             browse_logout(logout)
         lines.append("Déconnexion : session Pro Santé Connect fermée, jetons effacés du poste.")
-        request = service.ciba_start(ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"],
-                                     binding_message="LGO-COMPTOIR")
-        lines.append("Au comptoir, la titulaire tape son code : PSC envoie une demande « LGO-COMPTOIR » sur son "
-                     "application e-CPS, le poste attend.")
+        request = service.ciba_start(
+            ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"], binding_message="LGO-COMPTOIR"
+        )
+        lines.append(
+            "Au comptoir, la titulaire tape son code : PSC envoie une demande « LGO-COMPTOIR » sur son "
+            "application e-CPS, le poste attend."
+        )
         sandbox.ciba_approve(f"8{rpps}")
-        counter = service.ciba_wait(ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"], request,
-                                    poll_interval=0.5)
+        counter = service.ciba_wait(
+            ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"], request, poll_interval=0.5
+        )
         lines.append(f"Validation sur le téléphone : {name} est connectée au poste de comptoir.")
         service.sign_out(ctx.kernel, ctx.pharmacy_id, counter.handle, post_logout_redirect_uri=None)
         ctx.kernel.disable(ctx.pharmacy_id, "psc")

@@ -61,8 +61,9 @@ class PscProfessional:
 
     @property
     def officine_activities(self) -> tuple[Activity, ...]:
-        return tuple(a for e in self.exercises if e.profession == PHARMACIST for a in e.activities
-                     if a.sector == OFFICINE_SECTOR)
+        return tuple(
+            a for e in self.exercises if e.profession == PHARMACIST for a in e.activities if a.sector == OFFICINE_SECTOR
+        )
 
 
 def rpps_from_id_nat(id_nat: str) -> str | None:
@@ -99,15 +100,29 @@ def professional(claims: Mapping[str, Any]) -> PscProfessional:
         if not isinstance(raw, Mapping):
             continue
         activities = tuple(
-            Activity(str(a.get("codeSecteurDactivite") or ""), str(a.get("numeroFinessSite") or ""),
-                     str(a.get("codeSectionPharmacien") or ""), str(a.get("raisonSocialeSite") or ""),
-                     str(a.get("codeModeExercice") or ""))
-            for a in raw.get("activities") or [] if isinstance(a, Mapping)
+            Activity(
+                str(a.get("codeSecteurDactivite") or ""),
+                str(a.get("numeroFinessSite") or ""),
+                str(a.get("codeSectionPharmacien") or ""),
+                str(a.get("raisonSocialeSite") or ""),
+                str(a.get("codeModeExercice") or ""),
+            )
+            for a in raw.get("activities") or []
+            if isinstance(a, Mapping)
         )
-        exercises.append(Exercise(str(raw.get("codeProfession") or ""), str(raw.get("nomDexercice") or ""),
-                                  str(raw.get("prenomDexercice") or ""), activities))
+        exercises.append(
+            Exercise(
+                str(raw.get("codeProfession") or ""),
+                str(raw.get("nomDexercice") or ""),
+                str(raw.get("prenomDexercice") or ""),
+                activities,
+            )
+        )
     return PscProfessional(
-        sub=sub, id_nat=str(claims.get("SubjectNameID") or claims.get("preferred_username") or ""),
-        rpps=rpps_of(claims), family_name=str(claims.get("family_name") or ""),
-        given_name=str(claims.get("given_name") or ""), exercises=tuple(exercises),
+        sub=sub,
+        id_nat=str(claims.get("SubjectNameID") or claims.get("preferred_username") or ""),
+        rpps=rpps_of(claims),
+        family_name=str(claims.get("family_name") or ""),
+        given_name=str(claims.get("given_name") or ""),
+        exercises=tuple(exercises),
     )

@@ -15,9 +15,12 @@ if TYPE_CHECKING:
     from lgo.demo import DemoStep
 
 MANIFEST = Manifest(
-    name="psc", plugin_api=">=1.1,<2", distribution="lgo-psc", label_fr="Pro Santé Connect",
+    name="psc",
+    plugin_api=">=1.1,<2",
+    distribution="lgo-psc",
+    label_fr="Pro Santé Connect",
     description_fr="Connexion des opérateurs avec Pro Santé Connect (e-CPS, carte CPS), y compris au poste de "
-                   "comptoir (validation sur l'application e-CPS).",
+    "comptoir (validation sur l'application e-CPS).",
     settings=PscSettings,
 )
 

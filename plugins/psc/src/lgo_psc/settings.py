@@ -14,26 +14,42 @@ BAS_BASE_URL = "https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet"
 
 
 class PscSettings(BaseModel):
-    base_url: str = Field(BAS_BASE_URL, title="Adresse de Pro Santé Connect",
-                          description="Adresse du royaume PSC (…/auth/realms/esante-wallet) ; la découverte est lue "
-                                      "à …/.well-known/wallet-openid-configuration")
+    base_url: str = Field(
+        BAS_BASE_URL,
+        title="Adresse de Pro Santé Connect",
+        description="Adresse du royaume PSC (…/auth/realms/esante-wallet) ; la découverte est lue "
+        "à …/.well-known/wallet-openid-configuration",
+    )
     client_id: str = Field("", title="Identifiant client", description="Identifiant du LGO déclaré auprès de PSC")
-    client_secret: SecretStr = Field(SecretStr(""), title="Secret client",
-                                     description="Secret fourni par l'ANS (conservé chiffré)")
-    redirect_uri: str = Field("", title="Adresse de retour",
-                              description="Adresse de retour déclarée (…/plugins/psc/retour) ; vide : déduite de la "
-                                          "page d'administration")
-    post_logout_redirect_uri: str = Field("", title="Adresse après déconnexion",
-                                          description="Vide : la page de connexion du LGO")
+    client_secret: SecretStr = Field(
+        SecretStr(""), title="Secret client", description="Secret fourni par l'ANS (conservé chiffré)"
+    )
+    redirect_uri: str = Field(
+        "",
+        title="Adresse de retour",
+        description="Adresse de retour déclarée (…/plugins/psc/retour) ; vide : déduite de la page d'administration",
+    )
+    post_logout_redirect_uri: str = Field(
+        "", title="Adresse après déconnexion", description="Vide : la page de connexion du LGO"
+    )
     scope: str = Field("openid scope_all", title="Portées demandées")
     acr_values: str = Field("eidas1", title="Niveau d'authentification exigé (acr)")
-    leeway_seconds: int = Field(60, ge=0, le=600, title="Tolérance d'horloge (secondes)",
-                                description="Écart d'horloge admis avec PSC pour l'expiration des jetons")
-    refresh_margin_seconds: int = Field(60, ge=0, le=3600, title="Renouvellement anticipé (secondes)",
-                                        description="Le jeton d'accès est renouvelé quand il expire dans moins de ce "
-                                                    "délai, tant que l'opérateur travaille")
-    ca_path: str = Field("", title="Autorités de confiance (PEM)",
-                         description="Vide : les autorités du système")
+    leeway_seconds: int = Field(
+        60,
+        ge=0,
+        le=600,
+        title="Tolérance d'horloge (secondes)",
+        description="Écart d'horloge admis avec PSC pour l'expiration des jetons",
+    )
+    refresh_margin_seconds: int = Field(
+        60,
+        ge=0,
+        le=3600,
+        title="Renouvellement anticipé (secondes)",
+        description="Le jeton d'accès est renouvelé quand il expire dans moins de ce "
+        "délai, tant que l'opérateur travaille",
+    )
+    ca_path: str = Field("", title="Autorités de confiance (PEM)", description="Vide : les autorités du système")
     timeout_seconds: float = Field(15.0, gt=0, le=120, title="Délai d'attente (secondes)")
 
 

@@ -57,8 +57,7 @@ def _factory() -> service.ClientFactory:
 def _open_session(signed: service.SignedIn, pharmacy_id: int) -> None:
     session.clear()  # a new session on sign-in (no fixation)
     session.permanent = True
-    session.update(operator_id=signed.operator_id, pharmacy_id=pharmacy_id, auth_method="psc",
-                   signed_in_at=time.time())
+    session.update(operator_id=signed.operator_id, pharmacy_id=pharmacy_id, auth_method="psc", signed_in_at=time.time())
     session[HANDLE] = signed.handle
 
 
@@ -71,8 +70,13 @@ def blueprint() -> Blueprint:
         configured = settings(_kernel(), pharmacy_id)
         redirect_uri = configured.redirect_uri or url_for("psc.callback", _external=True)
         try:
-            url, pending = service.begin(_kernel(), pharmacy_id, redirect_uri,
-                                         login_hint=request.args.get("login_hint"), client_factory=_factory())
+            url, pending = service.begin(
+                _kernel(),
+                pharmacy_id,
+                redirect_uri,
+                login_hint=request.args.get("login_hint"),
+                client_factory=_factory(),
+            )
         except LgoError as exc:
             log.warning("psc: sign-in not started: %s", exc.detail)
             flash(exc.message_fr, "error")
@@ -87,8 +91,9 @@ def blueprint() -> Blueprint:
             # The session cookie is SameSite=Strict: a browser does not send it on the redirect from PSC. A
             # same-site reload (no script: the page's policy forbids them) brings it back.
             target = request.full_path + ("&" if request.query_string else "?") + "relance=1"
-            return Markup('<!doctype html><meta http-equiv="refresh" content="0;url={}">'
-                          '<p>Connexion en cours…</p>').format(target)
+            return Markup(
+                '<!doctype html><meta http-equiv="refresh" content="0;url={}"><p>Connexion en cours…</p>'
+            ).format(target)
         session.pop(PENDING, None)
         if sealed is None:
             flash("Connexion Pro Santé Connect interrompue (demande introuvable) : recommencez.", "error")
@@ -125,8 +130,11 @@ def blueprint() -> Blueprint:
             bindings = [
                 (operator.display_name, binding.rpps, binding.operator_id, binding.last_sign_in_at)
                 for binding, operator in db.execute(
-                    select(PscBinding, Operator).join(Operator, Operator.id == PscBinding.operator_id)
-                    .where(PscBinding.pharmacy_id == pharmacy_id).order_by(Operator.last_name))
+                    select(PscBinding, Operator)
+                    .join(Operator, Operator.id == PscBinding.operator_id)
+                    .where(PscBinding.pharmacy_id == pharmacy_id)
+                    .order_by(Operator.last_name)
+                )
             ]
         return render_template("psc/index.html", psc_session=row, now=time.time(), bindings=bindings)
 
@@ -135,8 +143,10 @@ def blueprint() -> Blueprint:
         # Titulaire and administrateur only: lgo-web refuses POSTs from read-only roles before this view.
         by = session.get("operator_id")
         if service.unbind(_kernel(), _pharmacy_id(), operator_id, by_operator_id=by if isinstance(by, int) else None):
-            flash("Compte Pro Santé Connect délié : la prochaine connexion PSC de cet opérateur le liera à nouveau.",
-                  "info")
+            flash(
+                "Compte Pro Santé Connect délié : la prochaine connexion PSC de cet opérateur le liera à nouveau.",
+                "info",
+            )
         return redirect(url_for("psc.index"))
 
     @bp.route("/quitter", methods=["POST"])
@@ -155,8 +165,9 @@ def blueprint() -> Blueprint:
         if isinstance(handle, str):
             configured = settings(_kernel(), pharmacy_id)
             after = configured.post_logout_redirect_uri or url_for("psc.logged_out", _external=True)
-            url = service.sign_out(_kernel(), pharmacy_id, handle, post_logout_redirect_uri=after,
-                                   client_factory=_factory())
+            url = service.sign_out(
+                _kernel(), pharmacy_id, handle, post_logout_redirect_uri=after, client_factory=_factory()
+            )
         session.clear()
         if url:
             return redirect(url)
@@ -177,22 +188,33 @@ def blueprint() -> Blueprint:
         code = (request.form.get("code") or "").strip()
         kernel = _kernel()
         with kernel.transaction() as db:
-            operator = db.scalar(select(Operator).where(Operator.pharmacy_id == pharmacy_id, Operator.code == code,
-                                                        Operator.active.is_(True)))
+            operator = db.scalar(
+                select(Operator).where(
+                    Operator.pharmacy_id == pharmacy_id, Operator.code == code, Operator.active.is_(True)
+                )
+            )
             operator_id = operator.id if operator else None
         if operator_id is None:
             flash("Code opérateur inconnu.", "error")
             return render_template("psc/counter.html"), 404
         try:
-            started = service.ciba_start(kernel, pharmacy_id, operator_id, binding_message=COUNTER_BINDING,
-                                         client_factory=_factory())
+            started = service.ciba_start(
+                kernel, pharmacy_id, operator_id, binding_message=COUNTER_BINDING, client_factory=_factory()
+            )
         except LgoError as exc:
             log.warning("psc: counter sign-in not started: %s", exc.detail)
             flash(exc.message_fr, "error")
             return render_template("psc/counter.html"), 400
-        session[CIBA] = secrets.encrypt(json.dumps({
-            "operator_id": operator_id, "auth_req_id": started.auth_req_id, "expires_at": started.expires_at,
-            "interval": started.interval}))
+        session[CIBA] = secrets.encrypt(
+            json.dumps(
+                {
+                    "operator_id": operator_id,
+                    "auth_req_id": started.auth_req_id,
+                    "expires_at": started.expires_at,
+                    "interval": started.interval,
+                }
+            )
+        )
         return redirect(url_for("psc.counter_wait"))
 
     @bp.route("/comptoir/attente")
@@ -204,8 +226,9 @@ def blueprint() -> Blueprint:
         waiting = CibaRequest(data["auth_req_id"], float(data["expires_at"]), int(data["interval"]))
         pharmacy_id = _pharmacy_id()
         try:
-            signed = service.ciba_poll(_kernel(), pharmacy_id, int(data["operator_id"]), waiting,
-                                       client_factory=_factory())
+            signed = service.ciba_poll(
+                _kernel(), pharmacy_id, int(data["operator_id"]), waiting, client_factory=_factory()
+            )
         except LgoError as exc:
             session.pop(CIBA, None)
             flash(exc.message_fr, "error")

@@ -57,14 +57,27 @@ def _section(vaccination: Vaccination) -> Any:
     for template in SECTION_TEMPLATES:
         el(section, "templateId", root=template)
     el(section, "id", root=str(uuid.uuid4()).upper())
-    el(section, "code", code=codes.SECTION_CODE[0], displayName=codes.SECTION_CODE[1], codeSystem=codes.OID_LOINC,
-       codeSystemName="LOINC")
+    el(
+        section,
+        "code",
+        code=codes.SECTION_CODE[0],
+        displayName=codes.SECTION_CODE[1],
+        codeSystem=codes.OID_LOINC,
+        codeSystemName="LOINC",
+    )
     el(section, "title", "Note de vaccination")
     text = el(section, "text")
     table = el(text, "table", border="0")
     header_row = el(el(table, "thead"), "tr")
-    for title in ("Date", "Vaccin", "Lot n°", "Voie d'administration", "Région d'administration", "Commentaire",
-                  "Vaccinateur"):
+    for title in (
+        "Date",
+        "Vaccin",
+        "Lot n°",
+        "Voie d'administration",
+        "Région d'administration",
+        "Commentaire",
+        "Vaccinateur",
+    ):
         el(header_row, "th", title)
     row = el(el(table, "tbody"), "tr")
     el(row, "td", f"{vaccination.administered_at:%d/%m/%Y}")
@@ -83,51 +96,96 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
     for template in ENTRY_TEMPLATES:
         el(administration, "templateId", root=template)
     el(administration, "id", root=str(uuid.uuid4()).upper())
-    el(administration, "code", code=vaccination.act_type, displayName=codes.ACT_TYPES[vaccination.act_type],
-       codeSystem=codes.OID_ACT_CODE, codeSystemName="ActSubstanceAdministrationImmunizationCode")
+    el(
+        administration,
+        "code",
+        code=vaccination.act_type,
+        displayName=codes.ACT_TYPES[vaccination.act_type],
+        codeSystem=codes.OID_ACT_CODE,
+        codeSystemName="ActSubstanceAdministrationImmunizationCode",
+    )
     el(el(administration, "text"), "reference", value="#vac-01")
     el(administration, "statusCode", code="completed")
     el(administration, "effectiveTime", value=f"{vaccination.administered_at:%Y%m%d}")
-    el(administration, "routeCode", code=vaccination.route_code, displayName=codes.ROUTES[vaccination.route_code],
-       codeSystem=codes.OID_EDQM, codeSystemName="EDQM")
-    site = el(administration, "approachSiteCode", code=vaccination.site_code,
-              displayName=codes.SITES[vaccination.site_code], codeSystem=codes.OID_SNOMED, codeSystemName="SNOMED CT")
+    el(
+        administration,
+        "routeCode",
+        code=vaccination.route_code,
+        displayName=codes.ROUTES[vaccination.route_code],
+        codeSystem=codes.OID_EDQM,
+        codeSystemName="EDQM",
+    )
+    site = el(
+        administration,
+        "approachSiteCode",
+        code=vaccination.site_code,
+        displayName=codes.SITES[vaccination.site_code],
+        codeSystem=codes.OID_SNOMED,
+        codeSystemName="SNOMED CT",
+    )
     el(el(site, "originalText"), "reference", value="#vac-01-approachSite")
     product = el(el(administration, "consumable", typeCode="CSM"), "manufacturedProduct")
     for template in PRODUCT_TEMPLATES:
         el(product, "templateId", root=template)
     material = el(product, "manufacturedMaterial")
-    code = el(material, "code", code=vaccination.cis, displayName=vaccination.vaccine_label, codeSystem=codes.OID_CIS,
-              codeSystemName="CIS")
+    code = el(
+        material,
+        "code",
+        code=vaccination.cis,
+        displayName=vaccination.vaccine_label,
+        codeSystem=codes.OID_CIS,
+        codeSystemName="CIS",
+    )
     el(el(code, "originalText"), "reference", value="#vac-01")
     if vaccination.atc:
-        el(code, "translation", code=vaccination.atc, displayName=codes.profile(vaccination.atc).disease_fr,
-           codeSystem=codes.OID_ATC, codeSystemName="ATC")
+        el(
+            code,
+            "translation",
+            code=vaccination.atc,
+            displayName=codes.profile(vaccination.atc).disease_fr,
+            codeSystem=codes.OID_ATC,
+            codeSystemName="ATC",
+        )
     if vaccination.cip13:
-        el(code, "translation", code=vaccination.cip13, displayName=vaccination.vaccine_label,
-           codeSystem=codes.OID_CIP, codeSystemName="CIP")
+        el(
+            code,
+            "translation",
+            code=vaccination.cip13,
+            displayName=vaccination.vaccine_label,
+            codeSystem=codes.OID_CIP,
+            codeSystemName="CIP",
+        )
     el(material, "name", vaccination.vaccine_label)
     el(material, "lotNumberText", vaccination.lot_number)
     performer = el(el(administration, "performer", typeCode="PRF"), "assignedEntity", classCode="ASSIGNED")
     el(performer, "id", root=OID_IDNAT_PS, extension=vaccination.vaccinator.national_id)
-    el(performer, "code", code=vaccination.vaccinator.specialty_code,
-       displayName=vaccination.vaccinator.specialty_display, codeSystem=OID_PROFESSION)
+    el(
+        performer,
+        "code",
+        code=vaccination.vaccinator.specialty_code,
+        displayName=vaccination.vaccinator.specialty_display,
+        codeSystem=OID_PROFESSION,
+    )
     _person(performer, vaccination.vaccinator)
     # The author is the professional who attests that the vaccination was done (mandatory in VAC-NOTE).
     author = el(administration, "author", contextControlCode="OP", typeCode="AUT")
     el(author, "time", value=ts(vaccination.administered_at))
     assigned = el(author, "assignedAuthor", classCode="ASSIGNED")
     el(assigned, "id", root=OID_IDNAT_PS, extension=vaccination.vaccinator.national_id)
-    el(assigned, "code", code=vaccination.vaccinator.specialty_code,
-       displayName=vaccination.vaccinator.specialty_display, codeSystem=OID_PROFESSION)
+    el(
+        assigned,
+        "code",
+        code=vaccination.vaccinator.specialty_code,
+        displayName=vaccination.vaccinator.specialty_display,
+        codeSystem=OID_PROFESSION,
+    )
     _person(assigned, vaccination.vaccinator)
     if vaccination.comment:
         comment = el(administration, "entryRelationship", typeCode="SUBJ")
         act = el(comment, "act", classCode="ACT", moodCode="EVN")
         for template in ("2.16.840.1.113883.10.20.1.40", "1.3.6.1.4.1.19376.1.5.3.1.4.2", "1.2.250.1.213.1.1.3.32"):
             el(act, "templateId", root=template)
-        el(act, "code", code="48767-8", displayName="Commentaire", codeSystem=codes.OID_LOINC,
-           codeSystemName="LOINC")
+        el(act, "code", code="48767-8", displayName="Commentaire", codeSystem=codes.OID_LOINC, codeSystemName="LOINC")
         text = el(act, "text")
         el(text, "reference", value="#vac-01-comment")
         text[-1].tail = vaccination.comment
@@ -142,13 +200,13 @@ def _person(parent: Any, person: CdaPerson) -> None:
 
 def build(header: CdaHeader, vaccination: Vaccination) -> bytes:
     """The VAC-NOTE document: the kernel's header with the volet's templates, and the vaccination section."""
-    vaccination = replace(vaccination, comment=xml_text(vaccination.comment).strip(),
-                          lot_number=xml_text(vaccination.lot_number).strip())
+    vaccination = replace(
+        vaccination, comment=xml_text(vaccination.comment).strip(), lot_number=xml_text(vaccination.lot_number).strip()
+    )
     root = build_header(header)
     anchor = root.find(f"{{{NS}}}id")
     anchor.addprevious(etree.Element(f"{{{NS}}}templateId", root=TEMPLATE_PCC_IMMUNIZATION_CONTENT))
-    anchor.addprevious(etree.Element(f"{{{NS}}}templateId", root=TEMPLATE_VAC_NOTE[0],
-                                     extension=TEMPLATE_VAC_NOTE[1]))
+    anchor.addprevious(etree.Element(f"{{{NS}}}templateId", root=TEMPLATE_VAC_NOTE[0], extension=TEMPLATE_VAC_NOTE[1]))
     body = el(el(root, "component"), "structuredBody")
     el(body, "component").append(_section(vaccination))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

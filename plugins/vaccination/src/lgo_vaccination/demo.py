@@ -25,8 +25,9 @@ def _step(ctx: DemoContext) -> list[str]:
     pharmacist = ctx.seeded.operators["titulaire"]
     counter = ctx.counter("titulaire")
     with kernel.transaction() as session:
-        prescription = create_prescription(session, pharmacy_id, patient, prescriber_name="Pharmacien (prescription)",
-                                           prescribed_on=date.today()).id
+        prescription = create_prescription(
+            session, pharmacy_id, patient, prescriber_name="Pharmacien (prescription)", prescribed_on=date.today()
+        ).id
     billing = counter.start_billing(patient_id=patient, prescription_id=prescription)
     counter.add_product(billing, ctx.seeded.products["grippe"], 1)
     counter.add_act(billing, "VGP")
@@ -39,14 +40,21 @@ def _step(ctx: DemoContext) -> list[str]:
     if not notes:
         return [*lines, "Aucune note préparée (module vaccination inactif ?)."]
     note_id = notes[0]
-    service.update_note(kernel, pharmacy_id, note_id, site_code="16217661000119109",
-                        comment="Aucune réaction immédiate après 15 minutes d'observation.")
+    service.update_note(
+        kernel,
+        pharmacy_id,
+        note_id,
+        site_code="16217661000119109",
+        comment="Aucune réaction immédiate après 15 minutes d'observation.",
+    )
     lines.append(f"Pharmacien : site corrigé en « {codes.SITES['16217661000119109']} », commentaire ajouté.")
     actions = service.validate_note(kernel, pharmacy_id, note_id, pharmacist)
     status = service.note_status(kernel, pharmacy_id, note_id)
     lines.append(f"Note validée par le pharmacien : statut « {status.label_fr} ».")
     lines += [f"→ {a.title_fr} : {a.message_fr}" for a in actions]
     for entry in service.vaccination_record(kernel, pharmacy_id, patient):
-        lines.append(f"Carnet : {entry.date:%d/%m/%Y} — {entry.vaccine} — {entry.disease} — {entry.vaccinator} "
-                     f"— {entry.added_by} — {entry.status}")
+        lines.append(
+            f"Carnet : {entry.date:%d/%m/%Y} — {entry.vaccine} — {entry.disease} — {entry.vaccinator} "
+            f"— {entry.added_by} — {entry.status}"
+        )
     return lines

@@ -28,8 +28,11 @@ class NoteStatus(StrEnum):
     @property
     def label_fr(self) -> str:
         return {
-            "to_check": "à vérifier", "waiting_identity": "en attente de la qualification de l'identité",
-            "validated": "validée", "replaced": "remplacée par une correction", "cancelled": "annulée",
+            "to_check": "à vérifier",
+            "waiting_identity": "en attente de la qualification de l'identité",
+            "validated": "validée",
+            "replaced": "remplacée par une correction",
+            "cancelled": "annulée",
         }[self.value]
 
 

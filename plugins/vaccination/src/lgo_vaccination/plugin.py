@@ -20,10 +20,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
-    name="vaccination", plugin_api=">=1.1,<2", distribution="lgo-vaccination", label_fr="Vaccination",
+    name="vaccination",
+    plugin_api=">=1.1,<2",
+    distribution="lgo-vaccination",
+    label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
-                   "RVA, validée par le pharmacien puis transmise au DMP.",
-    requires=("ins",), optional=("dmp",), capabilities=("vaccination",),
+    "RVA, validée par le pharmacien puis transmise au DMP.",
+    requires=("ins",),
+    optional=("dmp",),
+    capabilities=("vaccination",),
 )
 
 

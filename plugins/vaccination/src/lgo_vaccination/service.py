@@ -52,6 +52,7 @@ class RecordLine:
 
 # --- 1. at the billing --------------------------------------------------------------------------------------
 
+
 def write_notes(kernel: Kernel, session: Session, event: BillingEnded) -> list[int]:
     """Inside the billing's transaction: one note per vaccine line when the billing has a vaccination act."""
     act_codes = [
@@ -67,61 +68,102 @@ def write_notes(kernel: Kernel, session: Session, event: BillingEnded) -> list[i
         assert product is not None
         profile = codes.profile(product.atc)
         note = VaccinationNote(
-            pharmacy_id=event.pharmacy_id, patient_id=event.patient_id, operator_id=event.operator_id,
-            invoice_id=event.invoice_id, product_id=product.id, vaccine_label=product.label, cip13=product.cip13,
-            cis=product.cis, atc=product.atc, disease_fr=profile.disease_fr,
-            lot_number=line.lot_number or (lot.lot_number if lot else ""), lot_expiry=lot.expiry if lot else None,
-            act_code=act_codes[min(index, len(act_codes) - 1)], act_type=profile.act_type, route_code=profile.route,
-            site_code=profile.site, administered_at=event.validated_at, comment="", status=NoteStatus.TO_CHECK,
-            hidden_from_patient=False, masked_from_professionals=False,
+            pharmacy_id=event.pharmacy_id,
+            patient_id=event.patient_id,
+            operator_id=event.operator_id,
+            invoice_id=event.invoice_id,
+            product_id=product.id,
+            vaccine_label=product.label,
+            cip13=product.cip13,
+            cis=product.cis,
+            atc=product.atc,
+            disease_fr=profile.disease_fr,
+            lot_number=line.lot_number or (lot.lot_number if lot else ""),
+            lot_expiry=lot.expiry if lot else None,
+            act_code=act_codes[min(index, len(act_codes) - 1)],
+            act_type=profile.act_type,
+            route_code=profile.route,
+            site_code=profile.site,
+            administered_at=event.validated_at,
+            comment="",
+            status=NoteStatus.TO_CHECK,
+            hidden_from_patient=False,
+            masked_from_professionals=False,
         )
         session.add(note)
         session.flush()
         created.append(note.id)
-        kernel.audit(event.pharmacy_id, "vaccination.note_prepared",
-                     f"Note de vaccination préparée : {product.label}, lot {note.lot_number}.", actor=PLUGIN,
-                     session=session, operator_id=event.operator_id, patient_id=event.patient_id,
-                     object_type="vaccination_note", object_id=note.id)
+        kernel.audit(
+            event.pharmacy_id,
+            "vaccination.note_prepared",
+            f"Note de vaccination préparée : {product.label}, lot {note.lot_number}.",
+            actor=PLUGIN,
+            session=session,
+            operator_id=event.operator_id,
+            patient_id=event.patient_id,
+            object_type="vaccination_note",
+            object_id=note.id,
+        )
     return created
 
 
 def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionRequired]:
     with kernel.transaction() as session:
-        notes = list(session.scalars(select(VaccinationNote).where(
-            VaccinationNote.pharmacy_id == event.pharmacy_id, VaccinationNote.invoice_id == event.invoice_id)))
+        notes = list(
+            session.scalars(
+                select(VaccinationNote).where(
+                    VaccinationNote.pharmacy_id == event.pharmacy_id, VaccinationNote.invoice_id == event.invoice_id
+                )
+            )
+        )
         snapshots = [_note_data(n) for n in notes]
     if not snapshots or event.patient_id is None:
         return []
     actions: list[ActionRequired] = []
     if not kernel.is_identity_shareable(event.pharmacy_id, event.patient_id):
-        actions.append(ActionRequired(
-            kind="ins.qualify", plugin=PLUGIN, title_fr="Qualifier l'identité du patient",
-            message_fr="La note de vaccination sera envoyée au DMP quand l'identité sera qualifiée (appel INSi et "
-                       "pièce d'identité). Elle est conservée en attendant.",
-            patient_id=event.patient_id,
-        ))
+        actions.append(
+            ActionRequired(
+                kind="ins.qualify",
+                plugin=PLUGIN,
+                title_fr="Qualifier l'identité du patient",
+                message_fr="La note de vaccination sera envoyée au DMP quand l'identité sera qualifiée (appel INSi et "
+                "pièce d'identité). Elle est conservée en attendant.",
+                patient_id=event.patient_id,
+            )
+        )
     for data in snapshots:
-        actions.append(ActionRequired(
-            kind="vaccination.check_note", plugin=PLUGIN, title_fr="Vérifier la note de vaccination",
-            message_fr=f"{data['vaccine_label']} — lot {data['lot_number']} — {codes.ROUTES[data['route_code']]}, "
-                       f"{codes.SITES[data['site_code']]} — {codes.ACT_TYPES[data['act_type']]}. "
-                       "Complétez si besoin, puis validez.",
-            patient_id=event.patient_id,
-            choices=(Choice("validate", "Valider la note"), Choice("edit", "Modifier voie, site ou type d'acte")),
-            data=data,
-        ))
+        actions.append(
+            ActionRequired(
+                kind="vaccination.check_note",
+                plugin=PLUGIN,
+                title_fr="Vérifier la note de vaccination",
+                message_fr=f"{data['vaccine_label']} — lot {data['lot_number']} — {codes.ROUTES[data['route_code']]}, "
+                f"{codes.SITES[data['site_code']]} — {codes.ACT_TYPES[data['act_type']]}. "
+                "Complétez si besoin, puis validez.",
+                patient_id=event.patient_id,
+                choices=(Choice("validate", "Valider la note"), Choice("edit", "Modifier voie, site ou type d'acte")),
+                data=data,
+            )
+        )
     return actions
 
 
 def _note_data(note: VaccinationNote) -> dict[str, Any]:
     return {
-        "note_id": note.id, "vaccine_label": note.vaccine_label, "lot_number": note.lot_number,
-        "route_code": note.route_code, "site_code": note.site_code, "act_type": note.act_type,
-        "routes": codes.ROUTES, "sites": codes.SITES, "act_types": codes.ACT_TYPES,
+        "note_id": note.id,
+        "vaccine_label": note.vaccine_label,
+        "lot_number": note.lot_number,
+        "route_code": note.route_code,
+        "site_code": note.site_code,
+        "act_type": note.act_type,
+        "routes": codes.ROUTES,
+        "sites": codes.SITES,
+        "act_types": codes.ACT_TYPES,
     }
 
 
 # --- 2. checking and validating --------------------------------------------------------------------------
+
 
 def _note(session: Session, pharmacy_id: int, note_id: int) -> VaccinationNote:
     note = session.get(VaccinationNote, note_id)
@@ -131,17 +173,27 @@ def _note(session: Session, pharmacy_id: int, note_id: int) -> VaccinationNote:
 
 
 def update_note(
-    kernel: Kernel, pharmacy_id: int, note_id: int, *, route_code: str | None = None, site_code: str | None = None,
-    act_type: str | None = None, comment: str | None = None, lot_number: str | None = None,
+    kernel: Kernel,
+    pharmacy_id: int,
+    note_id: int,
+    *,
+    route_code: str | None = None,
+    site_code: str | None = None,
+    act_type: str | None = None,
+    comment: str | None = None,
+    lot_number: str | None = None,
 ) -> None:
     """Complete a note before validation (route, site, act type, comment, lot)."""
     with kernel.transaction() as session:
         note = _note(session, pharmacy_id, note_id)
         if note.status != NoteStatus.TO_CHECK:
-            raise ValidationError("Cette note est déjà validée : corrigez-la par une note de remplacement.",
-                                  detail=f"note {note_id} is {note.status}")
-        _apply(note, route_code=route_code, site_code=site_code, act_type=act_type, comment=comment,
-               lot_number=lot_number)
+            raise ValidationError(
+                "Cette note est déjà validée : corrigez-la par une note de remplacement.",
+                detail=f"note {note_id} is {note.status}",
+            )
+        _apply(
+            note, route_code=route_code, site_code=site_code, act_type=act_type, comment=comment, lot_number=lot_number
+        )
 
 
 def _apply(note: VaccinationNote, **changes: str | None) -> None:
@@ -161,7 +213,12 @@ def _apply(note: VaccinationNote, **changes: str | None) -> None:
 
 
 def validate_note(
-    kernel: Kernel, pharmacy_id: int, note_id: int, operator_id: int, *, hidden_from_patient: bool = False,
+    kernel: Kernel,
+    pharmacy_id: int,
+    note_id: int,
+    operator_id: int,
+    *,
+    hidden_from_patient: bool = False,
     masked_from_professionals: bool = False,
 ) -> list[ActionRequired]:
     """The pharmacist validates the note. Its document is produced now if the identity is qualified, else later."""
@@ -175,7 +232,8 @@ def validate_note(
         if not note.cis or not note.atc:
             raise ValidationError(
                 f"Les codes CIS et ATC du vaccin « {note.vaccine_label} » sont obligatoires dans une note de "
-                "vaccination : complétez la fiche produit.", detail=f"cis={note.cis} atc={note.atc}",
+                "vaccination : complétez la fiche produit.",
+                detail=f"cis={note.cis} atc={note.atc}",
             )
         note.status = NoteStatus.WAITING_IDENTITY
         note.validated_by = operator_id
@@ -190,12 +248,24 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
     try:
         identity = kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable as exc:
-        kernel.audit(pharmacy_id, "vaccination.note_waiting",
-                     "Note de vaccination validée, en attente de la qualification de l'identité.", actor=PLUGIN,
-                     patient_id=patient_id, object_type="vaccination_note", object_id=note_id)
-        return [ActionRequired(kind="ins.qualify", plugin=PLUGIN, title_fr="Qualifier l'identité du patient",
-                               message_fr=f"{exc.message_fr} La note de vaccination attend et partira ensuite.",
-                               patient_id=patient_id)]
+        kernel.audit(
+            pharmacy_id,
+            "vaccination.note_waiting",
+            "Note de vaccination validée, en attente de la qualification de l'identité.",
+            actor=PLUGIN,
+            patient_id=patient_id,
+            object_type="vaccination_note",
+            object_id=note_id,
+        )
+        return [
+            ActionRequired(
+                kind="ins.qualify",
+                plugin=PLUGIN,
+                title_fr="Qualifier l'identité du patient",
+                message_fr=f"{exc.message_fr} La note de vaccination attend et partira ensuite.",
+                patient_id=patient_id,
+            )
+        ]
     with kernel.transaction() as session:
         note = _note(session, pharmacy_id, note_id)
         if note.status != NoteStatus.WAITING_IDENTITY:
@@ -203,13 +273,23 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
         previous = _note(session, pharmacy_id, note.replaces_note_id) if note.replaces_note_id else None
         replaced = session.get(HealthDocument, previous.document_id) if previous and previous.document_id else None
         document = documents.create_draft(
-            session, pharmacy_id=pharmacy_id, patient_id=note.patient_id, author_operator_id=note.operator_id,
-            type_code=codes.NOTE_TYPE[0], type_display=codes.NOTE_TYPE[1],
-            title=f"Note de vaccination — {note.disease_fr}", source_plugin=PLUGIN, source_ref=f"note:{note.id}",
-            invoice_id=note.invoice_id, replaces=replaced,
+            session,
+            pharmacy_id=pharmacy_id,
+            patient_id=note.patient_id,
+            author_operator_id=note.operator_id,
+            type_code=codes.NOTE_TYPE[0],
+            type_display=codes.NOTE_TYPE[1],
+            title=f"Note de vaccination — {note.disease_fr}",
+            source_plugin=PLUGIN,
+            source_ref=f"note:{note.id}",
+            invoice_id=note.invoice_id,
+            replaces=replaced,
         )
         header = header_for_document(
-            session, document, identity, service_event_code=(*codes.NOTE_TYPE, codes.OID_LOINC),
+            session,
+            document,
+            identity,
+            service_event_code=(*codes.NOTE_TYPE, codes.OID_LOINC),
             effective_time=note.administered_at,
         )
         documents.set_content(document, cda.build(header, _vaccination(session, note)))
@@ -219,49 +299,72 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
             previous.status = NoteStatus.REPLACED
         document_id, operator_id = document.id, note.validated_by or note.operator_id
         hidden, masked = note.hidden_from_patient, note.masked_from_professionals
-    return documents.validate(kernel, pharmacy_id, document_id, operator_id, hidden_from_patient=hidden,
-                              masked_from_professionals=masked)
+    return documents.validate(
+        kernel, pharmacy_id, document_id, operator_id, hidden_from_patient=hidden, masked_from_professionals=masked
+    )
 
 
 def _vaccinator(session: Session, operator_id: int) -> CdaPerson:
     operator = session.get(Operator, operator_id)
     if operator is None or not operator.rpps:
-        raise ValidationError("Le vaccinateur doit être un pharmacien identifié par son numéro RPPS.",
-                              detail=f"operator {operator_id}")
+        raise ValidationError(
+            "Le vaccinateur doit être un pharmacien identifié par son numéro RPPS.", detail=f"operator {operator_id}"
+        )
     return CdaPerson(rpps=operator.rpps, family=operator.last_name.upper(), given=operator.first_name)
 
 
 def _vaccination(session: Session, note: VaccinationNote) -> cda.Vaccination:
     assert note.cis is not None
     return cda.Vaccination(
-        administered_at=note.administered_at, act_type=note.act_type, vaccine_label=note.vaccine_label,
-        cis=note.cis, atc=note.atc, cip13=note.cip13, lot_number=note.lot_number, route_code=note.route_code,
-        site_code=note.site_code, vaccinator=_vaccinator(session, note.operator_id), comment=note.comment,
+        administered_at=note.administered_at,
+        act_type=note.act_type,
+        vaccine_label=note.vaccine_label,
+        cis=note.cis,
+        atc=note.atc,
+        cip13=note.cip13,
+        lot_number=note.lot_number,
+        route_code=note.route_code,
+        site_code=note.site_code,
+        vaccinator=_vaccinator(session, note.operator_id),
+        comment=note.comment,
     )
 
 
 def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     with kernel.transaction() as session:
-        waiting = list(session.scalars(select(VaccinationNote.id).where(
-            VaccinationNote.pharmacy_id == event.pharmacy_id, VaccinationNote.patient_id == event.patient_id,
-            VaccinationNote.status == NoteStatus.WAITING_IDENTITY).order_by(VaccinationNote.id)))
+        waiting = list(
+            session.scalars(
+                select(VaccinationNote.id)
+                .where(
+                    VaccinationNote.pharmacy_id == event.pharmacy_id,
+                    VaccinationNote.patient_id == event.patient_id,
+                    VaccinationNote.status == NoteStatus.WAITING_IDENTITY,
+                )
+                .order_by(VaccinationNote.id)
+            )
+        )
     for note_id in waiting:
         _produce(kernel, event.pharmacy_id, note_id, event.patient_id)
 
 
 # --- 3. corrections ------------------------------------------------------------------------------------------
 
-def correct_note(kernel: Kernel, pharmacy_id: int, note_id: int, operator_id: int, **changes: str | None
-                 ) -> tuple[int, list[ActionRequired]]:
+
+def correct_note(
+    kernel: Kernel, pharmacy_id: int, note_id: int, operator_id: int, **changes: str | None
+) -> tuple[int, list[ActionRequired]]:
     """Replace a validated note by a corrected one (its document replaces the previous one in the DMP)."""
     with kernel.transaction() as session:
         old = _note(session, pharmacy_id, note_id)
         if old.status != NoteStatus.VALIDATED:
             raise ValidationError("Seule une note validée peut être corrigée.", detail=f"note {note_id}")
-        new = VaccinationNote(**{
-            column.key: getattr(old, column.key) for column in VaccinationNote.__table__.columns
-            if column.key not in ("id", "created_at", "document_id", "status", "replaces_note_id")
-        })
+        new = VaccinationNote(
+            **{
+                column.key: getattr(old, column.key)
+                for column in VaccinationNote.__table__.columns
+                if column.key not in ("id", "created_at", "document_id", "status", "replaces_note_id")
+            }
+        )
         new.status = NoteStatus.WAITING_IDENTITY
         new.replaces_note_id = old.id
         new.validated_by = operator_id
@@ -280,14 +383,23 @@ def cancel_note(kernel: Kernel, pharmacy_id: int, note_id: int, operator_id: int
             raise ValidationError("Cette note est déjà annulée ou remplacée.", detail=f"note {note_id}")
         document_id = note.document_id if note.status == NoteStatus.VALIDATED else None
         note.status = NoteStatus.CANCELLED
-        kernel.audit(pharmacy_id, "vaccination.note_cancelled", f"Note de vaccination annulée : {reason_fr}",
-                     actor=PLUGIN, session=session, operator_id=operator_id, patient_id=note.patient_id,
-                     object_type="vaccination_note", object_id=note.id)
+        kernel.audit(
+            pharmacy_id,
+            "vaccination.note_cancelled",
+            f"Note de vaccination annulée : {reason_fr}",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=note.patient_id,
+            object_type="vaccination_note",
+            object_id=note.id,
+        )
     if document_id is not None:
         documents.deprecate(kernel, pharmacy_id, document_id, operator_id, reason_fr)
 
 
 # --- 4. the record -------------------------------------------------------------------------------------------
+
 
 def vaccination_record(
     kernel: Kernel, pharmacy_id: int, patient_id: int, *, remote: list[RecordLine] | None = None
@@ -296,14 +408,26 @@ def vaccination_record(
     newest first."""
     lines = list(remote or [])
     with kernel.transaction() as session:
-        notes = session.scalars(select(VaccinationNote).where(
-            VaccinationNote.pharmacy_id == pharmacy_id, VaccinationNote.patient_id == patient_id,
-            VaccinationNote.status.not_in([NoteStatus.REPLACED, NoteStatus.CANCELLED])))
+        notes = session.scalars(
+            select(VaccinationNote).where(
+                VaccinationNote.pharmacy_id == pharmacy_id,
+                VaccinationNote.patient_id == patient_id,
+                VaccinationNote.status.not_in([NoteStatus.REPLACED, NoteStatus.CANCELLED]),
+            )
+        )
         for note in notes:
             operator = session.get(Operator, note.operator_id)
             name = operator.display_name if operator else "?"
-            lines.append(RecordLine(note.administered_at.date(), note.vaccine_label, note.disease_fr,
-                                    name, "cette pharmacie", note.status.label_fr))
+            lines.append(
+                RecordLine(
+                    note.administered_at.date(),
+                    note.vaccine_label,
+                    note.disease_fr,
+                    name,
+                    "cette pharmacie",
+                    note.status.label_fr,
+                )
+            )
     return sorted(lines, key=lambda line: line.date, reverse=True)
 
 
@@ -320,8 +444,11 @@ def full_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: 
         for entry in dmp.vaccination_record(kernel, pharmacy_id, operator_id, patient_id):
             if (entry.date, entry.vaccine) in known or not entry.date:
                 continue
-            remote.append(RecordLine(date.fromisoformat(entry.date), entry.vaccine, "—", "—",
-                                     f"DMP ({entry.source})", "dans le DMP"))
+            remote.append(
+                RecordLine(
+                    date.fromisoformat(entry.date), entry.vaccine, "—", "—", f"DMP ({entry.source})", "dans le DMP"
+                )
+            )
     return vaccination_record(kernel, pharmacy_id, patient_id, remote=remote)
 
 
@@ -332,6 +459,10 @@ def note_status(kernel: Kernel, pharmacy_id: int, note_id: int) -> NoteStatus:
 
 def notes_for_invoice(kernel: Kernel, pharmacy_id: int, invoice_id: int) -> list[int]:
     with kernel.transaction() as session:
-        return list(session.scalars(select(VaccinationNote.id).where(
-            VaccinationNote.pharmacy_id == pharmacy_id, VaccinationNote.invoice_id == invoice_id)
-            .order_by(VaccinationNote.id)))
+        return list(
+            session.scalars(
+                select(VaccinationNote.id)
+                .where(VaccinationNote.pharmacy_id == pharmacy_id, VaccinationNote.invoice_id == invoice_id)
+                .order_by(VaccinationNote.id)
+            )
+        )

@@ -49,8 +49,9 @@ class ApcvSandbox:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         def reply(status: str, body: dict[str, Any]) -> Iterable[bytes]:
             content = json.dumps(body, ensure_ascii=False).encode()
-            start_response(status, [("Content-Type", "application/json; charset=utf-8"),
-                                    ("Content-Length", str(len(content)))])
+            start_response(
+                status, [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(content)))]
+            )
             return [content]
 
         if environ.get("lgo.peer_certificate") is None:
@@ -67,12 +68,19 @@ class ApcvSandbox:
         with self._lock:
             found = self._tokens.pop(data, None)
         if found is None:
-            return reply("404 Not Found", {"erreur": "Données de l'appli carte Vitale inconnues ou déjà utilisées : "
-                                                     "demandez au patient de présenter à nouveau son appli."})
+            return reply(
+                "404 Not Found",
+                {
+                    "erreur": "Données de l'appli carte Vitale inconnues ou déjà utilisées : "
+                    "demandez au patient de présenter à nouveau son appli."
+                },
+            )
         key, deadline = found
         if time.monotonic() > deadline:
-            return reply("410 Gone", {"erreur": "Le code de l'appli carte Vitale a expiré : demandez au patient de "
-                                                "le présenter à nouveau."})
+            return reply(
+                "410 Gone",
+                {"erreur": "Le code de l'appli carte Vitale a expiré : demandez au patient de le présenter à nouveau."},
+            )
         person = self.people[key]
         body = asdict(person)
         body["first_names"] = list(person.first_names)

@@ -53,19 +53,44 @@ GET_DOCUMENTS = "urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4"
 INS_OIDS = {"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"}
 #: The value sets the sandbox checks (subsets of the CI-SIS / DMP value sets the officine uses).
 CLASS_CODES = {"10", "11", "43", "45", "52", "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1"}
-TYPE_CODES = {"87273-9", "78601-2", "56445-0", "11369-6", "60593-1", "93024-8", "61357-0", "75468-9", "96173-0",
-              "83869-8", "75492-9", "E1762"}
-FORMAT_CODES = {"urn:ihe:iti:xds-sd:pdf:2008", "urn:asip:ci-sis:vac-note:2021", "urn:asip:ci-sis:vac:2019",
-                "urn:ihe:pharm:dis:2010", "urn:asip:ci-sis:ppp:2023", "http://www.w3.org/2000/09/xmldsig#"}
+TYPE_CODES = {
+    "87273-9",
+    "78601-2",
+    "56445-0",
+    "11369-6",
+    "60593-1",
+    "93024-8",
+    "61357-0",
+    "75468-9",
+    "96173-0",
+    "83869-8",
+    "75492-9",
+    "E1762",
+}
+FORMAT_CODES = {
+    "urn:ihe:iti:xds-sd:pdf:2008",
+    "urn:asip:ci-sis:vac-note:2021",
+    "urn:asip:ci-sis:vac:2019",
+    "urn:ihe:pharm:dis:2010",
+    "urn:asip:ci-sis:ppp:2023",
+    "http://www.w3.org/2000/09/xmldsig#",
+}
 STRUCTURED_FORMATS = {"urn:asip:ci-sis:vac-note:2021": "CI-SIS_VAC-NOTE_2023.01.sch", "urn:asip:ci-sis:vac:2019": ""}
 FACILITY_CODES = {"SA33", "SA41", "SA07"}
 PRACTICE_CODES = {"AMBULATOIRE", "DEPISTAGE"}
 CONFIDENTIALITY = {"N", "R", "V", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX", "MASQUE_PS"}
 VIHF_REQUIRED = (
-    "VIHF_Version", "Authentification_Mode", "Identifiant_Structure", "Secteur_Activite",
-    "urn:oasis:names:tc:xacml:2.0:resource:resource-id", "urn:oasis:names:tc:xspa:1.0:subject:subject-id",
-    "urn:oasis:names:tc:xacml:2.0:subject:role", "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse", "LPS_Nom",
-    "LPS_Version", "LPS_ID",
+    "VIHF_Version",
+    "Authentification_Mode",
+    "Identifiant_Structure",
+    "Secteur_Activite",
+    "urn:oasis:names:tc:xacml:2.0:resource:resource-id",
+    "urn:oasis:names:tc:xspa:1.0:subject:subject-id",
+    "urn:oasis:names:tc:xacml:2.0:subject:role",
+    "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse",
+    "LPS_Nom",
+    "LPS_Version",
+    "LPS_ID",
 )
 
 
@@ -92,9 +117,16 @@ class DmpSandbox:
     """WSGI app: ``/repository`` (ITI-41, ITI-43) and ``/registry`` (ITI-18, ITI-57)."""
 
     def __init__(
-        self, ca_path: Path | str, *, failure_rate: float = 0.0, delay: float = 0.0, down: bool = False,
-        cda_checker: Callable[[bytes, Sequence[str]], list[str]] | None = None, seed: int | None = None,
-        repository_unique_id: str = "1.2.250.1.213.1.1.9.999", conformance_dir: Path | str | None = None,
+        self,
+        ca_path: Path | str,
+        *,
+        failure_rate: float = 0.0,
+        delay: float = 0.0,
+        down: bool = False,
+        cda_checker: Callable[[bytes, Sequence[str]], list[str]] | None = None,
+        seed: int | None = None,
+        repository_unique_id: str = "1.2.250.1.213.1.1.9.999",
+        conformance_dir: Path | str | None = None,
     ) -> None:
         self.ca_certificate = x509.load_pem_x509_certificate(Path(ca_path).read_bytes())
         self.value_sets = official_value_sets(conformance_dir) if conformance_dir else {}
@@ -142,28 +174,38 @@ class DmpSandbox:
             }
             handler = handlers.get((path, action or ""))
             if handler is None:
-                raise Refusal("wsa:ActionNotSupported", f"Action « {action} » non prise en charge sur {path}.",
-                              fault=True)
+                raise Refusal(
+                    "wsa:ActionNotSupported", f"Action « {action} » non prise en charge sur {path}.", fault=True
+                )
             vihf = self._check_vihf(envelope, environ.get("lgo.peer_certificate"))
             with self._lock:
                 response, parts = handler(request, attachments, vihf)
         except Refusal as refusal:
             self.refusals.append(f"{refusal.code}: {refusal.message_fr}")
             if refusal.fault:
-                return self._reply(start_response, _fault("Sender", refusal.code, refusal.message_fr), {},
-                                   status="400 Bad Request")
+                return self._reply(
+                    start_response, _fault("Sender", refusal.code, refusal.message_fr), {}, status="400 Bad Request"
+                )
             response, parts = _registry_response(FAILURE, [(refusal.code, refusal.message_fr)]), {}
         except (etree.XMLSyntaxError, ValueError, IndexError, TypeError) as exc:
-            return self._reply(start_response, _fault("Sender", "MessageIllisible", f"Message illisible : {exc}"),
-                               {}, status="400 Bad Request")
+            return self._reply(
+                start_response,
+                _fault("Sender", "MessageIllisible", f"Message illisible : {exc}"),
+                {},
+                status="400 Bad Request",
+            )
         if lost_answer:
-            return self._reply(start_response, _fault("Receiver", "ErreurInterne",
-                                                      "Erreur interne du DMP, réessayez plus tard."), {},
-                               status="500 Internal Server Error")
+            return self._reply(
+                start_response,
+                _fault("Receiver", "ErreurInterne", "Erreur interne du DMP, réessayez plus tard."),
+                {},
+                status="500 Internal Server Error",
+            )
         return self._reply(start_response, response, parts)
 
-    def _reply(self, start_response: Callable[..., Any], body: Any, parts: dict[str, bytes],
-               status: str = "200 OK") -> Iterable[bytes]:
+    def _reply(
+        self, start_response: Callable[..., Any], body: Any, parts: dict[str, bytes], status: str = "200 OK"
+    ) -> Iterable[bytes]:
         envelope = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap": SOAP})
         etree.SubElement(envelope, f"{{{SOAP}}}Body").append(body)
         xml = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
@@ -171,20 +213,36 @@ class DmpSandbox:
             start_response(status, [("Content-Type", "application/soap+xml; charset=UTF-8")])
             return [xml]
         boundary = f"sandbox_{uuid.uuid4().hex}"
-        chunks = [f"--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; "
-                  f"type=\"application/soap+xml\"\r\nContent-ID: <root@sandbox>\r\n\r\n".encode() + xml + b"\r\n"]
+        chunks = [
+            f"--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; "
+            f'type="application/soap+xml"\r\nContent-ID: <root@sandbox>\r\n\r\n'.encode()
+            + xml
+            + b"\r\n"
+        ]
         for cid, data in parts.items():
-            chunks.append(f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
-                          f"Content-Transfer-Encoding: binary\r\nContent-ID: <{cid}>\r\n\r\n".encode() + data + b"\r\n")
+            chunks.append(
+                f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
+                f"Content-Transfer-Encoding: binary\r\nContent-ID: <{cid}>\r\n\r\n".encode()
+                + data
+                + b"\r\n"
+            )
         chunks.append(f"--{boundary}--\r\n".encode())
-        start_response(status, [("Content-Type", f'multipart/related; type="application/xop+xml"; '
-                                                  f'boundary="{boundary}"; start="<root@sandbox>"')])
+        start_response(
+            status,
+            [
+                (
+                    "Content-Type",
+                    f'multipart/related; type="application/xop+xml"; boundary="{boundary}"; start="<root@sandbox>"',
+                )
+            ],
+        )
         return [b"".join(chunks)]
 
     # --- VIHF ----------------------------------------------------------------------------------------------
 
-    def _verify_signature(self, element: Any, *, id_attribute: str | None = None, xades: bool = False
-                          ) -> x509.Certificate:
+    def _verify_signature(
+        self, element: Any, *, id_attribute: str | None = None, xades: bool = False
+    ) -> x509.Certificate:
         from signxml import XMLVerifier
         from signxml.xades import XAdESVerifier
 
@@ -196,9 +254,11 @@ class DmpSandbox:
         try:
             certificate.verify_directly_issued_by(self.ca_certificate)
         except Exception as exc:
-            raise Refusal("wsse:InvalidSecurity",
-                          "Signature refusée : le certificat n'est pas émis par une autorité reconnue.",
-                          fault=True) from exc
+            raise Refusal(
+                "wsse:InvalidSecurity",
+                "Signature refusée : le certificat n'est pas émis par une autorité reconnue.",
+                fault=True,
+            ) from exc
         now = datetime.now(UTC)
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise Refusal("wsse:InvalidSecurity", "Signature refusée : certificat expiré.", fault=True)
@@ -211,8 +271,11 @@ class DmpSandbox:
             import logging
 
             logging.getLogger(__name__).info("signature check failed: %r", exc)
-            raise Refusal("wsse:FailedCheck", "Signature invalide : le contenu signé a été modifié ou la signature "
-                          "ne correspond pas au certificat.", fault=True) from exc
+            raise Refusal(
+                "wsse:FailedCheck",
+                "Signature invalide : le contenu signé a été modifié ou la signature ne correspond pas au certificat.",
+                fault=True,
+            ) from exc
         return certificate
 
     def _check_vihf(self, envelope: Any, peer_der: bytes | None) -> dict[str, str]:
@@ -220,10 +283,17 @@ class DmpSandbox:
         if assertion is None:
             raise Refusal("wsse:InvalidSecurity", "Jeton VIHF absent de la requête.", fault=True)
         certificate = self._verify_signature(copy.deepcopy(assertion), id_attribute="ID")
-        if (peer_der is not None and x509.load_der_x509_certificate(peer_der) != certificate
-                and not self._signed_by_the_professional(assertion, certificate)):
-            raise Refusal("wsse:InvalidSecurity", "Le VIHF doit être signé par le certificat de la connexion TLS "
-                          "(certificat d'organisation de la structure).", fault=True)
+        if (
+            peer_der is not None
+            and x509.load_der_x509_certificate(peer_der) != certificate
+            and not self._signed_by_the_professional(assertion, certificate)
+        ):
+            raise Refusal(
+                "wsse:InvalidSecurity",
+                "Le VIHF doit être signé par le certificat de la connexion TLS "
+                "(certificat d'organisation de la structure).",
+                fault=True,
+            )
         attributes: dict[str, str] = {}
         for attribute in assertion.iter(f"{{{SAML}}}Attribute"):
             value = attribute.find(f"{{{SAML}}}AttributeValue")
@@ -233,20 +303,25 @@ class DmpSandbox:
             attributes.setdefault(attribute.get("Name", ""), text)
         missing = [name for name in VIHF_REQUIRED if not attributes.get(name)]
         if missing:
-            raise Refusal("wsse:InvalidSecurity",
-                          f"VIHF incomplet : attribut obligatoire absent ({', '.join(missing)}).",
-                          fault=True)
+            raise Refusal(
+                "wsse:InvalidSecurity",
+                f"VIHF incomplet : attribut obligatoire absent ({', '.join(missing)}).",
+                fault=True,
+            )
         if attributes["Authentification_Mode"] != "INDIRECTE":
-            raise Refusal("wsse:InvalidSecurity", "Mode d'authentification du VIHF non accepté (INDIRECTE attendu).",
-                          fault=True)
+            raise Refusal(
+                "wsse:InvalidSecurity", "Mode d'authentification du VIHF non accepté (INDIRECTE attendu).", fault=True
+            )
         if peer_der is not None:
             from cryptography.x509.oid import NameOID
 
-            units = [str(a.value) for a in certificate.subject.get_attributes_for_oid(
-                NameOID.ORGANIZATIONAL_UNIT_NAME)]
+            units = [str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
             if units and attributes["Identifiant_Structure"] not in {f"1{unit}" for unit in units}:
-                raise Refusal("wsse:InvalidSecurity", "Identifiant_Structure du VIHF différent de la structure du "
-                              "certificat d'organisation.", fault=True)
+                raise Refusal(
+                    "wsse:InvalidSecurity",
+                    "Identifiant_Structure du VIHF différent de la structure du certificat d'organisation.",
+                    fault=True,
+                )
         conditions = assertion.find(f"{{{SAML}}}Conditions")
         if conditions is not None:
             now_text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -268,9 +343,12 @@ class DmpSandbox:
     def _check_patient(patient_id: str, *, fault: bool = False) -> None:
         match = re.fullmatch(r"([0-9A-Z]{13}[0-9]{2})\^\^\^&([0-9.]+)&ISO\^NH", patient_id)
         if match is None or match.group(2) not in INS_OIDS:
-            raise Refusal("XDSUnknownPatientId" if not fault else "wsse:InvalidSecurity",
-                          "Identifiant patient refusé : seul l'INS qualifié (matricule INS et OID de l'autorité) est "
-                          f"accepté par le DMP (reçu « {patient_id} »).", fault=fault)
+            raise Refusal(
+                "XDSUnknownPatientId" if not fault else "wsse:InvalidSecurity",
+                "Identifiant patient refusé : seul l'INS qualifié (matricule INS et OID de l'autorité) est "
+                f"accepté par le DMP (reçu « {patient_id} »).",
+                fault=fault,
+            )
 
     # --- ITI-41 --------------------------------------------------------------------------------------------
 
@@ -283,8 +361,9 @@ class DmpSandbox:
         associations = objects.findall(f"{{{RIM}}}Association")
         signatures = {a.get("sourceObject") for a in associations if a.get("associationType") == SIGNS}
         if not signatures:
-            raise Refusal("XDSRegistryMetadataError",
-                          "Le lot de soumission doit être signé (signature du lot absente).")
+            raise Refusal(
+                "XDSRegistryMetadataError", "Le lot de soumission doit être signé (signature du lot absente)."
+            )
         new: list[Entry] = []
         for element in entries:
             entry_id = element.get("id")
@@ -294,19 +373,25 @@ class DmpSandbox:
             entry = self._check_entry(element, content, vihf, is_signature=entry_id in signatures)
             new.append(entry)
         for signature_id in signatures:
-            self._check_submission_signature(documents[signature_id], [e for e in new if e.entry_uuid not in
-                                                                        signatures])
+            self._check_submission_signature(
+                documents[signature_id], [e for e in new if e.entry_uuid not in signatures]
+            )
         for entry in new:
             if entry.unique_id in self.entries:
-                raise Refusal("XDSDuplicateUniqueIdInRegistry",
-                              f"Document déjà enregistré (identifiant unique {entry.unique_id}).")
+                raise Refusal(
+                    "XDSDuplicateUniqueIdInRegistry",
+                    f"Document déjà enregistré (identifiant unique {entry.unique_id}).",
+                )
         for association in associations:
             if association.get("associationType") == RPLC:
-                target = next((e for e in self.entries.values() if e.entry_uuid == association.get("targetObject")),
-                              None)
+                target = next(
+                    (e for e in self.entries.values() if e.entry_uuid == association.get("targetObject")), None
+                )
                 if target is None or target.status != APPROVED:
-                    raise Refusal("XDSUnresolvedReferenceException",
-                                  "Le document à remplacer n'existe pas ou n'est plus actif dans le DMP.")
+                    raise Refusal(
+                        "XDSUnresolvedReferenceException",
+                        "Le document à remplacer n'existe pas ou n'est plus actif dans le DMP.",
+                    )
                 target.status = DEPRECATED
         for entry in new:
             self.entries[entry.unique_id] = entry
@@ -316,8 +401,10 @@ class DmpSandbox:
 
     def _check_entry(self, element: Any, content: bytes, vihf: dict[str, str], *, is_signature: bool) -> Entry:
         def codes(scheme: str) -> list[str]:
-            return [c.get("nodeRepresentation", "") for c in
-                    element.findall(f"{{{RIM}}}Classification[@classificationScheme='{scheme}']")]
+            return [
+                c.get("nodeRepresentation", "")
+                for c in element.findall(f"{{{RIM}}}Classification[@classificationScheme='{scheme}']")
+            ]
 
         def external(scheme: str) -> str:
             found = element.find(f"{{{RIM}}}ExternalIdentifier[@identificationScheme='{scheme}']")
@@ -327,18 +414,24 @@ class DmpSandbox:
             return element.findtext(f"{{{RIM}}}Slot[@name='{name}']/{{{RIM}}}ValueList/{{{RIM}}}Value", "") or ""
 
         errors: list[str] = []
-        for label, scheme, allowed in (("classCode", S_CLASS, CLASS_CODES), ("typeCode", S_TYPE, TYPE_CODES),
-                                       ("formatCode", S_FORMAT, FORMAT_CODES),
-                                       ("healthcareFacilityTypeCode", S_FACILITY, FACILITY_CODES),
-                                       ("practiceSettingCode", S_PRACTICE, PRACTICE_CODES)):
+        for label, scheme, allowed in (
+            ("classCode", S_CLASS, CLASS_CODES),
+            ("typeCode", S_TYPE, TYPE_CODES),
+            ("formatCode", S_FORMAT, FORMAT_CODES),
+            ("healthcareFacilityTypeCode", S_FACILITY, FACILITY_CODES),
+            ("practiceSettingCode", S_PRACTICE, PRACTICE_CODES),
+        ):
             if not is_signature and label in self.value_sets:
                 allowed = self.value_sets[label]
             found = codes(scheme)
             if len(found) != 1 or found[0] not in allowed:
                 errors.append(f"{label} {found[0] if found else 'absent'} hors du jeu de valeurs")
         confidentiality = codes(S_CONF)
-        if not confidentiality or any(c not in CONFIDENTIALITY for c in confidentiality) or \
-                not any(c in ("N", "R", "V") for c in confidentiality):
+        if (
+            not confidentiality
+            or any(c not in CONFIDENTIALITY for c in confidentiality)
+            or not any(c in ("N", "R", "V") for c in confidentiality)
+        ):
             errors.append(f"confidentialityCode {confidentiality} invalide")
         if errors:
             raise Refusal("XDSRegistryMetadataError", "Métadonnées refusées : " + " ; ".join(errors) + ".")
@@ -358,12 +451,18 @@ class DmpSandbox:
             self._check_cda(content, format_code, codes(S_TYPE)[0], unique_id, patient_id)
         stored = copy.deepcopy(element)
         repository = etree.SubElement(stored, f"{{{RIM}}}Slot", name="repositoryUniqueId")
-        etree.SubElement(etree.SubElement(repository, f"{{{RIM}}}ValueList"), f"{{{RIM}}}Value").text = (
-            self.repository_unique_id
-        )
+        etree.SubElement(
+            etree.SubElement(repository, f"{{{RIM}}}ValueList"), f"{{{RIM}}}Value"
+        ).text = self.repository_unique_id
         stored.insert(0, repository)
-        return Entry(entry_uuid=element.get("id"), unique_id=unique_id, patient_id=patient_id, metadata=stored,
-                     content=content, masking=[c for c in confidentiality if c not in ("N", "R", "V")])
+        return Entry(
+            entry_uuid=element.get("id"),
+            unique_id=unique_id,
+            patient_id=patient_id,
+            metadata=stored,
+            content=content,
+            masking=[c for c in confidentiality if c not in ("N", "R", "V")],
+        )
 
     def _check_cda(self, content: bytes, format_code: str, type_code: str, unique_id: str, patient_id: str) -> None:
         try:
@@ -387,21 +486,26 @@ class DmpSandbox:
             volet = STRUCTURED_FORMATS[format_code]
             errors = self.cda_checker(content, [volet] if volet else [])
             if errors:
-                raise Refusal("XDSRepositoryMetadataError",
-                              f"CDA non conforme au CI-SIS ({len(errors)} erreur(s)) : {errors[0][:200]}")
+                raise Refusal(
+                    "XDSRepositoryMetadataError",
+                    f"CDA non conforme au CI-SIS ({len(errors)} erreur(s)) : {errors[0][:200]}",
+                )
 
     def _check_submission_signature(self, signed: bytes, entries: list[Entry]) -> None:
         root = etree.fromstring(signed)
         self._verify_signature(copy.deepcopy(root), xades=True)
         digests = {
             r.get("URI", "").removeprefix("urn:oid:"): r.findtext(f"{{{DS}}}DigestValue", "")
-            for r in root.iter(f"{{{DS}}}Reference") if (r.get("URI") or "").startswith("urn:oid:")
+            for r in root.iter(f"{{{DS}}}Reference")
+            if (r.get("URI") or "").startswith("urn:oid:")
         }
         for entry in entries:
             expected = base64.b64encode(hashlib.sha256(entry.content).digest()).decode()
             if digests.get(entry.unique_id) != expected:
-                raise Refusal("XDSRegistryMetadataError",
-                              "La signature du lot ne couvre pas le document envoyé (empreinte différente).")
+                raise Refusal(
+                    "XDSRegistryMetadataError",
+                    "La signature du lot ne couvre pas le document envoyé (empreinte différente).",
+                )
 
     # --- ITI-18 --------------------------------------------------------------------------------------------
 
@@ -414,15 +518,17 @@ class DmpSandbox:
             if asked != patient:
                 raise Refusal("XDSPatientIdDoesNotMatch", "Le patient recherché n'est pas celui du VIHF.")
             statuses = set(re.findall(r"'([^']+)'", " ".join(slots.get("$XDSDocumentEntryStatus", []))))
-            found = [e for e in self.entries.values()
-                     if e.patient_id == patient and e.status in statuses and _is_document(e)]
+            found = [
+                e for e in self.entries.values() if e.patient_id == patient and e.status in statuses and _is_document(e)
+            ]
         elif query.get("id") == GET_DOCUMENTS:
             wanted = set(re.findall(r"'([^']+)'", " ".join(slots.get("$XDSDocumentEntryUniqueId", []))))
             found = [e for e in self.entries.values() if e.unique_id in wanted and e.patient_id == patient]
         else:
             raise Refusal("XDSUnknownStoredQuery", f"Requête {query.get('id')} non prise en charge.")
-        response = etree.Element(f"{{{QUERY}}}AdhocQueryResponse", nsmap={"query": QUERY, "rim": RIM, "rs": RS},
-                                 status=SUCCESS)
+        response = etree.Element(
+            f"{{{QUERY}}}AdhocQueryResponse", nsmap={"query": QUERY, "rim": RIM, "rs": RS}, status=SUCCESS
+        )
         objects = etree.SubElement(response, f"{{{RIM}}}RegistryObjectList")
         structure = vihf["Identifiant_Structure"]
         # A document masked from professionals stays visible to the structure that authored it only.
@@ -434,9 +540,14 @@ class DmpSandbox:
                 if classification.get("nodeRepresentation") not in ("N", "R", "V"):
                     element.remove(classification)
             for code in entry.masking:
-                etree.SubElement(element, f"{{{RIM}}}Classification", classificationScheme=S_CONF,
-                                 classifiedObject=entry.entry_uuid, nodeRepresentation=code,
-                                 id=f"urn:uuid:{uuid.uuid4()}")
+                etree.SubElement(
+                    element,
+                    f"{{{RIM}}}Classification",
+                    classificationScheme=S_CONF,
+                    classifiedObject=entry.entry_uuid,
+                    nodeRepresentation=code,
+                    id=f"urn:uuid:{uuid.uuid4()}",
+                )
             objects.append(element)
         return response, {}
 
@@ -450,13 +561,20 @@ class DmpSandbox:
         for item in request.findall(f"{{{XDS}}}DocumentRequest"):
             unique_id = item.findtext(f"{{{XDS}}}DocumentUniqueId", "")
             entry = self.entries.get(unique_id)
-            if entry is None or entry.patient_id != patient or \
-                    item.findtext(f"{{{XDS}}}RepositoryUniqueId", "") != self.repository_unique_id:
+            if (
+                entry is None
+                or entry.patient_id != patient
+                or item.findtext(f"{{{XDS}}}RepositoryUniqueId", "") != self.repository_unique_id
+            ):
                 status.set("status", FAILURE)
                 errors = etree.SubElement(status, f"{{{RS}}}RegistryErrorList")
-                etree.SubElement(errors, f"{{{RS}}}RegistryError", errorCode="XDSDocumentUniqueIdError",
-                                 codeContext=f"Document {unique_id} introuvable dans ce dépôt.",
-                                 severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error")
+                etree.SubElement(
+                    errors,
+                    f"{{{RS}}}RegistryError",
+                    errorCode="XDSDocumentUniqueIdError",
+                    codeContext=f"Document {unique_id} introuvable dans ce dépôt.",
+                    severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error",
+                )
                 continue
             document = etree.SubElement(response, f"{{{XDS}}}DocumentResponse")
             etree.SubElement(document, f"{{{XDS}}}RepositoryUniqueId").text = self.repository_unique_id
@@ -488,8 +606,10 @@ class DmpSandbox:
             entry = by_uuid.get(element.get("lid", ""))
             if entry is None or entry.patient_id != patient:
                 raise Refusal("XDSUnresolvedReferenceException", "Document à mettre à jour introuvable.")
-            masking = [c.get("nodeRepresentation", "") for c in
-                       element.findall(f"{{{RIM}}}Classification[@classificationScheme='{S_CONF}']")]
+            masking = [
+                c.get("nodeRepresentation", "")
+                for c in element.findall(f"{{{RIM}}}Classification[@classificationScheme='{S_CONF}']")
+            ]
             if any(code not in CONFIDENTIALITY or code in ("N", "R", "V") for code in masking):
                 raise Refusal("XDSMetadataUpdateError", "Code de masquage inconnu.")
             entry.masking = masking
@@ -505,14 +625,18 @@ def official_value_sets(conformance_dir: Path | str) -> dict[str, set[str]]:
     root = Path(conformance_dir) / "cda"
     svs = "{urn:ihe:iti:svs:2008}"
     found: dict[str, set[str]] = {}
-    for label, name in (("typeCode", "JDV_J07_XdsTypeCode_CISIS.xml"),
-                        ("healthcareFacilityTypeCode", "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"),
-                        ("practiceSettingCode", "JDV_J04_XdsPracticeSettingCode_CISIS.xml")):
+    for label, name in (
+        ("typeCode", "JDV_J07_XdsTypeCode_CISIS.xml"),
+        ("healthcareFacilityTypeCode", "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"),
+        ("practiceSettingCode", "JDV_J04_XdsPracticeSettingCode_CISIS.xml"),
+    ):
         path = root / "testcontenucda-3.0" / "jeuxDeValeurs" / name
         if path.is_file():
             found[label] = {c.get("code", "") for c in etree.parse(str(path)).iter(f"{svs}Concept")}
-    for label, name in (("formatCode", "JDV_J10_XdsFormatCode_CISIS.derived.json"),
-                        ("classCode", "TRE_A03_ClasseDocument.derived.json")):
+    for label, name in (
+        ("formatCode", "JDV_J10_XdsFormatCode_CISIS.derived.json"),
+        ("classCode", "TRE_A03_ClasseDocument.derived.json"),
+    ):
         path = root / "nos" / name
         if path.is_file():
             found[label] = {c["code"] for c in json.loads(path.read_text(encoding="utf-8"))["concepts"]}
@@ -520,9 +644,12 @@ def official_value_sets(conformance_dir: Path | str) -> dict[str, set[str]]:
 
 
 def _author_structure(entry: Entry) -> str:
-    institution = entry.metadata.findtext(
-        f"{{{RIM}}}Classification/{{{RIM}}}Slot[@name='authorInstitution']/{{{RIM}}}ValueList/{{{RIM}}}Value", ""
-    ) or ""
+    institution = (
+        entry.metadata.findtext(
+            f"{{{RIM}}}Classification/{{{RIM}}}Slot[@name='authorInstitution']/{{{RIM}}}ValueList/{{{RIM}}}Value", ""
+        )
+        or ""
+    )
     return institution.rsplit("^", 1)[-1]
 
 
@@ -545,8 +672,13 @@ def _registry_response(status: str, errors: Sequence[tuple[str, str]] = ()) -> A
     if errors:
         error_list = etree.SubElement(response, f"{{{RS}}}RegistryErrorList")
         for code, message in errors:
-            etree.SubElement(error_list, f"{{{RS}}}RegistryError", errorCode=code, codeContext=message,
-                             severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error")
+            etree.SubElement(
+                error_list,
+                f"{{{RS}}}RegistryError",
+                errorCode=code,
+                codeContext=message,
+                severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error",
+            )
     return response
 
 
@@ -575,8 +707,10 @@ def parse_message(content_type: str, body: bytes) -> tuple[Any, dict[str, bytes]
             break
         head, _, data = chunk.partition(b"\r\n\r\n")
         data = data[:-2] if data.endswith(b"\r\n") else data
-        headers = {k.strip().lower(): v.strip() for k, _, v in
-                   (line.partition(":") for line in head.decode("latin-1").strip().split("\r\n"))}
+        headers = {
+            k.strip().lower(): v.strip()
+            for k, _, v in (line.partition(":") for line in head.decode("latin-1").strip().split("\r\n"))
+        }
         if root is None and "xop+xml" in headers.get("content-type", ""):
             root = etree.fromstring(data)
         else:

@@ -41,7 +41,11 @@ class EOrdonnanceSandbox:
 
     def add(self, prescription: dict[str, Any]) -> None:
         self.prescriptions[prescription["identifier"]] = {
-            **copy.deepcopy(prescription), "dispensings_done": 0, "already_dispensed": {}, "owner": None}
+            **copy.deepcopy(prescription),
+            "dispensings_done": 0,
+            "already_dispensed": {},
+            "owner": None,
+        }
 
     # -- WSGI ---------------------------------------------------------------------------------------------------
 
@@ -62,14 +66,23 @@ class EOrdonnanceSandbox:
     @staticmethod
     def _reply(start_response: Callable[..., Any], status: int, payload: dict[str, Any]) -> list[bytes]:
         data = json.dumps(payload, ensure_ascii=False).encode()
-        reasons = {200: "OK", 201: "Created", 404: "Not Found", 409: "Conflict", 400: "Bad Request",
-                   503: "Service Unavailable"}
-        start_response(f"{status} {reasons.get(status, 'Error')}",
-                       [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))])
+        reasons = {
+            200: "OK",
+            201: "Created",
+            404: "Not Found",
+            409: "Conflict",
+            400: "Bad Request",
+            503: "Service Unavailable",
+        }
+        start_response(
+            f"{status} {reasons.get(status, 'Error')}",
+            [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))],
+        )
         return [data]
 
-    def _route(self, method: str, parts: list[str], body: dict[str, Any], finess: str | None,
-               key: str) -> tuple[int, dict[str, Any]]:
+    def _route(
+        self, method: str, parts: list[str], body: dict[str, Any], finess: str | None, key: str
+    ) -> tuple[int, dict[str, Any]]:
         if len(parts) < 2 or parts[0] != "prescriptions":
             return 404, {"code": "route", "message_fr": "Adresse inconnue."}
         item = self.prescriptions.get(parts[1])
@@ -78,9 +91,11 @@ class EOrdonnanceSandbox:
         if item["dispensings_done"] > item["renewals"]:
             return 409, {"code": "executee", "message_fr": "Cette ordonnance a déjà été entièrement exécutée."}
         if item["owner"] not in (None, finess):
-            return 409, {"code": "autre_officine",
-                         "message_fr": "Cette ordonnance est exécutée par une autre officine : elle ne peut pas "
-                                       "être délivrée ici."}
+            return 409, {
+                "code": "autre_officine",
+                "message_fr": "Cette ordonnance est exécutée par une autre officine : elle ne peut pas "
+                "être délivrée ici.",
+            }
         if method == "GET" and len(parts) == 2:
             public = {k: v for k, v in item.items() if k != "owner"}
             return 200, public

@@ -28,8 +28,11 @@ def _line(number: int, request: dict[str, Any], medications: dict[str, dict[str,
         concept = medication.get("code", {})
     concept = concept or {}
     codings = concept.get("coding", [])
-    line: dict[str, Any] = {"line_id": f"L{number}", "label": concept.get("text") or next(
-        (c.get("display") for c in codings if c.get("display")), "médicament"), "quantity": 1}
+    line: dict[str, Any] = {
+        "line_id": f"L{number}",
+        "label": concept.get("text") or next((c.get("display") for c in codings if c.get("display")), "médicament"),
+        "quantity": 1,
+    }
     for coding in codings:
         system = (coding.get("system") or "").lower()
         for oid, name in (_CIP, _CIS, _UCD):
@@ -54,12 +57,18 @@ def from_bundle(bundle: dict[str, Any], identifier: str) -> dict[str, Any] | Non
     name = (patient.get("name") or [{}])[0]
     requester = (requests[0].get("requester") or {}).get("identifier", {}).get("value", "")
     return {
-        "identifier": identifier, "prescribed_on": (requests[0].get("authoredOn") or "2025-01-01")[:10],
-        "prescriber": {"name": "Prescripteur de l'exemple ANS",
-                       "rpps": requester[1:] if len(requester) == 12 else None},
-        "patient": {"birth_name": (name.get("family") or "PATIENT-EXEMPLE").upper(),
-                    "first_name": ((name.get("given") or ["EXEMPLE"])[0]).upper(),
-                    "birth_date": patient.get("birthDate", "1970-01-01"), "ins": None},
+        "identifier": identifier,
+        "prescribed_on": (requests[0].get("authoredOn") or "2025-01-01")[:10],
+        "prescriber": {
+            "name": "Prescripteur de l'exemple ANS",
+            "rpps": requester[1:] if len(requester) == 12 else None,
+        },
+        "patient": {
+            "birth_name": (name.get("family") or "PATIENT-EXEMPLE").upper(),
+            "first_name": ((name.get("given") or ["EXEMPLE"])[0]).upper(),
+            "birth_date": patient.get("birthDate", "1970-01-01"),
+            "ins": None,
+        },
         "renewals": int(((requests[0].get("dispenseRequest") or {}).get("numberOfRepeatsAllowed")) or 0),
         "lines": [_line(number, request, medications) for number, request in enumerate(requests, start=1)],
     }

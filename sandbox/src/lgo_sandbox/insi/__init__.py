@@ -53,8 +53,9 @@ def _plain(text: str) -> str:
 def _fault(subcode: str, code: str, reason: str, text: str, message_id: str = "") -> bytes:
     from xml.sax.saxutils import escape, quoteattr
 
-    return _FAULT.format(subcode=subcode, code=code, reason=escape(reason), text=escape(text),
-                         message_id=quoteattr(message_id)[1:-1]).encode()
+    return _FAULT.format(
+        subcode=subcode, code=code, reason=escape(reason), text=escape(text), message_id=quoteattr(message_id)[1:-1]
+    ).encode()
 
 
 @dataclass
@@ -123,8 +124,9 @@ class InsiSandbox:
         body = environ["wsgi.input"].read(min(length, 1_000_000))
         self.requests.append(body)
         status, answer = self.answer(body, environ.get("lgo.peer_certificate"))
-        start_response(status, [("Content-Type", "application/soap+xml; charset=utf-8"),
-                                ("Content-Length", str(len(answer)))])
+        start_response(
+            status, [("Content-Type", "application/soap+xml; charset=utf-8"), ("Content-Length", str(len(answer)))]
+        )
         return [answer]
 
     def answer(self, request: bytes, peer_certificate: bytes | None) -> tuple[str, bytes]:
@@ -135,8 +137,11 @@ class InsiSandbox:
         cn = common_name(x509.load_der_x509_certificate(peer_certificate)) if peer_certificate else None
         if cn not in ALLOWED_CN:
             return "500 Internal Server Error", _fault(
-                "siram_100", "desir_551", "L'accès au service n'est pas autorisé avec ce certificat.",
-                f"Certificat d'authentification refusé (CN={cn}) : INSI-AUTO ou INSI-MANU attendu.")
+                "siram_100",
+                "desir_551",
+                "L'accès au service n'est pas autorisé avec ce certificat.",
+                f"Certificat d'authentification refusé (CN={cn}) : INSI-AUTO ou INSI-MANU attendu.",
+            )
         try:
             root = etree.fromstring(request, etree.XMLParser(resolve_entities=False, no_network=True))
         except etree.XMLSyntaxError as exc:
@@ -145,18 +150,27 @@ class InsiSandbox:
         problems = self._validate(root)
         if problems:
             return "500 Internal Server Error", _fault(
-                "siram_10", "desir_101", "La requête n'est pas conforme au schéma du service.", problems, message_id)
+                "siram_10", "desir_101", "La requête n'est pas conforme au schéma du service.", problems, message_id
+            )
         refused = self._check_assertion(root, cn)
         if refused:
             return "500 Internal Server Error", _fault(
-                "siram_100", "desir_552", "L'assertion d'authentification du professionnel est refusée.", refused,
-                message_id)
+                "siram_100",
+                "desir_552",
+                "L'assertion d'authentification du professionnel est refusée.",
+                refused,
+                message_id,
+            )
         idam = root.findtext(f".//{{{NS_CTXLPS}}}IDAM") or ""
         if idam not in self.known_idams:
             return "500 Internal Server Error", _fault(
-                "siram_100", "desir_550", "L'accès par ce progiciel au service n'est pas autorisé. Contactez "
-                "l'éditeur du progiciel ou votre responsable informatique.", "Numéro d'autorisation du logiciel "
-                "inconnu.", message_id)
+                "siram_100",
+                "desir_550",
+                "L'accès par ce progiciel au service n'est pas autorisé. Contactez "
+                "l'éditeur du progiciel ou votre responsable informatique.",
+                "Numéro d'autorisation du logiciel inconnu.",
+                message_id,
+            )
         return "200 OK", self._lookup(root)
 
     def _check_assertion(self, root: Any, cn: str | None) -> str:
@@ -167,14 +181,21 @@ class InsiSandbox:
         from signxml import XMLVerifier
 
         try:
-            verified = XMLVerifier().verify(assertion, ca_pem_file=str(self.ca_path) if self.ca_path else None,
-                                            id_attribute="ID", expect_references=1)
+            verified = XMLVerifier().verify(
+                assertion,
+                ca_pem_file=str(self.ca_path) if self.ca_path else None,
+                id_attribute="ID",
+                expect_references=1,
+            )
         except Exception as exc:  # signxml raises several kinds; all mean "refused"
             return f"Signature de l'assertion invalide : {type(exc).__name__}: {exc}"
         assert not isinstance(verified, list)  # expect_references=1: one result
         # The professional named in the assertion is the holder of the card that signed it.
-        subject = verified.signed_xml.findtext(".//{urn:oasis:names:tc:SAML:2.0:assertion}NameID") \
-            if verified.signed_xml is not None else None
+        subject = (
+            verified.signed_xml.findtext(".//{urn:oasis:names:tc:SAML:2.0:assertion}NameID")
+            if verified.signed_xml is not None
+            else None
+        )
         signer = verified.signature_xml.findtext(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
         if subject and signer:
             from cryptography import x509
@@ -190,8 +211,17 @@ class InsiSandbox:
             return ""
         problems = []
         for name in ("ContexteLPS", "ContexteBAM", "RECSANSVITALE", "RECVITALE"):
-            element = next(iter(root.iter(f"{{{NS_CTXLPS}}}{name}", f"{{{NS_CTXBAM}}}{name}",
-                                          f"{{{NS_RECSANS}}}{name}", f"{{{NS_RECVIT}}}{name}")), None)
+            element = next(
+                iter(
+                    root.iter(
+                        f"{{{NS_CTXLPS}}}{name}",
+                        f"{{{NS_CTXBAM}}}{name}",
+                        f"{{{NS_RECSANS}}}{name}",
+                        f"{{{NS_RECVIT}}}{name}",
+                    )
+                ),
+                None,
+            )
             if element is None:
                 if name in ("ContexteLPS", "ContexteBAM"):
                     problems.append(f"{name} absent")
@@ -208,8 +238,11 @@ class InsiSandbox:
             birth_name = _plain(traits.findtext(f"{ns}NomNaissance") or "")
             if birth_name == "HOMONYME" and self._homonyms is not None:
                 return self._homonyms
-            key = (birth_name, _plain(traits.findtext(f"{ns}Prenom") or ""),
-                   traits.findtext(f"{ns}DateNaissance") or "")
+            key = (
+                birth_name,
+                _plain(traits.findtext(f"{ns}Prenom") or ""),
+                traits.findtext(f"{ns}DateNaissance") or "",
+            )
             found = self._by_traits.get(key)
         else:
             vns = f"{{{NS_RECVIT}}}"

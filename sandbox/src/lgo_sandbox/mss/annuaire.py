@@ -19,20 +19,40 @@ TYPE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R257-TypeBAL/FHIR/TRE-R257-Typ
 def practitioner(identifier: str, family: str, given: str, mailboxes: list[tuple[str, str]]) -> dict[str, Any]:
     """A fictional Practitioner shaped like the IG's examples."""
     return {
-        "resourceType": "Practitioner", "id": f"fictif-{identifier}", "active": True,
+        "resourceType": "Practitioner",
+        "id": f"fictif-{identifier}",
+        "active": True,
         "identifier": [{"use": "official", "system": "urn:oid:1.2.250.1.71.4.2.1", "value": identifier}],
         "name": [{"use": "official", "family": family, "given": [given]}],
-        "telecom": [{
-            "extension": [{"url": EXTENSION, "extension": [
-                {"url": "type", "valueCodeableConcept": {"coding": [{"system": TYPE_SYSTEM, "code": kind}]}},
-                {"url": "listeRouge", "valueBoolean": False}]}],
-            "system": "email", "value": address} for address, kind in mailboxes],
+        "telecom": [
+            {
+                "extension": [
+                    {
+                        "url": EXTENSION,
+                        "extension": [
+                            {
+                                "url": "type",
+                                "valueCodeableConcept": {"coding": [{"system": TYPE_SYSTEM, "code": kind}]},
+                            },
+                            {"url": "listeRouge", "valueBoolean": False},
+                        ],
+                    }
+                ],
+                "system": "email",
+                "value": address,
+            }
+            for address, kind in mailboxes
+        ],
     }
 
 
 FICTIONAL = [
-    practitioner("899999000047", "MEDECIN-DEMO", "Anne", [("anne.medecin-demo@medecin.mssante.fr", "PER"),
-                                                            ("secretariat.demo@cabinet.mssante.fr", "CAB")]),
+    practitioner(
+        "899999000047",
+        "MEDECIN-DEMO",
+        "Anne",
+        [("anne.medecin-demo@medecin.mssante.fr", "PER"), ("secretariat.demo@cabinet.mssante.fr", "CAB")],
+    ),
     practitioner("899999000062", "INFIRMIER-DEMO", "Paul", [("paul.infirmier-demo@infirmier.mssante.fr", "PER")]),
 ]
 
@@ -41,8 +61,9 @@ def load_examples(folder: Path) -> list[dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
-        resources = [e.get("resource", {}) for e in data.get("entry", [])] if data.get("resourceType") == "Bundle" \
-            else [data]
+        resources = (
+            [e.get("resource", {}) for e in data.get("entry", [])] if data.get("resourceType") == "Bundle" else [data]
+        )
         for resource in resources:
             if resource.get("resourceType") == "Practitioner":
                 found[resource.get("id", str(len(found)))] = resource
@@ -62,8 +83,10 @@ class AnnuaireSandbox:
                 return False
         if "identifier" in params:
             system, _, value = params["identifier"][0].rpartition("|")
-            if not any(i.get("value") == value and (not system or i.get("system") == system)
-                       for i in resource.get("identifier", [])):
+            if not any(
+                i.get("value") == value and (not system or i.get("system") == system)
+                for i in resource.get("identifier", [])
+            ):
                 return False
         if "mailbox-mss" in params:
             wanted = params["mailbox-mss"][0].lower()
@@ -80,15 +103,20 @@ class AnnuaireSandbox:
             status = "404 Not Found"
         else:
             hits = [p for p in self.practitioners if self._matches(p, params)]
-            body = {"resourceType": "Bundle", "type": "searchset", "total": len(hits),
-                    "entry": [{"fullUrl": f"Practitioner/{p.get('id')}", "resource": p} for p in hits]}
+            body = {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "total": len(hits),
+                "entry": [{"fullUrl": f"Practitioner/{p.get('id')}", "resource": p} for p in hits],
+            }
             status = "200 OK"
         data = json.dumps(body).encode()
         start_response(status, [("Content-Type", "application/fhir+json"), ("Content-Length", str(len(data)))])
         return [data]
 
 
-def start_annuaire_sandbox(practitioners: list[dict[str, Any]] | None = None
-                           ) -> tuple[BackgroundServer, AnnuaireSandbox]:
+def start_annuaire_sandbox(
+    practitioners: list[dict[str, Any]] | None = None,
+) -> tuple[BackgroundServer, AnnuaireSandbox]:
     sandbox = AnnuaireSandbox(practitioners)
     return BackgroundServer(sandbox).start(), sandbox

@@ -151,12 +151,22 @@ class MailSandbox:
             users = f"default_login_user = {name}\ndefault_internal_user = {name}"
         self.imap_port = self.imap_port or free_port()
         config = self.base / "dovecot.conf"
-        config.write_text(_CONFIG.format(
-            base=self.base, users=users, cert=server.cert_path, key=server.key_path, ca=self.authority.ca_path,
-            uid=uid, gid=gid, first_uid=first_uid, imap_port=self.imap_port,
-        ))
-        self._dovecot = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE)
+        config.write_text(
+            _CONFIG.format(
+                base=self.base,
+                users=users,
+                cert=server.cert_path,
+                key=server.key_path,
+                ca=self.authority.ca_path,
+                uid=uid,
+                gid=gid,
+                first_uid=first_uid,
+                imap_port=self.imap_port,
+            )
+        )
+        self._dovecot = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
             _wait_port(self.imap_port)
         except MailServerUnavailable as exc:
@@ -189,11 +199,13 @@ class MailSandbox:
                 if envelope.mail_from.lower() != sender.lower():
                     return "553 5.7.1 Sender differs from the authenticated account"
                 await asyncio.get_running_loop().run_in_executor(
-                    None, sandbox.deliver, envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+                    None, sandbox.deliver, envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content
+                )
                 return "250 OK"
 
-            async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                                  rcpt_options: list[str]) -> str:
+            async def handle_RCPT(
+                self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+            ) -> str:
                 if address.lower() not in {u.lower() for u in sandbox.users}:
                     return "550 5.1.1 Unknown mailbox in the trust space"
                 envelope.rcpt_tos.append(address)
@@ -209,9 +221,16 @@ class MailSandbox:
         context = server_context(server, require_client_certificate=True)
         self.smtp_port = self.smtp_port or free_port()
         self._controller = Controller(
-            Deliver(), hostname="127.0.0.1", port=self.smtp_port, tls_context=context, require_starttls=True,
-            authenticator=authenticate, auth_required=True, auth_require_tls=True,
-            server_hostname="localhost", ready_timeout=10,
+            Deliver(),
+            hostname="127.0.0.1",
+            port=self.smtp_port,
+            tls_context=context,
+            require_starttls=True,
+            authenticator=authenticate,
+            auth_required=True,
+            auth_require_tls=True,
+            server_hostname="localhost",
+            ready_timeout=10,
         )
         self._controller.start()
 

@@ -78,8 +78,10 @@ def ensure_installed(directory: Path | None = None) -> Path:
         raise PscSandboxUnavailable("node/npm absents (paquets Debian « nodejs » et « npm »)")
     version = node_version()
     if version is None or version < MINIMUM_NODE:
-        raise PscSandboxUnavailable(f"Node.js {version} trop ancien : oidc-provider {OIDC_PROVIDER_VERSION} demande "
-                                    f"Node.js ≥ {MINIMUM_NODE[0]}.{MINIMUM_NODE[1]}")
+        raise PscSandboxUnavailable(
+            f"Node.js {version} trop ancien : oidc-provider {OIDC_PROVIDER_VERSION} demande "
+            f"Node.js ≥ {MINIMUM_NODE[0]}.{MINIMUM_NODE[1]}"
+        )
     directory = directory or cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as lock:
@@ -87,56 +89,109 @@ def ensure_installed(directory: Path | None = None) -> Path:
         installed = directory / "node_modules" / "oidc-provider" / "package.json"
         if installed.exists() and json.loads(installed.read_text())["version"] == OIDC_PROVIDER_VERSION:
             return directory
-        (directory / "package.json").write_text(json.dumps({
-            "name": "lgo-psc-sandbox", "private": True, "type": "module",
-            "dependencies": {"oidc-provider": OIDC_PROVIDER_VERSION},
-        }))
-        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--omit=dev"], cwd=directory,
-                              capture_output=True, text=True, timeout=600, check=False)
+        (directory / "package.json").write_text(
+            json.dumps(
+                {
+                    "name": "lgo-psc-sandbox",
+                    "private": True,
+                    "type": "module",
+                    "dependencies": {"oidc-provider": OIDC_PROVIDER_VERSION},
+                }
+            )
+        )
+        done = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--omit=dev"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0:
             raise PscSandboxUnavailable(f"npm install oidc-provider a échoué : {done.stderr[-2000:]}")
     return directory
 
 
 def pharmacist_claims(
-    rpps: str, *, given_name: str, family_name: str, finess: str, pharmacy_name: str = "PHARMACIE DE TEST",
-    section: str = "A", profession: str = PHARMACIST_PROFESSION, sector: str = OFFICINE_SECTOR,
+    rpps: str,
+    *,
+    given_name: str,
+    family_name: str,
+    finess: str,
+    pharmacy_name: str = "PHARMACIE DE TEST",
+    section: str = "A",
+    profession: str = PHARMACIST_PROFESSION,
+    sector: str = OFFICINE_SECTOR,
 ) -> dict[str, Any]:
     """PSC userinfo claims of a fictional professional (pharmacien d'officine by default), as in PSC's samples."""
     id_nat = f"8{rpps}"
     return {
-        "SubjectNameID": id_nat, "preferred_username": id_nat, "given_name": given_name, "family_name": family_name,
-        "SubjectOrganization": pharmacy_name, "SubjectOrganizationID": f"F{finess}",
-        "SubjectRole": [f"{profession}^1.2.250.1.213.1.1.5.5"], "Secteur_Activite": f"{sector}^1.2.250.1.71.4.2.4",
-        "Palier_Authentification": "APPPRIP3^1.2.250.1.213.1.5.1.1.1", "UITVersion": "1.0",
+        "SubjectNameID": id_nat,
+        "preferred_username": id_nat,
+        "given_name": given_name,
+        "family_name": family_name,
+        "SubjectOrganization": pharmacy_name,
+        "SubjectOrganizationID": f"F{finess}",
+        "SubjectRole": [f"{profession}^1.2.250.1.213.1.1.5.5"],
+        "Secteur_Activite": f"{sector}^1.2.250.1.71.4.2.4",
+        "Palier_Authentification": "APPPRIP3^1.2.250.1.213.1.5.1.1.1",
+        "UITVersion": "1.0",
         "PSI_Locale": "1.2.250.1.213.1.3.1.1",
         "otherIds": [{"identifiant": id_nat, "origine": "RPPS", "qualite": 1}],
-        "SubjectRefPro": {"codeCivilite": "", "exercices": [{
-            "codeProfession": profession, "codeCategorieProfessionnelle": "C", "codeCiviliteDexercice": "",
-            "nomDexercice": family_name, "prenomDexercice": given_name, "codeTypeSavoirFaire": "",
-            "codeSavoirFaire": "",
-            "activities": [{
-                "codeModeExercice": "L", "codeSecteurDactivite": sector,
-                "codeSectionPharmacien": section if profession == PHARMACIST_PROFESSION else "", "codeRole": "",
-                "numeroSiretSite": "", "numeroSirenSite": "", "numeroFinessSite": finess,
-                "numeroFinessetablissementJuridique": "", "identifiantTechniqueDeLaStructure": f"F{finess}",
-                "raisonSocialeSite": pharmacy_name, "enseigneCommercialeSite": "", "codePostal": "99100",
-                "bureauCedex": "99100 VILLEDEMO", "codePays": "", "autoriteDenregistrement": "CNOP/CNOP/ARS",
-            }],
-        }]},
+        "SubjectRefPro": {
+            "codeCivilite": "",
+            "exercices": [
+                {
+                    "codeProfession": profession,
+                    "codeCategorieProfessionnelle": "C",
+                    "codeCiviliteDexercice": "",
+                    "nomDexercice": family_name,
+                    "prenomDexercice": given_name,
+                    "codeTypeSavoirFaire": "",
+                    "codeSavoirFaire": "",
+                    "activities": [
+                        {
+                            "codeModeExercice": "L",
+                            "codeSecteurDactivite": sector,
+                            "codeSectionPharmacien": section if profession == PHARMACIST_PROFESSION else "",
+                            "codeRole": "",
+                            "numeroSiretSite": "",
+                            "numeroSirenSite": "",
+                            "numeroFinessSite": finess,
+                            "numeroFinessetablissementJuridique": "",
+                            "identifiantTechniqueDeLaStructure": f"F{finess}",
+                            "raisonSocialeSite": pharmacy_name,
+                            "enseigneCommercialeSite": "",
+                            "codePostal": "99100",
+                            "bureauCedex": "99100 VILLEDEMO",
+                            "codePays": "",
+                            "autoriteDenregistrement": "CNOP/CNOP/ARS",
+                        }
+                    ],
+                }
+            ],
+        },
     }
 
 
 def client(
-    client_id: str, client_secret: str, redirect_uris: list[str], *, post_logout_redirect_uris: list[str] | None = None,
+    client_id: str,
+    client_secret: str,
+    redirect_uris: list[str],
+    *,
+    post_logout_redirect_uris: list[str] | None = None,
     userinfo_jwt: bool = False,
 ) -> dict[str, Any]:
     """A confidential client of the sandbox realm (code + refresh + CIBA poll)."""
     metadata: dict[str, Any] = {
-        "client_id": client_id, "client_secret": client_secret, "redirect_uris": redirect_uris,
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "redirect_uris": redirect_uris,
         "post_logout_redirect_uris": post_logout_redirect_uris or [],
-        "grant_types": ["authorization_code", "refresh_token", CIBA_GRANT], "response_types": ["code"],
-        "token_endpoint_auth_method": "client_secret_basic", "backchannel_token_delivery_mode": "poll",
+        "grant_types": ["authorization_code", "refresh_token", CIBA_GRANT],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "backchannel_token_delivery_mode": "poll",
     }
     if userinfo_jwt:
         metadata["userinfo_signed_response_alg"] = "RS256"
@@ -169,8 +224,9 @@ class PscSandbox:
         response.raise_for_status()
         return response.json()
 
-    def set_ttl(self, *, id_token: int | None = None, access_token: int | None = None,
-                token_delay_ms: int | None = None) -> None:
+    def set_ttl(
+        self, *, id_token: int | None = None, access_token: int | None = None, token_delay_ms: int | None = None
+    ) -> None:
         """Lifetimes (seconds) of the next tokens; ``token_delay_ms`` delays the token endpoint's answers."""
         self._test("ttl", {"id_token": id_token, "access_token": access_token, "token_delay_ms": token_delay_ms})
 
@@ -208,23 +264,32 @@ class PscSandbox:
 
 
 def start_psc_sandbox(
-    *, clients: list[dict[str, Any]], accounts: dict[str, dict[str, Any]], default_account: str | None = None,
-    workdir: Path | None = None, install_dir: Path | None = None, timeout: float = 60.0,
+    *,
+    clients: list[dict[str, Any]],
+    accounts: dict[str, dict[str, Any]],
+    default_account: str | None = None,
+    workdir: Path | None = None,
+    install_dir: Path | None = None,
+    timeout: float = 60.0,
 ) -> PscSandbox:
     """Start the provider on a free loopback port and wait until it answers; ``accounts`` maps ``sub`` to claims."""
     modules = ensure_installed(install_dir) / "node_modules"
     owned = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="lgo-psc-"))
     config = workdir / "psc-op.json"
-    config.write_text(json.dumps({"clients": clients, "accounts": accounts,
-                                  "default_account": default_account or next(iter(accounts))}))
+    config.write_text(
+        json.dumps(
+            {"clients": clients, "accounts": accounts, "default_account": default_account or next(iter(accounts))}
+        )
+    )
     env = {**os.environ, "NODE_PATH": str(modules), "NODE_NO_WARNINGS": "1"}
     # ESM resolves packages from the script's folder, not NODE_PATH: run a copy placed next to node_modules.
     script = modules.parent / SCRIPT.name
     if not script.exists() or script.read_bytes() != SCRIPT.read_bytes():
         shutil.copyfile(SCRIPT, script)
-    process = subprocess.Popen(["node", str(script), str(config)], stdout=subprocess.PIPE,
-                               stderr=open(workdir / "psc-op.log", "wb"), env=env)  # noqa: SIM115
+    process = subprocess.Popen(
+        ["node", str(script), str(config)], stdout=subprocess.PIPE, stderr=open(workdir / "psc-op.log", "wb"), env=env
+    )  # noqa: SIM115
     _running.append(process)
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
@@ -253,8 +318,10 @@ def _stop_all() -> None:
 
 # -- the browser's part, for tests and the demo ---------------------------------------------------------------
 
-def browse_sign_in(authorization_url: str, redirect_uri: str, *, http: httpx.Client | None = None,
-                   max_hops: int = 10) -> dict[str, str]:
+
+def browse_sign_in(
+    authorization_url: str, redirect_uri: str, *, http: httpx.Client | None = None, max_hops: int = 10
+) -> dict[str, str]:
     """Follow PSC's redirects like a browser (automated login) until the return to ``redirect_uri``; return the
     query parameters of that return (``code``, ``state``, ``iss``…). ``http`` keeps the provider's cookies."""
     own = http is None

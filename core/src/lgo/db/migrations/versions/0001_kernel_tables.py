@@ -44,9 +44,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_operator_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_operator_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operator")),
         sa.UniqueConstraint("pharmacy_id", "code", name=op.f("uq_operator_pharmacy_id_code")),
     )
@@ -69,9 +67,7 @@ def upgrade() -> None:
         sa.Column("complementary_rate", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_patient_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_patient_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_patient")),
     )
     with op.batch_alter_table("patient", schema=None) as batch_op:
@@ -88,9 +84,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("traceback", sa.Text(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_plugin_failure_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_plugin_failure_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plugin_failure")),
     )
     with op.batch_alter_table("plugin_failure", schema=None) as batch_op:
@@ -103,9 +97,7 @@ def upgrade() -> None:
         sa.Column("plugin", sa.String(length=64), nullable=False),
         sa.Column("values", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_plugin_settings_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_plugin_settings_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("pharmacy_id", "plugin", name=op.f("pk_plugin_settings")),
     )
     op.create_table(
@@ -120,9 +112,7 @@ def upgrade() -> None:
         sa.Column("list_category", sa.String(length=16), nullable=False),
         sa.Column("price_cents", sa.Integer(), nullable=False),
         sa.Column("reimbursement_rate", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_product_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_product_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product")),
         sa.UniqueConstraint("pharmacy_id", "cip13", name=op.f("uq_product_pharmacy_id_cip13")),
     )
@@ -163,15 +153,9 @@ def upgrade() -> None:
         sa.Column("object_type", sa.String(length=64), nullable=True),
         sa.Column("object_id", sa.String(length=64), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["operator_id"], ["operator.id"], name=op.f("fk_audit_entry_operator_id_operator")
-        ),
-        sa.ForeignKeyConstraint(
-            ["patient_id"], ["patient.id"], name=op.f("fk_audit_entry_patient_id_patient")
-        ),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_audit_entry_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["operator_id"], ["operator.id"], name=op.f("fk_audit_entry_operator_id_operator")),
+        sa.ForeignKeyConstraint(["patient_id"], ["patient.id"], name=op.f("fk_audit_entry_patient_id_patient")),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_audit_entry_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entry")),
     )
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
@@ -198,12 +182,8 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("operator_habilitation", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_operator_habilitation_operator_id"), ["operator_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_operator_habilitation_pharmacy_id"), ["pharmacy_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_operator_habilitation_operator_id"), ["operator_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_operator_habilitation_pharmacy_id"), ["pharmacy_id"], unique=False)
 
     op.create_table(
         "outbox_message",
@@ -223,21 +203,15 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["patient_id"], ["patient.id"], name=op.f("fk_outbox_message_patient_id_patient")
-        ),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_outbox_message_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["patient_id"], ["patient.id"], name=op.f("fk_outbox_message_patient_id_patient")),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_outbox_message_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
         sa.UniqueConstraint(
             "pharmacy_id", "idempotency_key", name=op.f("uq_outbox_message_pharmacy_id_idempotency_key")
         ),
     )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_outbox_message_next_attempt_at"), ["next_attempt_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_outbox_message_next_attempt_at"), ["next_attempt_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_message_pharmacy_id"), ["pharmacy_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_message_status"), ["status"], unique=False)
 
@@ -248,9 +222,7 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("changed_by", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["changed_by"], ["operator.id"], name=op.f("fk_plugin_activation_changed_by_operator")
-        ),
+        sa.ForeignKeyConstraint(["changed_by"], ["operator.id"], name=op.f("fk_plugin_activation_changed_by_operator")),
         sa.ForeignKeyConstraint(
             ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_plugin_activation_pharmacy_id_pharmacy")
         ),
@@ -267,12 +239,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=24), nullable=False),
         sa.Column("external_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["patient_id"], ["patient.id"], name=op.f("fk_prescription_patient_id_patient")
-        ),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_prescription_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["patient_id"], ["patient.id"], name=op.f("fk_prescription_patient_id_patient")),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_prescription_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_prescription")),
     )
     with op.batch_alter_table("prescription", schema=None) as batch_op:
@@ -286,9 +254,7 @@ def upgrade() -> None:
         sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("lot_number", sa.String(length=40), nullable=False),
         sa.Column("expiry", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_stock_lot_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_stock_lot_pharmacy_id_pharmacy")),
         sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_stock_lot_product_id_product")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_lot")),
         sa.UniqueConstraint(
@@ -317,13 +283,9 @@ def upgrade() -> None:
         sa.Column("validated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("cancels_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["cancels_id"], ["invoice.id"], name=op.f("fk_invoice_cancels_id_invoice")),
-        sa.ForeignKeyConstraint(
-            ["operator_id"], ["operator.id"], name=op.f("fk_invoice_operator_id_operator")
-        ),
+        sa.ForeignKeyConstraint(["operator_id"], ["operator.id"], name=op.f("fk_invoice_operator_id_operator")),
         sa.ForeignKeyConstraint(["patient_id"], ["patient.id"], name=op.f("fk_invoice_patient_id_patient")),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_invoice_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_invoice_pharmacy_id_pharmacy")),
         sa.ForeignKeyConstraint(
             ["prescription_id"], ["prescription.id"], name=op.f("fk_invoice_prescription_id_prescription")
         ),
@@ -352,27 +314,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["corrects_id"], ["dispensation.id"], name=op.f("fk_dispensation_corrects_id_dispensation")
         ),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoice.id"], name=op.f("fk_dispensation_invoice_id_invoice")
-        ),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoice.id"], name=op.f("fk_dispensation_invoice_id_invoice")),
         sa.ForeignKeyConstraint(["lot_id"], ["stock_lot.id"], name=op.f("fk_dispensation_lot_id_stock_lot")),
-        sa.ForeignKeyConstraint(
-            ["operator_id"], ["operator.id"], name=op.f("fk_dispensation_operator_id_operator")
-        ),
-        sa.ForeignKeyConstraint(
-            ["patient_id"], ["patient.id"], name=op.f("fk_dispensation_patient_id_patient")
-        ),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_dispensation_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["operator_id"], ["operator.id"], name=op.f("fk_dispensation_operator_id_operator")),
+        sa.ForeignKeyConstraint(["patient_id"], ["patient.id"], name=op.f("fk_dispensation_patient_id_patient")),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_dispensation_pharmacy_id_pharmacy")),
         sa.ForeignKeyConstraint(
             ["prescription_id"],
             ["prescription.id"],
             name=op.f("fk_dispensation_prescription_id_prescription"),
         ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["product.id"], name=op.f("fk_dispensation_product_id_product")
-        ),
+        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_dispensation_product_id_product")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dispensation")),
         sa.UniqueConstraint("pharmacy_id", "number", name=op.f("uq_dispensation_pharmacy_id_number")),
     )
@@ -380,9 +332,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_dispensation_invoice_id"), ["invoice_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_dispensation_patient_id"), ["patient_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_dispensation_pharmacy_id"), ["pharmacy_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_dispensation_prescription_id"), ["prescription_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_dispensation_prescription_id"), ["prescription_id"], unique=False)
 
     op.create_table(
         "invoice_line",
@@ -402,16 +352,10 @@ def upgrade() -> None:
         sa.Column("amo_cents", sa.Integer(), nullable=False),
         sa.Column("amc_cents", sa.Integer(), nullable=False),
         sa.Column("patient_cents", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoice.id"], name=op.f("fk_invoice_line_invoice_id_invoice")
-        ),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoice.id"], name=op.f("fk_invoice_line_invoice_id_invoice")),
         sa.ForeignKeyConstraint(["lot_id"], ["stock_lot.id"], name=op.f("fk_invoice_line_lot_id_stock_lot")),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_invoice_line_pharmacy_id_pharmacy")
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["product.id"], name=op.f("fk_invoice_line_product_id_product")
-        ),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_invoice_line_pharmacy_id_pharmacy")),
+        sa.ForeignKeyConstraint(["product_id"], ["product.id"], name=op.f("fk_invoice_line_product_id_product")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_line")),
     )
     with op.batch_alter_table("invoice_line", schema=None) as batch_op:
@@ -430,18 +374,10 @@ def upgrade() -> None:
         sa.Column("operator_id", sa.Integer(), nullable=True),
         sa.Column("invoice_id", sa.Integer(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoice.id"], name=op.f("fk_stock_movement_invoice_id_invoice")
-        ),
-        sa.ForeignKeyConstraint(
-            ["lot_id"], ["stock_lot.id"], name=op.f("fk_stock_movement_lot_id_stock_lot")
-        ),
-        sa.ForeignKeyConstraint(
-            ["operator_id"], ["operator.id"], name=op.f("fk_stock_movement_operator_id_operator")
-        ),
-        sa.ForeignKeyConstraint(
-            ["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_stock_movement_pharmacy_id_pharmacy")
-        ),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoice.id"], name=op.f("fk_stock_movement_invoice_id_invoice")),
+        sa.ForeignKeyConstraint(["lot_id"], ["stock_lot.id"], name=op.f("fk_stock_movement_lot_id_stock_lot")),
+        sa.ForeignKeyConstraint(["operator_id"], ["operator.id"], name=op.f("fk_stock_movement_operator_id_operator")),
+        sa.ForeignKeyConstraint(["pharmacy_id"], ["pharmacy.id"], name=op.f("fk_stock_movement_pharmacy_id_pharmacy")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_movement")),
     )
     with op.batch_alter_table("stock_movement", schema=None) as batch_op:
