@@ -129,9 +129,9 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
                     kind="ins.insi_unavailable",
                     plugin="ins",
                     title_fr="Téléservice INSi indisponible",
-                    message_fr="Le téléservice INSi ne répond pas : l'identité reste telle quelle. En mode INSI-MANU la "
-                    "recherche a besoin de votre carte CPS : elle sera refaite à la prochaine sélection du "
-                    "patient.",
+                    message_fr="Le téléservice INSi ne répond pas : l'identité reste telle quelle. "
+                    "En mode INSI-MANU la recherche a besoin de votre carte CPS : "
+                    "elle sera refaite à la prochaine sélection du patient.",
                     patient_id=patient_id,
                 )
             ]

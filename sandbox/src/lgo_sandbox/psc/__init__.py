@@ -287,9 +287,8 @@ def start_psc_sandbox(
     script = modules.parent / SCRIPT.name
     if not script.exists() or script.read_bytes() != SCRIPT.read_bytes():
         shutil.copyfile(SCRIPT, script)
-    process = subprocess.Popen(
-        ["node", str(script), str(config)], stdout=subprocess.PIPE, stderr=open(workdir / "psc-op.log", "wb"), env=env
-    )  # noqa: SIM115
+    log_file = open(workdir / "psc-op.log", "wb")  # noqa: SIM115 - open as long as the server runs
+    process = subprocess.Popen(["node", str(script), str(config)], stdout=subprocess.PIPE, stderr=log_file, env=env)
     _running.append(process)
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
