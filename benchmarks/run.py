@@ -261,7 +261,7 @@ def bench_mssante_send(sends: int, workdir: Path) -> Result | None:
     try:
         import lgo_mssante.plugin
         from lgo_mssante import accounts, service
-        from lgo_mssante.testing import validated_bpm
+        from lgo_sandbox.mss.documents import validated_bpm
     except ImportError:
         progress("  MSSanté : module absent, mesure ignorée.")
         return None

@@ -19,8 +19,8 @@ from lgo.kernel import Kernel
 from lgo.testing import _require_or_skip
 from lgo_cards import operator_card, signing
 from lgo_cards.errors import CardError
-from lgo_cards.testing import PIN, RPPS, CpsWorld, cps_world_or_skip
 from lgo_ins import assertion, insi
+from lgo_sandbox.cps import PIN, RPPS, CpsWorld, cps_world_or_skip
 
 IDAM = "LGO-LIBRE-TEST"
 

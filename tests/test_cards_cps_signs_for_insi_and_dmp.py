@@ -13,7 +13,7 @@ from lgo.documents import cda
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.testing import _require_or_skip
 from lgo_cards import cps, signing
-from lgo_cards.testing import PIN, RPPS, CpsWorld, cps_world_or_skip
+from lgo_sandbox.cps import PIN, RPPS, CpsWorld, cps_world_or_skip
 
 FINESS = "750012345"
 MATRICULE = "279035121518989"

@@ -25,7 +25,7 @@ from lgo_entretiens import service as entretiens
 from lgo_mssante import accounts
 from lgo_mssante import message as mail
 from lgo_mssante import service as mssante
-from lgo_mssante.testing import professional_cda, reply_with_xdm
+from lgo_sandbox.mss.documents import professional_cda, reply_with_xdm
 from lgo_sandbox.mss.mailserver import available, start_mail_sandbox
 from lgo_sandbox.pki import TestAuthority
 from segur_helpers import dmp_test_patient, qualify

@@ -1,6 +1,9 @@
 """``lgo demo``: a fictional pharmacy and a scripted counter sequence, told as a French journal.
 
-The kernel's steps come first; each active plugin then adds its own through ``lgo_demo_steps``.
+The kernel's steps come first; then, for each plugin active in the demonstration pharmacy, the steps registered
+under its name in the entry-point group ``lgo.demo`` (:data:`lgo.plugins.discovery.DEMO_GROUP`). Those steps start
+the local sandboxes of the national services, so they ship with ``lgo-sandbox`` (``pip install 'lgo-core[demo]'``),
+never inside a plugin: a production install has no demonstration, and ``lgo demo`` says so in one French line.
 """
 
 from __future__ import annotations
@@ -30,9 +33,15 @@ from lgo.domain.pharmacy import Operator, Pharmacy
 from lgo.domain.stock import Lot, on_hand
 from lgo.errors import LgoError
 from lgo.kernel import Kernel
+from lgo.plugins import discovery
 from lgo.worker import Worker
 
 PARIS = ZoneInfo("Europe/Paris")
+
+MISSING_DEMO_FR = (
+    "La démonstration a besoin des bacs à sable des services nationaux, absents de cette installation : "
+    "installez-les avec « pip install 'lgo-core[demo]' » (ou lancez « python3 dev.py demo » depuis les sources)."
+)
 
 
 @dataclass
@@ -63,6 +72,10 @@ def run_demo(database: str | None = None, echo: Callable[[str], None] = click.ec
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         database = f"sqlite:///{path}"
+    plugin_steps = discovery.demo_steps()
+    if not plugin_steps:
+        click.echo(MISSING_DEMO_FR, err=True)
+        return 1
     echo("LGO — démonstration sur une officine fictive (aucune donnée réelle)")
     echo(f"Base de démonstration : {database.split('@')[-1]}")
     kernel = Kernel(database)
@@ -75,8 +88,9 @@ def run_demo(database: str | None = None, echo: Callable[[str], None] = click.ec
             seeded = seed(session)
         context = DemoContext(kernel, seeded)
         steps = kernel_steps()
-        for result in kernel.register("lgo_demo_steps"):
-            steps.extend(result.value or [])
+        for name in kernel.registry.order:
+            if name in plugin_steps:
+                steps.extend(_only_if_active(name, step) for step in plugin_steps[name]())
         for number, step in enumerate(steps, start=1):
             echo("")
             echo(click.style(f"[{number}/{len(steps)}] {step.title_fr}", bold=True))
@@ -96,6 +110,15 @@ def run_demo(database: str | None = None, echo: Callable[[str], None] = click.ec
         return 0
     finally:
         kernel.close()
+
+
+def _only_if_active(plugin: str, step: DemoStep) -> DemoStep:
+    def run(ctx: DemoContext) -> list[str]:
+        if not ctx.kernel.is_active(ctx.pharmacy_id, plugin):
+            return [f"Module « {plugin} » non actif dans l'officine de démonstration : étape passée."]
+        return step.run(ctx)
+
+    return DemoStep(step.title_fr, run)
 
 
 def kernel_steps() -> list[DemoStep]:

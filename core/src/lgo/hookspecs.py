@@ -14,7 +14,6 @@ Kinds of hooks:
 * **queries** — ``lgo_shareable_identity``, ``lgo_operator_signer``: the kernel asks the active plugins a question
   (see :meth:`lgo.kernel.Kernel.shareable_identity`, :meth:`lgo.kernel.Kernel.operator_signer`); a plugin answers
   ``None`` when it has nothing to say;
-* **demo** — ``lgo_demo_steps``: the plugin's part of ``lgo demo``;
 * **in-transaction** — ``lgo_on_billing_commit``: runs inside the billing's transaction, in a savepoint of
   its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
   back that plugin's savepoint only.
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lgo.actions import ActionRequired
-    from lgo.demo import DemoStep
     from lgo.domain.billing import ActDefinition
     from lgo.domain.certificates import OperatorSigner
     from lgo.events import (
@@ -183,12 +181,3 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
     """Inside the billing's transaction, before it commits: write your rows or enqueue outbox messages with
     ``session`` so they exist if and only if the billing does. Runs in a savepoint of its own: an exception
     is recorded and rolls back only this plugin's writes."""
-
-
-# --- demo ------------------------------------------------------------------------------------------------
-
-
-@hookspec
-def lgo_demo_steps() -> list[DemoStep]:
-    """Return the steps this plugin adds to ``lgo demo`` (:class:`lgo.demo.DemoStep`): each step has a French
-    title and a function that acts on the fictional pharmacy and returns the journal lines a pharmacist reads."""

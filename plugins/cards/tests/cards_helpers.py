@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lgo.testing import _require_or_skip
-from lgo_cards.testing import CpsWorld, cps_world_or_skip
+from lgo_sandbox.cps import CpsWorld, cps_world_or_skip
 
 
 def cps_world() -> CpsWorld:

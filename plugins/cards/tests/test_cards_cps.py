@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.padding import PSS, PKCS1v15
 from lgo_cards import cps, signing
 from lgo_cards.errors import CardAbsent, CardError, CardModuleUnavailable, PinBlocked, UnknownCard, WrongPin
-from lgo_cards.testing import PIN, RPPS
+from lgo_sandbox.cps import PIN, RPPS
 
 
 def test_the_card_is_listed_with_both_certificates_and_the_holder() -> None:

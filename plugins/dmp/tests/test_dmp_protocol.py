@@ -11,6 +11,7 @@ import pytest
 from dmp_helpers import PDF, XDS_PATIENT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lgo.api import xds
 from lgo.documents import cda
 from lgo.domain.certificates import client_tls_context
 from lgo.identity import OID_TEST, SharedIdentity
@@ -159,18 +160,18 @@ def test_an_unqualified_ins_is_refused(make_client: Callable[..., DmpClient]) ->
 
 
 def test_metadata_from_the_cda_header() -> None:
-    meta = metadata.from_cda(cda.wrap_pdf(_header(), PDF), masking=("INVISIBLE_PATIENT", "MASQUE_PS"))
+    meta = xds.from_cda(cda.wrap_pdf(_header(), PDF), masking=("INVISIBLE_PATIENT", "MASQUE_PS"))
     assert meta.patient_id == XDS_PATIENT
     assert meta.format[0] == "urn:ihe:iti:xds-sd:pdf:2008"
     assert meta.facility_type[0] == "SA33" and meta.practice_setting[0] == "AMBULATOIRE"
     assert meta.author_xcn.startswith("810001234567^DURAND^Claire^")
     assert meta.institution_xon.endswith(f"^1{FINESS}") and meta.creation_time == "20261124093000"
     submission = metadata.submit_objects_request(meta, b"x", source_id="1.2.3")
-    entry = submission.request.find(f".//{{{metadata.RIM}}}ExtrinsicObject")
+    entry = submission.request.find(f".//{{{xds.RIM}}}ExtrinsicObject")
     confidentiality = [
         c.get("nodeRepresentation")
         for c in entry.findall(
-            f"{{{metadata.RIM}}}Classification[@classificationScheme='{metadata.UUID['DocumentEntry.confidentialityCode']}']"
+            f"{{{xds.RIM}}}Classification[@classificationScheme='{xds.UUID['DocumentEntry.confidentialityCode']}']"
         )
     ]
     assert confidentiality == ["N", "INVISIBLE_PATIENT", "MASQUE_PS"]
@@ -179,9 +180,9 @@ def test_metadata_from_the_cda_header() -> None:
     root = _conformance()
     if root is not None:
         schema = etree.XMLSchema(etree.parse(str(root / "cda" / "xds-schemas" / "XDS.b_DocumentRepository.xsd")))
-        request = etree.Element(f"{{{metadata.XDS}}}ProvideAndRegisterDocumentSetRequest")
+        request = etree.Element(f"{{{xds.XDS}}}ProvideAndRegisterDocumentSetRequest")
         request.append(submission.request)
-        document = etree.SubElement(request, f"{{{metadata.XDS}}}Document", id=entry.get("id"))
+        document = etree.SubElement(request, f"{{{xds.XDS}}}Document", id=entry.get("id"))
         document.text = base64.b64encode(b"x").decode()
         assert schema.validate(request), schema.error_log
 

@@ -18,7 +18,7 @@ from lgo.testing import _require_or_skip
 from lgo.testing.fakes import MATRICULE, FakeIdentityPlugin
 from lgo.worker import Worker
 from lgo_mssante import accounts
-from lgo_mssante.testing import validated_bpm
+from lgo_sandbox.mss.documents import validated_bpm
 from lgo_sandbox.mss.mailserver import MailSandbox, available, start_mail_sandbox
 from lgo_sandbox.pki import Credential, TestAuthority
 

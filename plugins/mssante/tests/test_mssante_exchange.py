@@ -15,7 +15,7 @@ from lgo_mssante import message as mail
 from lgo_mssante import service
 from lgo_mssante.model import MessageStatus, MssMessage
 from lgo_mssante.provider import NotAllowed
-from lgo_mssante.testing import professional_cda, reply_with_xdm
+from lgo_sandbox.mss.documents import professional_cda, reply_with_xdm
 from lxml import etree
 from mss_helpers import DOCTOR_BOX, PASSWORDS, PATIENT_BOX, MssWorld
 from sqlalchemy import select

@@ -12,7 +12,7 @@ from lgo.errors import LgoError
 from lgo.testing.fakes import FakeIdentityPlugin
 from lgo_mssante import message as mail
 from lgo_mssante import xdm
-from lgo_mssante.testing import professional_cda
+from lgo_sandbox.mss.documents import professional_cda
 
 CDA = professional_cda(FakeIdentityPlugin().identity(1))
 

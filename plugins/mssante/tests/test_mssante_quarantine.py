@@ -11,7 +11,7 @@ from lgo.domain.patients import Patient, Sex
 from lgo_mssante import message as mail
 from lgo_mssante import service, xdm
 from lgo_mssante.model import Direction, MessageStatus, MssMessage
-from lgo_mssante.testing import professional_cda, reply_with_xdm
+from lgo_sandbox.mss.documents import professional_cda, reply_with_xdm
 from mss_helpers import DOCTOR_BOX, MssWorld
 from sqlalchemy import select
 

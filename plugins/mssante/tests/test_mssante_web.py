@@ -8,7 +8,7 @@ from typing import Any
 
 from lgo.demo_data import PASSWORD
 from lgo_mssante.model import Habilitation, MssAccount, MssHabilitation
-from lgo_mssante.testing import professional_cda, reply_with_xdm
+from lgo_sandbox.mss.documents import professional_cda, reply_with_xdm
 from mss_helpers import DOCTOR_BOX, MssWorld
 from sqlalchemy import select
 

@@ -9,11 +9,12 @@ import lgo_psc.plugin
 from lgo.demo import DemoContext
 from lgo.demo_data import Seeded
 from lgo.kernel import Kernel
+from lgo_sandbox.demo import psc as psc_demo
 
 
 def test_demo_step(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, psc_sandbox: Any) -> None:
     kernel = lgo_make_kernel(lgo_psc.plugin)
-    (step,) = lgo_psc.plugin.lgo_demo_steps()
+    (step,) = psc_demo.steps()
     lines = step.run(DemoContext(kernel, lgo_seeded))
     text = "\n".join(lines)
     assert "Durand-Démo" in text and "session ouverte" in text and "renouvelé" in text and "Déconnexion" in text, text

@@ -17,6 +17,9 @@ from stevedore import ExtensionManager
 from lgo.plugins.manifest import Manifest
 
 PLUGIN_GROUP = "lgo.plugins"
+#: Demonstration steps, keyed by the plugin they show (``ins = "lgo_sandbox.demo.ins:steps"``). They live outside the
+#: shipped plugins (with the sandboxes they start): ``pip install 'lgo-core[demo]'`` brings them.
+DEMO_GROUP = "lgo.demo"
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +73,14 @@ def from_object(entry_name: str, target: str, obj: Any) -> Discovered:
         error = f"le nom du manifeste ({manifest.name}) diffère de celui du point d'entrée ({entry_name})"
         return Discovered(entry_name, target, obj, None, error=error)
     return Discovered(entry_name, target, obj, manifest)
+
+
+def demo_steps(group: str = DEMO_GROUP) -> dict[str, Any]:
+    """``{plugin name: steps function}`` of the installed demonstration steps. A step module that fails to import
+    is logged and left out: the rest of the demonstration runs."""
+
+    def on_failure(_manager: ExtensionManager[Any], entry_point: EntryPoint, exc: BaseException) -> None:
+        log.warning("demo steps %s (%s) failed to import: %r", entry_point.name, entry_point.value, exc)
+
+    manager: ExtensionManager[Any] = ExtensionManager(group, on_load_failure_callback=on_failure)
+    return {ext.name: ext.plugin for ext in manager}

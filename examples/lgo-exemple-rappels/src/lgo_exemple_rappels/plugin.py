@@ -6,15 +6,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert
 
 if TYPE_CHECKING:
-    from lgo.events import BillingEnded
-    from lgo.kernel import Kernel
+    from lgo.api import BillingEnded, Kernel
     from sqlalchemy.orm import Session
 
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from lgo.domain.certificates import TlsEndpoint
+from lgo.api import TlsEndpoint
 
 from lgo_cards.errors import CardError
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 PATH = "/apcv/v1/identification"
 
@@ -79,7 +79,7 @@ def identify(endpoint: Endpoint, data: str) -> ApcvIdentity:
 
 def endpoint(kernel: Kernel, pharmacy_id: int) -> Endpoint:
     """The one place that picks the client certificate: the organisation certificate stored by the administrator."""
-    from lgo.domain import certificates
+    from lgo.api import certificates
 
     from lgo_cards.settings import CardsSettings
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lgo.actions import ActionRequired
-from lgo.domain.patients import Patient
+from lgo.api import ActionRequired, Patient
 from sqlalchemy import select
 
 from lgo_cards.errors import CardError
 from lgo_cards.vitale import Beneficiary, VitaleCard
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 
 @dataclass(frozen=True)

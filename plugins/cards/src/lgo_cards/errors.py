@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lgo.errors import LgoError
+from lgo.api import LgoError
 
 
 class CardError(LgoError):

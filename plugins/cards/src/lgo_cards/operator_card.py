@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lgo.domain.pharmacy import Operator
-from lgo.errors import NotFound
+from lgo.api import NotFound, Operator
 
 from lgo_cards import signing
 from lgo_cards.cps import Professional
@@ -22,7 +21,7 @@ from lgo_cards.errors import CardError
 from lgo_cards.settings import CardsSettings
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 
 @dataclass

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo import hookimpl
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, hookimpl
 
 from lgo_cards.settings import CardsSettings
 
 if TYPE_CHECKING:
-    from lgo.demo import DemoStep
-    from lgo.domain.certificates import OperatorSigner
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel, OperatorSigner
 
 MANIFEST = Manifest(
     name="cards",
@@ -32,10 +29,3 @@ def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> O
     from lgo_cards.operator_card import signer_for
 
     return signer_for(pharmacy_id, operator_id)
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_cards.demo import steps
-
-    return steps()

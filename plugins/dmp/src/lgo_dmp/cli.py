@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
-from lgo.cli import current_pharmacy_id, french_errors, open_kernel
+from lgo.api import current_pharmacy_id, french_errors, open_kernel
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 
 @click.group("dmp")
@@ -33,8 +33,7 @@ def follow(patient_id: int | None) -> None:
 
 
 def _operator(kernel: Kernel, pharmacy_id: int, code: str) -> int:
-    from lgo.domain.pharmacy import authenticate
-    from lgo.errors import PermissionDenied
+    from lgo.api import PermissionDenied, authenticate
 
     password = click.prompt(f"Mot de passe de {code}", hide_input=True)
     with kernel.transaction() as session:

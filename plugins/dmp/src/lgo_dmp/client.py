@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from lgo.errors import LgoError
+from lgo.api import LgoError, xds
+from lgo.api import xds_codes as codes
 from lxml import etree
 
-from lgo_dmp import codes, metadata, soap
-from lgo_dmp.metadata import LCM, QUERY, RIM, RS, XDS
+from lgo_dmp import metadata, soap
+
+LCM, QUERY, RIM, RS, XDS = xds.LCM, xds.QUERY, xds.RIM, xds.RS, xds.XDS
 
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
 GET_DOCUMENTS = "urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4"
@@ -145,7 +147,7 @@ class DmpClient:
     def provide_and_register(self, cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = None) -> str:
         """Send a document; ``"registered"``, or ``"already"`` when the DMP holds it with the same content.
         ``title`` is the title the operator chose for the DMP (the CDA title by default)."""
-        meta = metadata.from_cda(cda, masking=masking, title=title)
+        meta = xds.from_cda(cda, masking=masking, title=title)
         replaces_entry = None
         if meta.replaces_unique_id:
             previous = self.get_document_entry(meta.patient_id, meta.replaces_unique_id)
@@ -187,13 +189,13 @@ class DmpClient:
         etree.SubElement(request, f"{{{QUERY}}}ResponseOption", returnComposedObjects="true", returnType="LeafClass")
         query = etree.SubElement(request, f"{{{RIM}}}AdhocQuery", id=query_id)
         for name, values in slots.items():
-            metadata.slot(query, name, *values)
+            xds.slot(query, name, *values)
         response, _ = self._call("registry", soap.ACTION_ITI18, request, patient_id)
         self._check(response)
         return [_entry(e) for e in response.iter(f"{{{RIM}}}ExtrinsicObject")]
 
     def find_documents(self, patient_id: str, *, include_deprecated: bool = False) -> list[DmpEntry]:
-        statuses = [f"'{metadata.APPROVED}'"] + ([f"'{metadata.DEPRECATED}'"] if include_deprecated else [])
+        statuses = [f"'{xds.APPROVED}'"] + ([f"'{xds.DEPRECATED}'"] if include_deprecated else [])
         return self._query(
             FIND_DOCUMENTS,
             patient_id,
@@ -232,11 +234,9 @@ class DmpClient:
         objects = etree.SubElement(request, f"{{{RIM}}}RegistryObjectList")
         set_id = f"urn:uuid:{uuid.uuid4()}"
         package = etree.SubElement(objects, f"{{{RIM}}}RegistryPackage", id=set_id)
-        metadata.external_id(
-            package, metadata.UUID["SubmissionSet.patientId"], set_id, patient_id, "XDSSubmissionSet.patientId"
-        )
-        metadata.external_id(
-            package, metadata.UUID["SubmissionSet.sourceId"], set_id, self.source_id, "XDSSubmissionSet.sourceId"
+        xds.external_id(package, xds.UUID["SubmissionSet.patientId"], set_id, patient_id, "XDSSubmissionSet.patientId")
+        xds.external_id(
+            package, xds.UUID["SubmissionSet.sourceId"], set_id, self.source_id, "XDSSubmissionSet.sourceId"
         )
         build(objects, set_id)
         response, _ = self._call("registry", soap.ACTION_ITI57, request, patient_id)
@@ -244,11 +244,11 @@ class DmpClient:
 
     def deprecate(self, patient_id: str, entry: DmpEntry) -> None:
         def build(objects: Any, set_id: str) -> None:
-            assoc = metadata.association(
+            assoc = xds.association(
                 objects, "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus", set_id, entry.entry_uuid
             )
-            metadata.slot(assoc, "OriginalStatus", metadata.APPROVED)
-            metadata.slot(assoc, "NewStatus", metadata.DEPRECATED)
+            xds.slot(assoc, "OriginalStatus", xds.APPROVED)
+            xds.slot(assoc, "NewStatus", xds.DEPRECATED)
 
         self._update(patient_id, build)
 
@@ -262,22 +262,22 @@ class DmpClient:
                 f"{{{RIM}}}ExtrinsicObject",
                 id=new_id,
                 lid=entry.entry_uuid,
-                objectType=metadata.STABLE_ENTRY,
+                objectType=xds.STABLE_ENTRY,
                 mimeType="text/xml",
             )
             for code in masking:
-                metadata.classification(
+                xds.classification(
                     extrinsic,
-                    metadata.UUID["DocumentEntry.confidentialityCode"],
+                    xds.UUID["DocumentEntry.confidentialityCode"],
                     new_id,
                     code,
                     codes.MASKING[code],
                     codes.OID_MASKING,
                 )
-            metadata.external_id(
-                extrinsic, metadata.UUID["DocumentEntry.uniqueId"], new_id, entry.unique_id, "XDSDocumentEntry.uniqueId"
+            xds.external_id(
+                extrinsic, xds.UUID["DocumentEntry.uniqueId"], new_id, entry.unique_id, "XDSDocumentEntry.uniqueId"
             )
-            metadata.association(objects, metadata.HAS_MEMBER, set_id, new_id)
+            xds.association(objects, xds.HAS_MEMBER, set_id, new_id)
 
         self._update(patient_id, build)
 
@@ -293,22 +293,22 @@ def _entry(element: Any) -> DmpEntry:
         found = element.find(f"{{{RIM}}}ExternalIdentifier[@identificationScheme='{scheme}']")
         return found.get("value", "") if found is not None else ""
 
-    type_code = classified(metadata.UUID["DocumentEntry.typeCode"])
+    type_code = classified(xds.UUID["DocumentEntry.typeCode"])
     type_name = type_code[0].find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString") if type_code else None
     author = "".join(
         a.findtext(f"{{{RIM}}}Slot[@name='authorPerson']/{{{RIM}}}ValueList/{{{RIM}}}Value", "") or ""
-        for a in classified(metadata.UUID["DocumentEntry.author"])[:1]
+        for a in classified(xds.UUID["DocumentEntry.author"])[:1]
     )
     parts = author.split("^")
     name = element.find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString")
     masking = tuple(
         c.get("nodeRepresentation", "")
-        for c in classified(metadata.UUID["DocumentEntry.confidentialityCode"])
+        for c in classified(xds.UUID["DocumentEntry.confidentialityCode"])
         if c.get("nodeRepresentation") in codes.MASKING
     )
     return DmpEntry(
         entry_uuid=element.get("id", ""),
-        unique_id=external(metadata.UUID["DocumentEntry.uniqueId"]),
+        unique_id=external(xds.UUID["DocumentEntry.uniqueId"]),
         title=name.get("value", "") if name is not None else "",
         type_code=type_code[0].get("nodeRepresentation", "") if type_code else "",
         type_display=type_name.get("value", "") if type_name is not None else "",

@@ -5,18 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 
 from lgo_dmp import service
 from lgo_dmp.settings import DmpSettings
 
 if TYPE_CHECKING:
-    from lgo.demo import DemoStep
-    from lgo.events import DocumentDeprecated, DocumentValidated, IdentityQualified
-    from lgo.kernel import Kernel
-    from lgo.worker import Delivery
+    from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel
 
 MANIFEST = Manifest(
     name="dmp",
@@ -76,10 +71,3 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_dmp.cli import dmp
 
     return [dmp]
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_dmp.demo import steps
-
-    return steps()

@@ -15,20 +15,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lgo.db import utcnow
-from lgo.documents import DocumentStatus, HealthDocument
-from lgo.documents import cda as cda_builder
-from lgo.domain import audit, outbox
-from lgo.domain.audit import AuditEntry
-from lgo.domain.certificates import client_tls_context
-from lgo.domain.pharmacy import Habilitation, Operator, Pharmacy, Role
-from lgo.errors import LgoError, NotFound, PermissionDenied, ValidationError
-from lgo.identity import IdentityNotShareable, SharedIdentity
+from lgo.api import (
+    AuditEntry,
+    DocumentStatus,
+    Habilitation,
+    HealthDocument,
+    IdentityNotShareable,
+    LgoError,
+    NotFound,
+    Operator,
+    PermissionDenied,
+    Pharmacy,
+    Role,
+    SharedIdentity,
+    ValidationError,
+    audit,
+    client_tls_context,
+    outbox,
+    utcnow,
+)
+from lgo.api import cda as cda_builder
+from lgo.api import xds_codes as codes
 from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lgo_dmp import codes
 from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_dmp.settings import client_credentials, settings
@@ -36,9 +47,7 @@ from lgo_dmp.signature import KeySigner
 from lgo_dmp.vihf import VihfContext, build_vihf
 
 if TYPE_CHECKING:
-    from lgo.events import DocumentDeprecated, DocumentValidated, IdentityQualified
-    from lgo.kernel import Kernel
-    from lgo.worker import Delivery
+    from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel
 
 PLUGIN = "dmp"
 KIND_SEND = "dmp.send"
@@ -264,7 +273,7 @@ def _mark(kernel: Kernel, pharmacy_id: int, document_id: int, **fields: Any) -> 
 
 def deliver(kernel: Kernel, delivery: Delivery) -> None:
     """Outbox handler ``dmp.send``: send one document (idempotent by its unique id)."""
-    from lgo.worker import PermanentFailure
+    from lgo.api import PermanentFailure
 
     pharmacy_id = delivery.pharmacy_id
     document_id = int(delivery.payload["document_id"])
@@ -379,7 +388,7 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
 
 def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:
     """Outbox handler ``dmp.deprecate``: withdraw a document from the DMP (TD3.3c)."""
-    from lgo.worker import PermanentFailure
+    from lgo.api import PermanentFailure
 
     pharmacy_id = delivery.pharmacy_id
     document_id = int(delivery.payload["document_id"])
@@ -438,7 +447,7 @@ def validate_and_send(
     kernel: Kernel, pharmacy_id: int, document_id: int, operator_id: int, choices: SendChoices
 ) -> str:
     """Validate the draft with the operator's title and visibility, send it, and return the confirmation."""
-    from lgo import documents
+    from lgo.api import documents
 
     documents.validate(
         kernel,
@@ -573,9 +582,9 @@ def open_document(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id
 
 
 def render_document(content: bytes) -> str:
-    from lgo.documents.rendering import render_html
+    from lgo.api import rendering
 
-    return render_html(content)
+    return rendering.render_html(content)
 
 
 @dataclass(frozen=True)

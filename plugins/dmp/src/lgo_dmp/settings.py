@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.domain import certificates
-from lgo.domain.certificates import ClientCredential
+from lgo.api import ClientCredential, certificates
+from lgo.api import xds_codes as codes
 from pydantic import BaseModel, Field
 
-from lgo_dmp import codes
-
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 
 class DmpSettings(BaseModel):

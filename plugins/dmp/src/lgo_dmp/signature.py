@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from lgo.domain.certificates import ClientCredential, read_pem_files
-from lgo.errors import ValidationError
+from lgo.api import ClientCredential, ValidationError, read_pem_files
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
@@ -101,34 +100,28 @@ def signature_entry(parent: Any, entry_id: str, meta: Any, signed: bytes, unique
     """The document entry carrying the submission-set signature (IHE DSG constants)."""
     import hashlib as _hashlib
 
-    from lgo.documents.xds import (
-        APPROVED,
-        RIM,
-        STABLE_ENTRY,
-        UUID,
-        author,
-        classification,
-        external_id,
-        localized,
-        slot,
-        sub,
-    )
+    from lgo.api import xds
+    from lgo.api import xds_codes as codes
 
-    from lgo_dmp import codes
-
-    entry = sub(
-        parent, RIM, "ExtrinsicObject", id=entry_id, mimeType="text/xml", objectType=STABLE_ENTRY, status=APPROVED
+    entry = xds.sub(
+        parent,
+        xds.RIM,
+        "ExtrinsicObject",
+        id=entry_id,
+        mimeType="text/xml",
+        objectType=xds.STABLE_ENTRY,
+        status=xds.APPROVED,
     )
-    slot(entry, "creationTime", meta.creation_time)
-    slot(entry, "hash", _hashlib.sha1(signed).hexdigest())
-    slot(entry, "size", str(len(signed)))
-    slot(entry, "languageCode", "art")
-    slot(entry, "sourcePatientId", meta.patient_id)
-    localized(entry, "Name", "Source")
-    author(entry, UUID["DocumentEntry.author"], entry_id, meta)
-    classification(
+    xds.slot(entry, "creationTime", meta.creation_time)
+    xds.slot(entry, "hash", _hashlib.sha1(signed).hexdigest())
+    xds.slot(entry, "size", str(len(signed)))
+    xds.slot(entry, "languageCode", "art")
+    xds.slot(entry, "sourcePatientId", meta.patient_id)
+    xds.localized(entry, "Name", "Source")
+    xds.author(entry, xds.UUID["DocumentEntry.author"], entry_id, meta)
+    xds.classification(
         entry,
-        UUID["DocumentEntry.classCode"],
+        xds.UUID["DocumentEntry.classCode"],
         entry_id,
         "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1",
         "Digital Signature",
@@ -139,33 +132,35 @@ def signature_entry(parent: Any, entry_id: str, meta: Any, signed: bytes, unique
         ("MASQUE_PS", codes.MASKING["MASQUE_PS"], codes.OID_MASKING),
         ("INVISIBLE_PATIENT", codes.MASKING["INVISIBLE_PATIENT"], codes.OID_MASKING),
     ):
-        classification(entry, UUID["DocumentEntry.confidentialityCode"], entry_id, code, display, scheme)
-    classification(entry, UUID["DocumentEntry.eventCodeList"], entry_id, PURPOSE_SOURCE, "Source", "1.2.840.10065.1.12")
-    classification(
+        xds.classification(entry, xds.UUID["DocumentEntry.confidentialityCode"], entry_id, code, display, scheme)
+    xds.classification(
+        entry, xds.UUID["DocumentEntry.eventCodeList"], entry_id, PURPOSE_SOURCE, "Source", "1.2.840.10065.1.12"
+    )
+    xds.classification(
         entry,
-        UUID["DocumentEntry.formatCode"],
+        xds.UUID["DocumentEntry.formatCode"],
         entry_id,
         "http://www.w3.org/2000/09/xmldsig#",
         "Default Signature Style",
         "URN",
     )
-    classification(
+    xds.classification(
         entry,
-        UUID["DocumentEntry.healthCareFacilityTypeCode"],
+        xds.UUID["DocumentEntry.healthCareFacilityTypeCode"],
         entry_id,
         meta.facility_type[0],
         meta.facility_type[1],
         codes.OID_FACILITY,
     )
-    classification(
+    xds.classification(
         entry,
-        UUID["DocumentEntry.practiceSettingCode"],
+        xds.UUID["DocumentEntry.practiceSettingCode"],
         entry_id,
         meta.practice_setting[0],
         meta.practice_setting[1],
         codes.OID_PRACTICE,
     )
-    classification(entry, UUID["DocumentEntry.typeCode"], entry_id, "E1762", "Full Document", "ASTM")
-    external_id(entry, UUID["DocumentEntry.patientId"], entry_id, meta.patient_id, "XDSDocumentEntry.patientId")
-    external_id(entry, UUID["DocumentEntry.uniqueId"], entry_id, unique_id, "XDSDocumentEntry.uniqueId")
+    xds.classification(entry, xds.UUID["DocumentEntry.typeCode"], entry_id, "E1762", "Full Document", "ASTM")
+    xds.external_id(entry, xds.UUID["DocumentEntry.patientId"], entry_id, meta.patient_id, "XDSDocumentEntry.patientId")
+    xds.external_id(entry, xds.UUID["DocumentEntry.uniqueId"], entry_id, unique_id, "XDSDocumentEntry.uniqueId")
     return entry

@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
-    from lgo.demo import DemoStep
-    from lgo.domain.billing import ActDefinition
+    from lgo.api import ActDefinition
 
 MANIFEST = Manifest(
     name="entretiens",
@@ -35,10 +32,3 @@ def lgo_register_acts() -> list[ActDefinition]:
     from lgo_entretiens.themes import ACTS
 
     return list(ACTS)
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_entretiens.demo import steps
-
-    return steps()

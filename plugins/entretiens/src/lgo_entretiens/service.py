@@ -11,16 +11,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from lgo import documents
-from lgo.actions import ActionRequired
-from lgo.documents.cda import header_for_document, wrap_pdf
-from lgo.documents.model import HealthDocument
-from lgo.domain.dispensing import Dispensation
-from lgo.domain.patients import Patient
-from lgo.domain.pharmacy import Operator, Pharmacy
-from lgo.domain.products import Product
-from lgo.errors import NotFound, PluginError, ValidationError
-from lgo.identity import IdentityNotShareable
+from lgo.api import (
+    ActionRequired,
+    Dispensation,
+    HealthDocument,
+    IdentityNotShareable,
+    NotFound,
+    Operator,
+    Patient,
+    Pharmacy,
+    PluginError,
+    Product,
+    ValidationError,
+    cda,
+    documents,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +34,7 @@ from lgo_entretiens.model import InterviewRecord, RecordKind
 from lgo_entretiens.themes import BILAN_MEDICAMENTEUX, CR_ENTRETIEN, theme
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 PLUGIN = "entretiens"
 #: How far back the BPM looks in the dispensing history.
@@ -267,8 +272,8 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> Prepar
                 for m in record.medications
             ],
         )
-        header = header_for_document(session, document, identity)
-        documents.set_content(document, wrap_pdf(header, pdf.render(content)))
+        header = cda.header_for_document(session, document, identity)
+        documents.set_content(document, cda.wrap_pdf(header, pdf.render(content)))
         record.document_id = document.id
         return PreparedDocument(record.id, document.id)
 

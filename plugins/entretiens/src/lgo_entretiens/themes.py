@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lgo.domain.billing import ActDefinition
+from lgo.api import ActDefinition
 
 #: LOINC types of the documents (the same codes the DMP plugin maps to its class codes).
 CR_ENTRETIEN = ("78601-2", "CR d'entretien pharmaceutique")
@@ -42,7 +42,7 @@ ACTS = (
 
 
 def theme(code: str) -> Theme:
-    from lgo.errors import ValidationError
+    from lgo.api import ValidationError
 
     found = THEMES.get(code.upper())
     if found is None:

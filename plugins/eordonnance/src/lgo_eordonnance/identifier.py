@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from lgo.errors import ValidationError
+from lgo.api import ValidationError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHECK_ALPHABET = ALPHABET + "*~$=U"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lgo.db import NAMING_CONVENTION, UTCDateTime, utcnow
+from lgo.api import NAMING_CONVENTION, UTCDateTime, utcnow
 from sqlalchemy import JSON, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

@@ -5,17 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 
 from lgo_eordonnance.settings import EOrdonnanceSettings
 
 if TYPE_CHECKING:
-    from lgo.demo import DemoStep
-    from lgo.events import BillingEnded
-    from lgo.kernel import Kernel
-    from lgo.worker import Delivery
+    from lgo.api import BillingEnded, Delivery, Kernel
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
@@ -65,10 +60,3 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
     from lgo_eordonnance.service import on_billing_commit
 
     on_billing_commit(session, event)
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_eordonnance.demo import steps
-
-    return steps()

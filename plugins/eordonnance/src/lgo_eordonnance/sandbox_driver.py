@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from lgo.domain.certificates import client_tls_context, read_pem_files
-from lgo.errors import ValidationError
+from lgo.api import ValidationError, client_tls_context, read_pem_files
 
 from lgo_eordonnance.transport import PrescribedLine, Prescription, PrescriptionRefused, RetrievalUnavailable
 

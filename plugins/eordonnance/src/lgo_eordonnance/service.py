@@ -16,14 +16,20 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from lgo.actions import ActionRequired, Choice
-from lgo.counter import BillingResult, Counter
-from lgo.domain import outbox
-from lgo.domain.billing import Invoice
-from lgo.domain.dispensing import Dispensation, create_prescription
-from lgo.domain.patients import Patient
-from lgo.domain.products import Product
-from lgo.errors import NotFound, ValidationError
+from lgo.api import (
+    ActionRequired,
+    BillingResult,
+    Choice,
+    Counter,
+    Dispensation,
+    Invoice,
+    NotFound,
+    Patient,
+    Product,
+    ValidationError,
+    create_prescription,
+    outbox,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -33,9 +39,7 @@ from lgo_eordonnance.settings import EOrdonnanceSettings
 from lgo_eordonnance.transport import EOrdonnanceTransport, Prescription
 
 if TYPE_CHECKING:
-    from lgo.events import BillingEnded
-    from lgo.kernel import Kernel
-    from lgo.worker import Delivery
+    from lgo.api import BillingEnded, Delivery, Kernel
 
 PLUGIN = "eordonnance"
 KIND_DISPENSING = "eordonnance.dispensing"

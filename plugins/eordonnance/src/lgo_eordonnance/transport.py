@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from lgo.errors import LgoError
+from lgo.api import LgoError
 
 
 class RetrievalUnavailable(LgoError):

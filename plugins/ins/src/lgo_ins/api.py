@@ -7,12 +7,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from lgo.actions import ActionRequired, Choice
-from lgo.domain.patients import Patient
-from lgo.domain.pharmacy import Pharmacy
-from lgo.errors import NotFound, ValidationError
-from lgo.events import IdentityQualified
-from lgo.identity import SharedIdentity
+from lgo.api import (
+    ActionRequired,
+    Choice,
+    IdentityQualified,
+    NotFound,
+    Patient,
+    Pharmacy,
+    SharedIdentity,
+    ValidationError,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +24,7 @@ from lgo_ins import insi, matricule
 from lgo_ins.model import InsHistory, InsIdentity, Status
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 PLUGIN = "ins"
 

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from lgo.domain.certificates import OperatorSigner
+from lgo.api import OperatorSigner
 from lxml import etree
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"

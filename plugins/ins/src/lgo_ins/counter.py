@@ -14,19 +14,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from lgo.actions import ActionRequired, Choice
-from lgo.domain import certificates, outbox
-from lgo.domain.patients import Patient
-from lgo.domain.pharmacy import Pharmacy
-from lgo.errors import LgoError, ValidationError
-from lgo.worker import Delivery
+from lgo.api import ActionRequired, Choice, Delivery, LgoError, Patient, Pharmacy, ValidationError, certificates, outbox
 
 from lgo_ins import api, assertion, insi
 from lgo_ins.model import InsIdentity, Status
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 KIND_RETRY = "ins.insi_search"
 MANU = "INSI-MANU"

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lgo.errors import ValidationError
+from lgo.api import ValidationError
 
 if TYPE_CHECKING:
-    from lgo.identity import SharedIdentity
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel, SharedIdentity
 
 GS = "\x1d"
 HEADER = "IS01" + "0" * 22

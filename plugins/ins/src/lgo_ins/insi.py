@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from lgo.domain.certificates import TlsEndpoint
-from lgo.errors import LgoError, ValidationError
+from lgo.api import LgoError, TlsEndpoint, ValidationError
 from lxml import etree
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lgo.errors import ValidationError
-from lgo.identity import OID_DEMO, OID_NIA, OID_NIR, OID_TEST
+from lgo.api import OID_DEMO, OID_NIA, OID_NIR, OID_TEST, ValidationError
 
 #: Lexical profile of the INSi XSD for the 13 characters (Corsica: 2A / 2B in place of the department digits).
 _BODY = re.compile(r"^[1-478][0-9]{2}(0[1-9]|1[0-2]|[2-9][0-9])(2[AB]|[0-9]{2})[0-9]{6}$")

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from lgo.db import NAMING_CONVENTION, UTCDateTime, utcnow
+from lgo.api import NAMING_CONVENTION, UTCDateTime, utcnow
 from sqlalchemy import JSON, Boolean, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

@@ -5,20 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 
 from lgo_ins import api
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
-    from lgo.actions import ActionRequired
-    from lgo.demo import DemoStep
-    from lgo.events import PatientSelected, PatientTraitsChanged
-    from lgo.identity import SharedIdentity
-    from lgo.kernel import Kernel
-    from lgo.worker import Delivery
+    from lgo.api import ActionRequired, Delivery, Kernel, PatientSelected, PatientTraitsChanged, SharedIdentity
 
 MANIFEST = Manifest(
     name="ins",
@@ -74,10 +67,3 @@ def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) ->
 def lgo_on_patient_traits_changed(kernel: Kernel, event: PatientTraitsChanged) -> None:
     if event.strict_traits:
         api.demote(kernel, event.pharmacy_id, event.patient_id, event.strict_traits)
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_ins.demo import steps
-
-    return steps()

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lgo import secrets
-from lgo.domain import certificates
-from lgo.domain.pharmacy import Operator
-from lgo.errors import NotFound, ValidationError
+from lgo.api import NotFound, Operator, ValidationError, certificates, secrets
 from sqlalchemy import select
 
 from lgo_mssante.model import AccountKind, Habilitation, MssAccount, MssHabilitation
 from lgo_mssante.provider import MailAccount, MssanteProvider, NotAllowed
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
     from sqlalchemy.orm import Session
 
 PLUGIN = "mssante"

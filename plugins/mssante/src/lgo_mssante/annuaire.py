@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from lgo.errors import LgoError, ValidationError
+from lgo.api import LgoError, ValidationError
 
 MAILBOX_EXTENSION = "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-ext-mailbox-mss-metadata"
 IDNAT_PS = "urn:oid:1.2.250.1.71.4.2.1"

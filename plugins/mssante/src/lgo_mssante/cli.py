@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
-from lgo.cli import current_pharmacy_id, french_errors, open_kernel
+from lgo.api import current_pharmacy_id, french_errors, open_kernel
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 
 @click.group("mssante")
@@ -55,8 +55,7 @@ def follow(direction: str | None) -> None:
 
 def _admin(kernel: Kernel, pharmacy_id: int, code: str) -> int:
     """The id of an administrator or titulaire who proves who they are: mailboxes are configured by them only."""
-    from lgo.domain.pharmacy import Role, authenticate
-    from lgo.errors import PermissionDenied
+    from lgo.api import PermissionDenied, Role, authenticate
 
     password = click.prompt(f"Mot de passe de {code}", hide_input=True)
     with kernel.transaction() as session:
@@ -69,8 +68,7 @@ def _admin(kernel: Kernel, pharmacy_id: int, code: str) -> int:
 
 
 def _operator_id(kernel: Kernel, pharmacy_id: int, code: str) -> int:
-    from lgo.domain.pharmacy import Operator
-    from lgo.errors import NotFound
+    from lgo.api import NotFound, Operator
     from sqlalchemy import select
 
     with kernel.transaction() as session:

@@ -7,14 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lgo.domain.patients import Patient
-from lgo.identity import IdentityNotShareable, SharedIdentity
+from lgo.api import IdentityNotShareable, Patient, SharedIdentity
 from sqlalchemy import func, or_, select
 
 from lgo_mssante.message import CdaPatient
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 
 @dataclass(frozen=True)

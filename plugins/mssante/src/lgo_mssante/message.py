@@ -21,8 +21,7 @@ from email.mime.text import MIMEText
 from email.parser import BytesParser
 from typing import Any
 
-from lgo.documents import xds, xds_codes
-from lgo.errors import ValidationError
+from lgo.api import ValidationError, xds, xds_codes
 
 from lgo_mssante.safe_xml import HostileContent, parse
 from lgo_mssante.xdm import ARCHIVE_NAME

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 
 from lgo_mssante.settings import MssanteSettings
 
 if TYPE_CHECKING:
-    from lgo.demo import DemoStep
-    from lgo.kernel import Kernel
-    from lgo.worker import Delivery, PeriodicJob
+    from lgo.api import Delivery, Kernel, PeriodicJob
 
 MANIFEST = Manifest(
     name="mssante",
@@ -66,7 +62,7 @@ def _fetch(kernel: Kernel, pharmacy_id: int) -> None:
 
 @hookimpl
 def lgo_register_periodic_jobs() -> list[PeriodicJob]:
-    from lgo.worker import PeriodicJob
+    from lgo.api import PeriodicJob
 
     # Every two minutes: a reply or a receipt reaches the pharmacist quickly, and the operator's server is
     # polled far less often than an ordinary mail client does.
@@ -85,10 +81,3 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_mssante.cli import mssante
 
     return [mssante]
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_mssante.demo import steps
-
-    return steps()

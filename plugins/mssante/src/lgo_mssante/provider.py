@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Protocol, runtime_checkable
 
-from lgo.domain.certificates import ClientCredential, client_tls_context
-from lgo.errors import LgoError
+from lgo.api import ClientCredential, LgoError, client_tls_context
 
 #: IMAP keywords our providers set on a message once handled (the message stays in the mailbox).
 INTEGRATED = "$LgoIntegre"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lgo.errors import ValidationError
+from lgo.api import ValidationError
 from lxml import etree
 
 _DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)

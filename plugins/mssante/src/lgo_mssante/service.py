@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from lgo import secrets
-from lgo.db import utcnow
-from lgo.documents.model import DocumentStatus, HealthDocument
-from lgo.domain import outbox
-from lgo.errors import LgoError, NotFound, ValidationError
-from lgo.identity import IdentityNotShareable
-from lgo.worker import PermanentFailure
+from lgo.api import (
+    DocumentStatus,
+    HealthDocument,
+    IdentityNotShareable,
+    LgoError,
+    NotFound,
+    PermanentFailure,
+    ValidationError,
+    outbox,
+    secrets,
+    utcnow,
+)
 from lxml import etree
 from sqlalchemy import select
 
@@ -36,8 +41,7 @@ from lgo_mssante.provider import FetchedMessage, MailRefused, MailUnavailable, M
 from lgo_mssante.safe_xml import HostileContent
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
-    from lgo.worker import Delivery
+    from lgo.api import Delivery, Kernel
 
 log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")

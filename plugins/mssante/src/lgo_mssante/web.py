@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from lgo.domain.pharmacy import Operator
-from lgo.errors import LgoError
-from lgo.kernel import Kernel
+from lgo.api import Kernel, LgoError, Operator
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 

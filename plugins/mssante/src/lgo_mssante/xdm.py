@@ -21,8 +21,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lgo.documents import xds
-from lgo.errors import ValidationError
+from lgo.api import ValidationError, xds
 from lxml import etree
 
 from lgo_mssante.safe_xml import HostileContent, parse

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lgo.errors import PermissionDenied, ProviderError
+from lgo.api import PermissionDenied, ProviderError
 
 
 class SignInRefused(PermissionDenied):

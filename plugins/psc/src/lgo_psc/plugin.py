@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 
 from lgo_psc.settings import PscSettings
-
-if TYPE_CHECKING:
-    from lgo.demo import DemoStep
 
 MANIFEST = Manifest(
     name="psc",
@@ -35,10 +30,3 @@ def lgo_register_web_blueprints() -> list[Any]:
     from lgo_psc.web import blueprint
 
     return [blueprint()]
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_psc.demo import steps
-
-    return steps()

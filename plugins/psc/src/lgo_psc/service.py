@@ -11,10 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lgo import secrets
-from lgo.domain.pharmacy import Operator, Pharmacy
-from lgo.errors import NotFound
-from lgo.kernel import Kernel
+from lgo.api import Kernel, NotFound, Operator, Pharmacy, secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

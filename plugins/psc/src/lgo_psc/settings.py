@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field, SecretStr
 
 if TYPE_CHECKING:
-    from lgo.kernel import Kernel
+    from lgo.api import Kernel
 
 #: Espace de confiance « bac à sable » (BAS) de PSC; production: https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet
 BAS_BASE_URL = "https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet"

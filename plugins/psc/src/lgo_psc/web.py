@@ -12,10 +12,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from lgo import secrets
-from lgo.domain.pharmacy import Operator, get_pharmacy
-from lgo.errors import LgoError
-from lgo.kernel import Kernel
+from lgo.api import Kernel, LgoError, Operator, get_pharmacy, secrets
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response

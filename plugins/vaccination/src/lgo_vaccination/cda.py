@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from lgo.documents.cda import NS, CdaHeader, CdaPerson, build_header, el, ts
+from lgo.api import cda
 from lxml import etree
 
 from lgo_vaccination import codes
@@ -40,7 +40,7 @@ class Vaccination:
     lot_number: str
     route_code: str
     site_code: str
-    vaccinator: CdaPerson
+    vaccinator: cda.CdaPerson
     comment: str = ""
 
 
@@ -53,11 +53,11 @@ def xml_text(value: str) -> str:
 
 
 def _section(vaccination: Vaccination) -> Any:
-    section = etree.Element(f"{{{NS}}}section")
+    section = etree.Element(f"{{{cda.NS}}}section")
     for template in SECTION_TEMPLATES:
-        el(section, "templateId", root=template)
-    el(section, "id", root=str(uuid.uuid4()).upper())
-    el(
+        cda.el(section, "templateId", root=template)
+    cda.el(section, "id", root=str(uuid.uuid4()).upper())
+    cda.el(
         section,
         "code",
         code=codes.SECTION_CODE[0],
@@ -65,10 +65,10 @@ def _section(vaccination: Vaccination) -> Any:
         codeSystem=codes.OID_LOINC,
         codeSystemName="LOINC",
     )
-    el(section, "title", "Note de vaccination")
-    text = el(section, "text")
-    table = el(text, "table", border="0")
-    header_row = el(el(table, "thead"), "tr")
+    cda.el(section, "title", "Note de vaccination")
+    text = cda.el(section, "text")
+    table = cda.el(text, "table", border="0")
+    header_row = cda.el(cda.el(table, "thead"), "tr")
     for title in (
         "Date",
         "Vaccin",
@@ -78,25 +78,25 @@ def _section(vaccination: Vaccination) -> Any:
         "Commentaire",
         "Vaccinateur",
     ):
-        el(header_row, "th", title)
-    row = el(el(table, "tbody"), "tr")
-    el(row, "td", f"{vaccination.administered_at:%d/%m/%Y}")
-    el(el(row, "td"), "content", vaccination.vaccine_label, ID="vac-01")
-    el(row, "td", vaccination.lot_number)
-    el(row, "td", codes.ROUTES[vaccination.route_code])
-    el(el(row, "td"), "content", codes.SITES[vaccination.site_code], ID="vac-01-approachSite")
-    el(el(row, "td"), "content", vaccination.comment or "—", ID="vac-01-comment")
-    el(row, "td", f"{vaccination.vaccinator.given} {vaccination.vaccinator.family}")
-    _entry(el(section, "entry"), vaccination)
+        cda.el(header_row, "th", title)
+    row = cda.el(cda.el(table, "tbody"), "tr")
+    cda.el(row, "td", f"{vaccination.administered_at:%d/%m/%Y}")
+    cda.el(cda.el(row, "td"), "content", vaccination.vaccine_label, ID="vac-01")
+    cda.el(row, "td", vaccination.lot_number)
+    cda.el(row, "td", codes.ROUTES[vaccination.route_code])
+    cda.el(cda.el(row, "td"), "content", codes.SITES[vaccination.site_code], ID="vac-01-approachSite")
+    cda.el(cda.el(row, "td"), "content", vaccination.comment or "—", ID="vac-01-comment")
+    cda.el(row, "td", f"{vaccination.vaccinator.given} {vaccination.vaccinator.family}")
+    _entry(cda.el(section, "entry"), vaccination)
     return section
 
 
 def _entry(entry: Any, vaccination: Vaccination) -> None:
-    administration = el(entry, "substanceAdministration", classCode="SBADM", moodCode="EVN", negationInd="false")
+    administration = cda.el(entry, "substanceAdministration", classCode="SBADM", moodCode="EVN", negationInd="false")
     for template in ENTRY_TEMPLATES:
-        el(administration, "templateId", root=template)
-    el(administration, "id", root=str(uuid.uuid4()).upper())
-    el(
+        cda.el(administration, "templateId", root=template)
+    cda.el(administration, "id", root=str(uuid.uuid4()).upper())
+    cda.el(
         administration,
         "code",
         code=vaccination.act_type,
@@ -104,10 +104,10 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
         codeSystem=codes.OID_ACT_CODE,
         codeSystemName="ActSubstanceAdministrationImmunizationCode",
     )
-    el(el(administration, "text"), "reference", value="#vac-01")
-    el(administration, "statusCode", code="completed")
-    el(administration, "effectiveTime", value=f"{vaccination.administered_at:%Y%m%d}")
-    el(
+    cda.el(cda.el(administration, "text"), "reference", value="#vac-01")
+    cda.el(administration, "statusCode", code="completed")
+    cda.el(administration, "effectiveTime", value=f"{vaccination.administered_at:%Y%m%d}")
+    cda.el(
         administration,
         "routeCode",
         code=vaccination.route_code,
@@ -115,7 +115,7 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
         codeSystem=codes.OID_EDQM,
         codeSystemName="EDQM",
     )
-    site = el(
+    site = cda.el(
         administration,
         "approachSiteCode",
         code=vaccination.site_code,
@@ -123,12 +123,12 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
         codeSystem=codes.OID_SNOMED,
         codeSystemName="SNOMED CT",
     )
-    el(el(site, "originalText"), "reference", value="#vac-01-approachSite")
-    product = el(el(administration, "consumable", typeCode="CSM"), "manufacturedProduct")
+    cda.el(cda.el(site, "originalText"), "reference", value="#vac-01-approachSite")
+    product = cda.el(cda.el(administration, "consumable", typeCode="CSM"), "manufacturedProduct")
     for template in PRODUCT_TEMPLATES:
-        el(product, "templateId", root=template)
-    material = el(product, "manufacturedMaterial")
-    code = el(
+        cda.el(product, "templateId", root=template)
+    material = cda.el(product, "manufacturedMaterial")
+    code = cda.el(
         material,
         "code",
         code=vaccination.cis,
@@ -136,9 +136,9 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
         codeSystem=codes.OID_CIS,
         codeSystemName="CIS",
     )
-    el(el(code, "originalText"), "reference", value="#vac-01")
+    cda.el(cda.el(code, "originalText"), "reference", value="#vac-01")
     if vaccination.atc:
-        el(
+        cda.el(
             code,
             "translation",
             code=vaccination.atc,
@@ -147,7 +147,7 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
             codeSystemName="ATC",
         )
     if vaccination.cip13:
-        el(
+        cda.el(
             code,
             "translation",
             code=vaccination.cip13,
@@ -155,11 +155,11 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
             codeSystem=codes.OID_CIP,
             codeSystemName="CIP",
         )
-    el(material, "name", vaccination.vaccine_label)
-    el(material, "lotNumberText", vaccination.lot_number)
-    performer = el(el(administration, "performer", typeCode="PRF"), "assignedEntity", classCode="ASSIGNED")
-    el(performer, "id", root=OID_IDNAT_PS, extension=vaccination.vaccinator.national_id)
-    el(
+    cda.el(material, "name", vaccination.vaccine_label)
+    cda.el(material, "lotNumberText", vaccination.lot_number)
+    performer = cda.el(cda.el(administration, "performer", typeCode="PRF"), "assignedEntity", classCode="ASSIGNED")
+    cda.el(performer, "id", root=OID_IDNAT_PS, extension=vaccination.vaccinator.national_id)
+    cda.el(
         performer,
         "code",
         code=vaccination.vaccinator.specialty_code,
@@ -168,11 +168,11 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
     )
     _person(performer, vaccination.vaccinator)
     # The author is the professional who attests that the vaccination was done (mandatory in VAC-NOTE).
-    author = el(administration, "author", contextControlCode="OP", typeCode="AUT")
-    el(author, "time", value=ts(vaccination.administered_at))
-    assigned = el(author, "assignedAuthor", classCode="ASSIGNED")
-    el(assigned, "id", root=OID_IDNAT_PS, extension=vaccination.vaccinator.national_id)
-    el(
+    author = cda.el(administration, "author", contextControlCode="OP", typeCode="AUT")
+    cda.el(author, "time", value=cda.ts(vaccination.administered_at))
+    assigned = cda.el(author, "assignedAuthor", classCode="ASSIGNED")
+    cda.el(assigned, "id", root=OID_IDNAT_PS, extension=vaccination.vaccinator.national_id)
+    cda.el(
         assigned,
         "code",
         code=vaccination.vaccinator.specialty_code,
@@ -181,32 +181,36 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
     )
     _person(assigned, vaccination.vaccinator)
     if vaccination.comment:
-        comment = el(administration, "entryRelationship", typeCode="SUBJ")
-        act = el(comment, "act", classCode="ACT", moodCode="EVN")
+        comment = cda.el(administration, "entryRelationship", typeCode="SUBJ")
+        act = cda.el(comment, "act", classCode="ACT", moodCode="EVN")
         for template in ("2.16.840.1.113883.10.20.1.40", "1.3.6.1.4.1.19376.1.5.3.1.4.2", "1.2.250.1.213.1.1.3.32"):
-            el(act, "templateId", root=template)
-        el(act, "code", code="48767-8", displayName="Commentaire", codeSystem=codes.OID_LOINC, codeSystemName="LOINC")
-        text = el(act, "text")
-        el(text, "reference", value="#vac-01-comment")
+            cda.el(act, "templateId", root=template)
+        cda.el(
+            act, "code", code="48767-8", displayName="Commentaire", codeSystem=codes.OID_LOINC, codeSystemName="LOINC"
+        )
+        text = cda.el(act, "text")
+        cda.el(text, "reference", value="#vac-01-comment")
         text[-1].tail = vaccination.comment
-        el(act, "statusCode", code="completed")
+        cda.el(act, "statusCode", code="completed")
 
 
-def _person(parent: Any, person: CdaPerson) -> None:
-    name = el(el(parent, "assignedPerson"), "name")
-    el(name, "family", person.family)
-    el(name, "given", person.given)
+def _person(parent: Any, person: cda.CdaPerson) -> None:
+    name = cda.el(cda.el(parent, "assignedPerson"), "name")
+    cda.el(name, "family", person.family)
+    cda.el(name, "given", person.given)
 
 
-def build(header: CdaHeader, vaccination: Vaccination) -> bytes:
+def build(header: cda.CdaHeader, vaccination: Vaccination) -> bytes:
     """The VAC-NOTE document: the kernel's header with the volet's templates, and the vaccination section."""
     vaccination = replace(
         vaccination, comment=xml_text(vaccination.comment).strip(), lot_number=xml_text(vaccination.lot_number).strip()
     )
-    root = build_header(header)
-    anchor = root.find(f"{{{NS}}}id")
-    anchor.addprevious(etree.Element(f"{{{NS}}}templateId", root=TEMPLATE_PCC_IMMUNIZATION_CONTENT))
-    anchor.addprevious(etree.Element(f"{{{NS}}}templateId", root=TEMPLATE_VAC_NOTE[0], extension=TEMPLATE_VAC_NOTE[1]))
-    body = el(el(root, "component"), "structuredBody")
-    el(body, "component").append(_section(vaccination))
+    root = cda.build_header(header)
+    anchor = root.find(f"{{{cda.NS}}}id")
+    anchor.addprevious(etree.Element(f"{{{cda.NS}}}templateId", root=TEMPLATE_PCC_IMMUNIZATION_CONTENT))
+    anchor.addprevious(
+        etree.Element(f"{{{cda.NS}}}templateId", root=TEMPLATE_VAC_NOTE[0], extension=TEMPLATE_VAC_NOTE[1])
+    )
+    body = cda.el(cda.el(root, "component"), "structuredBody")
+    cda.el(body, "component").append(_section(vaccination))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

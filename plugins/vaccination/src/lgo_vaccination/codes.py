@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lgo.domain.billing import ActDefinition
-from lgo.errors import ValidationError
+from lgo.api import ActDefinition, ValidationError
 
 OID_EDQM = "0.4.0.127.0.16.1.1.2.1"
 OID_SNOMED = "2.16.840.1.113883.6.96"

@@ -5,18 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo import hookimpl
-from lgo.migrations import MigrationSource
-from lgo.plugins.manifest import Manifest
+from lgo.api import Manifest, MigrationSource, hookimpl
 
 from lgo_vaccination import service
 
 if TYPE_CHECKING:
-    from lgo.actions import ActionRequired
-    from lgo.demo import DemoStep
-    from lgo.domain.billing import ActDefinition
-    from lgo.events import BillingEnded, IdentityQualified
-    from lgo.kernel import Kernel
+    from lgo.api import ActDefinition, ActionRequired, BillingEnded, IdentityQualified, Kernel
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
@@ -57,10 +51,3 @@ def lgo_on_billing_end(kernel: Kernel, event: BillingEnded) -> list[ActionRequir
 @hookimpl
 def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     service.on_identity_qualified(kernel, event)
-
-
-@hookimpl
-def lgo_demo_steps() -> list[DemoStep]:
-    from lgo_vaccination.demo import steps
-
-    return steps()

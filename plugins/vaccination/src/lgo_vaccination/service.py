@@ -16,15 +16,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from lgo import documents
-from lgo.actions import ActionRequired, Choice
-from lgo.documents.cda import CdaPerson, header_for_document
-from lgo.documents.model import HealthDocument
-from lgo.domain.pharmacy import Operator
-from lgo.domain.products import Product
-from lgo.domain.stock import Lot
-from lgo.errors import NotFound, ValidationError
-from lgo.identity import IdentityNotShareable
+from lgo.api import (
+    ActionRequired,
+    Choice,
+    HealthDocument,
+    IdentityNotShareable,
+    Lot,
+    NotFound,
+    Operator,
+    Product,
+    ValidationError,
+    documents,
+)
+from lgo.api import (
+    cda as cda_builder,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,8 +38,7 @@ from lgo_vaccination import cda, codes
 from lgo_vaccination.model import NoteStatus, VaccinationNote
 
 if TYPE_CHECKING:
-    from lgo.events import BillingEnded, IdentityQualified
-    from lgo.kernel import Kernel
+    from lgo.api import BillingEnded, IdentityQualified, Kernel
 
 PLUGIN = "vaccination"
 
@@ -285,7 +290,7 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
             invoice_id=note.invoice_id,
             replaces=replaced,
         )
-        header = header_for_document(
+        header = cda_builder.header_for_document(
             session,
             document,
             identity,
@@ -304,13 +309,13 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
     )
 
 
-def _vaccinator(session: Session, operator_id: int) -> CdaPerson:
+def _vaccinator(session: Session, operator_id: int) -> cda_builder.CdaPerson:
     operator = session.get(Operator, operator_id)
     if operator is None or not operator.rpps:
         raise ValidationError(
             "Le vaccinateur doit être un pharmacien identifié par son numéro RPPS.", detail=f"operator {operator_id}"
         )
-    return CdaPerson(rpps=operator.rpps, family=operator.last_name.upper(), given=operator.first_name)
+    return cda_builder.CdaPerson(rpps=operator.rpps, family=operator.last_name.upper(), given=operator.first_name)
 
 
 def _vaccination(session: Session, note: VaccinationNote) -> cda.Vaccination:

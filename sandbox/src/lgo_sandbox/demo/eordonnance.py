@@ -6,8 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo.errors import LgoError
-
+from lgo.api import LgoError
 from lgo_eordonnance import service
 
 if TYPE_CHECKING:
@@ -23,8 +22,9 @@ def steps() -> list[DemoStep]:
 
 
 def _step(ctx: DemoContext) -> list[str]:
-    from lgo.domain.pharmacy import Pharmacy
+    from lgo.api import Pharmacy
     from lgo.worker import Worker
+
     from lgo_sandbox.eordonnance import start_eordonnance_sandbox
     from lgo_sandbox.pki import TestAuthority
 

@@ -27,16 +27,18 @@ def steps() -> list[DemoStep]:
 
 
 def _cps_step(ctx: DemoContext) -> list[str]:
-    from lgo.domain.pharmacy import Operator
+    from lgo.api import Operator
+    from lgo_cards import cps, operator_card, signing
 
-    from lgo_cards import cps, operator_card, signing, softhsm
-    from lgo_cards.testing import PIN, make_test_cps
+    from lgo_sandbox import softhsm
+    from lgo_sandbox.cps import PIN, make_test_cps
 
     missing = softhsm.available()
     if missing:
         return [f"Démonstration de la CPS impossible ici : {missing}."]
     from lgo_ins import counter as ins_counter
     from lgo_ins import insi
+
     from lgo_sandbox.insi import start_insi_sandbox
 
     kernel, pharmacy = ctx.kernel, ctx.pharmacy_id
@@ -147,13 +149,13 @@ def _vitale_step(ctx: DemoContext) -> list[str]:
 
 
 def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
-    from lgo.domain.patients import create_patient
+    from lgo.api import create_patient
+    from lgo_cards import counter, vitale
     from lgo_ins import api as ins_api
     from lgo_ins import counter as ins_counter
+
     from lgo_sandbox.insi import start_insi_sandbox
     from lgo_sandbox.pki import TestAuthority
-
-    from lgo_cards import counter, vitale
 
     kernel, pharmacy = ctx.kernel, ctx.pharmacy_id
     operator = ctx.seeded.operators["titulaire"]
@@ -224,11 +226,11 @@ def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
 
 
 def _apcv_step(ctx: DemoContext) -> list[str]:
-    from lgo.domain.patients import create_patient
+    from lgo.api import create_patient
+    from lgo_cards import apcv
+
     from lgo_sandbox.apcv import start_apcv_sandbox
     from lgo_sandbox.pki import TestAuthority
-
-    from lgo_cards import apcv
 
     kernel, pharmacy = ctx.kernel, ctx.pharmacy_id
     operator = ctx.seeded.operators["titulaire"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from lgo.domain.dispensing import create_prescription
-
+from lgo.api import create_prescription
 from lgo_vaccination import codes, service
 
 if TYPE_CHECKING:

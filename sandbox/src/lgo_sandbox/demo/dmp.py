@@ -8,14 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo import documents
-from lgo.documents import cda
-from lgo.documents.rendering import simple_pdf
-from lgo.errors import LgoError
-from lgo.identity import OID_TEST, SharedIdentity
-
+from lgo.api import OID_TEST, LgoError, SharedIdentity, cda, documents
 from lgo_dmp import service
 from lgo_dmp.client import DmpUnavailable
+
+from lgo_sandbox.pdf import simple_pdf
 
 if TYPE_CHECKING:
     from lgo.demo import DemoContext, DemoStep
@@ -31,8 +28,9 @@ def steps() -> list[DemoStep]:
 
 
 def _step_dmp(ctx: DemoContext) -> list[str]:
-    from lgo.domain.pharmacy import Pharmacy
+    from lgo.api import Pharmacy
     from lgo.worker import Worker
+
     from lgo_sandbox.dmp import start_dmp_sandbox
     from lgo_sandbox.pki import TestAuthority
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from lgo.documents.model import HealthDocument
-
+from lgo.api import HealthDocument
 from lgo_entretiens import service
 from lgo_entretiens.themes import theme
 

@@ -11,16 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.documents.model import DocumentStatus, HealthDocument
+from lgo.api import DocumentStatus, HealthDocument, IdentityNotShareable, LgoError, certificates
 from lgo.documents.xds_codes import BILAN_MEDICAMENTEUX
-from lgo.domain import certificates
-from lgo.errors import LgoError
-from lgo.identity import IdentityNotShareable
 from lgo.worker import Worker
+from lgo_mssante import accounts, annuaire, service
 from sqlalchemy import select
 
-from lgo_mssante import accounts, annuaire, service
-from lgo_mssante.testing import professional_cda, reply_with_xdm, validated_bpm
+from lgo_sandbox.mss.documents import professional_cda, reply_with_xdm, validated_bpm
 
 if TYPE_CHECKING:
     from lgo.demo import DemoContext, DemoStep
@@ -173,7 +170,7 @@ def _step(ctx: DemoContext) -> list[str]:
 
 
 def _rpps(ctx: DemoContext, operator_id: int) -> str:
-    from lgo.domain.pharmacy import Operator
+    from lgo.api import Operator
 
     with ctx.kernel.transaction() as session:
         operator = session.get(Operator, operator_id)

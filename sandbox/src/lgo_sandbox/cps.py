@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lgo_cards import softhsm
+from lgo_sandbox import softhsm
 
 #: The fictional pharmacist of the test CPS (RPPS test range 997…: CN = 899700…, as on IGC-Santé TEST cards).
 RPPS = "99700123456"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from lgo.api import Operator, Pharmacy
 from lgo.demo import DemoContext, DemoStep
-from lgo.domain.pharmacy import Operator, Pharmacy
 
 REDIRECT_URI = "http://127.0.0.1/plugins/psc/retour"
 AFTER_LOGOUT = "http://127.0.0.1/plugins/psc/deconnecte"
@@ -17,6 +17,8 @@ def steps() -> list[DemoStep]:
 
 
 def _sign_in_step(ctx: DemoContext) -> list[str]:
+    from lgo_psc import service
+
     from lgo_sandbox.psc import (
         PscSandboxUnavailable,
         browse_logout,
@@ -25,8 +27,6 @@ def _sign_in_step(ctx: DemoContext) -> list[str]:
         pharmacist_claims,
         start_psc_sandbox,
     )
-
-    from lgo_psc import service
 
     with ctx.kernel.transaction() as db:
         titulaire = db.get(Operator, ctx.seeded.operators["titulaire"])
