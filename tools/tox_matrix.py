@@ -34,6 +34,7 @@ class Distribution:
     plugin: str | None = None
     module: str | None = None
     requires: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
     providers: dict[str, list[str]] = field(default_factory=dict)
     extras: tuple[str, ...] = ()
     #: Workspace members (not on PyPI) its dependencies or testing extra name, e.g. lgo-web for a plugin's pages.
@@ -44,7 +45,8 @@ class Distribution:
 MEMBERS = {"lgo-web": "web"}
 
 
-def _read(root: Path) -> list[Distribution]:
+def read_distributions(root: Path = ROOT) -> list[Distribution]:
+    """Every plugin or example distribution of the workspace, with its manifest's dependencies."""
     found = []
     for folder in sorted([*root.glob("plugins/*"), *root.glob("examples/*")]):
         pyproject = folder / "pyproject.toml"
@@ -63,7 +65,7 @@ def _read(root: Path) -> list[Distribution]:
                 dist.providers[group.removeprefix("lgo.providers.")] = sorted(drivers)
         if plugins:
             ((dist.plugin, dist.module),) = plugins.items()
-            dist.requires = _manifest_requires(folder, dist.module)
+            dist.requires, dist.optional = _manifest_dependencies(folder, dist.module)
         found.append(dist)
     return found
 
@@ -72,16 +74,16 @@ def _requirement_name(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
-def _manifest_requires(folder: Path, module: str) -> tuple[str, ...]:
+def _manifest_dependencies(folder: Path, module: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     sys.path.insert(0, str(folder / "src"))
     try:
         manifest = importlib.import_module(module).MANIFEST
     except Exception as exc:  # a broken plugin still gets its environment, where it will fail visibly
         print(f"avertissement : manifeste de {module} illisible ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return ()
+        return (), ()
     finally:
         sys.path.pop(0)
-    return tuple(manifest.requires)
+    return tuple(manifest.requires), tuple(manifest.optional)
 
 
 def _closure(name: str, by_plugin: dict[str, Distribution]) -> list[Distribution]:
@@ -114,7 +116,7 @@ def _env(name: str, deps: list[str], commands: str, description: str) -> str:
 
 
 def generate(root: Path = ROOT) -> str:
-    dists = _read(root)
+    dists = read_distributions(root)
     by_plugin = {d.plugin: d for d in dists if d.plugin}
     envs: list[tuple[str, str]] = []
     envs.append(("core", _env("core", _install([]), "pytest core/tests sandbox/tests {posargs}", "le noyau seul")))

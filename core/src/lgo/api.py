@@ -114,6 +114,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.migrations import MigrationSource as MigrationSource
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
+    from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
     from lgo.plugins.registrations import SignInMethod as SignInMethod
     from lgo.worker import Delivery as Delivery
@@ -207,6 +208,7 @@ _LAZY: dict[str, str] = {
     "MigrationSource": "lgo.migrations:MigrationSource",
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
+    "load_provider": "lgo.plugins.providers:load",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
     "Delivery": "lgo.worker:Delivery",

@@ -150,7 +150,7 @@ def validate(
             replaces_document_id=document.replaces_id,
             source_plugin=document.source_plugin,
         )
-    return kernel.emit("lgo_on_document_validated", pharmacy_id, event=event)
+    return kernel.hooks.on_document_validated(event)
 
 
 def deprecate(
@@ -186,7 +186,7 @@ def deprecate(
             unique_id=document.unique_id,
             reason_fr=reason_fr,
         )
-    return kernel.emit("lgo_on_document_deprecated", pharmacy_id, event=event)
+    return kernel.hooks.on_document_deprecated(event)
 
 
 def documents_for_patient(

@@ -38,25 +38,40 @@ class Role(StrEnum):
 
 
 class Habilitation(StrEnum):
-    """What an operator may do beyond the counter. Plugins may use their own dotted names."""
+    """The kernel's own rights beyond the counter. Plugins declare theirs (``dmp.consult``...) with the hook
+    ``lgo_register_habilitations``; :meth:`lgo.kernel.Kernel.habilitations` lists both."""
 
-    DMP_CONSULT = "dmp.consult"
-    DMP_FEED = "dmp.feed"
     STOCK_FORCE = "stock.force"
     SETTINGS_EDIT = "settings.edit"
     ORDONNANCIER_CORRECT = "ordonnancier.correct"
 
+    @property
+    def label_fr(self) -> str:
+        return KERNEL_HABILITATION_LABELS[self][0]
 
-#: Habilitations granted by default to each role (an administrator may grant or remove others).
+
+#: French label and help of each kernel habilitation.
+KERNEL_HABILITATION_LABELS: dict[Habilitation, tuple[str, str]] = {
+    Habilitation.STOCK_FORCE: (
+        "Vendre au-delà du stock",
+        "Valider une délivrance quand le stock informatique est insuffisant, avec un motif.",
+    ),
+    Habilitation.SETTINGS_EDIT: (
+        "Modifier les paramètres",
+        "Changer les modules, les fournisseurs et les paramètres de l'officine.",
+    ),
+    Habilitation.ORDONNANCIER_CORRECT: (
+        "Corriger l'ordonnancier",
+        "Enregistrer une ligne de correction d'une délivrance déjà inscrite.",
+    ),
+}
+
+#: Kernel habilitations granted by default to each role (an administrator may grant or remove others; plugins give
+#: the default roles of their own habilitations).
 DEFAULT_HABILITATIONS: dict[Role, tuple[str, ...]] = {
     Role.TITULAIRE: tuple(h.value for h in Habilitation),
-    Role.ADJOINT: (
-        Habilitation.DMP_CONSULT,
-        Habilitation.DMP_FEED,
-        Habilitation.STOCK_FORCE,
-        Habilitation.ORDONNANCIER_CORRECT,
-    ),
-    Role.PREPARATEUR: (Habilitation.DMP_FEED,),
+    Role.ADJOINT: (Habilitation.STOCK_FORCE, Habilitation.ORDONNANCIER_CORRECT),
+    Role.PREPARATEUR: (),
     Role.ADMINISTRATEUR: (Habilitation.SETTINGS_EDIT,),
 }
 

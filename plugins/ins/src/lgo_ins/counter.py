@@ -246,6 +246,48 @@ def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: in
     ]
 
 
+def search_with_vitale(
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    *,
+    nir: str,
+    birth_date: str,
+    rank: int,
+    assertion: Any | None = None,
+) -> list[ActionRequired]:
+    """INSi ``rechercherInsAvecCarteVitale`` for one beneficiary of a card read at the counter; the answer as the
+    usual actions. In INSI-MANU mode the operator's assertion comes from their unlocked CPS unless given."""
+    try:
+        if assertion is None:
+            assertion = operator_assertion(kernel, pharmacy_id, operator_id)
+    except OperatorCardRequired as exc:
+        return [card_required(exc, patient_id)]
+    try:
+        result = insi.search_by_vitale(
+            endpoint(kernel, pharmacy_id),
+            context(kernel, pharmacy_id, "lgo"),
+            nir=nir,
+            birth_date=birth_date,
+            rank=rank,
+            assertion=assertion,
+        )
+    except (insi.InsiUnavailable, insi.InsiError) as exc:
+        _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : {exc.message_fr}")
+        return [
+            ActionRequired(
+                kind="ins.insi_failed",
+                plugin="ins",
+                title_fr="Recherche INSi (carte Vitale)",
+                message_fr=exc.message_fr,
+                patient_id=patient_id,
+            )
+        ]
+    _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : CR {result.code}")
+    return result_actions(kernel, pharmacy_id, patient_id, result)
+
+
 def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, found: dict[str, Any]) -> Status:
     """The pharmacist accepted the identity INSi returned (``data["identity"]`` of the action)."""
     identity = insi.Identity(

@@ -442,11 +442,11 @@ def full_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: 
     the access). A vaccination already in a local note is not repeated."""
     remote: list[RecordLine] = []
     if kernel.is_active(pharmacy_id, "dmp") and kernel.is_identity_shareable(pharmacy_id, patient_id):
-        from lgo_dmp import service as dmp  # the dmp plugin's published API (optional dependency)
+        from lgo_vaccination.dmp_record import dmp_vaccinations
 
         local = vaccination_record(kernel, pharmacy_id, patient_id)
         known = {(line.date.isoformat(), line.vaccine) for line in local}
-        for entry in dmp.vaccination_record(kernel, pharmacy_id, operator_id, patient_id):
+        for entry in dmp_vaccinations(kernel, pharmacy_id, operator_id, patient_id):
             if (entry.date, entry.vaccine) in known or not entry.date:
                 continue
             remote.append(
