@@ -118,7 +118,7 @@ def models_of(plugin: Any) -> Any:
         except ImportError:
             continue
         for value in vars(module).values():
-            if isinstance(value, type) and DeclarativeBase in value.__bases__:
+            if isinstance(value, type) and issubclass(value, DeclarativeBase) and DeclarativeBase in value.__bases__:
                 return value.metadata
             if isinstance(value, Table):
                 return value.metadata
