@@ -19,7 +19,9 @@ Groups of names:
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs);
+  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
+  (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
+  comparison and birth-place rule of identity traits);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -31,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import identifiers as identifiers
     from lgo import secrets as secrets
+    from lgo import traits as traits
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
     from lgo.cli import FrenchError as FrenchError
@@ -123,7 +127,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
+    "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
     "FrenchError": "lgo.cli:FrenchError",

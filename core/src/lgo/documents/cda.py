@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from lgo import identifiers
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -45,8 +47,8 @@ NSMAP: Any = {None: NS, "xsi": XSI}
 OID_LOINC = "2.16.840.1.113883.6.1"
 OID_CONFIDENTIALITY = "2.16.840.1.113883.5.25"
 OID_GENDER = "2.16.840.1.113883.5.1"
-OID_IDNAT_PS = "1.2.250.1.71.4.2.1"
-OID_IDNAT_STRUCT = "1.2.250.1.71.4.2.2"
+OID_IDNAT_PS = identifiers.OID_IDNAT_PS
+OID_IDNAT_STRUCT = identifiers.OID_IDNAT_STRUCT
 OID_SECTEUR_ACTIVITE = "1.2.250.1.71.4.2.4"
 OID_PROFESSION = "1.2.250.1.213.1.1.4.5"
 OID_CADRE_EXERCICE = "1.2.250.1.213.1.1.4.9"
@@ -76,7 +78,7 @@ class CdaPerson:
 
     @property
     def national_id(self) -> str:
-        return f"8{self.rpps}"
+        return identifiers.idnat_ps(self.rpps)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class CdaOrganisation:
 
     @property
     def national_id(self) -> str:
-        return f"1{self.finess}"
+        return identifiers.idnat_structure(self.finess)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from lgo.api import (
     ValidationError,
     audit,
     client_tls_context,
+    identifiers,
     outbox,
     utcnow,
 )
@@ -68,7 +69,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
             raise NotFound("Opérateur ou officine introuvable.", detail=f"operator {operator_id}")
         rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
         section = "A" if operator.role == Role.TITULAIRE else "DA"
-        structure = f"1{pharmacy.finess}"
+        structure = identifiers.idnat_structure(pharmacy.finess)
     signer = KeySigner(credential)
 
     def vihf(patient_id: str) -> Any:
