@@ -21,7 +21,8 @@ Groups of names:
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
   (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
-  comparison and birth-place rule of identity traits);
+  comparison and birth-place rule of identity traits); :func:`parse_untrusted` for every XML that came from
+  outside (:class:`HostileContent` when it carries a DTD or entities);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -120,6 +121,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.manifest import PluginState as PluginState
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
     from lgo.plugins.registrations import SignInMethod as SignInMethod
+    from lgo.safe_xml import HostileContent as HostileContent
+    from lgo.safe_xml import parse_untrusted as parse_untrusted
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
@@ -215,6 +218,8 @@ _LAZY: dict[str, str] = {
     "PluginState": "lgo.plugins.manifest:PluginState",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "HostileContent": "lgo.safe_xml:HostileContent",
+    "parse_untrusted": "lgo.safe_xml:parse_untrusted",
     "Delivery": "lgo.worker:Delivery",
     "OutboxHandler": "lgo.worker:OutboxHandler",
     "PeriodicJob": "lgo.worker:PeriodicJob",

@@ -117,13 +117,18 @@ def with_luhn(prefix: str) -> str:
 
 
 def idnat_ps(rpps: str) -> str:
-    """The idNat of a professional registered in the RPPS: ``8`` + RPPS."""
-    return IDNAT_RPPS + check_rpps(rpps)
+    """The idNat of a professional registered in the RPPS: ``8`` + RPPS (an RPPS already checked where it was
+    entered, :func:`check_rpps`; here only its shape, so that a document never carries a malformed idNat)."""
+    if not isinstance(rpps, str) or len(rpps) != 11 or not rpps.isdigit():
+        raise ValidationError("Numéro RPPS invalide : 11 chiffres attendus.", detail=f"idNat from {rpps!r}")
+    return IDNAT_RPPS + rpps
 
 
 def idnat_structure(finess: str) -> str:
-    """The idNat of a structure identified by its FINESS: ``1`` + FINESS."""
-    return IDNAT_FINESS + check_finess(finess)
+    """The idNat of a structure identified by its FINESS: ``1`` + FINESS (shape checked, as :func:`idnat_ps`)."""
+    if not isinstance(finess, str) or len(finess) != 9 or not finess[2:].isdigit():
+        raise ValidationError("Numéro FINESS invalide : 9 caractères attendus.", detail=f"idNat from {finess!r}")
+    return IDNAT_FINESS + finess
 
 
 def rpps_from_idnat(idnat: object) -> str | None:

@@ -91,6 +91,21 @@ def _get(session: Session, pharmacy_id: int, document_id: int) -> HealthDocument
     return document
 
 
+def _check_one_title(document: HealthDocument, title: str) -> None:
+    """The DMP takes a CDA document's title from its ``<title>``: metadata may not say something else."""
+    if document.mime_type != "text/xml" or not document.content:
+        return
+    from lgo.documents.cda import NS
+    from lgo.safe_xml import parse_untrusted
+
+    written = parse_untrusted(document.content, what="document CDA").findtext(f"{{{NS}}}title")
+    if written is not None and written != title:
+        raise ValidationError(
+            "Le titre choisi diffère de celui du document : produisez le document avec ce titre avant de le valider.",
+            detail=f"document {document.id}: title {title!r} != CDA title {written!r}",
+        )
+
+
 def validate(
     kernel: Kernel,
     pharmacy_id: int,
@@ -112,6 +127,7 @@ def validate(
                 "Le document est vide : il ne peut pas être validé.", detail=f"document {document_id}"
             )
         if title is not None:
+            _check_one_title(document, title)
             document.title = title
         if hidden_from_patient is not None:
             document.hidden_from_patient = hidden_from_patient

@@ -18,6 +18,7 @@ from lxml import etree
 
 from lgo.documents import xds_codes as codes
 from lgo.errors import ValidationError
+from lgo.safe_xml import parse_untrusted
 
 HL7 = "urn:hl7-org:v3"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
@@ -103,10 +104,7 @@ def _utc(value: str) -> str:
 
 def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = None) -> DocumentMetadata:
     """The XDS metadata the CDA header implies (plus the masking codes, chosen by the operator)."""
-    try:
-        root = etree.fromstring(cda)
-    except etree.XMLSyntaxError as exc:
-        raise ValidationError("Le document CDA est illisible.", detail=str(exc)) from exc
+    root = parse_untrusted(cda, what="document CDA")
     ns = {"h": HL7}
 
     def one(path: str) -> Any:

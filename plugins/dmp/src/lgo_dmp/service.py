@@ -33,6 +33,7 @@ from lgo.api import (
     client_tls_context,
     identifiers,
     outbox,
+    parse_untrusted,
     utcnow,
 )
 from lgo.api import cda as cda_builder
@@ -112,7 +113,7 @@ def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes
     validated before the identity was qualified (the header then names the patient by local traits only)."""
     if not document.content:
         raise ValidationError("Le document est vide.", detail=f"document {document.id}")
-    root = etree.fromstring(document.content)
+    root = parse_untrusted(document.content, what="document CDA")
     ns = {"h": cda_builder.NS}
     patient_id = root.find("h:recordTarget/h:patientRole/h:id", ns)
     if (
@@ -622,7 +623,7 @@ def vaccination_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patie
 
 def vaccinations_in(content: bytes, source: str) -> list[Vaccination]:
     ns = {"h": cda_builder.NS}
-    root = etree.fromstring(content)
+    root = parse_untrusted(content, what="document CDA du DMP")
     result = []
     for administration in root.iterfind(".//h:substanceAdministration", ns):
         if administration.get("negationInd") == "true":

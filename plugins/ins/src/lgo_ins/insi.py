@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from lgo.api import LgoError, TlsEndpoint, ValidationError, traits
+from lgo.api import LgoError, TlsEndpoint, ValidationError, parse_untrusted, traits
 from lxml import etree
 
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -179,11 +179,12 @@ def vitale_body(nir: str, birth_date: str, rank: int, birth_name: str | None = N
 
 def parse_response(content: bytes) -> Result:
     """A RESULTAT, or raise :class:`InsiError` for a fault."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as exc:
-        raise InsiUnavailable("Réponse illisible du téléservice INSi : réessayez plus tard.", detail=str(exc)) from exc
+        root = parse_untrusted(content, what="réponse INSi")
+    except ValidationError as exc:  # malformed or hostile (DTD, entities): never expanded
+        raise InsiUnavailable(
+            "Réponse illisible du téléservice INSi : réessayez plus tard.", detail=exc.detail
+        ) from exc
     fault = root.find(f".//{{{SOAP12}}}Fault")
     if fault is not None:
         error = fault.find(f".//{{{NS_SIRAM}}}Erreur")

@@ -26,10 +26,10 @@ from lgo.api import (
     PermanentFailure,
     ValidationError,
     outbox,
+    parse_untrusted,
     secrets,
     utcnow,
 )
-from lxml import etree
 from sqlalchemy import select
 
 from lgo_mssante import accounts, xdm
@@ -164,7 +164,7 @@ def send_documents(
 
 
 def _pdf_copy(cda: bytes) -> bytes | None:
-    root = etree.fromstring(cda)
+    root = parse_untrusted(cda, what="document CDA")
     text = root.find(_NON_XML)
     if text is None or text.get("mediaType") != "application/pdf" or not text.text:
         return None
