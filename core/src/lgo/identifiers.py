@@ -10,6 +10,7 @@ Every function refuses a non-text value with a French message rather than an ``A
 from __future__ import annotations
 
 import re
+import uuid
 
 from stdnum import ean, luhn
 from stdnum.exceptions import ValidationError as StdnumError
@@ -142,3 +143,9 @@ def rpps_from_idnat(idnat: object) -> str | None:
 def is_oid(value: object) -> bool:
     """An ISO OID in dotted form (``1.2.250...``), at most 64 characters as XDS allows."""
     return isinstance(value, str) and len(value) <= 64 and bool(_OID.match(value))
+
+
+def derived_oid(name: str) -> str:
+    """A stable OID for ``name`` without registering an arc (ITU-T X.667: ``2.25.`` + a name-based UUID), e.g. the
+    sourceId of a pharmacy's software instance derived from its FINESS."""
+    return f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, name).int}"
