@@ -52,9 +52,9 @@ def xdm_errors(archive: bytes) -> list[str]:
         rim = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
         for identifier in etree.fromstring(metadata).iter(f"{{{rim}}}ExternalIdentifier"):
             name = identifier.find(f"{{{rim}}}Name/{{{rim}}}LocalizedString")
-            if name is not None and name.get("value") == "XDSSubmissionSet.sourceId":
-                if not identifiers.is_oid(identifier.get("value")):
-                    errors.append(f"sourceId {identifier.get('value')!r} is not an OID")
+            is_source = name is not None and name.get("value") == "XDSSubmissionSet.sourceId"
+            if is_source and not identifiers.is_oid(identifier.get("value")):
+                errors.append(f"sourceId {identifier.get('value')!r} is not an OID")
         try:
             index = etree.fromstring(content.read("INDEX.HTM"), etree.XMLParser(resolve_entities=False))
         except etree.XMLSyntaxError as exc:
