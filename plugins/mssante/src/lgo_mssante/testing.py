@@ -61,7 +61,7 @@ def xdm_errors(archive: bytes) -> list[str]:
             return [*errors, f"INDEX.HTM is not well-formed XML: {exc}"]
         if index.tag != f"{{{XHTML}}}html":
             errors.append(f"INDEX.HTM root is {index.tag}, not XHTML html")
-        links = {a.get("href") for a in index.iter(f"{{{XHTML}}}a")}
+        links = {str(a.get("href")) for a in index.iter(f"{{{XHTML}}}a")}
         documents = {n for n in names if n.startswith("IHE_XDM/SUBSET01/DOC")}
         if not documents or not documents | {"README.TXT"} <= links:
             errors.append(f"INDEX.HTM links {sorted(links)}, documents {sorted(documents)}")

@@ -19,6 +19,7 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lgo.api import ValidationError, xds
 from lxml import etree
@@ -86,7 +87,8 @@ def _readme(sender: str, product: str, product_version: str) -> bytes:
 
 def _index(documents: Sequence[OutgoingDocument], sender: str) -> bytes:
     """INDEX.HTM: well-formed XHTML (IHE XDM) listing README.TXT and every document of the subset."""
-    html = etree.Element(f"{{{XHTML}}}html", nsmap={None: XHTML})
+    nsmap: Any = {None: XHTML}
+    html = etree.Element(f"{{{XHTML}}}html", nsmap=nsmap)
     html.set("lang", "fr")
     html.set("{http://www.w3.org/XML/1998/namespace}lang", "fr")
     head = etree.SubElement(html, f"{{{XHTML}}}head")
