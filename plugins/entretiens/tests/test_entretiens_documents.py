@@ -224,7 +224,7 @@ def test_the_title_chosen_at_validation_is_the_title_of_the_cda_its_pdf_and_the_
     assert cda_errors(content) == []
 
 
-def test_the_kernel_refuses_metadata_that_contradict_the_document_title(world: Any) -> None:
+def test_a_title_chosen_at_the_kernel_s_validation_is_written_into_the_cda(world: Any) -> None:
     from lgo import documents
 
     kernel, seeded, identity = world
@@ -235,5 +235,10 @@ def test_the_kernel_refuses_metadata_that_contradict_the_document_title(world: A
     )
     prepared = service.prepare_document(kernel, pharmacy, record_id)
     assert prepared.document_id is not None
-    with pytest.raises(ValidationError, match="titre choisi diffère"):
-        documents.validate(kernel, pharmacy, prepared.document_id, titulaire, title="Autre titre")
+    documents.validate(kernel, pharmacy, prepared.document_id, titulaire, title="Autre titre")
+    with kernel.transaction() as session:
+        document = session.get(HealthDocument, prepared.document_id)
+        assert document is not None
+        title, content = document.title, document.content or b""
+    assert title == etree.fromstring(content).findtext("hl7:title", namespaces=NS) == "Autre titre"
+    assert cda_errors(content) == []

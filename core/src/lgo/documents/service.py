@@ -91,19 +91,23 @@ def _get(session: Session, pharmacy_id: int, document_id: int) -> HealthDocument
     return document
 
 
-def _check_one_title(document: HealthDocument, title: str) -> None:
-    """The DMP takes a CDA document's title from its ``<title>``: metadata may not say something else."""
+def _retitle(document: HealthDocument, title: str) -> None:
+    """One title: the DMP takes a CDA document's title from its ``<title>``, so a title chosen at validation is
+    written into the draft's CDA as well as into its metadata (a plugin that renders the title elsewhere, such as
+    a PDF body, produces its draft again with the chosen title before validating)."""
+    document.title = title
     if document.mime_type != "text/xml" or not document.content:
         return
+    from lxml import etree
+
     from lgo.documents.cda import NS
     from lgo.safe_xml import parse_untrusted
 
-    written = parse_untrusted(document.content, what="document CDA").findtext(f"{{{NS}}}title")
-    if written is not None and written != title:
-        raise ValidationError(
-            "Le titre choisi diffère de celui du document : produisez le document avec ce titre avant de le valider.",
-            detail=f"document {document.id}: title {title!r} != CDA title {written!r}",
-        )
+    root = parse_untrusted(document.content, what="document CDA")
+    element = root.find(f"{{{NS}}}title")
+    if element is not None and element.text != title:
+        element.text = title
+        document.content = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def validate(
@@ -127,8 +131,7 @@ def validate(
                 "Le document est vide : il ne peut pas être validé.", detail=f"document {document_id}"
             )
         if title is not None:
-            _check_one_title(document, title)
-            document.title = title
+            _retitle(document, title)
         if hidden_from_patient is not None:
             document.hidden_from_patient = hidden_from_patient
         if hidden_from_legal_representatives is not None:
