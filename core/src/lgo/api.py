@@ -19,7 +19,10 @@ Groups of names:
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs);
+  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
+  (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
+  comparison and birth-place rule of identity traits); :func:`parse_untrusted` for every XML that came from
+  outside (:class:`HostileContent` when it carries a DTD or entities);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -31,7 +34,9 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import identifiers as identifiers
     from lgo import secrets as secrets
+    from lgo import traits as traits
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
     from lgo.cli import FrenchError as FrenchError
@@ -117,6 +122,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
     from lgo.plugins.registrations import SignInMethod as SignInMethod
+    from lgo.safe_xml import HostileContent as HostileContent
+    from lgo.safe_xml import parse_untrusted as parse_untrusted
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
@@ -124,7 +131,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
+    "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
     "FrenchError": "lgo.cli:FrenchError",
@@ -211,6 +220,8 @@ _LAZY: dict[str, str] = {
     "load_provider": "lgo.plugins.providers:load",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "HostileContent": "lgo.safe_xml:HostileContent",
+    "parse_untrusted": "lgo.safe_xml:parse_untrusted",
     "Delivery": "lgo.worker:Delivery",
     "OutboxHandler": "lgo.worker:OutboxHandler",
     "PeriodicJob": "lgo.worker:PeriodicJob",

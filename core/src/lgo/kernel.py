@@ -473,6 +473,13 @@ class Kernel:
             raise IdentityNotShareable(
                 patient_id, "Plusieurs modules d'identité donnent des INS différents pour ce patient : partage refusé."
             )
+        missing = identity.missing_traits
+        if missing:  # never an invalid document: whatever the identity plugin says, it waits, visibly
+            raise IdentityNotShareable(
+                patient_id,
+                f"Les traits de l'INS de ce patient sont incomplets ({', '.join(missing)}) : le document attendra "
+                "une identité complète (nouvel appel INSi).",
+            )
         return identity
 
     def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:

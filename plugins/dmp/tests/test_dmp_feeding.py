@@ -169,7 +169,7 @@ def test_a_refused_document_is_visible_and_can_be_sent_again(dmp_world: DmpWorld
     world.worker().drain()
     failed = _submission(world, document_id)
     assert failed.status == SubmissionStatus.FAILED and failed.reason_fr
-    assert "VIHF incomplet" in failed.reason_fr
+    assert "(sourceId) doit être un OID" in failed.reason_fr  # refused before any call to the DMP
     world.kernel.save_plugin_settings(
         world.pharmacy_id,
         "dmp",

@@ -12,9 +12,9 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from lgo.checksums import luhn_valid
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
 from lgo.errors import NotFound, ValidationError
+from lgo.identifiers import check_finess, check_rpps
 
 
 class Role(StrEnum):
@@ -74,24 +74,6 @@ DEFAULT_HABILITATIONS: dict[Role, tuple[str, ...]] = {
     Role.PREPARATEUR: (),
     Role.ADMINISTRATEUR: (Habilitation.SETTINGS_EDIT,),
 }
-
-
-def check_finess(finess: str) -> str:
-    """FINESS: 9 characters, the last one a Luhn check digit (Corsica keeps 2A/2B in the department)."""
-    if len(finess) != 9 or not finess[2:].isdigit() or not (finess[:2].isdigit() or finess[:2] in ("2A", "2B")):
-        raise ValidationError(f"Numéro FINESS invalide : « {finess} » (9 caractères attendus).")
-    if not luhn_valid(finess.replace("2A", "20").replace("2B", "20")):
-        raise ValidationError(f"Numéro FINESS invalide : « {finess} » (clé de contrôle incorrecte).")
-    return finess
-
-
-def check_rpps(rpps: str) -> str:
-    """RPPS: 11 digits, the last one a Luhn check digit."""
-    if len(rpps) != 11 or not rpps.isdigit():
-        raise ValidationError(f"Numéro RPPS invalide : « {rpps} » (11 chiffres attendus).")
-    if not luhn_valid(rpps):
-        raise ValidationError(f"Numéro RPPS invalide : « {rpps} » (clé de contrôle incorrecte).")
-    return rpps
 
 
 class Pharmacy(Base):

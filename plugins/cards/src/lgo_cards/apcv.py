@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from lgo.api import Kernel
 
 PATH = "/apcv/v1/identification"
+#: A QR code holds at most 4 296 alphanumeric characters: a longer scan is not one.
+MAX_SCAN = 4296
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,20 @@ Endpoint = TlsEndpoint
 
 
 def clean(data: str) -> str:
-    """The scanned text as the service expects it (a scanner may add spaces or a line end)."""
+    """The scanned text as the service expects it (a scanner may add spaces or a line end); what no QR code of the
+    app can hold (control characters, non-ASCII, an oversized scan, bytes) is refused in French."""
+    if not isinstance(data, str):
+        raise CardError(
+            "Lecture illisible : scannez à nouveau le QR code de l'appli carte Vitale.", detail=type(data).__name__
+        )
     cleaned = "".join(data.split())
     if not cleaned:
         raise CardError("Aucune donnée lue depuis l'appli carte Vitale : scannez à nouveau le QR code du patient.")
+    if len(cleaned) > MAX_SCAN or not cleaned.isascii() or not cleaned.isprintable():
+        raise CardError(
+            "Ce code n'est pas un QR code de l'appli carte Vitale : scannez celui affiché sur le téléphone du patient.",
+            detail=f"{len(cleaned)} characters, {cleaned[:40]!r}",
+        )
     return cleaned
 
 

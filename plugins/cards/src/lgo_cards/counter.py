@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import ActionRequired, Patient
+from lgo.api import ActionRequired, Patient, traits
 from sqlalchemy import select
 
 from lgo_cards.errors import CardError
@@ -25,10 +25,6 @@ class Candidate:
 
     beneficiary: Beneficiary
     patient_ids: tuple[int, ...]
-
-
-def _same(left: str, right: str) -> bool:
-    return " ".join(left.upper().split()) == " ".join(right.upper().split())
 
 
 def candidates(kernel: Kernel, pharmacy_id: int, card: VitaleCard) -> list[Candidate]:
@@ -54,8 +50,8 @@ def candidates(kernel: Kernel, pharmacy_id: int, card: VitaleCard) -> list[Candi
             ids = tuple(
                 p.id
                 for p in same_day
-                if _same(p.birth_name, person.birth_name)
-                and _same(p.first_names.split(" ")[0], person.first_name.split(" ")[0])
+                if traits.same_name(p.birth_name, person.birth_name)
+                and traits.same_name(p.first_names.split(" ")[0], person.first_name.split(" ")[0])
             )
             found.append(Candidate(person, ids))
     return found

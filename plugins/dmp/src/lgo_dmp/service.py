@@ -31,7 +31,9 @@ from lgo.api import (
     ValidationError,
     audit,
     client_tls_context,
+    identifiers,
     outbox,
+    parse_untrusted,
     utcnow,
 )
 from lgo.api import cda as cda_builder
@@ -72,7 +74,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
             raise NotFound("Opérateur ou officine introuvable.", detail=f"operator {operator_id}")
         rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
         section = "A" if operator.role == Role.TITULAIRE else "DA"
-        structure = f"1{pharmacy.finess}"
+        structure = identifiers.idnat_structure(pharmacy.finess)
     signer = KeySigner(credential)
 
     def vihf(patient_id: str) -> Any:
@@ -115,7 +117,7 @@ def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes
     validated before the identity was qualified (the header then names the patient by local traits only)."""
     if not document.content:
         raise ValidationError("Le document est vide.", detail=f"document {document.id}")
-    root = etree.fromstring(document.content)
+    root = parse_untrusted(document.content, what="document CDA")
     ns = {"h": cda_builder.NS}
     patient_id = root.find("h:recordTarget/h:patientRole/h:id", ns)
     if (

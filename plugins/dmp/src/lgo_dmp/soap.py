@@ -12,6 +12,7 @@ import re
 import uuid
 from typing import Any
 
+from lgo.api import parse_untrusted
 from lxml import etree
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
@@ -68,7 +69,7 @@ def mtom(envelope_element: Any, attachments: dict[str, bytes], action: str) -> t
 def parse_message(content_type: str, body: bytes) -> tuple[Any, dict[str, bytes]]:
     """The SOAP envelope (lxml) and the attachments by content id, of an MTOM or plain SOAP message."""
     if not content_type.lower().startswith("multipart/related"):
-        return etree.fromstring(body), {}
+        return parse_untrusted(body, what="réponse du DMP"), {}
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if match is None:
         raise ValueError(f"multipart without boundary: {content_type}")
@@ -88,7 +89,7 @@ def parse_message(content_type: str, body: bytes) -> tuple[Any, dict[str, bytes]
         cid = headers.get("content-id", "").strip("<>")
         part_type = headers.get("content-type", "")
         if root is None and ("xop+xml" in part_type or "soap+xml" in part_type):
-            root = etree.fromstring(data)
+            root = parse_untrusted(data, what="réponse du DMP")
         else:
             attachments[cid] = data
     if root is None:

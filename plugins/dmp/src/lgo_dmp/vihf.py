@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from lgo.api import identifiers
 from lxml import etree
 
 from lgo_dmp.signature import DS, Signer
@@ -83,7 +84,7 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
     issuer.text = certificate.subject.rfc4514_string()
     etree.SubElement(assertion, f"{{{DS}}}Signature", nsmap={"ds": DS}, Id="placeholder")
     subject = etree.SubElement(assertion, f"{{{SAML}}}Subject")
-    etree.SubElement(subject, f"{{{SAML}}}NameID").text = f"8{context.rpps}"
+    etree.SubElement(subject, f"{{{SAML}}}NameID").text = identifiers.idnat_ps(context.rpps)
     conditions = etree.SubElement(assertion, f"{{{SAML}}}Conditions")
     conditions.set("NotBefore", (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     conditions.set("NotOnOrAfter", (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -19,6 +19,7 @@ from lgo.api import (
     Pharmacy,
     SharedIdentity,
     ValidationError,
+    traits,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -93,6 +94,20 @@ def record_insi_result(
 ) -> Status:
     """INSi returned ``result`` for this patient (CR 00): keep the INS traits, former matricules, and the criterion."""
     history = result.history
+    missing = traits.missing_ins_traits(
+        birth_name=result.birth_name,
+        first_names=tuple(result.first_names),
+        sex=result.sex,
+        birth_date=result.birth_date,
+        birth_place_code=result.birth_place_code,
+    )
+    if missing:  # decision 0302: an identity without every INS trait cannot be qualified, nothing is recorded
+        raise ValidationError(
+            f"La réponse INSi est incomplète ({', '.join(missing)}) : l'identité ne peut pas être récupérée ni "
+            "qualifiée avec elle. Relancez la recherche plus tard ; si la réponse reste incomplète, signalez-la à "
+            "la cellule d'identitovigilance.",
+            detail=f"INSi answer for patient {patient_id} lacks {missing}: {result.birth_place_code!r}",
+        )
     with kernel.transaction() as session:
         pharmacy = session.get(Pharmacy, pharmacy_id)
         test_mode = bool(pharmacy and pharmacy.test_mode)

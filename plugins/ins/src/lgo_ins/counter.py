@@ -14,7 +14,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import ActionRequired, Choice, Delivery, LgoError, Patient, Pharmacy, ValidationError, certificates, outbox
+from lgo.api import (
+    ActionRequired,
+    Choice,
+    Delivery,
+    LgoError,
+    Patient,
+    Pharmacy,
+    ValidationError,
+    certificates,
+    outbox,
+    traits,
+)
 
 from lgo_ins import api, assertion, insi
 from lgo_ins.model import InsIdentity, Status
@@ -215,13 +226,13 @@ def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: in
     differences = {
         label: (str(mine), str(theirs))
         for label, mine, theirs in (
-            ("nom de naissance", local["birth_name"].upper(), found.birth_name.upper()),
-            ("prénoms", " ".join(local["first_names"]).upper(), " ".join(found.first_names).upper()),
+            ("nom de naissance", local["birth_name"], found.birth_name),
+            ("prénoms", " ".join(local["first_names"]), " ".join(found.first_names)),
             ("sexe", local["sex"], found.sex),
             ("date de naissance", local["birth_date"], found.birth_date),
             ("lieu de naissance", local["birth_place"] or "", found.birth_place_code or ""),
         )
-        if mine != theirs
+        if not traits.same_name(str(mine), str(theirs))  # the RNIV comparison: « Noël » is « NOEL »
     }
     message = "Identité trouvée par INSi. " + (
         "Différences avec la fiche : "

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lgo.api import cda, xds_codes
-from lxml import etree
+from lgo.api import cda, parse_untrusted, xds_codes
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
@@ -24,8 +23,7 @@ class DmpVaccination:
 def vaccinations_in(content: bytes, source: str) -> list[DmpVaccination]:
     """The administered vaccines of a CDA document (entries ``substanceAdministration`` not negated)."""
     ns = {"h": cda.NS}
-    # Another author's document: no entities, no network, no DTD tricks.
-    root = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    root = parse_untrusted(content, what="note de vaccination du DMP")
     result = []
     for administration in root.iterfind(".//h:substanceAdministration", ns):
         if administration.get("negationInd") == "true":
