@@ -169,7 +169,7 @@ def impact(session: Session, row: DpBulletin) -> Impact:
         )
         if item.get("lots"):
             query = query.where(Lot.lot_number.in_(item["lots"]))
-        lots.extend((lot, product) for lot, product in session.execute(query.order_by(Lot.id)).tuples())
+        lots.extend((lot, product) for lot, product in session.execute(query.order_by(Lot.id)))
     held = [StockHit(p.label, p.cip13, lot.lot_number, stock.on_hand(session, lot.id)) for lot, p in lots]
     by_lot = {lot.id: (lot, product) for lot, product in lots}
     start = clock.months_before(clock.today(), DISPENSED_MONTHS)
@@ -184,7 +184,7 @@ def impact(session: Session, row: DpBulletin) -> Impact:
             Invoice.validated_at >= since,
         )
         .order_by(Invoice.validated_at.desc())
-    ).tuples()
+    )
     given = [
         DispensedHit(
             patient_id=patient.id if patient else None,

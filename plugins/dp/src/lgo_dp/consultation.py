@@ -105,11 +105,15 @@ class Consultation:
 
 
 def merge(own: Sequence[HistoryLine], remote: Iterable[DpLine], finess: str) -> list[HistoryLine]:
-    """This pharmacy's lines and the DP's, once each (a line sent from here is matched by its reference), newest
-    first."""
+    """This pharmacy's lines and the DP's, once each (a line sent from here is matched by its reference; a line the
+    DP repeats is shown once), newest first."""
     by_reference = {line.reference: line for line in own}
     merged: list[HistoryLine] = []
+    seen: set[tuple[str, str]] = set()
     for item in remote:
+        if (item.pharmacy_finess, item.reference) in seen:
+            continue  # the DP said it twice: shown once
+        seen.add((item.pharmacy_finess, item.reference))
         mine = by_reference.pop(item.reference, None) if item.pharmacy_finess == finess else None
         if mine is not None:
             merged.append(_in_dp(mine, item))

@@ -141,17 +141,18 @@ class DpSandbox:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(min(length, MAX_BODY + 1)) if length else b""
         if self.down:
             return _reply(start_response, 503, {"code": "indisponible", "message_fr": "Service DP indisponible."})
         try:
             finess, pharmacy = _pharmacy(environ.get("lgo.peer_certificate"))
             if environ.get("REQUEST_METHOD") != "POST":
                 raise Refused(405, "requete", "Méthode non prise en charge.")
-            length = int(environ.get("CONTENT_LENGTH") or 0)
             if length > MAX_BODY:
                 raise Refused(413, "requete", "Requête trop volumineuse.")
             try:
-                body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                body = json.loads(raw or b"{}")
             except ValueError as exc:
                 raise Refused(400, "requete", "Requête illisible (JSON attendu).") from exc
             if not isinstance(body, dict):
