@@ -147,12 +147,18 @@ class Impact:
     @property
     def text_fr(self) -> str:
         if self.stock:
-            held = "En stock : " + " ; ".join(f"{h.label}, lot {h.lot} : {h.on_hand} unité(s)" for h in self.stock)
+            held = (
+                "En stock : " + " ; ".join(f"{h.label}, lot {h.lot} : {h.on_hand} unité(s)" for h in self.stock) + "."
+            )
         else:
             held = "Aucun lot concerné en stock."
         if self.dispensed:
-            given = "Délivré à : " + " ; ".join(
-                f"{h.patient_name} ({h.dispensed_on}, lot {h.lot}, × {h.quantity})" for h in self.dispensed
+            given = (
+                "Délivré à : "
+                + " ; ".join(
+                    f"{h.patient_name} ({h.dispensed_on}, lot {h.lot}, × {h.quantity})" for h in self.dispensed
+                )
+                + "."
             )
         else:
             given = "Aucune délivrance d'un lot concerné depuis 12 mois."

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 MANIFEST = Manifest(
     name="dp",
     plugin_api=">=2.1,<3",
-    wave=2,
+    wave=1,
     distribution="lgo-dp",
     label_fr="Dossier Pharmaceutique",
     description_fr="Historique de dispensation à 12 mois de toutes les pharmacies, alimentation à chaque "
