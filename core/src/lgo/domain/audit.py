@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, Immutable, UTCDateTime, utcnow
 
-
 #: The longest French message of an entry; a longer one is cut (and kept whole in ``details``).
 MESSAGE_LENGTH = 500
 
