@@ -19,10 +19,7 @@ def main() -> int:
         )
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     fine = (
-        result.returncode == 1
-        and len(lines) == 1
-        and "lgo-core[demo]" in lines[0]
-        and "Traceback" not in result.stderr
+        result.returncode == 1 and len(lines) == 1 and "lgo-core[demo]" in lines[0] and "Traceback" not in result.stderr
     )
     if not fine:
         print(f"lgo demo sans bacs à sable (code {result.returncode}) :\n{result.stdout}{result.stderr}")

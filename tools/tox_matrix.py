@@ -10,7 +10,8 @@ Every distribution of ``plugins/*`` and ``examples/*`` is read from its ``pyproj
 source folder. Environments: ``core`` alone; ``plugin-<name>`` with only what the plugin *requires* (so a plugin
 that secretly imports another fails there); ``provider-<capability>-<driver>`` for each provider driver;
 ``providers-<capability>`` with every driver of a capability installed side by side; ``all``; ``web``;
-``production`` (the shipped packages alone: ``lgo demo`` says what is missing); ``lint``, ``type`` and ``docs``. Local distributions are installed from their folders (they are not on an index).
+``production`` (the shipped packages alone: ``lgo demo`` says what is missing); ``lint``, ``type`` and ``docs``.
+Local distributions are installed from their folders (they are not on an index).
 """
 
 from __future__ import annotations
