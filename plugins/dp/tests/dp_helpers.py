@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from lgo import hookimpl
 from lgo.counter import BillingResult, Counter
 from lgo.demo_data import Seeded
@@ -24,6 +25,10 @@ from lgo.worker import Worker
 from lgo_sandbox.pki import TestAuthority
 
 FINESS_B = with_luhn("99000002")
+
+#: A test that shows a behaviour independent of the database runs on SQLite only (the acceptance tests run on both):
+#: the suite stays within a couple of minutes.
+SQLITE_ONLY = pytest.mark.parametrize("lgo_backend", ["sqlite"])
 
 
 class Identities:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from dp_helpers import DpWorld
+from dp_helpers import SQLITE_ONLY, DpWorld
 from lgo.domain.audit import AuditEntry
 from lgo.errors import NotFound, PermissionDenied, ValidationError
 from lgo_dp import bulletins
@@ -75,6 +75,7 @@ def test_a_recall_blocks_both_counters_until_one_acknowledges_and_lists_the_pati
     assert ack["finess"] == world.finess[a.pharmacy_id] and ack["professionnel"] == "Inès Roux-Démo"
 
 
+@SQLITE_ONLY
 def test_a_recall_reaches_every_pharmacy_each_acknowledging_for_itself(dp_world: DpWorld) -> None:
     world = dp_world
     a, b = world.a, world.b
@@ -96,6 +97,7 @@ def test_a_recall_reaches_every_pharmacy_each_acknowledging_for_itself(dp_world:
         )
 
 
+@SQLITE_ONLY
 def test_the_dp_down_during_a_fetch_is_recorded_and_the_worker_goes_on(dp_world: DpWorld) -> None:
     world = dp_world
     a = world.a
@@ -109,6 +111,7 @@ def test_the_dp_down_during_a_fetch_is_recorded_and_the_worker_goes_on(dp_world:
     assert bulletins.fetch(world.kernel, a.pharmacy_id) == 1
 
 
+@SQLITE_ONLY
 def test_an_operator_without_the_habilitation_cannot_acknowledge(dp_world: DpWorld) -> None:
     world = dp_world
     a = world.a

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from dp_helpers import DpWorld
+from dp_helpers import SQLITE_ONLY, DpWorld
 from hypothesis import given
 from hypothesis import strategies as st
 from lgo.demo_data import cip13
@@ -82,6 +82,7 @@ def test_a_patient_without_a_qualified_ins_is_refused_with_a_clear_message_and_t
     assert world.sandbox.accesses == []  # the DP was never called
 
 
+@SQLITE_ONLY
 def test_an_operator_without_the_habilitation_is_refused_and_traced(dp_world: DpWorld) -> None:
     world = dp_world
     a = world.a
@@ -148,6 +149,7 @@ def test_the_history_merges_this_pharmacy_s_lines_with_the_dp_and_flags_the_bill
     assert completed.action == "dp.consult.completed" and "3 ligne(s), dont 2 du DP" in completed.message_fr
 
 
+@SQLITE_ONLY
 def test_the_dp_down_still_shows_this_pharmacy_s_lines_with_a_french_notice(dp_world: DpWorld) -> None:
     world = dp_world
     a = world.a
@@ -160,6 +162,7 @@ def test_the_dp_down_still_shows_this_pharmacy_s_lines_with_a_french_notice(dp_w
     assert _audit(world, "dp.consult")[-1].action == "dp.consult.degraded"
 
 
+@SQLITE_ONLY
 def test_a_patient_without_a_dp_is_told_so_and_the_creation_can_be_proposed(dp_world: DpWorld) -> None:
     world = dp_world
     a = world.a
@@ -169,6 +172,7 @@ def test_a_patient_without_a_dp_is_told_so_and_the_creation_can_be_proposed(dp_w
     assert consent.consent(world.kernel, a.pharmacy_id, a.patients["camille"]).text_fr == "pas de DP"
 
 
+@SQLITE_ONLY
 def test_masked_lines_are_no_longer_shown_to_other_pharmacies(dp_world: DpWorld) -> None:
     world = dp_world
     a, b = world.a, world.b
@@ -260,3 +264,16 @@ def test_flags_compare_substances_and_classes_through_the_catalogue() -> None:
     assert [f.kind for f in flags([("X", "N02BE05", "69000999")], with_codes)] == [FlagKind.SAME_CLASS]
     assert flags([("X", "N02AX02", None)], with_codes) == []
     assert flags([("X", None, None)], [line]) == []  # a product unknown here cannot be compared
+
+
+@SQLITE_ONLY
+def test_a_patient_of_another_pharmacy_or_no_number_is_not_found(dp_world: DpWorld) -> None:
+    from lgo.errors import NotFound
+
+    world = dp_world
+    a, b = world.a, world.b
+    world.qualify(b)  # qualified in B: still not reachable from A
+    for wrong in (b.patients["camille"], 2**40, "abc"):
+        with pytest.raises(NotFound, match="Patient"):
+            consult(world.kernel, a.pharmacy_id, a.operators["titulaire"], wrong)  # type: ignore[arg-type]
+    assert world.sandbox.accesses == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from dp_helpers import DpWorld
+from dp_helpers import SQLITE_ONLY, DpWorld
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lgo.domain.dispensing import Dispensation
@@ -71,6 +71,7 @@ def test_every_dispensation_is_queued_with_the_billing_and_delivered_with_produc
     assert {row.status for row in _lines(world)} == {LineStatus.SENT}
 
 
+@SQLITE_ONLY
 def test_a_billing_that_fails_leaves_nothing_to_feed(dp_world: DpWorld) -> None:
     world = dp_world
     _opened(world)
@@ -98,7 +99,7 @@ def test_dp_down_then_back_every_dispensation_is_delivered_exactly_once(dp_world
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(faults=st.lists(st.sampled_from(["down", "up", "lose", "turn", "bill"]), min_size=3, max_size=7))
-@pytest.mark.parametrize("lgo_backend", ["sqlite"])
+@SQLITE_ONLY
 def test_any_sequence_of_faults_delivers_each_dispensation_exactly_once(dp_world: DpWorld, faults: list[str]) -> None:
     """Fewer faults than the outbox's attempts: whatever their order, every line reaches the DP once."""
     world = dp_world
@@ -142,6 +143,7 @@ def test_a_corrected_ordonnancier_line_is_corrected_in_the_dp(dp_world: DpWorld)
     assert [(line.quantity, line.replaced_by) for line in lines] == [(3, correction.reference), (1, None)]
 
 
+@SQLITE_ONLY
 def test_lines_wait_for_a_qualified_identity_then_leave_by_themselves(dp_world: DpWorld) -> None:
     world = dp_world
     world.dispense(world.a, "camille", [("paracetamol", 1)])
@@ -204,6 +206,7 @@ def test_a_refusal_is_recorded_with_its_date_for_ten_years_and_stops_feeding_eve
     assert world.sandbox.lines_of(identity.matricule, identity.oid) == []
 
 
+@SQLITE_ONLY
 def test_closing_the_dp_stops_feeding_and_is_traced(dp_world: DpWorld) -> None:
     from lgo.domain.audit import AuditEntry
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import IdentityNotShareable, Operator, Patient, PermissionDenied, audit
+from lgo.api import IdentityNotShareable, Operator, Patient, PermissionDenied, audit, get_scoped
 from sqlalchemy.orm import Session
 
 from lgo_dp.transport import DpPatient, Professional
@@ -107,7 +107,10 @@ def authorise(
 
 
 def require_identity(kernel: Kernel, pharmacy_id: int, who: Caller, patient_id: int, what_fr: str) -> DpPatient:
-    """The patient's qualified INS for the DP; otherwise the refusal is traced and raised (French)."""
+    """The patient's qualified INS for the DP; otherwise the refusal is traced and raised (French). The patient's id
+    came from outside: a patient of another pharmacy, or no number at all, is :class:`NotFound`."""
+    with kernel.transaction() as session:
+        get_scoped(session, Patient, patient_id, pharmacy_id, "patient")
     try:
         return DpPatient.of(kernel.shareable_identity(pharmacy_id, patient_id))
     except IdentityNotShareable as exc:

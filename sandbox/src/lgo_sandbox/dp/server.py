@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http import HTTPStatus
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lgo.api import OID_DEMO, OID_NIA, OID_NIR, OID_TEST, ValidationError, identifiers
 
+PARIS = ZoneInfo("Europe/Paris")
 INS_OIDS = {OID_NIR, OID_NIA, OID_TEST, OID_DEMO}
 HISTORY_MONTHS = 12
 MAX_BODY = 2_000_000
@@ -87,8 +89,8 @@ class DpSandbox:
     delay_seconds: float = 0.0
     down: bool = False
     lose_answers: int = 0
-    #: Today, for the 12-month window (tests move it).
-    today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(UTC).date())
+    #: Today in France (the DP's calendar: a dispensation at 00:30 in Paris is not "in the future" in UTC).
+    today: Callable[[], date] = field(default_factory=lambda: lambda: datetime.now(PARIS).date())
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
