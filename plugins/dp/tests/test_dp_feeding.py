@@ -229,3 +229,19 @@ def test_closing_the_dp_stops_feeding_and_is_traced(dp_world: DpWorld) -> None:
         ]
     assert messages[0].startswith("Fermeture du DP de CAMILLE MARTIN-DÉMO demandée par Paul Lemoine-Démo")
     assert "effectuée dans le DP (demandée par Paul Lemoine-Démo)" in messages[1]
+
+
+def test_a_refusal_lasts_ten_years_to_the_day_then_the_creation_may_be_proposed_again() -> None:
+    from lgo_dp.model import PatientFile
+
+    refused_on = date(2016, 2, 29)
+    until = consent.ten_years_after(refused_on)
+    assert until == date(2026, 2, 28)
+    row = PatientFile(state="refus", refused_on=refused_on, refusal_valid_until=until)
+    assert consent.feeding_blocked(row, until) == "refus du patient du 29/02/2016"
+    assert consent.refusal_in_force(row, until)
+    assert not consent.refusal_in_force(row, date(2026, 3, 1))
+    assert consent.feeding_blocked(row, date(2026, 3, 1)) == ""
+    assert consent.feeding_blocked(PatientFile(state="ferme", closed_on=date(2026, 1, 5)), date(2026, 3, 1)) == (
+        "DP fermé à la demande du patient le 05/01/2026"
+    )
