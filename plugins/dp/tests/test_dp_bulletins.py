@@ -121,3 +121,35 @@ def test_an_operator_without_the_habilitation_cannot_acknowledge(dp_world: DpWor
     with pytest.raises(PermissionDenied, match="accusé de lecture"):
         bulletins.acknowledge(world.kernel, a.pharmacy_id, pending.id, a.operators["admin"])
     assert len(bulletins.pending(world.kernel, a.pharmacy_id)) == 1
+
+
+@SQLITE_ONLY
+def test_the_counter_answers_the_windows_and_reads_the_dp_s_state_without_calling_it(dp_world: DpWorld) -> None:
+    from lgo_dp import counter
+
+    world = dp_world
+    a = world.a
+    world.qualify(a)
+    patient = a.patients["camille"]
+    (proposal,) = [x for x in world.counter(a).select_patient(patient) if x.kind == "dp.propose_creation"]
+    assert counter.status(world.kernel, a.pharmacy_id).state == "ok"
+    world.sandbox.down = True
+    counter.answer(
+        world.kernel, a.pharmacy_id, a.operators["titulaire"], proposal.kind, {"patient_id": patient}, "create"
+    )
+    world.dispense(a, "camille", [("paracetamol", 1)])
+    world.turn(a)
+    state = counter.status(world.kernel, a.pharmacy_id, patient)
+    assert state.state == "degraded" and state.waiting_for_patient == 1
+    assert state.text_fr.startswith("DP dégradé : Le Dossier Pharmaceutique ne répond pas")
+    assert state.text_fr.endswith("1 ligne(s) de ce patient en attente d'envoi")
+    world.sandbox.down = False
+    _recall(world, "AM24C")
+    world.drain(a)
+    world.turn(a)
+    assert counter.status(world.kernel, a.pharmacy_id, patient).state == "ok"
+    (recall,) = _blocking(world.counter(a).select_patient(patient))
+    counter.answer(world.kernel, a.pharmacy_id, a.operators["titulaire"], recall.kind, recall.data, "acknowledge")
+    assert _blocking(world.counter(a).select_patient(patient)) == []
+    with pytest.raises(ValidationError, match="Réponse inconnue"):
+        counter.answer(world.kernel, a.pharmacy_id, a.operators["titulaire"], "dp.rappel", recall.data, "ignorer")

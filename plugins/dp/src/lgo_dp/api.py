@@ -11,6 +11,8 @@ from lgo_dp.access import HABILITATION_BULLETINS, HABILITATION_CONSENT, HABILITA
 from lgo_dp.bulletins import Impact, Pending, acknowledge, pending
 from lgo_dp.consent import Consent, answer, close, consent, create, mask, refuse
 from lgo_dp.consultation import Consultation, Flag, FlagKind, HistoryLine, consult
+from lgo_dp.counter import Status, status
+from lgo_dp.counter import answer as answer_action
 
 __all__ = [
     "HABILITATION_BULLETINS",
@@ -23,8 +25,10 @@ __all__ = [
     "HistoryLine",
     "Impact",
     "Pending",
+    "Status",
     "acknowledge",
     "answer",
+    "answer_action",
     "close",
     "consent",
     "consult",
@@ -32,4 +36,5 @@ __all__ = [
     "mask",
     "pending",
     "refuse",
+    "status",
 ]
