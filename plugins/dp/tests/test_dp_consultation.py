@@ -167,6 +167,12 @@ def test_a_patient_without_a_dp_is_told_so_and_the_creation_can_be_proposed(dp_w
     world = dp_world
     a = world.a
     world.qualify(a)
+    world.counter(a).select_patient(a.patients["camille"])
+    world.drain(a)  # the DP was asked for the patient's state in the background, traced before and after
+    assert [e.message_fr for e in _audit(world, "dp.status.")] == [
+        "État du DP de CAMILLE MARTIN-DÉMO demandé au DP (patient sélectionné par Claire Durand-Démo).",
+        "État du DP de CAMILLE MARTIN-DÉMO : pas de DP.",
+    ]
     found = consult(world.kernel, a.pharmacy_id, a.operators["titulaire"], a.patients["camille"])
     assert found.dp_reached and "n'a pas de Dossier Pharmaceutique" in found.notice_fr
     assert consent.consent(world.kernel, a.pharmacy_id, a.patients["camille"]).text_fr == "pas de DP"

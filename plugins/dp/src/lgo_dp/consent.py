@@ -21,6 +21,7 @@ from lgo.api import (
     Choice,
     IdentityNotShareable,
     LgoError,
+    OutboxMessage,
     PermanentFailure,
     ValidationError,
     outbox,
@@ -126,9 +127,12 @@ def consent(kernel: Kernel, pharmacy_id: int, patient_id: int) -> Consent:
 # --- at the counter ----------------------------------------------------------------------------------------------
 
 
-def proposal(kernel: Kernel, pharmacy_id: int, patient_id: int) -> ActionRequired | None:
+def proposal(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None = None
+) -> ActionRequired | None:
     """The creation to propose when the patient's identity is qualified and no DP is known (or the refusal expired).
-    The first time, the DP is also asked for the patient's state in the background."""
+    The first time, the DP is also asked for the patient's state in the background (traced, with the operator who
+    selected the patient)."""
     today = clock.today()
     with kernel.transaction() as session:
         row = record(session, pharmacy_id, patient_id)
@@ -138,7 +142,23 @@ def proposal(kernel: Kernel, pharmacy_id: int, patient_id: int) -> ActionRequire
         return None
     if row is None:
         with kernel.transaction() as session:
-            _queue(session, pharmacy_id, patient_id, "status", None, key=f"dp:status:{patient_id}:{today.isoformat()}")
+            who = access.caller(session, pharmacy_id, operator_id) if operator_id else None
+            key = f"dp:status:{patient_id}:{today.isoformat()}"
+            if not session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.idempotency_key == key
+                )
+            ):
+                access.trace(
+                    session,
+                    pharmacy_id,
+                    "dp.status.requested",
+                    f"État du DP de {access.patient_name(session, pharmacy_id, patient_id)} demandé au DP (patient "
+                    f"sélectionné par {who.name if who else 'un opérateur'}).",
+                    operator_id=operator_id,
+                    patient_id=patient_id,
+                )
+                _queue(session, pharmacy_id, patient_id, "status", operator_id, key=key)
     return ActionRequired(
         kind="dp.propose_creation",
         plugin=PLUGIN,
@@ -409,6 +429,14 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         if file is not None:
             apply_file(session, pharmacy_id, patient_id, file)
         if operation == "status":
+            access.trace(
+                session,
+                pharmacy_id,
+                "dp.status.completed",
+                f"État du DP de {name} : {file.state.label_fr if file else '?'}.",
+                operator_id=operator_id,
+                patient_id=patient_id,
+            )
             return
         access.trace(
             session,

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from lgo.api import Dispensation, Lot, Pharmacy, Product
+from lgo.api import Dispensation, LgoError, Lot, Pharmacy, Product
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from lgo_dp import access, clock, consent
 from lgo_dp.feeding import reference_of
 from lgo_dp.model import FedLine, LineStatus
 from lgo_dp.settings import transport
-from lgo_dp.transport import DpFile, DpLine, DpRefused, DpUnavailable, FileState, Refusal
+from lgo_dp.transport import DpFile, DpLine, DpRefused, FileState, Refusal
 
 if TYPE_CHECKING:
     from lgo.api import Billing, Kernel
@@ -319,7 +319,7 @@ def consult(
             _traced_failure(kernel, pharmacy_id, operator_id, patient_id, name, who.name, exc.message_fr)
             raise
         notice = f"{exc.message_fr} Seules les délivrances de l'officine sont affichées."
-    except DpUnavailable as exc:
+    except LgoError as exc:  # the DP down, or the pharmacy's certificate or provider missing: this pharmacy's lines
         state = None
         notice = f"{exc.message_fr} Seules les délivrances de l'officine sont affichées."
     with kernel.transaction() as session:

@@ -141,7 +141,7 @@ def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[Acti
     from lgo_dp import bulletins, consent
 
     found = bulletins.actions(kernel, event.pharmacy_id)
-    proposal = consent.proposal(kernel, event.pharmacy_id, event.patient_id)
+    proposal = consent.proposal(kernel, event.pharmacy_id, event.patient_id, event.operator_id)
     return found + ([proposal] if proposal else [])
 
 
