@@ -266,7 +266,7 @@ def _step_outbox(ctx: DemoContext) -> list[str]:
                 idempotency_key=f"demo-facture-{ctx.notes['first_result'].invoice_number}",
             )
             message_id = message.id
-        worker = Worker(ctx.kernel, base_backoff_seconds=0.2)
+        worker = Worker(ctx.kernel, base_backoff_seconds=0.2, plugins=("kernel",))  # not the modules' messages
         lines = [f"Accusé de la facture mis en file d'envoi (message n° {message_id})."]
         worker.run_once()
         with ctx.kernel.transaction() as session:
