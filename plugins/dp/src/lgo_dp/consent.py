@@ -141,24 +141,7 @@ def proposal(
     if not wanted or not kernel.is_identity_shareable(pharmacy_id, patient_id):
         return None
     if row is None:
-        with kernel.transaction() as session:
-            who = access.caller(session, pharmacy_id, operator_id) if operator_id else None
-            key = f"dp:status:{patient_id}:{today.isoformat()}"
-            if not session.scalar(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.idempotency_key == key
-                )
-            ):
-                access.trace(
-                    session,
-                    pharmacy_id,
-                    "dp.status.requested",
-                    f"État du DP de {access.patient_name(session, pharmacy_id, patient_id)} demandé au DP (patient "
-                    f"sélectionné par {who.name if who else 'un opérateur'}).",
-                    operator_id=operator_id,
-                    patient_id=patient_id,
-                )
-                _queue(session, pharmacy_id, patient_id, "status", operator_id, key=key)
+        _ask_state(kernel, pharmacy_id, patient_id, operator_id, today)
     return ActionRequired(
         kind="dp.propose_creation",
         plugin=PLUGIN,
@@ -173,6 +156,30 @@ def proposal(
             Choice("later", "Plus tard"),
         ),
     )
+
+
+def _ask_state(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, today: date) -> None:
+    """Ask the DP, in the background and once a day at most, for the state of a patient's DP (traced)."""
+    key = f"dp:status:{patient_id}:{today.isoformat()}"
+    with kernel.transaction() as session:
+        asked = session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.idempotency_key == key
+            )
+        )
+        if asked:
+            return
+        who = access.caller(session, pharmacy_id, operator_id) if operator_id else None
+        access.trace(
+            session,
+            pharmacy_id,
+            "dp.status.requested",
+            f"État du DP de {access.patient_name(session, pharmacy_id, patient_id)} demandé au DP (patient "
+            f"sélectionné par {who.name if who else 'un opérateur'}).",
+            operator_id=operator_id,
+            patient_id=patient_id,
+        )
+        _queue(session, pharmacy_id, patient_id, "status", operator_id, key=key)
 
 
 def answer(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, choice: str) -> None:
