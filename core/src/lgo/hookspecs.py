@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
+    from lgo.plugins.registrations import CertificateUsage
     from lgo.worker import OutboxHandler, PeriodicJob
 
 
@@ -103,6 +104,16 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
 @hookspec
 def lgo_register_acts() -> list[ActDefinition]:
     """Return the pharmacist acts (code, French label, fee) this plugin lets the counter bill, e.g. VGP."""
+
+
+@hookspec
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    """Return the uses of the pharmacy's certificate this plugin may need a **different** certificate for
+    (:class:`lgo.plugins.registrations.CertificateUsage`, e.g. ``insi`` for a distinct INSI-AUTO certificate). The
+    administrator may store one per use on the « Certificat » page; without it the plugin gets the organisation
+    certificate (:func:`lgo.domain.certificates.pharmacy_credential`, ``kind`` = the use's name).
+
+    .. versionadded:: PLUGIN_API 1.3"""
 
 
 # --- events (after commit, one implementation at a time) -------------------------------------------------

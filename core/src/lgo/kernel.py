@@ -31,6 +31,7 @@ from lgo.identity import IdentityNotShareable, SharedIdentity
 from lgo.plugins import discovery, providers
 from lgo.plugins.dispatch import Dispatcher, HookResult
 from lgo.plugins.manifest import PluginState
+from lgo.plugins.registrations import CertificateUsage
 from lgo.plugins.registry import PluginInfo, PluginRegistry
 from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
 
@@ -140,6 +141,32 @@ class Kernel:
             migrations.upgrade(self.engine, source)
             done.append(source.name)
         return done
+
+    def not_ready_reason(self) -> str | None:
+        """Why this database cannot serve a pharmacy yet, in French (``lgo init`` or ``lgo db upgrade`` not run, no
+        pharmacy recorded); None when it can. Checked before serving pages, so that a person reads what to do
+        instead of « Erreur interne »."""
+        from lgo.domain.pharmacy import get_pharmacy
+        from lgo.errors import LgoError
+
+        try:
+            if any(migrations.pending(self.engine, source) for source in self.migration_sources()):
+                if not self._has_tables():
+                    return "La base de l'officine n'existe pas encore : lancez d'abord « lgo init »."
+                return "La base de l'officine n'est pas à jour : lancez « lgo db upgrade »."
+            with self.transaction() as session:
+                get_pharmacy(session, self.config.pharmacy_finess)
+        except LgoError as exc:
+            return exc.message_fr
+        except Exception as exc:  # the database cannot be reached or read: the log keeps the detail
+            log.error("database %s not usable: %r", self.database_url.split("@")[-1], exc)
+            return "La base de l'officine est inaccessible : vérifiez LGO_DATABASE_URL ou LGO_HOME (détail avec -v)."
+        return None
+
+    def _has_tables(self) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(self.engine).has_table("pharmacy")
 
     # --- hooks -----------------------------------------------------------------------------------------
 
@@ -338,7 +365,7 @@ class Kernel:
         try:
             validated = model.model_validate(values)
         except PydanticValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{_field_title(model, e['loc'])} : {_problem_fr(e)}" for e in exc.errors())
             raise ValidationError(f"Paramètres de « {plugin} » invalides : {problems}", detail=str(exc)) from exc
         data = validated.model_dump(mode="json")
         for field in _secret_fields(model):
@@ -399,7 +426,17 @@ class Kernel:
             )
         return providers.load(capability, name)
 
-    # --- audit -----------------------------------------------------------------------------------------
+    # --- certificates ----------------------------------------------------------------------------------
+
+    def certificate_usages(self) -> list[CertificateUsage]:
+        """The uses of the pharmacy's certificate for which loaded plugins accept a distinct certificate (the
+        « Certificat » page offers a slot for each), by kind; a kind declared twice is kept once, the first."""
+        found: dict[str, CertificateUsage] = {}
+        for result in self.register("lgo_register_certificate_usages"):
+            for usage in result.value or []:
+                if isinstance(usage, CertificateUsage) and usage.kind != "organisation":
+                    found.setdefault(usage.kind, usage)
+        return sorted(found.values(), key=lambda u: u.label_fr)
 
     # --- identity --------------------------------------------------------------------------------------------
 
@@ -504,6 +541,18 @@ class Kernel:
             return
         with self.transaction() as own:
             audit.record(own, pharmacy_id, action, message_fr, actor=actor, **fields)
+
+
+def _field_title(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    field = model.model_fields.get(str(location[0])) if location else None
+    return (field.title if field and field.title else ".".join(str(p) for p in location)) or "paramètres"
+
+
+def _problem_fr(error: Any) -> str:
+    """A plugin's validators raise ``ValueError("message en français")``: show that message, not pydantic's English
+    wrapper (the settings page translates pydantic's own error types)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return str(cause) if error.get("type") == "value_error" and cause else str(error["msg"])
 
 
 def _secret_fields(model: type[BaseModel]) -> list[str]:
