@@ -99,7 +99,7 @@ def _step(ctx: DemoContext) -> list[str]:
             with kernel.transaction() as session:
                 if certificates.get(session, pharmacy_id) is None:
                     organisation = authority.organisation("PHARMACIE DES TILLEULS")
-                    certificates.store(session, pharmacy_id, organisation.pkcs12("demo"), "demo")
+                    certificates.store(session, pharmacy_id, organisation.pkcs12("demo"), "demo", accept_warnings=True)
             kernel.select_provider(pharmacy_id, "mssante", "organisationnelle")
             account = accounts.add_organisational(
                 kernel, pharmacy_id, address=PHARMACY_BOX, login=PHARMACY_BOX, password=passwords[PHARMACY_BOX]
