@@ -184,7 +184,8 @@ def _store(
             saved = certificates.store(
                 db, pharmacy_id, data, passphrase, kind=kind, operator_id=operator_id, accept_warnings=accept
             )
-            text = f"{describe(saved.subject)} — {saved.expiry().text_fr}"
+            holder = certificates.review(saved.subject, saved.issuer, pharmacy_finess=None, test_mode=False).holder_fr
+            text = f"{holder} — {saved.expiry().text_fr}"
     except certificates.CertificateNeedsConfirmation as exc:
         return exc.review
     except LgoError as exc:
@@ -192,10 +193,6 @@ def _store(
         return None
     flash(f"Certificat enregistré : {text}.", "success")
     return redirect(url_for("certificate.page"))
-
-
-def describe(subject: str) -> str:
-    return certificates.describe_name(subject)
 
 
 def _pending(pharmacy_id: int, operator_id: int, kind: str, data: bytes, passphrase: str) -> str:

@@ -229,7 +229,8 @@ def review(
     organisation = next(iter(_values(name, NameOID.ORGANIZATION_NAME)), None)
     common_name = next(iter(_values(name, NameOID.COMMON_NAME)), None)
     finess = finess_of(name)
-    issuer_cn = _plain(next(iter(_values(issuer_name, NameOID.COMMON_NAME)), ""))
+    issuer_common_name = next(iter(_values(issuer_name, NameOID.COMMON_NAME)), "")
+    issuer_cn = _plain(issuer_common_name)
     warnings: list[str] = []
     if subject == issuer:
         authority = "self-signed"
@@ -252,8 +253,8 @@ def review(
     else:
         authority = "other"
         warnings.append(
-            f"L'émetteur ({describe_name(issuer)}) n'est pas une autorité de l'IGC-Santé, ni de test ni de "
-            "production : les services nationaux refuseront probablement ce certificat."
+            f"L'émetteur ({issuer_common_name or describe_name(issuer)}) n'est pas une autorité de l'IGC-Santé, ni "
+            "de test ni de production : les services nationaux refuseront probablement ce certificat."
         )
     if expects_finess:
         if finess is None:
@@ -277,7 +278,7 @@ def review(
         organisation=organisation,
         finess=finess,
         common_name=common_name,
-        issuer_fr=describe_name(issuer),
+        issuer_fr=issuer_common_name or describe_name(issuer),
         authority=authority,
         warnings=tuple(warnings),
     )
