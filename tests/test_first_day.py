@@ -295,7 +295,7 @@ def _administrator_sets_up(
 
     # Providers: the ordonnance numérique's transport and the organisational mailbox.
     activate(page, "link", "Fournisseurs")
-    for capability, provider in (("eordonnance", "json_https"), ("mssante", "organisationnelle")):
+    for capability, provider in (("eordonnance", "json"), ("mssante", "organisationnelle")):
         page.select_option(f"#provider-{capability}", provider)
         page.focus(f"#capability-{capability} button")
         page.keyboard.press("Enter")

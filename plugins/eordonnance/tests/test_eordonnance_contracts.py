@@ -20,7 +20,7 @@ class TestEOrdonnancePluginContract(PluginContract):
 
 
 class TestJsonHttpsTransportContract(EOrdonnanceTransportContract):
-    provider = "json_https"
+    provider = "json"
 
     @pytest.fixture
     def transport_under_test(self, tmp_path: Path) -> Iterator[tuple[Any, str]]:

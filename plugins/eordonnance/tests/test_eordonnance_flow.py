@@ -71,7 +71,7 @@ def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: 
                 quantity=20,
             )
     credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
-    kernel.select_provider(pharmacy, "eordonnance", "json_https")
+    kernel.select_provider(pharmacy, "eordonnance", "json")
     credential.store_for(kernel, pharmacy)  # the pharmacy's certificate: its chain is trusted, no file named
     kernel.save_plugin_settings(pharmacy, "eordonnance", {"endpoint": server.url, "timeout_seconds": 3})
     yield {"kernel": kernel, "seeded": lgo_seeded, "sandbox": sandbox, "authority": authority, "url": server.url}
@@ -209,8 +209,8 @@ def test_the_json_driver_says_what_it_is_and_is_never_chosen_by_default(
     from lgo.errors import ProviderError
     from lgo.plugins import providers
 
-    assert "json_https" in providers.available("eordonnance") and "sandbox" not in providers.available("eordonnance")
-    assert "bac à sable" in providers.load("eordonnance", "json_https").label
+    assert "json" in providers.available("eordonnance") and "sandbox" not in providers.available("eordonnance")
+    assert "bac à sable" in providers.load("eordonnance", "json").label
     kernel = lgo_make_kernel(lgo_eordonnance.plugin)
     pharmacy = lgo_seeded.pharmacy_id
     kernel.enable(pharmacy, "eordonnance")

@@ -1,4 +1,4 @@
-"""The ``json_https`` driver: the prescription base spoken as JSON over HTTPS with the pharmacy's certificate.
+"""The ``json`` driver: the prescription base spoken as JSON over HTTPS with the pharmacy's certificate.
 
 The Assurance Maladie's API is not public (decision 0700): this driver speaks the interface the project assumed,
 which the ordonnance numérique sandbox (``lgo_sandbox.eordonnance``) implements. It is therefore for the sandbox and
@@ -92,7 +92,7 @@ class JsonHttpsTransport:
 
 
 def create(settings: Any, credential: ClientCredential) -> JsonHttpsTransport:
-    """Factory registered as the ``json_https`` driver: the plugin's settings and the pharmacy's certificate (the
+    """Factory registered as the ``json`` driver: the plugin's settings and the pharmacy's certificate (the
     one rule of :func:`lgo.api.pharmacy_credential`, applied by the plugin)."""
     return JsonHttpsTransport(settings.endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
 

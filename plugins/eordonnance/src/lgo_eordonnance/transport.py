@@ -2,7 +2,7 @@
 
 The CNAM API is not public; a driver (stevedore entry point in ``lgo.providers.eordonnance``) adapts whatever the
 real service speaks. A driver is a factory ``(settings, credential)`` → transport, where ``credential`` is the
-pharmacy's certificate (:func:`lgo.api.pharmacy_credential`). The ``json_https`` driver speaks the interface the
+pharmacy's certificate (:func:`lgo.api.pharmacy_credential`). The ``json`` driver speaks the interface the
 project assumed, implemented by the sandbox; it is never selected by default.
 """
 

@@ -38,7 +38,7 @@ def _step(ctx: DemoContext) -> list[str]:
         credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
         server, _sandbox = start_eordonnance_sandbox(authority)
         try:
-            kernel.select_provider(pharmacy_id, "eordonnance", "json_https")
+            kernel.select_provider(pharmacy_id, "eordonnance", "json")
             credential.store_for(kernel, pharmacy_id)
             kernel.save_plugin_settings(
                 pharmacy_id,
