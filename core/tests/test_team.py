@@ -17,9 +17,10 @@ pytestmark = pytest.mark.parametrize("lgo_backend", ["sqlite"])
 def test_habilitations_are_listed_in_french_with_the_roles_defaults(lgo_kernel: Kernel) -> None:
     known = team.habilitation_definitions(lgo_kernel)
     labels = {d.code: d.label_fr for d in known}
-    assert labels["dmp.consult"] == "Consulter le DMP" and all(d.help_fr for d in known)
-    assert set(team.default_habilitations(Role.TITULAIRE, known)) >= {"dmp.consult", "settings.edit"}
-    assert team.default_habilitations(Role.PREPARATEUR, known) == ("dmp.feed",)
+    assert labels["settings.edit"] == "Modifier les paramètres" and all(d.help_fr for d in known)
+    assert set(team.default_habilitations(Role.TITULAIRE, known)) >= {"stock.force", "settings.edit"}
+    assert team.default_habilitations(Role.ADMINISTRATEUR, known) == ("settings.edit",)
+    assert team.default_habilitations(Role.PREPARATEUR, known) == ()
 
 
 def test_an_operator_is_created_with_a_temporary_password_then_chooses_their_own(
@@ -62,7 +63,7 @@ def test_bad_input_is_refused_in_french_and_nothing_is_written(lgo_kernel: Kerne
         ({"role": Role.ADJOINT, "rpps": None}, "doit avoir un numéro RPPS"),
         ({"role": Role.ADJOINT, "rpps": "12345678901"}, "clé de contrôle incorrecte"),
         ({"last_name": "   "}, "Indiquez le nom"),
-        ({"habilitations": ["dmp.consult", "tout.faire"]}, "Habilitation inconnue : « tout.faire »"),
+        ({"habilitations": ["stock.force", "tout.faire"]}, "Habilitation inconnue : « tout.faire »"),
     ]
     for change, message in cases:
         fields = {"code": "nouveau", "last_name": "Neuf", "first_name": "Nina", "role": Role.PREPARATEUR, **change}

@@ -35,7 +35,7 @@ def test_an_administrator_creates_the_team_on_the_page(web_client: Any, web_kern
     sign_in(web_client, "admin", PASSWORD)
     assert "Équipe" in text(web_client.get("/modules"))
     listing = text(web_client.get("/equipe"))
-    assert "Claire Durand-Démo" in listing and "Consulter le DMP" in listing  # habilitations in words
+    assert "Claire Durand-Démo" in listing and "Modifier les paramètres" in listing  # habilitations in words
 
     refused = _create(web_client, code="bmartin", last_name="Martin", first_name="Bruno", role="titulaire", rpps="")
     assert refused.status_code == 400 and "doit avoir un numéro RPPS" in text(refused)
@@ -48,7 +48,7 @@ def test_an_administrator_creates_the_team_on_the_page(web_client: Any, web_kern
     assert temporary is not None
     bruno = _operator(web_kernel, pharmacy, "bmartin")
     assert bruno.role == Role.TITULAIRE and bruno.must_change_password and bruno.check_password(temporary.group(1))
-    assert {h.habilitation for h in bruno.habilitations} >= {"dmp.consult", "dmp.feed"}  # the role's defaults
+    assert {h.habilitation for h in bruno.habilitations} >= {"stock.force", "settings.edit"}  # the role's defaults
     taken = _create(web_client, code="bmartin", last_name="M", first_name="B", role="preparateur", rpps="")
     assert "déjà utilisé" in text(taken)
 
@@ -61,17 +61,17 @@ def test_an_administrator_creates_the_team_on_the_page(web_client: Any, web_kern
             "first_name": "Bruno",
             "role": "pharmacien_adjoint",
             "rpps": "99999000021",
-            "habilitations": ["dmp.feed"],
+            "habilitations": ["stock.force"],
         },
         follow_redirects=True,
     )
     assert "Opérateur modifié : Bruno Martin." in text(edited)
     bruno = _operator(web_kernel, pharmacy, "bmartin")
-    assert bruno.role == Role.ADJOINT and {h.habilitation for h in bruno.habilitations} == {"dmp.feed"}
+    assert bruno.role == Role.ADJOINT and {h.habilitation for h in bruno.habilitations} == {"stock.force"}
     with web_kernel.transaction() as db:
         entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "team.updated")).one()
         assert entry.operator_id == web_seeded.operators["admin"]
-        assert "par Marc Petit-Démo" in entry.message_fr and "Consulter le DMP" in entry.message_fr
+        assert "par Marc Petit-Démo" in entry.message_fr and "retirées : Corriger l'ordonnancier" in entry.message_fr
 
     disabled = post_form(web_client, f"/equipe/{bruno.id}", f"/equipe/{bruno.id}/desactiver", follow_redirects=True)
     assert "Bruno Martin est désactivé" in text(disabled)

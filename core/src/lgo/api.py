@@ -19,7 +19,10 @@ Groups of names:
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs);
+  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
+  (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
+  comparison and birth-place rule of identity traits); :func:`parse_untrusted` for every XML that came from
+  outside (:class:`HostileContent` when it carries a DTD or entities);
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
   (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
   :func:`datetime_fr` (Europe/Paris);
@@ -34,7 +37,11 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import identifiers as identifiers
     from lgo import secrets as secrets
+    from lgo import soap as soap
+    from lgo import traits as traits
+    from lgo import xml_signature as xml_signature
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
     from lgo.cli import FrenchError as FrenchError
@@ -120,9 +127,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.manifest import PROJECT_PUBLISHER as PROJECT_PUBLISHER
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
+    from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
     from lgo.plugins.registrations import CertificateUsage as CertificateUsage
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
     from lgo.plugins.registrations import SignInMethod as SignInMethod
+    from lgo.safe_xml import HostileContent as HostileContent
+    from lgo.safe_xml import parse_untrusted as parse_untrusted
     from lgo.settings_fields import HostName as HostName
     from lgo.settings_fields import KnownAddress as KnownAddress
     from lgo.settings_fields import ServiceUrl as ServiceUrl
@@ -131,10 +141,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
     from lgo.worker import PermanentFailure as PermanentFailure
+    from lgo.xml_signature import KeySigner as KeySigner
+    from lgo.xml_signature import Signer as Signer
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
+    "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
     "FrenchError": "lgo.cli:FrenchError",
@@ -228,6 +242,13 @@ _LAZY: dict[str, str] = {
     "KnownAddress": "lgo.settings_fields:KnownAddress",
     "ServiceUrl": "lgo.settings_fields:ServiceUrl",
     "field_hints": "lgo.settings_fields:field_hints",
+    "load_provider": "lgo.plugins.providers:load",
+    "HostileContent": "lgo.safe_xml:HostileContent",
+    "parse_untrusted": "lgo.safe_xml:parse_untrusted",
+    "soap": "lgo.soap",
+    "xml_signature": "lgo.xml_signature",
+    "KeySigner": "lgo.xml_signature:KeySigner",
+    "Signer": "lgo.xml_signature:Signer",
     "Delivery": "lgo.worker:Delivery",
     "OutboxHandler": "lgo.worker:OutboxHandler",
     "PeriodicJob": "lgo.worker:PeriodicJob",

@@ -82,10 +82,11 @@ def people_message(error: BaseException) -> str:
     return "L'envoi a échoué (détail dans le journal technique)."
 
 
-OutboxHandler = Callable[[Delivery], None]
+#: ``handler(kernel, delivery)``: the worker's kernel (settings, sessions, hooks) and the message to deliver.
+OutboxHandler = Callable[["Kernel", Delivery], None]
 
 
-def http_post(delivery: Delivery) -> None:
+def http_post(kernel: Kernel, delivery: Delivery) -> None:
     """Kernel handler ``http.post``: POST ``payload["body"]`` as JSON to ``payload["url"]`` with an
     ``Idempotency-Key`` header. 2xx delivers; 4xx (except 408 and 429) is permanent; the rest is retried."""
     import httpx
@@ -225,7 +226,7 @@ class Worker:
                     message_fr=f"Le module « {delivery.plugin} » n'est pas installé ou n'a pas démarré : "
                     "ce message attend qu'il le soit.",
                 )
-            handler(delivery)
+            handler(self.kernel, delivery)
             error = None
         except Exception as exc:
             log.warning("delivery of outbox message %s (%s) failed: %r", delivery.message_id, delivery.kind, exc)

@@ -203,6 +203,29 @@ def test_retrieval_down_lets_the_paper_dispensing_go_on_and_transmission_down_de
     assert len(sandbox.executions) == 1
 
 
+def test_every_installed_transport_driver_implements_the_protocol(tmp_path: Path) -> None:
+    import inspect
+
+    from lgo.plugins import providers
+    from lgo_eordonnance.settings import EOrdonnanceSettings
+    from lgo_eordonnance.transport import EOrdonnanceTransport
+
+    names = providers.available("eordonnance")
+    assert names, "no eordonnance transport driver installed"
+    wanted = {
+        n: inspect.signature(f).replace(parameters=list(inspect.signature(f).parameters.values())[1:])  # no self
+        for n, f in vars(EOrdonnanceTransport).items()
+        if inspect.isfunction(f) and not n.startswith("_")
+    }
+    for name in names:
+        # Each entry point is a factory of (settings, the pharmacy's certificate).
+        credential = TestAuthority(tmp_path / "pki").organisation("PHARMACIE").client()
+        driver = providers.load("eordonnance", name)(EOrdonnanceSettings(), credential)
+        for method, signature in wanted.items():
+            assert callable(getattr(driver, method, None)), f"{name}: {method} missing"
+            assert inspect.signature(getattr(driver, method)) == signature, f"{name}: {method} differs"
+
+
 def test_the_json_driver_says_what_it_is_and_is_never_chosen_by_default(
     lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
 ) -> None:

@@ -23,11 +23,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
@@ -39,6 +37,7 @@ from lgo.db import Base, UTCDateTime, utcnow
 from lgo.domain import audit
 from lgo.errors import NotFound, ValidationError
 from lgo.local_time import date_fr
+from lgo.xml_signature import Signer
 
 ORGANISATION = "organisation"
 #: The admin page warns this long before a certificate expires.
@@ -112,15 +111,9 @@ class ClientCredential:
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (self.certificate, *self.chain))
 
 
-class OperatorSigner(Protocol):
-    """An operator's own signing credential (a CPS unlocked with its PIN): the certificate, PEM, and a
-    ``cryptography`` private key whose operations may happen on the card (signxml takes it as is)."""
-
-    @property
-    def certificate_pem(self) -> bytes: ...
-
-    @property
-    def private_key(self) -> rsa.RSAPrivateKey: ...
+#: An operator's own signing credential (a CPS unlocked with its PIN): the one signer shape of
+#: :mod:`lgo.xml_signature` (certificate PEM and a ``cryptography`` private key whose operations may happen on a card).
+OperatorSigner = Signer
 
 
 #: French words for the attributes of a certificate's subject or issuer (the rest is shown by its OID).

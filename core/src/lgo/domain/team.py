@@ -6,8 +6,8 @@ The rules live here once, for the admin page and the ``lgo equipe`` commands ali
 * a pharmacy always keeps one active administrator — the last one can be neither disabled nor given another role;
 * an administrator never knows an operator's password: creating an operator or resetting a password gives a
   temporary one, shown once, and the operator chooses their own at the next sign-in;
-* habilitations are those the kernel and the loaded plugins declare, with their French labels; a new operator gets
-  the defaults of their role.
+* habilitations are those the kernel and the loaded plugins declare (``Kernel.habilitations()``), with their French
+  labels; a new operator gets the defaults of their role.
 
 Every change is written to the audit log with the operator who made it (``by``; ``None`` for the command line on
 the server) and the names of the people concerned.
@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from lgo.domain import audit
 from lgo.domain.pharmacy import (
     DEFAULT_HABILITATIONS,
-    Habilitation,
     Operator,
     OperatorHabilitation,
     Role,
@@ -49,36 +48,11 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$")
 #: Letters and digits that cannot be mistaken for one another when read aloud or copied from a screen.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
-# The kernel's own habilitations, in words; plugins declare theirs with ``lgo_register_habilitations``.
-_KERNEL_HABILITATIONS_FR = {
-    Habilitation.DMP_CONSULT: ("Consulter le DMP", "Ouvrir les documents du DMP d'un patient, accès tracé."),
-    Habilitation.DMP_FEED: ("Alimenter le DMP", "Envoyer au DMP les documents produits à l'officine."),
-    Habilitation.STOCK_FORCE: ("Vendre au-delà du stock", "Valider une délivrance quand le stock affiché est épuisé."),
-    Habilitation.SETTINGS_EDIT: ("Modifier les paramètres", "Changer les paramètres des modules de l'officine."),
-    Habilitation.ORDONNANCIER_CORRECT: (
-        "Corriger l'ordonnancier",
-        "Enregistrer une ligne de correction dans l'ordonnancier.",
-    ),
-}
-
 
 def habilitation_definitions(kernel: Kernel) -> list[HabilitationDefinition]:
-    """Every habilitation an administrator may grant, with its French label: the kernel's and the loaded plugins'.
-
-    ``Kernel.habilitations()`` (issue 17) gathers them from the hook ``lgo_register_habilitations``; until it is on
-    this branch, the kernel's own list stands in for it."""
-    gathered = getattr(kernel, "habilitations", None)
-    if callable(gathered):
-        return list(gathered())
-    return [
-        HabilitationDefinition(
-            code.value,
-            label,
-            help_fr,
-            tuple(role.value for role, granted in DEFAULT_HABILITATIONS.items() if code in granted),
-        )
-        for code, (label, help_fr) in _KERNEL_HABILITATIONS_FR.items()
-    ]
+    """Every habilitation an administrator may grant, with its French label: the kernel's and the loaded plugins'
+    (:meth:`lgo.kernel.Kernel.habilitations`)."""
+    return kernel.habilitations()
 
 
 def can_manage_team(role: Role | str) -> bool:

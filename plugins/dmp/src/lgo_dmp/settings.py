@@ -6,10 +6,9 @@ The certificate is not a setting: the DMP uses the organisation certificate stor
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
-from lgo.api import ClientCredential, KnownAddress, ServiceUrl, certificates, field_hints
+from lgo.api import ClientCredential, KnownAddress, ServiceUrl, certificates, field_hints, identifiers
 from lgo.api import xds_codes as codes
 from pydantic import BaseModel, Field, field_validator
 
@@ -94,11 +93,9 @@ class DmpSettings(BaseModel):
 
 
 def source_id(current: DmpSettings, finess: str) -> str:
-    """The configured OID, else one of the pharmacy's own under the UUID arc 2.25 (ITU-T X.667: unique without
-    registration), stable for its FINESS."""
-    if current.source_id:
-        return current.source_id
-    return f"2.25.{uuid.uuid5(uuid.NAMESPACE_OID, f'lgo-libre/dmp/{finess}').int}"
+    """The configured OID, else the pharmacy's own, derived from its FINESS as for MSSanté's XDM archives (one
+    software instance, one sourceId)."""
+    return current.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}")
 
 
 def settings(kernel: Kernel, pharmacy_id: int) -> DmpSettings:

@@ -48,6 +48,14 @@ class MssanteSettings(BaseModel):
         title="Référence produit déclarée sur Convergence (en-tête X-MSS-NIL)",
         description="Référence du logiciel enregistrée par l'éditeur auprès de l'ANS, jointe à chaque message.",
     )
+    source_id: str = Field(
+        "",
+        pattern=r"^$|^[0-2](\.(0|[1-9][0-9]*))+$",
+        max_length=64,
+        title="Identifiant de l'installation (OID, sourceId des archives XDM)",
+        description="Vide : un OID calculé pour l'officine d'après son FINESS (2.25.…).",
+        json_schema_extra=field_hints(advanced=True),
+    )
     patient_domain: str = Field(
         "patient.mssante.fr",
         title="Domaine des messageries de Mon espace santé",
