@@ -13,6 +13,7 @@ from lgo.domain import certificates
 from lgo.domain.outbox import OutboxMessage, OutboxStatus
 from lgo.domain.pharmacy import Pharmacy
 from lgo.errors import PermissionDenied
+from lgo.local_time import datetime_fr
 from lgo_dmp import api, service
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_dmp.settings import DmpSettings
@@ -97,7 +98,10 @@ def test_a_document_waits_for_the_qualified_identity_then_is_sent_with_the_ins(d
     world.identity.qualify(world.kernel, world.pharmacy_id, world.patient_id)
     assert _submission(world, document_id).status == SubmissionStatus.QUEUED
     world.worker().drain()
-    assert _submission(world, document_id).status == SubmissionStatus.SENT
+    sent = _submission(world, document_id)
+    assert sent.status == SubmissionStatus.SENT and sent.sent_at is not None
+    (line,) = service.status_lines(world.kernel, world.pharmacy_id, world.patient_id)
+    assert f", le {datetime_fr(sent.sent_at)}" in line  # the time in Paris, not UTC
     (stored,) = world.sandbox.documents()
     patient = etree.fromstring(stored.content).find("h:recordTarget/h:patientRole/h:id", HL7)
     assert patient is not None and patient.get("extension") == "279035121518989"

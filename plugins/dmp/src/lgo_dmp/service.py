@@ -32,6 +32,7 @@ from lgo.api import (
     ValidationError,
     audit,
     client_tls_context,
+    datetime_fr,
     identifiers,
     outbox,
     parse_untrusted,
@@ -661,7 +662,7 @@ def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None
             query = query.where(DmpSubmission.patient_id == patient_id)
         lines = []
         for submission, document in session.execute(query.order_by(DmpSubmission.id)):
-            when = f", le {submission.sent_at:%d/%m/%Y %H:%M}" if submission.sent_at else ""
+            when = f", le {datetime_fr(submission.sent_at)}" if submission.sent_at else ""  # Paris time
             lines.append(
                 f"n° {document.id} « {document.title} » ({document.type_display}, patient n° "
                 f"{document.patient_id}) : {submission.status_fr}{when} — {submission.attempts} tentative(s)"
