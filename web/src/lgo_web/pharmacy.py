@@ -10,7 +10,6 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from lgo.domain import audit
 from lgo.domain.pharmacy import Pharmacy
-from werkzeug.wrappers import Response
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -88,7 +87,7 @@ def page() -> Any:
     return render_template("pharmacy.html", form=form, pharmacy=pharmacy)
 
 
-def _save(pharmacy_id: int, operator_id: int, form: PharmacyForm) -> Response | None:
+def _save(pharmacy_id: int, operator_id: int, form: PharmacyForm) -> None:
     kernel = kernel_of(current_app)
     test_mode = form.mode.data == "test"
     with kernel.transaction() as db:
@@ -139,4 +138,3 @@ def _save(pharmacy_id: int, operator_id: int, form: PharmacyForm) -> Response | 
         flash("Coordonnées de l'officine enregistrées.", "success")
     else:
         flash("Aucun changement.", "info")
-    return None
