@@ -337,7 +337,7 @@ def bench_dp_consultation(consultations: int, workdir: Path) -> Result | None:
         import httpx
         import lgo_dp.plugin
         from lgo_dp import consent, consultation
-        from lgo_dp.sandbox_driver import SandboxTransport
+        from lgo_dp.json_driver import JsonHttpsTransport
         from lgo_dp.transport import DispensedLine, DpPatient, Professional
         from lgo_sandbox.dp import start_dp_sandbox
         from lgo_sandbox.pki import TestAuthority
@@ -375,17 +375,9 @@ def bench_dp_consultation(consultations: int, workdir: Path) -> Result | None:
         for name in ("ins", "dp"):
             kernel.enable(pharmacy, name)
         credential = authority.organisation("DP", finess=finess, organisation="PHARMACIE DU BANC")
-        kernel.select_provider(pharmacy, "dp", "sandbox")
-        kernel.save_plugin_settings(
-            pharmacy,
-            "dp",
-            {
-                "endpoint": server.url,
-                "certificate_path": str(credential.cert_path),
-                "key_path": str(credential.key_path),
-                "ca_path": str(credential.ca_path),
-            },
-        )
+        credential.store_for(kernel, pharmacy)
+        kernel.select_provider(pharmacy, "dp", "json")
+        kernel.save_plugin_settings(pharmacy, "dp", {"endpoint": server.url})
         identity.qualify(kernel, pharmacy, patient)
         consent.create(kernel, pharmacy, operator, patient)
         counter = Counter(kernel, pharmacy, operator)
@@ -398,7 +390,7 @@ def bench_dp_consultation(consultations: int, workdir: Path) -> Result | None:
         for index in range(other_pharmacies):
             other_finess = with_luhn(f"990000{20 + index}")
             other = authority.organisation("DP", finess=other_finess, organisation=f"PHARMACIE N° {index + 2}")
-            driver = SandboxTransport(TlsEndpoint(server.url, other.client(), str(other.ca_path), 10.0))
+            driver = JsonHttpsTransport(TlsEndpoint(server.url, other.client(), str(other.ca_path), 10.0))
             lines = [
                 DispensedLine(
                     f"{other_finess}-O{n}",

@@ -46,20 +46,11 @@ def two_pharmacies(
     for pharmacy, name in ((lgo_seeded, "PHARMACIE DES TILLEULS"), (b, "PHARMACIE DU MARCHE")):
         with kernel.transaction() as session:
             finess = session.get(Pharmacy, pharmacy.pharmacy_id).finess  # type: ignore[union-attr]
-        credential = authority.organisation("DP", finess=finess, organisation=name)
+        authority.organisation("DP", finess=finess, organisation=name).store_for(kernel, pharmacy.pharmacy_id)
         kernel.enable(pharmacy.pharmacy_id, "dp", with_dependencies=True)
         kernel.enable(pharmacy.pharmacy_id, "ins")
-        kernel.select_provider(pharmacy.pharmacy_id, "dp", "sandbox")
-        kernel.save_plugin_settings(
-            pharmacy.pharmacy_id,
-            "dp",
-            {
-                "endpoint": server.url,
-                "certificate_path": str(credential.cert_path),
-                "key_path": str(credential.key_path),
-                "ca_path": str(credential.ca_path),
-            },
-        )
+        kernel.select_provider(pharmacy.pharmacy_id, "dp", "json")
+        kernel.save_plugin_settings(pharmacy.pharmacy_id, "dp", {"endpoint": server.url})
     yield kernel, sandbox, lgo_seeded, b
     server.stop()
 

@@ -142,7 +142,7 @@ class DpWorld:
 
 
 def configure(world: DpWorld, pharmacy: Seeded, name: str) -> None:
-    """Stock, certificate, plugins, provider and settings of one pharmacy."""
+    """Stock, certificate (stored as the administrator does), plugins, provider and settings of one pharmacy."""
     kernel = world.kernel
     with kernel.transaction() as session:
         finess = session.get(Pharmacy, pharmacy.pharmacy_id).finess  # type: ignore[union-attr]
@@ -157,21 +157,11 @@ def configure(world: DpWorld, pharmacy: Seeded, name: str) -> None:
                 quantity=50,
             )
     world.finess[pharmacy.pharmacy_id] = finess
-    credential = world.authority.organisation("DP", finess=finess, organisation=name)
+    world.authority.organisation("DP", finess=finess, organisation=name).store_for(kernel, pharmacy.pharmacy_id)
     kernel.enable(pharmacy.pharmacy_id, "fake_ins")
     kernel.enable(pharmacy.pharmacy_id, "dp")
-    kernel.select_provider(pharmacy.pharmacy_id, "dp", "sandbox")
-    kernel.save_plugin_settings(
-        pharmacy.pharmacy_id,
-        "dp",
-        {
-            "endpoint": world.url,
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
-            "timeout_seconds": 3,
-        },
-    )
+    kernel.select_provider(pharmacy.pharmacy_id, "dp", "json")
+    kernel.save_plugin_settings(pharmacy.pharmacy_id, "dp", {"endpoint": world.url, "timeout_seconds": 3})
 
 
 def make_world(

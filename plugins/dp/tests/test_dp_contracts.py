@@ -13,7 +13,7 @@ from lgo.demo_data import cip13
 from lgo.identifiers import nir_key, with_luhn
 from lgo.identity import OID_TEST
 from lgo.testing.contracts import PluginContract
-from lgo_dp.sandbox_driver import SandboxTransport
+from lgo_dp.json_driver import JsonHttpsTransport
 from lgo_dp.testing import DpContractWorld, DpTransportContract
 from lgo_dp.transport import DpPatient
 from lgo_sandbox.dp import start_dp_sandbox
@@ -32,8 +32,8 @@ def _new_patient() -> DpPatient:
     return DpPatient(f"{body}{nir_key(body):02d}", OID_TEST, "CONTRAT", ("ANNE",), "F", "1985-03-14")
 
 
-class TestSandboxTransportContract(DpTransportContract):
-    provider = "sandbox"
+class TestJsonHttpsTransportContract(DpTransportContract):
+    provider = "json"
 
     @pytest.fixture
     def dp_contract(self, dp_authority: TestAuthority) -> Iterator[DpContractWorld]:
@@ -41,9 +41,9 @@ class TestSandboxTransportContract(DpTransportContract):
         server, sandbox = start_dp_sandbox(authority)
         here, there = with_luhn("99000011"), with_luhn("99000012")
 
-        def driver(finess: str, url: str = server.url) -> SandboxTransport:
+        def driver(finess: str, url: str = server.url) -> JsonHttpsTransport:
             credential = authority.organisation("DP", finess=finess, organisation=f"PHARMACIE {finess}")
-            return SandboxTransport(TlsEndpoint(url, credential.client(), str(credential.ca_path), 3.0))
+            return JsonHttpsTransport(TlsEndpoint(url, credential.client(), str(credential.ca_path), 3.0))
 
         yield DpContractWorld(
             driver=driver(here),

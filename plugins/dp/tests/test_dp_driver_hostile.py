@@ -15,7 +15,7 @@ from lgo.api import TlsEndpoint
 from lgo.demo_data import cip13
 from lgo.identifiers import nir_key
 from lgo.identity import OID_TEST
-from lgo_dp.sandbox_driver import SandboxTransport, _Bulletins, _History, _read
+from lgo_dp.json_driver import JsonHttpsTransport, _Bulletins, _History, _read
 from lgo_dp.transport import DispensedLine, DpPatient, DpRefused, DpUnavailable, Professional, Refusal
 from lgo_sandbox.pki import TestAuthority, server_context
 from lgo_sandbox.tls import BackgroundServer
@@ -77,12 +77,12 @@ class Hostile:
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hostile, SandboxTransport]]:
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hostile, JsonHttpsTransport]]:
     authority = TestAuthority(tmp_path_factory.mktemp("pki"))
     app = Hostile()
     server = BackgroundServer(app, ssl_context=server_context(authority.server("hostile"))).start()
     credential = authority.organisation("DP", finess="990000013")
-    yield app, SandboxTransport(TlsEndpoint(server.url, credential.client(), str(credential.ca_path), 2.0))
+    yield app, JsonHttpsTransport(TlsEndpoint(server.url, credential.client(), str(credential.ca_path), 2.0))
     server.stop()
 
 
@@ -92,7 +92,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hostile,
     body=st.binary(max_size=60) | json_values.map(lambda v: json.dumps(v).encode()),
 )
 def test_any_answer_over_https_is_a_french_error_or_a_result(
-    hostile: tuple[Hostile, SandboxTransport], status: int, body: bytes
+    hostile: tuple[Hostile, JsonHttpsTransport], status: int, body: bytes
 ) -> None:
     app, driver = hostile
     app.status, app.body = status, body
@@ -115,7 +115,7 @@ def test_any_answer_over_https_is_a_french_error_or_a_result(
     ],
 )
 def test_known_faults_give_their_french_message(
-    hostile: tuple[Hostile, SandboxTransport], status: int, body: bytes, error: type, expected: str
+    hostile: tuple[Hostile, JsonHttpsTransport], status: int, body: bytes, error: type, expected: str
 ) -> None:
     app, driver = hostile
     app.status, app.body = status, body
@@ -124,7 +124,7 @@ def test_known_faults_give_their_french_message(
     assert raised.value.message_fr.startswith(expected)
 
 
-def test_a_huge_answer_is_refused(hostile: tuple[Hostile, SandboxTransport]) -> None:
+def test_a_huge_answer_is_refused(hostile: tuple[Hostile, JsonHttpsTransport]) -> None:
     app, driver = hostile
     app.status, app.body = 200, b'{"lignes": [' + b"0," * 4_500_000 + b"0]}"
     with pytest.raises(DpUnavailable):
@@ -135,13 +135,13 @@ def test_a_huge_answer_is_refused(hostile: tuple[Hostile, SandboxTransport]) -> 
 
 
 @pytest.fixture(scope="module")
-def sandbox_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxTransport]:
+def sandbox_driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JsonHttpsTransport]:
     from lgo_sandbox.dp import start_dp_sandbox
 
     authority = TestAuthority(tmp_path_factory.mktemp("pki-dp"))
     server, _ = start_dp_sandbox(authority)
     credential = authority.organisation("DP", finess="990000013")
-    driver = SandboxTransport(TlsEndpoint(server.url, credential.client(), str(credential.ca_path), 2.0))
+    driver = JsonHttpsTransport(TlsEndpoint(server.url, credential.client(), str(credential.ca_path), 2.0))
     driver.create(PATIENT, PRO, idempotency_key="creation")
     yield driver
     server.stop()
@@ -170,14 +170,16 @@ def _line(**changes: Any) -> DispensedLine:
     ],
 )
 def test_the_sandbox_refuses_a_malformed_line(
-    sandbox_driver: SandboxTransport, line: DispensedLine, message: str
+    sandbox_driver: JsonHttpsTransport, line: DispensedLine, message: str
 ) -> None:
     with pytest.raises(DpRefused, match=message) as refused:
         sandbox_driver.feed(PATIENT, [line], idempotency_key=f"k-{abs(hash(message))}")
     assert refused.value.code == Refusal.REQUEST
 
 
-def test_the_sandbox_refuses_what_is_not_an_ins_and_an_anonymous_consultation(sandbox_driver: SandboxTransport) -> None:
+def test_the_sandbox_refuses_what_is_not_an_ins_and_an_anonymous_consultation(
+    sandbox_driver: JsonHttpsTransport,
+) -> None:
     from dataclasses import replace
 
     for patient, message in (

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import HabilitationDefinition, Manifest, MigrationSource, PeriodicJob, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, PeriodicJob, hookimpl
 
 from lgo_dp.settings import DpSettings
 
@@ -30,6 +30,7 @@ MANIFEST = Manifest(
     plugin_api=">=2.1,<3",
     wave=1,
     distribution="lgo-dp",
+    publisher=PROJECT_PUBLISHER,
     label_fr="Dossier Pharmaceutique",
     description_fr="Historique de dispensation à 12 mois de toutes les pharmacies, alimentation à chaque "
     "délivrance, consentement du patient, rappels de lots et alertes sanitaires bloquants.",

@@ -1,5 +1,6 @@
 """Settings of the ``dp`` plugin, and the one place that builds the transport: the selected driver, given the DP's
-address and the pharmacy's certificate (mutual TLS).
+address and the pharmacy's certificate (mutual TLS). The certificate is not a setting: it is the one stored on the
+« Certificat » page (decision 0904).
 
 A driver is kept for :data:`DRIVER_SECONDS` per pharmacy and settings, so that a consultation at the counter does not
 decrypt the certificate and build a TLS context each time; changed settings take effect at once, a certificate
@@ -11,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import TlsEndpoint, certificates
+from lgo.api import ServiceUrl, TlsEndpoint, certificates, field_hints
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
@@ -27,13 +28,28 @@ _lock = threading.Lock()
 
 
 class DpSettings(BaseModel):
-    endpoint: str = Field("https://localhost/dp", title="Adresse du service du Dossier Pharmaceutique")
-    certificate_path: str = Field(
-        "", title="Certificat d'organisation en fichier PEM (sinon celui déposé dans Paramètres › Certificat)"
+    endpoint: ServiceUrl = Field(
+        "",
+        title="Adresse du service du Dossier Pharmaceutique",
+        description="Adresse du DP pour le transport choisi dans « Fournisseurs » ; aucune adresse publique n'est "
+        "connue (la spécification du DP est remise aux éditeurs par l'Ordre des pharmaciens). Vide : le DP n'est pas "
+        "appelé, les délivrances attendent dans la file d'envoi.",
     )
-    key_path: str = Field("", title="Clé privée du certificat (fichier PEM)")
-    ca_path: str = Field("", title="Autorités de confiance du DP (PEM ; sinon celles du système)")
-    timeout_seconds: float = Field(5.0, gt=0, le=60, title="Délai maximal d'un appel (secondes)")
+    ca_path: str = Field(
+        "",
+        title="Autorités de confiance supplémentaires (fichier PEM)",
+        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
+        "déposé sur la page « Certificat » suffisent.",
+        json_schema_extra=field_hints(advanced=True),
+    )
+    timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        title="Délai maximal d'un appel (secondes)",
+        description="Au-delà, le comptoir continue sans le DP : la consultation montre les délivrances de "
+        "l'officine, les envois sont réessayés.",
+    )
 
 
 def settings(kernel: Kernel, pharmacy_id: int) -> DpSettings:
@@ -43,13 +59,19 @@ def settings(kernel: Kernel, pharmacy_id: int) -> DpSettings:
 
 
 def endpoint(kernel: Kernel, pharmacy_id: int) -> TlsEndpoint:
-    """The DP's address with the pharmacy's certificate: PEM files named in the settings, else the certificate the
-    administrator stored (French error when there is none)."""
+    """The DP's address with the pharmacy's certificate (the one rule: the certificate stored on the « Certificat »
+    page, decision 0904); a French :class:`DpUnavailable` when the address is not set."""
+    from lgo_dp.transport import DpUnavailable
+
     current = settings(kernel, pharmacy_id)
-    with kernel.transaction() as session:
-        credential = certificates.pharmacy_credential(
-            session, pharmacy_id, cert_path=current.certificate_path, key_path=current.key_path
+    if not current.endpoint:
+        raise DpUnavailable(
+            "L'adresse du Dossier Pharmaceutique n'est pas renseignée (Paramètres › Dossier Pharmaceutique) : le DP "
+            "n'est pas joint, les délivrances attendent dans la file d'envoi.",
+            detail="dp endpoint not configured",
         )
+    with kernel.transaction() as session:
+        credential = certificates.pharmacy_credential(session, pharmacy_id)
     return TlsEndpoint(current.endpoint, credential, current.ca_path or None, current.timeout_seconds)
 
 

@@ -74,7 +74,7 @@ def _line(world: DpContractWorld, *, days_ago: int = 3, lot: str = "LOT-A") -> D
 
 class DpTransportContract(ProviderContract):
     capability = "dp"
-    provider = "sandbox"
+    provider = "json"
 
     @pytest.fixture
     def dp_contract(self) -> DpContractWorld:

@@ -3,7 +3,8 @@
 The DP specification (Palier 2.3 of the Ordre des pharmaciens) is not public: a vendor who holds it writes a driver
 (stevedore entry point in ``lgo.providers.dp``) that passes :class:`lgo_dp.testing.DpTransportContract`; the rest of
 the plugin never changes. What the project assumes about the service is in ``docs/decisions/1100-dp-transport.md``.
-The ``sandbox`` driver talks JSON over HTTPS with the pharmacy's certificate to ``lgo_sandbox.dp``.
+The ``json`` driver talks the project's assumed interface, JSON over HTTPS with the pharmacy's certificate, to the
+DP sandbox (``lgo_sandbox.dp``); it is never chosen by default.
 
 Every call names the patient by the qualified INS and its traits (:class:`DpPatient`) — the DP is reached without the
 carte Vitale since Palier 2.3 — and, except for feeding, the professional at the counter (:class:`Professional`), whom

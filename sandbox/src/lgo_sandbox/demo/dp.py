@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lgo.api import IdentityNotShareable, LgoError, TlsEndpoint, create_prescription
 from lgo_dp import bulletins, consent, consultation
-from lgo_dp.sandbox_driver import SandboxTransport
+from lgo_dp.json_driver import JsonHttpsTransport
 from lgo_dp.transport import DispensedLine, DpPatient, Professional
 
 if TYPE_CHECKING:
@@ -47,17 +47,9 @@ def _step(ctx: DemoContext) -> list[str]:
         credential = authority.organisation("DP", finess=finess, organisation="PHARMACIE DES TILLEULS")
         server, sandbox = start_dp_sandbox(authority)
         try:
-            kernel.select_provider(pharmacy_id, "dp", "sandbox")
-            kernel.save_plugin_settings(
-                pharmacy_id,
-                "dp",
-                {
-                    "endpoint": server.url,
-                    "certificate_path": str(credential.cert_path),
-                    "key_path": str(credential.key_path),
-                    "ca_path": str(credential.ca_path),
-                },
-            )
+            credential.store_for(kernel, pharmacy_id)  # as the administrator does on the « Certificat » page
+            kernel.select_provider(pharmacy_id, "dp", "json")
+            kernel.save_plugin_settings(pharmacy_id, "dp", {"endpoint": server.url})
             lines.append(f"Bac à sable du DP sur {server.url} (TLS mutuel avec le certificat de l'officine).")
             lines += _unqualified(ctx)
             try:
@@ -96,7 +88,7 @@ def _other_pharmacy(authority: TestAuthority, url: str, patient: DpPatient) -> l
     from lgo.demo_data import cip13
 
     other = authority.organisation("DP", finess=OTHER_FINESS, organisation="PHARMACIE DU MARCHE")
-    driver = SandboxTransport(TlsEndpoint(url, other.client(), str(other.ca_path), 5.0))
+    driver = JsonHttpsTransport(TlsEndpoint(url, other.client(), str(other.ca_path), 5.0))
     pharmacist = Professional("Hugo Martin-Démo", "pharmacien titulaire", None)
     driver.create(patient, pharmacist, idempotency_key="demo-creation-marche")
     last_month = date.today() - timedelta(days=30)

@@ -1,6 +1,10 @@
-"""The ``sandbox`` driver: JSON over HTTPS with the pharmacy's certificate (mutual TLS), to ``lgo_sandbox.dp``.
+"""The ``json`` driver: the DP spoken as JSON over HTTPS with the pharmacy's certificate (mutual TLS).
 
-The wire format is the project's own (decision 1100): one JSON ``POST`` per operation under ``/v1``, the patient's INS
+The DP's specification is not public: this driver speaks the interface the project assumed (decision 1100), which
+the DP sandbox (``lgo_sandbox.dp``) implements. It is for the sandbox and tests, never chosen by default: a pharmacy
+selects its transport on the « Fournisseurs » page, and the real one comes as another driver of ``lgo.providers.dp``.
+
+The wire format is the project's own: one JSON ``POST`` per operation under ``/v1``, the patient's INS
 and traits in the body (never in an address, which ends up in logs), an ``Idempotency-Key`` header on writes, French
 error messages with a code. Every answer is read through strict models: a malformed or hostile answer is a service
 fault (:class:`DpUnavailable`, retried), never an exception the counter would show raw.
@@ -39,6 +43,9 @@ MAX_LINES = 20_000
 MAX_ANSWER_BYTES = 8_000_000
 
 UNAVAILABLE_FR = "Le Dossier Pharmaceutique ne répond pas : réessayez dans quelques minutes."
+
+#: What the « Fournisseurs » page shows for this driver.
+LABEL_FR = "JSON en HTTPS — interface supposée, pour le bac à sable (la spécification du DP n'est pas publique)"
 
 
 class _Strict(BaseModel):
@@ -98,7 +105,7 @@ class _Error(_Strict):
 
 
 @dataclass
-class SandboxTransport:
+class JsonHttpsTransport:
     endpoint: TlsEndpoint
 
     def __post_init__(self) -> None:
@@ -262,6 +269,10 @@ def _read(model: type[_Strict], data: Any) -> Any:
         ) from exc
 
 
-def create(endpoint: TlsEndpoint) -> SandboxTransport:
-    """Factory registered as the ``sandbox`` driver."""
-    return SandboxTransport(endpoint)
+def create(endpoint: TlsEndpoint) -> JsonHttpsTransport:
+    """Factory registered as the ``json`` driver: the DP's address with the pharmacy's certificate (the one rule of
+    :func:`lgo.api.pharmacy_credential`, applied by the plugin)."""
+    return JsonHttpsTransport(endpoint)
+
+
+create.label = LABEL_FR  # type: ignore[attr-defined]
