@@ -196,9 +196,12 @@ class Counter:
             listed = ", ".join(line.label for line in billing.lines if line.needs_prescription)
             raise ValidationError(f"Médicament(s) listé(s) sans ordonnance : {listed}.")
         commit_failures: list[tuple[str, str, BaseException]] = []
+        # Read before the billing's transaction: on SQLite, refreshing the cached list inside it would open a second
+        # transaction that waits for the first one's lock (a counter billing past the cache's lifetime hung).
+        active = self.kernel.active_plugins(self.pharmacy_id)
         with self.kernel.transaction() as session:
             event, dispensations = self._write_billing(session, billing)
-            self._run_commit_hooks(session, event, commit_failures)
+            self._run_commit_hooks(session, event, active, commit_failures)
         for plugin, hook, exc in commit_failures:
             self.kernel._record_failure_safely(plugin, hook, exc, self.pharmacy_id)
 
@@ -400,7 +403,11 @@ class Counter:
         return lot
 
     def _run_commit_hooks(
-        self, session: Session, event: BillingEnded, failures: list[tuple[str, str, BaseException]]
+        self,
+        session: Session,
+        event: BillingEnded,
+        active: frozenset[str],
+        failures: list[tuple[str, str, BaseException]],
     ) -> None:
         """Each plugin's ``lgo_on_billing_commit`` in a savepoint of its own; failures are recorded after
         the commit (recording them now would need a second transaction while this one holds the lock)."""
@@ -409,7 +416,6 @@ class Counter:
             failures.append((plugin, hook, exc))
 
         dispatcher = Dispatcher(self.kernel.registry, remember, strict=self.kernel.strict)
-        active = self.kernel.active_plugins(self.pharmacy_id)
         implementing = {impl.plugin_name for impl in self.kernel.registry.pm.hook.lgo_on_billing_commit.get_hookimpls()}
         for plugin in [p for p in self.kernel.registry.order if p in active and p in implementing]:
             before = len(failures)
