@@ -3,6 +3,7 @@ stored counter, so that every unit is explained by a movement."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -85,8 +86,21 @@ def receive(
 
 
 def on_hand(session: Session, lot_id: int) -> int:
-    query = select(func.coalesce(func.sum(Movement.quantity), 0)).where(Movement.lot_id == lot_id)
-    return int(session.scalar(query) or 0)
+    return on_hand_by_lot(session, [lot_id])[lot_id]
+
+
+def on_hand_by_lot(session: Session, lot_ids: Iterable[int]) -> dict[int, int]:
+    """Units on hand of each lot, in one query (the index on ``(lot_id, quantity)`` answers it without the table)."""
+    wanted = sorted(set(lot_ids))
+    if not wanted:
+        return {}
+    query = (
+        select(Movement.lot_id, func.sum(Movement.quantity))
+        .where(Movement.lot_id.in_(wanted))
+        .group_by(Movement.lot_id)
+    )
+    found = {lot_id: int(quantity or 0) for lot_id, quantity in session.execute(query)}
+    return {lot_id: found.get(lot_id, 0) for lot_id in wanted}
 
 
 def product_on_hand(session: Session, product_id: int) -> int:
@@ -108,9 +122,10 @@ def pick_lot(session: Session, product: Product, quantity: int, today: date) -> 
     lots = session.scalars(
         select(Lot).where(Lot.product_id == product.id, Lot.expiry >= today).order_by(Lot.expiry, Lot.id)
     ).all()
+    quantities = on_hand_by_lot(session, [lot.id for lot in lots])
     best: tuple[int, Lot] | None = None
     for lot in lots:
-        qty = on_hand(session, lot.id)
+        qty = quantities[lot.id]
         if qty >= quantity:
             return lot
         if best is None or qty > best[0]:
@@ -127,9 +142,13 @@ def take(
     invoice_id: int | None,
     force: bool = False,
     reason: str = "",
+    available: int | None = None,
 ) -> Movement:
-    """Take units out of a locked lot. Refused when they are not on hand unless ``force`` (with a reason)."""
-    available = on_hand(session, lot.id)
+    """Take units out of a locked lot. Refused when they are not on hand unless ``force`` (with a reason).
+    ``available``: the units on hand as the caller already counted them in this transaction (a billing counts its
+    lots once and takes its lines from that count); the movement is added to the session, not flushed."""
+    if available is None:
+        available = on_hand(session, lot.id)
     if quantity > available:
         if not force:
             raise InsufficientStock(
