@@ -70,9 +70,9 @@ def best_of(repeats: int, func: Callable[[], None]) -> float:
 # --- 1. billing throughput ------------------------------------------------------------------------------
 
 
-def bench_billing(billings: int, workdir: Path) -> Result:
+def bench_billing(billings: int, workdir: Path, database_url: str | None = None) -> Result:
     progress(f"  facturation : {billings} facturations par l'API du comptoir…")
-    kernel = Kernel(f"sqlite:///{workdir / 'billing.sqlite'}", discover_installed=False)
+    kernel = Kernel(database_url or f"sqlite:///{workdir / 'billing.sqlite'}", discover_installed=False)
     kernel.upgrade_database()
     kernel.start()
     with kernel.transaction() as session:

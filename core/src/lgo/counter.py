@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lgo.actions import ActionRequired
@@ -23,7 +22,7 @@ from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, Shares, 
 from lgo.domain.dispensing import ORDONNANCIER, Dispensation, Prescription, record_dispensation
 from lgo.domain.patients import Patient
 from lgo.domain.pharmacy import Habilitation, Operator
-from lgo.domain.products import Product, product_by_cip13
+from lgo.domain.products import product_by_cip13
 from lgo.domain.sequences import next_number, next_numbers
 from lgo.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from lgo.events import (
@@ -120,7 +119,7 @@ class Counter:
 
     def start_billing(self, patient_id: int | None = None, prescription_id: int | None = None) -> Billing:
         if prescription_id is not None:
-            with self.kernel.transaction() as session:
+            with self.kernel.reading() as session:
                 prescription = session.get(Prescription, prescription_id)
                 if prescription is None or prescription.pharmacy_id != self.pharmacy_id:
                     raise NotFound(f"Ordonnance n° {prescription_id} introuvable.")
@@ -146,7 +145,7 @@ class Counter:
         the stock on hand, knowingly: it needs the habilitation and a reason, both recorded."""
         if quantity <= 0:
             raise ValidationError("La quantité doit être positive.")
-        with self.kernel.transaction() as session:
+        with self.kernel.reading() as session:
             product = product_by_cip13(session, self.pharmacy_id, cip13)
             if force:
                 operator = session.get(Operator, self.operator_id)
@@ -248,8 +247,7 @@ class Counter:
         complementary_rate = 0
         if billing.patient_id is not None:
             complementary_rate = self._patient(session, billing.patient_id).complementary_rate
-        lots = self._lock_and_pick_lots(session, billing)
-        remaining = stock.on_hand_by_lot(session, [lot.id for lot in lots if lot is not None])
+        lots, remaining = self._lock_and_pick_lots(session, billing)
         shares = [
             compute_shares(line.quantity * line.unit_price_cents, line.reimbursement_rate, complementary_rate)
             for line in billing.lines
@@ -343,18 +341,27 @@ class Counter:
         )
         return invoice, event, dispensations
 
-    def _lock_and_pick_lots(self, session: Session, billing: Billing) -> list[stock.Lot | None]:
-        """Lock the billed products' rows in one fixed order (no deadlock between two counters; on SQLite the
-        database lock is already held), then pick each product line's lot."""
-        product_ids = sorted({line.product_id for line in billing.lines if line.product_id is not None})
-        if product_ids:
-            session.execute(
-                select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update()
-            )
+    def _lock_and_pick_lots(self, session: Session, billing: Billing) -> tuple[list[stock.Lot | None], dict[int, int]]:
+        """Each product line's lot, chosen among the lots read (and their products locked) in one query, with the
+        units on hand of those lots: a later line of the billing sees what the earlier ones take."""
         today = date.today()
-        return [
-            self._lot_for(session, line, today) if line.kind is LineKind.PRODUCT else None for line in billing.lines
-        ]
+        products = [line for line in billing.lines if line.kind is LineKind.PRODUCT]
+        candidates = stock.lots_for_sale(
+            session,
+            [line.product_id for line in products if line.product_id is not None],
+            [line.lot_number for line in products if line.lot_number is not None],
+            today,
+        )
+        on_hand = stock.on_hand_by_lot(session, [lot.id for lot in candidates])
+        planned = dict(on_hand)
+        picked: list[stock.Lot | None] = []
+        for line in billing.lines:
+            lot = None
+            if line.kind is LineKind.PRODUCT:
+                lot = self._lot_for(line, [c for c in candidates if c.product_id == line.product_id], planned, today)
+                planned[lot.id] -= line.quantity
+            picked.append(lot)
+        return picked, on_hand
 
     def _invoice_line(
         self, invoice: Invoice, position: int, line: DraftLine, lot: stock.Lot | None, share: Shares
@@ -411,22 +418,15 @@ class Counter:
                 details={"quantity": line.quantity},
             )
 
-    def _lot_for(self, session: Session, line: DraftLine, today: date) -> stock.Lot:
-        assert line.product_id is not None
+    def _lot_for(self, line: DraftLine, lots: list[stock.Lot], units: dict[int, int], today: date) -> stock.Lot:
         if line.lot_number is not None:
-            lot = session.scalar(
-                select(stock.Lot).where(
-                    stock.Lot.product_id == line.product_id, stock.Lot.lot_number == line.lot_number
-                )
-            )
+            lot = next((lot for lot in lots if lot.lot_number == line.lot_number), None)
             if lot is None:
                 raise NotFound(f"Lot « {line.lot_number} » inconnu pour {line.label}.")
             if lot.expiry < today:
                 raise ValidationError(f"Le lot {lot.lot_number} de {line.label} est périmé ({lot.expiry:%d/%m/%Y}).")
             return lot
-        product = session.get(Product, line.product_id)
-        assert product is not None
-        lot = stock.pick_lot(session, product, line.quantity, today)
+        lot = stock.choose_lot(lots, units, line.quantity, today)
         if lot is None:
             if line.force:
                 raise ValidationError(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from lgo import migrations, secrets
 from lgo.actions import ActionRequired
 from lgo.config import Settings
-from lgo.db import is_sqlite, make_engine, make_session_factory, unit_of_work
+from lgo.db import is_sqlite, make_engine, make_read_session_factory, make_session_factory, unit_of_work
 from lgo.domain import audit
 from lgo.domain.billing import ActDefinition
 from lgo.domain.plugin_state import PluginActivation, PluginFailure, PluginSettings, ProviderSelection
@@ -61,6 +61,7 @@ class Kernel:
             Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self.engine)
+        self.readers = make_read_session_factory(self.engine)
         found = discovery.discover() if discover_installed else []
         found += [discovery.from_object(o.MANIFEST.name, f"<{o!r}>", o) for o in extra_plugins]
         self.registry = PluginRegistry(found)
@@ -122,6 +123,13 @@ class Kernel:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with unit_of_work(self.sessions) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads: it never waits behind another process's writes on SQLite, and costs no
+        BEGIN/COMMIT round trips on PostgreSQL (each statement sees the data committed when it runs)."""
+        with unit_of_work(self.readers) as session:
             yield session
 
     # --- database --------------------------------------------------------------------------------------

@@ -3,11 +3,11 @@ stored counter, so that every unit is explained by a movement."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
@@ -122,15 +122,37 @@ def pick_lot(session: Session, product: Product, quantity: int, today: date) -> 
     lots = session.scalars(
         select(Lot).where(Lot.product_id == product.id, Lot.expiry >= today).order_by(Lot.expiry, Lot.id)
     ).all()
-    quantities = on_hand_by_lot(session, [lot.id for lot in lots])
+    return choose_lot(lots, on_hand_by_lot(session, [lot.id for lot in lots]), quantity, today)
+
+
+def choose_lot(lots: Iterable[Lot], units: Mapping[int, int], quantity: int, today: date) -> Lot | None:
+    """The rule of :func:`pick_lot` over lots already read, with their ``units`` on hand: first-expired-first-out
+    among the unexpired lots that hold the whole quantity, else the unexpired lot with the most units."""
     best: tuple[int, Lot] | None = None
-    for lot in lots:
-        qty = quantities[lot.id]
+    for lot in sorted((lot for lot in lots if lot.expiry >= today), key=lambda lot: (lot.expiry, lot.id)):
+        qty = units.get(lot.id, 0)
         if qty >= quantity:
             return lot
         if best is None or qty > best[0]:
             best = (qty, lot)
     return best[1] if best else None
+
+
+def lots_for_sale(session: Session, product_ids: Iterable[int], lot_numbers: Iterable[str], today: date) -> list[Lot]:
+    """The lots a billing may take from, in one query that locks its products' rows (in id order, so that two
+    counters never wait on each other in a cycle; SQLite already holds the database lock): every unexpired lot of
+    these products, and the lots named by number even when expired (the seller is then told why not)."""
+    wanted = sorted(set(product_ids))
+    if not wanted:
+        return []
+    query = (
+        select(Lot)
+        .join(Product, Product.id == Lot.product_id)
+        .where(Lot.product_id.in_(wanted), or_(Lot.expiry >= today, Lot.lot_number.in_(sorted(set(lot_numbers)))))
+        .order_by(Product.id, Lot.expiry, Lot.id)
+        .with_for_update(of=Product)
+    )
+    return list(session.scalars(query).unique())
 
 
 def take(
