@@ -1,405 +1,166 @@
 """LGO benchmarks: each measure is a ratio against a baseline measured in the same run.
 
-    python3 dev.py bench            # or: .venv/bin/python benchmarks/run.py [--quick] [--out DIR]
+    python3 dev.py bench                 # or: .venv/bin/python benchmarks/run.py [--quick] [--only NAME …] [--out DIR]
 
-Writes ``results/latest.json`` and ``results/latest.md`` (a table) next to this file, or in ``--out``.
-Nothing here asserts a timing: the numbers are for people comparing runs.
+Writes ``results/latest.json`` and ``results/latest.md`` (a table: measure, volume, subject, baseline, ratio, target)
+next to this file, or in ``--out``. ``--quick`` runs every measure on tiny volumes (it checks that everything runs:
+``tests/test_benchmarks_run.py``). Nothing here asserts a timing: the numbers are for people comparing runs.
+PostgreSQL measures start a throwaway server (``lgo.testing.postgres``); without PostgreSQL installed they are left
+out, and say so.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import pluggy
-from lgo import PROJECT, hookimpl, hookspecs
-from lgo.counter import Counter
-from lgo.demo_data import seed
-from lgo.domain.audit import AuditEntry
-from lgo.domain.billing import Invoice, InvoiceLine
-from lgo.domain.dispensing import Dispensation, create_prescription
-from lgo.domain.products import product_by_cip13
-from lgo.domain.sequences import SequenceCounter
-from lgo.domain.stock import Movement, receive
-from lgo.events import BillingEnded
-from lgo.kernel import Kernel
-from lgo.plugins.manifest import Manifest
-from lgo.testing.dists import plugin_module_source, write_distribution
-from sqlalchemy import insert, update
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, also when run from elsewhere
+
+import bench_counter
+import bench_startup
+from lgo.testing.postgres import PostgresServer, PostgresUnavailable, find_postgres_bindir
+from measure import Result, progress, thousands
 
 
-@dataclass
-class Result:
-    name: str
-    description_fr: str
-    subject_seconds: float
-    baseline_seconds: float
-    iterations: int
+@dataclass(frozen=True)
+class Volumes:
+    """How much work each measure does: ``--quick`` checks that everything runs, the default measures."""
 
-    @property
-    def ratio(self) -> float:
-        return self.subject_seconds / self.baseline_seconds
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    billings: int
+    rounds: int
+    calls: int
+    startup_runs: int
+    counters_seconds: float
+    quick: bool
 
 
-def best_of(repeats: int, func: Callable[[], None]) -> float:
-    """The fastest of several runs: the least disturbed by the rest of the machine."""
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+QUICK = Volumes(billings=12, rounds=2, calls=200, startup_runs=2, counters_seconds=2.0, quick=True)
+FULL = Volumes(billings=600, rounds=5, calls=5000, startup_runs=10, counters_seconds=20.0, quick=False)
 
 
-# --- 1. billing throughput ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def postgres() -> Iterator[PostgresServer | None]:
+    if find_postgres_bindir() is None:
+        progress("PostgreSQL n'est pas installé : les mesures PostgreSQL sont ignorées.")
+        yield None
+        return
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        progress(f"PostgreSQL n'a pas démarré ({exc}) : les mesures PostgreSQL sont ignorées.")
+        yield None
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
-def bench_billing(billings: int, workdir: Path, database_url: str | None = None) -> Result:
-    progress(f"  facturation : {billings} facturations par l'API du comptoir…")
-    kernel = Kernel(database_url or f"sqlite:///{workdir / 'billing.sqlite'}", discover_installed=False)
-    kernel.upgrade_database()
-    kernel.start()
-    with kernel.transaction() as session:
-        seeded = seed(session)
-        prescription = create_prescription(
-            session, seeded.pharmacy_id, seeded.patients["jean"], prescriber_name="Dr Banc", prescribed_on=date.today()
-        ).id
-        product = product_by_cip13(session, seeded.pharmacy_id, seeded.products["paracetamol"])
-        lot = receive(
-            session, seeded.pharmacy_id, product, lot_number="BENCH", expiry=date(2099, 1, 1), quantity=10 * billings
-        ).id
-    counter = Counter(kernel, seeded.pharmacy_id, seeded.operators["adjoint"])
-    cip = seeded.products["paracetamol"]
+class Run:
+    """One benchmark run: its folder, its PostgreSQL server, its volumes; each ``measure_*`` returns results."""
 
-    def through_counter() -> None:
-        for _ in range(billings):
-            billing = counter.start_billing(prescription_id=prescription)
-            counter.add_product(billing, cip, 1, lot_number="BENCH")
-            counter.add_product(billing, cip, 1, lot_number="BENCH")
-            counter.end_billing(billing)
+    def __init__(self, workdir: Path, server: PostgresServer | None, volumes: Volumes) -> None:
+        self.workdir = workdir
+        self.server = server
+        self.volumes = volumes
+        self._databases = 0
 
-    subject = best_of(1, through_counter)
+    def database_url(self, backend: str) -> str | None:
+        self._databases += 1
+        if backend == "sqlite":
+            return f"sqlite:///{self.workdir / f'banc-{self._databases}.sqlite'}"
+        if self.server is None:
+            return None
+        return self.server.create_database(f"banc_{self._databases}")
 
-    progress("  facturation : les mêmes lignes par des insertions SQLAlchemy Core brutes…")
-    pharmacy, operator, patient = seeded.pharmacy_id, seeded.operators["adjoint"], seeded.patients["jean"]
+    def demo_pharmacy(self, backend: str) -> tuple[bench_counter.Kernel, int, str] | None:
+        """A migrated database holding the demo pharmacy (the measures that need a pharmacy-year use the workload)."""
+        from lgo.demo_data import seed
 
-    def raw_core() -> None:
-        number = 10**6
-        for _ in range(billings):
-            with kernel.engine.begin() as conn:
-                number += 1
-                conn.execute(
-                    update(SequenceCounter)
-                    .where(SequenceCounter.pharmacy_id == pharmacy)
-                    .values(last_value=SequenceCounter.last_value + 1)
-                )
-                invoice_id = conn.execute(
-                    insert(Invoice).values(
-                        pharmacy_id=pharmacy,
-                        number=number,
-                        patient_id=patient,
-                        prescription_id=prescription,
-                        operator_id=operator,
-                        total_cents=232,
-                        amo_cents=151,
-                        amc_cents=81,
-                        patient_cents=0,
-                        validated_at=datetime.now(UTC),
-                    )
-                ).inserted_primary_key[0]
-                for position in (1, 2):
-                    conn.execute(
-                        insert(InvoiceLine).values(
-                            pharmacy_id=pharmacy,
-                            invoice_id=invoice_id,
-                            position=position,
-                            kind="product",
-                            product_id=product.id,
-                            lot_id=lot,
-                            label="x",
-                            quantity=1,
-                            unit_price_cents=116,
-                            reimbursement_rate=65,
-                            total_cents=116,
-                            amo_cents=75,
-                            amc_cents=41,
-                            patient_cents=0,
-                        )
-                    )
-                    conn.execute(
-                        insert(Movement).values(
-                            pharmacy_id=pharmacy,
-                            lot_id=lot,
-                            quantity=-1,
-                            kind="sale",
-                            forced=False,
-                            reason="",
-                            operator_id=operator,
-                            invoice_id=invoice_id,
-                            at=datetime.now(UTC),
-                        )
-                    )
-                    conn.execute(
-                        insert(Dispensation).values(
-                            pharmacy_id=pharmacy,
-                            number=number * 10 + position,
-                            prescription_id=prescription,
-                            patient_id=patient,
-                            product_id=product.id,
-                            lot_id=lot,
-                            quantity=1,
-                            operator_id=operator,
-                            invoice_id=invoice_id,
-                            validated_at=datetime.now(UTC),
-                            correction_reason="",
-                        )
-                    )
-                conn.execute(
-                    insert(AuditEntry).values(
-                        pharmacy_id=pharmacy,
-                        at=datetime.now(UTC),
-                        actor="kernel",
-                        action="billing.validated",
-                        message_fr="x",
-                        details={},
-                    )
-                )
-
-    baseline = best_of(1, raw_core)
-    kernel.close()
-    return Result(
-        "billing_throughput",
-        "Facturation par l'API du comptoir / insertions Core brutes des mêmes lignes",
-        subject,
-        baseline,
-        billings,
-    )
-
-
-# --- 1b. billing with the Ségur plugins --------------------------------------------------------------------
-
-
-def bench_segur_billing(billings: int, workdir: Path) -> Result:
-    """The counter with every installed wave-1 plugin active against the kernel alone: the plugins must defer
-    their national-service work to the outbox, so the ratio shows what they add to the pharmacist's wait."""
-
-    def run(discover: bool, name: str) -> tuple[float, int]:
-        kernel = Kernel(f"sqlite:///{workdir / name}", discover_installed=discover)
+        url = self.database_url(backend)
+        if url is None:
+            return None
+        kernel = bench_counter.Kernel(url, discover_installed=False)
         kernel.upgrade_database()
         kernel.start()
         with kernel.transaction() as session:
-            seeded = seed(session)
-            prescription = create_prescription(
-                session,
-                seeded.pharmacy_id,
-                seeded.patients["jean"],
-                prescriber_name="Dr Banc",
-                prescribed_on=date.today(),
-            ).id
-            for key in ("paracetamol", "grippe"):
-                product = product_by_cip13(session, seeded.pharmacy_id, seeded.products[key])
-                receive(
-                    session,
-                    seeded.pharmacy_id,
-                    product,
-                    lot_number=f"BENCH-{key}",
-                    expiry=date(2099, 1, 1),
-                    quantity=10 * billings,
+            pharmacy_id = seed(session).pharmacy_id
+        return kernel, pharmacy_id, f"officine de démonstration, {_label(backend)}"
+
+    # --- measures ------------------------------------------------------------------------------------------
+
+    def measure_billing(self) -> list[Result]:
+        results = []
+        for backend in ("sqlite", "postgresql"):
+            prepared = self.demo_pharmacy(backend)
+            if prepared is None:
+                continue
+            kernel, pharmacy_id, volume = prepared
+            results.append(
+                bench_counter.bench_billing(
+                    kernel,
+                    pharmacy_id,
+                    self.volumes.billings,
+                    rounds=self.volumes.rounds,
+                    backend=backend,
+                    volume_fr=f"{volume}, {thousands(self.volumes.billings)} facturations de 2 lignes",
                 )
-        active = 0
-        for info in kernel.registry.loaded():
-            if info.wave == 1:
-                kernel.enable(seeded.pharmacy_id, info.name, with_dependencies=True)
-        active = len(kernel.active_plugins(seeded.pharmacy_id))
-        counter = Counter(kernel, seeded.pharmacy_id, seeded.operators["titulaire"])
-
-        def bill() -> None:
-            for _ in range(billings):
-                billing = counter.start_billing(patient_id=seeded.patients["jean"], prescription_id=prescription)
-                counter.add_product(billing, seeded.products["paracetamol"], 1, lot_number="BENCH-paracetamol")
-                counter.add_product(billing, seeded.products["grippe"], 1, lot_number="BENCH-grippe")
-                counter.end_billing(billing)
-
-        seconds = best_of(1, bill)
-        kernel.close()
-        return seconds, active
-
-    progress(f"  comptoir Ségur : {billings} facturations avec les modules vague 1 actifs, puis noyau seul…")
-    subject, active = run(True, "segur.sqlite")
-    baseline, _ = run(False, "alone.sqlite")
-    return Result(
-        "segur_billing",
-        f"Facturation avec les {active} modules Ségur actifs / noyau seul (même facturation)",
-        subject,
-        baseline,
-        billings,
-    )
-
-
-# --- 1c. sending a document by MSSanté ---------------------------------------------------------------------
-
-
-def bench_mssante_send(sends: int, workdir: Path) -> Result | None:
-    """What the pharmacist waits for when sending a document by MSSanté (checks, then queuing: the mail server is
-    the worker's business) against queuing the same outbox message directly."""
-    try:
-        import lgo_mssante.plugin
-        from lgo_mssante import accounts, service
-        from lgo_sandbox.mss.documents import validated_bpm
-    except ImportError:
-        progress("  MSSanté : module absent, mesure ignorée.")
-        return None
-    from lgo.domain import outbox
-    from lgo.testing.fakes import FakeIdentityPlugin
-
-    identity = FakeIdentityPlugin("ins")
-    kernel = Kernel(
-        f"sqlite:///{workdir / 'mssante.sqlite'}",
-        discover_installed=False,
-        extra_plugins=(lgo_mssante.plugin, identity),
-    )
-    kernel.upgrade_database()
-    kernel.start()
-    with kernel.transaction() as session:
-        seeded = seed(session)
-    pharmacy, pharmacist, patient = seeded.pharmacy_id, seeded.operators["titulaire"], seeded.patients["camille"]
-    for name in ("ins", "mssante"):
-        kernel.enable(pharmacy, name)
-    kernel.select_provider(pharmacy, "mssante", "organisationnelle")
-    box = accounts.add_organisational(
-        kernel, pharmacy, address="officine@banc.mssante.fr", login="officine@banc.mssante.fr", password="banc"
-    )
-    accounts.set_habilitation(kernel, pharmacy, box, pharmacist, "Utilisateur")
-    identity.qualify(kernel, pharmacy, patient)
-    document = validated_bpm(kernel, pharmacy, patient, pharmacist)
-
-    def send() -> None:
-        for _ in range(sends):
-            service.send_documents(
-                kernel,
-                pharmacy,
-                pharmacist,
-                patient,
-                [document],
-                professionals=["medecin@banc.mssante.fr"],
-                to_patient=True,
             )
+            kernel.close()
+        return results
 
-    def enqueue() -> None:
-        for _ in range(sends):
-            with kernel.transaction() as session:
-                outbox.enqueue(
-                    session,
-                    pharmacy,
-                    plugin="mssante",
-                    kind="banc.send",
-                    payload={"documents": [document], "recipients": ["medecin@banc.mssante.fr"]},
-                )
-
-    progress(f"  MSSanté : {sends} envois mis en file, puis {sends} messages de file bruts…")
-    subject, baseline = best_of(1, send), best_of(1, enqueue)
-    kernel.close()
-    return Result(
-        "mssante_send",
-        "Envoi d'un document par MSSanté au comptoir (contrôles + mise en file) / mise en file brute du même message",
-        subject,
-        baseline,
-        sends,
-    )
-
-
-# --- 2. event dispatch ----------------------------------------------------------------------------------
-
-
-class Trivial:
-    def __init__(self, index: int) -> None:
-        self.MANIFEST = Manifest(name=f"trivial_{index}", plugin_api=">=1.0,<2")
-
-    @hookimpl
-    def lgo_on_billing_end(self, kernel: Any, event: Any) -> None:
-        return None
-
-
-def bench_dispatch(calls: int, workdir: Path) -> Result:
-    progress(f"  événements : {calls} appels avec 8 plugins actifs, par le noyau puis par pluggy nu…")
-    plugins = [Trivial(i) for i in range(8)]
-    kernel = Kernel(f"sqlite:///{workdir / 'dispatch.sqlite'}", discover_installed=False, extra_plugins=plugins)
-    kernel.upgrade_database()
-    kernel.start()
-    with kernel.transaction() as session:
-        pharmacy = seed(session).pharmacy_id
-    for plugin in plugins:
-        kernel.enable(pharmacy, plugin.MANIFEST.name)
-    event = BillingEnded(pharmacy, 1, "b", 1, 1, None, None, (), 0, datetime.now(UTC))
-    kernel.active_plugins(pharmacy)  # warm the per-pharmacy cache, as a running counter has it
-
-    def through_kernel() -> None:
-        for _ in range(calls):
-            kernel.emit("lgo_on_billing_end", pharmacy, event=event)
-
-    bare = pluggy.PluginManager(PROJECT)
-    bare.add_hookspecs(hookspecs)
-    for plugin in [Trivial(i) for i in range(8)]:
-        bare.register(plugin)
-
-    def bare_pluggy() -> None:
-        for _ in range(calls):
-            bare.hook.lgo_on_billing_end(kernel=kernel, event=event)
-
-    subject = best_of(5, through_kernel)
-    baseline = best_of(5, bare_pluggy)
-    kernel.close()
-    return Result(
-        "event_dispatch", "Événement isolé plugin par plugin (8 plugins) / appel pluggy nu", subject, baseline, calls
-    )
-
-
-# --- 3. start-up ----------------------------------------------------------------------------------------
-
-
-def bench_startup(runs: int, workdir: Path) -> Result:
-    progress(f"  démarrage : « lgo --help » avec 8 plugins installés contre « python -c pass » ({runs} fois)…")
-    site = workdir / "site"
-    for i in range(8):
-        write_distribution(
-            site,
-            f"lgo-bench-{i}",
-            modules={f"lgobench_{i}": plugin_module_source(f"bench_{i}")},
-            entry_points={"lgo.plugins": {f"bench_{i}": f"lgobench_{i}"}},
+    def measure_counters(self) -> list[Result]:
+        prepared = self.demo_pharmacy("postgresql")
+        if prepared is None:
+            return []
+        kernel, pharmacy_id, volume = prepared
+        result = bench_counter.bench_concurrent_counters(
+            kernel,
+            pharmacy_id,
+            counters=4,
+            seconds=self.volumes.counters_seconds,
+            scarce_units=10 if self.volumes.quick else 50,
+            volume_fr=f"{volume}, 4 processus pendant {self.volumes.counters_seconds:g} s",
         )
-    env = {**os.environ, "PYTHONPATH": str(site), "LGO_HOME": str(workdir / "home")}
+        kernel.close()
+        return [result]
 
-    def timed(command: list[str]) -> float:
-        timings = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            subprocess.run(command, env=env, check=True, capture_output=True)
-            timings.append(time.perf_counter() - start)
-        return statistics.median(timings)
+    def measure_segur(self) -> list[Result]:
+        return [bench_counter.bench_segur_billing(max(6, self.volumes.billings // 2), self.workdir)]
 
-    listing = subprocess.run([sys.executable, "-m", "lgo.cli", "plugins"], env=env, capture_output=True, text=True)
-    assert listing.stdout.count("bench_") == 8, listing.stdout + listing.stderr
-    subject = timed([sys.executable, "-m", "lgo.cli", "--help"])
-    baseline = timed([sys.executable, "-c", "pass"])
-    return Result(
-        "cli_startup", "« lgo --help » avec 8 plugins installés / « python -c pass »", subject, baseline, runs
-    )
+    def measure_mssante(self) -> list[Result]:
+        result = bench_counter.bench_mssante_send(max(6, self.volumes.billings // 2), self.workdir)
+        return [result] if result is not None else []
+
+    def measure_dispatch(self) -> list[Result]:
+        return [bench_counter.bench_dispatch(self.volumes.calls, self.workdir)]
+
+    def measure_startup(self) -> list[Result]:
+        return [bench_startup.bench_startup(self.volumes.startup_runs, self.workdir)]
+
+
+MEASURES: dict[str, Callable[[Run], list[Result]]] = {
+    "billing": Run.measure_billing,
+    "counters": Run.measure_counters,
+    "segur": Run.measure_segur,
+    "mssante": Run.measure_mssante,
+    "dispatch": Run.measure_dispatch,
+    "startup": Run.measure_startup,
+}
+
+
+def _label(backend: str) -> str:
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[backend]
 
 
 def write_results(results: list[Result], out: Path) -> tuple[Path, Path]:
@@ -408,38 +169,48 @@ def write_results(results: list[Result], out: Path) -> tuple[Path, Path]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "results": [{**asdict(r), "ratio": round(r.ratio, 3)} for r in results],
+        "cpus": os.cpu_count(),
+        "results": [{**asdict(r), "ratio": round(r.ratio, 3), "meets_target": r.meets_target} for r in results],
     }
     json_path = out / "latest.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    lines = ["| mesure | sujet (s) | référence (s) | itérations | rapport |", "|---|---:|---:|---:|---:|"]
-    lines += [
-        f"| {r.description_fr} | {r.subject_seconds:.4f} | {r.baseline_seconds:.4f} | {r.iterations} | {r.ratio:.2f} |"
-        for r in results
+    lines = [
+        "| mesure | volume | sujet (s) | référence (s) | itérations | rapport | cible |",
+        "|---|---|---:|---:|---:|---:|---|",
     ]
+    for r in results:
+        target = "" if r.target is None else f"≤ {r.target:g} " + ("✔" if r.meets_target else "✘")
+        lines.append(
+            f"| {r.description_fr} | {r.volume_fr} | {r.subject_seconds:.4f} | {r.baseline_seconds:.4f} "
+            f"| {r.iterations} | {r.ratio:.2f} | {target} |"
+        )
     md_path = out / "latest.md"
-    md_path.write_text(f"# Bancs d'essai LGO ({data['date']}, Python {data['python']})\n\n" + "\n".join(lines) + "\n")
+    md_path.write_text(
+        f"# Bancs d'essai LGO ({data['date']}, Python {data['python']}, {data['cpus']} processeur(s))\n\n"
+        "Chaque rapport compare un sujet à une référence mesurée dans la même exécution (plus bas = mieux).\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
     return json_path, md_path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few iterations (checks that everything runs)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny volumes (checks that everything runs)")
+    parser.add_argument("--only", nargs="+", choices=sorted(MEASURES), help="run only these measures")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
-    billings, calls, runs = (20, 200, 3) if args.quick else (300, 5000, 10)
-    progress("Bancs d'essai LGO")
-    with tempfile.TemporaryDirectory() as tmp:
+    volumes = QUICK if args.quick else FULL
+    progress("Bancs d'essai LGO" + (" (rapide)" if args.quick else ""))
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="lgo-banc-") as tmp, postgres() as server:
         workdir = Path(tmp)
         os.environ["LGO_HOME"] = str(workdir / "home")
-        measured = [
-            bench_billing(billings, workdir),
-            bench_segur_billing(billings, workdir),
-            bench_mssante_send(billings, workdir),
-            bench_dispatch(calls, workdir),
-            bench_startup(runs, workdir),
-        ]
-        results = [r for r in measured if r is not None]
+        run = Run(workdir, server, volumes)
+        for name, measure in MEASURES.items():
+            if args.only and name not in args.only:
+                continue
+            results += measure(run)
     json_path, md_path = write_results(results, args.out)
     print(md_path.read_text())
     progress(f"Résultats : {json_path} et {md_path}")
