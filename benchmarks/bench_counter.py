@@ -53,8 +53,11 @@ class BillingContext:
     complementary_rate: int
 
 
-def prepare_billing(kernel: Kernel, pharmacy_id: int, units: int, lot_number: str = "BANC-1") -> BillingContext:
-    """A prescription for one of the pharmacy's patients and a lot of ``units`` boxes of a reimbursed product."""
+def prepare_billing(
+    kernel: Kernel, pharmacy_id: int, units: int, lot_number: str = "BANC-1", product_rank: int = 0
+) -> BillingContext:
+    """A prescription for one of the pharmacy's patients and a lot of ``units`` boxes of a reimbursed product (the
+    ``product_rank``-th one, so that several counters may sell different products)."""
     with kernel.transaction() as session:
         operator = session.scalars(
             select(Operator)
@@ -64,11 +67,12 @@ def prepare_billing(kernel: Kernel, pharmacy_id: int, units: int, lot_number: st
         patient = session.scalars(
             select(Patient).where(Patient.pharmacy_id == pharmacy_id).order_by(Patient.id)
         ).first()
-        product = session.scalars(
+        products = session.scalars(
             select(Product)
             .where(Product.pharmacy_id == pharmacy_id, Product.reimbursement_rate > 0)
             .order_by(Product.id)
-        ).first()
+        ).all()
+        product = products[product_rank % len(products)] if products else None
         assert operator is not None and patient is not None and product is not None, "empty pharmacy"
         prescription = create_prescription(
             session, pharmacy_id, patient.id, prescriber_name="Dr Banc", prescribed_on=date.today()
@@ -231,8 +235,8 @@ def _counter_process(
     url: str, pharmacy_id: int, operator_id: int, context: BillingContext, scarce: tuple[str, str], seconds: float,
     barrier: Any, results: Any, index: int,
 ) -> None:  # fmt: skip
-    """One counter (a process of its own, as at a real counter): bills for ``seconds``; every billing also asks for
-    one box of the scarce product, which runs out."""
+    """One counter (a process of its own, as at a real counter): bills its own product for ``seconds``; one billing in
+    four also asks for one box of the scarce product that every counter sells, which runs out."""
     os.environ.setdefault("LGO_HOME", str(Path.home()))
     kernel = Kernel(url, discover_installed=False)
     kernel.start()
@@ -243,6 +247,11 @@ def _counter_process(
     while time.perf_counter() - start < seconds:
         billing = counter.start_billing(prescription_id=context.prescription_id)
         counter.add_product(billing, context.cip13, 1, lot_number=context.lot_number)
+        if (billed + refused) % 4:
+            counter.add_product(billing, context.cip13, 1, lot_number=context.lot_number)
+            counter.end_billing(billing)
+            billed += 1
+            continue
         counter.add_product(billing, scarce[0], 1, lot_number=scarce[1])
         try:
             counter.end_billing(billing)
@@ -263,7 +272,10 @@ def bench_concurrent_counters(
     together / of one (below 1: they bill faster together). Each billing asks for one box of a product of which only
     ``scarce_units`` exist: exactly that many are sold, never one more."""
     progress(f"  comptoirs simultanés : 1 puis {counters} comptoirs facturent pendant {seconds:g} s chacun…")
-    context = prepare_billing(kernel, pharmacy_id, units=10**6, lot_number="BANC-CONC")
+    contexts = [
+        prepare_billing(kernel, pharmacy_id, units=10**6, lot_number=f"BANC-CONC-{i}", product_rank=i)
+        for i in range(counters)
+    ]
     with kernel.transaction() as session:
         operators = list(
             session.scalars(select(Operator.id).where(Operator.pharmacy_id == pharmacy_id).order_by(Operator.id))
@@ -272,10 +284,11 @@ def bench_concurrent_counters(
 
     def run(count: int, scarce_lot: str) -> tuple[int, float, int]:
         with kernel.transaction() as session:
-            scarce = session.get(Product, context.product_id)
-            assert scarce is not None
+            sold_by_counters = {c.product_id for c in contexts}
             other = session.scalars(
-                select(Product).where(Product.pharmacy_id == pharmacy_id, Product.id != scarce.id).order_by(Product.id)
+                select(Product)
+                .where(Product.pharmacy_id == pharmacy_id, Product.id.not_in(sold_by_counters))
+                .order_by(Product.id)
             ).first()
             assert other is not None
             lot = receive(
@@ -290,7 +303,7 @@ def bench_concurrent_counters(
                     kernel.database_url,
                     pharmacy_id,
                     operators[i % len(operators)],
-                    context,
+                    contexts[i],
                     (scarce_cip, scarce_lot),
                     seconds,
                     barrier,
