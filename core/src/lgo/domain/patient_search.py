@@ -298,22 +298,33 @@ def _date_condition(query: Query) -> ColumnElement[bool]:
     return or_(*parts) if len(parts) > 1 else parts[0]
 
 
-def _by_names(session: Session, pharmacy_id: int, query: Query, limit: int) -> list[int]:
+_ALIASES: list[Any] = []
+
+
+def _alias(n: int) -> Any:
+    """The n-th alias of the words table, made once: building aliases on each search costs more than the query."""
+    while len(_ALIASES) <= n:
+        _ALIASES.append(aliased(PatientSearchTerm, name=f"term_{len(_ALIASES)}"))
+    return _ALIASES[n]
+
+
+def _by_names(session: Session, pharmacy_id: int, query: Query, limit: int) -> list[Patient]:
     # The longest word drives (fewest rows to read); the others must each start one of the patient's words.
     driver = max(query.words, key=len)
-    term = aliased(PatientSearchTerm)
-    statement = select(term.patient_id, term.term, term.sort_key).where(
-        term.pharmacy_id == pharmacy_id, _starts_with(term.term, driver)
+    term = _alias(0)
+    statement = (
+        select(Patient, term.term, term.sort_key)
+        .join(Patient, Patient.id == term.patient_id)
+        .where(term.pharmacy_id == pharmacy_id, _starts_with(term.term, driver))
     )
-    for word in query.words:
-        if word == driver:
-            continue
-        other = aliased(PatientSearchTerm)
+    others = (word for word in query.words if word != driver)
+    for n, word in enumerate(others, start=1):
+        other = _alias(n)
         statement = statement.where(exists().where(other.patient_id == term.patient_id, _starts_with(other.term, word)))
     if query.has_date:
-        statement = statement.join(Patient, Patient.id == term.patient_id).where(_date_condition(query))
+        statement = statement.where(_date_condition(query))
     statement = statement.order_by(term.term, term.sort_key, term.patient_id)
-    found: dict[int, None] = {}
+    found: dict[int, Patient] = {}
     last: tuple[str, str, int] | None = None
     # One patient may have two words starting with the driver: read on (keyset) until ``limit`` distinct patients.
     while len(found) < limit:
@@ -321,17 +332,17 @@ def _by_names(session: Session, pharmacy_id: int, query: Query, limit: int) -> l
         if last is not None:
             page = page.where(tuple_(term.term, term.sort_key, term.patient_id) > tuple_(*last))
         rows = session.execute(page.limit(limit)).all()
-        for patient_id, word, sort_key in rows:
-            found.setdefault(patient_id)
-            last = (word, sort_key, patient_id)
+        for patient, word, sort_key in rows:
+            found.setdefault(patient.id, patient)
+            last = (word, sort_key, patient.id)
         if len(rows) < limit:
             break
-    return list(found)[:limit]
+    return list(found.values())[:limit]
 
 
-def _by_birth_date(session: Session, pharmacy_id: int, query: Query, limit: int) -> list[int]:
+def _by_birth_date(session: Session, pharmacy_id: int, query: Query, limit: int) -> list[Patient]:
     statement = (
-        select(Patient.id)
+        select(Patient)
         .where(Patient.pharmacy_id == pharmacy_id, _date_condition(query))
         .order_by(Patient.birth_date_text, Patient.id)
         .limit(limit)
@@ -341,19 +352,25 @@ def _by_birth_date(session: Session, pharmacy_id: int, query: Query, limit: int)
 
 def _by_identifier(
     session: Session, pharmacy_id: int, identifier: str, limit: int, lookups: Sequence[IdentifierLookup]
-) -> list[int]:
+) -> list[Patient]:
     # The carte Vitale NIR is the insured person's: a family shares it, the rank tells the beneficiaries apart.
     nir = Patient.vitale_nir == identifier if len(identifier) == 15 else _starts_with(Patient.vitale_nir, identifier)
     statement = (
-        select(Patient.id)
+        select(Patient)
         .where(Patient.pharmacy_id == pharmacy_id, nir)
         .order_by(Patient.vitale_nir, Patient.vitale_rank, Patient.id)
         .limit(limit)
     )
-    found = dict.fromkeys(session.scalars(statement))
-    for lookup in lookups:
-        found.update(dict.fromkeys(lookup(session, pharmacy_id, identifier)))
-    return list(found)[:limit]
+    found = {patient.id: patient for patient in session.scalars(statement)}
+    others = [i for lookup in lookups for i in lookup(session, pharmacy_id, identifier) if i not in found]
+    if others:
+        # A lookup may name a patient of another pharmacy: never shown here.
+        rows = {
+            p.id: p
+            for p in session.scalars(select(Patient).where(Patient.id.in_(others), Patient.pharmacy_id == pharmacy_id))
+        }
+        found.update((i, rows[i]) for i in others if i in rows)
+    return list(found.values())[:limit]
 
 
 def search(
@@ -374,13 +391,7 @@ def search(
         raise ValidationError("Le nombre de résultats doit être au moins 1.", detail=f"limit={limit}")
     query = parse(text, today=today)
     if query.identifier is not None:
-        ids = _by_identifier(session, pharmacy_id, query.identifier, limit, identifier_lookups)
-    elif query.words:
-        ids = _by_names(session, pharmacy_id, query, limit)
-    else:
-        ids = _by_birth_date(session, pharmacy_id, query, limit)
-    if not ids:
-        return []
-    rows = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(ids)))}
-    # A lookup may name a patient of another pharmacy: never shown here.
-    return [rows[i] for i in ids if i in rows and rows[i].pharmacy_id == pharmacy_id]
+        return _by_identifier(session, pharmacy_id, query.identifier, limit, identifier_lookups)
+    if query.words:
+        return _by_names(session, pharmacy_id, query, limit)
+    return _by_birth_date(session, pharmacy_id, query, limit)
