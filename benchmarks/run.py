@@ -26,25 +26,52 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, also when run from elsewhere
 
 import bench_counter
+import bench_search
 import bench_startup
+from lgo.kernel import Kernel
 from lgo.testing.postgres import PostgresServer, PostgresUnavailable, find_postgres_bindir
 from measure import Result, progress, thousands
+from workload import Scale, generate
 
 
 @dataclass(frozen=True)
 class Volumes:
     """How much work each measure does: ``--quick`` checks that everything runs, the default measures."""
 
+    #: The pharmacy-year the counter measures run on.
+    pharmacy: Scale
     billings: int
     rounds: int
     calls: int
     startup_runs: int
     counters_seconds: float
+    search_sizes: tuple[int, ...]
+    search_queries: int
     quick: bool
 
 
-QUICK = Volumes(billings=12, rounds=2, calls=200, startup_runs=2, counters_seconds=2.0, quick=True)
-FULL = Volumes(billings=600, rounds=5, calls=5000, startup_runs=10, counters_seconds=20.0, quick=False)
+QUICK = Volumes(
+    pharmacy=Scale().times(0.002),
+    billings=12,
+    rounds=2,
+    calls=200,
+    startup_runs=2,
+    counters_seconds=2.0,
+    search_sizes=(300, 3000),
+    search_queries=40,
+    quick=True,
+)
+FULL = Volumes(
+    pharmacy=Scale(),
+    billings=600,
+    rounds=5,
+    calls=5000,
+    startup_runs=10,
+    counters_seconds=20.0,
+    search_sizes=(30_000, 300_000),
+    search_queries=200,
+    quick=False,
+)
 
 
 @contextlib.contextmanager
@@ -83,26 +110,24 @@ class Run:
             return None
         return self.server.create_database(f"banc_{self._databases}")
 
-    def demo_pharmacy(self, backend: str) -> tuple[bench_counter.Kernel, int, str] | None:
-        """A migrated database holding the demo pharmacy (the measures that need a pharmacy-year use the workload)."""
-        from lgo.demo_data import seed
-
+    def pharmacy_year(self, backend: str) -> tuple[Kernel, int, str] | None:
+        """A migrated database holding one generated pharmacy-year (the workload's scale of this run)."""
         url = self.database_url(backend)
         if url is None:
             return None
-        kernel = bench_counter.Kernel(url, discover_installed=False)
+        kernel = Kernel(url, discover_installed=False)
         kernel.upgrade_database()
         kernel.start()
-        with kernel.transaction() as session:
-            pharmacy_id = seed(session).pharmacy_id
-        return kernel, pharmacy_id, f"officine de démonstration, {_label(backend)}"
+        progress(f"  année d'officine générée ({_label(backend)}) : {self.volumes.pharmacy.volume_fr()}…")
+        (year,) = generate(kernel.engine, scale=self.volumes.pharmacy, report=progress)
+        return kernel, year.pharmacy_id, f"{self.volumes.pharmacy.volume_fr()} ; {_label(backend)}"
 
     # --- measures ------------------------------------------------------------------------------------------
 
     def measure_billing(self) -> list[Result]:
         results = []
         for backend in ("sqlite", "postgresql"):
-            prepared = self.demo_pharmacy(backend)
+            prepared = self.pharmacy_year(backend)
             if prepared is None:
                 continue
             kernel, pharmacy_id, volume = prepared
@@ -120,7 +145,7 @@ class Run:
         return results
 
     def measure_counters(self) -> list[Result]:
-        prepared = self.demo_pharmacy("postgresql")
+        prepared = self.pharmacy_year("postgresql")
         if prepared is None:
             return []
         kernel, pharmacy_id, volume = prepared
@@ -134,6 +159,14 @@ class Run:
         )
         kernel.close()
         return [result]
+
+    def measure_search(self) -> list[Result]:
+        return bench_search.bench_search(
+            self.database_url,
+            sizes=self.volumes.search_sizes,
+            queries=self.volumes.search_queries,
+            rounds=1 if self.volumes.quick else 3,
+        )
 
     def measure_segur(self) -> list[Result]:
         return [bench_counter.bench_segur_billing(max(6, self.volumes.billings // 2), self.workdir)]
@@ -152,6 +185,7 @@ class Run:
 MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "billing": Run.measure_billing,
     "counters": Run.measure_counters,
+    "search": Run.measure_search,
     "segur": Run.measure_segur,
     "mssante": Run.measure_mssante,
     "dispatch": Run.measure_dispatch,
