@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -227,12 +228,27 @@ class _PharmacyWriter:
         return range(first, first + count)
 
     def _insert(self, table: Table, rows: list[dict[str, Any]], report: Report, what_fr: str) -> None:
+        write = self._copy if self.conn.dialect.name == "postgresql" and rows else self._insert_many
         for start in range(0, len(rows), CHUNK):
-            self.conn.execute(insert(table), rows[start : start + CHUNK])
+            write(table, rows[start : start + CHUNK])
             done = min(start + CHUNK, len(rows))
             if len(rows) > 4 * CHUNK and (done == len(rows) or (start // CHUNK) % 10 == 9):
                 report(f"{self.label} : {what_fr} {done:,}/{len(rows):,}".replace(",", "\u202f"))
         self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
+
+    def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        self.conn.execute(insert(table), rows)
+
+    def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL's COPY, in the same transaction: several times faster than INSERTs for the big tables."""
+        columns = list(rows[0])
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            names = ", ".join(f'"{c}"' for c in columns)
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([_plain(row[c]) for c in columns])
 
     def _at(self, day: date, minutes: int) -> datetime:
         local = datetime(day.year, day.month, day.day, 8, 30, tzinfo=PARIS) + timedelta(minutes=minutes)
@@ -913,6 +929,17 @@ class _PharmacyWriter:
 
             self._with_ids(DmpSubmission.__table__, submissions)
             self._insert(DmpSubmission.__table__, submissions, report, "envois au DMP")
+
+
+def _plain(value: Any) -> Any:
+    """A value as COPY takes it: an enumeration by its stored value, JSON as JSON."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict | list):
+        from psycopg.types.json import Json
+
+        return Json(value)
+    return value
 
 
 def _quiet(_message: str) -> None:
