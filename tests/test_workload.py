@@ -84,8 +84,9 @@ def test_the_same_seed_gives_the_same_year_and_another_seed_another(tmp_path: Pa
         kernel.close()
         return hashed.hexdigest()
 
-    assert digest(3, "a.sqlite") == digest(3, "b.sqlite")
-    assert digest(3, "c.sqlite") != digest(4, "d.sqlite")
+    first = digest(3, "a.sqlite")
+    assert digest(3, "b.sqlite") == first
+    assert digest(4, "c.sqlite") != first
 
 
 @pytest.mark.parametrize("lgo_backend", ["postgresql"])
