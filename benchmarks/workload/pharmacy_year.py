@@ -25,8 +25,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lgo.checksums import ean13_check_digit
-from lgo.demo_data import with_luhn
+from lgo.demo_data import cip13, with_luhn
 from lgo.documents.model import DocumentStatus, HealthDocument
 from lgo.domain.audit import AuditEntry
 from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, compute_shares
@@ -164,8 +163,7 @@ _ACT_FEES = {
 
 
 def cip13_of(n: int) -> str:
-    first12 = f"34009{n:07d}"
-    return first12 + str(ean13_check_digit(first12))
+    return cip13(f"{n:07d}")
 
 
 @dataclass
