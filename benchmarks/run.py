@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, also when run from elsewhere
 
 import bench_counter
+import bench_outbox
 import bench_search
 import bench_startup
 from lgo.kernel import Kernel
@@ -47,6 +48,7 @@ class Volumes:
     counters_seconds: float
     search_sizes: tuple[int, ...]
     search_queries: int
+    outbox_documents: int
     quick: bool
 
 
@@ -59,6 +61,7 @@ QUICK = Volumes(
     counters_seconds=2.0,
     search_sizes=(300, 3000),
     search_queries=40,
+    outbox_documents=8,
     quick=True,
 )
 FULL = Volumes(
@@ -70,6 +73,7 @@ FULL = Volumes(
     counters_seconds=20.0,
     search_sizes=(30_000, 300_000),
     search_queries=200,
+    outbox_documents=200,
     quick=False,
 )
 
@@ -168,6 +172,12 @@ class Run:
             rounds=1 if self.volumes.quick else 3,
         )
 
+    def measure_outbox(self) -> list[Result]:
+        url = self.database_url("postgresql")
+        if url is None:
+            return []
+        return bench_outbox.bench_outbox_drain(url, self.workdir, count=self.volumes.outbox_documents)
+
     def measure_segur(self) -> list[Result]:
         return [bench_counter.bench_segur_billing(max(6, self.volumes.billings // 2), self.workdir)]
 
@@ -186,6 +196,7 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "billing": Run.measure_billing,
     "counters": Run.measure_counters,
     "search": Run.measure_search,
+    "outbox": Run.measure_outbox,
     "segur": Run.measure_segur,
     "mssante": Run.measure_mssante,
     "dispatch": Run.measure_dispatch,

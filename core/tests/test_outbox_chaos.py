@@ -24,6 +24,9 @@ from sqlalchemy import update
 
 MESSAGES = 40
 
+#: Each fault is sure to happen early, whatever the random draws that follow.
+SCRIPT = ("pass", "drop_answer", "drop_connection", "pass", "drop_answer")
+
 
 @dataclass
 class Receiver:
@@ -116,7 +119,9 @@ def _pending(kernel: Kernel) -> bool:
 def test_two_workers_deliver_everything_exactly_once_through_failures_and_dropped_connections_and_answers(
     lgo_kernel: Kernel, lgo_seeded: Seeded, receiver: Receiver
 ) -> None:
-    with FlakyProxy(("127.0.0.1", receiver.port), drop_connections=0.1, drop_answers=0.1, seed=7) as proxy:
+    with FlakyProxy(
+        ("127.0.0.1", receiver.port), drop_connections=0.1, drop_answers=0.1, seed=7, script=SCRIPT
+    ) as proxy:
         _enqueue_all(lgo_kernel, lgo_seeded, proxy.url_for(receiver.url))
         _drain_with_two_workers(lgo_kernel)
 

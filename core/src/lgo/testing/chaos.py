@@ -27,7 +27,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -42,13 +42,17 @@ class FlakyProxy:
         drop_answers: float = 0.0,
         seed: int | None = None,
         hold: float = 0.15,
+        script: Sequence[str] = (),
     ) -> None:
+        """``script``: the fates of the first connections (``"drop_connection"``, ``"drop_answer"``, ``"pass"``), before
+        the random ones, so that a short test is sure to meet each fault."""
         self.upstream = upstream
         self.drop_connections = drop_connections
         self.drop_answers = drop_answers
         self.hold = hold
         self.counts = {"passed": 0, "dropped_connections": 0, "dropped_answers": 0}
         self._random = random.Random(seed)
+        self._script = list(script)
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
@@ -104,17 +108,23 @@ class FlakyProxy:
                 continue
             except OSError:
                 return
-            with self._lock:
-                draw = self._random.random()
-            if draw < self.drop_connections:
+            fate = self._fate()
+            if fate == "drop_connection":
                 self._count("dropped_connections")
                 _reset(client)
                 continue
-            thread = threading.Thread(
-                target=self._forward, args=(client, draw < self.drop_connections + self.drop_answers), daemon=True
-            )
+            thread = threading.Thread(target=self._forward, args=(client, fate == "drop_answer"), daemon=True)
             thread.start()
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+
+    def _fate(self) -> str:
+        with self._lock:
+            if self._script:
+                return self._script.pop(0)
+            draw = self._random.random()
+        if draw < self.drop_connections:
+            return "drop_connection"
+        return "drop_answer" if draw < self.drop_connections + self.drop_answers else "pass"
 
     def _forward(self, client: socket.socket, drop_answer: bool) -> None:
         try:
