@@ -177,21 +177,3 @@ def test_acts_are_declared_by_plugins_and_billed(lgo_make_kernel: Callable[..., 
     assert (result.total_cents, result.amo_cents, result.patient_cents) == (750, 750, 0)
     assert result.event.lines[0].act_code == "VGP"
     assert result.dispensation_numbers == ()
-
-
-def test_a_billing_after_the_active_plugins_cache_expired_does_not_wait_on_itself(
-    lgo_kernel: Kernel, lgo_seeded: Seeded, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On SQLite the billing's transaction holds the database lock: refreshing the list of active plugins inside it
-    opened a second transaction that waited for the first (60 s, then « database is locked »)."""
-    import lgo.kernel
-    from sqlalchemy import event
-
-    monkeypatch.setattr(lgo.kernel, "ACTIVE_CACHE_SECONDS", 0.0)  # every lookup goes to the database
-    if lgo_kernel.engine.dialect.name == "sqlite":  # fail in a second rather than in a minute
-        lgo_kernel.engine.dispose()
-        event.listen(lgo_kernel.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=1000"))
-    counter = _counter(lgo_kernel, lgo_seeded)
-    billing = counter.start_billing(prescription_id=_prescription(lgo_kernel, lgo_seeded))
-    counter.add_product(billing, lgo_seeded.products["paracetamol"], 1)
-    assert counter.end_billing(billing).invoice_number == 1

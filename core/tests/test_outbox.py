@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -129,7 +128,10 @@ def test_worker_killed_mid_delivery_delivers_exactly_once_to_an_idempotent_recei
     receiver.release.set()
     assert _message(lgo_kernel, message_id).status is OutboxStatus.IN_FLIGHT
 
-    time.sleep(1.2)  # the lease of the dead worker expires
+    with lgo_kernel.transaction() as session:  # time passes: the dead worker's lease is over (no waiting)
+        leased = session.get(OutboxMessage, message_id)
+        assert leased is not None and leased.lease_until is not None
+        leased.lease_until = utcnow() - timedelta(seconds=1)
     second = _worker_process(lgo_database_url, lgo_home, "--once")
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err.decode()
@@ -240,7 +242,7 @@ class Periodic:
     def __init__(self) -> None:
         from lgo.plugins.manifest import Manifest
 
-        self.MANIFEST = Manifest(name="periodic", plugin_api=">=1.2,<2")
+        self.MANIFEST = Manifest(name="periodic", plugin_api=">=2.0,<3")
         self.runs: list[int] = []
 
     def _count(self, kernel: Kernel, pharmacy_id: int) -> None:
@@ -279,8 +281,8 @@ def test_periodic_jobs_run_when_due_only_where_the_plugin_is_active(
 
 def test_a_worker_restricted_to_plugins_leaves_the_other_messages(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
     seen: list[str] = []
-    lgo_kernel.outbox_handlers["alpha.send"] = lambda delivery: seen.append(delivery.kind)
-    lgo_kernel.outbox_handlers["beta.send"] = lambda delivery: seen.append(delivery.kind)
+    lgo_kernel.outbox_handlers["alpha.send"] = lambda _kernel, delivery: seen.append(delivery.kind)
+    lgo_kernel.outbox_handlers["beta.send"] = lambda _kernel, delivery: seen.append(delivery.kind)
     with lgo_kernel.transaction() as session:
         enqueue(session, lgo_seeded.pharmacy_id, plugin="alpha", kind="alpha.send", payload={})
         enqueue(session, lgo_seeded.pharmacy_id, plugin="beta", kind="beta.send", payload={})

@@ -42,7 +42,7 @@ class InsSettings(BaseModel):
     endpoint: HttpUrl = Field(HttpUrl("https://insi.sandbox.local/insi"), title="Adresse du téléservice INSi")
     mode: str = Field("auto", title="Mode d'appel")
 
-MANIFEST = Manifest(name="ins", plugin_api=">=1.1,<2", wave=1, label_fr="Identité nationale de santé",
+MANIFEST = Manifest(name="ins", plugin_api=">=2.0,<3", wave=1, label_fr="Identité nationale de santé",
                     description_fr="Qualification de l'INS par le téléservice INSi.", settings=InsSettings,
                     distribution="lgo-webtest-ins")
 
@@ -68,12 +68,12 @@ class DmpSettings(BaseModel):
         default_factory=lambda: {"vaccination": True, "entretien": False, "bilan_medication": False},
         title="Alimentation automatique du DMP par type de document")
 
-MANIFEST = Manifest(name="dmp", plugin_api=">=1.1,<2", wave=1, requires=("ins",), label_fr="DMP",
+MANIFEST = Manifest(name="dmp", plugin_api=">=2.0,<3", wave=1, requires=("ins",), label_fr="DMP",
                     settings=DmpSettings, distribution="lgo-webtest-dmp")
 """,
     "vaccination": _HEADER
     + """
-MANIFEST = Manifest(name="vaccination", plugin_api=">=1.1,<2", wave=2, requires=("ins",),
+MANIFEST = Manifest(name="vaccination", plugin_api=">=2.0,<3", wave=2, requires=("ins",),
                     label_fr="Vaccination", distribution="lgo-webtest-vaccination")
 """,
     "mssante": _HEADER
@@ -90,7 +90,7 @@ class MssSettings(BaseModel):
             raise ValueError("L'adresse doit appartenir à l'espace de confiance (…mssante.fr).")
         return value
 
-MANIFEST = Manifest(name="mssante", plugin_api=">=1.1,<2", wave=1, label_fr="Messagerie sécurisée",
+MANIFEST = Manifest(name="mssante", plugin_api=">=2.0,<3", wave=1, label_fr="Messagerie sécurisée",
                     provider_capabilities=({MSS_CAPABILITY!r},), settings=MssSettings,
                     distribution="lgo-webtest-mssante")
 
@@ -102,7 +102,7 @@ class Organisationnelle:
 """,
     "psc": _HEADER
     + """
-MANIFEST = Manifest(name="psc", plugin_api=">=1.1,<2", wave=2, label_fr="Pro Santé Connect",
+MANIFEST = Manifest(name="psc", plugin_api=">=2.0,<3", wave=2, label_fr="Pro Santé Connect",
                     distribution="lgo-webtest-psc")
 
 @hookimpl
@@ -128,10 +128,16 @@ def lgo_register_web_blueprints() -> list[Any]:
 
     login.lgo_public = True
     return [blueprint]
+
+@hookimpl
+def lgo_register_sign_in_methods() -> list[Any]:
+    from lgo.plugins.registrations import SignInMethod
+
+    return [SignInMethod("psc", "Se connecter avec Pro Santé Connect", "psc.login", "psc")]
 """,
     "piege": _HEADER
     + f"""
-MANIFEST = Manifest(name="piege", plugin_api=">=1.1,<2", wave=2, label_fr={EVIL_LABEL!r},
+MANIFEST = Manifest(name="piege", plugin_api=">=2.0,<3", wave=2, label_fr={EVIL_LABEL!r},
                     description_fr="<b>gras</b>", distribution="lgo-webtest-piege")
 """,
     "ancien": _HEADER
@@ -141,7 +147,7 @@ MANIFEST = Manifest(name="ancien", plugin_api=">=0.1,<1", wave=1, label_fr="Modu
 """,
     "casse": _HEADER
     + """
-MANIFEST = Manifest(name="casse", plugin_api=">=1.1,<2", wave=2, label_fr="Module cassé",
+MANIFEST = Manifest(name="casse", plugin_api=">=2.0,<3", wave=2, label_fr="Module cassé",
                     distribution="lgo-webtest-casse")
 
 @hookimpl

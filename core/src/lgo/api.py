@@ -21,7 +21,10 @@ Groups of names:
   :func:`search_patients` finds patients by names, birth date or NIR (a plugin's own identifiers through an
   :data:`IdentifierLookup`);
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs);
+  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
+  (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
+  comparison and birth-place rule of identity traits); :func:`parse_untrusted` for every XML that came from
+  outside (:class:`HostileContent` when it carries a DTD or entities);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -33,7 +36,11 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import identifiers as identifiers
     from lgo import secrets as secrets
+    from lgo import soap as soap
+    from lgo import traits as traits
+    from lgo import xml_signature as xml_signature
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
     from lgo.cli import FrenchError as FrenchError
@@ -118,16 +125,23 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.migrations import MigrationSource as MigrationSource
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
+    from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
     from lgo.plugins.registrations import SignInMethod as SignInMethod
+    from lgo.safe_xml import HostileContent as HostileContent
+    from lgo.safe_xml import parse_untrusted as parse_untrusted
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
     from lgo.worker import PermanentFailure as PermanentFailure
+    from lgo.xml_signature import KeySigner as KeySigner
+    from lgo.xml_signature import Signer as Signer
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
+    "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
     "FrenchError": "lgo.cli:FrenchError",
@@ -213,8 +227,15 @@ _LAZY: dict[str, str] = {
     "MigrationSource": "lgo.migrations:MigrationSource",
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
+    "load_provider": "lgo.plugins.providers:load",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "HostileContent": "lgo.safe_xml:HostileContent",
+    "parse_untrusted": "lgo.safe_xml:parse_untrusted",
+    "soap": "lgo.soap",
+    "xml_signature": "lgo.xml_signature",
+    "KeySigner": "lgo.xml_signature:KeySigner",
+    "Signer": "lgo.xml_signature:Signer",
     "Delivery": "lgo.worker:Delivery",
     "OutboxHandler": "lgo.worker:OutboxHandler",
     "PeriodicJob": "lgo.worker:PeriodicJob",

@@ -81,17 +81,24 @@ class LgoGroup(click.Group):
         if not hasattr(self, "_plugin_cache"):
             from lgo.plugins.discovery import discover
             from lgo.plugins.dispatch import Dispatcher
+            from lgo.plugins.hooks import Hooks
             from lgo.plugins.registry import PluginRegistry
 
             registry = PluginRegistry(discover())
-            dispatcher = Dispatcher(registry, lambda *_: None)
+            hooks = Hooks(Dispatcher(registry, lambda *_: None))
             commands: dict[str, click.Command] = {
                 name: command for name, command in _distribution_commands().items() if name not in self.commands
             }
-            for result in dispatcher.call("lgo_register_cli_commands"):
-                for command in result.value or []:
-                    if command.name and command.name not in self.commands:
-                        commands.setdefault(command.name, command)
+            declared = [(plugin, command) for plugin, command in hooks.cli_commands() if command.name]
+            # One fail-closed rule: a command name taken twice (or a built-in name) takes the plugins out.
+            refused = registry.refuse_collisions(
+                "la commande",
+                [(plugin, str(command.name)) for plugin, command in declared],
+                reserved=set(self.commands) | set(commands),
+            )
+            for plugin, command in declared:
+                if plugin not in refused:
+                    commands[str(command.name)] = command
             self._plugin_cache = commands
         return self._plugin_cache
 

@@ -32,7 +32,6 @@ from lgo.events import (
     DispensationValidated,
     PatientSelected,
 )
-from lgo.plugins.dispatch import Dispatcher
 
 if TYPE_CHECKING:
     from lgo.kernel import Kernel
@@ -113,7 +112,7 @@ class Counter:
                 patient_id=patient_id,
             )
         event = PatientSelected(self.pharmacy_id, self.operator_id, patient_id, source)
-        return self.kernel.emit("lgo_on_patient_selected", self.pharmacy_id, event=event)
+        return self.kernel.hooks.on_patient_selected(event)
 
     # --- billing ---------------------------------------------------------------------------------------
 
@@ -128,7 +127,7 @@ class Counter:
                 patient_id = prescription.patient_id
         billing = Billing(uuid.uuid4().hex, self.pharmacy_id, self.operator_id, patient_id, prescription_id)
         event = BillingStarted(self.pharmacy_id, self.operator_id, billing.id, patient_id, prescription_id)
-        billing.actions.extend(self.kernel.emit("lgo_on_billing_start", self.pharmacy_id, event=event))
+        billing.actions.extend(self.kernel.hooks.on_billing_start(event))
         return billing
 
     def add_product(
@@ -195,21 +194,16 @@ class Counter:
             listed = ", ".join(line.label for line in billing.lines if line.needs_prescription)
             raise ValidationError(f"Médicament(s) listé(s) sans ordonnance : {listed}.")
         commit_failures: list[tuple[str, str, BaseException]] = []
-        # Read before the billing's transaction: on SQLite, refreshing the cached list inside it would open a second
-        # transaction that waits for the first one's lock (a counter billing past the cache's lifetime hung).
-        active = self.kernel.active_plugins(self.pharmacy_id)
         with self.kernel.transaction() as session:
             invoice, event, dispensations = self._write_billing(session, billing)
-            self._run_commit_hooks(session, event, active, commit_failures)
+            self._run_commit_hooks(session, event, commit_failures)
         for plugin, hook, exc in commit_failures:
             self.kernel._record_failure_safely(plugin, hook, exc, self.pharmacy_id)
 
         actions: list[ActionRequired] = []
         for entry in dispensations:
-            actions += self.kernel.emit(
-                "lgo_on_dispensation_validated",
-                self.pharmacy_id,
-                event=DispensationValidated(
+            actions += self.kernel.hooks.on_dispensation_validated(
+                DispensationValidated(
                     self.pharmacy_id,
                     self.operator_id,
                     entry.id,
@@ -218,9 +212,9 @@ class Counter:
                     entry.prescription_id,
                     entry.product_id,
                     entry.quantity,
-                ),
+                )
             )
-        actions += self.kernel.emit("lgo_on_billing_end", self.pharmacy_id, event=event)
+        actions += self.kernel.hooks.on_billing_end(event)
         return BillingResult(
             invoice_id=invoice.id,
             invoice_number=invoice.number,
@@ -436,32 +430,14 @@ class Counter:
         return lot
 
     def _run_commit_hooks(
-        self,
-        session: Session,
-        event: BillingEnded,
-        active: frozenset[str],
-        failures: list[tuple[str, str, BaseException]],
+        self, session: Session, event: BillingEnded, failures: list[tuple[str, str, BaseException]]
     ) -> None:
-        """Each plugin's ``lgo_on_billing_commit`` in a savepoint of its own; failures are recorded after
-        the commit (recording them now would need a second transaction while this one holds the lock)."""
-
-        def remember(plugin: str, hook: str, exc: BaseException, _pharmacy_id: int | None) -> None:
-            failures.append((plugin, hook, exc))
-
-        dispatcher = Dispatcher(self.kernel.registry, remember, strict=self.kernel.strict)
-        implementing = {impl.plugin_name for impl in self.kernel.registry.pm.hook.lgo_on_billing_commit.get_hookimpls()}
-        for plugin in [p for p in self.kernel.registry.order if p in active and p in implementing]:
-            before = len(failures)
+        """Each active plugin's ``lgo_on_billing_commit`` in a savepoint of its own; failures are recorded after
+        the commit. The active plugins are read with this transaction's session (``Kernel._reading``): never a
+        second connection while this one holds the write lock."""
+        for plugin in self.kernel.hooks.billing_commit_implementers(self.kernel.active_plugins(self.pharmacy_id)):
             savepoint = session.begin_nested()
-            dispatcher.call(
-                "lgo_on_billing_commit",
-                [plugin],
-                pharmacy_id=self.pharmacy_id,
-                kernel=self.kernel,
-                session=session,
-                event=event,
-            )
-            if len(failures) == before:
+            if self.kernel.hooks.on_billing_commit(plugin, session, event, failures):
                 savepoint.commit()
             else:
                 savepoint.rollback()

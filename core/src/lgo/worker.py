@@ -49,10 +49,11 @@ class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help (the receiver rejected the message): dead letter now."""
 
 
-OutboxHandler = Callable[[Delivery], None]
+#: ``handler(kernel, delivery)``: the worker's kernel (settings, sessions, hooks) and the message to deliver.
+OutboxHandler = Callable[["Kernel", Delivery], None]
 
 
-def http_post(delivery: Delivery) -> None:
+def http_post(kernel: Kernel, delivery: Delivery) -> None:
     """Kernel handler ``http.post``: POST ``payload["body"]`` as JSON to ``payload["url"]`` with an
     ``Idempotency-Key`` header. 2xx delivers; 4xx (except 408 and 429) is permanent; the rest is retried."""
     import httpx
@@ -190,7 +191,7 @@ class Worker:
                 raise RuntimeError(
                     f"no handler for outbox kind {delivery.kind!r} (is the plugin {delivery.plugin!r} installed?)"
                 )
-            handler(delivery)
+            handler(self.kernel, delivery)
             error = None
         except Exception as exc:
             log.warning("delivery of outbox message %s (%s) failed: %r", delivery.message_id, delivery.kind, exc)

@@ -6,14 +6,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from dmp_helpers import PDF, XDS_PATIENT, DmpWorld
+from dmp_helpers import XDS_PATIENT, DmpWorld
 from lgo import documents
-from lgo.documents import HealthDocument
+from lgo.documents import DocumentStatus, HealthDocument
 from lgo.domain import certificates
 from lgo.domain.outbox import OutboxMessage, OutboxStatus
 from lgo.domain.pharmacy import Pharmacy
 from lgo.errors import PermissionDenied
-from lgo_dmp import service
+from lgo_dmp import api, service
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_sandbox.pki import TestAuthority
 from lxml import etree
@@ -169,7 +169,7 @@ def test_a_refused_document_is_visible_and_can_be_sent_again(dmp_world: DmpWorld
     world.worker().drain()
     failed = _submission(world, document_id)
     assert failed.status == SubmissionStatus.FAILED and failed.reason_fr
-    assert "VIHF incomplet" in failed.reason_fr
+    assert "(sourceId) doit être un OID" in failed.reason_fr  # refused before any call to the DMP
     world.kernel.save_plugin_settings(
         world.pharmacy_id,
         "dmp",
@@ -250,10 +250,12 @@ def test_types_not_fed_automatically_are_left_alone(dmp_world: DmpWorld) -> None
     document_id = world.draft()
     world.validate(document_id)
     assert service.submissions_for_patient(world.kernel, world.pharmacy_id, world.patient_id) == []
-    assert document_id and PDF
+    with world.kernel.transaction() as session:
+        assert session.get(HealthDocument, document_id).status is DocumentStatus.VALIDATED
+        assert not session.scalars(select(OutboxMessage).where(OutboxMessage.plugin == "dmp")).all()
 
 
-def test_consolidated_vaccination_record_for_a_habilitated_operator(dmp_world: DmpWorld) -> None:
+def test_documents_of_given_types_for_a_habilitated_operator_are_traced(dmp_world: DmpWorld) -> None:
     from lgo.testing.cda import shared_dir
 
     shared = shared_dir()
@@ -265,12 +267,14 @@ def test_consolidated_vaccination_record_for_a_habilitated_operator(dmp_world: D
     example = (shared / "conformance/cda/testcontenucda-3.0/ExemplesCDA/VAC-NOTE_2023.01.xml").read_bytes()
     with service.make_client(world.kernel, world.pharmacy_id, adjoint) as client:
         assert client.provide_and_register(example) == "registered"
-    record = service.vaccination_record(world.kernel, world.pharmacy_id, adjoint, world.patient_id)
-    assert record and record[0].date >= record[-1].date
-    assert any(v.lot == "4456672" for v in record)
+    (found,) = api.documents_of_types(
+        world.kernel, world.pharmacy_id, adjoint, world.patient_id, ("87273-9",), "carnet de vaccination"
+    )
+    assert found[0].type_code == "87273-9" and b"4456672" in found[1]
+    assert api.documents_of_types(world.kernel, world.pharmacy_id, adjoint, world.patient_id, ("11488-4",), "CR") == []
     with world.kernel.transaction() as session:
         actions = [a.action for a in service.access_history(session, world.pharmacy_id, world.patient_id)]
-    assert actions[0] == "dmp.consult.vaccinations" and "dmp.consult.document" in actions
+    assert actions[0] == "dmp.consult.selection" and "dmp.consult.document" in actions
 
 
 def test_the_cli_commands_are_french() -> None:

@@ -19,7 +19,7 @@ from lgo.worker import Worker
 from lgo_eordonnance import identifier as ident
 from lgo_eordonnance import service
 from lgo_eordonnance.transport import PrescriptionRefused, RetrievalUnavailable
-from lgo_sandbox.eordonnance import EOrdonnanceSandbox, start_eordonnance_sandbox
+from lgo_sandbox.eordonnance import start_eordonnance_sandbox
 from lgo_sandbox.pki import TestAuthority
 
 ALL_KINDS = ident.make("A1B2C3D4E5F6G7")
@@ -212,11 +212,25 @@ def test_retrieval_down_lets_the_paper_dispensing_go_on_and_transmission_down_de
     assert len(sandbox.executions) == 1
 
 
-def test_the_transport_contract() -> None:
-    from lgo.plugins import providers
+def test_every_installed_transport_driver_implements_the_protocol() -> None:
+    import inspect
 
-    assert "sandbox" in providers.available("eordonnance")
-    assert isinstance(EOrdonnanceSandbox(), EOrdonnanceSandbox)
+    from lgo.plugins import providers
+    from lgo_eordonnance.settings import EOrdonnanceSettings
+    from lgo_eordonnance.transport import EOrdonnanceTransport
+
+    names = providers.available("eordonnance")
+    assert names, "no eordonnance transport driver installed"
+    wanted = {
+        n: inspect.signature(f).replace(parameters=list(inspect.signature(f).parameters.values())[1:])  # no self
+        for n, f in vars(EOrdonnanceTransport).items()
+        if inspect.isfunction(f) and not n.startswith("_")
+    }
+    for name in names:
+        driver = providers.load("eordonnance", name)(EOrdonnanceSettings())  # each entry point is a factory
+        for method, signature in wanted.items():
+            assert callable(getattr(driver, method, None)), f"{name}: {method} missing"
+            assert inspect.signature(getattr(driver, method)) == signature, f"{name}: {method} differs"
 
 
 def test_the_ans_fhir_examples_serve_as_sandbox_prescriptions(world: dict[str, Any]) -> None:

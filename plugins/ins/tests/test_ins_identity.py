@@ -88,7 +88,7 @@ def test_the_status_table() -> None:
 
 
 class Listener:
-    MANIFEST = Manifest(name="listener", plugin_api=">=1.1,<2")
+    MANIFEST = Manifest(name="listener", plugin_api=">=2.0,<3")
 
     def __init__(self) -> None:
         self.qualified: list[int] = []

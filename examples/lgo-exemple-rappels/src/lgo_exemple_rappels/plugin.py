@@ -21,7 +21,7 @@ class RappelsSettings(BaseModel):
 
 MANIFEST = Manifest(
     name="rappels",
-    plugin_api=">=1.1,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-exemple-rappels",
     label_fr="Rappels (exemple)",
     description_fr="Exemple de module tiers : rappels de vaccination.",

@@ -11,6 +11,7 @@ which :func:`access_history` reads back for the patient.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from lgo.api import (
     AuditEntry,
     DocumentStatus,
-    Habilitation,
     HealthDocument,
     IdentityNotShareable,
+    KeySigner,
     LgoError,
     NotFound,
     Operator,
@@ -31,7 +32,9 @@ from lgo.api import (
     ValidationError,
     audit,
     client_tls_context,
+    identifiers,
     outbox,
+    parse_untrusted,
     utcnow,
 )
 from lgo.api import cda as cda_builder
@@ -43,13 +46,16 @@ from sqlalchemy.orm import Session
 from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_dmp.settings import client_credentials, settings
-from lgo_dmp.signature import KeySigner
 from lgo_dmp.vihf import VihfContext, build_vihf
 
 if TYPE_CHECKING:
     from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel
 
 PLUGIN = "dmp"
+#: Habilitations this plugin declares (``lgo_register_habilitations``) and checks.
+HABILITATION_CONSULT = "dmp.consult"
+HABILITATION_FEED = "dmp.feed"
+
 KIND_SEND = "dmp.send"
 KIND_DEPRECATE = "dmp.deprecate"
 WAITING_IDENTITY = "identité non qualifiée"
@@ -68,8 +74,8 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
             raise NotFound("Opérateur ou officine introuvable.", detail=f"operator {operator_id}")
         rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
         section = "A" if operator.role == Role.TITULAIRE else "DA"
-        structure = f"1{pharmacy.finess}"
-    signer = KeySigner(credential)
+        structure = identifiers.idnat_structure(pharmacy.finess)
+    signer = KeySigner.from_credential(credential)
 
     def vihf(patient_id: str) -> Any:
         return build_vihf(
@@ -111,7 +117,7 @@ def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes
     validated before the identity was qualified (the header then names the patient by local traits only)."""
     if not document.content:
         raise ValidationError("Le document est vide.", detail=f"document {document.id}")
-    root = etree.fromstring(document.content)
+    root = parse_untrusted(document.content, what="document CDA")
     ns = {"h": cda_builder.NS}
     patient_id = root.find("h:recordTarget/h:patientRole/h:id", ns)
     if (
@@ -519,7 +525,7 @@ def _authorise(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: i
             operator is not None
             and operator.pharmacy_id == pharmacy_id
             and operator.active
-            and operator.has(Habilitation.DMP_CONSULT)
+            and operator.has(HABILITATION_CONSULT)
         )
         if not allowed:
             audit.record(
@@ -534,7 +540,7 @@ def _authorise(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: i
     if not allowed:
         raise PermissionDenied(
             "Vous n'êtes pas habilité(e) à consulter le DMP.",
-            detail=f"operator {operator_id} lacks {Habilitation.DMP_CONSULT}",
+            detail=f"operator {operator_id} lacks {HABILITATION_CONSULT}",
         )
     try:
         return kernel.shareable_identity(pharmacy_id, patient_id)
@@ -587,61 +593,26 @@ def render_document(content: bytes) -> str:
     return rendering.render_html(content)
 
 
-@dataclass(frozen=True)
-class Vaccination:
-    date: str
-    vaccine: str
-    lot: str
-    source: str
-
-
-def vaccination_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[Vaccination]:
-    """The patient's consolidated vaccinations, from every note de vaccination / historique in the DMP."""
+def documents_of_types(
+    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, type_codes: Collection[str], purpose_fr: str
+) -> list[tuple[DmpEntry, bytes]]:
+    """The patient's current DMP documents of these types with their content (each access checked and traced, then
+    one audit entry saying what the selection was for)."""
     entries = [
         e
         for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
-        if e.type_code in (codes.NOTE_DE_VACCINATION, codes.HISTORIQUE_VACCINATIONS)
-        and not e.status.endswith("Deprecated")
+        if e.type_code in type_codes and not e.status.endswith("Deprecated")
     ]
-    found: dict[tuple[str, str, str], Vaccination] = {}
-    for entry in entries:
-        content = open_document(kernel, pharmacy_id, operator_id, patient_id, entry)
-        for vaccination in vaccinations_in(content, entry.title):
-            found.setdefault((vaccination.date, vaccination.vaccine, vaccination.lot), vaccination)
+    found = [(entry, open_document(kernel, pharmacy_id, operator_id, patient_id, entry)) for entry in entries]
     kernel.audit(
         pharmacy_id,
-        "dmp.consult.vaccinations",
-        "Consultation du carnet de vaccination consolidé du DMP.",
+        "dmp.consult.selection",
+        f"Consultation du DMP : {purpose_fr} ({len(found)} document(s)).",
         operator_id=operator_id,
         patient_id=patient_id,
         actor=PLUGIN,
     )
-    return sorted(found.values(), key=lambda v: v.date, reverse=True)
-
-
-def vaccinations_in(content: bytes, source: str) -> list[Vaccination]:
-    ns = {"h": cda_builder.NS}
-    root = etree.fromstring(content)
-    result = []
-    for administration in root.iterfind(".//h:substanceAdministration", ns):
-        if administration.get("negationInd") == "true":
-            continue
-        material = administration.find("h:consumable/h:manufacturedProduct/h:manufacturedMaterial", ns)
-        if material is None:
-            continue
-        when = administration.find("h:effectiveTime", ns)
-        value = when.get("value") if when is not None else None
-        if value is None and when is not None:
-            low = when.find("h:low", ns)
-            value = low.get("value") if low is not None else None
-        code = material.find("h:code", ns)
-        name = (code.get("displayName", "") if code is not None else "") or (
-            material.findtext("h:name", "", ns) or ""
-        ).strip()
-        lot = (material.findtext("h:lotNumberText", "", ns) or "").strip()
-        date = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if value and len(value) >= 8 else (value or "")
-        result.append(Vaccination(date=date, vaccine=" ".join(name.split()), lot=lot, source=source))
-    return result
+    return found
 
 
 @dataclass(frozen=True)

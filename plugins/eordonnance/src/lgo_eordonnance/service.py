@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from lgo.api import (
     ValidationError,
     create_prescription,
     outbox,
+    traits,
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -72,16 +72,11 @@ def transport(kernel: Kernel, pharmacy_id: int) -> EOrdonnanceTransport:
     return driver
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
-
-
 def _identity_differences(patient: Patient, prescription: Prescription, qualified_ins: str | None) -> list[str]:
     differences = []
-    if _plain(patient.birth_name) != _plain(prescription.patient_birth_name):
+    if not traits.same_name(patient.birth_name, prescription.patient_birth_name):
         differences.append(f"nom « {patient.birth_name} » / « {prescription.patient_birth_name} »")
-    if _plain(prescription.patient_first_name) not in _plain(patient.first_names).split():
+    if not traits.first_name_in(prescription.patient_first_name, patient.first_names):
         differences.append(f"prénom « {patient.first_names} » / « {prescription.patient_first_name} »")
     if patient.birth_date_text != prescription.patient_birth_date:
         differences.append(f"date de naissance {patient.birth_date_text} / {prescription.patient_birth_date}")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=1.2,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
@@ -24,19 +24,11 @@ MANIFEST = Manifest(
     settings=InsSettings,
 )
 
-#: The kernel of this process (outbox handlers receive only the delivery).
-_state: dict[str, Any] = {}
 
-
-@hookimpl
-def lgo_startup(kernel: Kernel) -> None:
-    _state["kernel"] = kernel
-
-
-def _retry(delivery: Delivery) -> None:
+def _retry(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_ins.counter import retry
 
-    retry(_state["kernel"], delivery)
+    retry(kernel, delivery)
 
 
 @hookimpl

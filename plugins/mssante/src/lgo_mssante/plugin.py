@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="mssante",
-    plugin_api=">=1.2,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-mssante",
     label_fr="Messagerie sécurisée MSSanté",
     description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "
@@ -24,29 +24,22 @@ MANIFEST = Manifest(
     settings=MssanteSettings,
 )
 
-_state: dict[str, Any] = {}
-
-
-@hookimpl
-def lgo_startup(kernel: Kernel) -> None:
-    _state["kernel"] = kernel
-
 
 @hookimpl
 def lgo_register_migrations() -> MigrationSource:
     return MigrationSource("mssante", Path(__file__).parent / "migrations")
 
 
-def _send(delivery: Delivery) -> None:
+def _send(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_mssante.service import deliver_send
 
-    deliver_send(_state["kernel"], delivery)
+    deliver_send(kernel, delivery)
 
 
-def _mdn(delivery: Delivery) -> None:
+def _mdn(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_mssante.service import deliver_mdn
 
-    deliver_mdn(_state["kernel"], delivery)
+    deliver_mdn(kernel, delivery)
 
 
 @hookimpl

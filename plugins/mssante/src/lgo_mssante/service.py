@@ -24,12 +24,14 @@ from lgo.api import (
     LgoError,
     NotFound,
     PermanentFailure,
+    Pharmacy,
     ValidationError,
+    identifiers,
     outbox,
+    parse_untrusted,
     secrets,
     utcnow,
 )
-from lxml import etree
 from sqlalchemy import select
 
 from lgo_mssante import accounts, xdm
@@ -164,7 +166,7 @@ def send_documents(
 
 
 def _pdf_copy(cda: bytes) -> bytes | None:
-    root = etree.fromstring(cda)
+    root = parse_untrusted(cda, what="document CDA")
     text = root.find(_NON_XML)
     if text is None or text.get("mediaType") != "application/pdf" or not text.text:
         return None
@@ -188,9 +190,11 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         contents = [(d.content or b"", d.title, d.type_code) for d in documents if d is not None]
         account_id, operator_id, sender, message_id = row.account_id, row.operator_id, account.address, row.message_id
         subject, patient_id = row.subject, row.patient_id
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        finess = pharmacy.finess if pharmacy is not None else str(pharmacy_id)
     archive = xdm.build(
         [xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
-        source_id=settings.product_reference,
+        source_id=settings.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}"),
         sender=sender,
         recipients=payload["recipients"],
         product=settings.product_reference,

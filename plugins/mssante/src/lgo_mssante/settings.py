@@ -14,6 +14,12 @@ class MssanteSettings(BaseModel):
     ca_path: str = Field("", title="Autorités de confiance de l'opérateur (PEM)")
     timeout_seconds: float = Field(20.0, gt=0, le=120, title="Délai maximal d'un échange (secondes)")
     product_reference: str = Field("LGO-LIBRE", title="Référence produit déclarée sur Convergence (en-tête X-MSS-NIL)")
+    source_id: str = Field(
+        "",
+        pattern=r"^$|^[0-2](\.(0|[1-9][0-9]*))+$",
+        max_length=64,
+        title="OID de l'instance du logiciel (sourceId des archives XDM) ; vide : dérivé du FINESS de l'officine",
+    )
     patient_domain: str = Field("patient.mssante.fr", title="Domaine des messageries de Mon espace santé")
     annuaire_url: str = Field("", title="Adresse de l'API FHIR de l'Annuaire Santé")
     annuaire_api_key: str = Field("", title="Clé d'API de l'Annuaire Santé (ESANTE-API-KEY)")
