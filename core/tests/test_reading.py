@@ -52,9 +52,8 @@ def test_writing_in_a_read_only_unit_of_work_is_refused(lgo_kernel: Kernel, lgo_
         assert session.get(Patient, lgo_seeded.patients["jean"]).complementary_rate == 100  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("lgo_backend", ["postgresql"], indirect=True)  # SQLite: the first test shows the reads
 def test_reads_on_postgresql_run_in_autocommit(lgo_kernel: Kernel) -> None:
-    if lgo_kernel.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite reads run in a deferred transaction (the first test shows they do not wait)")
     with lgo_kernel.reading() as session:
         assert session.connection().connection.dbapi_connection.autocommit  # type: ignore[union-attr]
     with lgo_kernel.transaction() as session:
