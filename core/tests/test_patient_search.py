@@ -206,7 +206,7 @@ def test_the_searches_read_indexes_not_the_whole_table(lgo_kernel: Kernel, lgo_s
                 "first_names": f"PRENOM{i % 97}",
                 "sex": "F",
                 "birth_date": f"{1920 + i % 90}-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                "vitale_nir": nir_with_key(f"2{i:012d}"),
+                "vitale_nir": nir_with_key(f"2{i % 100:02d}{1 + i % 12:02d}99100{i % 1000:03d}"),
                 "vitale_rank": 1,
                 "complementary_rate": 0,
                 "created_at": TODAY_UTC,

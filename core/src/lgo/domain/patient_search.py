@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Mapper, Session, aliased, attributes, mapped_column
 from sqlalchemy.types import TypeEngine
 
+from lgo import traits
 from lgo.db import Base
 from lgo.domain.patients import Patient
 from lgo.errors import ValidationError
@@ -73,16 +74,20 @@ class PatientSearchTerm(Base):
 
 # --- normalisation ----------------------------------------------------------------------------------------
 
-_LIGATURES = str.maketrans({"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss"})
 _NOT_WORD = re.compile(r"[^A-Z0-9]+")
 
 
 def normalise(text: str) -> str:
-    """Upper case, no accents, every run of other characters (hyphen, apostrophe, space) one space:
-    « Lemoine-Démo d'Œillet » → « LEMOINE DEMO D OEILLET »."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
-    return _NOT_WORD.sub(" ", bare).strip()
+    """Each word written the RNIV way (:func:`lgo.traits.ins_name`: upper case, no accents, Æ → AE, Œ → OE, Ø → O,
+    ß → SS...), then every run of other characters one space: « Lemoine-Démo d'Œillet » → « LEMOINE DEMO D OEILLET »."""
+    words = []
+    for token in text.split():
+        try:
+            words.append(traits.ins_name(token))
+        except ValidationError:  # not a name (a digit, a symbol): the same letters without their accents
+            bare = "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
+            words.append(bare.upper())
+    return _NOT_WORD.sub(" ", " ".join(words)).strip()
 
 
 def terms_of(*names: str | None) -> set[str]:
