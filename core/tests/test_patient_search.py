@@ -88,6 +88,13 @@ def test_names_are_found_by_their_beginning_without_accents_or_case(
         assert search(session, pharmacy, "dupontel") == []
 
 
+def test_letters_of_other_latin_alphabets_are_written_the_rniv_way(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
+    with lgo_kernel.transaction() as session:
+        patient = _add(session, lgo_seeded.pharmacy_id, birth_name="Østergård", first_names="Łucja Æsa")
+        for typed in ("ostergard", "ØSTER", "luc", "aesa oster"):
+            assert [p.id for p in search(session, lgo_seeded.pharmacy_id, typed)] == [patient], typed
+
+
 def test_a_birth_date_full_partial_or_with_the_names(
     lgo_kernel: Kernel, lgo_seeded: Seeded, people: dict[str, int]
 ) -> None:
