@@ -25,6 +25,7 @@ MODULES = {
     "packaging": "packaging.version",
     "cryptography": "cryptography.x509",
     "lxml": "lxml.etree",
+    "python-stdnum": "stdnum",
 }
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import ClientCredential, certificates
-from lgo.api import xds_codes as codes
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from lgo.api import Kernel
+    from lgo.api import ClientCredential, Kernel
+
+
+def _auto_fed_default() -> list[str]:
+    # Imported here: the manifest (and so ``lgo --help``) reads this module, the document codes need lxml.
+    from lgo.api import xds_codes
+
+    return list(xds_codes.AUTO_FED_DEFAULT)
 
 
 class DmpSettings(BaseModel):
@@ -23,7 +28,7 @@ class DmpSettings(BaseModel):
     key_path: str = Field("", description="Clé privée du certificat d'organisation (fichier PEM)")
     ca_path: str = Field("", description="Autorités de confiance du DMP (PEM ; sinon celles du système)")
     auto_feed_types: list[str] = Field(
-        default_factory=lambda: list(codes.AUTO_FED_DEFAULT),
+        default_factory=_auto_fed_default,
         description="Types de documents envoyés automatiquement (codes LOINC)",
     )
     source_id: str = Field("1.2.250.1.999.1.1", description="OID de l'instance du logiciel (sourceId)")
@@ -42,6 +47,8 @@ def settings(kernel: Kernel, pharmacy_id: int) -> DmpSettings:
 def client_credentials(kernel: Kernel, pharmacy_id: int) -> tuple[ClientCredential, str | None]:
     """The pharmacy's organisation certificate and the authorities trusted for the DMP (the system's when none is
     named): PEM files named in the settings, else the certificate the administrator stored."""
+    from lgo.api import certificates
+
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
         credential = certificates.pharmacy_credential(
