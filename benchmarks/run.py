@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, also when run from elsewhere
 
 import bench_counter
+import bench_group
 import bench_outbox
 import bench_search
 import bench_startup
@@ -49,6 +50,9 @@ class Volumes:
     search_sizes: tuple[int, ...]
     search_queries: int
     outbox_documents: int
+    #: One pharmacy of the group, and how many share the database before and after.
+    group_pharmacy: Scale
+    group_sizes: tuple[int, int]
     quick: bool
 
 
@@ -62,6 +66,8 @@ QUICK = Volumes(
     search_sizes=(300, 3000),
     search_queries=40,
     outbox_documents=8,
+    group_pharmacy=Scale().times(0.002),
+    group_sizes=(2, 5),
     quick=True,
 )
 FULL = Volumes(
@@ -74,6 +80,8 @@ FULL = Volumes(
     search_sizes=(30_000, 300_000),
     search_queries=200,
     outbox_documents=200,
+    group_pharmacy=Scale().times(0.02),
+    group_sizes=(5, 100),
     quick=False,
 )
 
@@ -178,6 +186,20 @@ class Run:
             return []
         return bench_outbox.bench_outbox_drain(url, self.workdir, count=self.volumes.outbox_documents)
 
+    def measure_group(self) -> list[Result]:
+        url = self.database_url("postgresql")
+        if url is None:
+            return []
+        few, many = self.volumes.group_sizes
+        return bench_group.bench_group(
+            url,
+            scale=self.volumes.group_pharmacy,
+            few=few,
+            many=many,
+            queries=5 if self.volumes.quick else 20,
+            rounds=1 if self.volumes.quick else 3,
+        )
+
     def measure_segur(self) -> list[Result]:
         return [bench_counter.bench_segur_billing(max(6, self.volumes.billings // 2), self.workdir)]
 
@@ -197,6 +219,7 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "counters": Run.measure_counters,
     "search": Run.measure_search,
     "outbox": Run.measure_outbox,
+    "group": Run.measure_group,
     "segur": Run.measure_segur,
     "mssante": Run.measure_mssante,
     "dispatch": Run.measure_dispatch,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from lgo.demo_data import Seeded
-from lgo.domain.outbox import OutboxMessage, OutboxStatus, enqueue
+from lgo.domain.outbox import OutboxMessage, OutboxStatus, counts, enqueue
 from lgo.kernel import Kernel
 from lgo.testing.chaos import FlakyProxy, delivery_problems
 from lgo.worker import Worker
@@ -126,6 +126,11 @@ def test_two_workers_deliver_everything_exactly_once_through_failures_and_droppe
         _drain_with_two_workers(lgo_kernel)
 
     assert delivery_problems(lgo_kernel.engine, receiver.effects) == []
+    with lgo_kernel.reading() as session:
+        assert counts(session, lgo_seeded.pharmacy_id) == {
+            **dict.fromkeys(OutboxStatus, 0),
+            OutboxStatus.DELIVERED: MESSAGES,
+        }
     # The faults did happen: some calls failed, connections and answers were dropped, and the receiver saw repeats
     # of messages it had already acted on (answers lost after the effect), which it recognised.
     assert proxy.counts["dropped_connections"] > 0 and proxy.counts["dropped_answers"] > 0, proxy.counts

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, func, or_, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
@@ -38,10 +38,12 @@ class Lot(Base):
 
 class Movement(Base):
     __tablename__ = "stock_movement"
+    # The units on hand of a lot are summed from the index alone, however many sales the lot has seen.
+    __table_args__ = (Index("ix_stock_movement_lot_id_quantity", "lot_id", "quantity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
-    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     kind: Mapped[MovementKind] = mapped_column(str_enum(MovementKind, 16))
     #: The operator sold more than was on hand, knowingly (reason required).
