@@ -58,16 +58,16 @@ class Volumes:
 
 QUICK = Volumes(
     pharmacy=Scale().times(0.002),
-    billings=12,
+    billings=8,
     rounds=2,
     calls=200,
     startup_runs=2,
-    counters_seconds=2.0,
-    search_sizes=(300, 3000),
-    search_queries=40,
-    outbox_documents=8,
+    counters_seconds=1.0,
+    search_sizes=(100, 400),
+    search_queries=20,
+    outbox_documents=4,
     group_pharmacy=Scale().times(0.002),
-    group_sizes=(2, 5),
+    group_sizes=(2, 3),
     quick=True,
 )
 FULL = Volumes(
@@ -113,6 +113,7 @@ class Run:
         self.server = server
         self.volumes = volumes
         self._databases = 0
+        self._years: dict[str, tuple[Kernel, int, str] | None] = {}
 
     def database_url(self, backend: str) -> str | None:
         self._databases += 1
@@ -123,7 +124,18 @@ class Run:
         return self.server.create_database(f"banc_{self._databases}")
 
     def pharmacy_year(self, backend: str) -> tuple[Kernel, int, str] | None:
-        """A migrated database holding one generated pharmacy-year (the workload's scale of this run)."""
+        """A migrated database holding one generated pharmacy-year (the workload's scale of this run), generated once
+        per backend and shared by the counter's measures."""
+        if backend not in self._years:
+            self._years[backend] = self._generate_year(backend)
+        return self._years[backend]
+
+    def close(self) -> None:
+        for prepared in self._years.values():
+            if prepared is not None:
+                prepared[0].close()
+
+    def _generate_year(self, backend: str) -> tuple[Kernel, int, str] | None:
         url = self.database_url(backend)
         if url is None:
             return None
@@ -153,7 +165,6 @@ class Run:
                     volume_fr=f"{volume}, {thousands(self.volumes.billings)} facturations de 2 lignes",
                 )
             )
-            kernel.close()
         return results
 
     def measure_counters(self) -> list[Result]:
@@ -169,7 +180,6 @@ class Run:
             scarce_units=10 if self.volumes.quick else 50,
             volume_fr=f"{volume}, 4 processus pendant {self.volumes.counters_seconds:g} s",
         )
-        kernel.close()
         return [result]
 
     def measure_search(self) -> list[Result]:
@@ -275,10 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         os.environ["LGO_HOME"] = str(workdir / "home")
         run = Run(workdir, server, volumes)
-        for name, measure in MEASURES.items():
-            if args.only and name not in args.only:
-                continue
-            results += measure(run)
+        try:
+            for name, measure in MEASURES.items():
+                if args.only and name not in args.only:
+                    continue
+                results += measure(run)
+        finally:
+            run.close()
     json_path, md_path = write_results(results, args.out)
     print(md_path.read_text())
     progress(f"Résultats : {json_path} et {md_path}")
