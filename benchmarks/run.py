@@ -144,7 +144,9 @@ class Run:
         kernel.start()
         progress(f"  année d'officine générée ({_label(backend)}) : {self.volumes.pharmacy.volume_fr()}…")
         (year,) = generate(kernel.engine, scale=self.volumes.pharmacy, report=progress)
-        return kernel, year.pharmacy_id, f"{self.volumes.pharmacy.volume_fr()} ; {_label(backend)}"
+        size = f"{_database_megabytes(kernel):.0f} Mo"
+        progress(f"  année d'officine générée en {year.seconds:.0f} s ({_label(backend)}, base de {size})")
+        return kernel, year.pharmacy_id, f"{self.volumes.pharmacy.volume_fr()} ; {_label(backend)}, base de {size}"
 
     # --- measures ------------------------------------------------------------------------------------------
 
@@ -235,6 +237,17 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "dispatch": Run.measure_dispatch,
     "startup": Run.measure_startup,
 }
+
+
+def _database_megabytes(kernel: Kernel) -> float:
+    """The size of the database on disk (PostgreSQL: the database; SQLite: the file and its journal)."""
+    if kernel.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with kernel.engine.connect() as connection:
+            return int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()) / 2**20
+    path = Path(kernel.database_url.removeprefix("sqlite:///"))
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 2**20
 
 
 def _label(backend: str) -> str:
