@@ -37,6 +37,7 @@ from lgo.domain.pharmacy import DEFAULT_HABILITATIONS, OperatorHabilitation, Pha
 from lgo.domain.products import ListCategory, Product
 from lgo.domain.sequences import SequenceCounter
 from lgo.domain.stock import Lot, Movement, MovementKind
+from lgo.identity import OID_NIR
 from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, text
 
 from workload import identities
@@ -448,7 +449,7 @@ class _PharmacyWriter:
             "pharmacy_id": self.pharmacy_id,
             "patient_id": patient_id,
             "matricule": person.nir if insi_checked else None,
-            "oid": "1.2.250.1.213.1.4.8" if insi_checked else None,
+            "oid": OID_NIR if insi_checked else None,
             "traits": {
                 "birth_name": row["birth_name"],
                 "first_names": row["first_names"],
