@@ -144,6 +144,7 @@ class Run:
         kernel.start()
         progress(f"  année d'officine générée ({_label(backend)}) : {self.volumes.pharmacy.volume_fr()}…")
         (year,) = generate(kernel.engine, scale=self.volumes.pharmacy, report=progress)
+        _assert_valid(kernel, "après la génération")
         size = f"{_database_megabytes(kernel):.0f} Mo"
         progress(f"  année d'officine générée en {year.seconds:.0f} s ({_label(backend)}, base de {size})")
         return kernel, year.pharmacy_id, f"{self.volumes.pharmacy.volume_fr()} ; {_label(backend)}, base de {size}"
@@ -167,6 +168,7 @@ class Run:
                     volume_fr=f"{volume}, {thousands(self.volumes.billings)} facturations de 2 lignes",
                 )
             )
+            _assert_valid(kernel, "après les facturations mesurées")
         return results
 
     def measure_counters(self) -> list[Result]:
@@ -237,6 +239,14 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "dispatch": Run.measure_dispatch,
     "startup": Run.measure_startup,
 }
+
+
+def _assert_valid(kernel: Kernel, when: str) -> None:
+    """The kernel's invariants on the whole database: a measure that broke them would measure nothing worth having."""
+    from lgo.testing.invariants import assert_invariants
+
+    assert_invariants(kernel.engine)
+    progress(f"  invariants du noyau vérifiés {when}.")
 
 
 def _database_megabytes(kernel: Kernel) -> float:
