@@ -14,6 +14,7 @@ its own NIR matches — see ``docs/decisions/0011-recherche-de-patients.md`` for
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Index,
     String,
     and_,
+    bindparam,
     delete,
     event,
     exists,
@@ -284,6 +286,13 @@ def parse(text: str, *, today: date | None = None) -> Query:
 
 
 # --- the search -----------------------------------------------------------------------------------------------
+#
+# Each kind of search is one statement with bound parameters, built the first time its shape is met (how many words,
+# which kind of date, a next page) and kept: building a SQLAlchemy statement and its cache key costs more than running
+# it, and a counter searches all day long.
+
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_ALIASES: list[Any] = []
 
 
 def _next_prefix(prefix: str) -> str:
@@ -291,82 +300,126 @@ def _next_prefix(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
-    return and_(column >= prefix, column < _next_prefix(prefix))
-
-
-def _date_condition(query: Query) -> ColumnElement[bool]:
-    column = Patient.birth_date_text
-    parts: list[ColumnElement[bool]] = [column.between(low, high) for low, high in query.birth_date_ranges]
-    if query.birth_dates:
-        parts.append(column.in_(sorted(query.birth_dates)))
-    return or_(*parts) if len(parts) > 1 else parts[0]
-
-
-_ALIASES: list[Any] = []
-
-
 def _alias(n: int) -> Any:
-    """The n-th alias of the words table, made once: building aliases on each search costs more than the query."""
     while len(_ALIASES) <= n:
         _ALIASES.append(aliased(PatientSearchTerm, name=f"term_{len(_ALIASES)}"))
     return _ALIASES[n]
 
 
+def _kept(shape: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _STATEMENTS[shape] = build()  # two threads may both build it: the same statement either way
+    return statement
+
+
+def _starts_with(column: Any, name: str) -> ColumnElement[bool]:
+    return and_(column >= bindparam(name), column < bindparam(f"{name}_end"))
+
+
+def _prefix(name: str, prefix: str) -> dict[str, str]:
+    return {name: prefix, f"{name}_end": _next_prefix(prefix)}
+
+
+def _date_shape(query: Query) -> tuple[bool, int]:
+    return bool(query.birth_dates), len(query.birth_date_ranges)
+
+
+def _date_condition(shape: tuple[bool, int]) -> ColumnElement[bool]:
+    column = Patient.birth_date_text
+    has_list, ranges = shape
+    parts = [column.between(bindparam(f"born_low{i}"), bindparam(f"born_high{i}")) for i in range(ranges)]
+    if has_list:
+        parts.append(column.in_(bindparam("born", expanding=True)))
+    return or_(*parts) if len(parts) > 1 else parts[0]
+
+
+def _date_params(query: Query) -> dict[str, Any]:
+    params: dict[str, Any] = {"born": sorted(query.birth_dates or ())}
+    for i, (low, high) in enumerate(query.birth_date_ranges):
+        params |= {f"born_low{i}": low, f"born_high{i}": high}
+    return params
+
+
 def _by_names(session: Session, pharmacy_id: int, query: Query, limit: int) -> list[Patient]:
     # The longest word drives (fewest rows to read); the others must each start one of the patient's words.
     driver = max(query.words, key=len)
+    others = [word for word in query.words if word != driver]
+    date_shape = _date_shape(query) if query.has_date else None
     term = _alias(0)
-    statement = (
-        select(Patient, term.term, term.sort_key)
-        .join(Patient, Patient.id == term.patient_id)
-        .where(term.pharmacy_id == pharmacy_id, _starts_with(term.term, driver))
-    )
-    others = (word for word in query.words if word != driver)
+
+    def build(after: bool) -> Any:
+        statement = (
+            select(Patient, term.term, term.sort_key)
+            .join(Patient, Patient.id == term.patient_id)
+            .where(term.pharmacy_id == bindparam("pharmacy"), _starts_with(term.term, "word0"))
+        )
+        for n in range(1, len(others) + 1):
+            other = _alias(n)
+            statement = statement.where(
+                exists().where(other.patient_id == term.patient_id, _starts_with(other.term, f"word{n}"))
+            )
+        if date_shape is not None:
+            statement = statement.where(_date_condition(date_shape))
+        if after:
+            last = tuple_(bindparam("last_term"), bindparam("last_key"), bindparam("last_id"))
+            statement = statement.where(tuple_(term.term, term.sort_key, term.patient_id) > last)
+        return statement.order_by(term.term, term.sort_key, term.patient_id).limit(bindparam("limit"))
+
+    params: dict[str, Any] = {"pharmacy": pharmacy_id, "limit": limit, **_prefix("word0", driver)}
     for n, word in enumerate(others, start=1):
-        other = _alias(n)
-        statement = statement.where(exists().where(other.patient_id == term.patient_id, _starts_with(other.term, word)))
+        params |= _prefix(f"word{n}", word)
     if query.has_date:
-        statement = statement.where(_date_condition(query))
-    statement = statement.order_by(term.term, term.sort_key, term.patient_id)
+        params |= _date_params(query)
     found: dict[int, Patient] = {}
-    last: tuple[str, str, int] | None = None
     # One patient may have two words starting with the driver: read on (keyset) until ``limit`` distinct patients.
     while len(found) < limit:
-        page = statement
-        if last is not None:
-            page = page.where(tuple_(term.term, term.sort_key, term.patient_id) > tuple_(*last))
-        rows = session.execute(page.limit(limit)).all()
+        after = "last_id" in params
+        statement = _kept(("names", len(others), date_shape, after), functools.partial(build, after))
+        rows = session.execute(statement, params).all()
         for patient, word, sort_key in rows:
             found.setdefault(patient.id, patient)
-            last = (word, sort_key, patient.id)
+            params |= {"last_term": word, "last_key": sort_key, "last_id": patient.id}
         if len(rows) < limit:
             break
     return list(found.values())[:limit]
 
 
 def _by_birth_date(session: Session, pharmacy_id: int, query: Query, limit: int) -> list[Patient]:
-    statement = (
-        select(Patient)
-        .where(Patient.pharmacy_id == pharmacy_id, _date_condition(query))
-        .order_by(Patient.birth_date_text, Patient.id)
-        .limit(limit)
+    shape = _date_shape(query)
+    statement = _kept(
+        ("birth_date", shape),
+        lambda: (
+            select(Patient)
+            .where(Patient.pharmacy_id == bindparam("pharmacy"), _date_condition(shape))
+            .order_by(Patient.birth_date_text, Patient.id)
+            .limit(bindparam("limit"))
+        ),
     )
-    return list(session.scalars(statement))
+    return list(session.scalars(statement, {"pharmacy": pharmacy_id, "limit": limit, **_date_params(query)}))
 
 
 def _by_identifier(
     session: Session, pharmacy_id: int, identifier: str, limit: int, lookups: Sequence[IdentifierLookup]
 ) -> list[Patient]:
     # The carte Vitale NIR is the insured person's: a family shares it, the rank tells the beneficiaries apart.
-    nir = Patient.vitale_nir == identifier if len(identifier) == 15 else _starts_with(Patient.vitale_nir, identifier)
-    statement = (
-        select(Patient)
-        .where(Patient.pharmacy_id == pharmacy_id, nir)
-        .order_by(Patient.vitale_nir, Patient.vitale_rank, Patient.id)
-        .limit(limit)
-    )
-    found = {patient.id: patient for patient in session.scalars(statement)}
+    complete = len(identifier) == 15
+
+    def build() -> Any:
+        nir = Patient.vitale_nir == bindparam("nir") if complete else _starts_with(Patient.vitale_nir, "nir")
+        return (
+            select(Patient)
+            .where(Patient.pharmacy_id == bindparam("pharmacy"), nir)
+            .order_by(Patient.vitale_nir, Patient.vitale_rank, Patient.id)
+            .limit(bindparam("limit"))
+        )
+
+    params = {
+        "pharmacy": pharmacy_id,
+        "limit": limit,
+        **({"nir": identifier} if complete else _prefix("nir", identifier)),
+    }
+    found = {patient.id: patient for patient in session.scalars(_kept(("nir", complete), build), params)}
     others = [i for lookup in lookups for i in lookup(session, pharmacy_id, identifier) if i not in found]
     if others:
         # A lookup may name a patient of another pharmacy: never shown here.
