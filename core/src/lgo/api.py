@@ -18,6 +18,8 @@ Groups of names:
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
+  :func:`search_patients` finds patients by names, birth date or NIR (a plugin's own identifiers through an
+  :data:`IdentifierLookup`);
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
   (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
@@ -83,6 +85,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.outbox import OutboxMessage as OutboxMessage
     from lgo.domain.outbox import OutboxStatus as OutboxStatus
     from lgo.domain.outbox import enqueue as enqueue
+    from lgo.domain.patient_search import IdentifierLookup as IdentifierLookup
+    from lgo.domain.patient_search import search as search_patients  # noqa: F401  (published under this name)
     from lgo.domain.patients import PartialDate as PartialDate
     from lgo.domain.patients import Patient as Patient
     from lgo.domain.patients import Sex as Sex
@@ -191,6 +195,8 @@ _LAZY: dict[str, str] = {
     "OutboxMessage": "lgo.domain.outbox:OutboxMessage",
     "OutboxStatus": "lgo.domain.outbox:OutboxStatus",
     "enqueue": "lgo.domain.outbox:enqueue",
+    "IdentifierLookup": "lgo.domain.patient_search:IdentifierLookup",
+    "search_patients": "lgo.domain.patient_search:search",
     "PartialDate": "lgo.domain.patients:PartialDate",
     "Patient": "lgo.domain.patients:Patient",
     "Sex": "lgo.domain.patients:Sex",

@@ -9,6 +9,7 @@ from lgo.domain import (  # noqa: F401
     certificates,
     dispensing,
     outbox,
+    patient_search,
     patients,
     pharmacy,
     plugin_state,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo import traits as rniv
@@ -96,7 +96,7 @@ class Patient(Base):
     #: INSEE code of the birth commune, or 99xxx for a country abroad.
     birth_place_code: Mapped[str | None] = mapped_column(String(5), default=None)
     #: Vitale beneficiary data: the NIR of the insured person (13 characters + key) and the beneficiary's rank.
-    vitale_nir: Mapped[str | None] = mapped_column(String(15), default=None, index=True)
+    vitale_nir: Mapped[str | None] = mapped_column(String(15), default=None)
     vitale_rank: Mapped[int | None] = mapped_column(Integer, default=None)
     #: Share of the ticket modérateur taken by the complementary insurer (percent, 0 when none).
     complementary_rate: Mapped[int] = mapped_column(Integer, default=0)
@@ -116,6 +116,11 @@ class Patient(Base):
         first = self.used_first_name or self.first_names.split(" ")[0]
         name = self.used_name or self.birth_name
         return f"{first} {name.upper()}"
+
+
+# Searched at the counter within one pharmacy (``lgo.domain.patient_search``).
+Index("ix_patient_pharmacy_id_birth_date", Patient.pharmacy_id, Patient.birth_date_text)
+Index("ix_patient_pharmacy_id_vitale_nir", Patient.pharmacy_id, Patient.vitale_nir)
 
 
 def _check_name(value: str, what: str) -> str:

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import ClientCredential, KnownAddress, ServiceUrl, certificates, field_hints, identifiers
-from lgo.api import xds_codes as codes
+from lgo.api import KnownAddress, ServiceUrl, field_hints
 from pydantic import BaseModel, Field, field_validator
 
 if TYPE_CHECKING:
-    from lgo.api import Kernel
+    from lgo.api import ClientCredential, Kernel
+
 
 #: The DMP's web services for software (LPS): production, and the integration platform the ANS opens to vendors.
 DMP_PRODUCTION = "https://lps2.dmp.gouv.fr/si-dmp-server/v2/services"
 DMP_TEST = "https://lps.dev1.dmp.gouv.fr/si-dmp-server/v2/services"
 
-#: Document types a pharmacy may feed automatically, with the names pharmacists know them by.
-FEEDABLE_TYPES = {code: codes.DOCUMENT_KINDS[code].type_display for code in codes.AUTO_FED_DEFAULT}
+#: Document types a pharmacy may feed automatically (``xds_codes.AUTO_FED_DEFAULT``), with the names pharmacists know
+#: them by (``xds_codes.DOCUMENT_KINDS``). Written out: the manifest (and so ``lgo --help``) reads this module, and
+#: the kernel's document codes load lxml; ``tests/test_dmp_settings_types.py`` keeps the two the same.
+FEEDABLE_TYPES = {
+    "87273-9": "Note de vaccination",
+    "78601-2": "CR d'entretien pharmaceutique",
+    "56445-0": "Bilan médicamenteux (Officine)",
+}
 
 #: An OID, or nothing (then derived from the FINESS).
 _OID = r"^$|^[0-2](\.(0|[1-9][0-9]*))+$"
@@ -39,7 +45,7 @@ class DmpSettings(BaseModel):
         ),
     )
     auto_feed_types: list[str] = Field(
-        default_factory=lambda: list(codes.AUTO_FED_DEFAULT),
+        default_factory=lambda: list(FEEDABLE_TYPES),
         title="Documents envoyés automatiquement au DMP",
         description="Cochés : envoyés dès leur validation si le patient a une identité qualifiée (INS) ; les autres "
         "s'envoient à la demande.",
@@ -95,6 +101,8 @@ class DmpSettings(BaseModel):
 def source_id(current: DmpSettings, finess: str) -> str:
     """The configured OID, else the pharmacy's own, derived from its FINESS as for MSSanté's XDM archives (one
     software instance, one sourceId)."""
+    from lgo.api import identifiers
+
     return current.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}")
 
 
@@ -107,6 +115,8 @@ def settings(kernel: Kernel, pharmacy_id: int) -> DmpSettings:
 def client_credentials(kernel: Kernel, pharmacy_id: int) -> tuple[ClientCredential, str | None]:
     """The pharmacy's organisation certificate and the extra authorities trusted for the DMP (none by default: the
     system's and those of the certificate's chain, see ``client_tls_context``)."""
+    from lgo.api import certificates
+
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
         credential = certificates.pharmacy_credential(session, pharmacy_id)

@@ -12,11 +12,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import ServiceUrl, TlsEndpoint, certificates, field_hints
+from lgo.api import ServiceUrl, field_hints
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from lgo.api import Kernel
+    from lgo.api import Kernel, TlsEndpoint
 
     from lgo_dp.transport import DpTransport
 
@@ -61,6 +61,8 @@ def settings(kernel: Kernel, pharmacy_id: int) -> DpSettings:
 def endpoint(kernel: Kernel, pharmacy_id: int) -> TlsEndpoint:
     """The DP's address with the pharmacy's certificate (the one rule: the certificate stored on the « Certificat »
     page, decision 0904); a French :class:`DpUnavailable` when the address is not set."""
+    from lgo.api import TlsEndpoint, certificates
+
     from lgo_dp.transport import DpUnavailable
 
     current = settings(kernel, pharmacy_id)
