@@ -12,8 +12,10 @@ Groups of names:
 
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
-  (:class:`ActDefinition`, :class:`HabilitationDefinition`, :class:`SignInMethod`, :class:`CounterWindow`...);
-* events and actions — the ``lgo_on_*`` event snapshots and :class:`ActionRequired`;
+  (:class:`ActDefinition`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and for the counter
+  :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
+* events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
+  :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
@@ -37,8 +39,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo import identifiers as identifiers
     from lgo import secrets as secrets
     from lgo import traits as traits
+    from lgo.actions import SELECT_PATIENT as SELECT_PATIENT
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
+    from lgo.actions import select_patient as select_patient
     from lgo.cli import FrenchError as FrenchError
     from lgo.cli import current_pharmacy_id as current_pharmacy_id
     from lgo.cli import french_errors as french_errors
@@ -100,9 +104,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.errors import PluginError as PluginError
     from lgo.errors import ProviderError as ProviderError
     from lgo.errors import ValidationError as ValidationError
+    from lgo.events import ActionAnswered as ActionAnswered
     from lgo.events import BilledLine as BilledLine
     from lgo.events import BillingEnded as BillingEnded
     from lgo.events import BillingStarted as BillingStarted
+    from lgo.events import CounterCommand as CounterCommand
+    from lgo.events import CounterView as CounterView
     from lgo.events import DispensationValidated as DispensationValidated
     from lgo.events import DocumentDeprecated as DocumentDeprecated
     from lgo.events import DocumentValidated as DocumentValidated
@@ -120,7 +127,11 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
     from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
+    from lgo.plugins.registrations import CounterPanel as CounterPanel
+    from lgo.plugins.registrations import CounterShortcut as CounterShortcut
+    from lgo.plugins.registrations import CounterWindow as CounterWindow
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
+    from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
     from lgo.safe_xml import HostileContent as HostileContent
     from lgo.safe_xml import parse_untrusted as parse_untrusted
@@ -136,6 +147,8 @@ _LAZY: dict[str, str] = {
     "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
+    "SELECT_PATIENT": "lgo.actions:SELECT_PATIENT",
+    "select_patient": "lgo.actions:select_patient",
     "FrenchError": "lgo.cli:FrenchError",
     "current_pharmacy_id": "lgo.cli:current_pharmacy_id",
     "french_errors": "lgo.cli:french_errors",
@@ -198,9 +211,12 @@ _LAZY: dict[str, str] = {
     "PluginError": "lgo.errors:PluginError",
     "ProviderError": "lgo.errors:ProviderError",
     "ValidationError": "lgo.errors:ValidationError",
+    "ActionAnswered": "lgo.events:ActionAnswered",
     "BilledLine": "lgo.events:BilledLine",
     "BillingEnded": "lgo.events:BillingEnded",
     "BillingStarted": "lgo.events:BillingStarted",
+    "CounterCommand": "lgo.events:CounterCommand",
+    "CounterView": "lgo.events:CounterView",
     "DispensationValidated": "lgo.events:DispensationValidated",
     "DocumentDeprecated": "lgo.events:DocumentDeprecated",
     "DocumentValidated": "lgo.events:DocumentValidated",
@@ -218,7 +234,11 @@ _LAZY: dict[str, str] = {
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
     "load_provider": "lgo.plugins.providers:load",
+    "CounterPanel": "lgo.plugins.registrations:CounterPanel",
+    "CounterShortcut": "lgo.plugins.registrations:CounterShortcut",
+    "CounterWindow": "lgo.plugins.registrations:CounterWindow",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
+    "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
     "HostileContent": "lgo.safe_xml:HostileContent",
     "parse_untrusted": "lgo.safe_xml:parse_untrusted",
