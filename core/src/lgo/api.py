@@ -23,7 +23,8 @@ Groups of names:
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
   (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
-  comparison and birth-place rule of identity traits); :func:`parse_untrusted` for every XML that came from
+  comparison and birth-place rule of identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box: GTIN → CIP13,
+  expiry, lot, serial); :func:`parse_untrusted` for every XML that came from
   outside (:class:`HostileContent` when it carries a DTD or entities);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import gs1 as gs1
     from lgo import identifiers as identifiers
     from lgo import secrets as secrets
     from lgo import traits as traits
@@ -142,6 +144,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "gs1": "lgo.gs1",
     "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
     "traits": "lgo.traits",
