@@ -73,7 +73,9 @@ def current_user_or_none() -> Any:
 
 @blueprint.route("/")
 def home() -> Response:
-    return redirect(url_for("admin.modules"))
+    from lgo_web.auth import current_user, landing
+
+    return redirect(landing(current_user().role))
 
 
 # --- modules -------------------------------------------------------------------------------------------

@@ -86,10 +86,12 @@ def save(
     state: dict[str, Any] | None = None,
     patient_id: int | None = None,
     prescription_id: int | None = None,
+    closed_ok: bool = False,
 ) -> int:
     """Write a change made on ``expected_version``; returns the new version. :class:`StaleDraft` when the draft
-    changed meanwhile, :class:`AlreadyValidated` when it is closed. One conditional ``UPDATE``: two tabs saving at
-    once cannot both win."""
+    changed meanwhile, :class:`AlreadyValidated` when it is closed (unless ``closed_ok``: the windows that follow a
+    validated billing, such as the note de vaccination, are still answered on it). One conditional ``UPDATE``: two
+    tabs saving at once cannot both win."""
     values: dict[str, Any] = {"version": expected_version + 1, "updated_at": utcnow()}
     if state is not None:
         values["state"] = state
@@ -102,14 +104,14 @@ def save(
         .where(
             CounterDraft.id == draft.id,
             CounterDraft.version == expected_version,
-            CounterDraft.status == DraftStatus.OPEN,
+            *(() if closed_ok else (CounterDraft.status == DraftStatus.OPEN,)),
         )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(draft)
-        if draft.status != DraftStatus.OPEN:
+        if draft.status != DraftStatus.OPEN and not closed_ok:
             raise closed(draft)
         raise StaleDraft(
             "Cette facturation a été modifiée entre-temps (autre onglet ou autre poste) : la page est rechargée avec "

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lgo import hookspecs
 from lgo.actions import ActionRequired
+from lgo.errors import LgoError
 from lgo.plugins.dispatch import Dispatcher, HookResult
 
 if TYPE_CHECKING:
@@ -88,15 +89,20 @@ class Hooks:
                 else:
                     log.error("plugin %s returned %r from %s: ignored", result.plugin, item, _name(spec))
 
-    def _event(self, spec: Callable[..., Any], event: Any, only: str | None = None) -> list[ActionRequired]:
-        """Announce ``event`` to the active plugins (or to ``only``, if active) and collect their actions."""
+    def _event(
+        self, spec: Callable[..., Any], event: Any, only: str | None = None, passes: tuple[type[Exception], ...] = ()
+    ) -> list[ActionRequired]:
+        """Announce ``event`` to the active plugins (or to ``only``, if active) and collect their actions;
+        exceptions of the ``passes`` types reach the caller (see :meth:`Dispatcher.call`)."""
         kernel = self.kernel
         pharmacy_id = event.pharmacy_id
         plugins: Collection[str] = kernel.active_plugins(pharmacy_id)
         if only is not None:
             plugins = {only} & set(plugins)
         actions: list[ActionRequired] = []
-        for result in self.dispatcher.call(_name(spec), plugins, pharmacy_id=pharmacy_id, kernel=kernel, event=event):
+        for result in self.dispatcher.call(
+            _name(spec), plugins, pharmacy_id=pharmacy_id, passes=passes, kernel=kernel, event=event
+        ):
             value = result.value
             for item in value if isinstance(value, list | tuple) else [value]:
                 if isinstance(item, ActionRequired):
@@ -209,12 +215,14 @@ class Hooks:
         return self._event(hookspecs.lgo_on_patient_traits_changed, event)
 
     def on_counter_command(self, plugin: str, event: CounterCommand) -> list[ActionRequired]:
-        """Only ``plugin`` (the one that declared the command) hears it, and only if active in the pharmacy."""
-        return self._event(hookspecs.lgo_on_counter_command, event, only=plugin)
+        """Only ``plugin`` (the one that declared the command) hears it, and only if active in the pharmacy. A
+        :class:`lgo.errors.LgoError` it raises reaches the caller (a French refusal to show), unrecorded."""
+        return self._event(hookspecs.lgo_on_counter_command, event, only=plugin, passes=(LgoError,))
 
     def on_action_answered(self, event: ActionAnswered) -> list[ActionRequired]:
-        """Only the plugin named by the action hears the answer, and only if active in the pharmacy."""
-        return self._event(hookspecs.lgo_on_action_answered, event, only=event.plugin)
+        """Only the plugin named by the action hears the answer, and only if active in the pharmacy. A
+        :class:`lgo.errors.LgoError` it raises reaches the caller (the window shows its French message)."""
+        return self._event(hookspecs.lgo_on_action_answered, event, only=event.plugin, passes=(LgoError,))
 
     # --- queries -----------------------------------------------------------------------------------------
 
