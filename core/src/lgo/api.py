@@ -133,6 +133,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.registrations import CounterShortcut as CounterShortcut
     from lgo.plugins.registrations import CounterWindow as CounterWindow
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
+    from lgo.plugins.registrations import ServiceState as ServiceState
     from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
     from lgo.safe_xml import HostileContent as HostileContent
@@ -241,6 +242,7 @@ _LAZY: dict[str, str] = {
     "CounterShortcut": "lgo.plugins.registrations:CounterShortcut",
     "CounterWindow": "lgo.plugins.registrations:CounterWindow",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
+    "ServiceState": "lgo.plugins.registrations:ServiceState",
     "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
     "HostileContent": "lgo.safe_xml:HostileContent",

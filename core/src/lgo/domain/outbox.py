@@ -12,13 +12,16 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, and_, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
 from lgo.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from lgo.plugins.registrations import ServiceState, ServiceStatus
 
 
 class OutboxStatus(StrEnum):
@@ -166,3 +169,53 @@ def counts(session: Session, pharmacy_id: int) -> dict[OutboxStatus, int]:
     for (status,) in session.execute(select(OutboxMessage.status).where(OutboxMessage.pharmacy_id == pharmacy_id)):
         result[OutboxStatus(status)] += 1
     return result
+
+
+def service_status(
+    session: Session, pharmacy_id: int, patient_id: int | None, *, service: str, label_fr: str, kind_prefix: str
+) -> ServiceStatus:
+    """The state of a national service whose exchanges go through the outbox (kinds starting with ``kind_prefix``),
+    for the counter's status bar (``lgo_service_status``): *down* when the last settled message was given up,
+    *degraded* while messages wait after an error, *ok* after a delivery, *unknown* before any exchange; with the
+    messages still waiting for ``patient_id``."""
+    from sqlalchemy import func
+
+    from lgo.plugins.registrations import ServiceStatus
+
+    mine = (OutboxMessage.pharmacy_id == pharmacy_id, OutboxMessage.kind.startswith(kind_prefix, autoescape=True))
+    waiting_states = (OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT)
+    waiting = int(session.scalar(select(func.count()).where(*mine, OutboxMessage.status.in_(waiting_states))) or 0)
+    retrying = int(
+        session.scalar(
+            select(func.count()).where(
+                *mine, OutboxMessage.status.in_(waiting_states), OutboxMessage.last_error.is_not(None)
+            )
+        )
+        or 0
+    )
+    last = session.scalars(
+        select(OutboxMessage.status)
+        .where(*mine, OutboxMessage.status.in_((OutboxStatus.DELIVERED, OutboxStatus.DEAD)))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    for_patient = 0
+    if patient_id is not None:
+        for_patient = int(
+            session.scalar(
+                select(func.count()).where(
+                    *mine, OutboxMessage.status.in_(waiting_states), OutboxMessage.patient_id == patient_id
+                )
+            )
+            or 0
+        )
+    state: ServiceState
+    if last == OutboxStatus.DEAD:
+        state, detail = "down", "dernier envoi abandonné (voir l'exploitation)"
+    elif retrying:
+        state, detail = "degraded", f"{retrying} envoi(s) en nouvel essai"
+    elif last == OutboxStatus.DELIVERED:
+        state, detail = "ok", f"{waiting} en file" if waiting else ""
+    else:
+        state, detail = ("unknown", f"{waiting} en file") if waiting else ("unknown", "")
+    return ServiceStatus(service, label_fr, state, detail, waiting_for_patient=for_patient)

@@ -11,11 +11,23 @@ from lgo_ins import api
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
-    from lgo.api import ActionRequired, Delivery, Kernel, PatientSelected, PatientTraitsChanged, SharedIdentity
+    from lgo.api import (
+        ActionAnswered,
+        ActionRequired,
+        CounterPanel,
+        CounterView,
+        CounterWindow,
+        Delivery,
+        Kernel,
+        PatientSelected,
+        PatientTraitsChanged,
+        ServiceStatus,
+        SharedIdentity,
+    )
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
@@ -59,3 +71,34 @@ def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) ->
 def lgo_on_patient_traits_changed(kernel: Kernel, event: PatientTraitsChanged) -> None:
     if event.strict_traits:
         api.demote(kernel, event.pharmacy_id, event.patient_id, event.strict_traits)
+
+
+# --- the counter's windows, panel and status bar (lgo web) ------------------------------------------------
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_ins import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_ins import window
+
+    return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
+    from lgo_ins import window
+
+    return window.panels(kernel, view)
+
+
+@hookimpl
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
+    from lgo_ins import window
+
+    return window.service_status(kernel, pharmacy_id, patient_id)

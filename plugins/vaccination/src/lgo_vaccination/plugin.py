@@ -10,7 +10,15 @@ from lgo.api import Manifest, MigrationSource, hookimpl
 from lgo_vaccination import service
 
 if TYPE_CHECKING:
-    from lgo.api import ActDefinition, ActionRequired, BillingEnded, IdentityQualified, Kernel
+    from lgo.api import (
+        ActDefinition,
+        ActionAnswered,
+        ActionRequired,
+        BillingEnded,
+        CounterWindow,
+        IdentityQualified,
+        Kernel,
+    )
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
@@ -51,3 +59,17 @@ def lgo_on_billing_end(kernel: Kernel, event: BillingEnded) -> list[ActionRequir
 @hookimpl
 def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     service.on_identity_qualified(kernel, event)
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_vaccination import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_vaccination import window
+
+    return window.answered(kernel, event)

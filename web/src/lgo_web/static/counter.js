@@ -54,6 +54,14 @@
     }
   });
 
+  /* Enter in a list (vaccinator, route...) sends its form with its default button, as in a text field. */
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.key !== "Enter" || el.tagName !== "SELECT" || !el.form) { return; }
+    var button = el.form.querySelector("[data-default]") || el.form.querySelector("button[type=submit]");
+    if (button) { event.preventDefault(); button.click(); }
+  });
+
   /* A form sent once: a second Enter or click does not send it again (the server refuses it anyway). */
   document.addEventListener("submit", function (event) {
     var form = event.target;
