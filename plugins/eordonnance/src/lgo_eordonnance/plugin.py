@@ -10,7 +10,17 @@ from lgo.api import Manifest, MigrationSource, hookimpl
 from lgo_eordonnance.settings import EOrdonnanceSettings
 
 if TYPE_CHECKING:
-    from lgo.api import BillingEnded, Delivery, Kernel, ServiceStatus
+    from lgo.api import (
+        ActionAnswered,
+        ActionRequired,
+        BillingEnded,
+        CounterCommand,
+        CounterShortcut,
+        CounterWindow,
+        Delivery,
+        Kernel,
+        ServiceStatus,
+    )
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
@@ -71,3 +81,31 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
                 kind_prefix="eordonnance.",
             )
         ]
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_eordonnance import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_eordonnance import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_eordonnance import window
+
+    return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_eordonnance import window
+
+    return window.answered(kernel, event)

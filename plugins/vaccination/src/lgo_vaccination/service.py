@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -160,12 +160,17 @@ def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionReq
 
 
 def _qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, message_fr: str) -> list[ActionRequired]:
-    """The INS plugin's qualification window (its action: its window and its answers), with why it is asked."""
-    from lgo_ins import api as ins_api  # required by this plugin's manifest
-
-    if not kernel.is_active(pharmacy_id, "ins"):
-        return []
-    return [replace(a, message_fr=message_fr) for a in ins_api.qualification_actions(kernel, pharmacy_id, patient_id)]
+    """Ask for the qualification of the identity, as an action of the identity plugin (``ins``, the one this plugin
+    requires, whoever provides it): its window shows it and its answers record the document."""
+    return [
+        ActionRequired(
+            kind="ins.qualify",
+            plugin="ins",
+            title_fr="Qualifier l'identité du patient",
+            message_fr=message_fr,
+            patient_id=patient_id,
+        )
+    ]
 
 
 def _note_data(note: VaccinationNote, vaccinating: list[Vaccinator]) -> dict[str, Any]:
