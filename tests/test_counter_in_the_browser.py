@@ -132,3 +132,225 @@ def test_a_preparer_bills_a_flu_vaccination_and_the_pharmacist_s_note_reaches_th
             break
     listed = dmp.list_documents(kernel, pharmacy, titulaire, patient)
     assert [entry.type_code for entry in listed] == ["87273-9"]  # the note de vaccination, in the DMP sandbox
+
+
+@pytest.fixture
+def eordonnance(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    import lgo_eordonnance.plugin
+    from lgo.domain.products import ListCategory, create_product
+    from lgo.domain.stock import receive
+    from lgo_sandbox.eordonnance import start_eordonnance_sandbox
+
+    kernel = lgo_make_kernel(lgo_eordonnance.plugin)
+    pharmacy = lgo_seeded.pharmacy_id
+    kernel.enable(pharmacy, "eordonnance")
+    authority = TestAuthority(tmp_path / "pki")
+    with kernel.transaction() as session:
+        finess = session.get(Pharmacy, pharmacy).finess  # type: ignore[union-attr]
+        generic = create_product(
+            session,
+            pharmacy,
+            cip13=GENERIC,
+            label="AMOXICILLINE GÉNÉRIQUE TEST 1 g, comprimé dispersible, boîte de 6",
+            price_cents=198,
+            reimbursement_rate=65,
+            cis="69000028",
+            list_category=ListCategory.LISTE_I,
+        )
+        receive(session, pharmacy, generic, lot_number="AMG1", expiry=date.today() + timedelta(days=400), quantity=5)
+    credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
+    server, sandbox = start_eordonnance_sandbox(authority)
+    kernel.select_provider(pharmacy, "eordonnance", "sandbox")
+    kernel.save_plugin_settings(
+        pharmacy,
+        "eordonnance",
+        {
+            "endpoint": server.url,
+            "certificate_path": str(credential.cert_path),
+            "key_path": str(credential.key_path),
+            "ca_path": str(credential.ca_path),
+        },
+    )
+    try:
+        yield {"kernel": kernel, "seeded": lgo_seeded, "sandbox": sandbox}
+    finally:
+        server.stop()
+
+
+GENERIC = "3400930005002"
+
+
+def test_an_ordonnance_numerique_is_executed_with_one_substitution_and_one_partial_line(
+    page: Any, eordonnance: dict[str, Any], tmp_path: Path
+) -> None:
+    from lgo_sandbox import browser
+
+    kernel, seeded, sandbox = eordonnance["kernel"], eordonnance["seeded"], eordonnance["sandbox"]
+    shots = browser.screenshots_dir(tmp_path / "captures")
+    generic_box = gs1.element_string(GENERIC, expiry=date.today() + timedelta(days=400), lot="AMG1", serial="G1")
+    with serving(kernel) as base:
+        _sign_in(page, base, "adjoint")
+        keys = Keyboard(page)
+        keys.type("mart cam")
+        page.wait_for_selector("[data-result]")
+        keys.press("Enter")
+        page.wait_for_url(f"{base}/comptoir/f/*")
+        keys.press("F3")
+        page.wait_for_selector("#eord-code")
+        _shot(page, shots, "10-ordonnance-numerique-scan", "scannez le QR code")
+        keys.scan("ORDNUM:1:3F8B2N6W4C9H1V7")
+        page.wait_for_selector("#eord-entry")
+        _shot(page, shots, "11-ordonnance-numerique-lignes", "PARACÉTAMOL 1 g", "Dr Anne MÉDECIN-DÉMO")
+        keys.press("Enter")  # L1 paracétamol: as prescribed
+        page.wait_for_selector("tr.current >> text=AMOXICILLINE")
+        keys.type("S ")  # L2 amoxicilline: substituted by the generic box scanned
+        keys.scan(generic_box)
+        page.wait_for_selector("tr.current >> text=TRAMADOL")
+        keys.press("Enter")  # L3 tramadol: as prescribed
+        page.wait_for_selector("tr.current >> text=SÉRUM")
+        keys.type("P 1")  # L4 sérum: one box of two
+        keys.press("Enter")
+        page.wait_for_selector("text=Contrôle de l'ordonnance")
+        _shot(
+            page, shots, "12-ordonnance-numerique-controle", "substitution", "délivrance partielle : 1 boîte(s) sur 2"
+        )
+        keys.press("Enter")
+        page.wait_for_selector("text=Ordonnance numérique facturée")
+        _shot(page, shots, "13-ordonnance-numerique-facturee", "facture n°", "deux temps")
+        keys.press("Enter")
+        page.wait_for_selector("#fenetre", state="detached")
+        record_keystrokes(
+            "ordonnance_numerique",
+            keys,
+            "ordonnance numérique de 4 lignes (une substitution par boîte scannée, une délivrance partielle), de la "
+            "recherche du patient à la facture",
+        )
+    worker = Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=seeded.pharmacy_id)
+    for _ in range(10):
+        if not worker.drain():
+            break
+    (sent,) = sandbox.executions.values()
+    kinds = {line["line_id"]: (line["kind"], line["quantity"]) for line in sent["lines"]}
+    assert kinds == {
+        "L1": ("as_prescribed", 2),
+        "L2": ("substitution", 1),
+        "L3": ("as_prescribed", 1),
+        "L4": ("partial", 1),
+    }
+
+
+CARD_HOLDER = "236066322083656"
+
+
+@pytest.fixture(scope="module")
+def reader() -> Iterator[Any]:
+    from lgo_sandbox import vitale as virtual
+
+    missing = virtual.VirtualReader.missing()
+    if missing:
+        _require_or_skip(f"Lecteur virtuel indisponible : {missing} ; carte Vitale non testée au comptoir.")
+    try:
+        started = virtual.VirtualReader().start()
+    except RuntimeError as exc:
+        _require_or_skip(f"pcscd n'a pas pu démarrer : {exc}")
+        raise
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def vitale_world(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: Path, reader: Any
+) -> Iterator[dict[str, Any]]:
+    import lgo_cards.plugin
+    from lgo.testing.cda import shared_dir
+    from lgo_sandbox import vitale as virtual
+    from lgo_sandbox.insi import start_insi_sandbox
+
+    shared = shared_dir()
+    if shared is None:
+        _require_or_skip("../shared absent : réponses enregistrées de l'INSi indisponibles.")
+    folder = Path(str(shared)) / "conformance" / "services" / "insi"
+    kernel = lgo_make_kernel(lgo_ins.plugin, lgo_cards.plugin)
+    pharmacy = lgo_seeded.pharmacy_id
+    for name in ("ins", "cards"):
+        kernel.enable(pharmacy, name)
+    authority = TestAuthority(tmp_path / "pki")
+    server, _sandbox = start_insi_sandbox(
+        authority,
+        responses_dir=folder / "responses",
+        schemas_dir=folder / "wsdl" / "xsd",
+        known_idams=frozenset({"LGO-LIBRE-TEST"}),
+    )
+    credential = authority.organisation("INSI-AUTO")
+    kernel.save_plugin_settings(
+        pharmacy,
+        "ins",
+        {
+            "insi_endpoint": server.url,
+            "authorisation_number": "LGO-LIBRE-TEST",
+            "certificate_path": str(credential.cert_path),
+            "key_path": str(credential.key_path),
+            "ca_path": str(credential.ca_path),
+            "timeout_seconds": 5,
+        },
+    )
+    card = virtual.VitaleData(
+        CARD_HOLDER,
+        (virtual.Beneficiary("TCHITCHI", "CATARINA", "19360621", 1, nir=CARD_HOLDER),),
+        serial="0102030405",
+    )
+    reader.insert(virtual.VirtualCard(card))
+    try:
+        yield {"kernel": kernel, "seeded": lgo_seeded}
+    finally:
+        server.stop()
+
+
+def test_carte_vitale_insi_qualification_prescription_and_a_scanned_box_make_a_validated_invoice(
+    page: Any, vitale_world: dict[str, Any], tmp_path: Path
+) -> None:
+    from lgo.domain.billing import Invoice
+    from lgo.domain.patients import Patient
+    from lgo_ins import api as ins_api
+    from lgo_sandbox import browser
+    from sqlalchemy import select
+
+    kernel, seeded = vitale_world["kernel"], vitale_world["seeded"]
+    shots = browser.screenshots_dir(tmp_path / "captures")
+    box = gs1.element_string(
+        seeded.products["amoxicilline"], expiry=date.today() + timedelta(days=600), lot="AM24C", serial="BOITE7"
+    )
+    with serving(kernel) as base:
+        _sign_in(page, base, "titulaire")
+        keys = Keyboard(page)
+        keys.press("F6")  # the carte Vitale in the reader
+        page.wait_for_selector("text=choisissez le bénéficiaire")
+        _shot(page, shots, "20-carte-vitale-beneficiaires", "TCHITCHI CATARINA", "nouveau patient")
+        keys.press("1")
+        page.wait_for_selector("text=Identité INS trouvée")
+        _shot(page, shots, "21-fenetre-ins", "Réponse INSi", "Carte nationale d'identité", "Aucune pièce présentée")
+        keys.press("1")  # carte nationale d'identité vérifiée: the identity becomes qualifiée
+        page.wait_for_selector("text=Identité qualifiée")
+        keys.press("F8")
+        keys.type("Dr Fabre")
+        keys.press("Enter")
+        page.wait_for_selector("text=Prescripteur : Dr Fabre")
+        keys.scan(box)
+        page.wait_for_selector("text=n° série BOITE7")
+        _shot(page, shots, "22-ordonnance-et-boite-scannee", "AM24C", "Identité qualifiée")
+        keys.press("F10")
+        page.wait_for_selector("text=validée")
+        _shot(page, shots, "23-facture-carte-vitale", "Facture n°")
+        record_keystrokes(
+            "carte_vitale",
+            keys,
+            "carte Vitale lue, INSi, identité qualifiée (CNI), ordonnance papier, boîte scannée, facture validée",
+        )
+    with kernel.transaction() as session:
+        patient = session.scalar(select(Patient).where(Patient.birth_name == "TCHITCHI"))
+        assert patient is not None and patient.vitale_nir == CARD_HOLDER
+        invoice = session.scalar(select(Invoice).where(Invoice.patient_id == patient.id))
+        assert invoice is not None and invoice.prescription_id is not None
+        patient_id = patient.id
+    assert ins_api.status(kernel, seeded.pharmacy_id, patient_id).value == "qualifiée"
