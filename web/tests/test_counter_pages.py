@@ -212,3 +212,43 @@ def test_patient_creation_refuses_bad_traits_in_french_and_the_admin_lands_on_th
         },
     )
     assert created.status_code == 302 and "DUPONT" in text(client.get(created.headers["Location"]))
+
+
+def test_a_vendor_plugin_s_window_is_shown_and_answered(lgo_database_url: str) -> None:
+    """The example third-party plugin (examples/lgo-exemple-rappels) brings its own window, as a vendor would."""
+    import lgo_exemple_rappels.plugin as rappels
+    from lgo_web import create_app
+
+    kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[rappels])
+    kernel.upgrade_database()
+    kernel.start()
+    try:
+        with kernel.transaction() as session:
+            seeded = seed(session)
+        kernel.enable(seeded.pharmacy_id, "rappels")
+        client = https_client(create_app(kernel))
+        sign_in(client, "titulaire", PASSWORD)
+        home = client.get("/comptoir/").get_data(as_text=True)
+        page = client.post(
+            "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["camille"]}
+        ).headers["Location"]
+        _post(client, page, page + "/entete", prescriber="Dr Vaccin", renewal="0")
+        _post(client, page, page + "/lignes", entry=seeded.products["grippe"])
+        _post(client, page, page + "/valider")
+        raw = client.get(page).get_data(as_text=True)
+        assert "Proposer un rappel de vaccination ?" in text(client.get(page))
+        assert (
+            'class="window rappels"' in raw
+            and 'data-key="O"' in raw
+            and "Oui, le patient accepte" in text(client.get(page))
+        )
+        with kernel.engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(rappels.reminders)).scalar() == 1
+        answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+        assert answer
+        client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "non"})
+        with kernel.engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(rappels.reminders)).scalar() == 0
+        assert "Proposer un rappel" not in text(client.get(page))
+    finally:
+        kernel.close()
