@@ -70,7 +70,7 @@ def populate(kernel: Kernel, pharmacy_id: int, count: int) -> None:
                 "birth_name": name,
                 "first_names": f"{rng.choice(FIRST)} {rng.choice(FIRST)}",
                 "sex": rng.choice("MF"),
-                "birth_date_text": f"{rng.randint(1930, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "birth_date": f"{rng.randint(1930, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
                 "birth_place_code": "99100",
                 "complementary_rate": rng.choice((0, 100)),
             }
