@@ -252,3 +252,60 @@ def test_a_vendor_plugin_s_window_is_shown_and_answered(lgo_database_url: str) -
         assert "Proposer un rappel" not in text(client.get(page))
     finally:
         kernel.close()
+
+
+def test_malformed_scans_and_an_absent_card_get_french_messages_in_their_window(lgo_database_url: str) -> None:
+    """The real ins, cards and eordonnance plugins, no service: a bad INS Datamatrix, a bad Appli carte Vitale QR
+    code, a bad ordonnance numérique QR code and a carte Vitale read without a reader each say what happened, in
+    French, and the counter goes on."""
+    import lgo_cards.plugin
+    import lgo_eordonnance.plugin
+    import lgo_ins.plugin
+    from lgo_web import create_app
+
+    kernel = Kernel(
+        lgo_database_url,
+        discover_installed=False,
+        extra_plugins=[lgo_ins.plugin, lgo_cards.plugin, lgo_eordonnance.plugin],
+    )
+    kernel.upgrade_database()
+    kernel.start()
+    try:
+        with kernel.transaction() as session:
+            seeded = seed(session)
+        for name in ("ins", "cards", "eordonnance"):
+            kernel.enable(seeded.pharmacy_id, name)
+        client = https_client(create_app(kernel))
+        sign_in(client, "adjoint", PASSWORD)
+        home = client.get("/comptoir/").get_data(as_text=True)
+        assert 'data-key="F6"' in home and 'data-key="Alt+I"' in home and 'data-key="F3"' not in home  # F3: a patient
+        page = client.post(
+            "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["camille"]}
+        ).headers["Location"]
+        while "Plus tard" in (raw := client.get(page).get_data(as_text=True)):  # the INS window: later
+            later = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+            assert later
+            client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
+        for command, code, message in (
+            ("ins.scan_datamatrix", "PAS UN DATAMATRIX", "Datamatrix"),
+            ("cards.scan_apcv", "\x01\x02", "appli carte Vitale"),
+            ("eordonnance.scan", "QR-CODE-D'UN-AUTRE-DOCUMENT", "ordonnance"),
+        ):
+            raw = client.get(page).get_data(as_text=True)
+            client.post(f"{page}/commande/{command}", data={"csrf_token": csrf_token(raw)})
+            raw = client.get(page).get_data(as_text=True)
+            answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+            assert answer, command
+            client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "scan", "code": code})
+            shown = text(client.get(page))
+            assert 'role="alert"' in shown and message in shown, (command, shown[-3000:])
+            raw = client.get(page).get_data(as_text=True)
+            later = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+            assert later
+            client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
+        raw = client.get(page).get_data(as_text=True)
+        read = client.post(f"{page}/commande/cards.read_vitale", data={"csrf_token": csrf_token(raw)})
+        shown = text(client.get(read.headers["Location"]))
+        assert 'class="flash error"' in shown and ("lecteur" in shown.lower() or "carte" in shown.lower())
+    finally:
+        kernel.close()

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from lgo.api import (
         ActionAnswered,
         ActionRequired,
+        CounterCommand,
         CounterPanel,
+        CounterShortcut,
         CounterView,
         CounterWindow,
         Delivery,
@@ -102,3 +104,17 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
     from lgo_ins import window
 
     return window.service_status(kernel, pharmacy_id, patient_id)
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_ins import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_ins import window
+
+    return window.command(kernel, event)

@@ -16,10 +16,15 @@ from lgo.api import (
     ActionRequired,
     AuditEntry,
     CounterPanel,
+    CounterShortcut,
     CounterWindow,
+    Patient,
     ServiceStatus,
     ValidationError,
+    create_patient,
     outbox,
+    select_patient,
+    traits,
 )
 from sqlalchemy import func, select
 
@@ -27,7 +32,7 @@ from lgo_ins import api
 from lgo_ins.model import InsIdentity, Status
 
 if TYPE_CHECKING:
-    from lgo.api import ActionAnswered, CounterView, Kernel, ServiceState
+    from lgo.api import ActionAnswered, CounterCommand, CounterView, Kernel, ServiceState
 
 TEMPLATES = Path(__file__).parent / "counter_templates"
 PARIS = ZoneInfo("Europe/Paris")
@@ -64,10 +69,54 @@ def windows() -> list[CounterWindow]:
     return [
         CounterWindow("ins.insi_result", "insi_result.html", TEMPLATES, keys_fr=keys),
         CounterWindow("ins.qualify", "qualify.html", TEMPLATES, keys_fr="1 à 3 : pièce vérifiée ; 4 à 6 : sans pièce"),
+        CounterWindow(DATAMATRIX, "datamatrix.html", TEMPLATES, keys_fr="Scannez le Datamatrix INS, puis Entrée"),
     ]
 
 
+DATAMATRIX = "ins.scan_datamatrix"
+
+
+def shortcuts() -> list[CounterShortcut]:
+    return [CounterShortcut("Alt+I", "Datamatrix INS", DATAMATRIX)]
+
+
+def command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    return [ActionRequired(DATAMATRIX, api.PLUGIN, "Datamatrix INS : scannez le code du document")]
+
+
+def _scanned(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    """The patient of a scanned INS Datamatrix: found by birth name, first name and date, else created with its
+    traits; selecting them searches INSi (the Datamatrix alone never qualifies an identity)."""
+    from lgo_ins import datamatrix
+
+    found = datamatrix.parse(event.values.get("code", "").strip("\r\n"))
+    with kernel.transaction() as session:
+        same_day = session.scalars(
+            select(Patient).where(Patient.pharmacy_id == event.pharmacy_id, Patient.birth_date_text == found.birth_date)
+        ).all()
+        known = [
+            p.id
+            for p in same_day
+            if traits.same_name(p.birth_name, found.birth_name)
+            and traits.first_name_in(found.first_names.split(" ")[0], p.first_names)
+        ]
+        patient_id = known[0] if known else None
+        if patient_id is None:
+            patient_id = create_patient(
+                session,
+                event.pharmacy_id,
+                birth_name=found.birth_name,
+                first_names=found.first_names,
+                sex=found.sex,
+                birth_date=found.birth_date,
+                birth_place_code=found.birth_place_code,
+            ).id
+    return [select_patient(api.PLUGIN, patient_id, "datamatrix_ins")]
+
+
 def answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    if event.kind == DATAMATRIX:
+        return _scanned(kernel, event)
     if event.patient_id is None:
         return []
     choice = event.choice
