@@ -119,6 +119,9 @@ def test_the_counter_keeps_its_own_keys_and_commands_carry_the_plugin_name(
     assert two is not None and "doit commencer par « deux. »" in two.reason
     with pytest.raises(ValueError, match="not F1-F12"):
         CounterShortcut("Entrée", "Valider", "x.y")
+    assert CounterShortcut("Alt+D", "Dossier", endpoint="dossier.patient", needs_patient=True).command == ""
+    with pytest.raises(ValueError, match="either a command or an endpoint"):
+        CounterShortcut("Alt+D", "Dossier", "dossier.ouvrir", endpoint="dossier.patient")
     with pytest.raises(ValueError, match="inside its folder"):
         CounterWindow("a.b", "../secret.html", folder)
 

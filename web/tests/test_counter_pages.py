@@ -309,3 +309,54 @@ def test_malformed_scans_and_an_absent_card_get_french_messages_in_their_window(
         assert 'class="flash error"' in shown and ("lecteur" in shown.lower() or "carte" in shown.lower())
     finally:
         kernel.close()
+
+
+def test_insi_down_the_counter_goes_on_says_a_retry_is_queued_and_the_status_bar_shows_it(
+    lgo_database_url: str, tmp_path: Path
+) -> None:
+    """The ins plugin pointed at an INSi that does not answer: selecting the patient shows the generic window
+    « Téléservice INSi indisponible », the billing goes on and validates, the status bar says INSi is down and that a
+    search waits in the outbox for this patient."""
+    import lgo_ins.plugin
+    from lgo_web import create_app
+
+    kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[lgo_ins.plugin])
+    kernel.upgrade_database()
+    kernel.start()
+    try:
+        with kernel.transaction() as session:
+            seeded = seed(session)
+        kernel.enable(seeded.pharmacy_id, "ins")
+        from lgo_sandbox.pki import TestAuthority
+
+        credential = TestAuthority(tmp_path / "pki").organisation("INSI-AUTO")
+        kernel.save_plugin_settings(
+            seeded.pharmacy_id,
+            "ins",
+            {
+                "insi_endpoint": "https://127.0.0.1:9/insi",  # nothing listens there: INSi is down
+                "timeout_seconds": 1,
+                "certificate_path": str(credential.cert_path),
+                "key_path": str(credential.key_path),
+                "ca_path": str(credential.ca_path),
+            },
+        )
+        client = https_client(create_app(kernel))
+        sign_in(client, "preparatrice", PASSWORD)
+        home = client.get("/comptoir/").get_data(as_text=True)
+        page = client.post(
+            "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["jean"]}
+        ).headers["Location"]
+        screen = text(client.get(page))
+        assert "Téléservice INSi indisponible" in screen
+        assert "svc-down" in screen and "INSi</strong> : indisponible" in screen
+        assert "1 en attente pour ce patient" in screen
+        raw = client.get(page).get_data(as_text=True)
+        answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+        assert answer
+        client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "ok"})
+        _post(client, page, page + "/lignes", entry="sérum")
+        _post(client, page, page + "/valider")
+        assert "validée" in text(client.get(page))
+    finally:
+        kernel.close()

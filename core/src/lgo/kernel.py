@@ -120,9 +120,9 @@ class Kernel:
         refuse("la méthode de connexion", [(p, m.name) for p, m in sign_ins])
         refuse("la fenêtre du comptoir pour", [(p, w.kind) for p, w in windows])
         refuse("la touche du comptoir", [(p, k.key) for p, k in shortcuts], reserved=KERNEL_COUNTER_KEYS)
-        refuse("la commande du comptoir", [(p, k.command) for p, k in shortcuts])
+        refuse("la commande du comptoir", [(p, k.command) for p, k in shortcuts if k.command])
         for plugin, shortcut in shortcuts:
-            if not shortcut.command.startswith(f"{plugin}.") and plugin in self.registry.order:
+            if shortcut.command and not shortcut.command.startswith(f"{plugin}.") and plugin in self.registry.order:
                 self.registry.mark_failed(
                     plugin, f"la commande du comptoir « {shortcut.command} » doit commencer par « {plugin}. »"
                 )

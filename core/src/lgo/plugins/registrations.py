@@ -83,7 +83,9 @@ class CounterWindow:
 class CounterShortcut:
     """A key of the counter that runs one of the plugin's commands (``F6``: read the carte Vitale; ``F3``: the
     ordonnance numérique). The key is shown on screen with ``label_fr``; pressing it announces a
-    :class:`lgo.events.CounterCommand` to the plugin, which answers with the actions (windows) to show.
+    :class:`lgo.events.CounterCommand` to the plugin, which answers with the actions (windows) to show. A key may
+    instead open a page of the plugin's blueprint (``endpoint``, e.g. the patient's file): the counter links it with
+    the query parameters ``patient_id`` and ``draft_id``, and ``command`` stays empty.
 
     ``key``: ``F1``…``F12`` or a letter or digit, optionally after ``Alt+``, ``Ctrl+`` or ``Shift+``; the
     counter's own keys (:data:`KERNEL_COUNTER_KEYS`) are reserved. ``command`` is dotted and starts with the
@@ -91,13 +93,17 @@ class CounterShortcut:
 
     key: str
     label_fr: str
-    command: str
+    command: str = ""
     needs_patient: bool = False
+    #: A Flask endpoint of the plugin's blueprint to open instead of a command (``dossier.patient``).
+    endpoint: str = ""
 
     def __post_init__(self) -> None:
         if not _KEY.match(self.key):
             raise ValueError(f"counter key {self.key!r} is not F1-F12 or [Alt+|Ctrl+|Shift+]<letter or digit>")
-        if not _DOTTED.match(self.command):
+        if bool(self.command) == bool(self.endpoint):
+            raise ValueError("a counter key has either a command or an endpoint")
+        if self.command and not _DOTTED.match(self.command):
             raise ValueError(f"counter command {self.command!r} must be dotted and lower-case (cards.read_vitale)")
 
 
