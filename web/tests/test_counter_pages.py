@@ -360,3 +360,78 @@ def test_insi_down_the_counter_goes_on_says_a_retry_is_queued_and_the_status_bar
         assert "validée" in text(client.get(page))
     finally:
         kernel.close()
+
+
+def test_stock_refusal_then_the_pharmacist_s_reasoned_override(world: Any) -> None:
+    app, kernel, seeded, _plugin = world
+    client = https_client(app)
+    sign_in(client, "preparatrice", PASSWORD)
+    home = client.get("/comptoir/").get_data(as_text=True)
+    page = client.post(
+        "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["jean"]}
+    ).headers["Location"]
+    _post(client, page, page + "/entete", prescriber="Dr Douleur")
+    _post(client, page, page + "/lignes", entry="2*tramadol")  # one box in stock
+    before = _invoices(kernel)
+    refused = text(client.get(_post(client, page, page + "/valider").headers["Location"]))
+    assert "Aucun stock disponible" in refused or "insuffisant" in refused.lower()
+    assert 'class="refused' in refused and _invoices(kernel) == before
+    assert "un pharmacien habilité peut forcer" in refused  # the préparatrice sees no button she cannot use
+    denied = text(client.get(_post(client, page, page + "/lignes/0/forcer", reason="réserve").headers["Location"]))
+    assert "seul un pharmacien habilité" in denied
+    pharmacist = https_client(app)  # the pharmacist comes to the same counter, same billing
+    sign_in(pharmacist, "titulaire", PASSWORD)
+    assert "Forcer la vente (pharmacien)" in text(pharmacist.get(page))
+    empty = text(pharmacist.get(_post(pharmacist, page, page + "/lignes/0/forcer", reason="").headers["Location"]))
+    assert "Indiquez le motif" in empty
+    _post(pharmacist, page, page + "/lignes/0/forcer", reason="boîtes en réserve non réceptionnées")
+    assert "vente forcée : boîtes en réserve non réceptionnées" in text(pharmacist.get(page))
+    _post(pharmacist, page, page + "/valider")
+    assert _invoices(kernel) == before + 1
+    with kernel.transaction() as session:
+        from lgo.domain.audit import AuditEntry
+
+        forced = session.scalars(select(AuditEntry).where(AuditEntry.action == "stock.forced_sale")).all()
+        assert len(forced) == 1 and "boîtes en réserve" in forced[0].message_fr
+
+
+def test_an_unqualified_patient_s_vaccination_shows_the_ins_window_before_the_note(lgo_database_url: str) -> None:
+    import lgo_ins.plugin
+    import lgo_vaccination.plugin
+    from lgo_web import create_app
+
+    kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[lgo_ins.plugin, lgo_vaccination.plugin])
+    kernel.upgrade_database()
+    kernel.start()
+    try:
+        with kernel.transaction() as session:
+            seeded = seed(session)
+        for name in ("ins", "vaccination"):
+            kernel.enable(seeded.pharmacy_id, name)
+        client = https_client(create_app(kernel))
+        sign_in(client, "preparatrice", PASSWORD)
+        home = client.get("/comptoir/").get_data(as_text=True)
+        page = client.post(
+            "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["camille"]}
+        ).headers["Location"]
+        raw = client.get(page).get_data(as_text=True)
+        assert "Qualifier l'identité du patient" in text(client.get(page))  # no INSi configured: the document
+        later = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+        assert later
+        client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
+        box = gs1.element_string(seeded.products["grippe"], expiry=date.today() + timedelta(days=150), lot="VGD24-117")
+        for entry in (box, "VGP"):
+            _post(client, page, page + "/lignes", entry=entry)
+        _post(client, page, page + "/valider")
+        screen = text(client.get(page))
+        assert screen.index("Qualifier l'identité du patient") < screen.index("autre(s) fenêtre(s) ensuite")
+        assert "sera envoyée au DMP quand l'identité sera qualifiée" in screen
+        raw = client.get(page).get_data(as_text=True)
+        answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+        assert answer
+        client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "1"})  # carte d'identité
+        screen = text(client.get(page))
+        assert "Vérifier la note de vaccination" in screen and "VGD24-117" in screen
+        assert "Identité validée" in screen  # a document without INSi: validée, not qualifiée
+    finally:
+        kernel.close()
