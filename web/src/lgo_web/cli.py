@@ -4,7 +4,9 @@ through the entry-point group ``lgo.commands``; the kernel never imports this pa
 from __future__ import annotations
 
 import ipaddress
+import signal
 import ssl
+import threading
 from pathlib import Path
 
 import click
@@ -72,6 +74,12 @@ def serve_kernel(kernel: object, host: str, port: int, echo: object) -> None:
     server = make_server(host, port, create_app(kernel, secure_cookies=False), threaded=True)
     say = echo if callable(echo) else click.echo
     say(f"Comptoir : http://{host}:{server.server_port}/comptoir/ (Ctrl-C pour arrêter).")
+
+    def stop(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the demonstration as Ctrl-C does (sandboxes stopped, files removed)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
