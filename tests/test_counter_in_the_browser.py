@@ -354,3 +354,71 @@ def test_carte_vitale_insi_qualification_prescription_and_a_scanned_box_make_a_v
         assert invoice is not None and invoice.prescription_id is not None
         patient_id = patient.id
     assert ins_api.status(kernel, seeded.pharmacy_id, patient_id).value == "qualifiée"
+
+
+class _Reminder:
+    """A plugin with an action and no window (rendered generically) — and nothing else."""
+
+    from lgo.plugins.manifest import Manifest as _Manifest
+
+    MANIFEST = _Manifest(name="sansgabarit", plugin_api=">=2.1,<3", label_fr="Sans gabarit")
+
+    @staticmethod
+    def _action(patient_id: int) -> Any:
+        from lgo.actions import ActionRequired, Choice
+
+        return ActionRequired(
+            "sansgabarit.question",
+            "sansgabarit",
+            "Le patient a-t-il sa carte de tiers payant ?",
+            "Question d'un module sans fenêtre : affichée par le comptoir avec ses choix.",
+            patient_id=patient_id,
+            choices=(Choice("oui", "Oui"), Choice("non", "Non")),
+        )
+
+
+def _reminder_plugin() -> Any:
+    from lgo import hookimpl
+
+    class Plugin(_Reminder):
+        @hookimpl
+        def lgo_on_patient_selected(self, kernel: Kernel, event: Any) -> Any:
+            return self._action(event.patient_id)
+
+    return Plugin()
+
+
+def test_a_new_patient_is_created_from_the_keyboard_with_french_errors_and_a_generic_window(
+    page: Any, lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: Path
+) -> None:
+    from lgo_sandbox import browser
+
+    kernel = lgo_make_kernel(_reminder_plugin())
+    kernel.enable(lgo_seeded.pharmacy_id, "sansgabarit")
+    shots = browser.screenshots_dir(tmp_path / "captures")
+    with serving(kernel) as base:
+        _sign_in(page, base, "preparatrice")
+        _shot(page, shots, "30-accueil", "Rechercher", "Vente sans patient")
+        page.keyboard.press("F1")
+        _shot(page, shots, "31-aide", "Touches du comptoir", "valider la facturation")
+        page.keyboard.press("F1")
+        page.keyboard.press("F4")
+        page.wait_for_selector("#birth_name:focus")
+        for text_, key in (("Dupont", "Tab"), ("Jean Marc", "Tab"), ("M", "Tab"), ("31/02/1990", "Enter")):
+            page.keyboard.type(text_)
+            page.keyboard.press(key)
+        page.wait_for_selector(".error-summary")
+        _shot(page, shots, "32-nouveau-patient-erreur", "Date de naissance invalide", "Corrigez la saisie")
+        page.fill("#birth_date", "")
+        page.focus("#birth_date")
+        page.keyboard.type("28/02/1990")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=Le patient a-t-il sa carte de tiers payant ?")
+        _shot(page, shots, "33-fenetre-generique", "DUPONT", "Question d'un module sans fenêtre")
+        page.keyboard.press("1")
+        page.wait_for_selector("#fenetre", state="detached")
+        page.wait_for_selector("#entry:focus")
+        page.keyboard.type("zzz inconnu")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=Aucun produit ni acte")
+        _shot(page, shots, "34-saisie-inconnue", "Aucun produit ni acte ne correspond")

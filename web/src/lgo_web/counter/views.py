@@ -209,10 +209,16 @@ def new_patient() -> Any:
 def _birth_date(text: str) -> PartialDate:
     text = text.strip()
     parts = text.replace("-", "/").replace(".", "/").split("/")
-    if len(parts) == 3 and len(parts[0]) == 2 and len(parts[2]) == 4 and all(p.isdigit() for p in parts):
-        return PartialDate(int(parts[2]), int(parts[1]), int(parts[0]))
     if len(text) == 8 and text.isdigit():
-        return PartialDate(int(text[4:]), int(text[2:4]), int(text[:2]))
+        parts = [text[:2], text[2:4], text[4:]]
+    if len(parts) == 3 and len(parts[0]) == 2 and len(parts[2]) == 4 and all(p.isdigit() for p in parts):
+        try:
+            return PartialDate(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValidationError:
+            raise ValidationError(
+                f"Date de naissance invalide : « {text} » n'existe pas (JJ/MM/AAAA ; 00 si le jour ou le mois est "
+                "inconnu)."
+            ) from None
     raise ValidationError(f"Date de naissance invalide : « {text[:20]} » (JJ/MM/AAAA ; 00 si le jour est inconnu).")
 
 
