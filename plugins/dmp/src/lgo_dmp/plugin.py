@@ -89,6 +89,4 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
     from lgo.api import outbox
 
     with kernel.transaction() as session:
-        return [
-            outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", kind_prefix="dmp.")
-        ]
+        return [outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", plugin="dmp")]

@@ -78,7 +78,7 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
                 patient_id,
                 service="eordonnance",
                 label_fr="Ordonnance numérique",
-                kind_prefix="eordonnance.",
+                plugin="eordonnance",
             )
         ]
 

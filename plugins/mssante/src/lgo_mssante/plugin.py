@@ -84,6 +84,6 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
     with kernel.transaction() as session:
         return [
             outbox.service_status(
-                session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", kind_prefix="mssante."
+                session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", plugin="mssante"
             )
         ]
