@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
     from lgo.plugins.registrations import (
+        CertificateUsage,
         CounterPanel,
         CounterShortcut,
         CounterWindow,
@@ -187,6 +188,11 @@ class Hooks:
         from lgo.plugins.registrations import CounterShortcut
 
         return list(self._listed(hookspecs.lgo_register_counter_shortcuts, CounterShortcut))
+
+    def certificate_usages(self) -> list[tuple[str, CertificateUsage]]:
+        from lgo.plugins.registrations import CertificateUsage
+
+        return list(self._listed(hookspecs.lgo_register_certificate_usages, CertificateUsage))
 
     # --- events ------------------------------------------------------------------------------------------
 

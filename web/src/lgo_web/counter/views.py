@@ -623,10 +623,11 @@ def command(command: str, draft_id: str | None = None) -> Response:
 
 
 def install(app: Any) -> None:
-    """Register the counter; every role may post on it (the préparateur bills), unlike the admin pages."""
+    """Every role may post on the counter (the préparateur bills), unlike the admin pages. The views are marked
+    ``lgo_counter`` (not ``lgo_any_role``: a temporary password must still be replaced before working here)."""
     for name, view in list(app.view_functions.items()):
         if name.startswith("counter."):
-            view.lgo_any_role = True
+            view.lgo_counter = True
 
 
 ROLE_HOME = {Role.ADMINISTRATEUR: "admin.modules"}
