@@ -450,3 +450,11 @@ def test_an_operator_with_a_temporary_password_chooses_theirs_before_working_at_
         "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["jean"]}
     )
     assert refused.status_code == 302 and "/comptoir/f/" not in refused.headers["Location"]
+
+
+def test_windows_write_dates_in_french() -> None:
+    from lgo_web.counter.windows import date_fr
+
+    assert date_fr("1936-06-21") == "21/06/1936"
+    assert date_fr("1979-00-00") == "??/??/1979"
+    assert date_fr("pas une date") == "pas une date" and date_fr(None) == ""
