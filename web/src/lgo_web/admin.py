@@ -47,7 +47,9 @@ def _kernel() -> Any:
 
 @blueprint.route("/")
 def home() -> Response:
-    return redirect(url_for("admin.modules"))
+    from lgo_web.auth import current_user, landing
+
+    return redirect(landing(current_user().role))
 
 
 # --- modules -------------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ class ActDefinition:
     label_fr: str
     fee_cents: int
     reimbursement_rate: int = 0
+    #: The pharmacist prescribes what this act administers (vaccination by the pharmacist): a vaccine billed with
+    #: it needs no medical prescription. API 2.1.
+    pharmacist_prescribes: bool = False
 
     def __post_init__(self) -> None:
         if not self.code.isalnum() or not self.code.isupper():
