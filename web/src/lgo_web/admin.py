@@ -27,6 +27,8 @@ from lgo_web.health import service_health
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("admin", __name__)
+#: The Ségur waves whose modules the modules page switches on at once.
+WAVES = (1, 2)
 
 
 class ActionForm(FlaskForm):
@@ -102,8 +104,8 @@ def modules() -> str:
                 "can_disable": loaded and info.state in (PluginState.ACTIVE, PluginState.MISSING_DEPENDENCY),
             }
         )
-    wave1 = [r for r in rows if r["can_enable"] and r["info"].wave == 1]
-    return render_template("modules.html", rows=rows, form=ActionForm(), wave1=wave1)
+    waves = {wave: [r for r in rows if r["can_enable"] and r["info"].wave == wave] for wave in WAVES}
+    return render_template("modules.html", rows=rows, form=ActionForm(), waves=waves)
 
 
 @blueprint.route("/modules/<name>/activer", methods=["POST"])
@@ -135,14 +137,17 @@ def disable(name: str) -> Response:
     return redirect(url_for("admin.modules"))
 
 
-@blueprint.route("/modules/vague-1/activer", methods=["POST"])
-def enable_wave1() -> Response:
+@blueprint.route("/modules/vague-<int:wave>/activer", methods=["POST"])
+def enable_wave(wave: int) -> Response:
+    """Switch on every loaded module of a Ségur wave (with what each requires)."""
     user = current_user()
     kernel = _kernel()
+    if wave not in WAVES:
+        abort(404)
     if ActionForm().validate_on_submit():
         switched: list[str] = []
         for info in kernel.registry.loaded():
-            if info.wave == 1 and not kernel.is_active(user.pharmacy_id, info.name):
+            if info.wave == wave and not kernel.is_active(user.pharmacy_id, info.name):
                 try:
                     switched += kernel.enable(
                         user.pharmacy_id, info.name, operator_id=user.operator_id, with_dependencies=True
@@ -150,7 +155,9 @@ def enable_wave1() -> Response:
                 except LgoError as exc:
                     flash(exc.message_fr, "error")
         flash(
-            "Modules de la vague 1 activés : " + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)") + ".",
+            f"Modules de la vague {wave} activés : "
+            + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)")
+            + ".",
             "success",
         )
     return redirect(url_for("admin.modules"))
