@@ -129,7 +129,7 @@ def test_the_insi_sandbox_refuses_an_assertion_naming_someone_else_than_the_card
 ) -> None:
     manu = world.authority.organisation("INSI-MANU")
     endpoint = insi.Endpoint(insi_manu.url, manu.client(), str(manu.ca_path), 10.0)
-    signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
+    signer = signing.CardSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
     forged = assertion.build(signer, national_id="899700999999", billing_id="999000011")
     with pytest.raises(insi.InsiError):
         insi.search_by_traits(
@@ -163,5 +163,5 @@ def test_an_idle_card_locks_itself(kernel: Kernel, lgo_seeded: Seeded, monkeypat
 
 
 def test_the_assertion_names_the_card_holder(world: CpsWorld) -> None:
-    signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
+    signer = signing.CardSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
     assert assertion.holder_id(signer) == f"8{RPPS}"

@@ -9,8 +9,9 @@ Every distribution of ``plugins/*`` and ``examples/*`` is read from its ``pyproj
 ``lgo.plugins`` and ``lgo.providers.*``); its manifest (requires, optional, capabilities) is imported from the
 source folder. Environments: ``core`` alone; ``plugin-<name>`` with only what the plugin *requires* (so a plugin
 that secretly imports another fails there); ``provider-<capability>-<driver>`` for each provider driver;
-``providers-<capability>`` with every driver of a capability installed side by side; ``all``; ``web``; ``lint``,
-``type`` and ``docs``. Local distributions are installed from their folders (they are not on an index).
+``providers-<capability>`` with every driver of a capability installed side by side; ``all``; ``web``;
+``production`` (the shipped packages alone: ``lgo demo`` says what is missing); ``lint``, ``type`` and ``docs``.
+Local distributions are installed from their folders (they are not on an index).
 """
 
 from __future__ import annotations
@@ -189,6 +190,19 @@ def generate(root: Path = ROOT) -> str:
             ),
         )
     )
+    # The production packages alone: no sandbox, no test extra. `lgo demo` must say in one French line what is missing.
+    production = ["-e ./core", *(f"-e ./{d.folder}" for d in dists if d.plugin and not d.folder.startswith("examples"))]
+    envs.append(
+        (
+            "production",
+            _env(
+                "production",
+                production,
+                "python tools/production_demo.py",
+                "les paquets de production seuls : lgo demo dit en une ligne ce qui manque",
+            ),
+        )
+    )
     names = [name for name, _ in envs] + ["lint", "type", "docs"]
     text = [HEADER, "[tox]\nrequires = tox>=4\nenv_list =\n" + "".join(f"    {n}\n" for n in names)]
     text.append("\n[testenv]\npackage = skip\npassenv = CI, LGO_*, HOME\nset_env = PIP_DISABLE_PIP_VERSION_CHECK=1\n")
@@ -218,7 +232,7 @@ def pairwise(root: Path = ROOT) -> list[str]:
     """A representative subset: each plugin with its requirements, each provider, and everything together."""
     text = generate(root)
     envs = [line.split(":", 1)[1].rstrip("]") for line in text.splitlines() if line.startswith("[testenv:")]
-    return [e for e in envs if e.startswith(("plugin-", "provider-", "providers-"))]
+    return [e for e in envs if e.startswith(("plugin-", "provider-", "providers-")) or e == "production"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,9 @@ from lgo import PLUGIN_API, hookimpl
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
     from lgo import identifiers as identifiers
     from lgo import secrets as secrets
+    from lgo import soap as soap
     from lgo import traits as traits
+    from lgo import xml_signature as xml_signature
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
     from lgo.cli import FrenchError as FrenchError
@@ -130,6 +132,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
     from lgo.worker import PermanentFailure as PermanentFailure
+    from lgo.xml_signature import KeySigner as KeySigner
+    from lgo.xml_signature import Signer as Signer
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
@@ -225,6 +229,10 @@ _LAZY: dict[str, str] = {
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
     "HostileContent": "lgo.safe_xml:HostileContent",
     "parse_untrusted": "lgo.safe_xml:parse_untrusted",
+    "soap": "lgo.soap",
+    "xml_signature": "lgo.xml_signature",
+    "KeySigner": "lgo.xml_signature:KeySigner",
+    "Signer": "lgo.xml_signature:Signer",
     "Delivery": "lgo.worker:Delivery",
     "OutboxHandler": "lgo.worker:OutboxHandler",
     "PeriodicJob": "lgo.worker:PeriodicJob",

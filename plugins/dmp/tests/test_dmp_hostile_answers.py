@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from lgo.errors import ValidationError
 from lgo_dmp.client import DmpClient, DmpUnavailable
-from lgo_dmp.service import vaccinations_in
+from lgo_dmp.service import render_document
 from lxml import etree
 
 ENVELOPE = (
@@ -80,4 +80,4 @@ def test_a_hostile_dmp_answer_is_refused_without_expansion(
 def test_a_hostile_cda_retrieved_from_the_dmp_is_refused() -> None:
     document = etree.tostring(etree.fromstring(b"<ClinicalDocument xmlns='urn:hl7-org:v3'/>")).decode()
     with pytest.raises(ValidationError, match="déclaration DTD"):
-        vaccinations_in((EXTERNAL + document).encode(), "DMP")
+        render_document((EXTERNAL + document).encode())

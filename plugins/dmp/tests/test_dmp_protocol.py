@@ -16,9 +16,9 @@ from lgo.documents import cda
 from lgo.domain.certificates import client_tls_context
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.testing.cda import shared_dir
+from lgo.xml_signature import KeySigner
 from lgo_dmp import metadata, soap
 from lgo_dmp.client import DmpClient, DmpRefused, DmpUnavailable
-from lgo_dmp.signature import KeyFileSigner
 from lgo_dmp.vihf import ATTR_ROLE, VihfContext, build_vihf
 from lgo_sandbox.pki import Credential, TestAuthority
 from lxml import etree
@@ -64,7 +64,7 @@ def make_client(organisation: Credential, dmp_sandbox: tuple[Any, Any]) -> Itera
     def make(
         vihf: Callable[[str], Any] | None = None, credential: Credential = organisation, timeout: float = 30.0
     ) -> DmpClient:
-        signer = KeyFileSigner(credential.cert_path, credential.key_path)
+        signer = KeySigner.from_pem_files(credential.cert_path, credential.key_path)
 
         def default(patient_id: str) -> Any:
             return build_vihf(
@@ -97,7 +97,7 @@ def make_client(organisation: Credential, dmp_sandbox: tuple[Any, Any]) -> Itera
 def test_a_vihf_with_a_bad_signature_is_refused_in_french(
     make_client: Callable[..., DmpClient], organisation: Credential
 ) -> None:
-    signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+    signer = KeySigner.from_pem_files(organisation.cert_path, organisation.key_path)
 
     def tampered(patient_id: str) -> Any:
         assertion = build_vihf(
@@ -121,7 +121,7 @@ def test_a_vihf_signed_by_another_authority_is_refused(
     make_client: Callable[..., DmpClient], organisation: Credential, tmp_path: Path
 ) -> None:
     stranger = TestAuthority(tmp_path / "other").organisation("INCONNU", finess=FINESS)
-    signer = KeyFileSigner(stranger.cert_path, stranger.key_path)
+    signer = KeySigner.from_pem_files(stranger.cert_path, stranger.key_path)
 
     def foreign(patient_id: str) -> Any:
         return build_vihf(
@@ -138,7 +138,7 @@ def test_a_vihf_signed_by_another_authority_is_refused(
 def test_a_vihf_without_a_required_attribute_is_refused(
     make_client: Callable[..., DmpClient], organisation: Credential
 ) -> None:
-    signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+    signer = KeySigner.from_pem_files(organisation.cert_path, organisation.key_path)
 
     def incomplete(patient_id: str) -> Any:
         return build_vihf(
@@ -237,14 +237,14 @@ def test_the_sandbox_checks_structured_cda_with_the_kit(
     broken = example.replace(b'<realmCode code="FR" />', b"", 1)
     assert broken != example
     with pytest.raises(DmpRefused, match="CDA non conforme au CI-SIS"):
-        make_client().provide_and_register(broken)
+        make_client(timeout=300).provide_and_register(broken)  # the kit compiles its schematrons: slow once
     assert sandbox.entries == {} and sandbox.refusals  # nothing was registered, the refusal is on record
 
 
 def test_a_vihf_for_another_structure_than_the_certificate_is_refused(
     make_client: Callable[..., DmpClient], organisation: Credential
 ) -> None:
-    signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+    signer = KeySigner.from_pem_files(organisation.cert_path, organisation.key_path)
 
     def other_structure(patient_id: str) -> Any:
         return build_vihf(
@@ -264,7 +264,7 @@ def test_a_document_masked_from_professionals_is_listed_for_its_author_only(
     assert make_client().provide_and_register(cda.wrap_pdf(_header(), PDF), masking=("MASQUE_PS",)) == "registered"
     assert [e.masking for e in make_client().find_documents(XDS_PATIENT)] == [("MASQUE_PS",)]
     other = dmp_authority.organisation("AUTRE PHARMACIE", finess="690000000")
-    signer = KeyFileSigner(other.cert_path, other.key_path)
+    signer = KeySigner.from_pem_files(other.cert_path, other.key_path)
 
     def other_vihf(patient_id: str) -> Any:
         return build_vihf(

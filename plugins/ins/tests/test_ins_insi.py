@@ -17,6 +17,7 @@ from lgo.errors import ValidationError
 from lgo.kernel import Kernel
 from lgo.testing import _require_or_skip
 from lgo.worker import Worker
+from lgo.xml_signature import KeySigner
 from lgo_ins import api, insi
 from lgo_ins import counter as ins_counter
 from lgo_ins.model import InsHistory, Status
@@ -281,7 +282,7 @@ def test_insi_manu_needs_the_operator_s_signed_assertion(
     server, _service = sandbox
     manu = _endpoint(authority, server.url, cn="INSI-MANU")
     card = authority.person("99999000018", given_name="Claire", surname="DURAND-DEMO")
-    signer = assertion.FileSigner(str(card.cert_path), str(card.key_path))
+    signer = KeySigner.from_pem_files(str(card.cert_path), str(card.key_path))
     traits: dict[str, Any] = {
         "birth_name": "TCHITCHI",
         "first_names": ("CATARINA",),
@@ -300,7 +301,7 @@ def test_insi_manu_needs_the_operator_s_signed_assertion(
         "99999000018", given_name="Claire", surname="DURAND-DEMO"
     )
     foreign = assertion.build(
-        assertion.FileSigner(str(stranger.cert_path), str(stranger.key_path)),
+        KeySigner.from_pem_files(str(stranger.cert_path), str(stranger.key_path)),
         national_id="899999000018",
         billing_id="999000011",
     )

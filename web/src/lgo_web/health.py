@@ -1,5 +1,5 @@
 """Health of the national services, derived from the outbox: every exchange with a service that can wait goes
-through it, so per message kind (``dmp.feed``, ``mssante.send``...) the last delivery and the last error tell
+through it, so per message kind (``<plugin>.<what>``) the last delivery and the last error tell
 whether the service answers. Nothing new is recorded for this."""
 
 from __future__ import annotations

@@ -17,11 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
@@ -31,6 +29,7 @@ from lgo import secrets
 from lgo.db import Base, UTCDateTime, utcnow
 from lgo.domain import audit
 from lgo.errors import NotFound, ValidationError
+from lgo.xml_signature import Signer
 
 ORGANISATION = "organisation"
 #: The admin page warns this long before a certificate expires.
@@ -104,15 +103,9 @@ class ClientCredential:
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (self.certificate, *self.chain))
 
 
-class OperatorSigner(Protocol):
-    """An operator's own signing credential (a CPS unlocked with its PIN): the certificate, PEM, and a
-    ``cryptography`` private key whose operations may happen on the card (signxml takes it as is)."""
-
-    @property
-    def certificate_pem(self) -> bytes: ...
-
-    @property
-    def private_key(self) -> rsa.RSAPrivateKey: ...
+#: An operator's own signing credential (a CPS unlocked with its PIN): the one signer shape of
+#: :mod:`lgo.xml_signature` (certificate PEM and a ``cryptography`` private key whose operations may happen on a card).
+OperatorSigner = Signer
 
 
 def read_pkcs12(data: bytes, passphrase: str) -> Pkcs12Content:

@@ -21,6 +21,7 @@ from lgo.api import (
     DocumentStatus,
     HealthDocument,
     IdentityNotShareable,
+    KeySigner,
     LgoError,
     NotFound,
     Operator,
@@ -45,7 +46,6 @@ from sqlalchemy.orm import Session
 from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_dmp.settings import client_credentials, settings
-from lgo_dmp.signature import KeySigner
 from lgo_dmp.vihf import VihfContext, build_vihf
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
         rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
         section = "A" if operator.role == Role.TITULAIRE else "DA"
         structure = identifiers.idnat_structure(pharmacy.finess)
-    signer = KeySigner(credential)
+    signer = KeySigner.from_credential(credential)
 
     def vihf(patient_id: str) -> Any:
         return build_vihf(

@@ -18,17 +18,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from lgo.api import LgoError, TlsEndpoint, ValidationError, parse_untrusted, traits
+from lgo.api import LgoError, TlsEndpoint, ValidationError, parse_untrusted, soap, traits
 from lxml import etree
 
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP12 = soap.SOAP12
 NS_RECSANS = "http://www.cnamts.fr/INSiRecSans"
 NS_RECVIT = "http://www.cnamts.fr/INSiRecVit"
 NS_RESULTAT = "http://www.cnamts.fr/INSiResultat"
 NS_CTXBAM = "urn:siram:bam:ctxbam"
 NS_CTXLPS = "urn:siram:lps:ctxlps"
-NS_WSA = "http://www.w3.org/2005/08/addressing"
-NS_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+NS_WSA = soap.WSA
+NS_WSSE = soap.WSSE
 NS_SIRAM = "urn:siram"
 ACTION = "urn:ServiceIdentiteCertifiee:1.0.0:"
 TRAITS = "rechercherInsAvecTraitsIdentite"
@@ -107,19 +107,15 @@ def _sub(parent: Any, namespace: str, tag: str, text: str | None = None, **attri
 def envelope(
     operation: str, body: Any, context: Context, *, assertion: Any | None = None, message_id: str | None = None
 ) -> bytes:
-    """The SOAP 1.2 request with the four headers of the official interface."""
-    root = etree.Element(
-        f"{{{SOAP12}}}Envelope",
-        nsmap={"soap": SOAP12, "ctxbam": NS_CTXBAM, "ctxlps": NS_CTXLPS, "wsa": NS_WSA, "wsse": NS_WSSE},
-    )
-    header = _sub(root, SOAP12, "Header")
+    """The SOAP 1.2 request with the four headers of the official interface (the kernel's envelope, with INSi's
+    ContexteBAM and ContexteLPS first)."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    bam = _sub(header, NS_CTXBAM, "ContexteBAM", Version="01_02")
+    bam = etree.Element(f"{{{NS_CTXBAM}}}ContexteBAM", Version="01_02")
     _sub(bam, NS_CTXBAM, "Id", str(uuid.uuid4()))
     _sub(bam, NS_CTXBAM, "Temps", now)
     _sub(bam, NS_CTXBAM, "Emetteur", context.sender)
     _sub(bam, NS_CTXBAM, "COUVERTURE")
-    lps = _sub(header, NS_CTXLPS, "ContexteLPS", Nature="CTXLPS", Version="01_00")
+    lps = etree.Element(f"{{{NS_CTXLPS}}}ContexteLPS", Nature="CTXLPS", Version="01_00")
     _sub(lps, NS_CTXLPS, "Id", str(uuid.uuid4()))
     _sub(lps, NS_CTXLPS, "Temps", now)
     _sub(lps, NS_CTXLPS, "Emetteur", context.sender)
@@ -128,11 +124,14 @@ def envelope(
     _sub(software, NS_CTXLPS, "Version", context.software_version)
     _sub(software, NS_CTXLPS, "Instance", context.instance)
     _sub(software, NS_CTXLPS, "Nom", context.software_name)
-    _sub(header, NS_WSA, "Action", ACTION + operation)
-    _sub(header, NS_WSA, "MessageID", message_id or f"uuid:{uuid.uuid4()}")
-    if assertion is not None:
-        _sub(header, NS_WSSE, "Security").append(assertion)
-    _sub(root, SOAP12, "Body").append(body)
+    root = soap.envelope(
+        body,
+        action=ACTION + operation,
+        message_id=message_id or f"uuid:{uuid.uuid4()}",
+        security=assertion,
+        headers=(bam, lps),
+        nsmap={"ctxbam": NS_CTXBAM, "ctxlps": NS_CTXLPS, "wsse": NS_WSSE},
+    )
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
