@@ -103,3 +103,12 @@ def test_any_input_is_read_or_refused_in_french(scanned: str) -> None:
         gs1.parse(scanned, today=TODAY)
     except ValidationError as exc:
         assert exc.message_fr.startswith(("Code GS1", "Code GTIN", "Date GS1"))
+
+
+def test_a_typed_udi_gets_the_same_checks() -> None:
+    udi = gs1.typed("5012345678900", expiry=date(2027, 6, 30), lot="L(1)")
+    assert udi.gtin == "05012345678900" and udi.hri == "(01)05012345678900(17)270630(10)L(1)"
+    with pytest.raises(ValidationError, match="caractère interdit dans le champ \\(10\\)"):
+        gs1.typed("05012345678900", lot="lot n°1")
+    with pytest.raises(ValidationError, match="clé de contrôle"):
+        gs1.typed("05012345678901")

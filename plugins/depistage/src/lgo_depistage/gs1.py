@@ -127,6 +127,27 @@ def _elements(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _field(ai: str, data: str) -> str:
+    limit = _FIXED.get(ai) or _VARIABLE[ai]
+    if not data or len(data) > limit:
+        raise ValidationError(f"Code GS1 invalide : le champ ({ai}) a une longueur impossible.")
+    if not _CSET82.match(data):
+        raise ValidationError(f"Code GS1 invalide : caractère interdit dans le champ ({ai}).")
+    return data
+
+
+def typed(gtin: str, *, expiry: date | None = None, lot: str = "", serial: str = "") -> Udi:
+    """The UDI of a device whose GTIN, expiry, lot and serial were typed (the same checks as a scan)."""
+    checked = identifiers.check_gtin(str(gtin).strip()).zfill(14)
+    lot, serial = lot.strip(), serial.strip()
+    return Udi(
+        gtin=checked,
+        expiry=expiry,
+        lot=_field("10", lot) if lot else "",
+        serial=_field("21", serial) if serial else "",
+    )
+
+
 def parse(scanned: str, *, today: date | None = None) -> Udi:
     """The UDI in a scanned (or typed) GS1 element string; a French :class:`ValidationError` otherwise."""
     if not isinstance(scanned, str):
@@ -142,12 +163,7 @@ def parse(scanned: str, *, today: date | None = None) -> Udi:
     for ai, data in _elements(text):
         if ai in values:
             raise ValidationError(f"Code GS1 invalide : le champ ({ai}) apparaît deux fois.")
-        limit = _FIXED.get(ai) or _VARIABLE[ai]
-        if not data or len(data) > limit:
-            raise ValidationError(f"Code GS1 invalide : le champ ({ai}) a une longueur impossible.")
-        if not _CSET82.match(data):
-            raise ValidationError(f"Code GS1 invalide : caractère interdit dans le champ ({ai}).")
-        values[ai] = data
+        values[ai] = _field(ai, data)
     if "01" not in values:
         raise ValidationError("Code GS1 sans GTIN (01) : ce n'est pas l'identifiant d'un dispositif.")
     gtin = identifiers.check_gtin(values["01"])

@@ -208,9 +208,7 @@ def set_device(
     if scan:
         udi = gs1.parse(scan, today=day)
     elif gtin:
-        checked = identifiers.check_gtin(gtin.strip())
-        udi = gs1.Udi(gtin=checked.zfill(14), expiry=expiry, lot=(lot or "").strip(), serial=(serial or "").strip())
-        udi = gs1.parse(udi.hri, today=day)  # the same checks as a scan (characters, lengths)
+        udi = gs1.typed(gtin, expiry=expiry, lot=lot or "", serial=serial or "")
     lot_number = (udi.lot if udi else (lot or "").strip()) or None
     best_before = udi.expiry if udi and udi.expiry else expiry
     maker, reference = clean_text(maker, "Le fabricant")[:100], clean_text(reference, "La référence")[:60]
