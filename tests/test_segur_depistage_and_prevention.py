@@ -22,7 +22,6 @@ import lgo_mssante.plugin
 import lgo_prevention.plugin
 import pytest
 from lgo.demo_data import Seeded
-from lgo.domain import certificates
 from lgo.domain.pharmacy import Pharmacy
 from lgo.identifiers import nir_key
 from lgo.kernel import Kernel
@@ -88,21 +87,12 @@ def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: 
     authority = TestAuthority(tmp_path / "pki")
     with kernel.transaction() as session:
         finess = session.get(Pharmacy, pharmacy).finess  # type: ignore[union-attr]
-        certificates.store(session, pharmacy, authority.organisation("PHARMACIE").pkcs12("x"), "x")
-    organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
+    # One organisation certificate for the DMP and the MSSanté mailbox, stored as the administrator does.
+    authority.organisation("PHARMACIE DES TILLEULS", finess=finess).store_for(kernel, pharmacy)
     server, dmp_sandbox = start_dmp_sandbox(
         authority, seed=22, cda_checker=cda_errors, conformance_dir=shared / "conformance"
     )
-    kernel.save_plugin_settings(
-        pharmacy,
-        "dmp",
-        {
-            "endpoint": server.url,
-            "certificate_path": str(organisation.cert_path),
-            "key_path": str(organisation.key_path),
-            "ca_path": str(organisation.ca_path),
-        },
-    )
+    kernel.save_plugin_settings(pharmacy, "dmp", {"endpoint": server.url})
     mail_sandbox = start_mail_sandbox(authority, {ORG_BOX: "o", DOCTOR_BOX: "d"})
     kernel.save_plugin_settings(
         pharmacy,

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
-    from lgo.plugins.registrations import HabilitationDefinition, SignInMethod
+    from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
     from lgo.worker import OutboxHandler, PeriodicJob
 
 
@@ -129,6 +129,16 @@ def lgo_register_sign_in_methods() -> list[SignInMethod]:
     """Return the other ways of signing in this plugin offers (:class:`lgo.api.SignInMethod`: the Flask endpoints of
     its blueprint that start it, on a personal workstation and on a shared counter, and the one that signs out).
     The sign-in page shows them while the plugin is active.
+
+    .. versionadded:: 2.0"""
+
+
+@hookspec
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    """Return the uses of the pharmacy's certificate this plugin may need a **different** certificate for
+    (:class:`lgo.plugins.registrations.CertificateUsage`, e.g. ``insi`` for a distinct INSI-AUTO certificate). The
+    administrator may store one per use on the « Certificat » page; without it the plugin gets the organisation
+    certificate (:func:`lgo.domain.certificates.pharmacy_credential`, ``kind`` = the use's name).
 
     .. versionadded:: 2.0"""
 

@@ -34,7 +34,7 @@ from lgo.plugins import discovery, providers
 from lgo.plugins.dispatch import Dispatcher
 from lgo.plugins.hooks import Hooks
 from lgo.plugins.manifest import PluginState
-from lgo.plugins.registrations import HabilitationDefinition, SignInMethod
+from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
 from lgo.plugins.registry import PluginInfo, PluginRegistry
 from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
 
@@ -83,6 +83,7 @@ class Kernel:
         self.periodic_jobs: list[PeriodicJob] = []
         self._habilitations: dict[str, tuple[str, HabilitationDefinition]] = {}
         self._sign_in_methods: list[tuple[str, SignInMethod]] = []
+        self._certificate_usages: list[CertificateUsage] = []
         self._active: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
         self._started = False
@@ -103,11 +104,13 @@ class Kernel:
         acts = self.hooks.acts()
         habilitations = self.hooks.habilitations()
         sign_ins = self.hooks.sign_in_methods()
+        usages = self.hooks.certificate_usages()
         refuse = self.registry.refuse_collisions
         refuse("le type d'envoi", [(p, kind) for p, kind, _ in handlers], reserved=BUILTIN_HANDLERS)
         refuse("l'acte", [(p, act.code) for p, act in acts])
         refuse("l'habilitation", [(p, h.code) for p, h in habilitations], reserved={h.value for h in Habilitation})
         refuse("la méthode de connexion", [(p, m.name) for p, m in sign_ins])
+        refuse("l'usage de certificat", [(p, u.kind) for p, u in usages], reserved={"organisation"})
         for info in list(self.registry.loaded()):
             if not info.loaded:  # taken out because a dependency failed to start
                 continue
@@ -125,6 +128,7 @@ class Kernel:
         self.acts.update({act.code: act for p, act in acts if p in loaded})
         self._habilitations = {h.code: (p, h) for p, h in habilitations if p in loaded}
         self._sign_in_methods = [(p, m) for p, m in sign_ins if p in loaded]
+        self._certificate_usages = [u for p, u in usages if p in loaded]
         self.periodic_jobs.extend(replace(job, plugin=p) for p, job in self.hooks.periodic_jobs() if p in loaded)
         return self
 
@@ -171,6 +175,32 @@ class Kernel:
             migrations.upgrade(self.engine, source)
             done.append(source.name)
         return done
+
+    def not_ready_reason(self) -> str | None:
+        """Why this database cannot serve a pharmacy yet, in French (``lgo init`` or ``lgo db upgrade`` not run, no
+        pharmacy recorded); None when it can. Checked before serving pages, so that a person reads what to do
+        instead of « Erreur interne »."""
+        from lgo.domain.pharmacy import get_pharmacy
+        from lgo.errors import LgoError
+
+        try:
+            if any(migrations.pending(self.engine, source) for source in self.migration_sources()):
+                if not self._has_tables():
+                    return "La base de l'officine n'existe pas encore : lancez d'abord « lgo init »."
+                return "La base de l'officine n'est pas à jour : lancez « lgo db upgrade »."
+            with self.transaction() as session:
+                get_pharmacy(session, self.config.pharmacy_finess)
+        except LgoError as exc:
+            return exc.message_fr
+        except Exception as exc:  # the database cannot be reached or read: the log keeps the detail
+            log.error("database %s not usable: %r", self.database_url.split("@")[-1], exc)
+            return "La base de l'officine est inaccessible : vérifiez LGO_DATABASE_URL ou LGO_HOME (détail avec -v)."
+        return None
+
+    def _has_tables(self) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(self.engine).has_table("pharmacy")
 
     def _record_failure_safely(
         self, plugin: str, hook: str, exc: BaseException, pharmacy_id: int | None = None
@@ -395,7 +425,7 @@ class Kernel:
         try:
             validated = model.model_validate(values)
         except PydanticValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{_field_title(model, e['loc'])} : {_problem_fr(e)}" for e in exc.errors())
             raise ValidationError(f"Paramètres de « {plugin} » invalides : {problems}", detail=str(exc)) from exc
         data = validated.model_dump(mode="json")
         for field in _secret_fields(model):
@@ -456,7 +486,12 @@ class Kernel:
             )
         return providers.load(capability, name)
 
-    # --- audit -----------------------------------------------------------------------------------------
+    # --- certificates ----------------------------------------------------------------------------------
+
+    def certificate_usages(self) -> list[CertificateUsage]:
+        """The uses of the pharmacy's certificate for which loaded plugins accept a distinct certificate (the
+        « Certificat » page offers a slot for each), by label."""
+        return sorted(self._certificate_usages, key=lambda u: u.label_fr)
 
     # --- identity --------------------------------------------------------------------------------------------
 
@@ -549,6 +584,18 @@ class Kernel:
             return
         with self.transaction() as own:
             audit.record(own, pharmacy_id, action, message_fr, actor=actor, **fields)
+
+
+def _field_title(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    field = model.model_fields.get(str(location[0])) if location else None
+    return (field.title if field and field.title else ".".join(str(p) for p in location)) or "paramètres"
+
+
+def _problem_fr(error: Any) -> str:
+    """A plugin's validators raise ``ValueError("message en français")``: show that message, not pydantic's English
+    wrapper (the settings page translates pydantic's own error types)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return str(cause) if error.get("type") == "value_error" and cause else str(error["msg"])
 
 
 def _secret_fields(model: type[BaseModel]) -> list[str]:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
-    from lgo.plugins.registrations import HabilitationDefinition, SignInMethod
+    from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
     from lgo.worker import OutboxHandler, PeriodicJob
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,11 @@ class Hooks:
         from lgo.plugins.registrations import SignInMethod
 
         return list(self._listed(hookspecs.lgo_register_sign_in_methods, SignInMethod))
+
+    def certificate_usages(self) -> list[tuple[str, CertificateUsage]]:
+        from lgo.plugins.registrations import CertificateUsage
+
+        return list(self._listed(hookspecs.lgo_register_certificate_usages, CertificateUsage))
 
     # --- events ------------------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
     from lgo.api import ActDefinition, IdentityQualified, Kernel, PeriodicJob
@@ -14,6 +14,7 @@ MANIFEST = Manifest(
     name="depistage",
     plugin_api=">=2.1,<3",
     wave=2,
+    publisher=PROJECT_PUBLISHER,
     distribution="lgo-depistage",
     label_fr="Dépistage (TROD)",
     description_fr="TROD angine, cystite, grippe et COVID-19 : questionnaire d'éligibilité, dispositif (UDI), "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import HabilitationDefinition, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
 
 from lgo_dmp import service
 from lgo_dmp.settings import DmpSettings
@@ -22,6 +22,7 @@ MANIFEST = Manifest(
     optional=("ins",),
     capabilities=("dmp",),
     settings=DmpSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_eordonnance.settings import EOrdonnanceSettings
 
@@ -23,6 +23,7 @@ MANIFEST = Manifest(
     capabilities=("eordonnance",),
     provider_capabilities=("eordonnance",),
     settings=EOrdonnanceSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 

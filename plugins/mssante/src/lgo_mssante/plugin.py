@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_mssante.settings import MssanteSettings
 
@@ -22,6 +22,7 @@ MANIFEST = Manifest(
     capabilities=("mssante",),
     provider_capabilities=("mssante",),
     settings=MssanteSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
     from lgo.api import ActDefinition, IdentityQualified, Kernel
@@ -14,6 +14,7 @@ MANIFEST = Manifest(
     name="prevention",
     plugin_api=">=2.1,<3",
     wave=2,
+    publisher=PROJECT_PUBLISHER,
     distribution="lgo-prevention",
     label_fr="Mon bilan prévention",
     description_fr="Mon bilan prévention (18–25, 45–50, 60–65, 70–75 ans) : entretien par thèmes, plan personnalisé "
