@@ -12,8 +12,8 @@ Groups of names:
 
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
-  (:class:`ActDefinition`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and for the counter
-  :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
+  (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
+  for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
 * events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
   :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
@@ -74,6 +74,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain import stock as stock
     from lgo.domain.audit import AuditEntry as AuditEntry
     from lgo.domain.billing import ActDefinition as ActDefinition
+    from lgo.domain.billing import ActTariff as ActTariff
     from lgo.domain.billing import Invoice as Invoice
     from lgo.domain.billing import InvoiceLine as InvoiceLine
     from lgo.domain.certificates import ClientCredential as ClientCredential
@@ -193,6 +194,7 @@ _LAZY: dict[str, str] = {
     "stock": "lgo.domain.stock",
     "AuditEntry": "lgo.domain.audit:AuditEntry",
     "ActDefinition": "lgo.domain.billing:ActDefinition",
+    "ActTariff": "lgo.domain.billing:ActTariff",
     "Invoice": "lgo.domain.billing:Invoice",
     "InvoiceLine": "lgo.domain.billing:InvoiceLine",
     "ClientCredential": "lgo.domain.certificates:ClientCredential",
