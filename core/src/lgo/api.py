@@ -12,8 +12,10 @@ Groups of names:
 
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
-  (:class:`ActDefinition`, :class:`HabilitationDefinition`, :class:`SignInMethod`, :class:`CounterWindow`...);
-* events and actions — the ``lgo_on_*`` event snapshots and :class:`ActionRequired`;
+  (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
+  for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
+* events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
+  :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
@@ -23,7 +25,8 @@ Groups of names:
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
   (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
-  comparison and birth-place rule of identity traits); :func:`parse_untrusted` for every XML that came from
+  comparison and birth-place rule of identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box: GTIN → CIP13,
+  expiry, lot, serial); :func:`parse_untrusted` for every XML that came from
   outside (:class:`HostileContent` when it carries a DTD or entities);
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
   (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
@@ -39,13 +42,16 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import gs1 as gs1
     from lgo import identifiers as identifiers
     from lgo import secrets as secrets
     from lgo import soap as soap
     from lgo import traits as traits
     from lgo import xml_signature as xml_signature
+    from lgo.actions import SELECT_PATIENT as SELECT_PATIENT
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
+    from lgo.actions import select_patient as select_patient
     from lgo.cli import FrenchError as FrenchError
     from lgo.cli import current_pharmacy_id as current_pharmacy_id
     from lgo.cli import french_errors as french_errors
@@ -70,6 +76,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain import stock as stock
     from lgo.domain.audit import AuditEntry as AuditEntry
     from lgo.domain.billing import ActDefinition as ActDefinition
+    from lgo.domain.billing import ActTariff as ActTariff
     from lgo.domain.billing import Invoice as Invoice
     from lgo.domain.billing import InvoiceLine as InvoiceLine
     from lgo.domain.certificates import ClientCredential as ClientCredential
@@ -109,9 +116,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.errors import PluginError as PluginError
     from lgo.errors import ProviderError as ProviderError
     from lgo.errors import ValidationError as ValidationError
+    from lgo.events import ActionAnswered as ActionAnswered
     from lgo.events import BilledLine as BilledLine
     from lgo.events import BillingEnded as BillingEnded
     from lgo.events import BillingStarted as BillingStarted
+    from lgo.events import CounterCommand as CounterCommand
+    from lgo.events import CounterView as CounterView
     from lgo.events import DispensationValidated as DispensationValidated
     from lgo.events import DocumentDeprecated as DocumentDeprecated
     from lgo.events import DocumentValidated as DocumentValidated
@@ -133,7 +143,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.manifest import PluginState as PluginState
     from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
     from lgo.plugins.registrations import CertificateUsage as CertificateUsage
+    from lgo.plugins.registrations import CounterPanel as CounterPanel
+    from lgo.plugins.registrations import CounterShortcut as CounterShortcut
+    from lgo.plugins.registrations import CounterWindow as CounterWindow
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
+    from lgo.plugins.registrations import ServiceState as ServiceState
+    from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
     from lgo.safe_xml import HostileContent as HostileContent
     from lgo.safe_xml import parse_untrusted as parse_untrusted
@@ -150,11 +165,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "gs1": "lgo.gs1",
     "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
     "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
+    "SELECT_PATIENT": "lgo.actions:SELECT_PATIENT",
+    "select_patient": "lgo.actions:select_patient",
     "FrenchError": "lgo.cli:FrenchError",
     "current_pharmacy_id": "lgo.cli:current_pharmacy_id",
     "french_errors": "lgo.cli:french_errors",
@@ -180,6 +198,7 @@ _LAZY: dict[str, str] = {
     "stock": "lgo.domain.stock",
     "AuditEntry": "lgo.domain.audit:AuditEntry",
     "ActDefinition": "lgo.domain.billing:ActDefinition",
+    "ActTariff": "lgo.domain.billing:ActTariff",
     "Invoice": "lgo.domain.billing:Invoice",
     "InvoiceLine": "lgo.domain.billing:InvoiceLine",
     "ClientCredential": "lgo.domain.certificates:ClientCredential",
@@ -219,9 +238,12 @@ _LAZY: dict[str, str] = {
     "PluginError": "lgo.errors:PluginError",
     "ProviderError": "lgo.errors:ProviderError",
     "ValidationError": "lgo.errors:ValidationError",
+    "ActionAnswered": "lgo.events:ActionAnswered",
     "BilledLine": "lgo.events:BilledLine",
     "BillingEnded": "lgo.events:BillingEnded",
     "BillingStarted": "lgo.events:BillingStarted",
+    "CounterCommand": "lgo.events:CounterCommand",
+    "CounterView": "lgo.events:CounterView",
     "DispensationValidated": "lgo.events:DispensationValidated",
     "DocumentDeprecated": "lgo.events:DocumentDeprecated",
     "DocumentValidated": "lgo.events:DocumentValidated",
@@ -242,7 +264,12 @@ _LAZY: dict[str, str] = {
     "PluginState": "lgo.plugins.manifest:PluginState",
     "PROJECT_PUBLISHER": "lgo.plugins.manifest:PROJECT_PUBLISHER",
     "CertificateUsage": "lgo.plugins.registrations:CertificateUsage",
+    "CounterPanel": "lgo.plugins.registrations:CounterPanel",
+    "CounterShortcut": "lgo.plugins.registrations:CounterShortcut",
+    "CounterWindow": "lgo.plugins.registrations:CounterWindow",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
+    "ServiceState": "lgo.plugins.registrations:ServiceState",
+    "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
     "HostName": "lgo.settings_fields:HostName",
     "KnownAddress": "lgo.settings_fields:KnownAddress",

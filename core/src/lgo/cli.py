@@ -458,9 +458,16 @@ def outbox_retry(message_id: int) -> None:
 
 @main.command()
 @click.option("--database", help="URL de la base de démonstration (par défaut : demo.sqlite, recréée).")
+@click.option("--web", is_flag=True, help="Sert le comptoir de l'officine de démonstration (bacs à sable démarrés).")
+@click.option("--port", default=8080, show_default=True, help="Port du comptoir avec --web (0 : un port libre).")
 @french_errors
-def demo(database: str | None) -> None:
-    """Crée une officine fictive et déroule une séquence au comptoir, racontée en français."""
+def demo(database: str | None, web: bool, port: int) -> None:
+    """Crée une officine fictive et déroule une séquence au comptoir, racontée en français ; avec --web, sert le
+    comptoir de cette officine dans le navigateur, sur ce poste, jusqu'à Ctrl-C."""
+    if web:
+        from lgo.demo import serve_demo
+
+        sys.exit(serve_demo(database, port))
     from lgo.demo import run_demo
 
     sys.exit(run_demo(database))

@@ -15,6 +15,10 @@ Kinds of hooks:
 * **queries** — ``lgo_shareable_identity``, ``lgo_operator_signer``: the kernel asks the active plugins a question
   (see :meth:`lgo.kernel.Kernel.shareable_identity`, :meth:`lgo.kernel.Kernel.operator_signer`); a plugin answers
   ``None`` when it has nothing to say;
+* **counter** — what a plugin brings to the counter (``lgo web``, ``/comptoir``): windows for its actions
+  (``lgo_register_counter_windows``), keys (``lgo_register_counter_shortcuts``), the answers and commands that come
+  back (``lgo_on_action_answered``, ``lgo_on_counter_command``, events), and two questions asked on each screen
+  (``lgo_counter_panels``, ``lgo_service_status``). The web application names no plugin: it reads these;
 * **in-transaction** — ``lgo_on_billing_commit`` and ``lgo_on_correction_commit``: run inside the transaction of a
   billing or of an ordonnancier correction, in a savepoint of their own, so that a plugin can write rows or outbox
   messages atomically with it; a failure rolls back that plugin's savepoint only.
@@ -26,7 +30,8 @@ The kernel and the web application call hooks only through the typed facade :cla
 Compatibility: adding a hook or an argument is allowed (bump the minor of ``lgo.PLUGIN_API``); removing or
 renaming one is a breaking change (bump the major). ``firstresult`` is never used to choose a provider:
 providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
-(demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel.
+(demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel; API 2.1 added
+the counter's hooks.
 """
 
 from __future__ import annotations
@@ -42,8 +47,11 @@ if TYPE_CHECKING:
     from lgo.domain.billing import ActDefinition
     from lgo.domain.certificates import OperatorSigner
     from lgo.events import (
+        ActionAnswered,
         BillingEnded,
         BillingStarted,
+        CounterCommand,
+        CounterView,
         DispensationValidated,
         DocumentDeprecated,
         DocumentValidated,
@@ -54,7 +62,15 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
-    from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
+    from lgo.plugins.registrations import (
+        CertificateUsage,
+        CounterPanel,
+        CounterShortcut,
+        CounterWindow,
+        HabilitationDefinition,
+        ServiceStatus,
+        SignInMethod,
+    )
     from lgo.worker import OutboxHandler, PeriodicJob
 
 
@@ -209,6 +225,63 @@ def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> O
     """Return the operator's own signing credential when it is ready now (a CPS the operator unlocked with the PIN:
     plugin ``cards``), else ``None``. Used where a national service wants the professional's signature (the INSi
     assertion in INSI-MANU mode); everyone else asks :meth:`lgo.kernel.Kernel.operator_signer`."""
+
+
+# --- counter (lgo web, /comptoir) ----------------------------------------------------------------------
+
+
+@hookspec
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    """Return the windows of this plugin's actions (:class:`lgo.api.CounterWindow`: action kind, Jinja template,
+    folder of templates, keys). An action kind without a window is rendered generically from its ``title_fr``,
+    ``message_fr`` and ``choices``; a kind registered by two plugins takes both out.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    """Return the counter keys of this plugin (:class:`lgo.api.CounterShortcut`: key, label, command). Pressing
+    one announces :func:`lgo_on_counter_command`. The counter's own keys are reserved; a key or a command declared
+    by two plugins takes both out.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> ActionRequired | list[ActionRequired] | None:
+    """The operator pressed one of this plugin's keys (``event.command``): return the window(s) to show (e.g. the
+    beneficiaries of the carte Vitale just read, the scan field of the ordonnance numérique). Called only on the
+    plugin that declared the command.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> ActionRequired | list[ActionRequired] | None:
+    """The person at the counter answered one of this plugin's actions (``event.plugin`` is this plugin): record
+    the answer, return the next actions or nothing. Raise :class:`lgo.api.LgoError` with a French message to show it
+    in the same window. Called only on the plugin named by the action.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel] | None:
+    """Return panels for the patient banner or the billing screen (:class:`lgo.api.CounterPanel`) for what is on
+    screen (``view``: patient, billing lines). Called on every counter page: read from the database only, never
+    call a national service here.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus] | None:
+    """Return the state of each national service this plugin talks to (:class:`lgo.api.ServiceStatus`), from the
+    outbox and the plugin's recent calls, with what waits in the outbox for ``patient_id``. Shown in the counter's
+    status bar; never call the service here.
+
+    .. versionadded:: 2.1"""
 
 
 # --- in-transaction --------------------------------------------------------------------------------------

@@ -34,7 +34,14 @@ from lgo.plugins import discovery, providers
 from lgo.plugins.dispatch import Dispatcher
 from lgo.plugins.hooks import Hooks
 from lgo.plugins.manifest import PluginState
-from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
+from lgo.plugins.registrations import (
+    KERNEL_COUNTER_KEYS,
+    CertificateUsage,
+    CounterShortcut,
+    CounterWindow,
+    HabilitationDefinition,
+    SignInMethod,
+)
 from lgo.plugins.registry import PluginInfo, PluginRegistry
 from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
 
@@ -84,6 +91,8 @@ class Kernel:
         self.periodic_jobs: list[PeriodicJob] = []
         self._habilitations: dict[str, tuple[str, HabilitationDefinition]] = {}
         self._sign_in_methods: list[tuple[str, SignInMethod]] = []
+        self._counter_windows: dict[str, tuple[str, CounterWindow]] = {}
+        self._counter_shortcuts: list[tuple[str, CounterShortcut]] = []
         self._certificate_usages: list[CertificateUsage] = []
         self._active: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
@@ -105,12 +114,22 @@ class Kernel:
         acts = self.hooks.acts()
         habilitations = self.hooks.habilitations()
         sign_ins = self.hooks.sign_in_methods()
+        windows = self.hooks.counter_windows()
+        shortcuts = self.hooks.counter_shortcuts()
         usages = self.hooks.certificate_usages()
         refuse = self.registry.refuse_collisions
         refuse("le type d'envoi", [(p, kind) for p, kind, _ in handlers], reserved=BUILTIN_HANDLERS)
         refuse("l'acte", [(p, act.code) for p, act in acts])
         refuse("l'habilitation", [(p, h.code) for p, h in habilitations], reserved={h.value for h in Habilitation})
         refuse("la méthode de connexion", [(p, m.name) for p, m in sign_ins])
+        refuse("la fenêtre du comptoir pour", [(p, w.kind) for p, w in windows])
+        refuse("la touche du comptoir", [(p, k.key) for p, k in shortcuts], reserved=KERNEL_COUNTER_KEYS)
+        refuse("la commande du comptoir", [(p, k.command) for p, k in shortcuts if k.command])
+        for plugin, shortcut in shortcuts:
+            if shortcut.command and not shortcut.command.startswith(f"{plugin}.") and plugin in self.registry.order:
+                self.registry.mark_failed(
+                    plugin, f"la commande du comptoir « {shortcut.command} » doit commencer par « {plugin}. »"
+                )
         refuse("l'usage de certificat", [(p, u.kind) for p, u in usages], reserved={"organisation"})
         for info in list(self.registry.loaded()):
             if not info.loaded:  # taken out because a dependency failed to start
@@ -129,6 +148,8 @@ class Kernel:
         self.acts.update({act.code: act for p, act in acts if p in loaded})
         self._habilitations = {h.code: (p, h) for p, h in habilitations if p in loaded}
         self._sign_in_methods = [(p, m) for p, m in sign_ins if p in loaded]
+        self._counter_windows = {w.kind: (p, w) for p, w in windows if p in loaded}
+        self._counter_shortcuts = [(p, k) for p, k in shortcuts if p in loaded]
         self._certificate_usages = [u for p, u in usages if p in loaded]
         self.periodic_jobs.extend(replace(job, plugin=p) for p, job in self.hooks.periodic_jobs() if p in loaded)
         return self
@@ -371,6 +392,25 @@ class Kernel:
         active = self.active_plugins(pharmacy_id)
         return [method for plugin, method in self._sign_in_methods if plugin in active]
 
+    # --- the counter's windows and keys ----------------------------------------------------------------------
+
+    def counter_window(self, pharmacy_id: int, kind: str) -> tuple[str, CounterWindow] | None:
+        """``(plugin, window)`` registered for an action kind, if its plugin is active here; else ``None`` (the
+        counter renders the action generically)."""
+        found = self._counter_windows.get(kind)
+        if found is None or found[0] not in self.active_plugins(pharmacy_id):
+            return None
+        return found
+
+    def counter_windows(self) -> list[tuple[str, CounterWindow]]:
+        """Every window of the loaded plugins (the web application loads their template folders once)."""
+        return list(self._counter_windows.values())
+
+    def counter_shortcuts(self, pharmacy_id: int) -> list[tuple[str, CounterShortcut]]:
+        """``(plugin, shortcut)`` of the plugins active in the pharmacy, by key."""
+        active = self.active_plugins(pharmacy_id)
+        return sorted(((p, k) for p, k in self._counter_shortcuts if p in active), key=lambda pk: _key_order(pk[1].key))
+
     def _grant_plugin_defaults(self, session: Session, pharmacy_id: int, plugin: str, operator_id: int | None) -> None:
         """The first time a plugin is switched on in a pharmacy, its operators of the default roles get the
         plugin's habilitations (later changes are the administrator's: switching off and on again grants nothing)."""
@@ -592,6 +632,14 @@ class Kernel:
             return
         with self.transaction() as own:
             audit.record(own, pharmacy_id, action, message_fr, actor=actor, **fields)
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    """F1…F12 in numeric order, then the other keys."""
+    name = key.rsplit("+", 1)[-1]
+    if name.startswith("F") and name[1:].isdigit():
+        return (int(name[1:]), key)
+    return (100, key)
 
 
 def _field_title(model: type[BaseModel], location: tuple[Any, ...]) -> str:

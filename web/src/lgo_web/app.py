@@ -105,12 +105,17 @@ def create_app(
     CSRFProtect(app)
 
     from lgo_web import admin, auth, certificate, pharmacy, plugin_pages, team
+    from lgo_web.counter import views as counter
+    from lgo_web.counter.windows import install_template_folders
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(pharmacy.blueprint)
     app.register_blueprint(team.blueprint)
     app.register_blueprint(certificate.blueprint)
+    app.register_blueprint(counter.blueprint)
+    counter.install(app)
+    install_template_folders(app, kernel)
     auth.install(app)  # before the plugin pages' check, which needs the signed-in operator
     team.install(app)  # a temporary password is replaced before anything else
     plugin_pages.register(app, kernel)
@@ -147,8 +152,15 @@ def error_page(code: int, message: str | None = None) -> tuple[str, int]:
 
 def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError) -> tuple[str, int]:
+    def csrf_error(exc: CSRFError) -> Any:
         log.warning("CSRF refused on %s: %s", request.path, exc.description)
+        from flask import redirect, session, url_for
+
+        from lgo_web.auth import _resume_after_sign_in
+
+        resume = _resume_after_sign_in()
+        if resume and not session.get("operator_id"):  # the session ended mid-billing: sign in, then back to it
+            return redirect(url_for("auth.login", next=resume))
         return error_page(
             400,
             "Formulaire expiré ou invalide (jeton de sécurité absent ou périmé) : rechargez la page puis recommencez.",

@@ -4,6 +4,7 @@ and who may change what: titulaire and administrateur change settings, the other
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -95,11 +96,30 @@ def login() -> Any:
                 operator_id=operator.id if operator else None,
             )
             if operator is not None:
+                role = Role(operator.role)
                 start_session(operator.id, current.id, "password")
-                return redirect(url_for("admin.modules"))
+                return redirect(_after_sign_in(role))
         flash("Code ou mot de passe incorrect.", "error")
         return render_template("login.html", form=form, methods=sign_in_methods(current.id), pharmacy=current), 401
     return render_template("login.html", form=form, methods=sign_in_methods(current.id), pharmacy=current)
+
+
+_RESUME = re.compile(r"^/comptoir/f/\d{1,10}$")
+
+
+def _after_sign_in(role: Role) -> str:
+    """Where an operator lands: back to the billing an expired session interrupted, else the counter for every
+    role but the administrator (the admin pages)."""
+    wanted = request.args.get("next", "")
+    if _RESUME.match(wanted):
+        return wanted
+    return url_for("admin.modules") if role == Role.ADMINISTRATEUR else url_for("counter.home")
+
+
+def landing(role: Role) -> str:
+    """The page ``/`` leads to: the counter, or the admin pages for the administrator (used after a plugin's
+    sign-in method too, which redirects to ``/``)."""
+    return url_for("admin.modules") if role == Role.ADMINISTRATEUR else url_for("counter.home")
 
 
 @blueprint.route("/deconnexion", methods=["POST"])
@@ -157,7 +177,7 @@ def _any_role(endpoint: str | None) -> bool:
     if endpoint == "auth.logout":
         return True
     view = current_app.view_functions.get(endpoint or "")
-    return bool(getattr(view, "lgo_any_role", False))
+    return bool(getattr(view, "lgo_any_role", False) or getattr(view, "lgo_counter", False))
 
 
 def install(app: Flask) -> None:
@@ -167,7 +187,8 @@ def install(app: Flask) -> None:
         if _is_public(request.endpoint):
             return None
         if g.user is None:
-            return redirect(url_for("auth.login"))
+            resume = _resume_after_sign_in()
+            return redirect(url_for("auth.login", next=resume) if resume else url_for("auth.login"))
         writes = request.method not in ("GET", "HEAD", "OPTIONS")
         if writes and not _any_role(request.endpoint) and not g.user.can_edit:
             log.warning("operator %s (%s) refused %s %s", g.user.code, g.user.role, request.method, request.path)
@@ -194,6 +215,21 @@ def install(app: Flask) -> None:
             "logout_endpoint": logout,
             "view_functions": app.view_functions,
         }
+
+
+def _resume_after_sign_in() -> str | None:
+    """A counter page interrupted by the end of the session comes back after sign-in (the draft is in the
+    database: nothing typed before the last page is lost)."""
+    match = re.match(r"^(/comptoir/f/\d{1,10})", request.path)
+    if match is None:
+        return None
+    if request.method != "GET":
+        flash(
+            "Votre session a expiré : reconnectez-vous. La facturation en cours est conservée ; refaites votre "
+            "dernière saisie.",
+            "info",
+        )
+    return match.group(1)
 
 
 def _logout_endpoint(app: Flask, user: SignedIn | None) -> str:

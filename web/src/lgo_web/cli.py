@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import signal
 import socket
 import ssl
+import threading
 from pathlib import Path
 
 import click
@@ -102,6 +104,34 @@ def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> No
     finally:
         server.server_close()
         kernel.close()
+
+
+def serve_kernel(kernel: object, host: str, port: int, echo: object) -> None:
+    """Serve the counter and the admin pages for an open kernel on loopback until Ctrl-C (``lgo demo --web``,
+    through the entry-point group ``lgo.web``: the kernel does not import this package)."""
+    from lgo.kernel import Kernel
+    from werkzeug.serving import make_server
+
+    from lgo_web.app import create_app
+
+    assert isinstance(kernel, Kernel)
+    if not _is_loopback(host):
+        raise click.UsageError("La démonstration n'est servie qu'en local (127.0.0.1).")
+    server = make_server(host, port, create_app(kernel, secure_cookies=False), threaded=True)
+    say = echo if callable(echo) else click.echo
+    say(f"Comptoir : http://{host}:{server.server_port}/comptoir/ (Ctrl-C pour arrêter).")
+
+    def stop(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the demonstration as Ctrl-C does (sandboxes stopped, files removed)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        say("Arrêt de la démonstration.")
+    finally:
+        server.server_close()
 
 
 def _command(name: str, help_text: str) -> click.Command:

@@ -342,7 +342,33 @@ def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, opera
         return result_actions(kernel, pharmacy_id, patient_id, insi.Result("00", "OK", (identity,)))
     if ask_document or not _settings(kernel, pharmacy_id).insi_endpoint:
         return api.qualification_actions(kernel, pharmacy_id, patient_id)
+    if _called_just_now(kernel, pharmacy_id, patient_id):
+        return []  # INSi answered a moment ago (the carte Vitale's search): its answer is on screen already
     return search(kernel, pharmacy_id, patient_id, operator_id)
+
+
+#: A selection within this many seconds of an INSi call for the same patient does not call again.
+RECENT_CALL_SECONDS = 60
+
+
+def _called_just_now(kernel: Kernel, pharmacy_id: int, patient_id: int) -> bool:
+    from datetime import timedelta
+
+    from lgo.api import AuditEntry, utcnow
+    from sqlalchemy import select
+
+    with kernel.transaction() as session:
+        last = session.scalar(
+            select(AuditEntry.at)
+            .where(
+                AuditEntry.pharmacy_id == pharmacy_id,
+                AuditEntry.patient_id == patient_id,
+                AuditEntry.action == "ins.insi_call",
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+    return last is not None and utcnow() - last < timedelta(seconds=RECENT_CALL_SECONDS)
 
 
 def retry(kernel: Kernel, delivery: Delivery) -> None:

@@ -15,18 +15,25 @@ from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
     from lgo.api import (
+        ActionAnswered,
         ActionRequired,
         CertificateUsage,
+        CounterCommand,
+        CounterPanel,
+        CounterShortcut,
+        CounterView,
+        CounterWindow,
         Delivery,
         Kernel,
         PatientSelected,
         PatientTraitsChanged,
+        ServiceStatus,
         SharedIdentity,
     )
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
@@ -90,3 +97,48 @@ def lgo_register_certificate_usages() -> list[CertificateUsage]:
             "Seulement si l'officine a reçu pour l'INSi un certificat différent de son certificat d'organisation.",
         )
     ]
+
+
+# --- the counter's windows, panel and status bar (lgo web) ------------------------------------------------
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_ins import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_ins import window
+
+    return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
+    from lgo_ins import window
+
+    return window.panels(kernel, view)
+
+
+@hookimpl
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
+    from lgo_ins import window
+
+    return window.service_status(kernel, pharmacy_id, patient_id)
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_ins import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_ins import window
+
+    return window.command(kernel, event)

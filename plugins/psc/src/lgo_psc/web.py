@@ -110,7 +110,7 @@ def blueprint() -> Blueprint:
         _open_session(signed, pharmacy_id)
         if signed.activity is None:
             flash("Pro Santé Connect ne déclare pas d'activité de ce professionnel dans cette officine.", "info")
-        return redirect("/modules")
+        return redirect("/")  # the counter, or the admin pages for an administrator
 
     @bp.route("/")
     def index() -> Any:
@@ -237,7 +237,7 @@ def blueprint() -> Blueprint:
                 return redirect(url_for("psc.counter"))
             return render_template("psc/counter_wait.html", interval=waiting.interval, binding=COUNTER_BINDING)
         _open_session(signed, pharmacy_id)
-        return redirect("/modules")
+        return redirect("/")  # the counter, or the admin pages for an administrator
 
     for public in (login, callback, logged_out, counter, counter_wait):
         setattr(public, "lgo_public", True)  # noqa: B010 - the attribute lgo-web reads on views

@@ -73,9 +73,21 @@ FORMAT_CODES = {
     "urn:asip:ci-sis:vac:2019",
     "urn:ihe:pharm:dis:2010",
     "urn:asip:ci-sis:ppp:2023",
+    "urn:ans:ci-sis:trod:2024",
     "http://www.w3.org/2000/09/xmldsig#",
 }
-STRUCTURED_FORMATS = {"urn:asip:ci-sis:vac-note:2021": "CI-SIS_VAC-NOTE_2023.01.sch", "urn:asip:ci-sis:vac:2019": ""}
+#: formatCodes published after the JDV_J10 snapshot in ``../shared`` (2024-04-26): accepted on top of it
+#: (decision 1202: the BIO-TROD 2024.01 volet's own formatCode).
+FORMAT_CODES_SINCE_SNAPSHOT = {"urn:ans:ci-sis:trod:2024"}
+#: Structured formats and the volet schematron the sandbox checks them against (when given a CDA checker).
+STRUCTURED_FORMATS = {
+    "urn:asip:ci-sis:vac-note:2021": "CI-SIS_VAC-NOTE_2023.01.sch",
+    "urn:asip:ci-sis:vac:2019": "",
+    "urn:ans:ci-sis:trod:2024": "CI-SIS_BIO-TROD_2024.01.sch",
+    "urn:ihe:pharm:dis:2010": "CI-SIS_eDISP-MED_2024.01.sch",
+}
+#: Formats of level 1 documents (PDF body): the XDS-SD one, and the PPP's (decision 1300).
+LEVEL1_FORMATS = {"urn:ihe:iti:xds-sd:pdf:2008", "urn:asip:ci-sis:ppp:2023"}
 FACILITY_CODES = {"SA33", "SA41", "SA07"}
 PRACTICE_CODES = {"AMBULATOIRE", "DEPISTAGE"}
 CONFIDENTIALITY = {"N", "R", "V", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX", "MASQUE_PS"}
@@ -480,7 +492,7 @@ class DmpSandbox:
         if code is None or code.get("code") != type_code:
             raise Refusal("XDSRegistryMetadataError", "Le typeCode ne correspond pas au code du CDA.")
         is_pdf = root.find("h:component/h:nonXMLBody", ns) is not None
-        if is_pdf != (format_code == "urn:ihe:iti:xds-sd:pdf:2008"):
+        if is_pdf != (format_code in LEVEL1_FORMATS):
             raise Refusal("XDSRegistryMetadataError", "Le formatCode ne correspond pas au corps du CDA.")
         if self.cda_checker is not None and format_code in STRUCTURED_FORMATS:
             volet = STRUCTURED_FORMATS[format_code]
@@ -640,6 +652,8 @@ def official_value_sets(conformance_dir: Path | str) -> dict[str, set[str]]:
         path = root / "nos" / name
         if path.is_file():
             found[label] = {c["code"] for c in json.loads(path.read_text(encoding="utf-8"))["concepts"]}
+    if "formatCode" in found:
+        found["formatCode"] |= FORMAT_CODES_SINCE_SNAPSHOT
     return {label: codes for label, codes in found.items() if codes}
 
 
