@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="depistage",
-    plugin_api=">=2.2,<3",
+    plugin_api=">=2.4,<3",
     wave=2,
     publisher=PROJECT_PUBLISHER,
     distribution="lgo-depistage",
@@ -63,3 +63,10 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_depistage.cli import depistage
 
     return [depistage]
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_depistage.portability import portable_tables
+
+    return portable_tables()

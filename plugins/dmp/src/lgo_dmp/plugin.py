@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.4,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
@@ -108,3 +108,10 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
 
     with kernel.transaction() as session:
         return [outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", plugin="dmp")]
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_dmp.portability import portable_tables
+
+    return portable_tables()

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="dp",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.4,<3",
     wave=1,
     distribution="lgo-dp",
     publisher=PROJECT_PUBLISHER,
@@ -154,3 +154,10 @@ def lgo_on_billing_start(kernel: Kernel, event: BillingStarted) -> list[ActionRe
     from lgo_dp import bulletins
 
     return bulletins.actions(kernel, event.pharmacy_id)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_dp.portability import portable_tables
+
+    return portable_tables()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="entretiens",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.4,<3",
     distribution="lgo-entretiens",
     label_fr="Entretiens pharmaceutiques",
     description_fr="Entretiens pharmaceutiques et bilans partagés de médication : compte rendu PDF en CDA R2 "
@@ -33,3 +33,10 @@ def lgo_register_acts() -> list[ActDefinition]:
     from lgo_entretiens.themes import ACTS
 
     return list(ACTS)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_entretiens.portability import portable_tables
+
+    return portable_tables()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.4,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
@@ -142,3 +142,10 @@ def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[Action
     from lgo_ins import window
 
     return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_ins.portability import portable_tables
+
+    return portable_tables()

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="prevention",
-    plugin_api=">=2.2,<3",
+    plugin_api=">=2.4,<3",
     wave=2,
     publisher=PROJECT_PUBLISHER,
     distribution="lgo-prevention",
@@ -49,3 +49,10 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_prevention.cli import prevention
 
     return [prevention]
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_prevention.portability import portable_tables
+
+    return portable_tables()

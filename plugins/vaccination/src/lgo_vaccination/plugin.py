@@ -7,7 +7,7 @@ with them the XML, HTTP and database libraries, are imported inside the hooks th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.4,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
@@ -82,3 +82,10 @@ def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[Action
     from lgo_vaccination import window
 
     return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_vaccination.portability import portable_tables
+
+    return portable_tables()
