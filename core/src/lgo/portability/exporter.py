@@ -78,6 +78,7 @@ def export(
     moment = utcnow()
     export_id = str(uuid.uuid4())
     export_type = manifest.MASSIF if patient_id is None else manifest.UNITAIRE
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"PA{stamp(moment)}.ZIP"
     what_fr = "de toute l'officine" if patient_id is None else "d'un patient"
     try:

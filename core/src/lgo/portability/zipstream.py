@@ -10,6 +10,7 @@ Each entry's size and SHA-256 are returned (the manifest lists them).
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import struct
 import tempfile
@@ -51,7 +52,8 @@ class ZipStreamWriter:
     """``with ZipStreamWriter(path, moment) as archive: archive.add_bytes(...); archive.add_file(...)``."""
 
     def __init__(self, path: Path, moment: datetime) -> None:
-        self._out: BinaryIO = path.open("wb")
+        # The archive holds every patient's data: readable by this user only, from its first byte.
+        self._out: BinaryIO = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         self._central: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self._time, self._date = _dos_time(moment)
         self._count = 0
