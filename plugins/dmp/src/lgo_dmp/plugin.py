@@ -115,3 +115,10 @@ def lgo_portable_tables() -> list[Any]:
     from lgo_dmp.portability import portable_tables
 
     return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_dmp.indicators import sources
+
+    return sources()

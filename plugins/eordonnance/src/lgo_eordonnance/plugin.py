@@ -117,3 +117,10 @@ def lgo_portable_tables() -> list[Any]:
     from lgo_eordonnance.portability import portable_tables
 
     return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_eordonnance.indicators import sources
+
+    return sources()

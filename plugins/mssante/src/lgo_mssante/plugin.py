@@ -95,3 +95,10 @@ def lgo_portable_tables() -> list[Any]:
     from lgo_mssante.portability import portable_tables
 
     return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_mssante.indicators import sources
+
+    return sources()

@@ -89,3 +89,10 @@ def lgo_portable_tables() -> list[Any]:
     from lgo_vaccination.portability import portable_tables
 
     return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_vaccination.indicators import sources
+
+    return sources()
