@@ -43,6 +43,14 @@ EXPECTED = {
     "dp_consultation",
     "event_dispatch",
     "cli_startup",
+    *(
+        f"export_{what}_{backend}_{patients}"
+        for what in ("time", "rss")
+        for backend in ("sqlite", "postgresql")
+        for patients in (30, 120)
+    ),
+    "export_rss_growth_sqlite",
+    "export_rss_growth_postgresql",
 }
 #: The measures the issue sets a target for (ratio at most).
 TARGETS = {
