@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.products import Product as Product
     from lgo.domain.products import create_product as create_product
     from lgo.domain.scoped import get_scoped as get_scoped
+    from lgo.domain.scoped import parse_id as parse_id
     from lgo.domain.stock import Lot as Lot
     from lgo.errors import ImmutableRecordError as ImmutableRecordError
     from lgo.errors import InsufficientStock as InsufficientStock
@@ -179,6 +180,7 @@ _LAZY: dict[str, str] = {
     "Product": "lgo.domain.products:Product",
     "create_product": "lgo.domain.products:create_product",
     "get_scoped": "lgo.domain.scoped:get_scoped",
+    "parse_id": "lgo.domain.scoped:parse_id",
     "Lot": "lgo.domain.stock:Lot",
     "ImmutableRecordError": "lgo.errors:ImmutableRecordError",
     "InsufficientStock": "lgo.errors:InsufficientStock",

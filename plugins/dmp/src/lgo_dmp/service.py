@@ -3,28 +3,25 @@
 Feeding: a validated document of a type the pharmacy feeds automatically gets a ``dmp_submission`` row; if the
 patient's identity is qualified it is queued in the outbox (kind ``dmp.send``, idempotency key = the document's
 unique id), else it waits with a visible reason until ``lgo_on_identity_qualified``. Delivery is idempotent: a
-retried send after a lost answer finds the document already registered with the same hash and counts as sent.
+retry first asks the DMP whether it holds the document (one call settles a lost answer), and sends only if not; a
+document whose sending may have reached the DMP is never shown as failed, only as not confirmed.
 
-Consultation needs the habilitation ``dmp.consult``; every access (allowed or refused) is written to the audit log,
-which :func:`access_history` reads back for the patient.
+Consultation needs the habilitation ``dmp.consult``; every access is traced before the call and its outcome after,
+whatever happens (:mod:`lgo_dmp.access`), which :func:`access_history` reads back for the patient.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lgo.api import (
-    AuditEntry,
     DocumentStatus,
-    Habilitation,
     HealthDocument,
     IdentityNotShareable,
     LgoError,
     NotFound,
     Operator,
-    PermissionDenied,
     Pharmacy,
     Role,
     SharedIdentity,
@@ -40,10 +37,12 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lgo_dmp.access import Access, access_history, traced  # noqa: F401 - the published names of consultation
 from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_dmp.settings import client_credentials, settings
 from lgo_dmp.signature import KeySigner
+from lgo_dmp.soap import ACTION_ITI41
 from lgo_dmp.vihf import VihfContext, build_vihf
 
 if TYPE_CHECKING:
@@ -52,6 +51,8 @@ if TYPE_CHECKING:
 PLUGIN = "dmp"
 KIND_SEND = "dmp.send"
 KIND_DEPRECATE = "dmp.deprecate"
+#: ``DmpSubmission.result`` while a sending's answer was lost.
+UNCONFIRMED = "unconfirmed"
 WAITING_IDENTITY = "identité non qualifiée"
 
 
@@ -287,6 +288,9 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
             submission.attempts += 1
         if submission is not None and submission.status == SubmissionStatus.SENT:
             return
+        # Tried before (a retry, or sent again by the pharmacist): the DMP may hold it already.
+        ask_first = submission is not None and submission.attempts > 1
+        unconfirmed = submission is not None and submission.result == UNCONFIRMED
     if document.status == DocumentStatus.DEPRECATED:
         _mark(
             kernel,
@@ -321,9 +325,14 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     operator_id = document.validated_by or document.author_operator_id
     try:
         with make_client(kernel, pharmacy_id, operator_id) as client:
-            result = client.provide_and_register(
-                content_for_dmp(document, identity), masking=masking_of(document), title=document.title
-            )
+            content = content_for_dmp(document, identity)
+            if ask_first and client.holds(content):
+                result = "already"
+            else:
+                if unconfirmed:  # the DMP said it does not hold it: the lost sending never took effect
+                    _mark(kernel, pharmacy_id, document_id, result=None)
+                    unconfirmed = False
+                result = client.provide_and_register(content, masking=masking_of(document), title=document.title)
     except DmpRefused as refused:
         _mark(
             kernel,
@@ -344,7 +353,23 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         )
         raise PermanentFailure(refused.message_fr) from refused
     except (DmpUnavailable, LgoError) as failure:
-        if delivery.last_attempt:
+        if isinstance(failure, DmpUnavailable) and failure.maybe_processed and failure.action == ACTION_ITI41:
+            unconfirmed = True
+            _mark(kernel, pharmacy_id, document_id, result=UNCONFIRMED)
+        if delivery.last_attempt and unconfirmed:
+            # The DMP may hold it (an answer was lost): not a failure. Sending it again asks the DMP first.
+            _mark(
+                kernel,
+                pharmacy_id,
+                document_id,
+                status=SubmissionStatus.UNCONFIRMED,
+                reason_fr=(
+                    f"le DMP n'a pas confirmé l'envoi après {delivery.attempt} essais ({failure.message_fr}) ; il le "
+                    "détient peut-être : « relancer » le vérifie d'abord, sans doublon"
+                )[:500],
+                last_error=failure.detail,
+            )
+        elif delivery.last_attempt:
             # The outbox gives up after this attempt: say so, so that the pharmacist can send it again.
             _mark(
                 kernel,
@@ -479,8 +504,10 @@ def resend(kernel: Kernel, pharmacy_id: int, document_id: int, operator_id: int)
     """Send again a document whose sending failed (after correcting the cause)."""
     with kernel.transaction() as session:
         submission = _submission(session, pharmacy_id, document_id)
-        if submission is None or submission.status != SubmissionStatus.FAILED:
-            raise ValidationError("Seul un envoi en échec peut être relancé.", detail=f"document {document_id}")
+        if submission is None or submission.status not in (SubmissionStatus.FAILED, SubmissionStatus.UNCONFIRMED):
+            raise ValidationError(
+                "Seul un envoi en échec ou non confirmé peut être relancé.", detail=f"document {document_id}"
+            )
         submission.sends += 1
         _queue(session, submission, round_=submission.sends)
         audit.record(
@@ -512,72 +539,26 @@ def submissions_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int) -
 # --- consultation --------------------------------------------------------------------------------------------
 
 
-def _authorise(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str) -> SharedIdentity:
-    with kernel.transaction() as session:
-        operator = session.get(Operator, operator_id)
-        allowed = (
-            operator is not None
-            and operator.pharmacy_id == pharmacy_id
-            and operator.active
-            and operator.has(Habilitation.DMP_CONSULT)
-        )
-        if not allowed:
-            audit.record(
-                session,
-                pharmacy_id,
-                "dmp.consult.refused",
-                f"Consultation du DMP refusée ({what}) : habilitation manquante.",
-                operator_id=operator_id,
-                patient_id=patient_id,
-                actor=PLUGIN,
-            )
-    if not allowed:
-        raise PermissionDenied(
-            "Vous n'êtes pas habilité(e) à consulter le DMP.",
-            detail=f"operator {operator_id} lacks {Habilitation.DMP_CONSULT}",
-        )
-    try:
-        return kernel.shareable_identity(pharmacy_id, patient_id)
-    except IdentityNotShareable:
-        kernel.audit(
-            pharmacy_id,
-            "dmp.consult.refused",
-            f"Consultation du DMP impossible ({what}) : identité non qualifiée.",
-            operator_id=operator_id,
-            patient_id=patient_id,
-            actor=PLUGIN,
-        )
-        raise
-
-
 def list_documents(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[DmpEntry]:
-    identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, "liste des documents")
-    with make_client(kernel, pharmacy_id, operator_id) as client:
-        entries = client.find_documents(identity.xds_patient_id, include_deprecated=True)
-    kernel.audit(
-        pharmacy_id,
-        "dmp.consult.list",
-        f"Consultation de la liste des documents du DMP ({len(entries)} document(s)).",
-        operator_id=operator_id,
-        patient_id=patient_id,
-        actor=PLUGIN,
-    )
+    with traced(kernel, pharmacy_id, operator_id, patient_id, "liste des documents") as trace:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+        with make_client(kernel, pharmacy_id, operator_id) as client:
+            entries = client.find_documents(identity.xds_patient_id, include_deprecated=True)
+        trace.done_action = "dmp.consult.list"
+        trace.done_fr = (
+            f"Consultation de la liste des documents du DMP par {trace.operator_name} ({len(entries)} document(s))."
+        )
     return sorted(entries, key=lambda e: e.creation_time, reverse=True)
 
 
 def open_document(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, entry: DmpEntry) -> bytes:
-    identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »")
-    with make_client(kernel, pharmacy_id, operator_id) as client:
-        content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
-    kernel.audit(
-        pharmacy_id,
-        "dmp.consult.document",
-        f"Consultation du document « {entry.title} » du DMP.",
-        operator_id=operator_id,
-        patient_id=patient_id,
-        actor=PLUGIN,
-        details={"unique_id": entry.unique_id},
-    )
+    with traced(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »") as trace:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+        with make_client(kernel, pharmacy_id, operator_id) as client:
+            content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
+        trace.done_action = "dmp.consult.document"
+        trace.done_fr = f"Consultation du document « {entry.title} » du DMP par {trace.operator_name}."
+        trace.details = {"unique_id": entry.unique_id}
     return content
 
 
@@ -597,25 +578,20 @@ class Vaccination:
 
 def vaccination_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[Vaccination]:
     """The patient's consolidated vaccinations, from every note de vaccination / historique in the DMP."""
-    entries = [
-        e
-        for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
-        if e.type_code in (codes.NOTE_DE_VACCINATION, codes.HISTORIQUE_VACCINATIONS)
-        and not e.status.endswith("Deprecated")
-    ]
-    found: dict[tuple[str, str, str], Vaccination] = {}
-    for entry in entries:
-        content = open_document(kernel, pharmacy_id, operator_id, patient_id, entry)
-        for vaccination in vaccinations_in(content, entry.title):
-            found.setdefault((vaccination.date, vaccination.vaccine, vaccination.lot), vaccination)
-    kernel.audit(
-        pharmacy_id,
-        "dmp.consult.vaccinations",
-        "Consultation du carnet de vaccination consolidé du DMP.",
-        operator_id=operator_id,
-        patient_id=patient_id,
-        actor=PLUGIN,
-    )
+    with traced(kernel, pharmacy_id, operator_id, patient_id, "carnet de vaccination") as trace:
+        entries = [
+            e
+            for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
+            if e.type_code in (codes.NOTE_DE_VACCINATION, codes.HISTORIQUE_VACCINATIONS)
+            and not e.status.endswith("Deprecated")
+        ]
+        found: dict[tuple[str, str, str], Vaccination] = {}
+        for entry in entries:
+            content = open_document(kernel, pharmacy_id, operator_id, patient_id, entry)
+            for vaccination in vaccinations_in(content, entry.title):
+                found.setdefault((vaccination.date, vaccination.vaccine, vaccination.lot), vaccination)
+        trace.done_action = "dmp.consult.vaccinations"
+        trace.done_fr = f"Consultation du carnet de vaccination consolidé du DMP par {trace.operator_name}."
     return sorted(found.values(), key=lambda v: v.date, reverse=True)
 
 
@@ -642,28 +618,6 @@ def vaccinations_in(content: bytes, source: str) -> list[Vaccination]:
         date = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if value and len(value) >= 8 else (value or "")
         result.append(Vaccination(date=date, vaccine=" ".join(name.split()), lot=lot, source=source))
     return result
-
-
-@dataclass(frozen=True)
-class Access:
-    at: datetime
-    operator_id: int | None
-    action: str
-    message_fr: str
-
-
-def access_history(session: Session, pharmacy_id: int, patient_id: int) -> list[Access]:
-    """Every DMP access for this patient (consultations, refusals, sendings), newest first."""
-    rows = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.pharmacy_id == pharmacy_id,
-            AuditEntry.patient_id == patient_id,
-            AuditEntry.action.like("dmp.%"),
-        )
-        .order_by(AuditEntry.id.desc())
-    )
-    return [Access(r.at, r.operator_id, r.action, r.message_fr) for r in rows]
 
 
 def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[str]:
