@@ -19,7 +19,8 @@ Groups of names:
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs);
+  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races);
+  identity (:class:`SharedIdentity`, the OIDs);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain import certificates as certificates
     from lgo.domain import outbox as outbox
     from lgo.domain import stock as stock
+    from lgo.domain import throttle as throttle
     from lgo.domain.audit import AuditEntry as AuditEntry
     from lgo.domain.billing import ActDefinition as ActDefinition
     from lgo.domain.billing import Invoice as Invoice
@@ -150,6 +152,7 @@ _LAZY: dict[str, str] = {
     "certificates": "lgo.domain.certificates",
     "outbox": "lgo.domain.outbox",
     "stock": "lgo.domain.stock",
+    "throttle": "lgo.domain.throttle",
     "AuditEntry": "lgo.domain.audit:AuditEntry",
     "ActDefinition": "lgo.domain.billing:ActDefinition",
     "Invoice": "lgo.domain.billing:Invoice",

@@ -10,7 +10,6 @@ import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, SecretStr
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from lgo import migrations, secrets
 from lgo.actions import ActionRequired
 from lgo.config import Settings
-from lgo.db import is_sqlite, make_engine, make_session_factory, unit_of_work
+from lgo.db import make_engine, make_session_factory, unit_of_work
 from lgo.domain import audit
 from lgo.domain.billing import ActDefinition
 from lgo.domain.plugin_state import PluginActivation, PluginFailure, PluginSettings, ProviderSelection
@@ -57,8 +56,6 @@ class Kernel:
         ones: for tests and for embedding applications. ``strict`` re-raises plugin exceptions (tests)."""
         self.config = Settings.from_env()
         self.database_url = database_url or self.config.database_url
-        if is_sqlite(self.database_url) and self.database_url.startswith("sqlite:///"):
-            Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self.engine)
         found = discovery.discover() if discover_installed else []
@@ -324,7 +321,8 @@ class Kernel:
                 row = own.get(PluginSettings, (pharmacy_id, plugin))
                 stored = dict(row.values) if row else {}
         for field in _secret_fields(model):
-            if isinstance(stored.get(field), str):
+            # A field that became secret after it was saved is still in clear: read as is, encrypted at next save.
+            if isinstance(stored.get(field), str) and stored[field].startswith(secrets.PREFIX):
                 stored[field] = secrets.decrypt(stored[field])
         return model.model_validate(stored)
 

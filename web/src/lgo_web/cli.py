@@ -61,7 +61,13 @@ def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> No
 def _command(name: str, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text)
     @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
-    @click.option("--port", default=8080, show_default=True, help="Port d'écoute (0 : un port libre).")
+    @click.option(
+        "--port",
+        default=8080,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help="Port d'écoute (0 : un port libre).",
+    )
     @click.option(
         "--certificate",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),

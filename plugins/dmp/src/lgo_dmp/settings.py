@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lgo.api import ClientCredential, certificates
 from lgo.api import xds_codes as codes
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
@@ -21,6 +21,9 @@ class DmpSettings(BaseModel):
         "", description="Certificat d'organisation en fichier PEM (sinon celui déposé dans Paramètres › Certificat)"
     )
     key_path: str = Field("", description="Clé privée du certificat d'organisation (fichier PEM)")
+    key_passphrase: SecretStr = Field(
+        SecretStr(""), description="Phrase de passe de la clé PEM si elle est chiffrée (conservée chiffrée)"
+    )
     ca_path: str = Field("", description="Autorités de confiance du DMP (PEM ; sinon celles du système)")
     auto_feed_types: list[str] = Field(
         default_factory=lambda: list(codes.AUTO_FED_DEFAULT),
@@ -45,6 +48,10 @@ def client_credentials(kernel: Kernel, pharmacy_id: int) -> tuple[ClientCredenti
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
         credential = certificates.pharmacy_credential(
-            session, pharmacy_id, cert_path=current.certificate_path, key_path=current.key_path
+            session,
+            pharmacy_id,
+            cert_path=current.certificate_path,
+            key_path=current.key_path,
+            key_passphrase=current.key_passphrase.get_secret_value(),
         )
     return credential, current.ca_path or None

@@ -19,9 +19,11 @@ class SandboxTransport:
     key_path: str
     ca_path: str | None = None
     timeout_seconds: float = 5.0
+    key_passphrase: str = ""
 
     def _client(self) -> httpx.Client:
-        context = client_tls_context(read_pem_files(self.certificate_path, self.key_path), self.ca_path)
+        credential = read_pem_files(self.certificate_path, self.key_path, self.key_passphrase)
+        context = client_tls_context(credential, self.ca_path)
         return httpx.Client(base_url=self.endpoint, verify=context, timeout=self.timeout_seconds)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -95,4 +97,5 @@ def create(settings: Any) -> SandboxTransport:
         settings.key_path,
         settings.ca_path or None,
         settings.timeout_seconds,
+        settings.key_passphrase.get_secret_value(),
     )

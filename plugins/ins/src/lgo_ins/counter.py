@@ -43,7 +43,12 @@ def endpoint(kernel: Kernel, pharmacy_id: int) -> insi.Endpoint:
     settings = _settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
         credential = certificates.pharmacy_credential(
-            session, pharmacy_id, kind="insi", cert_path=settings.certificate_path, key_path=settings.key_path
+            session,
+            pharmacy_id,
+            kind="insi",
+            cert_path=settings.certificate_path,
+            key_path=settings.key_path,
+            key_passphrase=settings.key_passphrase.get_secret_value(),
         )
     return insi.Endpoint(settings.insi_endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
 

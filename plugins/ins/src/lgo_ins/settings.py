@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class InsSettings(BaseModel):
@@ -34,6 +34,9 @@ class InsSettings(BaseModel):
         description="Vide : le certificat d'organisation « insi » déposé par l'administrateur est utilisé.",
     )
     key_path: str = Field("", title="Clé du certificat INSi (PEM)")
+    key_passphrase: SecretStr = Field(
+        SecretStr(""), title="Phrase de passe de la clé (PEM chiffré)", description="Vide si la clé n'est pas chiffrée."
+    )
     ca_path: str = Field("", title="Autorités de confiance (PEM)")
     timeout_seconds: float = Field(10.0, gt=0, le=120, title="Délai maximal d'un appel INSi (secondes)")
     reprompt_count: int = Field(

@@ -48,7 +48,6 @@ PARIS = ZoneInfo("Europe/Paris")
 PLUGIN = "mssante"
 SEND = "mssante.send"
 MDN = "mssante.mdn"
-_ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _NON_XML = "{urn:hl7-org:v3}component/{urn:hl7-org:v3}nonXMLBody/{urn:hl7-org:v3}text"
 
 
@@ -86,7 +85,7 @@ def send_documents(
     """Queue one message carrying these validated documents of the patient; returns the message's id."""
     settings = _settings(kernel, pharmacy_id)
     provider = _provider_name(kernel, pharmacy_id)
-    bad = [a for a in professionals if not _ADDRESS.match(a)]
+    bad = [a for a in professionals if not accounts.ADDRESS.match(a)]
     if bad:
         raise ValidationError(f"Adresse MSSanté invalide : {', '.join(bad)}.", detail=f"addresses {bad}")
     try:

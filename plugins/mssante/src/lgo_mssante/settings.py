@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class MssanteSettings(BaseModel):
@@ -16,6 +16,8 @@ class MssanteSettings(BaseModel):
     product_reference: str = Field("LGO-LIBRE", title="Référence produit déclarée sur Convergence (en-tête X-MSS-NIL)")
     patient_domain: str = Field("patient.mssante.fr", title="Domaine des messageries de Mon espace santé")
     annuaire_url: str = Field("", title="Adresse de l'API FHIR de l'Annuaire Santé")
-    annuaire_api_key: str = Field("", title="Clé d'API de l'Annuaire Santé (ESANTE-API-KEY)")
+    annuaire_api_key: SecretStr = Field(
+        SecretStr(""), title="Clé d'API de l'Annuaire Santé (ESANTE-API-KEY)", description="Conservée chiffrée."
+    )
     max_message_mb: int = Field(20, ge=1, le=100, title="Taille maximale d'un message reçu (Mo)")
     read_receipt: bool = Field(True, title="Demander un accusé de réception à chaque envoi")
