@@ -28,6 +28,7 @@ from lgo.api import (
     ValidationError,
     audit,
     client_tls_context,
+    get_scoped,
     outbox,
     utcnow,
 )
@@ -456,9 +457,7 @@ class SendChoices:
 def send_choices(kernel: Kernel, pharmacy_id: int, document_id: int) -> SendChoices:
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        document = session.get(HealthDocument, document_id)
-        if document is None or document.pharmacy_id != pharmacy_id:
-            raise NotFound("Document introuvable.", detail=f"document {document_id}")
+        document = get_scoped(session, HealthDocument, document_id, pharmacy_id, "document")
         return SendChoices(
             document_id,
             document.title,

@@ -259,9 +259,7 @@ def provider_for(kernel: Kernel, pharmacy_id: int, account_id: int, *, operator_
     factory = kernel.provider(pharmacy_id, CAPABILITY)
     settings: Any = kernel.plugin_settings(pharmacy_id, PLUGIN)
     with kernel.transaction() as session:
-        account = session.get(MssAccount, account_id)
-        if account is None or account.pharmacy_id != pharmacy_id:
-            raise NotFound("Boîte MSSanté introuvable.", detail=f"account {account_id}")
+        account = get_scoped(session, MssAccount, account_id, pharmacy_id, "boîte MSSanté")
         kind = (
             personal_certificate_kind(account.operator_id)
             if account.kind == AccountKind.PERSONAL and account.operator_id
