@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.db import UTCDateTime as UTCDateTime
     from lgo.db import str_enum as str_enum
     from lgo.db import utcnow as utcnow
+    from lgo.db.limits import check_text as check_text
     from lgo.documents import DocumentStatus as DocumentStatus
     from lgo.documents import HealthDocument as HealthDocument
     from lgo.documents import cda as cda
@@ -139,6 +140,7 @@ _LAZY: dict[str, str] = {
     "Counter": "lgo.counter:Counter",
     "NAMING_CONVENTION": "lgo.db:NAMING_CONVENTION",
     "UTCDateTime": "lgo.db:UTCDateTime",
+    "check_text": "lgo.db.limits:check_text",
     "str_enum": "lgo.db:str_enum",
     "utcnow": "lgo.db:utcnow",
     "DocumentStatus": "lgo.documents:DocumentStatus",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import NotFound, Operator, ValidationError, certificates, get_scoped, secrets
+from lgo.api import NotFound, Operator, ValidationError, certificates, check_text, get_scoped, secrets
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -40,11 +40,9 @@ def _checked(address: str, login: str) -> tuple[str, str]:
     address = address.strip().lower()
     if len(address) > MAX_ADDRESS or not ADDRESS.match(address):
         raise ValidationError(f"Adresse MSSanté invalide : « {address[:80]} ».", detail=f"address {address[:300]!r}")
-    if not login or len(login) > MAX_ADDRESS or "\x00" in login:
-        raise ValidationError(
-            f"Identifiant de connexion invalide (vide ou de plus de {MAX_ADDRESS} caractères).", detail="login"
-        )
-    return address, login
+    if not login:
+        raise ValidationError("Indiquez l'identifiant de connexion de la boîte.", detail="empty login")
+    return address, check_text(login, length=MAX_ADDRESS, label_fr="identifiant de connexion")
 
 
 def _refuse_duplicate(session: Session, pharmacy_id: int, address: str) -> None:
