@@ -2,7 +2,7 @@
 """Set-up and everyday commands, with nothing but the system's python3.
 
 python3 dev.py demo      # prepare .venv, then run the demo on the embedded defaults
-python3 dev.py test      # prepare .venv, then ruff, mypy and pytest (LGO_SKIP_LINT=1 skips ruff and mypy)
+python3 dev.py test      # prepare .venv, then ruff, mypy, import rules, pytest (LGO_SKIP_LINT=1: pytest only)
 python3 dev.py bench     # prepare .venv, then the benchmarks
 python3 dev.py matrix    # regenerate tox.ini from the manifests (--run: run the whole tox matrix)
 python3 dev.py lgo ARGS  # prepare .venv, then any `lgo` command
@@ -153,7 +153,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
-    if command not in ("setup", "demo", "test", "bench", "lgo", "matrix"):
+    if command not in ("setup", "demo", "test", "bench", "lgo", "matrix", "imports"):
         print(f"Commande inconnue : {command}\n{__doc__}", file=sys.stderr)
         return 2
     setup()
@@ -166,6 +166,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "lgo"), *rest], cwd=ROOT)
     if command == "bench":
         return subprocess.call([str(BIN / "python"), "benchmarks/run.py", *rest], cwd=ROOT)
+    if command == "imports":
+        return subprocess.call([str(BIN / "python"), "tools/import_rules.py"], cwd=ROOT)
     if command == "matrix":
         code = subprocess.call([str(BIN / "python"), "tools/tox_matrix.py"], cwd=ROOT)
         if code or "--run" not in rest:
@@ -176,8 +178,15 @@ def main(argv: list[str]) -> int:
         say("== ruff ==")
         if subprocess.call([str(BIN / "ruff"), "check", "."], cwd=ROOT):
             return 1
+        if subprocess.call([str(BIN / "ruff"), "format", "--check", "."], cwd=ROOT):
+            return 1
         say("== mypy ==")
         if subprocess.call([str(BIN / "mypy"), *typed_packages()], cwd=ROOT):
+            return 1
+        say("== règles d'import du contrat de modules (import-linter) ==")
+        if subprocess.call([str(BIN / "python"), "tools/import_rules.py", "--check"], cwd=ROOT):
+            return 1
+        if subprocess.call([str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT):
             return 1
     say("== pytest ==")
     code = subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)

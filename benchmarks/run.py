@@ -329,7 +329,7 @@ def bench_mssante_send(sends: int, workdir: Path) -> Result | None:
 
 class Trivial:
     def __init__(self, index: int) -> None:
-        self.MANIFEST = Manifest(name=f"trivial_{index}", plugin_api=">=1.0,<2")
+        self.MANIFEST = Manifest(name=f"trivial_{index}", plugin_api=">=2.0,<3")
 
     @hookimpl
     def lgo_on_billing_end(self, kernel: Any, event: Any) -> None:
@@ -351,7 +351,7 @@ def bench_dispatch(calls: int, workdir: Path) -> Result:
 
     def through_kernel() -> None:
         for _ in range(calls):
-            kernel.emit("lgo_on_billing_end", pharmacy, event=event)
+            kernel.hooks.on_billing_end(event)
 
     bare = pluggy.PluginManager(PROJECT)
     bare.add_hookspecs(hookspecs)

@@ -63,6 +63,7 @@ def kernel(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, world: Cp
     for name in ("ins", "cards"):
         kernel.enable(pharmacy, name)
     manu = world.authority.organisation("INSI-MANU")
+    manu.store_for(kernel, pharmacy, kind="insi")
     kernel.save_plugin_settings(
         pharmacy,
         "ins",
@@ -70,9 +71,6 @@ def kernel(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, world: Cp
             "insi_endpoint": insi_manu.url,
             "authorisation_number": IDAM,
             "mode": "INSI-MANU",
-            "certificate_path": str(manu.cert_path),
-            "key_path": str(manu.key_path),
-            "ca_path": str(manu.ca_path),
         },
     )
     kernel.save_plugin_settings(
@@ -129,7 +127,7 @@ def test_the_insi_sandbox_refuses_an_assertion_naming_someone_else_than_the_card
 ) -> None:
     manu = world.authority.organisation("INSI-MANU")
     endpoint = insi.Endpoint(insi_manu.url, manu.client(), str(manu.ca_path), 10.0)
-    signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
+    signer = signing.CardSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
     forged = assertion.build(signer, national_id="899700999999", billing_id="999000011")
     with pytest.raises(insi.InsiError):
         insi.search_by_traits(
@@ -163,5 +161,5 @@ def test_an_idle_card_locks_itself(kernel: Kernel, lgo_seeded: Seeded, monkeypat
 
 
 def test_the_assertion_names_the_card_holder(world: CpsWorld) -> None:
-    signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
+    signer = signing.CardSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
     assert assertion.holder_id(signer) == f"8{RPPS}"

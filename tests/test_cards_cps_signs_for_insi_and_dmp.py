@@ -53,7 +53,7 @@ def test_the_cps_signed_assertion_is_accepted_by_the_insi_sandbox_in_insi_manu(w
         endpoint = insi.Endpoint(server.url, manu.client(), str(manu.ca_path), 10.0)
         context = insi.Context(idam, "LGO libre", "0.1.0", "tests", "tests@lgo")
         card = cps.read_card(world.card.module_path, world.card.label)
-        signer = signing.InsAssertionSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
+        signer = signing.CardSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
         signed = assertion.build(signer, national_id=card.professional.national_id, billing_id="999000011")
         issuer = signed.findtext("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer")
         assert f"CN=8{RPPS}" in issuer
@@ -109,15 +109,15 @@ def _header() -> cda.CdaHeader:
 
 def test_the_cps_signed_vihf_and_submission_set_are_accepted_by_the_dmp_sandbox(world: CpsWorld) -> None:
     from lgo.domain.certificates import client_tls_context
+    from lgo.xml_signature import KeySigner
     from lgo_dmp.client import DmpClient, DmpRefused
-    from lgo_dmp.signature import KeyFileSigner
     from lgo_dmp.vihf import VihfContext, build_vihf
     from lgo_sandbox.dmp import start_dmp_sandbox
 
     shared = _shared()
     server, sandbox = start_dmp_sandbox(world.authority, seed=7, conformance_dir=shared / "conformance")
     organisation = world.authority.organisation("PHARMACIE DU CENTRE", finess=FINESS)
-    signer = signing.VihfSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
+    signer = signing.CardSigner(signing.card_key(world.card.module_path, PIN, token_label=world.card.label))
 
     def vihf(patient_id: str, rpps: str = RPPS) -> Any:
         return build_vihf(
@@ -146,7 +146,7 @@ def test_the_cps_signed_vihf_and_submission_set_are_accepted_by_the_dmp_sandbox(
         with client(lambda patient_id: vihf(patient_id, rpps="10001234567")) as dmp, pytest.raises(DmpRefused):
             dmp.find_documents(XDS_PATIENT)
         # The organisation's own file signer keeps working next to the card.
-        file_signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+        file_signer = KeySigner.from_pem_files(organisation.cert_path, organisation.key_path)
         with client(
             lambda patient_id: build_vihf(
                 file_signer,

@@ -25,6 +25,7 @@ from lgo_entretiens import service as entretiens
 from lgo_mssante import accounts
 from lgo_mssante import message as mail
 from lgo_mssante import service as mssante
+from lgo_mssante.testing import checked_xdm_archives
 from lgo_sandbox.mss.documents import professional_cda, reply_with_xdm
 from lgo_sandbox.mss.mailserver import available, start_mail_sandbox
 from lgo_sandbox.pki import TestAuthority
@@ -34,6 +35,13 @@ from sqlalchemy import select
 ORG_BOX = "officine@pharmacie-e2e.mssante.fr"
 OWN_BOX = "titulaire@pharmacien-e2e.mssante.fr"
 DOCTOR_BOX = "medecin@medecin-e2e.mssante.fr"
+__all__ = ["checked_xdm_archives"]
+
+
+@pytest.fixture(autouse=True)
+def _every_xdm_archive_is_checked(checked_xdm_archives: list[bytes]) -> Iterator[None]:
+    """Each IHE_XDM.ZIP built here is checked against the ebRIM schemas and the XDM media rules."""
+    yield
 
 
 @pytest.fixture(params=["mailiz", "organisationnelle"])
@@ -65,7 +73,9 @@ def world(
         },
     )
     with kernel.transaction() as session:
-        certificates.store(session, pharmacy, authority.organisation("PHARMACIE").pkcs12("x"), "x")
+        certificates.store(
+            session, pharmacy, authority.organisation("PHARMACIE").pkcs12("x"), "x", accept_warnings=True
+        )
     if request.param == "mailiz":
         person = authority.person("99999000013", given_name="Claire", surname="DURAND-DEMO")
         accounts.add_personal(

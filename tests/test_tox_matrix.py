@@ -40,7 +40,7 @@ import lgo_secret_helper  # imported without being declared in the manifest nor 
 
 from lgo.plugins.manifest import Manifest
 
-MANIFEST = Manifest(name="cache", plugin_api=">=1.1,<2", label_fr="Module cassé")
+MANIFEST = Manifest(name="cache", plugin_api=">=2.0,<3", label_fr="Module cassé")
 """
 
 

@@ -9,8 +9,9 @@ Every distribution of ``plugins/*`` and ``examples/*`` is read from its ``pyproj
 ``lgo.plugins`` and ``lgo.providers.*``); its manifest (requires, optional, capabilities) is imported from the
 source folder. Environments: ``core`` alone; ``plugin-<name>`` with only what the plugin *requires* (so a plugin
 that secretly imports another fails there); ``provider-<capability>-<driver>`` for each provider driver;
-``providers-<capability>`` with every driver of a capability installed side by side; ``all``; ``web``; ``lint``,
-``type`` and ``docs``. Local distributions are installed from their folders (they are not on an index).
+``providers-<capability>`` with every driver of a capability installed side by side; ``all``; ``web``;
+``production`` (the shipped packages alone: ``lgo demo`` says what is missing); ``lint``, ``type`` and ``docs``.
+Local distributions are installed from their folders (they are not on an index).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Distribution:
     plugin: str | None = None
     module: str | None = None
     requires: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
     providers: dict[str, list[str]] = field(default_factory=dict)
     extras: tuple[str, ...] = ()
     #: Workspace members (not on PyPI) its dependencies or testing extra name, e.g. lgo-web for a plugin's pages.
@@ -44,7 +46,8 @@ class Distribution:
 MEMBERS = {"lgo-web": "web"}
 
 
-def _read(root: Path) -> list[Distribution]:
+def read_distributions(root: Path = ROOT) -> list[Distribution]:
+    """Every plugin or example distribution of the workspace, with its manifest's dependencies."""
     found = []
     for folder in sorted([*root.glob("plugins/*"), *root.glob("examples/*")]):
         pyproject = folder / "pyproject.toml"
@@ -63,7 +66,7 @@ def _read(root: Path) -> list[Distribution]:
                 dist.providers[group.removeprefix("lgo.providers.")] = sorted(drivers)
         if plugins:
             ((dist.plugin, dist.module),) = plugins.items()
-            dist.requires = _manifest_requires(folder, dist.module)
+            dist.requires, dist.optional = _manifest_dependencies(folder, dist.module)
         found.append(dist)
     return found
 
@@ -72,16 +75,16 @@ def _requirement_name(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
-def _manifest_requires(folder: Path, module: str) -> tuple[str, ...]:
+def _manifest_dependencies(folder: Path, module: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     sys.path.insert(0, str(folder / "src"))
     try:
         manifest = importlib.import_module(module).MANIFEST
     except Exception as exc:  # a broken plugin still gets its environment, where it will fail visibly
         print(f"avertissement : manifeste de {module} illisible ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return ()
+        return (), ()
     finally:
         sys.path.pop(0)
-    return tuple(manifest.requires)
+    return tuple(manifest.requires), tuple(manifest.optional)
 
 
 def _closure(name: str, by_plugin: dict[str, Distribution]) -> list[Distribution]:
@@ -114,7 +117,7 @@ def _env(name: str, deps: list[str], commands: str, description: str) -> str:
 
 
 def generate(root: Path = ROOT) -> str:
-    dists = _read(root)
+    dists = read_distributions(root)
     by_plugin = {d.plugin: d for d in dists if d.plugin}
     envs: list[tuple[str, str]] = []
     envs.append(("core", _env("core", _install([]), "pytest core/tests sandbox/tests {posargs}", "le noyau seul")))
@@ -187,6 +190,19 @@ def generate(root: Path = ROOT) -> str:
             ),
         )
     )
+    # The production packages alone: no sandbox, no test extra. `lgo demo` must say in one French line what is missing.
+    production = ["-e ./core", *(f"-e ./{d.folder}" for d in dists if d.plugin and not d.folder.startswith("examples"))]
+    envs.append(
+        (
+            "production",
+            _env(
+                "production",
+                production,
+                "python tools/production_demo.py",
+                "les paquets de production seuls : lgo demo dit en une ligne ce qui manque",
+            ),
+        )
+    )
     names = [name for name, _ in envs] + ["lint", "type", "docs"]
     text = [HEADER, "[tox]\nrequires = tox>=4\nenv_list =\n" + "".join(f"    {n}\n" for n in names)]
     text.append("\n[testenv]\npackage = skip\npassenv = CI, LGO_*, HOME\nset_env = PIP_DISABLE_PIP_VERSION_CHECK=1\n")
@@ -216,7 +232,7 @@ def pairwise(root: Path = ROOT) -> list[str]:
     """A representative subset: each plugin with its requirements, each provider, and everything together."""
     text = generate(root)
     envs = [line.split(":", 1)[1].rstrip("]") for line in text.splitlines() if line.startswith("[testenv:")]
-    return [e for e in envs if e.startswith(("plugin-", "provider-", "providers-"))]
+    return [e for e in envs if e.startswith(("plugin-", "provider-", "providers-")) or e == "production"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ def installed(tmp_path: Path) -> Iterator[Callable[..., Path]]:
             name: str,
             *,
             requires: tuple[str, ...] = (),
-            plugin_api: str = ">=1.0,<2",
+            plugin_api: str = ">=2.0,<3",
             body: str = "",
             source: str | None = None,
             wave: int = 1,

@@ -20,7 +20,7 @@ class Recorder:
     """Records every event it sees and asks for a check at the end of each billing."""
 
     def __init__(self, name: str = "recorder") -> None:
-        self.MANIFEST = Manifest(name=name, plugin_api=">=1.0,<2")
+        self.MANIFEST = Manifest(name=name, plugin_api=">=2.0,<3")
         self.events: list[Any] = []
 
     @hookimpl
@@ -47,7 +47,7 @@ class Recorder:
 class Exploding:
     """Fails in every event, after having written to the billing's transaction."""
 
-    MANIFEST = Manifest(name="exploding", plugin_api=">=1.0,<2")
+    MANIFEST = Manifest(name="exploding", plugin_api=">=2.0,<3")
 
     @hookimpl
     def lgo_on_billing_commit(self, kernel: Kernel, session: Session, event: BillingEnded) -> None:
@@ -69,7 +69,7 @@ class Exploding:
 class Enqueuer:
     """Writes an outbox message atomically with each billing."""
 
-    MANIFEST = Manifest(name="enqueuer", plugin_api=">=1.0,<2")
+    MANIFEST = Manifest(name="enqueuer", plugin_api=">=2.0,<3")
 
     @hookimpl
     def lgo_on_billing_commit(self, kernel: Kernel, session: Session, event: BillingEnded) -> None:
@@ -84,7 +84,7 @@ class Enqueuer:
 
 
 class Acts:
-    MANIFEST = Manifest(name="acts", plugin_api=">=1.0,<2")
+    MANIFEST = Manifest(name="acts", plugin_api=">=2.0,<3")
 
     @hookimpl
     def lgo_register_acts(self) -> list[ActDefinition]:
@@ -97,7 +97,7 @@ class Acts:
 class WithMigrations:
     """A plugin with its own tables and history (two revisions)."""
 
-    MANIFEST = Manifest(name="sample", plugin_api=">=1.0,<2")
+    MANIFEST = Manifest(name="sample", plugin_api=">=2.0,<3")
 
     @hookimpl
     def lgo_register_migrations(self) -> MigrationSource:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,21 @@ def test_only_a_vouched_identity_is_shareable_and_a_strict_trait_change_demotes_
     assert not kernel.is_identity_shareable(seeded.pharmacy_id, patient)
     changes = [e for e in plugin.events if isinstance(e, PatientTraitsChanged)]
     assert [c.strict_traits for c in changes] == [(), ("birth_name",)]
+
+
+def test_an_identity_without_its_birth_place_is_never_shared_whatever_the_plugin_says(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
+) -> None:
+    class Incomplete(FakeIdentityPlugin):
+        def identity(self, patient_id: int) -> SharedIdentity:
+            return dataclasses.replace(super().identity(patient_id), birth_place_code=None)
+
+    plugin = Incomplete()
+    kernel = lgo_make_kernel(plugin)
+    kernel.enable(lgo_seeded.pharmacy_id, "fake_ins")
+    plugin.qualified.add(lgo_seeded.patients["camille"])
+    with pytest.raises(IdentityNotShareable, match=r"incomplets \(lieu de naissance\)"):
+        kernel.shareable_identity(lgo_seeded.pharmacy_id, lgo_seeded.patients["camille"])
 
 
 def test_without_an_identity_plugin_nothing_is_shareable(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from lgo.checksums import ean13_check_digit
 from lgo.demo_data import CATALOGUE, FINESS, nir_with_key, with_luhn
 from lgo.domain.patients import PartialDate
 from lgo.domain.pharmacy import check_finess, check_rpps, hash_password, verify_password
 from lgo.domain.products import check_cip13
 from lgo.errors import ValidationError
+from lgo.identifiers import ean13_check_digit
 
 
 def test_cip13_check_digit() -> None:

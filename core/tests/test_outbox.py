@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -129,7 +128,10 @@ def test_worker_killed_mid_delivery_delivers_exactly_once_to_an_idempotent_recei
     receiver.release.set()
     assert _message(lgo_kernel, message_id).status is OutboxStatus.IN_FLIGHT
 
-    time.sleep(1.2)  # the lease of the dead worker expires
+    with lgo_kernel.transaction() as session:  # time passes: the dead worker's lease is over (no waiting)
+        leased = session.get(OutboxMessage, message_id)
+        assert leased is not None and leased.lease_until is not None
+        leased.lease_until = utcnow() - timedelta(seconds=1)
     second = _worker_process(lgo_database_url, lgo_home, "--once")
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0, err.decode()
@@ -191,6 +193,9 @@ def test_a_rejection_is_a_dead_letter_at_once(lgo_kernel: Kernel, lgo_seeded: Se
     Worker(lgo_kernel, base_backoff_seconds=0).drain()
     message = _message(lgo_kernel, message_id)
     assert (message.status, message.attempts) == (OutboxStatus.DEAD, 1)
+    # The pharmacist reads French; the technical error stays for the log and support.
+    assert message.last_error_fr == "Le service a refusé ce message (détail dans le journal technique)."
+    assert message.last_error is not None and "HTTP 422" in message.last_error
 
 
 def test_a_message_without_handler_is_kept_and_explained(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
@@ -202,6 +207,39 @@ def test_a_message_without_handler_is_kept_and_explained(lgo_kernel: Kernel, lgo
     message = _message(lgo_kernel, message_id)
     assert message.status is OutboxStatus.DEAD
     assert message.last_error is not None and "no handler for outbox kind 'dmp.feed'" in message.last_error
+    assert (
+        message.last_error_fr
+        == "Le module « dmp » n'est pas installé ou n'a pas démarré : ce message attend qu'il le soit."
+    )
+
+
+def test_an_unreachable_service_is_told_in_french_and_a_handler_s_own_words_are_kept(
+    lgo_kernel: Kernel, lgo_seeded: Seeded
+) -> None:
+    from lgo.errors import ValidationError
+    from lgo.worker import PermanentFailure
+
+    def refusing(kernel: Any, delivery: Any) -> None:
+        raise PermanentFailure("document 7 not found", message_fr="Le document n° 7 n'existe plus.")
+
+    def french(kernel: Any, delivery: Any) -> None:
+        raise ValidationError("L'adresse du service n'est pas renseignée.", detail="endpoint not configured")
+
+    lgo_kernel.outbox_handlers.update({"test.refusing": refusing, "test.french": french})
+    unreachable = _enqueue(lgo_kernel, lgo_seeded, "http://127.0.0.1:9/")
+    with lgo_kernel.transaction() as session:
+        told = [
+            enqueue(session, lgo_seeded.pharmacy_id, plugin="test", kind=kind, payload={}).id
+            for kind in ("test.refusing", "test.french")
+        ]
+    Worker(lgo_kernel, base_backoff_seconds=3600).run_once()
+    texts = {
+        i: (_message(lgo_kernel, i).last_error_fr, _message(lgo_kernel, i).last_error) for i in (unreachable, *told)
+    }
+    assert texts[unreachable][0] == "Le service ne répond pas ou la connexion sécurisée a échoué."
+    assert "ConnectError" in (texts[unreachable][1] or "")
+    assert texts[told[0]] == ("Le document n° 7 n'existe plus.", "PermanentFailure: document 7 not found")
+    assert texts[told[1]][0] == "L'adresse du service n'est pas renseignée."
 
 
 def test_enqueuing_twice_with_one_key_gives_one_message(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
@@ -240,7 +278,7 @@ class Periodic:
     def __init__(self) -> None:
         from lgo.plugins.manifest import Manifest
 
-        self.MANIFEST = Manifest(name="periodic", plugin_api=">=1.2,<2")
+        self.MANIFEST = Manifest(name="periodic", plugin_api=">=2.0,<3")
         self.runs: list[int] = []
 
     def _count(self, kernel: Kernel, pharmacy_id: int) -> None:
@@ -279,8 +317,8 @@ def test_periodic_jobs_run_when_due_only_where_the_plugin_is_active(
 
 def test_a_worker_restricted_to_plugins_leaves_the_other_messages(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
     seen: list[str] = []
-    lgo_kernel.outbox_handlers["alpha.send"] = lambda delivery: seen.append(delivery.kind)
-    lgo_kernel.outbox_handlers["beta.send"] = lambda delivery: seen.append(delivery.kind)
+    lgo_kernel.outbox_handlers["alpha.send"] = lambda _kernel, delivery: seen.append(delivery.kind)
+    lgo_kernel.outbox_handlers["beta.send"] = lambda _kernel, delivery: seen.append(delivery.kind)
     with lgo_kernel.transaction() as session:
         enqueue(session, lgo_seeded.pharmacy_id, plugin="alpha", kind="alpha.send", payload={})
         enqueue(session, lgo_seeded.pharmacy_id, plugin="beta", kind="beta.send", payload={})

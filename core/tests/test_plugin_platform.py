@@ -74,7 +74,7 @@ def test_unknown_hook_marks_the_plugin_failed(installed: Callable[..., Path]) ->
 
 class _StartsFine:
     def __init__(self, name: str, requires: tuple[str, ...] = (), fail: bool = False) -> None:
-        self.MANIFEST = Manifest(name=name, plugin_api=">=1.0,<2", requires=requires)
+        self.MANIFEST = Manifest(name=name, plugin_api=">=2.0,<3", requires=requires)
         self.fail = fail
 
     @hookimpl
@@ -137,7 +137,7 @@ def test_activation_is_per_pharmacy_and_explains_dependencies(
 def test_a_plugin_that_is_not_loadable_cannot_be_enabled(
     installed: Callable[..., Path], lgo_database_url: str, lgo_seeded: Seeded
 ) -> None:
-    installed("old_api", plugin_api=">=2")
+    installed("old_api", plugin_api=">=3")
     kernel = Kernel(lgo_database_url).start()
     try:
         with pytest.raises(PluginError, match="incompatible"):

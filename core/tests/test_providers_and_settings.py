@@ -74,7 +74,7 @@ class InsSettings(BaseModel):
 
 
 class WithSettings:
-    MANIFEST = Manifest(name="ins", plugin_api=">=1.0,<2", settings=InsSettings)
+    MANIFEST = Manifest(name="ins", plugin_api=">=2.0,<3", settings=InsSettings)
 
     @hookimpl
     def lgo_startup(self, kernel: Kernel) -> None:

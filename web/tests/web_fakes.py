@@ -1,7 +1,7 @@
 """Fake plugin distributions for the admin page's tests (the real Ségur plugins are other members): ``ins`` with
 settings and its own admin page, ``dmp`` (automatic feeding per document type), ``vaccination`` requiring ``ins``,
-``mssante`` owning a provider capability with two providers, ``psc`` with the Pro Santé Connect sign-in and a
-plugin whose label is HTML,
+``mssante`` owning a provider capability with two providers, ``psc`` with the Pro Santé Connect sign-in, a
+third-party module of wave 1 (``rappels``, not the project's) and a plugin whose label is HTML,
 one written for an older plugin API and one failing at start-up. Plus a kernel on them and a background web
 server."""
 
@@ -42,9 +42,9 @@ class InsSettings(BaseModel):
     endpoint: HttpUrl = Field(HttpUrl("https://insi.sandbox.local/insi"), title="Adresse du téléservice INSi")
     mode: str = Field("auto", title="Mode d'appel")
 
-MANIFEST = Manifest(name="ins", plugin_api=">=1.1,<2", wave=1, label_fr="Identité nationale de santé",
+MANIFEST = Manifest(name="ins", plugin_api=">=2.0,<3", wave=1, label_fr="Identité nationale de santé",
                     description_fr="Qualification de l'INS par le téléservice INSi.", settings=InsSettings,
-                    distribution="lgo-webtest-ins")
+                    distribution="lgo-webtest-ins", publisher="LGO libre")
 
 @hookimpl
 def lgo_register_web_blueprints() -> list[Any]:
@@ -68,12 +68,12 @@ class DmpSettings(BaseModel):
         default_factory=lambda: {"vaccination": True, "entretien": False, "bilan_medication": False},
         title="Alimentation automatique du DMP par type de document")
 
-MANIFEST = Manifest(name="dmp", plugin_api=">=1.1,<2", wave=1, requires=("ins",), label_fr="DMP",
-                    settings=DmpSettings, distribution="lgo-webtest-dmp")
+MANIFEST = Manifest(name="dmp", plugin_api=">=2.0,<3", wave=1, requires=("ins",), label_fr="DMP",
+                    settings=DmpSettings, distribution="lgo-webtest-dmp", publisher="LGO libre")
 """,
     "vaccination": _HEADER
     + """
-MANIFEST = Manifest(name="vaccination", plugin_api=">=1.1,<2", wave=2, requires=("ins",),
+MANIFEST = Manifest(name="vaccination", plugin_api=">=2.0,<3", wave=2, requires=("ins",),
                     label_fr="Vaccination", distribution="lgo-webtest-vaccination")
 """,
     "mssante": _HEADER
@@ -90,9 +90,9 @@ class MssSettings(BaseModel):
             raise ValueError("L'adresse doit appartenir à l'espace de confiance (…mssante.fr).")
         return value
 
-MANIFEST = Manifest(name="mssante", plugin_api=">=1.1,<2", wave=1, label_fr="Messagerie sécurisée",
+MANIFEST = Manifest(name="mssante", plugin_api=">=2.0,<3", wave=1, label_fr="Messagerie sécurisée",
                     provider_capabilities=({MSS_CAPABILITY!r},), settings=MssSettings,
-                    distribution="lgo-webtest-mssante")
+                    distribution="lgo-webtest-mssante", publisher="LGO libre")
 
 class Mailiz:
     label = "Mailiz (boîte nominative)"
@@ -102,7 +102,7 @@ class Organisationnelle:
 """,
     "psc": _HEADER
     + """
-MANIFEST = Manifest(name="psc", plugin_api=">=1.1,<2", wave=2, label_fr="Pro Santé Connect",
+MANIFEST = Manifest(name="psc", plugin_api=">=2.0,<3", wave=2, label_fr="Pro Santé Connect",
                     distribution="lgo-webtest-psc")
 
 @hookimpl
@@ -128,10 +128,21 @@ def lgo_register_web_blueprints() -> list[Any]:
 
     login.lgo_public = True
     return [blueprint]
+
+@hookimpl
+def lgo_register_sign_in_methods() -> list[Any]:
+    from lgo.plugins.registrations import SignInMethod
+
+    return [SignInMethod("psc", "Se connecter avec Pro Santé Connect", "psc.login", "psc")]
+""",
+    "rappels": _HEADER
+    + """
+MANIFEST = Manifest(name="rappels", plugin_api=">=2.0,<3", wave=1, label_fr="Rappels (exemple tiers)",
+                    distribution="lgo-webtest-rappels")
 """,
     "piege": _HEADER
     + f"""
-MANIFEST = Manifest(name="piege", plugin_api=">=1.1,<2", wave=2, label_fr={EVIL_LABEL!r},
+MANIFEST = Manifest(name="piege", plugin_api=">=2.0,<3", wave=2, label_fr={EVIL_LABEL!r},
                     description_fr="<b>gras</b>", distribution="lgo-webtest-piege")
 """,
     "ancien": _HEADER
@@ -141,7 +152,7 @@ MANIFEST = Manifest(name="ancien", plugin_api=">=0.1,<1", wave=1, label_fr="Modu
 """,
     "casse": _HEADER
     + """
-MANIFEST = Manifest(name="casse", plugin_api=">=1.1,<2", wave=2, label_fr="Module cassé",
+MANIFEST = Manifest(name="casse", plugin_api=">=2.0,<3", wave=2, label_fr="Module cassé",
                     distribution="lgo-webtest-casse")
 
 @hookimpl

@@ -19,8 +19,14 @@ Groups of names:
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races);
-  identity (:class:`SharedIdentity`, the OIDs);
+  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races); identity
+  (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13,
+  idNat, OIDs) and ``traits`` (the RNIV transliteration, comparison and birth-place rule of identity traits);
+  :func:`parse_untrusted` for every XML that came from outside (:class:`HostileContent` when it carries a DTD or
+  entities); :func:`check_text` for a text from outside against its column;
+* settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
+  (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
+  :func:`datetime_fr` (Europe/Paris);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -32,7 +38,11 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import identifiers as identifiers
     from lgo import secrets as secrets
+    from lgo import soap as soap
+    from lgo import traits as traits
+    from lgo import xml_signature as xml_signature
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
     from lgo.cli import FrenchError as FrenchError
@@ -115,19 +125,34 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.identity import IdentityNotShareable as IdentityNotShareable
     from lgo.identity import SharedIdentity as SharedIdentity
     from lgo.kernel import Kernel as Kernel
+    from lgo.local_time import date_fr as date_fr
+    from lgo.local_time import datetime_fr as datetime_fr
     from lgo.migrations import MigrationSource as MigrationSource
+    from lgo.plugins.manifest import PROJECT_PUBLISHER as PROJECT_PUBLISHER
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
+    from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
+    from lgo.plugins.registrations import CertificateUsage as CertificateUsage
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
     from lgo.plugins.registrations import SignInMethod as SignInMethod
+    from lgo.safe_xml import HostileContent as HostileContent
+    from lgo.safe_xml import parse_untrusted as parse_untrusted
+    from lgo.settings_fields import HostName as HostName
+    from lgo.settings_fields import KnownAddress as KnownAddress
+    from lgo.settings_fields import ServiceUrl as ServiceUrl
+    from lgo.settings_fields import field_hints as field_hints
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
     from lgo.worker import PermanentFailure as PermanentFailure
+    from lgo.xml_signature import KeySigner as KeySigner
+    from lgo.xml_signature import Signer as Signer
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
+    "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
     "FrenchError": "lgo.cli:FrenchError",
@@ -211,11 +236,26 @@ _LAZY: dict[str, str] = {
     "IdentityNotShareable": "lgo.identity:IdentityNotShareable",
     "SharedIdentity": "lgo.identity:SharedIdentity",
     "Kernel": "lgo.kernel:Kernel",
+    "date_fr": "lgo.local_time:date_fr",
+    "datetime_fr": "lgo.local_time:datetime_fr",
     "MigrationSource": "lgo.migrations:MigrationSource",
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
+    "PROJECT_PUBLISHER": "lgo.plugins.manifest:PROJECT_PUBLISHER",
+    "CertificateUsage": "lgo.plugins.registrations:CertificateUsage",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "HostName": "lgo.settings_fields:HostName",
+    "KnownAddress": "lgo.settings_fields:KnownAddress",
+    "ServiceUrl": "lgo.settings_fields:ServiceUrl",
+    "field_hints": "lgo.settings_fields:field_hints",
+    "load_provider": "lgo.plugins.providers:load",
+    "HostileContent": "lgo.safe_xml:HostileContent",
+    "parse_untrusted": "lgo.safe_xml:parse_untrusted",
+    "soap": "lgo.soap",
+    "xml_signature": "lgo.xml_signature",
+    "KeySigner": "lgo.xml_signature:KeySigner",
+    "Signer": "lgo.xml_signature:Signer",
     "Delivery": "lgo.worker:Delivery",
     "OutboxHandler": "lgo.worker:OutboxHandler",
     "PeriodicJob": "lgo.worker:PeriodicJob",

@@ -33,7 +33,6 @@ from lgo.events import (
     DispensationValidated,
     PatientSelected,
 )
-from lgo.plugins.dispatch import Dispatcher
 
 if TYPE_CHECKING:
     from lgo.kernel import Kernel
@@ -114,7 +113,7 @@ class Counter:
                 patient_id=patient_id,
             )
         event = PatientSelected(self.pharmacy_id, self.operator_id, patient_id, source)
-        return self.kernel.emit("lgo_on_patient_selected", self.pharmacy_id, event=event)
+        return self.kernel.hooks.on_patient_selected(event)
 
     # --- billing ---------------------------------------------------------------------------------------
 
@@ -129,7 +128,7 @@ class Counter:
                 patient_id = prescription.patient_id
         billing = Billing(uuid.uuid4().hex, self.pharmacy_id, self.operator_id, patient_id, prescription_id)
         event = BillingStarted(self.pharmacy_id, self.operator_id, billing.id, patient_id, prescription_id)
-        billing.actions.extend(self.kernel.emit("lgo_on_billing_start", self.pharmacy_id, event=event))
+        billing.actions.extend(self.kernel.hooks.on_billing_start(event))
         return billing
 
     def add_product(
@@ -204,10 +203,8 @@ class Counter:
 
         actions: list[ActionRequired] = []
         for entry in dispensations:
-            actions += self.kernel.emit(
-                "lgo_on_dispensation_validated",
-                self.pharmacy_id,
-                event=DispensationValidated(
+            actions += self.kernel.hooks.on_dispensation_validated(
+                DispensationValidated(
                     self.pharmacy_id,
                     self.operator_id,
                     entry.id,
@@ -216,9 +213,9 @@ class Counter:
                     entry.prescription_id,
                     entry.product_id,
                     entry.quantity,
-                ),
+                )
             )
-        actions += self.kernel.emit("lgo_on_billing_end", self.pharmacy_id, event=event)
+        actions += self.kernel.hooks.on_billing_end(event)
         with self.kernel.transaction() as session:
             invoice = session.get(Invoice, event.invoice_id)
             assert invoice is not None
@@ -402,27 +399,12 @@ class Counter:
     def _run_commit_hooks(
         self, session: Session, event: BillingEnded, failures: list[tuple[str, str, BaseException]]
     ) -> None:
-        """Each plugin's ``lgo_on_billing_commit`` in a savepoint of its own; failures are recorded after
-        the commit (recording them now would need a second transaction while this one holds the lock)."""
-
-        def remember(plugin: str, hook: str, exc: BaseException, _pharmacy_id: int | None) -> None:
-            failures.append((plugin, hook, exc))
-
-        dispatcher = Dispatcher(self.kernel.registry, remember, strict=self.kernel.strict)
-        active = self.kernel.active_plugins(self.pharmacy_id)
-        implementing = {impl.plugin_name for impl in self.kernel.registry.pm.hook.lgo_on_billing_commit.get_hookimpls()}
-        for plugin in [p for p in self.kernel.registry.order if p in active and p in implementing]:
-            before = len(failures)
+        """Each active plugin's ``lgo_on_billing_commit`` in a savepoint of its own; failures are recorded after
+        the commit. The active plugins are read with this transaction's session (``Kernel._reading``): never a
+        second connection while this one holds the write lock."""
+        for plugin in self.kernel.hooks.billing_commit_implementers(self.kernel.active_plugins(self.pharmacy_id)):
             savepoint = session.begin_nested()
-            dispatcher.call(
-                "lgo_on_billing_commit",
-                [plugin],
-                pharmacy_id=self.pharmacy_id,
-                kernel=self.kernel,
-                session=session,
-                event=event,
-            )
-            if len(failures) == before:
+            if self.kernel.hooks.on_billing_commit(plugin, session, event, failures):
                 savepoint.commit()
             else:
                 savepoint.rollback()

@@ -11,16 +11,11 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from lgo.checksums import ean13_check_digit, luhn_valid
 from lgo.domain import stock
 from lgo.domain.patients import create_patient
 from lgo.domain.pharmacy import Role, create_operator, create_pharmacy
 from lgo.domain.products import ListCategory, create_product
-
-
-def with_luhn(prefix: str) -> str:
-    """Append the Luhn check digit to a string of digits."""
-    return next(prefix + str(d) for d in range(10) if luhn_valid(prefix + str(d)))
+from lgo.identifiers import ean13_check_digit, nir_key, with_luhn
 
 
 def cip13(seven_digits: str) -> str:
@@ -30,8 +25,7 @@ def cip13(seven_digits: str) -> str:
 
 def nir_with_key(nir13: str) -> str:
     """A NIR's 2-digit key: 97 - (NIR mod 97), Corsica 2A/2B counted as 19/18."""
-    number = int(nir13.replace("2A", "19").replace("2B", "18"))
-    return f"{nir13}{97 - number % 97:02d}"
+    return f"{nir13}{nir_key(nir13):02d}"
 
 
 FINESS = with_luhn("99000001")

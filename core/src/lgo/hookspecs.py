@@ -4,9 +4,10 @@ Kinds of hooks:
 
 * **lifecycle** — ``lgo_startup`` / ``lgo_shutdown``, called by the kernel for each plugin in dependency order;
 * **registration** — what a plugin adds to the kernel (migrations, CLI commands, web blueprints, outbox
-  delivery handlers, billable acts). Called for every loaded plugin, enabled or not, so that the data model
-  and the admin page are known before a pharmacy switches the plugin on. Settings are registered by the
-  manifest (:class:`lgo.plugins.manifest.Manifest.settings`) for the same reason;
+  delivery handlers, periodic jobs, billable acts, habilitations, sign-in methods). Called for every loaded plugin,
+  enabled or not, so that the data model and the admin page are known before a pharmacy switches the plugin on.
+  Settings are registered by the manifest (:class:`lgo.plugins.manifest.Manifest.settings`) for the same reason.
+  A name declared by two plugins (an outbox kind, an act code...) takes both out, with the reason;
 * **events** — ``lgo_on_*``: something happened. The kernel calls **one implementation at a time**, only for
   the plugins active in the pharmacy concerned; an exception is recorded against its plugin and never stops
   the billing or the other plugins (the kernel's strict mode re-raises, for tests). An event may return an
@@ -18,9 +19,14 @@ Kinds of hooks:
   its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
   back that plugin's savepoint only.
 
+The kernel and the web application call hooks only through the typed facade :class:`lgo.plugins.hooks.Hooks`
+(``kernel.hooks.on_billing_end(event)``), never by a name in a string. Implementations may not use pluggy's
+``wrapper``, ``hookwrapper``, ``tryfirst`` or ``trylast`` options: the plugin is refused at start-up with the reason.
+
 Compatibility: adding a hook or an argument is allowed (bump the minor of ``lgo.PLUGIN_API``); removing or
 renaming one is a breaking change (bump the major). ``firstresult`` is never used to choose a provider:
-providers are selected per pharmacy (see :mod:`lgo.plugins.providers`).
+providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
+(demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
+    from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
     from lgo.worker import OutboxHandler, PeriodicJob
 
 
@@ -88,9 +95,12 @@ def lgo_register_web_blueprints() -> list[Any]:
 @hookspec
 def lgo_register_outbox_handlers() -> dict[str, OutboxHandler]:
     """Return ``{kind: handler}``: how the worker delivers the outbox messages of each kind this plugin
-    enqueues. Kinds are global; prefix them with the plugin's name (``dmp.feed``). A handler receives an
+    enqueues. Kinds are global; prefix them with the plugin's name (``dmp.feed``); a kind declared twice takes both
+    plugins out. A handler is called ``handler(kernel, delivery)`` with the worker's kernel and an
     :class:`lgo.worker.Delivery`, must be idempotent for one idempotency key, raises
-    :class:`lgo.worker.PermanentFailure` when retrying cannot help and any other exception to be retried."""
+    :class:`lgo.worker.PermanentFailure` when retrying cannot help and any other exception to be retried.
+
+    .. versionchanged:: 2.0 handlers receive the kernel."""
 
 
 @hookspec
@@ -103,6 +113,34 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
 @hookspec
 def lgo_register_acts() -> list[ActDefinition]:
     """Return the pharmacist acts (code, French label, fee) this plugin lets the counter bill, e.g. VGP."""
+
+
+@hookspec
+def lgo_register_habilitations() -> list[HabilitationDefinition]:
+    """Return the rights this plugin checks (:class:`lgo.api.HabilitationDefinition`: dotted code starting with the
+    plugin's name, French label and help, roles that get it by default). The administrator grants them on the team
+    page; the first time the plugin is switched on in a pharmacy, its operators of the default roles get them.
+
+    .. versionadded:: 2.0"""
+
+
+@hookspec
+def lgo_register_sign_in_methods() -> list[SignInMethod]:
+    """Return the other ways of signing in this plugin offers (:class:`lgo.api.SignInMethod`: the Flask endpoints of
+    its blueprint that start it, on a personal workstation and on a shared counter, and the one that signs out).
+    The sign-in page shows them while the plugin is active.
+
+    .. versionadded:: 2.0"""
+
+
+@hookspec
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    """Return the uses of the pharmacy's certificate this plugin may need a **different** certificate for
+    (:class:`lgo.plugins.registrations.CertificateUsage`, e.g. ``insi`` for a distinct INSI-AUTO certificate). The
+    administrator may store one per use on the « Certificat » page; without it the plugin gets the organisation
+    certificate (:func:`lgo.domain.certificates.pharmacy_credential`, ``kind`` = the use's name).
+
+    .. versionadded:: 2.0"""
 
 
 # --- events (after commit, one implementation at a time) -------------------------------------------------

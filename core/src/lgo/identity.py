@@ -37,7 +37,8 @@ class SharedIdentity:
     sex: str
     #: ISO date; a partial birth date keeps "00" for what is unknown (e.g. "1980-00-00").
     birth_date: str
-    #: INSEE code of the birth place (commune, or 99xxx for a country), when known.
+    #: INSEE code (COG) of the birth place: commune (2A/2B in Corsica), 99xxx for a country, 99999 when unknown.
+    #: An identity without it is never shared (:attr:`missing_traits`).
     birth_place_code: str | None = None
     used_name: str | None = None
     used_first_name: str | None = None
@@ -50,6 +51,20 @@ class SharedIdentity:
     def xds_patient_id(self) -> str:
         """The patient id of XDS metadata: ``INS^^^&OID&ISO^NH``."""
         return f"{self.matricule}^^^&{self.oid}&ISO^NH"
+
+    @property
+    def missing_traits(self) -> list[str]:
+        """The INS traits missing or malformed (French names): the structuration minimale of the CI-SIS needs all
+        of them, birth place included, in every shared document."""
+        from lgo.traits import missing_ins_traits
+
+        return missing_ins_traits(
+            birth_name=self.birth_name,
+            first_names=self.first_names,
+            sex=self.sex,
+            birth_date=self.birth_date,
+            birth_place_code=self.birth_place_code,
+        )
 
     @property
     def birth_date_value(self) -> date | None:

@@ -7,29 +7,33 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lgo import migrations, secrets
+from lgo import hookspecs, migrations, secrets
 from lgo.actions import ActionRequired
 from lgo.config import Settings
 from lgo.db import make_engine, make_session_factory, unit_of_work
 from lgo.domain import audit
 from lgo.domain.billing import ActDefinition
+from lgo.domain.pharmacy import DEFAULT_HABILITATIONS, KERNEL_HABILITATION_LABELS, Habilitation, Role
 from lgo.domain.plugin_state import PluginActivation, PluginFailure, PluginSettings, ProviderSelection
 from lgo.errors import PluginError, ProviderError, ValidationError
 from lgo.events import PatientTraitsChanged
 from lgo.identity import IdentityNotShareable, SharedIdentity
 from lgo.plugins import discovery, providers
-from lgo.plugins.dispatch import Dispatcher, HookResult
+from lgo.plugins.dispatch import Dispatcher
+from lgo.plugins.hooks import Hooks
 from lgo.plugins.manifest import PluginState
+from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
 from lgo.plugins.registry import PluginInfo, PluginRegistry
 from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
 
@@ -42,6 +46,10 @@ log = logging.getLogger(__name__)
 #: admin page, may switch a plugin on or off).
 ACTIVE_CACHE_SECONDS = 5.0
 
+#: The session of the kernel transaction open in this thread (or task), if any. Kernel reads made while it is open
+#: (active plugins, settings) use it: on SQLite a second connection would wait for the lock its own caller holds.
+_current_session: ContextVar[Session | None] = ContextVar("lgo_current_session", default=None)
+
 
 class Kernel:
     def __init__(
@@ -51,9 +59,11 @@ class Kernel:
         strict: bool = False,
         discover_installed: bool = True,
         extra_plugins: Iterable[Any] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``extra_plugins`` are plugin objects (modules or instances with ``MANIFEST``) added to the installed
-        ones: for tests and for embedding applications. ``strict`` re-raises plugin exceptions (tests)."""
+        ones: for tests and for embedding applications. ``strict`` re-raises plugin exceptions (tests). ``clock``
+        (monotonic seconds) ages the cached activation: tests inject one instead of sleeping."""
         self.config = Settings.from_env()
         self.database_url = database_url or self.config.database_url
         self.engine = make_engine(self.database_url)
@@ -62,9 +72,15 @@ class Kernel:
         found += [discovery.from_object(o.MANIFEST.name, f"<{o!r}>", o) for o in extra_plugins]
         self.registry = PluginRegistry(found)
         self.dispatcher = Dispatcher(self.registry, self._record_failure_safely, strict=strict)
+        #: Typed calls to the plugins' hooks (:class:`lgo.plugins.hooks.Hooks`).
+        self.hooks = Hooks(self.dispatcher, self)
+        self.clock = clock
         self.outbox_handlers: dict[str, OutboxHandler] = dict(BUILTIN_HANDLERS)
         self.acts: dict[str, ActDefinition] = {}
         self.periodic_jobs: list[PeriodicJob] = []
+        self._habilitations: dict[str, tuple[str, HabilitationDefinition]] = {}
+        self._sign_in_methods: list[tuple[str, SignInMethod]] = []
+        self._certificate_usages: list[CertificateUsage] = []
         self._active: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
         self._started = False
@@ -76,38 +92,46 @@ class Kernel:
     # --- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> Kernel:
-        """Start the loaded plugins in dependency order and collect what they register."""
+        """Collect what the loaded plugins register (refusing both plugins of any name collision), then start the
+        remaining plugins in dependency order."""
         if self._started:
             return self
         self._started = True
+        handlers = self.hooks.outbox_handlers()
+        acts = self.hooks.acts()
+        habilitations = self.hooks.habilitations()
+        sign_ins = self.hooks.sign_in_methods()
+        usages = self.hooks.certificate_usages()
+        refuse = self.registry.refuse_collisions
+        refuse("le type d'envoi", [(p, kind) for p, kind, _ in handlers], reserved=BUILTIN_HANDLERS)
+        refuse("l'acte", [(p, act.code) for p, act in acts])
+        refuse("l'habilitation", [(p, h.code) for p, h in habilitations], reserved={h.value for h in Habilitation})
+        refuse("la méthode de connexion", [(p, m.name) for p, m in sign_ins])
+        refuse("l'usage de certificat", [(p, u.kind) for p, u in usages], reserved={"organisation"})
         for info in list(self.registry.loaded()):
             if not info.loaded:  # taken out because a dependency failed to start
                 continue
             try:
-                self._call_one(info.name, "lgo_startup", kernel=self)
+                self.hooks.startup(info.name)
             except Exception as exc:
                 self.registry.mark_failed(
                     info.name, f"échec au démarrage : {type(exc).__name__}: {exc}", traceback.format_exc()
                 )
-                self._record_failure_safely(info.name, "lgo_startup", exc)
+                self._record_failure_safely(info.name, hookspecs.lgo_startup.__name__, exc)
                 if self.strict:
                     raise
-        for result in self.register("lgo_register_outbox_handlers"):
-            for kind, handler in (result.value or {}).items():
-                if kind in self.outbox_handlers:
-                    log.error("outbox kind %s registered twice (second by %s): ignored", kind, result.plugin)
-                    continue
-                self.outbox_handlers[kind] = handler
-        for result in self.register("lgo_register_acts"):
-            for act in result.value or []:
-                self.acts.setdefault(act.code, act)
-        for result in self.register("lgo_register_periodic_jobs"):
-            self.periodic_jobs.extend(replace(job, plugin=result.plugin) for job in result.value or [])
+        loaded = set(self.registry.order)
+        self.outbox_handlers.update({kind: handler for p, kind, handler in handlers if p in loaded})
+        self.acts.update({act.code: act for p, act in acts if p in loaded})
+        self._habilitations = {h.code: (p, h) for p, h in habilitations if p in loaded}
+        self._sign_in_methods = [(p, m) for p, m in sign_ins if p in loaded]
+        self._certificate_usages = [u for p, u in usages if p in loaded]
+        self.periodic_jobs.extend(replace(job, plugin=p) for p, job in self.hooks.periodic_jobs() if p in loaded)
         return self
 
     def close(self) -> None:
         if self._started:
-            self.dispatcher.call("lgo_shutdown", [i.name for i in self.registry.loaded()], kernel=self)
+            self.hooks.shutdown()
         self.engine.dispose()
 
     def __enter__(self) -> Kernel:
@@ -119,16 +143,27 @@ class Kernel:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with unit_of_work(self.sessions) as session:
-            yield session
+            token = _current_session.set(session)
+            try:
+                yield session
+            finally:
+                _current_session.reset(token)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session to read with: the transaction already open in this thread if there is one (never a second
+        connection behind its lock), else a short one of its own."""
+        current = _current_session.get()
+        if current is not None:
+            yield current
+            return
+        with self.transaction() as own:
+            yield own
 
     # --- database --------------------------------------------------------------------------------------
 
     def migration_sources(self) -> list[migrations.MigrationSource]:
-        sources = [migrations.KERNEL]
-        for result in self.register("lgo_register_migrations"):
-            if result.value is not None:
-                sources.append(result.value)
-        return sources
+        return [migrations.KERNEL, *(source for _plugin, source in self.hooks.migrations())]
 
     def upgrade_database(self) -> list[str]:
         """Kernel first, then each loaded plugin in dependency order. Returns the histories migrated."""
@@ -138,31 +173,31 @@ class Kernel:
             done.append(source.name)
         return done
 
-    # --- hooks -----------------------------------------------------------------------------------------
+    def not_ready_reason(self) -> str | None:
+        """Why this database cannot serve a pharmacy yet, in French (``lgo init`` or ``lgo db upgrade`` not run, no
+        pharmacy recorded); None when it can. Checked before serving pages, so that a person reads what to do
+        instead of « Erreur interne »."""
+        from lgo.domain.pharmacy import get_pharmacy
+        from lgo.errors import LgoError
 
-    def register(self, hook: str) -> list[HookResult]:
-        """Call a registration hook on every loaded plugin (enabled or not)."""
-        return self.dispatcher.call(hook, [i.name for i in self.registry.loaded()])
-
-    def emit(self, hook: str, pharmacy_id: int, **kwargs: Any) -> list[ActionRequired]:
-        """Announce an event to the plugins active in this pharmacy; returns the actions they require."""
-        actions: list[ActionRequired] = []
-        for result in self.dispatcher.call(
-            hook, self.active_plugins(pharmacy_id), pharmacy_id=pharmacy_id, kernel=self, **kwargs
-        ):
-            value = result.value
-            for item in value if isinstance(value, list | tuple) else [value]:
-                if isinstance(item, ActionRequired):
-                    actions.append(item)
-                elif item is not None:
-                    log.warning("plugin %s returned %r from %s: ignored", result.plugin, item, hook)
-        return actions
-
-    def _call_one(self, plugin: str, hook: str, **kwargs: Any) -> Any:
-        for impl in getattr(self.registry.pm.hook, hook).get_hookimpls():
-            if impl.plugin_name == plugin:
-                return impl.function(*[kwargs[name] for name in impl.argnames])
+        try:
+            if any(migrations.pending(self.engine, source) for source in self.migration_sources()):
+                if not self._has_tables():
+                    return "La base de l'officine n'existe pas encore : lancez d'abord « lgo init »."
+                return "La base de l'officine n'est pas à jour : lancez « lgo db upgrade »."
+            with self.transaction() as session:
+                get_pharmacy(session, self.config.pharmacy_finess)
+        except LgoError as exc:
+            return exc.message_fr
+        except Exception as exc:  # the database cannot be reached or read: the log keeps the detail
+            log.error("database %s not usable: %r", self.database_url.split("@")[-1], exc)
+            return "La base de l'officine est inaccessible : vérifiez LGO_DATABASE_URL ou LGO_HOME (détail avec -v)."
         return None
+
+    def _has_tables(self) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(self.engine).has_table("pharmacy")
 
     def _record_failure_safely(
         self, plugin: str, hook: str, exc: BaseException, pharmacy_id: int | None = None
@@ -211,11 +246,11 @@ class Kernel:
         return sorted(states.values(), key=lambda i: i.name)
 
     def active_plugins(self, pharmacy_id: int) -> frozenset[str]:
-        now = time.monotonic()
+        now = self.clock()
         cached = self._active.get(pharmacy_id)
         if cached and now - cached[0] < ACTIVE_CACHE_SECONDS:
             return cached[1]
-        with self.transaction() as session:
+        with self._reading() as session:
             enabled = self.enabled_plugins(session, pharmacy_id)
         active = frozenset(
             name for name, info in self.registry.states_for(enabled).items() if info.state is PluginState.ACTIVE
@@ -289,6 +324,8 @@ class Kernel:
         if row is None:
             row = PluginActivation(pharmacy_id=pharmacy_id, plugin=name)
             session.add(row)
+            if enabled:
+                self._grant_plugin_defaults(session, pharmacy_id, name, operator_id)
         row.enabled = enabled
         row.changed_by = operator_id
         audit.record(
@@ -300,6 +337,56 @@ class Kernel:
             object_type="plugin",
             object_id=name,
         )
+
+    # --- habilitations and sign-in methods ---------------------------------------------------------------
+
+    def habilitations(self) -> list[HabilitationDefinition]:
+        """Every right an administrator may grant: the kernel's, then those of the loaded plugins."""
+        kernel_own = [
+            HabilitationDefinition(
+                h.value, label, help_fr, tuple(r.value for r, d in DEFAULT_HABILITATIONS.items() if h in d)
+            )
+            for h, (label, help_fr) in KERNEL_HABILITATION_LABELS.items()
+        ]
+        return kernel_own + [definition for _plugin, definition in self._habilitations.values()]
+
+    def default_habilitations(self, role: Role) -> tuple[str, ...]:
+        """What an operator of ``role`` is granted on creation: the kernel's defaults and the plugins'."""
+        plugin_defaults = [code for code, (_p, h) in self._habilitations.items() if role.value in h.default_roles]
+        return tuple(str(h) for h in DEFAULT_HABILITATIONS[role]) + tuple(plugin_defaults)
+
+    def sign_in_methods(self, pharmacy_id: int) -> list[SignInMethod]:
+        """The other ways of signing in offered by the plugins active in this pharmacy."""
+        active = self.active_plugins(pharmacy_id)
+        return [method for plugin, method in self._sign_in_methods if plugin in active]
+
+    def _grant_plugin_defaults(self, session: Session, pharmacy_id: int, plugin: str, operator_id: int | None) -> None:
+        """The first time a plugin is switched on in a pharmacy, its operators of the default roles get the
+        plugin's habilitations (later changes are the administrator's: switching off and on again grants nothing)."""
+        from lgo.domain.pharmacy import Operator, OperatorHabilitation
+
+        definitions = [h for p, h in self._habilitations.values() if p == plugin and h.default_roles]
+        if not definitions:
+            return
+        operators = session.scalars(select(Operator).where(Operator.pharmacy_id == pharmacy_id, Operator.active))
+        granted = []
+        for operator in operators:
+            for definition in definitions:
+                if operator.role.value in definition.default_roles and not operator.has(definition.code):
+                    operator.habilitations.append(
+                        OperatorHabilitation(pharmacy_id=pharmacy_id, habilitation=definition.code)
+                    )
+                    granted.append(f"{operator.display_name} : {definition.label_fr}")
+        if granted:
+            audit.record(
+                session,
+                pharmacy_id,
+                "operator.habilitations_granted",
+                f"Habilitations par défaut du module « {plugin} » accordées : " + " ; ".join(granted) + ".",
+                operator_id=operator_id,
+                object_type="plugin",
+                object_id=plugin,
+            )
 
     # --- settings --------------------------------------------------------------------------------------
 
@@ -317,7 +404,7 @@ class Kernel:
             row = session.get(PluginSettings, (pharmacy_id, plugin))
             stored = dict(row.values) if row else {}
         else:
-            with self.transaction() as own:
+            with self._reading() as own:
                 row = own.get(PluginSettings, (pharmacy_id, plugin))
                 stored = dict(row.values) if row else {}
         for field in _secret_fields(model):
@@ -336,7 +423,7 @@ class Kernel:
         try:
             validated = model.model_validate(values)
         except PydanticValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{_field_title(model, e['loc'])} : {_problem_fr(e)}" for e in exc.errors())
             raise ValidationError(f"Paramètres de « {plugin} » invalides : {problems}", detail=str(exc)) from exc
         data = validated.model_dump(mode="json")
         for field in _secret_fields(model):
@@ -397,24 +484,19 @@ class Kernel:
             )
         return providers.load(capability, name)
 
-    # --- audit -----------------------------------------------------------------------------------------
+    # --- certificates ----------------------------------------------------------------------------------
+
+    def certificate_usages(self) -> list[CertificateUsage]:
+        """The uses of the pharmacy's certificate for which loaded plugins accept a distinct certificate (the
+        « Certificat » page offers a slot for each), by label."""
+        return sorted(self._certificate_usages, key=lambda u: u.label_fr)
 
     # --- identity --------------------------------------------------------------------------------------------
 
     def shareable_identity(self, pharmacy_id: int, patient_id: int) -> SharedIdentity:
         """The patient's qualified identity, for sharing (CDA, XDS, MSSanté, Datamatrix); raises
         :class:`lgo.identity.IdentityNotShareable` when no active plugin vouches for a qualified identity."""
-        answers = [
-            result.value
-            for result in self.dispatcher.call(
-                "lgo_shareable_identity",
-                self.active_plugins(pharmacy_id),
-                kernel=self,
-                pharmacy_id=pharmacy_id,
-                patient_id=patient_id,
-            )
-            if result.value is not None
-        ]
+        answers = self.hooks.shareable_identity(pharmacy_id, patient_id)
         if not answers:
             raise IdentityNotShareable(patient_id)
         identity = answers[0]
@@ -424,21 +506,19 @@ class Kernel:
             raise IdentityNotShareable(
                 patient_id, "Plusieurs modules d'identité donnent des INS différents pour ce patient : partage refusé."
             )
+        missing = identity.missing_traits
+        if missing:  # never an invalid document: whatever the identity plugin says, it waits, visibly
+            raise IdentityNotShareable(
+                patient_id,
+                f"Les traits de l'INS de ce patient sont incomplets ({', '.join(missing)}) : le document attendra "
+                "une identité complète (nouvel appel INSi).",
+            )
         return identity
 
     def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
         """The operator's own signing credential when an active plugin holds one ready (a CPS unlocked with the
         PIN), else ``None``: the caller then tells the pharmacist in French what to do."""
-        for result in self.dispatcher.call(
-            "lgo_operator_signer",
-            self.active_plugins(pharmacy_id),
-            kernel=self,
-            pharmacy_id=pharmacy_id,
-            operator_id=operator_id,
-        ):
-            if result.value is not None:
-                return cast("OperatorSigner", result.value)
-        return None
+        return self.hooks.operator_signer(pharmacy_id, operator_id)
 
     def is_identity_shareable(self, pharmacy_id: int, patient_id: int) -> bool:
         try:
@@ -484,7 +564,7 @@ class Kernel:
             changed_traits=changed,
             strict_traits=tuple(strict),
         )
-        return self.emit("lgo_on_patient_traits_changed", pharmacy_id, event=event)
+        return self.hooks.on_patient_traits_changed(event)
 
     def audit(
         self,
@@ -502,6 +582,18 @@ class Kernel:
             return
         with self.transaction() as own:
             audit.record(own, pharmacy_id, action, message_fr, actor=actor, **fields)
+
+
+def _field_title(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    field = model.model_fields.get(str(location[0])) if location else None
+    return (field.title if field and field.title else ".".join(str(p) for p in location)) or "paramètres"
+
+
+def _problem_fr(error: Any) -> str:
+    """A plugin's validators raise ``ValueError("message en français")``: show that message, not pydantic's English
+    wrapper (the settings page translates pydantic's own error types)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return str(cause) if error.get("type") == "value_error" and cause else str(error["msg"])
 
 
 def _secret_fields(model: type[BaseModel]) -> list[str]:

@@ -16,10 +16,9 @@ from lgo.documents import cda
 from lgo.domain.certificates import client_tls_context
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.testing.cda import shared_dir
+from lgo.xml_signature import KeySigner
 from lgo_dmp import metadata, soap
 from lgo_dmp.client import DmpClient, DmpRefused, DmpUnavailable
-from lgo_dmp.service import vaccinations_in
-from lgo_dmp.signature import DS, KeyFileSigner
 from lgo_dmp.vihf import ATTR_ROLE, VihfContext, build_vihf
 from lgo_sandbox.pki import Credential, TestAuthority
 from lxml import etree
@@ -65,7 +64,7 @@ def make_client(organisation: Credential, dmp_sandbox: tuple[Any, Any]) -> Itera
     def make(
         vihf: Callable[[str], Any] | None = None, credential: Credential = organisation, timeout: float = 30.0
     ) -> DmpClient:
-        signer = KeyFileSigner(credential.cert_path, credential.key_path)
+        signer = KeySigner.from_pem_files(credential.cert_path, credential.key_path)
 
         def default(patient_id: str) -> Any:
             return build_vihf(
@@ -98,7 +97,7 @@ def make_client(organisation: Credential, dmp_sandbox: tuple[Any, Any]) -> Itera
 def test_a_vihf_with_a_bad_signature_is_refused_in_french(
     make_client: Callable[..., DmpClient], organisation: Credential
 ) -> None:
-    signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+    signer = KeySigner.from_pem_files(organisation.cert_path, organisation.key_path)
 
     def tampered(patient_id: str) -> Any:
         assertion = build_vihf(
@@ -122,7 +121,7 @@ def test_a_vihf_signed_by_another_authority_is_refused(
     make_client: Callable[..., DmpClient], organisation: Credential, tmp_path: Path
 ) -> None:
     stranger = TestAuthority(tmp_path / "other").organisation("INCONNU", finess=FINESS)
-    signer = KeyFileSigner(stranger.cert_path, stranger.key_path)
+    signer = KeySigner.from_pem_files(stranger.cert_path, stranger.key_path)
 
     def foreign(patient_id: str) -> Any:
         return build_vihf(
@@ -139,7 +138,7 @@ def test_a_vihf_signed_by_another_authority_is_refused(
 def test_a_vihf_without_a_required_attribute_is_refused(
     make_client: Callable[..., DmpClient], organisation: Credential
 ) -> None:
-    signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+    signer = KeySigner.from_pem_files(organisation.cert_path, organisation.key_path)
 
     def incomplete(patient_id: str) -> Any:
         return build_vihf(
@@ -212,7 +211,7 @@ def test_unavailable_dmp_is_reported_for_a_retry(
         make_client().find_documents(XDS_PATIENT)
 
 
-def test_vaccination_note_feeds_the_consolidated_record(make_client: Callable[..., DmpClient]) -> None:
+def test_a_deposited_document_is_found_and_retrieved_unchanged(make_client: Callable[..., DmpClient]) -> None:
     shared = shared_dir()
     if shared is None:
         pytest.skip("../shared absent : exemple officiel de note de vaccination indisponible.")
@@ -221,10 +220,7 @@ def test_vaccination_note_feeds_the_consolidated_record(make_client: Callable[..
     assert client.provide_and_register(example) == "registered"
     (entry,) = client.find_documents(XDS_PATIENT)
     assert entry.type_code == "87273-9"
-    content = client.retrieve(XDS_PATIENT, entry.unique_id, entry.repository_unique_id)
-    vaccinations = vaccinations_in(content, entry.title)
-    assert vaccinations and all(v.date and v.vaccine for v in vaccinations)
-    assert any("TETANIQUE" in v.vaccine for v in vaccinations)
+    assert client.retrieve(XDS_PATIENT, entry.unique_id, entry.repository_unique_id) == example
 
 
 def test_the_sandbox_checks_structured_cda_with_the_kit(
@@ -241,14 +237,14 @@ def test_the_sandbox_checks_structured_cda_with_the_kit(
     broken = example.replace(b'<realmCode code="FR" />', b"", 1)
     assert broken != example
     with pytest.raises(DmpRefused, match="CDA non conforme au CI-SIS"):
-        make_client().provide_and_register(broken)
-    assert DS
+        make_client(timeout=300).provide_and_register(broken)  # the kit compiles its schematrons: slow once
+    assert sandbox.entries == {} and sandbox.refusals  # nothing was registered, the refusal is on record
 
 
 def test_a_vihf_for_another_structure_than_the_certificate_is_refused(
     make_client: Callable[..., DmpClient], organisation: Credential
 ) -> None:
-    signer = KeyFileSigner(organisation.cert_path, organisation.key_path)
+    signer = KeySigner.from_pem_files(organisation.cert_path, organisation.key_path)
 
     def other_structure(patient_id: str) -> Any:
         return build_vihf(
@@ -268,7 +264,7 @@ def test_a_document_masked_from_professionals_is_listed_for_its_author_only(
     assert make_client().provide_and_register(cda.wrap_pdf(_header(), PDF), masking=("MASQUE_PS",)) == "registered"
     assert [e.masking for e in make_client().find_documents(XDS_PATIENT)] == [("MASQUE_PS",)]
     other = dmp_authority.organisation("AUTRE PHARMACIE", finess="690000000")
-    signer = KeyFileSigner(other.cert_path, other.key_path)
+    signer = KeySigner.from_pem_files(other.cert_path, other.key_path)
 
     def other_vihf(patient_id: str) -> Any:
         return build_vihf(

@@ -195,3 +195,50 @@ def test_any_text_renders_a_pdf_without_crashing(analysis: str, recommendations:
         medications=[(label, cip, "24/11/2026", "1") for label, cip in rows],
     )
     assert pdf.render(content).startswith(b"%PDF")
+
+
+def test_the_title_chosen_at_validation_is_the_title_of_the_cda_its_pdf_and_the_metadata(world: Any) -> None:
+    kernel, seeded, identity = world
+    pharmacy, patient, titulaire = seeded.pharmacy_id, seeded.patients["camille"], seeded.operators["titulaire"]
+    identity.qualify(kernel, pharmacy, patient)
+    record_id = service.record_interview(
+        kernel,
+        pharmacy,
+        patient,
+        titulaire,
+        theme_code="avk",
+        held_on=date.today(),
+        analysis="INR stable.",
+        recommendations="Poursuivre.",
+    )
+    service.prepare_document(kernel, pharmacy, record_id)  # drafted with the default title first
+    assert service.validate_document(kernel, pharmacy, record_id, titulaire, title="Suivi AVK de mars") == []
+    with kernel.transaction() as session:
+        record = session.get(InterviewRecord, record_id)
+        document = session.get(HealthDocument, record.document_id)  # type: ignore[union-attr]
+        assert document is not None
+        title, content = document.title, document.content or b""
+    assert title == "Suivi AVK de mars"
+    assert etree.fromstring(content).findtext("hl7:title", namespaces=NS) == "Suivi AVK de mars"
+    assert "Suivi AVK de mars" in _pdf_text(content)
+    assert cda_errors(content) == []
+
+
+def test_a_title_chosen_at_the_kernel_s_validation_is_written_into_the_cda(world: Any) -> None:
+    from lgo import documents
+
+    kernel, seeded, identity = world
+    pharmacy, patient, titulaire = seeded.pharmacy_id, seeded.patients["camille"], seeded.operators["titulaire"]
+    identity.qualify(kernel, pharmacy, patient)
+    record_id = service.record_interview(
+        kernel, pharmacy, patient, titulaire, theme_code="avk", held_on=date.today(), analysis="a", recommendations="b"
+    )
+    prepared = service.prepare_document(kernel, pharmacy, record_id)
+    assert prepared.document_id is not None
+    documents.validate(kernel, pharmacy, prepared.document_id, titulaire, title="Autre titre")
+    with kernel.transaction() as session:
+        document = session.get(HealthDocument, prepared.document_id)
+        assert document is not None
+        title, content = document.title, document.content or b""
+    assert title == etree.fromstring(content).findtext("hl7:title", namespaces=NS) == "Autre titre"
+    assert cda_errors(content) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from lgo.errors import ValidationError
 from lgo_eordonnance import identifier as ident
@@ -56,3 +56,31 @@ def test_a_single_typing_error_is_caught(body: str, position: int, char: str) ->
     if typo != good:
         with pytest.raises(ValidationError):
             ident.parse(typo)
+
+
+@pytest.mark.parametrize("scanned", [42, b"ORDNUM:1:3F8B2N6W4C9H1V7", ["x"], 3.5, object()])
+def test_a_scan_that_is_not_text_gets_a_french_error(scanned: object) -> None:
+    with pytest.raises(ValidationError, match="Code illisible"):
+        ident.parse(scanned)  # type: ignore[arg-type]
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_ten_thousand_random_and_mutated_scans_never_crash_and_only_valid_numbers_pass(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    alphabet = [*ident.ALPHABET, *"ilouIL*~$=-. :", "\x00", "é", "😀", "ORDNUM:1:", "ORDNUM:"]
+    for _ in range(1000):  # 10 examples × 1 000 = 10 000 scans, half random and half mutated
+        if rng.random() < 0.5:
+            scan = "".join(rng.choices(alphabet, k=rng.randint(0, 30)))
+        else:
+            position = rng.randrange(len(VALID) + 9)
+            base = f"ORDNUM:1:{VALID}"
+            scan = base[:position] + "".join(rng.choices(alphabet, k=rng.randint(0, 2))) + base[position + 1 :]
+        try:
+            found = ident.parse(scan)
+        except ValidationError as exc:
+            assert exc.message_fr
+            continue
+        assert len(found) == ident.LENGTH and ident.check_symbol(found[:-1]) == found[-1]

@@ -17,6 +17,7 @@ from lgo.errors import ValidationError
 from lgo.kernel import Kernel
 from lgo.testing import _require_or_skip
 from lgo.worker import Worker
+from lgo.xml_signature import KeySigner
 from lgo_ins import api, insi
 from lgo_ins import counter as ins_counter
 from lgo_ins.model import InsHistory, Status
@@ -179,18 +180,10 @@ def test_the_counter_searches_insi_keeps_the_history_and_goes_on_when_insi_is_do
     kernel = lgo_make_kernel(lgo_ins.plugin)
     pharmacy, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.operators["titulaire"]
     kernel.enable(pharmacy, "ins")
-    credential = authority.organisation("INSI-AUTO")
+    # The organisation certificate of the « Certificat » page, and nothing else: its chain is trusted for INSi.
+    authority.organisation("INSI-AUTO").store_for(kernel, pharmacy)
     kernel.save_plugin_settings(
-        pharmacy,
-        "ins",
-        {
-            "insi_endpoint": server.url,
-            "authorisation_number": IDAM,
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
-            "timeout_seconds": 2,
-        },
+        pharmacy, "ins", {"insi_endpoint": server.url, "authorisation_number": IDAM, "timeout_seconds": 2}
     )
     with kernel.transaction() as session:
         patient = create_patient(
@@ -252,19 +245,11 @@ def test_the_stored_insi_certificate_is_used_and_no_key_is_left_on_disk(
     kernel.enable(pharmacy, "ins")
     credential = authority.organisation("INSI-AUTO")
     with kernel.transaction() as session:
-        certificates.store(session, pharmacy, credential.pkcs12("p12"), "p12", kind="insi")
+        certificates.store(session, pharmacy, credential.pkcs12("p12"), "p12", kind="insi", accept_warnings=True)
         patient = create_patient(
             session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F", birth_date="1936-06-21"
         ).id
-    kernel.save_plugin_settings(
-        pharmacy,
-        "ins",
-        {
-            "insi_endpoint": server.url,
-            "authorisation_number": IDAM,
-            "ca_path": str(credential.ca_path),
-        },
-    )
+    kernel.save_plugin_settings(pharmacy, "ins", {"insi_endpoint": server.url, "authorisation_number": IDAM})
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
@@ -281,7 +266,7 @@ def test_insi_manu_needs_the_operator_s_signed_assertion(
     server, _service = sandbox
     manu = _endpoint(authority, server.url, cn="INSI-MANU")
     card = authority.person("99999000018", given_name="Claire", surname="DURAND-DEMO")
-    signer = assertion.FileSigner(str(card.cert_path), str(card.key_path))
+    signer = KeySigner.from_pem_files(str(card.cert_path), str(card.key_path))
     traits: dict[str, Any] = {
         "birth_name": "TCHITCHI",
         "first_names": ("CATARINA",),
@@ -300,7 +285,7 @@ def test_insi_manu_needs_the_operator_s_signed_assertion(
         "99999000018", given_name="Claire", surname="DURAND-DEMO"
     )
     foreign = assertion.build(
-        assertion.FileSigner(str(stranger.cert_path), str(stranger.key_path)),
+        KeySigner.from_pem_files(str(stranger.cert_path), str(stranger.key_path)),
         national_id="899999000018",
         billing_id="999000011",
     )

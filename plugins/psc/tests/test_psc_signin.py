@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -71,18 +72,36 @@ def test_bad_nonce_is_refused(psc_world: PscWorld) -> None:
         _sign_in(psc_world, TITULAIRE_RPPS, tamper={"nonce": "un-autre-nonce"})
 
 
+def _late_by(psc_world: PscWorld, seconds: float) -> Callable[[object, int], PscClient]:
+    """A client whose clock runs ``seconds`` ahead: the ID token reaches it that much later (slow network)."""
+
+    def late(kernel: object, pharmacy_id: int) -> PscClient:
+        return PscClient(settings(psc_world.kernel, pharmacy_id), now=lambda: time.time() + seconds)
+
+    return late
+
+
 def test_expired_id_token_is_refused(psc_world: PscWorld) -> None:
-    # A one-second ID token reaching the client 2.5 s later (slow network), with no clock leeway.
+    # A one-second ID token reaching the client 2.5 s later, with no clock leeway (injected clock, no waiting).
     psc_world.configure(leeway_seconds=0)
-    psc_world.sandbox.set_ttl(id_token=1, token_delay_ms=2500)
+    psc_world.sandbox.set_ttl(id_token=1)
+    url, pending = service.begin(psc_world.kernel, psc_world.pharmacy_id, REDIRECT_URI)
+    params = browse_sign_in(url, REDIRECT_URI)
     with pytest.raises(SignInRefused, match="expiré"):
-        _sign_in(psc_world, TITULAIRE_RPPS)
+        service.finish(
+            psc_world.kernel, psc_world.pharmacy_id, pending, params, client_factory=_late_by(psc_world, 2.5)
+        )
 
 
 def test_id_token_within_leeway_is_accepted(psc_world: PscWorld) -> None:
     psc_world.configure(leeway_seconds=60)
-    psc_world.sandbox.set_ttl(id_token=1, token_delay_ms=2500)
-    assert _sign_in(psc_world, TITULAIRE_RPPS).operator_id == psc_world.titulaire_id
+    psc_world.sandbox.set_ttl(id_token=1)
+    url, pending = service.begin(psc_world.kernel, psc_world.pharmacy_id, REDIRECT_URI)
+    params = browse_sign_in(url, REDIRECT_URI)
+    signed = service.finish(
+        psc_world.kernel, psc_world.pharmacy_id, pending, params, client_factory=_late_by(psc_world, 2.5)
+    )
+    assert signed.operator_id == psc_world.titulaire_id
 
 
 def test_clock_skew_beyond_leeway_is_refused(psc_world: PscWorld) -> None:

@@ -205,3 +205,17 @@ def test_notes_over_vaccines_routes_sites_act_types_and_dates_all_pass_the_kit(
         ),
     )
     assert cda_errors(document, VAC_NOTE) == []
+
+
+def test_vaccinations_are_read_from_another_author_s_note() -> None:
+    from lgo.testing.cda import shared_dir
+    from lgo_vaccination.dmp_record import vaccinations_in
+
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared absent : exemple officiel de note de vaccination indisponible.")
+    example = (shared / "conformance/cda/testcontenucda-3.0/ExemplesCDA/VAC-NOTE_2023.01.xml").read_bytes()
+    vaccinations = vaccinations_in(example, "Note de vaccination")
+    assert vaccinations and all(v.date and v.vaccine for v in vaccinations)
+    assert any("TETANIQUE" in v.vaccine for v in vaccinations)
+    assert any(v.lot == "4456672" for v in vaccinations)

@@ -1,5 +1,5 @@
-"""Sign-in (operator code + password, or Pro Santé Connect through the ``psc`` plugin), session lifetime and
-who may change what: titulaire and administrateur change settings, the other roles read.
+"""Sign-in (operator code + password, or a method a plugin offers, such as Pro Santé Connect), session lifetime
+and who may change what: titulaire and administrateur change settings, the other roles read.
 
 A session is a signed cookie; what the server remembers is which sessions were closed: a request that ends a
 signed-in session (sign-out, a new sign-in, a session the server or a plugin cleared) writes ``web.logout`` to the
@@ -19,6 +19,7 @@ from lgo.db import utcnow
 from lgo.domain.audit import AuditEntry
 from lgo.domain.pharmacy import Operator, Pharmacy, Role, authenticate, get_pharmacy
 from lgo.errors import LgoError
+from lgo.plugins.registrations import SignInMethod
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
@@ -65,8 +66,10 @@ def pharmacy() -> Pharmacy:
         return found
 
 
-def psc_available(pharmacy_id: int) -> bool:
-    return "psc.login" in current_app.view_functions and kernel_of(current_app).is_active(pharmacy_id, "psc")
+def sign_in_methods(pharmacy_id: int) -> list[SignInMethod]:
+    """The other sign-in methods of the plugins active in the pharmacy whose views are mounted."""
+    views = current_app.view_functions
+    return [m for m in kernel_of(current_app).sign_in_methods(pharmacy_id) if m.endpoint in views]
 
 
 def client_address() -> str:
@@ -89,7 +92,9 @@ def login() -> Any:
             verdict = throttle.check(db, current.id, code, address)
             if not verdict.allowed:
                 flash(f"Trop de tentatives manquées pour ce code : réessayez dans {verdict.wait_text_fr}.", "error")
-                return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current), 429
+                return render_template(
+                    "login.html", form=form, methods=sign_in_methods(current.id), pharmacy=current
+                ), 429
             operator = authenticate(db, current.id, code, form.password.data or "")
             throttle.record(
                 db,
@@ -103,8 +108,8 @@ def login() -> Any:
                 start_session(operator.id, current.id, "password")
                 return redirect(url_for("admin.modules"))
         flash("Code ou mot de passe incorrect.", "error")
-        return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current), 401
-    return render_template("login.html", form=form, psc=psc_available(current.id), pharmacy=current)
+        return render_template("login.html", form=form, methods=sign_in_methods(current.id), pharmacy=current), 401
+    return render_template("login.html", form=form, methods=sign_in_methods(current.id), pharmacy=current)
 
 
 @blueprint.route("/deconnexion", methods=["POST"])
@@ -115,7 +120,7 @@ def logout() -> Response:
 
 
 def start_session(operator_id: int, pharmacy_id: int, method: str) -> None:
-    """What the password sign-in does, and what the ``psc`` plugin does by setting the same keys."""
+    """What the password sign-in does, and what a plugin's sign-in method does by setting the same keys."""
     session.clear()  # a new session on sign-in: nothing from before carries over (fixation)
     session.permanent = True
     session[session_keys.OPERATOR_ID] = operator_id
@@ -249,16 +254,25 @@ def install(app: Flask) -> None:
         except Exception:  # the error page must render even when the database is what failed
             log.exception("plugin navigation unavailable")
             nav = []
-        # An operator signed in with PSC signs out of PSC too (the plugin's view, when it offers one).
-        logout = (
-            "psc.logout" if user and user.auth_method == "psc" and "psc.logout" in app.view_functions else "auth.logout"
-        )
+        try:
+            logout = _logout_endpoint(app, user)
+        except Exception:  # same: a broken database must not hide the error page
+            logout = "auth.logout"
         return {
             "user": user,
             "nav_plugins": nav,
             "logout_endpoint": logout,
-            "psc_counter": "psc.counter" in app.view_functions,
+            "view_functions": app.view_functions,
         }
+
+
+def _logout_endpoint(app: Flask, user: SignedIn | None) -> str:
+    """An operator signed in with a plugin's method signs out there too (e.g. of Pro Santé Connect)."""
+    if user is not None and user.auth_method != "password":
+        for method in kernel_of(app).sign_in_methods(user.pharmacy_id):
+            if method.auth_method == user.auth_method and method.logout_endpoint in app.view_functions:
+                return method.logout_endpoint
+    return "auth.logout"
 
 
 def current_user() -> SignedIn:

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, request
 from lgo.kernel import Kernel
 
 from lgo_web.app import kernel_of
@@ -27,23 +27,23 @@ class NavEntry:
 def register(app: Flask, kernel: Kernel) -> None:
     owners: dict[str, str] = {}
     nav: list[NavEntry] = []
-    for result in kernel.register("lgo_register_web_blueprints"):
-        for blueprint in result.value or []:
-            if not isinstance(blueprint, Blueprint):
-                log.error("plugin %s returned %r as a web blueprint: ignored", result.plugin, blueprint)
-                continue
-            if blueprint.name in app.blueprints:
-                log.error("blueprint %s of plugin %s: name already taken, ignored", blueprint.name, result.plugin)
-                continue
-            try:
-                app.register_blueprint(blueprint, url_prefix=f"/plugins/{result.plugin}")
-            except Exception:  # a broken blueprint must not take the whole page down
-                log.exception("blueprint %s of plugin %s could not be registered", blueprint.name, result.plugin)
-                continue
-            owners[blueprint.name] = result.plugin
-            if f"{blueprint.name}.index" in app.view_functions:
-                manifest = kernel.registry.manifest(result.plugin)
-                nav.append(NavEntry(result.plugin, manifest.label, f"{blueprint.name}.index"))
+    declared = kernel.hooks.web_blueprints()
+    # The kernel's one fail-closed rule for names: a blueprint name taken twice takes both plugins out.
+    refused = kernel.registry.refuse_collisions(
+        "la page web", [(plugin, bp.name) for plugin, bp in declared], reserved=set(app.blueprints)
+    )
+    for plugin, blueprint in declared:
+        if plugin in refused:
+            continue
+        try:
+            app.register_blueprint(blueprint, url_prefix=f"/plugins/{plugin}")
+        except Exception:  # a broken blueprint must not take the whole page down
+            log.exception("blueprint %s of plugin %s could not be registered", blueprint.name, plugin)
+            continue
+        owners[blueprint.name] = plugin
+        if f"{blueprint.name}.index" in app.view_functions:
+            manifest = kernel.registry.manifest(plugin)
+            nav.append(NavEntry(plugin, manifest.label, f"{blueprint.name}.index"))
     app.extensions["lgo.plugin_blueprints"] = owners
     app.extensions["lgo.plugin_nav"] = nav
 

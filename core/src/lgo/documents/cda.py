@@ -29,8 +29,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from lxml import etree
+
+from lgo import identifiers, traits
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -45,8 +48,8 @@ NSMAP: Any = {None: NS, "xsi": XSI}
 OID_LOINC = "2.16.840.1.113883.6.1"
 OID_CONFIDENTIALITY = "2.16.840.1.113883.5.25"
 OID_GENDER = "2.16.840.1.113883.5.1"
-OID_IDNAT_PS = "1.2.250.1.71.4.2.1"
-OID_IDNAT_STRUCT = "1.2.250.1.71.4.2.2"
+OID_IDNAT_PS = identifiers.OID_IDNAT_PS
+OID_IDNAT_STRUCT = identifiers.OID_IDNAT_STRUCT
 OID_SECTEUR_ACTIVITE = "1.2.250.1.71.4.2.4"
 OID_PROFESSION = "1.2.250.1.213.1.1.4.5"
 OID_CADRE_EXERCICE = "1.2.250.1.213.1.1.4.9"
@@ -60,7 +63,10 @@ FORMAT_CODE_PDF = "urn:ihe:iti:xds-sd:pdf:2008"
 FORMAT_CODE_PDF_SCHEME = "1.3.6.1.4.1.19376.1.2.3"
 
 CONFIDENTIALITY_DISPLAY = {"N": "Normal", "R": "Restreint", "V": "Très restreint"}
-_GENDER_DISPLAY = {"M": "Masculin", "F": "Féminin", "I": "Indéterminé", "U": "Inconnu"}
+#: JDV_J143_AdministrativeGender_CISIS (an INS sex « I », indéterminé, is written UN).
+_GENDER_DISPLAY = {"M": "Masculin", "F": "Féminin", "UN": "Inconnu"}
+#: Dates and times in documents are the pharmacy's local time.
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class CdaPerson:
 
     @property
     def national_id(self) -> str:
-        return f"8{self.rpps}"
+        return identifiers.idnat_ps(self.rpps)
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ class CdaOrganisation:
 
     @property
     def national_id(self) -> str:
-        return f"1{self.finess}"
+        return identifiers.idnat_structure(self.finess)
 
 
 @dataclass(frozen=True)
@@ -135,11 +141,22 @@ def el(parent: Any, tag: str, text: str | None = None, **attributes: str) -> Any
     return element
 
 
-def ts(moment: datetime) -> str:
-    """An HL7 TS with seconds and the UTC offset, as the CI-SIS requires for the header."""
+def local(moment: datetime) -> datetime:
+    """``moment`` in the producer's local time, Europe/Paris (a naive value is the database's UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.strftime("%Y%m%d%H%M%S%z")
+    return moment.astimezone(PARIS)
+
+
+def ts(moment: datetime) -> str:
+    """An HL7 TS in local time with seconds and its offset (``20250101003000+0100``), as the CI-SIS requires:
+    a vaccination at 00:30 on 1 January in Paris is dated 1 January, not 31 December."""
+    return local(moment).strftime("%Y%m%d%H%M%S%z")
+
+
+def day(moment: datetime) -> str:
+    """The local date of ``moment`` as an HL7 TS of 8 digits (an entry's ``effectiveTime`` in VAC-NOTE)."""
+    return local(moment).strftime("%Y%m%d")
 
 
 def _birth_time(birth_date: str) -> str | None:
@@ -206,13 +223,8 @@ def add_record_target(root: Any, patient: SharedIdentity) -> Any:
         el(name, "family", patient.used_name, qualifier="CL")
     if patient.used_first_name:
         el(name, "given", patient.used_first_name, qualifier="CL")
-    el(
-        person,
-        "administrativeGenderCode",
-        code=patient.sex,
-        displayName=_GENDER_DISPLAY.get(patient.sex, ""),
-        codeSystem=OID_GENDER,
-    )
+    gender = traits.cda_gender(patient.sex)
+    el(person, "administrativeGenderCode", code=gender, displayName=_GENDER_DISPLAY[gender], codeSystem=OID_GENDER)
     birth = _birth_time(patient.birth_date)
     if birth:
         el(person, "birthTime", value=birth)

@@ -12,6 +12,8 @@ from typing import Any
 
 from lxml import etree
 
+from lgo.safe_xml import parse_untrusted
+
 NS = "urn:hl7-org:v3"
 _N = {"h": NS}
 _NARRATIVE_BLOCKS = {
@@ -71,7 +73,7 @@ def _narrative(element: Any) -> str:
 
 
 def render_html(cda: bytes) -> str:
-    root = etree.fromstring(cda)
+    root = parse_untrusted(cda, what="document CDA")
     code = root.find("h:code", _N)
     title = root.findtext("h:title", "", _N) or (code.get("displayName", "") if code is not None else "") or "Document"
     patient = root.find("h:recordTarget/h:patientRole", _N)

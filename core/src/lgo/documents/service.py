@@ -91,6 +91,25 @@ def _get(session: Session, pharmacy_id: int, document_id: int) -> HealthDocument
     return document
 
 
+def _retitle(document: HealthDocument, title: str) -> None:
+    """One title: the DMP takes a CDA document's title from its ``<title>``, so a title chosen at validation is
+    written into the draft's CDA as well as into its metadata (a plugin that renders the title elsewhere, such as
+    a PDF body, produces its draft again with the chosen title before validating)."""
+    document.title = title
+    if document.mime_type != "text/xml" or not document.content:
+        return
+    from lxml import etree
+
+    from lgo.documents.cda import NS
+    from lgo.safe_xml import parse_untrusted
+
+    root = parse_untrusted(document.content, what="document CDA")
+    element = root.find(f"{{{NS}}}title")
+    if element is not None and element.text != title:
+        element.text = title
+        document.content = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
 def validate(
     kernel: Kernel,
     pharmacy_id: int,
@@ -112,7 +131,7 @@ def validate(
                 "Le document est vide : il ne peut pas être validé.", detail=f"document {document_id}"
             )
         if title is not None:
-            document.title = title
+            _retitle(document, title)
         if hidden_from_patient is not None:
             document.hidden_from_patient = hidden_from_patient
         if hidden_from_legal_representatives is not None:
@@ -150,7 +169,7 @@ def validate(
             replaces_document_id=document.replaces_id,
             source_plugin=document.source_plugin,
         )
-    return kernel.emit("lgo_on_document_validated", pharmacy_id, event=event)
+    return kernel.hooks.on_document_validated(event)
 
 
 def deprecate(
@@ -186,7 +205,7 @@ def deprecate(
             unique_id=document.unique_id,
             reason_fr=reason_fr,
         )
-    return kernel.emit("lgo_on_document_deprecated", pharmacy_id, event=event)
+    return kernel.hooks.on_document_deprecated(event)
 
 
 def documents_for_patient(

@@ -16,8 +16,10 @@ from typing import Any
 
 from lxml import etree
 
+from lgo import identifiers
 from lgo.documents import xds_codes as codes
 from lgo.errors import ValidationError
+from lgo.safe_xml import parse_untrusted
 
 HL7 = "urn:hl7-org:v3"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
@@ -103,10 +105,7 @@ def _utc(value: str) -> str:
 
 def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = None) -> DocumentMetadata:
     """The XDS metadata the CDA header implies (plus the masking codes, chosen by the operator)."""
-    try:
-        root = etree.fromstring(cda)
-    except etree.XMLSyntaxError as exc:
-        raise ValidationError("Le document CDA est illisible.", detail=str(exc)) from exc
+    root = parse_untrusted(cda, what="document CDA")
     ns = {"h": HL7}
 
     def one(path: str) -> Any:
@@ -259,8 +258,16 @@ def external_id(parent: Any, scheme: str, obj: str, value: str, name: str) -> No
 
 
 def document_entry(
-    parent: Any, entry_id: str, meta: DocumentMetadata, content: bytes, *, repository_unique_id: str | None = None
+    parent: Any,
+    entry_id: str,
+    meta: DocumentMetadata,
+    content: bytes,
+    *,
+    repository_unique_id: str | None = None,
+    uri: str | None = None,
 ) -> Any:
+    """The ``ExtrinsicObject`` of one document; ``uri`` is the file name of the document in an XDM archive (a slot,
+    written with the others: ebRIM puts every slot before the name, classifications and external identifiers)."""
     entry = sub(
         parent, RIM, "ExtrinsicObject", id=entry_id, mimeType=meta.mime_type, objectType=STABLE_ENTRY, status=APPROVED
     )
@@ -283,6 +290,8 @@ def document_entry(
     )
     if repository_unique_id:
         slot(entry, "repositoryUniqueId", repository_unique_id)
+    if uri:
+        slot(entry, "URI", uri)
     localized(entry, "Name", meta.title)
     author(entry, UUID["DocumentEntry.author"], entry_id, meta)
     kind = codes.kind(meta.type_code)
@@ -350,8 +359,13 @@ def submission_set(
     title: str = "Lot de soumission",
 ) -> tuple[str, str]:
     """The submission set (``RegistryPackage`` and its classification) of one patient's documents; returns its
-    entry id and uniqueId. ``intended_recipients`` (XCN/XON|XTN values) is what an XDM archive sent by mail
-    carries."""
+    entry id and uniqueId. ``source_id`` is the OID of the sending software instance (refused otherwise);
+    ``intended_recipients`` (XCN/XON|XTN values) is what an XDM archive sent by mail carries."""
+    if not identifiers.is_oid(source_id):
+        raise ValidationError(
+            "L'identifiant de l'instance du logiciel (sourceId) doit être un OID : corrigez les paramètres du module.",
+            detail=f"sourceId {source_id!r} is not an OID",
+        )
     set_id = f"urn:uuid:{uuid.uuid4()}"
     set_unique_id = f"2.25.{uuid.uuid4().int}"
     package = sub(

@@ -56,7 +56,10 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     locked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The technical error of the last attempt (English, for the log and support).
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The same failure told to the pharmacist in French (what happened, what the LGO does next).
+    last_error_fr: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 

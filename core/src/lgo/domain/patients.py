@@ -7,6 +7,7 @@ tells plugins when they change (:func:`update_traits` returns which strict trait
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -14,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lgo import traits as rniv
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
 from lgo.errors import ValidationError
 
@@ -116,14 +118,11 @@ class Patient(Base):
         return f"{first} {name.upper()}"
 
 
-_NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ' -]+$")
-
-
 def _check_name(value: str, what: str) -> str:
-    value = " ".join(value.split())
-    if not value or not _NAME.match(value):
-        raise ValidationError(f"{what} invalide : « {value} ».")
-    return value
+    """A name as typed (accents kept), accepted only if it has an RNIV transliteration: what the file holds can
+    always be sent to INSi (:func:`lgo.traits.ins_name`)."""
+    rniv.ins_name(value, what)
+    return " ".join(unicodedata.normalize("NFC", value).split(" ")).strip()
 
 
 def create_patient(
@@ -143,8 +142,8 @@ def create_patient(
 ) -> Patient:
     if isinstance(birth_date, str):
         birth_date = PartialDate.parse(birth_date)
-    if birth_place_code is not None and not re.fullmatch(r"\d[\dAB]\d{3}", birth_place_code):
-        raise ValidationError(f"Code du lieu de naissance invalide : « {birth_place_code} » (code INSEE).")
+    if birth_place_code is not None:
+        birth_place_code = rniv.birth_place(birth_place_code)
     if not 0 <= complementary_rate <= 100:
         raise ValidationError("Le taux de prise en charge complémentaire doit être entre 0 et 100 %.")
     patient = Patient(
@@ -175,6 +174,8 @@ def update_traits(session: Session, patient: Patient, **traits: object) -> list[
         new = str(value) if name == "birth_date" else value
         if isinstance(new, str) and name in ("birth_name", "first_names", "used_name", "used_first_name"):
             new = _check_name(new, "Nom").upper()
+        if name == "birth_place_code" and new is not None:
+            new = rniv.birth_place(new)
         if getattr(patient, column) != new:
             setattr(patient, column, new)
             if name in STRICT_TRAITS:

@@ -9,13 +9,13 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from lgo.checksums import luhn_valid
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
 from lgo.db.limits import check_text, column_length
 from lgo.errors import NotFound, ValidationError
+from lgo.identifiers import check_finess, check_rpps
 
 
 class Role(StrEnum):
@@ -39,45 +39,42 @@ class Role(StrEnum):
 
 
 class Habilitation(StrEnum):
-    """What an operator may do beyond the counter. Plugins may use their own dotted names."""
+    """The kernel's own rights beyond the counter. Plugins declare theirs (``dmp.consult``...) with the hook
+    ``lgo_register_habilitations``; :meth:`lgo.kernel.Kernel.habilitations` lists both."""
 
-    DMP_CONSULT = "dmp.consult"
-    DMP_FEED = "dmp.feed"
     STOCK_FORCE = "stock.force"
     SETTINGS_EDIT = "settings.edit"
     ORDONNANCIER_CORRECT = "ordonnancier.correct"
 
+    @property
+    def label_fr(self) -> str:
+        return KERNEL_HABILITATION_LABELS[self][0]
 
-#: Habilitations granted by default to each role (an administrator may grant or remove others).
-DEFAULT_HABILITATIONS: dict[Role, tuple[str, ...]] = {
-    Role.TITULAIRE: tuple(h.value for h in Habilitation),
-    Role.ADJOINT: (
-        Habilitation.DMP_CONSULT,
-        Habilitation.DMP_FEED,
-        Habilitation.STOCK_FORCE,
-        Habilitation.ORDONNANCIER_CORRECT,
+
+#: French label and help of each kernel habilitation.
+KERNEL_HABILITATION_LABELS: dict[Habilitation, tuple[str, str]] = {
+    Habilitation.STOCK_FORCE: (
+        "Vendre au-delà du stock",
+        "Valider une délivrance quand le stock informatique est insuffisant, avec un motif.",
     ),
-    Role.PREPARATEUR: (Habilitation.DMP_FEED,),
-    Role.ADMINISTRATEUR: (Habilitation.SETTINGS_EDIT,),
+    Habilitation.SETTINGS_EDIT: (
+        "Modifier les paramètres",
+        "Changer les modules, les fournisseurs et les paramètres de l'officine.",
+    ),
+    Habilitation.ORDONNANCIER_CORRECT: (
+        "Corriger l'ordonnancier",
+        "Enregistrer une ligne de correction d'une délivrance déjà inscrite.",
+    ),
 }
 
-
-def check_finess(finess: str) -> str:
-    """FINESS: 9 characters, the last one a Luhn check digit (Corsica keeps 2A/2B in the department)."""
-    if len(finess) != 9 or not finess[2:].isdigit() or not (finess[:2].isdigit() or finess[:2] in ("2A", "2B")):
-        raise ValidationError(f"Numéro FINESS invalide : « {finess} » (9 caractères attendus).")
-    if not luhn_valid(finess.replace("2A", "20").replace("2B", "20")):
-        raise ValidationError(f"Numéro FINESS invalide : « {finess} » (clé de contrôle incorrecte).")
-    return finess
-
-
-def check_rpps(rpps: str) -> str:
-    """RPPS: 11 digits, the last one a Luhn check digit."""
-    if len(rpps) != 11 or not rpps.isdigit():
-        raise ValidationError(f"Numéro RPPS invalide : « {rpps} » (11 chiffres attendus).")
-    if not luhn_valid(rpps):
-        raise ValidationError(f"Numéro RPPS invalide : « {rpps} » (clé de contrôle incorrecte).")
-    return rpps
+#: Kernel habilitations granted by default to each role (an administrator may grant or remove others; plugins give
+#: the default roles of their own habilitations).
+DEFAULT_HABILITATIONS: dict[Role, tuple[str, ...]] = {
+    Role.TITULAIRE: tuple(h.value for h in Habilitation),
+    Role.ADJOINT: (Habilitation.STOCK_FORCE, Habilitation.ORDONNANCIER_CORRECT),
+    Role.PREPARATEUR: (),
+    Role.ADMINISTRATEUR: (Habilitation.SETTINGS_EDIT,),
+}
 
 
 class Pharmacy(Base):
@@ -106,6 +103,8 @@ class Operator(Base):
     rpps: Mapped[str | None] = mapped_column(String(11), default=None)
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Set when an administrator gives a temporary password: the operator chooses their own at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     habilitations: Mapped[list[OperatorHabilitation]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -7,9 +7,9 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lgo.checksums import ean13_check_digit
 from lgo.db import Base, str_enum
 from lgo.errors import NotFound, ValidationError
+from lgo.identifiers import check_cip13
 
 #: Reimbursement rates of medicines by the Assurance Maladie (percent).
 REIMBURSEMENT_RATES = (0, 15, 30, 65, 100)
@@ -22,16 +22,6 @@ class ListCategory(StrEnum):
     LISTE_I = "I"
     LISTE_II = "II"
     STUPEFIANT = "stupefiant"
-
-
-def check_cip13(cip13: str) -> str:
-    if len(cip13) != 13 or not cip13.isdigit():
-        raise ValidationError(f"Code CIP13 invalide : « {cip13} » (13 chiffres attendus).")
-    if not cip13.startswith("3400"):
-        raise ValidationError(f"Code CIP13 invalide : « {cip13} » (doit commencer par 3400).")
-    if ean13_check_digit(cip13[:12]) != int(cip13[12]):
-        raise ValidationError(f"Code CIP13 invalide : « {cip13} » (clé de contrôle incorrecte).")
-    return cip13
 
 
 def check_cis(cis: str) -> str:

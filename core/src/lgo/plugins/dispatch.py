@@ -1,5 +1,10 @@
 """Calling hooks one implementation at a time, so that one plugin's exception never reaches another plugin
-or the billing. (A plain pluggy call stops at the first exception.)"""
+or the billing. (A plain pluggy call stops at the first exception.)
+
+Only :mod:`lgo.plugins.hooks` calls this module: it names each hook by its specification function, never by a
+string. The ordered implementations of each hook are computed once per registry change, so an event costs a loop
+over the plugins that implement it, filtered by the pharmacy's active set.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
+
+from pluggy import HookImpl
 
 from lgo.plugins.registry import PluginRegistry
 
@@ -26,6 +33,22 @@ class Dispatcher:
         self.registry = registry
         self.on_failure = on_failure
         self.strict = strict
+        self._ordered: dict[str, tuple[int, list[HookImpl]]] = {}
+
+    def implementations(self, hook: str) -> list[HookImpl]:
+        """The implementations of ``hook`` in dependency order (cached until the registry changes)."""
+        cached = self._ordered.get(hook)
+        if cached is not None and cached[0] == self.registry.generation:
+            return cached[1]
+        rank = {name: i for i, name in enumerate(self.registry.order)}
+        impls = sorted(
+            getattr(self.registry.pm.hook, hook).get_hookimpls(), key=lambda i: rank.get(i.plugin_name, len(rank))
+        )
+        self._ordered[hook] = (self.registry.generation, impls)
+        return impls
+
+    def implementers(self, hook: str) -> list[str]:
+        return [impl.plugin_name for impl in self.implementations(hook)]
 
     def call(
         self, hook: str, plugins: Collection[str] | None = None, *, pharmacy_id: int | None = None, **kwargs: Any
@@ -34,14 +57,12 @@ class Dispatcher:
 
         An exception is handed to ``on_failure`` (plugin, hook, exception, pharmacy) and the next plugin is called;
         in strict mode it is re-raised after being recorded."""
-        caller = getattr(self.registry.pm.hook, hook)
-        rank = {name: i for i, name in enumerate(self.registry.order)}
-        impls = [i for i in caller.get_hookimpls() if plugins is None or i.plugin_name in plugins]
-        impls.sort(key=lambda i: rank.get(i.plugin_name, len(rank)))
         results: list[HookResult] = []
         if pharmacy_id is not None:
             kwargs["pharmacy_id"] = pharmacy_id  # also an argument of some hooks (queries)
-        for impl in impls:
+        for impl in self.implementations(hook):
+            if plugins is not None and impl.plugin_name not in plugins:
+                continue
             try:
                 value = impl.function(*[kwargs[name] for name in impl.argnames])
             except Exception as exc:

@@ -1,4 +1,5 @@
-"""What plugins declare to the kernel at start-up, beyond hooks: habilitations and sign-in methods.
+"""What plugins declare to the kernel at start-up, beyond hooks: habilitations, certificate uses and sign-in
+methods.
 
 Each kind of name (a habilitation code, an outbox kind, an act code, a CLI command, a web blueprint, a sign-in
 method) belongs to one plugin. When two plugins declare the same name, **both** are refused with a reason naming
@@ -20,6 +21,17 @@ class HabilitationDefinition:
     label_fr: str
     help_fr: str = ""
     default_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CertificateUsage:
+    """A use of the pharmacy's certificate for which the administrator may store a different certificate than the
+    organisation one (the « Certificat » page offers a slot per use). ``kind`` is what the plugin passes to
+    :func:`lgo.domain.certificates.pharmacy_credential`; it starts with the plugin's name."""
+
+    kind: str
+    label_fr: str
+    help_fr: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,13 @@ Resolution happens once per process, from what discovery found:
 2. a required plugin that is not installed or not loadable → *missing-dependency* (repeated until stable);
 3. a dependency cycle → *failed* for each plugin of the cycle;
 4. the rest is registered with pluggy and ordered so that dependencies (required, then optional when present)
-   come first; ``lgo_startup`` is called in that order by the kernel and a raise marks the plugin *failed*.
+   come first; a hook implementation with an option the kernel does not honour (``wrapper``, ``hookwrapper``,
+   ``tryfirst``, ``trylast``: events are called one plugin at a time, in dependency order) or an unknown hook
+   marks the plugin *failed*; ``lgo_startup`` is called in that order by the kernel and a raise marks it *failed*.
+
+Names are fail-closed: two plugins with the same name, or declaring the same outbox kind, act code, habilitation,
+CLI command or web blueprint (:meth:`PluginRegistry.refuse_collisions`), are **both** refused with a reason naming
+the other — the administrator decides which one to keep by uninstalling the other.
 
 Per pharmacy, a loaded plugin is then *disabled* (not switched on), *missing-dependency* (a required plugin
 is not active there) or *active*.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import graphlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +33,10 @@ from lgo.plugins.discovery import Discovered
 from lgo.plugins.manifest import Manifest, PluginState
 
 log = logging.getLogger(__name__)
+
+#: pluggy options a hook implementation may not use here: the kernel calls events one implementation at a time in
+#: dependency order, so ordering hints and wrappers would silently mean nothing.
+UNSUPPORTED_OPTIONS = ("wrapper", "hookwrapper", "tryfirst", "trylast")
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,8 @@ class PluginRegistry:
         self.pm.add_hookspecs(hookspecs)
         self._infos: dict[str, PluginInfo] = {}
         self.order: list[str] = []
+        #: Bumped whenever a plugin is taken out, so that cached hook orders are recomputed.
+        self.generation = 0
         self._resolve(discovered)
 
     # --- queries ---------------------------------------------------------------------------------------
@@ -113,25 +126,34 @@ class PluginRegistry:
         info = self._infos[name]
         self._infos[name] = replace(info, state=PluginState.FAILED, reason=reason, detail=detail)
         self._unregister(name)
+        self._take_out_dependents(name)
+
+    def _take_out_dependents(self, name: str) -> None:
         for dependent in self.dependents(name):
             if self._infos[dependent].loaded:
                 self._infos[dependent] = replace(
                     self._infos[dependent],
                     state=PluginState.MISSING_DEPENDENCY,
-                    reason=f"nécessite « {name} », qui est en échec",
+                    reason=f"nécessite « {name} », qui n'est pas chargé",
                 )
                 self._unregister(dependent)
+                self._take_out_dependents(dependent)
 
     # --- resolution ------------------------------------------------------------------------------------
 
     def _resolve(self, discovered: list[Discovered]) -> None:
         candidates: dict[str, PluginInfo] = {}
+        targets: dict[str, list[str]] = {}
+        for found in discovered:
+            targets.setdefault(found.manifest.name if found.manifest else found.entry_name, []).append(found.target)
         for found in discovered:
             name = found.manifest.name if found.manifest else found.entry_name
-            if name in self._infos or name in candidates:
-                self._infos.setdefault(
-                    f"{name}@{found.target}",
-                    PluginInfo(name, PluginState.FAILED, f"nom « {name} » déjà utilisé par un autre plugin"),
+            if len(targets[name]) > 1:
+                self._infos[name] = PluginInfo(
+                    name,
+                    PluginState.FAILED,
+                    f"nom « {name} » déclaré par plusieurs modules installés ({', '.join(sorted(targets[name]))}) : "
+                    "aucun n'est chargé ; désinstallez celui qui ne sert pas",
                 )
                 continue
             if found.manifest is None:
@@ -175,7 +197,7 @@ class PluginRegistry:
                 continue
             self._infos[name] = info
             self.order.append(name)
-        self._check_unknown_hooks()
+        self._check_hook_implementations()
 
     def _drop_missing_requirements(self, candidates: dict[str, PluginInfo]) -> None:
         changed = True
@@ -213,19 +235,60 @@ class PluginRegistry:
                     )
                 self._drop_missing_requirements(candidates)
 
-    def _check_unknown_hooks(self) -> None:
+    def _check_hook_implementations(self) -> None:
         for name in list(self.order):
+            if name not in self.order:  # taken out with a dependency meanwhile
+                continue
             module = self._infos[name].module
-            unknown = [
-                impl.function.__name__
+            impls = [
+                (caller, impl)
                 for caller in self.pm.get_hookcallers(module) or []
                 for impl in caller.get_hookimpls()
-                if impl.plugin is module and caller.spec is None
+                if impl.plugin is module
             ]
+            unknown = sorted(impl.function.__name__ for caller, impl in impls if caller.spec is None)
             if unknown:
-                self.mark_failed(name, "hook inconnu : " + ", ".join(sorted(unknown)))
+                self.mark_failed(name, "hook inconnu : " + ", ".join(unknown))
+                continue
+            refused = sorted(
+                f"{caller.name} ({option})"
+                for caller, impl in impls
+                for option in UNSUPPORTED_OPTIONS
+                if getattr(impl, option, False)
+            )
+            if refused:
+                self.mark_failed(
+                    name,
+                    "option de hook non prise en charge (les événements sont appelés un module à la fois, dans "
+                    "l'ordre des dépendances) : " + ", ".join(refused),
+                )
+
+    def refuse_collisions(
+        self, what_fr: str, claims: list[tuple[str, str]], reserved: Collection[str] = ()
+    ) -> set[str]:
+        """One policy for every kind of name plugins declare: ``claims`` are ``(plugin, name)`` pairs. A name claimed
+        by two plugins takes both out (failed, with the reason naming the other); a plugin claiming a ``reserved``
+        name (the kernel's own) is taken out. Returns the plugins refused."""
+        owners: dict[str, set[str]] = {}
+        for plugin, name in claims:
+            owners.setdefault(name, set()).add(plugin)
+        reasons: dict[str, list[str]] = {}
+        for name, plugins in sorted(owners.items()):
+            if name in reserved:
+                for plugin in plugins:
+                    reasons.setdefault(plugin, []).append(f"{what_fr} « {name} » est réservé au noyau")
+            elif len(plugins) > 1:
+                for plugin in plugins:
+                    others = ", ".join(f"« {o} »" for o in sorted(plugins - {plugin}))
+                    reasons.setdefault(plugin, []).append(f"{what_fr} « {name} » aussi déclaré par {others}")
+        for plugin, why in reasons.items():
+            if plugin in self.order:
+                log.error("plugin %s refused: %s", plugin, "; ".join(why))
+                self.mark_failed(plugin, "conflit de noms : " + " ; ".join(why))
+        return set(reasons)
 
     def _unregister(self, name: str) -> None:
+        self.generation += 1
         if name in self.order:
             self.order.remove(name)
         if self.pm.get_plugin(name) is not None:

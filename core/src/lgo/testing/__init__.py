@@ -38,6 +38,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs on a real PostgreSQL server")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Under ``CI`` every skip is a failure, whatever raised it (``pytest.skip``, a ``skipif`` marker, a fixture):
+    CI must run each test, and a missing server or conformance kit is a broken set-up, not a pass. ``xfail`` is not
+    a skip and keeps its meaning."""
+    report = yield
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"Test ignoré sous CI (interdit) : {reason}"
+    return report
+
+
 def _require_or_skip(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} — CI must run these tests, not skip them.", pytrace=False)

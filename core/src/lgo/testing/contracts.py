@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect, select, table
+from sqlalchemy import UniqueConstraint, func, inspect, select, table
 
 from lgo import PLUGIN_API
 from lgo.plugins.manifest import Manifest
@@ -36,6 +36,7 @@ __all__ = [
     "check_events_do_not_raise",
     "check_manifest",
     "check_migrations_up_and_down",
+    "check_models_match_migrations",
     "check_settings_defaults",
     "check_toggle_keeps_data",
 ]
@@ -61,22 +62,22 @@ def check_settings_defaults(plugin: Any) -> None:
     assert settings.model_validate(defaults.model_dump()) == defaults, "settings defaults do not round-trip"
 
 
-def _migration_source(plugin: Any) -> Any:
-    register = getattr(plugin, "lgo_register_migrations", None)
-    return register() if register is not None else None
+def _migration_source(kernel: Any, name: str) -> Any:
+    return dict(kernel.hooks.migrations()).get(name)
 
 
 def _tables(kernel: Any) -> set[str]:
     return set(inspect(kernel.engine).get_table_names())
 
 
-def check_migrations_up_and_down(kernel: Any, plugin: Any) -> None:
+def check_migrations_up_and_down(kernel: Any, plugin: Any, source: Any = None) -> None:
+    """``source`` (a :class:`lgo.migrations.MigrationSource`) defaults to what the plugin registered in ``kernel``."""
     from lgo import migrations
 
-    source = _migration_source(plugin)
+    name = check_manifest(plugin).name
+    source = source or _migration_source(kernel, name)
     if source is None:
         return
-    name = check_manifest(plugin).name
     upgraded = _tables(kernel)
     own = {t for t in upgraded if t.startswith(f"{name}_")}
     assert own, f"the migrations of {name!r} create no table prefixed {name}_ (tables are prefixed by the plugin)"
@@ -84,6 +85,84 @@ def check_migrations_up_and_down(kernel: Any, plugin: Any) -> None:
     assert not own & _tables(kernel), f"downgrading {name!r} to base leaves {sorted(own & _tables(kernel))}"
     migrations.upgrade(kernel.engine, source)
     assert own <= _tables(kernel), f"upgrading {name!r} again does not recreate {sorted(own - _tables(kernel))}"
+
+
+def _diff_table(diff: Any) -> str | None:
+    """The table an alembic autogenerate difference is about."""
+    if isinstance(diff, list):  # modify_* differences come as a list of tuples of one column
+        return _diff_table(diff[0])
+    kind, *rest = diff
+    if kind in ("add_table", "remove_table"):
+        return str(rest[0].name)
+    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint"):
+        return str(rest[0].table.name)
+    if kind in ("add_fk", "remove_fk"):
+        return str(rest[0].parent.name)
+    if kind.startswith("modify_") or kind in ("add_column", "remove_column"):
+        return str(rest[1])
+    return None
+
+
+def models_of(plugin: Any) -> Any:
+    """The plugin's SQLAlchemy metadata, found by convention: the declarative base defined in ``<package>.model``
+    (or in the plugin's own module), else ``None``."""
+    import importlib
+
+    from sqlalchemy import Table
+    from sqlalchemy.orm import DeclarativeBase
+
+    module_name = plugin.__name__ if hasattr(plugin, "__name__") else type(plugin).__module__
+    for candidate in (module_name.rsplit(".", 1)[0] + ".model", module_name):
+        try:
+            module = importlib.import_module(candidate)
+        except ImportError:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, DeclarativeBase) and DeclarativeBase in value.__bases__:
+                return value.metadata
+            if isinstance(value, Table):
+                return value.metadata
+    return None
+
+
+def check_models_match_migrations(kernel: Any, plugin: Any, metadata: Any) -> None:
+    """The plugin's migrated tables are the tables its models declare: same tables, columns, indexes and foreign
+    keys (alembic's autogenerate comparison, restricted to the plugin's tables)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    name = check_manifest(plugin).name
+    own = {t for t in metadata.tables if t.startswith(f"{name}_")}
+    assert own == set(metadata.tables), f"models of {name!r} declare tables not prefixed {name}_"
+    with kernel.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = [d for d in compare_metadata(context, metadata) if _diff_table(d) in own]
+        in_database = {
+            (table, frozenset(u["column_names"]))
+            for table in own
+            for u in [*inspect(connection).get_unique_constraints(table), *inspect(connection).get_indexes(table)]
+            if u.get("unique", True)
+        }
+    in_models = {
+        (table.name, frozenset(c.name for c in constraint.columns))
+        for table in metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint)
+    } | {(table.name, frozenset([c.name])) for table in metadata.tables.values() for c in table.columns if c.unique}
+    differences = [d for d in differences if not _expected_difference(d, own, in_database & in_models)]
+    assert not differences, f"the migrations of {name!r} differ from its models: {differences}"
+
+
+def _expected_difference(diff: Any, own: set[str], unique_on_both_sides: set[tuple[str, frozenset[str]]]) -> bool:
+    """Differences that are not defects: a foreign key to a kernel table (a plugin's models live in their own
+    metadata and cannot name the kernel's tables; its migrations do), and a unique constraint both sides hold under
+    different names."""
+    if isinstance(diff, tuple) and diff[0] == "remove_fk":
+        return diff[1].referred_table.name not in own
+    if isinstance(diff, tuple) and diff[0] in ("add_constraint", "remove_constraint"):
+        constraint = diff[1]
+        return (constraint.table.name, frozenset(c.name for c in constraint.columns)) in unique_on_both_sides
+    return False
 
 
 def _row_counts(kernel: Any, name: str) -> dict[str, int]:
@@ -158,27 +237,38 @@ class PluginContract:
 
     plugin: Any = None
     companions: tuple[Any, ...] = ()
+    #: The plugin's SQLAlchemy ``MetaData``; by default ``<package>.model.Base.metadata`` when that exists.
+    models: Any = None
+
+    def _plugin(self) -> Any:
+        if self.plugin is None:  # a misconfigured contract is an error, never a skip
+            pytest.fail("PluginContract: set `plugin` in the subclass", pytrace=False)
+        return self.plugin
 
     @pytest.fixture
     def contract_world(self, lgo_make_kernel: Callable[..., Any], lgo_seeded: Any) -> tuple[Any, Any]:
-        if self.plugin is None:
-            pytest.skip("PluginContract: set `plugin` in the subclass")
+        self._plugin()
         kernel = lgo_make_kernel(self.plugin, *self.companions)
         kernel.enable(lgo_seeded.pharmacy_id, self.plugin.MANIFEST.name, with_dependencies=True)
         return kernel, lgo_seeded
 
     def test_manifest_is_valid_and_compatible(self) -> None:
-        if self.plugin is None:
-            pytest.skip("PluginContract: set `plugin` in the subclass")
-        check_manifest(self.plugin)
+        check_manifest(self._plugin())
 
     def test_settings_defaults_are_valid(self) -> None:
-        if self.plugin is None:
-            pytest.skip("PluginContract: set `plugin` in the subclass")
-        check_settings_defaults(self.plugin)
+        check_settings_defaults(self._plugin())
 
     def test_migrations_go_up_and_down(self, contract_world: tuple[Any, Any]) -> None:
         check_migrations_up_and_down(contract_world[0], self.plugin)
+
+    def test_models_match_the_migrations(self, contract_world: tuple[Any, Any]) -> None:
+        metadata = self.models if self.models is not None else models_of(self.plugin)
+        if metadata is None:
+            assert not dict(contract_world[0].hooks.migrations()).get(check_manifest(self.plugin).name), (
+                "the plugin has migrations: give its models (`models = MyBase.metadata`) to the contract"
+            )
+            return
+        check_models_match_migrations(contract_world[0], self.plugin, metadata)
 
     def test_events_do_not_raise_on_the_seeded_pharmacy(self, contract_world: tuple[Any, Any]) -> None:
         check_events_do_not_raise(*contract_world)
@@ -200,7 +290,7 @@ class ProviderContract:
 
     def test_the_driver_is_registered_and_loads(self) -> None:
         if not self.capability:
-            pytest.skip("ProviderContract: set `capability` and `provider` in the subclass")
+            pytest.fail("ProviderContract: set `capability` and `provider` in the subclass", pytrace=False)
         from lgo.plugins import providers
 
         assert self.provider in providers.available(self.capability), (

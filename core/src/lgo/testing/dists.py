@@ -44,7 +44,7 @@ def write_distribution(
 def plugin_module_source(
     name: str,
     *,
-    plugin_api: str = ">=1.0,<2",
+    plugin_api: str = ">=2.0,<3",
     requires: tuple[str, ...] = (),
     wave: int = 1,
     body: str = "",

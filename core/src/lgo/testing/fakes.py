@@ -26,7 +26,7 @@ MATRICULE = "279035121518989"
 
 class FakeIdentityPlugin:
     def __init__(self, name: str = "fake_ins") -> None:
-        self.MANIFEST = Manifest(name=name, plugin_api=">=1.1,<2", label_fr="Identité (doublure de test)")
+        self.MANIFEST = Manifest(name=name, plugin_api=">=2.0,<3", label_fr="Identité (doublure de test)")
         self.qualified: set[int] = set()
         self.events: list[Any] = []
 
@@ -62,8 +62,6 @@ class FakeIdentityPlugin:
 
     def qualify(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> None:
         self.qualified.add(patient_id)
-        kernel.emit(
-            "lgo_on_identity_qualified",
-            pharmacy_id,
-            event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=None, patient_id=patient_id),
+        kernel.hooks.on_identity_qualified(
+            IdentityQualified(pharmacy_id=pharmacy_id, operator_id=None, patient_id=patient_id)
         )

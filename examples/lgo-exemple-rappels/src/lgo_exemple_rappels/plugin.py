@@ -16,12 +16,18 @@ if TYPE_CHECKING:
 
 
 class RappelsSettings(BaseModel):
-    delai_jours: int = Field(30, ge=1, le=3650, title="Délai avant le rappel (jours)")
+    delai_jours: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        title="Délai avant le rappel (jours)",
+        description="Nombre de jours après la vaccination au bout desquels le rappel est proposé.",
+    )
 
 
 MANIFEST = Manifest(
     name="rappels",
-    plugin_api=">=1.1,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-exemple-rappels",
     label_fr="Rappels (exemple)",
     description_fr="Exemple de module tiers : rappels de vaccination.",

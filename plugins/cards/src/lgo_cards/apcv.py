@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from lgo.api import TlsEndpoint
+from lgo.api import SharedIdentity, TlsEndpoint
 
 from lgo_cards.errors import CardError
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from lgo.api import Kernel
 
 PATH = "/apcv/v1/identification"
+#: A QR code holds at most 4 296 alphanumeric characters: a longer scan is not one.
+MAX_SCAN = 4296
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,20 @@ Endpoint = TlsEndpoint
 
 
 def clean(data: str) -> str:
-    """The scanned text as the service expects it (a scanner may add spaces or a line end)."""
+    """The scanned text as the service expects it (a scanner may add spaces or a line end); what no QR code of the
+    app can hold (control characters, non-ASCII, an oversized scan, bytes) is refused in French."""
+    if not isinstance(data, str):
+        raise CardError(
+            "Lecture illisible : scannez à nouveau le QR code de l'appli carte Vitale.", detail=type(data).__name__
+        )
     cleaned = "".join(data.split())
     if not cleaned:
         raise CardError("Aucune donnée lue depuis l'appli carte Vitale : scannez à nouveau le QR code du patient.")
+    if len(cleaned) > MAX_SCAN or not cleaned.isascii() or not cleaned.isprintable():
+        raise CardError(
+            "Ce code n'est pas un QR code de l'appli carte Vitale : scannez celui affiché sur le téléphone du patient.",
+            detail=f"{len(cleaned)} characters, {cleaned[:40]!r}",
+        )
     return cleaned
 
 
@@ -94,19 +106,26 @@ def endpoint(kernel: Kernel, pharmacy_id: int) -> Endpoint:
 
 def qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, identity: ApcvIdentity) -> Any:
     """Hand the identity to the ``ins`` plugin as qualifiée (no identity document); returns its status."""
-    try:
-        from lgo_ins import api, insi
-    except ImportError as exc:
+    if not kernel.is_active(pharmacy_id, "ins"):
         raise CardError(
-            "Le module INS n'est pas installé : l'identité de l'appli carte Vitale ne peut pas être enregistrée."
-        ) from exc
-    found = insi.Identity(
-        matricule=identity.matricule,
-        oid=identity.oid,
-        birth_name=identity.birth_name,
-        first_names=identity.first_names,
-        sex=identity.sex,
-        birth_date=identity.birth_date,
-        birth_place_code=identity.birth_place_code,
+            "Le module INS n'est pas actif dans l'officine : l'identité de l'appli carte Vitale ne peut pas être "
+            "enregistrée."
+        )
+    from lgo_ins import api as ins_api  # declared optional in the manifest, active here
+
+    return ins_api.record_card_identity(
+        kernel,
+        pharmacy_id,
+        patient_id,
+        operator_id,
+        SharedIdentity(
+            patient_id=patient_id,
+            matricule=identity.matricule,
+            oid=identity.oid,
+            birth_name=identity.birth_name,
+            first_names=tuple(identity.first_names),
+            sex=identity.sex,
+            birth_date=identity.birth_date,
+            birth_place_code=identity.birth_place_code,
+        ),
     )
-    return api.record_apcv_identity(kernel, pharmacy_id, patient_id, operator_id, found)

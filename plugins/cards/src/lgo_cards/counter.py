@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import ActionRequired, Patient
+from lgo.api import ActionRequired, Patient, traits
 from sqlalchemy import select
 
 from lgo_cards.errors import CardError
@@ -25,10 +25,6 @@ class Candidate:
 
     beneficiary: Beneficiary
     patient_ids: tuple[int, ...]
-
-
-def _same(left: str, right: str) -> bool:
-    return " ".join(left.upper().split()) == " ".join(right.upper().split())
 
 
 def candidates(kernel: Kernel, pharmacy_id: int, card: VitaleCard) -> list[Candidate]:
@@ -54,8 +50,8 @@ def candidates(kernel: Kernel, pharmacy_id: int, card: VitaleCard) -> list[Candi
             ids = tuple(
                 p.id
                 for p in same_day
-                if _same(p.birth_name, person.birth_name)
-                and _same(p.first_names.split(" ")[0], person.first_name.split(" ")[0])
+                if traits.same_name(p.birth_name, person.birth_name)
+                and traits.same_name(p.first_names.split(" ")[0], person.first_name.split(" ")[0])
             )
             found.append(Candidate(person, ids))
     return found
@@ -84,57 +80,25 @@ def insi_search(
 ) -> list[ActionRequired]:
     """INSi ``rechercherInsAvecCarteVitale`` for this beneficiary; the answer as the ``ins`` plugin's action. In
     INSI-MANU mode the operator's assertion comes from their unlocked CPS unless ``assertion`` is given."""
-    try:
-        from lgo_ins import counter as ins_counter
-        from lgo_ins import insi
-    except ImportError:
+    if not kernel.is_active(pharmacy_id, "ins"):
         return [
             ActionRequired(
                 kind="cards.no_ins",
                 plugin="cards",
                 title_fr="Recherche INSi",
-                message_fr="Le module INS n'est pas installé : pas de recherche INSi.",
+                message_fr="Le module INS n'est pas actif dans l'officine : pas de recherche INSi.",
                 patient_id=patient_id,
             )
         ]
-    try:
-        if assertion is None:
-            assertion = ins_counter.operator_assertion(kernel, pharmacy_id, operator_id)
-    except ins_counter.OperatorCardRequired as exc:
-        return [ins_counter.card_required(exc, patient_id)]
-    try:
-        result = insi.search_by_vitale(
-            ins_counter.endpoint(kernel, pharmacy_id),
-            ins_counter.context(kernel, pharmacy_id, "lgo"),
-            nir=card.holder_nir,
-            birth_date=beneficiary.birth_date,
-            rank=beneficiary.rank,
-            assertion=assertion,
-        )
-    except (insi.InsiUnavailable, insi.InsiError) as exc:
-        kernel.audit(
-            pharmacy_id,
-            "cards.insi_vitale",
-            f"Appel INSi (carte Vitale) : {exc.message_fr}",
-            actor="cards",
-            operator_id=operator_id,
-            patient_id=patient_id,
-        )
-        return [
-            ActionRequired(
-                kind="cards.insi_failed",
-                plugin="cards",
-                title_fr="Recherche INSi (carte Vitale)",
-                message_fr=exc.message_fr,
-                patient_id=patient_id,
-            )
-        ]
-    kernel.audit(
+    from lgo_ins import api as ins_api  # declared optional in the manifest, active here
+
+    return ins_api.search_with_vitale(
+        kernel,
         pharmacy_id,
-        "cards.insi_vitale",
-        f"Appel INSi (carte Vitale) : CR {result.code}.",
-        actor="cards",
-        operator_id=operator_id,
-        patient_id=patient_id,
+        patient_id,
+        operator_id,
+        nir=card.holder_nir,
+        birth_date=beneficiary.birth_date,
+        rank=beneficiary.rank,
+        assertion=assertion,
     )
-    return ins_counter.result_actions(kernel, pharmacy_id, patient_id, result)

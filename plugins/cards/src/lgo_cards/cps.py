@@ -19,6 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
+from lgo.api import identifiers
 
 from lgo_cards.errors import CardAbsent, CardError, CardModuleUnavailable, PinBlocked, UnknownCard, WrongPin
 
@@ -41,7 +42,7 @@ class Professional:
 
     @property
     def rpps(self) -> str | None:
-        return self.national_id[1:] if self.national_id.startswith("8") else None
+        return identifiers.rpps_from_idnat(self.national_id)
 
     @classmethod
     def from_certificate(cls, certificate: x509.Certificate) -> Professional:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class _Unlocked:
-    signer: signing.InsAssertionSigner
+    signer: signing.CardSigner
     idle_seconds: float
     expires: float
 
@@ -62,9 +62,7 @@ def unlock(kernel: Kernel, pharmacy_id: int, operator_id: int, pin: str) -> Prof
         )
     idle = settings.cps_idle_minutes * 60.0
     with _LOCK:
-        _UNLOCKED[(pharmacy_id, operator_id)] = _Unlocked(
-            signing.InsAssertionSigner(key), idle, time.monotonic() + idle
-        )
+        _UNLOCKED[(pharmacy_id, operator_id)] = _Unlocked(signing.CardSigner(key), idle, time.monotonic() + idle)
     kernel.audit(
         pharmacy_id,
         "cards.cps_unlocked",
@@ -83,7 +81,7 @@ def lock(kernel: Kernel, pharmacy_id: int, operator_id: int) -> None:
         kernel.audit(pharmacy_id, "cards.cps_locked", "Carte CPS verrouillée.", actor="cards", operator_id=operator_id)
 
 
-def signer_for(pharmacy_id: int, operator_id: int) -> signing.InsAssertionSigner | None:
+def signer_for(pharmacy_id: int, operator_id: int) -> signing.CardSigner | None:
     """The operator's unlocked card, if it was used within the idle delay (each use restarts the delay)."""
     now = time.monotonic()
     with _LOCK:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import Manifest, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, hookimpl
 
 from lgo_cards.settings import CardsSettings
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="cards",
-    plugin_api=">=1.2,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-cards",
     label_fr="Cartes (CPS, Vitale)",
     description_fr="Carte du professionnel de santé (signature de l'assertion INSi et du VIHF), lecture de la carte "
@@ -21,6 +21,7 @@ MANIFEST = Manifest(
     optional=("ins",),
     capabilities=("cps", "vitale"),
     settings=CardsSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 

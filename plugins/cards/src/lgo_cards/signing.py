@@ -5,8 +5,9 @@ key cannot be exported, so :class:`CardPrivateKey` implements ``RSAPrivateKey`` 
 card (PKCS#1 v1.5: the DigestInfo is built here and signed with ``CKM_RSA_PKCS``, which every CPS middleware and
 SoftHSM offer, whereas ``CKM_SHA256_RSA_PKCS`` is not on every card). Export operations refuse in French.
 
-:class:`InsAssertionSigner` and :class:`VihfSigner` implement, structurally, the signer protocols of ``ins``
-(``lgo_ins.assertion.Signer``) and ``dmp`` (``lgo_dmp.signature.Signer``): neither plugin depends on this one.
+:class:`CardSigner` is the kernel's one signer shape (:class:`lgo.api.Signer`) with the CPS: the INSi assertion, the
+VIHF and the XAdES submission-set signature are signed with it by :mod:`lgo.xml_signature`, like with the pharmacy's
+certificate; neither ``ins`` nor ``dmp`` depends on this plugin.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def card_key(module_path: str, pin: str, *, token_label: str | None = None, usag
 
 
 @dataclass(frozen=True)
-class InsAssertionSigner:
-    """What ``lgo_ins.assertion.build`` needs: the certificate (PEM) and a private key object."""
+class CardSigner:
+    """The CPS as a :class:`lgo.api.Signer`: its certificate and a key whose operations happen on the card."""
 
     key: CardPrivateKey
 
@@ -112,39 +113,3 @@ class InsAssertionSigner:
     @property
     def private_key(self) -> rsa.RSAPrivateKey:
         return self.key
-
-
-class VihfSigner:
-    """``lgo_dmp.signature.Signer`` with the CPS: the VIHF (enveloped) and the submission set (XAdES)."""
-
-    def __init__(self, key: CardPrivateKey) -> None:
-        self.key = key
-
-    def certificate_pem(self) -> bytes:
-        return self.key.card_certificate.pem
-
-    def sign(self, element: Any, *, enveloping: bool = False, reference_uri: str | None = None) -> Any:
-        from lxml import etree
-        from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
-
-        ds = "http://www.w3.org/2000/09/xmldsig#"
-        cert = self.certificate_pem().decode()
-        if enveloping:
-            from signxml.xades import XAdESSigner
-
-            # Same XAdES shape as the dmp plugin's file signer: the purpose "source" of the submission set.
-            purpose = etree.Element(f"{{{ds}}}SignatureProperty", Id="purposeOfSignature", Target="#signature")
-            purpose.text = "1.2.840.10065.1.12.1.14"
-            xades = XAdESSigner(
-                method=methods.enveloping,
-                signature_algorithm=SignatureMethod.RSA_SHA256,
-                digest_algorithm=DigestAlgorithm.SHA256,
-            )
-            return xades.sign(element, key=self.key, cert=cert, signature_properties=purpose)
-        signer = XMLSigner(
-            method=methods.enveloped,
-            signature_algorithm=SignatureMethod.RSA_SHA256,
-            digest_algorithm=DigestAlgorithm.SHA256,
-            c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
-        )
-        return signer.sign(element, key=self.key, cert=cert, reference_uri=reference_uri)

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from lgo.api import (
     AuditEntry,
-    Habilitation,
     IdentityNotShareable,
     LgoError,
     NotFound,
@@ -37,6 +36,8 @@ if TYPE_CHECKING:
     from lgo.api import Kernel
 
 PLUGIN = "dmp"
+#: The habilitation this plugin declares (``lgo_register_habilitations``) for consulting the DMP.
+HABILITATION_CONSULT = "dmp.consult"
 ATTEMPT = "dmp.access"
 REFUSED = "dmp.consult.refused"
 FAILED = "dmp.consult.failed"
@@ -112,11 +113,11 @@ def _begin(
             patient.id if patient is not None else None,
             what_fr,
         )
-        allowed = operator is not None and operator.active and operator.has(Habilitation.DMP_CONSULT)
+        allowed = operator is not None and operator.active and operator.has(HABILITATION_CONSULT)
     if not allowed:
         return trace, PermissionDenied(
             "Vous n'êtes pas habilité(e) à consulter le DMP.",
-            detail=f"operator {operator_id} lacks {Habilitation.DMP_CONSULT} in pharmacy {pharmacy_id}",
+            detail=f"operator {operator_id} lacks {HABILITATION_CONSULT} in pharmacy {pharmacy_id}",
         )
     if trace.patient_id is None:
         return trace, NotFound(

@@ -63,9 +63,8 @@ def resend(document_id: int, operateur: str) -> None:
 @dmp.command("consulter")
 @click.argument("patient_id", type=int)
 @click.option("--operateur", required=True, help="Code de l'opérateur (habilitation « consultation DMP »).")
-@click.option("--vaccinations", is_flag=True, help="Afficher le carnet de vaccination consolidé.")
 @french_errors
-def consult(patient_id: int, operateur: str, vaccinations: bool) -> None:
+def consult(patient_id: int, operateur: str) -> None:
     """Lister les documents du DMP d'un patient (accès tracé)."""
     from lgo_dmp import service
 
@@ -73,10 +72,6 @@ def consult(patient_id: int, operateur: str, vaccinations: bool) -> None:
     try:
         pharmacy_id = current_pharmacy_id(kernel)
         operator_id = _operator(kernel, pharmacy_id, operateur)
-        if vaccinations:
-            for vaccination in service.vaccination_record(kernel, pharmacy_id, operator_id, patient_id):
-                click.echo(f"{vaccination.date} — {vaccination.vaccine} — lot {vaccination.lot or '?'}")
-            return
         for entry in service.list_documents(kernel, pharmacy_id, operator_id, patient_id):
             click.echo(
                 f"{entry.date_fr} — {entry.type_display} — « {entry.title} » — {entry.author} — {entry.status_fr}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from lgo.api import LgoError, xds
+from lgo.api import LgoError, ValidationError, xds
 from lgo.api import xds_codes as codes
 from lxml import etree
 
@@ -128,7 +128,7 @@ class DmpClient:
         processed = response.status_code != 503
         try:
             root, parts = soap.parse_message(response.headers.get("content-type", ""), response.content)
-        except (etree.XMLSyntaxError, ValueError) as exc:
+        except (etree.XMLSyntaxError, ValueError, ValidationError) as exc:  # hostile answers too
             raise DmpUnavailable(
                 f"Réponse illisible du DMP (HTTP {response.status_code}) : nouvel essai plus tard.",
                 detail=response.text[:300],

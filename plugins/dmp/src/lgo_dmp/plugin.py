@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
 
 from lgo_dmp import service
 from lgo_dmp.settings import DmpSettings
@@ -15,22 +15,15 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=1.2,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
     optional=("ins",),
     capabilities=("dmp",),
     settings=DmpSettings,
+    publisher=PROJECT_PUBLISHER,
 )
-
-#: The kernel this process runs: outbox handlers receive only the delivery.
-_state: dict[str, Any] = {}
-
-
-@hookimpl
-def lgo_startup(kernel: Kernel) -> None:
-    _state["kernel"] = kernel
 
 
 @hookimpl
@@ -38,12 +31,30 @@ def lgo_register_migrations() -> MigrationSource:
     return MigrationSource("dmp", Path(__file__).parent / "migrations")
 
 
-def _send(delivery: Delivery) -> None:
-    service.deliver(_state["kernel"], delivery)
+def _send(kernel: Kernel, delivery: Delivery) -> None:
+    service.deliver(kernel, delivery)
 
 
-def _deprecate(delivery: Delivery) -> None:
-    service.deliver_deprecation(_state["kernel"], delivery)
+def _deprecate(kernel: Kernel, delivery: Delivery) -> None:
+    service.deliver_deprecation(kernel, delivery)
+
+
+@hookimpl
+def lgo_register_habilitations() -> list[HabilitationDefinition]:
+    return [
+        HabilitationDefinition(
+            service.HABILITATION_CONSULT,
+            "Consulter le DMP",
+            "Lire la liste et le contenu des documents du DMP d'un patient (chaque accès est tracé).",
+            default_roles=("titulaire", "pharmacien_adjoint"),
+        ),
+        HabilitationDefinition(
+            service.HABILITATION_FEED,
+            "Alimenter le DMP",
+            "Envoyer au DMP les documents validés de l'officine.",
+            default_roles=("titulaire", "pharmacien_adjoint", "preparateur"),
+        ),
+    ]
 
 
 @hookimpl

@@ -12,6 +12,7 @@ whatever happens (:mod:`lgo_dmp.access`), which :func:`access_history` reads bac
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from lgo.api import (
     DocumentStatus,
     HealthDocument,
     IdentityNotShareable,
+    KeySigner,
     LgoError,
     NotFound,
     Operator,
@@ -28,8 +30,11 @@ from lgo.api import (
     ValidationError,
     audit,
     client_tls_context,
+    datetime_fr,
     get_scoped,
+    identifiers,
     outbox,
+    parse_untrusted,
     utcnow,
 )
 from lgo.api import cda as cda_builder
@@ -38,11 +43,15 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lgo_dmp.access import Access, access_history, traced  # noqa: F401 - the published names of consultation
+from lgo_dmp.access import (  # noqa: F401 - the published names of consultation
+    HABILITATION_CONSULT,
+    Access,
+    access_history,
+    traced,
+)
 from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
-from lgo_dmp.settings import client_credentials, settings
-from lgo_dmp.signature import KeySigner
+from lgo_dmp.settings import client_credentials, settings, source_id
 from lgo_dmp.soap import ACTION_ITI41
 from lgo_dmp.vihf import VihfContext, build_vihf
 
@@ -50,6 +59,9 @@ if TYPE_CHECKING:
     from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel
 
 PLUGIN = "dmp"
+#: Habilitations this plugin declares (``lgo_register_habilitations``) and checks (consultation: :mod:`access`).
+HABILITATION_FEED = "dmp.feed"
+
 KIND_SEND = "dmp.send"
 KIND_DEPRECATE = "dmp.deprecate"
 #: ``DmpSubmission.result`` while a sending's answer was lost.
@@ -61,8 +73,13 @@ WAITING_IDENTITY = "identité non qualifiée"
 
 
 def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient:
-    credential, ca = client_credentials(kernel, pharmacy_id)
     current = settings(kernel, pharmacy_id)
+    if not current.endpoint:
+        raise ValidationError(
+            "L'adresse des services du DMP n'est pas renseignée : choisissez-la dans Paramètres › DMP.",
+            detail="dmp endpoint not configured",
+        )
+    credential, ca = client_credentials(kernel, pharmacy_id)
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
         pharmacy = session.get(Pharmacy, pharmacy_id)
@@ -70,8 +87,9 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
             raise NotFound("Opérateur ou officine introuvable.", detail=f"operator {operator_id}")
         rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
         section = "A" if operator.role == Role.TITULAIRE else "DA"
-        structure = f"1{pharmacy.finess}"
-    signer = KeySigner(credential)
+        structure = identifiers.idnat_structure(pharmacy.finess)
+        installation = source_id(current, pharmacy.finess)
+    signer = KeySigner.from_credential(credential)
 
     def vihf(patient_id: str) -> Any:
         return build_vihf(
@@ -83,7 +101,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
                 given=given,
                 patient_id=patient_id,
                 cnop_section=section,
-                lps_id=current.source_id,
+                lps_id=installation,
             ),
         )
 
@@ -91,7 +109,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
         current.endpoint,
         ssl_context=client_tls_context(credential, ca),
         vihf=vihf,
-        source_id=current.source_id,
+        source_id=installation,
         signer=signer,
         timeout=current.timeout_seconds,
     )
@@ -113,7 +131,7 @@ def content_for_dmp(document: HealthDocument, identity: SharedIdentity) -> bytes
     validated before the identity was qualified (the header then names the patient by local traits only)."""
     if not document.content:
         raise ValidationError("Le document est vide.", detail=f"document {document.id}")
-    root = etree.fromstring(document.content)
+    root = parse_untrusted(document.content, what="document CDA")
     ns = {"h": cda_builder.NS}
     patient_id = root.find("h:recordTarget/h:patientRole/h:id", ns)
     if (
@@ -282,7 +300,10 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         document = session.get(HealthDocument, document_id)
         if document is None:
-            raise PermanentFailure(f"document {document_id} not found")
+            raise PermanentFailure(
+                f"document {document_id} not found",
+                message_fr=f"Le document n° {document_id} n'existe plus : il ne peut pas être envoyé au DMP.",
+            )
         session.expunge(document)
         submission = _submission(session, pharmacy_id, document_id)
         if submission is not None:
@@ -352,7 +373,7 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
             object_type="health_document",
             object_id=document_id,
         )
-        raise PermanentFailure(refused.message_fr) from refused
+        raise PermanentFailure(refused.detail, message_fr=refused.message_fr) from refused
     except (DmpUnavailable, LgoError) as failure:
         if isinstance(failure, DmpUnavailable) and failure.maybe_processed and failure.action == ACTION_ITI41:
             unconfirmed = True
@@ -421,7 +442,10 @@ def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         document = session.get(HealthDocument, document_id)
         if document is None:
-            raise PermanentFailure(f"document {document_id} not found")
+            raise PermanentFailure(
+                f"document {document_id} not found",
+                message_fr=f"Le document n° {document_id} n'existe plus : il ne peut pas être envoyé au DMP.",
+            )
         session.expunge(document)
     identity = kernel.shareable_identity(pharmacy_id, document.patient_id)
     with make_client(kernel, pharmacy_id, int(delivery.payload["operator_id"])) as client:
@@ -567,56 +591,21 @@ def render_document(content: bytes) -> str:
     return rendering.render_html(content)
 
 
-@dataclass(frozen=True)
-class Vaccination:
-    date: str
-    vaccine: str
-    lot: str
-    source: str
-
-
-def vaccination_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[Vaccination]:
-    """The patient's consolidated vaccinations, from every note de vaccination / historique in the DMP."""
-    with traced(kernel, pharmacy_id, operator_id, patient_id, "carnet de vaccination") as trace:
+def documents_of_types(
+    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, type_codes: Collection[str], purpose_fr: str
+) -> list[tuple[DmpEntry, bytes]]:
+    """The patient's current DMP documents of these types with their content (each access traced, and the selection
+    itself, with what it was for)."""
+    with traced(kernel, pharmacy_id, operator_id, patient_id, purpose_fr) as trace:
         entries = [
             e
             for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
-            if e.type_code in (codes.NOTE_DE_VACCINATION, codes.HISTORIQUE_VACCINATIONS)
-            and not e.status.endswith("Deprecated")
+            if e.type_code in type_codes and not e.status.endswith("Deprecated")
         ]
-        found: dict[tuple[str, str, str], Vaccination] = {}
-        for entry in entries:
-            content = open_document(kernel, pharmacy_id, operator_id, patient_id, entry)
-            for vaccination in vaccinations_in(content, entry.title):
-                found.setdefault((vaccination.date, vaccination.vaccine, vaccination.lot), vaccination)
-        trace.done_action = "dmp.consult.vaccinations"
-        trace.done_fr = f"Consultation du carnet de vaccination consolidé du DMP par {trace.operator_name}."
-    return sorted(found.values(), key=lambda v: v.date, reverse=True)
-
-
-def vaccinations_in(content: bytes, source: str) -> list[Vaccination]:
-    ns = {"h": cda_builder.NS}
-    root = etree.fromstring(content)
-    result = []
-    for administration in root.iterfind(".//h:substanceAdministration", ns):
-        if administration.get("negationInd") == "true":
-            continue
-        material = administration.find("h:consumable/h:manufacturedProduct/h:manufacturedMaterial", ns)
-        if material is None:
-            continue
-        when = administration.find("h:effectiveTime", ns)
-        value = when.get("value") if when is not None else None
-        if value is None and when is not None:
-            low = when.find("h:low", ns)
-            value = low.get("value") if low is not None else None
-        code = material.find("h:code", ns)
-        name = (code.get("displayName", "") if code is not None else "") or (
-            material.findtext("h:name", "", ns) or ""
-        ).strip()
-        lot = (material.findtext("h:lotNumberText", "", ns) or "").strip()
-        date = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if value and len(value) >= 8 else (value or "")
-        result.append(Vaccination(date=date, vaccine=" ".join(name.split()), lot=lot, source=source))
-    return result
+        found = [(entry, open_document(kernel, pharmacy_id, operator_id, patient_id, entry)) for entry in entries]
+        trace.done_action = "dmp.consult.selection"
+        trace.done_fr = f"Consultation du DMP par {trace.operator_name} : {purpose_fr} ({len(found)} document(s))."
+    return found
 
 
 def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[str]:
@@ -631,7 +620,7 @@ def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None
             query = query.where(DmpSubmission.patient_id == patient_id)
         lines = []
         for submission, document in session.execute(query.order_by(DmpSubmission.id)):
-            when = f", le {submission.sent_at:%d/%m/%Y %H:%M}" if submission.sent_at else ""
+            when = f", le {datetime_fr(submission.sent_at)}" if submission.sent_at else ""  # Paris time
             lines.append(
                 f"n° {document.id} « {document.title} » ({document.type_display}, patient n° "
                 f"{document.patient_id}) : {submission.status_fr}{when} — {submission.attempts} tentative(s)"

@@ -1,10 +1,6 @@
-"""XML signatures of the DMP client behind a small signer interface.
-
-:class:`Signer` is what the VIHF and the submission-set signature need: sign an element (enveloped, the
-signature put where a ``ds:Signature Id="placeholder"`` is, or enveloping) and tell the signing certificate.
-:class:`KeySigner` uses the pharmacy's organisation certificate and its key (held in memory, see
-``lgo.domain.certificates``), :class:`KeyFileSigner` the same read from PEM files; the CPS signer of the ``cards``
-plugin (PKCS#11) implements the same protocol with a key that never leaves the card.
+"""The submission-set signature of a DMP submission, made with the kernel's one signer shape (:class:`lgo.api.Signer`:
+the pharmacy's organisation certificate, ``KeySigner.from_credential``, or the CPS of the ``cards`` plugin) and the
+kernel's XML-signature module (:mod:`lgo.xml_signature`), like the VIHF and the INSi assertion.
 
 The submission-set signature follows IHE DSG as the DMP requires it: an enveloping XAdES signature whose ``ds:Object``
 holds ``ds:Manifest Id="IHEManifest"`` with one reference per document (``urn:oid:<uniqueId>``, digest of its
@@ -15,67 +11,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-from lgo.api import ClientCredential, ValidationError, read_pem_files
+from lgo.api import Signer, xml_signature
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, methods
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 PURPOSE_SOURCE = "1.2.840.10065.1.12.1.14"
-
-
-class Signer(Protocol):
-    def certificate_pem(self) -> bytes: ...
-
-    def sign(self, element: Any, *, enveloping: bool = False, reference_uri: str | None = None) -> Any: ...
-
-
-class KeySigner:
-    """Signs with a certificate's private key (RSA-SHA256, exclusive c14n)."""
-
-    def __init__(self, credential: ClientCredential) -> None:
-        if not isinstance(credential.private_key, rsa.RSAPrivateKey):
-            raise ValidationError(
-                "Le certificat d'organisation doit porter une clé RSA pour signer les envois au DMP.",
-                detail=f"key type {type(credential.private_key).__name__}",
-            )
-        self._cert = credential.cert_pem()
-        self._key = credential.private_key
-
-    def certificate_pem(self) -> bytes:
-        return self._cert
-
-    def sign(self, element: Any, *, enveloping: bool = False, reference_uri: str | None = None) -> Any:
-        if enveloping:
-            # The submission-set signature is XAdES (SigningTime, SigningCertificate) with its purpose.
-            from signxml.xades import XAdESSigner
-
-            purpose = etree.Element(f"{{{DS}}}SignatureProperty", Id="purposeOfSignature", Target="#signature")
-            purpose.text = PURPOSE_SOURCE
-            xades = XAdESSigner(
-                method=methods.enveloping,
-                signature_algorithm=SignatureMethod.RSA_SHA256,
-                digest_algorithm=DigestAlgorithm.SHA256,
-            )
-            return xades.sign(element, key=self._key, cert=self._cert.decode(), signature_properties=purpose)
-        signer = XMLSigner(
-            method=methods.enveloped,
-            signature_algorithm=SignatureMethod.RSA_SHA256,
-            digest_algorithm=DigestAlgorithm.SHA256,
-            c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
-        )
-        return signer.sign(element, key=self._key, cert=self._cert.decode(), reference_uri=reference_uri)
-
-
-class KeyFileSigner(KeySigner):
-    """:class:`KeySigner` with the certificate and key read from PEM files."""
-
-    def __init__(self, cert_path: Path | str, key_path: Path | str) -> None:
-        super().__init__(read_pem_files(cert_path, key_path))
 
 
 def document_digest(content: bytes) -> str:
@@ -92,7 +35,10 @@ def sign_submission_set(signer: Signer, submission_set_unique_id: str, documents
     reference = etree.SubElement(manifest, f"{{{DS}}}Reference", URI=f"urn:oid:{submission_set_unique_id}")
     etree.SubElement(reference, f"{{{DS}}}DigestMethod", Algorithm=SHA256)
     etree.SubElement(reference, f"{{{DS}}}DigestValue").text = document_digest(submission_set_unique_id.encode())
-    signed = signer.sign(manifest, enveloping=True)
+    # The purpose "source" of the submission set (IHE DSG), a signature property of the XAdES signature.
+    purpose = etree.Element(f"{{{DS}}}SignatureProperty", Id="purposeOfSignature", Target="#signature")
+    purpose.text = PURPOSE_SOURCE
+    signed = xml_signature.sign_xades_enveloping(signer, manifest, signature_properties=purpose)
     return bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
 
 

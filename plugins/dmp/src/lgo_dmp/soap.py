@@ -12,11 +12,10 @@ import re
 import uuid
 from typing import Any
 
+from lgo.api import parse_untrusted, soap
 from lxml import etree
 
-SOAP = "http://www.w3.org/2003/05/soap-envelope"
-WSA = "http://www.w3.org/2005/08/addressing"
-WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+SOAP, WSA, WSSE = soap.SOAP12, soap.WSA, soap.WSSE
 XOP = "http://www.w3.org/2004/08/xop/include"
 
 ACTION_ITI41 = "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"
@@ -26,17 +25,8 @@ ACTION_ITI57 = "urn:ihe:iti:2010:UpdateDocumentSet"
 
 
 def envelope(action: str, to: str, body: Any, vihf: Any | None) -> Any:
-    root = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap": SOAP, "wsa": WSA})
-    header = etree.SubElement(root, f"{{{SOAP}}}Header")
-    action_element = etree.SubElement(header, f"{{{WSA}}}Action")
-    action_element.set(f"{{{SOAP}}}mustUnderstand", "1")
-    action_element.text = action
-    etree.SubElement(header, f"{{{WSA}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
-    etree.SubElement(header, f"{{{WSA}}}To").text = to
-    if vihf is not None:
-        etree.SubElement(header, f"{{{WSSE}}}Security", nsmap={"wsse": WSSE}).append(vihf)
-    etree.SubElement(root, f"{{{SOAP}}}Body").append(body)
-    return root
+    """The kernel's SOAP 1.2 envelope with the DMP's addressing (``mustUnderstand`` action, ``To``) and the VIHF."""
+    return soap.envelope(body, action=action, to=to, security=vihf, action_must_understand=True)
 
 
 def mtom(envelope_element: Any, attachments: dict[str, bytes], action: str) -> tuple[bytes, str]:
@@ -68,7 +58,7 @@ def mtom(envelope_element: Any, attachments: dict[str, bytes], action: str) -> t
 def parse_message(content_type: str, body: bytes) -> tuple[Any, dict[str, bytes]]:
     """The SOAP envelope (lxml) and the attachments by content id, of an MTOM or plain SOAP message."""
     if not content_type.lower().startswith("multipart/related"):
-        return etree.fromstring(body), {}
+        return parse_untrusted(body, what="réponse du DMP"), {}
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     if match is None:
         raise ValueError(f"multipart without boundary: {content_type}")
@@ -88,7 +78,7 @@ def parse_message(content_type: str, body: bytes) -> tuple[Any, dict[str, bytes]
         cid = headers.get("content-id", "").strip("<>")
         part_type = headers.get("content-type", "")
         if root is None and ("xop+xml" in part_type or "soap+xml" in part_type):
-            root = etree.fromstring(data)
+            root = parse_untrusted(data, what="réponse du DMP")
         else:
             attachments[cid] = data
     if root is None:

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from lgo.api import Signer, identifiers, xml_signature
 from lxml import etree
 
-from lgo_dmp.signature import DS, Signer
+from lgo_dmp.signature import DS
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 HL7 = "urn:hl7-org:v3"
@@ -76,14 +77,14 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
     assertion = etree.Element(
         f"{{{SAML}}}Assertion", nsmap=_nsmap(SAML, xsi=XSI), ID=assertion_id, IssueInstant=instant, Version="2.0"
     )
-    certificate = x509.load_pem_x509_certificate(signer.certificate_pem())
+    certificate = x509.load_pem_x509_certificate(signer.certificate_pem)
     issuer = etree.SubElement(
         assertion, f"{{{SAML}}}Issuer", Format="urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
     )
     issuer.text = certificate.subject.rfc4514_string()
     etree.SubElement(assertion, f"{{{DS}}}Signature", nsmap={"ds": DS}, Id="placeholder")
     subject = etree.SubElement(assertion, f"{{{SAML}}}Subject")
-    etree.SubElement(subject, f"{{{SAML}}}NameID").text = f"8{context.rpps}"
+    etree.SubElement(subject, f"{{{SAML}}}NameID").text = identifiers.idnat_ps(context.rpps)
     conditions = etree.SubElement(assertion, f"{{{SAML}}}Conditions")
     conditions.set("NotBefore", (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     conditions.set("NotOnOrAfter", (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -137,4 +138,4 @@ def build_vihf(signer: Signer, context: VihfContext, *, now: datetime | None = N
             "1.2.250.1.71.4.2.6",
             CNOP_SECTIONS.get(context.cnop_section, "Pharmacien"),
         )
-    return signer.sign(assertion, reference_uri=f"#{assertion_id}")
+    return xml_signature.sign_enveloped(signer, assertion, reference_uri=f"#{assertion_id}")

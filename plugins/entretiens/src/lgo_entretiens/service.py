@@ -228,12 +228,17 @@ def qualification_action(patient_id: int, reason_fr: str) -> ActionRequired:
     )
 
 
-def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> PreparedDocument:
-    """Render the PDF and wrap it as CDA R2 level 1 in a draft kernel document (once; again returns the same)."""
+def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title: str | None = None) -> PreparedDocument:
+    """Render the PDF and wrap it as CDA R2 level 1 in a draft kernel document (once; again returns the same).
+
+    ``title`` replaces the default title while the document is a draft: the PDF, the CDA ``<title>`` and the
+    kernel document (hence the DMP metadata) are written again with it — one title everywhere."""
     with kernel.transaction() as session:
         record = _record(session, pharmacy_id, record_id)
         if record.document_id is not None:
-            return PreparedDocument(record.id, record.document_id)
+            document = session.get(HealthDocument, record.document_id)
+            if title is None or document is None or document.title == title:
+                return PreparedDocument(record.id, record.document_id)
         patient_id = record.patient_id
     try:
         identity = kernel.shareable_identity(pharmacy_id, patient_id)
@@ -244,18 +249,24 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> Prepar
         operator = _pharmacist(session, pharmacy_id, record.operator_id)
         pharmacy = session.get(Pharmacy, pharmacy_id)
         assert pharmacy is not None
-        type_code, type_display, title = _title(record)
-        document = documents.create_draft(
-            session,
-            pharmacy_id=pharmacy_id,
-            patient_id=record.patient_id,
-            author_operator_id=record.operator_id,
-            type_code=type_code,
-            type_display=type_display,
-            title=title,
-            source_plugin=PLUGIN,
-            source_ref=f"record:{record.id}",
-        )
+        type_code, type_display, default_title = _title(record)
+        title = _clean_title(title) if title is not None else default_title
+        document = session.get(HealthDocument, record.document_id) if record.document_id is not None else None
+        if document is None:
+            document = documents.create_draft(
+                session,
+                pharmacy_id=pharmacy_id,
+                patient_id=record.patient_id,
+                author_operator_id=record.operator_id,
+                type_code=type_code,
+                type_display=type_display,
+                title=title,
+                source_plugin=PLUGIN,
+                source_ref=f"record:{record.id}",
+            )
+        elif document.status != documents.DocumentStatus.DRAFT:
+            raise ValidationError("Ce compte rendu est déjà validé.", detail=f"document {document.id}")
+        document.title = title
         subject = type_display if record.kind == RecordKind.BPM else theme(record.theme).label_fr
         content = pdf.ReportContent(
             title=title,
@@ -278,6 +289,13 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int) -> Prepar
         return PreparedDocument(record.id, document.id)
 
 
+def _clean_title(title: str) -> str:
+    cleaned = " ".join(str(title).split())
+    if not cleaned or len(cleaned) > 200 or not cleaned.isprintable():
+        raise ValidationError("Titre du document invalide : de 1 à 200 caractères imprimables.")
+    return cleaned
+
+
 def validate_document(
     kernel: Kernel,
     pharmacy_id: int,
@@ -289,7 +307,7 @@ def validate_document(
     masked_from_professionals: bool = False,
 ) -> list[ActionRequired]:
     """Validate the record's document (title and visibility chosen by the pharmacist); ``dmp`` then feeds it."""
-    prepared = prepare_document(kernel, pharmacy_id, record_id)
+    prepared = prepare_document(kernel, pharmacy_id, record_id, title=title)
     if prepared.document_id is None:
         return list(prepared.actions)
     with kernel.transaction() as session:
@@ -303,7 +321,6 @@ def validate_document(
         pharmacy_id,
         prepared.document_id,
         operator_id,
-        title=title,
         hidden_from_patient=hidden_from_patient,
         masked_from_professionals=masked_from_professionals,
     )

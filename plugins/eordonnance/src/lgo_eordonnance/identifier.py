@@ -33,6 +33,11 @@ def make(body: str) -> str:
 
 def parse(scanned: str) -> str:
     """The identifier from a scanned QR payload or a typed number; a clear French error otherwise."""
+    if scanned is not None and not isinstance(scanned, str):
+        raise ValidationError(
+            "Code illisible : scannez à nouveau le QR code de l'ordonnance ou saisissez son numéro.",
+            detail=f"scan of type {type(scanned).__name__}",
+        )
     text = (scanned or "").strip()
     if not text:
         raise ValidationError("Aucun code lu : scannez le QR code de l'ordonnance ou saisissez son numéro.")

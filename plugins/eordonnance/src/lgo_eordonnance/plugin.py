@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_eordonnance.settings import EOrdonnanceSettings
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="eordonnance",
-    plugin_api=">=1.1,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-eordonnance",
     label_fr="Ordonnance numérique",
     description_fr="Ordonnance numérique : QR code, récupération, exécution ligne à ligne, transmission.",
@@ -23,14 +23,8 @@ MANIFEST = Manifest(
     capabilities=("eordonnance",),
     provider_capabilities=("eordonnance",),
     settings=EOrdonnanceSettings,
+    publisher=PROJECT_PUBLISHER,
 )
-
-_state: dict[str, Any] = {}
-
-
-@hookimpl
-def lgo_startup(kernel: Kernel) -> None:
-    _state["kernel"] = kernel
 
 
 @hookimpl
@@ -38,16 +32,16 @@ def lgo_register_migrations() -> MigrationSource:
     return MigrationSource("eordonnance", Path(__file__).parent / "migrations")
 
 
-def _dispensing(delivery: Delivery) -> None:
+def _dispensing(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_eordonnance.service import deliver_dispensing
 
-    deliver_dispensing(_state["kernel"], delivery)
+    deliver_dispensing(kernel, delivery)
 
 
-def _billing(delivery: Delivery) -> None:
+def _billing(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_eordonnance.service import deliver_billing
 
-    deliver_billing(_state["kernel"], delivery)
+    deliver_billing(kernel, delivery)
 
 
 @hookimpl

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,8 +26,10 @@ from lgo.api import (
     Patient,
     Product,
     ValidationError,
+    certificates,
     create_prescription,
     outbox,
+    traits,
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 from lgo_eordonnance import identifier as ident
 from lgo_eordonnance.model import Execution
 from lgo_eordonnance.settings import EOrdonnanceSettings
-from lgo_eordonnance.transport import EOrdonnanceTransport, Prescription
+from lgo_eordonnance.transport import EOrdonnanceTransport, Prescription, RetrievalUnavailable
 
 if TYPE_CHECKING:
     from lgo.api import BillingEnded, Delivery, Kernel
@@ -65,23 +66,33 @@ class Retrieved:
 
 
 def transport(kernel: Kernel, pharmacy_id: int) -> EOrdonnanceTransport:
+    """The transport selected for the pharmacy, built with its settings and the pharmacy's certificate (a driver
+    factory takes ``(settings, credential)``)."""
     settings = kernel.plugin_settings(pharmacy_id, PLUGIN)
     assert isinstance(settings, EOrdonnanceSettings)
+    if not settings.endpoint:
+        raise RetrievalUnavailable(
+            "L'adresse du service de l'ordonnance numérique n'est pas renseignée (Paramètres › Ordonnance "
+            "numérique) : poursuivez avec l'ordonnance papier.",
+            detail="eordonnance endpoint not configured",
+        )
     factory = kernel.provider(pharmacy_id, PLUGIN)
-    driver: EOrdonnanceTransport = factory(settings)
+    with kernel.transaction() as session:
+        try:
+            credential = certificates.pharmacy_credential(session, pharmacy_id)
+        except NotFound as exc:
+            raise RetrievalUnavailable(
+                f"{exc.message_fr} Poursuivez avec l'ordonnance papier.", detail=exc.detail
+            ) from exc
+    driver: EOrdonnanceTransport = factory(settings, credential)
     return driver
-
-
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
 
 
 def _identity_differences(patient: Patient, prescription: Prescription, qualified_ins: str | None) -> list[str]:
     differences = []
-    if _plain(patient.birth_name) != _plain(prescription.patient_birth_name):
+    if not traits.same_name(patient.birth_name, prescription.patient_birth_name):
         differences.append(f"nom « {patient.birth_name} » / « {prescription.patient_birth_name} »")
-    if _plain(prescription.patient_first_name) not in _plain(patient.first_names).split():
+    if not traits.first_name_in(prescription.patient_first_name, patient.first_names):
         differences.append(f"prénom « {patient.first_names} » / « {prescription.patient_first_name} »")
     if patient.birth_date_text != prescription.patient_birth_date:
         differences.append(f"date de naissance {patient.birth_date_text} / {prescription.patient_birth_date}")
@@ -380,7 +391,11 @@ def deliver_billing(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         execution = _execution(session, delivery.pharmacy_id, int(delivery.payload["execution_id"]))
         if execution.remote_execution_id is None:
-            raise RuntimeError("dispensed products not transmitted yet: the complement waits")
+            raise ValidationError(
+                "Le complément de facturation attend la transmission des produits délivrés : il repartira "
+                "automatiquement.",
+                detail="dispensed products not transmitted yet: the complement waits",
+            )
         invoice = session.get(Invoice, execution.invoice_id)
         assert invoice is not None
         identifier, remote = execution.identifier, execution.remote_execution_id

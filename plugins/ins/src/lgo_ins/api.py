@@ -1,6 +1,9 @@
-"""The ``ins`` plugin's public API: record what INSi returned and what identity document was checked, and read
-the status. Other plugins never read the matricule here: they ask the kernel (``kernel.shareable_identity``),
-which this plugin answers only for a *qualifiée* identity."""
+"""The ``ins`` plugin's published API: record what INSi returned and what identity document was checked, read the
+status, and search INSi with a carte Vitale read by another plugin. Other plugins never read the matricule here: they
+ask the kernel (``kernel.shareable_identity``), which this plugin answers only for a *qualifiée* identity.
+
+A plugin using this module declares ``ins`` in its manifest and checks ``kernel.is_active(pharmacy_id, "ins")``
+before calling it (the functions refuse with a French message when the plugin is off in the pharmacy)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from lgo.api import (
     Pharmacy,
     SharedIdentity,
     ValidationError,
+    traits,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,6 +94,20 @@ def record_insi_result(
 ) -> Status:
     """INSi returned ``result`` for this patient (CR 00): keep the INS traits, former matricules, and the criterion."""
     history = result.history
+    missing = traits.missing_ins_traits(
+        birth_name=result.birth_name,
+        first_names=tuple(result.first_names),
+        sex=result.sex,
+        birth_date=result.birth_date,
+        birth_place_code=result.birth_place_code,
+    )
+    if missing:  # decision 0302: an identity without every INS trait cannot be qualified, nothing is recorded
+        raise ValidationError(
+            f"La réponse INSi est incomplète ({', '.join(missing)}) : l'identité ne peut pas être récupérée ni "
+            "qualifiée avec elle. Relancez la recherche plus tard ; si la réponse reste incomplète, signalez-la à "
+            "la cellule d'identitovigilance.",
+            detail=f"INSi answer for patient {patient_id} lacks {missing}: {result.birth_place_code!r}",
+        )
     with kernel.transaction() as session:
         pharmacy = session.get(Pharmacy, pharmacy_id)
         test_mode = bool(pharmacy and pharmacy.test_mode)
@@ -212,6 +230,53 @@ def record_apcv_identity(
     return now
 
 
+def search_with_vitale(
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    *,
+    nir: str,
+    birth_date: str,
+    rank: int,
+    assertion: Any | None = None,
+) -> list[ActionRequired]:
+    """INSi ``rechercherInsAvecCarteVitale`` for one beneficiary of a carte Vitale (NIR of the holder, beneficiary's
+    birth date and rank); the answer as actions for the counter (identity to accept, card required...)."""
+    _require_active(kernel, pharmacy_id)
+    from lgo_ins.counter import search_with_vitale as search
+
+    return search(
+        kernel, pharmacy_id, patient_id, operator_id, nir=nir, birth_date=birth_date, rank=rank, assertion=assertion
+    )
+
+
+def record_card_identity(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, identity: SharedIdentity
+) -> Status:
+    """An INS the health insurance already qualified, read from the Appli carte Vitale (see
+    :func:`record_apcv_identity`)."""
+    _require_active(kernel, pharmacy_id)
+    found = insi.Identity(
+        matricule=identity.matricule,
+        oid=identity.oid,
+        birth_name=identity.birth_name,
+        first_names=identity.first_names,
+        sex=identity.sex,
+        birth_date=identity.birth_date,
+        birth_place_code=identity.birth_place_code,
+    )
+    return record_apcv_identity(kernel, pharmacy_id, patient_id, operator_id, found)
+
+
+def _require_active(kernel: Kernel, pharmacy_id: int) -> None:
+    if not kernel.is_active(pharmacy_id, PLUGIN):
+        raise ValidationError(
+            "Le module INS n'est pas actif dans l'officine : pas de recherche ni d'enregistrement d'INS.",
+            detail="ins plugin not active",
+        )
+
+
 def record_document_answer(
     kernel: Kernel,
     pharmacy_id: int,
@@ -329,8 +394,6 @@ def _announce(
     kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, was: Status, now: Status
 ) -> None:
     if now == Status.QUALIFIEE and was != Status.QUALIFIEE:
-        kernel.emit(
-            "lgo_on_identity_qualified",
-            pharmacy_id,
-            event=IdentityQualified(pharmacy_id=pharmacy_id, operator_id=operator_id, patient_id=patient_id),
+        kernel.hooks.on_identity_qualified(
+            IdentityQualified(pharmacy_id=pharmacy_id, operator_id=operator_id, patient_id=patient_id)
         )

@@ -1,47 +1,22 @@
 """The operator's signed SAML 2.0 assertion (authentication INSI-MANU), put in the WS-Security header.
 
-The signing key comes from a file (:class:`FileSigner`) or from the operator's CPS (plugin ``cards``, whose card
-key never leaves the card): the signer hands a ``cryptography`` private key object, which signxml uses as is.
+Signed with the kernel's one signer shape (:class:`lgo.api.Signer`): the operator's CPS (plugin ``cards``, whose key
+never leaves the card, handed over by ``kernel.operator_signer``) or, for tests and scripts, a certificate and key
+read from PEM files (``lgo.api.KeySigner.from_pem_files``).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from lgo.api import OperatorSigner
+from lgo.api import Signer, xml_signature
 from lxml import etree
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
-
-
-#: What signs the assertion: the kernel's operator signer (a CPS through ``cards``) or a :class:`FileSigner`.
-Signer = OperatorSigner
-
-
-@dataclass(frozen=True)
-class FileSigner:
-    certificate_path: str
-    key_path: str
-
-    @property
-    def certificate_pem(self) -> bytes:
-        with open(self.certificate_path, "rb") as handle:
-            return handle.read()
-
-    @property
-    def private_key(self) -> rsa.RSAPrivateKey:
-        with open(self.key_path, "rb") as handle:
-            key = serialization.load_pem_private_key(handle.read(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise TypeError("the operator's key must be RSA")
-        return key
 
 
 def _issuer(certificate: x509.Certificate) -> str:
@@ -59,8 +34,6 @@ def holder_id(signer: Signer) -> str:
 
 def build(signer: Signer, *, national_id: str, billing_id: str, activity_sector: str = "SA33") -> Any:
     """A signed assertion: issuer = the card's subject, subject = the professional's national id (8 + RPPS)."""
-    from signxml import XMLSigner, methods
-
     certificate = x509.load_pem_x509_certificate(signer.certificate_pem)
     nsmap: Any = {None: SAML, "ds": DS}
     assertion_id = f"_{uuid.uuid4()}"
@@ -83,10 +56,4 @@ def build(signer: Signer, *, national_id: str, billing_id: str, activity_sector:
     for name, value in (("identifiantFacturation", billing_id), ("secteurActivite", activity_sector)):
         attribute = etree.SubElement(statement, f"{{{SAML}}}Attribute", Name=name)
         etree.SubElement(attribute, f"{{{SAML}}}AttributeValue").text = value
-    signed = XMLSigner(
-        method=methods.enveloped,
-        signature_algorithm="rsa-sha256",
-        digest_algorithm="sha256",
-        c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
-    ).sign(root, key=signer.private_key, cert=[certificate], reference_uri=assertion_id, id_attribute="ID")
-    return signed
+    return xml_signature.sign_enveloped(signer, root, reference_uri=assertion_id, id_attribute="ID")

@@ -14,7 +14,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import ActionRequired, Choice, Delivery, LgoError, Patient, Pharmacy, ValidationError, certificates, outbox
+from lgo.api import (
+    ActionRequired,
+    Choice,
+    Delivery,
+    LgoError,
+    Patient,
+    Pharmacy,
+    ValidationError,
+    certificates,
+    outbox,
+    traits,
+)
 
 from lgo_ins import api, assertion, insi
 from lgo_ins.model import InsIdentity, Status
@@ -24,6 +35,8 @@ if TYPE_CHECKING:
     from lgo.api import Kernel
 
 KIND_RETRY = "ins.insi_search"
+#: The use of the pharmacy's certificate declared to the « Certificat » page (a distinct INSI-AUTO certificate).
+CERTIFICATE_KIND = "insi"
 MANU = "INSI-MANU"
 
 
@@ -38,18 +51,11 @@ def _settings(kernel: Kernel, pharmacy_id: int) -> InsSettings:
 
 
 def endpoint(kernel: Kernel, pharmacy_id: int) -> insi.Endpoint:
-    """The one place that chooses the client credential: files named in the settings, else the certificate
-    stored by the administrator (kind « insi »)."""
+    """The one place that chooses the client credential: the certificate stored for INSi (kind « insi »), else the
+    pharmacy's organisation certificate."""
     settings = _settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        credential = certificates.pharmacy_credential(
-            session,
-            pharmacy_id,
-            kind="insi",
-            cert_path=settings.certificate_path,
-            key_path=settings.key_path,
-            key_passphrase=settings.key_passphrase.get_secret_value(),
-        )
+        credential = certificates.pharmacy_credential(session, pharmacy_id, kind=CERTIFICATE_KIND)
     return insi.Endpoint(settings.insi_endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
 
 
@@ -220,13 +226,13 @@ def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: in
     differences = {
         label: (str(mine), str(theirs))
         for label, mine, theirs in (
-            ("nom de naissance", local["birth_name"].upper(), found.birth_name.upper()),
-            ("prénoms", " ".join(local["first_names"]).upper(), " ".join(found.first_names).upper()),
+            ("nom de naissance", local["birth_name"], found.birth_name),
+            ("prénoms", " ".join(local["first_names"]), " ".join(found.first_names)),
             ("sexe", local["sex"], found.sex),
             ("date de naissance", local["birth_date"], found.birth_date),
             ("lieu de naissance", local["birth_place"] or "", found.birth_place_code or ""),
         )
-        if mine != theirs
+        if not traits.same_name(str(mine), str(theirs))  # the RNIV comparison: « Noël » is « NOEL »
     }
     message = "Identité trouvée par INSi. " + (
         "Différences avec la fiche : "
@@ -249,6 +255,48 @@ def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: in
             data={"identity": asdict(found), "differences": differences},
         )
     ]
+
+
+def search_with_vitale(
+    kernel: Kernel,
+    pharmacy_id: int,
+    patient_id: int,
+    operator_id: int | None,
+    *,
+    nir: str,
+    birth_date: str,
+    rank: int,
+    assertion: Any | None = None,
+) -> list[ActionRequired]:
+    """INSi ``rechercherInsAvecCarteVitale`` for one beneficiary of a card read at the counter; the answer as the
+    usual actions. In INSI-MANU mode the operator's assertion comes from their unlocked CPS unless given."""
+    try:
+        if assertion is None:
+            assertion = operator_assertion(kernel, pharmacy_id, operator_id)
+    except OperatorCardRequired as exc:
+        return [card_required(exc, patient_id)]
+    try:
+        result = insi.search_by_vitale(
+            endpoint(kernel, pharmacy_id),
+            context(kernel, pharmacy_id, "lgo"),
+            nir=nir,
+            birth_date=birth_date,
+            rank=rank,
+            assertion=assertion,
+        )
+    except (insi.InsiUnavailable, insi.InsiError) as exc:
+        _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : {exc.message_fr}")
+        return [
+            ActionRequired(
+                kind="ins.insi_failed",
+                plugin="ins",
+                title_fr="Recherche INSi (carte Vitale)",
+                message_fr=exc.message_fr,
+                patient_id=patient_id,
+            )
+        ]
+    _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : CR {result.code}")
+    return result_actions(kernel, pharmacy_id, patient_id, result)
 
 
 def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, found: dict[str, Any]) -> Status:

@@ -12,24 +12,23 @@ from __future__ import annotations
 
 import re
 import ssl
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from lgo.api import LgoError, TlsEndpoint, ValidationError
+from lgo.api import LgoError, TlsEndpoint, ValidationError, parse_untrusted, soap, traits
 from lxml import etree
 
-SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP12 = soap.SOAP12
 NS_RECSANS = "http://www.cnamts.fr/INSiRecSans"
 NS_RECVIT = "http://www.cnamts.fr/INSiRecVit"
 NS_RESULTAT = "http://www.cnamts.fr/INSiResultat"
 NS_CTXBAM = "urn:siram:bam:ctxbam"
 NS_CTXLPS = "urn:siram:lps:ctxlps"
-NS_WSA = "http://www.w3.org/2005/08/addressing"
-NS_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+NS_WSA = soap.WSA
+NS_WSSE = soap.WSSE
 NS_SIRAM = "urn:siram"
 ACTION = "urn:ServiceIdentiteCertifiee:1.0.0:"
 TRAITS = "rechercherInsAvecTraitsIdentite"
@@ -108,19 +107,15 @@ def _sub(parent: Any, namespace: str, tag: str, text: str | None = None, **attri
 def envelope(
     operation: str, body: Any, context: Context, *, assertion: Any | None = None, message_id: str | None = None
 ) -> bytes:
-    """The SOAP 1.2 request with the four headers of the official interface."""
-    root = etree.Element(
-        f"{{{SOAP12}}}Envelope",
-        nsmap={"soap": SOAP12, "ctxbam": NS_CTXBAM, "ctxlps": NS_CTXLPS, "wsa": NS_WSA, "wsse": NS_WSSE},
-    )
-    header = _sub(root, SOAP12, "Header")
+    """The SOAP 1.2 request with the four headers of the official interface (the kernel's envelope, with INSi's
+    ContexteBAM and ContexteLPS first)."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    bam = _sub(header, NS_CTXBAM, "ContexteBAM", Version="01_02")
+    bam = etree.Element(f"{{{NS_CTXBAM}}}ContexteBAM", Version="01_02")
     _sub(bam, NS_CTXBAM, "Id", str(uuid.uuid4()))
     _sub(bam, NS_CTXBAM, "Temps", now)
     _sub(bam, NS_CTXBAM, "Emetteur", context.sender)
     _sub(bam, NS_CTXBAM, "COUVERTURE")
-    lps = _sub(header, NS_CTXLPS, "ContexteLPS", Nature="CTXLPS", Version="01_00")
+    lps = etree.Element(f"{{{NS_CTXLPS}}}ContexteLPS", Nature="CTXLPS", Version="01_00")
     _sub(lps, NS_CTXLPS, "Id", str(uuid.uuid4()))
     _sub(lps, NS_CTXLPS, "Temps", now)
     _sub(lps, NS_CTXLPS, "Emetteur", context.sender)
@@ -129,41 +124,32 @@ def envelope(
     _sub(software, NS_CTXLPS, "Version", context.software_version)
     _sub(software, NS_CTXLPS, "Instance", context.instance)
     _sub(software, NS_CTXLPS, "Nom", context.software_name)
-    _sub(header, NS_WSA, "Action", ACTION + operation)
-    _sub(header, NS_WSA, "MessageID", message_id or f"uuid:{uuid.uuid4()}")
-    if assertion is not None:
-        _sub(header, NS_WSSE, "Security").append(assertion)
-    _sub(root, SOAP12, "Body").append(body)
+    root = soap.envelope(
+        body,
+        action=ACTION + operation,
+        message_id=message_id or f"uuid:{uuid.uuid4()}",
+        security=assertion,
+        headers=(bam, lps),
+        nsmap={"ctxbam": NS_CTXBAM, "ctxlps": NS_CTXLPS, "wsse": NS_WSSE},
+    )
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-_TRAIT = re.compile(r"^[A-Z][A-Z' -]{0,99}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-def plain(text: str) -> str:
-    """Traits as INSi expects them: upper case, without diacritics."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper().strip()
-
-
 def check_trait(value: str, what: str) -> str:
-    """A name as INSi accepts it (letters, space, hyphen, apostrophe), or a French error before any call."""
-    cleaned = plain(value)
-    if not _TRAIT.match(cleaned):
-        raise ValidationError(
-            f"{what} invalide pour INSi : « {value[:40]} » (lettres, espaces, tirets et apostrophes seulement).",
-            detail=repr(value[:100]),
-        )
-    return cleaned
+    """A name as INSi accepts it, written the RNIV way (the kernel's one transliteration), or a French error
+    before any call."""
+    return traits.ins_name(value, f"{what} (pour INSi)")
 
 
 def traits_body(birth_name: str, first_name: str, sex: str, birth_date: str, birth_place: str | None) -> Any:
     nsmap: Any = {None: NS_RECSANS}
     if sex not in ("M", "F", "I") or not _DATE.match(birth_date or ""):
         raise ValidationError("Sexe ou date de naissance invalide pour INSi.", detail=f"{sex!r} {birth_date!r}")
-    if birth_place is not None and not re.fullmatch(r"[0-9]{2}[0-9AB][0-9]{2}", birth_place):
-        raise ValidationError("Code du lieu de naissance invalide (5 caractères du COG).", detail=repr(birth_place))
+    if birth_place is not None:
+        birth_place = traits.birth_place(birth_place)
     body = etree.Element(f"{{{NS_RECSANS}}}RECSANSVITALE", nsmap=nsmap)
     _sub(body, NS_RECSANS, "NomNaissance", check_trait(birth_name, "Nom de naissance"))
     _sub(body, NS_RECSANS, "Prenom", check_trait(first_name, "Prénom"))
@@ -184,7 +170,7 @@ def vitale_body(nir: str, birth_date: str, rank: int, birth_name: str | None = N
     _sub(od, NS_RECVIT, "NumIdentifiant", nir[:13])
     _sub(od, NS_RECVIT, "Cle", nir[13:])
     if birth_name:
-        _sub(body, NS_RECVIT, "NomNaissance", plain(birth_name))
+        _sub(body, NS_RECVIT, "NomNaissance", check_trait(birth_name, "Nom de naissance"))
     _sub(body, NS_RECVIT, "DateNaissance", birth_date)
     _sub(body, NS_RECVIT, "RangNaissance", str(rank))
     return body
@@ -192,11 +178,12 @@ def vitale_body(nir: str, birth_date: str, rank: int, birth_name: str | None = N
 
 def parse_response(content: bytes) -> Result:
     """A RESULTAT, or raise :class:`InsiError` for a fault."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as exc:
-        raise InsiUnavailable("Réponse illisible du téléservice INSi : réessayez plus tard.", detail=str(exc)) from exc
+        root = parse_untrusted(content, what="réponse INSi")
+    except ValidationError as exc:  # malformed or hostile (DTD, entities): never expanded
+        raise InsiUnavailable(
+            "Réponse illisible du téléservice INSi : réessayez plus tard.", detail=exc.detail
+        ) from exc
     fault = root.find(f".//{{{SOAP12}}}Fault")
     if fault is not None:
         error = fault.find(f".//{{{NS_SIRAM}}}Erreur")

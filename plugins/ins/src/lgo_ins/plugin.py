@@ -5,38 +5,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_ins import api
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
-    from lgo.api import ActionRequired, Delivery, Kernel, PatientSelected, PatientTraitsChanged, SharedIdentity
+    from lgo.api import (
+        ActionRequired,
+        CertificateUsage,
+        Delivery,
+        Kernel,
+        PatientSelected,
+        PatientTraitsChanged,
+        SharedIdentity,
+    )
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=1.2,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
     "partagée.",
     capabilities=("ins",),
     settings=InsSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
-#: The kernel of this process (outbox handlers receive only the delivery).
-_state: dict[str, Any] = {}
 
-
-@hookimpl
-def lgo_startup(kernel: Kernel) -> None:
-    _state["kernel"] = kernel
-
-
-def _retry(delivery: Delivery) -> None:
+def _retry(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_ins.counter import retry
 
-    retry(_state["kernel"], delivery)
+    retry(kernel, delivery)
 
 
 @hookimpl
@@ -67,3 +68,18 @@ def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) ->
 def lgo_on_patient_traits_changed(kernel: Kernel, event: PatientTraitsChanged) -> None:
     if event.strict_traits:
         api.demote(kernel, event.pharmacy_id, event.patient_id, event.strict_traits)
+
+
+@hookimpl
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    from lgo.api import CertificateUsage
+
+    from lgo_ins.counter import CERTIFICATE_KIND
+
+    return [
+        CertificateUsage(
+            CERTIFICATE_KIND,
+            "INSi (certificat INSI-AUTO distinct)",
+            "Seulement si l'officine a reçu pour l'INSi un certificat différent de son certificat d'organisation.",
+        )
+    ]

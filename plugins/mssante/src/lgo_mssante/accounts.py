@@ -108,9 +108,11 @@ def add_personal(
     smtp_port: int | None = None,
     imap_host: str | None = None,
     imap_port: int | None = None,
+    by_operator_id: int | None = None,
 ) -> int:
-    """A pharmacist's nominative mailbox (Mailiz) with their personal certificate and own server settings.
-    ``operator_id`` may come from a form: it must be an operator of this pharmacy."""
+    """A pharmacist's nominative mailbox (Mailiz) with their personal certificate and own server settings, declared
+    by ``by_operator_id`` (the administrator acting; the owner when None). ``operator_id`` may come from a form: it
+    must be an operator of this pharmacy."""
     address, login = _checked(address, login)
     with _one_box_per_address(address), kernel.transaction() as session:
         operator = get_scoped(session, Operator, operator_id, pharmacy_id, "opérateur")
@@ -121,13 +123,18 @@ def add_personal(
                 detail=f"operator {operator_id} without RPPS",
             )
         _refuse_duplicate(session, pharmacy_id, address)
+        actor = operator_id if by_operator_id is None else by_operator_id
+        # A person's certificate names no structure (no FINESS to compare); its other warnings are kept in the
+        # audit entry of the store.
         certificates.store(
             session,
             pharmacy_id,
             pkcs12,
             passphrase,
             kind=personal_certificate_kind(operator_id),
-            operator_id=operator_id,
+            operator_id=actor,
+            accept_warnings=True,
+            expects_finess=False,
         )
         row = MssAccount(
             pharmacy_id=pharmacy_id,
@@ -147,9 +154,9 @@ def add_personal(
         kernel.audit(
             pharmacy_id,
             "mssante.account",
-            f"Boîte nominative MSSanté ajoutée : {address}.",
+            f"Boîte nominative MSSanté ajoutée pour {operator.display_name} : {address}.",
             session=session,
-            operator_id=operator_id,
+            operator_id=actor,
             object_type="mssante_account",
             object_id=row.id,
         )
@@ -258,12 +265,12 @@ def provider_for(kernel: Kernel, pharmacy_id: int, account_id: int, *, operator_
     settings: Any = kernel.plugin_settings(pharmacy_id, PLUGIN)
     with kernel.transaction() as session:
         account = get_scoped(session, MssAccount, account_id, pharmacy_id, "boîte MSSanté")
-        kind = (
-            personal_certificate_kind(account.operator_id)
+        # A nominative box presents its owner's own certificate, never the pharmacy's: no fallback there.
+        credential = (
+            certificates.load(session, pharmacy_id, personal_certificate_kind(account.operator_id))
             if account.kind == AccountKind.PERSONAL and account.operator_id
-            else certificates.ORGANISATION
+            else certificates.pharmacy_credential(session, pharmacy_id)
         )
-        credential = certificates.pharmacy_credential(session, pharmacy_id, kind=kind)
         rpps = None
         if account.operator_id is not None:
             owner = session.get(Operator, account.operator_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lgo.api import IdentityNotShareable, Patient, SharedIdentity
+from lgo.api import IdentityNotShareable, Patient, SharedIdentity, traits
 from sqlalchemy import func, or_, select
 
 from lgo_mssante.message import CdaPatient
@@ -28,10 +28,10 @@ def _iso(birth_time: str) -> str:
 
 
 def _same_traits(identity: SharedIdentity, patient: CdaPatient) -> bool:
-    sex = {"U": "I"}.get(patient.sex, patient.sex)
+    sex = {"U": "I", "UN": "I"}.get(patient.sex, patient.sex)
     return (
-        identity.birth_name.upper() == patient.birth_name.upper()
-        and identity.first_first_name.upper() == patient.first_name.upper()
+        traits.same_name(identity.birth_name, patient.birth_name)
+        and traits.same_name(identity.first_first_name, patient.first_name)
         and identity.birth_date == _iso(patient.birth_time)
         and identity.sex == sex
     )

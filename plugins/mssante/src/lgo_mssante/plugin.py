@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_mssante.settings import MssanteSettings
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="mssante",
-    plugin_api=">=1.2,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-mssante",
     label_fr="Messagerie sécurisée MSSanté",
     description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "
@@ -22,14 +22,8 @@ MANIFEST = Manifest(
     capabilities=("mssante",),
     provider_capabilities=("mssante",),
     settings=MssanteSettings,
+    publisher=PROJECT_PUBLISHER,
 )
-
-_state: dict[str, Any] = {}
-
-
-@hookimpl
-def lgo_startup(kernel: Kernel) -> None:
-    _state["kernel"] = kernel
 
 
 @hookimpl
@@ -37,16 +31,16 @@ def lgo_register_migrations() -> MigrationSource:
     return MigrationSource("mssante", Path(__file__).parent / "migrations")
 
 
-def _send(delivery: Delivery) -> None:
+def _send(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_mssante.service import deliver_send
 
-    deliver_send(_state["kernel"], delivery)
+    deliver_send(kernel, delivery)
 
 
-def _mdn(delivery: Delivery) -> None:
+def _mdn(kernel: Kernel, delivery: Delivery) -> None:
     from lgo_mssante.service import deliver_mdn
 
-    deliver_mdn(_state["kernel"], delivery)
+    deliver_mdn(kernel, delivery)
 
 
 @hookimpl

@@ -25,12 +25,14 @@ from lgo.api import (
     LgoError,
     NotFound,
     PermanentFailure,
+    Pharmacy,
     ValidationError,
+    identifiers,
     outbox,
+    parse_untrusted,
     secrets,
     utcnow,
 )
-from lxml import etree
 from sqlalchemy import select
 
 from lgo_mssante import accounts, reading, xdm
@@ -163,7 +165,7 @@ def send_documents(
 
 
 def _pdf_copy(cda: bytes) -> bytes | None:
-    root = etree.fromstring(cda)
+    root = parse_untrusted(cda, what="document CDA")
     text = root.find(_NON_XML)
     if text is None or text.get("mediaType") != "application/pdf" or not text.text:
         return None
@@ -180,16 +182,21 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         row = session.get(MssMessage, payload["message"])
         if row is None:
-            raise PermanentFailure(f"mssante message {payload['message']} vanished")
+            raise PermanentFailure(
+                f"mssante message {payload['message']} vanished",
+                message_fr="Le message à envoyer n'existe plus dans la messagerie de l'officine.",
+            )
         account = session.get(MssAccount, row.account_id)
         assert account is not None
         documents = [session.get(HealthDocument, i) for i in payload["documents"]]
         contents = [(d.content or b"", d.title, d.type_code) for d in documents if d is not None]
         account_id, operator_id, sender, message_id = row.account_id, row.operator_id, account.address, row.message_id
         subject, patient_id = row.subject, row.patient_id
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        finess = pharmacy.finess if pharmacy is not None else str(pharmacy_id)
     archive = xdm.build(
         [xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
-        source_id=settings.product_reference,
+        source_id=settings.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}"),
         sender=sender,
         recipients=payload["recipients"],
         product=settings.product_reference,
@@ -223,7 +230,7 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         )
     except (MailRefused, NotAllowed) as exc:
         _set_status(kernel, payload["message"], MessageStatus.REJECTED, exc.message_fr)
-        raise PermanentFailure(exc.detail or exc.message_fr) from exc
+        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
     _set_status(kernel, payload["message"], MessageStatus.SENT, None)
     kernel.audit(
         pharmacy_id,
@@ -544,7 +551,10 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         row = session.get(MssMessage, payload["message"])
         if row is None or not row.raw_encrypted:
-            raise PermanentFailure(f"received message {payload['message']} has no content to acknowledge")
+            raise PermanentFailure(
+                f"received message {payload['message']} has no content to acknowledge",
+                message_fr="Le message reçu n'est plus disponible : l'accusé de réception ne peut pas être envoyé.",
+            )
         account = session.get(MssAccount, row.account_id)
         assert account is not None
         raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
@@ -571,7 +581,7 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
             notification, address
         )
     except MailRefused as exc:
-        raise PermanentFailure(exc.detail or exc.message_fr) from exc
+        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
     kernel.audit(
         pharmacy_id,
         "mssante.mdn",

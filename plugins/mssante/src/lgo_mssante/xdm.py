@@ -12,13 +12,13 @@ entries, each entry's size and the total are capped while decompressing, not tak
 
 from __future__ import annotations
 
-import html
 import io
 import posixpath
 import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lgo.api import ValidationError, xds
 from lxml import etree
@@ -48,25 +48,63 @@ class ReceivedDocument:
     type_code: str
 
 
-def _readme(sender: str, product: str) -> str:
-    return (
-        "Archive IHE XDM produite par le LGO libre.\r\n"
-        f"Expéditeur : {sender}\r\n"
-        f"Logiciel : {product}\r\n"
-        "Contenu : IHE_XDM/SUBSET01/METADATA.XML et les documents CDA R2 DOCnnnn.XML.\r\n"
-    )
+XHTML = "http://www.w3.org/1999/xhtml"
 
 
-def _index(documents: Sequence[OutgoingDocument]) -> str:
-    items = "".join(
-        f'<li><a href="IHE_XDM/SUBSET01/DOC{n:04d}.XML">{html.escape(d.title)}</a></li>'
-        for n, d in enumerate(documents, start=1)
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lgo-mssante")
+    except PackageNotFoundError:
+        return "inconnue"
+
+
+def _readme(sender: str, product: str, product_version: str) -> bytes:
+    """README.TXT as IHE ITI TF-2 (XDM media) asks: who made the media and how to reach them, the application
+    (name and version), and how the media is organised; plain text, its encoding stated in its first line."""
+    lines = (
+        "Jeu de caractères : UTF-8",
+        "",
+        "Archive IHE XDM (ITI-32, échange de documents de santé par messagerie sécurisée MSSanté).",
+        "",
+        f"Créée par : {sender}",
+        f"Contact : {sender} (messagerie sécurisée de santé de l'expéditeur)",
+        f"Application : {product}",
+        f"Version de l'application : {product_version}",
+        "",
+        "Organisation de l'archive :",
+        "  INDEX.HTM                       sommaire lisible dans un navigateur",
+        "  README.TXT                      ce fichier",
+        "  IHE_XDM/SUBSET01/METADATA.XML   métadonnées XDS (ebRIM) du lot de documents",
+        "  IHE_XDM/SUBSET01/DOCnnnn.XML    les documents CDA R2",
+        "",
+        "Aucune application de visualisation n'est incluse : ouvrez INDEX.HTM.",
     )
-    return (
-        f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Documents</title></head>'
-        f"<body><h1>Documents transmis</h1><ul>{items}</ul>"
-        f'<p><a href="README.TXT">README.TXT</a></p></body></html>'
-    )
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _index(documents: Sequence[OutgoingDocument], sender: str) -> bytes:
+    """INDEX.HTM: well-formed XHTML (IHE XDM) listing README.TXT and every document of the subset."""
+    nsmap: Any = {None: XHTML}
+    html = etree.Element(f"{{{XHTML}}}html", nsmap=nsmap)
+    html.set("lang", "fr")
+    html.set("{http://www.w3.org/XML/1998/namespace}lang", "fr")
+    head = etree.SubElement(html, f"{{{XHTML}}}head")
+    etree.SubElement(head, f"{{{XHTML}}}meta", {"http-equiv": "Content-Type", "content": "text/html; charset=UTF-8"})
+    etree.SubElement(head, f"{{{XHTML}}}title").text = "Documents transmis"
+    body = etree.SubElement(html, f"{{{XHTML}}}body")
+    etree.SubElement(body, f"{{{XHTML}}}h1").text = "Documents transmis"
+    etree.SubElement(body, f"{{{XHTML}}}p").text = f"Expéditeur : {sender}"
+    items = etree.SubElement(body, f"{{{XHTML}}}ul")
+    for number, document in enumerate(documents, start=1):
+        link = etree.SubElement(etree.SubElement(items, f"{{{XHTML}}}li"), f"{{{XHTML}}}a")
+        link.set("href", f"IHE_XDM/SUBSET01/DOC{number:04d}.XML")
+        link.text = document.title
+    readme = etree.SubElement(etree.SubElement(body, f"{{{XHTML}}}p"), f"{{{XHTML}}}a", href="README.TXT")
+    readme.text = "README.TXT"
+    # No DOCTYPE: a receiver that refuses DTDs in what it is sent (as this project does) still reads it.
+    return bytes(etree.tostring(html, xml_declaration=True, encoding="UTF-8"))
 
 
 def build(
@@ -76,8 +114,10 @@ def build(
     sender: str,
     recipients: Sequence[str],
     product: str = "LGO libre",
+    product_version: str | None = None,
 ) -> bytes:
-    """The ``IHE_XDM.ZIP`` bytes for one patient's documents (each CDA must carry the patient's INS)."""
+    """The ``IHE_XDM.ZIP`` bytes for one patient's documents (each CDA must carry the patient's INS);
+    ``source_id`` is the OID of the sending software instance."""
     if not documents:
         raise ValidationError("Aucun document à envoyer.", detail="empty XDM")
     request = etree.Element(f"{{{xds.LCM}}}SubmitObjectsRequest", nsmap={"lcm": xds.LCM, "rim": xds.RIM})
@@ -91,14 +131,13 @@ def build(
     )
     for number, (document, meta) in enumerate(zip(documents, metas, strict=True), start=1):
         entry_id = f"urn:uuid:{uuid.uuid4()}"
-        entry = xds.document_entry(objects, entry_id, meta, document.cda)
-        xds.slot(entry, "URI", f"DOC{number:04d}.XML")
+        xds.document_entry(objects, entry_id, meta, document.cda, uri=f"DOC{number:04d}.XML")
         xds.association(objects, xds.HAS_MEMBER, set_id, entry_id, status="Original")
     metadata = etree.tostring(request, xml_declaration=True, encoding="UTF-8")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("INDEX.HTM", _index(documents))
-        archive.writestr("README.TXT", _readme(sender, product))
+        archive.writestr("INDEX.HTM", _index(documents, sender))
+        archive.writestr("README.TXT", _readme(sender, product, product_version or _version()))
         archive.writestr(f"{SUBSET}METADATA.XML", metadata)
         for number, document in enumerate(documents, start=1):
             archive.writestr(f"{SUBSET}DOC{number:04d}.XML", document.cda)

@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lgo.api import identifiers
+
 from lgo_psc.errors import SignInRefused
 
 PHARMACIST = "21"
 OFFICINE_SECTOR = "SA33"
-RPPS_PREFIX = "8"
+RPPS_PREFIX = identifiers.IDNAT_RPPS
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,7 @@ class PscProfessional:
 
 def rpps_from_id_nat(id_nat: str) -> str | None:
     """``8`` + 11-digit RPPS → the RPPS; any other national identifier → ``None``."""
-    if len(id_nat) == 12 and id_nat.startswith(RPPS_PREFIX) and id_nat.isdigit():
-        return id_nat[1:]
-    return None
+    return identifiers.rpps_from_idnat(id_nat)
 
 
 def rpps_of(claims: Mapping[str, Any]) -> str | None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, SignInMethod, hookimpl
 
 from lgo_psc.settings import PscSettings
 
 MANIFEST = Manifest(
     name="psc",
-    plugin_api=">=1.1,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-psc",
     label_fr="Pro Santé Connect",
     description_fr="Connexion des opérateurs avec Pro Santé Connect (e-CPS, carte CPS), y compris au poste de "
     "comptoir (validation sur l'application e-CPS).",
     settings=PscSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -30,3 +31,18 @@ def lgo_register_web_blueprints() -> list[Any]:
     from lgo_psc.web import blueprint
 
     return [blueprint()]
+
+
+@hookimpl
+def lgo_register_sign_in_methods() -> list[SignInMethod]:
+    return [
+        SignInMethod(
+            name="psc",
+            label_fr="Se connecter avec Pro Santé Connect",
+            endpoint="psc.login",
+            auth_method="psc",
+            counter_endpoint="psc.counter",
+            counter_label_fr="Poste de comptoir : valider sur l'application e-CPS",
+            logout_endpoint="psc.logout",
+        )
+    ]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lgo.api import Kernel, NotFound, Operator, Pharmacy, secrets
+from lgo.api import Kernel, NotFound, Operator, Pharmacy, identifiers, secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -369,7 +369,7 @@ def ciba_start(
                 "Cet opérateur n'a pas de numéro RPPS : connexion Pro Santé Connect impossible.",
                 detail=f"operator {operator_id} without rpps",
             )
-        login_hint = mapping.RPPS_PREFIX + operator.rpps
+        login_hint = identifiers.idnat_ps(operator.rpps)
     with client_factory(kernel, pharmacy_id) as client:
         return client.ciba_start(login_hint, binding_message=binding_message)
 

@@ -72,6 +72,7 @@ def _section(vaccination: Vaccination) -> Any:
     for title in (
         "Date",
         "Vaccin",
+        "Maladie(s) ciblée(s)",
         "Lot n°",
         "Voie d'administration",
         "Région d'administration",
@@ -80,8 +81,9 @@ def _section(vaccination: Vaccination) -> Any:
     ):
         cda.el(header_row, "th", title)
     row = cda.el(cda.el(table, "tbody"), "tr")
-    cda.el(row, "td", f"{vaccination.administered_at:%d/%m/%Y}")
+    cda.el(row, "td", f"{cda.local(vaccination.administered_at):%d/%m/%Y}")
     cda.el(cda.el(row, "td"), "content", vaccination.vaccine_label, ID="vac-01")
+    cda.el(row, "td", codes.disease_fr(vaccination.atc))
     cda.el(row, "td", vaccination.lot_number)
     cda.el(row, "td", codes.ROUTES[vaccination.route_code])
     cda.el(cda.el(row, "td"), "content", codes.SITES[vaccination.site_code], ID="vac-01-approachSite")
@@ -106,7 +108,7 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
     )
     cda.el(cda.el(administration, "text"), "reference", value="#vac-01")
     cda.el(administration, "statusCode", code="completed")
-    cda.el(administration, "effectiveTime", value=f"{vaccination.administered_at:%Y%m%d}")
+    cda.el(administration, "effectiveTime", value=cda.day(vaccination.administered_at))
     cda.el(
         administration,
         "routeCode",
@@ -142,7 +144,7 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
             code,
             "translation",
             code=vaccination.atc,
-            displayName=codes.profile(vaccination.atc).disease_fr,
+            displayName=codes.disease_fr(vaccination.atc),
             codeSystem=codes.OID_ATC,
             codeSystemName="ATC",
         )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from lgo.api import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
-from sqlalchemy import Date, Integer, MetaData, String
+from sqlalchemy import Date, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -64,6 +64,6 @@ class VaccinationNote(VaccinationBase):
     hidden_from_patient: Mapped[bool] = mapped_column(default=False)
     masked_from_professionals: Mapped[bool] = mapped_column(default=False)
     document_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    replaces_note_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    replaces_note_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("vaccination_note.id"), default=None)
     validated_by: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_vaccination import service
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=1.1,<2",
+    plugin_api=">=2.0,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
@@ -23,6 +23,7 @@ MANIFEST = Manifest(
     requires=("ins",),
     optional=("dmp",),
     capabilities=("vaccination",),
+    publisher=PROJECT_PUBLISHER,
 )
 
 

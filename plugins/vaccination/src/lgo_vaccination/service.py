@@ -71,7 +71,8 @@ def write_notes(kernel: Kernel, session: Session, event: BillingEnded) -> list[i
         product = session.get(Product, line.product_id)
         lot = session.get(Lot, line.lot_id) if line.lot_id is not None else None
         assert product is not None
-        profile = codes.profile(product.atc)
+        # A product whose ATC is not a vaccine's still gets its note; validation asks for the right code.
+        profile = codes.profile(product.atc) or codes.VaccineProfile(("—",))
         note = VaccinationNote(
             pharmacy_id=event.pharmacy_id,
             patient_id=event.patient_id,
@@ -82,7 +83,7 @@ def write_notes(kernel: Kernel, session: Session, event: BillingEnded) -> list[i
             cip13=product.cip13,
             cis=product.cis,
             atc=product.atc,
-            disease_fr=profile.disease_fr,
+            disease_fr=profile.disease_fr[:120],
             lot_number=line.lot_number or (lot.lot_number if lot else ""),
             lot_expiry=lot.expiry if lot else None,
             act_code=act_codes[min(index, len(act_codes) - 1)],
@@ -113,6 +114,7 @@ def write_notes(kernel: Kernel, session: Session, event: BillingEnded) -> list[i
 
 
 def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionRequired]:
+    vaccinating = vaccinators(kernel, event.pharmacy_id)
     with kernel.transaction() as session:
         notes = list(
             session.scalars(
@@ -121,7 +123,7 @@ def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionReq
                 )
             )
         )
-        snapshots = [_note_data(n) for n in notes]
+        snapshots = [_note_data(n, vaccinating) for n in notes]
     if not snapshots or event.patient_id is None:
         return []
     actions: list[ActionRequired] = []
@@ -144,18 +146,29 @@ def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionReq
                 title_fr="Vérifier la note de vaccination",
                 message_fr=f"{data['vaccine_label']} — lot {data['lot_number']} — {codes.ROUTES[data['route_code']]}, "
                 f"{codes.SITES[data['site_code']]} — {codes.ACT_TYPES[data['act_type']]}. "
-                "Complétez si besoin, puis validez.",
+                + (
+                    "Complétez si besoin, puis validez."
+                    if data["vaccinator_id"] is not None
+                    else "Choisissez le pharmacien vaccinateur, complétez si besoin, puis validez."
+                ),
                 patient_id=event.patient_id,
-                choices=(Choice("validate", "Valider la note"), Choice("edit", "Modifier voie, site ou type d'acte")),
+                choices=(
+                    Choice("validate", "Valider la note"),
+                    Choice("edit", "Modifier voie, site, type d'acte ou vaccinateur"),
+                ),
                 data=data,
             )
         )
     return actions
 
 
-def _note_data(note: VaccinationNote) -> dict[str, Any]:
+def _note_data(note: VaccinationNote, vaccinating: list[Vaccinator]) -> dict[str, Any]:
+    chosen = next((v for v in vaccinating if v.operator_id == note.operator_id), None)
     return {
         "note_id": note.id,
+        # None: who billed cannot be the vaccinator (a préparateur); the window asks to choose one.
+        "vaccinator_id": chosen.operator_id if chosen else None,
+        "vaccinators": [{"operator_id": v.operator_id, "label": f"{v.name} ({v.role_fr})"} for v in vaccinating],
         "vaccine_label": note.vaccine_label,
         "lot_number": note.lot_number,
         "route_code": note.route_code,
@@ -187,8 +200,10 @@ def update_note(
     act_type: str | None = None,
     comment: str | None = None,
     lot_number: str | None = None,
+    vaccinator_id: int | None = None,
 ) -> None:
-    """Complete a note before validation (route, site, act type, comment, lot)."""
+    """Complete a note before validation (route, site, act type, comment, lot, and the vaccinator: one of
+    :func:`vaccinators`, for instance the pharmacist who vaccinated when a préparateur billed)."""
     with kernel.transaction() as session:
         note = _note(session, pharmacy_id, note_id)
         if note.status != NoteStatus.TO_CHECK:
@@ -196,6 +211,8 @@ def update_note(
                 "Cette note est déjà validée : corrigez-la par une note de remplacement.",
                 detail=f"note {note_id} is {note.status}",
             )
+        if vaccinator_id is not None:
+            note.operator_id = _vaccinating(session, pharmacy_id, vaccinator_id).id
         _apply(
             note, route_code=route_code, site_code=site_code, act_type=act_type, comment=comment, lot_number=lot_number
         )
@@ -231,7 +248,7 @@ def validate_note(
         note = _note(session, pharmacy_id, note_id)
         if note.status != NoteStatus.TO_CHECK:
             raise ValidationError("Cette note de vaccination est déjà validée.", detail=f"note {note_id}")
-        _vaccinator(session, note.operator_id)
+        _vaccinating(session, pharmacy_id, note.operator_id)
         if not note.lot_number:
             raise ValidationError("Le numéro de lot du vaccin est obligatoire.")
         if not note.cis or not note.atc:
@@ -240,6 +257,7 @@ def validate_note(
                 "vaccination : complétez la fiche produit.",
                 detail=f"cis={note.cis} atc={note.atc}",
             )
+        note.disease_fr = codes.disease_fr(note.atc)[:120]
         note.status = NoteStatus.WAITING_IDENTITY
         note.validated_by = operator_id
         note.hidden_from_patient = hidden_from_patient
@@ -284,7 +302,7 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
             author_operator_id=note.operator_id,
             type_code=codes.NOTE_TYPE[0],
             type_display=codes.NOTE_TYPE[1],
-            title=f"Note de vaccination — {note.disease_fr}",
+            title=f"Note de vaccination — {codes.disease_fr(note.atc)}",
             source_plugin=PLUGIN,
             source_ref=f"note:{note.id}",
             invoice_id=note.invoice_id,
@@ -309,12 +327,54 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
     )
 
 
-def _vaccinator(session: Session, operator_id: int) -> cda_builder.CdaPerson:
-    operator = session.get(Operator, operator_id)
-    if operator is None or not operator.rpps:
-        raise ValidationError(
-            "Le vaccinateur doit être un pharmacien identifié par son numéro RPPS.", detail=f"operator {operator_id}"
+@dataclass(frozen=True)
+class Vaccinator:
+    """A professional of the pharmacy who may be named as the vaccinator of a note (decision 0502)."""
+
+    operator_id: int
+    name: str
+    rpps: str
+    role_fr: str
+
+
+def _can_vaccinate(operator: Operator | None, pharmacy_id: int) -> bool:
+    return (
+        operator is not None
+        and operator.pharmacy_id == pharmacy_id
+        and operator.active
+        and operator.role.is_pharmacist
+        and bool(operator.rpps)
+    )
+
+
+def vaccinators(kernel: Kernel, pharmacy_id: int) -> list[Vaccinator]:
+    """The pharmacy's vaccinating professionals: active pharmacists identified by their RPPS, by name."""
+    with kernel.transaction() as session:
+        operators = session.scalars(select(Operator).where(Operator.pharmacy_id == pharmacy_id))
+        return sorted(
+            (
+                Vaccinator(o.id, o.display_name, o.rpps or "", o.role.label_fr)
+                for o in operators
+                if _can_vaccinate(o, pharmacy_id)
+            ),
+            key=lambda v: (v.name.upper(), v.operator_id),
         )
+
+
+def _vaccinating(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None or not _can_vaccinate(operator, pharmacy_id):
+        raise ValidationError(
+            "Le vaccinateur doit être un pharmacien de l'officine identifié par son numéro RPPS : choisissez-le "
+            "dans la liste des vaccinateurs.",
+            detail=f"operator {operator_id} cannot be the vaccinator in pharmacy {pharmacy_id}",
+        )
+    return operator
+
+
+def _vaccinator(session: Session, pharmacy_id: int, operator_id: int) -> cda_builder.CdaPerson:
+    operator = _vaccinating(session, pharmacy_id, operator_id)
+    assert operator.rpps is not None
     return cda_builder.CdaPerson(rpps=operator.rpps, family=operator.last_name.upper(), given=operator.first_name)
 
 
@@ -330,7 +390,7 @@ def _vaccination(session: Session, note: VaccinationNote) -> cda.Vaccination:
         lot_number=note.lot_number,
         route_code=note.route_code,
         site_code=note.site_code,
-        vaccinator=_vaccinator(session, note.operator_id),
+        vaccinator=_vaccinator(session, note.pharmacy_id, note.operator_id),
         comment=note.comment,
     )
 
@@ -425,7 +485,7 @@ def vaccination_record(
             name = operator.display_name if operator else "?"
             lines.append(
                 RecordLine(
-                    note.administered_at.date(),
+                    cda_builder.local(note.administered_at).date(),
                     note.vaccine_label,
                     note.disease_fr,
                     name,
@@ -442,11 +502,11 @@ def full_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: 
     the access). A vaccination already in a local note is not repeated."""
     remote: list[RecordLine] = []
     if kernel.is_active(pharmacy_id, "dmp") and kernel.is_identity_shareable(pharmacy_id, patient_id):
-        from lgo_dmp import service as dmp  # the dmp plugin's published API (optional dependency)
+        from lgo_vaccination.dmp_record import dmp_vaccinations
 
         local = vaccination_record(kernel, pharmacy_id, patient_id)
         known = {(line.date.isoformat(), line.vaccine) for line in local}
-        for entry in dmp.vaccination_record(kernel, pharmacy_id, operator_id, patient_id):
+        for entry in dmp_vaccinations(kernel, pharmacy_id, operator_id, patient_id):
             if (entry.date, entry.vaccine) in known or not entry.date:
                 continue
             remote.append(

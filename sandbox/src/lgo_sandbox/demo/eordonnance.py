@@ -38,15 +38,13 @@ def _step(ctx: DemoContext) -> list[str]:
         credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
         server, _sandbox = start_eordonnance_sandbox(authority)
         try:
-            kernel.select_provider(pharmacy_id, "eordonnance", "sandbox")
+            kernel.select_provider(pharmacy_id, "eordonnance", "json")
+            credential.store_for(kernel, pharmacy_id)
             kernel.save_plugin_settings(
                 pharmacy_id,
                 "eordonnance",
                 {
                     "endpoint": server.url,
-                    "certificate_path": str(credential.cert_path),
-                    "key_path": str(credential.key_path),
-                    "ca_path": str(credential.ca_path),
                 },
             )
             lines.append(f"Bac à sable de l'ordonnance numérique sur {server.url} (TLS mutuel).")

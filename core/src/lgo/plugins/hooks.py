@@ -1,0 +1,231 @@
+"""Typed calls to the plugins' hooks: one method per hook of :mod:`lgo.hookspecs`, checked by mypy.
+
+The kernel, the web application and plugins announcing an event (``kernel.hooks.on_identity_qualified(event)``)
+go through this facade; a hook is named by its specification function, never by a string, so renaming a hook
+breaks the type check instead of silently calling nothing. Registration hooks are called on every loaded plugin;
+events and queries only on the plugins active in the pharmacy concerned, one implementation at a time
+(:class:`lgo.plugins.dispatch.Dispatcher`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from lgo import hookspecs
+from lgo.actions import ActionRequired
+from lgo.plugins.dispatch import Dispatcher, HookResult
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lgo.domain.billing import ActDefinition
+    from lgo.domain.certificates import OperatorSigner
+    from lgo.events import (
+        BillingEnded,
+        BillingStarted,
+        DispensationValidated,
+        DocumentDeprecated,
+        DocumentValidated,
+        IdentityQualified,
+        PatientSelected,
+        PatientTraitsChanged,
+    )
+    from lgo.identity import SharedIdentity
+    from lgo.kernel import Kernel
+    from lgo.migrations import MigrationSource
+    from lgo.plugins.registrations import CertificateUsage, HabilitationDefinition, SignInMethod
+    from lgo.worker import OutboxHandler, PeriodicJob
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _name(spec: Callable[..., Any]) -> str:
+    return spec.__name__
+
+
+class Hooks:
+    """``kernel.hooks``. Without a kernel (``lgo --help`` builds the command line before any database is opened)
+    only the registration methods are available."""
+
+    def __init__(self, dispatcher: Dispatcher, kernel: Kernel | None = None) -> None:
+        self.dispatcher = dispatcher
+        self._kernel = kernel
+
+    @property
+    def kernel(self) -> Kernel:
+        assert self._kernel is not None, "events and queries need a kernel"
+        return self._kernel
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+
+    def _loaded(self) -> list[str]:
+        return self.dispatcher.registry.order
+
+    def _register(self, spec: Callable[..., Any], **kwargs: Any) -> list[HookResult]:
+        return self.dispatcher.call(_name(spec), self._loaded(), **kwargs)
+
+    def _listed(self, spec: Callable[..., Any], kind: type[T]) -> Iterator[tuple[str, T]]:
+        """``(plugin, item)`` for each item of the lists a registration hook returned; items of the wrong type are
+        logged and left out (a plugin bug must not stop the others)."""
+        for result in self._register(spec):
+            for item in result.value or []:
+                if isinstance(item, kind):
+                    yield result.plugin, item
+                else:
+                    log.error("plugin %s returned %r from %s: ignored", result.plugin, item, _name(spec))
+
+    def _event(self, spec: Callable[..., Any], event: Any) -> list[ActionRequired]:
+        kernel = self.kernel
+        pharmacy_id = event.pharmacy_id
+        actions: list[ActionRequired] = []
+        for result in self.dispatcher.call(
+            _name(spec), kernel.active_plugins(pharmacy_id), pharmacy_id=pharmacy_id, kernel=kernel, event=event
+        ):
+            value = result.value
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(item, ActionRequired):
+                    actions.append(item)
+                elif item is not None:
+                    log.warning("plugin %s returned %r from %s: ignored", result.plugin, item, _name(spec))
+        return actions
+
+    def _query(self, spec: Callable[..., Any], pharmacy_id: int, **kwargs: Any) -> list[HookResult]:
+        kernel = self.kernel
+        results = self.dispatcher.call(
+            _name(spec), kernel.active_plugins(pharmacy_id), pharmacy_id=pharmacy_id, kernel=kernel, **kwargs
+        )
+        return [r for r in results if r.value is not None]
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def startup(self, plugin: str) -> None:
+        """``lgo_startup`` of one plugin; raises what it raises (the kernel marks the plugin failed)."""
+        for impl in self.dispatcher.implementations(_name(hookspecs.lgo_startup)):
+            if impl.plugin_name == plugin:
+                impl.function(*[{"kernel": self.kernel}[name] for name in impl.argnames])
+
+    def shutdown(self) -> None:
+        self._register(hookspecs.lgo_shutdown, kernel=self.kernel)
+
+    # --- registration ------------------------------------------------------------------------------------
+
+    def migrations(self) -> list[tuple[str, MigrationSource]]:
+        from lgo.migrations import MigrationSource
+
+        return [
+            (r.plugin, r.value)
+            for r in self._register(hookspecs.lgo_register_migrations)
+            if isinstance(r.value, MigrationSource)
+        ]
+
+    def cli_commands(self) -> list[tuple[str, Any]]:
+        import click
+
+        return list(self._listed(hookspecs.lgo_register_cli_commands, click.Command))
+
+    def web_blueprints(self) -> list[tuple[str, Any]]:
+        from flask import Blueprint
+
+        return list(self._listed(hookspecs.lgo_register_web_blueprints, Blueprint))
+
+    def outbox_handlers(self) -> list[tuple[str, str, OutboxHandler]]:
+        """``(plugin, kind, handler)``."""
+        found = []
+        for result in self._register(hookspecs.lgo_register_outbox_handlers):
+            for kind, handler in (result.value or {}).items():
+                found.append((result.plugin, kind, handler))
+        return found
+
+    def periodic_jobs(self) -> list[tuple[str, PeriodicJob]]:
+        from lgo.worker import PeriodicJob
+
+        return list(self._listed(hookspecs.lgo_register_periodic_jobs, PeriodicJob))
+
+    def acts(self) -> list[tuple[str, ActDefinition]]:
+        from lgo.domain.billing import ActDefinition
+
+        return list(self._listed(hookspecs.lgo_register_acts, ActDefinition))
+
+    def habilitations(self) -> list[tuple[str, HabilitationDefinition]]:
+        from lgo.plugins.registrations import HabilitationDefinition
+
+        return list(self._listed(hookspecs.lgo_register_habilitations, HabilitationDefinition))
+
+    def sign_in_methods(self) -> list[tuple[str, SignInMethod]]:
+        from lgo.plugins.registrations import SignInMethod
+
+        return list(self._listed(hookspecs.lgo_register_sign_in_methods, SignInMethod))
+
+    def certificate_usages(self) -> list[tuple[str, CertificateUsage]]:
+        from lgo.plugins.registrations import CertificateUsage
+
+        return list(self._listed(hookspecs.lgo_register_certificate_usages, CertificateUsage))
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    def on_patient_selected(self, event: PatientSelected) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_patient_selected, event)
+
+    def on_billing_start(self, event: BillingStarted) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_billing_start, event)
+
+    def on_billing_end(self, event: BillingEnded) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_billing_end, event)
+
+    def on_dispensation_validated(self, event: DispensationValidated) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_dispensation_validated, event)
+
+    def on_document_validated(self, event: DocumentValidated) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_document_validated, event)
+
+    def on_document_deprecated(self, event: DocumentDeprecated) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_document_deprecated, event)
+
+    def on_identity_qualified(self, event: IdentityQualified) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_identity_qualified, event)
+
+    def on_patient_traits_changed(self, event: PatientTraitsChanged) -> list[ActionRequired]:
+        return self._event(hookspecs.lgo_on_patient_traits_changed, event)
+
+    # --- queries -----------------------------------------------------------------------------------------
+
+    def shareable_identity(self, pharmacy_id: int, patient_id: int) -> list[SharedIdentity]:
+        """Every active plugin's answer (the kernel checks they agree)."""
+        results = self._query(hookspecs.lgo_shareable_identity, pharmacy_id, patient_id=patient_id)
+        return [r.value for r in results]
+
+    def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
+        results = self._query(hookspecs.lgo_operator_signer, pharmacy_id, operator_id=operator_id)
+        return results[0].value if results else None
+
+    # --- in-transaction ----------------------------------------------------------------------------------
+
+    def billing_commit_implementers(self, active: Collection[str]) -> list[str]:
+        """The active plugins implementing ``lgo_on_billing_commit``, in dependency order."""
+        return [p for p in self.dispatcher.implementers(_name(hookspecs.lgo_on_billing_commit)) if p in active]
+
+    def on_billing_commit(
+        self, plugin: str, session: Session, event: BillingEnded, failures: list[tuple[str, str, BaseException]]
+    ) -> bool:
+        """``lgo_on_billing_commit`` of one plugin, inside the billing's transaction. A failure is appended to
+        ``failures`` for the caller to record once the transaction is over (recording it now would need a second
+        transaction while this one holds the lock); returns whether the plugin succeeded."""
+        before = len(failures)
+
+        def remember(plugin: str, hook: str, exc: BaseException, _pharmacy_id: int | None) -> None:
+            failures.append((plugin, hook, exc))
+
+        in_transaction = Dispatcher(self.dispatcher.registry, remember, strict=self.dispatcher.strict)
+        in_transaction.call(
+            _name(hookspecs.lgo_on_billing_commit),
+            [plugin],
+            pharmacy_id=event.pharmacy_id,
+            kernel=self.kernel,
+            session=session,
+            event=event,
+        )
+        return len(failures) == before
