@@ -50,7 +50,8 @@ def test_a_retry_after_a_lost_answer_settles_in_one_call(dmp_world: DmpWorld) ->
     assert (settled.status, settled.result) == (SubmissionStatus.SENT, "already")
 
 
-def test_a_retry_sends_when_the_dmp_does_not_hold_the_document(dmp_world: DmpWorld) -> None:
+def test_a_retry_after_a_refused_connection_sends_at_once(dmp_world: DmpWorld) -> None:
+    """503: the DMP says it did not take the request; nothing to ask, the retry sends (one call too)."""
     world, sandbox = dmp_world, dmp_world.sandbox
     world.identity.qualified.add(world.patient_id)
     document_id = _validated(world)
@@ -60,7 +61,7 @@ def test_a_retry_sends_when_the_dmp_does_not_hold_the_document(dmp_world: DmpWor
     sandbox.down = False
     before = len(sandbox.requests)
     assert worker.run_once() == 1
-    assert sandbox.requests[before:] == [ACTION_ITI18, ACTION_ITI41]
+    assert sandbox.requests[before:] == [ACTION_ITI41]
     assert _submission(world, document_id).status == SubmissionStatus.SENT
 
 

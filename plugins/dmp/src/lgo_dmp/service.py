@@ -310,8 +310,7 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
             submission.attempts += 1
         if submission is not None and submission.status == SubmissionStatus.SENT:
             return
-        # Tried before (a retry, or sent again by the pharmacist): the DMP may hold it already.
-        ask_first = submission is not None and submission.attempts > 1
+        # A sending of an earlier attempt may have reached the DMP (answer lost, worker stopped): ask first.
         unconfirmed = submission is not None and submission.result == UNCONFIRMED
     if document.status == DocumentStatus.DEPRECATED:
         _mark(
@@ -347,20 +346,15 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     operator_id = document.validated_by or document.author_operator_id
     try:
         with make_client(kernel, pharmacy_id, operator_id) as client:
-            content = content_for_dmp(document, identity)
-            if ask_first and client.holds(content):
-                result = "already"
-            else:
-                if unconfirmed:  # the DMP said it does not hold it: the lost sending never took effect
-                    _mark(kernel, pharmacy_id, document_id, result=None)
-                    unconfirmed = False
-                result = client.provide_and_register(content, masking=masking_of(document), title=document.title)
+            result = _send(kernel, client, document, content_for_dmp(document, identity), ask_first=unconfirmed)
     except DmpRefused as refused:
         _mark(
             kernel,
             pharmacy_id,
             document_id,
-            status=SubmissionStatus.FAILED,
+            status=SubmissionStatus.UNCONFIRMED
+            if _maybe_held(kernel, pharmacy_id, document_id)
+            else SubmissionStatus.FAILED,
             reason_fr=refused.message_fr[:500],
             last_error=refused.detail,
         )
@@ -375,10 +369,7 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         )
         raise PermanentFailure(refused.detail, message_fr=refused.message_fr) from refused
     except (DmpUnavailable, LgoError) as failure:
-        if isinstance(failure, DmpUnavailable) and failure.maybe_processed and failure.action == ACTION_ITI41:
-            unconfirmed = True
-            _mark(kernel, pharmacy_id, document_id, result=UNCONFIRMED)
-        if delivery.last_attempt and unconfirmed:
+        if delivery.last_attempt and _maybe_held(kernel, pharmacy_id, document_id):
             # The DMP may hold it (an answer was lost): not a failure. Sending it again asks the DMP first.
             _mark(
                 kernel,
@@ -431,6 +422,30 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         object_id=document_id,
         details={"unique_id": document.unique_id, "result": result},
     )
+
+
+def _send(kernel: Kernel, client: DmpClient, document: HealthDocument, content: bytes, *, ask_first: bool) -> str:
+    """Send the document, in one call after a lost answer: the DMP is asked first and the document sent only if the
+    DMP does not hold it. From the moment the sending leaves until the DMP answers, it is "unconfirmed", so that
+    a worker stopped meanwhile (or an answer lost) makes the next attempt ask first too."""
+    if ask_first and client.holds(content):
+        return "already"
+    _mark(kernel, document.pharmacy_id, document.id, result=UNCONFIRMED)
+    try:
+        return client.provide_and_register(content, masking=masking_of(document), title=document.title)
+    except DmpUnavailable as failure:
+        if not (failure.maybe_processed and failure.action == ACTION_ITI41):
+            _mark(kernel, document.pharmacy_id, document.id, result=None)  # it never reached the DMP
+        raise
+    except Exception:  # refused, or stopped before the sending: the DMP does not hold it
+        _mark(kernel, document.pharmacy_id, document.id, result=None)
+        raise
+
+
+def _maybe_held(kernel: Kernel, pharmacy_id: int, document_id: int) -> bool:
+    with kernel.transaction() as session:
+        submission = _submission(session, pharmacy_id, document_id)
+        return submission is not None and submission.result == UNCONFIRMED
 
 
 def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:

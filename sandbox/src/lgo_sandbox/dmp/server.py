@@ -157,6 +157,9 @@ class DmpSandbox:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.delay:
             time.sleep(self.delay)
+        # The request is read whatever the answer: a 503 is then an answer, not a connection cut mid-request.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
         if self.down:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"Service DMP indisponible (maintenance)."]
@@ -170,8 +173,6 @@ class DmpSandbox:
             if self.lose_answers > 0:
                 self.lose_answers -= 1
                 lost_answer = True
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length)
         try:
             envelope, attachments = parse_message(environ.get("CONTENT_TYPE", ""), body)
             action = envelope.findtext(f"{{{SOAP}}}Header/{{{WSA}}}Action", "")
