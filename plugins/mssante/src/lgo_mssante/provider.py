@@ -157,8 +157,11 @@ class StandardMailTransport:
         return imap
 
     def fetch_new(self, *, max_bytes: int) -> Iterator[FetchedMessage]:
-        """One message at a time: however many wait, no more than one is held in memory."""
-        imap = self._imap()
+        """One message at a time: however many wait, no more than one is held in memory. The connection is made
+        now, so that a server that cannot be reached or refuses the certificate is told at once."""
+        return self._each_new(self._imap(), max_bytes)
+
+    def _each_new(self, imap: imaplib.IMAP4, max_bytes: int) -> Iterator[FetchedMessage]:
         try:
             status, data = imap.uid("SEARCH", None, f"UNKEYWORD {INTEGRATED} UNKEYWORD {QUARANTINED}")  # type: ignore[arg-type]
             uids = data[0].split() if status == "OK" and data and data[0] else []
