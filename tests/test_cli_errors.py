@@ -43,11 +43,6 @@ COMMANDS = [
 BAD_ARGUMENTS = [
     ["nimportequoi"],
     ["--option-inconnue"],
-    ["init", "--name", "Sans FINESS"],
-    ["init", "--name", "Pharmacie", "--finess", "123"],
-    ["init", "--name", "Pharmacie", "--finess", FINESS],  # already registered
-    ["init", "--name", "x" * 300, "--finess", "999000029"],
-    ["init", "--name", "Pharmacie", "--finess", "999000029", "--postal-code", "1234567"],
     ["plugins", "enable"],
     ["plugins", "enable", "nimportequoi"],
     ["plugins", "disable", "nimportequoi"],
@@ -124,10 +119,36 @@ def _assert_french_failure(result: Result, args: list[str], *, usage: bool | Non
     assert isinstance(result.exception, SystemExit), shown
 
 
-@pytest.mark.parametrize("args", BAD_ARGUMENTS, ids=" ".join)
+@pytest.mark.parametrize("args", BAD_ARGUMENTS, ids=lambda args: " ".join(a[:20] for a in args))
 def test_bad_arguments_and_unknown_ids_get_a_french_error(working_home: Path, args: list[str]) -> None:
     result = _run(args, LGO_HOME=str(working_home))
     _assert_french_failure(result, args)
+
+
+#: ``lgo init`` on a database without a pharmacy yet (once one exists, ``lgo init`` shows it and changes nothing).
+BAD_INIT = [
+    ["init", "--name", "Sans FINESS"],
+    ["init", "--name", "Pharmacie", "--finess", "123"],
+    ["init", "--name", "x" * 300, "--finess", "999000029"],
+    ["init", "--name", "Pharmacie", "--finess", "999000029", "--postal-code", "1234567"],
+    ["init", "--name", "Pharmacie", "--finess", "999000029", "--city", "a\x00b"],
+]
+
+
+@pytest.fixture(scope="module")
+def empty_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("cli-empty")
+    kernel = Kernel(f"sqlite:///{home / 'lgo.sqlite'}")
+    kernel.upgrade_database()
+    kernel.close()
+    return home
+
+
+@pytest.mark.parametrize("args", BAD_INIT, ids=lambda args: " ".join(a[:20] for a in args))
+def test_bad_init_values_get_a_french_error(empty_home: Path, args: list[str]) -> None:
+    result = _run(args, LGO_HOME=str(empty_home))
+    _assert_french_failure(result, args)
+    assert "Officine enregistrée" not in result.output
 
 
 def _broken_environments(tmp_path: Path) -> dict[str, dict[str, str]]:
