@@ -12,7 +12,7 @@ import pytest
 from lgo.demo_data import PASSWORD, Seeded, seed
 from lgo.kernel import Kernel
 
-EXPECTED = {"ins", "dmp", "vaccination", "entretiens", "mssante", "eordonnance", "psc", "cards"}
+EXPECTED = {"ins", "dmp", "vaccination", "entretiens", "mssante", "eordonnance", "psc", "cards", "dp"}
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_every_page_of_every_real_module_answers(admin: tuple[Any, Kernel, Seede
         for i in kernel.registry.loaded()
         if i.name in EXPECTED and i.manifest is not None and i.manifest.settings is not None
     ]
-    assert {"ins", "dmp", "mssante", "eordonnance", "psc", "cards"} <= set(with_settings)
+    assert {"ins", "dmp", "mssante", "eordonnance", "psc", "cards", "dp"} <= set(with_settings)
     for name in with_settings:
         _ok(client, f"/parametres/{name}")
     for path in ("/plugins/mssante/", "/plugins/psc/", "/parametres", "/exploitation", "/certificat"):

@@ -15,9 +15,9 @@ Kinds of hooks:
 * **queries** — ``lgo_shareable_identity``, ``lgo_operator_signer``: the kernel asks the active plugins a question
   (see :meth:`lgo.kernel.Kernel.shareable_identity`, :meth:`lgo.kernel.Kernel.operator_signer`); a plugin answers
   ``None`` when it has nothing to say;
-* **in-transaction** — ``lgo_on_billing_commit``: runs inside the billing's transaction, in a savepoint of
-  its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
-  back that plugin's savepoint only.
+* **in-transaction** — ``lgo_on_billing_commit`` and ``lgo_on_correction_commit``: run inside the transaction of a
+  billing or of an ordonnancier correction, in a savepoint of their own, so that a plugin can write rows or outbox
+  messages atomically with it; a failure rolls back that plugin's savepoint only.
 
 The kernel and the web application call hooks only through the typed facade :class:`lgo.plugins.hooks.Hooks`
 (``kernel.hooks.on_billing_end(event)``), never by a name in a string. Implementations may not use pluggy's
@@ -219,3 +219,13 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
     """Inside the billing's transaction, before it commits: write your rows or enqueue outbox messages with
     ``session`` so they exist if and only if the billing does. Runs in a savepoint of its own: an exception
     is recorded and rolls back only this plugin's writes."""
+
+
+@hookspec
+def lgo_on_correction_commit(kernel: Kernel, session: Session, event: DispensationValidated) -> None:
+    """Inside the transaction of an ordonnancier correction (:meth:`lgo.counter.Counter.correct_dispensation`), before
+    it commits: ``event`` is the correcting line (``corrects_number`` names the corrected one). Write with ``session``
+    (e.g. queue the correction for a national register) so that it exists if and only if the correction does. Runs in
+    a savepoint of its own, like ``lgo_on_billing_commit``.
+
+    .. versionadded:: 2.1"""

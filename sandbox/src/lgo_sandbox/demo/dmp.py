@@ -58,7 +58,7 @@ def _step_dmp(ctx: DemoContext) -> list[str]:
             )
             lines.append(f"Bac à sable DMP démarré sur {server.url} (TLS mutuel, 30 % des requêtes en échec).")
             lines += _feed(ctx, sandbox)
-            worker = Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id)
+            worker = Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id, plugins=("dmp",))
             for _ in range(30):
                 if not worker.drain():
                     break
