@@ -38,6 +38,9 @@ COMMANDS = [
     ["mssante", "suivi"],
     ["mssante", "habilitation", "1", "--operateur", "adjoint", "--role", "Utilisateur", "--admin", "titulaire"],
     ["mssante", "boite-organisationnelle", "--adresse", "officine@pharmacie.mssante.fr", "--admin", "titulaire"],
+    ["dp", "suivi"],
+    ["dp", "rappels"],
+    ["dp", "consulter", "1", "--operateur", "titulaire"],
 ]
 #: Bad arguments and unknown or out-of-range ids, on a working database.
 BAD_ARGUMENTS = [
@@ -68,6 +71,11 @@ BAD_ARGUMENTS = [
     ["mssante", "boite-organisationnelle", "--adresse", "a@b.fr", "--admin", "preparatrice"],
     ["mssante", "boite-nominative", "--operateur", "titulaire", "--adresse", "a@b.fr", "--certificat", "/nulle/part"],
     ["mssante", "suivi", "--sens", "diagonal"],
+    ["dp", "suivi", "--patient", HUGE],
+    ["dp", "consulter", "999", "--operateur", "titulaire"],
+    ["dp", "consulter", HUGE, "--operateur", "titulaire"],
+    ["dp", "acquitter", HUGE, "--operateur", "titulaire"],
+    ["dp", "acquitter", "999", "--operateur", "titulaire"],
     ["web", "--port", "99999"],
     ["web", "--host", "0.0.0.0"],
     ["web", "--certificate", "/nulle/part.pem"],
