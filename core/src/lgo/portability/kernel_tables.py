@@ -9,6 +9,8 @@ from lgo.portability.tables import ColumnTransform, ExcludedTable, PortableTable
 
 #: A stored secret (``lgo.secrets``) starts so: it never leaves the server (it is encrypted with this server's key).
 SECRET_PREFIX = "enc:"
+#: Setting names that hold a secret, whatever their stored form.
+SECRET_WORDS = ("password", "passphrase", "secret", "api_key", "token", "mot_de_passe")
 
 
 def _without_secrets(values: Any) -> Any:
@@ -17,7 +19,11 @@ def _without_secrets(values: Any) -> Any:
     if not isinstance(values, dict):
         return values
     return {
-        key: value for key, value in values.items() if not (isinstance(value, str) and value.startswith(SECRET_PREFIX))
+        key: value
+        for key, value in values.items()
+        if not (isinstance(value, str) and value.startswith(SECRET_PREFIX))
+        # a secret saved in clear before its field became secret is encrypted at its next save only (decision 0012)
+        and not any(word in key.lower() for word in SECRET_WORDS)
     }
 
 

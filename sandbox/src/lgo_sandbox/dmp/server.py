@@ -145,6 +145,13 @@ class DmpSandbox:
         self.failure_rate = failure_rate
         self.delay = delay
         self.down = down
+        # Fault injection for the tests: answers lost after the request was carried out (the next N requests),
+        # every request refused with one registry error, and patients the DMP has no record of.
+        self.lose_answers = 0
+        self.refusal: tuple[str, str] | None = None
+        self.unknown_patients: set[str] = set()
+        #: The SOAP action of every request read, in order (what a client's retry cost).
+        self.requests: list[str] = []
         self.cda_checker = cda_checker
         self.repository_unique_id = repository_unique_id
         self.random = random.Random(seed)
@@ -162,6 +169,9 @@ class DmpSandbox:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.delay:
             time.sleep(self.delay)
+        # The request is read whatever the answer: a 503 is then an answer, not a connection cut mid-request.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
         if self.down:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"Service DMP indisponible (maintenance)."]
@@ -171,11 +181,14 @@ class DmpSandbox:
                 start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
                 return ["Service DMP momentanément indisponible.".encode()]
             lost_answer = True
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length)
+        with self._lock:
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                lost_answer = True
         try:
             envelope, attachments = parse_message(environ.get("CONTENT_TYPE", ""), body)
             action = envelope.findtext(f"{{{SOAP}}}Header/{{{WSA}}}Action", "")
+            self.requests.append(action or "?")
             request = envelope.find(f"{{{SOAP}}}Body")[0]
             path = environ.get("PATH_INFO", "")
             handlers = {
@@ -190,6 +203,10 @@ class DmpSandbox:
                     "wsa:ActionNotSupported", f"Action « {action} » non prise en charge sur {path}.", fault=True
                 )
             vihf = self._check_vihf(envelope, environ.get("lgo.peer_certificate"))
+            if self.refusal is not None:
+                raise Refusal(*self.refusal)
+            if vihf["urn:oasis:names:tc:xacml:2.0:resource:resource-id"] in self.unknown_patients:
+                raise Refusal("XDSUnknownPatientId", "Aucun DMP n'existe pour ce patient.")
             with self._lock:
                 response, parts = handler(request, attachments, vihf)
         except Refusal as refusal:
