@@ -331,6 +331,14 @@ def test_the_command_line_exports_and_imports_with_a_french_report(
     assert "dossier(s) patient" in exported.output
     archive = Path(exported.output.strip().splitlines()[-1])
     assert archive.is_file()
+    with source.kernel.reading() as session:
+        patient_id = session.scalar(select(func.min(HealthDocument.patient_id)))
+    one = runner.invoke(main, ["export", "--patient", str(patient_id), "--dossier", str(tmp_path / "un")])
+    assert one.exit_code == 0 and "1 dossier(s) patient" in one.output, one.output
+    for wrong in ("abc", "999999"):
+        refused_patient = runner.invoke(main, ["export", "--patient", wrong, "--dossier", str(tmp_path / "x")])
+        assert refused_patient.exit_code == 1 and "Erreur : " in refused_patient.output
+        assert "Traceback" not in refused_patient.output
 
     monkeypatch.setenv("LGO_DATABASE_URL", str(empty.engine.url.render_as_string(hide_password=False)))
     refused = runner.invoke(main, ["import", str(_tampered("octet", archive, tmp_path))])
