@@ -248,7 +248,9 @@ def bundle(
 
 
 def bundle_bytes(value: Mapping[str, Any]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8")
+    # Compact: it is read by programs (people read its PDF copy), and only compact JSON goes through the C encoder
+    # (indented, the bundles took a quarter of an export's time).
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # --- the readable copy ---------------------------------------------------------------------------------------
