@@ -51,6 +51,7 @@ EXPECTED = {
     ),
     "export_rss_growth_sqlite",
     "export_rss_growth_postgresql",
+    *(f"import_{what}_{backend}" for what in ("time", "rss") for backend in ("sqlite", "postgresql")),
 }
 #: The measures the issue sets a target for (ratio at most).
 TARGETS = {
