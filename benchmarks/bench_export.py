@@ -27,6 +27,9 @@ from workload import Scale, generate
 
 #: The issue's realistic volume: 20 000 patients, 300 000 dispensing lines, 5 000 documents.
 REALISTIC = Scale(patients=20_000, invoices=100_000, lines=300_000, vaccinations=2_000, documents=3_000, products=3_000)
+#: A tenth of the patients and their year, the same catalogue: the export keeps the catalogue (products, lots,
+#: team) in memory for the FHIR resources, so only the patients may change between the two peaks compared.
+SMALLER = Scale(patients=2_000, invoices=10_000, lines=30_000, vaccinations=200, documents=300, products=3_000)
 
 _EXPORT = """
 import sys

@@ -72,7 +72,7 @@ QUICK = Volumes(
     outbox_documents=4,
     group_pharmacy=Scale().times(0.002),
     group_sizes=(2, 3),
-    export_volumes=(Scale().times(0.001), Scale().times(0.004)),
+    export_volumes=(Scale().times(0.001), Scale().times(0.004)),  # the same catalogue (40 products)
     quick=True,
 )
 FULL = Volumes(
@@ -87,7 +87,7 @@ FULL = Volumes(
     outbox_documents=200,
     group_pharmacy=Scale().times(0.02),
     group_sizes=(5, 100),
-    export_volumes=(bench_export.REALISTIC.times(0.1), bench_export.REALISTIC),
+    export_volumes=(bench_export.SMALLER, bench_export.REALISTIC),
     quick=False,
 )
 
