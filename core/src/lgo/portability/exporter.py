@@ -265,12 +265,14 @@ class _Export:
         pharmacy = connection.execute(select(Pharmacy.__table__).where(Pharmacy.id == self.pharmacy_id)).one()
         self._test_mode = bool(pharmacy.test_mode)
 
-        def by_id(model: Any) -> dict[int, Mapping[str, Any]]:
+        def by_id(model: Any, *columns: str) -> dict[int, Mapping[str, Any]]:
+            """The pharmacy's rows of a reference table, only the columns the documents name (the catalogue stays
+            in memory for the whole export: its size, not the patients', sets the export's memory)."""
             table = model.__table__
-            query = select(table).where(table.c.pharmacy_id == self.pharmacy_id)
+            query = select(table.c.id, *(table.c[c] for c in columns)).where(table.c.pharmacy_id == self.pharmacy_id)
             return {row.id: dict(row._mapping) for row in connection.execute(query)}
 
-        operators = by_id(Operator)
+        operators = by_id(Operator, "code", "first_name", "last_name", "role", "rpps")
         titulaire = next(
             (
                 o
@@ -283,8 +285,8 @@ class _Export:
             pharmacy=fhir.PharmacyContext(
                 finess=pharmacy.finess,
                 name=pharmacy.name,
-                products=by_id(Product),
-                lots=by_id(Lot),
+                products=by_id(Product, "cip13", "label"),
+                lots=by_id(Lot, "lot_number", "expiry"),
                 operators=operators,
             ),
             catalogue=self.catalogue,
