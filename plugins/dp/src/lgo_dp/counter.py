@@ -73,7 +73,8 @@ def history_window(
         )
     found = consultation.consult(kernel, pharmacy_id, operator_id, patient_id, product_ids=product_ids)
     known = consent.consent(kernel, pharmacy_id, patient_id)
-    state = found.file_state if found.file_state is not None else known.state
+    # The DP's answer, unless this pharmacy knows better (a refusal or creation still in the outbox).
+    state = FileState.ACTIVE if found.file_state is FileState.ACTIVE else (known.state or found.file_state)
     ask = state in (None, FileState.NONE) or (
         state is FileState.REFUSED
         and known.refusal_valid_until is not None
@@ -97,7 +98,7 @@ def history_window(
         patient_id=patient_id,
         choices=tuple(choices),
         data={
-            "state_fr": known.text_fr if found.file_state is None else _state_fr(found.file_state, known),
+            "state_fr": known.text_fr if state is None or known.state is state else state.label_fr,
             "ask_consent": ask,
             "notice": found.notice_fr,
             "others": others,
@@ -118,10 +119,6 @@ def history_window(
             ],
         },
     )
-
-
-def _state_fr(state: FileState, known: consent.Consent) -> str:
-    return known.text_fr if known.state is state else state.label_fr
 
 
 def banner_lines(kernel: Kernel, pharmacy_id: int, patient_id: int) -> tuple[str, ...]:
