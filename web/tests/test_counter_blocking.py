@@ -122,7 +122,7 @@ def test_a_blocking_action_replaces_every_counter_page_until_one_operator_answer
     assert plugin.read_by == [seeded.operators["preparatrice"]]  # answered once
 
 
-def test_the_next_page_is_a_counter_page_and_another_pharmacy_or_a_failing_plugin_blocks_nothing(
+def test_the_next_page_stays_on_this_site_and_another_pharmacy_or_a_failing_plugin_blocks_nothing(
     world: Any,
 ) -> None:
     app, kernel, seeded, plugin = world
@@ -134,11 +134,12 @@ def test_the_next_page_is_a_counter_page_and_another_pharmacy_or_a_failing_plugi
     sign_in(client, "titulaire", PASSWORD)
     assert "data-blocking" not in client.get("/comptoir/").get_data(as_text=True)
 
-    plugin.unread[seeded.pharmacy_id] = ["Ici"]
-    raw = client.get("/comptoir/").get_data(as_text=True)
-    url = _answer_url(raw).split("?")[0] + "?next=https://ailleurs.example/"
-    answered = client.post(url, data={"csrf_token": csrf_token(raw), "choice": "oui"})
-    assert answered.headers["Location"].endswith("/comptoir/")  # never another site
+    for target, back in (("https://ailleurs.example/comptoir/", "/comptoir/"), ("//ailleurs.example/x", "/x")):
+        plugin.unread[seeded.pharmacy_id] = ["Ici"]
+        raw = client.get("/comptoir/").get_data(as_text=True)
+        url = _answer_url(raw).split("?")[0] + "?next=" + target
+        answered = client.post(url, data={"csrf_token": csrf_token(raw), "choice": "oui"})
+        assert answered.headers["Location"] == back  # never another site
 
     plugin.unread[seeded.pharmacy_id] = ["Encore"]
     plugin.broken = True

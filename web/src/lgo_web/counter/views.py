@@ -684,13 +684,14 @@ def _blocking_windows(kernel: Kernel, pharmacy_id: int) -> list[BlockingWindow]:
 
 
 def _local(target: str) -> str:
-    """A counter page to come back to (never another site): the path of ``target`` if it is one, else the home."""
+    """The page to come back to, on this site only (a plugin's counter page too): the path of ``target``, whatever
+    host it names, else the counter's home."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(target)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    if parts.path.startswith("/comptoir") and not path.startswith("//"):
-        return path.rstrip("?")
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
     return url_for("counter.home")
 
 
