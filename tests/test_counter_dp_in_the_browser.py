@@ -199,7 +199,7 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
             keys = Keyboard(second)
             keys.press("Enter")  # the préparatrice acknowledges on the second counter
             second.wait_for_selector("#fenetre", state="detached")
-            _shot(second, shots, "dp-06-comptoir-2-libre", "Patient", "DP : disponible")
+            _shot(second, shots, "dp-06-comptoir-2-libre", "réponse enregistrée", "DP : disponible")
             page.reload()
             page.wait_for_selector("#fenetre", state="detached")  # the first counter is free too
             assert keys.keys == 1

@@ -113,6 +113,7 @@ def test_a_blocking_action_replaces_every_counter_page_until_one_operator_answer
     stale = screens["/comptoir/"]  # the second counter's window, shown before the first answered
     mine = second.get("/comptoir/").get_data(as_text=True)
     second.post(_answer_url(mine), data={"csrf_token": csrf_token(mine), "choice": "oui"})
+    assert "réponse enregistrée, les comptoirs de l'officine ne sont plus bloqués" in text(second.get("/comptoir/"))
     assert plugin.read_by == [seeded.operators["preparatrice"]]
     for client, url in ((first, page), (second, "/comptoir/")):
         raw = client.get(url).get_data(as_text=True)

@@ -741,6 +741,10 @@ def answer_blocking(plugin: str, key: str) -> Response:
         return redirect(back)
     if follow:
         log.warning("plugin %s returned %d action(s) after a blocking window: not shown", plugin, len(follow))
+    flash(
+        f"« {found.title_fr} » : réponse enregistrée, les comptoirs de l'officine ne sont plus bloqués par ce message.",
+        "ok",
+    )
     return redirect(back)
 
 
