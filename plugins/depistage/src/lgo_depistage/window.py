@@ -59,7 +59,11 @@ def windows() -> list[CounterWindow]:
         ),
         CounterWindow(DEVICE, "device.html", TEMPLATES, keys_fr="Scannez le DataMatrix du test (ou saisissez-le)"),
         CounterWindow(
-            RESULT, "result.html", TEMPLATES, keys_fr="Dans chaque liste : P positif, N négatif, I indéterminé, É échantillon insatisfaisant ; Tab ; Entrée"
+            RESULT,
+            "result.html",
+            TEMPLATES,
+            keys_fr="Dans chaque liste : P positif, N négatif, I indéterminé, É échantillon insatisfaisant ; "
+            "Tab ; Entrée",
         ),
         CounterWindow(
             ANTIBIOTIC, "antibiotic.html", TEMPLATES, keys_fr="1 à 9 : l'antibiotique délivré ; 0 : aucun (orientation)"
@@ -237,7 +241,9 @@ def validation(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int |
                 for o in kind.observations
                 if o.code in test.results
             ],
-            "device": f"UDI {test.device_udi}" if test.device_udi else f"{test.device_maker or ''} lot {test.device_lot}",
+            "device": f"UDI {test.device_udi}"
+            if test.device_udi
+            else f"{test.device_maker or ''} lot {test.device_lot}",
             "treatment": treatment,
             "orientation": test.orientation_fr,
             "reasons": list(test.reasons) if not test.antibiotic else [],
@@ -309,7 +315,9 @@ def answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
         answers: dict[str, Any] = {}
         for question in event.data["questions"]:
             code = question["code"]
-            answers[code] = ("oui" if values.get(code) else "non") if question["kind"] == "oui_non" else values.get(code)
+            answers[code] = (
+                ("oui" if values.get(code) else "non") if question["kind"] == "oui_non" else values.get(code)
+            )
         return [_device(test_id, service.answer(kernel, pharmacy, test_id, answers), patient)]
     if event.kind == DEVICE:
         scan = values.get("scan", "").strip()

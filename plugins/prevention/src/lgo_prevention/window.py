@@ -186,7 +186,9 @@ def answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
     if event.kind == PLAN:
         priorities = []
         for row in event.data["rows"]:
-            theme, objective, actions = (values.get(f"{field}_{row}", "").strip() for field in ("theme", "objective", "actions"))
+            theme, objective, actions = (
+                values.get(f"{field}_{row}", "").strip() for field in ("theme", "objective", "actions")
+            )
             if theme or objective or actions:
                 if not theme:
                     raise ValidationError(f"Priorité {row} : choisissez son thème.")
@@ -215,7 +217,9 @@ def _validate(kernel: Kernel, event: ActionAnswered, bilan_id: int) -> list[Acti
     with kernel.transaction() as session:
         physician = service.get_bilan(session, pharmacy, bilan_id).physician_status_fr
     if any(a.kind == "ins.qualify" for a in following):
-        message = "Le plan attend la qualification de l'identité du patient, puis partira au DMP et au médecin traitant."
+        message = (
+            "Le plan attend la qualification de l'identité du patient, puis partira au DMP et au médecin traitant."
+        )
     else:
         dmp = "en file d'envoi vers le DMP" if kernel.is_active(pharmacy, "dmp") else "module DMP non actif"
         message = f"Plan validé, {dmp}. Médecin traitant : {physician or '—'}."
