@@ -116,6 +116,21 @@ def test_a_patient_outside_the_angine_protocol_sees_why_and_is_oriented(counter:
     assert client.get(f"/plugins/depistage/attestation/{test_id + 1}").status_code == 404
 
 
+def test_a_trod_left_for_later_is_resumed_where_it_stopped(counter: tuple[Any, Kernel, Seeded]) -> None:
+    client, _kernel, seeded = counter
+    billing = _open(client, seeded.patients["camille"])
+    _key(client, billing, "depistage.trod")
+    _answer(client, billing, choice="angine", consent="oui")
+    page = _answer(client, billing, choice="answer", temperature="38,5", toux_absente="oui", adenopathies="oui")
+    assert "DataMatrix du test" in page
+    page = _answer(client, billing, choice="later")  # Échap: the patient steps away
+    assert "DataMatrix du test" not in page and "en cours" in page  # the banner shows the unfinished test
+    page = _key(client, billing, "depistage.trod")
+    assert "Reprendre le TROD angine (streptocoque du groupe A) en cours" in page
+    page = _answer(client, billing, choice="resume")
+    assert "DataMatrix du test" in page and "Éligible au protocole" in page
+
+
 def test_a_bilan_prevention_outside_the_age_bands_is_refused_in_french(counter: tuple[Any, Kernel, Seeded]) -> None:
     client, _kernel, seeded = counter
     billing = _open(client, seeded.patients["camille"])  # 41 years old

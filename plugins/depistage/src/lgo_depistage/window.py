@@ -27,8 +27,8 @@ from lgo.api import (
 from sqlalchemy import select
 
 from lgo_depistage import antibiotics, attestations, codes, protocols, service
-from lgo_depistage.model import TrodStatus
-from lgo_depistage.records import PLUGIN, Physician, get_test, local_day, patient_of, posology_of
+from lgo_depistage.model import DepistageTest, TrodStatus
+from lgo_depistage.records import PLUGIN, Physician, get_test, local_day, open_test, patient_of, posology_of
 
 if TYPE_CHECKING:
     from lgo.api import ActionAnswered, CounterCommand, CounterView, Kernel
@@ -50,7 +50,9 @@ QUESTION_KEYS = "ABCDEFGHJKLMNQSTUVWXYZ"
 
 def windows() -> list[CounterWindow]:
     return [
-        CounterWindow(CHOOSE, "choose.html", TEMPLATES, keys_fr="Espace : consentement ; 1 à 5 : le test"),
+        CounterWindow(
+            CHOOSE, "choose.html", TEMPLATES, keys_fr="Espace : consentement ; 1 à 5 : le test ; R : reprendre"
+        ),
         CounterWindow(
             QUESTIONNAIRE,
             "questionnaire.html",
@@ -81,6 +83,18 @@ def command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
     if event.patient_id is None:
         raise ValidationError("Sélectionnez d'abord le patient (F2), puis Alt+T pour un TROD.")
     kernel.require_active(event.pharmacy_id, PLUGIN)
+    with kernel.transaction() as session:
+        unfinished = session.scalars(
+            select(DepistageTest)
+            .where(
+                DepistageTest.pharmacy_id == event.pharmacy_id,
+                DepistageTest.patient_id == event.patient_id,
+                DepistageTest.status == TrodStatus.OPEN,
+            )
+            .order_by(DepistageTest.id.desc())
+            .limit(1)
+        ).first()
+        resume = [unfinished.id, codes.kind(unfinished.kind).label_fr] if unfinished else None
     return [
         ActionRequired(
             CHOOSE,
@@ -88,9 +102,30 @@ def command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
             "TROD : choisissez le test",
             "Le patient (ou son représentant légal) doit consentir au test.",
             patient_id=event.patient_id,
-            data={"kinds": [[str(i + 1), code, codes.KINDS[code].label_fr] for i, code in enumerate(ORDER)]},
+            data={
+                "kinds": [[str(i + 1), code, codes.KINDS[code].label_fr] for i, code in enumerate(ORDER)],
+                "resume": resume,
+            },
         )
     ]
+
+
+def resume(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int | None) -> ActionRequired:
+    """The window of the step where a test left for later (Échap) stopped."""
+    with kernel.transaction() as session:
+        test = open_test(session, pharmacy_id, test_id)
+        kind, eligible, reasons = test.kind, test.eligible, tuple(test.reasons)
+        has_device, positive, chosen = bool(test.device_lot or test.device_udi), test.positive, test.antibiotic
+    if eligible is None:
+        return questionnaire(test_id, kind, patient_id)
+    if not has_device:
+        return _device(test_id, protocols.Eligibility(eligible, reasons), patient_id)
+    if positive is None:
+        return _result(kernel, pharmacy_id, test_id, patient_id)
+    outcome = service.outcome(kernel, pharmacy_id, test_id)
+    if outcome.antibiotics and chosen is None:
+        return _antibiotic(kernel, pharmacy_id, test_id, outcome, patient_id)
+    return validation(kernel, pharmacy_id, test_id, patient_id)
 
 
 def panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
@@ -301,6 +336,8 @@ def answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
     if not event.kind.startswith(f"{PLUGIN}.") or event.patient_id is None:
         return []
     pharmacy, values, patient = event.pharmacy_id, event.values, event.patient_id
+    if event.kind == CHOOSE and event.choice == "resume" and event.data.get("resume"):
+        return [resume(kernel, pharmacy, int(event.data["resume"][0]), patient)]
     if event.kind == CHOOSE:
         test_id = service.start_test(
             kernel, pharmacy, patient, event.operator_id, event.choice, consent=values.get("consent") == "oui"
