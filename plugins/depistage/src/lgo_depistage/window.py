@@ -323,13 +323,17 @@ def _int(text: str, what: str, default: int) -> int:
 
 
 def _weight(text: str) -> float | None:
+    """The child's weight typed in the antibiotic window (kg), checked as the questionnaire's."""
     text = (text or "").strip().replace(",", ".")
     if not text:
         return None
     try:
-        return float(text)
+        weight = float(text)
     except ValueError:
-        raise ValidationError(f"Poids invalide : « {text[:10]} » (en kg).") from None
+        weight = float("nan")
+    if not protocols.WEIGHT_KG[0] <= weight <= protocols.WEIGHT_KG[1]:  # also refuses nan and inf
+        raise ValidationError(f"Poids invalide : « {text[:10]} » (en kg, de 2 à 300).")
+    return weight
 
 
 def answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
