@@ -25,16 +25,20 @@ pytestmark = pytest.mark.parametrize("lgo_backend", ["sqlite"])
 
 @pytest.fixture
 def counter(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> Iterator[tuple[Any, Kernel, Seeded]]:
-    from lgo_web import create_app
-
     kernel = lgo_make_kernel(lgo_depistage.plugin, lgo_prevention.plugin)
     for name in ("depistage", "prevention"):
         kernel.enable(lgo_seeded.pharmacy_id, name)
+    yield _signed_in(kernel, "titulaire"), kernel, lgo_seeded
+
+
+def _signed_in(kernel: Kernel, code: str) -> Any:
+    from lgo_web import create_app
+
     client = create_app(kernel, secure_cookies=False).test_client()
     login = client.get("/connexion").get_data(as_text=True)
-    signed = client.post("/connexion", data={"code": "titulaire", "password": PASSWORD, "csrf_token": _token(login)})
+    signed = client.post("/connexion", data={"code": code, "password": PASSWORD, "csrf_token": _token(login)})
     assert signed.status_code == 302
-    yield client, kernel, lgo_seeded
+    return client
 
 
 def _token(page: str) -> str:
@@ -129,6 +133,15 @@ def test_a_trod_left_for_later_is_resumed_where_it_stopped(counter: tuple[Any, K
     assert "Reprendre le TROD angine (streptocoque du groupe A) en cours" in page
     page = _answer(client, billing, choice="resume")
     assert "DataMatrix du test" in page and "Éligible au protocole" in page
+
+
+def test_a_preparer_is_told_at_once_that_a_pharmacist_performs_the_trod(counter: tuple[Any, Kernel, Seeded]) -> None:
+    _client, kernel, seeded = counter
+    client = _signed_in(kernel, "preparatrice")
+    billing = _open(client, seeded.patients["camille"])
+    page = _key(client, billing, "depistage.trod")
+    assert "Un TROD est réalisé et validé par un pharmacien identifié par son numéro RPPS." in page
+    assert "TROD : choisissez le test" not in page
 
 
 def test_a_bilan_prevention_outside_the_age_bands_is_refused_in_french(counter: tuple[Any, Kernel, Seeded]) -> None:

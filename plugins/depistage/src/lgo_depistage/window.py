@@ -28,7 +28,16 @@ from sqlalchemy import select
 
 from lgo_depistage import antibiotics, attestations, codes, protocols, service
 from lgo_depistage.model import DepistageTest, TrodStatus
-from lgo_depistage.records import PLUGIN, Physician, get_test, local_day, open_test, patient_of, posology_of
+from lgo_depistage.records import (
+    PLUGIN,
+    Physician,
+    get_test,
+    local_day,
+    open_test,
+    patient_of,
+    pharmacist,
+    posology_of,
+)
 
 if TYPE_CHECKING:
     from lgo.api import ActionAnswered, CounterCommand, CounterView, Kernel
@@ -84,6 +93,7 @@ def command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
         raise ValidationError("Sélectionnez d'abord le patient (F2), puis Alt+T pour un TROD.")
     kernel.require_active(event.pharmacy_id, PLUGIN)
     with kernel.transaction() as session:
+        pharmacist(session, event.pharmacy_id, event.operator_id)  # a préparateur is told at once, in French
         unfinished = session.scalars(
             select(DepistageTest)
             .where(
