@@ -151,7 +151,7 @@ def _reset(kernel: Kernel, endpoint: str, pharmacy: int) -> None:
 
 def _drain(kernel: Kernel, workers: int, count: int, env: dict[str, str]) -> float:
     """Start ``workers`` processes, make the documents due once all poll, wait for the last delivery."""
-    command = [sys.executable, "-m", "lgo.cli", "worker", "--poll", "0.05", "--backoff", "0", "--lease", "120"]
+    command = [sys.executable, "-m", "lgo.cli", "worker", "--poll", "0.1", "--backoff", "0", "--lease", "120"]
     processes = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for _ in range(workers)
