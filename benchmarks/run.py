@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, also when run from elsewhere
 
 import bench_counter
+import bench_dp
 import bench_group
 import bench_outbox
 import bench_search
@@ -50,6 +51,7 @@ class Volumes:
     search_sizes: tuple[int, ...]
     search_queries: int
     outbox_documents: int
+    dp_consultations: int
     #: One pharmacy of the group, and how many share the database before and after.
     group_pharmacy: Scale
     group_sizes: tuple[int, int]
@@ -66,6 +68,7 @@ QUICK = Volumes(
     search_sizes=(100, 400),
     search_queries=20,
     outbox_documents=4,
+    dp_consultations=3,
     group_pharmacy=Scale().times(0.002),
     group_sizes=(2, 3),
     quick=True,
@@ -80,6 +83,7 @@ FULL = Volumes(
     search_sizes=(30_000, 300_000),
     search_queries=200,
     outbox_documents=200,
+    dp_consultations=20,
     group_pharmacy=Scale().times(0.02),
     group_sizes=(5, 100),
     quick=False,
@@ -221,6 +225,10 @@ class Run:
         result = bench_counter.bench_mssante_send(max(6, self.volumes.billings // 2), self.workdir)
         return [result] if result is not None else []
 
+    def measure_dp(self) -> list[Result]:
+        result = bench_dp.bench_dp_consultation(self.volumes.dp_consultations, self.workdir)
+        return [result] if result is not None else []
+
     def measure_dispatch(self) -> list[Result]:
         return [bench_counter.bench_dispatch(self.volumes.calls, self.workdir)]
 
@@ -236,6 +244,7 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "group": Run.measure_group,
     "segur": Run.measure_segur,
     "mssante": Run.measure_mssante,
+    "dp": Run.measure_dp,
     "dispatch": Run.measure_dispatch,
     "startup": Run.measure_startup,
 }

@@ -40,6 +40,7 @@ EXPECTED = {
     ),
     "segur_billing",
     "mssante_send",
+    "dp_consultation",
     "event_dispatch",
     "cli_startup",
 }

@@ -30,3 +30,21 @@ class ActionRequired:
     #: True when the billing may not end before the action is answered (rare: most actions can wait).
     blocking: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+
+
+#: The kind of the action a plugin returns to make the counter select a patient (a carte Vitale beneficiary chosen,
+#: an INS Datamatrix or an Appli carte Vitale scanned): ``patient_id`` is the patient, ``data["source"]`` how it
+#: was found ("vitale", "appli_vitale", "datamatrix_ins"...). The counter selects the patient, which announces
+#: :class:`lgo.events.PatientSelected` as any selection does.
+SELECT_PATIENT = "counter.select_patient"
+
+
+def select_patient(plugin: str, patient_id: int, source: str) -> ActionRequired:
+    """The action that makes the counter select ``patient_id`` (see :data:`SELECT_PATIENT`)."""
+    return ActionRequired(
+        kind=SELECT_PATIENT,
+        plugin=plugin,
+        title_fr="Patient sélectionné",
+        patient_id=patient_id,
+        data={"source": source},
+    )

@@ -12,8 +12,10 @@ Groups of names:
 
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
-  (:class:`ActDefinition`, :class:`HabilitationDefinition`, :class:`SignInMethod`, :class:`CounterWindow`...);
-* events and actions — the ``lgo_on_*`` event snapshots and :class:`ActionRequired`;
+  (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
+  for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
+* events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
+  :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
@@ -21,10 +23,15 @@ Groups of names:
   :func:`search_patients` finds patients by names, birth date or NIR (a plugin's own identifiers through an
   :data:`IdentifierLookup`);
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
-  (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
-  comparison and birth-place rule of identity traits); :func:`parse_untrusted` for every XML that came from
-  outside (:class:`HostileContent` when it carries a DTD or entities);
+  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races); identity
+  (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13,
+  idNat, OIDs) and ``traits`` (the RNIV transliteration, comparison and birth-place rule of identity traits); ``gs1``
+  (the GS1 DataMatrix of a medicine box: GTIN → CIP13, expiry, lot, serial); :func:`parse_untrusted` for every XML
+  that came from outside (:class:`HostileContent` when it carries a DTD or entities); :func:`check_text` for a text
+  from outside against its column;
+* settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
+  (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
+  :func:`datetime_fr` (Europe/Paris);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -36,13 +43,16 @@ from typing import TYPE_CHECKING, Any
 from lgo import PLUGIN_API, hookimpl
 
 if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazily below
+    from lgo import gs1 as gs1
     from lgo import identifiers as identifiers
     from lgo import secrets as secrets
     from lgo import soap as soap
     from lgo import traits as traits
     from lgo import xml_signature as xml_signature
+    from lgo.actions import SELECT_PATIENT as SELECT_PATIENT
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
+    from lgo.actions import select_patient as select_patient
     from lgo.cli import FrenchError as FrenchError
     from lgo.cli import current_pharmacy_id as current_pharmacy_id
     from lgo.cli import french_errors as french_errors
@@ -55,6 +65,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.db import UTCDateTime as UTCDateTime
     from lgo.db import str_enum as str_enum
     from lgo.db import utcnow as utcnow
+    from lgo.db.limits import check_text as check_text
     from lgo.documents import DocumentStatus as DocumentStatus
     from lgo.documents import HealthDocument as HealthDocument
     from lgo.documents import cda as cda
@@ -65,8 +76,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain import certificates as certificates
     from lgo.domain import outbox as outbox
     from lgo.domain import stock as stock
+    from lgo.domain import throttle as throttle
     from lgo.domain.audit import AuditEntry as AuditEntry
     from lgo.domain.billing import ActDefinition as ActDefinition
+    from lgo.domain.billing import ActTariff as ActTariff
     from lgo.domain.billing import Invoice as Invoice
     from lgo.domain.billing import InvoiceLine as InvoiceLine
     from lgo.domain.certificates import ClientCredential as ClientCredential
@@ -97,6 +110,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.products import Product as Product
     from lgo.domain.products import create_product as create_product
     from lgo.domain.scoped import get_scoped as get_scoped
+    from lgo.domain.scoped import parse_id as parse_id
     from lgo.domain.stock import Lot as Lot
     from lgo.errors import ImmutableRecordError as ImmutableRecordError
     from lgo.errors import InsufficientStock as InsufficientStock
@@ -106,9 +120,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.errors import PluginError as PluginError
     from lgo.errors import ProviderError as ProviderError
     from lgo.errors import ValidationError as ValidationError
+    from lgo.events import ActionAnswered as ActionAnswered
     from lgo.events import BilledLine as BilledLine
     from lgo.events import BillingEnded as BillingEnded
     from lgo.events import BillingStarted as BillingStarted
+    from lgo.events import CounterCommand as CounterCommand
+    from lgo.events import CounterView as CounterView
     from lgo.events import DispensationValidated as DispensationValidated
     from lgo.events import DocumentDeprecated as DocumentDeprecated
     from lgo.events import DocumentValidated as DocumentValidated
@@ -122,14 +139,27 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.identity import IdentityNotShareable as IdentityNotShareable
     from lgo.identity import SharedIdentity as SharedIdentity
     from lgo.kernel import Kernel as Kernel
+    from lgo.local_time import date_fr as date_fr
+    from lgo.local_time import datetime_fr as datetime_fr
     from lgo.migrations import MigrationSource as MigrationSource
+    from lgo.plugins.manifest import PROJECT_PUBLISHER as PROJECT_PUBLISHER
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
     from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
+    from lgo.plugins.registrations import CertificateUsage as CertificateUsage
+    from lgo.plugins.registrations import CounterPanel as CounterPanel
+    from lgo.plugins.registrations import CounterShortcut as CounterShortcut
+    from lgo.plugins.registrations import CounterWindow as CounterWindow
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
+    from lgo.plugins.registrations import ServiceState as ServiceState
+    from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
     from lgo.safe_xml import HostileContent as HostileContent
     from lgo.safe_xml import parse_untrusted as parse_untrusted
+    from lgo.settings_fields import HostName as HostName
+    from lgo.settings_fields import KnownAddress as KnownAddress
+    from lgo.settings_fields import ServiceUrl as ServiceUrl
+    from lgo.settings_fields import field_hints as field_hints
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
@@ -139,11 +169,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
 
 #: name → "module" (a namespace) or "module:attribute".
 _LAZY: dict[str, str] = {
+    "gs1": "lgo.gs1",
     "identifiers": "lgo.identifiers",
     "secrets": "lgo.secrets",
     "traits": "lgo.traits",
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
+    "SELECT_PATIENT": "lgo.actions:SELECT_PATIENT",
+    "select_patient": "lgo.actions:select_patient",
     "FrenchError": "lgo.cli:FrenchError",
     "current_pharmacy_id": "lgo.cli:current_pharmacy_id",
     "french_errors": "lgo.cli:french_errors",
@@ -154,6 +187,7 @@ _LAZY: dict[str, str] = {
     "Counter": "lgo.counter:Counter",
     "NAMING_CONVENTION": "lgo.db:NAMING_CONVENTION",
     "UTCDateTime": "lgo.db:UTCDateTime",
+    "check_text": "lgo.db.limits:check_text",
     "str_enum": "lgo.db:str_enum",
     "utcnow": "lgo.db:utcnow",
     "DocumentStatus": "lgo.documents:DocumentStatus",
@@ -167,8 +201,10 @@ _LAZY: dict[str, str] = {
     "certificates": "lgo.domain.certificates",
     "outbox": "lgo.domain.outbox",
     "stock": "lgo.domain.stock",
+    "throttle": "lgo.domain.throttle",
     "AuditEntry": "lgo.domain.audit:AuditEntry",
     "ActDefinition": "lgo.domain.billing:ActDefinition",
+    "ActTariff": "lgo.domain.billing:ActTariff",
     "Invoice": "lgo.domain.billing:Invoice",
     "InvoiceLine": "lgo.domain.billing:InvoiceLine",
     "ClientCredential": "lgo.domain.certificates:ClientCredential",
@@ -199,6 +235,7 @@ _LAZY: dict[str, str] = {
     "Product": "lgo.domain.products:Product",
     "create_product": "lgo.domain.products:create_product",
     "get_scoped": "lgo.domain.scoped:get_scoped",
+    "parse_id": "lgo.domain.scoped:parse_id",
     "Lot": "lgo.domain.stock:Lot",
     "ImmutableRecordError": "lgo.errors:ImmutableRecordError",
     "InsufficientStock": "lgo.errors:InsufficientStock",
@@ -208,9 +245,12 @@ _LAZY: dict[str, str] = {
     "PluginError": "lgo.errors:PluginError",
     "ProviderError": "lgo.errors:ProviderError",
     "ValidationError": "lgo.errors:ValidationError",
+    "ActionAnswered": "lgo.events:ActionAnswered",
     "BilledLine": "lgo.events:BilledLine",
     "BillingEnded": "lgo.events:BillingEnded",
     "BillingStarted": "lgo.events:BillingStarted",
+    "CounterCommand": "lgo.events:CounterCommand",
+    "CounterView": "lgo.events:CounterView",
     "DispensationValidated": "lgo.events:DispensationValidated",
     "DocumentDeprecated": "lgo.events:DocumentDeprecated",
     "DocumentValidated": "lgo.events:DocumentValidated",
@@ -224,12 +264,25 @@ _LAZY: dict[str, str] = {
     "IdentityNotShareable": "lgo.identity:IdentityNotShareable",
     "SharedIdentity": "lgo.identity:SharedIdentity",
     "Kernel": "lgo.kernel:Kernel",
+    "date_fr": "lgo.local_time:date_fr",
+    "datetime_fr": "lgo.local_time:datetime_fr",
     "MigrationSource": "lgo.migrations:MigrationSource",
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
-    "load_provider": "lgo.plugins.providers:load",
+    "PROJECT_PUBLISHER": "lgo.plugins.manifest:PROJECT_PUBLISHER",
+    "CertificateUsage": "lgo.plugins.registrations:CertificateUsage",
+    "CounterPanel": "lgo.plugins.registrations:CounterPanel",
+    "CounterShortcut": "lgo.plugins.registrations:CounterShortcut",
+    "CounterWindow": "lgo.plugins.registrations:CounterWindow",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
+    "ServiceState": "lgo.plugins.registrations:ServiceState",
+    "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "HostName": "lgo.settings_fields:HostName",
+    "KnownAddress": "lgo.settings_fields:KnownAddress",
+    "ServiceUrl": "lgo.settings_fields:ServiceUrl",
+    "field_hints": "lgo.settings_fields:field_hints",
+    "load_provider": "lgo.plugins.providers:load",
     "HostileContent": "lgo.safe_xml:HostileContent",
     "parse_untrusted": "lgo.safe_xml:parse_untrusted",
     "soap": "lgo.soap",

@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lgo.actions import ActionRequired
 from lgo.db import utcnow
-from lgo.domain import audit, stock
-from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, Shares, compute_shares, euros
-from lgo.domain.dispensing import ORDONNANCIER, Dispensation, Prescription, record_dispensation
+from lgo.domain import audit, drafts, stock
+from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, Shares, compute_shares, euros, in_drom
+from lgo.domain.dispensing import ORDONNANCIER, Dispensation, Prescription, correct_dispensation, record_dispensation
 from lgo.domain.patients import Patient
-from lgo.domain.pharmacy import Habilitation, Operator
+from lgo.domain.pharmacy import Habilitation, Operator, Pharmacy
 from lgo.domain.products import product_by_cip13
+from lgo.domain.scoped import get_scoped
 from lgo.domain.sequences import next_number, next_numbers
 from lgo.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from lgo.events import (
@@ -65,6 +67,9 @@ class Billing:
     prescription_id: int | None
     lines: list[DraftLine] = field(default_factory=list)
     actions: list[ActionRequired] = field(default_factory=list)
+    #: The counter's saved draft (:mod:`lgo.domain.drafts`) this billing comes from, if any: ending the billing
+    #: closes it in the same transaction, so that it is never billed twice.
+    draft_id: int | None = None
 
     @property
     def total_cents(self) -> int:
@@ -169,16 +174,22 @@ class Counter:
         billing.lines.append(line)
         return line
 
-    def add_act(self, billing: Billing, code: str, quantity: int = 1) -> DraftLine:
+    def add_act(self, billing: Billing, code: str, quantity: int = 1, *, tariff: str | None = None) -> DraftLine:
+        """Add an act by its code, at its fee (or at one of its named ``tariff``), the DROM fee in an overseas
+        pharmacy."""
         act = self.kernel.acts.get(code)
         if act is None:
             known = ", ".join(sorted(self.kernel.acts)) or "aucun (activez le module qui les déclare)"
             raise ValidationError(f"Acte inconnu : « {code} ». Actes disponibles : {known}.")
+        with self.kernel.transaction() as session:
+            pharmacy = session.get(Pharmacy, self.pharmacy_id)
+            drom = pharmacy is not None and in_drom(pharmacy.postal_code)
+        label, fee = act.fee(tariff, drom=drom)
         line = DraftLine(
             kind=LineKind.ACT,
-            label=act.label_fr,
+            label=label,
             quantity=quantity,
-            unit_price_cents=act.fee_cents,
+            unit_price_cents=fee,
             reimbursement_rate=act.reimbursement_rate,
             act_code=act.code,
         )
@@ -190,12 +201,27 @@ class Counter:
         validation problem."""
         if not billing.lines:
             raise ValidationError("La facturation est vide.")
-        if billing.prescription_id is None and any(line.needs_prescription for line in billing.lines):
-            listed = ", ".join(line.label for line in billing.lines if line.needs_prescription)
-            raise ValidationError(f"Médicament(s) listé(s) sans ordonnance : {listed}.")
+        pharmacist_prescribed = self._check_prescription(billing)
         commit_failures: list[tuple[str, str, BaseException]] = []
         with self.kernel.transaction() as session:
+            draft = drafts.lock_open(session, self.pharmacy_id, billing.draft_id) if billing.draft_id else None
             invoice, event, dispensations = self._write_billing(session, billing)
+            if pharmacist_prescribed:
+                audit.record(
+                    session,
+                    self.pharmacy_id,
+                    "billing.pharmacist_prescription",
+                    f"Vaccin délivré sans ordonnance médicale, sur prescription du pharmacien ({pharmacist_prescribed})"
+                    f" : {', '.join(line.label for line in billing.lines if line.needs_prescription)}.",
+                    operator_id=self.operator_id,
+                    patient_id=billing.patient_id,
+                    object_type="invoice",
+                    object_id=event.invoice_id,
+                )
+            if draft is not None:
+                draft.status = drafts.DraftStatus.VALIDATED
+                draft.invoice_id = event.invoice_id
+                draft.version += 1
             self._run_commit_hooks(session, event, commit_failures)
         for plugin, hook, exc in commit_failures:
             self.kernel._record_failure_safely(plugin, hook, exc, self.pharmacy_id)
@@ -227,7 +253,89 @@ class Counter:
             actions=tuple(actions),
         )
 
+    # --- ordonnancier --------------------------------------------------------------------------------------
+
+    def correct_dispensation(
+        self, dispensation_id: int, *, quantity: int, reason: str, lot_number: str | None = None
+    ) -> list[ActionRequired]:
+        """Correct an ordonnancier line: a new line (new number) pointing at the corrected one, written with the
+        audit entry and whatever plugins add in ``lgo_on_correction_commit`` (e.g. the correction queued for a
+        national register) in one transaction, then announced (``lgo_on_dispensation_validated`` with
+        ``corrects_number``). Needs the habilitation ``ordonnancier.correct``."""
+        if quantity < 0:
+            raise ValidationError("La quantité corrigée ne peut pas être négative.")
+        failures: list[tuple[str, str, BaseException]] = []
+        with self.kernel.transaction() as session:
+            operator = session.get(Operator, self.operator_id)
+            if operator is None or not operator.has(Habilitation.ORDONNANCIER_CORRECT):
+                raise PermissionDenied("Vous n'êtes pas habilité(e) à corriger l'ordonnancier.")
+            original = get_scoped(session, Dispensation, dispensation_id, self.pharmacy_id, "ligne d'ordonnancier")
+            lot_id = None
+            if lot_number is not None:
+                lot = session.scalar(
+                    select(stock.Lot).where(
+                        stock.Lot.product_id == original.product_id, stock.Lot.lot_number == lot_number
+                    )
+                )
+                if lot is None:
+                    raise NotFound(f"Lot « {lot_number} » inconnu pour ce produit.")
+                lot_id = lot.id
+            fixed = correct_dispensation(
+                session, original.id, quantity=quantity, reason=reason, operator_id=self.operator_id, lot_id=lot_id
+            )
+            audit.record(
+                session,
+                self.pharmacy_id,
+                "ordonnancier.corrected",
+                f"Ligne n° {original.number} de l'ordonnancier corrigée par la ligne n° {fixed.number} "
+                f"({fixed.correction_reason}).",
+                operator_id=self.operator_id,
+                patient_id=original.patient_id,
+                object_type="dispensation",
+                object_id=fixed.id,
+            )
+            event = DispensationValidated(
+                self.pharmacy_id,
+                self.operator_id,
+                fixed.id,
+                fixed.number,
+                fixed.patient_id,
+                fixed.prescription_id,
+                fixed.product_id,
+                fixed.quantity,
+                corrects_number=original.number,
+            )
+            hooks = self.kernel.hooks
+            for plugin in hooks.correction_commit_implementers(self.kernel.active_plugins(self.pharmacy_id)):
+                savepoint = session.begin_nested()
+                if hooks.on_correction_commit(plugin, session, event, failures):
+                    savepoint.commit()
+                else:
+                    savepoint.rollback()
+        for plugin, hook, exc in failures:
+            self.kernel._record_failure_safely(plugin, hook, exc, self.pharmacy_id)
+        return self.kernel.hooks.on_dispensation_validated(event)
+
     # --- internals -------------------------------------------------------------------------------------
+
+    def _check_prescription(self, billing: Billing) -> str:
+        """Listed medicines need a prescription, except vaccines given with an act the pharmacist prescribes
+        himself (:attr:`lgo.domain.billing.ActDefinition.pharmacist_prescribes`: a vaccination without a medical
+        prescription needs no made-up one). Returns the act codes that allowed it, else ``""``."""
+        listed = [line for line in billing.lines if line.needs_prescription]
+        if billing.prescription_id is not None or not listed:
+            return ""
+        prescribing = sorted(
+            {
+                line.act_code
+                for line in billing.lines
+                if line.act_code and (act := self.kernel.acts.get(line.act_code)) and act.pharmacist_prescribes
+            }
+        )
+        if prescribing and all(line.is_vaccine for line in listed):
+            return ", ".join(prescribing)
+        names = ", ".join(line.label for line in listed)
+        raise ValidationError(f"Médicament(s) listé(s) sans ordonnance : {names}.")
 
     def _patient(self, session: Session, patient_id: int) -> Patient:
         patient = session.get(Patient, patient_id)

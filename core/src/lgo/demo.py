@@ -27,7 +27,7 @@ from lgo.config import data_dir
 from lgo.counter import Counter
 from lgo.demo_data import Seeded, seed
 from lgo.domain import audit, outbox
-from lgo.domain.dispensing import correct_dispensation, create_prescription
+from lgo.domain.dispensing import create_prescription
 from lgo.domain.patients import Patient
 from lgo.domain.pharmacy import Operator, Pharmacy
 from lgo.domain.stock import Lot, on_hand
@@ -112,6 +112,55 @@ def run_demo(database: str | None = None, echo: Callable[[str], None] = click.ec
         kernel.close()
 
 
+MISSING_WEB_FR = (
+    "Le comptoir de démonstration a besoin de lgo-web et des bacs à sable : installez-les avec "
+    "« pip install 'lgo-core[demo]' lgo-web » (ou lancez « python3 dev.py lgo demo --web » depuis les sources)."
+)
+
+
+def serve_demo(database: str | None = None, port: int = 8080, echo: Callable[[str], None] = click.echo) -> int:
+    """``lgo demo --web``: a fresh demonstration pharmacy (wave 1 switched on), its sandboxes kept running, the counter
+    served on loopback until Ctrl-C. The web server and the sandboxes come from the entry-point groups ``lgo.web``
+    and ``lgo.demo_services`` (the kernel imports neither package)."""
+    from importlib.metadata import entry_points
+
+    from lgo.demo_data import PASSWORD
+
+    serve = next(iter(entry_points(group="lgo.web", name="serve")), None)
+    services = next(iter(entry_points(group="lgo.demo_services", name="web")), None)
+    if serve is None or services is None:
+        click.echo(MISSING_WEB_FR, err=True)
+        return 1
+    if database is None:
+        path = data_dir() / "demo-web.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        database = f"sqlite:///{path}"
+    kernel = Kernel(database)
+    try:
+        kernel.upgrade_database()
+        kernel.start()
+        with kernel.transaction() as session:
+            seeded = seed(session)
+        for info in kernel.registry.loaded():
+            if info.wave == 1:
+                kernel.enable(seeded.pharmacy_id, info.name, with_dependencies=True)
+        echo("LGO — comptoir de démonstration (officine fictive, aucune donnée réelle)")
+        with services.load()(kernel, seeded.pharmacy_id) as lines:
+            for line in lines:
+                echo(f"  {line}")
+            echo("Opérateurs (code / mot de passe) :")
+            with kernel.transaction() as session:
+                for code, operator_id in seeded.operators.items():
+                    operator = session.get(Operator, operator_id)
+                    assert operator is not None
+                    echo(f"  {code:<13} / {PASSWORD}   — {operator.display_name}, {operator.role.label_fr}")
+            serve.load()(kernel, "127.0.0.1", port, echo)
+        return 0
+    finally:
+        kernel.close()
+
+
 def _only_if_active(plugin: str, step: DemoStep) -> DemoStep:
     def run(ctx: DemoContext) -> list[str]:
         if not ctx.kernel.is_active(ctx.pharmacy_id, plugin):
@@ -151,9 +200,10 @@ def _step_pharmacy(ctx: DemoContext) -> list[str]:
 
 
 def _step_modules(ctx: DemoContext) -> list[str]:
-    wave1 = [i.name for i in ctx.kernel.registry.loaded() if i.wave == 1]
-    for name in wave1:
-        ctx.kernel.enable(ctx.pharmacy_id, name, with_dependencies=True)
+    # The demonstration pharmacy switches on wave 1, then wave 2 (its modules use wave 1's when active).
+    for wave in (1, 2):
+        for name in [i.name for i in ctx.kernel.registry.loaded() if i.wave == wave]:
+            ctx.kernel.enable(ctx.pharmacy_id, name, with_dependencies=True)
     lines = []
     for info in ctx.kernel.plugin_states(ctx.pharmacy_id):
         reason = f" — {info.reason}" if info.reason else ""
@@ -230,35 +280,26 @@ def _step_forced_sale(ctx: DemoContext) -> list[str]:
 
 
 def _step_correction(ctx: DemoContext) -> list[str]:
+    from sqlalchemy import select
+
+    from lgo.domain.dispensing import Dispensation
+
     first = ctx.notes["first_result"]
     with ctx.kernel.transaction() as session:
-        from sqlalchemy import select
-
-        from lgo.domain.dispensing import Dispensation
-
         original = session.scalar(
             select(Dispensation).where(
                 Dispensation.pharmacy_id == ctx.pharmacy_id, Dispensation.number == first.dispensation_numbers[1]
             )
         )
         assert original is not None
-        fixed = correct_dispensation(
-            session,
-            original.id,
-            quantity=1,
-            reason="une seule boîte délivrée",
-            operator_id=ctx.seeded.operators["titulaire"],
-        )
-        audit.record(
-            session,
-            ctx.pharmacy_id,
-            "ordonnancier.corrected",
-            f"Ligne n° {original.number} corrigée par la ligne n° {fixed.number}.",
-            operator_id=ctx.seeded.operators["titulaire"],
-            patient_id=original.patient_id,
-        )
+        original_id, original_number = original.id, original.number
+    counter = Counter(ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"])
+    counter.correct_dispensation(original_id, quantity=1, reason="une seule boîte délivrée")
+    with ctx.kernel.transaction() as session:
+        fixed = session.scalar(select(Dispensation).where(Dispensation.corrects_id == original_id))
+        assert fixed is not None
         return [
-            f"La ligne n° {original.number} reste telle quelle ; la correction est la ligne n° {fixed.number} "
+            f"La ligne n° {original_number} reste telle quelle ; la correction est la ligne n° {fixed.number} "
             f"(quantité {fixed.quantity}, motif « {fixed.correction_reason} »)."
         ]
 
@@ -275,7 +316,7 @@ def _step_outbox(ctx: DemoContext) -> list[str]:
                 idempotency_key=f"demo-facture-{ctx.notes['first_result'].invoice_number}",
             )
             message_id = message.id
-        worker = Worker(ctx.kernel, base_backoff_seconds=0.2)
+        worker = Worker(ctx.kernel, base_backoff_seconds=0.2, plugins=("kernel",))  # not the modules' messages
         lines = [f"Accusé de la facture mis en file d'envoi (message n° {message_id})."]
         worker.run_once()
         with ctx.kernel.transaction() as session:

@@ -3,8 +3,10 @@ plugin never touches a session it does not own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -111,3 +113,53 @@ class PatientTraitsChanged:
     patient_id: int
     changed_traits: tuple[str, ...]
     strict_traits: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ActionAnswered:
+    """The person at the counter answered an :class:`lgo.actions.ActionRequired` of the plugin: ``choice`` is the
+    value of the chosen :class:`lgo.actions.Choice` (or what the window's button sent), ``values`` the other fields
+    of the window's form (text as typed, never trusted), ``data`` the action's own ``data`` as it was shown.
+    The plugin checks and records the answer and returns the next actions (or nothing); a
+    :class:`lgo.errors.LgoError` shows its French message in the same window.
+
+    .. versionadded:: 2.1"""
+
+    pharmacy_id: int
+    operator_id: int
+    kind: str
+    plugin: str
+    patient_id: int | None
+    choice: str
+    values: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
+    #: The counter's billing the action was shown in, if any.
+    billing_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CounterCommand:
+    """The operator pressed one of the plugin's keys at the counter (:class:`lgo.api.CounterShortcut`).
+
+    .. versionadded:: 2.1"""
+
+    pharmacy_id: int
+    operator_id: int
+    command: str
+    patient_id: int | None
+    billing_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CounterView:
+    """What the counter shows when it asks plugins for their panels: the pharmacy, the operator, the patient and
+    the billing on screen (its product CIP13s and act codes).
+
+    .. versionadded:: 2.1"""
+
+    pharmacy_id: int
+    operator_id: int
+    patient_id: int | None
+    billing_id: str | None = None
+    cip13s: tuple[str, ...] = ()
+    act_codes: tuple[str, ...] = ()

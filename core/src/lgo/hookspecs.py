@@ -15,9 +15,13 @@ Kinds of hooks:
 * **queries** — ``lgo_shareable_identity``, ``lgo_operator_signer``: the kernel asks the active plugins a question
   (see :meth:`lgo.kernel.Kernel.shareable_identity`, :meth:`lgo.kernel.Kernel.operator_signer`); a plugin answers
   ``None`` when it has nothing to say;
-* **in-transaction** — ``lgo_on_billing_commit``: runs inside the billing's transaction, in a savepoint of
-  its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
-  back that plugin's savepoint only.
+* **counter** — what a plugin brings to the counter (``lgo web``, ``/comptoir``): windows for its actions
+  (``lgo_register_counter_windows``), keys (``lgo_register_counter_shortcuts``), the answers and commands that come
+  back (``lgo_on_action_answered``, ``lgo_on_counter_command``, events), and two questions asked on each screen
+  (``lgo_counter_panels``, ``lgo_service_status``). The web application names no plugin: it reads these;
+* **in-transaction** — ``lgo_on_billing_commit`` and ``lgo_on_correction_commit``: run inside the transaction of a
+  billing or of an ordonnancier correction, in a savepoint of their own, so that a plugin can write rows or outbox
+  messages atomically with it; a failure rolls back that plugin's savepoint only.
 
 The kernel and the web application call hooks only through the typed facade :class:`lgo.plugins.hooks.Hooks`
 (``kernel.hooks.on_billing_end(event)``), never by a name in a string. Implementations may not use pluggy's
@@ -26,7 +30,8 @@ The kernel and the web application call hooks only through the typed facade :cla
 Compatibility: adding a hook or an argument is allowed (bump the minor of ``lgo.PLUGIN_API``); removing or
 renaming one is a breaking change (bump the major). ``firstresult`` is never used to choose a provider:
 providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
-(demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel.
+(demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel; API 2.1 added
+the counter's hooks.
 """
 
 from __future__ import annotations
@@ -42,8 +47,11 @@ if TYPE_CHECKING:
     from lgo.domain.billing import ActDefinition
     from lgo.domain.certificates import OperatorSigner
     from lgo.events import (
+        ActionAnswered,
         BillingEnded,
         BillingStarted,
+        CounterCommand,
+        CounterView,
         DispensationValidated,
         DocumentDeprecated,
         DocumentValidated,
@@ -54,7 +62,15 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
-    from lgo.plugins.registrations import HabilitationDefinition, SignInMethod
+    from lgo.plugins.registrations import (
+        CertificateUsage,
+        CounterPanel,
+        CounterShortcut,
+        CounterWindow,
+        HabilitationDefinition,
+        ServiceStatus,
+        SignInMethod,
+    )
     from lgo.worker import OutboxHandler, PeriodicJob
 
 
@@ -133,6 +149,16 @@ def lgo_register_sign_in_methods() -> list[SignInMethod]:
     .. versionadded:: 2.0"""
 
 
+@hookspec
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    """Return the uses of the pharmacy's certificate this plugin may need a **different** certificate for
+    (:class:`lgo.plugins.registrations.CertificateUsage`, e.g. ``insi`` for a distinct INSI-AUTO certificate). The
+    administrator may store one per use on the « Certificat » page; without it the plugin gets the organisation
+    certificate (:func:`lgo.domain.certificates.pharmacy_credential`, ``kind`` = the use's name).
+
+    .. versionadded:: 2.0"""
+
+
 # --- events (after commit, one implementation at a time) -------------------------------------------------
 
 
@@ -201,6 +227,63 @@ def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> O
     assertion in INSI-MANU mode); everyone else asks :meth:`lgo.kernel.Kernel.operator_signer`."""
 
 
+# --- counter (lgo web, /comptoir) ----------------------------------------------------------------------
+
+
+@hookspec
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    """Return the windows of this plugin's actions (:class:`lgo.api.CounterWindow`: action kind, Jinja template,
+    folder of templates, keys). An action kind without a window is rendered generically from its ``title_fr``,
+    ``message_fr`` and ``choices``; a kind registered by two plugins takes both out.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    """Return the counter keys of this plugin (:class:`lgo.api.CounterShortcut`: key, label, command). Pressing
+    one announces :func:`lgo_on_counter_command`. The counter's own keys are reserved; a key or a command declared
+    by two plugins takes both out.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> ActionRequired | list[ActionRequired] | None:
+    """The operator pressed one of this plugin's keys (``event.command``): return the window(s) to show (e.g. the
+    beneficiaries of the carte Vitale just read, the scan field of the ordonnance numérique). Called only on the
+    plugin that declared the command.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> ActionRequired | list[ActionRequired] | None:
+    """The person at the counter answered one of this plugin's actions (``event.plugin`` is this plugin): record
+    the answer, return the next actions or nothing. Raise :class:`lgo.api.LgoError` with a French message to show it
+    in the same window. Called only on the plugin named by the action.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel] | None:
+    """Return panels for the patient banner or the billing screen (:class:`lgo.api.CounterPanel`) for what is on
+    screen (``view``: patient, billing lines). Called on every counter page: read from the database only, never
+    call a national service here.
+
+    .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus] | None:
+    """Return the state of each national service this plugin talks to (:class:`lgo.api.ServiceStatus`), from the
+    outbox and the plugin's recent calls, with what waits in the outbox for ``patient_id``. Shown in the counter's
+    status bar; never call the service here.
+
+    .. versionadded:: 2.1"""
+
+
 # --- in-transaction --------------------------------------------------------------------------------------
 
 
@@ -209,3 +292,13 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
     """Inside the billing's transaction, before it commits: write your rows or enqueue outbox messages with
     ``session`` so they exist if and only if the billing does. Runs in a savepoint of its own: an exception
     is recorded and rolls back only this plugin's writes."""
+
+
+@hookspec
+def lgo_on_correction_commit(kernel: Kernel, session: Session, event: DispensationValidated) -> None:
+    """Inside the transaction of an ordonnancier correction (:meth:`lgo.counter.Counter.correct_dispensation`), before
+    it commits: ``event`` is the correcting line (``corrects_number`` names the corrected one). Write with ``session``
+    (e.g. queue the correction for a national register) so that it exists if and only if the correction does. Runs in
+    a savepoint of its own, like ``lgo_on_billing_commit``.
+
+    .. versionadded:: 2.1"""

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from lgo import hookspecs, migrations, secrets
 from lgo.actions import ActionRequired
 from lgo.config import Settings
-from lgo.db import is_sqlite, make_engine, make_read_session_factory, make_session_factory, unit_of_work
+from lgo.db import make_engine, make_read_session_factory, make_session_factory, unit_of_work
 from lgo.domain import audit
 from lgo.domain.billing import ActDefinition
 from lgo.domain.pharmacy import DEFAULT_HABILITATIONS, KERNEL_HABILITATION_LABELS, Habilitation, Role
@@ -34,7 +33,14 @@ from lgo.plugins import discovery, providers
 from lgo.plugins.dispatch import Dispatcher
 from lgo.plugins.hooks import Hooks
 from lgo.plugins.manifest import PluginState
-from lgo.plugins.registrations import HabilitationDefinition, SignInMethod
+from lgo.plugins.registrations import (
+    KERNEL_COUNTER_KEYS,
+    CertificateUsage,
+    CounterShortcut,
+    CounterWindow,
+    HabilitationDefinition,
+    SignInMethod,
+)
 from lgo.plugins.registry import PluginInfo, PluginRegistry
 from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
 
@@ -67,8 +73,6 @@ class Kernel:
         (monotonic seconds) ages the cached activation: tests inject one instead of sleeping."""
         self.config = Settings.from_env()
         self.database_url = database_url or self.config.database_url
-        if is_sqlite(self.database_url) and self.database_url.startswith("sqlite:///"):
-            Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self.engine)
         self.readers = make_read_session_factory(self.engine)
@@ -84,6 +88,9 @@ class Kernel:
         self.periodic_jobs: list[PeriodicJob] = []
         self._habilitations: dict[str, tuple[str, HabilitationDefinition]] = {}
         self._sign_in_methods: list[tuple[str, SignInMethod]] = []
+        self._counter_windows: dict[str, tuple[str, CounterWindow]] = {}
+        self._counter_shortcuts: list[tuple[str, CounterShortcut]] = []
+        self._certificate_usages: list[CertificateUsage] = []
         self._active: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
         self._started = False
@@ -104,11 +111,23 @@ class Kernel:
         acts = self.hooks.acts()
         habilitations = self.hooks.habilitations()
         sign_ins = self.hooks.sign_in_methods()
+        windows = self.hooks.counter_windows()
+        shortcuts = self.hooks.counter_shortcuts()
+        usages = self.hooks.certificate_usages()
         refuse = self.registry.refuse_collisions
         refuse("le type d'envoi", [(p, kind) for p, kind, _ in handlers], reserved=BUILTIN_HANDLERS)
         refuse("l'acte", [(p, act.code) for p, act in acts])
         refuse("l'habilitation", [(p, h.code) for p, h in habilitations], reserved={h.value for h in Habilitation})
         refuse("la méthode de connexion", [(p, m.name) for p, m in sign_ins])
+        refuse("la fenêtre du comptoir pour", [(p, w.kind) for p, w in windows])
+        refuse("la touche du comptoir", [(p, k.key) for p, k in shortcuts], reserved=KERNEL_COUNTER_KEYS)
+        refuse("la commande du comptoir", [(p, k.command) for p, k in shortcuts if k.command])
+        for plugin, shortcut in shortcuts:
+            if shortcut.command and not shortcut.command.startswith(f"{plugin}.") and plugin in self.registry.order:
+                self.registry.mark_failed(
+                    plugin, f"la commande du comptoir « {shortcut.command} » doit commencer par « {plugin}. »"
+                )
+        refuse("l'usage de certificat", [(p, u.kind) for p, u in usages], reserved={"organisation"})
         for info in list(self.registry.loaded()):
             if not info.loaded:  # taken out because a dependency failed to start
                 continue
@@ -126,6 +145,9 @@ class Kernel:
         self.acts.update({act.code: act for p, act in acts if p in loaded})
         self._habilitations = {h.code: (p, h) for p, h in habilitations if p in loaded}
         self._sign_in_methods = [(p, m) for p, m in sign_ins if p in loaded]
+        self._counter_windows = {w.kind: (p, w) for p, w in windows if p in loaded}
+        self._counter_shortcuts = [(p, k) for p, k in shortcuts if p in loaded]
+        self._certificate_usages = [u for p, u in usages if p in loaded]
         self.periodic_jobs.extend(replace(job, plugin=p) for p, job in self.hooks.periodic_jobs() if p in loaded)
         return self
 
@@ -179,6 +201,32 @@ class Kernel:
             migrations.upgrade(self.engine, source)
             done.append(source.name)
         return done
+
+    def not_ready_reason(self) -> str | None:
+        """Why this database cannot serve a pharmacy yet, in French (``lgo init`` or ``lgo db upgrade`` not run, no
+        pharmacy recorded); None when it can. Checked before serving pages, so that a person reads what to do
+        instead of « Erreur interne »."""
+        from lgo.domain.pharmacy import get_pharmacy
+        from lgo.errors import LgoError
+
+        try:
+            if any(migrations.pending(self.engine, source) for source in self.migration_sources()):
+                if not self._has_tables():
+                    return "La base de l'officine n'existe pas encore : lancez d'abord « lgo init »."
+                return "La base de l'officine n'est pas à jour : lancez « lgo db upgrade »."
+            with self.transaction() as session:
+                get_pharmacy(session, self.config.pharmacy_finess)
+        except LgoError as exc:
+            return exc.message_fr
+        except Exception as exc:  # the database cannot be reached or read: the log keeps the detail
+            log.error("database %s not usable: %r", self.database_url.split("@")[-1], exc)
+            return "La base de l'officine est inaccessible : vérifiez LGO_DATABASE_URL ou LGO_HOME (détail avec -v)."
+        return None
+
+    def _has_tables(self) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(self.engine).has_table("pharmacy")
 
     def _record_failure_safely(
         self, plugin: str, hook: str, exc: BaseException, pharmacy_id: int | None = None
@@ -341,6 +389,25 @@ class Kernel:
         active = self.active_plugins(pharmacy_id)
         return [method for plugin, method in self._sign_in_methods if plugin in active]
 
+    # --- the counter's windows and keys ----------------------------------------------------------------------
+
+    def counter_window(self, pharmacy_id: int, kind: str) -> tuple[str, CounterWindow] | None:
+        """``(plugin, window)`` registered for an action kind, if its plugin is active here; else ``None`` (the
+        counter renders the action generically)."""
+        found = self._counter_windows.get(kind)
+        if found is None or found[0] not in self.active_plugins(pharmacy_id):
+            return None
+        return found
+
+    def counter_windows(self) -> list[tuple[str, CounterWindow]]:
+        """Every window of the loaded plugins (the web application loads their template folders once)."""
+        return list(self._counter_windows.values())
+
+    def counter_shortcuts(self, pharmacy_id: int) -> list[tuple[str, CounterShortcut]]:
+        """``(plugin, shortcut)`` of the plugins active in the pharmacy, by key."""
+        active = self.active_plugins(pharmacy_id)
+        return sorted(((p, k) for p, k in self._counter_shortcuts if p in active), key=lambda pk: _key_order(pk[1].key))
+
     def _grant_plugin_defaults(self, session: Session, pharmacy_id: int, plugin: str, operator_id: int | None) -> None:
         """The first time a plugin is switched on in a pharmacy, its operators of the default roles get the
         plugin's habilitations (later changes are the administrator's: switching off and on again grants nothing)."""
@@ -389,7 +456,8 @@ class Kernel:
                 row = own.get(PluginSettings, (pharmacy_id, plugin))
                 stored = dict(row.values) if row else {}
         for field in _secret_fields(model):
-            if isinstance(stored.get(field), str):
+            # A field that became secret after it was saved is still in clear: read as is, encrypted at next save.
+            if isinstance(stored.get(field), str) and stored[field].startswith(secrets.PREFIX):
                 stored[field] = secrets.decrypt(stored[field])
         return model.model_validate(stored)
 
@@ -403,7 +471,7 @@ class Kernel:
         try:
             validated = model.model_validate(values)
         except PydanticValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{_field_title(model, e['loc'])} : {_problem_fr(e)}" for e in exc.errors())
             raise ValidationError(f"Paramètres de « {plugin} » invalides : {problems}", detail=str(exc)) from exc
         data = validated.model_dump(mode="json")
         for field in _secret_fields(model):
@@ -464,7 +532,12 @@ class Kernel:
             )
         return providers.load(capability, name)
 
-    # --- audit -----------------------------------------------------------------------------------------
+    # --- certificates ----------------------------------------------------------------------------------
+
+    def certificate_usages(self) -> list[CertificateUsage]:
+        """The uses of the pharmacy's certificate for which loaded plugins accept a distinct certificate (the
+        « Certificat » page offers a slot for each), by label."""
+        return sorted(self._certificate_usages, key=lambda u: u.label_fr)
 
     # --- identity --------------------------------------------------------------------------------------------
 
@@ -557,6 +630,26 @@ class Kernel:
             return
         with self.transaction() as own:
             audit.record(own, pharmacy_id, action, message_fr, actor=actor, **fields)
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    """F1…F12 in numeric order, then the other keys."""
+    name = key.rsplit("+", 1)[-1]
+    if name.startswith("F") and name[1:].isdigit():
+        return (int(name[1:]), key)
+    return (100, key)
+
+
+def _field_title(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    field = model.model_fields.get(str(location[0])) if location else None
+    return (field.title if field and field.title else ".".join(str(p) for p in location)) or "paramètres"
+
+
+def _problem_fr(error: Any) -> str:
+    """A plugin's validators raise ``ValueError("message en français")``: show that message, not pydantic's English
+    wrapper (the settings page translates pydantic's own error types)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return str(cause) if error.get("type") == "value_error" and cause else str(error["msg"])
 
 
 def _secret_fields(model: type[BaseModel]) -> list[str]:

@@ -97,7 +97,11 @@ def test_an_unqualified_patient_s_note_waits_visibly_then_leaves_after_qualifica
     kernel, seeded, ins = world
     pharmacy, patient = seeded.pharmacy_id, seeded.patients["camille"]
     result = _bill(kernel, seeded)
-    assert [a.kind for a in result.actions if a.plugin == "vaccination"] == ["ins.qualify", "vaccination.check_note"]
+    # The qualification is the identity plugin's action (its window, its answers); the note is this plugin's.
+    assert [(a.kind, a.plugin) for a in result.actions if a.kind in ("ins.qualify", "vaccination.check_note")] == [
+        ("ins.qualify", "ins"),
+        ("vaccination.check_note", "vaccination"),
+    ]
     (note_id,) = service.notes_for_invoice(kernel, pharmacy, result.invoice_id)
     actions = service.validate_note(kernel, pharmacy, note_id, seeded.operators["titulaire"])
     assert [a.kind for a in actions] == ["ins.qualify"]

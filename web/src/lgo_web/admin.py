@@ -1,4 +1,5 @@
-"""The administrator's pages: modules, providers, settings, organisation certificate, operations."""
+"""The administrator's pages: modules, providers, settings, operations (the certificate, the pharmacy and the team
+have their own modules)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
-from flask_wtf.file import FileField, FileRequired  # type: ignore[import-untyped]
-from lgo.domain import audit, certificates
+from lgo.domain import audit
 from lgo.domain.outbox import OutboxMessage, OutboxStatus, counts, retry_dead
-from lgo.domain.pharmacy import Operator
+from lgo.domain.pharmacy import Operator, Pharmacy
 from lgo.errors import LgoError
 from lgo.plugins import providers
 from lgo.plugins.manifest import PluginState
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, PasswordField, SelectField
+from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
 
 from lgo_web import settings_forms
@@ -27,6 +27,8 @@ from lgo_web.health import service_health
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("admin", __name__)
+#: The Ségur waves whose modules the modules page switches on at once.
+WAVES = (1, 2)
 
 
 class ActionForm(FlaskForm):
@@ -41,39 +43,15 @@ class ProviderForm(FlaskForm):
     )
 
 
-class CertificateForm(FlaskForm):
-    file = FileField("Fichier PKCS#12 (.p12, .pfx)", validators=[FileRequired("Choisissez le fichier du certificat.")])
-    passphrase = PasswordField("Mot de passe du fichier")
-
-
 def _kernel() -> Any:
     return kernel_of(current_app)
 
 
-@blueprint.app_context_processor
-def certificate_banner() -> dict[str, Any]:
-    user = current_user_or_none()
-    if user is None:
-        return {}
-    try:
-        with _kernel().transaction() as db:
-            stored = certificates.get(db, user.pharmacy_id)
-            expiry = stored.expiry() if stored else None
-    except Exception:  # the error page must render even when the database is what failed
-        log.exception("certificate banner unavailable")
-        return {}
-    return {"certificate_expiry": expiry}
-
-
-def current_user_or_none() -> Any:
-    from flask import g
-
-    return g.get("user")
-
-
 @blueprint.route("/")
 def home() -> Response:
-    return redirect(url_for("admin.modules"))
+    from lgo_web.auth import current_user, landing
+
+    return redirect(landing(current_user().role))
 
 
 # --- modules -------------------------------------------------------------------------------------------
@@ -100,10 +78,11 @@ def modules() -> str:
                 "dependents": [d for d in (kernel.registry.dependents(info.name) if loaded else []) if d in active],
                 "can_enable": loaded and info.state is not PluginState.ACTIVE,
                 "can_disable": loaded and info.state in (PluginState.ACTIVE, PluginState.MISSING_DEPENDENCY),
+                "third_party": not (manifest and manifest.from_project),
             }
         )
-    wave1 = [r for r in rows if r["can_enable"] and r["info"].wave == 1]
-    return render_template("modules.html", rows=rows, form=ActionForm(), wave1=wave1)
+    waves = {wave: [r for r in rows if r["can_enable"] and _in_wave(r["info"], wave)] for wave in WAVES}
+    return render_template("modules.html", rows=rows, form=ActionForm(), waves=waves)
 
 
 @blueprint.route("/modules/<name>/activer", methods=["POST"])
@@ -135,14 +114,23 @@ def disable(name: str) -> Response:
     return redirect(url_for("admin.modules"))
 
 
-@blueprint.route("/modules/vague-1/activer", methods=["POST"])
-def enable_wave1() -> Response:
+def _in_wave(info: Any, wave: int) -> bool:
+    """The project's own Ségur modules of a wave (``Manifest.publisher``, decision 0905): never an example nor a
+    vendor's module, which the pharmacy switches on one by one."""
+    return info.wave == wave and info.manifest is not None and info.manifest.from_project
+
+
+@blueprint.route("/modules/vague-<int:wave>/activer", methods=["POST"])
+def enable_wave(wave: int) -> Response:
+    """Switch on the project's modules of a Ségur wave (with what each requires)."""
     user = current_user()
     kernel = _kernel()
+    if wave not in WAVES:
+        abort(404)
     if ActionForm().validate_on_submit():
         switched: list[str] = []
         for info in kernel.registry.loaded():
-            if info.wave == 1 and not kernel.is_active(user.pharmacy_id, info.name):
+            if _in_wave(info, wave) and not kernel.is_active(user.pharmacy_id, info.name):
                 try:
                     switched += kernel.enable(
                         user.pharmacy_id, info.name, operator_id=user.operator_id, with_dependencies=True
@@ -150,7 +138,9 @@ def enable_wave1() -> Response:
                 except LgoError as exc:
                     flash(exc.message_fr, "error")
         flash(
-            "Modules de la vague 1 activés : " + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)") + ".",
+            f"Modules de la vague {wave} activés : "
+            + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)")
+            + ".",
             "success",
         )
     return redirect(url_for("admin.modules"))
@@ -252,7 +242,7 @@ def settings(plugin: str) -> Any:
             errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         flash("Certains paramètres sont invalides : corrigez les champs signalés.", "error")
         status = 400
-    flags = {spec.name: settings_forms.flag_fields(form, spec) for spec in specs if spec.kind == "flags"}
+    flags = {spec.name: settings_forms.flag_fields(form, spec) for spec in specs if spec.kind in ("flags", "multi")}
     return render_template(
         "settings.html",
         info=info,
@@ -261,53 +251,18 @@ def settings(plugin: str) -> Any:
         errors=errors,
         flags=flags,
         secret_help=settings_forms.SECRET_KEPT,
+        test_mode=_test_mode(user.pharmacy_id),
     ), status
 
 
-# --- certificate ---------------------------------------------------------------------------------------
+def _test_mode(pharmacy_id: int) -> bool:
+    with _kernel().transaction() as db:
+        pharmacy = db.get(Pharmacy, pharmacy_id)
+        return bool(pharmacy and pharmacy.test_mode)
 
 
-@blueprint.route("/certificat", methods=["GET", "POST"])
-def certificate() -> Any:
-    user = current_user()
-    kernel = _kernel()
-    form = CertificateForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            data = form.file.data.read()
-            try:
-                with kernel.transaction() as db:
-                    saved = certificates.store(
-                        db, user.pharmacy_id, data, form.passphrase.data or "", operator_id=user.operator_id
-                    )
-                    text = f"{saved.subject} — {saved.expiry().text_fr}"
-            except LgoError as exc:
-                flash(exc.message_fr, "error")
-                status = 400
-            else:
-                flash(f"Certificat enregistré : {text}.", "success")
-                return redirect(url_for("admin.certificate"))
-        else:
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(str(error), "error")
-            status = 400
-    with kernel.transaction() as db:
-        stored = certificates.get(db, user.pharmacy_id)
-        shown = None
-        if stored is not None:
-            uploader = db.get(Operator, stored.uploaded_by) if stored.uploaded_by else None
-            shown = {
-                "subject": stored.subject,
-                "issuer": stored.issuer,
-                "serial": stored.serial_number,
-                "not_before": stored.not_before,
-                "expiry": stored.expiry(),
-                "uploaded_at": stored.uploaded_at,
-                "uploaded_by": uploader.display_name if uploader else "—",
-            }
-    return render_template("certificate.html", form=form, stored=shown), status
+#: Who wrote an audit entry, in words (a plugin's name otherwise).
+ORIGINS_FR = {"kernel": "LGO", "web": "page d'administration", "cli": "ligne de commande"}
 
 
 # --- operations ----------------------------------------------------------------------------------------
@@ -342,6 +297,7 @@ def operations() -> str:
         health=health,
         failures=failures,
         operators=operators,
+        origins=ORIGINS_FR,
         form=ActionForm(),
         Status=OutboxStatus,
     )

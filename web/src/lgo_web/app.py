@@ -11,8 +11,10 @@ from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
-from lgo.config import data_dir
+from lgo.config import create_private_file, data_dir, private_file
+from lgo.errors import LgoError
 from lgo.kernel import Kernel
+from lgo.local_time import date_fr, datetime_fr
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -41,14 +43,8 @@ def session_secret_key() -> bytes:
     if configured:
         return configured.encode()
     path = data_dir() / "web-session.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_bytes().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(token_secrets.token_hex(32))
+    if not create_private_file(path, token_secrets.token_hex(32).encode()):
+        private_file(path)
     return path.read_bytes().strip()
 
 
@@ -84,20 +80,38 @@ def create_app(
     app.config.update(config or {})
     app.debug = False
     owned = kernel is None
-    kernel = kernel or Kernel().start()
+    if kernel is None:
+        kernel = Kernel()
+        problem = kernel.not_ready_reason()
+        if problem is not None:  # a WSGI server stops here with what to do, not with « Erreur interne » later
+            kernel.close()
+            raise LgoError(problem)
+        kernel.start()
     if app.config["LGO_PHARMACY"] is None:
         app.config["LGO_PHARMACY"] = kernel.config.pharmacy_finess
     app.extensions["lgo.kernel"] = kernel
     if owned:
         app.extensions["lgo.kernel.owned"] = True
     app.jinja_env.autoescape = True  # every template, whatever its extension
+    # One time zone for display, in every page (plugins' too): Europe/Paris.
+    app.jinja_env.filters["date_fr"] = date_fr
+    app.jinja_env.filters["datetime_fr"] = datetime_fr
     CSRFProtect(app)
 
-    from lgo_web import admin, auth, plugin_pages
+    from lgo_web import admin, auth, certificate, pharmacy, plugin_pages, team
+    from lgo_web.counter import views as counter
+    from lgo_web.counter.windows import install_template_folders
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(pharmacy.blueprint)
+    app.register_blueprint(team.blueprint)
+    app.register_blueprint(certificate.blueprint)
+    app.register_blueprint(counter.blueprint)
+    counter.install(app)
+    install_template_folders(app, kernel)
     auth.install(app)  # before the plugin pages' check, which needs the signed-in operator
+    team.install(app)  # a temporary password is replaced before anything else
     plugin_pages.register(app, kernel)
     _install_error_pages(app)
     _install_headers(app)
@@ -132,8 +146,15 @@ def error_page(code: int, message: str | None = None) -> tuple[str, int]:
 
 def _install_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError) -> tuple[str, int]:
+    def csrf_error(exc: CSRFError) -> Any:
         log.warning("CSRF refused on %s: %s", request.path, exc.description)
+        from flask import redirect, session, url_for
+
+        from lgo_web.auth import _resume_after_sign_in
+
+        resume = _resume_after_sign_in()
+        if resume and not session.get("operator_id"):  # the session ended mid-billing: sign in, then back to it
+            return redirect(url_for("auth.login", next=resume))
         return error_page(
             400,
             "Formulaire expiré ou invalide (jeton de sécurité absent ou périmé) : rechargez la page puis recommencez.",

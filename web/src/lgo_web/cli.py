@@ -3,8 +3,12 @@ through the entry-point group ``lgo.commands``; the kernel never imports this pa
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import signal
+import socket
 import ssl
+import threading
 from pathlib import Path
 
 import click
@@ -17,6 +21,34 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the port ourselves (werkzeug would print an English message and exit): French errors for a port in
+    use or reserved, then werkzeug serves on this socket."""
+    from lgo.cli import FrenchError
+    from werkzeug.serving import select_address_family
+
+    family = select_address_family(host, port)
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+        listening.listen(128)
+    except OSError as exc:
+        listening.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise FrenchError(
+                f"Le port {port} est déjà utilisé sur {host} (une autre page d'administration tourne peut-être) : "
+                "arrêtez-la ou choisissez un autre port avec --port."
+            ) from exc
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise FrenchError(
+                f"Ce compte n'a pas le droit d'écouter sur le port {port} : choisissez un port au-delà de 1024 avec "
+                "--port."
+            ) from exc
+        raise FrenchError(f"Impossible d'écouter sur {host}:{port} : {exc.strerror or exc}.") from exc
+    return listening
 
 
 def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> None:
@@ -41,13 +73,28 @@ def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> No
             context.load_cert_chain(certificate, key)
         except (OSError, ssl.SSLError) as exc:
             raise FrenchError(f"Certificat ou clé du serveur illisible : {exc}") from exc
+    from lgo.kernel import Kernel
+
+    kernel = Kernel()
+    problem = kernel.not_ready_reason()
+    if problem is not None:
+        kernel.close()
+        raise FrenchError(problem)
     try:
-        app = create_app(secure_cookies=context is not None)
+        app = create_app(kernel.start(), secure_cookies=context is not None)
     except LgoError as exc:
         raise FrenchError(exc.message_fr) from exc
-    server = make_server(host, port, app, threaded=True, ssl_context=context)
+    try:
+        listening = _listen(host, port)
+    except FrenchError:
+        kernel.close()
+        raise
+    with listening:  # werkzeug takes a duplicate of the descriptor
+        server = make_server(
+            host, listening.getsockname()[1], app, threaded=True, ssl_context=context, fd=listening.fileno()
+        )
     scheme = "https" if context else "http"
-    click.echo(f"Page d'administration : {scheme}://{host}:{server.server_port}/ (Ctrl-C pour arrêter).")
+    click.echo(f"Page d'administration : {scheme}://{host}:{server.port}/ (Ctrl-C pour arrêter).")
     if context is None:
         click.echo("Attention : HTTP sans chiffrement, accessible depuis ce poste seulement.")
     try:
@@ -56,12 +103,47 @@ def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> No
         click.echo("Arrêt de la page d'administration.")
     finally:
         server.server_close()
+        kernel.close()
+
+
+def serve_kernel(kernel: object, host: str, port: int, echo: object) -> None:
+    """Serve the counter and the admin pages for an open kernel on loopback until Ctrl-C (``lgo demo --web``,
+    through the entry-point group ``lgo.web``: the kernel does not import this package)."""
+    from lgo.kernel import Kernel
+    from werkzeug.serving import make_server
+
+    from lgo_web.app import create_app
+
+    assert isinstance(kernel, Kernel)
+    if not _is_loopback(host):
+        raise click.UsageError("La démonstration n'est servie qu'en local (127.0.0.1).")
+    server = make_server(host, port, create_app(kernel, secure_cookies=False), threaded=True)
+    say = echo if callable(echo) else click.echo
+    say(f"Comptoir : http://{host}:{server.server_port}/comptoir/ (Ctrl-C pour arrêter).")
+
+    def stop(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the demonstration as Ctrl-C does (sandboxes stopped, files removed)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        say("Arrêt de la démonstration.")
+    finally:
+        server.server_close()
 
 
 def _command(name: str, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text)
     @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
-    @click.option("--port", default=8080, show_default=True, help="Port d'écoute (0 : un port libre).")
+    @click.option(
+        "--port",
+        default=8080,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help="Port d'écoute (0 : un port libre).",
+    )
     @click.option(
         "--certificate",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),

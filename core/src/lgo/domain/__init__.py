@@ -8,6 +8,7 @@ from lgo.domain import (  # noqa: F401
     billing,
     certificates,
     dispensing,
+    drafts,
     outbox,
     patient_search,
     patients,

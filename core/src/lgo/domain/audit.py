@@ -11,10 +11,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, Immutable, UTCDateTime, utcnow
 
+#: The longest French message of an entry; a longer one is cut (and kept whole in ``details``).
+MESSAGE_LENGTH = 500
+
 
 class AuditEntry(Immutable, Base):
     __tablename__ = "audit_entry"
-    # A pharmacy's journal, newest first, read without touching the other pharmacies' entries (decision 1101).
+    # A pharmacy's journal, newest first, read without touching the other pharmacies' entries (decision 1401).
     __table_args__ = (Index("ix_audit_entry_pharmacy_id_id", "pharmacy_id", "id"),)
     __immutable_label__ = "enregistrement du journal d'audit"
 
@@ -28,7 +31,7 @@ class AuditEntry(Immutable, Base):
     #: Dotted, stable name (e.g. "billing.validated", "dmp.consulted") for filters and reports.
     action: Mapped[str] = mapped_column(String(64), index=True)
     #: What a pharmacist reads in the journal, in French.
-    message_fr: Mapped[str] = mapped_column(String(500), default="")
+    message_fr: Mapped[str] = mapped_column(String(MESSAGE_LENGTH), default="")
     object_type: Mapped[str | None] = mapped_column(String(64), default=None)
     object_id: Mapped[str | None] = mapped_column(String(64), default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -47,6 +50,9 @@ def record(
     object_id: object = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    if len(message_fr) > MESSAGE_LENGTH:  # the whole text stays in the details, the column holds what fits
+        details = {**(details or {}), "message_fr": message_fr}
+        message_fr = message_fr[: MESSAGE_LENGTH - 1] + "…"
     entry = AuditEntry(
         pharmacy_id=pharmacy_id,
         action=action,

@@ -23,6 +23,9 @@ ORDONNANCIER = "ordonnancier"
 class PrescriptionSource(StrEnum):
     PAPER = "papier"
     ELECTRONIC = "ordonnance_numerique"
+    #: No physician's prescription: the pharmacist dispenses under a national protocol (e.g. an antibiotic after a
+    #: positive TROD) and is recorded as the prescriber, as the billing rules ask.
+    PROTOCOL = "protocole"
 
 
 class Prescription(Base):
@@ -39,6 +42,8 @@ class Prescription(Base):
     )
     #: Identifier at the issuing service (e.g. the ordonnance numérique's number).
     external_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: Which dispensing of a renewable prescription this is (0: the first).
+    renewal_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -74,11 +79,14 @@ def create_prescription(
     prescriber_rpps: str | None = None,
     source: PrescriptionSource = PrescriptionSource.PAPER,
     external_id: str | None = None,
+    renewal_number: int = 0,
 ) -> Prescription:
     if not prescriber_name.strip():
         raise ValidationError("Le nom du prescripteur est obligatoire.")
     if prescribed_on > date.today():
         raise ValidationError("La date de prescription ne peut pas être dans le futur.")
+    if not 0 <= renewal_number <= 12:
+        raise ValidationError("Le numéro de renouvellement doit être entre 0 et 12.")
     prescription = Prescription(
         pharmacy_id=pharmacy_id,
         patient_id=patient_id,
@@ -87,6 +95,7 @@ def create_prescription(
         prescribed_on=prescribed_on,
         source=source,
         external_id=external_id,
+        renewal_number=renewal_number,
     )
     session.add(prescription)
     session.flush()

@@ -12,13 +12,16 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
 from lgo.errors import NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from lgo.plugins.registrations import ServiceState, ServiceStatus
 
 
 class OutboxStatus(StrEnum):
@@ -39,7 +42,7 @@ class OutboxStatus(StrEnum):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
-    # A pharmacy's summary by status is counted in the index, however long its history (decision 1101).
+    # A pharmacy's summary by status is counted in the index, however long its history (decision 1401).
     __table_args__ = (
         UniqueConstraint("pharmacy_id", "idempotency_key"),
         Index("ix_outbox_message_pharmacy_id_status", "pharmacy_id", "status"),
@@ -60,7 +63,10 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     locked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The technical error of the last attempt (English, for the log and support).
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The same failure told to the pharmacist in French (what happened, what the LGO does next).
+    last_error_fr: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
@@ -151,10 +157,16 @@ def backoff(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> 
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def retry_dead(session: Session, pharmacy_id: int, message_id: int) -> OutboxMessage:
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.pharmacy_id != pharmacy_id:
-        raise NotFound(f"Aucun message n° {message_id} dans la file d'envoi.")
+def retry_dead(session: Session, pharmacy_id: int, message_id: int | str) -> OutboxMessage:
+    """Put a dead letter back in the queue; ``message_id`` may come from outside (a form, the command line)."""
+    from lgo.domain.scoped import get_scoped
+
+    try:
+        message = get_scoped(session, OutboxMessage, message_id, pharmacy_id, "message")
+    except NotFound:
+        message = None
+    if message is None:
+        raise NotFound(f"Aucun message n° {str(message_id)[:20]} dans la file d'envoi.")
     if message.status != OutboxStatus.DEAD:
         raise ValidationError(f"Le message n° {message_id} n'est pas en échec définitif ({message.status.label_fr}).")
     message.status = OutboxStatus.PENDING
@@ -177,3 +189,48 @@ def counts(session: Session, pharmacy_id: int) -> dict[OutboxStatus, int]:
     for status, number in session.execute(query):
         result[OutboxStatus(status)] = int(number)
     return result
+
+
+def service_status(
+    session: Session, pharmacy_id: int, patient_id: int | None, *, service: str, label_fr: str, plugin: str
+) -> ServiceStatus:
+    """The state of a national service whose exchanges go through the outbox (the messages ``plugin`` enqueued),
+    for the counter's status bar (``lgo_service_status``): *down* when the last settled message was given up,
+    *degraded* while messages wait after an error, *ok* after a delivery, *unknown* before any exchange; with the
+    messages still waiting for ``patient_id``. Two indexed queries: it runs on every counter page."""
+    from sqlalchemy import case, func
+
+    from lgo.plugins.registrations import ServiceStatus
+
+    waiting_states = (OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT)
+    retrying = func.sum(case((OutboxMessage.last_error.is_not(None), 1), else_=0))
+    mine = func.sum(case((OutboxMessage.patient_id == patient_id, 1), else_=0)) if patient_id is not None else None
+    counts = session.execute(
+        select(func.count(), retrying, *([mine] if mine is not None else [])).where(
+            OutboxMessage.status.in_(waiting_states),
+            OutboxMessage.pharmacy_id == pharmacy_id,
+            OutboxMessage.plugin == plugin,
+        )
+    ).one()
+    waiting, retry_count = int(counts[0] or 0), int(counts[1] or 0)
+    for_patient = int(counts[2] or 0) if mine is not None else 0
+    last = session.scalars(
+        select(OutboxMessage.status)
+        .where(
+            OutboxMessage.pharmacy_id == pharmacy_id,
+            OutboxMessage.plugin == plugin,
+            OutboxMessage.status.in_((OutboxStatus.DELIVERED, OutboxStatus.DEAD)),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    state: ServiceState
+    if last == OutboxStatus.DEAD:
+        state, detail = "down", "dernier envoi abandonné (voir l'exploitation)"
+    elif retry_count:
+        state, detail = "degraded", f"{retry_count} envoi(s) en nouvel essai"
+    elif last == OutboxStatus.DELIVERED:
+        state, detail = "ok", f"{waiting} en file" if waiting else ""
+    else:
+        state, detail = "unknown", f"{waiting} en file" if waiting else ""
+    return ServiceStatus(service, label_fr, state, detail, waiting_for_patient=for_patient)

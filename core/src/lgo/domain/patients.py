@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo import traits as rniv
@@ -65,6 +65,22 @@ class PartialDate:
     @property
     def is_complete(self) -> bool:
         return self.day != 0
+
+    def ages_on(self, day: date) -> tuple[int, int]:
+        """The youngest and oldest age in completed years this birth date allows on ``day`` (equal when the date
+        is complete; an unknown month or day leaves a range, for rules such as « 16 to 65 years old »)."""
+        if self.is_complete:
+            earliest = latest = date(self.year, self.month, self.day)
+        elif self.month:
+            earliest = date(self.year, self.month, 1)
+            latest = date(self.year + self.month // 12, self.month % 12 + 1, 1) - timedelta(days=1)
+        else:
+            earliest, latest = date(self.year, 1, 1), date(self.year, 12, 31)
+
+        def age(born: date) -> int:
+            return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+        return age(latest), age(earliest)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
@@ -187,3 +203,41 @@ def update_traits(session: Session, patient: Patient, **traits: object) -> list[
                 changed.append(name)
     session.flush()
     return changed
+
+
+_DATE_FR = re.compile(r"^(\d{2})[/.-]?(\d{2})[/.-]?(\d{4})$")
+
+
+def search(session: Session, pharmacy_id: int, text: str, limit: int = 20) -> list[Patient]:
+    """Patients of the pharmacy matching what the pharmacist typed: a birth date (``JJ/MM/AAAA`` or ``JJMMAAAA``),
+    a NIR (13 or 15 digits: the carte Vitale's), or the beginnings of names (« dup jea »: every word must start a
+    birth name, used name or first name). Ordered by name; at most ``limit``.
+
+    A small, index-free search kept until the kernel's indexed search (decision 0011) lands: it reads the pharmacy's
+    patients with ``LIKE`` on each word."""
+    text = " ".join(text.split())[:100]
+    if not text:
+        return []
+    query = select(Patient).where(Patient.pharmacy_id == pharmacy_id)
+    digits = text.replace(" ", "")
+    date_match = _DATE_FR.match(text)
+    if date_match:
+        day, month, year = date_match.groups()
+        query = query.where(Patient.birth_date_text == f"{year}-{month}-{day}")
+    elif digits.isdigit() and len(digits) in (13, 15):
+        query = query.where(Patient.vitale_nir.like(digits[:13] + "%"))
+    else:
+        for word in text.upper().split(" "):
+            word = word.replace("%", "").replace("_", "")
+            if not word:
+                continue
+            query = query.where(
+                or_(
+                    *(
+                        or_(column.like(f"{word}%"), column.like(f"% {word}%"), column.like(f"%-{word}%"))
+                        for column in (Patient.birth_name, Patient.used_name, Patient.first_names)
+                    )
+                )
+            )
+    query = query.order_by(Patient.birth_name, Patient.first_names, Patient.id).limit(limit)
+    return list(session.scalars(query))

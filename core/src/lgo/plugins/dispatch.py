@@ -51,12 +51,19 @@ class Dispatcher:
         return [impl.plugin_name for impl in self.implementations(hook)]
 
     def call(
-        self, hook: str, plugins: Collection[str] | None = None, *, pharmacy_id: int | None = None, **kwargs: Any
+        self,
+        hook: str,
+        plugins: Collection[str] | None = None,
+        *,
+        pharmacy_id: int | None = None,
+        passes: tuple[type[Exception], ...] = (),
+        **kwargs: Any,
     ) -> list[HookResult]:
         """Call ``hook`` on each plugin of ``plugins`` (default: every loaded plugin) in dependency order.
 
         An exception is handed to ``on_failure`` (plugin, hook, exception, pharmacy) and the next plugin is called;
-        in strict mode it is re-raised after being recorded."""
+        in strict mode it is re-raised after being recorded. An exception of the ``passes`` types is an answer, not
+        a failure (a French refusal of what the operator typed): it reaches the caller, unrecorded."""
         results: list[HookResult] = []
         if pharmacy_id is not None:
             kwargs["pharmacy_id"] = pharmacy_id  # also an argument of some hooks (queries)
@@ -65,6 +72,8 @@ class Dispatcher:
                 continue
             try:
                 value = impl.function(*[kwargs[name] for name in impl.argnames])
+            except passes:
+                raise
             except Exception as exc:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook)
                 self.on_failure(impl.plugin_name, hook, exc, pharmacy_id)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lgo import hookspecs
 from lgo.actions import ActionRequired
+from lgo.errors import LgoError
 from lgo.plugins.dispatch import Dispatcher, HookResult
 
 if TYPE_CHECKING:
@@ -23,8 +24,11 @@ if TYPE_CHECKING:
     from lgo.domain.billing import ActDefinition
     from lgo.domain.certificates import OperatorSigner
     from lgo.events import (
+        ActionAnswered,
         BillingEnded,
         BillingStarted,
+        CounterCommand,
+        CounterView,
         DispensationValidated,
         DocumentDeprecated,
         DocumentValidated,
@@ -35,7 +39,15 @@ if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
-    from lgo.plugins.registrations import HabilitationDefinition, SignInMethod
+    from lgo.plugins.registrations import (
+        CertificateUsage,
+        CounterPanel,
+        CounterShortcut,
+        CounterWindow,
+        HabilitationDefinition,
+        ServiceStatus,
+        SignInMethod,
+    )
     from lgo.worker import OutboxHandler, PeriodicJob
 
 log = logging.getLogger(__name__)
@@ -78,12 +90,19 @@ class Hooks:
                 else:
                     log.error("plugin %s returned %r from %s: ignored", result.plugin, item, _name(spec))
 
-    def _event(self, spec: Callable[..., Any], event: Any) -> list[ActionRequired]:
+    def _event(
+        self, spec: Callable[..., Any], event: Any, only: str | None = None, passes: tuple[type[Exception], ...] = ()
+    ) -> list[ActionRequired]:
+        """Announce ``event`` to the active plugins (or to ``only``, if active) and collect their actions;
+        exceptions of the ``passes`` types reach the caller (see :meth:`Dispatcher.call`)."""
         kernel = self.kernel
         pharmacy_id = event.pharmacy_id
+        plugins: Collection[str] = kernel.active_plugins(pharmacy_id)
+        if only is not None:
+            plugins = {only} & set(plugins)
         actions: list[ActionRequired] = []
         for result in self.dispatcher.call(
-            _name(spec), kernel.active_plugins(pharmacy_id), pharmacy_id=pharmacy_id, kernel=kernel, event=event
+            _name(spec), plugins, pharmacy_id=pharmacy_id, passes=passes, kernel=kernel, event=event
         ):
             value = result.value
             for item in value if isinstance(value, list | tuple) else [value]:
@@ -160,6 +179,21 @@ class Hooks:
 
         return list(self._listed(hookspecs.lgo_register_sign_in_methods, SignInMethod))
 
+    def counter_windows(self) -> list[tuple[str, CounterWindow]]:
+        from lgo.plugins.registrations import CounterWindow
+
+        return list(self._listed(hookspecs.lgo_register_counter_windows, CounterWindow))
+
+    def counter_shortcuts(self) -> list[tuple[str, CounterShortcut]]:
+        from lgo.plugins.registrations import CounterShortcut
+
+        return list(self._listed(hookspecs.lgo_register_counter_shortcuts, CounterShortcut))
+
+    def certificate_usages(self) -> list[tuple[str, CertificateUsage]]:
+        from lgo.plugins.registrations import CertificateUsage
+
+        return list(self._listed(hookspecs.lgo_register_certificate_usages, CertificateUsage))
+
     # --- events ------------------------------------------------------------------------------------------
 
     def on_patient_selected(self, event: PatientSelected) -> list[ActionRequired]:
@@ -186,6 +220,16 @@ class Hooks:
     def on_patient_traits_changed(self, event: PatientTraitsChanged) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_patient_traits_changed, event)
 
+    def on_counter_command(self, plugin: str, event: CounterCommand) -> list[ActionRequired]:
+        """Only ``plugin`` (the one that declared the command) hears it, and only if active in the pharmacy. A
+        :class:`lgo.errors.LgoError` it raises reaches the caller (a French refusal to show), unrecorded."""
+        return self._event(hookspecs.lgo_on_counter_command, event, only=plugin, passes=(LgoError,))
+
+    def on_action_answered(self, event: ActionAnswered) -> list[ActionRequired]:
+        """Only the plugin named by the action hears the answer, and only if active in the pharmacy. A
+        :class:`lgo.errors.LgoError` it raises reaches the caller (the window shows its French message)."""
+        return self._event(hookspecs.lgo_on_action_answered, event, only=event.plugin, passes=(LgoError,))
+
     # --- queries -----------------------------------------------------------------------------------------
 
     def shareable_identity(self, pharmacy_id: int, patient_id: int) -> list[SharedIdentity]:
@@ -196,6 +240,29 @@ class Hooks:
     def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
         results = self._query(hookspecs.lgo_operator_signer, pharmacy_id, operator_id=operator_id)
         return results[0].value if results else None
+
+    def counter_panels(self, view: CounterView) -> list[tuple[str, CounterPanel]]:
+        """``(plugin, panel)`` for the screen described by ``view``; items of the wrong type are left out."""
+        from lgo.plugins.registrations import CounterPanel
+
+        results = self._query(hookspecs.lgo_counter_panels, view.pharmacy_id, view=view)
+        return list(self._items(hookspecs.lgo_counter_panels, results, CounterPanel))
+
+    def service_status(self, pharmacy_id: int, patient_id: int | None) -> list[tuple[str, ServiceStatus]]:
+        from lgo.plugins.registrations import ServiceStatus
+
+        results = self._query(hookspecs.lgo_service_status, pharmacy_id, patient_id=patient_id)
+        return list(self._items(hookspecs.lgo_service_status, results, ServiceStatus))
+
+    @staticmethod
+    def _items(spec: Callable[..., Any], results: list[HookResult], kind: type[T]) -> Iterator[tuple[str, T]]:
+        for result in results:
+            value = result.value
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(item, kind):
+                    yield result.plugin, item
+                else:
+                    log.error("plugin %s returned %r from %s: ignored", result.plugin, item, _name(spec))
 
     # --- in-transaction ----------------------------------------------------------------------------------
 
@@ -209,6 +276,31 @@ class Hooks:
         """``lgo_on_billing_commit`` of one plugin, inside the billing's transaction. A failure is appended to
         ``failures`` for the caller to record once the transaction is over (recording it now would need a second
         transaction while this one holds the lock); returns whether the plugin succeeded."""
+        return self._in_transaction(hookspecs.lgo_on_billing_commit, plugin, session, event, failures)
+
+    def correction_commit_implementers(self, active: Collection[str]) -> list[str]:
+        """The active plugins implementing ``lgo_on_correction_commit``, in dependency order."""
+        return [p for p in self.dispatcher.implementers(_name(hookspecs.lgo_on_correction_commit)) if p in active]
+
+    def on_correction_commit(
+        self,
+        plugin: str,
+        session: Session,
+        event: DispensationValidated,
+        failures: list[tuple[str, str, BaseException]],
+    ) -> bool:
+        """``lgo_on_correction_commit`` of one plugin, inside the correction's transaction (as
+        :meth:`on_billing_commit`)."""
+        return self._in_transaction(hookspecs.lgo_on_correction_commit, plugin, session, event, failures)
+
+    def _in_transaction(
+        self,
+        spec: Callable[..., Any],
+        plugin: str,
+        session: Session,
+        event: Any,
+        failures: list[tuple[str, str, BaseException]],
+    ) -> bool:
         before = len(failures)
 
         def remember(plugin: str, hook: str, exc: BaseException, _pharmacy_id: int | None) -> None:
@@ -216,7 +308,7 @@ class Hooks:
 
         in_transaction = Dispatcher(self.dispatcher.registry, remember, strict=self.dispatcher.strict)
         in_transaction.call(
-            _name(hookspecs.lgo_on_billing_commit),
+            _name(spec),
             [plugin],
             pharmacy_id=event.pharmacy_id,
             kernel=self.kernel,

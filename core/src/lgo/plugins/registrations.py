@@ -1,14 +1,20 @@
-"""What plugins declare to the kernel at start-up, beyond hooks: habilitations and sign-in methods.
+"""What plugins declare to the kernel at start-up, beyond hooks: habilitations, certificate uses, sign-in methods,
+and what they bring to the counter (windows for their actions, keyboard shortcuts, panels, the state of their
+national services).
 
 Each kind of name (a habilitation code, an outbox kind, an act code, a CLI command, a web blueprint, a sign-in
-method) belongs to one plugin. When two plugins declare the same name, **both** are refused with a reason naming
-the other (fail-closed: guessing which one the pharmacy meant could send a document to the wrong service); see
+method, the action kind of a counter window, a counter key or command) belongs to one plugin. When two plugins
+declare the same name, **both** are refused with a reason naming the other (fail-closed: guessing which one the
+pharmacy meant could send a document to the wrong service); see
 :meth:`lgo.plugins.registry.PluginRegistry.refuse_collisions`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,17 @@ class HabilitationDefinition:
     label_fr: str
     help_fr: str = ""
     default_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CertificateUsage:
+    """A use of the pharmacy's certificate for which the administrator may store a different certificate than the
+    organisation one (the « Certificat » page offers a slot per use). ``kind`` is what the plugin passes to
+    :func:`lgo.domain.certificates.pharmacy_credential`; it starts with the plugin's name."""
+
+    kind: str
+    label_fr: str
+    help_fr: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,3 +55,111 @@ class SignInMethod:
     counter_endpoint: str | None = None
     counter_label_fr: str = ""
     logout_endpoint: str | None = None
+
+
+# --- the counter (lgo web, /comptoir) ---------------------------------------------------------------------
+
+#: Keys the counter keeps for itself (and keys a browser will not give a page): a plugin shortcut on one of them
+#: is refused at start-up like any other name collision.
+KERNEL_COUNTER_KEYS = frozenset({"F1", "F2", "F4", "F5", "F8", "F9", "F10", "F11", "F12", "Escape"})
+
+_KEY = re.compile(r"^(?:(?:Alt|Ctrl|Shift)\+)?(?:F(?:[1-9]|1[0-2])|[A-Z0-9])$")
+_DOTTED = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$")
+
+
+@dataclass(frozen=True)
+class CounterWindow:
+    """The window the counter shows for the :class:`lgo.actions.ActionRequired` of one ``kind``.
+
+    ``template`` is a Jinja template file in ``folder`` (the plugin's own folder of counter templates). The counter
+    includes it inside its dialog with ``action`` (the :class:`~lgo.actions.ActionRequired`), ``answer_url`` (where
+    the window's form posts: the answer becomes a :class:`lgo.events.ActionAnswered` event for the plugin),
+    ``csrf_token()``, ``patient`` (a :class:`lgo.events.CounterPatient` or ``None``) and ``error_fr``. A kind with
+    no window is rendered generically from ``title_fr``, ``message_fr`` and ``choices``. One kind has one window:
+    two plugins registering the same kind are both refused."""
+
+    kind: str
+    template: str
+    folder: Path
+    #: Keys the window answers to, shown at its foot (« 1 à 5 : pièce présentée ; Échap : plus tard »).
+    keys_fr: str = ""
+
+    def __post_init__(self) -> None:
+        if not _DOTTED.match(self.kind):
+            raise ValueError(f"action kind {self.kind!r} must be dotted and lower-case (ins.insi_result)")
+        if ".." in Path(self.template).parts or Path(self.template).is_absolute():
+            raise ValueError(f"template {self.template!r} must be a path inside its folder")
+
+
+@dataclass(frozen=True)
+class CounterShortcut:
+    """A key of the counter that runs one of the plugin's commands (``F6``: read the carte Vitale; ``F3``: the
+    ordonnance numérique). The key is shown on screen with ``label_fr``; pressing it announces a
+    :class:`lgo.events.CounterCommand` to the plugin, which answers with the actions (windows) to show. A key may
+    instead open a page of the plugin's blueprint (``endpoint``, e.g. the patient's file): the counter links it with
+    the query parameters ``patient_id`` and ``draft_id``, and ``command`` stays empty.
+
+    ``key``: ``F1``…``F12`` or a letter or digit, optionally after ``Alt+``, ``Ctrl+`` or ``Shift+``; the
+    counter's own keys (:data:`KERNEL_COUNTER_KEYS`) are reserved. ``command`` is dotted and starts with the
+    plugin's name. ``needs_patient``: shown only once a patient is selected."""
+
+    key: str
+    label_fr: str
+    command: str = ""
+    needs_patient: bool = False
+    #: A Flask endpoint of the plugin's blueprint to open instead of a command (``dossier.patient``).
+    endpoint: str = ""
+
+    def __post_init__(self) -> None:
+        if not _KEY.match(self.key):
+            raise ValueError(f"counter key {self.key!r} is not F1-F12 or [Alt+|Ctrl+|Shift+]<letter or digit>")
+        if bool(self.command) == bool(self.endpoint):
+            raise ValueError("a counter key has either a command or an endpoint")
+        if self.command and not _DOTTED.match(self.command):
+            raise ValueError(f"counter command {self.command!r} must be dotted and lower-case (cards.read_vitale)")
+
+
+PanelPlace = Literal["banner", "billing"]
+Tone = Literal["info", "ok", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class CounterPanel:
+    """A small block a plugin adds to the patient banner (``place="banner"``) or beside the billing
+    (``place="billing"``): a title, a few lines of text, a tone (colour) and optionally the key that acts on it.
+    Returned by ``lgo_counter_panels`` for the patient and billing on screen; the counter escapes every text."""
+
+    place: PanelPlace
+    title_fr: str
+    lines_fr: tuple[str, ...] = ()
+    tone: Tone = "info"
+    key_hint_fr: str = ""
+
+
+ServiceState = Literal["ok", "degraded", "down", "unknown"]
+
+SERVICE_STATE_FR: dict[str, str] = {
+    "ok": "disponible",
+    "degraded": "dégradé",
+    "down": "indisponible",
+    "unknown": "pas encore utilisé",
+}
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """How a national service a plugin talks to is doing, for the counter's status bar: ``ok``, ``degraded``
+    (recent errors, retries pending), ``down`` (the last calls failed, messages given up) or ``unknown`` (not used
+    yet). ``waiting_for_patient`` counts the outbox messages of this service still waiting for the patient on
+    screen. Returned by ``lgo_service_status``; derived from the outbox and the plugin's recent calls, never by
+    calling the service while the counter waits."""
+
+    service: str
+    label_fr: str
+    state: ServiceState
+    detail_fr: str = ""
+    waiting_for_patient: int = 0
+
+    @property
+    def state_fr(self) -> str:
+        return SERVICE_STATE_FR[self.state]

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import UniqueConstraint, func, inspect, select, table
 
-from lgo import PLUGIN_API
+from lgo import PLUGIN_API, hookspecs
 from lgo.plugins.manifest import Manifest
 
 #: The plugins the kernel knows as official (the contract does not require them, it only names them in messages).
@@ -214,7 +215,16 @@ def check_events_do_not_raise(kernel: Any, seeded: Any) -> None:
     counter.add_product(billing, seeded.products["grippe"], 1, lot_number="CONTRAT-grippe")
     for code in sorted(kernel.acts)[:1]:
         counter.add_act(billing, code)
-    counter.end_billing(billing)
+    result = counter.end_billing(billing)
+    with kernel.transaction() as session:  # an ordonnancier correction (``lgo_on_correction_commit``)
+        from lgo.domain.dispensing import Dispensation
+
+        first = session.scalars(
+            select(Dispensation.id).where(
+                Dispensation.pharmacy_id == pharmacy, Dispensation.number == result.dispensation_numbers[0]
+            )
+        ).one()
+    counter.correct_dispensation(first, quantity=1, reason="contrat : correction")
     kernel.update_patient_traits(pharmacy, patient, operator_id=seeded.operators["titulaire"], used_name="CONTRAT")
     with kernel.transaction() as session:
         draft = documents.create_draft(
@@ -230,6 +240,29 @@ def check_events_do_not_raise(kernel: Any, seeded: Any) -> None:
         ).id
     documents.validate(kernel, pharmacy, draft, seeded.operators["titulaire"])
     documents.deprecate(kernel, pharmacy, draft, seeded.operators["titulaire"], "contrat")
+
+
+def check_counter_registrations(kernel: Any, plugin: Any) -> None:
+    """The plugin's counter windows exist and compile, and a plugin with windows or keys listens to the answers and
+    commands they produce (:func:`lgo.hookspecs.lgo_on_action_answered`, ``lgo_on_counter_command``)."""
+    name = check_manifest(plugin).name
+    windows = [w for p, w in kernel.hooks.counter_windows() if p == name]
+    shortcuts = [k for p, k in kernel.hooks.counter_shortcuts() if p == name]
+    for window in windows:
+        path = Path(window.folder) / window.template
+        assert path.is_file(), f"counter window {window.kind}: template {path} not found"
+        try:
+            import jinja2
+        except ImportError:  # pragma: no cover - lgo-web (Flask, Jinja) absent: the file's presence is checked
+            continue
+        jinja2.Environment(autoescape=True).parse(path.read_text(encoding="utf-8"))
+    answered, command = hookspecs.lgo_on_action_answered.__name__, hookspecs.lgo_on_counter_command.__name__
+    if windows:
+        assert hasattr(plugin, answered), f"counter windows declared, {answered} missing"
+    commands = [k for k in shortcuts if k.command]
+    if commands:
+        assert hasattr(plugin, command), f"counter keys declared, {command} missing"
+        assert all(k.command.startswith(f"{name}.") for k in commands), "a counter command starts with the name"
 
 
 class PluginContract:
@@ -272,6 +305,9 @@ class PluginContract:
 
     def test_events_do_not_raise_on_the_seeded_pharmacy(self, contract_world: tuple[Any, Any]) -> None:
         check_events_do_not_raise(*contract_world)
+
+    def test_counter_windows_and_keys_are_complete(self, contract_world: tuple[Any, Any]) -> None:
+        check_counter_registrations(contract_world[0], self.plugin)
 
     def test_enable_disable_enable_is_idempotent_and_keeps_data(self, contract_world: tuple[Any, Any]) -> None:
         kernel, seeded = contract_world

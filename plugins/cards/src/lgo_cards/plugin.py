@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import Manifest, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, hookimpl
 
 from lgo_cards.settings import CardsSettings
 
 if TYPE_CHECKING:
-    from lgo.api import Kernel, OperatorSigner
+    from lgo.api import (
+        ActionAnswered,
+        ActionRequired,
+        CounterCommand,
+        CounterShortcut,
+        CounterWindow,
+        Kernel,
+        OperatorSigner,
+    )
 
 MANIFEST = Manifest(
     name="cards",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-cards",
     label_fr="Cartes (CPS, Vitale)",
     description_fr="Carte du professionnel de santé (signature de l'assertion INSi et du VIHF), lecture de la carte "
@@ -21,6 +29,7 @@ MANIFEST = Manifest(
     optional=("ins",),
     capabilities=("cps", "vitale"),
     settings=CardsSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -29,3 +38,31 @@ def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> O
     from lgo_cards.operator_card import signer_for
 
     return signer_for(pharmacy_id, operator_id)
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_cards import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_cards import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_cards import window
+
+    return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_cards import window
+
+    return window.answered(kernel, event)

@@ -9,22 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import HabilitationDefinition, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
 
 from lgo_dmp.settings import DmpSettings
 
 if TYPE_CHECKING:
-    from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel
+    from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel, ServiceStatus
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
     optional=("ins",),
     capabilities=("dmp",),
     settings=DmpSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -98,3 +99,12 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_dmp.cli import dmp
 
     return [dmp]
+
+
+@hookimpl
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
+    """The counter's status bar: DMP, from this plugin's outbox messages."""
+    from lgo.api import outbox
+
+    with kernel.transaction() as session:
+        return [outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", plugin="dmp")]

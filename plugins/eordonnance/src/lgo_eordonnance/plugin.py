@@ -5,17 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_eordonnance.settings import EOrdonnanceSettings
 
 if TYPE_CHECKING:
-    from lgo.api import BillingEnded, Delivery, Kernel
+    from lgo.api import (
+        ActionAnswered,
+        ActionRequired,
+        BillingEnded,
+        CounterCommand,
+        CounterShortcut,
+        CounterWindow,
+        Delivery,
+        Kernel,
+        ServiceStatus,
+    )
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
     name="eordonnance",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-eordonnance",
     label_fr="Ordonnance numérique",
     description_fr="Ordonnance numérique : QR code, récupération, exécution ligne à ligne, transmission.",
@@ -23,6 +33,7 @@ MANIFEST = Manifest(
     capabilities=("eordonnance",),
     provider_capabilities=("eordonnance",),
     settings=EOrdonnanceSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -53,3 +64,49 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
     from lgo_eordonnance.service import on_billing_commit
 
     on_billing_commit(session, event)
+
+
+@hookimpl
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
+    """The counter's status bar: Ordonnance numérique, from this plugin's outbox messages."""
+    from lgo.api import outbox
+
+    with kernel.transaction() as session:
+        return [
+            outbox.service_status(
+                session,
+                pharmacy_id,
+                patient_id,
+                service="eordonnance",
+                label_fr="Ordonnance numérique",
+                plugin="eordonnance",
+            )
+        ]
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_eordonnance import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_eordonnance import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_eordonnance import window
+
+    return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_eordonnance import window
+
+    return window.answered(kernel, event)

@@ -385,9 +385,14 @@ def qualification_actions(kernel: Kernel, pharmacy_id: int, patient_id: int) -> 
             + (" après l'appel INSi." if current in (Status.PROVISOIRE, Status.VALIDEE) else "."),
             patient_id=patient_id,
             choices=choices,
-            data={"status": current.value},
+            data={"status": current.value, "prompts_left": _prompts_left(kernel, pharmacy_id, patient_id)},
         )
     ]
+
+
+def _prompts_left(kernel: Kernel, pharmacy_id: int, patient_id: int) -> int | None:
+    with kernel.transaction() as session:
+        return identity_row(session, pharmacy_id, patient_id).prompts_left
 
 
 def _announce(

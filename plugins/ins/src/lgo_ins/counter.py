@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from lgo.api import Kernel
 
 KIND_RETRY = "ins.insi_search"
+#: The use of the pharmacy's certificate declared to the « Certificat » page (a distinct INSI-AUTO certificate).
+CERTIFICATE_KIND = "insi"
 MANU = "INSI-MANU"
 
 
@@ -49,13 +51,11 @@ def _settings(kernel: Kernel, pharmacy_id: int) -> InsSettings:
 
 
 def endpoint(kernel: Kernel, pharmacy_id: int) -> insi.Endpoint:
-    """The one place that chooses the client credential: files named in the settings, else the certificate
-    stored by the administrator (kind « insi »)."""
+    """The one place that chooses the client credential: the certificate stored for INSi (kind « insi »), else the
+    pharmacy's organisation certificate."""
     settings = _settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        credential = certificates.pharmacy_credential(
-            session, pharmacy_id, kind="insi", cert_path=settings.certificate_path, key_path=settings.key_path
-        )
+        credential = certificates.pharmacy_credential(session, pharmacy_id, kind=CERTIFICATE_KIND)
     return insi.Endpoint(settings.insi_endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
 
 
@@ -342,7 +342,33 @@ def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, opera
         return result_actions(kernel, pharmacy_id, patient_id, insi.Result("00", "OK", (identity,)))
     if ask_document or not _settings(kernel, pharmacy_id).insi_endpoint:
         return api.qualification_actions(kernel, pharmacy_id, patient_id)
+    if _called_just_now(kernel, pharmacy_id, patient_id):
+        return []  # INSi answered a moment ago (the carte Vitale's search): its answer is on screen already
     return search(kernel, pharmacy_id, patient_id, operator_id)
+
+
+#: A selection within this many seconds of an INSi call for the same patient does not call again.
+RECENT_CALL_SECONDS = 60
+
+
+def _called_just_now(kernel: Kernel, pharmacy_id: int, patient_id: int) -> bool:
+    from datetime import timedelta
+
+    from lgo.api import AuditEntry, utcnow
+    from sqlalchemy import select
+
+    with kernel.transaction() as session:
+        last = session.scalar(
+            select(AuditEntry.at)
+            .where(
+                AuditEntry.pharmacy_id == pharmacy_id,
+                AuditEntry.patient_id == patient_id,
+                AuditEntry.action == "ins.insi_call",
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+    return last is not None and utcnow() - last < timedelta(seconds=RECENT_CALL_SECONDS)
 
 
 def retry(kernel: Kernel, delivery: Delivery) -> None:

@@ -9,22 +9,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
-    from lgo.api import ActionRequired, Delivery, Kernel, PatientSelected, PatientTraitsChanged, SharedIdentity
+    from lgo.api import (
+        ActionAnswered,
+        ActionRequired,
+        CertificateUsage,
+        CounterCommand,
+        CounterPanel,
+        CounterShortcut,
+        CounterView,
+        CounterWindow,
+        Delivery,
+        Kernel,
+        PatientSelected,
+        PatientTraitsChanged,
+        ServiceStatus,
+        SharedIdentity,
+    )
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
     "partagée.",
     capabilities=("ins",),
     settings=InsSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -66,3 +82,63 @@ def lgo_on_patient_traits_changed(kernel: Kernel, event: PatientTraitsChanged) -
 
     if event.strict_traits:
         api.demote(kernel, event.pharmacy_id, event.patient_id, event.strict_traits)
+
+
+@hookimpl
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    from lgo.api import CertificateUsage
+
+    from lgo_ins.counter import CERTIFICATE_KIND
+
+    return [
+        CertificateUsage(
+            CERTIFICATE_KIND,
+            "INSi (certificat INSI-AUTO distinct)",
+            "Seulement si l'officine a reçu pour l'INSi un certificat différent de son certificat d'organisation.",
+        )
+    ]
+
+
+# --- the counter's windows, panel and status bar (lgo web) ------------------------------------------------
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_ins import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_ins import window
+
+    return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
+    from lgo_ins import window
+
+    return window.panels(kernel, view)
+
+
+@hookimpl
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
+    from lgo_ins import window
+
+    return window.service_status(kernel, pharmacy_id, patient_id)
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_ins import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_ins import window
+
+    return window.command(kernel, event)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_mssante.settings import MssanteSettings
 
 if TYPE_CHECKING:
-    from lgo.api import Delivery, Kernel, PeriodicJob
+    from lgo.api import Delivery, Kernel, PeriodicJob, ServiceStatus
 
 MANIFEST = Manifest(
     name="mssante",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-mssante",
     label_fr="Messagerie sécurisée MSSanté",
     description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "
@@ -22,6 +22,7 @@ MANIFEST = Manifest(
     capabilities=("mssante",),
     provider_capabilities=("mssante",),
     settings=MssanteSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -74,3 +75,16 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_mssante.cli import mssante
 
     return [mssante]
+
+
+@hookimpl
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
+    """The counter's status bar: MSSanté, from this plugin's outbox messages."""
+    from lgo.api import outbox
+
+    with kernel.transaction() as session:
+        return [
+            outbox.service_status(
+                session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", plugin="mssante"
+            )
+        ]

@@ -48,9 +48,14 @@ ACT_TYPES = {
 
 #: The pharmacist's vaccination acts (metropolitan fees, see decision 0501).
 ACTS = (
-    ActDefinition("VGP", "Vaccination contre la grippe par le pharmacien", 750, reimbursement_rate=70),
+    # VGP (bon de prise en charge) and RVA: the pharmacist prescribes the vaccine; INJ injects a prescribed one.
+    ActDefinition(
+        "VGP", "Vaccination contre la grippe par le pharmacien", 750, reimbursement_rate=70, pharmacist_prescribes=True
+    ),
     ActDefinition("INJ", "Injection du vaccin contre la Covid-19", 790, reimbursement_rate=100),
-    ActDefinition("RVA", "Administration d'un vaccin par le pharmacien", 750, reimbursement_rate=70),
+    ActDefinition(
+        "RVA", "Administration d'un vaccin par le pharmacien", 750, reimbursement_rate=70, pharmacist_prescribes=True
+    ),
 )
 VACCINATION_ACTS = frozenset(act.code for act in ACTS)
 

@@ -9,15 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
-    from lgo.api import ActDefinition, ActionRequired, BillingEnded, IdentityQualified, Kernel
+    from lgo.api import (
+        ActDefinition,
+        ActionAnswered,
+        ActionRequired,
+        BillingEnded,
+        CounterWindow,
+        IdentityQualified,
+        Kernel,
+    )
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.1,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
@@ -25,6 +33,7 @@ MANIFEST = Manifest(
     requires=("ins",),
     optional=("dmp",),
     capabilities=("vaccination",),
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -59,3 +68,17 @@ def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     from lgo_vaccination import service
 
     service.on_identity_qualified(kernel, event)
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_vaccination import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_vaccination import window
+
+    return window.answered(kernel, event)

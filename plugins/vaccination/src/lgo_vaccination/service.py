@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lgo.api import (
@@ -128,15 +128,12 @@ def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionReq
         return []
     actions: list[ActionRequired] = []
     if not kernel.is_identity_shareable(event.pharmacy_id, event.patient_id):
-        actions.append(
-            ActionRequired(
-                kind="ins.qualify",
-                plugin=PLUGIN,
-                title_fr="Qualifier l'identité du patient",
-                message_fr="La note de vaccination sera envoyée au DMP quand l'identité sera qualifiée (appel INSi et "
-                "pièce d'identité). Elle est conservée en attendant.",
-                patient_id=event.patient_id,
-            )
+        actions += _qualify(
+            kernel,
+            event.pharmacy_id,
+            event.patient_id,
+            "La note de vaccination sera envoyée au DMP quand l'identité sera qualifiée (appel INSi et pièce "
+            "d'identité). Elle est conservée en attendant.",
         )
     for data in snapshots:
         actions.append(
@@ -162,6 +159,20 @@ def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionReq
     return actions
 
 
+def _qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, message_fr: str) -> list[ActionRequired]:
+    """Ask for the qualification of the identity, as an action of the identity plugin (``ins``, the one this plugin
+    requires, whoever provides it): its window shows it and its answers record the document."""
+    return [
+        ActionRequired(
+            kind="ins.qualify",
+            plugin="ins",
+            title_fr="Qualifier l'identité du patient",
+            message_fr=message_fr,
+            patient_id=patient_id,
+        )
+    ]
+
+
 def _note_data(note: VaccinationNote, vaccinating: list[Vaccinator]) -> dict[str, Any]:
     chosen = next((v for v in vaccinating if v.operator_id == note.operator_id), None)
     return {
@@ -174,6 +185,8 @@ def _note_data(note: VaccinationNote, vaccinating: list[Vaccinator]) -> dict[str
         "route_code": note.route_code,
         "site_code": note.site_code,
         "act_type": note.act_type,
+        "administered_at": cda_builder.local(note.administered_at).strftime("%Y-%m-%dT%H:%M"),
+        "comment": note.comment,
         "routes": codes.ROUTES,
         "sites": codes.SITES,
         "act_types": codes.ACT_TYPES,
@@ -201,6 +214,7 @@ def update_note(
     comment: str | None = None,
     lot_number: str | None = None,
     vaccinator_id: int | None = None,
+    administered_at: datetime | None = None,
 ) -> None:
     """Complete a note before validation (route, site, act type, comment, lot, and the vaccinator: one of
     :func:`vaccinators`, for instance the pharmacist who vaccinated when a préparateur billed)."""
@@ -213,6 +227,10 @@ def update_note(
             )
         if vaccinator_id is not None:
             note.operator_id = _vaccinating(session, pharmacy_id, vaccinator_id).id
+        if administered_at is not None:
+            if administered_at.tzinfo is None or administered_at > datetime.now(UTC) + timedelta(minutes=5):
+                raise ValidationError("La date et l'heure de la vaccination ne peuvent pas être dans le futur.")
+            note.administered_at = administered_at
         _apply(
             note, route_code=route_code, site_code=site_code, act_type=act_type, comment=comment, lot_number=lot_number
         )
@@ -280,15 +298,9 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
             object_type="vaccination_note",
             object_id=note_id,
         )
-        return [
-            ActionRequired(
-                kind="ins.qualify",
-                plugin=PLUGIN,
-                title_fr="Qualifier l'identité du patient",
-                message_fr=f"{exc.message_fr} La note de vaccination attend et partira ensuite.",
-                patient_id=patient_id,
-            )
-        ]
+        return _qualify(
+            kernel, pharmacy_id, patient_id, f"{exc.message_fr} La note de vaccination attend et partira ensuite."
+        )
     with kernel.transaction() as session:
         note = _note(session, pharmacy_id, note_id)
         if note.status != NoteStatus.WAITING_IDENTITY:

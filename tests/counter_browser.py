@@ -1,0 +1,98 @@
+"""Shared pieces of the counter's browser tests: the app served on loopback, a keyboard that counts what a person
+types, axe-core on every screen, and the keystroke figures written to the benchmark results."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lgo.kernel import Kernel
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "counter_keystrokes.json"
+
+#: What the vendors' guides in ../shared/seeds describe for the same flows (steps a person performs, at least one
+#: key or click each), for comparison in the results.
+VENDOR_STEPS = {
+    "vaccination": {
+        "source": "Actipharm (seeds 000): qualification INS (fenêtre), facturation, fenêtre note de vaccination à "
+        "vérifier et compléter (voie, site, type d'acte, lot, vaccinateur, date) puis valider",
+        "minimum_steps": 12,
+    },
+    "ordonnance_numerique": {
+        "source": "Pharmagest (seeds 002/004): 11 étapes de « Je rentre en facturation » à « Je valide le contrôle »",
+        "minimum_steps": 11,
+    },
+}
+
+
+@contextmanager
+def serving(kernel: Kernel) -> Iterator[str]:
+    """The real Flask app on a free loopback port (plain HTTP: the browser is on the same machine)."""
+    from lgo_web import create_app
+    from werkzeug.serving import make_server
+
+    app = create_app(kernel, secure_cookies=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="lgo-counter-test", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Keyboard:
+    """Types and presses as a person does, counting keystrokes (a scanner's input is counted apart: it is one
+    gesture, the box under the reader)."""
+
+    page: Any
+    keys: int = 0
+    scans: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+        self.keys += len(text)
+        self.log.append(text)
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+        self.keys += 1
+        self.log.append(f"[{key}]")
+
+    def scan(self, payload: str) -> None:
+        """A barcode scanner in keyboard mode: the payload (GS separators included), then Enter."""
+        self.page.keyboard.insert_text(payload)
+        self.page.keyboard.press("Enter")
+        self.scans += 1
+        self.log.append("[scan]")
+
+
+def check_accessibility(page: Any, name: str) -> None:
+    """axe-core on the screen as shown: no serious or critical violation."""
+    from lgo_sandbox import axe
+
+    script = axe.ensure_installed()
+    found = [v for v in axe.violations(page, script) if v["impact"] in ("serious", "critical")]
+    assert not found, f"{name}:\n{axe.report(found)}"
+
+
+def record_keystrokes(flow: str, keyboard: Keyboard, description_fr: str) -> None:
+    """Write the flow's figures to benchmarks/results (merged with the other flows')."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    known: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    known[flow] = {
+        "description": description_fr,
+        "keystrokes": keyboard.keys,
+        "scans": keyboard.scans,
+        "sequence": " ".join(keyboard.log),
+        "vendor": VENDOR_STEPS.get(flow),
+    }
+    RESULTS.write_text(json.dumps(known, ensure_ascii=False, indent=2) + "\n")
