@@ -91,6 +91,11 @@ def test_a_preparer_bills_at_the_counter_with_every_kind_of_line(world: Any) -> 
     assert "MARTIN-DÉMO" in found and "CAMILLE ANNE" in found
     assert "BERNARD" not in found
     assert "14/03/1985" in text(client.get("/comptoir/recherche?q=14/03/1985"))
+    # The kernel's search (decision 0013): a partial birth date with a name; what cannot be searched, in French.
+    assert "CAMILLE ANNE" in text(client.get("/comptoir/recherche?q=03/1985 cam"))
+    refused = client.get("/comptoir/recherche?q=31/02/1985").get_data(as_text=True)
+    assert 'role="alert"' in refused and "Date de naissance invalide : « 31/02/1985 »" in refused
+    assert "Date de naissance invalide" in text(client.get("/comptoir/?q=31/02/1985"))
 
     home = client.get("/comptoir/").get_data(as_text=True)
     opened = client.post(
