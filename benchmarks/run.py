@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, also when run from elsewhere
 
 import bench_counter
+import bench_counter_web
 import bench_dp
 import bench_group
 import bench_outbox
@@ -52,6 +53,8 @@ class Volumes:
     search_queries: int
     outbox_documents: int
     dp_consultations: int
+    #: The web counter's file of patients, and its rounds (6 requests each, for each configuration).
+    counter_web: tuple[int, int]
     #: One pharmacy of the group, and how many share the database before and after.
     group_pharmacy: Scale
     group_sizes: tuple[int, int]
@@ -69,6 +72,7 @@ QUICK = Volumes(
     search_queries=20,
     outbox_documents=4,
     dp_consultations=3,
+    counter_web=(300, 2),
     group_pharmacy=Scale().times(0.002),
     group_sizes=(2, 3),
     quick=True,
@@ -84,6 +88,7 @@ FULL = Volumes(
     search_queries=200,
     outbox_documents=200,
     dp_consultations=20,
+    counter_web=(20_000, 40),
     group_pharmacy=Scale().times(0.02),
     group_sizes=(5, 100),
     quick=False,
@@ -229,6 +234,11 @@ class Run:
         result = bench_dp.bench_dp_consultation(self.volumes.dp_consultations, self.workdir)
         return [result] if result is not None else []
 
+    def measure_counter_web(self) -> list[Result]:
+        patients, rounds = self.volumes.counter_web
+        progress(f"  comptoir web : {thousands(patients)} patients, {rounds} tours, vague 1 puis noyau seul…")
+        return bench_counter_web.ratios(bench_counter_web.run(patients, rounds, self.workdir / "comptoir-web"))
+
     def measure_dispatch(self) -> list[Result]:
         return [bench_counter.bench_dispatch(self.volumes.calls, self.workdir)]
 
@@ -245,6 +255,7 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "segur": Run.measure_segur,
     "mssante": Run.measure_mssante,
     "dp": Run.measure_dp,
+    "counter_web": Run.measure_counter_web,
     "dispatch": Run.measure_dispatch,
     "startup": Run.measure_startup,
 }
