@@ -203,4 +203,3 @@ def update_traits(session: Session, patient: Patient, **traits: object) -> list[
                 changed.append(name)
     session.flush()
     return changed
-
