@@ -34,6 +34,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from lgo import identifiers, traits
+from lgo.documents.xds_codes import FORMAT_CODE_PDF as FORMAT_CODE_PDF  # kept here for the plugins that read it
+from lgo.documents.xds_codes import FORMAT_CODE_PDF_SCHEME as FORMAT_CODE_PDF_SCHEME
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
