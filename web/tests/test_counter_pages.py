@@ -222,6 +222,7 @@ def test_patient_creation_refuses_bad_traits_in_french_and_the_admin_lands_on_th
 def test_a_vendor_plugin_s_window_is_shown_and_answered(lgo_database_url: str) -> None:
     """The example third-party plugin (examples/lgo-exemple-rappels) brings its own window, as a vendor would."""
     import lgo_exemple_rappels.plugin as rappels
+    from lgo_exemple_rappels.model import reminders  # the table, out of the light entry module
     from lgo_web import create_app
 
     kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[rappels])
@@ -248,12 +249,12 @@ def test_a_vendor_plugin_s_window_is_shown_and_answered(lgo_database_url: str) -
             and "Oui, le patient accepte" in text(client.get(page))
         )
         with kernel.engine.connect() as connection:
-            assert connection.execute(select(func.count()).select_from(rappels.reminders)).scalar() == 1
+            assert connection.execute(select(func.count()).select_from(reminders)).scalar() == 1
         answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
         assert answer
         client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "non"})
         with kernel.engine.connect() as connection:
-            assert connection.execute(select(func.count()).select_from(rappels.reminders)).scalar() == 0
+            assert connection.execute(select(func.count()).select_from(reminders)).scalar() == 0
         assert "Proposer un rappel" not in text(client.get(page))
     finally:
         kernel.close()
