@@ -258,6 +258,12 @@ class Hooks:
         results = self._query(hookspecs.lgo_service_status, pharmacy_id, patient_id=patient_id)
         return list(self._items(hookspecs.lgo_service_status, results, ServiceStatus))
 
+    def counter_blocking(self, pharmacy_id: int) -> list[tuple[str, ActionRequired]]:
+        """``(plugin, action)`` for every action that blocks the pharmacy's counters; items of the wrong type are
+        left out, and a failing plugin blocks nothing (recorded against it)."""
+        results = self._query(hookspecs.lgo_counter_blocking, pharmacy_id)
+        return list(self._items(hookspecs.lgo_counter_blocking, results, ActionRequired))
+
     @staticmethod
     def _items(spec: Callable[..., Any], results: list[HookResult], kind: type[T]) -> Iterator[tuple[str, T]]:
         for result in results:
