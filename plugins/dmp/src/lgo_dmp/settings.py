@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import KnownAddress, ServiceUrl, field_hints
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
 from lgo.api import xds_codes as codes
 from pydantic import BaseModel, Field, field_validator
 
@@ -68,13 +68,7 @@ class DmpSettings(BaseModel):
         title="Visible par les autres professionnels",
         description="Choix proposé par défaut à l'envoi : les professionnels autorisés voient le document.",
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "déposé sur la page « Certificat » suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         30.0,
         gt=0,
