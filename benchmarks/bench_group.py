@@ -1,6 +1,6 @@
 """A group of pharmacies in one PostgreSQL database: the same pharmacies' everyday queries with 5 pharmacies in the
 database, then with 100 (95 more generated alongside). A pharmacy's latency must not depend on how many others share
-the database: every query of a pharmacy goes through an index that starts with ``pharmacy_id`` (decision 1101).
+the database: every query of a pharmacy goes through an index that starts with ``pharmacy_id`` (decision 1401).
 
 The queries are those of a counter and of the back office: a patient found by name, a patient's ordonnancier, the
 last page of the ordonnancier, the day's invoices, a product's stock, the audit journal, the outbox summary.

@@ -65,16 +65,11 @@ def _prepare(url: str, workdir: Path, count: int) -> tuple[Kernel, int, Any]:
         kernel.enable(pharmacy, name)
     authority = TestAuthority(workdir / "pki")
     organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
+    organisation.store_for(kernel, pharmacy)  # the « Certificat » page: the DMP's one rule finds it
     kernel.save_plugin_settings(
         pharmacy,
         "dmp",
-        {
-            "endpoint": "https://localhost:9/",  # set to the sandbox's address once it runs
-            "certificate_path": str(organisation.cert_path),
-            "key_path": str(organisation.key_path),
-            "ca_path": str(organisation.ca_path),
-            "timeout_seconds": 60,
-        },
+        {"endpoint": "https://localhost:9/", "timeout_seconds": 60},  # the sandbox's address once it runs
     )
     patients = max(1, count // 4)
     with kernel.transaction() as session:
@@ -161,7 +156,7 @@ def _drain(kernel: Kernel, workers: int, count: int, env: dict[str, str]) -> flo
             assert process.stdout is not None
             line = process.stdout.readline()  # « Worker … démarré »: it polls
             if "démarré" not in line:
-                raise RuntimeError(f"lgo worker did not start: {line!r}")
+                raise RuntimeError(f"lgo worker did not start (exit {process.poll()}): {line!r}")
         with kernel.transaction() as session:
             start = session.scalar(select(func.now()))
             session.execute(update(OutboxMessage).values(next_attempt_at=start))

@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from importlib.metadata import requires
+from importlib.metadata import entry_points, requires
 from pathlib import Path
 
 from measure import Result, progress
@@ -42,8 +42,7 @@ def kernel_libraries() -> list[str]:
 
 def bench_startup(runs: int, workdir: Path) -> Result:
     env = {**os.environ, "LGO_HOME": str(workdir / "home")}
-    listing = subprocess.run([sys.executable, "-m", "lgo.cli", "plugins"], env=env, capture_output=True, text=True)
-    plugins = max(0, len([line for line in listing.stdout.splitlines() if line.strip()]) - 1)
+    plugins = len(entry_points(group="lgo.plugins"))  # what ``lgo --help`` reads (``lgo plugins`` needs a database)
     libraries = kernel_libraries()
     progress(f"  démarrage : « lgo --help » avec {plugins} modules installés contre l'import de {len(libraries)} "
              f"bibliothèques du noyau ({runs} fois)…")  # fmt: skip

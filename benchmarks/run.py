@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules, also when run from elsewhere
 
 import bench_counter
+import bench_counter_web
 import bench_dp
 import bench_export
 import bench_group
@@ -52,6 +53,9 @@ class Volumes:
     search_sizes: tuple[int, ...]
     search_queries: int
     outbox_documents: int
+    dp_consultations: int
+    #: The web counter's file of patients, and its rounds (6 requests each, for each configuration).
+    counter_web: tuple[int, int]
     #: One pharmacy of the group, and how many share the database before and after.
     group_pharmacy: Scale
     group_sizes: tuple[int, int]
@@ -70,6 +74,8 @@ QUICK = Volumes(
     search_sizes=(100, 400),
     search_queries=20,
     outbox_documents=4,
+    dp_consultations=3,
+    counter_web=(300, 2),
     group_pharmacy=Scale().times(0.002),
     group_sizes=(2, 3),
     export_volumes=(Scale().times(0.001), Scale().times(0.004)),  # the same catalogue (40 products)
@@ -85,6 +91,8 @@ FULL = Volumes(
     search_sizes=(30_000, 300_000),
     search_queries=200,
     outbox_documents=200,
+    dp_consultations=20,
+    counter_web=(20_000, 40),
     group_pharmacy=Scale().times(0.02),
     group_sizes=(5, 100),
     export_volumes=(bench_export.SMALLER, bench_export.REALISTIC),
@@ -228,8 +236,13 @@ class Run:
         return [result] if result is not None else []
 
     def measure_dp(self) -> list[Result]:
-        result = bench_dp.bench_dp_consultation(3 if self.volumes.quick else 20, self.workdir)
+        result = bench_dp.bench_dp_consultation(self.volumes.dp_consultations, self.workdir)
         return [result] if result is not None else []
+
+    def measure_counter_web(self) -> list[Result]:
+        patients, rounds = self.volumes.counter_web
+        progress(f"  comptoir web : {thousands(patients)} patients, {rounds} tours, vague 1 puis noyau seul…")
+        return bench_counter_web.ratios(bench_counter_web.run(patients, rounds, self.workdir / "comptoir-web"))
 
     def measure_dispatch(self) -> list[Result]:
         return [bench_counter.bench_dispatch(self.volumes.calls, self.workdir)]
@@ -250,6 +263,7 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "segur": Run.measure_segur,
     "mssante": Run.measure_mssante,
     "dp": Run.measure_dp,
+    "counter_web": Run.measure_counter_web,
     "dispatch": Run.measure_dispatch,
     "startup": Run.measure_startup,
     "export": Run.measure_export,

@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -61,13 +62,22 @@ ADMIN_PAGES: tuple[Page, ...] = (
     Page("/modules", "Modules"),
     Page("/fournisseurs", "Fournisseurs"),
     Page("/parametres", "Paramètres"),
-    Page("/certificat", "Certificat d'organisation"),
+    Page("/certificat", "Certificat de l'officine"),
     Page("/exploitation", "Exploitation"),
 )
-#: The counter's screens join the soak here when they exist (issue 19), e.g. ``Page("/comptoir", "Comptoir")`` and
-#: the patient-search and billing pages; a scenario that posts (a billing) goes in :meth:`_Operator.cycle`, next to
-#: the provider form.
-COUNTER_PAGES: tuple[Page, ...] = ()
+#: The counter's screens (issue 19) opened at random like the others; each pharmacist also bills at the counter once
+#: per cycle (:meth:`_Operator.bill`: search, open, a line, validate, the invoice).
+COUNTER_PAGES: tuple[Page, ...] = (
+    Page("/comptoir/", "Patient"),
+    Page("/comptoir/?q=martin-d cam", "MARTIN-DÉMO"),
+    Page("/comptoir/recherche?q=14/03/1985", "14/03/1985"),
+)
+#: The demo pharmacy's operators who bill at the counter in the soak.
+BILLERS = ("titulaire", "adjoint")
+VERSION = re.compile(r'name="version" value="(\d+)"')
+PATIENT = re.compile(r'name="patient_id" value="(\d+)"')
+#: Units of the lot the soak sells from (never short: a refusal would be an expected answer, not a soak error).
+SOAK_LOT = ("ENDURANCE", 1_000_000)
 
 
 @dataclass
@@ -76,6 +86,8 @@ class SoakResult:
     rounds: int = 0
     requests: int = 0
     sign_ins: int = 0
+    #: Billings validated at the counter (search, open, line, validation, invoice).
+    billings: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     #: The server's resident memory (kB) after each round.
@@ -111,7 +123,8 @@ class SoakResult:
         rate = self.requests / self.seconds if self.seconds else 0.0
         return (
             f"{self.sessions} sessions, {self.rounds} tours, {self.requests} requêtes en {self.seconds:.1f} s "
-            f"({rate:.1f}/s), {self.sign_ins} connexions, {len(self.errors)} erreur(s) ; mémoire du serveur "
+            f"({rate:.1f}/s), {self.sign_ins} connexions, {self.billings} facturations au comptoir, "
+            f"{len(self.errors)} erreur(s) ; mémoire du serveur "
             f"{self.rss_warm_kb // 1024} Mo une fois chaud, {self.rss_end_kb // 1024} Mo à la fin "
             f"({self.memory_growth_kb / 1024:+.1f} Mo, {'stable' if self.memory_stable else 'EN HAUSSE'})"
         )
@@ -125,6 +138,8 @@ def prepare(database_url: str) -> tuple[Page, ...]:
     ``lgo.demo_data.PASSWORD``), switch wave 1 on, choose a secure-mail provider; returns the pages to open: the
     administration, each module's settings, the modules' own pages, the counter's."""
     from lgo.demo_data import seed
+    from lgo.domain.products import product_by_cip13
+    from lgo.domain.stock import receive
     from lgo.kernel import Kernel
 
     kernel = Kernel(database_url, discover_installed=True)
@@ -132,10 +147,14 @@ def prepare(database_url: str) -> tuple[Page, ...]:
         kernel.upgrade_database()
         kernel.start()
         with kernel.transaction() as session:
-            pharmacy = seed(session).pharmacy_id
+            seeded = seed(session)
+        pharmacy = seeded.pharmacy_id
         for info in kernel.registry.loaded():
             if info.wave == 1:
                 kernel.enable(pharmacy, info.name, with_dependencies=True)
+        with kernel.transaction() as session:
+            product = product_by_cip13(session, pharmacy, seeded.products["serum"])
+            receive(session, pharmacy, product, lot_number=SOAK_LOT[0], expiry=date(2099, 1, 1), quantity=SOAK_LOT[1])
         pages = list(ADMIN_PAGES)
         for info in sorted(kernel.registry.loaded(), key=lambda i: i.name):
             if info.manifest is not None and info.manifest.settings is not None:
@@ -201,14 +220,18 @@ class _Operator:
         self.rng = random.Random(seed)
         self.requests = 0
         self.sign_ins = 0
+        self.billings = 0
 
     def _get(self, path: str, status: int = 200) -> str:
         self.requests += 1
         return self._checked(self.client.get(path), status, f"GET {path}")
 
     def _post(self, path: str, data: dict[str, str], status: int = 302) -> str:
+        return self._checked(self._posted(path, data), status, f"POST {path}")
+
+    def _posted(self, path: str, data: dict[str, str]) -> httpx.Response:
         self.requests += 1
-        return self._checked(self.client.post(path, data=data), status, f"POST {path}")
+        return self.client.post(path, data=data)
 
     def _checked(self, response: httpx.Response, status: int, what: str) -> str:
         page = html.unescape(response.text)
@@ -237,10 +260,41 @@ class _Operator:
                     "/fournisseurs",
                     {"capability": "mssante", "provider": "organisationnelle", "csrf_token": _csrf(page)},
                 )
+        if self.code in BILLERS:
+            page = self.bill()
         self._post("/deconnexion", {"csrf_token": _csrf(page)})
+
+    def bill(self) -> str:
+        """One billing at the counter, as a pharmacist does it: find the patient, open a billing, add a line by name,
+        validate it once, see the invoice. Returns the invoice's page."""
+        home = self._get(self.rng.choice(("/comptoir/?q=martin-d cam", "/comptoir/?q=14/03/1985 cam")))
+        patient = PATIENT.search(home)
+        if patient is None:
+            raise AssertionError(f"{self.code} : la recherche du comptoir n'a pas trouvé la patiente de démonstration")
+        opened = self._posted("/comptoir/ouvrir", {"csrf_token": _csrf(home), "patient_id": patient.group(1)})
+        self._checked(opened, 302, "POST /comptoir/ouvrir")
+        billing = opened.headers["Location"]
+        screen = self._get(billing)
+        self._post(f"{billing}/lignes", {"csrf_token": _csrf(screen), "version": _version(screen), "entry": "sérum"})
+        screen = self._get(billing)
+        if "SÉRUM PHYSIOLOGIQUE" not in screen:
+            raise AssertionError(f"{self.code} : la ligne ajoutée au comptoir n'apparaît pas")
+        self._post(f"{billing}/valider", {"csrf_token": _csrf(screen), "version": _version(screen)})
+        invoice = self._get(billing)
+        if "validée" not in invoice:
+            raise AssertionError(f"{self.code} : la facture validée au comptoir n'apparaît pas")
+        self.billings += 1
+        return invoice
 
     def close(self) -> None:
         self.client.close()
+
+
+def _version(page: str) -> str:
+    found = VERSION.search(page)
+    if found is None:
+        raise AssertionError("no draft version on the counter's page")
+    return found.group(1)
 
 
 def _csrf(page: str) -> str:
@@ -298,6 +352,7 @@ def soak(
     result.seconds = time.perf_counter() - start
     result.requests = sum(o.requests for o in operators)
     result.sign_ins = sum(o.sign_ins for o in operators)
+    result.billings = sum(o.billings for o in operators)
     return result
 
 

@@ -41,6 +41,9 @@ EXPECTED = {
     "segur_billing",
     "mssante_send",
     "dp_consultation",
+    "counter_web_p50",
+    "counter_web_p99",
+    "counter_web_search_p50",
     "event_dispatch",
     "cli_startup",
     *(

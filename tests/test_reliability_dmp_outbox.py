@@ -109,7 +109,7 @@ def test_every_document_reaches_the_flaky_dmp_exactly_once_with_two_workers(
     identity.qualify(kernel, pharmacy, lgo_seeded.patients["camille"])
     with kernel.transaction() as session:
         finess = session.get(Pharmacy, pharmacy).finess  # type: ignore[union-attr]
-    organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
+    authority.organisation("PHARMACIE DES TILLEULS", finess=finess).store_for(kernel, pharmacy)
 
     with FlakyProxy(
         ("127.0.0.1", server.port), drop_connections=0.1, drop_answers=0.1, seed=11, script=SCRIPT
@@ -119,9 +119,6 @@ def test_every_document_reaches_the_flaky_dmp_exactly_once_with_two_workers(
             "dmp",
             {
                 "endpoint": proxy.url_for(server.url),
-                "certificate_path": str(organisation.cert_path),
-                "key_path": str(organisation.key_path),
-                "ca_path": str(organisation.ca_path),
             },
         )
         sent = _documents(kernel, lgo_seeded, identity)

@@ -1,7 +1,7 @@
-"""A bounded soak of the web application: ``lgo web`` in its own process with every installed module, four
-operators signed in at once going through the pages (and a form) round after round: no request fails and the
-server's memory stays flat once warm. ``benchmarks/soak_web.py`` is the long run; the counter's pages join both in
-``soak_web.COUNTER_PAGES``."""
+"""A bounded soak of the web application and its counter: ``lgo web`` in its own process with every installed module,
+four operators signed in at once going through the pages (and a form), the pharmacists billing at the counter, round
+after round: no request fails and the server's memory stays flat once warm. ``benchmarks/soak_web.py`` is the long
+run."""
 
 from __future__ import annotations
 
@@ -29,5 +29,6 @@ def test_concurrent_sessions_get_no_error_and_the_server_memory_stays_flat(
     )
     assert result.errors == [], result.errors
     assert result.rounds == 4 and result.sign_ins == 16
+    assert result.billings == 12  # titulaire, adjoint and titulaire again bill once a round; the administrator looks
     assert result.requests >= 16 * 12  # sign-in, at least ten pages, sign-out per cycle
     assert result.memory_stable, result.summary_fr()

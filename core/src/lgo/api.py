@@ -21,8 +21,8 @@ Groups of names:
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
   :func:`search_patients` finds patients by names, birth date or NIR (a plugin's own identifiers through an
-  :data:`IdentifierLookup`); :func:`acting_pharmacist` the active pharmacist with an RPPS who performs or validates
-  an act;
+  :data:`IdentifierLookup`);
+  :func:`acting_pharmacist` the active pharmacist with an RPPS who performs or validates an act;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races); identity
   (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13,
@@ -31,7 +31,8 @@ Groups of names:
   that came from outside (:class:`HostileContent` when it carries a DTD or entities); :func:`check_text` for a text
   from outside against its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
-  (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
+  (known addresses, choices of a list, advanced settings) for the settings page, :func:`extra_authorities_field`
+  (the advanced trust-anchors setting of a TLS client); :func:`date_fr`,
   :func:`datetime_fr` (Europe/Paris);
 * data portability and REMU NUM — :class:`PortableTable`, :class:`ExcludedTable`, :class:`ColumnTransform` (how a
   plugin's tables travel in a pharmacy's export, hook ``lgo_portable_tables``); :class:`IndicatorSource`,
@@ -170,6 +171,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.settings_fields import HostName as HostName
     from lgo.settings_fields import KnownAddress as KnownAddress
     from lgo.settings_fields import ServiceUrl as ServiceUrl
+    from lgo.settings_fields import extra_authorities_field as extra_authorities_field
     from lgo.settings_fields import field_hints as field_hints
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
@@ -299,6 +301,7 @@ _LAZY: dict[str, str] = {
     "HostName": "lgo.settings_fields:HostName",
     "KnownAddress": "lgo.settings_fields:KnownAddress",
     "ServiceUrl": "lgo.settings_fields:ServiceUrl",
+    "extra_authorities_field": "lgo.settings_fields:extra_authorities_field",
     "field_hints": "lgo.settings_fields:field_hints",
     "load_provider": "lgo.plugins.providers:load",
     "HostileContent": "lgo.safe_xml:HostileContent",

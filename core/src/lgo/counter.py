@@ -449,10 +449,7 @@ class Counter:
         today = date.today()
         products = [line for line in billing.lines if line.kind is LineKind.PRODUCT]
         candidates = stock.lots_for_sale(
-            session,
-            [line.product_id for line in products if line.product_id is not None],
-            [line.lot_number for line in products if line.lot_number is not None],
-            today,
+            session, [(line.product_id, line.lot_number) for line in products if line.product_id is not None], today
         )
         on_hand = stock.on_hand_by_lot(session, [lot.id for lot in candidates])
         planned = dict(on_hand)

@@ -17,7 +17,7 @@ MESSAGE_LENGTH = 500
 
 class AuditEntry(Immutable, Base):
     __tablename__ = "audit_entry"
-    # A pharmacy's journal, newest first, read without touching the other pharmacies' entries (decision 1101).
+    # A pharmacy's journal, newest first, read without touching the other pharmacies' entries (decision 1401).
     __table_args__ = (Index("ix_audit_entry_pharmacy_id_id", "pharmacy_id", "id"),)
     __immutable_label__ = "enregistrement du journal d'audit"
 

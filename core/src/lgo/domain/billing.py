@@ -108,7 +108,7 @@ class LineKind(StrEnum):
 
 class Invoice(Immutable, Base):
     __tablename__ = "invoice"
-    # The day's invoices of one pharmacy without reading its whole year (decision 1101).
+    # The day's invoices of one pharmacy without reading its whole year (decision 1401).
     __table_args__ = (
         UniqueConstraint("pharmacy_id", "number"),
         Index("ix_invoice_pharmacy_id_validated_at", "pharmacy_id", "validated_at"),

@@ -415,7 +415,6 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 def _read_pem_files(cert_path: str, key_path: str, passphrase: str, _stamp: tuple[int, ...]) -> ClientCredential:
     try:
         certs = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())
-        first = certs[0]
         key_data = Path(key_path).read_bytes()
     except (OSError, ValueError, TypeError, IndexError) as exc:
         raise ValidationError(
@@ -436,7 +435,7 @@ def _read_pem_files(cert_path: str, key_path: str, passphrase: str, _stamp: tupl
             "La clé du certificat (fichier PEM) est illisible ou sa phrase de passe est fausse.",
             detail=f"{key_path}: {exc}",
         ) from exc
-    return ClientCredential(first, key, tuple(certs[1:]))
+    return ClientCredential(certs[0], key, tuple(certs[1:]))
 
 
 def pharmacy_credential(session: Session, pharmacy_id: int, *, kind: str = ORGANISATION) -> ClientCredential:

@@ -42,7 +42,7 @@ class OutboxStatus(StrEnum):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
-    # A pharmacy's summary by status is counted in the index, however long its history (decision 1101).
+    # A pharmacy's summary by status is counted in the index, however long its history (decision 1401).
     __table_args__ = (
         UniqueConstraint("pharmacy_id", "idempotency_key"),
         Index("ix_outbox_message_pharmacy_id_status", "pharmacy_id", "status"),

@@ -9,7 +9,7 @@ NIR are searched through indexes of ``patient`` that start with ``pharmacy_id``.
 
 Identifiers owned by plugins (the INS matricule of the ``ins`` plugin) are not the kernel's to read: a caller passes
 ``identifier_lookups`` (functions ``(session, pharmacy_id, identifier) -> patient ids``) that the kernel merges with
-its own NIR matches — see ``docs/decisions/0011-recherche-de-patients.md`` for the hook that will collect them.
+its own NIR matches — see ``docs/decisions/0013-recherche-de-patients.md`` for the hook that will collect them.
 """
 
 from __future__ import annotations

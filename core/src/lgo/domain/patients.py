@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, or_, select
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo import traits as rniv
@@ -203,41 +203,3 @@ def update_traits(session: Session, patient: Patient, **traits: object) -> list[
                 changed.append(name)
     session.flush()
     return changed
-
-
-_DATE_FR = re.compile(r"^(\d{2})[/.-]?(\d{2})[/.-]?(\d{4})$")
-
-
-def search(session: Session, pharmacy_id: int, text: str, limit: int = 20) -> list[Patient]:
-    """Patients of the pharmacy matching what the pharmacist typed: a birth date (``JJ/MM/AAAA`` or ``JJMMAAAA``),
-    a NIR (13 or 15 digits: the carte Vitale's), or the beginnings of names (« dup jea »: every word must start a
-    birth name, used name or first name). Ordered by name; at most ``limit``.
-
-    A small, index-free search kept until the kernel's indexed search (decision 0011) lands: it reads the pharmacy's
-    patients with ``LIKE`` on each word."""
-    text = " ".join(text.split())[:100]
-    if not text:
-        return []
-    query = select(Patient).where(Patient.pharmacy_id == pharmacy_id)
-    digits = text.replace(" ", "")
-    date_match = _DATE_FR.match(text)
-    if date_match:
-        day, month, year = date_match.groups()
-        query = query.where(Patient.birth_date_text == f"{year}-{month}-{day}")
-    elif digits.isdigit() and len(digits) in (13, 15):
-        query = query.where(Patient.vitale_nir.like(digits[:13] + "%"))
-    else:
-        for word in text.upper().split(" "):
-            word = word.replace("%", "").replace("_", "")
-            if not word:
-                continue
-            query = query.where(
-                or_(
-                    *(
-                        or_(column.like(f"{word}%"), column.like(f"% {word}%"), column.like(f"%-{word}%"))
-                        for column in (Patient.birth_name, Patient.used_name, Patient.first_names)
-                    )
-                )
-            )
-    query = query.order_by(Patient.birth_name, Patient.first_names, Patient.id).limit(limit)
-    return list(session.scalars(query))

@@ -7,7 +7,20 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, func, or_, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
@@ -140,17 +153,25 @@ def choose_lot(lots: Iterable[Lot], units: Mapping[int, int], quantity: int, tod
     return best[1] if best else None
 
 
-def lots_for_sale(session: Session, product_ids: Iterable[int], lot_numbers: Iterable[str], today: date) -> list[Lot]:
+def lots_for_sale(session: Session, picks: Iterable[tuple[int, str | None]], today: date) -> list[Lot]:
     """The lots a billing may take from, in one query that locks its products' rows (in id order, so that two
-    counters never wait on each other in a cycle; SQLite already holds the database lock): every unexpired lot of
-    these products, and the lots named by number even when expired (the seller is then told why not)."""
-    wanted = sorted(set(product_ids))
+    counters never wait on each other in a cycle; SQLite already holds the database lock). ``picks`` holds each
+    product line's (product id, lot number or None): a lot named by number is read alone, even expired (the seller is
+    then told why not); a product sold without a lot number brings its unexpired lots, for first-expired-first-out.
+    Only these lots' movements are summed afterwards: a popular product's old lots are never read."""
+    first_expired = sorted({product for product, number in picks if number is None})
+    named = sorted({(product, number) for product, number in picks if number is not None})
+    wanted = []
+    if first_expired:
+        wanted.append(and_(Lot.product_id.in_(first_expired), Lot.expiry >= today))
+    if named:
+        wanted.append(tuple_(Lot.product_id, Lot.lot_number).in_(named))
     if not wanted:
         return []
     query = (
         select(Lot)
         .join(Product, Product.id == Lot.product_id)
-        .where(Lot.product_id.in_(wanted), or_(Lot.expiry >= today, Lot.lot_number.in_(sorted(set(lot_numbers)))))
+        .where(or_(*wanted))
         .order_by(Product.id, Lot.expiry, Lot.id)
         .with_for_update(of=Product)
     )

@@ -116,8 +116,10 @@ def _torn_writer(kernel: Kernel, setup: Setup, say: Callable[[str], None]) -> No
     time.sleep(3600)  # the lines would be written now: the parent kills us first
 
 
-def _child(mode: str, database_url: str, setup: Setup, channel: Connection) -> None:
+def _child(mode: str, database_url: str, setup: Setup, channel: Connection, parents_end: Connection) -> None:
     """The forked child: a kernel of its own (the parent's connections are not shared), then bill until killed."""
+    # Only the parent reads: if it dies (interrupted run), the child's next message fails and the child ends with it.
+    parents_end.close()
     kernel = Kernel(database_url, discover_installed=False).start()
     channel.send("ready")
     (_bill_forever if mode == "bill" else _torn_writer)(kernel, setup, channel.send)
@@ -155,7 +157,7 @@ def _spawn(mode: str, database_url: str, setup: Setup) -> tuple[BaseProcess, Con
     # the test suite is mostly billing and killing, not importing.
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(mode, database_url, setup, sender), daemon=True)
+    process = context.Process(target=_child, args=(mode, database_url, setup, sender, receiver), daemon=True)
     process.start()
     sender.close()
     return process, receiver

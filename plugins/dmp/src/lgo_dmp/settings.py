@@ -8,25 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import KnownAddress, ServiceUrl, field_hints
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
+from lgo.api import xds_codes as codes
 from pydantic import BaseModel, Field, field_validator
 
 if TYPE_CHECKING:
     from lgo.api import ClientCredential, Kernel
 
-
 #: The DMP's web services for software (LPS): production, and the integration platform the ANS opens to vendors.
 DMP_PRODUCTION = "https://lps2.dmp.gouv.fr/si-dmp-server/v2/services"
 DMP_TEST = "https://lps.dev1.dmp.gouv.fr/si-dmp-server/v2/services"
 
-#: Document types a pharmacy may feed automatically (``xds_codes.AUTO_FED_DEFAULT``), with the names pharmacists know
-#: them by (``xds_codes.DOCUMENT_KINDS``). Written out: the manifest (and so ``lgo --help``) reads this module, and
-#: the kernel's document codes load lxml; ``tests/test_dmp_settings_types.py`` keeps the two the same.
-FEEDABLE_TYPES = {
-    "87273-9": "Note de vaccination",
-    "78601-2": "CR d'entretien pharmaceutique",
-    "56445-0": "Bilan médicamenteux (Officine)",
-}
+#: Document types a pharmacy may feed automatically, with the names pharmacists know them by.
+FEEDABLE_TYPES = {code: codes.DOCUMENT_KINDS[code].type_display for code in codes.AUTO_FED_DEFAULT}
 
 #: An OID, or nothing (then derived from the FINESS).
 _OID = r"^$|^[0-2](\.(0|[1-9][0-9]*))+$"
@@ -45,7 +39,7 @@ class DmpSettings(BaseModel):
         ),
     )
     auto_feed_types: list[str] = Field(
-        default_factory=lambda: list(FEEDABLE_TYPES),
+        default_factory=lambda: list(codes.AUTO_FED_DEFAULT),
         title="Documents envoyés automatiquement au DMP",
         description="Cochés : envoyés dès leur validation si le patient a une identité qualifiée (INS) ; les autres "
         "s'envoient à la demande.",
@@ -74,13 +68,7 @@ class DmpSettings(BaseModel):
         title="Visible par les autres professionnels",
         description="Choix proposé par défaut à l'envoi : les professionnels autorisés voient le document.",
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "déposé sur la page « Certificat » suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         30.0,
         gt=0,
@@ -101,7 +89,7 @@ class DmpSettings(BaseModel):
 def source_id(current: DmpSettings, finess: str) -> str:
     """The configured OID, else the pharmacy's own, derived from its FINESS as for MSSanté's XDM archives (one
     software instance, one sourceId)."""
-    from lgo.api import identifiers
+    from lgo.api import identifiers  # python-stdnum: not for ``lgo --help``, which reads this module
 
     return current.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}")
 

@@ -113,7 +113,7 @@ def _fetch_bulletins(kernel: Kernel, pharmacy_id: int) -> None:
 
 @hookimpl
 def lgo_register_periodic_jobs() -> list[PeriodicJob]:
-    from lgo.api import PeriodicJob
+    from lgo.api import PeriodicJob  # lgo.worker loads the database libraries: not for ``lgo --help``
 
     return [PeriodicJob("bulletins", 60.0, _fetch_bulletins)]
 

@@ -1,5 +1,5 @@
 """Indexes for a group of pharmacies in one database: a pharmacy's journal, day's invoices and outbox summary through
-indexes that start with the pharmacy; a lot's stock summed from an index (decision 1101). The single-column indexes
+indexes that start with the pharmacy; a lot's stock summed from an index (decision 1401). The single-column indexes
 they make redundant are dropped (every index costs each insert).
 
 Revision ID: 0010
