@@ -15,7 +15,8 @@ Groups of names:
   (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
   for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
 * events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
-  :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`);
+  :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`,
+  :func:`is_identity_request`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.actions import SELECT_PATIENT as SELECT_PATIENT
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
+    from lgo.actions import is_identity_request as is_identity_request
     from lgo.actions import select_patient as select_patient
     from lgo.cli import FrenchError as FrenchError
     from lgo.cli import current_pharmacy_id as current_pharmacy_id
@@ -180,6 +182,7 @@ _LAZY: dict[str, str] = {
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
     "SELECT_PATIENT": "lgo.actions:SELECT_PATIENT",
+    "is_identity_request": "lgo.actions:is_identity_request",
     "select_patient": "lgo.actions:select_patient",
     "FrenchError": "lgo.cli:FrenchError",
     "current_pharmacy_id": "lgo.cli:current_pharmacy_id",

@@ -222,6 +222,18 @@ def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) ->
 
 
 @hookspec
+def lgo_identity_qualification(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, waiting_fr: str
+) -> ActionRequired | list[ActionRequired] | None:
+    """Return the windows that qualify the patient's identity — the identity plugin's own actions, so that its
+    window shows them and its answers record the identity document — with ``waiting_fr`` (what waits for the
+    identity: « La note de vaccination attend et partira ensuite. ») in their message. Implemented by the identity
+    plugin (``ins``); everyone else asks :meth:`lgo.kernel.Kernel.identity_actions`.
+
+    .. versionadded:: 2.6"""
+
+
+@hookspec
 def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
     """Return the operator's own signing credential when it is ready now (a CPS the operator unlocked with the PIN:
     plugin ``cards``), else ``None``. Used where a national service wants the professional's signature (the INSi

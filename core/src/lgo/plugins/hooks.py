@@ -241,6 +241,12 @@ class Hooks:
         results = self._query(hookspecs.lgo_shareable_identity, pharmacy_id, patient_id=patient_id)
         return [r.value for r in results]
 
+    def identity_qualification(self, pharmacy_id: int, patient_id: int, waiting_fr: str) -> list[ActionRequired]:
+        results = self._query(
+            hookspecs.lgo_identity_qualification, pharmacy_id, patient_id=patient_id, waiting_fr=waiting_fr
+        )
+        return [item for _plugin, item in self._items(hookspecs.lgo_identity_qualification, results, ActionRequired)]
+
     def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
         results = self._query(hookspecs.lgo_operator_signer, pharmacy_id, operator_id=operator_id)
         return results[0].value if results else None

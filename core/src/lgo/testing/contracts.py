@@ -287,6 +287,31 @@ def check_counter_blocking(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
         json.dumps(action.data)
 
 
+def check_identity_qualification(kernel: Any, seeded: Any, plugin: Any) -> None:
+    """An identity plugin (:func:`lgo.hookspecs.lgo_identity_qualification`) asks for the qualification of a patient
+    whose identity is not shareable with windows of its own that it answers, saying what waits; the kernel marks
+    them (:func:`lgo.actions.is_identity_request`)."""
+    from lgo.actions import ActionRequired, is_identity_request
+    from lgo.identity import IdentityNotShareable
+
+    name = check_manifest(plugin).name
+    if not hasattr(plugin, hookspecs.lgo_identity_qualification.__name__):
+        return
+    answered = hookspecs.lgo_on_action_answered.__name__
+    assert hasattr(plugin, answered), f"lgo_identity_qualification implemented, {answered} missing"
+    pharmacy, patient = seeded.pharmacy_id, next(iter(seeded.patients.values()))
+    if kernel.is_identity_shareable(pharmacy, patient):
+        return
+    waiting = "Le document de contrôle attend."
+    actions = kernel.identity_actions(pharmacy, patient, IdentityNotShareable(patient), waiting)
+    assert actions, "no action at all for an identity that is not shareable"
+    for action in actions:
+        assert isinstance(action, ActionRequired) and is_identity_request(action)
+        if action.plugin == name:
+            assert waiting in action.message_fr, f"{action.kind}: the message does not say what waits"
+            assert action.patient_id == patient
+
+
 class PluginContract:
     """Inherit in a ``Test…`` class and set :attr:`plugin` (and :attr:`companions`)."""
 
@@ -335,6 +360,9 @@ class PluginContract:
         kernel, seeded = contract_world
         check_events_do_not_raise(kernel, seeded)
         check_counter_blocking(kernel, seeded.pharmacy_id, self.plugin)
+
+    def test_identity_qualification_windows_are_its_own(self, contract_world: tuple[Any, Any]) -> None:
+        check_identity_qualification(*contract_world, self.plugin)
 
     def test_enable_disable_enable_is_idempotent_and_keeps_data(self, contract_world: tuple[Any, Any]) -> None:
         kernel, seeded = contract_world

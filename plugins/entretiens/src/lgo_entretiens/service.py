@@ -218,16 +218,6 @@ def _title(record: InterviewRecord) -> tuple[str, str, str]:
     return (*CR_ENTRETIEN, f"Compte rendu d'entretien pharmaceutique — {theme(record.theme).label_fr}")
 
 
-def qualification_action(patient_id: int, reason_fr: str) -> ActionRequired:
-    return ActionRequired(
-        kind="ins.qualify",
-        plugin=PLUGIN,
-        title_fr="Qualifier l'identité du patient",
-        message_fr=f"{reason_fr} Le compte rendu est conservé et sera produit après la qualification.",
-        patient_id=patient_id,
-    )
-
-
 def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title: str | None = None) -> PreparedDocument:
     """Render the PDF and wrap it as CDA R2 level 1 in a draft kernel document (once; again returns the same).
 
@@ -243,7 +233,8 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title:
     try:
         identity = kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable as exc:
-        return PreparedDocument(record_id, None, (qualification_action(patient_id, exc.message_fr),))
+        waiting = "Le compte rendu est conservé et sera produit après la qualification."
+        return PreparedDocument(record_id, None, tuple(kernel.identity_actions(pharmacy_id, patient_id, exc, waiting)))
     with kernel.transaction() as session:
         record = _record(session, pharmacy_id, record_id)
         operator = _pharmacist(session, pharmacy_id, record.operator_id)
