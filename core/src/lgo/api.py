@@ -13,19 +13,22 @@ Groups of names:
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
   (:class:`ActDefinition`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and for the counter
-  :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
+  :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`, and the patient's
+  file :class:`PatientFileSection`, :class:`FileRow`, :class:`FileLink`);
 * events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
-  :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`);
+  :class:`CounterCommand`, :class:`CounterView`, :class:`PatientFileView`) and :class:`ActionRequired`
+  (:func:`select_patient`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``; identity (:class:`SharedIdentity`, the OIDs); ``identifiers``
-  (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration,
-  comparison and birth-place rule of identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box: GTIN → CIP13,
-  expiry, lot, serial); :func:`parse_untrusted` for every XML that came from
-  outside (:class:`HostileContent` when it carries a DTD or entities);
+  ``secrets``, ``audit``, ``outbox``, ``stock``, ``history`` (the patient's dispensings and documents produced
+  here); identity (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS,
+  RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration, comparison and birth-place rule of
+  identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box: GTIN → CIP13, expiry, lot, serial);
+  :func:`parse_untrusted` for every XML that came from outside (:class:`HostileContent` when it carries a DTD or
+  entities);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -67,6 +70,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.documents import xds_codes as xds_codes
     from lgo.domain import audit as audit
     from lgo.domain import certificates as certificates
+    from lgo.domain import history as history
     from lgo.domain import outbox as outbox
     from lgo.domain import stock as stock
     from lgo.domain.audit import AuditEntry as AuditEntry
@@ -118,6 +122,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.events import DocumentDeprecated as DocumentDeprecated
     from lgo.events import DocumentValidated as DocumentValidated
     from lgo.events import IdentityQualified as IdentityQualified
+    from lgo.events import PatientFileView as PatientFileView
     from lgo.events import PatientSelected as PatientSelected
     from lgo.events import PatientTraitsChanged as PatientTraitsChanged
     from lgo.identity import OID_DEMO as OID_DEMO
@@ -134,7 +139,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.registrations import CounterPanel as CounterPanel
     from lgo.plugins.registrations import CounterShortcut as CounterShortcut
     from lgo.plugins.registrations import CounterWindow as CounterWindow
+    from lgo.plugins.registrations import FileLink as FileLink
+    from lgo.plugins.registrations import FileRow as FileRow
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
+    from lgo.plugins.registrations import PatientFileSection as PatientFileSection
     from lgo.plugins.registrations import ServiceState as ServiceState
     from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
@@ -178,6 +186,7 @@ _LAZY: dict[str, str] = {
     "xds_codes": "lgo.documents.xds_codes",
     "audit": "lgo.domain.audit",
     "certificates": "lgo.domain.certificates",
+    "history": "lgo.domain.history",
     "outbox": "lgo.domain.outbox",
     "stock": "lgo.domain.stock",
     "AuditEntry": "lgo.domain.audit:AuditEntry",
@@ -229,6 +238,7 @@ _LAZY: dict[str, str] = {
     "DocumentDeprecated": "lgo.events:DocumentDeprecated",
     "DocumentValidated": "lgo.events:DocumentValidated",
     "IdentityQualified": "lgo.events:IdentityQualified",
+    "PatientFileView": "lgo.events:PatientFileView",
     "PatientSelected": "lgo.events:PatientSelected",
     "PatientTraitsChanged": "lgo.events:PatientTraitsChanged",
     "OID_DEMO": "lgo.identity:OID_DEMO",
@@ -245,7 +255,10 @@ _LAZY: dict[str, str] = {
     "CounterPanel": "lgo.plugins.registrations:CounterPanel",
     "CounterShortcut": "lgo.plugins.registrations:CounterShortcut",
     "CounterWindow": "lgo.plugins.registrations:CounterWindow",
+    "FileLink": "lgo.plugins.registrations:FileLink",
+    "FileRow": "lgo.plugins.registrations:FileRow",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
+    "PatientFileSection": "lgo.plugins.registrations:PatientFileSection",
     "ServiceState": "lgo.plugins.registrations:ServiceState",
     "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",

@@ -71,6 +71,29 @@
     }
   });
 
+  /* Parts of a page that need a national service (the DMP in the patient's file): fetched once the page is shown,
+     so that the page never waits for them; the link inside stays for a browser without this script. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var parts = document.querySelectorAll("[data-fragment]");
+    Array.prototype.forEach.call(parts, function (part) {
+      fetch(part.dataset.fragment, { credentials: "same-origin", headers: { "X-LGO-Fragment": "1" } })
+        .then(function (r) { return r.text().then(function (html) { return { ok: r.ok, html: html }; }); })
+        .then(function (answer) {
+          part.innerHTML = answer.html;
+          part.setAttribute("aria-busy", "false");
+          part.dataset.loaded = answer.ok ? "ok" : "error";
+        })
+        .catch(function () {
+          part.setAttribute("aria-busy", "false");
+          part.dataset.loaded = "error";
+          var note = document.createElement("p");
+          note.className = "warning";
+          note.textContent = "Service indisponible pour le moment : ouvrez le lien ci-dessus pour réessayer.";
+          part.appendChild(note);
+        });
+    });
+  });
+
   /* Instant search: results as you type; arrows move the selection, Enter opens it. */
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.querySelector("form[data-instant]");
