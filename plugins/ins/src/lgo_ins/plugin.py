@@ -21,6 +21,8 @@ if TYPE_CHECKING:
         CounterWindow,
         Delivery,
         Kernel,
+        PatientFileSection,
+        PatientFileView,
         PatientSelected,
         PatientTraitsChanged,
         ServiceStatus,
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.2,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
@@ -118,3 +120,10 @@ def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[Action
     from lgo_ins import window
 
     return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_ins import file
+
+    return file.sections(kernel, view)

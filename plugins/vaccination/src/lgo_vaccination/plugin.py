@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import Manifest, MigrationSource, hookimpl
 
@@ -18,12 +18,14 @@ if TYPE_CHECKING:
         CounterWindow,
         IdentityQualified,
         Kernel,
+        PatientFileSection,
+        PatientFileView,
     )
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.2,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
@@ -73,3 +75,17 @@ def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[Action
     from lgo_vaccination import window
 
     return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_vaccination import file
+
+    return file.sections(kernel, view)
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_vaccination.file import blueprint
+
+    return [blueprint]
