@@ -1,4 +1,5 @@
-"""Entry point of the DMP plugin: hooks, outbox handlers, migrations and demo steps."""
+"""Entry point of the DMP plugin: hooks, outbox handlers, migrations, the counter's screens and the section of
+the patient's file."""
 
 from __future__ import annotations
 
@@ -11,11 +12,21 @@ from lgo_dmp import service
 from lgo_dmp.settings import DmpSettings
 
 if TYPE_CHECKING:
-    from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel, ServiceStatus
+    from lgo.api import (
+        CounterShortcut,
+        Delivery,
+        DocumentDeprecated,
+        DocumentValidated,
+        IdentityQualified,
+        Kernel,
+        PatientFileSection,
+        PatientFileView,
+        ServiceStatus,
+    )
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.2,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
@@ -92,3 +103,27 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
         return [
             outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", kind_prefix="dmp.")
         ]
+
+
+# --- the counter: key, screens and the section of the patient's file ---------------------------------------
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_dmp import file
+
+    return file.shortcuts()
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_dmp.web import blueprint
+
+    return [blueprint]
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_dmp import file
+
+    return file.sections(kernel, view)

@@ -518,37 +518,56 @@ def submissions_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int) -
 # --- consultation --------------------------------------------------------------------------------------------
 
 
-def _authorise(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str) -> SharedIdentity:
+def operator_name(kernel: Kernel, operator_id: int | None) -> str:
+    """The operator's name as the audit log states it (« par Claire Durand-Démo »)."""
+    if operator_id is None:
+        return "le logiciel"
+    with kernel.transaction() as session:
+        operator = session.get(Operator, operator_id)
+        return operator.display_name if operator is not None else f"opérateur n° {operator_id}"
+
+
+def authorise(
+    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str, habilitation: str = ""
+) -> SharedIdentity:
+    """The patient's shareable identity if the operator holds ``habilitation`` (consultation by default) and the
+    identity is qualified; else a French refusal, written to the audit log with the operator's name."""
+    habilitation = habilitation or HABILITATION_CONSULT
+    verb = "Consultation du DMP" if habilitation == HABILITATION_CONSULT else "Envoi au DMP"
+    action = "dmp.consult.refused" if habilitation == HABILITATION_CONSULT else "dmp.send.refused"
+    name = operator_name(kernel, operator_id)
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
         allowed = (
             operator is not None
             and operator.pharmacy_id == pharmacy_id
             and operator.active
-            and operator.has(HABILITATION_CONSULT)
+            and operator.has(habilitation)
         )
         if not allowed:
             audit.record(
                 session,
                 pharmacy_id,
-                "dmp.consult.refused",
-                f"Consultation du DMP refusée ({what}) : habilitation manquante.",
+                action,
+                f"{verb} refusé ({what}) à {name} : habilitation manquante.",
                 operator_id=operator_id,
                 patient_id=patient_id,
                 actor=PLUGIN,
             )
     if not allowed:
         raise PermissionDenied(
-            "Vous n'êtes pas habilité(e) à consulter le DMP.",
-            detail=f"operator {operator_id} lacks {HABILITATION_CONSULT}",
+            "Vous n'êtes pas habilité(e) à consulter le DMP."
+            if habilitation == HABILITATION_CONSULT
+            else "Vous n'êtes pas habilité(e) à alimenter le DMP.",
+            detail=f"operator {operator_id} lacks {habilitation}",
         )
     try:
         return kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable:
         kernel.audit(
             pharmacy_id,
-            "dmp.consult.refused",
-            f"Consultation du DMP impossible ({what}) : identité non qualifiée.",
+            action,
+            f"{verb} impossible ({what}) pour {name} : identité non qualifiée.",
             operator_id=operator_id,
             patient_id=patient_id,
             actor=PLUGIN,
@@ -557,13 +576,14 @@ def _authorise(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: i
 
 
 def list_documents(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[DmpEntry]:
-    identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, "liste des documents")
+    identity = authorise(kernel, pharmacy_id, operator_id, patient_id, "liste des documents")
     with make_client(kernel, pharmacy_id, operator_id) as client:
         entries = client.find_documents(identity.xds_patient_id, include_deprecated=True)
     kernel.audit(
         pharmacy_id,
         "dmp.consult.list",
-        f"Consultation de la liste des documents du DMP ({len(entries)} document(s)).",
+        f"Consultation de la liste des documents du DMP par {operator_name(kernel, operator_id)} "
+        f"({len(entries)} document(s)).",
         operator_id=operator_id,
         patient_id=patient_id,
         actor=PLUGIN,
@@ -572,13 +592,13 @@ def list_documents(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_i
 
 
 def open_document(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, entry: DmpEntry) -> bytes:
-    identity = _authorise(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »")
+    identity = authorise(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »")
     with make_client(kernel, pharmacy_id, operator_id) as client:
         content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
     kernel.audit(
         pharmacy_id,
         "dmp.consult.document",
-        f"Consultation du document « {entry.title} » du DMP.",
+        f"Consultation du document « {entry.title} » du DMP par {operator_name(kernel, operator_id)}.",
         operator_id=operator_id,
         patient_id=patient_id,
         actor=PLUGIN,
@@ -607,7 +627,7 @@ def documents_of_types(
     kernel.audit(
         pharmacy_id,
         "dmp.consult.selection",
-        f"Consultation du DMP : {purpose_fr} ({len(found)} document(s)).",
+        f"Consultation du DMP par {operator_name(kernel, operator_id)} : {purpose_fr} ({len(found)} document(s)).",
         operator_id=operator_id,
         patient_id=patient_id,
         actor=PLUGIN,

@@ -46,7 +46,8 @@
     var el = target(name);
     if (!el) { if (/^F/.test(name)) { event.preventDefault(); } return; }
     event.preventDefault();
-    if (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") {
+    var field = (el.tagName === "INPUT" && !/^(checkbox|radio|submit|button)$/.test(el.type)) || el.tagName === "SELECT" || el.tagName === "TEXTAREA";
+    if (field) {
       el.focus();
       if (el.select) { el.select(); }
     } else {
