@@ -20,7 +20,8 @@ Groups of names:
   (:func:`select_patient`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
-  the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
+  the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...),
+  ``search_patients`` (the counter's patient search);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``, ``history`` (the patient's dispensings and documents produced
@@ -94,6 +95,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.patients import Patient as Patient
     from lgo.domain.patients import Sex as Sex
     from lgo.domain.patients import create_patient as create_patient
+    from lgo.domain.patients import search as search_patients  # noqa: F401 - re-exported under this name
     from lgo.domain.pharmacy import Habilitation as Habilitation
     from lgo.domain.pharmacy import Operator as Operator
     from lgo.domain.pharmacy import Pharmacy as Pharmacy
@@ -210,6 +212,7 @@ _LAZY: dict[str, str] = {
     "Patient": "lgo.domain.patients:Patient",
     "Sex": "lgo.domain.patients:Sex",
     "create_patient": "lgo.domain.patients:create_patient",
+    "search_patients": "lgo.domain.patients:search",
     "Habilitation": "lgo.domain.pharmacy:Habilitation",
     "Operator": "lgo.domain.pharmacy:Operator",
     "Pharmacy": "lgo.domain.pharmacy:Pharmacy",

@@ -18,11 +18,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from lgo.api import (
-    DocumentStatus,
     HealthDocument,
-    IdentityNotShareable,
     LgoError,
-    NotFound,
     PermanentFailure,
     Pharmacy,
     ValidationError,
@@ -37,8 +34,7 @@ from sqlalchemy import select
 from lgo_mssante import accounts, xdm
 from lgo_mssante import message as mail
 from lgo_mssante.matching import match
-from lgo_mssante.model import AccountKind, Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
-from lgo_mssante.organisationnelle import allowed
+from lgo_mssante.model import Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
 from lgo_mssante.provider import FetchedMessage, MailRefused, MailUnavailable, MssanteProvider, NotAllowed
 from lgo_mssante.safe_xml import HostileContent
 
@@ -50,6 +46,8 @@ PARIS = ZoneInfo("Europe/Paris")
 PLUGIN = "mssante"
 SEND = "mssante.send"
 MDN = "mssante.mdn"
+#: The « courriel standard » of a failed automatic integration (ANS guide), sent besides the MDN.
+KO = "mssante.ko"
 _ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _NON_XML = "{urn:hl7-org:v3}component/{urn:hl7-org:v3}nonXMLBody/{urn:hl7-org:v3}text"
 
@@ -85,84 +83,25 @@ def send_documents(
     read_receipt: bool | None = None,
     block_patient_reply: bool = False,
 ) -> int:
-    """Queue one message carrying these validated documents of the patient; returns the message's id."""
-    settings = _settings(kernel, pharmacy_id)
-    provider = _provider_name(kernel, pharmacy_id)
-    bad = [a for a in professionals if not _ADDRESS.match(a)]
-    if bad:
-        raise ValidationError(f"Adresse MSSanté invalide : {', '.join(bad)}.", detail=f"addresses {bad}")
-    try:
-        identity = kernel.shareable_identity(pharmacy_id, patient_id)
-    except IdentityNotShareable as exc:
-        raise ValidationError(
-            "L'INS du patient n'est pas qualifiée : les documents ne peuvent pas être envoyés par MSSanté, et la "
-            "messagerie de Mon espace santé n'est accessible qu'avec une INS qualifiée. Qualifiez l'identité.",
-            detail=f"patient {patient_id} not shareable: {exc.detail}",
-        ) from exc
-    recipients = list(dict.fromkeys(a.lower() for a in professionals))
-    if to_patient:
-        recipients.append(f"{identity.matricule}@{settings.patient_domain}")
-    if not recipients:
-        raise ValidationError("Choisissez au moins un destinataire.", detail="no recipient")
-    with kernel.transaction() as session:
-        account = accounts.sending_account(session, pharmacy_id, provider, operator_id)
-        if account.kind == AccountKind.ORGANISATIONAL and not allowed(
-            accounts.habilitation(session, account, operator_id), "send"
-        ):
-            raise NotAllowed(
-                "Vous n'avez pas d'habilitation pour envoyer depuis la boîte organisationnelle.",
-                detail=f"operator {operator_id} on account {account.id}",
-            )
-        documents = [session.get(HealthDocument, i) for i in document_ids]
-        if not documents or any(
-            d is None or d.pharmacy_id != pharmacy_id or d.patient_id != patient_id for d in documents
-        ):
-            raise NotFound("Document introuvable pour ce patient.", detail=f"documents {list(document_ids)}")
-        if any(d.status != DocumentStatus.VALIDATED for d in documents if d is not None):
-            raise ValidationError("Seuls les documents validés peuvent être envoyés.", detail="not validated")
-        first = documents[0]
-        assert first is not None
-        patient = mail.cda_patient(first.content or b"")
-        row = MssMessage(
-            pharmacy_id=pharmacy_id,
-            account_id=account.id,
-            direction=Direction.OUT,
-            message_id=mail.new_message_id(account.address),
-            peer=", ".join(recipients),
-            subject=mail.subject(first.title, patient)[:500],
-            patient_id=patient_id,
-            operator_id=operator_id,
-            status=MessageStatus.QUEUED,
-        )
-        session.add(row)
-        session.flush()
-        outbox.enqueue(
-            session,
-            pharmacy_id,
-            plugin=PLUGIN,
-            kind=SEND,
-            patient_id=patient_id,
-            idempotency_key=f"mssante:send:{row.id}",
-            payload={
-                "message": row.id,
-                "documents": list(document_ids),
-                "recipients": recipients,
-                "body": body,
-                "block_patient_reply": block_patient_reply,
-                "read_receipt": settings.read_receipt if read_receipt is None else read_receipt,
-            },
-        )
-        kernel.audit(
-            pharmacy_id,
-            "mssante.queued",
-            f"Message MSSanté mis en file pour {', '.join(recipients)} ({len(documents)} document(s)).",
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="mssante_message",
-            object_id=row.id,
-        )
-        return row.id
+    """Queue one message carrying these validated documents of the patient; returns the message's id (the same
+    checks as a message written at the counter: :func:`lgo_mssante.compose.queue`)."""
+    from lgo_mssante import compose
+
+    _provider_name(kernel, pharmacy_id)
+    if not document_ids:
+        raise ValidationError("Choisissez au moins un document à envoyer.", detail="no document")
+    return compose.queue(
+        kernel,
+        pharmacy_id,
+        operator_id,
+        professionals=professionals,
+        patient_id=patient_id,
+        to_patient=to_patient,
+        document_ids=document_ids,
+        body=body,
+        read_receipt=read_receipt,
+        block_patient_reply=block_patient_reply,
+    )
 
 
 def _pdf_copy(cda: bytes) -> bytes | None:
@@ -192,18 +131,23 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         subject, patient_id = row.subject, row.patient_id
         pharmacy = session.get(Pharmacy, pharmacy_id)
         finess = pharmacy.finess if pharmacy is not None else str(pharmacy_id)
-    archive = xdm.build(
-        [xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
-        source_id=settings.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}"),
-        sender=sender,
-        recipients=payload["recipients"],
-        product=settings.product_reference,
+        forwarded = _forwarded(session, pharmacy_id, payload.get("forward_of"))
+    archive = (
+        xdm.build(
+            [xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
+            source_id=settings.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}"),
+            sender=sender,
+            recipients=payload["recipients"],
+            product=settings.product_reference,
+        )
+        if contents
+        else forwarded.xdm
     )
     copies = [
         (f"{_file_stem(title)}.pdf", "application/pdf", pdf)
         for cda, title, _ in contents
         if (pdf := _pdf_copy(cda)) is not None
-    ]
+    ] + ([] if contents else forwarded.others)
     body = payload.get("body") or (
         "Bonjour,\n\nVeuillez trouver ci-joint un document de santé transmis par l'officine.\n\nCordialement."
     )
@@ -215,12 +159,13 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         message_id=message_id,
         product_reference=settings.product_reference,
         xdm=archive,
-        cda_codes=[c for _, _, c in contents],
-        ins_qualified=True,
+        cda_codes=[c for _, _, c in contents] if contents else forwarded.codes,
+        ins_qualified=True if contents else forwarded.ins_qualified,
         copies=copies,
-        read_receipt=bool(payload.get("read_receipt")),
+        read_receipt=bool(payload.get("read_receipt")) and archive is not None,
         block_patient_reply=bool(payload.get("block_patient_reply")),
         patient_domain=settings.patient_domain,
+        in_reply_to=str(payload.get("in_reply_to") or ""),
     )
     try:
         accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=operator_id).send(
@@ -239,6 +184,42 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         object_type="mssante_message",
         object_id=payload["message"],
     )
+
+
+@dataclass(frozen=True)
+class _Forwarded:
+    xdm: bytes | None = None
+    others: list[tuple[str, str, bytes]] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    ins_qualified: bool = False
+
+
+def _forwarded(session: Any, pharmacy_id: int, message_row: int | None) -> _Forwarded:
+    """The files of a received message being forwarded: its XDM archive (with the codes of its documents and
+    whether they carry an INS) and its other attachments."""
+    if not message_row:
+        return _Forwarded()
+    row = session.get(MssMessage, int(message_row))
+    if row is None or row.pharmacy_id != pharmacy_id or not row.raw_encrypted:
+        return _Forwarded()
+    raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
+    parsed = mail.read(raw, max_bytes=len(raw) + 1)
+    others = []
+    for part in parsed.message.iter_attachments():
+        payload = part.get_payload(decode=True)
+        name = part.get_filename() or "piece-jointe"
+        if isinstance(payload, bytes) and not part.is_multipart() and name.upper() != xdm.ARCHIVE_NAME:
+            others.append((name, part.get_content_type(), payload))
+    codes: list[str] = []
+    ins = False
+    if parsed.xdm is not None:
+        try:
+            documents = xdm.read(parsed.xdm)
+            codes = [d.type_code for d in documents]
+            ins = all(mail.cda_patient(d.cda).has_ins for d in documents)
+        except LgoError:
+            codes = []
+    return _Forwarded(parsed.xdm, others, codes, ins)
 
 
 def _set_status(
@@ -484,6 +465,7 @@ def _integrate(
         )
         provider.mark(fetched.uid, "quarantaine")
         report.quarantined.append(row)
+        _queue_ko(kernel, pharmacy_id, row, "906", "")
         return
     label = documents[0].title
     if failed is not None:
@@ -501,6 +483,8 @@ def _integrate(
         )
         provider.mark(fetched.uid, "quarantaine")
         report.quarantined.append(row)
+        assert failed.error_code is not None
+        _queue_ko(kernel, pharmacy_id, row, failed.error_code, label)
         if incoming.wants_receipt:
             _queue_mdn(kernel, pharmacy_id, row, failed.error_code, label)
         return
@@ -560,6 +544,64 @@ def _queue_mdn(kernel: Kernel, pharmacy_id: int, message_row: int, error_code: s
         )
 
 
+def _queue_ko(kernel: Kernel, pharmacy_id: int, message_row: int, error_code: str, label: str) -> None:
+    with kernel.transaction() as session:
+        outbox.enqueue(
+            session,
+            pharmacy_id,
+            plugin=PLUGIN,
+            kind=KO,
+            idempotency_key=f"mssante:ko:{message_row}",
+            payload={"message": message_row, "error_code": error_code, "label": label},
+        )
+
+
+def deliver_ko(kernel: Kernel, delivery: Delivery) -> None:
+    """Outbox handler ``mssante.ko``: tell the sender, in the standard e-mail the ANS guide specifies, that the
+    automatic integration failed (code and label), with the original message and its files attached."""
+    pharmacy_id, payload = delivery.pharmacy_id, delivery.payload
+    with kernel.transaction() as session:
+        row = session.get(MssMessage, payload["message"])
+        if row is None or not row.raw_encrypted:
+            raise PermanentFailure(f"received message {payload['message']} has no content to answer")
+        account = session.get(MssAccount, row.account_id)
+        assert account is not None
+        raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
+        account_id, sender = row.account_id, account.address
+    settings = _settings(kernel, pharmacy_id)
+    incoming = mail.read(raw, max_bytes=len(raw) + 1)
+    patient = None
+    if incoming.xdm is not None:
+        try:
+            patient = mail.cda_patient(xdm.read(incoming.xdm)[0].cda)
+        except LgoError:
+            patient = None
+    notification = mail.ko_notification(
+        incoming,
+        sender=sender,
+        message_id=mail.new_message_id(sender),
+        error_code=str(payload["error_code"]),
+        patient=patient,
+        label=str(payload.get("label", "")),
+        product_reference=settings.product_reference,
+    )
+    _name, address = email.utils.parseaddr(incoming.sender)
+    try:
+        accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None).send_acknowledgement(
+            notification, address
+        )
+    except MailRefused as exc:
+        raise PermanentFailure(exc.detail or exc.message_fr) from exc
+    kernel.audit(
+        pharmacy_id,
+        "mssante.ko",
+        f"Notification d'échec d'intégration envoyée à {address} (erreur {payload['error_code']}).",
+        actor=PLUGIN,
+        object_type="mssante_message",
+        object_id=payload["message"],
+    )
+
+
 def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     pharmacy_id, payload = delivery.pharmacy_id, delivery.payload
     with kernel.transaction() as session:
@@ -603,7 +645,15 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     )
 
 
-__all__ = ["MailUnavailable", "ReceiveReport", "deliver_mdn", "deliver_send", "receive", "send_documents"]
+__all__ = [
+    "MailUnavailable",
+    "ReceiveReport",
+    "deliver_ko",
+    "deliver_mdn",
+    "deliver_send",
+    "receive",
+    "send_documents",
+]
 
 
 # -- lists for the pharmacist -------------------------------------------------------------------------------------

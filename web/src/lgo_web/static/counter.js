@@ -55,10 +55,12 @@
     }
   });
 
-  /* Enter in a list (vaccinator, route...) sends its form with its default button, as in a text field. */
+  /* Enter in a list (vaccinator, route...) or on a box to tick sends its form with its default button, as in a
+     text field. */
   document.addEventListener("keydown", function (event) {
     var el = event.target;
-    if (event.key !== "Enter" || el.tagName !== "SELECT" || !el.form) { return; }
+    var box = el.tagName === "INPUT" && /^(checkbox|radio)$/.test(el.type);
+    if (event.key !== "Enter" || !(el.tagName === "SELECT" || box) || !el.form) { return; }
     var button = el.form.querySelector("[data-default]") || el.form.querySelector("button[type=submit]");
     if (button) { event.preventDefault(); button.click(); }
   });
