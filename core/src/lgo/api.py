@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.counter import Billing as Billing
     from lgo.counter import BillingResult as BillingResult
     from lgo.counter import Counter as Counter
+    from lgo.counter import DraftLine as DraftLine
     from lgo.db import NAMING_CONVENTION as NAMING_CONVENTION
     from lgo.db import UTCDateTime as UTCDateTime
     from lgo.db import str_enum as str_enum
@@ -78,6 +79,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.billing import ActDefinition as ActDefinition
     from lgo.domain.billing import Invoice as Invoice
     from lgo.domain.billing import InvoiceLine as InvoiceLine
+    from lgo.domain.billing import LineKind as LineKind
+    from lgo.domain.billing import euros as euros
     from lgo.domain.certificates import ClientCredential as ClientCredential
     from lgo.domain.certificates import OperatorSigner as OperatorSigner
     from lgo.domain.certificates import TlsEndpoint as TlsEndpoint
@@ -175,6 +178,7 @@ _LAZY: dict[str, str] = {
     "Billing": "lgo.counter:Billing",
     "BillingResult": "lgo.counter:BillingResult",
     "Counter": "lgo.counter:Counter",
+    "DraftLine": "lgo.counter:DraftLine",
     "NAMING_CONVENTION": "lgo.db:NAMING_CONVENTION",
     "UTCDateTime": "lgo.db:UTCDateTime",
     "str_enum": "lgo.db:str_enum",
@@ -195,6 +199,8 @@ _LAZY: dict[str, str] = {
     "ActDefinition": "lgo.domain.billing:ActDefinition",
     "Invoice": "lgo.domain.billing:Invoice",
     "InvoiceLine": "lgo.domain.billing:InvoiceLine",
+    "LineKind": "lgo.domain.billing:LineKind",
+    "euros": "lgo.domain.billing:euros",
     "ClientCredential": "lgo.domain.certificates:ClientCredential",
     "OperatorSigner": "lgo.domain.certificates:OperatorSigner",
     "TlsEndpoint": "lgo.domain.certificates:TlsEndpoint",
