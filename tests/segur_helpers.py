@@ -66,15 +66,13 @@ def qualify(kernel: Kernel, seeded: Seeded, traits: dict[str, Any], tmp_path: Pa
         authority, responses_dir=insi_answer_for(traits, tmp_path / "insi"), known_idams=frozenset({"LGO-E2E"})
     )
     try:
+        credential.store_for(kernel, pharmacy, kind="insi")
         kernel.save_plugin_settings(
             pharmacy,
             "ins",
             {
                 "insi_endpoint": server.url,
                 "authorisation_number": "LGO-E2E",
-                "certificate_path": str(credential.cert_path),
-                "key_path": str(credential.key_path),
-                "ca_path": str(credential.ca_path),
             },
         )
         (action,) = Counter(kernel, pharmacy, titulaire).select_patient(patient, source="vitale")

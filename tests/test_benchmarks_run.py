@@ -20,6 +20,13 @@ def test_benchmarks_run_and_write_results(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "latest.json").read_text())
     names = {r["name"] for r in data["results"]}
-    assert names == {"billing_throughput", "segur_billing", "mssante_send", "event_dispatch", "cli_startup"}
+    assert names == {
+        "billing_throughput",
+        "segur_billing",
+        "mssante_send",
+        "dp_consultation",
+        "event_dispatch",
+        "cli_startup",
+    }
     assert all(r["ratio"] > 0 for r in data["results"])
     assert "| mesure |" in (tmp_path / "latest.md").read_text()

@@ -63,6 +63,7 @@ def kernel(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, world: Cp
     for name in ("ins", "cards"):
         kernel.enable(pharmacy, name)
     manu = world.authority.organisation("INSI-MANU")
+    manu.store_for(kernel, pharmacy, kind="insi")
     kernel.save_plugin_settings(
         pharmacy,
         "ins",
@@ -70,9 +71,6 @@ def kernel(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, world: Cp
             "insi_endpoint": insi_manu.url,
             "authorisation_number": IDAM,
             "mode": "INSI-MANU",
-            "certificate_path": str(manu.cert_path),
-            "key_path": str(manu.key_path),
-            "ca_path": str(manu.ca_path),
         },
     )
     kernel.save_plugin_settings(

@@ -77,15 +77,13 @@ def test_a_vitale_read_feeds_patient_selection_and_the_insi_search(
     for name in ("ins", "cards"):
         kernel.enable(pharmacy, name)
     credential = authority.organisation("INSI-AUTO")
+    credential.store_for(kernel, pharmacy, kind="insi")
     kernel.save_plugin_settings(
         pharmacy,
         "ins",
         {
             "insi_endpoint": server.url,
             "authorisation_number": IDAM,
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
             "timeout_seconds": 5,
         },
     )

@@ -52,16 +52,8 @@ def segur(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: 
         finess = session.get(Pharmacy, pharmacy).finess  # type: ignore[union-attr]
     organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
     server, sandbox = start_dmp_sandbox(authority, seed=11)
-    kernel.save_plugin_settings(
-        pharmacy,
-        "dmp",
-        {
-            "endpoint": server.url,
-            "certificate_path": str(organisation.cert_path),
-            "key_path": str(organisation.key_path),
-            "ca_path": str(organisation.ca_path),
-        },
-    )
+    organisation.store_for(kernel, pharmacy)
+    kernel.save_plugin_settings(pharmacy, "dmp", {"endpoint": server.url})
     try:
         yield {"kernel": kernel, "seeded": lgo_seeded, "sandbox": sandbox}
     finally:
@@ -160,17 +152,9 @@ def eordonnance(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_
         receive(session, pharmacy, generic, lot_number="AMG1", expiry=date.today() + timedelta(days=400), quantity=5)
     credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
     server, sandbox = start_eordonnance_sandbox(authority)
-    kernel.select_provider(pharmacy, "eordonnance", "sandbox")
-    kernel.save_plugin_settings(
-        pharmacy,
-        "eordonnance",
-        {
-            "endpoint": server.url,
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
-        },
-    )
+    kernel.select_provider(pharmacy, "eordonnance", "json")
+    credential.store_for(kernel, pharmacy)
+    kernel.save_plugin_settings(pharmacy, "eordonnance", {"endpoint": server.url})
     try:
         yield {"kernel": kernel, "seeded": lgo_seeded, "sandbox": sandbox}
     finally:
@@ -282,18 +266,9 @@ def vitale_world(
         schemas_dir=folder / "wsdl" / "xsd",
         known_idams=frozenset({"LGO-LIBRE-TEST"}),
     )
-    credential = authority.organisation("INSI-AUTO")
+    authority.organisation("INSI-AUTO").store_for(kernel, pharmacy, kind="insi")
     kernel.save_plugin_settings(
-        pharmacy,
-        "ins",
-        {
-            "insi_endpoint": server.url,
-            "authorisation_number": "LGO-LIBRE-TEST",
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
-            "timeout_seconds": 5,
-        },
+        pharmacy, "ins", {"insi_endpoint": server.url, "authorisation_number": "LGO-LIBRE-TEST", "timeout_seconds": 5}
     )
     card = virtual.VitaleData(
         CARD_HOLDER,

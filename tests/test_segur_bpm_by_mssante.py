@@ -73,7 +73,9 @@ def world(
         },
     )
     with kernel.transaction() as session:
-        certificates.store(session, pharmacy, authority.organisation("PHARMACIE").pkcs12("x"), "x")
+        certificates.store(
+            session, pharmacy, authority.organisation("PHARMACIE").pkcs12("x"), "x", accept_warnings=True
+        )
     if request.param == "mailiz":
         person = authority.person("99999000013", given_name="Claire", surname="DURAND-DEMO")
         accounts.add_personal(

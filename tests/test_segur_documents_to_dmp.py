@@ -48,14 +48,12 @@ def segur(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: 
         finess = session.get(Pharmacy, pharmacy).finess  # type: ignore[union-attr]
     organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
     server, sandbox = start_dmp_sandbox(authority, seed=11)
+    organisation.store_for(kernel, pharmacy)
     kernel.save_plugin_settings(
         pharmacy,
         "dmp",
         {
             "endpoint": server.url,
-            "certificate_path": str(organisation.cert_path),
-            "key_path": str(organisation.key_path),
-            "ca_path": str(organisation.ca_path),
         },
     )
     try:

@@ -12,7 +12,7 @@ import pytest
 from lgo.demo_data import PASSWORD, Seeded, seed
 from lgo.kernel import Kernel
 
-EXPECTED = {"ins", "dmp", "vaccination", "entretiens", "mssante", "eordonnance", "psc", "cards"}
+EXPECTED = {"ins", "dmp", "vaccination", "entretiens", "mssante", "eordonnance", "psc", "cards", "dp"}
 
 
 @pytest.fixture
@@ -57,6 +57,9 @@ def test_every_page_of_every_real_module_answers(admin: tuple[Any, Kernel, Seede
     switched = client.post("/modules/vague-1/activer", data={"csrf_token": _token(modules)})
     assert switched.status_code == 302
     assert kernel.active_plugins(seeded.pharmacy_id) >= EXPECTED
+    # Our modules only: the example of a third-party module (wave 1 too) stays off until enabled by itself.
+    assert "rappels" in {i.name for i in kernel.registry.loaded()}
+    assert not kernel.is_active(seeded.pharmacy_id, "rappels")
     providers = _ok(client, "/fournisseurs")
     assert "Mailiz — boîte nominative du pharmacien" in providers
     assert "Boîte organisationnelle de l&#39;officine" in providers
@@ -65,7 +68,7 @@ def test_every_page_of_every_real_module_answers(admin: tuple[Any, Kernel, Seede
         for i in kernel.registry.loaded()
         if i.name in EXPECTED and i.manifest is not None and i.manifest.settings is not None
     ]
-    assert {"ins", "dmp", "mssante", "eordonnance", "psc", "cards"} <= set(with_settings)
+    assert {"ins", "dmp", "mssante", "eordonnance", "psc", "cards", "dp"} <= set(with_settings)
     for name in with_settings:
         _ok(client, f"/parametres/{name}")
     for path in ("/plugins/mssante/", "/plugins/psc/", "/parametres", "/exploitation", "/certificat"):
@@ -89,3 +92,31 @@ def test_a_provider_is_chosen_and_settings_are_saved_through_the_forms(admin: tu
     assert saved.status_code == 302, saved.get_data(as_text=True)[:1500]
     settings: Any = kernel.plugin_settings(seeded.pharmacy_id, "mssante")
     assert settings.smtp_host == "smtp.mssante.example" and settings.smtp_port == 587
+
+
+def test_the_dmp_settings_offer_known_addresses_and_document_types_in_words(
+    admin: tuple[Any, Kernel, Seeded],
+) -> None:
+    from lgo_dmp.settings import DMP_PRODUCTION, DMP_TEST
+
+    client, kernel, seeded = admin
+    page = _ok(client, "/parametres/dmp")
+    assert f'<option value="{DMP_TEST}">' in page and f'<option value="{DMP_PRODUCTION}">' in page
+    assert 'list="addresses-endpoint"' in page and "mode test" in page  # the seeded pharmacy is in test mode
+    for label in ("Note de vaccination", "CR d&#39;entretien pharmaceutique", "Bilan médicamenteux (Officine)"):
+        assert f"> {label}</label>" in page
+    assert "<textarea" not in page and "87273-9" not in page and "Réglages avancés" in page
+    assert "Endpoint" not in page and "Certificate" not in page and "certificate_path" not in page
+
+    form = {"csrf_token": _token(page), "endpoint": "dmp test", "auto_feed_types__0": "y", "timeout_seconds": "30"}
+    refused = client.post("/parametres/dmp", data=form)
+    assert refused.status_code == 400
+    assert "« dmp test » n&#39;est pas une adresse : elle ne doit pas contenir d&#39;espace." in refused.get_data(
+        as_text=True
+    )
+    plain_http = client.post("/parametres/dmp", data={**form, "endpoint": "http://dmp.exemple.fr/services"})
+    assert "qu&#39;en https://" in plain_http.get_data(as_text=True)
+    saved = client.post("/parametres/dmp", data={**form, "endpoint": DMP_TEST})
+    assert saved.status_code == 302
+    stored: Any = kernel.plugin_settings(seeded.pharmacy_id, "dmp")
+    assert stored.endpoint == DMP_TEST and stored.auto_feed_types == ["87273-9"]  # only the ticked type

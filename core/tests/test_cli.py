@@ -62,7 +62,7 @@ def test_init_then_plugins_with_reasons_then_enable(home: Path, tmp_path: Path) 
 
     result = lgo(home, "init", "--name", "Pharmacie du Test", "--finess", FINESS, pythonpath=site)
     assert result.returncode == 0, result.stderr
-    assert f"Officine enregistrée : Pharmacie du Test (FINESS {FINESS})" in result.stdout
+    assert f"Officine enregistrée : Pharmacie du Test (FINESS {FINESS}, production)." in result.stdout
 
     table = lgo(home, "plugins", pythonpath=site)
     assert table.returncode == 0, table.stderr

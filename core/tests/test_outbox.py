@@ -193,6 +193,9 @@ def test_a_rejection_is_a_dead_letter_at_once(lgo_kernel: Kernel, lgo_seeded: Se
     Worker(lgo_kernel, base_backoff_seconds=0).drain()
     message = _message(lgo_kernel, message_id)
     assert (message.status, message.attempts) == (OutboxStatus.DEAD, 1)
+    # The pharmacist reads French; the technical error stays for the log and support.
+    assert message.last_error_fr == "Le service a refusé ce message (détail dans le journal technique)."
+    assert message.last_error is not None and "HTTP 422" in message.last_error
 
 
 def test_a_message_without_handler_is_kept_and_explained(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
@@ -204,6 +207,39 @@ def test_a_message_without_handler_is_kept_and_explained(lgo_kernel: Kernel, lgo
     message = _message(lgo_kernel, message_id)
     assert message.status is OutboxStatus.DEAD
     assert message.last_error is not None and "no handler for outbox kind 'dmp.feed'" in message.last_error
+    assert (
+        message.last_error_fr
+        == "Le module « dmp » n'est pas installé ou n'a pas démarré : ce message attend qu'il le soit."
+    )
+
+
+def test_an_unreachable_service_is_told_in_french_and_a_handler_s_own_words_are_kept(
+    lgo_kernel: Kernel, lgo_seeded: Seeded
+) -> None:
+    from lgo.errors import ValidationError
+    from lgo.worker import PermanentFailure
+
+    def refusing(kernel: Any, delivery: Any) -> None:
+        raise PermanentFailure("document 7 not found", message_fr="Le document n° 7 n'existe plus.")
+
+    def french(kernel: Any, delivery: Any) -> None:
+        raise ValidationError("L'adresse du service n'est pas renseignée.", detail="endpoint not configured")
+
+    lgo_kernel.outbox_handlers.update({"test.refusing": refusing, "test.french": french})
+    unreachable = _enqueue(lgo_kernel, lgo_seeded, "http://127.0.0.1:9/")
+    with lgo_kernel.transaction() as session:
+        told = [
+            enqueue(session, lgo_seeded.pharmacy_id, plugin="test", kind=kind, payload={}).id
+            for kind in ("test.refusing", "test.french")
+        ]
+    Worker(lgo_kernel, base_backoff_seconds=3600).run_once()
+    texts = {
+        i: (_message(lgo_kernel, i).last_error_fr, _message(lgo_kernel, i).last_error) for i in (unreachable, *told)
+    }
+    assert texts[unreachable][0] == "Le service ne répond pas ou la connexion sécurisée a échoué."
+    assert "ConnectError" in (texts[unreachable][1] or "")
+    assert texts[told[0]] == ("Le document n° 7 n'existe plus.", "PermanentFailure: document 7 not found")
+    assert texts[told[1]][0] == "L'adresse du service n'est pas renseignée."
 
 
 def test_enqueuing_twice_with_one_key_gives_one_message(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:

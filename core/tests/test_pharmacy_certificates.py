@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def test_store_encrypted_then_load_for_plugins(lgo_kernel: Kernel, lgo_seeded: S
             certificates.store(session, pharmacy, data, "mauvaise")
         with pytest.raises(ValidationError, match="invalide"):
             certificates.store(session, pharmacy, b"pas un certificat", "x")
-        row = certificates.store(session, pharmacy, data, "phrase-secrète")
+        row = certificates.store(session, pharmacy, data, "phrase-secrète", accept_warnings=True)  # self-signed
         assert row.subject == "CN=PHARMACIE DES TESTS"
         assert "phrase-secrète" not in row.passphrase_encrypted and row.pkcs12_encrypted.startswith("enc:v1:")
         expiry = row.expiry()
@@ -49,7 +50,7 @@ def test_store_encrypted_then_load_for_plugins(lgo_kernel: Kernel, lgo_seeded: S
     assert credential.cert_pem().startswith(b"-----BEGIN CERTIFICATE-----")
 
     with lgo_kernel.transaction() as session:  # a new upload replaces the previous one
-        certificates.store(session, pharmacy, make_pkcs12("autre", name="NOUVEAU"), "autre")
+        certificates.store(session, pharmacy, make_pkcs12("autre", name="NOUVEAU"), "autre", accept_warnings=True)
     with lgo_kernel.transaction() as session:
         stored = certificates.get(session, pharmacy)
         assert stored is not None and stored.subject == "CN=NOUVEAU" and not stored.expiry().expiring_soon
@@ -102,7 +103,7 @@ def test_the_stored_certificate_is_presented_over_mutual_tls_without_a_clear_key
 
     pharmacy = lgo_seeded.pharmacy_id
     with lgo_kernel.transaction() as session:
-        certificates.store(session, pharmacy, make_pkcs12("phrase"), "phrase")
+        certificates.store(session, pharmacy, make_pkcs12("phrase"), "phrase", accept_warnings=True)
         credential = certificates.pharmacy_credential(session, pharmacy)
     server_key, server_cert = _self_signed("127.0.0.1", ip="127.0.0.1")
     (tmp_path / "server.pem").write_bytes(_pem(server_cert))
@@ -159,21 +160,31 @@ def test_the_stored_certificate_is_presented_over_mutual_tls_without_a_clear_key
     assert peer == ["PHARMACIE DES TESTS"]
 
 
-def test_pem_files_named_in_settings_win_and_unreadable_ones_are_refused_in_french(
+def test_a_use_takes_its_own_certificate_else_the_organisation_one_and_never_files(
     lgo_kernel: Kernel, lgo_seeded: Seeded, tmp_path: Path
 ) -> None:
-    key, cert = _self_signed("FICHIERS PEM")
-    (tmp_path / "cert.pem").write_bytes(_pem(cert))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    pharmacy = lgo_seeded.pharmacy_id
     with lgo_kernel.transaction() as session:
         with pytest.raises(NotFound, match="Aucun certificat"):
-            certificates.pharmacy_credential(session, lgo_seeded.pharmacy_id)
-        from_files = certificates.pharmacy_credential(
-            session, lgo_seeded.pharmacy_id, cert_path=str(tmp_path / "cert.pem"), key_path=str(tmp_path / "key.pem")
+            certificates.pharmacy_credential(session, pharmacy, kind="insi")
+        certificates.store(session, pharmacy, make_pkcs12("p", name="ORGANISATION"), "p", accept_warnings=True)
+        assert certificates.pharmacy_credential(
+            session, pharmacy, kind="insi"
+        ).certificate.subject.rfc4514_string() == ("CN=ORGANISATION")
+        certificates.store(
+            session, pharmacy, make_pkcs12("q", name="INSI-AUTO"), "q", kind="insi", accept_warnings=True
         )
-    assert from_files.certificate == cert
+        assert certificates.pharmacy_credential(
+            session, pharmacy, kind="insi"
+        ).certificate.subject.rfc4514_string() == ("CN=INSI-AUTO")
+        assert certificates.pharmacy_credential(session, pharmacy).certificate.subject.rfc4514_string() == (
+            "CN=ORGANISATION"
+        )
+    assert "cert_path" not in inspect.signature(certificates.pharmacy_credential).parameters
+
+
+def test_unreadable_pem_files_are_refused_in_french(tmp_path: Path) -> None:
+    """PEM files remain for the sandboxes' own credentials; a bad one gets a French message."""
     with pytest.raises(ValidationError, match="illisible") as refused:
         certificates.read_pem_files(tmp_path / "absent.pem", tmp_path / "key.pem")
     assert "absent.pem" in refused.value.detail

@@ -329,17 +329,11 @@ def test_insi_down_the_counter_goes_on_says_a_retry_is_queued_and_the_status_bar
         kernel.enable(seeded.pharmacy_id, "ins")
         from lgo_sandbox.pki import TestAuthority
 
-        credential = TestAuthority(tmp_path / "pki").organisation("INSI-AUTO")
+        TestAuthority(tmp_path / "pki").organisation("INSI-AUTO").store_for(kernel, seeded.pharmacy_id, kind="insi")
         kernel.save_plugin_settings(
             seeded.pharmacy_id,
             "ins",
-            {
-                "insi_endpoint": "https://127.0.0.1:9/insi",  # nothing listens there: INSi is down
-                "timeout_seconds": 1,
-                "certificate_path": str(credential.cert_path),
-                "key_path": str(credential.key_path),
-                "ca_path": str(credential.ca_path),
-            },
+            {"insi_endpoint": "https://127.0.0.1:9/insi", "timeout_seconds": 1},  # nothing listens: INSi is down
         )
         client = https_client(create_app(kernel))
         sign_in(client, "preparatrice", PASSWORD)
@@ -435,3 +429,32 @@ def test_an_unqualified_patient_s_vaccination_shows_the_ins_window_before_the_no
         assert "Identité validée" in screen  # a document without INSi: validée, not qualifiée
     finally:
         kernel.close()
+
+
+def test_an_operator_with_a_temporary_password_chooses_theirs_before_working_at_the_counter(world: Any) -> None:
+    app, kernel, seeded, _plugin = world
+    from lgo.domain.pharmacy import Operator
+
+    with kernel.transaction() as session:
+        operator = session.get(Operator, seeded.operators["preparatrice"])
+        assert operator is not None
+        operator.must_change_password = True
+    client = https_client(app)
+    sign_in(client, "preparatrice", PASSWORD)
+    assert (
+        "/mot-de-passe" in client.get("/comptoir/").headers.get("Location", "")
+        or "mot de passe" in text(client.get("/comptoir/", follow_redirects=True)).lower()
+    )
+    home = client.get("/comptoir/", follow_redirects=True).get_data(as_text=True)
+    refused = client.post(
+        "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["jean"]}
+    )
+    assert refused.status_code == 302 and "/comptoir/f/" not in refused.headers["Location"]
+
+
+def test_windows_write_dates_in_french() -> None:
+    from lgo_web.counter.windows import date_fr
+
+    assert date_fr("1936-06-21") == "21/06/1936"
+    assert date_fr("1979-00-00") == "??/??/1979"
+    assert date_fr("pas une date") == "pas une date" and date_fr(None) == ""

@@ -3,51 +3,28 @@ test over HTTPS (certificate from the sandbox's test authority). Each page is sc
 
 from __future__ import annotations
 
-import shutil
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lgo.demo_data import PASSWORD, Seeded
+from lgo.demo_data import FINESS, PASSWORD, Seeded
 from lgo.kernel import Kernel
 from lgo.testing import _require_or_skip
+from lgo_sandbox.browser import BrowserUnavailable, chromium_page, screenshot
 from web_fakes import MSS_CAPABILITY, serving
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # One backend is enough in the browser: the pages' logic runs on both in test_web_pages.py.
 pytestmark = pytest.mark.parametrize("lgo_backend", ["sqlite"])
 
 
 @pytest.fixture
-def browser_page(tmp_path: Path) -> Iterator[Any]:
-    executable = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if executable is None:
-        _require_or_skip("Chromium n'est pas installé (paquet Debian « chromium ») : tests dans le navigateur ignorés")
+def browser_page() -> Iterator[Any]:
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _require_or_skip("Playwright n'est pas installé (extra « testing » de lgo-web)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(ignore_https_errors=True, locale="fr-FR", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        try:
+        with chromium_page() as page:
             yield page
-        finally:
-            context.close()
-            browser.close()
+    except BrowserUnavailable as exc:
+        _require_or_skip(f"{exc} : tests dans le navigateur ignorés")
 
 
 @pytest.fixture
@@ -61,21 +38,6 @@ def base_url(web_kernel: Kernel, web_seeded: Seeded, tmp_path: Path) -> Iterator
         yield url
 
 
-def screenshot(page: Any, folder: Path, name: str, *expected: str) -> Path:
-    """Take a full-page PNG and check it: a real image of a sensible size, on a page showing ``expected``."""
-    body = page.inner_text("body")
-    for text in expected:
-        assert text in body, f"{name}: « {text} » absent de la page"
-    assert "Traceback" not in body
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", name
-    width, height = struct.unpack(">II", data[16:24])
-    assert width >= 1000 and height >= 300 and len(data) > 10_000, (name, width, height, len(data))
-    return path
-
-
 def test_an_administrator_configures_the_pharmacy_in_the_browser(
     browser_page: Any, base_url: str, web_kernel: Kernel, web_seeded: Seeded, tmp_path: Path
 ) -> None:
@@ -86,7 +48,8 @@ def test_an_administrator_configures_the_pharmacy_in_the_browser(
     shots.mkdir()
     with web_kernel.transaction() as db:
         dead = enqueue(db, pharmacy, plugin="dmp", kind="dmp.feed", payload={})
-        dead.status, dead.attempts, dead.last_error = OutboxStatus.DEAD, dead.max_attempts, "ConnectError: DMP muet"
+        dead.status, dead.attempts = OutboxStatus.DEAD, dead.max_attempts
+        dead.last_error, dead.last_error_fr = "ConnectError: DMP muet", "Le service ne répond pas."
         dead_id = dead.id
 
     # Sign in.
@@ -134,15 +97,19 @@ def test_an_administrator_configures_the_pharmacy_in_the_browser(
 
     # Upload the organisation certificate.
     p12 = tmp_path / "organisation.p12"
-    p12.write_bytes(TestAuthority(tmp_path / "pki-org").organisation("INSI-AUTO", days=20).pkcs12("phrase p12"))
+    p12.write_bytes(
+        TestAuthority(tmp_path / "pki-org").organisation("INSI-AUTO", finess=FINESS, days=20).pkcs12("phrase p12")
+    )
     page.goto(f"{base_url}/certificat")
     screenshot(page, shots, "07-certificat-absent", "Aucun certificat n'est enregistré")
     page.set_input_files("#file", str(p12))
     page.fill("#passphrase", "phrase p12")
     page.click("button:has-text('Enregistrer le certificat')")
     page.wait_for_selector("text=Certificat enregistré")
-    assert "CN=INSI-AUTO" in page.inner_text("#current-certificate .subject")
-    screenshot(page, shots, "08-certificat", "CN=INSI-AUTO", "renouvelez-le", "Certificat d'organisation : expire le")
+    assert page.inner_text("#certificate-organisation .subject") == "INSI-AUTO"
+    screenshot(
+        page, shots, "08-certificat", f"FINESS {FINESS}", "renouvelez-le", "Certificat d'organisation : expire le"
+    )
 
     # Retry a dead letter.
     page.click("nav >> text=Exploitation")
@@ -151,7 +118,7 @@ def test_an_administrator_configures_the_pharmacy_in_the_browser(
         shots,
         "09-exploitation",
         "File d'envoi",
-        "ConnectError: DMP muet",
+        "Le service ne répond pas.",
         "Services nationaux",
         "Journal d'audit",
     )

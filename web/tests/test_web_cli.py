@@ -81,3 +81,24 @@ def test_web_and_serve_start_the_page(tmp_path: Path) -> None:
         context = ssl.create_default_context(cafile=str(server.ca_path))
         with urllib.request.urlopen(f"{url}/connexion", timeout=30, context=context) as response:
             assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_web_before_init_and_on_a_busy_port_says_what_to_do_in_french(tmp_path: Path) -> None:
+    import socket
+
+    home = tmp_path / "home"
+    early = lgo(home, "web", "--port", "0")
+    assert (
+        early.returncode == 1
+        and "Erreur : La base de l'officine n'existe pas encore : lancez d'abord « lgo init »." in (early.stderr)
+    )
+    assert "Traceback" not in early.stderr and "Erreur interne" not in early.stderr
+    assert lgo(home, "init", "--name", "Pharmacie du Test", "--finess", FINESS).returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        busy = lgo(home, "web", "--port", str(port))
+    assert busy.returncode == 1
+    assert f"Erreur : Le port {port} est déjà utilisé sur 127.0.0.1" in busy.stderr and "--port" in busy.stderr
+    assert "Address already in use" not in busy.stderr and "Traceback" not in busy.stderr

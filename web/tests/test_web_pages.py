@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lgo.demo_data import PASSWORD, Seeded
+from lgo.demo_data import FINESS, PASSWORD, Seeded
 from lgo.kernel import Kernel
 from web_fakes import MSS_CAPABILITY, post_form, sign_in, text
 
@@ -154,7 +154,8 @@ def test_operations_show_outbox_health_failures_and_retry_a_dead_letter(
         dead = enqueue(db, pharmacy, plugin="dmp", kind="dmp.feed", payload={})
         dead.status = OutboxStatus.DEAD
         dead.attempts = dead.max_attempts
-        dead.last_error = "ConnectError: le DMP ne répond pas"
+        dead.last_error = "ConnectError: [Errno 111] Connection refused"
+        dead.last_error_fr = "Le service ne répond pas ou la connexion sécurisée a échoué."
         done = enqueue(db, pharmacy, plugin="mssante", kind="mssante.send", payload={})
         done.status = OutboxStatus.DELIVERED
         done.delivered_at = utcnow()
@@ -171,7 +172,8 @@ def test_operations_show_outbox_health_failures_and_retry_a_dead_letter(
         dead_id = dead.id
     sign_in(web_client, "titulaire", PASSWORD)
     page = text(web_client.get("/exploitation"))
-    assert "en échec définitif : 1" in page and "ConnectError: le DMP ne répond pas" in page
+    assert "en échec définitif : 1" in page and "Le service ne répond pas ou la connexion sécurisée a échoué." in page
+    assert "ConnectError" not in page and "Connection refused" not in page  # the technical error stays in the log
     assert "dmp.feed" in page and "en échec" in page and "fonctionne" in page
     assert "lgo_on_billing_end" in page and "Traceback" not in page and "secret line" not in page
     assert "lgo_startup" in page and "fichier de configuration introuvable" in page
@@ -194,7 +196,7 @@ def test_organisation_certificate_upload_shows_subject_and_expiry(
     from lgo_sandbox.pki import TestAuthority
 
     authority = TestAuthority(tmp_path / "pki")
-    soon = authority.organisation("INSI-AUTO", days=10).pkcs12("phrase du p12")
+    soon = authority.organisation("INSI-AUTO", finess=FINESS, days=10).pkcs12("phrase du p12")
     sign_in(web_client, "titulaire", PASSWORD)
     wrong = post_form(
         web_client,
@@ -213,5 +215,7 @@ def test_organisation_certificate_upload_shows_subject_and_expiry(
         follow_redirects=True,
     )
     page = text(done)
-    assert "Certificat enregistré" in page and "CN=INSI-AUTO" in page and "renouvelez-le" in page
+    assert "Certificat enregistré" in page and "renouvelez-le" in page
+    assert f"PHARMACIE DU BAC A SABLE, FINESS {FINESS}, INSI-AUTO" in page and "IGC-Santé, autorité de test" in page
+    assert "CN=" not in page and "2.5.4." not in page
     assert "Certificat d'organisation : expire le" in text(web_client.get("/modules"))

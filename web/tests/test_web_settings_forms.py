@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Literal
 
+from lgo.settings_fields import KnownAddress, ServiceUrl, field_hints
 from lgo_web.settings_forms import field_specs, validate
 from pydantic import BaseModel, Field, HttpUrl, SecretStr
 
@@ -24,6 +25,16 @@ class Sample(BaseModel):
     level: Literal["bas", "haut"] = "bas"
     feeds: dict[str, bool] = Field(default_factory=lambda: {"vaccination": True})
     codes: list[str] = Field(default_factory=list)
+    types: list[str] = Field(
+        default_factory=list, json_schema_extra=field_hints(choices={"a": "Type A", "b": "Type B"})
+    )
+    counts: dict[str, int] = Field(default_factory=dict)
+    service: ServiceUrl = Field(
+        "",
+        json_schema_extra=field_hints(
+            addresses=(KnownAddress("https://test.exemple.fr/", "Test", test=True),), advanced=True
+        ),
+    )
 
 
 def test_field_kinds() -> None:
@@ -37,8 +48,17 @@ def test_field_kinds() -> None:
         "mode": "choice",
         "level": "choice",
         "feeds": "flags",
-        "codes": "json",
+        "codes": "lines",
+        "types": "multi",
+        "counts": "json",
+        "service": "text",
     }
+    service = next(spec for spec in field_specs(Sample) if spec.name == "service")
+    assert service.advanced and service.addresses == (KnownAddress("https://test.exemple.fr/", "Test", test=True),)
+    assert next(spec for spec in field_specs(Sample) if spec.name == "types").choices == (
+        ("a", "Type A"),
+        ("b", "Type B"),
+    )
     labels = {spec.name: spec.label for spec in field_specs(Sample)}
     assert labels["count"] == "Compteur" and labels["url"] == "Url"
 
@@ -51,3 +71,9 @@ def test_messages_are_french() -> None:
     assert errors["level"] == ["Choix invalide : 'bas' ou 'haut' attendu."]
     assert validate(Sample, {"count": "9"})["count"] == ["La valeur doit être inférieure ou égale à 5."]
     assert validate(Sample, {"count": "2", "mode": "manuel", "secret": "s"}) == {}
+    assert validate(Sample, {"service": "ftp://x.fr"})["service"] == [
+        "« ftp://x.fr » n'est pas une adresse : elle doit commencer par https://."
+    ]
+    assert validate(Sample, {"service": "https://"})["service"] == [
+        "« https:// » : il manque le nom du serveur après https://."
+    ]

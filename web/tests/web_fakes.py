@@ -1,7 +1,7 @@
 """Fake plugin distributions for the admin page's tests (the real Ségur plugins are other members): ``ins`` with
 settings and its own admin page, ``dmp`` (automatic feeding per document type), ``vaccination`` requiring ``ins``,
-``mssante`` owning a provider capability with two providers, ``psc`` with the Pro Santé Connect sign-in and a
-plugin whose label is HTML,
+``mssante`` owning a provider capability with two providers, ``psc`` with the Pro Santé Connect sign-in, a
+third-party module of wave 1 (``rappels``, not the project's) and a plugin whose label is HTML,
 one written for an older plugin API and one failing at start-up. Plus a kernel on them and a background web
 server."""
 
@@ -44,7 +44,7 @@ class InsSettings(BaseModel):
 
 MANIFEST = Manifest(name="ins", plugin_api=">=2.0,<3", wave=1, label_fr="Identité nationale de santé",
                     description_fr="Qualification de l'INS par le téléservice INSi.", settings=InsSettings,
-                    distribution="lgo-webtest-ins")
+                    distribution="lgo-webtest-ins", publisher="LGO libre")
 
 @hookimpl
 def lgo_register_web_blueprints() -> list[Any]:
@@ -69,7 +69,7 @@ class DmpSettings(BaseModel):
         title="Alimentation automatique du DMP par type de document")
 
 MANIFEST = Manifest(name="dmp", plugin_api=">=2.0,<3", wave=1, requires=("ins",), label_fr="DMP",
-                    settings=DmpSettings, distribution="lgo-webtest-dmp")
+                    settings=DmpSettings, distribution="lgo-webtest-dmp", publisher="LGO libre")
 """,
     "vaccination": _HEADER
     + """
@@ -92,7 +92,7 @@ class MssSettings(BaseModel):
 
 MANIFEST = Manifest(name="mssante", plugin_api=">=2.0,<3", wave=1, label_fr="Messagerie sécurisée",
                     provider_capabilities=({MSS_CAPABILITY!r},), settings=MssSettings,
-                    distribution="lgo-webtest-mssante")
+                    distribution="lgo-webtest-mssante", publisher="LGO libre")
 
 class Mailiz:
     label = "Mailiz (boîte nominative)"
@@ -134,6 +134,11 @@ def lgo_register_sign_in_methods() -> list[Any]:
     from lgo.plugins.registrations import SignInMethod
 
     return [SignInMethod("psc", "Se connecter avec Pro Santé Connect", "psc.login", "psc")]
+""",
+    "rappels": _HEADER
+    + """
+MANIFEST = Manifest(name="rappels", plugin_api=">=2.0,<3", wave=1, label_fr="Rappels (exemple tiers)",
+                    distribution="lgo-webtest-rappels")
 """,
     "piege": _HEADER
     + f"""

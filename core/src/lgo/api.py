@@ -30,6 +30,9 @@ Groups of names:
   identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box: GTIN → CIP13, expiry, lot, serial);
   :func:`parse_untrusted` for every XML that came from outside (:class:`HostileContent` when it carries a DTD or
   entities);
+* settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
+  (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
+  :func:`datetime_fr` (Europe/Paris);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -137,10 +140,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.identity import IdentityNotShareable as IdentityNotShareable
     from lgo.identity import SharedIdentity as SharedIdentity
     from lgo.kernel import Kernel as Kernel
+    from lgo.local_time import date_fr as date_fr
+    from lgo.local_time import datetime_fr as datetime_fr
     from lgo.migrations import MigrationSource as MigrationSource
+    from lgo.plugins.manifest import PROJECT_PUBLISHER as PROJECT_PUBLISHER
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
     from lgo.plugins.providers import load as load_provider  # noqa: F401 - re-exported under this name
+    from lgo.plugins.registrations import CertificateUsage as CertificateUsage
     from lgo.plugins.registrations import CounterPanel as CounterPanel
     from lgo.plugins.registrations import CounterShortcut as CounterShortcut
     from lgo.plugins.registrations import CounterWindow as CounterWindow
@@ -153,6 +160,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.registrations import SignInMethod as SignInMethod
     from lgo.safe_xml import HostileContent as HostileContent
     from lgo.safe_xml import parse_untrusted as parse_untrusted
+    from lgo.settings_fields import HostName as HostName
+    from lgo.settings_fields import KnownAddress as KnownAddress
+    from lgo.settings_fields import ServiceUrl as ServiceUrl
+    from lgo.settings_fields import field_hints as field_hints
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
@@ -257,10 +268,13 @@ _LAZY: dict[str, str] = {
     "IdentityNotShareable": "lgo.identity:IdentityNotShareable",
     "SharedIdentity": "lgo.identity:SharedIdentity",
     "Kernel": "lgo.kernel:Kernel",
+    "date_fr": "lgo.local_time:date_fr",
+    "datetime_fr": "lgo.local_time:datetime_fr",
     "MigrationSource": "lgo.migrations:MigrationSource",
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
-    "load_provider": "lgo.plugins.providers:load",
+    "PROJECT_PUBLISHER": "lgo.plugins.manifest:PROJECT_PUBLISHER",
+    "CertificateUsage": "lgo.plugins.registrations:CertificateUsage",
     "CounterPanel": "lgo.plugins.registrations:CounterPanel",
     "CounterShortcut": "lgo.plugins.registrations:CounterShortcut",
     "CounterWindow": "lgo.plugins.registrations:CounterWindow",
@@ -271,6 +285,11 @@ _LAZY: dict[str, str] = {
     "ServiceState": "lgo.plugins.registrations:ServiceState",
     "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "HostName": "lgo.settings_fields:HostName",
+    "KnownAddress": "lgo.settings_fields:KnownAddress",
+    "ServiceUrl": "lgo.settings_fields:ServiceUrl",
+    "field_hints": "lgo.settings_fields:field_hints",
+    "load_provider": "lgo.plugins.providers:load",
     "HostileContent": "lgo.safe_xml:HostileContent",
     "parse_untrusted": "lgo.safe_xml:parse_untrusted",
     "soap": "lgo.soap",

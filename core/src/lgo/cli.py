@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from lgo import cli_french
+
+cli_french.install()
+
 if TYPE_CHECKING:
     from lgo.kernel import Kernel
 
@@ -73,9 +77,24 @@ def _distribution_commands() -> dict[str, click.Command]:
     return commands
 
 
+#: Built-in command groups kept in their own modules, imported only when used (``lgo --help`` stays quick, and they
+#: may import this module's helpers).
+LAZY_BUILTINS = {"equipe": "lgo.cli_team:team"}
+
+
 class LgoGroup(click.Group):
     """Adds the commands of other distributions (entry-point group ``lgo.commands``) and those plugins register
     (``lgo_register_cli_commands``) after the built-in ones."""
+
+    def _builtin(self, name: str) -> click.Command | None:
+        target = LAZY_BUILTINS.get(name)
+        if target is None:
+            return None
+        import importlib
+
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
     def _plugin_commands(self) -> dict[str, click.Command]:
         if not hasattr(self, "_plugin_cache"):
@@ -87,14 +106,16 @@ class LgoGroup(click.Group):
             registry = PluginRegistry(discover())
             hooks = Hooks(Dispatcher(registry, lambda *_: None))
             commands: dict[str, click.Command] = {
-                name: command for name, command in _distribution_commands().items() if name not in self.commands
+                name: command
+                for name, command in _distribution_commands().items()
+                if name not in self.commands and name not in LAZY_BUILTINS
             }
             declared = [(plugin, command) for plugin, command in hooks.cli_commands() if command.name]
             # One fail-closed rule: a command name taken twice (or a built-in name) takes the plugins out.
             refused = registry.refuse_collisions(
                 "la commande",
                 [(plugin, str(command.name)) for plugin, command in declared],
-                reserved=set(self.commands) | set(commands),
+                reserved=set(self.commands) | set(commands) | set(LAZY_BUILTINS),
             )
             for plugin, command in declared:
                 if plugin not in refused:
@@ -103,13 +124,13 @@ class LgoGroup(click.Group):
         return self._plugin_cache
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugin_commands()))
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_BUILTINS) | set(self._plugin_commands()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
+        return super().get_command(ctx, cmd_name) or self._builtin(cmd_name) or self._plugin_commands().get(cmd_name)
 
 
-@click.group(cls=LgoGroup)
+@click.group(cls=LgoGroup, subcommand_metavar="COMMANDE [ARGUMENTS]...")
 @click.option("-v", "--verbose", is_flag=True, help="Journal détaillé (en anglais) sur la sortie d'erreur.")
 def main(verbose: bool) -> None:
     """LGO : logiciel de gestion d'officine libre, avec ses modules Ségur.
@@ -122,29 +143,175 @@ def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.ERROR, stream=sys.stderr)
 
 
+def _interactive() -> bool:
+    """Questions are asked only to a person at a terminal; a script gets a message saying which option is missing."""
+    return sys.stdin.isatty()
+
+
+def _ask(value: str | None, question: str, *, hide: bool = False) -> str | None:
+    if value or not _interactive():
+        return value
+    answer: str = click.prompt(question, hide_input=hide, confirmation_prompt=hide)
+    return answer.strip() if not hide else answer
+
+
 @main.command()
 @click.option("--name", help="Nom de l'officine.")
-@click.option("--finess", help="Numéro FINESS de l'établissement.")
+@click.option("--finess", help="Numéro FINESS de l'établissement (9 caractères).")
 @click.option("--address", default="", help="Adresse.")
 @click.option("--postal-code", default="", help="Code postal.")
 @click.option("--city", default="", help="Commune.")
+@click.option(
+    "--test/--production",
+    "test_mode",
+    default=None,
+    help="Officine en mode test (plateformes nationales de test, identités INSi de test) ou en production "
+    "(par défaut à la création : production).",
+)
+@click.option("--admin-code", help="Code de connexion du premier administrateur.")
+@click.option("--admin-last-name", help="Nom de famille du premier administrateur.")
+@click.option("--admin-first-name", help="Prénom du premier administrateur.")
+@click.option(
+    "--admin-password",
+    envvar="LGO_ADMIN_PASSWORD",
+    help="Mot de passe du premier administrateur (8 caractères au moins) ; de préférence par la variable "
+    "LGO_ADMIN_PASSWORD, pour qu'il n'apparaisse pas dans la liste des processus.",
+)
 @french_errors
-def init(name: str | None, finess: str | None, address: str, postal_code: str, city: str) -> None:
-    """Crée la base, applique les migrations et, si demandé, enregistre l'officine."""
-    from lgo.domain.pharmacy import create_pharmacy
+def init(
+    name: str | None,
+    finess: str | None,
+    address: str,
+    postal_code: str,
+    city: str,
+    test_mode: bool | None,
+    admin_code: str | None,
+    admin_last_name: str | None,
+    admin_first_name: str | None,
+    admin_password: str | None,
+) -> None:
+    """Crée la base, applique les migrations, enregistre l'officine et son premier administrateur.
 
+    À un terminal, les informations manquantes sont demandées ; dans un script, donnez-les en options.
+    """
     kernel = open_kernel()
     done = kernel.upgrade_database()
     click.echo(f"Base prête : {kernel.database_url.split('@')[-1]} (migrations : {', '.join(done)}).")
-    if name or finess:
-        if not (name and finess):
-            raise click.UsageError("Indiquez à la fois --name et --finess.")
-        with kernel.transaction() as session:
-            pharmacy = create_pharmacy(
-                session, name=name, finess=finess, address=address, postal_code=postal_code, city=city
-            )
-            click.echo(f"Officine enregistrée : {pharmacy.name} (FINESS {pharmacy.finess}).")
+    pharmacy_id = _init_pharmacy(kernel, name, finess, address, postal_code, city, test_mode)
+    if pharmacy_id is not None:
+        _init_administrator(kernel, pharmacy_id, admin_code, admin_last_name, admin_first_name, admin_password)
     kernel.close()
+
+
+def _init_pharmacy(
+    kernel: Kernel,
+    name: str | None,
+    finess: str | None,
+    address: str,
+    postal_code: str,
+    city: str,
+    test_mode: bool | None,
+) -> int | None:
+    from lgo.domain import audit
+    from lgo.domain.pharmacy import Pharmacy, create_pharmacy
+    from lgo.errors import NotFound
+
+    with kernel.transaction() as session:
+        try:
+            existing: Pharmacy | None = get_pharmacy_for(kernel, session)
+        except NotFound:
+            existing = None
+        if existing is not None:
+            if test_mode is not None and existing.test_mode != test_mode:
+                existing.test_mode = test_mode
+                audit.record(
+                    session,
+                    existing.id,
+                    "pharmacy.mode",
+                    f"Officine passée en mode {'test' if test_mode else 'production'} en ligne de commande.",
+                    actor="cli",
+                )
+            click.echo(f"Officine : {existing.name} (FINESS {existing.finess}, {_mode_fr(existing.test_mode)}).")
+            return existing.id
+    if not (name or finess) and not _interactive():
+        click.echo("Aucune officine enregistrée : relancez avec --name et --finess.")
+        return None
+    name = _ask(name, "Nom de l'officine")
+    finess = _ask(finess, "Numéro FINESS")
+    if not (name and finess):
+        raise click.UsageError("Indiquez à la fois --name et --finess.")
+    with kernel.transaction() as session:
+        pharmacy = create_pharmacy(
+            session,
+            name=name,
+            finess=finess,
+            address=address,
+            postal_code=postal_code,
+            city=city,
+            test_mode=bool(test_mode),
+        )
+        click.echo(
+            f"Officine enregistrée : {pharmacy.name} (FINESS {pharmacy.finess}, {_mode_fr(pharmacy.test_mode)})."
+        )
+        return pharmacy.id
+
+
+def _mode_fr(test_mode: bool) -> str:
+    return "mode test" if test_mode else "production"
+
+
+def get_pharmacy_for(kernel: Kernel, session: Any) -> Any:
+    from lgo.domain.pharmacy import get_pharmacy
+
+    return get_pharmacy(session, kernel.config.pharmacy_finess)
+
+
+def _init_administrator(
+    kernel: Kernel,
+    pharmacy_id: int,
+    code: str | None,
+    last_name: str | None,
+    first_name: str | None,
+    password: str | None,
+) -> None:
+    from lgo.domain.team import active_administrators, first_administrator
+
+    with kernel.transaction() as session:
+        if active_administrators(session, pharmacy_id):
+            if code:
+                click.echo("L'officine a déjà un administrateur actif : gérez l'équipe avec « lgo equipe ».")
+            return
+    given = {"--admin-code": code, "--admin-last-name": last_name, "--admin-first-name": first_name}
+    if not any(given.values()) and not _interactive():
+        click.echo(
+            "Aucun administrateur : relancez « lgo init » avec --admin-code, --admin-last-name, --admin-first-name "
+            "et le mot de passe dans LGO_ADMIN_PASSWORD (ou depuis un terminal, qui vous les demandera)."
+        )
+        return
+    code = _ask(code, "Code de connexion de l'administrateur")
+    last_name = _ask(last_name, "Nom de famille de l'administrateur")
+    first_name = _ask(first_name, "Prénom de l'administrateur")
+    password = _ask(password, "Mot de passe de l'administrateur (8 caractères au moins)", hide=True)
+    missing = [
+        option
+        for option, value in (
+            ("--admin-code", code),
+            ("--admin-last-name", last_name),
+            ("--admin-first-name", first_name),
+            ("--admin-password (ou LGO_ADMIN_PASSWORD)", password),
+        )
+        if not value
+    ]
+    if missing or not (code and last_name and first_name and password):
+        raise click.UsageError("Pour créer l'administrateur, indiquez aussi : " + ", ".join(missing) + ".")
+    with kernel.transaction() as session:
+        admin = first_administrator(
+            session, pharmacy_id, code=code, last_name=last_name, first_name=first_name, password=password
+        )
+        click.echo(
+            f"Administrateur créé : {admin.display_name} (code {admin.code}). Connectez-vous à la page "
+            "d'administration (« lgo web ») pour créer l'équipe."
+        )
 
 
 @main.group()
@@ -260,7 +427,7 @@ def outbox(ctx: click.Context) -> None:
             click.echo(
                 f"  n° {message.id} {message.kind} — {OutboxStatus(message.status).label_fr}, "
                 f"{message.attempts}/{message.max_attempts} tentative(s)"
-                + (f" — {message.last_error.splitlines()[0]}" if message.last_error else "")
+                + (f" — {message.last_error_fr or message.last_error.splitlines()[0]}" if message.last_error else "")
             )
     kernel.close()
 

@@ -20,10 +20,11 @@ from lgo.actions import ActionRequired
 from lgo.db import utcnow
 from lgo.domain import audit, drafts, stock
 from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, compute_shares, euros
-from lgo.domain.dispensing import Dispensation, Prescription, record_dispensation
+from lgo.domain.dispensing import Dispensation, Prescription, correct_dispensation, record_dispensation
 from lgo.domain.patients import Patient
 from lgo.domain.pharmacy import Habilitation, Operator
 from lgo.domain.products import Product, product_by_cip13
+from lgo.domain.scoped import get_scoped
 from lgo.domain.sequences import next_number
 from lgo.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from lgo.events import (
@@ -248,6 +249,69 @@ class Counter:
                 event=event,
                 actions=tuple(actions),
             )
+
+    # --- ordonnancier --------------------------------------------------------------------------------------
+
+    def correct_dispensation(
+        self, dispensation_id: int, *, quantity: int, reason: str, lot_number: str | None = None
+    ) -> list[ActionRequired]:
+        """Correct an ordonnancier line: a new line (new number) pointing at the corrected one, written with the
+        audit entry and whatever plugins add in ``lgo_on_correction_commit`` (e.g. the correction queued for a
+        national register) in one transaction, then announced (``lgo_on_dispensation_validated`` with
+        ``corrects_number``). Needs the habilitation ``ordonnancier.correct``."""
+        if quantity < 0:
+            raise ValidationError("La quantité corrigée ne peut pas être négative.")
+        failures: list[tuple[str, str, BaseException]] = []
+        with self.kernel.transaction() as session:
+            operator = session.get(Operator, self.operator_id)
+            if operator is None or not operator.has(Habilitation.ORDONNANCIER_CORRECT):
+                raise PermissionDenied("Vous n'êtes pas habilité(e) à corriger l'ordonnancier.")
+            original = get_scoped(session, Dispensation, dispensation_id, self.pharmacy_id, "ligne d'ordonnancier")
+            lot_id = None
+            if lot_number is not None:
+                lot = session.scalar(
+                    select(stock.Lot).where(
+                        stock.Lot.product_id == original.product_id, stock.Lot.lot_number == lot_number
+                    )
+                )
+                if lot is None:
+                    raise NotFound(f"Lot « {lot_number} » inconnu pour ce produit.")
+                lot_id = lot.id
+            fixed = correct_dispensation(
+                session, original.id, quantity=quantity, reason=reason, operator_id=self.operator_id, lot_id=lot_id
+            )
+            audit.record(
+                session,
+                self.pharmacy_id,
+                "ordonnancier.corrected",
+                f"Ligne n° {original.number} de l'ordonnancier corrigée par la ligne n° {fixed.number} "
+                f"({fixed.correction_reason}).",
+                operator_id=self.operator_id,
+                patient_id=original.patient_id,
+                object_type="dispensation",
+                object_id=fixed.id,
+            )
+            event = DispensationValidated(
+                self.pharmacy_id,
+                self.operator_id,
+                fixed.id,
+                fixed.number,
+                fixed.patient_id,
+                fixed.prescription_id,
+                fixed.product_id,
+                fixed.quantity,
+                corrects_number=original.number,
+            )
+            hooks = self.kernel.hooks
+            for plugin in hooks.correction_commit_implementers(self.kernel.active_plugins(self.pharmacy_id)):
+                savepoint = session.begin_nested()
+                if hooks.on_correction_commit(plugin, session, event, failures):
+                    savepoint.commit()
+                else:
+                    savepoint.rollback()
+        for plugin, hook, exc in failures:
+            self.kernel._record_failure_safely(plugin, hook, exc, self.pharmacy_id)
+        return self.kernel.hooks.on_dispensation_validated(event)
 
     # --- internals -------------------------------------------------------------------------------------
 

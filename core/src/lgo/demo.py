@@ -27,7 +27,7 @@ from lgo.config import data_dir
 from lgo.counter import Counter
 from lgo.demo_data import Seeded, seed
 from lgo.domain import audit, outbox
-from lgo.domain.dispensing import correct_dispensation, create_prescription
+from lgo.domain.dispensing import create_prescription
 from lgo.domain.patients import Patient
 from lgo.domain.pharmacy import Operator, Pharmacy
 from lgo.domain.stock import Lot, on_hand
@@ -279,35 +279,26 @@ def _step_forced_sale(ctx: DemoContext) -> list[str]:
 
 
 def _step_correction(ctx: DemoContext) -> list[str]:
+    from sqlalchemy import select
+
+    from lgo.domain.dispensing import Dispensation
+
     first = ctx.notes["first_result"]
     with ctx.kernel.transaction() as session:
-        from sqlalchemy import select
-
-        from lgo.domain.dispensing import Dispensation
-
         original = session.scalar(
             select(Dispensation).where(
                 Dispensation.pharmacy_id == ctx.pharmacy_id, Dispensation.number == first.dispensation_numbers[1]
             )
         )
         assert original is not None
-        fixed = correct_dispensation(
-            session,
-            original.id,
-            quantity=1,
-            reason="une seule boîte délivrée",
-            operator_id=ctx.seeded.operators["titulaire"],
-        )
-        audit.record(
-            session,
-            ctx.pharmacy_id,
-            "ordonnancier.corrected",
-            f"Ligne n° {original.number} corrigée par la ligne n° {fixed.number}.",
-            operator_id=ctx.seeded.operators["titulaire"],
-            patient_id=original.patient_id,
-        )
+        original_id, original_number = original.id, original.number
+    counter = Counter(ctx.kernel, ctx.pharmacy_id, ctx.seeded.operators["titulaire"])
+    counter.correct_dispensation(original_id, quantity=1, reason="une seule boîte délivrée")
+    with ctx.kernel.transaction() as session:
+        fixed = session.scalar(select(Dispensation).where(Dispensation.corrects_id == original_id))
+        assert fixed is not None
         return [
-            f"La ligne n° {original.number} reste telle quelle ; la correction est la ligne n° {fixed.number} "
+            f"La ligne n° {original_number} reste telle quelle ; la correction est la ligne n° {fixed.number} "
             f"(quantité {fixed.quantity}, motif « {fixed.correction_reason} »)."
         ]
 
@@ -324,7 +315,7 @@ def _step_outbox(ctx: DemoContext) -> list[str]:
                 idempotency_key=f"demo-facture-{ctx.notes['first_result'].invoice_number}",
             )
             message_id = message.id
-        worker = Worker(ctx.kernel, base_backoff_seconds=0.2)
+        worker = Worker(ctx.kernel, base_backoff_seconds=0.2, plugins=("kernel",))  # not the modules' messages
         lines = [f"Accusé de la facture mis en file d'envoi (message n° {message_id})."]
         worker.run_once()
         with ctx.kernel.transaction() as session:

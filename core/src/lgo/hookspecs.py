@@ -20,9 +20,9 @@ Kinds of hooks:
   back (``lgo_on_action_answered``, ``lgo_on_counter_command``, events), two questions asked on each screen
   (``lgo_counter_panels``, ``lgo_service_status``) and the sections of the patient's file
   (``lgo_patient_file_sections``). The web application names no plugin: it reads these;
-* **in-transaction** — ``lgo_on_billing_commit``: runs inside the billing's transaction, in a savepoint of
-  its own, so that a plugin can write rows or outbox messages atomically with the billing; a failure rolls
-  back that plugin's savepoint only.
+* **in-transaction** — ``lgo_on_billing_commit`` and ``lgo_on_correction_commit``: run inside the transaction of a
+  billing or of an ordonnancier correction, in a savepoint of their own, so that a plugin can write rows or outbox
+  messages atomically with it; a failure rolls back that plugin's savepoint only.
 
 The kernel and the web application call hooks only through the typed facade :class:`lgo.plugins.hooks.Hooks`
 (``kernel.hooks.on_billing_end(event)``), never by a name in a string. Implementations may not use pluggy's
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
     from lgo.plugins.registrations import (
+        CertificateUsage,
         CounterPanel,
         CounterShortcut,
         CounterWindow,
@@ -147,6 +148,16 @@ def lgo_register_sign_in_methods() -> list[SignInMethod]:
     """Return the other ways of signing in this plugin offers (:class:`lgo.api.SignInMethod`: the Flask endpoints of
     its blueprint that start it, on a personal workstation and on a shared counter, and the one that signs out).
     The sign-in page shows them while the plugin is active.
+
+    .. versionadded:: 2.0"""
+
+
+@hookspec
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    """Return the uses of the pharmacy's certificate this plugin may need a **different** certificate for
+    (:class:`lgo.plugins.registrations.CertificateUsage`, e.g. ``insi`` for a distinct INSI-AUTO certificate). The
+    administrator may store one per use on the « Certificat » page; without it the plugin gets the organisation
+    certificate (:func:`lgo.domain.certificates.pharmacy_credential`, ``kind`` = the use's name).
 
     .. versionadded:: 2.0"""
 
@@ -296,3 +307,13 @@ def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded)
     """Inside the billing's transaction, before it commits: write your rows or enqueue outbox messages with
     ``session`` so they exist if and only if the billing does. Runs in a savepoint of its own: an exception
     is recorded and rolls back only this plugin's writes."""
+
+
+@hookspec
+def lgo_on_correction_commit(kernel: Kernel, session: Session, event: DispensationValidated) -> None:
+    """Inside the transaction of an ordonnancier correction (:meth:`lgo.counter.Counter.correct_dispensation`), before
+    it commits: ``event`` is the correcting line (``corrects_number`` names the corrected one). Write with ``session``
+    (e.g. queue the correction for a national register) so that it exists if and only if the correction does. Runs in
+    a savepoint of its own, like ``lgo_on_billing_commit``.
+
+    .. versionadded:: 2.1"""

@@ -36,6 +36,7 @@ from lgo.plugins.hooks import Hooks
 from lgo.plugins.manifest import PluginState
 from lgo.plugins.registrations import (
     KERNEL_COUNTER_KEYS,
+    CertificateUsage,
     CounterShortcut,
     CounterWindow,
     HabilitationDefinition,
@@ -91,6 +92,7 @@ class Kernel:
         self._sign_in_methods: list[tuple[str, SignInMethod]] = []
         self._counter_windows: dict[str, tuple[str, CounterWindow]] = {}
         self._counter_shortcuts: list[tuple[str, CounterShortcut]] = []
+        self._certificate_usages: list[CertificateUsage] = []
         self._active: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
         self._started = False
@@ -113,6 +115,7 @@ class Kernel:
         sign_ins = self.hooks.sign_in_methods()
         windows = self.hooks.counter_windows()
         shortcuts = self.hooks.counter_shortcuts()
+        usages = self.hooks.certificate_usages()
         refuse = self.registry.refuse_collisions
         refuse("le type d'envoi", [(p, kind) for p, kind, _ in handlers], reserved=BUILTIN_HANDLERS)
         refuse("l'acte", [(p, act.code) for p, act in acts])
@@ -126,6 +129,7 @@ class Kernel:
                 self.registry.mark_failed(
                     plugin, f"la commande du comptoir « {shortcut.command} » doit commencer par « {plugin}. »"
                 )
+        refuse("l'usage de certificat", [(p, u.kind) for p, u in usages], reserved={"organisation"})
         for info in list(self.registry.loaded()):
             if not info.loaded:  # taken out because a dependency failed to start
                 continue
@@ -145,6 +149,7 @@ class Kernel:
         self._sign_in_methods = [(p, m) for p, m in sign_ins if p in loaded]
         self._counter_windows = {w.kind: (p, w) for p, w in windows if p in loaded}
         self._counter_shortcuts = [(p, k) for p, k in shortcuts if p in loaded]
+        self._certificate_usages = [u for p, u in usages if p in loaded]
         self.periodic_jobs.extend(replace(job, plugin=p) for p, job in self.hooks.periodic_jobs() if p in loaded)
         return self
 
@@ -191,6 +196,32 @@ class Kernel:
             migrations.upgrade(self.engine, source)
             done.append(source.name)
         return done
+
+    def not_ready_reason(self) -> str | None:
+        """Why this database cannot serve a pharmacy yet, in French (``lgo init`` or ``lgo db upgrade`` not run, no
+        pharmacy recorded); None when it can. Checked before serving pages, so that a person reads what to do
+        instead of « Erreur interne »."""
+        from lgo.domain.pharmacy import get_pharmacy
+        from lgo.errors import LgoError
+
+        try:
+            if any(migrations.pending(self.engine, source) for source in self.migration_sources()):
+                if not self._has_tables():
+                    return "La base de l'officine n'existe pas encore : lancez d'abord « lgo init »."
+                return "La base de l'officine n'est pas à jour : lancez « lgo db upgrade »."
+            with self.transaction() as session:
+                get_pharmacy(session, self.config.pharmacy_finess)
+        except LgoError as exc:
+            return exc.message_fr
+        except Exception as exc:  # the database cannot be reached or read: the log keeps the detail
+            log.error("database %s not usable: %r", self.database_url.split("@")[-1], exc)
+            return "La base de l'officine est inaccessible : vérifiez LGO_DATABASE_URL ou LGO_HOME (détail avec -v)."
+        return None
+
+    def _has_tables(self) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(self.engine).has_table("pharmacy")
 
     def _record_failure_safely(
         self, plugin: str, hook: str, exc: BaseException, pharmacy_id: int | None = None
@@ -434,7 +465,7 @@ class Kernel:
         try:
             validated = model.model_validate(values)
         except PydanticValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{_field_title(model, e['loc'])} : {_problem_fr(e)}" for e in exc.errors())
             raise ValidationError(f"Paramètres de « {plugin} » invalides : {problems}", detail=str(exc)) from exc
         data = validated.model_dump(mode="json")
         for field in _secret_fields(model):
@@ -495,7 +526,12 @@ class Kernel:
             )
         return providers.load(capability, name)
 
-    # --- audit -----------------------------------------------------------------------------------------
+    # --- certificates ----------------------------------------------------------------------------------
+
+    def certificate_usages(self) -> list[CertificateUsage]:
+        """The uses of the pharmacy's certificate for which loaded plugins accept a distinct certificate (the
+        « Certificat » page offers a slot for each), by label."""
+        return sorted(self._certificate_usages, key=lambda u: u.label_fr)
 
     # --- identity --------------------------------------------------------------------------------------------
 
@@ -596,6 +632,18 @@ def _key_order(key: str) -> tuple[int, str]:
     if name.startswith("F") and name[1:].isdigit():
         return (int(name[1:]), key)
     return (100, key)
+
+
+def _field_title(model: type[BaseModel], location: tuple[Any, ...]) -> str:
+    field = model.model_fields.get(str(location[0])) if location else None
+    return (field.title if field and field.title else ".".join(str(p) for p in location)) or "paramètres"
+
+
+def _problem_fr(error: Any) -> str:
+    """A plugin's validators raise ``ValueError("message en français")``: show that message, not pydantic's English
+    wrapper (the settings page translates pydantic's own error types)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return str(cause) if error.get("type") == "value_error" and cause else str(error["msg"])
 
 
 def _secret_fields(model: type[BaseModel]) -> list[str]:

@@ -62,6 +62,15 @@ def current(connection: Connection, source: MigrationSource) -> set[str]:
     return set(context.get_current_heads())
 
 
+def pending(engine: Engine, source: MigrationSource) -> bool:
+    """True when the database lacks some of the source's revisions (never created, or not upgraded yet)."""
+    from alembic.script import ScriptDirectory
+
+    with _config(engine, source) as config:
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        return current(config.attributes["connection"], source) != heads
+
+
 def revision(engine: Engine, source: MigrationSource, message: str, autogenerate: bool = False) -> None:
     """Write a new revision file into the source's folder (for developers)."""
     with _config(engine, source) as config:

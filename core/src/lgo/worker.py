@@ -46,7 +46,40 @@ class Delivery:
 
 
 class PermanentFailure(Exception):
-    """Raised by a handler when retrying cannot help (the receiver rejected the message): dead letter now."""
+    """Raised by a handler when retrying cannot help (the receiver rejected the message): dead letter now.
+
+    ``str()`` is the technical reason (English, for the log); ``message_fr`` what the pharmacist reads on the
+    operations page (what happened, in their words)."""
+
+    def __init__(self, message: str, *, message_fr: str | None = None) -> None:
+        super().__init__(message)
+        self.message_fr = message_fr
+
+
+class NoHandler(RuntimeError):
+    """No loaded plugin delivers this kind of message (retried: the plugin may be installed or fixed meanwhile)."""
+
+    def __init__(self, message: str, *, message_fr: str) -> None:
+        super().__init__(message)
+        self.message_fr = message_fr
+
+
+def people_message(error: BaseException) -> str:
+    """The failure of a delivery as the pharmacist reads it, in French; the technical error stays in the log and
+    in ``last_error``. A kernel error or a handler's ``message_fr`` says it best; otherwise a plain sentence for
+    the kind of failure."""
+    from lgo.errors import LgoError
+
+    if isinstance(error, LgoError):
+        return error.message_fr
+    told = getattr(error, "message_fr", None)
+    if isinstance(told, str) and told:
+        return told
+    if isinstance(error, PermanentFailure):
+        return "Le service a refusé ce message (détail dans le journal technique)."
+    if isinstance(error, OSError | TimeoutError) or type(error).__module__.startswith(("httpx", "ssl", "smtplib")):
+        return "Le service ne répond pas ou la connexion sécurisée a échoué."
+    return "L'envoi a échoué (détail dans le journal technique)."
 
 
 #: ``handler(kernel, delivery)``: the worker's kernel (settings, sessions, hooks) and the message to deliver.
@@ -188,8 +221,10 @@ class Worker:
         error: BaseException | None
         try:
             if handler is None:
-                raise RuntimeError(
-                    f"no handler for outbox kind {delivery.kind!r} (is the plugin {delivery.plugin!r} installed?)"
+                raise NoHandler(
+                    f"no handler for outbox kind {delivery.kind!r} (is the plugin {delivery.plugin!r} installed?)",
+                    message_fr=f"Le module « {delivery.plugin} » n'est pas installé ou n'a pas démarré : "
+                    "ce message attend qu'il le soit.",
                 )
             handler(self.kernel, delivery)
             error = None
@@ -211,8 +246,10 @@ class Worker:
                 message.status = OutboxStatus.DELIVERED
                 message.delivered_at = now
                 message.last_error = None
+                message.last_error_fr = None
                 return
             message.last_error = f"{type(error).__name__}: {error}"
+            message.last_error_fr = people_message(error)
             if isinstance(error, PermanentFailure) or message.attempts >= message.max_attempts:
                 message.status = OutboxStatus.DEAD
                 audit.record(
@@ -220,7 +257,7 @@ class Worker:
                     message.pharmacy_id,
                     "outbox.dead",
                     f"Envoi « {message.kind} » en échec définitif après {message.attempts} tentative(s) : "
-                    f"{message.last_error}",
+                    f"{message.last_error_fr}",
                     patient_id=message.patient_id,
                     object_type="outbox_message",
                     object_id=message.id,

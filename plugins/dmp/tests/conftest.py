@@ -50,14 +50,6 @@ def dmp_world(
         finess = pharmacy.finess
     organisation = dmp_authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
     server, sandbox = dmp_sandbox
-    kernel.save_plugin_settings(
-        lgo_seeded.pharmacy_id,
-        "dmp",
-        {
-            "endpoint": server.url,
-            "certificate_path": str(organisation.cert_path),
-            "key_path": str(organisation.key_path),
-            "ca_path": str(organisation.ca_path),
-        },
-    )
+    organisation.store_for(kernel, lgo_seeded.pharmacy_id)  # the « Certificat » page: nothing else to configure
+    kernel.save_plugin_settings(lgo_seeded.pharmacy_id, "dmp", {"endpoint": server.url})
     return DmpWorld(kernel, lgo_seeded, identity, sandbox)

@@ -13,8 +13,10 @@ from lgo.domain import certificates
 from lgo.domain.outbox import OutboxMessage, OutboxStatus
 from lgo.domain.pharmacy import Pharmacy
 from lgo.errors import PermissionDenied
+from lgo.local_time import datetime_fr
 from lgo_dmp import api, service
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
+from lgo_dmp.settings import DmpSettings
 from lgo_sandbox.pki import TestAuthority
 from lxml import etree
 from sqlalchemy import select
@@ -96,7 +98,10 @@ def test_a_document_waits_for_the_qualified_identity_then_is_sent_with_the_ins(d
     world.identity.qualify(world.kernel, world.pharmacy_id, world.patient_id)
     assert _submission(world, document_id).status == SubmissionStatus.QUEUED
     world.worker().drain()
-    assert _submission(world, document_id).status == SubmissionStatus.SENT
+    sent = _submission(world, document_id)
+    assert sent.status == SubmissionStatus.SENT and sent.sent_at is not None
+    (line,) = service.status_lines(world.kernel, world.pharmacy_id, world.patient_id)
+    assert f", le {datetime_fr(sent.sent_at)}" in line  # the time in Paris, not UTC
     (stored,) = world.sandbox.documents()
     patient = etree.fromstring(stored.content).find("h:recordTarget/h:patientRole/h:id", HL7)
     assert patient is not None and patient.get("extension") == "279035121518989"
@@ -153,65 +158,66 @@ def test_operator_chooses_title_and_visibility_then_confirms(dmp_world: DmpWorld
     assert stored.masking == []
 
 
-def test_a_refused_document_is_visible_and_can_be_sent_again(dmp_world: DmpWorld) -> None:
+def test_a_refused_document_is_visible_and_can_be_sent_again(dmp_world: DmpWorld, dmp_authority: TestAuthority) -> None:
+    """A certificate of another structure is refused by the DMP; the administrator uploads the right one and the
+    document is sent again."""
     world = dmp_world
     world.identity.qualified.add(world.patient_id)
-    world.kernel.save_plugin_settings(
-        world.pharmacy_id,
-        "dmp",
-        {
-            **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(),
-            "source_id": "",
-        },
-    )
+    with world.kernel.transaction() as session:
+        right = certificates.get(session, world.pharmacy_id)
+        assert right is not None
+        session.delete(right)
+    dmp_authority.organisation("AUTRE PHARMACIE", finess="999000011").store_for(world.kernel, world.pharmacy_id)
     document_id = world.draft()
     world.validate(document_id)
     world.worker().drain()
     failed = _submission(world, document_id)
     assert failed.status == SubmissionStatus.FAILED and failed.reason_fr
-    assert "(sourceId) doit être un OID" in failed.reason_fr  # refused before any call to the DMP
-    world.kernel.save_plugin_settings(
-        world.pharmacy_id,
-        "dmp",
-        {
-            **world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump(),
-            "source_id": "1.2.250.1.999.1.1",
-        },
+    assert "Identifiant_Structure" in failed.reason_fr
+    finess = _finess(world)
+    dmp_authority.organisation("PHARMACIE DES TILLEULS", finess=finess).store_for(world.kernel, world.pharmacy_id)
+    service.resend(world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"])
+    world.worker().drain()
+    assert _submission(world, document_id).status == SubmissionStatus.SENT
+
+
+def _finess(world: DmpWorld) -> str:
+    with world.kernel.transaction() as session:
+        pharmacy = session.get(Pharmacy, world.pharmacy_id)
+        assert pharmacy is not None
+        return pharmacy.finess
+
+
+def test_a_document_given_up_by_the_outbox_is_shown_failed_and_can_be_sent_again(
+    dmp_world: DmpWorld, dmp_authority: TestAuthority
+) -> None:
+    world = dmp_world
+    world.identity.qualified.add(world.patient_id)
+    with world.kernel.transaction() as session:  # no certificate: every attempt fails until the outbox gives up
+        stored = certificates.get(session, world.pharmacy_id)
+        assert stored is not None
+        session.delete(stored)
+    document_id = world.draft()
+    world.validate(document_id)
+    world.worker().drain()  # no back-off: every attempt fails at once, until the outbox gives up
+    given_up = _submission(world, document_id)
+    assert given_up.status == SubmissionStatus.FAILED and "abandon après 8 essais" in (given_up.reason_fr or "")
+    dmp_authority.organisation("PHARMACIE DES TILLEULS", finess=_finess(world)).store_for(
+        world.kernel, world.pharmacy_id
     )
     service.resend(world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"])
     world.worker().drain()
     assert _submission(world, document_id).status == SubmissionStatus.SENT
 
 
-def test_a_document_given_up_by_the_outbox_is_shown_failed_and_can_be_sent_again(dmp_world: DmpWorld) -> None:
-    world = dmp_world
-    world.identity.qualified.add(world.patient_id)
-    configured = world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump()
-    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {**configured, "certificate_path": ""})
-    document_id = world.draft()
-    world.validate(document_id)
-    world.worker().drain()  # no back-off: every attempt fails at once, until the outbox gives up
-    given_up = _submission(world, document_id)
-    assert given_up.status == SubmissionStatus.FAILED and "abandon après 8 essais" in (given_up.reason_fr or "")
-    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", configured)
-    service.resend(world.kernel, world.pharmacy_id, document_id, world.seeded.operators["titulaire"])
-    world.worker().drain()
-    assert _submission(world, document_id).status == SubmissionStatus.SENT
-
-
-def test_the_certificate_stored_by_the_administrator_is_used_when_no_file_is_named(
-    dmp_world: DmpWorld, dmp_authority: TestAuthority, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_certificate_stored_by_the_administrator_is_used_without_a_clear_key_on_disk(
+    dmp_world: DmpWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Paramètres › Certificat is enough for the DMP: no file path, and no clear key left in a temporary folder."""
+    """The « Certificat » page is enough for the DMP: no file path, and no clear key left in a temporary folder."""
     world = dmp_world
     world.identity.qualified.add(world.patient_id)
-    with world.kernel.transaction() as session:
-        pharmacy = session.get(Pharmacy, world.pharmacy_id)
-        assert pharmacy is not None
-        organisation = dmp_authority.organisation("PHARMACIE DES TILLEULS", finess=pharmacy.finess)
-        certificates.store(session, world.pharmacy_id, organisation.pkcs12("p12"), "p12")
-    configured = world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump()
-    world.kernel.save_plugin_settings(world.pharmacy_id, "dmp", {**configured, "certificate_path": "", "key_path": ""})
+    assert set(world.kernel.plugin_settings(world.pharmacy_id, "dmp").model_dump()) == set(DmpSettings.model_fields)
+    assert not {"certificate_path", "key_path"} & set(DmpSettings.model_fields)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))

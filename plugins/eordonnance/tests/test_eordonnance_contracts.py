@@ -1,4 +1,4 @@
-"""Our plugin and its sandbox driver pass the contract kit."""
+"""Our plugin and its JSON-over-HTTPS driver (the sandbox's interface) pass the contract kit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import lgo_eordonnance.plugin
 import pytest
 from lgo.testing.contracts import PluginContract
-from lgo_eordonnance.sandbox_driver import SandboxTransport
+from lgo_eordonnance.json_driver import JsonHttpsTransport
 from lgo_eordonnance.testing import EOrdonnanceTransportContract
 from lgo_sandbox.eordonnance import start_eordonnance_sandbox
 from lgo_sandbox.pki import TestAuthority
@@ -19,8 +19,8 @@ class TestEOrdonnancePluginContract(PluginContract):
     plugin = lgo_eordonnance.plugin
 
 
-class TestSandboxTransportContract(EOrdonnanceTransportContract):
-    provider = "sandbox"
+class TestJsonHttpsTransportContract(EOrdonnanceTransportContract):
+    provider = "json"
 
     @pytest.fixture
     def transport_under_test(self, tmp_path: Path) -> Iterator[tuple[Any, str]]:
@@ -28,7 +28,7 @@ class TestSandboxTransportContract(EOrdonnanceTransportContract):
         server, _sandbox = start_eordonnance_sandbox(authority)
         credential = authority.organisation("PHARMACIE", finess="999000011")
         yield (
-            SandboxTransport(server.url, str(credential.cert_path), str(credential.key_path), str(credential.ca_path)),
+            JsonHttpsTransport(server.url, credential.client(), str(credential.ca_path)),
             "3F8B2N6W4C9H1V7",
         )
         server.stop()

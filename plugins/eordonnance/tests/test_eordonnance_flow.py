@@ -71,18 +71,9 @@ def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: 
                 quantity=20,
             )
     credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
-    kernel.select_provider(pharmacy, "eordonnance", "sandbox")
-    kernel.save_plugin_settings(
-        pharmacy,
-        "eordonnance",
-        {
-            "endpoint": server.url,
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
-            "timeout_seconds": 3,
-        },
-    )
+    kernel.select_provider(pharmacy, "eordonnance", "json")
+    credential.store_for(kernel, pharmacy)  # the pharmacy's certificate: its chain is trusted, no file named
+    kernel.save_plugin_settings(pharmacy, "eordonnance", {"endpoint": server.url, "timeout_seconds": 3})
     yield {"kernel": kernel, "seeded": lgo_seeded, "sandbox": sandbox, "authority": authority, "url": server.url}
     server.stop()
 
@@ -170,10 +161,10 @@ def test_a_second_pharmacy_cannot_execute_what_the_first_is_dispensing(world: di
     service.decide_line(kernel, pharmacy, got.execution_id, "L1", "partial", quantity=1)
     service.validate_and_bill(kernel, pharmacy, got.execution_id, pharmacist)
     _drain(kernel, pharmacy)
-    from lgo_eordonnance.sandbox_driver import SandboxTransport
+    from lgo_eordonnance.json_driver import JsonHttpsTransport
 
     other = world["authority"].organisation("AUTRE PHARMACIE", finess="999000029")
-    stranger = SandboxTransport(world["url"], str(other.cert_path), str(other.key_path), str(other.ca_path))
+    stranger = JsonHttpsTransport(world["url"], other.client(), str(other.ca_path))
     with pytest.raises(PrescriptionRefused, match="autre officine"):
         stranger.retrieve("5R2T8W1K4M7Q3DK")
 
@@ -212,7 +203,7 @@ def test_retrieval_down_lets_the_paper_dispensing_go_on_and_transmission_down_de
     assert len(sandbox.executions) == 1
 
 
-def test_every_installed_transport_driver_implements_the_protocol() -> None:
+def test_every_installed_transport_driver_implements_the_protocol(tmp_path: Path) -> None:
     import inspect
 
     from lgo.plugins import providers
@@ -227,10 +218,29 @@ def test_every_installed_transport_driver_implements_the_protocol() -> None:
         if inspect.isfunction(f) and not n.startswith("_")
     }
     for name in names:
-        driver = providers.load("eordonnance", name)(EOrdonnanceSettings())  # each entry point is a factory
+        # Each entry point is a factory of (settings, the pharmacy's certificate).
+        credential = TestAuthority(tmp_path / "pki").organisation("PHARMACIE").client()
+        driver = providers.load("eordonnance", name)(EOrdonnanceSettings(), credential)
         for method, signature in wanted.items():
             assert callable(getattr(driver, method, None)), f"{name}: {method} missing"
             assert inspect.signature(getattr(driver, method)) == signature, f"{name}: {method} differs"
+
+
+def test_the_json_driver_says_what_it_is_and_is_never_chosen_by_default(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
+) -> None:
+    from lgo.errors import ProviderError
+    from lgo.plugins import providers
+
+    assert "json" in providers.available("eordonnance") and "sandbox" not in providers.available("eordonnance")
+    assert "bac à sable" in providers.load("eordonnance", "json").label
+    kernel = lgo_make_kernel(lgo_eordonnance.plugin)
+    pharmacy = lgo_seeded.pharmacy_id
+    kernel.enable(pharmacy, "eordonnance")
+    kernel.save_plugin_settings(pharmacy, "eordonnance", {"endpoint": "https://ordonnance.exemple.fr/"})
+    assert kernel.selected_provider(pharmacy, "eordonnance") is None
+    with pytest.raises(ProviderError, match="Aucun fournisseur choisi"):
+        service.transport(kernel, pharmacy)
 
 
 def test_the_ans_fhir_examples_serve_as_sandbox_prescriptions(world: dict[str, Any]) -> None:

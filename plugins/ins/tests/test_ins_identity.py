@@ -197,3 +197,34 @@ def test_document_answers_reprompts_and_patients_without_ins(
     with kernel.transaction() as session:
         actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "ins")))
     assert {"ins.document_answer", "ins.no_ins", "ins.insi_result", "ins.document_checked"} <= actions
+
+
+def test_an_insi_test_identity_is_accepted_only_when_the_pharmacy_is_in_test_mode(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
+) -> None:
+    """The national test platforms answer with test identities: a pharmacy in production refuses them, the same
+    pharmacy switched to test mode (the « Officine » page, ``lgo init --test``) accepts them."""
+    from lgo.domain.pharmacy import Pharmacy
+
+    kernel = lgo_make_kernel(lgo_ins.plugin)
+    pharmacy, patient, titulaire = (
+        lgo_seeded.pharmacy_id,
+        lgo_seeded.patients["camille"],
+        lgo_seeded.operators["titulaire"],
+    )
+    kernel.enable(pharmacy, "ins")
+    body = "2850399100123"
+    traits = api.InsiTraits(
+        f"{body}{matricule.key(body):02d}", OID_TEST, "MARTIN-DEMO", ("CAMILLE", "ANNE"), "F", "1985-03-14", "99100"
+    )
+    for test_mode in (False, True):
+        with kernel.transaction() as session:
+            row = session.get(Pharmacy, pharmacy)
+            assert row is not None
+            row.test_mode = test_mode
+        if test_mode:
+            assert api.record_insi_result(kernel, pharmacy, patient, titulaire, traits) == Status.RECUPEREE
+        else:
+            with pytest.raises(ValidationError, match="l'officine n'est pas en mode test"):
+                api.record_insi_result(kernel, pharmacy, patient, titulaire, traits)
+            assert api.status(kernel, pharmacy, patient) == Status.PROVISOIRE

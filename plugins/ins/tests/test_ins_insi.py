@@ -180,18 +180,10 @@ def test_the_counter_searches_insi_keeps_the_history_and_goes_on_when_insi_is_do
     kernel = lgo_make_kernel(lgo_ins.plugin)
     pharmacy, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.operators["titulaire"]
     kernel.enable(pharmacy, "ins")
-    credential = authority.organisation("INSI-AUTO")
+    # The organisation certificate of the « Certificat » page, and nothing else: its chain is trusted for INSi.
+    authority.organisation("INSI-AUTO").store_for(kernel, pharmacy)
     kernel.save_plugin_settings(
-        pharmacy,
-        "ins",
-        {
-            "insi_endpoint": server.url,
-            "authorisation_number": IDAM,
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
-            "timeout_seconds": 2,
-        },
+        pharmacy, "ins", {"insi_endpoint": server.url, "authorisation_number": IDAM, "timeout_seconds": 2}
     )
     with kernel.transaction() as session:
         patient = create_patient(
@@ -253,19 +245,11 @@ def test_the_stored_insi_certificate_is_used_and_no_key_is_left_on_disk(
     kernel.enable(pharmacy, "ins")
     credential = authority.organisation("INSI-AUTO")
     with kernel.transaction() as session:
-        certificates.store(session, pharmacy, credential.pkcs12("p12"), "p12", kind="insi")
+        certificates.store(session, pharmacy, credential.pkcs12("p12"), "p12", kind="insi", accept_warnings=True)
         patient = create_patient(
             session, pharmacy, birth_name="TCHITCHI", first_names="CATARINA", sex="F", birth_date="1936-06-21"
         ).id
-    kernel.save_plugin_settings(
-        pharmacy,
-        "ins",
-        {
-            "insi_endpoint": server.url,
-            "authorisation_number": IDAM,
-            "ca_path": str(credential.ca_path),
-        },
-    )
+    kernel.save_plugin_settings(pharmacy, "ins", {"insi_endpoint": server.url, "authorisation_number": IDAM})
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))

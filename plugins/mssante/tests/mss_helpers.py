@@ -132,7 +132,7 @@ def _make_world(
     )
     organisation = authority.organisation("PHARMACIE DES TILLEULS", finess="999000011")
     with kernel.transaction() as session:
-        certificates.store(session, pharmacy, organisation.pkcs12("p12-secret"), "p12-secret")
+        certificates.store(session, pharmacy, organisation.pkcs12("p12-secret"), "p12-secret", accept_warnings=True)
     pharmacist = seeded.operators["titulaire"]
     if provider == "mailiz":
         person = authority.person("99999000013", given_name="Titulaire", surname="TILLEULS", email=PHARMACIST_BOX)

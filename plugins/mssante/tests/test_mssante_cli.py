@@ -21,7 +21,7 @@ def test_an_administrator_declares_the_mailbox_and_the_habilitations(
     kernel.close()
     from lgo.kernel import Kernel as _Kernel
 
-    with_plugin = _Kernel(lgo_database_url, extra_plugins=(lgo_mssante.plugin,))
+    with_plugin = _Kernel(lgo_database_url, discover_installed=False, extra_plugins=(lgo_mssante.plugin,))
     with_plugin.upgrade_database()
     with_plugin.close()
     monkeypatch.setenv("LGO_DATABASE_URL", lgo_database_url)
@@ -47,7 +47,7 @@ def test_an_administrator_declares_the_mailbox_and_the_habilitations(
     assert granted.exit_code == 0, granted.output
     followed = runner.invoke(mssante, ["suivi"])
     assert followed.exit_code == 0 and "Aucun message MSSanté." in followed.output
-    check = _Kernel(lgo_database_url, extra_plugins=(lgo_mssante.plugin,))
+    check = _Kernel(lgo_database_url, discover_installed=False, extra_plugins=(lgo_mssante.plugin,))
     try:
         with check.transaction() as session:
             account = session.scalars(select(MssAccount)).one()

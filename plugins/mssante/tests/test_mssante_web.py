@@ -146,3 +146,60 @@ def test_the_titulaire_declares_a_nominative_mailbox_with_its_certificate(mss_or
     )
     fetched = client.post("/plugins/mssante/relever", data={"csrf_token": _token(client)}, follow_redirects=True)
     assert "1 message(s) intégré(s)" in fetched.get_data(as_text=True)
+
+
+def test_the_administrator_who_declares_a_pharmacists_mailbox_is_the_actor_in_the_audit_log(
+    lgo_make_kernel: Any, lgo_seeded: Any, tmp_path: Any
+) -> None:
+    """The owner of the mailbox is named in the entry; the operator who acted is the administrator, by name."""
+    import io
+
+    import lgo_mssante.plugin
+    from lgo.domain.audit import AuditEntry
+    from lgo.domain.pharmacy import Operator
+    from lgo_sandbox.pki import TestAuthority
+    from lgo_web import create_app
+
+    kernel = lgo_make_kernel(lgo_mssante.plugin)
+    pharmacy, admin, titulaire = (
+        lgo_seeded.pharmacy_id,
+        lgo_seeded.operators["admin"],
+        lgo_seeded.operators["titulaire"],
+    )
+    kernel.enable(pharmacy, "mssante")
+    client = create_app(kernel, secure_cookies=False).test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/connexion").get_data(as_text=True))
+    assert token
+    client.post("/connexion", data={"code": "admin", "password": PASSWORD, "csrf_token": token.group(1)})
+    person = TestAuthority(tmp_path / "pki").person("99999000013", given_name="Claire", surname="DURAND")
+    added = client.post(
+        "/plugins/mssante/boites-nominatives",
+        content_type="multipart/form-data",
+        data={
+            "operator_id": str(titulaire),
+            "address": "claire.durand@pharmacie.mssante.fr",
+            "password": "secret-de-boite",
+            "passphrase": "p12",
+            "csrf_token": _token(client),
+            "certificate": (io.BytesIO(person.pkcs12("p12")), "durand.p12"),
+        },
+        follow_redirects=True,
+    )
+    assert "Boîte nominative claire.durand@pharmacie.mssante.fr enregistrée" in added.get_data(as_text=True)
+    with kernel.transaction() as session:
+        owner = session.get(Operator, titulaire)
+        by = session.get(Operator, admin)
+        assert owner is not None and by is not None
+        entries = {
+            e.action: e
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action.in_(["mssante.account", "certificate.stored"]))
+            )
+        }
+        assert {e.operator_id for e in entries.values()} == {admin}
+        assert owner.display_name in entries["mssante.account"].message_fr
+    import html
+
+    journal = html.unescape(client.get("/exploitation").get_data(as_text=True))
+    row = next(line for line in journal.splitlines() if "Boîte nominative MSSanté ajoutée pour" in line)
+    assert f"<td>{by.display_name}</td>" in row and owner.display_name in row

@@ -26,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 if TYPE_CHECKING:
     from lgo.domain.certificates import ClientCredential
+    from lgo.kernel import Kernel
 
 _LOCK = threading.Lock()
 _KEY_SIZE = 2048
@@ -75,6 +76,17 @@ class Credential:
             serialization.BestAvailableEncryption(passphrase.encode()),
         )
 
+    def store_for(self, kernel: Kernel, pharmacy_id: int, *, kind: str = "organisation") -> None:
+        """Upload this credential into the pharmacy's certificate store, as an administrator does on the
+        « Certificat » page (the plugins then find it by the one rule; the test root comes along in the chain).
+        Its warnings are accepted: a sandbox certificate need not carry the pharmacy's FINESS."""
+        from lgo.domain import certificates
+
+        with kernel.transaction() as session:
+            certificates.store(
+                session, pharmacy_id, self.pkcs12("bac-a-sable"), "bac-a-sable", kind=kind, accept_warnings=True
+            )
+
     def client_context(self, *, verify: bool = True) -> ssl.SSLContext:
         """A client TLS context presenting this certificate and trusting the test root."""
         context = (
@@ -92,7 +104,9 @@ class TestAuthority:
 
     __test__ = False  # not a pytest test class
 
-    ROOT_NAME = "TEST AC LGO IGC-SANTE"
+    #: Named like the IGC-Santé's test authority for organisations, so that the LGO reads its certificates as it
+    #: reads real test ones (an IGC-Santé test certificate); the organisation below tells it apart.
+    ROOT_NAME = "TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS"
 
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)

@@ -1,4 +1,5 @@
-"""The administrator's pages: modules, providers, settings, organisation certificate, operations."""
+"""The administrator's pages: modules, providers, settings, operations (the certificate, the pharmacy and the team
+have their own modules)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
-from flask_wtf.file import FileField, FileRequired  # type: ignore[import-untyped]
-from lgo.domain import audit, certificates
+from lgo.domain import audit
 from lgo.domain.outbox import OutboxMessage, OutboxStatus, counts, retry_dead
-from lgo.domain.pharmacy import Operator
+from lgo.domain.pharmacy import Operator, Pharmacy
 from lgo.errors import LgoError
 from lgo.plugins import providers
 from lgo.plugins.manifest import PluginState
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, PasswordField, SelectField
+from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
 
 from lgo_web import settings_forms
@@ -41,34 +41,8 @@ class ProviderForm(FlaskForm):
     )
 
 
-class CertificateForm(FlaskForm):
-    file = FileField("Fichier PKCS#12 (.p12, .pfx)", validators=[FileRequired("Choisissez le fichier du certificat.")])
-    passphrase = PasswordField("Mot de passe du fichier")
-
-
 def _kernel() -> Any:
     return kernel_of(current_app)
-
-
-@blueprint.app_context_processor
-def certificate_banner() -> dict[str, Any]:
-    user = current_user_or_none()
-    if user is None:
-        return {}
-    try:
-        with _kernel().transaction() as db:
-            stored = certificates.get(db, user.pharmacy_id)
-            expiry = stored.expiry() if stored else None
-    except Exception:  # the error page must render even when the database is what failed
-        log.exception("certificate banner unavailable")
-        return {}
-    return {"certificate_expiry": expiry}
-
-
-def current_user_or_none() -> Any:
-    from flask import g
-
-    return g.get("user")
 
 
 @blueprint.route("/")
@@ -102,9 +76,10 @@ def modules() -> str:
                 "dependents": [d for d in (kernel.registry.dependents(info.name) if loaded else []) if d in active],
                 "can_enable": loaded and info.state is not PluginState.ACTIVE,
                 "can_disable": loaded and info.state in (PluginState.ACTIVE, PluginState.MISSING_DEPENDENCY),
+                "third_party": not (manifest and manifest.from_project),
             }
         )
-    wave1 = [r for r in rows if r["can_enable"] and r["info"].wave == 1]
+    wave1 = [r for r in rows if r["can_enable"] and _in_wave_1(r["info"])]
     return render_template("modules.html", rows=rows, form=ActionForm(), wave1=wave1)
 
 
@@ -137,6 +112,12 @@ def disable(name: str) -> Response:
     return redirect(url_for("admin.modules"))
 
 
+def _in_wave_1(info: Any) -> bool:
+    """The project's own Ségur modules of wave 1 (``Manifest.publisher``, decision 0905): never an example nor a
+    vendor's module, which the pharmacy switches on one by one."""
+    return info.wave == 1 and info.manifest is not None and info.manifest.from_project
+
+
 @blueprint.route("/modules/vague-1/activer", methods=["POST"])
 def enable_wave1() -> Response:
     user = current_user()
@@ -144,7 +125,7 @@ def enable_wave1() -> Response:
     if ActionForm().validate_on_submit():
         switched: list[str] = []
         for info in kernel.registry.loaded():
-            if info.wave == 1 and not kernel.is_active(user.pharmacy_id, info.name):
+            if _in_wave_1(info) and not kernel.is_active(user.pharmacy_id, info.name):
                 try:
                     switched += kernel.enable(
                         user.pharmacy_id, info.name, operator_id=user.operator_id, with_dependencies=True
@@ -254,7 +235,7 @@ def settings(plugin: str) -> Any:
             errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         flash("Certains paramètres sont invalides : corrigez les champs signalés.", "error")
         status = 400
-    flags = {spec.name: settings_forms.flag_fields(form, spec) for spec in specs if spec.kind == "flags"}
+    flags = {spec.name: settings_forms.flag_fields(form, spec) for spec in specs if spec.kind in ("flags", "multi")}
     return render_template(
         "settings.html",
         info=info,
@@ -263,53 +244,18 @@ def settings(plugin: str) -> Any:
         errors=errors,
         flags=flags,
         secret_help=settings_forms.SECRET_KEPT,
+        test_mode=_test_mode(user.pharmacy_id),
     ), status
 
 
-# --- certificate ---------------------------------------------------------------------------------------
+def _test_mode(pharmacy_id: int) -> bool:
+    with _kernel().transaction() as db:
+        pharmacy = db.get(Pharmacy, pharmacy_id)
+        return bool(pharmacy and pharmacy.test_mode)
 
 
-@blueprint.route("/certificat", methods=["GET", "POST"])
-def certificate() -> Any:
-    user = current_user()
-    kernel = _kernel()
-    form = CertificateForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            data = form.file.data.read()
-            try:
-                with kernel.transaction() as db:
-                    saved = certificates.store(
-                        db, user.pharmacy_id, data, form.passphrase.data or "", operator_id=user.operator_id
-                    )
-                    text = f"{saved.subject} — {saved.expiry().text_fr}"
-            except LgoError as exc:
-                flash(exc.message_fr, "error")
-                status = 400
-            else:
-                flash(f"Certificat enregistré : {text}.", "success")
-                return redirect(url_for("admin.certificate"))
-        else:
-            for errors in form.errors.values():
-                for error in errors:
-                    flash(str(error), "error")
-            status = 400
-    with kernel.transaction() as db:
-        stored = certificates.get(db, user.pharmacy_id)
-        shown = None
-        if stored is not None:
-            uploader = db.get(Operator, stored.uploaded_by) if stored.uploaded_by else None
-            shown = {
-                "subject": stored.subject,
-                "issuer": stored.issuer,
-                "serial": stored.serial_number,
-                "not_before": stored.not_before,
-                "expiry": stored.expiry(),
-                "uploaded_at": stored.uploaded_at,
-                "uploaded_by": uploader.display_name if uploader else "—",
-            }
-    return render_template("certificate.html", form=form, stored=shown), status
+#: Who wrote an audit entry, in words (a plugin's name otherwise).
+ORIGINS_FR = {"kernel": "LGO", "web": "page d'administration", "cli": "ligne de commande"}
 
 
 # --- operations ----------------------------------------------------------------------------------------
@@ -344,6 +290,7 @@ def operations() -> str:
         health=health,
         failures=failures,
         operators=operators,
+        origins=ORIGINS_FR,
         form=ActionForm(),
         Status=OutboxStatus,
     )

@@ -12,7 +12,9 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
 from lgo.config import data_dir
+from lgo.errors import LgoError
 from lgo.kernel import Kernel
+from lgo.local_time import date_fr, datetime_fr
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -84,26 +86,39 @@ def create_app(
     app.config.update(config or {})
     app.debug = False
     owned = kernel is None
-    kernel = kernel or Kernel().start()
+    if kernel is None:
+        kernel = Kernel()
+        problem = kernel.not_ready_reason()
+        if problem is not None:  # a WSGI server stops here with what to do, not with « Erreur interne » later
+            kernel.close()
+            raise LgoError(problem)
+        kernel.start()
     if app.config["LGO_PHARMACY"] is None:
         app.config["LGO_PHARMACY"] = kernel.config.pharmacy_finess
     app.extensions["lgo.kernel"] = kernel
     if owned:
         app.extensions["lgo.kernel.owned"] = True
     app.jinja_env.autoescape = True  # every template, whatever its extension
+    # One time zone for display, in every page (plugins' too): Europe/Paris.
+    app.jinja_env.filters["date_fr"] = date_fr
+    app.jinja_env.filters["datetime_fr"] = datetime_fr
     CSRFProtect(app)
 
-    from lgo_web import admin, auth, plugin_pages
+    from lgo_web import admin, auth, certificate, pharmacy, plugin_pages, team
     from lgo_web.counter import patient_file  # noqa: F401 - its views join the counter's blueprint
     from lgo_web.counter import views as counter
     from lgo_web.counter.windows import install_template_folders
 
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(pharmacy.blueprint)
+    app.register_blueprint(team.blueprint)
+    app.register_blueprint(certificate.blueprint)
     app.register_blueprint(counter.blueprint)
     counter.install(app)
     install_template_folders(app, kernel)
     auth.install(app)  # before the plugin pages' check, which needs the signed-in operator
+    team.install(app)  # a temporary password is replaced before anything else
     plugin_pages.register(app, kernel)
     _install_error_pages(app)
     _install_headers(app)

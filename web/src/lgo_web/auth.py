@@ -177,7 +177,7 @@ def _any_role(endpoint: str | None) -> bool:
     if endpoint == "auth.logout":
         return True
     view = current_app.view_functions.get(endpoint or "")
-    return bool(getattr(view, "lgo_any_role", False))
+    return bool(getattr(view, "lgo_any_role", False) or getattr(view, "lgo_counter", False))
 
 
 def install(app: Flask) -> None:

@@ -3,8 +3,10 @@ through the entry-point group ``lgo.commands``; the kernel never imports this pa
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import signal
+import socket
 import ssl
 import threading
 from pathlib import Path
@@ -19,6 +21,34 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the port ourselves (werkzeug would print an English message and exit): French errors for a port in
+    use or reserved, then werkzeug serves on this socket."""
+    from lgo.cli import FrenchError
+    from werkzeug.serving import select_address_family
+
+    family = select_address_family(host, port)
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+        listening.listen(128)
+    except OSError as exc:
+        listening.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise FrenchError(
+                f"Le port {port} est déjà utilisé sur {host} (une autre page d'administration tourne peut-être) : "
+                "arrêtez-la ou choisissez un autre port avec --port."
+            ) from exc
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise FrenchError(
+                f"Ce compte n'a pas le droit d'écouter sur le port {port} : choisissez un port au-delà de 1024 avec "
+                "--port."
+            ) from exc
+        raise FrenchError(f"Impossible d'écouter sur {host}:{port} : {exc.strerror or exc}.") from exc
+    return listening
 
 
 def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> None:
@@ -43,13 +73,28 @@ def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> No
             context.load_cert_chain(certificate, key)
         except (OSError, ssl.SSLError) as exc:
             raise FrenchError(f"Certificat ou clé du serveur illisible : {exc}") from exc
+    from lgo.kernel import Kernel
+
+    kernel = Kernel()
+    problem = kernel.not_ready_reason()
+    if problem is not None:
+        kernel.close()
+        raise FrenchError(problem)
     try:
-        app = create_app(secure_cookies=context is not None)
+        app = create_app(kernel.start(), secure_cookies=context is not None)
     except LgoError as exc:
         raise FrenchError(exc.message_fr) from exc
-    server = make_server(host, port, app, threaded=True, ssl_context=context)
+    try:
+        listening = _listen(host, port)
+    except FrenchError:
+        kernel.close()
+        raise
+    with listening:  # werkzeug takes a duplicate of the descriptor
+        server = make_server(
+            host, listening.getsockname()[1], app, threaded=True, ssl_context=context, fd=listening.fileno()
+        )
     scheme = "https" if context else "http"
-    click.echo(f"Page d'administration : {scheme}://{host}:{server.server_port}/ (Ctrl-C pour arrêter).")
+    click.echo(f"Page d'administration : {scheme}://{host}:{server.port}/ (Ctrl-C pour arrêter).")
     if context is None:
         click.echo("Attention : HTTP sans chiffrement, accessible depuis ce poste seulement.")
     try:
@@ -58,6 +103,7 @@ def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> No
         click.echo("Arrêt de la page d'administration.")
     finally:
         server.server_close()
+        kernel.close()
 
 
 def serve_kernel(kernel: object, host: str, port: int, echo: object) -> None:

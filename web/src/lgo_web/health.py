@@ -1,5 +1,5 @@
 """Health of the national services, derived from the outbox: every exchange with a service that can wait goes
-through it, so per message kind (``dmp.feed``, ``mssante.send``...) the last delivery and the last error tell
+through it, so per message kind (``<plugin>.<what>``) the last delivery and the last error tell
 whether the service answers. Nothing new is recorded for this."""
 
 from __future__ import annotations
@@ -38,6 +38,13 @@ class ServiceHealth:
         return self.status_fr in ("fonctionne", "aucun échange")
 
 
+def _people_error(failed: OutboxMessage | None) -> str | None:
+    """The last failure as the pharmacist reads it (the technical text stays in the log)."""
+    if failed is None or not failed.last_error:
+        return None
+    return failed.last_error_fr or "Erreur enregistrée : détail dans le journal technique."
+
+
 def service_health(session: Session, pharmacy_id: int) -> list[ServiceHealth]:
     mine = OutboxMessage.pharmacy_id == pharmacy_id
     kinds = session.execute(
@@ -67,7 +74,7 @@ def service_health(session: Session, pharmacy_id: int) -> list[ServiceHealth]:
                 plugin=plugin,
                 kind=kind,
                 last_delivered_at=delivered,
-                last_error=failed.last_error.strip().splitlines()[-1][:300] if failed and failed.last_error else None,
+                last_error=_people_error(failed),
                 last_error_at=error_at,
                 pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.IN_FLIGHT, 0),
                 dead=counts.get(OutboxStatus.DEAD, 0),

@@ -3,6 +3,10 @@
 Every value is read as text and validated by the model itself (one source of truth for the rules); pydantic's
 error types are translated here. A plugin's own validators should raise ``ValueError("message en français")``:
 that message is shown as is.
+
+Nobody types JSON: a ``dict[str, bool]`` is a group of check boxes, a list with choices
+(:func:`lgo.settings_fields.field_hints`) too, another list of texts a box with one value per line. An address with
+known test and production values offers them to choose from (free entry kept); an advanced field is folded away.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from typing import Any
 
 import wtforms.fields.choices
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from lgo.settings_fields import KnownAddress, choices_of, is_advanced, known_addresses_of
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.fields import FieldInfo
-from wtforms import BooleanField, Field, PasswordField, SelectField, StringField
+from wtforms import BooleanField, Field, PasswordField, SelectField, StringField, TextAreaField
 
 # WTForms 3.3 deprecates (value, label) tuples for SelectChoice; older releases (and the stubs) only know tuples.
 SelectChoice: Any = getattr(wtforms.fields.choices, "SelectChoice", None)
@@ -83,8 +88,11 @@ class FieldSpec:
     name: str
     label: str
     help: str
-    kind: str  # text, secret, bool, choice, flags (dict[str, bool]), json
+    #: text, secret, bool, choice, flags (dict[str, bool]), multi (list with choices), lines (list of texts), json
+    kind: str
     choices: tuple[tuple[str, str], ...] = ()
+    addresses: tuple[KnownAddress, ...] = ()
+    advanced: bool = False
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
@@ -97,32 +105,41 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def field_specs(model: type[BaseModel]) -> list[FieldSpec]:
-    specs = []
-    for name, info in model.model_fields.items():
-        annotation, _ = _unwrap_optional(info.annotation)
-        label = info.title or name.replace("_", " ").capitalize()
-        help_text = info.description or ""
-        origin = typing.get_origin(annotation)
-        if annotation is SecretStr:
-            specs.append(FieldSpec(name, label, help_text, "secret"))
-        elif annotation is bool:
-            specs.append(FieldSpec(name, label, help_text, "bool"))
-        elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-            choices = tuple((str(m.value), str(getattr(m, "label_fr", m.value))) for m in annotation)
-            specs.append(FieldSpec(name, label, help_text, "choice", choices))
-        elif origin is typing.Literal:
-            specs.append(
-                FieldSpec(
-                    name, label, help_text, "choice", tuple((str(v), str(v)) for v in typing.get_args(annotation))
-                )
-            )
-        elif origin is dict and typing.get_args(annotation)[1:] == (bool,):
-            specs.append(FieldSpec(name, label, help_text, "flags"))
-        elif annotation in (str, int, float) or not _is_container(annotation):
-            specs.append(FieldSpec(name, label, help_text, "text"))
-        else:
-            specs.append(FieldSpec(name, label, help_text, "json"))
-    return specs
+    return [_spec(name, info) for name, info in model.model_fields.items()]
+
+
+def _spec(name: str, info: FieldInfo) -> FieldSpec:
+    annotation, _ = _unwrap_optional(info.annotation)
+    kind, choices = _kind(annotation, info)
+    return FieldSpec(
+        name=name,
+        label=info.title or name.replace("_", " ").capitalize(),
+        help=info.description or "",
+        kind=kind,
+        choices=choices,
+        addresses=tuple(known_addresses_of(info)) if kind == "text" else (),
+        advanced=is_advanced(info),
+    )
+
+
+def _kind(annotation: Any, info: FieldInfo) -> tuple[str, tuple[tuple[str, str], ...]]:
+    origin = typing.get_origin(annotation)
+    if annotation is SecretStr:
+        return "secret", ()
+    if annotation is bool:
+        return "bool", ()
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return "choice", tuple((str(m.value), str(getattr(m, "label_fr", m.value))) for m in annotation)
+    if origin is typing.Literal:
+        return "choice", tuple((str(v), str(v)) for v in typing.get_args(annotation))
+    if origin is dict and typing.get_args(annotation)[1:] == (bool,):
+        return "flags", ()
+    if origin in (list, tuple, set) and typing.get_args(annotation)[:1] == (str,):
+        labelled = choices_of(info)
+        return ("multi", tuple(labelled.items())) if labelled else ("lines", ())
+    if annotation in (str, int, float) or not _is_container(annotation):
+        return "text", ()
+    return "json", ()
 
 
 def _is_container(annotation: Any) -> bool:
@@ -168,6 +185,13 @@ def build_form(model: type[BaseModel], current: BaseModel, formdata: Any = None)
             for key, flag in dict(value or {}).items():
                 setattr(SettingsForm, f"{spec.name}__{key}", BooleanField(str(key), default=bool(flag)))
             field = None
+        elif spec.kind == "multi":
+            chosen = set(value or ())
+            for index, (code, label) in enumerate(spec.choices):
+                setattr(SettingsForm, f"{spec.name}__{index}", BooleanField(label, default=code in chosen))
+            field = None
+        elif spec.kind == "lines":
+            field = TextAreaField(spec.label, default="\n".join(value or ()), description=spec.help)
         else:
             field = StringField(spec.label, default=_display(value), description=spec.help)
         if field is not None:
@@ -186,6 +210,13 @@ def submitted_values(form: FlaskForm, specs: list[FieldSpec], current: BaseModel
     for spec in specs:
         if spec.kind == "flags":
             values[spec.name] = {f.name[len(spec.name) + 2 :]: bool(f.data) for f in flag_fields(form, spec)}
+            continue
+        if spec.kind == "multi":
+            ticked = {int(f.name[len(spec.name) + 2 :]) for f in flag_fields(form, spec) if f.data}
+            values[spec.name] = [code for index, (code, _) in enumerate(spec.choices) if index in ticked]
+            continue
+        if spec.kind == "lines":
+            values[spec.name] = [line.strip() for line in (form[spec.name].data or "").splitlines() if line.strip()]
             continue
         data = form[spec.name].data
         if spec.kind == "secret":

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, Immutable, UTCDateTime, utcnow
 
+#: The longest French message of an entry; a longer one is cut (and kept whole in ``details``).
+MESSAGE_LENGTH = 500
+
 
 class AuditEntry(Immutable, Base):
     __tablename__ = "audit_entry"
@@ -26,7 +29,7 @@ class AuditEntry(Immutable, Base):
     #: Dotted, stable name (e.g. "billing.validated", "dmp.consulted") for filters and reports.
     action: Mapped[str] = mapped_column(String(64), index=True)
     #: What a pharmacist reads in the journal, in French.
-    message_fr: Mapped[str] = mapped_column(String(500), default="")
+    message_fr: Mapped[str] = mapped_column(String(MESSAGE_LENGTH), default="")
     object_type: Mapped[str | None] = mapped_column(String(64), default=None)
     object_id: Mapped[str | None] = mapped_column(String(64), default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -45,6 +48,9 @@ def record(
     object_id: object = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    if len(message_fr) > MESSAGE_LENGTH:  # the whole text stays in the details, the column holds what fits
+        details = {**(details or {}), "message_fr": message_fr}
+        message_fr = message_fr[: MESSAGE_LENGTH - 1] + "…"
     entry = AuditEntry(
         pharmacy_id=pharmacy_id,
         action=action,

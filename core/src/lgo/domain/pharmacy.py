@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
@@ -102,6 +102,8 @@ class Operator(Base):
     rpps: Mapped[str | None] = mapped_column(String(11), default=None)
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Set when an administrator gives a temporary password: the operator chooses their own at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     habilitations: Mapped[list[OperatorHabilitation]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
     from lgo.plugins.registrations import (
+        CertificateUsage,
         CounterPanel,
         CounterShortcut,
         CounterWindow,
@@ -190,6 +191,11 @@ class Hooks:
 
         return list(self._listed(hookspecs.lgo_register_counter_shortcuts, CounterShortcut))
 
+    def certificate_usages(self) -> list[tuple[str, CertificateUsage]]:
+        from lgo.plugins.registrations import CertificateUsage
+
+        return list(self._listed(hookspecs.lgo_register_certificate_usages, CertificateUsage))
+
     # --- events ------------------------------------------------------------------------------------------
 
     def on_patient_selected(self, event: PatientSelected) -> list[ActionRequired]:
@@ -280,6 +286,31 @@ class Hooks:
         """``lgo_on_billing_commit`` of one plugin, inside the billing's transaction. A failure is appended to
         ``failures`` for the caller to record once the transaction is over (recording it now would need a second
         transaction while this one holds the lock); returns whether the plugin succeeded."""
+        return self._in_transaction(hookspecs.lgo_on_billing_commit, plugin, session, event, failures)
+
+    def correction_commit_implementers(self, active: Collection[str]) -> list[str]:
+        """The active plugins implementing ``lgo_on_correction_commit``, in dependency order."""
+        return [p for p in self.dispatcher.implementers(_name(hookspecs.lgo_on_correction_commit)) if p in active]
+
+    def on_correction_commit(
+        self,
+        plugin: str,
+        session: Session,
+        event: DispensationValidated,
+        failures: list[tuple[str, str, BaseException]],
+    ) -> bool:
+        """``lgo_on_correction_commit`` of one plugin, inside the correction's transaction (as
+        :meth:`on_billing_commit`)."""
+        return self._in_transaction(hookspecs.lgo_on_correction_commit, plugin, session, event, failures)
+
+    def _in_transaction(
+        self,
+        spec: Callable[..., Any],
+        plugin: str,
+        session: Session,
+        event: Any,
+        failures: list[tuple[str, str, BaseException]],
+    ) -> bool:
         before = len(failures)
 
         def remember(plugin: str, hook: str, exc: BaseException, _pharmacy_id: int | None) -> None:
@@ -287,7 +318,7 @@ class Hooks:
 
         in_transaction = Dispatcher(self.dispatcher.registry, remember, strict=self.dispatcher.strict)
         in_transaction.call(
-            _name(hookspecs.lgo_on_billing_commit),
+            _name(spec),
             [plugin],
             pharmacy_id=event.pharmacy_id,
             kernel=self.kernel,

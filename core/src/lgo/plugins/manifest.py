@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
+#: ``Manifest.publisher`` of the LGO libre project's own modules: the admin page's « vague 1 » action switches on
+#: only these (decision 0905), never an example or a vendor's module, which the pharmacy enables one by one.
+PROJECT_PUBLISHER = "LGO libre"
+
 
 class PluginState(StrEnum):
     ACTIVE = "active"
@@ -52,6 +56,7 @@ class Manifest:
     ``capabilities`` name what the plugin brings (used by the tox matrix and the admin page);
     ``provider_capabilities`` name the capabilities whose provider drivers (entry-point group
     ``lgo.providers.<capability>``) this plugin owns. ``settings`` is a pydantic model whose defaults must be valid.
+    ``publisher`` names who publishes the plugin (:data:`PROJECT_PUBLISHER` for the project's own modules).
     """
 
     name: str
@@ -65,6 +70,7 @@ class Manifest:
     capabilities: tuple[str, ...] = ()
     provider_capabilities: tuple[str, ...] = ()
     settings: type[BaseModel] | None = None
+    publisher: str = ""
     #: Filled from the distribution's metadata when ``distribution`` is given.
     version: str = field(default="")
 
@@ -92,6 +98,11 @@ class Manifest:
     @property
     def label(self) -> str:
         return self.label_fr or self.name
+
+    @property
+    def from_project(self) -> bool:
+        """One of the LGO libre project's own modules (not an example, not a vendor's)."""
+        return self.publisher == PROJECT_PUBLISHER
 
 
 def _distribution_version(distribution: str | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from stevedore import DriverManager, ExtensionManager
+from stevedore import DriverManager
 
 from lgo.errors import ProviderError
 
@@ -22,14 +22,11 @@ def provider_group(capability: str) -> str:
 
 
 def available(capability: str) -> list[str]:
-    """Installed provider names for a capability. Provider modules must be cheap to import, like plugin
-    modules; one that fails to import is logged and left out of the choices."""
-    manager: ExtensionManager[Any] = ExtensionManager(provider_group(capability), on_load_failure_callback=_log_failure)
-    return sorted(manager.names())
+    """Installed provider names for a capability, read from the entry points without importing any driver (a
+    driver that fails to import says so, in French, when it is loaded)."""
+    from importlib.metadata import entry_points
 
-
-def _log_failure(_manager: ExtensionManager[Any], entry_point: Any, exc: BaseException) -> None:
-    log.error("provider %s (%s) failed to import: %r", entry_point.name, entry_point.value, exc)
+    return sorted({entry_point.name for entry_point in entry_points(group=provider_group(capability))})
 
 
 def choices_text(capability: str) -> str:

@@ -1,5 +1,6 @@
-"""What plugins declare to the kernel at start-up, beyond hooks: habilitations, sign-in methods, and what they
-bring to the counter (windows for their actions, keyboard shortcuts, panels, the state of their national services).
+"""What plugins declare to the kernel at start-up, beyond hooks: habilitations, certificate uses, sign-in methods,
+and what they bring to the counter (windows for their actions, keyboard shortcuts, panels, the state of their
+national services).
 
 Each kind of name (a habilitation code, an outbox kind, an act code, a CLI command, a web blueprint, a sign-in
 method, the action kind of a counter window, a counter key or command) belongs to one plugin. When two plugins
@@ -25,6 +26,17 @@ class HabilitationDefinition:
     label_fr: str
     help_fr: str = ""
     default_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CertificateUsage:
+    """A use of the pharmacy's certificate for which the administrator may store a different certificate than the
+    organisation one (the « Certificat » page offers a slot per use). ``kind`` is what the plugin passes to
+    :func:`lgo.domain.certificates.pharmacy_credential`; it starts with the plugin's name."""
+
+    kind: str
+    label_fr: str
+    help_fr: str = ""
 
 
 @dataclass(frozen=True)

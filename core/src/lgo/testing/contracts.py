@@ -215,7 +215,16 @@ def check_events_do_not_raise(kernel: Any, seeded: Any) -> None:
     counter.add_product(billing, seeded.products["grippe"], 1, lot_number="CONTRAT-grippe")
     for code in sorted(kernel.acts)[:1]:
         counter.add_act(billing, code)
-    counter.end_billing(billing)
+    result = counter.end_billing(billing)
+    with kernel.transaction() as session:  # an ordonnancier correction (``lgo_on_correction_commit``)
+        from lgo.domain.dispensing import Dispensation
+
+        first = session.scalars(
+            select(Dispensation.id).where(
+                Dispensation.pharmacy_id == pharmacy, Dispensation.number == result.dispensation_numbers[0]
+            )
+        ).one()
+    counter.correct_dispensation(first, quantity=1, reason="contrat : correction")
     kernel.update_patient_traits(pharmacy, patient, operator_id=seeded.operators["titulaire"], used_name="CONTRAT")
     with kernel.transaction() as session:
         draft = documents.create_draft(

@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
 
 class RappelsSettings(BaseModel):
-    delai_jours: int = Field(30, ge=1, le=3650, title="Délai avant le rappel (jours)")
+    delai_jours: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        title="Délai avant le rappel (jours)",
+        description="Nombre de jours après la vaccination au bout desquels le rappel est proposé.",
+    )
 
 
 MANIFEST = Manifest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import Manifest, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, hookimpl
 
 from lgo_cards.settings import CardsSettings
 
@@ -29,6 +29,7 @@ MANIFEST = Manifest(
     optional=("ins",),
     capabilities=("cps", "vitale"),
     settings=CardsSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 

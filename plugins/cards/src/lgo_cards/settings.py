@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lgo.api import ServiceUrl, field_hints
 from pydantic import BaseModel, Field
 
 
@@ -28,10 +29,23 @@ class CardsSettings(BaseModel):
         title="Lecteur de carte Vitale",
         description="Début du nom du lecteur PC/SC ; vide : le premier lecteur avec une carte.",
     )
-    apcv_endpoint: str = Field(
-        "", title="Adresse du service Appli carte Vitale", description="Vide : l'appli carte Vitale n'est pas proposée."
+    apcv_endpoint: ServiceUrl = Field(
+        "",
+        title="Adresse du service Appli carte Vitale",
+        description="Vide : l'appli carte Vitale n'est pas proposée. Le certificat de l'officine (page « Certificat ») "
+        "authentifie les appels.",
     )
     apcv_ca_path: str = Field(
-        "", title="Autorités de confiance du service ApCV (PEM)", description="Vide : les autorités du système."
+        "",
+        title="Autorités de confiance supplémentaires du service ApCV (fichier PEM)",
+        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
+        "déposé sur la page « Certificat » suffisent.",
+        json_schema_extra=field_hints(advanced=True),
     )
-    timeout_seconds: float = Field(10.0, gt=0, le=120, title="Délai maximal d'un appel (secondes)")
+    timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        title="Délai maximal d'un appel (secondes)",
+        description="Au-delà, le comptoir continue sans la carte et le dit au pharmacien.",
+    )

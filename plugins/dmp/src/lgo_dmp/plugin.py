@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import HabilitationDefinition, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
 
 from lgo_dmp import service
 from lgo_dmp.settings import DmpSettings
@@ -33,6 +33,7 @@ MANIFEST = Manifest(
     optional=("ins",),
     capabilities=("dmp",),
     settings=DmpSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -100,9 +101,7 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
     from lgo.api import outbox
 
     with kernel.transaction() as session:
-        return [
-            outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", kind_prefix="dmp.")
-        ]
+        return [outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", plugin="dmp")]
 
 
 # --- the counter: key, screens and the section of the patient's file ---------------------------------------

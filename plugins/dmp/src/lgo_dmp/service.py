@@ -32,6 +32,7 @@ from lgo.api import (
     ValidationError,
     audit,
     client_tls_context,
+    datetime_fr,
     identifiers,
     outbox,
     parse_untrusted,
@@ -45,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
-from lgo_dmp.settings import client_credentials, settings
+from lgo_dmp.settings import client_credentials, settings, source_id
 from lgo_dmp.vihf import VihfContext, build_vihf
 
 if TYPE_CHECKING:
@@ -65,8 +66,13 @@ WAITING_IDENTITY = "identité non qualifiée"
 
 
 def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient:
-    credential, ca = client_credentials(kernel, pharmacy_id)
     current = settings(kernel, pharmacy_id)
+    if not current.endpoint:
+        raise ValidationError(
+            "L'adresse des services du DMP n'est pas renseignée : choisissez-la dans Paramètres › DMP.",
+            detail="dmp endpoint not configured",
+        )
+    credential, ca = client_credentials(kernel, pharmacy_id)
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
         pharmacy = session.get(Pharmacy, pharmacy_id)
@@ -75,6 +81,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
         rpps, family, given = operator.rpps or "", operator.last_name.upper(), operator.first_name
         section = "A" if operator.role == Role.TITULAIRE else "DA"
         structure = identifiers.idnat_structure(pharmacy.finess)
+        installation = source_id(current, pharmacy.finess)
     signer = KeySigner.from_credential(credential)
 
     def vihf(patient_id: str) -> Any:
@@ -87,7 +94,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
                 given=given,
                 patient_id=patient_id,
                 cnop_section=section,
-                lps_id=current.source_id,
+                lps_id=installation,
             ),
         )
 
@@ -95,7 +102,7 @@ def make_client(kernel: Kernel, pharmacy_id: int, operator_id: int) -> DmpClient
         current.endpoint,
         ssl_context=client_tls_context(credential, ca),
         vihf=vihf,
-        source_id=current.source_id,
+        source_id=installation,
         signer=signer,
         timeout=current.timeout_seconds,
     )
@@ -286,7 +293,10 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         document = session.get(HealthDocument, document_id)
         if document is None:
-            raise PermanentFailure(f"document {document_id} not found")
+            raise PermanentFailure(
+                f"document {document_id} not found",
+                message_fr=f"Le document n° {document_id} n'existe plus : il ne peut pas être envoyé au DMP.",
+            )
         session.expunge(document)
         submission = _submission(session, pharmacy_id, document_id)
         if submission is not None:
@@ -348,7 +358,7 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
             object_type="health_document",
             object_id=document_id,
         )
-        raise PermanentFailure(refused.message_fr) from refused
+        raise PermanentFailure(refused.detail, message_fr=refused.message_fr) from refused
     except (DmpUnavailable, LgoError) as failure:
         if delivery.last_attempt:
             # The outbox gives up after this attempt: say so, so that the pharmacist can send it again.
@@ -401,7 +411,10 @@ def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         document = session.get(HealthDocument, document_id)
         if document is None:
-            raise PermanentFailure(f"document {document_id} not found")
+            raise PermanentFailure(
+                f"document {document_id} not found",
+                message_fr=f"Le document n° {document_id} n'existe plus : il ne peut pas être envoyé au DMP.",
+            )
         session.expunge(document)
     identity = kernel.shareable_identity(pharmacy_id, document.patient_id)
     with make_client(kernel, pharmacy_id, int(delivery.payload["operator_id"])) as client:
@@ -669,7 +682,7 @@ def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None
             query = query.where(DmpSubmission.patient_id == patient_id)
         lines = []
         for submission, document in session.execute(query.order_by(DmpSubmission.id)):
-            when = f", le {submission.sent_at:%d/%m/%Y %H:%M}" if submission.sent_at else ""
+            when = f", le {datetime_fr(submission.sent_at)}" if submission.sent_at else ""  # Paris time
             lines.append(
                 f"n° {document.id} « {document.title} » ({document.type_display}, patient n° "
                 f"{document.patient_id}) : {submission.status_fr}{when} — {submission.attempts} tentative(s)"

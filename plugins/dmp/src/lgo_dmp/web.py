@@ -194,4 +194,5 @@ def send(document_id: str) -> Any:
     ), (400 if error_fr else 200)
 
 
-send.lgo_any_role = True  # type: ignore[attr-defined]  # every role may post; the habilitation is checked above
+# every role may post at the counter; the habilitation is checked above
+send.lgo_counter = True  # type: ignore[attr-defined]

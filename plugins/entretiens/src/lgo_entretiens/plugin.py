@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import HabilitationDefinition, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
     from lgo.api import ActDefinition, CounterShortcut, Kernel, PatientFileSection, PatientFileView
@@ -19,6 +19,7 @@ MANIFEST = Manifest(
     "niveau 1, alimentation du DMP.",
     optional=("ins", "dmp", "mssante"),
     capabilities=("entretiens",),
+    publisher=PROJECT_PUBLISHER,
 )
 
 

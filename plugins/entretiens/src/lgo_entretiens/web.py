@@ -54,7 +54,7 @@ def _not_a_pharmacist() -> tuple[str, int]:
 
 
 def _any_role(view: Any) -> Any:
-    view.lgo_any_role = True  # posts are checked here (habilitation and RPPS), not by role
+    view.lgo_counter = True  # a counter page: posts are checked here (habilitation and RPPS), not by role
     return view
 
 

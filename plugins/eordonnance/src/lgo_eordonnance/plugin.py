@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_eordonnance.settings import EOrdonnanceSettings
 
@@ -33,6 +33,7 @@ MANIFEST = Manifest(
     capabilities=("eordonnance",),
     provider_capabilities=("eordonnance",),
     settings=EOrdonnanceSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -78,7 +79,7 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
                 patient_id,
                 service="eordonnance",
                 label_fr="Ordonnance numérique",
-                kind_prefix="eordonnance.",
+                plugin="eordonnance",
             )
         ]
 

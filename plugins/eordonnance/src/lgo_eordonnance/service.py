@@ -26,6 +26,7 @@ from lgo.api import (
     Patient,
     Product,
     ValidationError,
+    certificates,
     create_prescription,
     outbox,
     traits,
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 from lgo_eordonnance import identifier as ident
 from lgo_eordonnance.model import Execution
 from lgo_eordonnance.settings import EOrdonnanceSettings
-from lgo_eordonnance.transport import EOrdonnanceTransport, Prescription
+from lgo_eordonnance.transport import EOrdonnanceTransport, Prescription, RetrievalUnavailable
 
 if TYPE_CHECKING:
     from lgo.api import BillingEnded, Delivery, Kernel
@@ -65,10 +66,25 @@ class Retrieved:
 
 
 def transport(kernel: Kernel, pharmacy_id: int) -> EOrdonnanceTransport:
+    """The transport selected for the pharmacy, built with its settings and the pharmacy's certificate (a driver
+    factory takes ``(settings, credential)``)."""
     settings = kernel.plugin_settings(pharmacy_id, PLUGIN)
     assert isinstance(settings, EOrdonnanceSettings)
+    if not settings.endpoint:
+        raise RetrievalUnavailable(
+            "L'adresse du service de l'ordonnance numérique n'est pas renseignée (Paramètres › Ordonnance "
+            "numérique) : poursuivez avec l'ordonnance papier.",
+            detail="eordonnance endpoint not configured",
+        )
     factory = kernel.provider(pharmacy_id, PLUGIN)
-    driver: EOrdonnanceTransport = factory(settings)
+    with kernel.transaction() as session:
+        try:
+            credential = certificates.pharmacy_credential(session, pharmacy_id)
+        except NotFound as exc:
+            raise RetrievalUnavailable(
+                f"{exc.message_fr} Poursuivez avec l'ordonnance papier.", detail=exc.detail
+            ) from exc
+    driver: EOrdonnanceTransport = factory(settings, credential)
     return driver
 
 
@@ -375,7 +391,11 @@ def deliver_billing(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         execution = _execution(session, delivery.pharmacy_id, int(delivery.payload["execution_id"]))
         if execution.remote_execution_id is None:
-            raise RuntimeError("dispensed products not transmitted yet: the complement waits")
+            raise ValidationError(
+                "Le complément de facturation attend la transmission des produits délivrés : il repartira "
+                "automatiquement.",
+                detail="dispensed products not transmitted yet: the complement waits",
+            )
         invoice = session.get(Invoice, execution.invoice_id)
         assert invoice is not None
         identifier, remote = execution.identifier, execution.remote_execution_id

@@ -1,13 +1,30 @@
-"""Settings of the ``eordonnance`` plugin."""
+"""Settings of the ``eordonnance`` plugin. The certificate is not a setting: the transport presents the organisation
+certificate stored on the « Certificat » page (decision 0901)."""
 
 from __future__ import annotations
 
+from lgo.api import ServiceUrl, field_hints
 from pydantic import BaseModel, Field
 
 
 class EOrdonnanceSettings(BaseModel):
-    endpoint: str = Field("", title="Adresse du service de l'ordonnance numérique")
-    certificate_path: str = Field("", title="Certificat de l'officine (PEM)")
-    key_path: str = Field("", title="Clé du certificat (PEM)")
-    ca_path: str = Field("", title="Autorités de confiance (PEM)")
-    timeout_seconds: float = Field(5.0, gt=0, le=60, title="Délai maximal d'un appel (secondes)")
+    endpoint: ServiceUrl = Field(
+        "",
+        title="Adresse du service de l'ordonnance numérique",
+        description="Adresse de la base des prescriptions pour le transport choisi dans « Fournisseurs » ; aucune "
+        "adresse publique n'est connue (l'API de l'Assurance Maladie n'est pas publiée).",
+    )
+    ca_path: str = Field(
+        "",
+        title="Autorités de confiance supplémentaires (fichier PEM)",
+        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
+        "déposé sur la page « Certificat » suffisent.",
+        json_schema_extra=field_hints(advanced=True),
+    )
+    timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        title="Délai maximal d'un appel (secondes)",
+        description="Au-delà, le pharmacien est invité à poursuivre avec l'ordonnance papier.",
+    )

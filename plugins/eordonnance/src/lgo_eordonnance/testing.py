@@ -25,7 +25,7 @@ from lgo_eordonnance.transport import EOrdonnanceTransport, PrescriptionRefused
 
 class EOrdonnanceTransportContract(ProviderContract):
     capability = "eordonnance"
-    provider = "sandbox"
+    provider = "json"
 
     @pytest.fixture
     def transport_under_test(self) -> Any:

@@ -1,7 +1,9 @@
 """The transport to the Assurance Maladie's prescription base: a protocol, with swappable drivers.
 
 The CNAM API is not public; a driver (stevedore entry point in ``lgo.providers.eordonnance``) adapts whatever the
-real service speaks. The ``sandbox`` driver talks HTTPS with the pharmacy's certificate to the sandbox server.
+real service speaks. A driver is a factory ``(settings, credential)`` → transport, where ``credential`` is the
+pharmacy's certificate (:func:`lgo.api.pharmacy_credential`). The ``json`` driver speaks the interface the
+project assumed, implemented by the sandbox; it is never selected by default.
 """
 
 from __future__ import annotations

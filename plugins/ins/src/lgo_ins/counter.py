@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from lgo.api import Kernel
 
 KIND_RETRY = "ins.insi_search"
+#: The use of the pharmacy's certificate declared to the « Certificat » page (a distinct INSI-AUTO certificate).
+CERTIFICATE_KIND = "insi"
 MANU = "INSI-MANU"
 
 
@@ -49,13 +51,11 @@ def _settings(kernel: Kernel, pharmacy_id: int) -> InsSettings:
 
 
 def endpoint(kernel: Kernel, pharmacy_id: int) -> insi.Endpoint:
-    """The one place that chooses the client credential: files named in the settings, else the certificate
-    stored by the administrator (kind « insi »)."""
+    """The one place that chooses the client credential: the certificate stored for INSi (kind « insi »), else the
+    pharmacy's organisation certificate."""
     settings = _settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        credential = certificates.pharmacy_credential(
-            session, pharmacy_id, kind="insi", cert_path=settings.certificate_path, key_path=settings.key_path
-        )
+        credential = certificates.pharmacy_credential(session, pharmacy_id, kind=CERTIFICATE_KIND)
     return insi.Endpoint(settings.insi_endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_ins import api
 from lgo_ins.settings import InsSettings
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from lgo.api import (
         ActionAnswered,
         ActionRequired,
+        CertificateUsage,
         CounterCommand,
         CounterPanel,
         CounterShortcut,
@@ -38,6 +39,7 @@ MANIFEST = Manifest(
     "partagée.",
     capabilities=("ins",),
     settings=InsSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -75,6 +77,21 @@ def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) ->
 def lgo_on_patient_traits_changed(kernel: Kernel, event: PatientTraitsChanged) -> None:
     if event.strict_traits:
         api.demote(kernel, event.pharmacy_id, event.patient_id, event.strict_traits)
+
+
+@hookimpl
+def lgo_register_certificate_usages() -> list[CertificateUsage]:
+    from lgo.api import CertificateUsage
+
+    from lgo_ins.counter import CERTIFICATE_KIND
+
+    return [
+        CertificateUsage(
+            CERTIFICATE_KIND,
+            "INSi (certificat INSI-AUTO distinct)",
+            "Seulement si l'officine a reçu pour l'INSi un certificat différent de son certificat d'organisation.",
+        )
+    ]
 
 
 # --- the counter's windows, panel and status bar (lgo web) ------------------------------------------------

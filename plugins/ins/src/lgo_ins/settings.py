@@ -1,22 +1,52 @@
-"""Settings of the ``ins`` plugin (per pharmacy, edited on the admin page)."""
+"""Settings of the ``ins`` plugin (per pharmacy, edited on the admin page). The certificate is not a setting: INSi
+uses the one stored on the « Certificat » page for INSi, else the organisation certificate (decision 0901)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from lgo.api import KnownAddress, ServiceUrl, field_hints
 from pydantic import BaseModel, Field
+
+#: The Assurance Maladie's INSi service over mutual TLS (official WSDL DESIR_ICIR_EXP 1.5.0 for the test platform).
+INSI_TEST = "https://qualiflps-services-ps-tlsm.ameli.fr:443/lps"
+INSI_PRODUCTION = "https://services-ps-tlsm.ameli.fr/lps"
 
 
 class InsSettings(BaseModel):
-    insi_endpoint: str = Field(
+    insi_endpoint: ServiceUrl = Field(
         "",
         title="Adresse du téléservice INSi",
-        description="Vide : pas d'appel INSi automatique à la sélection du patient.",
+        description="Plateforme de test ou de production de l'Assurance Maladie ; vide : pas d'appel INSi à la "
+        "sélection du patient.",
+        json_schema_extra=field_hints(
+            addresses=(
+                KnownAddress(INSI_TEST, "Assurance Maladie — plateforme de test (qualification)", test=True),
+                KnownAddress(INSI_PRODUCTION, "Assurance Maladie — production", test=False),
+            )
+        ),
     )
-    authorisation_number: str = Field("", title="Numéro d'autorisation du logiciel (IDAM)")
-    software_name: str = Field("LGO libre", title="Nom du logiciel (ContexteLPS)")
-    software_version: str = Field("0.1.0", title="Version du logiciel (ContexteLPS)")
-    instance: str = Field("", title="Identifiant de l'instance (ContexteLPS)")
+    authorisation_number: str = Field(
+        "",
+        title="Numéro d'autorisation du logiciel (IDAM)",
+        description="Numéro délivré à l'éditeur pour le téléservice INSi, envoyé dans chaque appel.",
+    )
+    software_name: str = Field(
+        "LGO libre",
+        title="Nom du logiciel (ContexteLPS)",
+        description="Nom du logiciel déclaré à l'Assurance Maladie, envoyé dans chaque appel.",
+    )
+    software_version: str = Field(
+        "0.1.0",
+        title="Version du logiciel (ContexteLPS)",
+        description="Version du logiciel déclarée à l'Assurance Maladie.",
+    )
+    instance: str = Field(
+        "",
+        title="Identifiant de l'installation (ContexteLPS)",
+        description="Identifie ce poste auprès de l'Assurance Maladie ; vide : « lgo- » suivi du numéro de "
+        "l'officine dans la base.",
+    )
     mode: Literal["INSI-AUTO", "INSI-MANU"] = Field(
         "INSI-AUTO",
         title="Mode d'authentification",
@@ -28,14 +58,20 @@ class InsSettings(BaseModel):
         title="Numéro de facturation de l'officine (assertion INSI-MANU)",
         description="Vide : le numéro FINESS de l'officine.",
     )
-    certificate_path: str = Field(
+    ca_path: str = Field(
         "",
-        title="Certificat INSi (PEM)",
-        description="Vide : le certificat d'organisation « insi » déposé par l'administrateur est utilisé.",
+        title="Autorités de confiance supplémentaires (fichier PEM)",
+        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
+        "déposé sur la page « Certificat » suffisent.",
+        json_schema_extra=field_hints(advanced=True),
     )
-    key_path: str = Field("", title="Clé du certificat INSi (PEM)")
-    ca_path: str = Field("", title="Autorités de confiance (PEM)")
-    timeout_seconds: float = Field(10.0, gt=0, le=120, title="Délai maximal d'un appel INSi (secondes)")
+    timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        title="Délai maximal d'un appel INSi (secondes)",
+        description="Au-delà, le comptoir continue sans attendre et la recherche est relancée en arrière-plan.",
+    )
     reprompt_count: int = Field(
         3,
         ge=0,

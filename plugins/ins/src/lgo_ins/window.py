@@ -36,8 +36,12 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).parent / "counter_templates"
 PARIS = ZoneInfo("Europe/Paris")
-#: How many more dispensings ask again after « aucune pièce présentée » (the vendors' default, seeds).
-REPROMPTS = 3
+
+
+def _reprompts(kernel: Kernel, pharmacy_id: int) -> int:
+    """How many more dispensings ask again after « aucune pièce présentée » (setting, 3 by default as the vendors)."""
+    return int(getattr(kernel.plugin_settings(pharmacy_id, api.PLUGIN), "reprompt_count", 3))
+
 
 DOCUMENT_KEYS = (
     ("1", api.DocumentKind.CNI),
@@ -144,7 +148,12 @@ def answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
         api.record_identity_document(kernel, event.pharmacy_id, event.patient_id, event.operator_id, documents[choice])
     elif choice in answers:
         api.record_document_answer(
-            kernel, event.pharmacy_id, event.patient_id, event.operator_id, answers[choice], reprompts=REPROMPTS
+            kernel,
+            event.pharmacy_id,
+            event.patient_id,
+            event.operator_id,
+            answers[choice],
+            reprompts=_reprompts(kernel, event.pharmacy_id),
         )
     return []
 

@@ -67,8 +67,10 @@ def add_personal(
     smtp_port: int | None = None,
     imap_host: str | None = None,
     imap_port: int | None = None,
+    by_operator_id: int | None = None,
 ) -> int:
-    """A pharmacist's nominative mailbox (Mailiz) with their personal certificate and own server settings."""
+    """A pharmacist's nominative mailbox (Mailiz) with their personal certificate and own server settings, declared
+    by ``by_operator_id`` (the administrator acting; the owner when None)."""
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
         if operator is None or not operator.rpps:
@@ -76,13 +78,18 @@ def add_personal(
                 "Une boîte nominative MSSanté appartient à un pharmacien identifié par son RPPS.",
                 detail=f"operator {operator_id} without RPPS",
             )
+        actor = operator_id if by_operator_id is None else by_operator_id
+        # A person's certificate names no structure (no FINESS to compare); its other warnings are kept in the
+        # audit entry of the store.
         certificates.store(
             session,
             pharmacy_id,
             pkcs12,
             passphrase,
             kind=personal_certificate_kind(operator_id),
-            operator_id=operator_id,
+            operator_id=actor,
+            accept_warnings=True,
+            expects_finess=False,
         )
         row = MssAccount(
             pharmacy_id=pharmacy_id,
@@ -102,9 +109,9 @@ def add_personal(
         kernel.audit(
             pharmacy_id,
             "mssante.account",
-            f"Boîte nominative MSSanté ajoutée : {address}.",
+            f"Boîte nominative MSSanté ajoutée pour {operator.display_name} : {address}.",
             session=session,
-            operator_id=operator_id,
+            operator_id=actor,
             object_type="mssante_account",
             object_id=row.id,
         )
@@ -139,10 +146,12 @@ def set_habilitation(
             )
             session.add(row)
         row.habilitation = value
+        holder = session.get(Operator, operator_id)
+        name = holder.display_name if holder is not None else f"l'opérateur n° {operator_id}"
         kernel.audit(
             pharmacy_id,
             "mssante.habilitation",
-            f"Habilitation {value.value} sur la boîte organisationnelle pour l'opérateur {operator_id}.",
+            f"Habilitation {value.value} sur la boîte organisationnelle pour {name}.",
             session=session,
             operator_id=by_operator_id,
             object_type="mssante_account",
@@ -203,12 +212,12 @@ def provider_for(kernel: Kernel, pharmacy_id: int, account_id: int, *, operator_
         account = session.get(MssAccount, account_id)
         if account is None or account.pharmacy_id != pharmacy_id:
             raise NotFound("Boîte MSSanté introuvable.", detail=f"account {account_id}")
-        kind = (
-            personal_certificate_kind(account.operator_id)
+        # A nominative box presents its owner's own certificate, never the pharmacy's: no fallback there.
+        credential = (
+            certificates.load(session, pharmacy_id, personal_certificate_kind(account.operator_id))
             if account.kind == AccountKind.PERSONAL and account.operator_id
-            else certificates.ORGANISATION
+            else certificates.pharmacy_credential(session, pharmacy_id)
         )
-        credential = certificates.pharmacy_credential(session, pharmacy_id, kind=kind)
         rpps = None
         if account.operator_id is not None:
             owner = session.get(Operator, account.operator_id)

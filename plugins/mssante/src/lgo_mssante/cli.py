@@ -146,7 +146,7 @@ def add_personal(
     kernel = open_kernel()
     try:
         pharmacy_id = current_pharmacy_id(kernel)
-        _admin(kernel, pharmacy_id, admin_code)
+        admin = _admin(kernel, pharmacy_id, admin_code)
         password = click.prompt("Mot de passe de la boîte", hide_input=True)
         passphrase = click.prompt("Mot de passe du certificat", hide_input=True)
         smtp_host, smtp_port = _server(serveur_smtp)
@@ -164,6 +164,7 @@ def add_personal(
             smtp_port=smtp_port,
             imap_host=imap_host,
             imap_port=imap_port,
+            by_operator_id=admin,
         )
         click.echo(f"Boîte nominative n° {account} enregistrée pour {operateur}.")
     finally:

@@ -58,7 +58,7 @@ def _refused(exc: LgoError, patient_id: int | None = None) -> tuple[str, int]:
 
 
 def _post_any_role(view: Any) -> Any:
-    view.lgo_any_role = True  # every role may post here: the mailbox rights are checked in the view
+    view.lgo_counter = True  # every role may post at the counter: the mailbox rights are checked in the view
     return view
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_mssante.settings import MssanteSettings
 
@@ -30,6 +30,7 @@ MANIFEST = Manifest(
     capabilities=("mssante",),
     provider_capabilities=("mssante",),
     settings=MssanteSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 
@@ -113,6 +114,6 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
     with kernel.transaction() as session:
         return [
             outbox.service_status(
-                session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", kind_prefix="mssante."
+                session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", plugin="mssante"
             )
         ]

@@ -122,7 +122,10 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         row = session.get(MssMessage, payload["message"])
         if row is None:
-            raise PermanentFailure(f"mssante message {payload['message']} vanished")
+            raise PermanentFailure(
+                f"mssante message {payload['message']} vanished",
+                message_fr="Le message à envoyer n'existe plus dans la messagerie de l'officine.",
+            )
         account = session.get(MssAccount, row.account_id)
         assert account is not None
         documents = [session.get(HealthDocument, i) for i in payload["documents"]]
@@ -173,7 +176,7 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         )
     except (MailRefused, NotAllowed) as exc:
         _set_status(kernel, payload["message"], MessageStatus.REJECTED, exc.message_fr)
-        raise PermanentFailure(exc.detail or exc.message_fr) from exc
+        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
     _set_status(kernel, payload["message"], MessageStatus.SENT, None)
     kernel.audit(
         pharmacy_id,
@@ -607,7 +610,10 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         row = session.get(MssMessage, payload["message"])
         if row is None or not row.raw_encrypted:
-            raise PermanentFailure(f"received message {payload['message']} has no content to acknowledge")
+            raise PermanentFailure(
+                f"received message {payload['message']} has no content to acknowledge",
+                message_fr="Le message reçu n'est plus disponible : l'accusé de réception ne peut pas être envoyé.",
+            )
         account = session.get(MssAccount, row.account_id)
         assert account is not None
         raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
@@ -634,7 +640,7 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
             notification, address
         )
     except MailRefused as exc:
-        raise PermanentFailure(exc.detail or exc.message_fr) from exc
+        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
     kernel.audit(
         pharmacy_id,
         "mssante.mdn",

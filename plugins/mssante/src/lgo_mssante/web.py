@@ -138,6 +138,7 @@ def blueprint() -> Blueprint:
                 password=password,
                 pkcs12=upload.read(),
                 passphrase=request.form.get("passphrase", ""),
+                by_operator_id=_operator_id(),
             )
             flash(f"Boîte nominative {address} enregistrée (n° {account}).", "info")
         except (LgoError, KeyError, ValueError) as exc:

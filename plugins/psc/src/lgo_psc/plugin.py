@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lgo.api import Manifest, MigrationSource, SignInMethod, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, SignInMethod, hookimpl
 
 from lgo_psc.settings import PscSettings
 
@@ -17,6 +17,7 @@ MANIFEST = Manifest(
     description_fr="Connexion des opérateurs avec Pro Santé Connect (e-CPS, carte CPS), y compris au poste de "
     "comptoir (validation sur l'application e-CPS).",
     settings=PscSettings,
+    publisher=PROJECT_PUBLISHER,
 )
 
 

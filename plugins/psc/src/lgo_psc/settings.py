@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lgo.api import KnownAddress, ServiceUrl, field_hints
 from pydantic import BaseModel, Field, SecretStr
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
 
-#: Espace de confiance « bac à sable » (BAS) de PSC; production: https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet
+#: Espace de confiance « bac à sable » (BAS) de PSC, and production (conformance/services/psc).
 BAS_BASE_URL = "https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet"
+PRODUCTION_BASE_URL = "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet"
 
 
 class PscSettings(BaseModel):
-    base_url: str = Field(
+    base_url: ServiceUrl = Field(
         BAS_BASE_URL,
         title="Adresse de Pro Santé Connect",
         description="Adresse du royaume PSC (…/auth/realms/esante-wallet) ; la découverte est lue "
         "à …/.well-known/wallet-openid-configuration",
+        json_schema_extra=field_hints(
+            addresses=(
+                KnownAddress(BAS_BASE_URL, "Pro Santé Connect — bac à sable (BAS)", test=True),
+                KnownAddress(PRODUCTION_BASE_URL, "Pro Santé Connect — production", test=False),
+            )
+        ),
     )
     client_id: str = Field("", title="Identifiant client", description="Identifiant du LGO déclaré auprès de PSC")
     client_secret: SecretStr = Field(
@@ -32,8 +40,16 @@ class PscSettings(BaseModel):
     post_logout_redirect_uri: str = Field(
         "", title="Adresse après déconnexion", description="Vide : la page de connexion du LGO"
     )
-    scope: str = Field("openid scope_all", title="Portées demandées")
-    acr_values: str = Field("eidas1", title="Niveau d'authentification exigé (acr)")
+    scope: str = Field(
+        "openid scope_all",
+        title="Portées demandées",
+        description="Portées OpenID Connect demandées à PSC, séparées par des espaces.",
+    )
+    acr_values: str = Field(
+        "eidas1",
+        title="Niveau d'authentification exigé (acr)",
+        description="eidas1 : carte CPS ou e-CPS ; imposé par PSC pour les services sensibles.",
+    )
     leeway_seconds: int = Field(
         60,
         ge=0,
@@ -49,8 +65,19 @@ class PscSettings(BaseModel):
         description="Le jeton d'accès est renouvelé quand il expire dans moins de ce "
         "délai, tant que l'opérateur travaille",
     )
-    ca_path: str = Field("", title="Autorités de confiance (PEM)", description="Vide : les autorités du système")
-    timeout_seconds: float = Field(15.0, gt=0, le=120, title="Délai d'attente (secondes)")
+    ca_path: str = Field(
+        "",
+        title="Autorités de confiance supplémentaires (fichier PEM)",
+        description="Réglage avancé : vide, les autorités du système",
+        json_schema_extra=field_hints(advanced=True),
+    )
+    timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=120,
+        title="Délai d'attente (secondes)",
+        description="Délai maximal d'une réponse de Pro Santé Connect",
+    )
 
 
 def settings(kernel: Kernel, pharmacy_id: int) -> PscSettings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 from lgo_vaccination import service
 
@@ -33,6 +33,7 @@ MANIFEST = Manifest(
     requires=("ins",),
     optional=("dmp",),
     capabilities=("vaccination",),
+    publisher=PROJECT_PUBLISHER,
 )
 
 

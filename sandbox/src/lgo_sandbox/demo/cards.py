@@ -62,6 +62,7 @@ def _cps_step(ctx: DemoContext) -> list[str]:
     saved = kernel.plugin_settings(pharmacy, "ins").model_dump()
     manu = world.authority.organisation("INSI-MANU")
     try:
+        manu.store_for(kernel, pharmacy, kind="insi")
         kernel.save_plugin_settings(
             pharmacy,
             "ins",
@@ -70,9 +71,6 @@ def _cps_step(ctx: DemoContext) -> list[str]:
                 "insi_endpoint": server.url,
                 "authorisation_number": DEMO_IDAM,
                 "mode": "INSI-MANU",
-                "certificate_path": str(manu.cert_path),
-                "key_path": str(manu.key_path),
-                "ca_path": str(manu.ca_path),
             },
         )
         kernel.save_plugin_settings(
@@ -117,6 +115,7 @@ def _cps_step(ctx: DemoContext) -> list[str]:
 
 def _configure_ins(ctx: DemoContext, server: Any, authority: Any) -> None:
     credential = authority.organisation("INSI-AUTO")
+    credential.store_for(ctx.kernel, ctx.pharmacy_id, kind="insi")
     ctx.kernel.save_plugin_settings(
         ctx.pharmacy_id,
         "ins",
@@ -124,9 +123,6 @@ def _configure_ins(ctx: DemoContext, server: Any, authority: Any) -> None:
             **ctx.kernel.plugin_settings(ctx.pharmacy_id, "ins").model_dump(),
             "insi_endpoint": server.url,
             "authorisation_number": DEMO_IDAM,
-            "certificate_path": str(credential.cert_path),
-            "key_path": str(credential.key_path),
-            "ca_path": str(credential.ca_path),
             "timeout_seconds": 3,
         },
     )

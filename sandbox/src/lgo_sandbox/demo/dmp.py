@@ -47,20 +47,18 @@ def _step_dmp(ctx: DemoContext) -> list[str]:
         organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
         server, sandbox = start_dmp_sandbox(authority, failure_rate=0.3, seed=3)
         try:
+            organisation.store_for(kernel, pharmacy_id)
             kernel.save_plugin_settings(
                 pharmacy_id,
                 "dmp",
                 {
                     **kernel.plugin_settings(pharmacy_id, "dmp").model_dump(),
                     "endpoint": server.url,
-                    "certificate_path": str(organisation.cert_path),
-                    "key_path": str(organisation.key_path),
-                    "ca_path": str(organisation.ca_path),
                 },
             )
             lines.append(f"Bac à sable DMP démarré sur {server.url} (TLS mutuel, 30 % des requêtes en échec).")
             lines += _feed(ctx, sandbox)
-            worker = Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id)
+            worker = Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id, plugins=("dmp",))
             for _ in range(30):
                 if not worker.drain():
                     break

@@ -38,15 +38,13 @@ def _step(ctx: DemoContext) -> list[str]:
         credential = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
         server, _sandbox = start_eordonnance_sandbox(authority)
         try:
-            kernel.select_provider(pharmacy_id, "eordonnance", "sandbox")
+            kernel.select_provider(pharmacy_id, "eordonnance", "json")
+            credential.store_for(kernel, pharmacy_id)
             kernel.save_plugin_settings(
                 pharmacy_id,
                 "eordonnance",
                 {
                     "endpoint": server.url,
-                    "certificate_path": str(credential.cert_path),
-                    "key_path": str(credential.key_path),
-                    "ca_path": str(credential.ca_path),
                 },
             )
             lines.append(f"Bac à sable de l'ordonnance numérique sur {server.url} (TLS mutuel).")
@@ -85,10 +83,10 @@ def _step(ctx: DemoContext) -> list[str]:
                 lines.append(f"Écart — {difference.label} : {difference.text_fr}")
             result = service.validate_and_bill(kernel, pharmacy_id, execution, pharmacist)
             lines.append(result.summary_fr())
-            Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id).drain()
+            Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id, plugins=("eordonnance",)).drain()
             lines.append("1er envoi (produits délivrés) transmis à l'Assurance Maladie.")
             service.acknowledge_invoice_batch(kernel, pharmacy_id, [result.invoice_id])
-            Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id).drain()
+            Worker(kernel, base_backoff_seconds=0.0, pharmacy_id=pharmacy_id, plugins=("eordonnance",)).drain()
             lines.append("Lot de factures acquitté : 2e envoi (complément de facturation) transmis.")
         finally:
             server.stop()

@@ -33,6 +33,7 @@ def _step(ctx: DemoContext) -> list[str]:
         credential = authority.organisation("INSI-AUTO")
         server, sandbox = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
         try:
+            credential.store_for(kernel, pharmacy_id, kind="insi")
             kernel.save_plugin_settings(
                 pharmacy_id,
                 "ins",
@@ -40,9 +41,6 @@ def _step(ctx: DemoContext) -> list[str]:
                     **kernel.plugin_settings(pharmacy_id, "ins").model_dump(),
                     "insi_endpoint": server.url,
                     "authorisation_number": DEMO_IDAM,
-                    "certificate_path": str(credential.cert_path),
-                    "key_path": str(credential.key_path),
-                    "ca_path": str(credential.ca_path),
                     "timeout_seconds": 3,
                 },
             )

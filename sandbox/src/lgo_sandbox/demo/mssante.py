@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import DocumentStatus, HealthDocument, IdentityNotShareable, LgoError, certificates
+from lgo.api import DocumentStatus, HealthDocument, IdentityNotShareable, LgoError
 from lgo.documents.xds_codes import BILAN_MEDICAMENTEUX
 from lgo.worker import Worker
 from lgo_mssante import accounts, annuaire, service
@@ -96,10 +96,8 @@ def _step(ctx: DemoContext) -> list[str]:
                     "annuaire_url": server.url,
                 },
             )
-            with kernel.transaction() as session:
-                if certificates.get(session, pharmacy_id) is None:
-                    organisation = authority.organisation("PHARMACIE DES TILLEULS")
-                    certificates.store(session, pharmacy_id, organisation.pkcs12("demo"), "demo")
+            # This step's own authority: the organisational box presents a certificate the mail server trusts.
+            authority.organisation("PHARMACIE DES TILLEULS").store_for(kernel, pharmacy_id)
             kernel.select_provider(pharmacy_id, "mssante", "organisationnelle")
             account = accounts.add_organisational(
                 kernel, pharmacy_id, address=PHARMACY_BOX, login=PHARMACY_BOX, password=passwords[PHARMACY_BOX]

@@ -27,15 +27,11 @@ def services(kernel: Any, pharmacy_id: int) -> Iterator[list[str]]:
         with kernel.transaction() as session:
             finess = session.get(Pharmacy, pharmacy_id).finess
         organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
-        tls = {
-            "certificate_path": str(organisation.cert_path),
-            "key_path": str(organisation.key_path),
-            "ca_path": str(organisation.ca_path),
-        }
+        organisation.store_for(kernel, pharmacy_id)  # as the administrator does on the « Certificat » page
         if kernel.is_active(pharmacy_id, "ins"):
             from lgo_sandbox.insi import start_insi_sandbox
 
-            insi = authority.organisation("INSI-AUTO")
+            authority.organisation("INSI-AUTO").store_for(kernel, pharmacy_id, kind="insi")
             server, _insi = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
             stack.callback(server.stop)
             kernel.save_plugin_settings(
@@ -45,9 +41,6 @@ def services(kernel: Any, pharmacy_id: int) -> Iterator[list[str]]:
                     **kernel.plugin_settings(pharmacy_id, "ins").model_dump(),
                     "insi_endpoint": server.url,
                     "authorisation_number": DEMO_IDAM,
-                    "certificate_path": str(insi.cert_path),
-                    "key_path": str(insi.key_path),
-                    "ca_path": str(insi.ca_path),
                     "timeout_seconds": 3,
                 },
             )
@@ -57,14 +50,16 @@ def services(kernel: Any, pharmacy_id: int) -> Iterator[list[str]]:
 
             server, _dmp = start_dmp_sandbox(authority, seed=11)
             stack.callback(server.stop)
-            kernel.save_plugin_settings(pharmacy_id, "dmp", {"endpoint": server.url, **tls})
+            kernel.save_plugin_settings(
+                pharmacy_id, "dmp", {**kernel.plugin_settings(pharmacy_id, "dmp").model_dump(), "endpoint": server.url}
+            )
             lines.append(f"DMP (bac à sable) : {server.url}")
         if kernel.is_active(pharmacy_id, "eordonnance"):
             from lgo_sandbox.eordonnance import start_eordonnance_sandbox
 
             server, _eord = start_eordonnance_sandbox(authority)
             stack.callback(server.stop)
-            kernel.select_provider(pharmacy_id, "eordonnance", "sandbox")
-            kernel.save_plugin_settings(pharmacy_id, "eordonnance", {"endpoint": server.url, **tls})
+            kernel.select_provider(pharmacy_id, "eordonnance", "json")
+            kernel.save_plugin_settings(pharmacy_id, "eordonnance", {"endpoint": server.url})
             lines.append(f"Ordonnance numérique (bac à sable) : {server.url} — QR de démonstration : {DEMO_QR}")
         yield lines

@@ -640,12 +640,13 @@ def command(command: str, draft_id: str | None = None) -> Response:
 
 
 def install(app: Any) -> None:
-    """Register the counter; every role may post on it (the préparateur bills), unlike the admin pages. Pages of
-    plugins that extend ``counter/layout.html`` get the status bar, the keys and the patient's banner from the
+    """Every role may post on the counter (the préparateur bills), unlike the admin pages. The views are marked
+    ``lgo_counter`` (not ``lgo_any_role``: a temporary password must still be replaced before working here). Pages
+    of plugins that extend ``counter/layout.html`` get the status bar, the keys and the patient's banner from the
     template helpers ``counter_statuses``, ``counter_shortcuts`` and ``counter_patient``."""
     for name, view in list(app.view_functions.items()):
         if name.startswith("counter."):
-            view.lgo_any_role = True
+            view.lgo_counter = True
 
     @app.context_processor
     def counter_helpers() -> dict[str, Any]:

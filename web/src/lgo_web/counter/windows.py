@@ -24,8 +24,21 @@ log = logging.getLogger(__name__)
 GENERIC = "counter/action_generic.html"
 
 
+def date_fr(value: object) -> str:
+    """``YYYY-MM-DD`` (an unknown day or month written 00, as the RNIV does) as ``JJ/MM/AAAA``; anything else as is.
+    Available to windows as the Jinja filter ``date_fr``."""
+    text = str(value or "")
+    parts = text.split("-")
+    if len(parts) == 3 and len(parts[0]) == 4 and all(p.isdigit() for p in parts):
+        day, month = (p if p != "00" else "??" for p in (parts[2], parts[1]))
+        return f"{day}/{month}/{parts[0]}"
+    return text
+
+
 def install_template_folders(app: Flask, kernel: Kernel) -> None:
-    """Add each plugin's counter templates to the app's loader, under the plugin's name."""
+    """Add each plugin's counter templates to the app's loader, under the plugin's name, and the ``date_fr``
+    filter."""
+    app.jinja_env.filters["date_fr"] = date_fr
     folders: dict[str, FileSystemLoader] = {}
     for plugin, window in kernel.counter_windows():
         folders.setdefault(plugin, FileSystemLoader(str(window.folder)))

@@ -1,7 +1,7 @@
 """Billings being prepared at a counter (``counter_draft``); a renewal number on prescriptions.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

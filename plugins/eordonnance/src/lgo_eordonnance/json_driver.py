@@ -1,4 +1,10 @@
-"""The ``sandbox`` driver: JSON over HTTPS with the pharmacy's certificate, to ``lgo_sandbox.eordonnance``."""
+"""The ``json`` driver: the prescription base spoken as JSON over HTTPS with the pharmacy's certificate.
+
+The Assurance Maladie's API is not public (decision 0700): this driver speaks the interface the project assumed,
+which the ordonnance numérique sandbox (``lgo_sandbox.eordonnance``) implements. It is therefore for the sandbox and
+tests, and never chosen by default: a pharmacy selects its transport on the « Fournisseurs » page, and a real one
+comes as another driver of ``lgo.providers.eordonnance``.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +13,29 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from lgo.api import ValidationError, client_tls_context, read_pem_files
+from lgo.api import ClientCredential, client_tls_context
 
 from lgo_eordonnance.transport import PrescribedLine, Prescription, PrescriptionRefused, RetrievalUnavailable
 
+#: What the « Fournisseurs » page shows for this driver.
+LABEL_FR = "JSON en HTTPS — interface supposée, pour le bac à sable (l'API de l'Assurance Maladie n'est pas publique)"
+
 
 @dataclass
-class SandboxTransport:
+class JsonHttpsTransport:
     endpoint: str
-    certificate_path: str
-    key_path: str
+    credential: ClientCredential
     ca_path: str | None = None
     timeout_seconds: float = 5.0
 
     def _client(self) -> httpx.Client:
-        context = client_tls_context(read_pem_files(self.certificate_path, self.key_path), self.ca_path)
+        context = client_tls_context(self.credential, self.ca_path)
         return httpx.Client(base_url=self.endpoint, verify=context, timeout=self.timeout_seconds)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             with self._client() as client:
                 response = client.request(method, path, **kwargs)
-        except ValidationError as exc:  # the certificate named in the settings cannot be read
-            raise RetrievalUnavailable(
-                f"{exc.message_fr} Poursuivez avec l'ordonnance papier.", detail=exc.detail
-            ) from exc
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
             raise RetrievalUnavailable(
                 "Le service de l'ordonnance numérique ne répond pas : poursuivez avec l'ordonnance papier.",
@@ -87,12 +91,10 @@ class SandboxTransport:
         )
 
 
-def create(settings: Any) -> SandboxTransport:
-    """Factory registered as the ``sandbox`` driver: built from the plugin's settings."""
-    return SandboxTransport(
-        settings.endpoint,
-        settings.certificate_path,
-        settings.key_path,
-        settings.ca_path or None,
-        settings.timeout_seconds,
-    )
+def create(settings: Any, credential: ClientCredential) -> JsonHttpsTransport:
+    """Factory registered as the ``json`` driver: the plugin's settings and the pharmacy's certificate (the
+    one rule of :func:`lgo.api.pharmacy_credential`, applied by the plugin)."""
+    return JsonHttpsTransport(settings.endpoint, credential, settings.ca_path or None, settings.timeout_seconds)
+
+
+create.label = LABEL_FR  # type: ignore[attr-defined]
