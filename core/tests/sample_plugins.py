@@ -8,7 +8,7 @@ from typing import Any
 from lgo import hookimpl
 from lgo.actions import ActionRequired
 from lgo.domain import outbox
-from lgo.domain.billing import ActDefinition
+from lgo.domain.billing import ActDefinition, ActTariff
 from lgo.events import BillingEnded, BillingStarted, DispensationValidated, PatientSelected
 from lgo.kernel import Kernel
 from lgo.migrations import MigrationSource
@@ -91,6 +91,14 @@ class Acts:
         return [
             ActDefinition("VGP", "Vaccination antigrippale par le pharmacien", 750, 100),
             ActDefinition("INJ", "Injection d'un vaccin prescrit", 630, 70),
+            ActDefinition(
+                "TRD",
+                "TROD angine",
+                1000,
+                70,
+                fee_cents_drom=1050,
+                tariffs=(ActTariff("antibiotique", "TROD angine et antibiotique", 1500, 1570),),
+            ),
         ]
 
 

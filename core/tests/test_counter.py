@@ -170,10 +170,57 @@ def test_acts_are_declared_by_plugins_and_billed(lgo_make_kernel: Callable[..., 
     kernel = lgo_make_kernel(Acts())
     counter = _counter(kernel, lgo_seeded)
     billing = counter.start_billing(lgo_seeded.patients["jean"])
-    with pytest.raises(ValidationError, match="Acte inconnu : « XYZ ». Actes disponibles : INJ, VGP"):
+    with pytest.raises(ValidationError, match="Acte inconnu : « XYZ ». Actes disponibles : INJ, TRD, VGP"):
         counter.add_act(billing, "XYZ")
     counter.add_act(billing, "VGP")
     result = counter.end_billing(billing)
     assert (result.total_cents, result.amo_cents, result.patient_cents) == (750, 750, 0)
     assert result.event.lines[0].act_code == "VGP"
     assert result.dispensation_numbers == ()
+
+
+def test_an_act_is_billed_at_its_named_tariff_and_at_its_drom_fee_overseas(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
+) -> None:
+    from lgo.domain.pharmacy import Pharmacy
+
+    kernel = lgo_make_kernel(Acts())
+    counter = _counter(kernel, lgo_seeded)
+
+    def fees() -> list[tuple[str, int]]:
+        billing = counter.start_billing(lgo_seeded.patients["jean"])
+        counter.add_act(billing, "TRD")
+        counter.add_act(billing, "TRD", tariff="antibiotique")
+        counter.add_act(billing, "VGP")
+        return [(line.label, line.unit_price_cents) for line in billing.lines]
+
+    assert fees() == [("TROD angine", 1000), ("TROD angine et antibiotique", 1500), (ACT_VGP, 750)]
+    with kernel.transaction() as session:
+        session.get(Pharmacy, lgo_seeded.pharmacy_id).postal_code = "97200"  # type: ignore[union-attr]
+    # Martinique: the DROM fees; an act without one keeps its fee.
+    assert fees() == [("TROD angine", 1050), ("TROD angine et antibiotique", 1570), (ACT_VGP, 750)]
+    billing = counter.start_billing(lgo_seeded.patients["jean"])
+    with pytest.raises(ValidationError, match="Tarif « gratuit » inconnu pour l'acte TRD"):
+        counter.add_act(billing, "TRD", tariff="gratuit")
+
+
+ACT_VGP = "Vaccination antigrippale par le pharmacien"
+
+
+@pytest.mark.parametrize(
+    ("postal_code", "drom"),
+    [("97100", True), ("97411", True), ("97600", True), ("97500", False), ("97800", False), ("75001", False)],
+)
+def test_the_drom_are_guadeloupe_martinique_guyane_reunion_and_mayotte(postal_code: str, drom: bool) -> None:
+    from lgo.domain.billing import in_drom
+
+    assert in_drom(postal_code) is drom
+
+
+def test_an_act_refuses_a_negative_fee_or_a_tariff_declared_twice() -> None:
+    from lgo.domain.billing import ActDefinition, ActTariff
+
+    with pytest.raises(ValidationError, match="Honoraire négatif"):
+        ActDefinition("ABC", "Acte", 100, tariffs=(ActTariff("x", "X", -1),))
+    with pytest.raises(ValidationError, match="Tarif déclaré deux fois"):
+        ActDefinition("ABC", "Acte", 100, tariffs=(ActTariff("x", "X", 1), ActTariff("x", "Y", 2)))

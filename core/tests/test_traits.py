@@ -75,3 +75,22 @@ def test_impossible_birth_places_are_refused_in_french(code: object) -> None:
 
 def test_the_cda_gender_is_taken_from_jdv_j143() -> None:
     assert [traits.cda_gender(s) for s in ("M", "F", "I")] == ["M", "F", "UN"]
+
+
+@pytest.mark.parametrize(
+    ("birth", "ages"),
+    [
+        ("2016-12-02", (10, 10)),  # tenth birthday today
+        ("2016-12-03", (9, 9)),  # tomorrow
+        ("2016-12-00", (9, 10)),  # born in December 2016: 9 or 10
+        ("2016-11-00", (10, 10)),
+        ("2016-00-00", (9, 10)),
+        ("1960-02-29", (66, 66)),
+    ],
+)
+def test_a_partial_birth_date_gives_the_range_of_possible_ages(birth: str, ages: tuple[int, int]) -> None:
+    from datetime import date
+
+    from lgo.domain.patients import PartialDate
+
+    assert PartialDate.parse(birth).ages_on(date(2026, 12, 2)) == ages

@@ -28,7 +28,7 @@ def test_sign_in_then_every_page_answers_in_french(web_client: Any) -> None:
         assert expected in text(answer), path
 
 
-def test_enable_a_module_with_its_dependency_and_the_wave_1_action(
+def test_enable_a_module_with_its_dependency_and_the_wave_1_and_wave_2_actions(
     web_client: Any, web_kernel: Kernel, web_seeded: Seeded
 ) -> None:
     pharmacy = web_seeded.pharmacy_id
@@ -54,6 +54,14 @@ def test_enable_a_module_with_its_dependency_and_the_wave_1_action(
 
     post_form(web_client, "/modules", "/modules/vaccination/desactiver")
     assert not web_kernel.is_active(pharmacy, "vaccination")
+
+    page = text(web_client.get("/modules"))
+    assert "Activer les modules Ségur de la vague 2" in page and "Activer les modules Ségur de la vague 1" not in page
+    response = post_form(web_client, "/modules", "/modules/vague-2/activer", follow_redirects=True)
+    assert "Modules de la vague 2 activés : psc, vaccination." in text(response)  # not the vendor's « piege »
+    assert {"psc", "vaccination"} <= web_kernel.active_plugins(pharmacy)
+    assert "Activer les modules Ségur de la vague" not in text(web_client.get("/modules"))
+    assert post_form(web_client, "/modules", "/modules/vague-3/activer").status_code == 404
 
 
 def test_switch_the_secure_mail_provider(web_client: Any, web_kernel: Kernel, web_seeded: Seeded) -> None:

@@ -43,6 +43,7 @@ def test_a_preparateur_reads_but_cannot_change_settings(
     for path, data in [
         ("/modules/ins/activer", {}),
         ("/modules/vague-1/activer", {}),
+        ("/modules/vague-2/activer", {}),
         ("/parametres/ins", {"reprompt_count": "7", "endpoint": "https://a.test/", "mode": "auto"}),
         ("/fournisseurs", {"capability": MSS_CAPABILITY, "provider": "mailiz"}),
         ("/exploitation/messages/1/relancer", {}),

@@ -74,7 +74,7 @@ MANIFEST = Manifest(name="dmp", plugin_api=">=2.0,<3", wave=1, requires=("ins",)
     "vaccination": _HEADER
     + """
 MANIFEST = Manifest(name="vaccination", plugin_api=">=2.0,<3", wave=2, requires=("ins",),
-                    label_fr="Vaccination", distribution="lgo-webtest-vaccination")
+                    label_fr="Vaccination", distribution="lgo-webtest-vaccination", publisher="LGO libre")
 """,
     "mssante": _HEADER
     + f"""
@@ -103,7 +103,7 @@ class Organisationnelle:
     "psc": _HEADER
     + """
 MANIFEST = Manifest(name="psc", plugin_api=">=2.0,<3", wave=2, label_fr="Pro Santé Connect",
-                    distribution="lgo-webtest-psc")
+                    distribution="lgo-webtest-psc", publisher="LGO libre")
 
 @hookimpl
 def lgo_register_web_blueprints() -> list[Any]:

@@ -12,9 +12,9 @@ Groups of names:
 
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
-  (:class:`ActDefinition`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and for the counter
-  :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`, and the patient's
-  file :class:`PatientFileSection`, :class:`FileRow`, :class:`FileLink`);
+  (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
+  for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`,
+  and the patient's file :class:`PatientFileSection`, :class:`FileRow`, :class:`FileLink`);
 * events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
   :class:`CounterCommand`, :class:`CounterView`, :class:`PatientFileView`) and :class:`ActionRequired`
   (:func:`select_patient`);
@@ -24,12 +24,13 @@ Groups of names:
   ``search_patients`` (the counter's patient search);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``, ``history`` (the patient's dispensings and documents produced
-  here); identity (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS,
-  RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration, comparison and birth-place rule of
-  identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box: GTIN → CIP13, expiry, lot, serial);
-  :func:`parse_untrusted` for every XML that came from outside (:class:`HostileContent` when it carries a DTD or
-  entities);
+  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races), ``history``
+  (the patient's dispensings and documents produced here); identity (:class:`SharedIdentity`, the OIDs);
+  ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV
+  transliteration, comparison and birth-place rule of identity traits); ``gs1`` (the GS1 DataMatrix of a medicine
+  box: GTIN → CIP13, expiry, lot, serial); :func:`parse_untrusted` for every XML that came from outside
+  (:class:`HostileContent` when it carries a DTD or entities); :func:`check_text` for a text from outside against
+  its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
   (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
   :func:`datetime_fr` (Europe/Paris);
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.db import UTCDateTime as UTCDateTime
     from lgo.db import str_enum as str_enum
     from lgo.db import utcnow as utcnow
+    from lgo.db.limits import check_text as check_text
     from lgo.documents import DocumentStatus as DocumentStatus
     from lgo.documents import HealthDocument as HealthDocument
     from lgo.documents import cda as cda
@@ -78,8 +80,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain import history as history
     from lgo.domain import outbox as outbox
     from lgo.domain import stock as stock
+    from lgo.domain import throttle as throttle
     from lgo.domain.audit import AuditEntry as AuditEntry
     from lgo.domain.billing import ActDefinition as ActDefinition
+    from lgo.domain.billing import ActTariff as ActTariff
     from lgo.domain.billing import Invoice as Invoice
     from lgo.domain.billing import InvoiceLine as InvoiceLine
     from lgo.domain.billing import LineKind as LineKind
@@ -111,6 +115,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.products import Product as Product
     from lgo.domain.products import create_product as create_product
     from lgo.domain.scoped import get_scoped as get_scoped
+    from lgo.domain.scoped import parse_id as parse_id
     from lgo.domain.stock import Lot as Lot
     from lgo.errors import ImmutableRecordError as ImmutableRecordError
     from lgo.errors import InsufficientStock as InsufficientStock
@@ -192,6 +197,7 @@ _LAZY: dict[str, str] = {
     "DraftLine": "lgo.counter:DraftLine",
     "NAMING_CONVENTION": "lgo.db:NAMING_CONVENTION",
     "UTCDateTime": "lgo.db:UTCDateTime",
+    "check_text": "lgo.db.limits:check_text",
     "str_enum": "lgo.db:str_enum",
     "utcnow": "lgo.db:utcnow",
     "DocumentStatus": "lgo.documents:DocumentStatus",
@@ -206,8 +212,10 @@ _LAZY: dict[str, str] = {
     "history": "lgo.domain.history",
     "outbox": "lgo.domain.outbox",
     "stock": "lgo.domain.stock",
+    "throttle": "lgo.domain.throttle",
     "AuditEntry": "lgo.domain.audit:AuditEntry",
     "ActDefinition": "lgo.domain.billing:ActDefinition",
+    "ActTariff": "lgo.domain.billing:ActTariff",
     "Invoice": "lgo.domain.billing:Invoice",
     "InvoiceLine": "lgo.domain.billing:InvoiceLine",
     "LineKind": "lgo.domain.billing:LineKind",
@@ -239,6 +247,7 @@ _LAZY: dict[str, str] = {
     "Product": "lgo.domain.products:Product",
     "create_product": "lgo.domain.products:create_product",
     "get_scoped": "lgo.domain.scoped:get_scoped",
+    "parse_id": "lgo.domain.scoped:parse_id",
     "Lot": "lgo.domain.stock:Lot",
     "ImmutableRecordError": "lgo.errors:ImmutableRecordError",
     "InsufficientStock": "lgo.errors:InsufficientStock",

@@ -1,7 +1,14 @@
-"""The ``lgo`` command. Heavy imports happen inside the commands so that ``lgo --help`` stays quick."""
+"""The ``lgo`` command. Heavy imports happen inside the commands so that ``lgo --help`` stays quick.
+
+Whatever goes wrong ends in one French sentence on standard error and an exit code, never a traceback (the
+technical detail goes to the log, shown with ``--verbose``). Exit codes: 0 done; 1 refused or impossible (the
+sentence says why: a rule, the database, the data folder, the configuration); 2 the command line itself is wrong
+(unknown option, missing or invalid value); 3 an unexpected error, a defect to report.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from collections.abc import Callable
@@ -18,6 +25,10 @@ if TYPE_CHECKING:
     from lgo.kernel import Kernel
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("lgo")
+
+#: Exit codes (documented in ``lgo --help`` and the README).
+EXIT_REFUSED, EXIT_USAGE, EXIT_UNEXPECTED = 1, 2, 3
 
 
 class FrenchError(click.ClickException):
@@ -25,6 +36,10 @@ class FrenchError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
+
+
+class UnexpectedError(FrenchError):
+    exit_code = EXIT_UNEXPECTED
 
 
 def french_errors(func: F) -> F:
@@ -37,7 +52,7 @@ def french_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LgoError as exc:
-            logging.getLogger("lgo").debug("command failed: %s", exc.detail)
+            log.debug("command failed: %s", exc.detail, exc_info=exc)
             raise FrenchError(exc.message_fr) from exc
 
     return wrapper  # type: ignore[return-value]
@@ -77,6 +92,84 @@ def _distribution_commands() -> dict[str, click.Command]:
     return commands
 
 
+#: What the database driver says (lower case), and what the administrator reads.
+_DATABASE_ERRORS_FR = (
+    (
+        ("not a database", "malformed", "corrupt"),
+        "La base SQLite est endommagée (le fichier n'est pas une base de données valide) : restaurez une sauvegarde.",
+    ),
+    (
+        ("unable to open database file",),
+        "Impossible d'ouvrir la base SQLite : vérifiez LGO_HOME (ou LGO_DATABASE_URL) et les droits du dossier.",
+    ),
+    (("locked",), "La base de données est occupée par un autre programme : réessayez dans un instant."),
+    (
+        ("no such table", "undefinedtable", "relation"),
+        "La base n'est pas initialisée ou pas à jour : lancez « lgo init » (ou « lgo db upgrade »).",
+    ),
+    (
+        ("connect", "password", "could not translate host", "timeout", "server closed"),
+        "Le serveur de base de données ne répond pas ou refuse la connexion (PostgreSQL arrêté, adresse ou "
+        "identifiants erronés) : vérifiez LGO_DATABASE_URL.",
+    ),
+)
+
+
+def _database_error_fr(exc: Exception) -> str | None:
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return (
+            "LGO_DATABASE_URL n'est pas une adresse de base de données utilisable (attendu : sqlite:///chemin ou "
+            "postgresql+psycopg://utilisateur@hôte/base)."
+        )
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = f"{type(exc.orig).__name__} {exc.orig}".lower()
+    for markers, message in _DATABASE_ERRORS_FR:
+        if any(marker in text for marker in markers):
+            return message
+    return "La base de données a refusé l'opération."
+
+
+_SYSTEM_ERRORS_FR = {
+    errno.EEXIST: "existe déjà, et n'est pas un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOENT: "introuvable",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "disque en lecture seule",
+    errno.ENOSPC: "disque plein",
+    errno.EISDIR: "c'est un dossier",
+    errno.EADDRINUSE: "adresse ou port déjà utilisé",
+    errno.EADDRNOTAVAIL: "adresse indisponible sur ce poste",
+}
+
+
+def french_message(exc: Exception) -> tuple[str, int]:
+    """The sentence and exit code of an error raised by a command (an :class:`LgoError` speaks for itself)."""
+    from lgo.errors import LgoError
+
+    if isinstance(exc, LgoError):
+        return exc.message_fr, EXIT_REFUSED
+    database = _database_error_fr(exc)
+    if database is not None:
+        return database, EXIT_REFUSED
+    if isinstance(exc, OSError):
+        reason = _SYSTEM_ERRORS_FR.get(exc.errno or 0, "erreur du système")
+        if exc.filename is not None:
+            where = f"{exc.filename} ({reason})"
+            return f"Fichier ou dossier inutilisable : {where} ; vérifiez LGO_HOME et les chemins donnés.", EXIT_REFUSED
+        return f"Opération impossible : {reason}.", EXIT_REFUSED
+    if isinstance(exc, OverflowError):
+        return "Un nombre donné est hors des limites acceptées.", EXIT_REFUSED
+    return (
+        f"Erreur inattendue ({type(exc).__name__}) : relancez avec « lgo --verbose … » pour le détail technique, "
+        "et signalez-la.",
+        EXIT_UNEXPECTED,
+    )
+
+
 #: Built-in command groups kept in their own modules, imported only when used (``lgo --help`` stays quick, and they
 #: may import this module's helpers).
 LAZY_BUILTINS = {"equipe": "lgo.cli_team:team"}
@@ -84,7 +177,18 @@ LAZY_BUILTINS = {"equipe": "lgo.cli_team:team"}
 
 class LgoGroup(click.Group):
     """Adds the commands of other distributions (entry-point group ``lgo.commands``) and those plugins register
-    (``lgo_register_cli_commands``) after the built-in ones."""
+    (``lgo_register_cli_commands``) after the built-in ones; turns any error of any command into a French sentence
+    and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            message, code = french_message(exc)
+            log.debug("command failed: %s", getattr(exc, "detail", None) or repr(exc), exc_info=exc)
+            raise (UnexpectedError if code == EXIT_UNEXPECTED else FrenchError)(message) from exc
 
     def _builtin(self, name: str) -> click.Command | None:
         target = LAZY_BUILTINS.get(name)
@@ -138,6 +242,10 @@ def main(verbose: bool) -> None:
     La base est SQLite par défaut (dans ~/.local/share/lgo, ou LGO_HOME) ; LGO_DATABASE_URL choisit une
     base PostgreSQL (postgresql+psycopg://…). LGO_PHARMACY=<FINESS> choisit l'officine quand la base en
     héberge plusieurs.
+
+    \b
+    Codes de sortie : 0 fait ; 1 refusé ou impossible (la raison est affichée) ;
+    2 ligne de commande incorrecte ; 3 erreur inattendue (détail avec --verbose).
     """
     # What goes wrong is told in French by the commands themselves; -v adds the precise English log.
     logging.basicConfig(level=logging.DEBUG if verbose else logging.ERROR, stream=sys.stderr)
@@ -336,10 +444,12 @@ def plugins(ctx: click.Context) -> None:
     """Modules installés : version, vague Ségur, état et raison."""
     if ctx.invoked_subcommand is not None:
         return
+    from lgo.errors import NotFound
+
     kernel = open_kernel()
     try:
         pharmacy_id: int | None = current_pharmacy_id(kernel)
-    except Exception:
+    except NotFound:  # no pharmacy registered yet: the modules installed, without their state in a pharmacy
         pharmacy_id = None
     infos = kernel.plugin_states(pharmacy_id) if pharmacy_id is not None else kernel.registry.all()
     if not infos:
@@ -379,9 +489,27 @@ def plugins_disable(name: str) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Traite ce qui est dû puis s'arrête.")
-@click.option("--poll", default=2.0, show_default=True, help="Attente entre deux relevés de la file (secondes).")
-@click.option("--lease", default=300, show_default=True, help="Durée de réservation d'un message (secondes).")
-@click.option("--backoff", default=30.0, show_default=True, help="Premier délai avant nouvel essai (secondes).")
+@click.option(
+    "--poll",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Attente entre deux relevés de la file (secondes).",
+)
+@click.option(
+    "--lease",
+    default=300,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="Durée de réservation d'un message (secondes).",
+)
+@click.option(
+    "--backoff",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 86400),
+    help="Premier délai avant nouvel essai (secondes).",
+)
 @french_errors
 def worker(once: bool, poll: float, lease: int, backoff: float) -> None:
     """Délivre la file d'envoi (outbox) : au moins une fois, avec nouvel essai puis échec définitif visible."""
@@ -433,9 +561,9 @@ def outbox(ctx: click.Context) -> None:
 
 
 @outbox.command("retry")
-@click.argument("message_id", type=int)
+@click.argument("message_id")
 @french_errors
-def outbox_retry(message_id: int) -> None:
+def outbox_retry(message_id: str) -> None:
     """Remet en file un message en échec définitif."""
     from lgo.domain import audit
     from lgo.domain.outbox import retry_dead

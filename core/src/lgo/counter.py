@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from lgo.actions import ActionRequired
 from lgo.db import utcnow
 from lgo.domain import audit, drafts, stock
-from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, compute_shares, euros
+from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, compute_shares, euros, in_drom
 from lgo.domain.dispensing import Dispensation, Prescription, correct_dispensation, record_dispensation
 from lgo.domain.patients import Patient
-from lgo.domain.pharmacy import Habilitation, Operator
+from lgo.domain.pharmacy import Habilitation, Operator, Pharmacy
 from lgo.domain.products import Product, product_by_cip13
 from lgo.domain.scoped import get_scoped
 from lgo.domain.sequences import next_number
@@ -174,16 +174,22 @@ class Counter:
         billing.lines.append(line)
         return line
 
-    def add_act(self, billing: Billing, code: str, quantity: int = 1) -> DraftLine:
+    def add_act(self, billing: Billing, code: str, quantity: int = 1, *, tariff: str | None = None) -> DraftLine:
+        """Add an act by its code, at its fee (or at one of its named ``tariff``), the DROM fee in an overseas
+        pharmacy."""
         act = self.kernel.acts.get(code)
         if act is None:
             known = ", ".join(sorted(self.kernel.acts)) or "aucun (activez le module qui les déclare)"
             raise ValidationError(f"Acte inconnu : « {code} ». Actes disponibles : {known}.")
+        with self.kernel.transaction() as session:
+            pharmacy = session.get(Pharmacy, self.pharmacy_id)
+            drom = pharmacy is not None and in_drom(pharmacy.postal_code)
+        label, fee = act.fee(tariff, drom=drom)
         line = DraftLine(
             kind=LineKind.ACT,
-            label=act.label_fr,
+            label=label,
             quantity=quantity,
-            unit_price_cents=act.fee_cents,
+            unit_price_cents=fee,
             reimbursement_rate=act.reimbursement_rate,
             act_code=act.code,
         )

@@ -200,9 +200,10 @@ def _step_pharmacy(ctx: DemoContext) -> list[str]:
 
 
 def _step_modules(ctx: DemoContext) -> list[str]:
-    wave1 = [i.name for i in ctx.kernel.registry.loaded() if i.wave == 1]
-    for name in wave1:
-        ctx.kernel.enable(ctx.pharmacy_id, name, with_dependencies=True)
+    # The demonstration pharmacy switches on wave 1, then wave 2 (its modules use wave 1's when active).
+    for wave in (1, 2):
+        for name in [i.name for i in ctx.kernel.registry.loaded() if i.wave == wave]:
+            ctx.kernel.enable(ctx.pharmacy_id, name, with_dependencies=True)
     lines = []
     for info in ctx.kernel.plugin_states(ctx.pharmacy_id):
         reason = f" — {info.reason}" if info.reason else ""

@@ -171,7 +171,7 @@ class PatientFileView:
     (``lgo_patient_file_sections``): who looks (the operator, whose habilitations decide which links a plugin
     offers), which patient, and the period of the history shown (the last 12 months by default).
 
-    .. versionadded:: 2.2"""
+    .. versionadded:: 2.3"""
 
     pharmacy_id: int
     operator_id: int

@@ -32,7 +32,7 @@ Compatibility: adding a hook or an argument is allowed (bump the minor of ``lgo.
 renaming one is a breaking change (bump the major). ``firstresult`` is never used to choose a provider:
 providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
 (demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel; API 2.1 added
-the counter's hooks; API 2.2 the patient's file (``lgo_patient_file_sections``) and keys shown by habilitation.
+the counter's hooks; API 2.3 the patient's file (``lgo_patient_file_sections``) and keys shown by habilitation.
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[Pat
     (the DMP) goes into the fragment, so the file never waits for one. Offer only the links ``view.operator_id`` may
     use (its habilitations), so that nobody sees a button that would refuse.
 
-    .. versionadded:: 2.2"""
+    .. versionadded:: 2.3"""
 
 
 # --- in-transaction --------------------------------------------------------------------------------------

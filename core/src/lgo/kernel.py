@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from lgo import hookspecs, migrations, secrets
 from lgo.actions import ActionRequired
 from lgo.config import Settings
-from lgo.db import is_sqlite, make_engine, make_session_factory, unit_of_work
+from lgo.db import make_engine, make_session_factory, unit_of_work
 from lgo.domain import audit
 from lgo.domain.billing import ActDefinition
 from lgo.domain.pharmacy import DEFAULT_HABILITATIONS, KERNEL_HABILITATION_LABELS, Habilitation, Role
@@ -74,8 +73,6 @@ class Kernel:
         (monotonic seconds) ages the cached activation: tests inject one instead of sleeping."""
         self.config = Settings.from_env()
         self.database_url = database_url or self.config.database_url
-        if is_sqlite(self.database_url) and self.database_url.startswith("sqlite:///"):
-            Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self.engine)
         found = discovery.discover() if discover_installed else []
@@ -451,7 +448,8 @@ class Kernel:
                 row = own.get(PluginSettings, (pharmacy_id, plugin))
                 stored = dict(row.values) if row else {}
         for field in _secret_fields(model):
-            if isinstance(stored.get(field), str):
+            # A field that became secret after it was saved is still in clear: read as is, encrypted at next save.
+            if isinstance(stored.get(field), str) and stored[field].startswith(secrets.PREFIX):
                 stored[field] = secrets.decrypt(stored[field])
         return model.model_validate(stored)
 

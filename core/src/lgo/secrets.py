@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from lgo.config import data_dir
+from lgo.config import create_private_file, data_dir, private_file
 from lgo.errors import LgoError
 
 PREFIX = "enc:v1:"
@@ -22,14 +22,23 @@ PREFIX = "enc:v1:"
 @lru_cache(maxsize=4)
 def _fernet(key_source: str) -> Fernet:
     if key_source.startswith("env:"):
-        return Fernet(key_source[4:].encode())
+        return _key(key_source[4:].encode(), "LGO_SECRET_KEY")
     path = Path(key_source)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(Fernet.generate_key())
-    return Fernet(path.read_bytes().strip())
+    if not create_private_file(path, Fernet.generate_key()):
+        private_file(path)  # an older file, or one copied by hand, made private
+    return _key(path.read_bytes().strip(), str(path))
+
+
+def _key(value: bytes, source: str) -> Fernet:
+    try:
+        return Fernet(value)
+    except (ValueError, TypeError) as exc:
+        raise LgoError(
+            f"La clé de chiffrement des secrets ({source}) est invalide : une clé Fernet (32 octets en base64) est "
+            "attendue, par exemple celle que produit « python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())' ».",
+            detail=f"invalid Fernet key from {source}: {exc}",
+        ) from exc
 
 
 def _current() -> Fernet:

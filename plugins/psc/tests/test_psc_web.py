@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -112,11 +113,53 @@ def test_counter_sign_in_with_ciba(psc_world: PscWorld) -> None:
         assert session["operator_id"] == psc_world.titulaire_id and session["auth_method"] == "psc"
 
 
-def test_counter_refuses_an_operator_without_rpps(psc_world: PscWorld) -> None:
-    client = _client(psc_world)
+def _ask_at_the_counter(client: Any, code: str) -> tuple[int, str]:
     form = client.get("/plugins/psc/comptoir").get_data(as_text=True)
-    refused = client.post("/plugins/psc/comptoir", data={"code": "preparatrice", "csrf_token": _csrf(form)})
-    assert refused.status_code == 400 and "RPPS" in refused.get_data(as_text=True)
+    answer = client.post("/plugins/psc/comptoir", data={"code": code, "csrf_token": _csrf(form)})
+    if answer.status_code != 302:
+        return answer.status_code, html.unescape(answer.get_data(as_text=True))
+    assert answer.headers["Location"].endswith("/plugins/psc/comptoir/attente")
+    waiting = client.get("/plugins/psc/comptoir/attente")
+    page = re.sub(r'value="[^"]+"', "", html.unescape(waiting.get_data(as_text=True)))  # without the CSRF tokens
+    return waiting.status_code, page
+
+
+def test_the_counter_answers_the_same_for_every_code_and_pushes_only_to_a_known_pharmacist(
+    psc_world: PscWorld,
+) -> None:
+    """Known with an RPPS, unknown, known without an RPPS: one answer, one page; a request reaches a phone only
+    for the first; the journal says what happened (issue 16)."""
+    from lgo.domain.audit import AuditEntry
+    from sqlalchemy import select
+
+    before = len(psc_world.sandbox.ciba_pending())
+    answers = {code: _ask_at_the_counter(_client(psc_world), code) for code in ("titulaire", "inconnu", "preparatrice")}
+    assert len(set(answers.values())) == 1
+    status, page = answers["inconnu"]
+    assert status == 200 and "Si ce code est celui d'un professionnel de l'officine" in page
+    assert len(psc_world.sandbox.ciba_pending()) == before + 1
+    with psc_world.kernel.transaction() as db:
+        journal = [e.message_fr for e in db.scalars(select(AuditEntry).where(AuditEntry.action.like("psc.counter%")))]
+    assert any("« inconnu » (code inconnu : aucune demande envoyée)" in line for line in journal)
+    assert any("non envoyée" in line and "RPPS" in line for line in journal)
+
+
+def test_the_counter_is_rate_limited_per_code_and_per_workstation(psc_world: PscWorld) -> None:
+    from lgo_psc.web import MAX_PER_ADDRESS, MAX_PER_CODE
+
+    before = len(psc_world.sandbox.ciba_pending())
+    for code in ("titulaire", "inconnu"):  # the same limit for a code that exists and one that does not
+        client = _client(psc_world)
+        statuses = [_ask_at_the_counter(client, code)[0] for _ in range(MAX_PER_CODE + 2)]
+        assert statuses == [200] * MAX_PER_CODE + [429, 429]
+    assert len(psc_world.sandbox.ciba_pending()) == before + MAX_PER_CODE  # nothing pushed beyond the limit
+    refused = _ask_at_the_counter(_client(psc_world), "titulaire")
+    assert refused[0] == 429 and "Trop de demandes de connexion" in refused[1]
+    # One workstation trying many codes is stopped too.
+    sprayer = _client(psc_world)
+    sprayer.environ_base["REMOTE_ADDR"] = "192.0.2.9"
+    statuses = [_ask_at_the_counter(sprayer, f"code{n}")[0] for n in range(MAX_PER_ADDRESS + 1)]
+    assert statuses == [200] * MAX_PER_ADDRESS + [429]
 
 
 def test_titulaire_unbinds_an_account(psc_world: PscWorld) -> None:

@@ -27,6 +27,8 @@ from lgo_web.health import service_health
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("admin", __name__)
+#: The Ségur waves whose modules the modules page switches on at once.
+WAVES = (1, 2)
 
 
 class ActionForm(FlaskForm):
@@ -79,8 +81,8 @@ def modules() -> str:
                 "third_party": not (manifest and manifest.from_project),
             }
         )
-    wave1 = [r for r in rows if r["can_enable"] and _in_wave_1(r["info"])]
-    return render_template("modules.html", rows=rows, form=ActionForm(), wave1=wave1)
+    waves = {wave: [r for r in rows if r["can_enable"] and _in_wave(r["info"], wave)] for wave in WAVES}
+    return render_template("modules.html", rows=rows, form=ActionForm(), waves=waves)
 
 
 @blueprint.route("/modules/<name>/activer", methods=["POST"])
@@ -112,20 +114,23 @@ def disable(name: str) -> Response:
     return redirect(url_for("admin.modules"))
 
 
-def _in_wave_1(info: Any) -> bool:
-    """The project's own Ségur modules of wave 1 (``Manifest.publisher``, decision 0905): never an example nor a
+def _in_wave(info: Any, wave: int) -> bool:
+    """The project's own Ségur modules of a wave (``Manifest.publisher``, decision 0905): never an example nor a
     vendor's module, which the pharmacy switches on one by one."""
-    return info.wave == 1 and info.manifest is not None and info.manifest.from_project
+    return info.wave == wave and info.manifest is not None and info.manifest.from_project
 
 
-@blueprint.route("/modules/vague-1/activer", methods=["POST"])
-def enable_wave1() -> Response:
+@blueprint.route("/modules/vague-<int:wave>/activer", methods=["POST"])
+def enable_wave(wave: int) -> Response:
+    """Switch on the project's modules of a Ségur wave (with what each requires)."""
     user = current_user()
     kernel = _kernel()
+    if wave not in WAVES:
+        abort(404)
     if ActionForm().validate_on_submit():
         switched: list[str] = []
         for info in kernel.registry.loaded():
-            if _in_wave_1(info) and not kernel.is_active(user.pharmacy_id, info.name):
+            if _in_wave(info, wave) and not kernel.is_active(user.pharmacy_id, info.name):
                 try:
                     switched += kernel.enable(
                         user.pharmacy_id, info.name, operator_id=user.operator_id, with_dependencies=True
@@ -133,7 +138,9 @@ def enable_wave1() -> Response:
                 except LgoError as exc:
                     flash(exc.message_fr, "error")
         flash(
-            "Modules de la vague 1 activés : " + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)") + ".",
+            f"Modules de la vague {wave} activés : "
+            + (", ".join(sorted(set(switched))) or "aucun (déjà actifs)")
+            + ".",
             "success",
         )
     return redirect(url_for("admin.modules"))

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
-from lgo.config import data_dir
+from lgo.config import create_private_file, data_dir, private_file
 from lgo.errors import LgoError
 from lgo.kernel import Kernel
 from lgo.local_time import date_fr, datetime_fr
@@ -43,14 +43,8 @@ def session_secret_key() -> bytes:
     if configured:
         return configured.encode()
     path = data_dir() / "web-session.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_bytes().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(token_secrets.token_hex(32))
+    if not create_private_file(path, token_secrets.token_hex(32).encode()):
+        private_file(path)
     return path.read_bytes().strip()
 
 

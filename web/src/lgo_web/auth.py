@@ -1,5 +1,10 @@
 """Sign-in (operator code + password, or a method a plugin offers, such as Pro Santé Connect), session lifetime
-and who may change what: titulaire and administrateur change settings, the other roles read."""
+and who may change what: titulaire and administrateur change settings, the other roles read.
+
+A session is a signed cookie; what the server remembers is which sessions were closed: a request that ends a
+signed-in session (sign-out, a new sign-in, a session the server or a plugin cleared) writes ``web.logout`` to the
+audit log for that sign-in (operator, time of sign-in), and a cookie of a closed sign-in is refused afterwards even
+if it was copied before (decision 0900)."""
 
 from __future__ import annotations
 
@@ -11,9 +16,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
+from lgo.db import utcnow
+from lgo.domain.audit import AuditEntry
 from lgo.domain.pharmacy import Operator, Pharmacy, Role, authenticate, get_pharmacy
 from lgo.errors import LgoError
 from lgo.plugins.registrations import SignInMethod
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -24,6 +32,8 @@ from lgo_web.app import ABSOLUTE_LIFETIME, error_page, kernel_of
 log = logging.getLogger(__name__)
 
 EDITOR_ROLES = (Role.TITULAIRE, Role.ADMINISTRATEUR)
+#: Audit action of a closed session; ``object_id`` is :func:`session_key`.
+LOGOUT = "web.logout"
 #: Endpoints reachable without signing in (plugin views opt in with the attribute ``lgo_public = True``).
 PUBLIC_ENDPOINTS = {"static", "auth.login"}
 
@@ -139,19 +149,69 @@ def start_session(operator_id: int, pharmacy_id: int, method: str) -> None:
     session[session_keys.SIGNED_IN_AT] = time.time()
 
 
-def _signed_in() -> SignedIn | None:
+def session_key() -> tuple[int, str] | None:
+    """(pharmacy, "operator:time of sign-in") of the signed-in session in the cookie, or None."""
     operator_id = session.get(session_keys.OPERATOR_ID)
     pharmacy_id = session.get(session_keys.PHARMACY_ID)
     signed_in_at = session.get(session_keys.SIGNED_IN_AT)
     if not (isinstance(operator_id, int) and isinstance(pharmacy_id, int) and isinstance(signed_in_at, int | float)):
         return None
-    if time.time() - signed_in_at > ABSOLUTE_LIFETIME.total_seconds():
+    return pharmacy_id, f"{operator_id}:{float(signed_in_at)!r}"[:64]
+
+
+def _closed(db: Any, pharmacy_id: int, key: str) -> bool:
+    # Only the sign-ins of the last ABSOLUTE_LIFETIME can still be presented: the index on ``at`` bounds the search.
+    return (
+        db.scalar(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.pharmacy_id == pharmacy_id,
+                AuditEntry.action == LOGOUT,
+                AuditEntry.at >= utcnow() - ABSOLUTE_LIFETIME,
+                AuditEntry.object_id == key,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _close(pharmacy_id: int, key: str) -> None:
+    operator_id = int(key.split(":", 1)[0])
+    with kernel_of(current_app).transaction() as db:
+        operator = db.get(Operator, operator_id)
+        db.add(
+            AuditEntry(
+                pharmacy_id=pharmacy_id,
+                action=LOGOUT,
+                message_fr="Fin de session de la page d'administration"
+                + (f" ({operator.code})." if operator is not None else "."),
+                actor="web",
+                operator_id=operator.id if operator is not None and operator.pharmacy_id == pharmacy_id else None,
+                object_type="web_session",
+                object_id=key,
+                details={},
+            )
+        )
+
+
+def _signed_in() -> SignedIn | None:
+    found = session_key()
+    if found is None:
+        return None
+    operator_id = int(session[session_keys.OPERATOR_ID])
+    pharmacy_id, key = found
+    if time.time() - float(session[session_keys.SIGNED_IN_AT]) > ABSOLUTE_LIFETIME.total_seconds():
         session.clear()
         flash("Votre session a expiré : reconnectez-vous.", "info")
         return None
     with kernel_of(current_app).transaction() as db:
         operator = db.get(Operator, operator_id)
         if operator is None or not operator.active or operator.pharmacy_id != pharmacy_id:
+            session.clear()
+            return None
+        if _closed(db, pharmacy_id, key):
+            log.warning("closed session of operator %s presented again (cookie replayed)", operator_id)
             session.clear()
             return None
         session.permanent = True
@@ -184,6 +244,7 @@ def install(app: Flask) -> None:
     @app.before_request
     def require_sign_in() -> Any:
         g.user = _signed_in()
+        g.session_key = session_key() if g.user is not None else None
         if _is_public(request.endpoint):
             return None
         if g.user is None:
@@ -194,6 +255,15 @@ def install(app: Flask) -> None:
             log.warning("operator %s (%s) refused %s %s", g.user.code, g.user.role, request.method, request.path)
             abort(403)
         return None
+
+    @app.after_request
+    def close_ended_session(response: Response) -> Response:
+        """A signed-in session this request ended (sign-out, new sign-in, cleared by the server or a plugin) is
+        closed on the server too: its cookie is refused from now on, even replayed."""
+        started: tuple[int, str] | None = g.get("session_key")
+        if started is not None and session_key() != started:
+            _close(*started)
+        return response
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

@@ -137,7 +137,13 @@ def serve_kernel(kernel: object, host: str, port: int, echo: object) -> None:
 def _command(name: str, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text)
     @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
-    @click.option("--port", default=8080, show_default=True, help="Port d'écoute (0 : un port libre).")
+    @click.option(
+        "--port",
+        default=8080,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help="Port d'écoute (0 : un port libre).",
+    )
     @click.option(
         "--certificate",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -8,13 +8,15 @@ writers with row locks taken by the domain code (``SELECT … FOR UPDATE``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -65,10 +67,28 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if is_sqlite(url):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 60}, **kwargs)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The database file (patients' health data) readable by this user only: its folder created 0700, the file
+    created 0600 before SQLite opens it — SQLite gives its ``-wal`` and ``-shm`` files the mode of the database — and
+    an existing database (and its companions) made 0600."""
+    from lgo.config import private_dir, private_file
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_dir(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        private_file(Path(f"{path}{suffix}"))
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -134,3 +154,7 @@ def str_enum(enum: type[StrEnum], length: int) -> SAEnum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+# The rule refusing, at every flush, values the database cannot hold (lengths, NUL, integer range).
+from lgo.db import limits as _limits  # noqa: E402, F401

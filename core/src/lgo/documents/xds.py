@@ -132,7 +132,7 @@ def from_cda(cda: bytes, *, masking: tuple[str, ...] = (), title: str | None = N
     type_code = one("h:code").get("code")
     kind = codes.kind(type_code)
     if root.find("h:component/h:nonXMLBody", ns) is not None:
-        format_ = codes.PDF_FORMAT
+        format_ = codes.LEVEL1_FORMATS.get(type_code, codes.PDF_FORMAT)
     elif type_code in codes.STRUCTURED_FORMATS:
         format_ = codes.STRUCTURED_FORMATS[type_code]
     else:

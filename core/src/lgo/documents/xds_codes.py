@@ -41,24 +41,45 @@ NOTE_DE_VACCINATION = "87273-9"
 CR_ENTRETIEN = "78601-2"
 BILAN_MEDICAMENTEUX = "56445-0"
 HISTORIQUE_VACCINATIONS = "11369-6"
+#: Attestation de dépistage (CI-SIS BIO-TROD 2024.01), dispensation (eDISP-MED 2024.01), plan personnalisé de
+#: prévention (decisions 1202 and 1300).
+TROD = "96173-0"
+DISPENSATION = "60593-1"
+PLAN_PREVENTION = "83869-8"
 
 DOCUMENT_KINDS: dict[str, DocumentKind] = {
     NOTE_DE_VACCINATION: DocumentKind(NOTE_DE_VACCINATION, "Note de vaccination", "45", "Traitement administré"),
     CR_ENTRETIEN: DocumentKind(CR_ENTRETIEN, "CR d'entretien pharmaceutique", "10", "Compte rendu"),
     BILAN_MEDICAMENTEUX: DocumentKind(BILAN_MEDICAMENTEUX, "Bilan médicamenteux (Officine)", "11", "Synthèse"),
     HISTORIQUE_VACCINATIONS: DocumentKind(HISTORIQUE_VACCINATIONS, "Historique des vaccinations", "11", "Synthèse"),
+    TROD: DocumentKind(TROD, "Test rapide d'orientation diagnostique", "10", "Compte rendu"),
+    DISPENSATION: DocumentKind(DISPENSATION, "Dispensation médicamenteuse", "43", "Dispensation"),
+    PLAN_PREVENTION: DocumentKind(
+        PLAN_PREVENTION, "Plan personnalisé de prévention", "44", "Plan de soins, protocole de soins"
+    ),
 }
 
 #: Types an officine feeds automatically by default.
-AUTO_FED_DEFAULT = (NOTE_DE_VACCINATION, CR_ENTRETIEN, BILAN_MEDICAMENTEUX)
+AUTO_FED_DEFAULT = (NOTE_DE_VACCINATION, CR_ENTRETIEN, BILAN_MEDICAMENTEUX, TROD, DISPENSATION, PLAN_PREVENTION)
 
 #: formatCode of structured (level 3) documents by type; level 1 documents use the XDS-SD PDF format.
 STRUCTURED_FORMATS: dict[str, tuple[str, str, str]] = {
     NOTE_DE_VACCINATION: ("urn:asip:ci-sis:vac-note:2021", "Note de vaccination", OID_FORMAT_CISIS),
     HISTORIQUE_VACCINATIONS: ("urn:asip:ci-sis:vac:2019", "Historique des vaccinations", OID_FORMAT_CISIS),
+    TROD: ("urn:ans:ci-sis:trod:2024", "Test rapide d'orientation diagnostique", OID_FORMAT_CISIS),
+    DISPENSATION: ("urn:ihe:pharm:dis:2010", "Dispensation médicamenteuse", FORMAT_CODE_PDF_SCHEME),
+}
+#: formatCode of level 1 (PDF body) documents whose type has its own format (decision 1300: the PPP); other level
+#: 1 documents use the XDS-SD PDF format.
+LEVEL1_FORMATS: dict[str, tuple[str, str, str]] = {
+    PLAN_PREVENTION: ("urn:asip:ci-sis:ppp:2023", "Plan personnalisé de prévention", OID_FORMAT_CISIS),
 }
 PDF_FORMAT = (FORMAT_CODE_PDF, "Document à corps non structuré en Pdf/A-1", FORMAT_CODE_PDF_SCHEME)
-KNOWN_FORMATS = {PDF_FORMAT[0]: PDF_FORMAT, **{v[0]: v for v in STRUCTURED_FORMATS.values()}}
+KNOWN_FORMATS = {
+    PDF_FORMAT[0]: PDF_FORMAT,
+    **{v[0]: v for v in STRUCTURED_FORMATS.values()},
+    **{v[0]: v for v in LEVEL1_FORMATS.values()},
+}
 
 CONFIDENTIALITY = {"N": "Normal", "R": "Restreint", "V": "Très restreint"}
 MASKING = {

@@ -20,9 +20,34 @@ from lgo.errors import ValidationError
 INVOICE = "facture"
 
 
+#: Postal-code prefixes of the overseas departments (DROM: Guadeloupe, Martinique, Guyane, La Réunion, Mayotte),
+#: where the convention sets some acts' fees higher.
+DROM_POSTAL_PREFIXES = ("971", "972", "973", "974", "976")
+
+
+def in_drom(postal_code: str) -> bool:
+    """Whether a pharmacy at this postal code is in an overseas department (its acts take their DROM fee)."""
+    return postal_code.strip().startswith(DROM_POSTAL_PREFIXES)
+
+
+@dataclass(frozen=True)
+class ActTariff:
+    """Another fee of the same act code, chosen by the plugin that bills it (e.g. a TROD angine followed by the
+    dispensing of an antibiotic without a prescription: same code, higher fee)."""
+
+    name: str
+    label_fr: str
+    fee_cents: int
+    #: The fee in the overseas departments, when the convention sets another one.
+    fee_cents_drom: int | None = None
+
+
 @dataclass(frozen=True)
 class ActDefinition:
-    """A billable pharmacist act (e.g. VGP, INJ, RVA), declared by the plugin that performs it."""
+    """A billable pharmacist act (e.g. VGP, INJ, RVA), declared by the plugin that performs it.
+
+    ``fee_cents_drom`` is the fee in the overseas departments when it differs; ``tariffs`` are the act's other
+    fees, named, that the billing plugin picks (``Counter.add_act(..., tariff=name)``)."""
 
     code: str
     label_fr: str
@@ -31,12 +56,30 @@ class ActDefinition:
     #: The pharmacist prescribes what this act administers (vaccination by the pharmacist): a vaccine billed with
     #: it needs no medical prescription. API 2.1.
     pharmacist_prescribes: bool = False
+    fee_cents_drom: int | None = None
+    tariffs: tuple[ActTariff, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.code.isalnum() or not self.code.isupper():
             raise ValidationError(f"Code d'acte invalide : « {self.code} ».")
-        if self.fee_cents < 0:
+        fees = [self.fee_cents, self.fee_cents_drom or 0]
+        fees += [t.fee_cents for t in self.tariffs] + [t.fee_cents_drom or 0 for t in self.tariffs]
+        if min(fees) < 0:
             raise ValidationError(f"Honoraire négatif pour l'acte {self.code}.")
+        names = [t.name for t in self.tariffs]
+        if len(set(names)) != len(names):
+            raise ValidationError(f"Tarif déclaré deux fois pour l'acte {self.code}.")
+
+    def fee(self, tariff: str | None = None, *, drom: bool = False) -> tuple[str, int]:
+        """The line's label and fee for ``tariff`` (the act's own fee when ``None``), in the DROM when ``drom``."""
+        if tariff is None:
+            return self.label_fr, (self.fee_cents_drom if drom and self.fee_cents_drom is not None else self.fee_cents)
+        chosen = next((t for t in self.tariffs if t.name == tariff), None)
+        if chosen is None:
+            known = ", ".join(t.name for t in self.tariffs) or "aucun"
+            raise ValidationError(f"Tarif « {tariff} » inconnu pour l'acte {self.code} (tarifs possibles : {known}).")
+        fee = chosen.fee_cents_drom if drom and chosen.fee_cents_drom is not None else chosen.fee_cents
+        return chosen.label_fr, fee
 
 
 @dataclass(frozen=True)

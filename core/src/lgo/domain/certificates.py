@@ -390,15 +390,30 @@ def load(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> Client
     return ClientCredential(content.certificate, content.private_key, content.chain)
 
 
-def read_pem_files(cert_path: str | Path, key_path: str | Path) -> ClientCredential:
-    """A certificate (followed by its chain) and its unencrypted key from PEM files named in a plugin's settings."""
+def read_pem_files(cert_path: str | Path, key_path: str | Path, passphrase: str = "") -> ClientCredential:
+    """A certificate (followed by its chain) and its key from PEM files named in a plugin's settings; the key may be
+    encrypted, with ``passphrase`` (a secret setting of the plugin)."""
     try:
         certs = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())
-        key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
+        key_data = Path(key_path).read_bytes()
     except (OSError, ValueError, TypeError, IndexError) as exc:
         raise ValidationError(
             "Le certificat ou sa clé (fichiers PEM indiqués dans les paramètres) est illisible.",
             detail=f"{cert_path}, {key_path}: {exc}",
+        ) from exc
+    try:
+        key = serialization.load_pem_private_key(key_data, password=passphrase.encode() if passphrase else None)
+    except TypeError as exc:  # encrypted without a passphrase, or a passphrase for a clear key
+        raise ValidationError(
+            "La clé du certificat (fichier PEM) est chiffrée : indiquez sa phrase de passe dans les paramètres."
+            if not passphrase
+            else "La clé du certificat (fichier PEM) n'est pas chiffrée : laissez sa phrase de passe vide.",
+            detail=f"{key_path}: {exc}",
+        ) from exc
+    except ValueError as exc:
+        raise ValidationError(
+            "La clé du certificat (fichier PEM) est illisible ou sa phrase de passe est fausse.",
+            detail=f"{key_path}: {exc}",
         ) from exc
     return ClientCredential(certs[0], key, tuple(certs[1:]))
 

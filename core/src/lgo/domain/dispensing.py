@@ -23,6 +23,9 @@ ORDONNANCIER = "ordonnancier"
 class PrescriptionSource(StrEnum):
     PAPER = "papier"
     ELECTRONIC = "ordonnance_numerique"
+    #: No physician's prescription: the pharmacist dispenses under a national protocol (e.g. an antibiotic after a
+    #: positive TROD) and is recorded as the prescriber, as the billing rules ask.
+    PROTOCOL = "protocole"
 
 
 class Prescription(Base):

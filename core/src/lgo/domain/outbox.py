@@ -153,10 +153,16 @@ def backoff(attempts: int, base_seconds: float, cap_seconds: float = 3600.0) -> 
     return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
 
 
-def retry_dead(session: Session, pharmacy_id: int, message_id: int) -> OutboxMessage:
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.pharmacy_id != pharmacy_id:
-        raise NotFound(f"Aucun message n° {message_id} dans la file d'envoi.")
+def retry_dead(session: Session, pharmacy_id: int, message_id: int | str) -> OutboxMessage:
+    """Put a dead letter back in the queue; ``message_id`` may come from outside (a form, the command line)."""
+    from lgo.domain.scoped import get_scoped
+
+    try:
+        message = get_scoped(session, OutboxMessage, message_id, pharmacy_id, "message")
+    except NotFound:
+        message = None
+    if message is None:
+        raise NotFound(f"Aucun message n° {str(message_id)[:20]} dans la file d'envoi.")
     if message.status != OutboxStatus.DEAD:
         raise ValidationError(f"Le message n° {message_id} n'est pas en échec définitif ({message.status.label_fr}).")
     message.status = OutboxStatus.PENDING

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, or_, select
@@ -65,6 +65,22 @@ class PartialDate:
     @property
     def is_complete(self) -> bool:
         return self.day != 0
+
+    def ages_on(self, day: date) -> tuple[int, int]:
+        """The youngest and oldest age in completed years this birth date allows on ``day`` (equal when the date
+        is complete; an unknown month or day leaves a range, for rules such as « 16 to 65 years old »)."""
+        if self.is_complete:
+            earliest = latest = date(self.year, self.month, self.day)
+        elif self.month:
+            earliest = date(self.year, self.month, 1)
+            latest = date(self.year + self.month // 12, self.month % 12 + 1, 1) - timedelta(days=1)
+        else:
+            earliest, latest = date(self.year, 1, 1), date(self.year, 12, 31)
+
+        def age(born: date) -> int:
+            return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+        return age(latest), age(earliest)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"

@@ -13,6 +13,7 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false, sel
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
+from lgo.db.limits import check_text, column_length
 from lgo.errors import NotFound, ValidationError
 from lgo.identifiers import check_finess, check_rpps
 
@@ -169,14 +170,14 @@ def create_pharmacy(
     city: str = "",
     test_mode: bool = False,
 ) -> Pharmacy:
-    pharmacy = Pharmacy(
-        name=name,
-        finess=check_finess(finess),
-        address=address,
-        postal_code=postal_code,
-        city=city,
-        test_mode=test_mode,
-    )
+    fields = {"name": name, "address": address, "postal_code": postal_code, "city": city}
+    labels = {"name": "nom de l'officine", "address": "adresse", "postal_code": "code postal", "city": "commune"}
+    for field, value in fields.items():
+        check_text(value, length=column_length(Pharmacy, field), label_fr=labels[field])
+    finess = check_finess(finess)
+    if session.scalar(select(Pharmacy.id).where(Pharmacy.finess == finess)) is not None:
+        raise ValidationError(f"Une officine de FINESS {finess} est déjà enregistrée dans cette base.")
+    pharmacy = Pharmacy(finess=finess, test_mode=test_mode, **fields)
     session.add(pharmacy)
     session.flush()
     return pharmacy
@@ -228,10 +229,19 @@ def get_pharmacy(session: Session, finess: str | None = None) -> Pharmacy:
     return pharmacies[0]
 
 
+#: Checked instead of a real hash when the code is unknown (or the operator inactive, or without a password), so that
+#: a wrong password costs the same time for every code: the answer's delay does not tell which codes exist.
+_DECOY_HASH = (
+    f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${base64.b64encode(secrets.token_bytes(16)).decode()}$"
+    f"{base64.b64encode(secrets.token_bytes(32)).decode()}"
+)
+
+
 def authenticate(session: Session, pharmacy_id: int, code: str, password: str) -> Operator | None:
-    operator = session.scalar(
-        select(Operator).where(Operator.pharmacy_id == pharmacy_id, Operator.code == code, Operator.active)
-    )
-    if operator is None or not operator.check_password(password):
+    """The active operator with this code and password, else None — in the same time whether the code exists."""
+    operator = session.scalar(select(Operator).where(Operator.pharmacy_id == pharmacy_id, Operator.code == code[:32]))
+    usable = operator is not None and operator.active and bool(operator.password_hash)
+    stored = operator.password_hash if operator is not None and usable else _DECOY_HASH
+    if not verify_password(password, stored) or not usable:
         return None
     return operator

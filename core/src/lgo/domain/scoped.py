@@ -19,18 +19,23 @@ T = TypeVar("T")
 MAX_ID = 2**31 - 1
 
 
+def _first_upper(text: str) -> str:
+    # Not str.capitalize(), which would lower the rest (« Boîte mssanté »).
+    return text[:1].upper() + text[1:]
+
+
 def parse_id(value: Any, what_fr: str = "élément") -> int:
     """An id from outside as an ``int``, or :class:`NotFound` with a French message (never a database error)."""
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
         raise NotFound(
-            f"{what_fr.capitalize()} introuvable : « {str(value)[:40]} » n'est pas un numéro.",
+            f"{_first_upper(what_fr)} introuvable : « {str(value)[:40]} » n'est pas un numéro.",
             detail=f"not an id: {value!r}",
         ) from None
     if not 1 <= number <= MAX_ID:
         raise NotFound(
-            f"{what_fr.capitalize()} n° {str(number)[:20]} introuvable.", detail=f"id out of range: {number}"
+            f"{_first_upper(what_fr)} n° {str(number)[:20]} introuvable.", detail=f"id out of range: {number}"
         )
     return number
 
@@ -42,7 +47,7 @@ def get_scoped(session: Session, model: type[T], row_id: Any, pharmacy_id: int, 
     row = session.get(model, number)
     if row is None or getattr(row, "pharmacy_id", None) != pharmacy_id:
         raise NotFound(
-            f"{what_fr.capitalize()} n° {number} introuvable.",
+            f"{_first_upper(what_fr)} n° {number} introuvable.",
             detail=f"{model.__name__} {number} not in pharmacy {pharmacy_id}",
         )
     return row

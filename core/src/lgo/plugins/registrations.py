@@ -60,7 +60,7 @@ class SignInMethod:
 # --- the counter (lgo web, /comptoir) ---------------------------------------------------------------------
 
 #: Keys the counter keeps for itself (and keys a browser will not give a page): a plugin shortcut on one of them
-#: is refused at start-up like any other name collision. ``Alt+P`` opens the patient's file (API 2.2).
+#: is refused at start-up like any other name collision. ``Alt+P`` opens the patient's file (API 2.3).
 KERNEL_COUNTER_KEYS = frozenset({"F1", "F2", "F4", "F5", "F8", "F9", "F10", "F11", "F12", "Escape", "Alt+P"})
 
 _KEY = re.compile(r"^(?:(?:Alt|Ctrl|Shift)\+)?(?:F(?:[1-9]|1[0-2])|[A-Z0-9])$")
@@ -102,7 +102,7 @@ class CounterShortcut:
     ``key``: ``F1``…``F12`` or a letter or digit, optionally after ``Alt+``, ``Ctrl+`` or ``Shift+``; the
     counter's own keys (:data:`KERNEL_COUNTER_KEYS`) are reserved. ``command`` is dotted and starts with the
     plugin's name. ``needs_patient``: shown only once a patient is selected. ``habilitation``: shown only to the
-    operators who hold it (a key that would answer « non habilité » is not shown, API 2.2)."""
+    operators who hold it (a key that would answer « non habilité » is not shown, API 2.3)."""
 
     key: str
     label_fr: str
@@ -168,7 +168,7 @@ class ServiceStatus:
         return SERVICE_STATE_FR[self.state]
 
 
-# --- the patient's file (lgo web, /comptoir, API 2.2) ---------------------------------------------------------
+# --- the patient's file (lgo web, /comptoir, API 2.3) ---------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ when it cannot be reached or fails (retry later). Both carry a French message fo
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 import uuid
 from collections.abc import Callable
@@ -39,6 +40,8 @@ ARCHIVED = "urn:asip:ci-sis:2010:StatusType:Archived"
 STATUS_FR = {xds.APPROVED: "actif", ARCHIVED: "archivé", xds.DEPRECATED: "obsolète"}
 #: OIDs of the INS (NIR, NIA, test, demo): an author named by one of them is the patient.
 _INS_OID_PREFIX = "&1.2.250.1.213.1.4."
+#: Transport failures that prove the request never reached the DMP.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class DmpRefused(LgoError):
@@ -50,7 +53,14 @@ class DmpRefused(LgoError):
 
 
 class DmpUnavailable(LgoError):
-    """The DMP could not be reached or failed: try again later."""
+    """The DMP could not be reached or failed: try again later. ``maybe_processed`` says whether the DMP may have
+    carried the request out all the same (its answer lost: a time-out while waiting, an internal error), as
+    opposed to a request that never reached it (no connection, 503 Service Unavailable)."""
+
+    def __init__(self, message_fr: str, *, detail: str = "", action: str = "", maybe_processed: bool = False) -> None:
+        super().__init__(message_fr, detail=detail)
+        self.action = action
+        self.maybe_processed = maybe_processed
 
 
 @dataclass(frozen=True)
@@ -138,14 +148,21 @@ class DmpClient:
             response = self._http.post(url, content=payload, headers={"Content-Type": content_type})
         except httpx.HTTPError as exc:
             raise DmpUnavailable(
-                "Le DMP ne répond pas : l'envoi sera retenté automatiquement.", detail=f"{url}: {exc!r}"
+                "Le DMP ne répond pas : l'envoi sera retenté automatiquement.",
+                detail=f"{url}: {exc!r}",
+                action=action,
+                maybe_processed=not isinstance(exc, _NEVER_SENT),
             ) from exc
+        # 503: the DMP says it did not take the request; any other failure may come after it was carried out.
+        processed = response.status_code != 503
         try:
             root, parts = soap.parse_message(response.headers.get("content-type", ""), response.content)
         except (etree.XMLSyntaxError, ValueError, ValidationError) as exc:  # hostile answers too
             raise DmpUnavailable(
                 f"Réponse illisible du DMP (HTTP {response.status_code}) : nouvel essai plus tard.",
                 detail=response.text[:300],
+                action=action,
+                maybe_processed=processed,
             ) from exc
         fault = root.find(f"{{{soap.SOAP}}}Body/{{{soap.SOAP}}}Fault")
         if fault is not None:
@@ -154,9 +171,19 @@ class DmpClient:
             reason = fault.findtext(f"{{{soap.SOAP}}}Reason/{{{soap.SOAP}}}Text", "") or "erreur inconnue"
             if code.endswith("Sender"):
                 raise DmpRefused(f"Refus du DMP : {reason}", detail=f"{subcode} {reason}", code=subcode)
-            raise DmpUnavailable(f"Le DMP est en erreur : {reason}", detail=f"{code} {subcode} {reason}")
+            raise DmpUnavailable(
+                f"Le DMP est en erreur : {reason}",
+                detail=f"{code} {subcode} {reason}",
+                action=action,
+                maybe_processed=processed,
+            )
         if response.status_code >= 500 or root.find(f"{{{soap.SOAP}}}Body") is None:
-            raise DmpUnavailable(f"Le DMP est en erreur (HTTP {response.status_code}).", detail=response.text[:300])
+            raise DmpUnavailable(
+                f"Le DMP est en erreur (HTTP {response.status_code}).",
+                detail=response.text[:300],
+                action=action,
+                maybe_processed=processed,
+            )
         result = root.find(f"{{{soap.SOAP}}}Body")[0]
         return result, parts
 
@@ -201,15 +228,18 @@ class DmpClient:
         try:
             self._check(response)
         except DmpRefused as refused:
-            if refused.code != DUPLICATE:
+            if refused.code != DUPLICATE or not self.holds(cda):
                 raise
-            existing = self.get_document_entry(meta.patient_id, meta.unique_id)
-            import hashlib
-
-            if existing is not None and existing.hash == hashlib.sha1(cda).hexdigest():
-                return "already"
-            raise
+            return "already"
         return "registered"
+
+    def holds(self, cda: bytes) -> bool:
+        """Whether the DMP already holds this very document (its unique id, with the same content). After a lost
+        answer, asking first settles a retry in one call, where sending again costs two (the refusal as a
+        duplicate, then this question)."""
+        meta = xds.from_cda(cda)
+        existing = self.get_document_entry(meta.patient_id, meta.unique_id)
+        return existing is not None and existing.hash == hashlib.sha1(cda).hexdigest()
 
     # --- ITI-18 --------------------------------------------------------------------------------------------
 

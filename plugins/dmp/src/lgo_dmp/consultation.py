@@ -8,8 +8,8 @@ sets brought since that date (FindSubmissionSets, then GetAssociations), less th
 Within one visit (:data:`VISIT`) the reference date stays the same, so changing a filter or coming back from a
 document does not lose the highlights.
 
-Every consultation is checked (habilitation ``dmp.consult``, qualified identity) and written to the audit log with
-the operator's name, allowed or refused (:func:`lgo_dmp.service.authorise`).
+Every consultation is checked (habilitation ``dmp.consult``, qualified identity) and traced with the operator's name
+before the call and its outcome after, allowed, refused or failed (:func:`lgo_dmp.access.traced`).
 """
 
 from __future__ import annotations
@@ -130,33 +130,29 @@ def _local_unique_ids(session: Session, pharmacy_id: int, unique_ids: list[str])
 
 def consult(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, filters: Filters) -> Consultation:
     """The patient's DMP documents for these filters, newest first, with the new ones marked; traced."""
-    identity = service.authorise(kernel, pharmacy_id, operator_id, patient_id, "liste des documents")
-    now = utcnow()
-    with kernel.transaction() as session:
-        reference = _reference(session, pharmacy_id, patient_id, operator_id, now)
-    with service.make_client(kernel, pharmacy_id, operator_id) as client:
-        entries = client.find_documents(identity.xds_patient_id, statuses=filters.statuses)
-        brought = (
-            client.submitted_since(identity.xds_patient_id, reference.astimezone(UTC).strftime("%Y%m%d%H%M%S"))
-            if reference is not None
-            else {e.entry_uuid for e in entries}
+    with service.traced(kernel, pharmacy_id, operator_id, patient_id, "liste des documents") as trace:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+        now = utcnow()
+        with kernel.transaction() as session:
+            reference = _reference(session, pharmacy_id, patient_id, operator_id, now)
+        with service.make_client(kernel, pharmacy_id, operator_id) as client:
+            entries = client.find_documents(identity.xds_patient_id, statuses=filters.statuses)
+            brought = (
+                client.submitted_since(identity.xds_patient_id, reference.astimezone(UTC).strftime("%Y%m%d%H%M%S"))
+                if reference is not None
+                else {e.entry_uuid for e in entries}
+            )
+        with kernel.transaction() as session:
+            local = _local_unique_ids(session, pharmacy_id, [e.unique_id for e in entries])
+        new = frozenset(e.entry_uuid for e in entries if e.entry_uuid in brought and e.unique_id not in local)
+        shown = tuple(
+            sorted((e for e in entries if filters.masked or not e.masked), key=lambda e: e.creation_time, reverse=True)
         )
-    with kernel.transaction() as session:
-        local = _local_unique_ids(session, pharmacy_id, [e.unique_id for e in entries])
-    new = frozenset(e.entry_uuid for e in entries if e.entry_uuid in brought and e.unique_id not in local)
-    shown = tuple(
-        sorted((e for e in entries if filters.masked or not e.masked), key=lambda e: e.creation_time, reverse=True)
-    )
-    name = service.operator_name(kernel, operator_id)
-    kernel.audit(
-        pharmacy_id,
-        "dmp.consult.list",
-        f"Consultation de la liste des documents du DMP par {name} ({filters.label_fr} : {len(shown)} document(s), "
-        f"dont {sum(1 for e in shown if e.entry_uuid in new)} nouveau(x)).",
-        operator_id=operator_id,
-        patient_id=patient_id,
-        actor=service.PLUGIN,
-    )
+        trace.done_action = "dmp.consult.list"
+        trace.done_fr = (
+            f"Consultation de la liste des documents du DMP par {trace.operator_name} ({filters.label_fr} : "
+            f"{len(shown)} document(s), dont {sum(1 for e in shown if e.entry_uuid in new)} nouveau(x))."
+        )
     return Consultation(shown, new, reference, filters)
 
 
@@ -164,12 +160,19 @@ def open_by_unique_id(
     kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, unique_id: str
 ) -> tuple[DmpEntry, bytes]:
     """One document of the patient's DMP (its entry and content), each access checked and traced."""
-    identity = service.authorise(kernel, pharmacy_id, operator_id, patient_id, "ouverture d'un document")
-    with service.make_client(kernel, pharmacy_id, operator_id) as client:
-        entry = client.get_document_entry(identity.xds_patient_id, unique_id)
-    if entry is None:
-        raise NotFound("Ce document n'est pas (ou plus) dans le DMP du patient.", detail=f"unique id {unique_id}")
-    return entry, service.open_document(kernel, pharmacy_id, operator_id, patient_id, entry)
+    with service.traced(kernel, pharmacy_id, operator_id, patient_id, "ouverture d'un document") as trace:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+        with service.make_client(kernel, pharmacy_id, operator_id) as client:
+            entry = client.get_document_entry(identity.xds_patient_id, unique_id)
+            if entry is None:
+                raise NotFound(
+                    "Ce document n'est pas (ou plus) dans le DMP du patient.", detail=f"unique id {unique_id}"
+                )
+            content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
+        trace.done_action = "dmp.consult.document"
+        trace.done_fr = f"Consultation du document « {entry.title} » du DMP par {trace.operator_name}."
+        trace.details = {"unique_id": entry.unique_id}
+    return entry, content
 
 
 def since_fr(value: datetime | None) -> str:

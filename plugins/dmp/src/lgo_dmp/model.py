@@ -21,6 +21,8 @@ class SubmissionStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
+    #: The outbox gave up while a sending may have reached the DMP (its answer lost): not a failure, unknown.
+    UNCONFIRMED = "unconfirmed"
     DEPRECATED = "deprecated"
 
     @property
@@ -30,6 +32,7 @@ class SubmissionStatus(StrEnum):
             "queued": "en file d'envoi",
             "sent": "envoyé au DMP",
             "failed": "échec",
+            "unconfirmed": "non confirmé par le DMP",
             "deprecated": "supprimé du DMP",
         }[self.value]
 
@@ -48,7 +51,8 @@ class DmpSubmission(DmpBase):
     reason_fr: Mapped[str | None] = mapped_column(String(500), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    #: "registered" or "already" (the DMP held the same document: a lost answer retried).
+    #: "registered" or "already" (the DMP held the same document: a lost answer retried); "unconfirmed" while a
+    #: sending may have reached the DMP without its answer (the next attempt asks the DMP before sending).
     result: Mapped[str | None] = mapped_column(String(16), default=None)
     sends: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

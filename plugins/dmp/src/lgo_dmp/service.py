@@ -3,21 +3,20 @@
 Feeding: a validated document of a type the pharmacy feeds automatically gets a ``dmp_submission`` row; if the
 patient's identity is qualified it is queued in the outbox (kind ``dmp.send``, idempotency key = the document's
 unique id), else it waits with a visible reason until ``lgo_on_identity_qualified``. Delivery is idempotent: a
-retried send after a lost answer finds the document already registered with the same hash and counts as sent.
+retry first asks the DMP whether it holds the document (one call settles a lost answer), and sends only if not; a
+document whose sending may have reached the DMP is never shown as failed, only as not confirmed.
 
-Consultation needs the habilitation ``dmp.consult``; every access (allowed or refused) is written to the audit log,
-which :func:`access_history` reads back for the patient.
+Consultation needs the habilitation ``dmp.consult``; every access is traced before the call and its outcome after,
+whatever happens (:mod:`lgo_dmp.access`), which :func:`access_history` reads back for the patient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from lgo.api import (
-    AuditEntry,
     DocumentStatus,
     HealthDocument,
     IdentityNotShareable,
@@ -33,6 +32,7 @@ from lgo.api import (
     audit,
     client_tls_context,
     datetime_fr,
+    get_scoped,
     identifiers,
     outbox,
     parse_untrusted,
@@ -44,21 +44,29 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lgo_dmp.access import (  # noqa: F401 - the published names of consultation
+    HABILITATION_CONSULT,
+    Access,
+    access_history,
+    traced,
+)
 from lgo_dmp.client import DmpClient, DmpEntry, DmpRefused, DmpUnavailable
 from lgo_dmp.model import DmpSubmission, SubmissionStatus
 from lgo_dmp.settings import client_credentials, settings, source_id
+from lgo_dmp.soap import ACTION_ITI41
 from lgo_dmp.vihf import VihfContext, build_vihf
 
 if TYPE_CHECKING:
     from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel
 
 PLUGIN = "dmp"
-#: Habilitations this plugin declares (``lgo_register_habilitations``) and checks.
-HABILITATION_CONSULT = "dmp.consult"
+#: Habilitations this plugin declares (``lgo_register_habilitations``) and checks (consultation: :mod:`access`).
 HABILITATION_FEED = "dmp.feed"
 
 KIND_SEND = "dmp.send"
 KIND_DEPRECATE = "dmp.deprecate"
+#: ``DmpSubmission.result`` while a sending's answer was lost.
+UNCONFIRMED = "unconfirmed"
 WAITING_IDENTITY = "identité non qualifiée"
 
 
@@ -303,6 +311,8 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
             submission.attempts += 1
         if submission is not None and submission.status == SubmissionStatus.SENT:
             return
+        # A sending of an earlier attempt may have reached the DMP (answer lost, worker stopped): ask first.
+        unconfirmed = submission is not None and submission.result == UNCONFIRMED
     if document.status == DocumentStatus.DEPRECATED:
         _mark(
             kernel,
@@ -337,15 +347,15 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     operator_id = document.validated_by or document.author_operator_id
     try:
         with make_client(kernel, pharmacy_id, operator_id) as client:
-            result = client.provide_and_register(
-                content_for_dmp(document, identity), masking=masking_of(document), title=document.title
-            )
+            result = _send(kernel, client, document, content_for_dmp(document, identity), ask_first=unconfirmed)
     except DmpRefused as refused:
         _mark(
             kernel,
             pharmacy_id,
             document_id,
-            status=SubmissionStatus.FAILED,
+            status=SubmissionStatus.UNCONFIRMED
+            if _maybe_held(kernel, pharmacy_id, document_id)
+            else SubmissionStatus.FAILED,
             reason_fr=refused.message_fr[:500],
             last_error=refused.detail,
         )
@@ -360,7 +370,20 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         )
         raise PermanentFailure(refused.detail, message_fr=refused.message_fr) from refused
     except (DmpUnavailable, LgoError) as failure:
-        if delivery.last_attempt:
+        if delivery.last_attempt and _maybe_held(kernel, pharmacy_id, document_id):
+            # The DMP may hold it (an answer was lost): not a failure. Sending it again asks the DMP first.
+            _mark(
+                kernel,
+                pharmacy_id,
+                document_id,
+                status=SubmissionStatus.UNCONFIRMED,
+                reason_fr=(
+                    f"le DMP n'a pas confirmé l'envoi après {delivery.attempt} essais ({failure.message_fr}) ; il le "
+                    "détient peut-être : « relancer » le vérifie d'abord, sans doublon"
+                )[:500],
+                last_error=failure.detail,
+            )
+        elif delivery.last_attempt:
             # The outbox gives up after this attempt: say so, so that the pharmacist can send it again.
             _mark(
                 kernel,
@@ -400,6 +423,30 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         object_id=document_id,
         details={"unique_id": document.unique_id, "result": result},
     )
+
+
+def _send(kernel: Kernel, client: DmpClient, document: HealthDocument, content: bytes, *, ask_first: bool) -> str:
+    """Send the document, in one call after a lost answer: the DMP is asked first and the document sent only if the
+    DMP does not hold it. From the moment the sending leaves until the DMP answers, it is "unconfirmed", so that
+    a worker stopped meanwhile (or an answer lost) makes the next attempt ask first too."""
+    if ask_first and client.holds(content):
+        return "already"
+    _mark(kernel, document.pharmacy_id, document.id, result=UNCONFIRMED)
+    try:
+        return client.provide_and_register(content, masking=masking_of(document), title=document.title)
+    except DmpUnavailable as failure:
+        if not (failure.maybe_processed and failure.action == ACTION_ITI41):
+            _mark(kernel, document.pharmacy_id, document.id, result=None)  # it never reached the DMP
+        raise
+    except Exception:  # refused, or stopped before the sending: the DMP does not hold it
+        _mark(kernel, document.pharmacy_id, document.id, result=None)
+        raise
+
+
+def _maybe_held(kernel: Kernel, pharmacy_id: int, document_id: int) -> bool:
+    with kernel.transaction() as session:
+        submission = _submission(session, pharmacy_id, document_id)
+        return submission is not None and submission.result == UNCONFIRMED
 
 
 def deliver_deprecation(kernel: Kernel, delivery: Delivery) -> None:
@@ -450,9 +497,7 @@ class SendChoices:
 def send_choices(kernel: Kernel, pharmacy_id: int, document_id: int) -> SendChoices:
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
-        document = session.get(HealthDocument, document_id)
-        if document is None or document.pharmacy_id != pharmacy_id:
-            raise NotFound("Document introuvable.", detail=f"document {document_id}")
+        document = get_scoped(session, HealthDocument, document_id, pharmacy_id, "document")
         return SendChoices(
             document_id,
             document.title,
@@ -498,8 +543,10 @@ def resend(kernel: Kernel, pharmacy_id: int, document_id: int, operator_id: int)
     """Send again a document whose sending failed (after correcting the cause)."""
     with kernel.transaction() as session:
         submission = _submission(session, pharmacy_id, document_id)
-        if submission is None or submission.status != SubmissionStatus.FAILED:
-            raise ValidationError("Seul un envoi en échec peut être relancé.", detail=f"document {document_id}")
+        if submission is None or submission.status not in (SubmissionStatus.FAILED, SubmissionStatus.UNCONFIRMED):
+            raise ValidationError(
+                "Seul un envoi en échec ou non confirmé peut être relancé.", detail=f"document {document_id}"
+            )
         submission.sends += 1
         _queue(session, submission, round_=submission.sends)
         audit.record(
@@ -531,56 +578,40 @@ def submissions_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int) -
 # --- consultation --------------------------------------------------------------------------------------------
 
 
-def operator_name(kernel: Kernel, operator_id: int | None) -> str:
-    """The operator's name as the audit log states it (« par Claire Durand-Démo »)."""
-    if operator_id is None:
-        return "le logiciel"
+def authorise_send(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str) -> SharedIdentity:
+    """The patient's shareable identity if the operator may feed the DMP (``dmp.feed``) and the identity is
+    qualified; else a French refusal, written to the audit log with the operator's name (the send window)."""
     with kernel.transaction() as session:
         operator = session.get(Operator, operator_id)
-        return operator.display_name if operator is not None else f"opérateur n° {operator_id}"
-
-
-def authorise(
-    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str, habilitation: str = ""
-) -> SharedIdentity:
-    """The patient's shareable identity if the operator holds ``habilitation`` (consultation by default) and the
-    identity is qualified; else a French refusal, written to the audit log with the operator's name."""
-    habilitation = habilitation or HABILITATION_CONSULT
-    verb = "Consultation du DMP" if habilitation == HABILITATION_CONSULT else "Envoi au DMP"
-    action = "dmp.consult.refused" if habilitation == HABILITATION_CONSULT else "dmp.send.refused"
-    name = operator_name(kernel, operator_id)
-    with kernel.transaction() as session:
-        operator = session.get(Operator, operator_id)
+        name = operator.display_name if operator is not None else f"opérateur n° {operator_id}"
         allowed = (
             operator is not None
             and operator.pharmacy_id == pharmacy_id
             and operator.active
-            and operator.has(habilitation)
+            and operator.has(HABILITATION_FEED)
         )
         if not allowed:
             audit.record(
                 session,
                 pharmacy_id,
-                action,
-                f"{verb} refusé ({what}) à {name} : habilitation manquante.",
+                "dmp.send.refused",
+                f"Envoi au DMP refusé ({what}) à {name} : habilitation manquante.",
                 operator_id=operator_id,
                 patient_id=patient_id,
                 actor=PLUGIN,
             )
     if not allowed:
         raise PermissionDenied(
-            "Vous n'êtes pas habilité(e) à consulter le DMP."
-            if habilitation == HABILITATION_CONSULT
-            else "Vous n'êtes pas habilité(e) à alimenter le DMP.",
-            detail=f"operator {operator_id} lacks {habilitation}",
+            "Vous n'êtes pas habilité(e) à alimenter le DMP.",
+            detail=f"operator {operator_id} lacks {HABILITATION_FEED}",
         )
     try:
         return kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable:
         kernel.audit(
             pharmacy_id,
-            action,
-            f"{verb} impossible ({what}) pour {name} : identité non qualifiée.",
+            "dmp.send.refused",
+            f"Envoi au DMP impossible ({what}) pour {name} : identité non qualifiée.",
             operator_id=operator_id,
             patient_id=patient_id,
             actor=PLUGIN,
@@ -589,34 +620,25 @@ def authorise(
 
 
 def list_documents(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[DmpEntry]:
-    identity = authorise(kernel, pharmacy_id, operator_id, patient_id, "liste des documents")
-    with make_client(kernel, pharmacy_id, operator_id) as client:
-        entries = client.find_documents(identity.xds_patient_id, include_deprecated=True)
-    kernel.audit(
-        pharmacy_id,
-        "dmp.consult.list",
-        f"Consultation de la liste des documents du DMP par {operator_name(kernel, operator_id)} "
-        f"({len(entries)} document(s)).",
-        operator_id=operator_id,
-        patient_id=patient_id,
-        actor=PLUGIN,
-    )
+    with traced(kernel, pharmacy_id, operator_id, patient_id, "liste des documents") as trace:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+        with make_client(kernel, pharmacy_id, operator_id) as client:
+            entries = client.find_documents(identity.xds_patient_id, include_deprecated=True)
+        trace.done_action = "dmp.consult.list"
+        trace.done_fr = (
+            f"Consultation de la liste des documents du DMP par {trace.operator_name} ({len(entries)} document(s))."
+        )
     return sorted(entries, key=lambda e: e.creation_time, reverse=True)
 
 
 def open_document(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, entry: DmpEntry) -> bytes:
-    identity = authorise(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »")
-    with make_client(kernel, pharmacy_id, operator_id) as client:
-        content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
-    kernel.audit(
-        pharmacy_id,
-        "dmp.consult.document",
-        f"Consultation du document « {entry.title} » du DMP par {operator_name(kernel, operator_id)}.",
-        operator_id=operator_id,
-        patient_id=patient_id,
-        actor=PLUGIN,
-        details={"unique_id": entry.unique_id},
-    )
+    with traced(kernel, pharmacy_id, operator_id, patient_id, f"document « {entry.title} »") as trace:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+        with make_client(kernel, pharmacy_id, operator_id) as client:
+            content = client.retrieve(identity.xds_patient_id, entry.unique_id, entry.repository_unique_id)
+        trace.done_action = "dmp.consult.document"
+        trace.done_fr = f"Consultation du document « {entry.title} » du DMP par {trace.operator_name}."
+        trace.details = {"unique_id": entry.unique_id}
     return content
 
 
@@ -629,45 +651,18 @@ def render_document(content: bytes) -> str:
 def documents_of_types(
     kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, type_codes: Collection[str], purpose_fr: str
 ) -> list[tuple[DmpEntry, bytes]]:
-    """The patient's current DMP documents of these types with their content (each access checked and traced, then
-    one audit entry saying what the selection was for)."""
-    entries = [
-        e
-        for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
-        if e.type_code in type_codes and not e.status.endswith("Deprecated")
-    ]
-    found = [(entry, open_document(kernel, pharmacy_id, operator_id, patient_id, entry)) for entry in entries]
-    kernel.audit(
-        pharmacy_id,
-        "dmp.consult.selection",
-        f"Consultation du DMP par {operator_name(kernel, operator_id)} : {purpose_fr} ({len(found)} document(s)).",
-        operator_id=operator_id,
-        patient_id=patient_id,
-        actor=PLUGIN,
-    )
+    """The patient's current DMP documents of these types with their content (each access traced, and the selection
+    itself, with what it was for)."""
+    with traced(kernel, pharmacy_id, operator_id, patient_id, purpose_fr) as trace:
+        entries = [
+            e
+            for e in list_documents(kernel, pharmacy_id, operator_id, patient_id)
+            if e.type_code in type_codes and not e.status.endswith("Deprecated")
+        ]
+        found = [(entry, open_document(kernel, pharmacy_id, operator_id, patient_id, entry)) for entry in entries]
+        trace.done_action = "dmp.consult.selection"
+        trace.done_fr = f"Consultation du DMP par {trace.operator_name} : {purpose_fr} ({len(found)} document(s))."
     return found
-
-
-@dataclass(frozen=True)
-class Access:
-    at: datetime
-    operator_id: int | None
-    action: str
-    message_fr: str
-
-
-def access_history(session: Session, pharmacy_id: int, patient_id: int) -> list[Access]:
-    """Every DMP access for this patient (consultations, refusals, sendings), newest first."""
-    rows = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.pharmacy_id == pharmacy_id,
-            AuditEntry.patient_id == patient_id,
-            AuditEntry.action.like("dmp.%"),
-        )
-        .order_by(AuditEntry.id.desc())
-    )
-    return [Access(r.at, r.operator_id, r.action, r.message_fr) for r in rows]
 
 
 def status_lines(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[str]:

@@ -160,9 +160,7 @@ def send(document_id: str) -> Any:
     pk, patient, status = _draft(kernel, pharmacy_id, document_id)
     back = _next_url(url_for("counter.patient_file", patient_id=patient))
     try:
-        service.authorise(
-            kernel, pharmacy_id, operator_id, patient, f"document n° {pk}", habilitation=service.HABILITATION_FEED
-        )
+        service.authorise_send(kernel, pharmacy_id, operator_id, patient, f"document n° {pk}")
     except LgoError as exc:
         message, code = _problem(exc)
         return render_template("dmp/refused.html", patient_id=patient, message_fr=message, back=back), code

@@ -7,10 +7,14 @@ there under the kind ``personne-<operator id>``. Passwords are encrypted with :m
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import NotFound, Operator, ValidationError, certificates, secrets
+from lgo.api import NotFound, Operator, ValidationError, certificates, check_text, get_scoped, secrets
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lgo_mssante.model import AccountKind, Habilitation, MssAccount, MssHabilitation
 from lgo_mssante.provider import MailAccount, MssanteProvider, NotAllowed
@@ -23,18 +27,55 @@ PLUGIN = "mssante"
 CAPABILITY = "mssante"
 
 
+#: An e-mail address as MSSanté uses them (checked before anything is stored or sent).
+ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+MAX_ADDRESS = 254
+
+
 def personal_certificate_kind(operator_id: int) -> str:
     return f"personne-{operator_id}"
+
+
+def _checked(address: str, login: str) -> tuple[str, str]:
+    address = address.strip().lower()
+    if len(address) > MAX_ADDRESS or not ADDRESS.match(address):
+        raise ValidationError(f"Adresse MSSanté invalide : « {address[:80]} ».", detail=f"address {address[:300]!r}")
+    if not login:
+        raise ValidationError("Indiquez l'identifiant de connexion de la boîte.", detail="empty login")
+    return address, check_text(login, length=MAX_ADDRESS, label_fr="identifiant de connexion")
+
+
+def _refuse_duplicate(session: Session, pharmacy_id: int, address: str) -> None:
+    exists = session.scalar(
+        select(MssAccount.id).where(MssAccount.pharmacy_id == pharmacy_id, MssAccount.address == address)
+    )
+    if exists is not None:
+        raise ValidationError(
+            f"La boîte MSSanté {address} est déjà déclarée pour l'officine.", detail=f"duplicate address {address}"
+        )
+
+
+@contextmanager
+def _one_box_per_address(address: str) -> Iterator[None]:
+    """The same address declared twice at the same moment: the database's unique key decides, in French."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ValidationError(
+            f"La boîte MSSanté {address} est déjà déclarée pour l'officine.", detail=str(exc.orig)
+        ) from exc
 
 
 def add_organisational(
     kernel: Kernel, pharmacy_id: int, *, address: str, login: str, password: str, operator_id: int | None = None
 ) -> int:
-    with kernel.transaction() as session:
+    address, login = _checked(address, login)
+    with _one_box_per_address(address), kernel.transaction() as session:
+        _refuse_duplicate(session, pharmacy_id, address)
         row = MssAccount(
             pharmacy_id=pharmacy_id,
             kind=AccountKind.ORGANISATIONAL,
-            address=address.lower(),
+            address=address,
             login=login,
             password_encrypted=secrets.encrypt(password),
             active=True,
@@ -70,14 +111,18 @@ def add_personal(
     by_operator_id: int | None = None,
 ) -> int:
     """A pharmacist's nominative mailbox (Mailiz) with their personal certificate and own server settings, declared
-    by ``by_operator_id`` (the administrator acting; the owner when None)."""
-    with kernel.transaction() as session:
-        operator = session.get(Operator, operator_id)
-        if operator is None or not operator.rpps:
+    by ``by_operator_id`` (the administrator acting; the owner when None). ``operator_id`` may come from a form: it
+    must be an operator of this pharmacy."""
+    address, login = _checked(address, login)
+    with _one_box_per_address(address), kernel.transaction() as session:
+        operator = get_scoped(session, Operator, operator_id, pharmacy_id, "opérateur")
+        operator_id = operator.id
+        if not operator.rpps:
             raise ValidationError(
                 "Une boîte nominative MSSanté appartient à un pharmacien identifié par son RPPS.",
                 detail=f"operator {operator_id} without RPPS",
             )
+        _refuse_duplicate(session, pharmacy_id, address)
         actor = operator_id if by_operator_id is None else by_operator_id
         # A person's certificate names no structure (no FINESS to compare); its other warnings are kept in the
         # audit entry of the store.
@@ -94,7 +139,7 @@ def add_personal(
         row = MssAccount(
             pharmacy_id=pharmacy_id,
             kind=AccountKind.PERSONAL,
-            address=address.lower(),
+            address=address,
             operator_id=operator_id,
             login=login,
             password_encrypted=secrets.encrypt(password),
@@ -135,9 +180,20 @@ def set_habilitation(
             detail=f"habilitation {habilitation!r}",
         ) from exc
     with kernel.transaction() as session:
+        # Both ids may come from a form or the command line: only this pharmacy's mailbox and operator.
+        account = get_scoped(session, MssAccount, account_id, pharmacy_id, "boîte MSSanté")
+        operator = get_scoped(session, Operator, operator_id, pharmacy_id, "opérateur")
+        if account.kind != AccountKind.ORGANISATIONAL:
+            raise ValidationError(
+                "Les habilitations ne concernent que la boîte organisationnelle de l'officine.",
+                detail=f"account {account.id} is {account.kind}",
+            )
+        account_id, operator_id = account.id, operator.id
         row = session.scalar(
             select(MssHabilitation).where(
-                MssHabilitation.account_id == account_id, MssHabilitation.operator_id == operator_id
+                MssHabilitation.pharmacy_id == pharmacy_id,
+                MssHabilitation.account_id == account_id,
+                MssHabilitation.operator_id == operator_id,
             )
         )
         if row is None:
@@ -146,12 +202,11 @@ def set_habilitation(
             )
             session.add(row)
         row.habilitation = value
-        holder = session.get(Operator, operator_id)
-        name = holder.display_name if holder is not None else f"l'opérateur n° {operator_id}"
         kernel.audit(
             pharmacy_id,
             "mssante.habilitation",
-            f"Habilitation {value.value} sur la boîte organisationnelle pour {name}.",
+            f"Habilitation {value.value} sur la boîte organisationnelle {account.address} pour "
+            f"{operator.display_name}.",
             session=session,
             operator_id=by_operator_id,
             object_type="mssante_account",
@@ -209,9 +264,7 @@ def provider_for(kernel: Kernel, pharmacy_id: int, account_id: int, *, operator_
     factory = kernel.provider(pharmacy_id, CAPABILITY)
     settings: Any = kernel.plugin_settings(pharmacy_id, PLUGIN)
     with kernel.transaction() as session:
-        account = session.get(MssAccount, account_id)
-        if account is None or account.pharmacy_id != pharmacy_id:
-            raise NotFound("Boîte MSSanté introuvable.", detail=f"account {account_id}")
+        account = get_scoped(session, MssAccount, account_id, pharmacy_id, "boîte MSSanté")
         # A nominative box presents its owner's own certificate, never the pharmacy's: no fallback there.
         credential = (
             certificates.load(session, pharmacy_id, personal_certificate_kind(account.operator_id))

@@ -147,8 +147,8 @@ def attach(
         raise ValidationError(reason, detail=f"message {pk} patient {patient_id}")
     documents = mailbox.documents_of(kernel, pharmacy_id, pk)
     with kernel.transaction() as session:
-        row = session.get(MssMessage, pk)
-        assert row is not None
+        message = session.get(MssMessage, pk)
+        assert message is not None
         already = set(
             session.scalars(
                 select(MssReceivedDocument.unique_id).where(
@@ -171,8 +171,8 @@ def attach(
                     attached_by=operator_id,
                 )
             )
-        row.status, row.patient_id, row.updated_at = MessageStatus.INTEGRATED, patient_id, utcnow()
-        row.reason_fr = f"rattaché à la main par {name}"[:1000]
+        message.status, message.patient_id, message.updated_at = MessageStatus.INTEGRATED, patient_id, utcnow()
+        message.reason_fr = f"rattaché à la main par {name}"[:1000]
         patient = session.get(Patient, patient_id)
         kernel.audit(
             pharmacy_id,

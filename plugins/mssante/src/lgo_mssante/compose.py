@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 PLUGIN = "mssante"
 SEND = "mssante.send"
-_ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
 MAX_BODY = 20_000
 
 
@@ -40,7 +40,7 @@ def addresses(text: str | Sequence[str]) -> list[str]:
     ones that are not e-mail addresses."""
     items = re.split(r"[,;\s]+", text) if isinstance(text, str) else list(text)
     found = list(dict.fromkeys(a.strip().lower() for a in items if a.strip()))
-    bad = [a for a in found if not _ADDRESS.match(a)]
+    bad = [a for a in found if not accounts.ADDRESS.match(a)]
     if bad:
         raise ValidationError(f"Adresse MSSanté invalide : {', '.join(bad)}.", detail=f"addresses {bad}")
     return found

@@ -336,7 +336,8 @@ def directory() -> Any:
     for professional in results:
         for box in professional.mailboxes:
             to = ", ".join(a for a in (carried.get("to", ""), box.address) if a)
-            link = url_for("mssante_boite.compose_page", **{**carried, "to": to}, document_id=carried_documents)
+            params: dict[str, Any] = {**carried, "to": to, "document_id": carried_documents}
+            link = url_for("mssante_boite.compose_page", **params)
             choices.append((professional, box, link))
     return render_template(
         "mssante/annuaire.html",

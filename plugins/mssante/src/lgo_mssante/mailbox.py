@@ -18,14 +18,14 @@ import email.utils
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
-from typing import TYPE_CHECKING
+from email.message import Message
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from lgo.api import LgoError, NotFound, Operator, Patient, secrets
 from sqlalchemy import select
 
-from lgo_mssante import accounts, xdm
+from lgo_mssante import accounts, reading, xdm
 from lgo_mssante import message as mail
 from lgo_mssante.model import Direction, MessageStatus, MssAccount, MssMessage
 from lgo_mssante.organisationnelle import RIGHTS
@@ -225,30 +225,16 @@ def raw_of(row: MssMessage) -> bytes | None:
     return base64.b64decode(secrets.decrypt(row.raw_encrypted)) if row.raw_encrypted else None
 
 
-def _body_text(parsed: EmailMessage) -> str:
-    part = parsed.get_body(preferencelist=("plain",))
-    if part is None:
-        return ""
-    try:
-        content = part.get_content()
-    except (LookupError, ValueError):
-        return "(texte illisible)"
-    return str(content)[:20_000]
+def _body_text(parsed: Message) -> str:
+    return mail.body_text(parsed)[:20_000]
 
 
-def _parts(parsed: EmailMessage) -> list[tuple[str, str, bytes]]:
+def _parts(parsed: Message) -> list[tuple[str, str, bytes]]:
     """The attachments of a message: (file name, MIME type, bytes)."""
-    found = []
-    for part in parsed.iter_attachments():
-        if not isinstance(part, EmailMessage) or part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            found.append((part.get_filename() or "piece-jointe", part.get_content_type(), payload))
-    return found
+    return mail.attachments(parsed)
 
 
-def _attachments(parsed: EmailMessage) -> tuple[Attachment, ...]:
+def _attachments(parsed: Message) -> tuple[Attachment, ...]:
     shown: list[Attachment] = []
     for index, (name, mime_type, payload) in enumerate(_parts(parsed)):
         if name.upper() == xdm.ARCHIVE_NAME:
@@ -294,10 +280,14 @@ def read(kernel: Kernel, pharmacy_id: int, operator_id: int, message_id: int | s
                 f" par {by.display_name}" if by else ""
             )
         raw = raw_of(row)
-        body, attachments = row.body or "", ()
+        body, attachments = row.body or "", cast("tuple[Attachment, ...]", ())
         if raw is not None:
-            parsed = mail.read(raw, max_bytes=len(raw) + 1).message
-            body, attachments = _body_text(parsed), _attachments(parsed)
+            # a quarantined message may be unreadable: it is shown with its reason, never as an error page
+            read = reading.read(raw, max_bytes=len(raw) + 1)
+            if read.incoming is not None:
+                body, attachments = _body_text(read.incoming.message), _attachments(read.incoming.message)
+            else:
+                body = "(message illisible : il est conservé tel quel pour être examiné)"
         outgoing = row.direction == Direction.OUT
         return MessageView(
             id=row.id,
@@ -334,7 +324,12 @@ def attachment(
     match = _KEY.match(key)
     if raw is None or match is None:
         raise NotFound("Pièce jointe introuvable.", detail=f"message {message_id} key {key!r}")
-    parts = _parts(mail.read(raw, max_bytes=len(raw) + 1).message)
+    read = reading.read(raw, max_bytes=len(raw) + 1)
+    if read.incoming is None:
+        raise NotFound(
+            "Ce message est illisible : ses pièces jointes ne peuvent pas être ouvertes.", detail=read.detail
+        )
+    parts = _parts(read.incoming.message)
     plain, archive, number = match.groups()
     part = int(plain if plain is not None else archive)
     if not 0 <= part < len(parts):
@@ -356,8 +351,7 @@ def documents_of(kernel: Kernel, pharmacy_id: int, message_row: int) -> list[xdm
         raw = raw_of(row) if row is not None and row.pharmacy_id == pharmacy_id else None
     if raw is None:
         return []
-    incoming = mail.read(raw, max_bytes=len(raw) + 1)
-    return xdm.read(incoming.xdm) if incoming.xdm is not None else []
+    return list(reading.read(raw, max_bytes=len(raw) + 1).documents)
 
 
 def sender_address(view: MessageView) -> str:

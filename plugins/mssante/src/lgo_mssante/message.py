@@ -10,15 +10,19 @@ Mon espace santé mailbox when the pharmacist blocks the patient's reply.
 from __future__ import annotations
 
 import email.utils
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.parser import BytesParser
+from email.policy import Compat32
 from typing import Any
 
 from lgo.api import ValidationError, xds, xds_codes
@@ -147,7 +151,7 @@ def compose(
 
 @dataclass(frozen=True)
 class Incoming:
-    message: EmailMessage
+    message: Message
     message_id: str
     sender: str
     subject: str
@@ -164,21 +168,96 @@ _FATAL_DEFECTS = (
     "NoBoundaryInMultipartDefect",
     "MissingHeaderBodySeparatorDefect",
 )
+#: Limits checked before the MIME parser runs, each on a cost that grows faster than the message (decision 0601):
+#: the header block of the message, one header's value, the multiparts (nesting) and their separators, the lines.
+MAX_HEADER_BLOCK = 256 * 1024
+MAX_HEADER_CHARS = 16 * 1024
+MAX_MULTIPARTS = 32
+MAX_SEPARATOR_LINES = 2048
+MIN_LINE_LIMIT = 100_000
+_BOUNDARY = re.compile(rb"boundary", re.IGNORECASE)
+_FOLDING = re.compile(r"\r?\n(?=[ \t])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class _Oversized(Exception):
+    """A header value longer than :data:`MAX_HEADER_CHARS`, met while parsing."""
+
+
+class _BoundedPolicy(Compat32):
+    """The legacy policy keeps headers as plain strings (``policy.default``'s header parser costs seconds per
+    kilobyte on hostile values, minutes for a message at the size limit); no value is handed out above the limit,
+    so that parameter parsing stays cheap."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if len(value) > MAX_HEADER_CHARS:
+            raise _Oversized(f"header {name} of {len(value)} characters")
+        return super().header_fetch_parse(name, value)
+
+
+_POLICY = _BoundedPolicy()
 
 
 def _defects(part: Message) -> list[str]:
     return [type(d).__name__ for d in getattr(part, "defects", [])]
 
 
-def read(raw: bytes, *, max_bytes: int) -> Incoming:
-    """A received mail, parsed with limits; refuses oversize and structurally broken MIME."""
+def clean(text: str) -> str:
+    """A header's text as it may be stored and shown: unfolded, undecodable bytes replaced, controls turned into
+    spaces."""
+    return _CONTROL.sub(" ", _FOLDING.sub("", text).encode("utf-8", "replace").decode("utf-8")).strip()
+
+
+def _header(message: Message, name: str, *, encoded_words: bool = True) -> str:
+    value = message.get(name)
+    if value is None:
+        return ""
+    if encoded_words:
+        try:
+            return clean(str(make_header(decode_header(value))))
+        except (HeaderParseError, LookupError, UnicodeError, ValueError):
+            pass  # an undecodable encoded word: the raw text is better than nothing
+    return clean(str(value))
+
+
+def _check_shape(raw: bytes, max_bytes: int) -> None:
+    """Refuse, before parsing, what would make the parser's work grow faster than the message."""
     if len(raw) > max_bytes:
         raise HostileContent(
             f"Message de {len(raw) // 1024} Ko, au-delà de la limite de {max_bytes // 1024} Ko : mis de côté.",
             detail=f"message size {len(raw)} > {max_bytes}",
         )
-    parsed = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(parsed, EmailMessage)
+    end = min(i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n"), len(raw)) if i >= 0)
+    lines = raw.count(b"\n")
+    limits = (
+        (end > MAX_HEADER_BLOCK, f"header block of {end} bytes"),
+        (len(_BOUNDARY.findall(raw)) > MAX_MULTIPARTS, "too many multipart boundaries"),
+        (raw.count(b"\n--") > MAX_SEPARATOR_LINES, "too many separator lines"),
+        (lines > max(MIN_LINE_LIMIT, max_bytes // 50), f"{lines} lines"),
+    )
+    for exceeded, detail in limits:
+        if exceeded:
+            raise HostileContent("Message à la structure anormale (en-têtes ou parties) : mis de côté.", detail=detail)
+
+
+def read(raw: bytes, *, max_bytes: int) -> Incoming:
+    """A received mail, parsed with limits; refuses oversize and structurally broken MIME. Whatever the bytes,
+    the result is an :class:`Incoming` or a :class:`ValidationError` (:class:`HostileContent`) in French."""
+    _check_shape(raw, max_bytes)
+    try:
+        return _read(raw)
+    except ValidationError:
+        raise
+    except _Oversized as exc:
+        raise HostileContent("Message à l'en-tête anormalement long : mis de côté.", detail=str(exc)) from exc
+    except Exception as exc:  # the parser's own failures on hostile input: refused, never raised
+        raise ValidationError(
+            "Message illisible (structure MIME invalide) : mis de côté.", detail=f"MIME parser: {exc!r}"
+        ) from exc
+
+
+def _read(raw: bytes) -> Incoming:
+    parsed = BytesParser(policy=_POLICY).parsebytes(raw)
     if len(parsed.keys()) > MAX_HEADERS:
         raise HostileContent(
             "Message aux en-têtes anormalement nombreux : mis de côté.", detail=f"{len(parsed.keys())} headers"
@@ -201,13 +280,48 @@ def read(raw: bytes, *, max_bytes: int) -> Incoming:
         xdm = None  # the archive inside an MDN is the one we sent, not a new document
     return Incoming(
         message=parsed,
-        message_id=str(parsed.get("Message-ID", "")).strip(),
-        sender=str(parsed.get("From", "")),
-        subject=str(parsed.get("Subject", "")),
+        message_id=_header(parsed, "Message-ID", encoded_words=False),
+        sender=_header(parsed, "From"),
+        subject=_header(parsed, "Subject"),
         xdm=xdm,
         wants_receipt=bool(parsed.get("Disposition-Notification-To")),
         disposition=disposition,
     )
+
+
+def attachments(message: Message) -> list[tuple[str, str, bytes]]:
+    """The files attached to a message read by :func:`read` (legacy policy): file name, MIME type and bytes of each
+    leaf part that is an attachment or names a file."""
+    found = []
+    for part in message.walk():
+        if part.is_multipart() or part is message:
+            continue
+        disposition = str(part.get("Content-Disposition", "")).split(";", 1)[0].strip().lower()
+        name = part.get_filename()
+        if disposition != "attachment" and not name:
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            found.append((clean(str(name or "")) or "piece-jointe", part.get_content_type(), payload))
+    return found
+
+
+def body_text(message: Message) -> str:
+    """The message's first plain-text part that is not an attachment, decoded (« (texte illisible) » when its
+    character set is unknown)."""
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_type() != "text/plain" or part.get_filename():
+            continue
+        if str(part.get("Content-Disposition", "")).lower().startswith("attachment"):
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            return ""
+        try:
+            return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+        except LookupError:
+            return "(texte illisible)"
+    return ""
 
 
 def _disposition(part: Message) -> tuple[str, str]:
@@ -216,8 +330,11 @@ def _disposition(part: Message) -> tuple[str, str]:
     if isinstance(payload, list) and payload:
         fields = payload[0]
     else:
-        fields = BytesParser(policy=policy.default).parsebytes(str(payload).encode())
-    return (str(fields.get("Original-Message-ID", "")).strip(), str(fields.get("Disposition", "")).strip())
+        fields = BytesParser(policy=_POLICY).parsebytes(str(payload).encode("utf-8", "replace"))
+    return (
+        _header(fields, "Original-Message-ID", encoded_words=False),
+        _header(fields, "Disposition", encoded_words=False),
+    )
 
 
 # -- MDN ----------------------------------------------------------------------------------------------------------
@@ -314,11 +431,7 @@ def ko_notification(
         "Cordialement."
     )
     notification.add_attachment(incoming.message, filename="message_original.eml")
-    for part in incoming.message.iter_attachments():
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes) and not part.is_multipart():
-            maintype, subtype = part.get_content_type().split("/", 1)
-            notification.add_attachment(
-                payload, maintype=maintype, subtype=subtype, filename=part.get_filename() or "piece-jointe"
-            )
+    for name, mime_type, payload in attachments(incoming.message):
+        maintype, subtype = mime_type.split("/", 1)
+        notification.add_attachment(payload, maintype=maintype, subtype=subtype, filename=name)
     return notification

@@ -4,7 +4,7 @@ Gestionnaire (also release the quarantine), Administrateur (also manage the mail
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.message import Message
 from typing import Any
 
@@ -47,6 +47,6 @@ class OrganisationalProvider(StandardMailTransport):
         self._require("send")
         super().send(message, recipients)
 
-    def fetch_new(self, *, max_bytes: int) -> list[FetchedMessage]:
+    def fetch_new(self, *, max_bytes: int) -> Iterator[FetchedMessage]:
         self._require("read")
         return super().fetch_new(max_bytes=max_bytes)

@@ -15,7 +15,7 @@ import contextlib
 import imaplib
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Protocol, runtime_checkable
@@ -80,8 +80,9 @@ class MssanteProvider(Protocol):
     def send(self, message: Message, recipients: Sequence[str]) -> None:
         """Submit one message; raises :class:`MailUnavailable` (retry) or :class:`MailRefused` (for good)."""
 
-    def fetch_new(self, *, max_bytes: int) -> list[FetchedMessage]:
-        """The messages of the inbox not handled yet (neither integrated nor quarantined)."""
+    def fetch_new(self, *, max_bytes: int) -> Iterable[FetchedMessage]:
+        """The messages of the inbox not handled yet (neither integrated nor quarantined). An iterator is best:
+        the caller handles (and marks) each message before the next one is downloaded."""
 
     def mark(self, uid: str, outcome: str) -> None:
         """Record on the server how the message was handled: ``integre``, ``quarantaine`` or ``lu``."""
@@ -155,23 +156,30 @@ class StandardMailTransport:
             ) from exc
         return imap
 
-    def fetch_new(self, *, max_bytes: int) -> list[FetchedMessage]:
-        imap = self._imap()
+    def fetch_new(self, *, max_bytes: int) -> Iterator[FetchedMessage]:
+        """One message at a time: however many wait, no more than one is held in memory. The connection is made
+        now, so that a server that cannot be reached or refuses the certificate is told at once."""
+        return self._each_new(self._imap(), max_bytes)
+
+    def _each_new(self, imap: imaplib.IMAP4, max_bytes: int) -> Iterator[FetchedMessage]:
         try:
             status, data = imap.uid("SEARCH", None, f"UNKEYWORD {INTEGRATED} UNKEYWORD {QUARANTINED}")  # type: ignore[arg-type]
             uids = data[0].split() if status == "OK" and data and data[0] else []
-            fetched: list[FetchedMessage] = []
             for raw_uid in uids:
                 uid = raw_uid.decode()
-                _status, sizes = imap.uid("FETCH", uid, "(RFC822.SIZE)")
-                size = _size(sizes)
-                if size > max_bytes:
-                    fetched.append(FetchedMessage(uid, size, None))
-                    continue
-                _status, parts = imap.uid("FETCH", uid, "(BODY.PEEK[])")
-                raw = next((p[1] for p in parts if isinstance(p, tuple)), b"")
-                fetched.append(FetchedMessage(uid, size, bytes(raw)))
-            return fetched
+                try:
+                    _status, sizes = imap.uid("FETCH", uid, "(RFC822.SIZE)")
+                    size = _size(sizes)
+                    raw = None
+                    if size <= max_bytes:
+                        _status, parts = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+                        raw = bytes(next((p[1] for p in parts if isinstance(p, tuple)), b""))
+                except (TimeoutError, OSError, imaplib.IMAP4.error) as exc:
+                    raise MailUnavailable(
+                        "Le serveur de réception MSSanté ne répond plus : nouvel essai plus tard.",
+                        detail=f"IMAP fetch of {uid}: {exc!r}",
+                    ) from exc
+                yield FetchedMessage(uid, size, raw)
         finally:
             _logout(imap)
 

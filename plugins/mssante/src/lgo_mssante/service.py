@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -31,12 +32,11 @@ from lgo.api import (
 )
 from sqlalchemy import select
 
-from lgo_mssante import accounts, xdm
+from lgo_mssante import accounts, reading, xdm
 from lgo_mssante import message as mail
 from lgo_mssante.matching import match
 from lgo_mssante.model import Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
 from lgo_mssante.provider import FetchedMessage, MailRefused, MailUnavailable, MssanteProvider, NotAllowed
-from lgo_mssante.safe_xml import HostileContent
 
 if TYPE_CHECKING:
     from lgo.api import Delivery, Kernel
@@ -48,7 +48,6 @@ SEND = "mssante.send"
 MDN = "mssante.mdn"
 #: The « courriel standard » of a failed automatic integration (ANS guide), sent besides the MDN.
 KO = "mssante.ko"
-_ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _NON_XML = "{urn:hl7-org:v3}component/{urn:hl7-org:v3}nonXMLBody/{urn:hl7-org:v3}text"
 
 
@@ -207,12 +206,7 @@ def _forwarded(session: Any, pharmacy_id: int, message_row: int | None) -> _Forw
         return _Forwarded()
     raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
     parsed = mail.read(raw, max_bytes=len(raw) + 1)
-    others = []
-    for part in parsed.message.iter_attachments():
-        payload = part.get_payload(decode=True)
-        name = part.get_filename() or "piece-jointe"
-        if isinstance(payload, bytes) and not part.is_multipart() and name.upper() != xdm.ARCHIVE_NAME:
-            others.append((name, part.get_content_type(), payload))
+    others = [(n, t, p) for n, t, p in mail.attachments(parsed.message) if n.upper() != xdm.ARCHIVE_NAME]
     codes: list[str] = []
     ins = False
     if parsed.xdm is not None:
@@ -257,27 +251,45 @@ class ReceiveReport:
 
 def receive(kernel: Kernel, pharmacy_id: int) -> ReceiveReport:
     """Fetch every mailbox of the selected provider and handle each new message. A mailbox that cannot be reached
-    is reported in French and skipped (nothing of it is marked: the next run sees the same messages)."""
+    is reported in French and skipped (nothing of it is marked: the next run sees the same messages). A message
+    ends integrated, quarantined with its reason, or recorded for a person to read — never blocks the next one."""
     provider_name = _provider_name(kernel, pharmacy_id)
     settings = _settings(kernel, pharmacy_id)
+    max_bytes = settings.max_message_mb * 1024 * 1024
     with kernel.transaction() as session:
         account_ids = [(a.id, a.address) for a in accounts.accounts_for_provider(session, pharmacy_id, provider_name)]
     report = ReceiveReport()
     for account_id, address in account_ids:
         try:
             provider = accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None)
-            for fetched in provider.fetch_new(max_bytes=settings.max_message_mb * 1024 * 1024):
-                _handle(kernel, pharmacy_id, account_id, provider, fetched, settings, report)
+            for fetched in provider.fetch_new(max_bytes=max_bytes):
+                box = _Box(kernel, pharmacy_id, account_id, provider, report)
+                try:
+                    _handle(box, fetched, max_bytes)
+                except (MailUnavailable, MailRefused):
+                    raise
+                except Exception as exc:  # a case no rule foresaw: the message is set aside, the mailbox goes on
+                    log.exception("mssante: message uid %s of %s could not be handled", fetched.uid, address)
+                    _set_aside(box, fetched, None, reading.UNEXPECTED_FR, detail=repr(exc))
         except (MailUnavailable, MailRefused) as exc:
             log.warning("mssante: mailbox %s not fetched: %s", address, exc.detail)
             report.errors.append(f"Boîte {address} non relevée : {exc.message_fr}")
     return report
 
 
+@dataclass(frozen=True)
+class _Box:
+    """The mailbox being fetched, and where its messages are counted."""
+
+    kernel: Kernel
+    pharmacy_id: int
+    account_id: int
+    provider: MssanteProvider
+    report: ReceiveReport
+
+
 def _record_in(
-    kernel: Kernel,
-    pharmacy_id: int,
-    account_id: int,
+    box: _Box,
     *,
     message_id: str,
     sender: str,
@@ -288,18 +300,20 @@ def _record_in(
     error_code: str | None = None,
     reason: str | None = None,
 ) -> int:
+    kernel, pharmacy_id = box.kernel, box.pharmacy_id
+    sender = mail.clean(sender)
     with kernel.transaction() as session:
         row = MssMessage(
             pharmacy_id=pharmacy_id,
-            account_id=account_id,
+            account_id=box.account_id,
             direction=Direction.IN,
-            message_id=message_id[:254],
+            message_id=mail.clean(message_id)[:254],
             peer=sender[:2000],
-            subject=subject[:500],
+            subject=mail.clean(subject)[:500],
             patient_id=patient_id,
             status=status,
             error_code=error_code,
-            reason_fr=reason,
+            reason_fr=mail.clean(reason)[:1000] if reason else None,
             raw_encrypted=secrets.encrypt(base64.b64encode(raw).decode()) if raw else None,
         )
         session.add(row)
@@ -308,8 +322,10 @@ def _record_in(
             kernel.audit(
                 pharmacy_id,
                 "mssante.quarantine",
-                f"Message MSSanté de {sender} mis en quarantaine : {reason}"
-                + (f" (erreur {error_code})." if error_code else "."),
+                (
+                    f"Message MSSanté de {sender[:200]} mis en quarantaine : {row.reason_fr}"
+                    + (f" (erreur {error_code})." if error_code else ".")
+                )[:500],
                 session=session,
                 patient_id=patient_id,
                 object_type="mssante_message",
@@ -318,16 +334,16 @@ def _record_in(
         return row.id
 
 
-def _already_seen(kernel: Kernel, pharmacy_id: int, account_id: int, message_id: str) -> MssMessage | None:
+def _already_seen(box: _Box, message_id: str) -> MssMessage | None:
     if not message_id:
         return None
-    with kernel.transaction() as session:
+    with box.kernel.transaction() as session:
         row = session.scalar(
             select(MssMessage).where(
-                MssMessage.pharmacy_id == pharmacy_id,
-                MssMessage.account_id == account_id,
+                MssMessage.pharmacy_id == box.pharmacy_id,
+                MssMessage.account_id == box.account_id,
                 MssMessage.direction == Direction.IN,
-                MssMessage.message_id == message_id[:254],
+                MssMessage.message_id == mail.clean(message_id)[:254],
             )
         )
         if row is not None:
@@ -335,85 +351,93 @@ def _already_seen(kernel: Kernel, pharmacy_id: int, account_id: int, message_id:
         return row
 
 
-def _handle(
-    kernel: Kernel,
-    pharmacy_id: int,
-    account_id: int,
-    provider: MssanteProvider,
+def _key(fetched: FetchedMessage, incoming: mail.Incoming | None) -> str:
+    """The Message-ID, or for a message without one (or unreadable) a stable stand-in: the same bytes fetched
+    again are recognised, two different messages never collide."""
+    if incoming is not None and incoming.message_id:
+        return incoming.message_id
+    digest = hashlib.sha256(fetched.raw or str(fetched.size).encode()).hexdigest()[:24]
+    return f"<uid-{fetched.uid}-{digest}>"
+
+
+def _set_aside(
+    box: _Box,
     fetched: FetchedMessage,
-    settings: Any,
-    report: ReceiveReport,
-) -> None:
-    if fetched.raw is None:
-        row = _record_in(
-            kernel,
-            pharmacy_id,
-            account_id,
-            message_id=f"<uid-{fetched.uid}>",
-            sender="?",
-            subject="(message trop volumineux)",
-            status=MessageStatus.QUARANTINED,
-            raw=None,
-            error_code="906",
-            reason=f"message de {fetched.size // 1024} Ko, au-delà de la limite ; laissé sur le serveur",
-        )
-        provider.mark(fetched.uid, "quarantaine")
-        report.quarantined.append(row)
-        return
-    try:
-        incoming = mail.read(fetched.raw, max_bytes=settings.max_message_mb * 1024 * 1024)
-    except LgoError as exc:
-        log.warning("mssante: message uid %s refused: %s", fetched.uid, exc.detail)
-        row = _record_in(
-            kernel,
-            pharmacy_id,
-            account_id,
-            message_id=f"<uid-{fetched.uid}>",
-            sender="?",
-            subject="(message illisible)",
+    incoming: mail.Incoming | None,
+    reason: str,
+    *,
+    error_code: str = "906",
+    detail: str = "",
+) -> int:
+    """Quarantine: kept encrypted with its French reason and the CI-SIS error code, flagged on the server."""
+    log.warning("mssante: message uid %s set aside: %s", fetched.uid, detail or reason)
+    key = _key(fetched, incoming)
+    seen = _already_seen(box, key)
+    row = (
+        seen.id
+        if seen is not None
+        else _record_in(
+            box,
+            message_id=key,
+            sender=incoming.sender if incoming else "?",
+            subject=incoming.subject if incoming else "(message illisible)",
             status=MessageStatus.QUARANTINED,
             raw=fetched.raw,
-            error_code="906",
-            reason=exc.message_fr,
+            error_code=error_code,
+            reason=reason,
         )
-        provider.mark(fetched.uid, "quarantaine")
-        report.quarantined.append(row)
+    )
+    box.provider.mark(fetched.uid, "quarantaine")
+    box.report.quarantined.append(row)
+    return row
+
+
+def _handle(box: _Box, fetched: FetchedMessage, max_bytes: int) -> None:
+    if fetched.raw is None:
+        _set_aside(
+            box, fetched, None, f"message de {fetched.size // 1024} Ko, au-delà de la limite ; laissé sur le serveur"
+        )
         return
-    seen = _already_seen(kernel, pharmacy_id, account_id, incoming.message_id)
+    read = reading.read(fetched.raw, max_bytes=max_bytes)
+    incoming = read.incoming
+    seen = _already_seen(box, _key(fetched, incoming))
     if seen is not None:
-        provider.mark(fetched.uid, "quarantaine" if seen.status == MessageStatus.QUARANTINED else "integre")
+        box.provider.mark(fetched.uid, "quarantaine" if seen.status == MessageStatus.QUARANTINED else "integre")
+        return
+    if incoming is None or read.refused_fr is not None:
+        row = _set_aside(box, fetched, incoming, read.refused_fr or reading.UNEXPECTED_FR, detail=read.detail)
+        if incoming is not None and incoming.xdm is not None:  # documents whose automatic integration failed
+            _queue_ko(box.kernel, box.pharmacy_id, row, "906", "")
         return
     if incoming.disposition is not None:
-        report.acknowledgements.append(_acknowledgement(kernel, pharmacy_id, account_id, incoming, fetched.raw))
-        provider.mark(fetched.uid, "integre")
+        box.report.acknowledgements.append(_acknowledgement(box, fetched, incoming))
+        box.provider.mark(fetched.uid, "integre")
         return
-    if incoming.xdm is None:
-        report.other.append(
+    if not read.documents:
+        box.report.other.append(
             _record_in(
-                kernel,
-                pharmacy_id,
-                account_id,
-                message_id=incoming.message_id,
+                box,
+                message_id=_key(fetched, incoming),
                 sender=incoming.sender,
                 subject=incoming.subject,
                 status=MessageStatus.RECEIVED,
                 raw=fetched.raw,
             )
         )
-        provider.mark(fetched.uid, "integre")
+        box.provider.mark(fetched.uid, "integre")
         return
-    _integrate(kernel, pharmacy_id, account_id, provider, fetched, incoming, report)
+    _integrate(box, fetched, incoming, read)
 
 
-def _acknowledgement(kernel: Kernel, pharmacy_id: int, account_id: int, incoming: mail.Incoming, raw: bytes) -> int:
+def _acknowledgement(box: _Box, fetched: FetchedMessage, incoming: mail.Incoming) -> int:
     original, disposition = incoming.disposition or ("", "")
     error = "error" in disposition.lower()
-    with kernel.transaction() as session:
+    with box.kernel.transaction() as session:
         sent = session.scalar(
             select(MssMessage).where(
-                MssMessage.pharmacy_id == pharmacy_id,
+                MssMessage.pharmacy_id == box.pharmacy_id,
                 MssMessage.direction == Direction.OUT,
-                MssMessage.message_id == original,
+                MssMessage.message_id == original[:254],
             )
         )
         if sent is not None:
@@ -421,73 +445,26 @@ def _acknowledgement(kernel: Kernel, pharmacy_id: int, account_id: int, incoming
             sent.reason_fr = disposition.split("Error:", 1)[1].strip()[:1000] if error else None
             sent.updated_at = utcnow()
     return _record_in(
-        kernel,
-        pharmacy_id,
-        account_id,
-        message_id=incoming.message_id,
+        box,
+        message_id=_key(fetched, incoming),
         sender=incoming.sender,
         subject=incoming.subject,
         status=MessageStatus.RECEIVED,
-        raw=raw,
+        raw=fetched.raw,
     )
 
 
-def _integrate(
-    kernel: Kernel,
-    pharmacy_id: int,
-    account_id: int,
-    provider: MssanteProvider,
-    fetched: FetchedMessage,
-    incoming: mail.Incoming,
-    report: ReceiveReport,
-) -> None:
-    assert incoming.xdm is not None and fetched.raw is not None
-    try:
-        documents = xdm.read(incoming.xdm)
-        if not documents:
-            raise ValidationError("L'archive IHE_XDM ne contient aucun document.", detail="empty XDM")
-        patients = [mail.cda_patient(d.cda) for d in documents]
-        results = [match(kernel, pharmacy_id, p) for p in patients]
-        found = {r.patient_id for r in results}
-        failed = next((r for r in results if r.error_code), None)
-        if failed is None and len(found) > 1:
-            failed = type(results[0])(None, "906", "les documents concernent plusieurs patients")
-    except (HostileContent, ValidationError) as exc:
-        log.warning("mssante: XDM of %s refused: %s", incoming.message_id, exc.detail)
-        row = _record_in(
-            kernel,
-            pharmacy_id,
-            account_id,
-            message_id=incoming.message_id,
-            sender=incoming.sender,
-            subject=incoming.subject,
-            status=MessageStatus.QUARANTINED,
-            raw=fetched.raw,
-            error_code="906",
-            reason=exc.message_fr,
-        )
-        provider.mark(fetched.uid, "quarantaine")
-        report.quarantined.append(row)
-        _queue_ko(kernel, pharmacy_id, row, "906", "")
-        return
-    label = documents[0].title
+def _integrate(box: _Box, fetched: FetchedMessage, incoming: mail.Incoming, read: reading.Reading) -> None:
+    assert fetched.raw is not None
+    kernel, pharmacy_id = box.kernel, box.pharmacy_id
+    results = [match(kernel, pharmacy_id, p) for p in read.patients]
+    failed = next((r for r in results if r.error_code), None)
+    if failed is None and len({r.patient_id for r in results}) > 1:
+        failed = type(results[0])(None, "906", "les documents concernent plusieurs patients")
+    label = read.documents[0].title
     if failed is not None:
-        row = _record_in(
-            kernel,
-            pharmacy_id,
-            account_id,
-            message_id=incoming.message_id,
-            sender=incoming.sender,
-            subject=incoming.subject,
-            status=MessageStatus.QUARANTINED,
-            raw=fetched.raw,
-            error_code=failed.error_code,
-            reason=failed.reason_fr,
-        )
-        provider.mark(fetched.uid, "quarantaine")
-        report.quarantined.append(row)
-        assert failed.error_code is not None
-        _queue_ko(kernel, pharmacy_id, row, failed.error_code, label)
+        row = _set_aside(box, fetched, incoming, failed.reason_fr, error_code=failed.error_code or "906")
+        _queue_ko(kernel, pharmacy_id, row, failed.error_code or "906", label)
         if incoming.wants_receipt:
             _queue_mdn(kernel, pharmacy_id, row, failed.error_code, label)
         return
@@ -496,9 +473,9 @@ def _integrate(
     with kernel.transaction() as session:
         row_obj = MssMessage(
             pharmacy_id=pharmacy_id,
-            account_id=account_id,
+            account_id=box.account_id,
             direction=Direction.IN,
-            message_id=incoming.message_id[:254],
+            message_id=_key(fetched, incoming)[:254],
             peer=incoming.sender[:2000],
             subject=incoming.subject[:500],
             patient_id=patient_id,
@@ -507,14 +484,14 @@ def _integrate(
         )
         session.add(row_obj)
         session.flush()
-        for document in documents:
+        for document in read.documents:
             session.add(
                 MssReceivedDocument(
                     pharmacy_id=pharmacy_id,
                     message_id=row_obj.id,
                     patient_id=patient_id,
-                    unique_id=document.unique_id,
-                    type_code=document.type_code,
+                    unique_id=document.unique_id[:128],
+                    type_code=document.type_code[:64],
                     title=document.title[:500],
                     content=document.cda,
                 )
@@ -522,15 +499,16 @@ def _integrate(
         kernel.audit(
             pharmacy_id,
             "mssante.integrated",
-            f"{len(documents)} document(s) reçu(s) de {incoming.sender} par MSSanté intégré(s) au dossier du patient.",
+            f"{len(read.documents)} document(s) reçu(s) de {incoming.sender[:200]} par MSSanté intégré(s) au dossier "
+            "du patient.",
             session=session,
             patient_id=patient_id,
             object_type="mssante_message",
             object_id=row_obj.id,
         )
         row = row_obj.id
-    provider.mark(fetched.uid, "integre")
-    report.integrated.append(row)
+    box.provider.mark(fetched.uid, "integre")
+    box.report.integrated.append(row)
     if incoming.wants_receipt:
         _queue_mdn(kernel, pharmacy_id, row, None, label)
 
@@ -566,7 +544,10 @@ def deliver_ko(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         row = session.get(MssMessage, payload["message"])
         if row is None or not row.raw_encrypted:
-            raise PermanentFailure(f"received message {payload['message']} has no content to answer")
+            raise PermanentFailure(
+                f"received message {payload['message']} has no content to answer",
+                message_fr="Le message reçu n'est plus disponible : la notification d'échec ne peut pas être envoyée.",
+            )
         account = session.get(MssAccount, row.account_id)
         assert account is not None
         raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
@@ -594,7 +575,7 @@ def deliver_ko(kernel: Kernel, delivery: Delivery) -> None:
             notification, address
         )
     except MailRefused as exc:
-        raise PermanentFailure(exc.detail or exc.message_fr) from exc
+        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
     kernel.audit(
         pharmacy_id,
         "mssante.ko",

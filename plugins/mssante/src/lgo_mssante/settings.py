@@ -5,7 +5,7 @@ mailbox presents the organisation certificate of the « Certificat » page, a Ma
 from __future__ import annotations
 
 from lgo.api import HostName, KnownAddress, ServiceUrl, field_hints
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 #: The Annuaire Santé's FHIR API (ANS), where the mailboxes of professionals are found.
 ANNUAIRE_PRODUCTION = "https://gateway.api.esante.gouv.fr/fhir/v1"
@@ -69,10 +69,10 @@ class MssanteSettings(BaseModel):
             addresses=(KnownAddress(ANNUAIRE_PRODUCTION, "Annuaire Santé (ANS) — production", test=False),)
         ),
     )
-    annuaire_api_key: str = Field(
-        "",
+    annuaire_api_key: SecretStr = Field(
+        SecretStr(""),
         title="Clé d'API de l'Annuaire Santé (ESANTE-API-KEY)",
-        description="Clé délivrée par l'ANS pour interroger l'Annuaire Santé.",
+        description="Clé délivrée par l'ANS pour interroger l'Annuaire Santé (conservée chiffrée).",
     )
     max_message_mb: int = Field(
         20,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from lgo.api import Kernel, LgoError, Operator
+from lgo.api import Kernel, LgoError, Operator, parse_id
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -132,7 +132,7 @@ def blueprint() -> Blueprint:
             account = accounts.add_personal(
                 _kernel(),
                 _pharmacy_id(),
-                operator_id=int(request.form["operator_id"]),
+                operator_id=parse_id(request.form.get("operator_id"), "opérateur"),
                 address=address,
                 login=address,
                 password=password,
@@ -141,8 +141,8 @@ def blueprint() -> Blueprint:
                 by_operator_id=_operator_id(),
             )
             flash(f"Boîte nominative {address} enregistrée (n° {account}).", "info")
-        except (LgoError, KeyError, ValueError) as exc:
-            flash(getattr(exc, "message_fr", "Formulaire incomplet."), "error")
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
         return redirect(url_for("mssante.index"))
 
     @bp.route("/habilitations", methods=["POST"])
@@ -151,14 +151,14 @@ def blueprint() -> Blueprint:
             accounts.set_habilitation(
                 _kernel(),
                 _pharmacy_id(),
-                int(request.form["account_id"]),
-                int(request.form["operator_id"]),
+                parse_id(request.form.get("account_id"), "boîte MSSanté"),
+                parse_id(request.form.get("operator_id"), "opérateur"),
                 request.form.get("habilitation", ""),
                 by_operator_id=_operator_id(),
             )
             flash("Habilitation enregistrée.", "info")
-        except (LgoError, KeyError, ValueError) as exc:
-            flash(getattr(exc, "message_fr", "Formulaire incomplet."), "error")
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
         return redirect(url_for("mssante.index"))
 
     return bp

@@ -16,7 +16,6 @@ import io
 import posixpath
 import uuid
 import zipfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -178,8 +177,11 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[in
                         detail=f"{info.filename} exceeds the decompression limits",
                     )
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError, OSError) as exc:
-        # Corrupt data, a bad CRC, an encrypted entry or an unknown compression: unreadable, not processed.
+    except HostileContent:
+        raise
+    except Exception as exc:  # zipfile fails in many ways on forged headers (ValueError, struct.error…)
+        # Corrupt data, a bad CRC, an encrypted entry, an unknown compression, an offset before the start of the
+        # file: unreadable, not processed.
         raise ValidationError(
             "Un fichier de l'archive IHE_XDM est illisible (corrompu ou chiffré).", detail=f"{info.filename}: {exc!r}"
         ) from exc
@@ -191,7 +193,7 @@ def read(data: bytes) -> list[ReceivedDocument]:
     :class:`HostileContent`, unreadable ones :class:`ValidationError`."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+    except Exception as exc:  # BadZipFile, but also ValueError, struct.error… on forged directories
         raise ValidationError("La pièce jointe IHE_XDM.ZIP n'est pas une archive lisible.", detail=repr(exc)) from exc
     with archive:
         infos = archive.infolist()
@@ -215,6 +217,11 @@ def read(data: bytes) -> list[ReceivedDocument]:
                 if not uri:
                     continue
                 _check_name(uri)
+                if len(received) >= MAX_ENTRIES or any(d.name == uri for d in received):
+                    raise HostileContent(
+                        "L'archive IHE_XDM annonce trop de documents ou plusieurs fois le même : elle est refusée.",
+                        detail=f"{len(received)} documents, then {uri!r}",
+                    )
                 document_info = by_name.get((folder + uri).upper())
                 if document_info is None:
                     raise ValidationError(

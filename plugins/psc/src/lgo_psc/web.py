@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from lgo.api import Kernel, LgoError, Operator, get_pharmacy, secrets
+from lgo.api import Kernel, LgoError, Operator, get_pharmacy, get_scoped, secrets, throttle
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -32,6 +33,24 @@ CIBA = "psc_ciba"
 COUNTER_BINDING = "LGO-COMPTOIR"
 #: A sign-in started more than this long ago is not accepted back.
 PENDING_LIFETIME = 600
+#: Counter sign-in requests: at most this many for one code, and from one workstation, in the window.
+COUNTER_FORM = "psc_counter"
+COUNTER_REQUEST = "psc.counter_request"
+MAX_PER_CODE = 3
+MAX_PER_ADDRESS = 10
+WINDOW = timedelta(minutes=10)
+#: When no request was pushed, the waiting page behaves like one nobody approves.
+DECOY_LIFETIME = 120
+DECOY_INTERVAL = 5
+SENT_FR = (
+    "Si ce code est celui d'un professionnel de l'officine relié à Pro Santé Connect, une demande de validation "
+    "vient d'être envoyée sur son application e-CPS."
+)
+TOO_MANY_FR = "Trop de demandes de connexion pour ce code ou depuis ce poste : patientez quelques minutes."
+EXPIRED_FR = (
+    "La demande de connexion a expiré sans validation : recommencez, ou connectez-vous avec votre mot de passe si "
+    "aucune demande n'est arrivée sur votre téléphone."
+)
 
 
 def _kernel() -> Kernel:
@@ -135,11 +154,18 @@ def blueprint() -> Blueprint:
             ]
         return render_template("psc/index.html", psc_session=row, now=time.time(), bindings=bindings)
 
-    @bp.route("/liaisons/<int:operator_id>/delier", methods=["POST"])
-    def unbind(operator_id: int) -> Response:
+    @bp.route("/liaisons/<operator_id>/delier", methods=["POST"])
+    def unbind(operator_id: str) -> Response:
         # Titulaire and administrateur only: lgo-web refuses POSTs from read-only roles before this view.
         by = session.get("operator_id")
-        if service.unbind(_kernel(), _pharmacy_id(), operator_id, by_operator_id=by if isinstance(by, int) else None):
+        pharmacy_id = _pharmacy_id()
+        try:
+            with _kernel().transaction() as db:
+                operator = get_scoped(db, Operator, operator_id, pharmacy_id, "opérateur").id
+        except LgoError as exc:
+            flash(exc.message_fr, "error")
+            return redirect(url_for("psc.index"))
+        if service.unbind(_kernel(), pharmacy_id, operator, by_operator_id=by if isinstance(by, int) else None):
             flash(
                 "Compte Pro Santé Connect délié : la prochaine connexion PSC de cet opérateur le liera à nouveau.",
                 "info",
@@ -178,40 +204,33 @@ def blueprint() -> Blueprint:
 
     @bp.route("/comptoir", methods=["GET", "POST"])
     def counter() -> Any:
-        """Counter workstation: the operator types their code, PSC asks them to approve on their e-CPS app."""
+        """Counter workstation: the operator types their code, PSC asks them to approve on their e-CPS app. The
+        answer is the same whatever the code (known, unknown, without RPPS, PSC unreachable): the page tells
+        nobody which codes exist; the journal tells the titulaire what happened."""
         if request.method == "GET":
             return render_template("psc/counter.html")
         pharmacy_id = _pharmacy_id()
-        code = (request.form.get("code") or "").strip()
-        kernel = _kernel()
-        with kernel.transaction() as db:
-            operator = db.scalar(
-                select(Operator).where(
-                    Operator.pharmacy_id == pharmacy_id, Operator.code == code, Operator.active.is_(True)
-                )
-            )
-            operator_id = operator.id if operator else None
-        if operator_id is None:
-            flash("Code opérateur inconnu.", "error")
-            return render_template("psc/counter.html"), 404
-        try:
-            started = service.ciba_start(
-                kernel, pharmacy_id, operator_id, binding_message=COUNTER_BINDING, client_factory=_factory()
-            )
-        except LgoError as exc:
-            log.warning("psc: counter sign-in not started: %s", exc.detail)
-            flash(exc.message_fr, "error")
+        code = (request.form.get("code") or "").strip()[:32]
+        if not code:
+            flash("Saisissez votre code opérateur.", "error")
             return render_template("psc/counter.html"), 400
+        allowed, operator_id = _counter_request(pharmacy_id, code, request.remote_addr or "?")
+        if not allowed:
+            flash(TOO_MANY_FR, "error")
+            return render_template("psc/counter.html"), 429
+        started = _push(pharmacy_id, operator_id) if operator_id is not None else None
+        expires_at = started.expires_at if started else time.time() + DECOY_LIFETIME
         session[CIBA] = secrets.encrypt(
             json.dumps(
                 {
-                    "operator_id": operator_id,
-                    "auth_req_id": started.auth_req_id,
-                    "expires_at": started.expires_at,
-                    "interval": started.interval,
+                    "operator_id": operator_id if started else None,
+                    "auth_req_id": started.auth_req_id if started else None,
+                    "expires_at": expires_at,
+                    "interval": started.interval if started else DECOY_INTERVAL,
                 }
             )
         )
+        flash(SENT_FR, "info")
         return redirect(url_for("psc.counter_wait"))
 
     @bp.route("/comptoir/attente")
@@ -220,20 +239,22 @@ def blueprint() -> Blueprint:
         if sealed is None:
             return redirect(url_for("psc.counter"))
         data = json.loads(secrets.decrypt(sealed))
-        waiting = CibaRequest(data["auth_req_id"], float(data["expires_at"]), int(data["interval"]))
+        waiting = CibaRequest(data["auth_req_id"] or "", float(data["expires_at"]), int(data["interval"]))
         pharmacy_id = _pharmacy_id()
-        try:
-            signed = service.ciba_poll(
-                _kernel(), pharmacy_id, int(data["operator_id"]), waiting, client_factory=_factory()
-            )
-        except LgoError as exc:
-            session.pop(CIBA, None)
-            flash(exc.message_fr, "error")
-            return redirect(url_for("psc.counter"))
+        signed = None
+        if data["auth_req_id"]:  # None: no request was pushed, the page waits like the others and expires
+            try:
+                signed = service.ciba_poll(
+                    _kernel(), pharmacy_id, int(data["operator_id"]), waiting, client_factory=_factory()
+                )
+            except LgoError as exc:
+                session.pop(CIBA, None)
+                flash(exc.message_fr, "error")
+                return redirect(url_for("psc.counter"))
         if signed is None:
             if time.time() > waiting.expires_at:
                 session.pop(CIBA, None)
-                flash("La demande de connexion a expiré sans validation : recommencez.", "error")
+                flash(EXPIRED_FR, "error")
                 return redirect(url_for("psc.counter"))
             return render_template("psc/counter_wait.html", interval=waiting.interval, binding=COUNTER_BINDING)
         _open_session(signed, pharmacy_id)
@@ -264,6 +285,58 @@ def blueprint() -> Blueprint:
         return redirect(url_for("auth.login"))
 
     return bp
+
+
+def _counter_request(pharmacy_id: int, code: str, address: str) -> tuple[bool, int | None]:
+    """Count and record this request, serialised per code so that a burst cannot slip through: (within the limits,
+    the active operator to push a request to — None for an unknown code)."""
+    with _kernel().transaction() as db:
+        throttle.serialise(db, COUNTER_FORM, code)
+        by_code = throttle.requests(
+            db, pharmacy_id, form=COUNTER_FORM, action=COUNTER_REQUEST, window=WINDOW, code=code
+        )
+        by_address = throttle.requests(
+            db, pharmacy_id, form=COUNTER_FORM, action=COUNTER_REQUEST, window=WINDOW, address=address
+        )
+        if by_code >= MAX_PER_CODE or by_address >= MAX_PER_ADDRESS:
+            log.warning("psc: counter sign-in refused for %r from %s (%s, %s)", code, address, by_code, by_address)
+            return False, None
+        operator = db.scalar(
+            select(Operator).where(
+                Operator.pharmacy_id == pharmacy_id, Operator.code == code, Operator.active.is_(True)
+            )
+        )
+        throttle.record(
+            db,
+            pharmacy_id,
+            form=COUNTER_FORM,
+            code=code,
+            address=address,
+            action=COUNTER_REQUEST,
+            message_fr=f"Demande de connexion au comptoir par Pro Santé Connect pour le code « {code} »"
+            + ("." if operator is not None else " (code inconnu : aucune demande envoyée)."),
+            actor="psc",
+            operator_id=operator.id if operator is not None else None,
+        )
+        return True, operator.id if operator is not None else None
+
+
+def _push(pharmacy_id: int, operator_id: int) -> CibaRequest | None:
+    """Ask PSC to push the request to the operator's phone; a failure is logged and journaled, not shown."""
+    try:
+        return service.ciba_start(
+            _kernel(), pharmacy_id, operator_id, binding_message=COUNTER_BINDING, client_factory=_factory()
+        )
+    except LgoError as exc:
+        log.warning("psc: counter sign-in not started: %s", exc.detail)
+        _kernel().audit(
+            pharmacy_id,
+            "psc.counter_not_sent",
+            f"Demande de connexion au comptoir non envoyée : {exc.message_fr}",
+            actor="psc",
+            operator_id=operator_id,
+        )
+        return None
 
 
 __all__ = ["HANDLE", "PscSession", "blueprint"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from lgo.api import Operator, Pharmacy
 from lgo.demo import DemoContext, DemoStep
 
@@ -45,8 +42,7 @@ def _sign_in_step(ctx: DemoContext) -> list[str]:
         sandbox = start_psc_sandbox(
             clients=[client("lgo-demo", "secret-de-demo", [REDIRECT_URI], post_logout_redirect_uris=[AFTER_LOGOUT])],
             accounts={sub: claims},
-            workdir=Path(tempfile.mkdtemp(prefix="lgo-psc-demo-")),
-        )
+        )  # its own temporary folder (the client secret is in it), removed when it stops or at exit
     except PscSandboxUnavailable as exc:
         return [f"Pro Santé Connect de démonstration indisponible ({exc}) : étape passée."]
     lines = [f"Serveur Pro Santé Connect de démonstration démarré sur le poste ({sandbox.base_url})."]

@@ -124,5 +124,6 @@ def deposit(authority: TestAuthority, endpoint: str, identity: SharedIdentity, c
     ) as client:
         client.provide_and_register(content)
     root = etree.fromstring(content)
-    unique_id = root.find("{urn:hl7-org:v3}id").get("root", "")
+    found = root.find("{urn:hl7-org:v3}id")
+    unique_id = found.get("root", "") if found is not None else ""
     return Deposited(unique_id, root.findtext("{urn:hl7-org:v3}title", ""))

@@ -80,9 +80,21 @@ FORMAT_CODES = {
     "urn:asip:ci-sis:vac:2019",
     "urn:ihe:pharm:dis:2010",
     "urn:asip:ci-sis:ppp:2023",
+    "urn:ans:ci-sis:trod:2024",
     "http://www.w3.org/2000/09/xmldsig#",
 }
-STRUCTURED_FORMATS = {"urn:asip:ci-sis:vac-note:2021": "CI-SIS_VAC-NOTE_2023.01.sch", "urn:asip:ci-sis:vac:2019": ""}
+#: formatCodes published after the JDV_J10 snapshot in ``../shared`` (2024-04-26): accepted on top of it
+#: (decision 1202: the BIO-TROD 2024.01 volet's own formatCode).
+FORMAT_CODES_SINCE_SNAPSHOT = {"urn:ans:ci-sis:trod:2024"}
+#: Structured formats and the volet schematron the sandbox checks them against (when given a CDA checker).
+STRUCTURED_FORMATS = {
+    "urn:asip:ci-sis:vac-note:2021": "CI-SIS_VAC-NOTE_2023.01.sch",
+    "urn:asip:ci-sis:vac:2019": "",
+    "urn:ans:ci-sis:trod:2024": "CI-SIS_BIO-TROD_2024.01.sch",
+    "urn:ihe:pharm:dis:2010": "CI-SIS_eDISP-MED_2024.01.sch",
+}
+#: Formats of level 1 documents (PDF body): the XDS-SD one, and the PPP's (decision 1300).
+LEVEL1_FORMATS = {"urn:ihe:iti:xds-sd:pdf:2008", "urn:asip:ci-sis:ppp:2023"}
 FACILITY_CODES = {"SA33", "SA41", "SA07"}
 PRACTICE_CODES = {"AMBULATOIRE", "DEPISTAGE"}
 CONFIDENTIALITY = {"N", "R", "V", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX", "MASQUE_PS"}
@@ -151,6 +163,13 @@ class DmpSandbox:
         self.failure_rate = failure_rate
         self.delay = delay
         self.down = down
+        # Fault injection for the tests: answers lost after the request was carried out (the next N requests),
+        # every request refused with one registry error, and patients the DMP has no record of.
+        self.lose_answers = 0
+        self.refusal: tuple[str, str] | None = None
+        self.unknown_patients: set[str] = set()
+        #: The SOAP action of every request read, in order (what a client's retry cost).
+        self.requests: list[str] = []
         self.cda_checker = cda_checker
         self.repository_unique_id = repository_unique_id
         self.random = random.Random(seed)
@@ -171,6 +190,9 @@ class DmpSandbox:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.delay:
             time.sleep(self.delay)
+        # The request is read whatever the answer: a 503 is then an answer, not a connection cut mid-request.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
         if self.down:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"Service DMP indisponible (maintenance)."]
@@ -180,11 +202,14 @@ class DmpSandbox:
                 start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")])
                 return ["Service DMP momentanément indisponible.".encode()]
             lost_answer = True
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length)
+        with self._lock:
+            if self.lose_answers > 0:
+                self.lose_answers -= 1
+                lost_answer = True
         try:
             envelope, attachments = parse_message(environ.get("CONTENT_TYPE", ""), body)
             action = envelope.findtext(f"{{{SOAP}}}Header/{{{WSA}}}Action", "")
+            self.requests.append(action or "?")
             request = envelope.find(f"{{{SOAP}}}Body")[0]
             path = environ.get("PATH_INFO", "")
             handlers = {
@@ -199,6 +224,10 @@ class DmpSandbox:
                     "wsa:ActionNotSupported", f"Action « {action} » non prise en charge sur {path}.", fault=True
                 )
             vihf = self._check_vihf(envelope, environ.get("lgo.peer_certificate"))
+            if self.refusal is not None:
+                raise Refusal(*self.refusal)
+            if vihf["urn:oasis:names:tc:xacml:2.0:resource:resource-id"] in self.unknown_patients:
+                raise Refusal("XDSUnknownPatientId", "Aucun DMP n'existe pour ce patient.")
             with self._lock:
                 response, parts = handler(request, attachments, vihf)
         except Refusal as refusal:
@@ -593,7 +622,7 @@ class DmpSandbox:
         if code is None or code.get("code") != type_code:
             raise Refusal("XDSRegistryMetadataError", "Le typeCode ne correspond pas au code du CDA.")
         is_pdf = root.find("h:component/h:nonXMLBody", ns) is not None
-        if is_pdf != (format_code == "urn:ihe:iti:xds-sd:pdf:2008"):
+        if is_pdf != (format_code in LEVEL1_FORMATS):
             raise Refusal("XDSRegistryMetadataError", "Le formatCode ne correspond pas au corps du CDA.")
         if self.cda_checker is not None and format_code in STRUCTURED_FORMATS:
             volet = STRUCTURED_FORMATS[format_code]
@@ -795,6 +824,8 @@ def official_value_sets(conformance_dir: Path | str) -> dict[str, set[str]]:
         path = root / "nos" / name
         if path.is_file():
             found[label] = {c["code"] for c in json.loads(path.read_text(encoding="utf-8"))["concepts"]}
+    if "formatCode" in found:
+        found["formatCode"] |= FORMAT_CODES_SINCE_SNAPSHOT
     return {label: codes for label, codes in found.items() if codes}
 
 

@@ -177,9 +177,14 @@ class MailSandbox:
         return self
 
     def _write_users(self) -> None:
+        # The mailboxes' passwords: readable by Dovecot's authentication process only (it runs as the internal
+        # user, "dovecot" when started as root), never by the other users of the machine.
         path = self.base / "users"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        if os.geteuid() == 0:
+            shutil.chown(path, "dovecot")
         path.write_text("".join(f"{address}:{{PLAIN}}{password}\n" for address, password in self.users.items()))
-        path.chmod(0o644)
 
     def add_user(self, address: str, password: str) -> None:
         self.users[address] = password

@@ -276,7 +276,10 @@ def start_psc_sandbox(
     modules = ensure_installed(install_dir) / "node_modules"
     owned = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="lgo-psc-"))
+    if owned:  # it holds the clients' secrets: removed at exit even if the caller never stops the server
+        atexit.register(shutil.rmtree, workdir, True)
     config = workdir / "psc-op.json"
+    config.touch(mode=0o600)
     config.write_text(
         json.dumps(
             {"clients": clients, "accounts": accounts, "default_account": default_account or next(iter(accounts))}
@@ -301,6 +304,8 @@ def start_psc_sandbox(
     if not line:
         process.kill()
         log = (workdir / "psc-op.log").read_text(errors="replace")[-2000:]
+        if owned:
+            shutil.rmtree(workdir, ignore_errors=True)
         raise PscSandboxUnavailable(f"le fournisseur PSC de test n'a pas démarré : {log}")
     issuer = json.loads(line)["issuer"]
     sandbox = PscSandbox(issuer, process, workdir, owned)

@@ -1,0 +1,218 @@
+"""The documents of a validated TROD and the patient's attestation.
+
+:func:`validate` — the pharmacist validates: the BIO-TROD attestation, then the eDISP-MED dispensation that names
+it, are produced and validated in the kernel (waiting for the qualified identity when need be, until
+``lgo_on_identity_qualified``), then shared (:mod:`lgo_depistage.sharing`). :func:`attestation_pdf` is the
+patient's copy, available as soon as the result is recorded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lgo.api import (
+    ActionRequired,
+    HealthDocument,
+    IdentityNotShareable,
+    Operator,
+    Pharmacy,
+    Product,
+    ValidationError,
+    cda,
+    documents,
+    utcnow,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lgo_depistage import antibiotics, codes, edisp, pdf
+from lgo_depistage import cda as trod_cda
+from lgo_depistage.model import DepistageTest, TrodStatus
+from lgo_depistage.records import PLUGIN, audit, device_of, get_test, patient_of, pharmacist, posology_of
+from lgo_depistage.sharing import share
+
+if TYPE_CHECKING:
+    from lgo.api import IdentityQualified, Kernel
+
+
+def validate(kernel: Kernel, pharmacy_id: int, test_id: int, operator_id: int) -> list[ActionRequired]:
+    """The pharmacist validates the attestation (and the dispensation): produced now when the identity is
+    qualified, else as soon as it is."""
+    with kernel.transaction() as session:
+        test = get_test(session, pharmacy_id, test_id)
+        if test.status != TrodStatus.BILLED:
+            raise ValidationError(
+                f"Ce TROD ne peut pas être validé ({test.status.label_fr}).", detail=f"test {test_id}"
+            )
+        pharmacist(session, pharmacy_id, operator_id)
+        test.status, test.validated_by = TrodStatus.WAITING_IDENTITY, operator_id
+        patient_id = test.patient_id
+        audit(kernel, session, test, "validated", "Attestation de TROD validée par le pharmacien.", operator_id)
+    return _produce(kernel, pharmacy_id, test_id, patient_id)
+
+
+def _produce(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int) -> list[ActionRequired]:
+    try:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+    except IdentityNotShareable as exc:
+        return [
+            ActionRequired(
+                kind="ins.qualify",
+                plugin=PLUGIN,
+                title_fr="Qualifier l'identité du patient",
+                message_fr=f"{exc.message_fr} L'attestation du TROD attend et partira au DMP ensuite.",
+                patient_id=patient_id,
+            )
+        ]
+    with kernel.transaction() as session:
+        test = get_test(session, pharmacy_id, test_id)
+        if test.status != TrodStatus.WAITING_IDENTITY:
+            return []
+        attestation = _attestation_draft(session, test, identity)
+        dispensation = _dispensation_draft(session, test, identity, attestation) if test.antibiotic else None
+        test.attestation_document_id = attestation.id
+        test.dispensation_document_id = dispensation.id if dispensation else None
+        test.status = TrodStatus.VALIDATED
+        validator = test.validated_by or test.operator_id
+        ids = [attestation.id] + ([dispensation.id] if dispensation else [])
+    actions: list[ActionRequired] = []
+    for document_id in ids:
+        actions += documents.validate(kernel, pharmacy_id, document_id, validator)
+    share(kernel, pharmacy_id, test_id)
+    return actions
+
+
+def _attestation_draft(session: Session, test: DepistageTest, identity: Any) -> HealthDocument:
+    kind = codes.kind(test.kind)
+    assert test.tested_at is not None
+    document = documents.create_draft(
+        session,
+        pharmacy_id=test.pharmacy_id,
+        patient_id=test.patient_id,
+        author_operator_id=test.operator_id,
+        type_code=codes.DOCUMENT_TYPE[0],
+        type_display=codes.DOCUMENT_TYPE[1],
+        title=trod_cda.title(kind),
+        source_plugin=PLUGIN,
+        source_ref=f"trod:{test.id}",
+        invoice_id=test.invoice_id,
+    )
+    header = cda.header_for_document(session, document, identity, effective_time=utcnow())
+    trod = trod_cda.Trod(
+        kind=kind,
+        tested_at=test.tested_at,
+        device=device_of(test),
+        results={code: codes.Result(value) for code, value in test.results.items()},
+        comment=_comment(session, test),
+    )
+    documents.set_content(document, trod_cda.build(trod_cda.screening_header(header, kind, test.tested_at), trod))
+    return document
+
+
+def _comment(session: Session, test: DepistageTest) -> str:
+    """The comment on each result: the pharmacist's, then the antibiotic or the orientation and its reasons."""
+    parts = [test.comment] if test.comment else []
+    posology = posology_of(test)
+    if posology is not None and test.antibiotic:
+        chosen = antibiotics.antibiotic(test.antibiotic)
+        how = "sur l'ordonnance conditionnelle" if test.prescribed_on else "sans ordonnance selon le protocole"
+        parts.append(f"Antibiotique délivré {how} : {chosen.label_fr}, {posology.text_fr}.")
+    if test.orientation_fr:
+        parts.append(test.orientation_fr)
+    if test.reasons and not test.antibiotic:
+        parts.append("Motifs : " + " ; ".join(test.reasons) + ".")
+    return " ".join(parts)
+
+
+def _dispensation_draft(
+    session: Session, test: DepistageTest, identity: Any, attestation: HealthDocument
+) -> HealthDocument:
+    posology = posology_of(test)
+    product = session.get(Product, test.product_id)
+    assert posology is not None and product is not None and test.antibiotic
+    chosen = antibiotics.antibiotic(test.antibiotic)
+    kind = codes.kind(test.kind)
+    document = documents.create_draft(
+        session,
+        pharmacy_id=test.pharmacy_id,
+        patient_id=test.patient_id,
+        author_operator_id=test.operator_id,
+        type_code=edisp.TYPE[0],
+        type_display=edisp.TYPE[1],
+        title=f"Dispensation médicamenteuse — {chosen.label_fr} ({kind.title_fr})",
+        source_plugin=PLUGIN,
+        source_ref=f"trod:{test.id}:dispensation",
+        invoice_id=test.invoice_id,
+    )
+    dispensed_at = test.tested_at or utcnow()
+    header = cda.header_for_document(session, document, identity, effective_time=utcnow())
+    how = (
+        f"sur l'ordonnance conditionnelle de {test.prescriber_name} du {test.prescribed_on:%d/%m/%Y}"
+        if test.prescribed_on
+        else "sans ordonnance, par le pharmacien selon le protocole (CSP R5125-33-10)"
+    )
+    dispensed = edisp.Dispensed(
+        dispensed_at=dispensed_at,
+        label=product.label,
+        cip13=product.cip13,
+        cis=product.cis,
+        atc=product.atc,
+        substance_fr=chosen.label_fr,
+        boxes=test.boxes or 1,
+        lot=test.lot_number,
+        posology=posology,
+        attestation_unique_id=attestation.unique_id,
+        context_fr=f"Délivrance {how}, après un {kind.label_fr} positif (attestation {attestation.unique_id}).",
+    )
+    documents.set_content(document, edisp.build(edisp.dispensation_header(header, dispensed_at), dispensed))
+    return document
+
+
+def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    with kernel.transaction() as session:
+        waiting = list(
+            session.scalars(
+                select(DepistageTest.id).where(
+                    DepistageTest.pharmacy_id == event.pharmacy_id,
+                    DepistageTest.patient_id == event.patient_id,
+                    DepistageTest.status == TrodStatus.WAITING_IDENTITY,
+                )
+            )
+        )
+    for test_id in waiting:
+        _produce(kernel, event.pharmacy_id, test_id, event.patient_id)
+
+
+def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
+    """The patient's attestation (PDF), as soon as the result is recorded."""
+    with kernel.transaction() as session:
+        test = get_test(session, pharmacy_id, test_id)
+        if test.positive is None or test.tested_at is None:
+            raise ValidationError("Le résultat du TROD n'est pas encore enregistré.", detail=f"test {test_id}")
+        kind = codes.kind(test.kind)
+        pharmacy = session.get(Pharmacy, pharmacy_id)
+        operator = session.get(Operator, test.operator_id)
+        patient = patient_of(session, pharmacy_id, test.patient_id)
+        assert pharmacy is not None and operator is not None
+        posology = posology_of(test)
+        treatment = ""
+        if posology is not None and test.antibiotic:
+            product = session.get(Product, test.product_id)
+            label = product.label if product else antibiotics.antibiotic(test.antibiotic).label_fr
+            treatment = f"{label} ({test.boxes or 1} boîte(s)) : {posology.text_fr}."
+        device = device_of(test)
+        content = pdf.AttestationContent(
+            title=f"Attestation — {trod_cda.title(kind)}",
+            pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
+            pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
+            patient=f"{patient.display_name}, né(e) le {patient.birth_date.display_fr()}",
+            tested_at=cda.local(test.tested_at),
+            test=kind.label_fr,
+            device=(f"UDI {device.udi} — " if device.udi else "") + device.description_fr,
+            results=[(o.label_fr, codes.Result(test.results[o.code]).label_fr) for o in kind.observations],
+            antibiotic=treatment,
+            orientation=test.orientation_fr,
+            reasons=list(test.reasons) if not test.antibiotic else [],
+            physician=" — ".join(v for v in (test.physician_name, test.physician_mssante) if v),
+        )
+    return pdf.render(content)

@@ -1,0 +1,157 @@
+"""What the plugin's modules share about one test record: finding it in its pharmacy, the pharmacist who performs
+and validates it, the médecin traitant and the conditional prescription, the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from lgo.api import NotFound, Operator, Patient, PluginError, ValidationError, cda, identifiers, utcnow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lgo_depistage import antibiotics
+from lgo_depistage import cda as trod_cda
+from lgo_depistage.model import DepistageTest, TrodStatus
+
+if TYPE_CHECKING:
+    from lgo.api import Kernel
+
+PLUGIN = "depistage"
+_MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Physician:
+    """The médecin traitant: named on the attestation; its MSSanté address receives the documents when the DMP
+    cannot be fed."""
+
+    name: str
+    rpps: str | None = None
+    mssante: str | None = None
+
+
+@dataclass(frozen=True)
+class ConditionalPrescription:
+    """An ordonnance conditionnelle « si TROD positif » brought by the patient."""
+
+    prescriber_name: str
+    prescribed_on: date
+    prescriber_rpps: str | None = None
+
+
+def require_active(kernel: Kernel, pharmacy_id: int) -> None:
+    if not kernel.is_active(pharmacy_id, PLUGIN):
+        raise PluginError(
+            "Le module « dépistage » n'est pas activé pour cette officine.", detail=f"pharmacy {pharmacy_id}"
+        )
+
+
+def pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None or operator.pharmacy_id != pharmacy_id:
+        raise NotFound("Opérateur introuvable.", detail=f"operator {operator_id}")
+    if not (operator.active and operator.role.is_pharmacist and operator.rpps):
+        raise ValidationError(
+            "Un TROD est réalisé et validé par un pharmacien identifié par son numéro RPPS.",
+            detail=f"operator {operator_id} is not a pharmacist with an RPPS",
+        )
+    return operator
+
+
+def get_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
+    test = session.get(DepistageTest, test_id)
+    if test is None or test.pharmacy_id != pharmacy_id:
+        raise NotFound("TROD introuvable.", detail=f"test {test_id}")
+    return test
+
+
+def open_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
+    test = get_test(session, pharmacy_id, test_id)
+    if test.status != TrodStatus.OPEN:
+        raise ValidationError(f"Ce TROD n'est plus modifiable ({test.status.label_fr}).", detail=f"test {test_id}")
+    return test
+
+
+def patient_of(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.pharmacy_id != pharmacy_id:
+        raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
+    return patient
+
+
+def today() -> date:
+    return cda.local(utcnow()).date()
+
+
+def clean_text(value: str, what: str) -> str:
+    text = " ".join(str(value).split())
+    if len(text) > _MAX_TEXT:
+        raise ValidationError(f"{what} est trop long ({len(text)} caractères, {_MAX_TEXT} au plus).")
+    return text
+
+
+def clean_physician(physician: Physician | None) -> Physician | None:
+    if physician is None:
+        return None
+    name = clean_text(physician.name, "Le nom du médecin traitant")
+    if not name:
+        raise ValidationError("Le nom du médecin traitant est vide.")
+    rpps = identifiers.check_rpps(physician.rpps) if physician.rpps else None
+    address = physician.mssante.strip().lower() if physician.mssante else None
+    if address and ("@" not in address or " " in address or len(address) > 200):
+        raise ValidationError(f"Adresse MSSanté du médecin traitant invalide : « {physician.mssante} ».")
+    return Physician(name, rpps, address or None)
+
+
+def last_physician(session: Session, pharmacy_id: int, patient_id: int) -> Physician | None:
+    row = session.scalars(
+        select(DepistageTest)
+        .where(
+            DepistageTest.pharmacy_id == pharmacy_id,
+            DepistageTest.patient_id == patient_id,
+            DepistageTest.physician_name.is_not(None),
+        )
+        .order_by(DepistageTest.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.physician_name is None:
+        return None
+    return Physician(row.physician_name, row.physician_rpps, row.physician_mssante)
+
+
+def audit(
+    kernel: Kernel, session: Session, test: DepistageTest, action: str, message: str, operator_id: int | None
+) -> None:
+    kernel.audit(
+        test.pharmacy_id,
+        f"depistage.{action}",
+        message,
+        actor=PLUGIN,
+        session=session,
+        operator_id=operator_id,
+        patient_id=test.patient_id,
+        object_type="depistage_test",
+        object_id=test.id,
+    )
+
+
+def device_of(test: DepistageTest) -> trod_cda.Device:
+    return trod_cda.Device(
+        udi=test.device_udi,
+        maker=test.device_maker or "",
+        reference=test.device_reference or "",
+        lot=test.device_lot or "",
+        expiry=test.device_expiry,
+    )
+
+
+def posology_of(test: DepistageTest) -> antibiotics.Posology | None:
+    if not (test.antibiotic and test.dose_mg and test.intakes_per_day and test.days):
+        return None
+    return antibiotics.Posology(test.dose_mg, test.intakes_per_day, test.days)
+
+
+def local_day(moment: datetime | None) -> date:
+    return cda.local(moment).date() if moment else today()

@@ -1,0 +1,271 @@
+"""The plan personnalisé de prévention (PPP): a PDF, wrapped as a CDA R2 level 1 document (decision 1300: no public
+PPP volet exists; LOINC 83869-8, templateId 1.2.250.1.213.1.1.1.56 on the PDF body, DMP formatCode
+``urn:asip:ci-sis:ppp:2023``),
+validated by the pharmacist, fed to the DMP (``dmp`` plugin) and sent to the médecin traitant by MSSanté
+(``mssante`` plugin) — both, not one instead of the other. When the identity is not qualified the plan waits."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from lgo.api import (
+    ActionRequired,
+    IdentityNotShareable,
+    LgoError,
+    Operator,
+    Pharmacy,
+    ValidationError,
+    cda,
+    documents,
+    parse_untrusted,
+    utcnow,
+)
+from sqlalchemy import select
+
+from lgo_prevention import bands
+from lgo_prevention.model import Bilan, BilanStatus
+from lgo_prevention.service import PLUGIN, get_bilan, pharmacist
+
+if TYPE_CHECKING:
+    from lgo.api import IdentityQualified, Kernel
+
+TYPE = ("83869-8", "Plan personnalisé de prévention")
+TEMPLATE_PPP = "1.2.250.1.213.1.1.1.56"
+TITLE = "Plan personnalisé de prévention — Mon bilan prévention"
+
+
+@dataclass(frozen=True)
+class PlanContent:
+    pharmacy: str
+    pharmacist: str
+    patient: str
+    held_on: date
+    band: str
+    #: (theme, what was said)
+    interview: list[tuple[str, str]]
+    #: (theme, objective, actions)
+    priorities: list[tuple[str, str, str]]
+    physician: str = ""
+
+
+def render(content: PlanContent) -> bytes:
+    """The PPP as the patient takes it home and the DMP shows it."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    normal = styles["Normal"]
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=TITLE,
+        author=content.pharmacist,
+        subject=f"Mon bilan prévention, {content.band}",
+        creator="LGO libre",
+    )
+
+    def cell(text: str) -> Paragraph:
+        return Paragraph(escape(text).replace("\n", "<br/>"), normal)
+
+    story: list[Any] = [
+        Paragraph(escape(TITLE), styles["Title"]),
+        Paragraph(escape(content.pharmacy), normal),
+        Spacer(1, 4 * mm),
+        Paragraph(f"<b>Patient :</b> {escape(content.patient)}", normal),
+        Paragraph(f"<b>Pharmacien :</b> {escape(content.pharmacist)}", normal),
+        Paragraph(f"<b>Date du bilan :</b> {content.held_on:%d/%m/%Y} — tranche {escape(content.band)}", normal),
+    ]
+    if content.physician:
+        story.append(Paragraph(f"<b>Médecin traitant :</b> {escape(content.physician)}", normal))
+    story += [Spacer(1, 5 * mm), Paragraph("Mes priorités de prévention", styles["Heading2"])]
+    rows = [[cell("Thème"), cell("Mon objectif"), cell("Comment j'y arrive")]]
+    rows += [[cell(t), cell(o), cell(a)] for t, o, a in content.priorities]
+    table = Table(rows, colWidths=[40 * mm, 60 * mm, 74 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)])
+    )
+    story += [table, Spacer(1, 5 * mm), Paragraph("Ce que nous avons abordé", styles["Heading2"])]
+    for theme, said in content.interview:
+        story.append(Paragraph(f"<b>{escape(theme)} :</b> {escape(said).replace(chr(10), '<br/>')}", normal))
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _content(kernel: Kernel, bilan: Bilan, patient_text: str) -> PlanContent:
+    with kernel.transaction() as session:
+        pharmacy = session.get(Pharmacy, bilan.pharmacy_id)
+        operator = session.get(Operator, bilan.operator_id)
+        assert pharmacy is not None and operator is not None
+        return PlanContent(
+            pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
+            pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
+            patient=patient_text,
+            held_on=bilan.held_on,
+            band=bands.BANDS[bilan.band].label_fr,
+            interview=[(bands.THEMES[code].label_fr, text) for code, text in bilan.notes.items()],
+            priorities=[(bands.THEMES[p["theme"]].label_fr, p["objective"], p["actions"]) for p in bilan.plan],
+            physician=" — ".join(v for v in (bilan.physician_name, bilan.physician_mssante) if v),
+        )
+
+
+def plan_pdf(kernel: Kernel, pharmacy_id: int, bilan_id: int) -> bytes:
+    """The patient's copy of the plan (PDF), as soon as it is written."""
+    from lgo.api import Patient
+
+    with kernel.transaction() as session:
+        bilan = get_bilan(session, pharmacy_id, bilan_id)
+        if not bilan.plan:
+            raise ValidationError("Le plan personnalisé de prévention n'est pas encore écrit.")
+        patient = session.get(Patient, bilan.patient_id)
+        assert patient is not None
+        text = f"{patient.display_name}, né(e) le {patient.birth_date.display_fr()}"
+        session.expunge(bilan)
+    return render(_content(kernel, bilan, text))
+
+
+def validate(kernel: Kernel, pharmacy_id: int, bilan_id: int, operator_id: int) -> list[ActionRequired]:
+    """The pharmacist validates the plan: it goes to the DMP and to the médecin traitant (now, or as soon as the
+    identity is qualified)."""
+    with kernel.transaction() as session:
+        bilan = get_bilan(session, pharmacy_id, bilan_id)
+        if bilan.status != BilanStatus.BILLED:
+            raise ValidationError(f"Ce bilan ne peut pas être validé ({bilan.status.label_fr}).", detail=f"{bilan_id}")
+        pharmacist(session, pharmacy_id, operator_id)
+        bilan.status, bilan.validated_by = BilanStatus.WAITING_IDENTITY, operator_id
+        patient_id = bilan.patient_id
+    return _produce(kernel, pharmacy_id, bilan_id, patient_id)
+
+
+def _produce(kernel: Kernel, pharmacy_id: int, bilan_id: int, patient_id: int) -> list[ActionRequired]:
+    try:
+        identity = kernel.shareable_identity(pharmacy_id, patient_id)
+    except IdentityNotShareable as exc:
+        return [
+            ActionRequired(
+                kind="ins.qualify",
+                plugin=PLUGIN,
+                title_fr="Qualifier l'identité du patient",
+                message_fr=f"{exc.message_fr} Le plan personnalisé de prévention attend et partira ensuite.",
+                patient_id=patient_id,
+            )
+        ]
+    with kernel.transaction() as session:
+        bilan = get_bilan(session, pharmacy_id, bilan_id)
+        if bilan.status != BilanStatus.WAITING_IDENTITY:
+            return []
+        session.expunge(bilan)
+    names = f"{identity.birth_name} {' '.join(identity.first_names)}"
+    pdf = render(_content(kernel, bilan, f"{names}, né(e) le {_birth(identity.birth_date)}, INS {identity.matricule}"))
+    with kernel.transaction() as session:
+        bilan = get_bilan(session, pharmacy_id, bilan_id)
+        document = documents.create_draft(
+            session,
+            pharmacy_id=pharmacy_id,
+            patient_id=patient_id,
+            author_operator_id=bilan.operator_id,
+            type_code=TYPE[0],
+            type_display=TYPE[1],
+            title=TITLE,
+            source_plugin=PLUGIN,
+            source_ref=f"bilan:{bilan.id}",
+            invoice_id=bilan.invoice_id,
+        )
+        header = cda.header_for_document(session, document, identity, effective_time=utcnow())
+        documents.set_content(document, level1_ppp(cda.wrap_pdf(header, pdf)))
+        bilan.document_id, bilan.status = document.id, BilanStatus.VALIDATED
+        validator = bilan.validated_by or bilan.operator_id
+        document_id = document.id
+    actions = documents.validate(kernel, pharmacy_id, document_id, validator)
+    share(kernel, pharmacy_id, bilan_id)
+    return actions
+
+
+def level1_ppp(wrapped: bytes) -> bytes:
+    """The PPP's templateId on the PDF body (decision 1300): in a level 1 document the CI-SIS admits only the
+    HL7 France, CI-SIS and XDS-SD templateIds on ``ClinicalDocument`` (the XDS-SD one « replaces the volet's »), so
+    the PPP model is named on ``nonXMLBody``, which the CDA schema allows and the ANS kit accepts."""
+    from lxml import etree
+
+    root = parse_untrusted(wrapped, what="plan personnalisé de prévention")
+    body = root.find(f"{{{cda.NS}}}component/{{{cda.NS}}}nonXMLBody")
+    body.insert(0, etree.Element(f"{{{cda.NS}}}templateId", root=TEMPLATE_PPP))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _birth(value: str) -> str:
+    year, month, day = value.split("-")
+    return f"{day if day != '00' else '??'}/{month if month != '00' else '??'}/{year}"
+
+
+def share(kernel: Kernel, pharmacy_id: int, bilan_id: int) -> str:
+    """The DMP (through the outbox) and the médecin traitant (MSSanté): returns the médecin traitant's line."""
+    with kernel.transaction() as session:
+        bilan = get_bilan(session, pharmacy_id, bilan_id)
+        document_id, address, patient_id = bilan.document_id, bilan.physician_mssante, bilan.patient_id
+        operator_id = bilan.validated_by or bilan.operator_id
+    assert document_id is not None
+    if kernel.is_active(pharmacy_id, "dmp"):
+        from lgo_dmp import api as dmp
+
+        dmp.feed(kernel, pharmacy_id, document_id)
+    message_id = None
+    if not address:
+        status = "adresse MSSanté du médecin traitant inconnue : plan non envoyé"
+    elif not kernel.is_active(pharmacy_id, "mssante"):
+        status = "module MSSanté non actif : plan non envoyé au médecin traitant"
+    else:
+        from lgo_mssante import api as mssante
+
+        body = (
+            "Bonjour,\n\nVotre patient(e) a réalisé « Mon bilan prévention » à l'officine. Vous trouverez ci-joint "
+            "son plan personnalisé de prévention.\n\nCordialement."
+        )
+        try:
+            message_id = mssante.send_to_professionals(
+                kernel, pharmacy_id, operator_id, patient_id, [document_id], [address], body=body
+            )
+            status = f"plan mis en file d'envoi MSSanté pour {address}"
+        except LgoError as exc:
+            status = f"plan non envoyé au médecin traitant : {exc.message_fr}"
+    with kernel.transaction() as session:
+        bilan = get_bilan(session, pharmacy_id, bilan_id)
+        bilan.physician_status_fr, bilan.mssante_message_id = status[:300], message_id
+        kernel.audit(
+            pharmacy_id,
+            "prevention.shared",
+            f"Plan personnalisé de prévention : {status}.",
+            actor=PLUGIN,
+            session=session,
+            operator_id=operator_id,
+            patient_id=patient_id,
+            object_type="prevention_bilan",
+            object_id=bilan_id,
+        )
+    return status
+
+
+def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    with kernel.transaction() as session:
+        waiting = list(
+            session.scalars(
+                select(Bilan.id).where(
+                    Bilan.pharmacy_id == event.pharmacy_id,
+                    Bilan.patient_id == event.patient_id,
+                    Bilan.status == BilanStatus.WAITING_IDENTITY,
+                )
+            )
+        )
+    for bilan_id in waiting:
+        _produce(kernel, event.pharmacy_id, bilan_id, event.patient_id)
