@@ -2,7 +2,8 @@
 
     python3 dev.py bench            # or: .venv/bin/python benchmarks/run.py [--quick] [--out DIR]
 
-Writes ``results/latest.json`` and ``results/latest.md`` (a table) next to this file, or in ``--out``.
+Writes ``results/latest.json`` and ``results/latest.md`` (a table) next to this file, or in ``--out``, and the
+patient's file's own p50/p99 to ``patient_file.json`` and ``.md`` (``bench_patient_file.py``).
 Nothing here asserts a timing: the numbers are for people comparing runs.
 """
 
@@ -494,6 +495,27 @@ def bench_dispatch(calls: int, workdir: Path) -> Result:
     )
 
 
+# --- the patient's file at the counter -------------------------------------------------------------------
+
+
+def bench_patient_file(lines: int, documents: int, rounds: int, out: Path) -> Result:
+    """Opening a patient's file with 12 months of history through the web application, every wave-1 plugin active,
+    against the kernel alone on the same database (p50 server time); ``bench_patient_file.py`` also writes p50/p99
+    of both, and of the billing screen, to ``patient_file.json`` and ``.md``."""
+    import bench_patient_file
+
+    progress(f"  dossier du patient : {lines} lignes d'ordonnancier, {documents} documents, {rounds} tours…")
+    measured = bench_patient_file.run(lines, documents, rounds, out)
+    pages = measured["pages"]
+    return Result(
+        "patient_file",
+        f"Dossier du patient ({lines} lignes, {documents} documents), p50 : modules de la vague 1 / noyau seul",
+        pages["modules de la vague 1"]["dossier"]["p50_ms"] / 1000,
+        pages["noyau seul"]["dossier"]["p50_ms"] / 1000,
+        rounds,
+    )
+
+
 # --- 3. start-up ----------------------------------------------------------------------------------------
 
 
@@ -517,6 +539,8 @@ def bench_startup(runs: int, workdir: Path) -> Result:
             timings.append(time.perf_counter() - start)
         return statistics.median(timings)
 
+    # « lgo plugins » reads the pharmacy's database (issue 16): create it first, outside the measure
+    subprocess.run([sys.executable, "-m", "lgo.cli", "db", "upgrade"], env=env, check=True, capture_output=True)
     listing = subprocess.run([sys.executable, "-m", "lgo.cli", "plugins"], env=env, capture_output=True, text=True)
     assert listing.stdout.count("bench_") == 8, listing.stdout + listing.stderr
     subject = timed([sys.executable, "-m", "lgo.cli", "--help"])
@@ -564,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_dp_consultation(consultations, workdir),
             bench_dispatch(calls, workdir),
             bench_startup(runs, workdir),
+            bench_patient_file(*((24, 6, 3) if args.quick else (200, 30, 60)), args.out),
         ]
         results = [r for r in measured if r is not None]
     json_path, md_path = write_results(results, args.out)

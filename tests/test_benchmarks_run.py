@@ -27,6 +27,8 @@ def test_benchmarks_run_and_write_results(tmp_path: Path) -> None:
         "dp_consultation",
         "event_dispatch",
         "cli_startup",
+        "patient_file",
     }
     assert all(r["ratio"] > 0 for r in data["results"])
     assert "| mesure |" in (tmp_path / "latest.md").read_text()
+    assert json.loads((tmp_path / "patient_file.json").read_text())["pages"]["noyau seul"]["dossier"]["n"] == 3
