@@ -106,6 +106,53 @@ def test_unknown_patient_ko_notification_and_manual_attachment(mss_org_world: Ms
     assert all("Claire Durand-Démo" in e.message_fr and e.operator_id == titulaire for e in traced)
 
 
+def test_a_hostile_archive_is_set_aside_and_its_sender_told_an_unreadable_message_is_not(
+    mss_org_world: MssWorld,
+) -> None:
+    """Automatic integration also fails on an archive that cannot be read safely (a DTD here): the sender gets the
+    KO notification with code 906; a message whose MIME structure is broken names no sender to answer."""
+    import io
+    import zipfile
+
+    from lgo_mssante import message as mail
+
+    world = mss_org_world
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as built:
+        built.writestr(
+            "IHE_XDM/SUBSET01/METADATA.XML",
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
+        )
+    hostile = mail.compose(
+        sender=DOCTOR_BOX,
+        to=[world.own_box],
+        subject="XDM/1.0/DDM+Compte rendu",
+        body="Bonjour",
+        message_id=mail.new_message_id(DOCTOR_BOX),
+        product_reference="LOGICIEL-MEDECIN-FICTIF",
+        xdm=archive.getvalue(),
+        cda_codes=["11488-4"],
+        ins_qualified=True,
+    )
+    world.sandbox.deliver(DOCTOR_BOX, [world.own_box], hostile.as_bytes())
+    world.sandbox.deliver(
+        DOCTOR_BOX,
+        [world.own_box],
+        b"From: " + DOCTOR_BOX.encode() + b"\r\nSubject: cass\xc3\xa9\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsans fin',
+    )
+    report = service.receive(world.kernel, world.pharmacy_id)
+    assert len(report.quarantined) == 2 and not report.integrated
+    world.drain()
+    subjects = [str(m["Subject"]) for m in world.mailbox(DOCTOR_BOX)]
+    assert [s for s in subjects if s.startswith("[KO Intégration système !]")] == [
+        "[KO Intégration système !][906] XDM/1.0/DDM+Compte rendu"
+    ], subjects
+    with world.kernel.transaction() as session:
+        (told,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "mssante.ko")).all()
+        assert DOCTOR_BOX in told.message_fr and "906" in told.message_fr
+
+
 def test_reply_forward_and_handled(mss_org_world: MssWorld) -> None:
     world = mss_org_world
     kernel, pharmacy, titulaire = world.kernel, world.pharmacy_id, world.pharmacist
