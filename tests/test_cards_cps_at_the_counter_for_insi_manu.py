@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import lgo_cards.plugin
+import lgo_ins.counter
 import lgo_ins.plugin
 import pytest
 from lgo.counter import Counter
@@ -91,7 +92,7 @@ def _patient(kernel: Kernel, pharmacy: int) -> int:
 
 
 def test_the_unlocked_cps_signs_each_insi_search_of_its_holder(
-    kernel: Kernel, lgo_seeded: Seeded, world: CpsWorld
+    kernel: Kernel, lgo_seeded: Seeded, world: CpsWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pharmacy, titulaire = lgo_seeded.pharmacy_id, lgo_seeded.operators["titulaire"]
     patient = _patient(kernel, pharmacy)
@@ -110,6 +111,8 @@ def test_the_unlocked_cps_signs_each_insi_search_of_its_holder(
             assert "cards.cps_unlocked" in [entry.action for entry in recent(session, pharmacy, 10)]
     finally:
         operator_card.lock(kernel, pharmacy, titulaire)
+    # A later visit (the counter does not call INSi again within RECENT_CALL_SECONDS of its last call):
+    monkeypatch.setattr(lgo_ins.counter, "RECENT_CALL_SECONDS", 0)
     (action,) = counter.select_patient(patient)
     assert action.kind == "ins.cps_required"
 

@@ -201,9 +201,11 @@ def test_a_pharmacy_sets_itself_up_from_nothing_on_its_first_day(
 
 
 def _sign_in(page: Any, url: str, code: str, password: str) -> None:
+    from lgo_sandbox.browser import type_where_focused
+
     page.goto(f"{url}/")
     page.wait_for_url("**/connexion")
-    page.keyboard.type(code)  # the code field has the focus
+    type_where_focused(page, code)  # the code field has the focus
     page.keyboard.press("Tab")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
@@ -212,7 +214,7 @@ def _sign_in(page: Any, url: str, code: str, password: str) -> None:
 def _administrator_sets_up(
     page: Any, screens: Screens, url: str, certificate: Path, elsewhere: Path, sandboxes: dict[str, Any]
 ) -> str:
-    from lgo_sandbox.browser import activate, keyboard_fill
+    from lgo_sandbox.browser import activate, keyboard_fill, type_where_focused
 
     page.goto(f"{url}/")
     screens.check("connexion", "Connexion", "Pharmacie des Tilleuls", FINESS)
@@ -233,7 +235,7 @@ def _administrator_sets_up(
         page.wait_for_url("**/equipe/nouveau")
         if code == "cdurand":
             screens.check("nouvel-operateur", "Ajouter un opérateur", "Code de connexion", "Numéro RPPS")
-        page.keyboard.type(last)  # the name has the focus
+        type_where_focused(page, last)  # the name has the focus
         page.keyboard.press("Tab")
         page.keyboard.type(first)
         page.keyboard.press("Tab")
@@ -358,16 +360,18 @@ def _administrator_sets_up(
 
 
 def _titulaire_chooses_her_password(page: Any, screens: Screens, url: str, temporary: str) -> None:
+    from lgo_sandbox.browser import type_where_focused
+
     _sign_in(page, url, "cdurand", temporary)
     page.wait_for_url("**/mot-de-passe")
     screens.check("choisir-mot-de-passe", "Choisir votre mot de passe", "mot de passe provisoire")
-    page.keyboard.type(temporary)  # the current password has the focus
+    type_where_focused(page, temporary)  # the current password has the focus
     page.keyboard.press("Tab")
     page.keyboard.type(TITULAIRE_PASSWORD)
     page.keyboard.press("Tab")
     page.keyboard.type(TITULAIRE_PASSWORD)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/modules")
+    page.wait_for_url("**/comptoir/")  # the titulaire lands at the counter
     screens.check("titulaire-connectee", "Votre mot de passe est enregistré.", "Claire Durand", "Mode test")
 
 

@@ -55,9 +55,6 @@ def _run(tmp_path: Path, ci: bool) -> str:
 
 
 def test_skips_fail_under_ci_and_stay_skips_elsewhere(tmp_path: Path) -> None:
-    assert (
-        _run(tmp_path, ci=True)
-        == "1 failed, 1 passed, 1 xfailed, 1 error in " + _run(tmp_path, ci=True).split(" in ")[1]
-    )
+    assert _run(tmp_path, ci=True).startswith("1 failed, 1 passed, 1 xfailed, 1 error in ")
     outside = _run(tmp_path, ci=False)
     assert outside.startswith("1 passed, 2 skipped, 1 xfailed")

@@ -23,6 +23,7 @@ Groups of names:
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...),
   ``search_patients`` (the counter's patient search);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
+  :func:`acting_pharmacist` the active pharmacist with an RPPS who performs or validates an act;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races), ``history``
   (the patient's dispensings and documents produced here); identity (:class:`SharedIdentity`, the OIDs);
@@ -110,6 +111,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.pharmacy import Operator as Operator
     from lgo.domain.pharmacy import Pharmacy as Pharmacy
     from lgo.domain.pharmacy import Role as Role
+    from lgo.domain.pharmacy import acting_pharmacist as acting_pharmacist
     from lgo.domain.pharmacy import authenticate as authenticate
     from lgo.domain.pharmacy import get_pharmacy as get_pharmacy
     from lgo.domain.products import Product as Product
@@ -246,6 +248,7 @@ _LAZY: dict[str, str] = {
     "get_pharmacy": "lgo.domain.pharmacy:get_pharmacy",
     "Product": "lgo.domain.products:Product",
     "create_product": "lgo.domain.products:create_product",
+    "acting_pharmacist": "lgo.domain.pharmacy:acting_pharmacist",
     "get_scoped": "lgo.domain.scoped:get_scoped",
     "parse_id": "lgo.domain.scoped:parse_id",
     "Lot": "lgo.domain.stock:Lot",

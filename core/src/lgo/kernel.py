@@ -283,6 +283,16 @@ class Kernel:
     def is_active(self, pharmacy_id: int, plugin: str) -> bool:
         return plugin in self.active_plugins(pharmacy_id)
 
+    def require_active(self, pharmacy_id: int, plugin: str) -> None:
+        """For a plugin's own API: refuse, in French, when the plugin is switched off in this pharmacy."""
+        if not self.is_active(pharmacy_id, plugin):
+            info = self.registry.get(plugin)
+            label = info.manifest.label if info is not None and info.manifest is not None else plugin
+            raise PluginError(
+                f"Le module « {label} » n'est pas activé pour cette officine.",
+                detail=f"plugin {plugin} not active in pharmacy {pharmacy_id}",
+            )
+
     def enable(
         self, pharmacy_id: int, name: str, *, operator_id: int | None = None, with_dependencies: bool = False
     ) -> list[str]:

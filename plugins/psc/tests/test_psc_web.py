@@ -35,7 +35,7 @@ def _psc_sign_in(client: Any) -> Any:
 def test_web_sign_in_refresh_and_logout(psc_world: PscWorld) -> None:
     client = _client(psc_world)
     back = _psc_sign_in(client)
-    assert back.status_code == 302 and back.headers["Location"] == "/modules"
+    assert back.status_code == 302 and back.headers["Location"] == "/"  # "/" sends each role to its landing page
     with client.session_transaction() as session:
         assert session["auth_method"] == "psc" and session["operator_id"] == psc_world.titulaire_id
         handle = session["psc_handle"]
@@ -108,7 +108,7 @@ def test_counter_sign_in_with_ciba(psc_world: PscWorld) -> None:
     assert waiting.status_code == 200 and "Validez sur votre application e-CPS" in waiting.get_data(as_text=True)
     psc_world.sandbox.ciba_approve("8" + TITULAIRE_RPPS)
     done = client.get("/plugins/psc/comptoir/attente")
-    assert done.status_code == 302 and done.headers["Location"] == "/modules"
+    assert done.status_code == 302 and done.headers["Location"] == "/"
     with client.session_transaction() as session:
         assert session["operator_id"] == psc_world.titulaire_id and session["auth_method"] == "psc"
 

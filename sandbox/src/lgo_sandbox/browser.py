@@ -63,17 +63,24 @@ def screenshots_dir(default: Path) -> Path:
 
 def screenshot(page: Any, folder: Path, name: str, *expected: str) -> Path:
     """Take a full-page PNG and check it: a real image of a sensible size, on a page showing ``expected``."""
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # first: a failed check leaves its image to look at
     body = page.inner_text("body")
     for text in expected:
-        assert text in body, f"{name}: « {text} » absent de la page"
+        assert text in body, f"{name}: « {text} » absent de la page {page.url} ({path}) :\n{body[:1500]}"
     assert "Traceback" not in body and "Erreur interne" not in body, name
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", name
     width, height = struct.unpack(">II", data[16:24])
     assert width >= 1000 and height >= 300 and len(data) > 10_000, (name, width, height, len(data))
     return path
+
+
+def type_where_focused(page: Any, text: str) -> None:
+    """Type into the field the page gives the focus to (``autofocus``), once it has it: Chromium applies autofocus
+    at a rendering update that may come after the load event, and a key typed before would be lost."""
+    page.wait_for_function("document.activeElement !== null && document.activeElement !== document.body")
+    page.keyboard.type(text)
 
 
 def keyboard_fill(page: Any, selector: str, text: str) -> None:

@@ -245,3 +245,14 @@ def authenticate(session: Session, pharmacy_id: int, code: str, password: str) -
     if not verify_password(password, stored) or not usable:
         return None
     return operator
+
+
+def acting_pharmacist(session: Session, pharmacy_id: int, operator_id: int, why_fr: str) -> Operator:
+    """The active pharmacist with an RPPS number who performs or validates an act; ``why_fr`` says why one is
+    needed (« Un TROD est réalisé et validé par un pharmacien identifié par son numéro RPPS. »)."""
+    from lgo.domain.scoped import get_scoped
+
+    operator = get_scoped(session, Operator, operator_id, pharmacy_id, "opérateur")
+    if not (operator.active and operator.role.is_pharmacist and operator.rpps):
+        raise ValidationError(why_fr, detail=f"operator {operator_id} is not an active pharmacist with an RPPS")
+    return operator

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from lgo.api import NotFound, Operator, Patient, PluginError, ValidationError, cda, identifiers, utcnow
+from lgo.api import (
+    Operator,
+    Patient,
+    ValidationError,
+    acting_pharmacist,
+    cda,
+    get_scoped,
+    identifiers,
+    utcnow,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,29 +51,20 @@ class ConditionalPrescription:
 
 
 def require_active(kernel: Kernel, pharmacy_id: int) -> None:
-    if not kernel.is_active(pharmacy_id, PLUGIN):
-        raise PluginError(
-            "Le module « dépistage » n'est pas activé pour cette officine.", detail=f"pharmacy {pharmacy_id}"
-        )
+    kernel.require_active(pharmacy_id, PLUGIN)
 
 
 def pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
-    operator = session.get(Operator, operator_id)
-    if operator is None or operator.pharmacy_id != pharmacy_id:
-        raise NotFound("Opérateur introuvable.", detail=f"operator {operator_id}")
-    if not (operator.active and operator.role.is_pharmacist and operator.rpps):
-        raise ValidationError(
-            "Un TROD est réalisé et validé par un pharmacien identifié par son numéro RPPS.",
-            detail=f"operator {operator_id} is not a pharmacist with an RPPS",
-        )
-    return operator
+    return acting_pharmacist(
+        session,
+        pharmacy_id,
+        operator_id,
+        "Un TROD est réalisé et validé par un pharmacien identifié par son numéro RPPS.",
+    )
 
 
 def get_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
-    test = session.get(DepistageTest, test_id)
-    if test is None or test.pharmacy_id != pharmacy_id:
-        raise NotFound("TROD introuvable.", detail=f"test {test_id}")
-    return test
+    return get_scoped(session, DepistageTest, test_id, pharmacy_id, "TROD")
 
 
 def open_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
@@ -75,10 +75,7 @@ def open_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest
 
 
 def patient_of(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.pharmacy_id != pharmacy_id:
-        raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
-    return patient
+    return get_scoped(session, Patient, patient_id, pharmacy_id, "patient")
 
 
 def today() -> date:

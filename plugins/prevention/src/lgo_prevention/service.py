@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Counter, NotFound, Operator, Patient, PluginError, ValidationError, cda, utcnow
+from lgo.api import Counter, Operator, Patient, ValidationError, acting_pharmacist, cda, get_scoped, utcnow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,29 +56,20 @@ class Billed:
 
 
 def require_active(kernel: Kernel, pharmacy_id: int) -> None:
-    if not kernel.is_active(pharmacy_id, PLUGIN):
-        raise PluginError(
-            "Le module « prévention » n'est pas activé pour cette officine.", detail=f"pharmacy {pharmacy_id}"
-        )
+    kernel.require_active(pharmacy_id, PLUGIN)
 
 
 def pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
-    operator = session.get(Operator, operator_id)
-    if operator is None or operator.pharmacy_id != pharmacy_id:
-        raise NotFound("Opérateur introuvable.", detail=f"operator {operator_id}")
-    if not (operator.active and operator.role.is_pharmacist and operator.rpps):
-        raise ValidationError(
-            "Le bilan prévention est conduit et validé par un pharmacien identifié par son numéro RPPS.",
-            detail=f"operator {operator_id} is not a pharmacist with an RPPS",
-        )
-    return operator
+    return acting_pharmacist(
+        session,
+        pharmacy_id,
+        operator_id,
+        "Le bilan prévention est conduit et validé par un pharmacien identifié par son numéro RPPS.",
+    )
 
 
 def get_bilan(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
-    bilan = session.get(Bilan, bilan_id)
-    if bilan is None or bilan.pharmacy_id != pharmacy_id:
-        raise NotFound("Bilan prévention introuvable.", detail=f"bilan {bilan_id}")
-    return bilan
+    return get_scoped(session, Bilan, bilan_id, pharmacy_id, "bilan prévention")
 
 
 def _open(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
@@ -89,10 +80,7 @@ def _open(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
 
 
 def _patient(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.pharmacy_id != pharmacy_id:
-        raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
-    return patient
+    return get_scoped(session, Patient, patient_id, pharmacy_id, "patient")
 
 
 def _text(value: str, what: str) -> str:
