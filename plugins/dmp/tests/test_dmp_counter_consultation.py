@@ -134,3 +134,24 @@ def test_a_preparer_without_the_habilitation_is_refused_and_traced(dmp_world: Dm
         refused = session.scalars(select(AuditEntry).where(AuditEntry.action == "dmp.consult.refused")).one()
         assert refused.operator_id == preparer and "Inès Roux-Démo" in refused.message_fr
         assert session.scalars(select(DmpConsultation)).all() == []  # a refusal is no consultation
+
+
+def test_the_file_lists_each_access_once_with_its_outcome_and_who(dmp_world: DmpWorld) -> None:
+    """The DMP section of the patient's file: every access (traced before the call, then its outcome) is one row
+    with the operator's name — a consultation, a refusal flagged."""
+    from lgo.api import PatientFileView
+    from lgo_dmp import file
+
+    world = dmp_world
+    world.identity.qualified.add(world.patient_id)
+    titulaire, preparer = world.seeded.operators["titulaire"], world.seeded.operators["preparatrice"]
+    consultation.consult(world.kernel, world.pharmacy_id, titulaire, world.patient_id, consultation.Filters())
+    with pytest.raises(PermissionDenied):
+        consultation.consult(world.kernel, world.pharmacy_id, preparer, world.patient_id, consultation.Filters())
+    view = PatientFileView(world.pharmacy_id, titulaire, world.patient_id, utcnow() - timedelta(days=365))
+    (section,) = file.sections(world.kernel, view)
+    assert [row.cells[2] for row in section.rows] == ["Inès Roux-Démo", "Claire Durand-Démo"]
+    refused, consulted = section.rows
+    assert refused.highlight_fr == "refus" and "refusé" in refused.cells[1]
+    assert consulted.highlight_fr == "" and "Consultation de la liste des documents" in consulted.cells[1]
+    assert section.fragment is not None and section.links  # the titulaire may consult: the list comes as a fragment

@@ -145,8 +145,13 @@ def consult(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int,
         with kernel.transaction() as session:
             local = _local_unique_ids(session, pharmacy_id, [e.unique_id for e in entries])
         new = frozenset(e.entry_uuid for e in entries if e.entry_uuid in brought and e.unique_id not in local)
+        # newest first; at the same time, what is new comes first (its number key is the one to press)
         shown = tuple(
-            sorted((e for e in entries if filters.masked or not e.masked), key=lambda e: e.creation_time, reverse=True)
+            sorted(
+                (e for e in entries if filters.masked or not e.masked),
+                key=lambda e: (e.creation_time, e.entry_uuid in new),
+                reverse=True,
+            )
         )
         trace.done_action = "dmp.consult.list"
         trace.done_fr = (

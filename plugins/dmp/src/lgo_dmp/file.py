@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from lgo.api import AuditEntry, CounterShortcut, FileLink, FileRow, Operator, PatientFileSection
+from lgo.api import CounterShortcut, FileLink, FileRow, Operator, PatientFileSection
 from sqlalchemy import select
 
 from lgo_dmp import consultation, service
@@ -39,27 +39,22 @@ def sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
         operator = session.get(Operator, view.operator_id)
         may_consult = operator is not None and operator.has(service.HABILITATION_CONSULT)
         last = consultation.last_consultation(session, view.pharmacy_id, view.patient_id)
-        accesses = session.execute(
-            select(AuditEntry, Operator.first_name, Operator.last_name)
-            .outerjoin(Operator, Operator.id == AuditEntry.operator_id)
-            .where(
-                AuditEntry.pharmacy_id == view.pharmacy_id,
-                AuditEntry.patient_id == view.patient_id,
-                AuditEntry.action.like("dmp.%"),
-            )
-            .order_by(AuditEntry.id.desc())
-            .limit(HISTORY_LIMIT)
-        ).all()
+        # one row per access: the attempt traced before the call shown with its outcome (decision 0404)
+        accesses = service.access_history(session, view.pharmacy_id, view.patient_id)[:HISTORY_LIMIT]
+        names = {
+            o.id: o.display_name
+            for o in session.scalars(select(Operator).where(Operator.id.in_({a.operator_id for a in accesses})))
+        }
         rows = tuple(
             FileRow(
                 (
-                    entry.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
-                    entry.message_fr,
-                    f"{first} {last_name}" if first else "envoi automatique",
+                    access.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
+                    access.message_fr,
+                    names.get(access.operator_id or 0, "envoi automatique"),
                 ),
-                highlight_fr="refus" if entry.action.endswith(".refused") else "",
+                highlight_fr="refus" if access.action.endswith(".refused") else "",
             )
-            for entry, first, last_name in accesses
+            for access in accesses
         )
     shareable = kernel.is_identity_shareable(view.pharmacy_id, view.patient_id)
     params = (("patient_id", view.patient_id),)

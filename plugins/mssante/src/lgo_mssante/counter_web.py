@@ -326,7 +326,7 @@ def directory() -> Any:
                 name=name or None,
                 rpps=rpps or None,
                 town=town or None,
-                api_key=settings.annuaire_api_key,  # type: ignore[attr-defined]
+                api_key=settings.annuaire_api_key.get_secret_value(),  # type: ignore[attr-defined]
             )
         except LgoError as exc:
             error_fr = exc.message_fr
@@ -348,6 +348,7 @@ def directory() -> Any:
         error_fr=error_fr,
         carried=carried,
         carried_documents=carried_documents,
+        back=url_for("mssante_boite.compose_page", **{**carried, "document_id": carried_documents}),
         searched=bool(name or rpps or town),
         patient_id=_patient_id(kernel, pharmacy_id, carried.get("patient_id")),
     )
