@@ -107,7 +107,10 @@ def test_the_file_shows_a_dmp_document_of_another_pharmacy_as_new_and_opens_it_a
 ) -> None:
     identity = world.identity()
     older = another_pharmacy.deposit(
-        world.authority, world.dmp_url, identity, another_pharmacy.note_de_vaccination(identity, title="Note de 2024")
+        world.authority,
+        world.dmp_url,
+        identity,
+        another_pharmacy.note_de_vaccination(identity, title="Note de 2024", when=utcnow() - timedelta(days=40)),
     )
     for found in world.dmp.submission_sets.values():  # deposited before the pharmacy's last visit
         found.submission_time = (utcnow() - timedelta(days=3)).strftime("%Y%m%d%H%M%S")
@@ -296,9 +299,29 @@ def test_the_bpm_goes_to_the_doctor_and_the_patient_and_an_avk_interview_reaches
     assert str(to_doctor["Subject"]).startswith("XDM/1.0/DDM+Bilan partagé de médication")
     assert to_patient["X-MSS-CODECDA"] == "56445-0"
 
-    # an AVK interview, to the DMP
+    # a message about the patient to a professional found in the Annuaire Santé, with the BPM of the file
     keys.press("Escape")
     page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
+    keys.press("Alt+W")
+    page.wait_for_url(f"{base}/plugins/mssante/boite/nouveau*")
+    keys.press("Alt+A")
+    page.wait_for_url(f"{base}/plugins/mssante/boite/annuaire*")
+    keys.type("medecin")
+    keys.press("Enter")
+    page.wait_for_load_state()
+    page.wait_for_selector("text=Villedémo")
+    _shot(page, shots, "38-annuaire", "Annuaire Santé", "Anne MEDECIN-DEMO", "99999000047", DOCTOR_BOX)
+    keys.press("1")
+    page.wait_for_url(f"{base}/plugins/mssante/boite/nouveau*")
+    keys.press("Alt+1")  # the BPM, the newest document of the file
+    keys.type("Bonjour, voici le bilan partagé de médication de notre patient commun.")
+    _shot(page, shots, "39-nouveau-message", "Nouveau message", DOCTOR_BOX, "Bilan partagé de médication")
+    keys.press("F10")
+    page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
+    world.drain()
+    assert len([m for m in world.mailbox(DOCTOR_BOX) if "Bilan" in str(m["Subject"])]) == 2
+
+    # an AVK interview, to the DMP
     keys.press("Alt+E")
     page.wait_for_url("**/nouveau")
     keys.press("1")  # AVK
