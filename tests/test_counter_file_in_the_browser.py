@@ -2,9 +2,10 @@
 plugins and sandboxes (DMP over mutual TLS, Dovecot + aiosmtpd, Annuaire Santé, INSi): the patient's file of a
 qualified patient with a DMP document of another pharmacy highlighted as new and opened (a hostile CDA shown as
 text); a message for an unknown patient quarantined, its sender notified, its document attached by hand and seen in
-the file; the BPM sent to the médecin traitant and to the patient; an AVK interview reaching the DMP; what a
-préparateur is (not) offered. Every screen screenshotted and checked with axe-core; every DMP consultation and manual
-attachment in the audit log with the operator's name."""
+the file; the BPM sent to the médecin traitant and to the patient, then again in a message to a doctor found in
+the Annuaire Santé; an AVK interview reaching the DMP; what a préparateur is (not) offered. Every screen
+screenshotted and checked with axe-core; every DMP consultation and manual attachment in the audit log with the
+operator's name."""
 
 from __future__ import annotations
 
@@ -306,6 +307,7 @@ def test_the_bpm_goes_to_the_doctor_and_the_patient_and_an_avk_interview_reaches
     page.wait_for_url(f"{base}/plugins/mssante/boite/nouveau*")
     keys.press("Alt+A")
     page.wait_for_url(f"{base}/plugins/mssante/boite/annuaire*")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'nom'")
     keys.type("medecin")
     keys.press("Enter")
     page.wait_for_load_state()
@@ -313,9 +315,11 @@ def test_the_bpm_goes_to_the_doctor_and_the_patient_and_an_avk_interview_reaches
     _shot(page, shots, "38-annuaire", "Annuaire Santé", "Anne MEDECIN-DEMO", "99999000047", DOCTOR_BOX)
     keys.press("1")
     page.wait_for_url(f"{base}/plugins/mssante/boite/nouveau*")
+    assert page.input_value("#to") == DOCTOR_BOX
     keys.press("Alt+1")  # the BPM, the newest document of the file
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'body'")  # autofocus applied
     keys.type("Bonjour, voici le bilan partagé de médication de notre patient commun.")
-    _shot(page, shots, "39-nouveau-message", "Nouveau message", DOCTOR_BOX, "Bilan partagé de médication")
+    _shot(page, shots, "39-nouveau-message", "Nouveau message", "Bilan partagé de médication")
     keys.press("F10")
     page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
     world.drain()
