@@ -339,6 +339,7 @@ def directory() -> Any:
             params: dict[str, Any] = {**carried, "to": to, "document_id": carried_documents}
             link = url_for("mssante_boite.compose_page", **params)
             choices.append((professional, box, link))
+    back: dict[str, Any] = {**carried, "document_id": carried_documents}
     return render_template(
         "mssante/annuaire.html",
         name=name,
@@ -348,7 +349,7 @@ def directory() -> Any:
         error_fr=error_fr,
         carried=carried,
         carried_documents=carried_documents,
-        back=url_for("mssante_boite.compose_page", **{**carried, "document_id": carried_documents}),
+        back=url_for("mssante_boite.compose_page", **back),
         searched=bool(name or rpps or town),
         patient_id=_patient_id(kernel, pharmacy_id, carried.get("patient_id")),
     )
