@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lgo.api import NotFound, Operator
+from lgo.api import Operator, get_scoped
 
 from lgo_cards import signing
 from lgo_cards.cps import Professional
@@ -51,9 +51,7 @@ def unlock(kernel: Kernel, pharmacy_id: int, operator_id: int, pin: str) -> Prof
     key = signing.card_key(settings.pkcs11_module, pin, token_label=settings.cps_token_label or None)
     holder = Professional.from_certificate(key.card_certificate.certificate)
     with kernel.transaction() as session:
-        operator = session.get(Operator, operator_id)
-        if operator is None or operator.pharmacy_id != pharmacy_id:
-            raise NotFound("Opérateur introuvable.", detail=f"operator {operator_id}")
+        operator = get_scoped(session, Operator, operator_id, pharmacy_id, "opérateur")
         name, rpps = f"{operator.first_name} {operator.last_name}", operator.rpps
     if not rpps or holder.rpps != rpps:
         raise CardError(

@@ -28,6 +28,7 @@ from lgo.api import (
     ValidationError,
     certificates,
     create_prescription,
+    get_scoped,
     outbox,
     traits,
 )
@@ -125,9 +126,7 @@ def retrieve(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int
         else None
     )
     with kernel.transaction() as session:
-        patient = session.get(Patient, patient_id)
-        if patient is None or patient.pharmacy_id != pharmacy_id:
-            raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
+        patient = get_scoped(session, Patient, patient_id, pharmacy_id, "patient")
         differences = _identity_differences(patient, prescription, qualified_ins)
         mapping = {line.line_id: _map_line(session, pharmacy_id, line) for line in prescription.lines}
         execution = Execution(
@@ -201,10 +200,7 @@ def _as_json(prescription: Prescription) -> dict[str, Any]:
 
 
 def _execution(session: Session, pharmacy_id: int, execution_id: int) -> Execution:
-    execution = session.get(Execution, execution_id)
-    if execution is None or execution.pharmacy_id != pharmacy_id:
-        raise NotFound("Exécution d'ordonnance introuvable.", detail=f"execution {execution_id}")
-    return execution
+    return get_scoped(session, Execution, execution_id, pharmacy_id, "exécution d'ordonnance")
 
 
 def decide_line(

@@ -14,11 +14,11 @@ from lgo.api import (
     ActionRequired,
     Choice,
     IdentityQualified,
-    NotFound,
     Patient,
     Pharmacy,
     SharedIdentity,
     ValidationError,
+    get_scoped,
     traits,
 )
 from sqlalchemy import select
@@ -59,9 +59,7 @@ InsiTraits = insi.Identity
 
 def identity_row(session: Session, pharmacy_id: int, patient_id: int) -> InsIdentity:
     """The patient's INS row, created (provisoire) on first use."""
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.pharmacy_id != pharmacy_id:
-        raise NotFound("Patient introuvable.", detail=f"patient {patient_id}")
+    get_scoped(session, Patient, patient_id, pharmacy_id, "patient")  # in this pharmacy, else NotFound
     row = session.scalars(
         select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
     ).one_or_none()

@@ -22,11 +22,11 @@ from lgo.api import (
     HealthDocument,
     IdentityNotShareable,
     Lot,
-    NotFound,
     Operator,
     Product,
     ValidationError,
     documents,
+    get_scoped,
 )
 from lgo.api import (
     cda as cda_builder,
@@ -199,10 +199,7 @@ def _note_data(note: VaccinationNote, vaccinating: list[Vaccinator]) -> dict[str
 
 
 def _note(session: Session, pharmacy_id: int, note_id: int) -> VaccinationNote:
-    note = session.get(VaccinationNote, note_id)
-    if note is None or note.pharmacy_id != pharmacy_id:
-        raise NotFound("Note de vaccination introuvable.", detail=f"note {note_id}")
-    return note
+    return get_scoped(session, VaccinationNote, note_id, pharmacy_id, "note de vaccination")
 
 
 def update_note(
