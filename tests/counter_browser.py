@@ -31,12 +31,13 @@ VENDOR_STEPS = {
 
 
 @contextmanager
-def serving(kernel: Kernel) -> Iterator[str]:
-    """The real Flask app on a free loopback port (plain HTTP: the browser is on the same machine)."""
+def serving(kernel: Kernel, pharmacy_finess: str | None = None) -> Iterator[str]:
+    """The real Flask app on a free loopback port (plain HTTP: the browser is on the same machine); with several
+    pharmacies in the database, the one served is named by its FINESS."""
     from lgo_web import create_app
     from werkzeug.serving import make_server
 
-    app = create_app(kernel, secure_cookies=False)
+    app = create_app(kernel, secure_cookies=False, pharmacy_finess=pharmacy_finess)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="lgo-counter-test", daemon=True)
     thread.start()

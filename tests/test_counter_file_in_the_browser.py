@@ -274,7 +274,7 @@ def test_the_bpm_goes_to_the_doctor_and_the_patient_and_an_avk_interview_reaches
     keys.type("Doliprane à l'occasion")
     page.focus("#analysis")
     keys.type("Traitement cohérent ; pas d'interaction.")
-    keys.press("Alt+B")
+    keys.press("Alt+G")
     page.wait_for_selector("text=Brouillon enregistré")
     keys.press("Alt+V")
     page.wait_for_url("**/apercu")

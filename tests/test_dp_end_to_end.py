@@ -94,8 +94,10 @@ def _turn(kernel: Kernel, pharmacy: Seeded) -> int:
     return worker.run_once()
 
 
-def _blocking(actions: list[Any]) -> list[Any]:
-    return [a for a in actions if a.blocking and a.plugin == "dp"]
+def _blocking(kernel: Kernel, pharmacy_id: int) -> list[Any]:
+    """What blocks every counter page of the pharmacy (``lgo_counter_blocking``, asked by each page of each counter;
+    the two counters in a browser: ``tests/test_counter_dp_in_the_browser.py``)."""
+    return [a for p, a in kernel.hooks.counter_blocking(pharmacy_id) if p == "dp" and a.blocking]
 
 
 def test_the_dp_across_two_pharmacies_with_the_real_identity_plugin(
@@ -149,12 +151,8 @@ def test_the_dp_across_two_pharmacies_with_the_real_identity_plugin(
         products=[{"cip13": a.products["amoxicilline"], "lots": ["AM24C"]}],
     )
     _turn(kernel, a)
-    counters = [Counter(kernel, a.pharmacy_id, a.operators[who]) for who in ("titulaire", "preparatrice")]
-    for counter in counters:
-        (recall,) = _blocking(counter.select_patient(a.patients["lea"]))
-        assert recall.data["patients"] == [{"patient_id": a.patients["camille"], "name": "CAMILLE MARTIN-DÉMO"}]
-        assert len(_blocking(counter.start_billing(patient_id=a.patients["lea"]).actions)) == 1
+    (recall,) = _blocking(kernel, a.pharmacy_id)
+    assert recall.data["patients"] == [{"patient_id": a.patients["camille"], "name": "CAMILLE MARTIN-DÉMO"}]
+    assert _blocking(kernel, b.pharmacy_id) == []  # B has not fetched it yet
     dp.acknowledge(kernel, a.pharmacy_id, recall.data["bulletin_id"], a.operators["preparatrice"])
-    for counter in counters:
-        assert _blocking(counter.select_patient(a.patients["lea"])) == []
-        assert _blocking(counter.start_billing(patient_id=a.patients["lea"]).actions) == []
+    assert _blocking(kernel, a.pharmacy_id) == []

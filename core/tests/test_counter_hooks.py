@@ -15,7 +15,7 @@ from lgo.events import ActionAnswered, CounterCommand, CounterView
 from lgo.kernel import Kernel
 from lgo.plugins.manifest import Manifest, PluginState
 from lgo.plugins.registrations import CounterPanel, CounterShortcut, CounterWindow, ServiceStatus
-from lgo.testing.contracts import check_counter_registrations
+from lgo.testing.contracts import check_counter_blocking, check_counter_registrations
 
 
 class Windowed:
@@ -170,3 +170,43 @@ def test_the_contract_kit_checks_the_sections_of_the_patient_file(
     raising = Sectioned(refuses_the_preparer)
     with pytest.raises(PermissionError):
         check_patient_file_sections(lgo_make_kernel(raising), lgo_seeded, raising)
+
+
+class Blocking:
+    """Blocks the counters (API 2.5) and may forget to listen to the answers."""
+
+    MANIFEST = Manifest(name="bloque", plugin_api=">=2.5,<3", label_fr="Essai bloquant")
+
+    def __init__(self, blocking: bool = True) -> None:
+        self.blocking = blocking
+
+    @hookimpl
+    def lgo_counter_blocking(self, kernel: Kernel, pharmacy_id: int) -> list[Any]:
+        action = ActionRequired("bloque.avis", "bloque", "Avis", blocking=self.blocking, data={"key": "1"})
+        return [action, "pas une action"]
+
+
+class Answering(Blocking):
+    @hookimpl
+    def lgo_on_action_answered(self, kernel: Kernel, event: ActionAnswered) -> None:
+        return None
+
+
+def test_blocking_actions_are_collected_per_pharmacy_and_the_contract_kit_wants_them_answerable(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
+) -> None:
+    pharmacy = lgo_seeded.pharmacy_id
+    good = Answering()
+    kernel = lgo_make_kernel(good)
+    assert kernel.hooks.counter_blocking(pharmacy) == []  # not active in the pharmacy
+    kernel.enable(pharmacy, "bloque")
+    assert [(p, a.kind) for p, a in kernel.hooks.counter_blocking(pharmacy)] == [("bloque", "bloque.avis")]
+    check_counter_blocking(kernel, pharmacy, good)
+    good.blocking = False
+    with pytest.raises(AssertionError, match="blocking=True"):
+        check_counter_blocking(kernel, pharmacy, good)
+
+    deaf = Blocking()
+    kernel = lgo_make_kernel(deaf)
+    with pytest.raises(AssertionError, match="lgo_on_action_answered missing"):
+        check_counter_blocking(kernel, pharmacy, deaf)

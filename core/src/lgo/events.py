@@ -148,6 +148,8 @@ class CounterCommand:
     command: str
     patient_id: int | None
     billing_id: str | None = None
+    #: The CIP13 of the products on the billing screen (2.5), e.g. to flag duplicates against them.
+    cip13s: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

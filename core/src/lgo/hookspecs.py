@@ -18,8 +18,9 @@ Kinds of hooks:
 * **counter** — what a plugin brings to the counter (``lgo web``, ``/comptoir``): windows for its actions
   (``lgo_register_counter_windows``), keys (``lgo_register_counter_shortcuts``), the answers and commands that come
   back (``lgo_on_action_answered``, ``lgo_on_counter_command``, events), two questions asked on each screen
-  (``lgo_counter_panels``, ``lgo_service_status``) and the sections of the patient's file
-  (``lgo_patient_file_sections``). The web application names no plugin: it reads these;
+  (``lgo_counter_panels``, ``lgo_service_status``), the sections of the patient's file
+  (``lgo_patient_file_sections``) and the actions that block every counter page of a pharmacy
+  (``lgo_counter_blocking``). The web application names no plugin: it reads these;
 * **in-transaction** — ``lgo_on_billing_commit`` and ``lgo_on_correction_commit``: run inside the transaction of a
   billing or of an ordonnancier correction, in a savepoint of their own, so that a plugin can write rows or outbox
   messages atomically with it; a failure rolls back that plugin's savepoint only.
@@ -32,7 +33,8 @@ Compatibility: adding a hook or an argument is allowed (bump the minor of ``lgo.
 renaming one is a breaking change (bump the major). ``firstresult`` is never used to choose a provider:
 providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
 (demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel; API 2.1 added
-the counter's hooks; API 2.3 the patient's file (``lgo_patient_file_sections``) and keys shown by habilitation.
+the counter's hooks; API 2.3 the patient's file (``lgo_patient_file_sections``) and keys shown by habilitation;
+API 2.5 added ``lgo_counter_blocking``.
 """
 
 from __future__ import annotations
@@ -297,6 +299,20 @@ def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[Pat
     use (its habilitations), so that nobody sees a button that would refuse.
 
     .. versionadded:: 2.3"""
+
+
+@hookspec
+def lgo_counter_blocking(kernel: Kernel, pharmacy_id: int) -> ActionRequired | list[ActionRequired] | None:
+    """Return the actions that must block **every** counter page of the pharmacy, for every operator, until someone
+    answers them (a batch recall, a health alert). Asked on every counter page and before every post at the
+    counter: read from the database only, never call a national service here. While one is returned, each counter
+    shows only its window (the plugin's window for its kind, or the generic one) and refuses every other post; the
+    answer reaches :func:`lgo_on_action_answered` of this plugin, which records it so that the action is no longer
+    returned — then every counter is free at its next page. Actions returned after an answer are not shown. The
+    counter recognises the answered action by its kind and ``data["key"]`` (its whole ``data`` without a key): give
+    a key when ``data`` may change between two pages (stock counts...).
+
+    .. versionadded:: 2.5"""
 
 
 # --- in-transaction --------------------------------------------------------------------------------------

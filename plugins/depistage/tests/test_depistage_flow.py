@@ -219,7 +219,7 @@ def test_validation_produces_the_attestation_and_the_dispensation_that_names_it(
     with pytest.raises(ValidationError, match="pharmacien"):
         api.validate(kernel, pharmacy, test, seeded.operators["preparatrice"])
     (action,) = api.validate(kernel, pharmacy, test, seeded.operators["adjoint"])
-    assert action.kind == "ins.qualify" and _documents(kernel, patient) == []
+    assert action.kind == "ins.qualify" and action.plugin == "ins" and _documents(kernel, patient) == []
     identity.qualify(kernel, pharmacy, patient)
     attestation, dispensation = sorted(_documents(kernel, patient), key=lambda d: d.id)
     assert (attestation.type_code, dispensation.type_code) == ("96173-0", "60593-1")

@@ -22,8 +22,9 @@ def _recall(world: DpWorld, lot: str) -> str:
     )
 
 
-def _blocking(actions: list) -> list:  # type: ignore[type-arg]
-    return [a for a in actions if a.blocking and a.kind in ("dp.rappel", "dp.alerte")]
+def _blocking(world: DpWorld, pharmacy_id: int) -> list:  # type: ignore[type-arg]
+    """What blocks every counter page of the pharmacy (``lgo_counter_blocking``, asked by each page)."""
+    return [a for p, a in world.kernel.hooks.counter_blocking(pharmacy_id) if p == "dp" and a.blocking]
 
 
 def test_a_recall_blocks_both_counters_until_one_acknowledges_and_lists_the_patients(dp_world: DpWorld) -> None:
@@ -34,34 +35,30 @@ def test_a_recall_blocks_both_counters_until_one_acknowledges_and_lists_the_pati
     world.dispense(a, "jean", [("amoxicilline", 1)], lot=lot)
     world.dispense(a, "lea", [("amoxicilline", 1)], lot="AM23K")  # another lot: not concerned
     _recall(world, lot)
-    titulaire, preparatrice = world.counter(a, "titulaire"), world.counter(a, "preparatrice")
-    assert _blocking(titulaire.select_patient(a.patients["lea"])) == []  # published, not fetched yet
+    assert _blocking(world, a.pharmacy_id) == []  # published, not fetched yet
 
     world.turn(a)  # the worker's periodic job fetches it
-    for counter in (titulaire, preparatrice):
-        for actions in (
-            counter.select_patient(a.patients["lea"]),
-            counter.start_billing(patient_id=a.patients["lea"]).actions,
-        ):
-            (recall,) = _blocking(actions)
-            assert recall.title_fr == "Rappel de lots (DP-Rappels) — Rappel du lot d'amoxicilline"
-            assert {p["name"] for p in recall.data["patients"]} == {"CAMILLE MARTIN-DÉMO", "JEAN BERNARD-DÉMO"}
-            assert recall.data["stock"] == [
-                {
-                    "label": "AMOXICILLINE LGO 1 g, comprimé dispersible, boîte de 6",
-                    "cip13": a.products["amoxicilline"],
-                    "lot": lot,
-                    "on_hand": 16,
-                }
-            ]
-            assert "Le comptoir reste bloqué jusqu'à l'accusé de lecture." in recall.message_fr
+    for _page in range(2):  # asked again by each page: the same window, recognised by its key
+        (recall,) = _blocking(world, a.pharmacy_id)
+        assert recall.data["key"] == f"bulletin-{recall.data['bulletin_id']}"
+        assert recall.title_fr == "Rappel de lots (DP-Rappels) — Rappel du lot d'amoxicilline"
+        assert {p["name"] for p in recall.data["patients"]} == {"CAMILLE MARTIN-DÉMO", "JEAN BERNARD-DÉMO"}
+        assert recall.data["stock"] == [
+            {
+                "label": "AMOXICILLINE LGO 1 g, comprimé dispersible, boîte de 6",
+                "cip13": a.products["amoxicilline"],
+                "lot": lot,
+                "on_hand": 16,
+            }
+        ]
+        assert "Le comptoir reste bloqué jusqu'à l'accusé de lecture." in recall.message_fr
     (pending,) = bulletins.pending(world.kernel, a.pharmacy_id)
     assert [name for _, name in pending.impact.patients] == ["JEAN BERNARD-DÉMO", "CAMILLE MARTIN-DÉMO"]
 
     bulletins.acknowledge(world.kernel, a.pharmacy_id, pending.id, a.operators["preparatrice"])
-    for counter in (titulaire, preparatrice):
-        assert _blocking(counter.select_patient(a.patients["lea"])) == []
-        assert _blocking(counter.start_billing(patient_id=a.patients["lea"]).actions) == []
+    assert _blocking(world, a.pharmacy_id) == []
+    actions = world.counter(a).select_patient(a.patients["lea"])  # no longer a patient-selection action
+    assert [x for x in actions if x.kind in ("dp.rappel", "dp.alerte")] == []
     with pytest.raises(ValidationError, match="déjà été lu par Inès Roux-Démo le"):
         bulletins.acknowledge(world.kernel, a.pharmacy_id, pending.id, a.operators["titulaire"])
     with world.kernel.transaction() as session:
@@ -83,12 +80,12 @@ def test_a_recall_reaches_every_pharmacy_each_acknowledging_for_itself(dp_world:
     world.sandbox.publish("alerte", "Alerte sanitaire : rupture", "Tension d'approvisionnement, dépannage possible.")
     for pharmacy in (a, b):
         world.turn(pharmacy)
-    kinds = [x.kind for x in _blocking(world.counter(b).select_patient(b.patients["camille"]))]
+    kinds = [x.kind for x in _blocking(world, b.pharmacy_id)]
     assert kinds == ["dp.rappel", "dp.alerte"]
     for pending in bulletins.pending(world.kernel, a.pharmacy_id):
         bulletins.acknowledge(world.kernel, a.pharmacy_id, pending.id, a.operators["titulaire"])
-    assert _blocking(world.counter(a).select_patient(a.patients["camille"])) == []
-    assert len(_blocking(world.counter(b).select_patient(b.patients["camille"]))) == 2  # B has not read them
+    assert _blocking(world, a.pharmacy_id) == []
+    assert len(_blocking(world, b.pharmacy_id)) == 2  # B has not read them
     world.turn(a)
     assert world.turn(a) == 0  # fetched once: the cursor moved on
     with pytest.raises(NotFound):  # a bulletin of another pharmacy cannot be acknowledged from here
@@ -148,8 +145,8 @@ def test_the_counter_answers_the_windows_and_reads_the_dp_s_state_without_callin
     world.drain(a)
     world.turn(a)
     assert counter.status(world.kernel, a.pharmacy_id, patient).state == "ok"
-    (recall,) = _blocking(world.counter(a).select_patient(patient))
+    (recall,) = _blocking(world, a.pharmacy_id)
     counter.answer(world.kernel, a.pharmacy_id, a.operators["titulaire"], recall.kind, recall.data, "acknowledge")
-    assert _blocking(world.counter(a).select_patient(patient)) == []
+    assert _blocking(world, a.pharmacy_id) == []
     with pytest.raises(ValidationError, match="Réponse inconnue"):
         counter.answer(world.kernel, a.pharmacy_id, a.operators["titulaire"], "dp.rappel", recall.data, "ignorer")

@@ -188,7 +188,7 @@ def test_the_ppp_is_a_level_1_cda_that_passes_the_kit_waits_for_the_identity_and
     bilan = _bilan(kernel, seeded, patient, physician=physician)
     api.bill(kernel, pharmacy, bilan, titulaire)
     (action,) = api.validate(kernel, pharmacy, bilan, titulaire)
-    assert action.kind == "ins.qualify"
+    assert action.kind == "ins.qualify" and action.plugin == "ins"
     identity.qualify(kernel, pharmacy, patient)
     with kernel.transaction() as session:
         document = session.scalars(select(HealthDocument).where(HealthDocument.patient_id == patient)).one()

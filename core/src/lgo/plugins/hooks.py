@@ -264,6 +264,12 @@ class Hooks:
         results = self._query(hookspecs.lgo_patient_file_sections, view.pharmacy_id, view=view)
         return list(self._items(hookspecs.lgo_patient_file_sections, results, PatientFileSection))
 
+    def counter_blocking(self, pharmacy_id: int) -> list[tuple[str, ActionRequired]]:
+        """``(plugin, action)`` for every action that blocks the pharmacy's counters; items of the wrong type are
+        left out, and a failing plugin blocks nothing (recorded against it)."""
+        results = self._query(hookspecs.lgo_counter_blocking, pharmacy_id)
+        return list(self._items(hookspecs.lgo_counter_blocking, results, ActionRequired))
+
     @staticmethod
     def _items(spec: Callable[..., Any], results: list[HookResult], kind: type[T]) -> Iterator[tuple[str, T]]:
         for result in results:

@@ -291,6 +291,28 @@ def check_patient_file_sections(kernel: Any, seeded: Any, plugin: Any) -> None:
         assert len(anchors) == len(set(anchors)), f"section anchors given twice: {anchors}"
 
 
+def check_counter_blocking(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
+    """A plugin that blocks the counters (:func:`lgo.hookspecs.lgo_counter_blocking`) hears the answers that free
+    them, and what it returns on ``pharmacy_id`` are blocking actions of its own, with data the counter can keep
+    (JSON) and a French title."""
+    import json
+
+    from lgo.actions import ActionRequired
+
+    name = check_manifest(plugin).name
+    if not hasattr(plugin, hookspecs.lgo_counter_blocking.__name__):
+        return
+    answered = hookspecs.lgo_on_action_answered.__name__
+    assert hasattr(plugin, answered), f"lgo_counter_blocking implemented, {answered} missing: no one could unblock"
+    for owner, action in kernel.hooks.counter_blocking(pharmacy_id):
+        if owner != name:
+            continue
+        assert isinstance(action, ActionRequired) and action.plugin == name, f"{action!r}: not an action of {name}"
+        assert action.blocking, f"{action.kind}: a blocking action has blocking=True"
+        assert action.title_fr.strip(), f"{action.kind}: a blocking window needs a French title"
+        json.dumps(action.data)
+
+
 class PluginContract:
     """Inherit in a ``Test…`` class and set :attr:`plugin` (and :attr:`companions`)."""
 
@@ -337,6 +359,11 @@ class PluginContract:
 
     def test_patient_file_sections_are_well_formed(self, contract_world: tuple[Any, Any]) -> None:
         check_patient_file_sections(*contract_world, self.plugin)
+
+    def test_counter_blocking_actions_can_be_answered(self, contract_world: tuple[Any, Any]) -> None:
+        kernel, seeded = contract_world
+        check_events_do_not_raise(kernel, seeded)
+        check_counter_blocking(kernel, seeded.pharmacy_id, self.plugin)
 
     def test_enable_disable_enable_is_idempotent_and_keeps_data(self, contract_world: tuple[Any, Any]) -> None:
         kernel, seeded = contract_world

@@ -58,7 +58,9 @@ def _produce(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int) ->
         return [
             ActionRequired(
                 kind="ins.qualify",
-                plugin=PLUGIN,
+                # The identity plugin's action: its window shows it at the counter and its answer records the
+                # identity document (which qualifies the identity and releases the documents waiting here).
+                plugin="ins",
                 title_fr="Qualifier l'identité du patient",
                 message_fr=f"{exc.message_fr} L'attestation du TROD attend et partira au DMP ensuite.",
                 patient_id=patient_id,

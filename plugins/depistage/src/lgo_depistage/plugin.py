@@ -8,7 +8,19 @@ from typing import TYPE_CHECKING, Any
 from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
-    from lgo.api import ActDefinition, IdentityQualified, Kernel, PeriodicJob
+    from lgo.api import (
+        ActDefinition,
+        ActionAnswered,
+        ActionRequired,
+        CounterCommand,
+        CounterPanel,
+        CounterShortcut,
+        CounterView,
+        CounterWindow,
+        IdentityQualified,
+        Kernel,
+        PeriodicJob,
+    )
 
 MANIFEST = Manifest(
     name="depistage",
@@ -63,3 +75,45 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_depistage.cli import depistage
 
     return [depistage]
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_depistage.web import blueprint
+
+    return [blueprint()]
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_depistage import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_depistage import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_depistage import window
+
+    return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_depistage import window
+
+    return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
+    from lgo_depistage import window
+
+    return window.panels(kernel, view)

@@ -31,6 +31,8 @@ CONDITIONAL_VALIDITY_DAYS = 7
 CYSTITE_AGES = (16, 65)
 #: From this temperature a cystite is not « simple » (fever: pyélonéphrite suspected).
 CYSTITE_FEVER = 38.0
+#: The weights the questionnaire and the antibiotic window accept (kg).
+WEIGHT_KG = (2.0, 300.0)
 #: McIsaac score threshold from 15 years old: below it the TROD is not indicated (likely viral angine).
 MCISAAC_THRESHOLD = 2
 
@@ -184,7 +186,7 @@ def clean_answers(kind: str, answers: Mapping[str, Any]) -> dict[str, Any]:
         elif question.kind == "temperature":
             value = _number(question, raw, 34.0, 43.0)
         elif question.kind == "poids":
-            value = _number(question, raw, 2.0, 300.0)
+            value = _number(question, raw, *WEIGHT_KG)
         else:
             day = _date(question, raw)
             value = day.isoformat() if day else None

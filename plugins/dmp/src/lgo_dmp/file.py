@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 PARIS = ZoneInfo("Europe/Paris")
 #: How many DMP accesses the file lists (newest first).
 HISTORY_LIMIT = 50
-DOCUMENTS_KEY = "Alt+D"
+DOCUMENTS_KEY = "Alt+O"
 
 
 def shortcuts() -> list[CounterShortcut]:

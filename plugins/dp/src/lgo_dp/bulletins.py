@@ -1,8 +1,8 @@
 """Batch recalls (DP-Rappels) and health alerts (DP-Alertes).
 
 ``lgo worker`` fetches them from the DP every minute (periodic job): they reach the pharmacy within minutes. Each
-bulletin not yet acknowledged is a **blocking** action returned to every counter of the pharmacy when a patient is
-selected or a billing starts — every counter session gets it, until one operator acknowledges it (who and when
+bulletin not yet acknowledged is a **blocking** action (``lgo_counter_blocking``, asked by every counter page): every
+counter session of the pharmacy shows only its window until one operator acknowledges it (who and when
 recorded and traced, and the acknowledgement sent back to the DP through the outbox). For a recall, the lots concerned
 are looked up in the stock (units on hand) and in the sales of the last 12 months (the patients who received them).
 """
@@ -245,7 +245,8 @@ def pending(kernel: Kernel, pharmacy_id: int) -> list[Pending]:
 
 
 def actions(kernel: Kernel, pharmacy_id: int) -> list[ActionRequired]:
-    """One blocking action per bulletin not yet acknowledged: the counter shows it until someone acknowledges."""
+    """One blocking action per bulletin not yet acknowledged (``lgo_counter_blocking``): every counter of the pharmacy
+    shows it instead of its page until someone acknowledges."""
     found = []
     for item in pending(kernel, pharmacy_id):
         found.append(
@@ -259,7 +260,13 @@ def actions(kernel: Kernel, pharmacy_id: int) -> list[ActionRequired]:
                 choices=(Choice("acknowledge", "J'ai pris connaissance (accusé de lecture)"),),
                 blocking=True,
                 data={
+                    "key": f"bulletin-{item.id}",
                     "bulletin_id": item.id,
+                    "kind_fr": item.kind.label_fr,
+                    "title": item.title,
+                    "message": item.message,
+                    "issuer": item.issuer,
+                    "published_fr": f"{item.published_at.astimezone(clock.PARIS):%d/%m/%Y à %H:%M}",
                     "products": list(item.products),
                     "stock": [h.__dict__ for h in item.impact.stock],
                     "patients": [{"patient_id": i, "name": n} for i, n in item.impact.patients],

@@ -22,6 +22,7 @@ from lgo.api import (
     IdentityNotShareable,
     LgoError,
     OutboxMessage,
+    OutboxStatus,
     PermanentFailure,
     ValidationError,
     outbox,
@@ -353,6 +354,25 @@ def _queue(
         },
         idempotency_key=key or f"dp:{operation}:{patient_id}:{uuid.uuid4().hex}",
         patient_id=patient_id,
+    )
+
+
+def operation_pending(session: Session, pharmacy_id: int, patient_id: int) -> bool:
+    """A creation, refusal, closing or masking of this patient still waits in the outbox: what the DP says of the
+    patient's DP now is older than what the patient asked here."""
+    return (
+        session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.pharmacy_id == pharmacy_id,
+                OutboxMessage.plugin == PLUGIN,
+                OutboxMessage.kind == KIND_CONSENT,
+                OutboxMessage.patient_id == patient_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -325,7 +325,8 @@ def consult(
     with kernel.transaction() as session:
         pharmacy = session.get(Pharmacy, pharmacy_id)
         assert pharmacy is not None
-        if state is not None and state is not FileState.ACTIVE:
+        pending = consent.operation_pending(session, pharmacy_id, patient_id)
+        if state is not None and state is not FileState.ACTIVE and not pending:  # a refusal queued here stays
             consent.apply_file(session, pharmacy_id, patient_id, DpFile(state))
         lines = _with_codes(
             session, pharmacy_id, merge(own_lines(session, pharmacy, patient_id, since), remote, pharmacy.finess)

@@ -14,20 +14,26 @@ from lgo_dp.settings import DpSettings
 
 if TYPE_CHECKING:
     from lgo.api import (
+        ActionAnswered,
         ActionRequired,
         BillingEnded,
-        BillingStarted,
+        CounterCommand,
+        CounterPanel,
+        CounterShortcut,
+        CounterView,
+        CounterWindow,
         Delivery,
         DispensationValidated,
         IdentityQualified,
         Kernel,
         PatientSelected,
+        ServiceStatus,
     )
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
     name="dp",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.5,<3",
     wave=1,
     distribution="lgo-dp",
     publisher=PROJECT_PUBLISHER,
@@ -139,15 +145,83 @@ def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
 
 @hookimpl
 def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[ActionRequired]:
-    from lgo_dp import bulletins, consent
+    from lgo_dp import consent
 
-    found = bulletins.actions(kernel, event.pharmacy_id)
     proposal = consent.proposal(kernel, event.pharmacy_id, event.patient_id, event.operator_id)
-    return found + ([proposal] if proposal else [])
+    return [proposal] if proposal else []
+
+
+# --- the counter ------------------------------------------------------------------------------------------------------
+
+_TEMPLATES = Path(__file__).parent / "counter_templates"
 
 
 @hookimpl
-def lgo_on_billing_start(kernel: Kernel, event: BillingStarted) -> list[ActionRequired]:
+def lgo_counter_blocking(kernel: Kernel, pharmacy_id: int) -> list[ActionRequired]:
+    """Recalls and alerts not yet acknowledged block every counter page of the pharmacy (decision 1104)."""
     from lgo_dp import bulletins
 
-    return bulletins.actions(kernel, event.pharmacy_id)
+    return bulletins.actions(kernel, pharmacy_id)
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo.api import CounterWindow
+
+    bulletin_keys = "Entrée : accusé de lecture (le comptoir est libéré sur tous les postes)"
+    return [
+        CounterWindow("dp.rappel", "bulletin.html", _TEMPLATES, keys_fr=bulletin_keys),
+        CounterWindow("dp.alerte", "bulletin.html", _TEMPLATES, keys_fr=bulletin_keys),
+        CounterWindow("dp.historique", "history.html", _TEMPLATES, keys_fr="Entrée : fermer ; Échap : plus tard"),
+    ]
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo.api import CounterShortcut
+
+    from lgo_dp import counter
+
+    return [CounterShortcut(counter.CONSULT_KEY, "Dossier Pharmaceutique", counter.CONSULT, needs_patient=True)]
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_dp import counter
+
+    if event.command != counter.CONSULT:
+        return []
+    return [counter.history_window(kernel, event.pharmacy_id, event.operator_id, event.patient_id, tuple(event.cip13s))]
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_dp import counter
+
+    counter.answer(
+        kernel, event.pharmacy_id, event.operator_id, event.kind, dict(event.data), event.choice, event.patient_id
+    )
+    return []
+
+
+@hookimpl
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
+    from lgo.api import CounterPanel
+
+    from lgo_dp import counter
+
+    if view.patient_id is None:
+        return []
+    lines = counter.banner_lines(kernel, view.pharmacy_id, view.patient_id)
+    hint = f"{counter.CONSULT_KEY} : consulter le DP (12 mois, toutes les officines)"
+    return [CounterPanel("banner", "Dossier Pharmaceutique", lines, "info", hint)]
+
+
+@hookimpl
+def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
+    from lgo.api import ServiceStatus
+
+    from lgo_dp import counter
+
+    found = counter.status(kernel, pharmacy_id, patient_id)
+    return [ServiceStatus("dp", "DP", found.state, found.detail_fr, found.waiting_for_patient)]  # type: ignore[arg-type]

@@ -155,7 +155,9 @@ def _produce(kernel: Kernel, pharmacy_id: int, bilan_id: int, patient_id: int) -
         return [
             ActionRequired(
                 kind="ins.qualify",
-                plugin=PLUGIN,
+                # The identity plugin's action: its window shows it at the counter and its answer records the
+                # identity document (which qualifies the identity and releases the documents waiting here).
+                plugin="ins",
                 title_fr="Qualifier l'identité du patient",
                 message_fr=f"{exc.message_fr} Le plan personnalisé de prévention attend et partira ensuite.",
                 patient_id=patient_id,

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Any
 from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
-    from lgo.api import ActDefinition, IdentityQualified, Kernel
+    from lgo.api import (
+        ActDefinition,
+        ActionAnswered,
+        ActionRequired,
+        CounterCommand,
+        CounterPanel,
+        CounterShortcut,
+        CounterView,
+        CounterWindow,
+        IdentityQualified,
+        Kernel,
+    )
 
 MANIFEST = Manifest(
     name="prevention",
@@ -49,3 +60,45 @@ def lgo_register_cli_commands() -> list[Any]:
     from lgo_prevention.cli import prevention
 
     return [prevention]
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_prevention.web import blueprint
+
+    return [blueprint()]
+
+
+@hookimpl
+def lgo_register_counter_windows() -> list[CounterWindow]:
+    from lgo_prevention import window
+
+    return window.windows()
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_prevention import window
+
+    return window.shortcuts()
+
+
+@hookimpl
+def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
+    from lgo_prevention import window
+
+    return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
+    from lgo_prevention import window
+
+    return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
+    from lgo_prevention import window
+
+    return window.panels(kernel, view)

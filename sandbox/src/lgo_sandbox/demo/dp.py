@@ -164,17 +164,15 @@ def _recall(ctx: DemoContext, sandbox: DpSandbox) -> list[str]:
     )
     _worker_turn(ctx)
     lines = ["L'ANSM publie un rappel de lot ; le worker le relève dans la minute."]
-    for who in ("titulaire", "preparatrice"):
-        blocking = [a for a in ctx.counter(who).select_patient(ctx.seeded.patients["lea"]) if a.blocking]
-        for action in blocking:
-            lines.append(f"Comptoir de {who} bloqué : {action.title_fr}")
+    for _plugin, action in kernel.hooks.counter_blocking(pharmacy_id):
+        lines.append(f"Tous les comptoirs de l'officine sont bloqués : {action.title_fr}")
     (pending,) = bulletins.pending(kernel, pharmacy_id)
     lines.append(pending.impact.text_fr)
     bulletins.acknowledge(kernel, pharmacy_id, pending.id, ctx.seeded.operators["preparatrice"])
-    free = not any(a.blocking for a in ctx.counter("titulaire").select_patient(ctx.seeded.patients["lea"]))
+    free = not kernel.hooks.counter_blocking(pharmacy_id)
     lines.append(
         "Accusé de lecture par la préparatrice (tracé, transmis au DP) : "
-        + ("les deux comptoirs sont débloqués." if free else "un comptoir reste bloqué !")
+        + ("tous les comptoirs sont débloqués." if free else "les comptoirs restent bloqués !")
     )
     _worker_turn(ctx)
     return lines

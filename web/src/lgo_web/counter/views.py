@@ -4,14 +4,16 @@ screen, and nothing is lost (the draft is in the database)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from lgo.actions import SELECT_PATIENT
+from flask import Blueprint, current_app, flash, g, get_flashed_messages, redirect, render_template, request, url_for
+from lgo.actions import SELECT_PATIENT, ActionRequired
 from lgo.counter import Counter
 from lgo.domain import drafts
 from lgo.domain.billing import Invoice, euros
@@ -28,7 +30,7 @@ from lgo_web.app import kernel_of
 from lgo_web.auth import SignedIn, current_user
 from lgo_web.counter import lines as line_entry
 from lgo_web.counter.state import State, totals
-from lgo_web.counter.windows import render_action
+from lgo_web.counter.windows import Window, render_action
 
 log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
@@ -627,8 +629,12 @@ def command(command: str, draft_id: str | None = None) -> Response:
         with kernel.transaction() as session:
             draft = drafts.get_draft(session, user.pharmacy_id, pk)
             version, patient_id, state = draft.version, draft.patient_id, State.load(draft.state)
+        on_screen = tuple(line.cip13 for line in state.lines if line.cip13)
         actions = kernel.hooks.on_counter_command(
-            owner, CounterCommand(user.pharmacy_id, user.operator_id, command, patient_id, state.billing_id or None)
+            owner,
+            CounterCommand(
+                user.pharmacy_id, user.operator_id, command, patient_id, state.billing_id or None, cip13s=on_screen
+            ),
         )
         state.add_actions(actions)
         selected = _settle_selections(kernel, user, state)
@@ -637,6 +643,126 @@ def command(command: str, draft_id: str | None = None) -> Response:
         flash(exc.message_fr, "error")
         return redirect(url_for("counter.home") if draft_id is None else url_for("counter.billing", draft_id=draft_id))
     return _back(pk)
+
+
+# --- what blocks every counter of the pharmacy (recalls, health alerts) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockingWindow:
+    """An action of ``lgo_counter_blocking`` as the layout shows it, instead of the page."""
+
+    plugin: str
+    key: str
+    action: ActionRequired
+    window: Window
+
+
+def _fingerprint(plugin: str, action: ActionRequired) -> str:
+    """What recognises the answered action when the plugins are asked again: its kind and ``data["key"]`` (or its
+    whole ``data`` without one)."""
+    mark = action.data.get("key", action.data)
+    text = json.dumps([plugin, action.kind, mark], sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _blocking_actions(kernel: Kernel, pharmacy_id: int) -> list[tuple[str, ActionRequired]]:
+    try:
+        return kernel.hooks.counter_blocking(pharmacy_id)
+    except Exception:  # asking must never break the counter: nothing blocks, the failure is logged
+        log.exception("blocking counter actions unavailable")
+        return []
+
+
+@blueprint.app_context_processor
+def blocking_windows() -> dict[str, Any]:
+    """``counter_blocking()`` for the counter's layout: asked once per page, only by the pages that show it."""
+
+    def counter_blocking() -> list[BlockingWindow]:
+        if "counter_blocking" not in g:
+            user = g.get("user")
+            g.counter_blocking = [] if user is None else _blocking_windows(_kernel(), user.pharmacy_id)
+        found: list[BlockingWindow] = g.counter_blocking
+        return found
+
+    return {"counter_blocking": counter_blocking}
+
+
+def _blocking_windows(kernel: Kernel, pharmacy_id: int) -> list[BlockingWindow]:
+    back = _local(request.full_path if request.method == "GET" else request.referrer or "")
+    windows = []
+    for plugin, action in _blocking_actions(kernel, pharmacy_id):
+        key = _fingerprint(plugin, action)
+        url = url_for("counter.answer_blocking", plugin=plugin, key=key, next=back)
+        error = " ".join(str(m) for m in get_flashed_messages(category_filter=[f"blocking-{key}"]))
+        html = render_action(kernel, pharmacy_id, action, answer_url=url, error_fr=error, patient=None)
+        windows.append(BlockingWindow(plugin, key, action, html))
+    return windows
+
+
+def _local(target: str) -> str:
+    """The page to come back to, on this site only (a plugin's counter page too): the path of ``target``, whatever
+    host it names, else the counter's home."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return url_for("counter.home")
+
+
+@blueprint.before_request
+def refuse_posts_while_blocked() -> Response | None:
+    """Nothing is billed or changed at a blocked counter: every post but the blocking window's answer waits."""
+    if request.method != "POST" or request.endpoint == "counter.answer_blocking" or g.get("user") is None:
+        return None
+    if not _blocking_actions(_kernel(), g.user.pharmacy_id):
+        return None
+    flash(
+        "Le comptoir est bloqué : lisez d'abord le message affiché et accusez-en lecture. Rien n'a été modifié.",
+        "error",
+    )
+    return redirect(_local(request.referrer or ""))
+
+
+@blueprint.route("/bloquant/<plugin>/<key>", methods=["POST"])
+def answer_blocking(plugin: str, key: str) -> Response:
+    """The answer to a blocking window: given to its plugin if the action still blocks (another counter may have
+    answered it first: then there is nothing to do)."""
+    user = current_user()
+    kernel = _kernel()
+    back = _local(request.args.get("next", ""))
+    found = next(
+        (a for p, a in _blocking_actions(kernel, user.pharmacy_id) if p == plugin and _fingerprint(p, a) == key), None
+    )
+    if found is None:
+        flash("Ce message a déjà été traité (sur ce poste ou un autre).", "info")
+        return redirect(back)
+    values = {k: v for k, v in request.form.items() if k not in ("csrf_token", "choice")}
+    event = ActionAnswered(
+        user.pharmacy_id,
+        user.operator_id,
+        found.kind,
+        plugin,
+        found.patient_id,
+        request.form.get("choice", ""),
+        values,
+        found.data,
+        None,
+    )
+    try:
+        follow = kernel.hooks.on_action_answered(event)
+    except LgoError as exc:  # refused (no habilitation...): the same window, with the French message
+        flash(exc.message_fr, f"blocking-{key}")  # shown in the window, not above the page
+        return redirect(back)
+    if follow:
+        log.warning("plugin %s returned %d action(s) after a blocking window: not shown", plugin, len(follow))
+    flash(
+        f"« {found.title_fr} » : réponse enregistrée, les comptoirs de l'officine ne sont plus bloqués par ce message.",
+        "ok",
+    )
+    return redirect(back)
 
 
 def install(app: Any) -> None:
