@@ -8,10 +8,12 @@ installed wave-1 plugins switched on. Each round is what an operator does at the
 beginning of a name, open a billing for them, add a line by name, show the screen, validate, show the invoice. The
 requests go through the real Flask application (Flask's test client, signed in as the préparatrice); the time is
 measured around each request. Rounds alternate between the two configurations so the machine's noise falls on both.
-Writes ``results/counter_web.json`` and ``results/counter_web.md``; asserts nothing.
+Writes ``results/counter_web.json`` and ``results/counter_web.md``; asserts nothing. ``benchmarks/run.py`` runs it
+too (measure ``counter_web``) and keeps three ratios of it in ``latest.md`` (:func:`ratios`).
 
 The 20 000 patients are inserted in bulk here (SQLAlchemy Core), with names drawn from small lists and the search
-hitting a common prefix: the workload generator of ``benchmarks/workload`` (when it is on main) can replace this.
+hitting a common prefix (a harder case for the search than the workload generator's varied names), their search
+words written afterwards as a migration would.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from lgo.demo_data import PASSWORD, seed
+from lgo.domain import patient_search
 from lgo.domain.patients import Patient
 from lgo.kernel import Kernel
+from measure import Result, thousands
 from sqlalchemy import insert
 
 NAMES = (
@@ -78,6 +82,8 @@ def populate(kernel: Kernel, pharmacy_id: int, count: int) -> None:
     with kernel.engine.begin() as connection:
         for start in range(0, len(rows), 2000):
             connection.execute(insert(Patient), rows[start : start + 2000])
+        # Rows inserted without the ORM: their search words are written as a migration would (decision 0013).
+        patient_search.rebuild(connection, pharmacy_id)
 
 
 def _token(html: str, name: str) -> str:
@@ -195,6 +201,33 @@ def run(patients: int, rounds: int, out: Path) -> dict[str, Any]:
         )
     (out / "counter_web.md").write_text("\n".join(lines) + "\n")
     return result
+
+
+def ratios(result: dict[str, Any]) -> list[Result]:
+    """The measure's ratios for ``latest.md``: every request at p50 and p99, and the patient search at p50, with the
+    wave-1 plugins against the kernel alone (seconds per request)."""
+    volume = f"{thousands(result['patients'])} patients, SQLite, {result['rounds']} tours de 6 requêtes"
+    kept = (
+        ("counter_web_p50", "toutes", "p50_ms", "Requêtes du comptoir web (p50) : modules de la vague 1 / noyau seul"),
+        ("counter_web_p99", "toutes", "p99_ms", "Requêtes du comptoir web (p99) : modules de la vague 1 / noyau seul"),
+        (
+            "counter_web_search_p50",
+            "recherche",
+            "p50_ms",
+            "Recherche de patient au comptoir web (p50) : modules de la vague 1 / noyau seul",
+        ),
+    )
+    return [
+        Result(
+            name,
+            description,
+            volume,
+            result["steps"][step]["modules de la vague 1"][key] / 1000,
+            result["steps"][step]["noyau seul"][key] / 1000,
+            result["steps"][step]["noyau seul"]["n"],
+        )
+        for name, step, key, description in kept
+    ]
 
 
 def main() -> None:

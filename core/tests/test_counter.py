@@ -131,6 +131,20 @@ def test_expired_lots_are_never_sold(lgo_kernel: Kernel, lgo_seeded: Seeded) -> 
         counter.end_billing(billing)
 
 
+def test_a_lot_named_and_first_expired_first_out_in_one_billing(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
+    # The lots are read in one query: the named lot alone, and the unexpired lots of a product sold without a number.
+    counter = _counter(lgo_kernel, lgo_seeded)
+    billing = counter.start_billing(prescription_id=_prescription(lgo_kernel, lgo_seeded))
+    counter.add_product(billing, lgo_seeded.products["amoxicilline"], 1, lot_number="AM24C")
+    counter.add_product(billing, lgo_seeded.products["amoxicilline"], 2)
+    counter.add_product(billing, lgo_seeded.products["paracetamol"], 1)
+    counter.end_billing(billing)
+
+    assert _on_hand(lgo_kernel, lgo_seeded, "AM24C") == 19
+    assert _on_hand(lgo_kernel, lgo_seeded, "AM23K") == 0
+    assert _on_hand(lgo_kernel, lgo_seeded, "PA24A") == 39
+
+
 def test_validated_records_are_immutable_and_corrections_are_linked(lgo_kernel: Kernel, lgo_seeded: Seeded) -> None:
     counter = _counter(lgo_kernel, lgo_seeded)
     billing = counter.start_billing(prescription_id=_prescription(lgo_kernel, lgo_seeded))

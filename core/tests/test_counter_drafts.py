@@ -11,7 +11,8 @@ from lgo.counter import Counter
 from lgo.demo_data import Seeded
 from lgo.domain import drafts
 from lgo.domain.billing import ActDefinition, Invoice
-from lgo.domain.patients import Patient, search
+from lgo.domain.patient_search import search
+from lgo.domain.patients import Patient
 from lgo.errors import ValidationError
 from lgo.kernel import Kernel
 from lgo.plugins.manifest import Manifest
@@ -86,4 +87,5 @@ def test_the_counter_search_finds_names_dates_and_nir(lgo_kernel: Kernel, lgo_se
         year, month, day = camille.birth_date_text.split("-")
         assert camille.id in [p.id for p in search(session, pharmacy, f"{day}/{month}/{year}")]
         assert search(session, pharmacy, "ZZZ-INCONNU") == []
-        assert search(session, pharmacy, "   ") == []
+        with pytest.raises(ValidationError, match="Saisissez un nom"):
+            search(session, pharmacy, "   ")

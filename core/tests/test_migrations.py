@@ -41,7 +41,7 @@ def test_plugin_migrations_upgrade_and_downgrade_on_their_own(
             {"ph": lgo_seeded.pharmacy_id, "pa": lgo_seeded.patients["jean"]},
         )
         assert migrations.current(connection, source) == {"sample_0002"}
-        assert migrations.current(connection, migrations.KERNEL) == {"0008"}
+        assert migrations.current(connection, migrations.KERNEL) == {"0010"}
 
     migrations.downgrade(kernel.engine, source, "sample_0001")
     assert "status" not in _columns(kernel, "sample_note")
@@ -52,7 +52,7 @@ def test_plugin_migrations_upgrade_and_downgrade_on_their_own(
     migrations.downgrade(kernel.engine, source, "base")
     assert "sample_note" not in _tables(kernel)
     with kernel.engine.connect() as connection:  # the kernel's history is untouched
-        assert migrations.current(connection, migrations.KERNEL) == {"0008"}
+        assert migrations.current(connection, migrations.KERNEL) == {"0010"}
         assert migrations.current(connection, source) == set()
     assert kernel.upgrade_database() == ["kernel", "sample"]
     assert "sample_note" in _tables(kernel)

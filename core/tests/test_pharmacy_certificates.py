@@ -188,3 +188,31 @@ def test_unreadable_pem_files_are_refused_in_french(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="illisible") as refused:
         certificates.read_pem_files(tmp_path / "absent.pem", tmp_path / "key.pem")
     assert "absent.pem" in refused.value.detail
+
+
+def test_pem_files_and_tls_contexts_are_read_once_until_the_files_change(tmp_path: Path) -> None:
+    """A worker sends thousands of documents with one certificate: it is read and its TLS context built once, and a
+    renewed certificate (new files) is taken at the next call."""
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+
+    def write(name: str) -> x509.Certificate:
+        key, cert = _self_signed(name)
+        cert_path.write_bytes(_pem(cert))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        return cert
+
+    first = write("AVANT RENOUVELLEMENT")
+    credential = certificates.read_pem_files(cert_path, key_path)
+    assert certificates.read_pem_files(cert_path, key_path) is credential
+    context = certificates.client_tls_context(credential, cert_path)
+    assert certificates.client_tls_context(certificates.read_pem_files(cert_path, key_path), cert_path) is context
+
+    renewed = write("APRES RENOUVELLEMENT")
+    assert renewed != first
+    again = certificates.read_pem_files(cert_path, key_path)
+    assert again.certificate == renewed
+    assert certificates.client_tls_context(again, cert_path) is not context

@@ -91,6 +91,11 @@ def test_a_preparer_bills_at_the_counter_with_every_kind_of_line(world: Any) -> 
     assert "MARTIN-DÉMO" in found and "CAMILLE ANNE" in found
     assert "BERNARD" not in found
     assert "14/03/1985" in text(client.get("/comptoir/recherche?q=14/03/1985"))
+    # The kernel's search (decision 0013): a partial birth date with a name; what cannot be searched, in French.
+    assert "CAMILLE ANNE" in text(client.get("/comptoir/recherche?q=03/1985 cam"))
+    refused = client.get("/comptoir/recherche?q=31/02/1985").get_data(as_text=True)
+    assert 'role="alert"' in refused and "Date de naissance invalide : « 31/02/1985 »" in refused
+    assert "Date de naissance invalide" in text(client.get("/comptoir/?q=31/02/1985"))
 
     home = client.get("/comptoir/").get_data(as_text=True)
     opened = client.post(
@@ -217,6 +222,7 @@ def test_patient_creation_refuses_bad_traits_in_french_and_the_admin_lands_on_th
 def test_a_vendor_plugin_s_window_is_shown_and_answered(lgo_database_url: str) -> None:
     """The example third-party plugin (examples/lgo-exemple-rappels) brings its own window, as a vendor would."""
     import lgo_exemple_rappels.plugin as rappels
+    from lgo_exemple_rappels.model import reminders  # the table, out of the light entry module
     from lgo_web import create_app
 
     kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[rappels])
@@ -243,12 +249,12 @@ def test_a_vendor_plugin_s_window_is_shown_and_answered(lgo_database_url: str) -
             and "Oui, le patient accepte" in text(client.get(page))
         )
         with kernel.engine.connect() as connection:
-            assert connection.execute(select(func.count()).select_from(rappels.reminders)).scalar() == 1
+            assert connection.execute(select(func.count()).select_from(reminders)).scalar() == 1
         answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
         assert answer
         client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "non"})
         with kernel.engine.connect() as connection:
-            assert connection.execute(select(func.count()).select_from(rappels.reminders)).scalar() == 0
+            assert connection.execute(select(func.count()).select_from(reminders)).scalar() == 0
         assert "Proposer un rappel" not in text(client.get(page))
     finally:
         kernel.close()

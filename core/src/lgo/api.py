@@ -20,9 +20,10 @@ Groups of names:
   (:func:`select_patient`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
-  the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...),
-  ``search_patients`` (the counter's patient search);
+  the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
   :func:`get_scoped` fetches a row by an id that came from outside, only within its pharmacy;
+  :func:`search_patients` finds patients by names, birth date or NIR (a plugin's own identifiers through an
+  :data:`IdentifierLookup`);
   :func:`acting_pharmacist` the active pharmacist with an RPPS who performs or validates an act;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
   ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races), ``history``
@@ -33,7 +34,8 @@ Groups of names:
   (:class:`HostileContent` when it carries a DTD or entities); :func:`check_text` for a text from outside against
   its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
-  (known addresses, choices of a list, advanced settings) for the settings page; :func:`date_fr`,
+  (known addresses, choices of a list, advanced settings) for the settings page, :func:`extra_authorities_field`
+  (the advanced trust-anchors setting of a TLS client); :func:`date_fr`,
   :func:`datetime_fr` (Europe/Paris);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
@@ -102,11 +104,12 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.outbox import OutboxMessage as OutboxMessage
     from lgo.domain.outbox import OutboxStatus as OutboxStatus
     from lgo.domain.outbox import enqueue as enqueue
+    from lgo.domain.patient_search import IdentifierLookup as IdentifierLookup
+    from lgo.domain.patient_search import search as search_patients  # noqa: F401  (published under this name)
     from lgo.domain.patients import PartialDate as PartialDate
     from lgo.domain.patients import Patient as Patient
     from lgo.domain.patients import Sex as Sex
     from lgo.domain.patients import create_patient as create_patient
-    from lgo.domain.patients import search as search_patients  # noqa: F401 - re-exported under this name
     from lgo.domain.pharmacy import Habilitation as Habilitation
     from lgo.domain.pharmacy import Operator as Operator
     from lgo.domain.pharmacy import Pharmacy as Pharmacy
@@ -170,6 +173,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.settings_fields import HostName as HostName
     from lgo.settings_fields import KnownAddress as KnownAddress
     from lgo.settings_fields import ServiceUrl as ServiceUrl
+    from lgo.settings_fields import extra_authorities_field as extra_authorities_field
     from lgo.settings_fields import field_hints as field_hints
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
@@ -235,11 +239,12 @@ _LAZY: dict[str, str] = {
     "OutboxMessage": "lgo.domain.outbox:OutboxMessage",
     "OutboxStatus": "lgo.domain.outbox:OutboxStatus",
     "enqueue": "lgo.domain.outbox:enqueue",
+    "IdentifierLookup": "lgo.domain.patient_search:IdentifierLookup",
+    "search_patients": "lgo.domain.patient_search:search",
     "PartialDate": "lgo.domain.patients:PartialDate",
     "Patient": "lgo.domain.patients:Patient",
     "Sex": "lgo.domain.patients:Sex",
     "create_patient": "lgo.domain.patients:create_patient",
-    "search_patients": "lgo.domain.patients:search",
     "Habilitation": "lgo.domain.pharmacy:Habilitation",
     "Operator": "lgo.domain.pharmacy:Operator",
     "Pharmacy": "lgo.domain.pharmacy:Pharmacy",
@@ -300,6 +305,7 @@ _LAZY: dict[str, str] = {
     "HostName": "lgo.settings_fields:HostName",
     "KnownAddress": "lgo.settings_fields:KnownAddress",
     "ServiceUrl": "lgo.settings_fields:ServiceUrl",
+    "extra_authorities_field": "lgo.settings_fields:extra_authorities_field",
     "field_hints": "lgo.settings_fields:field_hints",
     "load_provider": "lgo.plugins.providers:load",
     "HostileContent": "lgo.safe_xml:HostileContent",

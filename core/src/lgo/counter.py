@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from lgo.actions import ActionRequired
 from lgo.db import utcnow
 from lgo.domain import audit, drafts, stock
-from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, compute_shares, euros, in_drom
-from lgo.domain.dispensing import Dispensation, Prescription, correct_dispensation, record_dispensation
+from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, Shares, compute_shares, euros, in_drom
+from lgo.domain.dispensing import ORDONNANCIER, Dispensation, Prescription, correct_dispensation, record_dispensation
 from lgo.domain.patients import Patient
 from lgo.domain.pharmacy import Habilitation, Operator, Pharmacy
-from lgo.domain.products import Product, product_by_cip13
+from lgo.domain.products import product_by_cip13
 from lgo.domain.scoped import get_scoped
-from lgo.domain.sequences import next_number
+from lgo.domain.sequences import next_number, next_numbers
 from lgo.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
 from lgo.events import (
     BilledLine,
@@ -123,7 +123,7 @@ class Counter:
 
     def start_billing(self, patient_id: int | None = None, prescription_id: int | None = None) -> Billing:
         if prescription_id is not None:
-            with self.kernel.transaction() as session:
+            with self.kernel.reading() as session:
                 prescription = session.get(Prescription, prescription_id)
                 if prescription is None or prescription.pharmacy_id != self.pharmacy_id:
                     raise NotFound(f"Ordonnance n° {prescription_id} introuvable.")
@@ -149,7 +149,7 @@ class Counter:
         the stock on hand, knowingly: it needs the habilitation and a reason, both recorded."""
         if quantity <= 0:
             raise ValidationError("La quantité doit être positive.")
-        with self.kernel.transaction() as session:
+        with self.kernel.reading() as session:
             product = product_by_cip13(session, self.pharmacy_id, cip13)
             if force:
                 operator = session.get(Operator, self.operator_id)
@@ -205,7 +205,7 @@ class Counter:
         commit_failures: list[tuple[str, str, BaseException]] = []
         with self.kernel.transaction() as session:
             draft = drafts.lock_open(session, self.pharmacy_id, billing.draft_id) if billing.draft_id else None
-            event, dispensations = self._write_billing(session, billing)
+            invoice, event, dispensations = self._write_billing(session, billing)
             if pharmacist_prescribed:
                 audit.record(
                     session,
@@ -241,20 +241,17 @@ class Counter:
                 )
             )
         actions += self.kernel.hooks.on_billing_end(event)
-        with self.kernel.transaction() as session:
-            invoice = session.get(Invoice, event.invoice_id)
-            assert invoice is not None
-            return BillingResult(
-                invoice_id=invoice.id,
-                invoice_number=invoice.number,
-                total_cents=invoice.total_cents,
-                amo_cents=invoice.amo_cents,
-                amc_cents=invoice.amc_cents,
-                patient_cents=invoice.patient_cents,
-                dispensation_numbers=tuple(d.number for d in dispensations),
-                event=event,
-                actions=tuple(actions),
-            )
+        return BillingResult(
+            invoice_id=invoice.id,
+            invoice_number=invoice.number,
+            total_cents=invoice.total_cents,
+            amo_cents=invoice.amo_cents,
+            amc_cents=invoice.amc_cents,
+            patient_cents=invoice.patient_cents,
+            dispensation_numbers=tuple(d.number for d in dispensations),
+            event=event,
+            actions=tuple(actions),
+        )
 
     # --- ordonnancier --------------------------------------------------------------------------------------
 
@@ -346,27 +343,30 @@ class Counter:
             raise NotFound(f"Patient n° {patient_id} introuvable.")
         return patient
 
-    def _write_billing(self, session: Session, billing: Billing) -> tuple[BillingEnded, list[Dispensation]]:
+    def _write_billing(self, session: Session, billing: Billing) -> tuple[Invoice, BillingEnded, list[Dispensation]]:
+        """The billing's rows in the caller's transaction: lots chosen under lock, then the numbers (taken late, so
+        that the lock serialising the pharmacy's counters is held briefly), then every row in one flush per table."""
         complementary_rate = 0
         if billing.patient_id is not None:
             complementary_rate = self._patient(session, billing.patient_id).complementary_rate
-        today = date.today()
-
-        # Lock each product's lots in a fixed order (no deadlock between two counters), then pick the lots.
-        product_ids = sorted({line.product_id for line in billing.lines if line.product_id is not None})
-        for product_id in product_ids:
-            session.execute(select(Product.id).where(Product.id == product_id).with_for_update())
-        lots: list[stock.Lot | None] = []
-        for line in billing.lines:
-            lots.append(self._lot_for(session, line, today) if line.kind is LineKind.PRODUCT else None)
-
+        lots, remaining = self._lock_and_pick_lots(session, billing)
         shares = [
             compute_shares(line.quantity * line.unit_price_cents, line.reimbursement_rate, complementary_rate)
             for line in billing.lines
         ]
+        in_ordonnancier = billing.prescription_id is not None and billing.patient_id is not None
+        invoice_number = next_number(session, self.pharmacy_id, INVOICE)
+        numbers = iter(
+            next_numbers(
+                session,
+                self.pharmacy_id,
+                ORDONNANCIER,
+                sum(1 for lot in lots if lot is not None) if in_ordonnancier else 0,
+            )
+        )
         invoice = Invoice(
             pharmacy_id=self.pharmacy_id,
-            number=next_number(session, self.pharmacy_id, INVOICE),
+            number=invoice_number,
             patient_id=billing.patient_id,
             prescription_id=billing.prescription_id,
             operator_id=self.operator_id,
@@ -382,49 +382,12 @@ class Counter:
         billed: list[BilledLine] = []
         dispensations: list[Dispensation] = []
         for position, (line, lot, share) in enumerate(zip(billing.lines, lots, shares, strict=True), start=1):
-            session.add(
-                InvoiceLine(
-                    pharmacy_id=self.pharmacy_id,
-                    invoice_id=invoice.id,
-                    position=position,
-                    kind=line.kind,
-                    product_id=line.product_id,
-                    lot_id=lot.id if lot else None,
-                    act_code=line.act_code,
-                    label=line.label,
-                    quantity=line.quantity,
-                    unit_price_cents=line.unit_price_cents,
-                    reimbursement_rate=line.reimbursement_rate,
-                    total_cents=share.total_cents,
-                    amo_cents=share.amo_cents,
-                    amc_cents=share.amc_cents,
-                    patient_cents=share.patient_cents,
-                )
-            )
+            session.add(self._invoice_line(invoice, position, line, lot, share))
             number = None
             if lot is not None:
-                movement = stock.take(
-                    session,
-                    lot,
-                    line.quantity,
-                    operator_id=self.operator_id,
-                    invoice_id=invoice.id,
-                    force=line.force,
-                    reason=line.force_reason,
-                )
-                if movement.forced:
-                    audit.record(
-                        session,
-                        self.pharmacy_id,
-                        "stock.forced_sale",
-                        f"Vente au-delà du stock : {line.label}, lot {lot.lot_number} ({line.force_reason}).",
-                        operator_id=self.operator_id,
-                        patient_id=billing.patient_id,
-                        object_type="stock_lot",
-                        object_id=lot.id,
-                        details={"quantity": line.quantity},
-                    )
-                if billing.prescription_id is not None and billing.patient_id is not None:
+                self._take(session, billing, invoice, line, lot, remaining)
+                if in_ordonnancier:
+                    assert billing.prescription_id is not None and billing.patient_id is not None
                     entry = record_dispensation(
                         session,
                         pharmacy_id=self.pharmacy_id,
@@ -435,6 +398,7 @@ class Counter:
                         quantity=line.quantity,
                         operator_id=self.operator_id,
                         invoice_id=invoice.id,
+                        number=next(numbers),
                     )
                     dispensations.append(entry)
                     number = entry.number
@@ -477,24 +441,91 @@ class Counter:
             total_cents=invoice.total_cents,
             validated_at=invoice.validated_at,
         )
-        return event, dispensations
+        return invoice, event, dispensations
 
-    def _lot_for(self, session: Session, line: DraftLine, today: date) -> stock.Lot:
-        assert line.product_id is not None
-        if line.lot_number is not None:
-            lot = session.scalar(
-                select(stock.Lot).where(
-                    stock.Lot.product_id == line.product_id, stock.Lot.lot_number == line.lot_number
-                )
+    def _lock_and_pick_lots(self, session: Session, billing: Billing) -> tuple[list[stock.Lot | None], dict[int, int]]:
+        """Each product line's lot, chosen among the lots read (and their products locked) in one query, with the
+        units on hand of those lots: a later line of the billing sees what the earlier ones take."""
+        today = date.today()
+        products = [line for line in billing.lines if line.kind is LineKind.PRODUCT]
+        candidates = stock.lots_for_sale(
+            session, [(line.product_id, line.lot_number) for line in products if line.product_id is not None], today
+        )
+        on_hand = stock.on_hand_by_lot(session, [lot.id for lot in candidates])
+        planned = dict(on_hand)
+        picked: list[stock.Lot | None] = []
+        for line in billing.lines:
+            lot = None
+            if line.kind is LineKind.PRODUCT:
+                lot = self._lot_for(line, [c for c in candidates if c.product_id == line.product_id], planned, today)
+                planned[lot.id] -= line.quantity
+            picked.append(lot)
+        return picked, on_hand
+
+    def _invoice_line(
+        self, invoice: Invoice, position: int, line: DraftLine, lot: stock.Lot | None, share: Shares
+    ) -> InvoiceLine:
+        return InvoiceLine(
+            pharmacy_id=self.pharmacy_id,
+            invoice_id=invoice.id,
+            position=position,
+            kind=line.kind,
+            product_id=line.product_id,
+            lot_id=lot.id if lot else None,
+            act_code=line.act_code,
+            label=line.label,
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+            reimbursement_rate=line.reimbursement_rate,
+            total_cents=share.total_cents,
+            amo_cents=share.amo_cents,
+            amc_cents=share.amc_cents,
+            patient_cents=share.patient_cents,
+        )
+
+    def _take(
+        self,
+        session: Session,
+        billing: Billing,
+        invoice: Invoice,
+        line: DraftLine,
+        lot: stock.Lot,
+        remaining: dict[int, int],
+    ) -> None:
+        """The line's stock movement, checked against what the billing's earlier lines left in the lot."""
+        movement = stock.take(
+            session,
+            lot,
+            line.quantity,
+            operator_id=self.operator_id,
+            invoice_id=invoice.id,
+            force=line.force,
+            reason=line.force_reason,
+            available=remaining[lot.id],
+        )
+        remaining[lot.id] -= line.quantity
+        if movement.forced:
+            audit.record(
+                session,
+                self.pharmacy_id,
+                "stock.forced_sale",
+                f"Vente au-delà du stock : {line.label}, lot {lot.lot_number} ({line.force_reason}).",
+                operator_id=self.operator_id,
+                patient_id=billing.patient_id,
+                object_type="stock_lot",
+                object_id=lot.id,
+                details={"quantity": line.quantity},
             )
+
+    def _lot_for(self, line: DraftLine, lots: list[stock.Lot], units: dict[int, int], today: date) -> stock.Lot:
+        if line.lot_number is not None:
+            lot = next((lot for lot in lots if lot.lot_number == line.lot_number), None)
             if lot is None:
                 raise NotFound(f"Lot « {line.lot_number} » inconnu pour {line.label}.")
             if lot.expiry < today:
                 raise ValidationError(f"Le lot {lot.lot_number} de {line.label} est périmé ({lot.expiry:%d/%m/%Y}).")
             return lot
-        product = session.get(Product, line.product_id)
-        assert product is not None
-        lot = stock.pick_lot(session, product, line.quantity, today)
+        lot = stock.choose_lot(lots, units, line.quantity, today)
         if lot is None:
             if line.force:
                 raise ValidationError(

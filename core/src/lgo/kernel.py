@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from lgo import hookspecs, migrations, secrets
 from lgo.actions import ActionRequired
 from lgo.config import Settings
-from lgo.db import make_engine, make_session_factory, unit_of_work
+from lgo.db import make_engine, make_read_session_factory, make_session_factory, unit_of_work
 from lgo.domain import audit
 from lgo.domain.billing import ActDefinition
 from lgo.domain.pharmacy import DEFAULT_HABILITATIONS, KERNEL_HABILITATION_LABELS, Habilitation, Role
@@ -75,6 +75,7 @@ class Kernel:
         self.database_url = database_url or self.config.database_url
         self.engine = make_engine(self.database_url)
         self.sessions = make_session_factory(self.engine)
+        self.readers = make_read_session_factory(self.engine)
         found = discovery.discover() if discover_installed else []
         found += [discovery.from_object(o.MANIFEST.name, f"<{o!r}>", o) for o in extra_plugins]
         self.registry = PluginRegistry(found)
@@ -173,13 +174,20 @@ class Kernel:
     @contextmanager
     def _reading(self) -> Iterator[Session]:
         """A session to read with: the transaction already open in this thread if there is one (never a second
-        connection behind its lock), else a short one of its own."""
+        connection behind its lock), else a short read-only one of its own (:meth:`reading`)."""
         current = _current_session.get()
         if current is not None:
             yield current
             return
-        with self.transaction() as own:
+        with self.reading() as own:
             yield own
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads: it never waits behind another process's writes on SQLite, and costs no
+        BEGIN/COMMIT round trips on PostgreSQL (each statement sees the data committed when it runs)."""
+        with unit_of_work(self.readers) as session:
+            yield session
 
     # --- database --------------------------------------------------------------------------------------
 

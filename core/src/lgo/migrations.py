@@ -10,11 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection, Engine
+
+# Alembic is imported by the functions that migrate: every plugin names a MigrationSource in its entry module, which
+# the command line imports to list the commands (``lgo --help`` must not load Alembic, nor SQLAlchemy).
 
 ENV_DIR = Path(__file__).parent / "db" / "migrations"
 
@@ -36,6 +39,8 @@ KERNEL = MigrationSource("kernel", ENV_DIR / "versions")
 
 @contextmanager
 def _config(engine: Engine, source: MigrationSource) -> Iterator[Config]:
+    from alembic.config import Config
+
     with engine.connect() as connection:
         config = Config()
         config.set_main_option("script_location", str(ENV_DIR))
@@ -48,16 +53,22 @@ def _config(engine: Engine, source: MigrationSource) -> Iterator[Config]:
 
 
 def upgrade(engine: Engine, source: MigrationSource, revision: str = "heads") -> None:
+    from alembic import command
+
     with _config(engine, source) as config:
         command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, source: MigrationSource, revision: str = "base") -> None:
+    from alembic import command
+
     with _config(engine, source) as config:
         command.downgrade(config, revision)
 
 
 def current(connection: Connection, source: MigrationSource) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(connection, opts={"version_table": source.version_table})
     return set(context.get_current_heads())
 
@@ -73,5 +84,7 @@ def pending(engine: Engine, source: MigrationSource) -> bool:
 
 def revision(engine: Engine, source: MigrationSource, message: str, autogenerate: bool = False) -> None:
     """Write a new revision file into the source's folder (for developers)."""
+    from alembic import command
+
     with _config(engine, source) as config:
         command.revision(config, message=message, autogenerate=autogenerate, version_path=str(source.versions_dir))

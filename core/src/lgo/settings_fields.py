@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from pydantic.fields import FieldInfo
 
 _ADDRESSES = "lgo_known_addresses"
@@ -68,6 +68,18 @@ def field_hints(
     if advanced:
         hints[_ADVANCED] = True
     return hints
+
+
+def extra_authorities_field(service_fr: str = "") -> Any:
+    """The advanced setting every TLS client has: a PEM file of trust anchors added to the system's and to the
+    chain of the certificate stored on the « Certificat » page (``service_fr``: « du service ApCV »...)."""
+    return Field(
+        "",
+        title=f"Autorités de confiance supplémentaires{' ' + service_fr if service_fr else ''} (fichier PEM)",
+        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
+        "déposé sur la page « Certificat » suffisent.",
+        json_schema_extra=field_hints(advanced=True),
+    )
 
 
 def _hints(field: FieldInfo) -> dict[str, Any]:

@@ -89,9 +89,7 @@ OutboxHandler = Callable[["Kernel", Delivery], None]
 def http_post(kernel: Kernel, delivery: Delivery) -> None:
     """Kernel handler ``http.post``: POST ``payload["body"]`` as JSON to ``payload["url"]`` with an
     ``Idempotency-Key`` header. 2xx delivers; 4xx (except 408 and 429) is permanent; the rest is retried."""
-    import httpx
-
-    response = httpx.post(
+    response = _http_client().post(
         delivery.payload["url"],
         json=delivery.payload.get("body"),
         timeout=delivery.payload.get("timeout", 30),
@@ -103,6 +101,21 @@ def http_post(kernel: Kernel, delivery: Delivery) -> None:
     if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
         raise PermanentFailure(message)
     raise RuntimeError(message)
+
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _http_client() -> Any:
+    """One HTTP client for the process: its TLS context and its connections serve every delivery (building a client
+    for each message cost a worker more than the POST itself)."""
+    with _clients_lock:
+        if "http" not in _clients:
+            import httpx
+
+            _clients["http"] = httpx.Client()
+        return _clients["http"]
 
 
 BUILTIN_HANDLERS: dict[str, OutboxHandler] = {"http.post": http_post}

@@ -19,6 +19,7 @@ from lgo.testing.contracts import (
     check_migrations_up_and_down,
     check_models_match_migrations,
 )
+from lgo_exemple_rappels.model import reminders
 from sqlalchemy import Column, MetaData, String, Table
 
 
@@ -40,7 +41,7 @@ def _models_with_a_column_the_migrations_lack() -> MetaData:
     Table(
         "rappels_reminder",
         metadata,
-        *(column.copy() for column in rappels.reminders.columns),
+        *(column.copy() for column in reminders.columns),
         Column("channel", String(20)),
     )
     return metadata
@@ -53,7 +54,7 @@ def test_removing_a_behaviour_makes_the_contract_fail(
     check_migrations_up_and_down(kernel, rappels)
     with pytest.raises(AssertionError, match="leaves"):
         check_migrations_up_and_down(kernel, rappels, _crippled_without_downgrade(tmp_path))
-    check_models_match_migrations(kernel, rappels, rappels.reminders.metadata)
+    check_models_match_migrations(kernel, rappels, reminders.metadata)
     with pytest.raises(AssertionError, match="differ from its models.*channel"):
         check_models_match_migrations(kernel, rappels, _models_with_a_column_the_migrations_lack())
     without_label = types.SimpleNamespace(MANIFEST=Manifest(name="rappels", plugin_api=">=2.0,<3"))

@@ -4,6 +4,10 @@ SQLite is the embedded default (one counter): WAL so readers never wait, and eve
 with ``BEGIN IMMEDIATE`` so that two writers serialise on the database lock instead of failing late with
 "database is locked" (the stock and numbering rules rely on it). PostgreSQL (several counters) serialises
 writers with row locks taken by the domain code (``SELECT … FOR UPDATE``).
+
+Units of work that only read (a product scanned at the counter) use a second session factory: on SQLite a deferred
+``BEGIN`` that never takes the write lock, so a reader does not queue behind another process's billing; on
+PostgreSQL autocommit, so that a lookup costs its query and not a BEGIN and a COMMIT more.
 """
 
 from __future__ import annotations
@@ -105,11 +109,23 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+#: Execution option and session ``info`` key of the units of work that only read.
+READ_ONLY = "lgo_read_only"
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reading only (see the module's docstring); writing through one is a programming error."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if not is_sqlite(engine):
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False, info={READ_ONLY: True})
 
 
 @contextmanager
@@ -130,6 +146,8 @@ class Immutable:
 def _refuse_changes_to_immutable_rows(session: Session, _context: Any, _instances: Any) -> None:
     from lgo.errors import ImmutableRecordError
 
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read-only unit of work (Kernel.reading) cannot write: use Kernel.transaction")
     for obj in session.dirty:
         if isinstance(obj, Immutable) and session.is_modified(obj, include_collections=False):
             raise ImmutableRecordError(

@@ -12,7 +12,7 @@ header as the kernel's level 1 wrapper:
 - :func:`build_header` returns the ``ClinicalDocument`` root as an lxml element holding the header only (no
   ``component``); ``extra_template_ids`` adds the volet's own ``templateId`` (e.g. VAC-NOTE).
 - :func:`wrap_pdf` returns the bytes of a CDA R2 **level 1** document whose ``nonXMLBody`` is the PDF in base64
-  (IHE XDS-SD; XDS formatCode :data:`FORMAT_CODE_PDF`).
+  (IHE XDS-SD; XDS formatCode :data:`lgo.documents.xds_codes.FORMAT_CODE_PDF`).
 - :func:`wrap_structured_body` returns the bytes of a CDA R2 level 3 document: the header plus
   ``component/structuredBody`` holding one ``component`` per section element the caller built (in the
   ``urn:hl7-org:v3`` namespace, see :data:`NS`; :func:`el` helps build them).
@@ -34,6 +34,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from lgo import identifiers, traits
+from lgo.documents.xds_codes import FORMAT_CODE_PDF as FORMAT_CODE_PDF  # kept here for the plugins that read it
+from lgo.documents.xds_codes import FORMAT_CODE_PDF_SCHEME as FORMAT_CODE_PDF_SCHEME
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -59,8 +61,6 @@ TEMPLATE_CI_SIS = "1.2.250.1.213.1.1.1.1"
 TEMPLATE_XDS_SD = "1.3.6.1.4.1.19376.1.2.20"
 
 #: XDS formatCode of a CDA R2 level 1 document with a PDF body (and its coding scheme).
-FORMAT_CODE_PDF = "urn:ihe:iti:xds-sd:pdf:2008"
-FORMAT_CODE_PDF_SCHEME = "1.3.6.1.4.1.19376.1.2.3"
 
 CONFIDENTIALITY_DISPLAY = {"N": "Normal", "R": "Restreint", "V": "Très restreint"}
 #: JDV_J143_AdministrativeGender_CISIS (an INS sex « I », indéterminé, is written UN).
@@ -326,7 +326,8 @@ def _serialise(root: Any) -> bytes:
 
 
 def wrap_pdf(header: CdaHeader, pdf: bytes) -> bytes:
-    """A CDA R2 level 1 document: the header and the PDF as ``nonXMLBody`` (formatCode :data:`FORMAT_CODE_PDF`)."""
+    """A CDA R2 level 1 document: the header and the PDF as ``nonXMLBody`` (formatCode
+    :data:`lgo.documents.xds_codes.FORMAT_CODE_PDF`)."""
     if not pdf.startswith(b"%PDF"):
         from lgo.errors import ValidationError
 

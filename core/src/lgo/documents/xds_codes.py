@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lgo.documents.cda import FORMAT_CODE_PDF, FORMAT_CODE_PDF_SCHEME
-
+#: The XDS formatCode of a CDA level 1 document carrying a PDF (IHE XDS-SD). Here rather than in
+#: :mod:`lgo.documents.cda`: these tables are read by plugins' settings, which ``lgo --help`` loads without lxml.
+FORMAT_CODE_PDF = "urn:ihe:iti:xds-sd:pdf:2008"
+FORMAT_CODE_PDF_SCHEME = "1.3.6.1.4.1.19376.1.2.3"
 OID_LOINC = "2.16.840.1.113883.6.1"
 OID_CLASS = "1.2.250.1.213.1.1.4.1"
 OID_FORMAT_CISIS = "1.2.250.1.213.1.1.4.2.282"

@@ -10,6 +10,7 @@ from lgo.domain import (  # noqa: F401
     dispensing,
     drafts,
     outbox,
+    patient_search,
     patients,
     pharmacy,
     plugin_state,

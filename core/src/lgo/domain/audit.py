@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, Immutable, UTCDateTime, utcnow
@@ -17,10 +17,12 @@ MESSAGE_LENGTH = 500
 
 class AuditEntry(Immutable, Base):
     __tablename__ = "audit_entry"
+    # A pharmacy's journal, newest first, read without touching the other pharmacies' entries (decision 1401).
+    __table_args__ = (Index("ix_audit_entry_pharmacy_id_id", "pharmacy_id", "id"),)
     __immutable_label__ = "enregistrement du journal d'audit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     #: "kernel" or the name of the plugin that wrote the entry.
     actor: Mapped[str] = mapped_column(String(64), default="kernel")

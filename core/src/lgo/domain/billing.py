@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lgo.db import Base, Immutable, UTCDateTime, str_enum, utcnow
@@ -108,11 +108,15 @@ class LineKind(StrEnum):
 
 class Invoice(Immutable, Base):
     __tablename__ = "invoice"
-    __table_args__ = (UniqueConstraint("pharmacy_id", "number"),)
+    # The day's invoices of one pharmacy without reading its whole year (decision 1401).
+    __table_args__ = (
+        UniqueConstraint("pharmacy_id", "number"),
+        Index("ix_invoice_pharmacy_id_validated_at", "pharmacy_id", "validated_at"),
+    )
     __immutable_label__ = "facture validée"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"))
     number: Mapped[int] = mapped_column(Integer)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), default=None, index=True)
     prescription_id: Mapped[int | None] = mapped_column(ForeignKey("prescription.id"), default=None)

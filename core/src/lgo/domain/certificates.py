@@ -15,10 +15,12 @@ this pharmacy. A certificate with warnings is stored only once they were shown a
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 import ssl
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -392,7 +394,25 @@ def load(session: Session, pharmacy_id: int, kind: str = ORGANISATION) -> Client
 
 def read_pem_files(cert_path: str | Path, key_path: str | Path, passphrase: str = "") -> ClientCredential:
     """A certificate (followed by its chain) and its key from PEM files named in a plugin's settings; the key may be
-    encrypted, with ``passphrase`` (a secret setting of the plugin)."""
+    encrypted, with ``passphrase`` (a secret setting of the plugin). Read once per process while the files stay the
+    same: loading a key checks it, which costs a worker more than the call it is loaded for."""
+    try:
+        stamp = tuple(value for path in (cert_path, key_path) for value in _stamp(Path(path)))
+    except OSError as exc:
+        raise ValidationError(
+            "Le certificat ou sa clé (fichiers PEM indiqués dans les paramètres) est illisible.",
+            detail=f"{cert_path}, {key_path}: {exc}",
+        ) from exc
+    return _read_pem_files(str(cert_path), str(key_path), passphrase, stamp)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=32)
+def _read_pem_files(cert_path: str, key_path: str, passphrase: str, _stamp: tuple[int, ...]) -> ClientCredential:
     try:
         certs = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())
         key_data = Path(key_path).read_bytes()
@@ -430,7 +450,9 @@ def pharmacy_credential(session: Session, pharmacy_id: int, *, kind: str = ORGAN
 def client_tls_context(credential: ClientCredential, ca_path: str | Path | None = None) -> ssl.SSLContext:
     """The TLS client context of a call to a national service: it presents the credential (mutual TLS), trusts
     ``ca_path`` (the system's authorities when None) **and the authorities of the credential's own chain**, and
-    refuses anything older than TLS 1.2. The one place every plugin builds it.
+    refuses anything older than TLS 1.2. The one place every plugin builds it; built once per process for the same
+    credential and authorities (a context serves any number of connections, and building one costs tens of
+    milliseconds).
 
     The chain matters because the national services (INSi, DMP, MSSanté operators) present server certificates of
     the same IGC-Santé hierarchy as the pharmacy's certificate, which no system trust store holds: the PKCS#12 the
@@ -438,6 +460,29 @@ def client_tls_context(credential: ClientCredential, ca_path: str | Path | None 
 
     The ssl module reads a key only from a file: it gets a copy encrypted with a one-time password, in a private
     folder removed before returning, so the key never lies on disk in clear and nothing is left behind."""
+    public = credential.private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    identity = (
+        credential.cert_pem(),
+        public,
+        str(ca_path) if ca_path else "",
+        _stamp(Path(ca_path)) if ca_path else (),
+    )
+    with _contexts_lock:
+        context = _contexts.get(identity)
+        if context is None:
+            context = _contexts[identity] = _new_tls_context(credential, ca_path)
+            while len(_contexts) > 32:
+                _contexts.pop(next(iter(_contexts)))
+    return context
+
+
+_contexts: dict[tuple[object, ...], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def _new_tls_context(credential: ClientCredential, ca_path: str | Path | None) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(ca_path)) if ca_path else ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     authorities = [c for c in credential.chain if _is_authority(c)]

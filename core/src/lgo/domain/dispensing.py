@@ -115,10 +115,14 @@ def record_dispensation(
     invoice_id: int | None,
     corrects: Dispensation | None = None,
     correction_reason: str = "",
+    number: int | None = None,
 ) -> Dispensation:
+    """Write an ordonnancier line under the next number, flushed. A billing passes its own ``number``, taken with
+    the others of the billing (:func:`lgo.domain.sequences.next_numbers` in this transaction), and flushes all its
+    rows at once."""
     entry = Dispensation(
         pharmacy_id=pharmacy_id,
-        number=next_number(session, pharmacy_id, ORDONNANCIER),
+        number=next_number(session, pharmacy_id, ORDONNANCIER) if number is None else number,
         prescription_id=prescription_id,
         patient_id=patient_id,
         product_id=product_id,
@@ -130,7 +134,8 @@ def record_dispensation(
         correction_reason=correction_reason,
     )
     session.add(entry)
-    session.flush()
+    if number is None:
+        session.flush()
     return entry
 
 

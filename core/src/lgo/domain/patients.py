@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, or_, select
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo import traits as rniv
@@ -112,7 +112,7 @@ class Patient(Base):
     #: INSEE code of the birth commune, or 99xxx for a country abroad.
     birth_place_code: Mapped[str | None] = mapped_column(String(5), default=None)
     #: Vitale beneficiary data: the NIR of the insured person (13 characters + key) and the beneficiary's rank.
-    vitale_nir: Mapped[str | None] = mapped_column(String(15), default=None, index=True)
+    vitale_nir: Mapped[str | None] = mapped_column(String(15), default=None)
     vitale_rank: Mapped[int | None] = mapped_column(Integer, default=None)
     #: Share of the ticket modérateur taken by the complementary insurer (percent, 0 when none).
     complementary_rate: Mapped[int] = mapped_column(Integer, default=0)
@@ -132,6 +132,11 @@ class Patient(Base):
         first = self.used_first_name or self.first_names.split(" ")[0]
         name = self.used_name or self.birth_name
         return f"{first} {name.upper()}"
+
+
+# Searched at the counter within one pharmacy (``lgo.domain.patient_search``).
+Index("ix_patient_pharmacy_id_birth_date", Patient.pharmacy_id, Patient.birth_date_text)
+Index("ix_patient_pharmacy_id_vitale_nir", Patient.pharmacy_id, Patient.vitale_nir)
 
 
 def _check_name(value: str, what: str) -> str:
@@ -198,41 +203,3 @@ def update_traits(session: Session, patient: Patient, **traits: object) -> list[
                 changed.append(name)
     session.flush()
     return changed
-
-
-_DATE_FR = re.compile(r"^(\d{2})[/.-]?(\d{2})[/.-]?(\d{4})$")
-
-
-def search(session: Session, pharmacy_id: int, text: str, limit: int = 20) -> list[Patient]:
-    """Patients of the pharmacy matching what the pharmacist typed: a birth date (``JJ/MM/AAAA`` or ``JJMMAAAA``),
-    a NIR (13 or 15 digits: the carte Vitale's), or the beginnings of names (« dup jea »: every word must start a
-    birth name, used name or first name). Ordered by name; at most ``limit``.
-
-    A small, index-free search kept until the kernel's indexed search (decision 0011) lands: it reads the pharmacy's
-    patients with ``LIKE`` on each word."""
-    text = " ".join(text.split())[:100]
-    if not text:
-        return []
-    query = select(Patient).where(Patient.pharmacy_id == pharmacy_id)
-    digits = text.replace(" ", "")
-    date_match = _DATE_FR.match(text)
-    if date_match:
-        day, month, year = date_match.groups()
-        query = query.where(Patient.birth_date_text == f"{year}-{month}-{day}")
-    elif digits.isdigit() and len(digits) in (13, 15):
-        query = query.where(Patient.vitale_nir.like(digits[:13] + "%"))
-    else:
-        for word in text.upper().split(" "):
-            word = word.replace("%", "").replace("_", "")
-            if not word:
-                continue
-            query = query.where(
-                or_(
-                    *(
-                        or_(column.like(f"{word}%"), column.like(f"% {word}%"), column.like(f"%-{word}%"))
-                        for column in (Patient.birth_name, Patient.used_name, Patient.first_names)
-                    )
-                )
-            )
-    query = query.order_by(Patient.birth_name, Patient.first_names, Patient.id).limit(limit)
-    return list(session.scalars(query))

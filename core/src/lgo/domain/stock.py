@@ -3,10 +3,24 @@ stored counter, so that every unit is explained by a movement."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
@@ -37,10 +51,12 @@ class Lot(Base):
 
 class Movement(Base):
     __tablename__ = "stock_movement"
+    # The units on hand of a lot are summed from the index alone, however many sales the lot has seen.
+    __table_args__ = (Index("ix_stock_movement_lot_id_quantity", "lot_id", "quantity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacy.id"), index=True)
-    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("stock_lot.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     kind: Mapped[MovementKind] = mapped_column(str_enum(MovementKind, 16))
     #: The operator sold more than was on hand, knowingly (reason required).
@@ -85,8 +101,21 @@ def receive(
 
 
 def on_hand(session: Session, lot_id: int) -> int:
-    query = select(func.coalesce(func.sum(Movement.quantity), 0)).where(Movement.lot_id == lot_id)
-    return int(session.scalar(query) or 0)
+    return on_hand_by_lot(session, [lot_id])[lot_id]
+
+
+def on_hand_by_lot(session: Session, lot_ids: Iterable[int]) -> dict[int, int]:
+    """Units on hand of each lot, in one query (the index on ``(lot_id, quantity)`` answers it without the table)."""
+    wanted = sorted(set(lot_ids))
+    if not wanted:
+        return {}
+    query = (
+        select(Movement.lot_id, func.sum(Movement.quantity))
+        .where(Movement.lot_id.in_(wanted))
+        .group_by(Movement.lot_id)
+    )
+    found = {lot_id: int(quantity or 0) for lot_id, quantity in session.execute(query)}
+    return {lot_id: found.get(lot_id, 0) for lot_id in wanted}
 
 
 def product_on_hand(session: Session, product_id: int) -> int:
@@ -108,14 +137,45 @@ def pick_lot(session: Session, product: Product, quantity: int, today: date) -> 
     lots = session.scalars(
         select(Lot).where(Lot.product_id == product.id, Lot.expiry >= today).order_by(Lot.expiry, Lot.id)
     ).all()
+    return choose_lot(lots, on_hand_by_lot(session, [lot.id for lot in lots]), quantity, today)
+
+
+def choose_lot(lots: Iterable[Lot], units: Mapping[int, int], quantity: int, today: date) -> Lot | None:
+    """The rule of :func:`pick_lot` over lots already read, with their ``units`` on hand: first-expired-first-out
+    among the unexpired lots that hold the whole quantity, else the unexpired lot with the most units."""
     best: tuple[int, Lot] | None = None
-    for lot in lots:
-        qty = on_hand(session, lot.id)
+    for lot in sorted((lot for lot in lots if lot.expiry >= today), key=lambda lot: (lot.expiry, lot.id)):
+        qty = units.get(lot.id, 0)
         if qty >= quantity:
             return lot
         if best is None or qty > best[0]:
             best = (qty, lot)
     return best[1] if best else None
+
+
+def lots_for_sale(session: Session, picks: Iterable[tuple[int, str | None]], today: date) -> list[Lot]:
+    """The lots a billing may take from, in one query that locks its products' rows (in id order, so that two
+    counters never wait on each other in a cycle; SQLite already holds the database lock). ``picks`` holds each
+    product line's (product id, lot number or None): a lot named by number is read alone, even expired (the seller is
+    then told why not); a product sold without a lot number brings its unexpired lots, for first-expired-first-out.
+    Only these lots' movements are summed afterwards: a popular product's old lots are never read."""
+    first_expired = sorted({product for product, number in picks if number is None})
+    named = sorted({(product, number) for product, number in picks if number is not None})
+    wanted = []
+    if first_expired:
+        wanted.append(and_(Lot.product_id.in_(first_expired), Lot.expiry >= today))
+    if named:
+        wanted.append(tuple_(Lot.product_id, Lot.lot_number).in_(named))
+    if not wanted:
+        return []
+    query = (
+        select(Lot)
+        .join(Product, Product.id == Lot.product_id)
+        .where(or_(*wanted))
+        .order_by(Product.id, Lot.expiry, Lot.id)
+        .with_for_update(of=Product)
+    )
+    return list(session.scalars(query).unique())
 
 
 def take(
@@ -127,9 +187,13 @@ def take(
     invoice_id: int | None,
     force: bool = False,
     reason: str = "",
+    available: int | None = None,
 ) -> Movement:
-    """Take units out of a locked lot. Refused when they are not on hand unless ``force`` (with a reason)."""
-    available = on_hand(session, lot.id)
+    """Take units out of a locked lot. Refused when they are not on hand unless ``force`` (with a reason).
+    ``available``: the units on hand as the caller already counted them in this transaction (a billing counts its
+    lots once and takes its lines from that count); the movement is added to the session, not flushed."""
+    if available is None:
+        available = on_hand(session, lot.id)
     if quantity > available:
         if not force:
             raise InsufficientStock(

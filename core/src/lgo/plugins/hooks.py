@@ -104,10 +104,10 @@ class Hooks:
             plugins = {only} & set(plugins)
         actions: list[ActionRequired] = []
         for result in self.dispatcher.call(
-            _name(spec), plugins, pharmacy_id=pharmacy_id, passes=passes, kernel=kernel, event=event
+            _name(spec), plugins, pharmacy_id=pharmacy_id, passes=passes, keep_none=False, kernel=kernel, event=event
         ):
             value = result.value
-            for item in value if isinstance(value, list | tuple) else [value]:
+            for item in value if isinstance(value, (list, tuple)) else (value,):
                 if isinstance(item, ActionRequired):
                     actions.append(item)
                 elif item is not None:
@@ -116,10 +116,14 @@ class Hooks:
 
     def _query(self, spec: Callable[..., Any], pharmacy_id: int, **kwargs: Any) -> list[HookResult]:
         kernel = self.kernel
-        results = self.dispatcher.call(
-            _name(spec), kernel.active_plugins(pharmacy_id), pharmacy_id=pharmacy_id, kernel=kernel, **kwargs
+        return self.dispatcher.call(
+            _name(spec),
+            kernel.active_plugins(pharmacy_id),
+            pharmacy_id=pharmacy_id,
+            keep_none=False,
+            kernel=kernel,
+            **kwargs,
         )
-        return [r for r in results if r.value is not None]
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from lgo.api import ActionRequired, CounterWindow, Manifest, MigrationSource, hookimpl
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, insert
 
 if TYPE_CHECKING:
     from lgo.api import ActionAnswered, BillingEnded, Kernel
@@ -34,16 +33,6 @@ MANIFEST = Manifest(
     settings=RappelsSettings,
 )
 
-reminders = Table(
-    "rappels_reminder",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("pharmacy_id", Integer, nullable=False),
-    Column("patient_id", Integer, nullable=False),
-    Column("label", String(200), nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-)
-
 
 @hookimpl
 def lgo_register_migrations() -> MigrationSource:
@@ -54,6 +43,10 @@ def lgo_register_migrations() -> MigrationSource:
 def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
     if event.patient_id is None:
         return
+    from sqlalchemy import insert
+
+    from lgo_exemple_rappels.model import reminders
+
     settings = kernel.plugin_settings(event.pharmacy_id, "rappels", session=session)
     assert isinstance(settings, RappelsSettings)
     due: datetime = event.validated_at + timedelta(days=settings.delai_jours)
@@ -102,6 +95,10 @@ def lgo_on_billing_end(kernel: Kernel, event: BillingEnded) -> ActionRequired | 
 def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> None:
     if event.kind != PROPOSE or event.patient_id is None or event.choice != "non":
         return
+    from sqlalchemy import delete
+
+    from lgo_exemple_rappels.model import reminders
+
     with kernel.transaction() as session:  # the patient declines: the reminder noted at the billing goes
         session.execute(
             delete(reminders).where(

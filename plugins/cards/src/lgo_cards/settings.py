@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lgo.api import ServiceUrl, field_hints
+from lgo.api import ServiceUrl, extra_authorities_field
 from pydantic import BaseModel, Field
 
 
@@ -35,13 +35,7 @@ class CardsSettings(BaseModel):
         description="Vide : l'appli carte Vitale n'est pas proposée. Le certificat de l'officine (page « Certificat ») "
         "authentifie les appels.",
     )
-    apcv_ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires du service ApCV (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "déposé sur la page « Certificat » suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    apcv_ca_path: str = extra_authorities_field("du service ApCV")
     timeout_seconds: float = Field(
         10.0,
         gt=0,

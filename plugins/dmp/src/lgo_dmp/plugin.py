@@ -1,5 +1,9 @@
-"""Entry point of the DMP plugin: hooks, outbox handlers, migrations, the counter's screens and the section of
-the patient's file."""
+"""Entry point of the DMP plugin: hooks, outbox handlers, migrations, demo steps, the counter's screens and the
+section of the patient's file.
+
+Every command line (``lgo --help`` too) imports this module to read the manifest: the plugin's own modules, and
+with them the XML, HTTP and database libraries, are imported inside the hooks that use them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
 
-from lgo_dmp import service
 from lgo_dmp.settings import DmpSettings
 
 if TYPE_CHECKING:
@@ -43,15 +46,21 @@ def lgo_register_migrations() -> MigrationSource:
 
 
 def _send(kernel: Kernel, delivery: Delivery) -> None:
+    from lgo_dmp import service
+
     service.deliver(kernel, delivery)
 
 
 def _deprecate(kernel: Kernel, delivery: Delivery) -> None:
+    from lgo_dmp import service
+
     service.deliver_deprecation(kernel, delivery)
 
 
 @hookimpl
 def lgo_register_habilitations() -> list[HabilitationDefinition]:
+    from lgo_dmp import service
+
     return [
         HabilitationDefinition(
             service.HABILITATION_CONSULT,
@@ -70,21 +79,29 @@ def lgo_register_habilitations() -> list[HabilitationDefinition]:
 
 @hookimpl
 def lgo_register_outbox_handlers() -> dict[str, Any]:
+    from lgo_dmp import service
+
     return {service.KIND_SEND: _send, service.KIND_DEPRECATE: _deprecate}
 
 
 @hookimpl
 def lgo_on_document_validated(kernel: Kernel, event: DocumentValidated) -> None:
+    from lgo_dmp import service
+
     service.on_document_validated(kernel, event)
 
 
 @hookimpl
 def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    from lgo_dmp import service
+
     service.on_identity_qualified(kernel, event)
 
 
 @hookimpl
 def lgo_on_document_deprecated(kernel: Kernel, event: DocumentDeprecated) -> None:
+    from lgo_dmp import service
+
     service.on_document_deprecated(kernel, event)
 
 

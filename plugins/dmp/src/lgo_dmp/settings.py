@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import ClientCredential, KnownAddress, ServiceUrl, certificates, field_hints, identifiers
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
 from lgo.api import xds_codes as codes
 from pydantic import BaseModel, Field, field_validator
 
 if TYPE_CHECKING:
-    from lgo.api import Kernel
+    from lgo.api import ClientCredential, Kernel
 
 #: The DMP's web services for software (LPS): production, and the integration platform the ANS opens to vendors.
 DMP_PRODUCTION = "https://lps2.dmp.gouv.fr/si-dmp-server/v2/services"
@@ -68,13 +68,7 @@ class DmpSettings(BaseModel):
         title="Visible par les autres professionnels",
         description="Choix proposé par défaut à l'envoi : les professionnels autorisés voient le document.",
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "déposé sur la page « Certificat » suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         30.0,
         gt=0,
@@ -95,6 +89,8 @@ class DmpSettings(BaseModel):
 def source_id(current: DmpSettings, finess: str) -> str:
     """The configured OID, else the pharmacy's own, derived from its FINESS as for MSSanté's XDM archives (one
     software instance, one sourceId)."""
+    from lgo.api import identifiers  # python-stdnum: not for ``lgo --help``, which reads this module
+
     return current.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}")
 
 
@@ -107,6 +103,8 @@ def settings(kernel: Kernel, pharmacy_id: int) -> DmpSettings:
 def client_credentials(kernel: Kernel, pharmacy_id: int) -> tuple[ClientCredential, str | None]:
     """The pharmacy's organisation certificate and the extra authorities trusted for the DMP (none by default: the
     system's and those of the certificate's chain, see ``client_tls_context``)."""
+    from lgo.api import certificates
+
     current = settings(kernel, pharmacy_id)
     with kernel.transaction() as session:
         credential = certificates.pharmacy_credential(session, pharmacy_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, PeriodicJob, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
 
 from lgo_dp.settings import DpSettings
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         IdentityQualified,
         Kernel,
         PatientSelected,
+        PeriodicJob,
         ServiceStatus,
     )
     from sqlalchemy.orm import Session
@@ -112,6 +113,8 @@ def _fetch_bulletins(kernel: Kernel, pharmacy_id: int) -> None:
 
 @hookimpl
 def lgo_register_periodic_jobs() -> list[PeriodicJob]:
+    from lgo.api import PeriodicJob  # lgo.worker loads the database libraries: not for ``lgo --help``
+
     return [PeriodicJob("bulletins", 60.0, _fetch_bulletins)]
 
 

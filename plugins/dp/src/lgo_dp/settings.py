@@ -12,11 +12,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import ServiceUrl, TlsEndpoint, certificates, field_hints
+from lgo.api import ServiceUrl, extra_authorities_field
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
-    from lgo.api import Kernel
+    from lgo.api import Kernel, TlsEndpoint
 
     from lgo_dp.transport import DpTransport
 
@@ -35,13 +35,7 @@ class DpSettings(BaseModel):
         "connue (la spécification du DP est remise aux éditeurs par l'Ordre des pharmaciens). Vide : le DP n'est pas "
         "appelé, les délivrances attendent dans la file d'envoi.",
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "déposé sur la page « Certificat » suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         5.0,
         gt=0,
@@ -61,6 +55,8 @@ def settings(kernel: Kernel, pharmacy_id: int) -> DpSettings:
 def endpoint(kernel: Kernel, pharmacy_id: int) -> TlsEndpoint:
     """The DP's address with the pharmacy's certificate (the one rule: the certificate stored on the « Certificat »
     page, decision 0904); a French :class:`DpUnavailable` when the address is not set."""
+    from lgo.api import TlsEndpoint, certificates  # cryptography and the database: not for ``lgo --help``
+
     from lgo_dp.transport import DpUnavailable
 
     current = settings(kernel, pharmacy_id)

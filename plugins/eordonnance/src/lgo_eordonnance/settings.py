@@ -3,7 +3,7 @@ certificate stored on the « Certificat » page (decision 0901)."""
 
 from __future__ import annotations
 
-from lgo.api import ServiceUrl, field_hints
+from lgo.api import ServiceUrl, extra_authorities_field
 from pydantic import BaseModel, Field
 
 
@@ -14,13 +14,7 @@ class EOrdonnanceSettings(BaseModel):
         description="Adresse de la base des prescriptions pour le transport choisi dans « Fournisseurs » ; aucune "
         "adresse publique n'est connue (l'API de l'Assurance Maladie n'est pas publiée).",
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "déposé sur la page « Certificat » suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         5.0,
         gt=0,

@@ -1,4 +1,8 @@
-"""Entry point of the ``ins`` plugin."""
+"""Entry point of the ``ins`` plugin.
+
+Every command line (``lgo --help`` too) imports this module to read the manifest: the plugin's own modules, and
+with them the XML, HTTP and database libraries, are imported inside the hooks that use them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
-from lgo_ins import api
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
@@ -70,11 +73,15 @@ def lgo_register_migrations() -> MigrationSource:
 
 @hookimpl
 def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
+    from lgo_ins import api
+
     return api.shareable(kernel, pharmacy_id, patient_id)
 
 
 @hookimpl
 def lgo_on_patient_traits_changed(kernel: Kernel, event: PatientTraitsChanged) -> None:
+    from lgo_ins import api
+
     if event.strict_traits:
         api.demote(kernel, event.pharmacy_id, event.patient_id, event.strict_traits)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lgo.api import KnownAddress, ServiceUrl, field_hints
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
 from pydantic import BaseModel, Field
 
 #: The Assurance Maladie's INSi service over mutual TLS (official WSDL DESIR_ICIR_EXP 1.5.0 for the test platform).
@@ -58,13 +58,7 @@ class InsSettings(BaseModel):
         title="Numéro de facturation de l'officine (assertion INSI-MANU)",
         description="Vide : le numéro FINESS de l'officine.",
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "déposé sur la page « Certificat » suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         10.0,
         gt=0,

@@ -181,14 +181,17 @@ def attach_page(message_id: str) -> Any:
             flash(f"{count} document(s) rattaché(s) au dossier du patient (tracé à votre nom).", "ok")
             return redirect(url_for("counter.patient_file", patient_id=chosen) + "#mssante")
     with kernel.transaction() as db:
-        found = (
-            [
-                (p.id, p.birth_name, p.first_names, p.birth_date.display_fr())
-                for p in search_patients(db, pharmacy_id, query)
-            ]
-            if query
-            else []
-        )
+        try:
+            found = (
+                [
+                    (p.id, p.birth_name, p.first_names, p.birth_date.display_fr())
+                    for p in search_patients(db, pharmacy_id, query)
+                ]
+                if query
+                else []
+            )
+        except LgoError as exc:  # a search the counter refuses (too short, a date that does not exist…)
+            found, error_fr = [], error_fr or exc.message_fr
         patient = db.get(Patient, chosen) if chosen is not None else None
         chosen_label = f"{patient.birth_name} {patient.first_names}" if patient is not None else ""
     checks = attach.checks(kernel, pharmacy_id, shown.id, chosen) if chosen is not None else None

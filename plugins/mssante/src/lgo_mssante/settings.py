@@ -4,7 +4,7 @@ mailbox presents the organisation certificate of the « Certificat » page, a Ma
 
 from __future__ import annotations
 
-from lgo.api import HostName, KnownAddress, ServiceUrl, field_hints
+from lgo.api import HostName, KnownAddress, ServiceUrl, extra_authorities_field, field_hints
 from pydantic import BaseModel, Field, SecretStr
 
 #: The Annuaire Santé's FHIR API (ANS), where the mailboxes of professionals are found.
@@ -29,13 +29,7 @@ class MssanteSettings(BaseModel):
     imap_port: int = Field(
         143, ge=1, le=65535, title="Port du serveur de réception", description="143 en général (STARTTLS obligatoire)."
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé, rarement utile : vide, les autorités du système et celles du certificat "
-        "présenté suffisent.",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         20.0,
         gt=0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import KnownAddress, ServiceUrl, field_hints
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
 from pydantic import BaseModel, Field, SecretStr
 
 if TYPE_CHECKING:
@@ -65,12 +65,7 @@ class PscSettings(BaseModel):
         description="Le jeton d'accès est renouvelé quand il expire dans moins de ce "
         "délai, tant que l'opérateur travaille",
     )
-    ca_path: str = Field(
-        "",
-        title="Autorités de confiance supplémentaires (fichier PEM)",
-        description="Réglage avancé : vide, les autorités du système",
-        json_schema_extra=field_hints(advanced=True),
-    )
+    ca_path: str = extra_authorities_field()
     timeout_seconds: float = Field(
         15.0,
         gt=0,

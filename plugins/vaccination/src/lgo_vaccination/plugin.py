@@ -1,4 +1,8 @@
-"""Entry point of the ``vaccination`` plugin."""
+"""Entry point of the ``vaccination`` plugin.
+
+Every command line (``lgo --help`` too) imports this module to read the manifest: the plugin's own modules, and
+with them the XML, HTTP and database libraries, are imported inside the hooks that use them.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
-
-from lgo_vaccination import service
 
 if TYPE_CHECKING:
     from lgo.api import (
@@ -51,16 +53,22 @@ def lgo_register_acts() -> list[ActDefinition]:
 
 @hookimpl
 def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
+    from lgo_vaccination import service
+
     service.write_notes(kernel, session, event)
 
 
 @hookimpl
 def lgo_on_billing_end(kernel: Kernel, event: BillingEnded) -> list[ActionRequired]:
+    from lgo_vaccination import service
+
     return service.actions_after_billing(kernel, event)
 
 
 @hookimpl
 def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    from lgo_vaccination import service
+
     service.on_identity_qualified(kernel, event)
 
 

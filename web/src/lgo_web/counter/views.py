@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, g, get_flashed_messages, redirect, render_template, request, url_for
 from lgo.actions import SELECT_PATIENT, ActionRequired
 from lgo.counter import Counter
-from lgo.domain import drafts
+from lgo.domain import drafts, patient_search
 from lgo.domain.billing import Invoice, euros
 from lgo.domain.dispensing import Prescription, create_prescription
-from lgo.domain.patients import PartialDate, Patient, create_patient, search
+from lgo.domain.patients import PartialDate, Patient, create_patient
 from lgo.domain.pharmacy import Habilitation, Operator, Role
 from lgo.domain.scoped import get_scoped, parse_id
 from lgo.errors import InsufficientStock, LgoError, NotFound, ValidationError
@@ -34,6 +34,8 @@ from lgo_web.counter.windows import Window, render_action
 
 log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
+#: Patients listed by the search; past that, the pharmacist types one more letter.
+SEARCH_RESULTS = 20
 
 blueprint = Blueprint("counter", __name__, url_prefix="/comptoir")
 
@@ -97,7 +99,7 @@ def home() -> Any:
     query = request.args.get("q", "")
     kernel = _kernel()
     with kernel.transaction() as session:
-        found = [CounterPatient.of(p) for p in search(session, user.pharmacy_id, query)] if query.strip() else []
+        found, search_error = _search(session, user, query)
         waiting = [
             (d.id, _patient_label(session, d.patient_id), d.updated_at.astimezone(PARIS))
             for d in drafts.open_drafts(session, user.pharmacy_id, user.operator_id)
@@ -107,6 +109,7 @@ def home() -> Any:
         "counter/home.html",
         query=query,
         found=found,
+        search_error=search_error,
         waiting=waiting,
         shortcuts=_shortcuts(kernel, user, None),
         statuses=_statuses(kernel, user.pharmacy_id, None),
@@ -120,8 +123,21 @@ def search_fragment() -> Any:
     user = current_user()
     query = request.args.get("q", "")
     with _kernel().transaction() as session:
-        found = [CounterPatient.of(p) for p in search(session, user.pharmacy_id, query)] if query.strip() else []
-    return render_template("counter/_results.html", found=found, query=query)
+        found, search_error = _search(session, user, query)
+    return render_template("counter/_results.html", found=found, query=query, search_error=search_error)
+
+
+def _search(session: Any, user: SignedIn, query: str) -> tuple[list[CounterPatient], str]:
+    """The kernel's patient search (names by their beginning, birth date, NIR; decision 0013), or what could not be
+    searched, in French (a typo is not an error of the counter: the page stays as it is)."""
+    if not query.strip():
+        return [], ""
+    try:
+        found = patient_search.search(session, user.pharmacy_id, query, limit=SEARCH_RESULTS)
+    except ValidationError as exc:
+        log.info("counter search refused: %s", exc.detail)
+        return [], exc.message_fr
+    return [CounterPatient.of(p) for p in found], ""
 
 
 def _patient_label(session: Any, patient_id: int | None) -> str:

@@ -13,7 +13,7 @@ target_metadata: MetaData | None
 connection = config.attributes["connection"]
 
 if source.name == "kernel":
-    import lgo.documents
+    import lgo.documents.model
     import lgo.domain  # noqa: F401  (registers the kernel's tables for autogenerate)
 
     target_metadata = Base.metadata

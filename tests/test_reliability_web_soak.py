@@ -1,0 +1,34 @@
+"""A bounded soak of the web application and its counter: ``lgo web`` in its own process with every installed module,
+four operators signed in at once going through the pages (and a form), the pharmacists billing at the counter, round
+after round: no request fails and the server's memory stays flat once warm. ``benchmarks/soak_web.py`` is the long
+run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import soak_web  # noqa: E402
+
+
+# PostgreSQL: the deployment that serves several sessions at once (the pages themselves run on both databases in
+# test_web_with_the_real_plugins.py).
+@pytest.mark.parametrize("lgo_backend", ["postgresql"])
+def test_concurrent_sessions_get_no_error_and_the_server_memory_stays_flat(
+    lgo_database_url: str, tmp_path: Path
+) -> None:
+    # Two allocator arenas: the memory of a warm server is then flat from the second round, so a tight margin (4 MB
+    # over the last two rounds) shows a leak of Python objects in a short run (see soak_web's docstring).
+    result = soak_web.run(
+        lgo_database_url, tmp_path / "server", sessions=4, rounds=4, cycles=1, arenas=2, slack_kb=4 * 1024
+    )
+    assert result.errors == [], result.errors
+    assert result.rounds == 4 and result.sign_ins == 16
+    assert result.billings == 12  # titulaire, adjoint and titulaire again bill once a round; the administrator looks
+    assert result.requests >= 16 * 12  # sign-in, at least ten pages, sign-out per cycle
+    assert result.memory_stable, result.summary_fr()
