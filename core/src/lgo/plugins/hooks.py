@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         DocumentDeprecated,
         DocumentValidated,
         IdentityQualified,
+        PatientFileView,
         PatientSelected,
         PatientTraitsChanged,
     )
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         CounterShortcut,
         CounterWindow,
         HabilitationDefinition,
+        PatientFileSection,
         ServiceStatus,
         SignInMethod,
     )
@@ -263,6 +265,14 @@ class Hooks:
 
         results = self._query(hookspecs.lgo_service_status, pharmacy_id, patient_id=patient_id)
         return list(self._items(hookspecs.lgo_service_status, results, ServiceStatus))
+
+    def patient_file_sections(self, view: PatientFileView) -> list[tuple[str, PatientFileSection]]:
+        """``(plugin, section)`` of the active plugins for the patient's file ``view``; items of the wrong type are
+        left out, a failing plugin is recorded and its sections are missing (the file still opens)."""
+        from lgo.plugins.registrations import PatientFileSection
+
+        results = self._query(hookspecs.lgo_patient_file_sections, view.pharmacy_id, view=view)
+        return list(self._items(hookspecs.lgo_patient_file_sections, results, PatientFileSection))
 
     def counter_blocking(self, pharmacy_id: int) -> list[tuple[str, ActionRequired]]:
         """``(plugin, action)`` for every action that blocks the pharmacy's counters; items of the wrong type are

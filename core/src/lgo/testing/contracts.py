@@ -38,6 +38,7 @@ __all__ = [
     "check_manifest",
     "check_migrations_up_and_down",
     "check_models_match_migrations",
+    "check_patient_file_sections",
     "check_settings_defaults",
     "check_toggle_keeps_data",
 ]
@@ -265,6 +266,31 @@ def check_counter_registrations(kernel: Any, plugin: Any) -> None:
         assert all(k.command.startswith(f"{name}.") for k in commands), "a counter command starts with the name"
 
 
+def check_patient_file_sections(kernel: Any, seeded: Any, plugin: Any) -> None:
+    """The plugin's sections of the patient's file (``lgo_patient_file_sections``, API 2.6), asked for the seeded
+    patient by the titulaire and by the préparateur: ``PatientFileSection`` records with distinct anchors, and no
+    exception whoever looks."""
+    from datetime import timedelta
+
+    from lgo.db import utcnow
+    from lgo.events import PatientFileView
+    from lgo.plugins.registrations import PatientFileSection
+
+    hook = getattr(plugin, hookspecs.lgo_patient_file_sections.__name__, None)
+    if hook is None:
+        return
+    for code in ("titulaire", "preparatrice"):
+        view = PatientFileView(
+            seeded.pharmacy_id, seeded.operators[code], seeded.patients["camille"], utcnow() - timedelta(days=365)
+        )
+        sections = hook(kernel=kernel, view=view) or []
+        assert isinstance(sections, list | tuple), f"lgo_patient_file_sections returned {type(sections).__name__}"
+        wrong = [s for s in sections if not isinstance(s, PatientFileSection)]
+        assert not wrong, f"lgo_patient_file_sections returned {wrong!r}: PatientFileSection expected"
+        anchors = [s.anchor for s in sections]
+        assert len(anchors) == len(set(anchors)), f"section anchors given twice: {anchors}"
+
+
 def check_counter_blocking(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
     """A plugin that blocks the counters (:func:`lgo.hookspecs.lgo_counter_blocking`) hears the answers that free
     them, and what it returns on ``pharmacy_id`` are blocking actions of its own, with data the counter can keep
@@ -355,6 +381,9 @@ class PluginContract:
 
     def test_counter_windows_and_keys_are_complete(self, contract_world: tuple[Any, Any]) -> None:
         check_counter_registrations(contract_world[0], self.plugin)
+
+    def test_patient_file_sections_are_well_formed(self, contract_world: tuple[Any, Any]) -> None:
+        check_patient_file_sections(*contract_world, self.plugin)
 
     def test_counter_blocking_actions_can_be_answered(self, contract_world: tuple[Any, Any]) -> None:
         kernel, seeded = contract_world

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
         CounterWindow,
         Delivery,
         Kernel,
+        PatientFileSection,
+        PatientFileView,
         PatientSelected,
         PatientTraitsChanged,
         ServiceStatus,
@@ -156,3 +158,10 @@ def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[Action
     from lgo_ins import window
 
     return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_ins import file
+
+    return file.sections(kernel, view)

@@ -7,7 +7,7 @@ with them the XML, HTTP and database libraries, are imported inside the hooks th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
         CounterWindow,
         IdentityQualified,
         Kernel,
+        PatientFileSection,
+        PatientFileView,
     )
     from sqlalchemy.orm import Session
 
@@ -82,3 +84,17 @@ def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[Action
     from lgo_vaccination import window
 
     return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_vaccination import file
+
+    return file.sections(kernel, view)
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_vaccination.file import blueprint
+
+    return [blueprint]

@@ -53,6 +53,8 @@ class RecordLine:
     vaccinator: str
     added_by: str
     status: str
+    #: The lot number (empty when unknown).
+    lot: str = ""
 
 
 # --- 1. at the billing --------------------------------------------------------------------------------------
@@ -491,6 +493,7 @@ def vaccination_record(
                     name,
                     "cette pharmacie",
                     note.status.label_fr,
+                    note.lot_number,
                 )
             )
     return sorted(lines, key=lambda line: line.date, reverse=True)
@@ -511,7 +514,13 @@ def full_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: 
                 continue
             remote.append(
                 RecordLine(
-                    date.fromisoformat(entry.date), entry.vaccine, "—", "—", f"DMP ({entry.source})", "dans le DMP"
+                    date.fromisoformat(entry.date),
+                    entry.vaccine,
+                    entry.disease,
+                    entry.vaccinator,
+                    f"DMP ({entry.source})",
+                    "dans le DMP",
+                    entry.lot,
                 )
             )
     return vaccination_record(kernel, pharmacy_id, patient_id, remote=remote)
