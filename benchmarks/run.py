@@ -31,6 +31,7 @@ import bench_dp
 import bench_export
 import bench_group
 import bench_outbox
+import bench_patient_file
 import bench_search
 import bench_startup
 from lgo.kernel import Kernel
@@ -56,6 +57,8 @@ class Volumes:
     dp_consultations: int
     #: The web counter's file of patients, and its rounds (6 requests each, for each configuration).
     counter_web: tuple[int, int]
+    #: The patient's file: ordonnancier lines and documents of its 12 months, and rounds (for each configuration).
+    patient_file: tuple[int, int, int]
     #: One pharmacy of the group, and how many share the database before and after.
     group_pharmacy: Scale
     group_sizes: tuple[int, int]
@@ -76,6 +79,7 @@ QUICK = Volumes(
     outbox_documents=4,
     dp_consultations=3,
     counter_web=(300, 2),
+    patient_file=(24, 6, 2),
     group_pharmacy=Scale().times(0.002),
     group_sizes=(2, 3),
     export_volumes=(Scale().times(0.001), Scale().times(0.004)),  # the same catalogue (40 products)
@@ -93,6 +97,7 @@ FULL = Volumes(
     outbox_documents=200,
     dp_consultations=20,
     counter_web=(20_000, 40),
+    patient_file=(200, 30, 60),
     group_pharmacy=Scale().times(0.02),
     group_sizes=(5, 100),
     export_volumes=(bench_export.SMALLER, bench_export.REALISTIC),
@@ -244,6 +249,24 @@ class Run:
         progress(f"  comptoir web : {thousands(patients)} patients, {rounds} tours, vague 1 puis noyau seul…")
         return bench_counter_web.ratios(bench_counter_web.run(patients, rounds, self.workdir / "comptoir-web"))
 
+    def measure_patient_file(self) -> list[Result]:
+        lines, documents, rounds = self.volumes.patient_file
+        progress(f"  dossier du patient : {lines} lignes d'ordonnancier, {documents} documents, {rounds} tours…")
+        measured = bench_patient_file.run(lines, documents, rounds, self.workdir / "dossier")
+        full, alone = measured["pages"]["modules de la vague 1"]["dossier"], measured["pages"]["noyau seul"]["dossier"]
+        volume = f"12 mois : {lines} lignes d'ordonnancier, {documents} documents ; SQLite, {rounds} tours"
+        return [
+            Result(
+                f"patient_file_{p}",
+                f"Dossier du patient au comptoir ({p}) : modules de la vague 1 / noyau seul",
+                volume,
+                full[f"{p}_ms"] / 1000,
+                alone[f"{p}_ms"] / 1000,
+                rounds,
+            )
+            for p in ("p50", "p99")
+        ]
+
     def measure_dispatch(self) -> list[Result]:
         return [bench_counter.bench_dispatch(self.volumes.calls, self.workdir)]
 
@@ -264,6 +287,7 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "mssante": Run.measure_mssante,
     "dp": Run.measure_dp,
     "counter_web": Run.measure_counter_web,
+    "patient_file": Run.measure_patient_file,
     "dispatch": Run.measure_dispatch,
     "startup": Run.measure_startup,
     "export": Run.measure_export,

@@ -58,12 +58,19 @@ class Keyboard:
     scans: int = 0
     log: list[str] = field(default_factory=list)
 
+    def _ready(self) -> None:
+        """A key pressed before the page's deferred script has run would be lost: wait for the load event (at once
+        when the page is already loaded)."""
+        self.page.wait_for_load_state("load")
+
     def type(self, text: str) -> None:
+        self._ready()
         self.page.keyboard.type(text)
         self.keys += len(text)
         self.log.append(text)
 
     def press(self, key: str) -> None:
+        self._ready()
         self.page.keyboard.press(key)
         self.keys += 1
         self.log.append(f"[{key}]")

@@ -44,6 +44,8 @@ EXPECTED = {
     "counter_web_p50",
     "counter_web_p99",
     "counter_web_search_p50",
+    "patient_file_p50",
+    "patient_file_p99",
     "event_dispatch",
     "cli_startup",
     *(

@@ -235,3 +235,54 @@ def test_the_annuaire_api_key_is_stored_encrypted(world: TwoPharmacies) -> None:
     assert stored.startswith("enc:v1:") and "cle-annuaire-secrete" not in stored
     settings: Any = world.kernel.plugin_settings(pharmacy, "mssante")
     assert settings.annuaire_api_key.get_secret_value() == "cle-annuaire-secrete"
+
+
+def test_the_counter_pages_of_issue_20_never_show_the_first_pharmacy_s_patient_or_messages(
+    world: TwoPharmacies,
+) -> None:
+    """The patient's file, its documents, the MSSanté mailbox and its attachment page, reached with the first
+    pharmacy's ids typed in the address by the second's titulaire: not found, nothing of the first shown."""
+    from lgo.documents import create_draft
+    from lgo_mssante import accounts
+    from lgo_mssante.model import Direction, MessageStatus, MssMessage
+
+    first_patient = world.first.patients["camille"]
+    with world.kernel.transaction() as session:
+        message = MssMessage(
+            pharmacy_id=world.first.pharmacy_id,
+            account_id=world.first_box,
+            direction=Direction.IN,
+            message_id="<premiere@medecin>",
+            peer="Dr Première <premiere@medecin.mssante.fr>",
+            subject="Compte rendu MARTIN-PREMIERE",
+            status=MessageStatus.QUARANTINED,
+        )
+        session.add(message)
+        document = create_draft(
+            session,
+            pharmacy_id=world.first.pharmacy_id,
+            patient_id=first_patient,
+            author_operator_id=world.first.operators["titulaire"],
+            type_code="78601-2",
+            type_display="CR d'entretien pharmaceutique",
+            title="Entretien de la première officine",
+            source_plugin="entretiens",
+        )
+        session.flush()
+        message_id, document_id = message.id, document.id
+    accounts.set_habilitation(
+        world.kernel, world.second.pharmacy_id, world.second_box, world.second.operators["titulaire"], "Gestionnaire"
+    )
+    for path in (
+        f"/comptoir/patients/{first_patient}/dossier",
+        f"/comptoir/patients/{first_patient}/documents/{document_id}",
+        f"/comptoir/patients/{world.second.patients['camille']}/documents/{document_id}",
+        f"/plugins/mssante/boite/?m={message_id}",
+        f"/plugins/mssante/boite/?dossier=quarantaine&m={message_id}",
+        f"/plugins/mssante/boite/messages/{message_id}/rattacher?patient_id={first_patient}",
+        f"/plugins/mssante/boite/nouveau?patient_id={first_patient}&forward_of={message_id}",
+    ):
+        response = world.client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 404, (path, response.status_code)
+        assert "PREMIERE" not in page and "Première" not in page and "première officine" not in page, path

@@ -135,6 +135,43 @@ def test_the_contract_kit_refuses_a_window_whose_template_is_missing(
         check_counter_registrations(kernel, plugin)
 
 
+class Sectioned:
+    """A plugin with a section of the patient's file, well formed or not."""
+
+    def __init__(self, answer: Callable[[Any], Any]) -> None:
+        self.MANIFEST = Manifest(name="dossier", plugin_api=">=2.6,<3", label_fr="Essai dossier")
+        self.answer = answer
+
+    @hookimpl
+    def lgo_patient_file_sections(self, kernel: Kernel, view: Any) -> Any:
+        return self.answer(view)
+
+
+def test_the_contract_kit_checks_the_sections_of_the_patient_file(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded
+) -> None:
+    from lgo.plugins.registrations import PatientFileSection
+    from lgo.testing.contracts import check_patient_file_sections
+
+    good = Sectioned(lambda view: [PatientFileSection("essai", "Essai", lines_fr=(f"patient {view.patient_id}",))])
+    check_patient_file_sections(lgo_make_kernel(good), lgo_seeded, good)
+    twice = Sectioned(lambda view: [PatientFileSection("essai", "Essai"), PatientFileSection("essai", "Encore")])
+    with pytest.raises(AssertionError, match="anchors given twice"):
+        check_patient_file_sections(lgo_make_kernel(twice), lgo_seeded, twice)
+    wrong = Sectioned(lambda view: ["<b>une section</b>"])
+    with pytest.raises(AssertionError, match="PatientFileSection expected"):
+        check_patient_file_sections(lgo_make_kernel(wrong), lgo_seeded, wrong)
+
+    def refuses_the_preparer(view: Any) -> list[PatientFileSection]:
+        if view.operator_id == lgo_seeded.operators["preparatrice"]:
+            raise PermissionError("non habilité")
+        return []
+
+    raising = Sectioned(refuses_the_preparer)
+    with pytest.raises(PermissionError):
+        check_patient_file_sections(lgo_make_kernel(raising), lgo_seeded, raising)
+
+
 class Blocking:
     """Blocks the counters (API 2.5) and may forget to listen to the answers."""
 

@@ -39,6 +39,16 @@ class ActionRequired:
 SELECT_PATIENT = "counter.select_patient"
 
 
+#: ``data`` key the kernel sets on the actions :meth:`lgo.kernel.Kernel.identity_actions` returns, so that a plugin
+#: can tell "waiting for the identity" apart from its own actions without naming the identity plugin.
+IDENTITY_REQUEST = "identity_request"
+
+
+def is_identity_request(action: ActionRequired) -> bool:
+    """True for an action asking to qualify the patient's identity (see :data:`IDENTITY_REQUEST`)."""
+    return bool(action.data.get(IDENTITY_REQUEST))
+
+
 def select_patient(plugin: str, patient_id: int, source: str) -> ActionRequired:
     """The action that makes the counter select ``patient_id`` (see :data:`SELECT_PATIENT`)."""
     return ActionRequired(

@@ -13,9 +13,11 @@ Groups of names:
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
   (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
-  for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`);
+  for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`,
+  and the patient's file :class:`PatientFileSection`, :class:`FileRow`, :class:`FileLink`);
 * events and actions — the ``lgo_on_*`` event snapshots (with the counter's :class:`ActionAnswered`,
-  :class:`CounterCommand`, :class:`CounterView`) and :class:`ActionRequired` (:func:`select_patient`);
+  :class:`CounterCommand`, :class:`CounterView`, :class:`PatientFileView`) and :class:`ActionRequired`
+  (:func:`select_patient`, :func:`is_identity_request`);
 * errors — :class:`LgoError` and its subclasses, each with a French message;
 * the kernel's data — models a plugin may read (:class:`Patient`, :class:`Operator`, :class:`Product`...) and
   the functions that change them (``create_patient``, ``create_prescription``, ``record_audit``, ``enqueue``...);
@@ -24,12 +26,13 @@ Groups of names:
   :data:`IdentifierLookup`);
   :func:`acting_pharmacist` the active pharmacist with an RPPS who performs or validates an act;
 * shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races); identity
-  (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13,
-  idNat, OIDs) and ``traits`` (the RNIV transliteration, comparison and birth-place rule of identity traits); ``gs1``
-  (the GS1 DataMatrix of a medicine box: GTIN → CIP13, expiry, lot, serial); :func:`parse_untrusted` for every XML
-  that came from outside (:class:`HostileContent` when it carries a DTD or entities); :func:`check_text` for a text
-  from outside against its column;
+  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races), ``history``
+  (the patient's dispensings and documents produced here); identity (:class:`SharedIdentity`, the OIDs);
+  ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV
+  transliteration, comparison and birth-place rule of identity traits); ``gs1`` (the GS1 DataMatrix of a medicine
+  box: GTIN → CIP13, expiry, lot, serial); :func:`parse_untrusted` for every XML that came from outside
+  (:class:`HostileContent` when it carries a DTD or entities); :func:`check_text` for a text from outside against
+  its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
   (known addresses, choices of a list, advanced settings) for the settings page, :func:`extra_authorities_field`
   (the advanced trust-anchors setting of a TLS client); :func:`date_fr`,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.actions import SELECT_PATIENT as SELECT_PATIENT
     from lgo.actions import ActionRequired as ActionRequired
     from lgo.actions import Choice as Choice
+    from lgo.actions import is_identity_request as is_identity_request
     from lgo.actions import select_patient as select_patient
     from lgo.cli import FrenchError as FrenchError
     from lgo.cli import current_pharmacy_id as current_pharmacy_id
@@ -66,6 +70,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.counter import Billing as Billing
     from lgo.counter import BillingResult as BillingResult
     from lgo.counter import Counter as Counter
+    from lgo.counter import DraftLine as DraftLine
     from lgo.db import NAMING_CONVENTION as NAMING_CONVENTION
     from lgo.db import UTCDateTime as UTCDateTime
     from lgo.db import str_enum as str_enum
@@ -79,6 +84,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.documents import xds_codes as xds_codes
     from lgo.domain import audit as audit
     from lgo.domain import certificates as certificates
+    from lgo.domain import history as history
     from lgo.domain import outbox as outbox
     from lgo.domain import stock as stock
     from lgo.domain import throttle as throttle
@@ -87,6 +93,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.billing import ActTariff as ActTariff
     from lgo.domain.billing import Invoice as Invoice
     from lgo.domain.billing import InvoiceLine as InvoiceLine
+    from lgo.domain.billing import LineKind as LineKind
+    from lgo.domain.billing import euros as euros
     from lgo.domain.certificates import ClientCredential as ClientCredential
     from lgo.domain.certificates import OperatorSigner as OperatorSigner
     from lgo.domain.certificates import TlsEndpoint as TlsEndpoint
@@ -136,6 +144,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.events import DocumentDeprecated as DocumentDeprecated
     from lgo.events import DocumentValidated as DocumentValidated
     from lgo.events import IdentityQualified as IdentityQualified
+    from lgo.events import PatientFileView as PatientFileView
     from lgo.events import PatientSelected as PatientSelected
     from lgo.events import PatientTraitsChanged as PatientTraitsChanged
     from lgo.identity import OID_DEMO as OID_DEMO
@@ -159,7 +168,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.registrations import CounterPanel as CounterPanel
     from lgo.plugins.registrations import CounterShortcut as CounterShortcut
     from lgo.plugins.registrations import CounterWindow as CounterWindow
+    from lgo.plugins.registrations import FileLink as FileLink
+    from lgo.plugins.registrations import FileRow as FileRow
     from lgo.plugins.registrations import HabilitationDefinition as HabilitationDefinition
+    from lgo.plugins.registrations import PatientFileSection as PatientFileSection
     from lgo.plugins.registrations import ServiceState as ServiceState
     from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
@@ -189,6 +201,7 @@ _LAZY: dict[str, str] = {
     "ActionRequired": "lgo.actions:ActionRequired",
     "Choice": "lgo.actions:Choice",
     "SELECT_PATIENT": "lgo.actions:SELECT_PATIENT",
+    "is_identity_request": "lgo.actions:is_identity_request",
     "select_patient": "lgo.actions:select_patient",
     "FrenchError": "lgo.cli:FrenchError",
     "current_pharmacy_id": "lgo.cli:current_pharmacy_id",
@@ -198,6 +211,7 @@ _LAZY: dict[str, str] = {
     "Billing": "lgo.counter:Billing",
     "BillingResult": "lgo.counter:BillingResult",
     "Counter": "lgo.counter:Counter",
+    "DraftLine": "lgo.counter:DraftLine",
     "NAMING_CONVENTION": "lgo.db:NAMING_CONVENTION",
     "UTCDateTime": "lgo.db:UTCDateTime",
     "check_text": "lgo.db.limits:check_text",
@@ -212,6 +226,7 @@ _LAZY: dict[str, str] = {
     "xds_codes": "lgo.documents.xds_codes",
     "audit": "lgo.domain.audit",
     "certificates": "lgo.domain.certificates",
+    "history": "lgo.domain.history",
     "outbox": "lgo.domain.outbox",
     "stock": "lgo.domain.stock",
     "throttle": "lgo.domain.throttle",
@@ -220,6 +235,8 @@ _LAZY: dict[str, str] = {
     "ActTariff": "lgo.domain.billing:ActTariff",
     "Invoice": "lgo.domain.billing:Invoice",
     "InvoiceLine": "lgo.domain.billing:InvoiceLine",
+    "LineKind": "lgo.domain.billing:LineKind",
+    "euros": "lgo.domain.billing:euros",
     "ClientCredential": "lgo.domain.certificates:ClientCredential",
     "OperatorSigner": "lgo.domain.certificates:OperatorSigner",
     "TlsEndpoint": "lgo.domain.certificates:TlsEndpoint",
@@ -269,6 +286,7 @@ _LAZY: dict[str, str] = {
     "DocumentDeprecated": "lgo.events:DocumentDeprecated",
     "DocumentValidated": "lgo.events:DocumentValidated",
     "IdentityQualified": "lgo.events:IdentityQualified",
+    "PatientFileView": "lgo.events:PatientFileView",
     "PatientSelected": "lgo.events:PatientSelected",
     "PatientTraitsChanged": "lgo.events:PatientTraitsChanged",
     "OID_DEMO": "lgo.identity:OID_DEMO",
@@ -291,7 +309,10 @@ _LAZY: dict[str, str] = {
     "CounterPanel": "lgo.plugins.registrations:CounterPanel",
     "CounterShortcut": "lgo.plugins.registrations:CounterShortcut",
     "CounterWindow": "lgo.plugins.registrations:CounterWindow",
+    "FileLink": "lgo.plugins.registrations:FileLink",
+    "FileRow": "lgo.plugins.registrations:FileRow",
     "HabilitationDefinition": "lgo.plugins.registrations:HabilitationDefinition",
+    "PatientFileSection": "lgo.plugins.registrations:PatientFileSection",
     "ServiceState": "lgo.plugins.registrations:ServiceState",
     "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",

@@ -165,3 +165,19 @@ class CounterView:
     billing_id: str | None = None
     cip13s: tuple[str, ...] = ()
     act_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PatientFileView:
+    """The patient's file the counter is showing, when it asks plugins for their sections
+    (``lgo_patient_file_sections``): who looks (the operator, whose habilitations decide which links a plugin
+    offers), which patient, and the period of the history shown (the last 12 months by default).
+
+    .. versionadded:: 2.3"""
+
+    pharmacy_id: int
+    operator_id: int
+    patient_id: int
+    since: datetime
+    #: The counter's billing the file was opened from, if any (a link back to it).
+    draft_id: int | None = None

@@ -18,8 +18,9 @@ Kinds of hooks:
   ``None`` when it has nothing to say;
 * **counter** — what a plugin brings to the counter (``lgo web``, ``/comptoir``): windows for its actions
   (``lgo_register_counter_windows``), keys (``lgo_register_counter_shortcuts``), the answers and commands that come
-  back (``lgo_on_action_answered``, ``lgo_on_counter_command``, events), and two questions asked on each screen
-  (``lgo_counter_panels``, ``lgo_service_status``), and the actions that block every counter page of a pharmacy
+  back (``lgo_on_action_answered``, ``lgo_on_counter_command``, events), two questions asked on each screen
+  (``lgo_counter_panels``, ``lgo_service_status``), the sections of the patient's file
+  (``lgo_patient_file_sections``) and the actions that block every counter page of a pharmacy
   (``lgo_counter_blocking``). The web application names no plugin: it reads these;
 * **in-transaction** — ``lgo_on_billing_commit`` and ``lgo_on_correction_commit``: run inside the transaction of a
   billing or of an ordonnancier correction, in a savepoint of their own, so that a plugin can write rows or outbox
@@ -33,7 +34,8 @@ Compatibility: adding a hook or an argument is allowed (bump the minor of ``lgo.
 renaming one is a breaking change (bump the major). ``firstresult`` is never used to choose a provider:
 providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
 (demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel; API 2.1 added
-the counter's hooks; API 2.5 added ``lgo_counter_blocking``.
+the counter's hooks; API 2.5 added ``lgo_counter_blocking``; API 2.6 the patient's file
+(``lgo_patient_file_sections``), keys shown by habilitation and ``lgo_identity_qualification``.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
         DocumentDeprecated,
         DocumentValidated,
         IdentityQualified,
+        PatientFileView,
         PatientSelected,
         PatientTraitsChanged,
     )
@@ -71,6 +74,7 @@ if TYPE_CHECKING:
         CounterShortcut,
         CounterWindow,
         HabilitationDefinition,
+        PatientFileSection,
         ServiceStatus,
         SignInMethod,
     )
@@ -254,6 +258,18 @@ def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) ->
 
 
 @hookspec
+def lgo_identity_qualification(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, waiting_fr: str
+) -> ActionRequired | list[ActionRequired] | None:
+    """Return the windows that qualify the patient's identity — the identity plugin's own actions, so that its
+    window shows them and its answers record the identity document — with ``waiting_fr`` (what waits for the
+    identity: « La note de vaccination attend et partira ensuite. ») in their message. Implemented by the identity
+    plugin (``ins``); everyone else asks :meth:`lgo.kernel.Kernel.identity_actions`.
+
+    .. versionadded:: 2.6"""
+
+
+@hookspec
 def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
     """Return the operator's own signing credential when it is ready now (a CPS the operator unlocked with the PIN:
     plugin ``cards``), else ``None``. Used where a national service wants the professional's signature (the INSi
@@ -315,6 +331,18 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
     status bar; never call the service here.
 
     .. versionadded:: 2.1"""
+
+
+@hookspec
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection] | None:
+    """Return this plugin's sections of the patient's file (:class:`lgo.api.PatientFileSection`: title, lines, a
+    table with links, actions, and optionally a *fragment* page of the plugin's blueprint fetched after the file is
+    shown). The counter shows the kernel's parts itself (identity traits, dispensings of the ordonnancier, documents
+    produced here) and every plugin's sections, escaped. Read from the database only: what needs a national service
+    (the DMP) goes into the fragment, so the file never waits for one. Offer only the links ``view.operator_id`` may
+    use (its habilitations), so that nobody sees a button that would refuse.
+
+    .. versionadded:: 2.6"""
 
 
 @hookspec

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lgo import hookspecs, migrations, secrets
-from lgo.actions import ActionRequired
+from lgo.actions import IDENTITY_REQUEST, ActionRequired
 from lgo.config import Settings
 from lgo.db import make_engine, make_read_session_factory, make_session_factory, unit_of_work
 from lgo.domain import audit
@@ -586,6 +586,26 @@ class Kernel:
                 "une identité complète (nouvel appel INSi).",
             )
         return identity
+
+    def identity_actions(
+        self, pharmacy_id: int, patient_id: int, refusal: IdentityNotShareable, waiting_fr: str
+    ) -> list[ActionRequired]:
+        """What to show when a document waits for the patient's identity (``refusal`` from
+        :meth:`shareable_identity`, ``waiting_fr`` what waits): the identity plugin's qualification windows, or —
+        when it has nothing to ask (no identity plugin, incomplete INS traits) — the reason, in French. Every
+        action returned is marked (:func:`lgo.actions.is_identity_request`)."""
+        actions = self.hooks.identity_qualification(pharmacy_id, patient_id, waiting_fr)
+        if not actions:
+            actions = [
+                ActionRequired(
+                    kind="kernel.identity_not_shareable",
+                    plugin="kernel",
+                    title_fr="Qualifier l'identité du patient",
+                    message_fr=f"{refusal.message_fr} {waiting_fr}",
+                    patient_id=patient_id,
+                )
+            ]
+        return [replace(a, data={**a.data, IDENTITY_REQUEST: True}) for a in actions]
 
     def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
         """The operator's own signing credential when an active plugin holds one ready (a CPS unlocked with the

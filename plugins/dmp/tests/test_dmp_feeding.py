@@ -70,13 +70,13 @@ def test_feeding_replacement_listing_retrieval_and_deprecation(dmp_world: DmpWor
         e.unique_id: e.status_fr
         for e in service.list_documents(world.kernel, world.pharmacy_id, titulaire, world.patient_id)
     }
-    assert statuses[unique_id] == "archivé" and list(statuses.values()).count("actif") == 1
+    assert statuses[unique_id] == "obsolète" and list(statuses.values()).count("actif") == 1
 
     documents.deprecate(world.kernel, world.pharmacy_id, second, titulaire, "Entretien saisi pour le mauvais patient")
     world.worker().drain()
     assert _submission(world, second).status == SubmissionStatus.DEPRECATED
     assert all(
-        e.status_fr == "archivé"
+        e.status_fr == "obsolète"
         for e in service.list_documents(world.kernel, world.pharmacy_id, titulaire, world.patient_id)
     )
     with world.kernel.transaction() as session:

@@ -11,6 +11,7 @@ import lgo_entretiens.plugin
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lgo.api import is_identity_request
 from lgo.counter import Counter
 from lgo.demo_data import Seeded
 from lgo.documents import DocumentStatus, HealthDocument
@@ -114,7 +115,9 @@ def test_an_interview_waits_for_a_qualified_identity_then_is_produced(world: Any
         recommendations="Poursuivre.",
     )
     actions = service.validate_document(kernel, pharmacy, record_id, titulaire)
-    assert [a.kind for a in actions] == ["ins.qualify"] and "conservé" in actions[0].message_fr
+    # The identity plugin's window (whoever provides it), saying that the report waits.
+    assert [(a.plugin, is_identity_request(a)) for a in actions] == [(identity.MANIFEST.name, True)]
+    assert "conservé" in actions[0].message_fr
     with kernel.transaction() as session:
         assert session.get(InterviewRecord, record_id).document_id is None  # type: ignore[union-attr]
     identity.qualify(kernel, pharmacy, patient)

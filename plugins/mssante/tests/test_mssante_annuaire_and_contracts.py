@@ -127,3 +127,17 @@ def test_a_certificate_from_another_authority_is_refused(mss_sandbox: MailSandbo
     )
     with pytest.raises((MailRefused, MailUnavailable)):
         OrganisationalProvider(account).fetch_new(max_bytes=1000)
+
+
+def test_search_by_town_with_the_fictional_practitioners() -> None:
+    """The fictional list of the sandbox (demo) carries towns: a search by town (FHIR ``address-city``) alone or
+    with a name, and the RPPS shown without the idNat prefix."""
+    server, sandbox = start_annuaire_sandbox()
+    try:
+        [doctor] = annuaire.search(server.url, town="villedémo")
+        assert doctor.name == "Anne MEDECIN-DEMO" and doctor.town == "Villedémo" and doctor.rpps == "99999000047"
+        assert [b.address for b in doctor.mailboxes] == ["anne.medecin-demo@medecin.mssante.fr"]
+        assert annuaire.search(server.url, name="anne", town="Autreville") == []
+        assert sandbox.requests[-1]["address-city"] == ["Autreville"]
+    finally:
+        server.stop()

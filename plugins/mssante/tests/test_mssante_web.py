@@ -203,3 +203,38 @@ def test_the_administrator_who_declares_a_pharmacists_mailbox_is_the_actor_in_th
     journal = html.unescape(client.get("/exploitation").get_data(as_text=True))
     row = next(line for line in journal.splitlines() if "Boîte nominative MSSanté ajoutée pour" in line)
     assert f"<td>{by.display_name}</td>" in row and owner.display_name in row
+
+
+def test_the_annuaire_page_finds_a_professional_by_town_escaped_and_goes_back_to_the_message(
+    mss_org_world: MssWorld,
+) -> None:
+    """The counter's Annuaire Santé page (the pharmacy's API key set): a search by town lists the professionals
+    (a hostile name shown as text), and each choice goes back to the message with the address added."""
+    from lgo_mssante import accounts
+    from lgo_sandbox.mss.annuaire import practitioner, start_annuaire_sandbox
+
+    world = mss_org_world
+    accounts.set_habilitation(world.kernel, world.pharmacy_id, world.account_id, world.pharmacist, "Gestionnaire")
+    server, sandbox = start_annuaire_sandbox(
+        [
+            practitioner("899999000047", "MEDECIN-DEMO", "Anne", [(DOCTOR_BOX, "PER")], city="Villedémo"),
+            practitioner("899999000054", "<script>x</script>PIEGE", "Léa", [("lea@med.mssante.fr", "PER")], "Ailleurs"),
+        ]
+    )
+    try:
+        current = world.kernel.plugin_settings(world.pharmacy_id, "mssante").model_dump()
+        world.kernel.save_plugin_settings(
+            world.pharmacy_id, "mssante", {**current, "annuaire_url": server.url, "annuaire_api_key": "cle-essai"}
+        )
+        client = _signed_in(world, "titulaire")
+        page = client.get(f"/plugins/mssante/boite/annuaire?ville=villed&patient_id={world.patient}&to=a%40b.fr")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "Anne MEDECIN-DEMO" in html and "Villedémo" in html
+        assert "PIEGE" not in html and sandbox.requests[-1]["address-city"] == ["villed"]
+        back = f"/plugins/mssante/boite/nouveau?patient_id={world.patient}&amp;to=a@b.fr"
+        assert f'href="{back}"' in html  # Échap: back to the message as it was
+        assert f'href="{back},+{DOCTOR_BOX}"' in html  # the choice keeps the typed address
+        hostile = client.get("/plugins/mssante/boite/annuaire?ville=ailleurs").get_data(as_text=True)
+        assert "&lt;script&gt;x&lt;/script&gt;PIEGE" in hostile and "<script>x</script>" not in hostile
+    finally:
+        server.stop()

@@ -99,6 +99,7 @@ def create_app(
     CSRFProtect(app)
 
     from lgo_web import admin, auth, certificate, pharmacy, plugin_pages, portability, team
+    from lgo_web.counter import patient_file  # noqa: F401 - its views join the counter's blueprint
     from lgo_web.counter import views as counter
     from lgo_web.counter.windows import install_template_folders
 

@@ -2,6 +2,10 @@
 
 Not the ANS stylesheet: enough for a pharmacist to read a document retrieved from the DMP — the header (type,
 date, patient, author, structure), then the PDF (embedded) or each section's title and narrative text.
+
+Never active content: every text is escaped; of the narrative block only a few structural elements are kept, without
+any attribute (no link, no style, no reference to a multimedia part); the PDF of a level 1 document is best served
+from its own address (``pdf_url``, with :data:`PDF_HEADERS`), shown in a frame of the page.
 """
 
 from __future__ import annotations
@@ -72,7 +76,31 @@ def _narrative(element: Any) -> str:
     return "".join(out)
 
 
-def render_html(cda: bytes) -> str:
+#: Headers of a PDF served for a page of the site: shown in a frame of the same site, never run as a page of it.
+PDF_HEADERS = {
+    "Content-Disposition": 'inline; filename="document.pdf"',
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def pdf_of(cda: bytes) -> bytes | None:
+    """The PDF of a CDA level 1 document (``nonXMLBody``), or ``None`` (structured body, other media, bad base64)."""
+    root = parse_untrusted(cda, what="document CDA")
+    body = root.find("h:component/h:nonXMLBody/h:text", _N)
+    if body is None or body.get("mediaType", "application/pdf") != "application/pdf":
+        return None
+    try:
+        data = base64.b64decode("".join((body.text or "").split()), validate=True)
+    except ValueError:
+        return None
+    return data if data.startswith(b"%PDF") else None
+
+
+def render_html(cda: bytes, *, pdf_url: str | None = None) -> str:
+    """The document as escaped HTML. ``pdf_url``: where the page serves the PDF of a level 1 document (shown in a
+    frame); without it the PDF is embedded as a ``data:`` address (for pages whose security policy allows it)."""
     root = parse_untrusted(cda, what="document CDA")
     code = root.find("h:code", _N)
     title = root.findtext("h:title", "", _N) or (code.get("displayName", "") if code is not None else "") or "Document"
@@ -101,7 +129,13 @@ def render_html(cda: bytes) -> str:
         "</table>",
     ]
     body = root.find("h:component/h:nonXMLBody/h:text", _N)
-    if body is not None:
+    if body is not None and pdf_url is not None:
+        html.append(
+            f'<iframe class="cda-pdf" src="{escape(pdf_url)}" title="{escape(title)} (PDF)" width="100%" '
+            'height="800"></iframe>'
+        )
+        html.append(f'<p><a href="{escape(pdf_url)}">Ouvrir le PDF seul</a></p>')
+    elif body is not None:
         media = body.get("mediaType", "application/pdf")
         data = "".join((body.text or "").split())
         try:

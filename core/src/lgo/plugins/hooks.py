@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         DocumentDeprecated,
         DocumentValidated,
         IdentityQualified,
+        PatientFileView,
         PatientSelected,
         PatientTraitsChanged,
     )
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         CounterShortcut,
         CounterWindow,
         HabilitationDefinition,
+        PatientFileSection,
         ServiceStatus,
         SignInMethod,
     )
@@ -255,6 +257,12 @@ class Hooks:
         results = self._query(hookspecs.lgo_shareable_identity, pharmacy_id, patient_id=patient_id)
         return [r.value for r in results]
 
+    def identity_qualification(self, pharmacy_id: int, patient_id: int, waiting_fr: str) -> list[ActionRequired]:
+        results = self._query(
+            hookspecs.lgo_identity_qualification, pharmacy_id, patient_id=patient_id, waiting_fr=waiting_fr
+        )
+        return [item for _plugin, item in self._items(hookspecs.lgo_identity_qualification, results, ActionRequired)]
+
     def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
         results = self._query(hookspecs.lgo_operator_signer, pharmacy_id, operator_id=operator_id)
         return results[0].value if results else None
@@ -271,6 +279,14 @@ class Hooks:
 
         results = self._query(hookspecs.lgo_service_status, pharmacy_id, patient_id=patient_id)
         return list(self._items(hookspecs.lgo_service_status, results, ServiceStatus))
+
+    def patient_file_sections(self, view: PatientFileView) -> list[tuple[str, PatientFileSection]]:
+        """``(plugin, section)`` of the active plugins for the patient's file ``view``; items of the wrong type are
+        left out, a failing plugin is recorded and its sections are missing (the file still opens)."""
+        from lgo.plugins.registrations import PatientFileSection
+
+        results = self._query(hookspecs.lgo_patient_file_sections, view.pharmacy_id, view=view)
+        return list(self._items(hookspecs.lgo_patient_file_sections, results, PatientFileSection))
 
     def counter_blocking(self, pharmacy_id: int) -> list[tuple[str, ActionRequired]]:
         """``(plugin, action)`` for every action that blocks the pharmacy's counters; items of the wrong type are

@@ -60,8 +60,8 @@ class SignInMethod:
 # --- the counter (lgo web, /comptoir) ---------------------------------------------------------------------
 
 #: Keys the counter keeps for itself (and keys a browser will not give a page): a plugin shortcut on one of them
-#: is refused at start-up like any other name collision.
-KERNEL_COUNTER_KEYS = frozenset({"F1", "F2", "F4", "F5", "F8", "F9", "F10", "F11", "F12", "Escape"})
+#: is refused at start-up like any other name collision. ``Alt+P`` opens the patient's file (API 2.6).
+KERNEL_COUNTER_KEYS = frozenset({"F1", "F2", "F4", "F5", "F8", "F9", "F10", "F11", "F12", "Escape", "Alt+P"})
 
 _KEY = re.compile(r"^(?:(?:Alt|Ctrl|Shift)\+)?(?:F(?:[1-9]|1[0-2])|[A-Z0-9])$")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$")
@@ -101,7 +101,8 @@ class CounterShortcut:
 
     ``key``: ``F1``…``F12`` or a letter or digit, optionally after ``Alt+``, ``Ctrl+`` or ``Shift+``; the
     counter's own keys (:data:`KERNEL_COUNTER_KEYS`) are reserved. ``command`` is dotted and starts with the
-    plugin's name. ``needs_patient``: shown only once a patient is selected."""
+    plugin's name. ``needs_patient``: shown only once a patient is selected. ``habilitation``: shown only to the
+    operators who hold it (a key that would answer « non habilité » is not shown, API 2.6)."""
 
     key: str
     label_fr: str
@@ -109,6 +110,8 @@ class CounterShortcut:
     needs_patient: bool = False
     #: A Flask endpoint of the plugin's blueprint to open instead of a command (``dossier.patient``).
     endpoint: str = ""
+    #: The habilitation an operator needs to see the key (``dmp.consult``); empty: every operator.
+    habilitation: str = ""
 
     def __post_init__(self) -> None:
         if not _KEY.match(self.key):
@@ -163,3 +166,60 @@ class ServiceStatus:
     @property
     def state_fr(self) -> str:
         return SERVICE_STATE_FR[self.state]
+
+
+# --- the patient's file (lgo web, /comptoir, API 2.6) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """A link of a patient's file section to a page of the plugin's blueprint: ``endpoint`` with ``params`` (the
+    counter builds the address, so a plugin needs no Flask here). ``key`` (optional) is the shortcut shown beside
+    it, e.g. ``Alt+D``; ``method="post"`` makes it a button that posts (with the CSRF token)."""
+
+    label_fr: str
+    endpoint: str
+    params: tuple[tuple[str, str | int], ...] = ()
+    key: str = ""
+    method: Literal["get", "post"] = "get"
+
+    def __post_init__(self) -> None:
+        if self.key and not _KEY.match(self.key):
+            raise ValueError(f"key {self.key!r} is not F1-F12 or [Alt+|Ctrl+|Shift+]<letter or digit>")
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One row of a section's table: its cells (text, escaped by the counter), an optional link to open what the
+    row describes, and whether it is highlighted (``highlight_fr`` says why, e.g. « nouveau »)."""
+
+    cells: tuple[str, ...]
+    link: FileLink | None = None
+    highlight_fr: str = ""
+
+
+@dataclass(frozen=True)
+class PatientFileSection:
+    """What a plugin shows in the patient's file (``lgo_patient_file_sections``): a titled block with a few lines of
+    text, a table (``columns_fr`` and ``rows``) and links (actions, each shown only if the plugin offers it to this
+    operator). ``fragment``: a page of the plugin's blueprint whose HTML the counter fetches *after* showing the file
+    and puts under the title — for what needs a national service (the DMP), so that the file never waits for one;
+    without JavaScript it is a link. ``order`` places the section (the kernel's: identity 10, dispensings 20,
+    documents produced here 40)."""
+
+    anchor: str
+    title_fr: str
+    lines_fr: tuple[str, ...] = ()
+    columns_fr: tuple[str, ...] = ()
+    rows: tuple[FileRow, ...] = ()
+    empty_fr: str = ""
+    links: tuple[FileLink, ...] = ()
+    fragment: FileLink | None = None
+    order: int = 50
+
+    def __post_init__(self) -> None:
+        if not re.match(r"^[a-z][a-z0-9-]*$", self.anchor):
+            raise ValueError(f"section anchor {self.anchor!r} must be lower-case letters, digits and dashes")
+        wrong = [row for row in self.rows if self.columns_fr and len(row.cells) != len(self.columns_fr)]
+        if wrong:
+            raise ValueError(f"section {self.anchor}: a row has {len(wrong[0].cells)} cells for {len(self.columns_fr)}")

@@ -38,6 +38,7 @@ __all__ = [
     "check_manifest",
     "check_migrations_up_and_down",
     "check_models_match_migrations",
+    "check_patient_file_sections",
     "check_settings_defaults",
     "check_toggle_keeps_data",
 ]
@@ -282,6 +283,31 @@ def check_counter_registrations(kernel: Any, plugin: Any) -> None:
         assert all(k.command.startswith(f"{name}.") for k in commands), "a counter command starts with the name"
 
 
+def check_patient_file_sections(kernel: Any, seeded: Any, plugin: Any) -> None:
+    """The plugin's sections of the patient's file (``lgo_patient_file_sections``, API 2.6), asked for the seeded
+    patient by the titulaire and by the préparateur: ``PatientFileSection`` records with distinct anchors, and no
+    exception whoever looks."""
+    from datetime import timedelta
+
+    from lgo.db import utcnow
+    from lgo.events import PatientFileView
+    from lgo.plugins.registrations import PatientFileSection
+
+    hook = getattr(plugin, hookspecs.lgo_patient_file_sections.__name__, None)
+    if hook is None:
+        return
+    for code in ("titulaire", "preparatrice"):
+        view = PatientFileView(
+            seeded.pharmacy_id, seeded.operators[code], seeded.patients["camille"], utcnow() - timedelta(days=365)
+        )
+        sections = hook(kernel=kernel, view=view) or []
+        assert isinstance(sections, list | tuple), f"lgo_patient_file_sections returned {type(sections).__name__}"
+        wrong = [s for s in sections if not isinstance(s, PatientFileSection)]
+        assert not wrong, f"lgo_patient_file_sections returned {wrong!r}: PatientFileSection expected"
+        anchors = [s.anchor for s in sections]
+        assert len(anchors) == len(set(anchors)), f"section anchors given twice: {anchors}"
+
+
 def check_counter_blocking(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
     """A plugin that blocks the counters (:func:`lgo.hookspecs.lgo_counter_blocking`) hears the answers that free
     them, and what it returns on ``pharmacy_id`` are blocking actions of its own, with data the counter can keep
@@ -302,6 +328,31 @@ def check_counter_blocking(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
         assert action.blocking, f"{action.kind}: a blocking action has blocking=True"
         assert action.title_fr.strip(), f"{action.kind}: a blocking window needs a French title"
         json.dumps(action.data)
+
+
+def check_identity_qualification(kernel: Any, seeded: Any, plugin: Any) -> None:
+    """An identity plugin (:func:`lgo.hookspecs.lgo_identity_qualification`) asks for the qualification of a patient
+    whose identity is not shareable with windows of its own that it answers, saying what waits; the kernel marks
+    them (:func:`lgo.actions.is_identity_request`)."""
+    from lgo.actions import ActionRequired, is_identity_request
+    from lgo.identity import IdentityNotShareable
+
+    name = check_manifest(plugin).name
+    if not hasattr(plugin, hookspecs.lgo_identity_qualification.__name__):
+        return
+    answered = hookspecs.lgo_on_action_answered.__name__
+    assert hasattr(plugin, answered), f"lgo_identity_qualification implemented, {answered} missing"
+    pharmacy, patient = seeded.pharmacy_id, next(iter(seeded.patients.values()))
+    if kernel.is_identity_shareable(pharmacy, patient):
+        return
+    waiting = "Le document de contrôle attend."
+    actions = kernel.identity_actions(pharmacy, patient, IdentityNotShareable(patient), waiting)
+    assert actions, "no action at all for an identity that is not shareable"
+    for action in actions:
+        assert isinstance(action, ActionRequired) and is_identity_request(action)
+        if action.plugin == name:
+            assert waiting in action.message_fr, f"{action.kind}: the message does not say what waits"
+            assert action.patient_id == patient
 
 
 class PluginContract:
@@ -351,10 +402,16 @@ class PluginContract:
     def test_every_table_travels_in_the_export_or_says_why_not(self, contract_world: tuple[Any, Any]) -> None:
         check_portable_tables(contract_world[0], self.plugin)
 
+    def test_patient_file_sections_are_well_formed(self, contract_world: tuple[Any, Any]) -> None:
+        check_patient_file_sections(*contract_world, self.plugin)
+
     def test_counter_blocking_actions_can_be_answered(self, contract_world: tuple[Any, Any]) -> None:
         kernel, seeded = contract_world
         check_events_do_not_raise(kernel, seeded)
         check_counter_blocking(kernel, seeded.pharmacy_id, self.plugin)
+
+    def test_identity_qualification_windows_are_its_own(self, contract_world: tuple[Any, Any]) -> None:
+        check_identity_qualification(*contract_world, self.plugin)
 
     def test_enable_disable_enable_is_idempotent_and_keeps_data(self, contract_world: tuple[Any, Any]) -> None:
         kernel, seeded = contract_world

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from lgo import hookimpl
-from lgo.events import DocumentDeprecated, DocumentValidated, IdentityQualified, PatientTraitsChanged
+from lgo.actions import ActionRequired
+from lgo.events import ActionAnswered, DocumentDeprecated, DocumentValidated, IdentityQualified, PatientTraitsChanged
 from lgo.identity import OID_TEST, SharedIdentity
 from lgo.kernel import Kernel
 from lgo.plugins.manifest import Manifest
@@ -26,7 +27,7 @@ MATRICULE = "279035121518989"
 
 class FakeIdentityPlugin:
     def __init__(self, name: str = "fake_ins") -> None:
-        self.MANIFEST = Manifest(name=name, plugin_api=">=2.0,<3", label_fr="Identité (doublure de test)")
+        self.MANIFEST = Manifest(name=name, plugin_api=">=2.6,<3", label_fr="Identité (doublure de test)")
         self.qualified: set[int] = set()
         self.events: list[Any] = []
 
@@ -45,6 +46,25 @@ class FakeIdentityPlugin:
     @hookimpl
     def lgo_shareable_identity(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
         return self.identity(patient_id) if patient_id in self.qualified else None
+
+    @hookimpl
+    def lgo_identity_qualification(
+        self, kernel: Kernel, pharmacy_id: int, patient_id: int, waiting_fr: str
+    ) -> list[ActionRequired]:
+        name = self.MANIFEST.name
+        return [
+            ActionRequired(
+                kind=f"{name}.qualify",
+                plugin=name,
+                title_fr="Qualifier l'identité du patient",
+                message_fr=f"Identité à qualifier. {waiting_fr}",
+                patient_id=patient_id,
+            )
+        ]
+
+    @hookimpl
+    def lgo_on_action_answered(self, kernel: Kernel, event: ActionAnswered) -> None:
+        self.events.append(event)
 
     @hookimpl
     def lgo_on_patient_traits_changed(self, kernel: Kernel, event: PatientTraitsChanged) -> None:

@@ -55,17 +55,9 @@ def _produce(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int) ->
     try:
         identity = kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable as exc:
-        return [
-            ActionRequired(
-                kind="ins.qualify",
-                # The identity plugin's action: its window shows it at the counter and its answer records the
-                # identity document (which qualifies the identity and releases the documents waiting here).
-                plugin="ins",
-                title_fr="Qualifier l'identité du patient",
-                message_fr=f"{exc.message_fr} L'attestation du TROD attend et partira au DMP ensuite.",
-                patient_id=patient_id,
-            )
-        ]
+        return kernel.identity_actions(
+            pharmacy_id, patient_id, exc, "L'attestation du TROD attend et partira au DMP ensuite."
+        )
     with kernel.transaction() as session:
         test = get_test(session, pharmacy_id, test_id)
         if test.status != TrodStatus.WAITING_IDENTITY:

@@ -23,6 +23,7 @@ from lgo.api import (
     Product,
     ValidationError,
     gs1,
+    is_identity_request,
 )
 from sqlalchemy import select
 
@@ -450,7 +451,7 @@ def _validate(kernel: Kernel, event: ActionAnswered, test_id: int) -> list[Actio
     if status == TrodStatus.OPEN:  # billed once: a retry after a refused validation does not bill again
         summary = service.finish(kernel, pharmacy, test_id, event.operator_id).summary_fr
     following = attestations.validate(kernel, pharmacy, test_id, event.operator_id)
-    waiting = any(a.kind == "ins.qualify" for a in following)
+    waiting = any(is_identity_request(a) for a in following)
     if waiting:
         message = "L'attestation attend la qualification de l'identité du patient, puis partira au DMP."
     elif _has_antibiotic(kernel, pharmacy, test_id):

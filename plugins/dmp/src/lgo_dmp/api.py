@@ -19,15 +19,30 @@ from sqlalchemy import select
 
 from lgo_dmp.client import DmpEntry
 from lgo_dmp.model import DmpSubmission
-from lgo_dmp.service import HABILITATION_CONSULT, documents_of_types, list_documents, open_document, track
+from lgo_dmp.service import (
+    HABILITATION_CONSULT,
+    HABILITATION_FEED,
+    SendChoices,
+    documents_of_types,
+    list_documents,
+    open_document,
+    track,
+)
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
 
+#: The DMP's send window for a draft document (title and visibility, then validated and queued): a page of this
+#: plugin's blueprint, ``url_for(SEND_WINDOW, document_id=…, next=<path to come back to>)``.
+SEND_WINDOW = "dmp.send"
+
 __all__ = [
     "HABILITATION_CONSULT",
+    "HABILITATION_FEED",
+    "SEND_WINDOW",
     "DmpEntry",
     "FeedState",
+    "SendChoices",
     "documents_of_types",
     "feed",
     "feed_state",

@@ -2,6 +2,8 @@
 
 - :meth:`DmpClient.provide_and_register` — ITI-41 (TD2 alimentation, TD2.1 remplacement with RPLC);
 - :meth:`DmpClient.find_documents` / :meth:`DmpClient.get_document_entry` — ITI-18 (FindDocuments, GetDocuments);
+- :meth:`DmpClient.submitted_since` — ITI-18 FindSubmissionSets then GetAssociations: the documents brought since a
+  date (the DMPi « recherche depuis la dernière connexion »);
 - :meth:`DmpClient.retrieve` — ITI-43;
 - :meth:`DmpClient.update_masking` / :meth:`DmpClient.deprecate` — ITI-57 (TD3.3).
 
@@ -29,7 +31,15 @@ LCM, QUERY, RIM, RS, XDS = xds.LCM, xds.QUERY, xds.RIM, xds.RS, xds.XDS
 
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
 GET_DOCUMENTS = "urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4"
+FIND_SUBMISSION_SETS = "urn:uuid:f26abbcb-ac74-4422-8a30-edb644bbc1a9"
+GET_ASSOCIATIONS = "urn:uuid:a7ae438b-4bc2-4642-93e9-be891f7bb155"
 DUPLICATE = "XDSDuplicateUniqueIdInRegistry"
+#: The DMP's status of a document the patient archived (CI-SIS), beside XDS Approved and Deprecated.
+ARCHIVED = "urn:asip:ci-sis:2010:StatusType:Archived"
+#: What the pharmacist reads for each status: current, archived by the patient, replaced by a newer version.
+STATUS_FR = {xds.APPROVED: "actif", ARCHIVED: "archivé", xds.DEPRECATED: "obsolète"}
+#: OIDs of the INS (NIR, NIA, test, demo): an author named by one of them is the patient.
+_INS_OID_PREFIX = "&1.2.250.1.213.1.4."
 #: Transport failures that prove the request never reached the DMP.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -66,10 +76,29 @@ class DmpEntry:
     repository_unique_id: str
     hash: str
     masking: tuple[str, ...] = field(default=())
+    #: The document was written by the patient (in Mon espace santé), not by a professional.
+    by_patient: bool = False
 
     @property
     def status_fr(self) -> str:
-        return "archivé" if self.status.endswith("Deprecated") else "actif"
+        return STATUS_FR.get(self.status, "actif" if self.status.endswith("Approved") else self.status)
+
+    @property
+    def masked(self) -> bool:
+        """Masked from the professionals: only its author's structure sees it."""
+        return "MASQUE_PS" in self.masking
+
+    @property
+    def time_fr(self) -> str:
+        """The creation time in Paris time (the DMP gives UTC, ``YYYYMMDDHHMMSS``)."""
+        from datetime import UTC, datetime
+        from zoneinfo import ZoneInfo
+
+        value = self.creation_time
+        if len(value) < 12:
+            return self.date_fr
+        moment = datetime.strptime(value[:14].ljust(14, "0"), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        return moment.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
 
     @property
     def date_fr(self) -> str:
@@ -214,7 +243,7 @@ class DmpClient:
 
     # --- ITI-18 --------------------------------------------------------------------------------------------
 
-    def _query(self, query_id: str, patient_id: str, slots: dict[str, list[str]]) -> list[DmpEntry]:
+    def _stored_query(self, query_id: str, patient_id: str, slots: dict[str, list[str]]) -> Any:
         request = etree.Element(f"{{{QUERY}}}AdhocQueryRequest", nsmap={"query": QUERY, "rim": RIM})
         etree.SubElement(request, f"{{{QUERY}}}ResponseOption", returnComposedObjects="true", returnType="LeafClass")
         query = etree.SubElement(request, f"{{{RIM}}}AdhocQuery", id=query_id)
@@ -222,18 +251,52 @@ class DmpClient:
             xds.slot(query, name, *values)
         response, _ = self._call("registry", soap.ACTION_ITI18, request, patient_id)
         self._check(response)
+        return response
+
+    def _query(self, query_id: str, patient_id: str, slots: dict[str, list[str]]) -> list[DmpEntry]:
+        response = self._stored_query(query_id, patient_id, slots)
         return [_entry(e) for e in response.iter(f"{{{RIM}}}ExtrinsicObject")]
 
-    def find_documents(self, patient_id: str, *, include_deprecated: bool = False) -> list[DmpEntry]:
-        statuses = [f"'{xds.APPROVED}'"] + ([f"'{xds.DEPRECATED}'"] if include_deprecated else [])
+    def find_documents(
+        self, patient_id: str, *, include_deprecated: bool = False, statuses: tuple[str, ...] = ()
+    ) -> list[DmpEntry]:
+        """The patient's documents of these statuses (XDS ``Approved`` by default; ``ARCHIVED``, ``DEPRECATED``)."""
+        wanted = list(statuses) or [xds.APPROVED] + ([xds.DEPRECATED] if include_deprecated else [])
         return self._query(
             FIND_DOCUMENTS,
             patient_id,
             {
                 "$XDSDocumentEntryPatientId": [f"'{patient_id}'"],
-                "$XDSDocumentEntryStatus": [f"({','.join(statuses)})"],
+                "$XDSDocumentEntryStatus": ["(" + ",".join(f"'{s}'" for s in wanted) + ")"],
             },
         )
+
+    def submitted_since(self, patient_id: str, since: str) -> set[str]:
+        """The entryUUIDs of the documents brought to the DMP since ``since`` (UTC ``YYYYMMDDHHMMSS``): the
+        submission sets found by FindSubmissionSets, then their HasMember associations (GetAssociations), as the
+        ANS guide of the DMP consultation describes for « les accès suivants »."""
+        sets = self._stored_query(
+            FIND_SUBMISSION_SETS,
+            patient_id,
+            {
+                "$XDSSubmissionSetPatientId": [f"'{patient_id}'"],
+                "$XDSSubmissionSetSubmissionTimeFrom": [since],
+                "$XDSSubmissionSetStatus": [f"('{xds.APPROVED}')"],
+            },
+        )
+        set_ids = [p.get("id", "") for p in sets.iter(f"{{{RIM}}}RegistryPackage") if p.get("id")]
+        members: set[str] = set()
+        for start in range(0, len(set_ids), 20):  # the guide's batches of 20
+            batch = set_ids[start : start + 20]
+            found = self._stored_query(
+                GET_ASSOCIATIONS, patient_id, {"$uuid": ["(" + ",".join(f"'{u}'" for u in batch) + ")"]}
+            )
+            members |= {
+                a.get("targetObject", "")
+                for a in found.iter(f"{{{RIM}}}Association")
+                if a.get("associationType") == xds.HAS_MEMBER and a.get("sourceObject") in batch
+            }
+        return members
 
     def get_document_entry(self, patient_id: str, unique_id: str) -> DmpEntry | None:
         found = self._query(GET_DOCUMENTS, patient_id, {"$XDSDocumentEntryUniqueId": [f"('{unique_id}')"]})
@@ -325,10 +388,14 @@ def _entry(element: Any) -> DmpEntry:
 
     type_code = classified(xds.UUID["DocumentEntry.typeCode"])
     type_name = type_code[0].find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString") if type_code else None
+    authors = classified(xds.UUID["DocumentEntry.author"])[:1]
     author = "".join(
-        a.findtext(f"{{{RIM}}}Slot[@name='authorPerson']/{{{RIM}}}ValueList/{{{RIM}}}Value", "") or ""
-        for a in classified(xds.UUID["DocumentEntry.author"])[:1]
+        a.findtext(f"{{{RIM}}}Slot[@name='authorPerson']/{{{RIM}}}ValueList/{{{RIM}}}Value", "") or "" for a in authors
     )
+    role = "".join(
+        a.findtext(f"{{{RIM}}}Slot[@name='authorRole']/{{{RIM}}}ValueList/{{{RIM}}}Value", "") or "" for a in authors
+    )
+    by_patient = role.strip().upper() == "PATIENT" or _INS_OID_PREFIX in author
     parts = author.split("^")
     name = element.find(f"{{{RIM}}}Name/{{{RIM}}}LocalizedString")
     masking = tuple(
@@ -343,9 +410,10 @@ def _entry(element: Any) -> DmpEntry:
         type_code=type_code[0].get("nodeRepresentation", "") if type_code else "",
         type_display=type_name.get("value", "") if type_name is not None else "",
         creation_time=slot_value("creationTime"),
-        author=f"{parts[2]} {parts[1]}".strip() if len(parts) > 2 else author,
+        author="le patient" if by_patient else (f"{parts[2]} {parts[1]}".strip() if len(parts) > 2 else author),
         status=element.get("status", ""),
         repository_unique_id=slot_value("repositoryUniqueId"),
         hash=slot_value("hash"),
         masking=masking,
+        by_patient=by_patient,
     )

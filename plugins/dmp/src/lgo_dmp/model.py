@@ -63,3 +63,19 @@ class DmpSubmission(DmpBase):
     def status_fr(self) -> str:
         text = self.status.label_fr
         return f"{text} : {self.reason_fr}" if self.reason_fr else text
+
+
+class DmpConsultation(DmpBase):
+    """When this pharmacy last consulted the patient's DMP list (the DMPi variable ``dateAppelDMP``): the documents
+    brought since are shown as new at the next consultation."""
+
+    __tablename__ = "dmp_consultation"
+    __table_args__ = (UniqueConstraint("pharmacy_id", "patient_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pharmacy_id: Mapped[int] = mapped_column(Integer, index=True)
+    patient_id: Mapped[int] = mapped_column(Integer)
+    last_consulted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: What « new » is measured from during the current visit (the consultation before it); None: never consulted.
+    reference_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_operator_id: Mapped[int | None] = mapped_column(Integer, default=None)

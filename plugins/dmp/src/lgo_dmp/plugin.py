@@ -1,4 +1,5 @@
-"""Entry point of the DMP plugin: hooks, outbox handlers, migrations and demo steps.
+"""Entry point of the DMP plugin: hooks, outbox handlers, migrations, demo steps, the counter's screens and the
+section of the patient's file.
 
 Every command line (``lgo --help`` too) imports this module to read the manifest: the plugin's own modules, and
 with them the XML, HTTP and database libraries, are imported inside the hooks that use them.
@@ -14,11 +15,21 @@ from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, Migrati
 from lgo_dmp.settings import DmpSettings
 
 if TYPE_CHECKING:
-    from lgo.api import Delivery, DocumentDeprecated, DocumentValidated, IdentityQualified, Kernel, ServiceStatus
+    from lgo.api import (
+        CounterShortcut,
+        Delivery,
+        DocumentDeprecated,
+        DocumentValidated,
+        IdentityQualified,
+        Kernel,
+        PatientFileSection,
+        PatientFileView,
+        ServiceStatus,
+    )
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=2.4,<3",
+    plugin_api=">=2.6,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
@@ -108,6 +119,30 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
 
     with kernel.transaction() as session:
         return [outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", plugin="dmp")]
+
+
+# --- the counter: key, screens and the section of the patient's file ---------------------------------------
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_dmp import file
+
+    return file.shortcuts()
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_dmp.web import blueprint
+
+    return [blueprint]
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_dmp import file
+
+    return file.sections(kernel, view)
 
 
 @hookimpl

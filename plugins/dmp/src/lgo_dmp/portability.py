@@ -11,7 +11,7 @@ from lgo.api import PortableTable
 def portable_tables() -> list[Any]:
     from sqlalchemy import Table
 
-    from lgo_dmp.model import DmpSubmission
+    from lgo_dmp.model import DmpConsultation, DmpSubmission
 
     return [
         PortableTable(
@@ -29,5 +29,15 @@ def portable_tables() -> list[Any]:
                 "sent_at": "Date d'enregistrement au DMP (UTC).",
             },
             references={"patient_id": "patient", "document_id": "health_document"},
-        )
+        ),
+        PortableTable(
+            cast(Table, DmpConsultation.__table__),
+            "DMP : dernière consultation du DMP de chaque patient (les documents nouveaux depuis)",
+            {
+                "last_consulted_at": "Date de la dernière consultation (UTC).",
+                "reference_at": "Date de référence des documents déjà vus (UTC).",
+                "last_operator_id": "Opérateur de la dernière consultation (operator.id).",
+            },
+            references={"patient_id": "patient", "last_operator_id": "operator"},
+        ),
     ]

@@ -24,6 +24,7 @@ from lgo.api import (
     LgoError,
     NotFound,
     Operator,
+    PermissionDenied,
     Pharmacy,
     Role,
     SharedIdentity,
@@ -575,6 +576,47 @@ def submissions_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int) -
 
 
 # --- consultation --------------------------------------------------------------------------------------------
+
+
+def authorise_send(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, what: str) -> SharedIdentity:
+    """The patient's shareable identity if the operator may feed the DMP (``dmp.feed``) and the identity is
+    qualified; else a French refusal, written to the audit log with the operator's name (the send window)."""
+    with kernel.transaction() as session:
+        operator = session.get(Operator, operator_id)
+        name = operator.display_name if operator is not None else f"opérateur n° {operator_id}"
+        allowed = (
+            operator is not None
+            and operator.pharmacy_id == pharmacy_id
+            and operator.active
+            and operator.has(HABILITATION_FEED)
+        )
+        if not allowed:
+            audit.record(
+                session,
+                pharmacy_id,
+                "dmp.send.refused",
+                f"Envoi au DMP refusé ({what}) à {name} : habilitation manquante.",
+                operator_id=operator_id,
+                patient_id=patient_id,
+                actor=PLUGIN,
+            )
+    if not allowed:
+        raise PermissionDenied(
+            "Vous n'êtes pas habilité(e) à alimenter le DMP.",
+            detail=f"operator {operator_id} lacks {HABILITATION_FEED}",
+        )
+    try:
+        return kernel.shareable_identity(pharmacy_id, patient_id)
+    except IdentityNotShareable:
+        kernel.audit(
+            pharmacy_id,
+            "dmp.send.refused",
+            f"Envoi au DMP impossible ({what}) pour {name} : identité non qualifiée.",
+            operator_id=operator_id,
+            patient_id=patient_id,
+            actor=PLUGIN,
+        )
+        raise
 
 
 def list_documents(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[DmpEntry]:

@@ -41,3 +41,11 @@ class InterviewRecord(EntretiensBase):
     #: The kernel health document once prepared (``health_document.id``).
     document_id: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The answers of the interview's form (:data:`lgo_entretiens.themes.QUESTIONS`), by question key.
+    answers: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    #: What the pharmacist chose at validation: ``{"doctor": address, "to_patient": bool, "bill": bool}``.
+    follow_up: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: The invoice of the act, once billed; the MSSanté message, once queued.
+    invoice_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    message_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

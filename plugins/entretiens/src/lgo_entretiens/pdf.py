@@ -26,6 +26,8 @@ class ReportContent:
     recommendations: str
     #: BPM: rows (médicament, CIP13, dernière délivrance, boîtes).
     medications: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: The answers of the interview's form: (question, answer).
+    answers: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _paragraphs(text: str, style: object) -> list[Paragraph]:
@@ -60,7 +62,14 @@ def render(content: ReportContent) -> bytes:
     ]
     if content.medications:
         story.append(Paragraph("Traitements délivrés (historique de l'officine)", styles["Heading2"]))
-        rows = [["Médicament", "CIP13", "Dernière délivrance", "Boîtes"], *map(list, content.medications)]
+        small = styles["BodyText"].clone("cell", fontSize=8.5, leading=10)
+        rows = [
+            ["Médicament", "CIP13", "Dernière délivrance", "Boîtes"],
+            *(
+                [Paragraph(escape(label), small), cip13, last, boxes]
+                for label, cip13, last, boxes in content.medications
+            ),
+        ]
         table = Table(rows, colWidths=[80 * mm, 32 * mm, 36 * mm, 18 * mm], repeatRows=1)
         table.setStyle(
             TableStyle(
@@ -72,6 +81,15 @@ def render(content: ReportContent) -> bytes:
                 ]
             )
         )
+        story += [table, Spacer(1, 6 * mm)]
+    if content.answers:
+        story.append(Paragraph("Points abordés", styles["Heading2"]))
+        rows = [
+            [Paragraph(escape(question), styles["Normal"]), Paragraph(escape(answer) or "—", styles["Normal"])]
+            for question, answer in content.answers
+        ]
+        table = Table(rows, colWidths=[70 * mm, 96 * mm])
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story += [table, Spacer(1, 6 * mm)]
     story.append(Paragraph("Analyse du pharmacien", styles["Heading2"]))
     story += _paragraphs(content.analysis, styles["Normal"])

@@ -26,7 +26,15 @@ def portable_tables() -> list[Any]:
                 "analysis": "Analyse du pharmacien.",
                 "recommendations": "Recommandations.",
                 "medications": "Traitements examinés (JSON : libellé, CIP13, dernière délivrance, boîtes).",
+                "answers": "Réponses au questionnaire de l'entretien, par question (JSON).",
+                "follow_up": "Suivi prévu (JSON).",
+                "message_id": "Message MSSanté qui a porté le compte rendu (mssante_message.id).",
             },
-            references={"patient_id": "patient", "operator_id": "operator", "document_id": "health_document"},
+            references={
+                "patient_id": "patient",
+                "operator_id": "operator",
+                "document_id": "health_document",
+                "message_id": "mssante_message",
+            },
         )
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import (
     ActionRequired,
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from lgo_entretiens import pdf
 from lgo_entretiens.model import InterviewRecord, RecordKind
-from lgo_entretiens.themes import BILAN_MEDICAMENTEUX, CR_ENTRETIEN, theme
+from lgo_entretiens.themes import BILAN_MEDICAMENTEUX, CR_ENTRETIEN, questions, theme
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
@@ -94,8 +94,10 @@ def record_interview(
     held_on: date,
     analysis: str,
     recommendations: str,
+    answers: dict[str, str] | None = None,
 ) -> int:
-    """Record a pharmaceutical interview (AVK, AOD, asthme, femme enceinte, anticancéreux oraux)."""
+    """Record a pharmaceutical interview (AVK, AOD, asthme, femme enceinte, anticancéreux oraux); ``answers`` are
+    those of its form (:data:`lgo_entretiens.themes.QUESTIONS`)."""
     _require_active(kernel, pharmacy_id)
     chosen = theme(theme_code)
     with kernel.transaction() as session:
@@ -112,6 +114,7 @@ def record_interview(
             analysis=_clean(analysis, "L'analyse"),
             recommendations=_clean(recommendations, "Les recommandations"),
             medications=[],
+            answers=clean_answers(chosen.code, answers or {}),
         )
         session.add(record)
         session.flush()
@@ -167,15 +170,19 @@ def record_bpm(
     analysis: str,
     recommendations: str,
     first_year: bool = True,
+    answers: dict[str, str] | None = None,
+    medications: list[dict[str, str | int]] | None = None,
 ) -> int:
-    """Record a bilan partagé de médication; the medication list comes from the dispensing history."""
+    """Record a bilan partagé de médication; the medication list comes from the dispensing history (or the
+    pharmacist's revision of it, ``medications``)."""
     _require_active(kernel, pharmacy_id)
     with kernel.transaction() as session:
         _pharmacist(session, pharmacy_id, operator_id)
         _patient(session, pharmacy_id, patient_id)
-        medications = medication_history(
-            session, pharmacy_id, patient_id, since=held_on - timedelta(days=BPM_HISTORY_DAYS)
-        )
+        if medications is None:
+            medications = medication_history(
+                session, pharmacy_id, patient_id, since=held_on - timedelta(days=BPM_HISTORY_DAYS)
+            )
         record = InterviewRecord(
             pharmacy_id=pharmacy_id,
             patient_id=patient_id,
@@ -187,6 +194,7 @@ def record_bpm(
             analysis=_clean(analysis, "L'analyse"),
             recommendations=_clean(recommendations, "Les recommandations"),
             medications=medications,
+            answers=clean_answers("BPM", answers or {}),
         )
         session.add(record)
         session.flush()
@@ -218,14 +226,12 @@ def _title(record: InterviewRecord) -> tuple[str, str, str]:
     return (*CR_ENTRETIEN, f"Compte rendu d'entretien pharmaceutique — {theme(record.theme).label_fr}")
 
 
-def qualification_action(patient_id: int, reason_fr: str) -> ActionRequired:
-    return ActionRequired(
-        kind="ins.qualify",
-        plugin=PLUGIN,
-        title_fr="Qualifier l'identité du patient",
-        message_fr=f"{reason_fr} Le compte rendu est conservé et sera produit après la qualification.",
-        patient_id=patient_id,
-    )
+def current_title(kernel: Kernel, pharmacy_id: int, record_id: int) -> str:
+    """The document's title as it stands (the draft's, else the default one)."""
+    with kernel.transaction() as session:
+        record = _record(session, pharmacy_id, record_id)
+        document = session.get(HealthDocument, record.document_id) if record.document_id else None
+        return document.title if document is not None else _title(record)[2]
 
 
 def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title: str | None = None) -> PreparedDocument:
@@ -237,13 +243,15 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title:
         record = _record(session, pharmacy_id, record_id)
         if record.document_id is not None:
             document = session.get(HealthDocument, record.document_id)
-            if title is None or document is None or document.title == title:
+            if document is None or document.status != documents.DocumentStatus.DRAFT:
                 return PreparedDocument(record.id, record.document_id)
+            title = title if title is not None else document.title  # a draft is written again with its last changes
         patient_id = record.patient_id
     try:
         identity = kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable as exc:
-        return PreparedDocument(record_id, None, (qualification_action(patient_id, exc.message_fr),))
+        waiting = "Le compte rendu est conservé et sera produit après la qualification."
+        return PreparedDocument(record_id, None, tuple(kernel.identity_actions(pharmacy_id, patient_id, exc, waiting)))
     with kernel.transaction() as session:
         record = _record(session, pharmacy_id, record_id)
         operator = _pharmacist(session, pharmacy_id, record.operator_id)
@@ -267,26 +275,59 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title:
         elif document.status != documents.DocumentStatus.DRAFT:
             raise ValidationError("Ce compte rendu est déjà validé.", detail=f"document {document.id}")
         document.title = title
-        subject = type_display if record.kind == RecordKind.BPM else theme(record.theme).label_fr
-        content = pdf.ReportContent(
-            title=title,
-            pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
-            pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
-            patient=f"{identity.birth_name} {' '.join(identity.first_names)}, né(e) le {_birth(identity.birth_date)}, "
-            f"INS {identity.matricule}",
-            held_on=record.held_on,
-            theme=subject,
-            analysis=record.analysis,
-            recommendations=record.recommendations,
-            medications=[
-                (str(m["label"]), str(m["cip13"]), _french_date(str(m["last_dispensed"])), str(m["boxes"]))
-                for m in record.medications
-            ],
+        patient_line = (
+            f"{identity.birth_name} {' '.join(identity.first_names)}, né(e) le {_birth(identity.birth_date)}, "
+            f"INS {identity.matricule}"
         )
+        content = report(record, title, pharmacy, operator, patient_line)
         header = cda.header_for_document(session, document, identity)
         documents.set_content(document, cda.wrap_pdf(header, pdf.render(content)))
         record.document_id = document.id
         return PreparedDocument(record.id, document.id)
+
+
+def report(record: InterviewRecord, title: str, pharmacy: Pharmacy, operator: Operator, patient: str) -> Any:
+    """What the PDF says: the record's facts, its form's answers, the BPM's medication list."""
+    subject = BILAN_MEDICAMENTEUX[1] if record.kind == RecordKind.BPM else theme(record.theme).label_fr
+    answers = record.answers or {}
+    return pdf.ReportContent(
+        title=title,
+        pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
+        pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
+        patient=patient,
+        held_on=record.held_on,
+        theme=subject,
+        analysis=record.analysis,
+        recommendations=record.recommendations,
+        medications=[
+            (
+                str(m["label"]),
+                str(m.get("cip13", "")),
+                _french_date(str(m.get("last_dispensed", ""))),
+                str(m.get("boxes", "")),
+            )
+            for m in record.medications
+        ],
+        answers=[(q.label_fr, str(answers.get(q.key, ""))) for q in questions(record.theme) if answers.get(q.key)],
+    )
+
+
+def clean_answers(theme_code: str, answers: dict[str, str]) -> dict[str, str]:
+    """The answers of the form, checked: known questions only, a choice among its values, short texts."""
+    cleaned: dict[str, str] = {}
+    for question in questions(theme_code):
+        value = " ".join(str(answers.get(question.key, "")).split())
+        if not value:
+            continue
+        if question.choices and value not in question.choices:
+            raise ValidationError(
+                f"« {question.label_fr} » : choisissez {', '.join(question.choices)}.",
+                detail=f"{question.key}={value!r}",
+            )
+        if len(value) > 500:
+            raise ValidationError(f"« {question.label_fr} » est trop long (500 caractères au plus).")
+        cleaned[question.key] = value
+    return cleaned
 
 
 def _clean_title(title: str) -> str:
@@ -332,4 +373,7 @@ def _birth(value: str) -> str:
 
 
 def _french_date(value: str) -> str:
-    return date.fromisoformat(value).strftime("%d/%m/%Y")
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except ValueError:
+        return value

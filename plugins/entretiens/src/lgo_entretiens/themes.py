@@ -49,3 +49,61 @@ def theme(code: str) -> Theme:
         choices = ", ".join(sorted(THEMES))
         raise ValidationError(f"Type d'entretien inconnu : « {code} » (types possibles : {choices}).")
     return found
+
+
+@dataclass(frozen=True)
+class Question:
+    """One field of an interview's form: a short answer (``text``) or a choice among ``choices``."""
+
+    key: str
+    label_fr: str
+    choices: tuple[str, ...] = ()
+
+
+_ADHERENCE = ("bonne", "à renforcer", "insuffisante")
+_KNOWN = ("connus", "à revoir")
+
+#: The form of each interview kind (the points of the Assurance Maladie's interview guides the pharmacist records).
+QUESTIONS: dict[str, tuple[Question, ...]] = {
+    "AVK": (
+        Question("molecule", "Médicament AVK et posologie"),
+        Question("inr_cible", "INR cible"),
+        Question("dernier_inr", "Dernier INR (date et valeur)"),
+        Question("carnet", "Carnet de suivi AVK tenu", ("oui", "non")),
+        Question("surdosage", "Signes de surdosage et de sous-dosage", _KNOWN),
+        Question("interactions", "Automédication, alimentation, interactions abordées"),
+    ),
+    "AOD": (
+        Question("molecule", "Anticoagulant oral direct et posologie"),
+        Question("fonction_renale", "Dernière clairance de la créatinine"),
+        Question("oubli", "Conduite à tenir en cas d'oubli connue", ("oui", "non")),
+        Question("saignements", "Signes de saignement", _KNOWN),
+        Question("observance", "Observance", _ADHERENCE),
+    ),
+    "ASTHME": (
+        Question("traitement", "Traitement de fond (corticoïde inhalé) et de crise"),
+        Question("technique", "Technique d'inhalation", ("maîtrisée", "à reprendre")),
+        Question("crises", "Fréquence des crises et des réveils nocturnes"),
+        Question("facteurs", "Facteurs déclenchants identifiés"),
+        Question("observance", "Observance du traitement de fond", _ADHERENCE),
+    ),
+    "GROSSESSE": (
+        Question("terme", "Terme (semaines d'aménorrhée)"),
+        Question("medicaments", "Médicaments et automédication en cours"),
+        Question("vaccinations", "Vaccinations (grippe, coqueluche, COVID-19)"),
+        Question("risques", "Tabac, alcool, toxoplasmose, listériose abordés", ("oui", "non")),
+    ),
+    "ANTICANCEREUX": (
+        Question("molecule", "Anticancéreux oral et posologie"),
+        Question("effets", "Effets indésirables rapportés"),
+        Question("observance", "Observance", _ADHERENCE),
+    ),
+    "BPM": (
+        Question("autres", "Autres médicaments (automédication, hors ordonnancier)"),
+        Question("observance", "Observance", _ADHERENCE),
+    ),
+}
+
+
+def questions(code: str) -> tuple[Question, ...]:
+    return QUESTIONS.get(code.upper(), ())

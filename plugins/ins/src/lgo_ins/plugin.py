@@ -25,6 +25,8 @@ if TYPE_CHECKING:
         CounterWindow,
         Delivery,
         Kernel,
+        PatientFileSection,
+        PatientFileView,
         PatientSelected,
         PatientTraitsChanged,
         ServiceStatus,
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=2.4,<3",
+    plugin_api=">=2.6,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
@@ -74,6 +76,20 @@ def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) ->
     from lgo_ins import api
 
     return api.shareable(kernel, pharmacy_id, patient_id)
+
+
+@hookimpl
+def lgo_identity_qualification(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, waiting_fr: str
+) -> list[ActionRequired]:
+    from dataclasses import replace
+
+    from lgo_ins import api
+
+    return [
+        replace(action, message_fr=f"{action.message_fr} {waiting_fr}")
+        for action in api.qualification_actions(kernel, pharmacy_id, patient_id)
+    ]
 
 
 @hookimpl
@@ -142,6 +158,13 @@ def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[Action
     from lgo_ins import window
 
     return window.command(kernel, event)
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_ins import file
+
+    return file.sections(kernel, view)
 
 
 @hookimpl

@@ -1,6 +1,6 @@
-"""The Annuaire Santé (FHIR API of the ANS) to choose a professional's MSSanté address: search by name, RPPS or
-mailbox, then keep the mailboxes of the wanted type (PER nominative, ORG organisational, APP applicative, CAB
-cabinet) on the client side, from the ``as-ext-mailbox-mss-metadata`` extension of each ``telecom``."""
+"""The Annuaire Santé (FHIR API of the ANS) to choose a professional's MSSanté address: search by name, RPPS, town
+(``address-city``) or mailbox, then keep the mailboxes of the wanted type (PER nominative, ORG organisational, APP
+applicative, CAB cabinet) on the client side, from the ``as-ext-mailbox-mss-metadata`` extension of each ``telecom``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ class Professional:
     name: str
     national_id: str
     mailboxes: tuple[Mailbox, ...]
+    #: The town of the professional's address, when the Annuaire gives one.
+    town: str = ""
+
+    @property
+    def rpps(self) -> str:
+        """The RPPS number (the idNat_PS without its leading 8)."""
+        return self.national_id[1:] if self.national_id.startswith("8") else self.national_id
 
 
 def _mailboxes(resource: dict[str, Any]) -> tuple[Mailbox, ...]:
@@ -53,7 +60,8 @@ def _professional(resource: dict[str, Any]) -> Professional:
     name: dict[str, Any] = next(iter(resource.get("name", [])), {})
     display = " ".join([*name.get("given", []), name.get("family", "")]).strip()
     national = next((i.get("value", "") for i in resource.get("identifier", []) if i.get("system") == IDNAT_PS), "")
-    return Professional(display, national, _mailboxes(resource))
+    town = next((str(a.get("city", "")) for a in resource.get("address", []) if a.get("city")), "")
+    return Professional(display, national, _mailboxes(resource), town)
 
 
 def search(
@@ -61,6 +69,7 @@ def search(
     *,
     name: str | None = None,
     rpps: str | None = None,
+    town: str | None = None,
     mailbox: str | None = None,
     mailbox_type: str | None = "PER",
     api_key: str = "",
@@ -72,10 +81,12 @@ def search(
         params["name"] = name
     if rpps:
         params["identifier"] = f"{IDNAT_PS}|{rpps if rpps.startswith('8') else '8' + rpps}"
+    if town:
+        params["address-city"] = town
     if mailbox:
         params["mailbox-mss"] = mailbox
     if not params:
-        raise ValidationError("Indiquez un nom, un RPPS ou une adresse à rechercher.", detail="empty search")
+        raise ValidationError("Indiquez un nom, un RPPS, une ville ou une adresse à rechercher.", detail="empty search")
     if not base_url:
         raise AnnuaireUnavailable(
             "L'adresse de l'Annuaire Santé n'est pas configurée : saisissez l'adresse.", detail="annuaire_url empty"
@@ -99,5 +110,5 @@ def search(
         professional = _professional(resource)
         boxes = tuple(b for b in professional.mailboxes if mailbox_type is None or b.type == mailbox_type)
         if boxes:
-            results.append(Professional(professional.name, professional.national_id, boxes))
+            results.append(Professional(professional.name, professional.national_id, boxes, professional.town))
     return results

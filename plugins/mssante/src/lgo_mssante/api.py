@@ -1,10 +1,14 @@
 """The ``mssante`` plugin's published API for other plugins (kept small on purpose).
 
 A plugin that uses it declares ``mssante`` in its manifest (``requires`` or ``optional``) and, when optional, checks
-``kernel.is_active(pharmacy_id, "mssante")`` first. :func:`send_to_professionals` queues one message carrying
-validated documents of a patient to health professionals' MSSanté addresses (e.g. the médecin traitant): checks are
-made at once, in French; the worker composes the XDM archive and submits it (the caller never waits on the mail
-server). :func:`message_status_fr` says where that message stands.
+``kernel.is_active(pharmacy_id, "mssante")`` first. Checks are made at once, in French; the worker composes the XDM
+archive and submits it (the caller never waits on the mail server).
+
+* :func:`send_to_professionals` queues one message carrying validated documents of a patient to health
+  professionals' MSSanté addresses (e.g. the médecin traitant); :func:`message_status_fr` says where it stands;
+* :func:`send_documents` does the same with the patient's Mon espace santé mailbox too (qualified INS only), the
+  operator's mailbox rights checked; :func:`can_send` tells whether the operator may send at all, so that a screen
+  offers the choice only then; :func:`addresses` reads typed addresses, :func:`patient_address` gives the patient's.
 """
 
 from __future__ import annotations
@@ -14,13 +18,19 @@ from typing import TYPE_CHECKING
 
 from lgo.api import NotFound
 
+from lgo_mssante.compose import addresses, patient_address
+from lgo_mssante.mailbox import rights
 from lgo_mssante.model import MssMessage
 from lgo_mssante.service import send_documents
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
 
-__all__ = ["message_status_fr", "send_to_professionals"]
+__all__ = ["addresses", "can_send", "message_status_fr", "patient_address", "send_documents", "send_to_professionals"]
+
+
+def can_send(kernel: Kernel, pharmacy_id: int, operator_id: int) -> bool:
+    return rights(kernel, pharmacy_id, operator_id).send
 
 
 def send_to_professionals(

@@ -116,14 +116,19 @@ def compose(
     read_receipt: bool = False,
     block_patient_reply: bool = False,
     patient_domain: str = "patient.mssante.fr",
+    in_reply_to: str = "",
 ) -> EmailMessage:
-    """One MSSanté mail. ``copies`` are human-readable copies (file name, MIME type, bytes), e.g. the PDF."""
+    """One MSSanté mail. ``copies`` are human-readable copies (file name, MIME type, bytes), e.g. the PDF, or the
+    files of a forwarded message; ``in_reply_to`` the Message-ID of the message answered."""
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = sender
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message["Date"] = email.utils.formatdate(localtime=True)
     message["Message-ID"] = message_id
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
     message["X-MSS-NIL"] = product_reference
     if xdm is not None:
         message["X-MSS-CODECDA"] = ",".join(dict.fromkeys(cda_codes))
@@ -284,6 +289,41 @@ def _read(raw: bytes) -> Incoming:
     )
 
 
+def attachments(message: Message) -> list[tuple[str, str, bytes]]:
+    """The files attached to a message read by :func:`read` (legacy policy): file name, MIME type and bytes of each
+    leaf part that is an attachment or names a file."""
+    found = []
+    for part in message.walk():
+        if part.is_multipart() or part is message:
+            continue
+        disposition = str(part.get("Content-Disposition", "")).split(";", 1)[0].strip().lower()
+        name = part.get_filename()
+        if disposition != "attachment" and not name:
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            found.append((clean(str(name or "")) or "piece-jointe", part.get_content_type(), payload))
+    return found
+
+
+def body_text(message: Message) -> str:
+    """The message's first plain-text part that is not an attachment, decoded (« (texte illisible) » when its
+    character set is unknown)."""
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_type() != "text/plain" or part.get_filename():
+            continue
+        if str(part.get("Content-Disposition", "")).lower().startswith("attachment"):
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            return ""
+        try:
+            return payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+        except LookupError:
+            return "(texte illisible)"
+    return ""
+
+
 def _disposition(part: Message) -> tuple[str, str]:
     payload = part.get_payload()
     fields: Any
@@ -345,3 +385,53 @@ def mdn(
     original.set_payload([incoming.message])
     report.attach(original)
     return report
+
+
+def ko_subject(error_code: str, incoming: Incoming, patient: CdaPatient | None, label: str) -> str:
+    """``[KO Intégration système !][code] XDM/1.0/DDM+<libellé> <NOM> <prénom> <date de naissance>``."""
+    base = subject(label or "Document", patient) if patient else incoming.subject
+    return f"[KO Intégration système !][{error_code}] {base}"
+
+
+def ko_notification(
+    incoming: Incoming,
+    *,
+    sender: str,
+    message_id: str,
+    error_code: str,
+    patient: CdaPatient | None = None,
+    label: str = "",
+    product_reference: str = "LGO-LIBRE",
+) -> EmailMessage:
+    """The « courriel standard » the ANS guide (transmission CDA par MSSanté) specifies when automatic integration
+    fails: a human-readable text with the error's code and label, the original message attached
+    (``message/rfc822``), and the original attachments (``IHE_XDM.ZIP``, the PDF) attached again."""
+    reason = ERRORS.get(error_code, ERRORS["906"])
+    notification = EmailMessage(policy=policy.SMTP)
+    notification["From"] = sender
+    notification["To"] = incoming.sender
+    notification["Subject"] = ko_subject(error_code, incoming, patient, label)
+    notification["Date"] = email.utils.formatdate(localtime=True)
+    notification["Message-ID"] = message_id
+    notification["X-MSS-NIL"] = product_reference
+    if incoming.message_id:
+        notification["In-Reply-To"] = incoming.message_id
+        notification["References"] = incoming.message_id
+    notification.set_content(
+        "Bonjour,\n\n"
+        "Le document envoyé n'a pas pu être intégré automatiquement dans le logiciel de l'officine.\n"
+        "Voici les détails de l'erreur rencontrée :\n\n"
+        f"- Erreur détectée : {reason}\n"
+        f"- Code d'erreur : {error_code}\n\n"
+        "Vous trouverez en pièce jointe :\n"
+        "1. Le message original contenant le document soumis.\n"
+        "2. Les fichiers liés (archive ZIP et PDF associés au message original).\n\n"
+        "Le message est conservé à l'officine, qui peut le rattacher au dossier du patient après vérification de "
+        "son identité. Sinon, vérifiez les informations transmises et renvoyez le document après correction.\n\n"
+        "Cordialement."
+    )
+    notification.add_attachment(incoming.message, filename="message_original.eml")
+    for name, mime_type, payload in attachments(incoming.message):
+        maintype, subtype = mime_type.split("/", 1)
+        notification.add_attachment(payload, maintype=maintype, subtype=subtype, filename=name)
+    return notification

@@ -109,6 +109,14 @@ class MssMessage(MssBase):
     raw_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: A received message a person marked « traité » at the counter (when, by whom).
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    handled_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: The text an operator wrote for an outgoing message.
+    body: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The received message this one answers or forwards (``mssante_message.id``).
+    in_reply_to: Mapped[int | None] = mapped_column(Integer, default=None)
+    forward_of: Mapped[int | None] = mapped_column(Integer, default=None)
 
     @property
     def status_fr(self) -> str:
@@ -130,3 +138,5 @@ class MssReceivedDocument(MssBase):
     title: Mapped[str] = mapped_column(String(500))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Who attached the document to the patient by hand (from the quarantine); None: integrated automatically.
+    attached_by: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -10,11 +10,19 @@ from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
 from lgo_mssante.settings import MssanteSettings
 
 if TYPE_CHECKING:
-    from lgo.api import Delivery, Kernel, PeriodicJob, ServiceStatus
+    from lgo.api import (
+        CounterShortcut,
+        Delivery,
+        Kernel,
+        PatientFileSection,
+        PatientFileView,
+        PeriodicJob,
+        ServiceStatus,
+    )
 
 MANIFEST = Manifest(
     name="mssante",
-    plugin_api=">=2.4,<3",
+    plugin_api=">=2.6,<3",
     distribution="lgo-mssante",
     label_fr="Messagerie sécurisée MSSanté",
     description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "
@@ -43,9 +51,15 @@ def _mdn(kernel: Kernel, delivery: Delivery) -> None:
     deliver_mdn(kernel, delivery)
 
 
+def _ko(kernel: Kernel, delivery: Delivery) -> None:
+    from lgo_mssante.service import deliver_ko
+
+    deliver_ko(kernel, delivery)
+
+
 @hookimpl
 def lgo_register_outbox_handlers() -> dict[str, Any]:
-    return {"mssante.send": _send, "mssante.mdn": _mdn}
+    return {"mssante.send": _send, "mssante.mdn": _mdn, "mssante.ko": _ko}
 
 
 def _fetch(kernel: Kernel, pharmacy_id: int) -> None:
@@ -65,9 +79,24 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
 
 @hookimpl
 def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_mssante.counter_web import blueprint as counter
     from lgo_mssante.web import blueprint
 
-    return [blueprint()]
+    return [blueprint(), counter]
+
+
+@hookimpl
+def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
+    from lgo_mssante import file
+
+    return file.shortcuts()
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_mssante import file
+
+    return file.sections(kernel, view)
 
 
 @hookimpl

@@ -71,8 +71,19 @@ def portable_tables() -> list[Any]:
                 "error_code": "Code d'erreur du CI-SIS (900 à 906) d'un message reçu non intégré.",
                 "reason_fr": "Explication de l'état.",
                 "raw_encrypted": "Message reçu complet (MIME), en clair dans l'archive.",
+                "handled_at": "Date à laquelle le message reçu a été traité (UTC).",
+                "handled_by": "Opérateur qui l'a traité (operator.id).",
+                "body": "Texte du message.",
+                "in_reply_to": "Message auquel celui-ci répond (mssante_message.id).",
+                "forward_of": "Message que celui-ci transfère (mssante_message.id).",
             },
-            references={"patient_id": "patient", "operator_id": "operator"},
+            references={
+                "patient_id": "patient",
+                "operator_id": "operator",
+                "handled_by": "operator",
+                "in_reply_to": "mssante_message",
+                "forward_of": "mssante_message",
+            },
             transforms={
                 "raw_encrypted": ColumnTransform(
                     _decrypt, _encrypt, "Déchiffré à l'export, chiffré à nouveau à l'import avec la clé du serveur."
@@ -89,7 +100,8 @@ def portable_tables() -> list[Any]:
                 "title": "Titre du document.",
                 "content": "Le document (fichier de l'archive du patient).",
                 "received_at": "Date de réception (UTC).",
+                "attached_by": "Opérateur qui a rattaché le document au patient (operator.id).",
             },
-            references={"patient_id": "patient"},
+            references={"patient_id": "patient", "attached_by": "operator"},
         ),
     ]

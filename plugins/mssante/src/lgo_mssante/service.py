@@ -19,11 +19,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from lgo.api import (
-    DocumentStatus,
     HealthDocument,
-    IdentityNotShareable,
     LgoError,
-    NotFound,
     PermanentFailure,
     Pharmacy,
     ValidationError,
@@ -38,8 +35,7 @@ from sqlalchemy import select
 from lgo_mssante import accounts, reading, xdm
 from lgo_mssante import message as mail
 from lgo_mssante.matching import match
-from lgo_mssante.model import AccountKind, Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
-from lgo_mssante.organisationnelle import allowed
+from lgo_mssante.model import Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
 from lgo_mssante.provider import FetchedMessage, MailRefused, MailUnavailable, MssanteProvider, NotAllowed
 
 if TYPE_CHECKING:
@@ -50,6 +46,8 @@ PARIS = ZoneInfo("Europe/Paris")
 PLUGIN = "mssante"
 SEND = "mssante.send"
 MDN = "mssante.mdn"
+#: The « courriel standard » of a failed automatic integration (ANS guide), sent besides the MDN.
+KO = "mssante.ko"
 _NON_XML = "{urn:hl7-org:v3}component/{urn:hl7-org:v3}nonXMLBody/{urn:hl7-org:v3}text"
 
 
@@ -84,84 +82,25 @@ def send_documents(
     read_receipt: bool | None = None,
     block_patient_reply: bool = False,
 ) -> int:
-    """Queue one message carrying these validated documents of the patient; returns the message's id."""
-    settings = _settings(kernel, pharmacy_id)
-    provider = _provider_name(kernel, pharmacy_id)
-    bad = [a for a in professionals if not accounts.ADDRESS.match(a)]
-    if bad:
-        raise ValidationError(f"Adresse MSSanté invalide : {', '.join(bad)}.", detail=f"addresses {bad}")
-    try:
-        identity = kernel.shareable_identity(pharmacy_id, patient_id)
-    except IdentityNotShareable as exc:
-        raise ValidationError(
-            "L'INS du patient n'est pas qualifiée : les documents ne peuvent pas être envoyés par MSSanté, et la "
-            "messagerie de Mon espace santé n'est accessible qu'avec une INS qualifiée. Qualifiez l'identité.",
-            detail=f"patient {patient_id} not shareable: {exc.detail}",
-        ) from exc
-    recipients = list(dict.fromkeys(a.lower() for a in professionals))
-    if to_patient:
-        recipients.append(f"{identity.matricule}@{settings.patient_domain}")
-    if not recipients:
-        raise ValidationError("Choisissez au moins un destinataire.", detail="no recipient")
-    with kernel.transaction() as session:
-        account = accounts.sending_account(session, pharmacy_id, provider, operator_id)
-        if account.kind == AccountKind.ORGANISATIONAL and not allowed(
-            accounts.habilitation(session, account, operator_id), "send"
-        ):
-            raise NotAllowed(
-                "Vous n'avez pas d'habilitation pour envoyer depuis la boîte organisationnelle.",
-                detail=f"operator {operator_id} on account {account.id}",
-            )
-        documents = [session.get(HealthDocument, i) for i in document_ids]
-        if not documents or any(
-            d is None or d.pharmacy_id != pharmacy_id or d.patient_id != patient_id for d in documents
-        ):
-            raise NotFound("Document introuvable pour ce patient.", detail=f"documents {list(document_ids)}")
-        if any(d.status != DocumentStatus.VALIDATED for d in documents if d is not None):
-            raise ValidationError("Seuls les documents validés peuvent être envoyés.", detail="not validated")
-        first = documents[0]
-        assert first is not None
-        patient = mail.cda_patient(first.content or b"")
-        row = MssMessage(
-            pharmacy_id=pharmacy_id,
-            account_id=account.id,
-            direction=Direction.OUT,
-            message_id=mail.new_message_id(account.address),
-            peer=", ".join(recipients),
-            subject=mail.subject(first.title, patient)[:500],
-            patient_id=patient_id,
-            operator_id=operator_id,
-            status=MessageStatus.QUEUED,
-        )
-        session.add(row)
-        session.flush()
-        outbox.enqueue(
-            session,
-            pharmacy_id,
-            plugin=PLUGIN,
-            kind=SEND,
-            patient_id=patient_id,
-            idempotency_key=f"mssante:send:{row.id}",
-            payload={
-                "message": row.id,
-                "documents": list(document_ids),
-                "recipients": recipients,
-                "body": body,
-                "block_patient_reply": block_patient_reply,
-                "read_receipt": settings.read_receipt if read_receipt is None else read_receipt,
-            },
-        )
-        kernel.audit(
-            pharmacy_id,
-            "mssante.queued",
-            f"Message MSSanté mis en file pour {', '.join(recipients)} ({len(documents)} document(s)).",
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="mssante_message",
-            object_id=row.id,
-        )
-        return row.id
+    """Queue one message carrying these validated documents of the patient; returns the message's id (the same
+    checks as a message written at the counter: :func:`lgo_mssante.compose.queue`)."""
+    from lgo_mssante import compose
+
+    _provider_name(kernel, pharmacy_id)
+    if not document_ids:
+        raise ValidationError("Choisissez au moins un document à envoyer.", detail="no document")
+    return compose.queue(
+        kernel,
+        pharmacy_id,
+        operator_id,
+        professionals=professionals,
+        patient_id=patient_id,
+        to_patient=to_patient,
+        document_ids=document_ids,
+        body=body,
+        read_receipt=read_receipt,
+        block_patient_reply=block_patient_reply,
+    )
 
 
 def _pdf_copy(cda: bytes) -> bytes | None:
@@ -194,18 +133,23 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         subject, patient_id = row.subject, row.patient_id
         pharmacy = session.get(Pharmacy, pharmacy_id)
         finess = pharmacy.finess if pharmacy is not None else str(pharmacy_id)
-    archive = xdm.build(
-        [xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
-        source_id=settings.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}"),
-        sender=sender,
-        recipients=payload["recipients"],
-        product=settings.product_reference,
+        forwarded = _forwarded(session, pharmacy_id, payload.get("forward_of"))
+    archive = (
+        xdm.build(
+            [xdm.OutgoingDocument(cda, title) for cda, title, _ in contents],
+            source_id=settings.source_id or identifiers.derived_oid(f"lgo:pharmacy:{finess}"),
+            sender=sender,
+            recipients=payload["recipients"],
+            product=settings.product_reference,
+        )
+        if contents
+        else forwarded.xdm
     )
     copies = [
         (f"{_file_stem(title)}.pdf", "application/pdf", pdf)
         for cda, title, _ in contents
         if (pdf := _pdf_copy(cda)) is not None
-    ]
+    ] + ([] if contents else forwarded.others)
     body = payload.get("body") or (
         "Bonjour,\n\nVeuillez trouver ci-joint un document de santé transmis par l'officine.\n\nCordialement."
     )
@@ -217,12 +161,13 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         message_id=message_id,
         product_reference=settings.product_reference,
         xdm=archive,
-        cda_codes=[c for _, _, c in contents],
-        ins_qualified=True,
+        cda_codes=[c for _, _, c in contents] if contents else forwarded.codes,
+        ins_qualified=True if contents else forwarded.ins_qualified,
         copies=copies,
-        read_receipt=bool(payload.get("read_receipt")),
+        read_receipt=bool(payload.get("read_receipt")) and archive is not None,
         block_patient_reply=bool(payload.get("block_patient_reply")),
         patient_domain=settings.patient_domain,
+        in_reply_to=str(payload.get("in_reply_to") or ""),
     )
     try:
         accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=operator_id).send(
@@ -241,6 +186,37 @@ def deliver_send(kernel: Kernel, delivery: Delivery) -> None:
         object_type="mssante_message",
         object_id=payload["message"],
     )
+
+
+@dataclass(frozen=True)
+class _Forwarded:
+    xdm: bytes | None = None
+    others: list[tuple[str, str, bytes]] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    ins_qualified: bool = False
+
+
+def _forwarded(session: Any, pharmacy_id: int, message_row: int | None) -> _Forwarded:
+    """The files of a received message being forwarded: its XDM archive (with the codes of its documents and
+    whether they carry an INS) and its other attachments."""
+    if not message_row:
+        return _Forwarded()
+    row = session.get(MssMessage, int(message_row))
+    if row is None or row.pharmacy_id != pharmacy_id or not row.raw_encrypted:
+        return _Forwarded()
+    raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
+    parsed = mail.read(raw, max_bytes=len(raw) + 1)
+    others = [(n, t, p) for n, t, p in mail.attachments(parsed.message) if n.upper() != xdm.ARCHIVE_NAME]
+    codes: list[str] = []
+    ins = False
+    if parsed.xdm is not None:
+        try:
+            documents = xdm.read(parsed.xdm)
+            codes = [d.type_code for d in documents]
+            ins = all(mail.cda_patient(d.cda).has_ins for d in documents)
+        except LgoError:
+            codes = []
+    return _Forwarded(parsed.xdm, others, codes, ins)
 
 
 def _set_status(
@@ -429,7 +405,9 @@ def _handle(box: _Box, fetched: FetchedMessage, max_bytes: int) -> None:
         box.provider.mark(fetched.uid, "quarantaine" if seen.status == MessageStatus.QUARANTINED else "integre")
         return
     if incoming is None or read.refused_fr is not None:
-        _set_aside(box, fetched, incoming, read.refused_fr or reading.UNEXPECTED_FR, detail=read.detail)
+        row = _set_aside(box, fetched, incoming, read.refused_fr or reading.UNEXPECTED_FR, detail=read.detail)
+        if incoming is not None and incoming.xdm is not None:  # documents whose automatic integration failed
+            _queue_ko(box.kernel, box.pharmacy_id, row, "906", "")
         return
     if incoming.disposition is not None:
         box.report.acknowledgements.append(_acknowledgement(box, fetched, incoming))
@@ -486,6 +464,7 @@ def _integrate(box: _Box, fetched: FetchedMessage, incoming: mail.Incoming, read
     label = read.documents[0].title
     if failed is not None:
         row = _set_aside(box, fetched, incoming, failed.reason_fr, error_code=failed.error_code or "906")
+        _queue_ko(kernel, pharmacy_id, row, failed.error_code or "906", label)
         if incoming.wants_receipt:
             _queue_mdn(kernel, pharmacy_id, row, failed.error_code, label)
         return
@@ -546,6 +525,67 @@ def _queue_mdn(kernel: Kernel, pharmacy_id: int, message_row: int, error_code: s
         )
 
 
+def _queue_ko(kernel: Kernel, pharmacy_id: int, message_row: int, error_code: str, label: str) -> None:
+    with kernel.transaction() as session:
+        outbox.enqueue(
+            session,
+            pharmacy_id,
+            plugin=PLUGIN,
+            kind=KO,
+            idempotency_key=f"mssante:ko:{message_row}",
+            payload={"message": message_row, "error_code": error_code, "label": label},
+        )
+
+
+def deliver_ko(kernel: Kernel, delivery: Delivery) -> None:
+    """Outbox handler ``mssante.ko``: tell the sender, in the standard e-mail the ANS guide specifies, that the
+    automatic integration failed (code and label), with the original message and its files attached."""
+    pharmacy_id, payload = delivery.pharmacy_id, delivery.payload
+    with kernel.transaction() as session:
+        row = session.get(MssMessage, payload["message"])
+        if row is None or not row.raw_encrypted:
+            raise PermanentFailure(
+                f"received message {payload['message']} has no content to answer",
+                message_fr="Le message reçu n'est plus disponible : la notification d'échec ne peut pas être envoyée.",
+            )
+        account = session.get(MssAccount, row.account_id)
+        assert account is not None
+        raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
+        account_id, sender = row.account_id, account.address
+    settings = _settings(kernel, pharmacy_id)
+    incoming = mail.read(raw, max_bytes=len(raw) + 1)
+    patient = None
+    if incoming.xdm is not None:
+        try:
+            patient = mail.cda_patient(xdm.read(incoming.xdm)[0].cda)
+        except LgoError:
+            patient = None
+    notification = mail.ko_notification(
+        incoming,
+        sender=sender,
+        message_id=mail.new_message_id(sender),
+        error_code=str(payload["error_code"]),
+        patient=patient,
+        label=str(payload.get("label", "")),
+        product_reference=settings.product_reference,
+    )
+    _name, address = email.utils.parseaddr(incoming.sender)
+    try:
+        accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None).send_acknowledgement(
+            notification, address
+        )
+    except MailRefused as exc:
+        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
+    kernel.audit(
+        pharmacy_id,
+        "mssante.ko",
+        f"Notification d'échec d'intégration envoyée à {address} (erreur {payload['error_code']}).",
+        actor=PLUGIN,
+        object_type="mssante_message",
+        object_id=payload["message"],
+    )
+
+
 def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     pharmacy_id, payload = delivery.pharmacy_id, delivery.payload
     with kernel.transaction() as session:
@@ -592,7 +632,15 @@ def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     )
 
 
-__all__ = ["MailUnavailable", "ReceiveReport", "deliver_mdn", "deliver_send", "receive", "send_documents"]
+__all__ = [
+    "MailUnavailable",
+    "ReceiveReport",
+    "deliver_ko",
+    "deliver_mdn",
+    "deliver_send",
+    "receive",
+    "send_documents",
+]
 
 
 # -- lists for the pharmacist -------------------------------------------------------------------------------------

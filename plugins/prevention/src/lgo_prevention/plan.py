@@ -152,17 +152,9 @@ def _produce(kernel: Kernel, pharmacy_id: int, bilan_id: int, patient_id: int) -
     try:
         identity = kernel.shareable_identity(pharmacy_id, patient_id)
     except IdentityNotShareable as exc:
-        return [
-            ActionRequired(
-                kind="ins.qualify",
-                # The identity plugin's action: its window shows it at the counter and its answer records the
-                # identity document (which qualifies the identity and releases the documents waiting here).
-                plugin="ins",
-                title_fr="Qualifier l'identité du patient",
-                message_fr=f"{exc.message_fr} Le plan personnalisé de prévention attend et partira ensuite.",
-                patient_id=patient_id,
-            )
-        ]
+        return kernel.identity_actions(
+            pharmacy_id, patient_id, exc, "Le plan personnalisé de prévention attend et partira ensuite."
+        )
     with kernel.transaction() as session:
         bilan = get_bilan(session, pharmacy_id, bilan_id)
         if bilan.status != BilanStatus.WAITING_IDENTITY:

@@ -21,6 +21,7 @@ from lgo.api import (
     ValidationError,
     cda,
     get_scoped,
+    is_identity_request,
     utcnow,
 )
 
@@ -216,7 +217,7 @@ def _validate(kernel: Kernel, event: ActionAnswered, bilan_id: int) -> list[Acti
     following = plan.validate(kernel, pharmacy, bilan_id, event.operator_id)
     with kernel.transaction() as session:
         physician = service.get_bilan(session, pharmacy, bilan_id).physician_status_fr
-    if any(a.kind == "ins.qualify" for a in following):
+    if any(is_identity_request(a) for a in following):
         message = (
             "Le plan attend la qualification de l'identité du patient, puis partira au DMP et au médecin traitant."
         )

@@ -4,9 +4,11 @@ their CDA entries. The DMP is reached through the ``dmp`` plugin's published API
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import cda, parse_untrusted, xds_codes
+
+from lgo_vaccination import codes
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
@@ -18,6 +20,10 @@ class DmpVaccination:
     vaccine: str
     lot: str
     source: str
+    #: The targeted diseases (from the ATC translation of the vaccine's code), « — » when the document says nothing.
+    disease: str = "—"
+    #: The vaccinator named as the administration's performer.
+    vaccinator: str = "—"
 
 
 def vaccinations_in(content: bytes, source: str) -> list[DmpVaccination]:
@@ -42,8 +48,34 @@ def vaccinations_in(content: bytes, source: str) -> list[DmpVaccination]:
         ).strip()
         lot = (material.findtext("h:lotNumberText", "", ns) or "").strip()
         date = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if value and len(value) >= 8 else (value or "")
-        result.append(DmpVaccination(date=date, vaccine=" ".join(name.split()), lot=lot, source=source))
+        result.append(
+            DmpVaccination(
+                date=date,
+                vaccine=" ".join(name.split()),
+                lot=lot,
+                source=source,
+                disease=_disease(material, ns),
+                vaccinator=_performer(administration, ns),
+            )
+        )
     return result
+
+
+def _disease(material: Any, ns: dict[str, str]) -> str:
+    """The diseases of the ATC translation (its display name, else what the ATC code says), else « — »."""
+    for translation in material.iterfind("h:code/h:translation", ns):
+        if translation.get("codeSystem") == codes.OID_ATC:
+            found = codes.profile(translation.get("code"))
+            return " ".join((translation.get("displayName") or (found.disease_fr if found else "—")).split())
+    return "—"
+
+
+def _performer(administration: Any, ns: dict[str, str]) -> str:
+    name = administration.find("h:performer/h:assignedEntity/h:assignedPerson/h:name", ns)
+    if name is None:
+        return "—"
+    parts = [" ".join((name.findtext(tag, "", ns) or "").split()) for tag in ("h:given", "h:family")]
+    return " ".join(p for p in parts if p) or "—"
 
 
 def dmp_vaccinations(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> list[DmpVaccination]:

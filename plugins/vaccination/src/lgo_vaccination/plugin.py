@@ -20,12 +20,14 @@ if TYPE_CHECKING:
         CounterWindow,
         IdentityQualified,
         Kernel,
+        PatientFileSection,
+        PatientFileView,
     )
     from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=2.4,<3",
+    plugin_api=">=2.6,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
@@ -82,6 +84,20 @@ def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[Action
     from lgo_vaccination import window
 
     return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    from lgo_vaccination import file
+
+    return file.sections(kernel, view)
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_vaccination.file import blueprint
+
+    return [blueprint]
 
 
 @hookimpl

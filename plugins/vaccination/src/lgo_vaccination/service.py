@@ -53,6 +53,8 @@ class RecordLine:
     vaccinator: str
     added_by: str
     status: str
+    #: The lot number (empty when unknown).
+    lot: str = ""
 
 
 # --- 1. at the billing --------------------------------------------------------------------------------------
@@ -159,18 +161,11 @@ def actions_after_billing(kernel: Kernel, event: BillingEnded) -> list[ActionReq
     return actions
 
 
-def _qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, message_fr: str) -> list[ActionRequired]:
-    """Ask for the qualification of the identity, as an action of the identity plugin (``ins``, the one this plugin
-    requires, whoever provides it): its window shows it and its answers record the document."""
-    return [
-        ActionRequired(
-            kind="ins.qualify",
-            plugin="ins",
-            title_fr="Qualifier l'identité du patient",
-            message_fr=message_fr,
-            patient_id=patient_id,
-        )
-    ]
+def _qualify(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, waiting_fr: str, refusal: IdentityNotShareable | None = None
+) -> list[ActionRequired]:
+    """Ask for the qualification of the identity: the identity plugin's window, whoever provides it."""
+    return kernel.identity_actions(pharmacy_id, patient_id, refusal or IdentityNotShareable(patient_id), waiting_fr)
 
 
 def _note_data(note: VaccinationNote, vaccinating: list[Vaccinator]) -> dict[str, Any]:
@@ -295,9 +290,7 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
             object_type="vaccination_note",
             object_id=note_id,
         )
-        return _qualify(
-            kernel, pharmacy_id, patient_id, f"{exc.message_fr} La note de vaccination attend et partira ensuite."
-        )
+        return _qualify(kernel, pharmacy_id, patient_id, "La note de vaccination attend et partira ensuite.", exc)
     with kernel.transaction() as session:
         note = _note(session, pharmacy_id, note_id)
         if note.status != NoteStatus.WAITING_IDENTITY:
@@ -500,6 +493,7 @@ def vaccination_record(
                     name,
                     "cette pharmacie",
                     note.status.label_fr,
+                    note.lot_number,
                 )
             )
     return sorted(lines, key=lambda line: line.date, reverse=True)
@@ -520,7 +514,13 @@ def full_record(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: 
                 continue
             remote.append(
                 RecordLine(
-                    date.fromisoformat(entry.date), entry.vaccine, "—", "—", f"DMP ({entry.source})", "dans le DMP"
+                    date.fromisoformat(entry.date),
+                    entry.vaccine,
+                    entry.disease,
+                    entry.vaccinator,
+                    f"DMP ({entry.source})",
+                    "dans le DMP",
+                    entry.lot,
                 )
             )
     return vaccination_record(kernel, pharmacy_id, patient_id, remote=remote)

@@ -35,6 +35,8 @@ SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"
 FAILURE = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"
 APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
 DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
+#: The DMP's own status of a document the patient archived in Mon espace santé (CI-SIS).
+ARCHIVED = "urn:asip:ci-sis:2010:StatusType:Archived"
 STABLE_ENTRY = "urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1"
 S_CLASS = "urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a"
 S_CONF = "urn:uuid:f4f85eac-e6cb-4883-b524-f2705394840f"
@@ -49,6 +51,11 @@ RPLC = "urn:ihe:iti:2007:AssociationType:RPLC"
 UPDATE_STATUS = "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus"
 FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
 GET_DOCUMENTS = "urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4"
+FIND_SUBMISSION_SETS = "urn:uuid:f26abbcb-ac74-4422-8a30-edb644bbc1a9"
+GET_ASSOCIATIONS = "urn:uuid:a7ae438b-4bc2-4642-93e9-be891f7bb155"
+HAS_MEMBER = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember"
+S_SET_PATIENT = "urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446"
+S_AUTHOR = "urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d"
 
 INS_OIDS = {"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"}
 #: The value sets the sandbox checks (subsets of the CI-SIS / DMP value sets the officine uses).
@@ -125,6 +132,17 @@ class Entry:
     masking: list[str] = field(default_factory=list)
 
 
+@dataclass
+class SubmissionSet:
+    """A submission set as registered: its package (with ``submissionTime``) and the entries it brought."""
+
+    entry_uuid: str
+    patient_id: str
+    submission_time: str
+    metadata: Any
+    members: list[str] = field(default_factory=list)
+
+
 class DmpSandbox:
     """WSGI app: ``/repository`` (ITI-41, ITI-43) and ``/registry`` (ITI-18, ITI-57)."""
 
@@ -156,6 +174,9 @@ class DmpSandbox:
         self.repository_unique_id = repository_unique_id
         self.random = random.Random(seed)
         self.entries: dict[str, Entry] = {}
+        self.submission_sets: dict[str, SubmissionSet] = {}
+        #: Every association registered: ``(id, type, source, target)``.
+        self.associations: list[tuple[str, str, str, str]] = []
         self.registrations: dict[str, int] = {}
         self.refusals: list[str] = []
         self._lock = threading.Lock()
@@ -426,7 +447,99 @@ class DmpSandbox:
             self.entries[entry.unique_id] = entry
             if entry.entry_uuid not in signatures:
                 self.registrations[entry.unique_id] = self.registrations.get(entry.unique_id, 0) + 1
+        self._register_sets(objects, associations, new)
         return _registry_response(SUCCESS), {}
+
+    def _register_sets(self, objects: Any, associations: list[Any], new: list[Entry]) -> None:
+        """Keep each submission set (its ``submissionTime``, its members) and every association, for
+        FindSubmissionSets and GetAssociations (the DMPi « documents since the last connection »)."""
+        patient = new[0].patient_id if new else ""
+        for package in objects.findall(f"{{{RIM}}}RegistryPackage"):
+            set_id = package.get("id", "")
+            time_value = (
+                package.findtext(f"{{{RIM}}}Slot[@name='submissionTime']/{{{RIM}}}ValueList/{{{RIM}}}Value", "") or ""
+            )
+            declared = package.find(f"{{{RIM}}}ExternalIdentifier[@identificationScheme='{S_SET_PATIENT}']")
+            self.submission_sets[set_id] = SubmissionSet(
+                set_id,
+                declared.get("value", patient) if declared is not None else patient,
+                time_value or datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
+                copy.deepcopy(package),
+            )
+        for association in associations:
+            source, target = association.get("sourceObject", ""), association.get("targetObject", "")
+            kind = association.get("associationType", "")
+            self.associations.append((association.get("id", ""), kind, source, target))
+            if kind == HAS_MEMBER and source in self.submission_sets:
+                self.submission_sets[source].members.append(target)
+
+    # --- what happens outside the professionals' XDS.b channel (tests, demo) ------------------------------------
+
+    def archive(self, unique_id: str) -> None:
+        """The patient archives a document in Mon espace santé: it leaves the current documents (status Archived)."""
+        with self._lock:
+            self.entries[unique_id].status = ARCHIVED
+
+    def add_patient_document(self, patient_id: str, title: str, text: str, *, type_code: str = "11369-6") -> str:
+        """A document the patient wrote in Mon espace santé (a CDA with a structured text body): its author is the
+        patient, named by the INS, without a structure. Registered with its own submission set, now. Returns its
+        uniqueId."""
+        self._check_patient(patient_id)
+        ins, _, rest = patient_id.partition("^^^&")
+        oid = rest.split("&", 1)[0]
+        unique_id = f"2.25.{uuid.uuid4().int}"
+        now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        content = _patient_cda(unique_id, ins, oid, title, text, type_code, now)
+        entry_id, set_id = f"urn:uuid:{uuid.uuid4()}", f"urn:uuid:{uuid.uuid4()}"
+        element = etree.Element(f"{{{RIM}}}ExtrinsicObject", id=entry_id, objectType=STABLE_ENTRY, mimeType="text/xml")
+        for name, value in (
+            ("repositoryUniqueId", self.repository_unique_id),
+            ("creationTime", now),
+            ("languageCode", "fr-FR"),
+            ("hash", hashlib.sha1(content).hexdigest()),
+            ("size", str(len(content))),
+        ):
+            _slot(element, name, value)
+        etree.SubElement(etree.SubElement(element, f"{{{RIM}}}Name"), f"{{{RIM}}}LocalizedString", value=title)
+        author = etree.SubElement(
+            element,
+            f"{{{RIM}}}Classification",
+            classificationScheme=S_AUTHOR,
+            classifiedObject=entry_id,
+            nodeRepresentation="",
+        )
+        _slot(author, "authorPerson", f"{ins}^^^^^^^^&{oid}&ISO^NH^^^INS")
+        _slot(author, "authorRole", "PATIENT")
+        for scheme, code in (
+            (S_TYPE, type_code),
+            (S_CLASS, "11"),
+            (S_FORMAT, "urn:ihe:iti:xds-sd:text:2008"),
+            (S_CONF, "N"),
+        ):
+            etree.SubElement(
+                element,
+                f"{{{RIM}}}Classification",
+                classificationScheme=scheme,
+                classifiedObject=entry_id,
+                nodeRepresentation=code,
+                id=f"urn:uuid:{uuid.uuid4()}",
+            )
+        for scheme, value in ((S_PATIENT, patient_id), (S_UNIQUE, unique_id)):
+            etree.SubElement(
+                element,
+                f"{{{RIM}}}ExternalIdentifier",
+                identificationScheme=scheme,
+                registryObject=entry_id,
+                value=value,
+                id=f"urn:uuid:{uuid.uuid4()}",
+            )
+        package = etree.Element(f"{{{RIM}}}RegistryPackage", id=set_id)
+        _slot(package, "submissionTime", now)
+        with self._lock:
+            self.entries[unique_id] = Entry(entry_id, unique_id, patient_id, element, content)
+            self.submission_sets[set_id] = SubmissionSet(set_id, patient_id, now, package, [entry_id])
+            self.associations.append((f"urn:uuid:{uuid.uuid4()}", HAS_MEMBER, set_id, entry_id))
+        return unique_id
 
     def _check_entry(self, element: Any, content: bytes, vihf: dict[str, str], *, is_signature: bool) -> Entry:
         def codes(scheme: str) -> list[str]:
@@ -553,6 +666,10 @@ class DmpSandbox:
         elif query.get("id") == GET_DOCUMENTS:
             wanted = set(re.findall(r"'([^']+)'", " ".join(slots.get("$XDSDocumentEntryUniqueId", []))))
             found = [e for e in self.entries.values() if e.unique_id in wanted and e.patient_id == patient]
+        elif query.get("id") == FIND_SUBMISSION_SETS:
+            return self._find_submission_sets(slots, patient), {}
+        elif query.get("id") == GET_ASSOCIATIONS:
+            return self._get_associations(slots, patient), {}
         else:
             raise Refusal("XDSUnknownStoredQuery", f"Requête {query.get('id')} non prise en charge.")
         response = etree.Element(
@@ -579,6 +696,44 @@ class DmpSandbox:
                 )
             objects.append(element)
         return response, {}
+
+    def _find_submission_sets(self, slots: dict[str, list[str]], patient: str) -> Any:
+        asked = slots.get("$XDSSubmissionSetPatientId", [""])[0].strip("'")
+        if asked != patient:
+            raise Refusal("XDSPatientIdDoesNotMatch", "Le patient recherché n'est pas celui du VIHF.")
+        since = slots.get("$XDSSubmissionSetSubmissionTimeFrom", [""])[0].strip("'")
+        until = slots.get("$XDSSubmissionSetSubmissionTimeTo", [""])[0].strip("'")
+        response = etree.Element(
+            f"{{{QUERY}}}AdhocQueryResponse", nsmap={"query": QUERY, "rim": RIM, "rs": RS}, status=SUCCESS
+        )
+        objects = etree.SubElement(response, f"{{{RIM}}}RegistryObjectList")
+        for found in sorted(self.submission_sets.values(), key=lambda s: s.submission_time):
+            if found.patient_id != patient or (since and found.submission_time < since):
+                continue
+            if until and found.submission_time >= until:
+                continue
+            objects.append(copy.deepcopy(found.metadata))
+        return response
+
+    def _get_associations(self, slots: dict[str, list[str]], patient: str) -> Any:
+        wanted = set(re.findall(r"'([^']+)'", " ".join(slots.get("$uuid", []))))
+        mine = {s.entry_uuid for s in self.submission_sets.values() if s.patient_id == patient}
+        mine |= {e.entry_uuid for e in self.entries.values() if e.patient_id == patient}
+        response = etree.Element(
+            f"{{{QUERY}}}AdhocQueryResponse", nsmap={"query": QUERY, "rim": RIM, "rs": RS}, status=SUCCESS
+        )
+        objects = etree.SubElement(response, f"{{{RIM}}}RegistryObjectList")
+        for association_id, kind, source, target in self.associations:
+            if (source in wanted or target in wanted) and source in mine and target in mine:
+                etree.SubElement(
+                    objects,
+                    f"{{{RIM}}}Association",
+                    id=association_id,
+                    associationType=kind,
+                    sourceObject=source,
+                    targetObject=target,
+                )
+        return response
 
     # --- ITI-43 --------------------------------------------------------------------------------------------
 
@@ -682,6 +837,34 @@ def _author_structure(entry: Entry) -> str:
         or ""
     )
     return institution.rsplit("^", 1)[-1]
+
+
+def _slot(parent: Any, name: str, value: str) -> None:
+    slot = etree.SubElement(parent, f"{{{RIM}}}Slot", name=name)
+    etree.SubElement(etree.SubElement(slot, f"{{{RIM}}}ValueList"), f"{{{RIM}}}Value").text = value
+
+
+def _patient_cda(unique_id: str, ins: str, oid: str, title: str, text: str, type_code: str, now: str) -> bytes:
+    """A small CDA whose author is the patient (what Mon espace santé stores for a document the patient adds)."""
+    h = "urn:hl7-org:v3"
+    root = etree.Element(f"{{{h}}}ClinicalDocument", nsmap={None: h})  # type: ignore[dict-item]
+    etree.SubElement(root, f"{{{h}}}id", root=unique_id)
+    etree.SubElement(root, f"{{{h}}}code", code=type_code, codeSystem="2.16.840.1.113883.6.1", displayName=title)
+    etree.SubElement(root, f"{{{h}}}title").text = title
+    etree.SubElement(root, f"{{{h}}}effectiveTime", value=now)
+    patient_role = etree.SubElement(etree.SubElement(root, f"{{{h}}}recordTarget"), f"{{{h}}}patientRole")
+    etree.SubElement(patient_role, f"{{{h}}}id", root=oid, extension=ins)
+    author = etree.SubElement(etree.SubElement(root, f"{{{h}}}author"), f"{{{h}}}assignedAuthor")
+    etree.SubElement(author, f"{{{h}}}id", root=oid, extension=ins)
+    section = etree.SubElement(
+        etree.SubElement(
+            etree.SubElement(etree.SubElement(root, f"{{{h}}}component"), f"{{{h}}}structuredBody"), f"{{{h}}}component"
+        ),
+        f"{{{h}}}section",
+    )
+    etree.SubElement(section, f"{{{h}}}title").text = title
+    etree.SubElement(etree.SubElement(section, f"{{{h}}}text"), f"{{{h}}}paragraph").text = text
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
 def _is_document(entry: Entry) -> bool:

@@ -1,6 +1,7 @@
-"""An Annuaire Santé FHIR sandbox: ``GET /Practitioner`` by ``name``, ``identifier`` (system|value) or
-``mailbox-mss``, answering a ``searchset`` Bundle. Practitioners come from the shared FHIR examples of the ANS
-MSSanté IG when their folder is given (tests), and from a small fictional list otherwise (the demo)."""
+"""An Annuaire Santé FHIR sandbox: ``GET /Practitioner`` by ``name``, ``identifier`` (system|value),
+``address-city`` or ``mailbox-mss`` (several criteria: all must match), answering a ``searchset`` Bundle.
+Practitioners come from the shared FHIR examples of the ANS MSSanté IG when their folder is given (tests), and from
+a small fictional list otherwise (the demo)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ EXTENSION = "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition
 TYPE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R257-TypeBAL/FHIR/TRE-R257-TypeBAL"
 
 
-def practitioner(identifier: str, family: str, given: str, mailboxes: list[tuple[str, str]]) -> dict[str, Any]:
+def practitioner(
+    identifier: str, family: str, given: str, mailboxes: list[tuple[str, str]], city: str = ""
+) -> dict[str, Any]:
     """A fictional Practitioner shaped like the IG's examples."""
     return {
         "resourceType": "Practitioner",
@@ -24,6 +27,7 @@ def practitioner(identifier: str, family: str, given: str, mailboxes: list[tuple
         "active": True,
         "identifier": [{"use": "official", "system": "urn:oid:1.2.250.1.71.4.2.1", "value": identifier}],
         "name": [{"use": "official", "family": family, "given": [given]}],
+        **({"address": [{"use": "work", "city": city, "country": "FRA"}]} if city else {}),
         "telecom": [
             {
                 "extension": [
@@ -52,8 +56,11 @@ FICTIONAL = [
         "MEDECIN-DEMO",
         "Anne",
         [("anne.medecin-demo@medecin.mssante.fr", "PER"), ("secretariat.demo@cabinet.mssante.fr", "CAB")],
+        city="Villedémo",
     ),
-    practitioner("899999000062", "INFIRMIER-DEMO", "Paul", [("paul.infirmier-demo@infirmier.mssante.fr", "PER")]),
+    practitioner(
+        "899999000062", "INFIRMIER-DEMO", "Paul", [("paul.infirmier-demo@infirmier.mssante.fr", "PER")], "Autreville"
+    ),
 ]
 
 
@@ -87,6 +94,10 @@ class AnnuaireSandbox:
                 i.get("value") == value and (not system or i.get("system") == system)
                 for i in resource.get("identifier", [])
             ):
+                return False
+        if "address-city" in params:
+            wanted = params["address-city"][0].lower()
+            if not any(str(a.get("city", "")).lower().startswith(wanted) for a in resource.get("address", [])):
                 return False
         if "mailbox-mss" in params:
             wanted = params["mailbox-mss"][0].lower()

@@ -348,7 +348,20 @@ def _statuses(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[
 
 
 def _shortcuts(kernel: Kernel, user: SignedIn, patient: CounterPatient | None) -> list[Any]:
-    return [k for _p, k in kernel.counter_shortcuts(user.pharmacy_id) if patient is not None or not k.needs_patient]
+    """The plugins' keys this operator may use here: with a patient when they need one, and only with the
+    habilitation a key names (a key that would answer « non habilité » is not shown)."""
+    keys = [k for _p, k in kernel.counter_shortcuts(user.pharmacy_id) if patient is not None or not k.needs_patient]
+    if any(k.habilitation for k in keys):
+        held = _held(kernel, user)
+        keys = [k for k in keys if not k.habilitation or k.habilitation in held]
+    return keys
+
+
+def _held(kernel: Kernel, user: SignedIn) -> set[str]:
+    """The habilitations the signed-in operator holds now."""
+    with kernel.transaction() as session:
+        operator = session.get(Operator, user.operator_id)
+        return {h.habilitation for h in operator.habilitations} if operator is not None else set()
 
 
 def _change(draft_id: str) -> tuple[Kernel, SignedIn, int, State, int, int | None, int | None]:
@@ -615,7 +628,11 @@ def command(command: str, draft_id: str | None = None) -> Response:
     """One of the plugins' keys: the plugin that declared the command answers with its windows."""
     user = current_user()
     kernel = _kernel()
-    owner = next((p for p, k in kernel.counter_shortcuts(user.pharmacy_id) if k.command == command), None)
+    found = next(((p, k) for p, k in kernel.counter_shortcuts(user.pharmacy_id) if k.command == command), None)
+    owner = found[0] if found is not None else None
+    if found is not None and found[1].habilitation and found[1].habilitation not in _held(kernel, user):
+        flash("Vous n'êtes pas habilité(e) à utiliser cette touche.", "error")
+        return redirect(url_for("counter.home") if draft_id is None else url_for("counter.billing", draft_id=draft_id))
     if owner is None:
         flash("Cette touche n'est pas disponible (module inactif ?).", "error")
         return redirect(url_for("counter.home") if draft_id is None else url_for("counter.billing", draft_id=draft_id))
@@ -766,10 +783,42 @@ def answer_blocking(plugin: str, key: str) -> Response:
 
 def install(app: Any) -> None:
     """Every role may post on the counter (the préparateur bills), unlike the admin pages. The views are marked
-    ``lgo_counter`` (not ``lgo_any_role``: a temporary password must still be replaced before working here)."""
+    ``lgo_counter`` (not ``lgo_any_role``: a temporary password must still be replaced before working here). Pages
+    of plugins that extend ``counter/layout.html`` get the status bar, the keys and the patient's banner from the
+    template helpers ``counter_statuses``, ``counter_shortcuts`` and ``counter_patient``."""
     for name, view in list(app.view_functions.items()):
         if name.startswith("counter."):
             view.lgo_counter = True
+
+    @app.context_processor
+    def counter_helpers() -> dict[str, Any]:
+        return {
+            "counter_statuses": _template_statuses,
+            "counter_shortcuts": _template_shortcuts,
+            "counter_patient": _template_patient,
+        }
+
+
+def _template_statuses(patient_id: int | None) -> list[Any]:
+    user = current_user()
+    return _statuses(_kernel(), user.pharmacy_id, patient_id)
+
+
+def _template_shortcuts(patient_id: int | None) -> list[Any]:
+    user = current_user()
+    return _shortcuts(_kernel(), user, _template_patient(patient_id) if patient_id else None)
+
+
+def _template_patient(patient_id: int | str | None) -> CounterPatient | None:
+    """The banner of a plugin's page: the patient, read within the signed-in operator's pharmacy only."""
+    if patient_id in (None, ""):
+        return None
+    user = current_user()
+    with _kernel().transaction() as session:
+        try:
+            return CounterPatient.of(get_scoped(session, Patient, str(patient_id), user.pharmacy_id, "patient"))
+        except LgoError:
+            return None
 
 
 ROLE_HOME = {Role.ADMINISTRATEUR: "admin.modules"}

@@ -46,7 +46,8 @@
     var el = target(name);
     if (!el) { if (/^F/.test(name)) { event.preventDefault(); } return; }
     event.preventDefault();
-    if (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") {
+    var field = (el.tagName === "INPUT" && !/^(checkbox|radio|submit|button)$/.test(el.type)) || el.tagName === "SELECT" || el.tagName === "TEXTAREA";
+    if (field) {
       el.focus();
       if (el.select) { el.select(); }
     } else {
@@ -54,10 +55,12 @@
     }
   });
 
-  /* Enter in a list (vaccinator, route...) sends its form with its default button, as in a text field. */
+  /* Enter in a list (vaccinator, route...) or on a box to tick sends its form with its default button, as in a
+     text field. */
   document.addEventListener("keydown", function (event) {
     var el = event.target;
-    if (event.key !== "Enter" || el.tagName !== "SELECT" || !el.form) { return; }
+    var box = el.tagName === "INPUT" && /^(checkbox|radio)$/.test(el.type);
+    if (event.key !== "Enter" || !(el.tagName === "SELECT" || box) || !el.form) { return; }
     var button = el.form.querySelector("[data-default]") || el.form.querySelector("button[type=submit]");
     if (button) { event.preventDefault(); button.click(); }
   });
@@ -69,6 +72,29 @@
       if (form.dataset.sent) { event.preventDefault(); return; }
       form.dataset.sent = "1";
     }
+  });
+
+  /* Parts of a page that need a national service (the DMP in the patient's file): fetched once the page is shown,
+     so that the page never waits for them; the link inside stays for a browser without this script. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var parts = document.querySelectorAll("[data-fragment]");
+    Array.prototype.forEach.call(parts, function (part) {
+      fetch(part.dataset.fragment, { credentials: "same-origin", headers: { "X-LGO-Fragment": "1" } })
+        .then(function (r) { return r.text().then(function (html) { return { ok: r.ok, html: html }; }); })
+        .then(function (answer) {
+          part.innerHTML = answer.html;
+          part.setAttribute("aria-busy", "false");
+          part.dataset.loaded = answer.ok ? "ok" : "error";
+        })
+        .catch(function () {
+          part.setAttribute("aria-busy", "false");
+          part.dataset.loaded = "error";
+          var note = document.createElement("p");
+          note.className = "warning";
+          note.textContent = "Service indisponible pour le moment : ouvrez le lien ci-dessus pour réessayer.";
+          part.appendChild(note);
+        });
+    });
   });
 
   /* Instant search: results as you type; arrows move the selection, Enter opens it. */
