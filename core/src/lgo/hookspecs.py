@@ -35,7 +35,9 @@ renaming one is a breaking change (bump the major). ``firstresult`` is never use
 providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
 (demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel; API 2.1 added
 the counter's hooks; API 2.5 added ``lgo_counter_blocking``; API 2.6 the patient's file
-(``lgo_patient_file_sections``), keys shown by habilitation and ``lgo_identity_qualification``.
+(``lgo_patient_file_sections``), keys shown by habilitation and ``lgo_identity_qualification``; API 2.7 the
+portability of the pharmacy's data (``lgo_portable_tables``) and the REMU NUM indicators
+(``lgo_register_indicators``).
 """
 
 from __future__ import annotations
@@ -180,7 +182,7 @@ def lgo_portable_tables() -> list[PortableTable | ExcludedTable]:
     plugin, active or not: disabling a plugin keeps its data, the export carries it. The contract kit checks that
     every table the plugin's migrations create is declared.
 
-    .. versionadded:: 2.4"""
+    .. versionadded:: 2.7"""
 
 
 @hookspec
@@ -193,7 +195,7 @@ def lgo_register_indicators() -> list[IndicatorSource]:
     An indicator is measured only where the plugin is active in the pharmacy; the page says so otherwise. An indicator
     code declared by two plugins takes both out.
 
-    .. versionadded:: 2.4"""
+    .. versionadded:: 2.7"""
 
 
 # --- events (after commit, one implementation at a time) -------------------------------------------------

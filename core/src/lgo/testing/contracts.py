@@ -194,7 +194,7 @@ def check_toggle_keeps_data(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
 
 def check_portable_tables(kernel: Any, plugin: Any) -> None:
     """Every table the plugin's migrations create travels in a pharmacy's export or says why not
-    (``lgo_portable_tables``, API 2.4): each exported column described in French, each reference pointing at an
+    (``lgo_portable_tables``, API 2.7): each exported column described in French, each reference pointing at an
     exported table, each excluded required column given an import default."""
     from lgo.portability.tables import Catalogue, check_declarations
 
