@@ -52,7 +52,7 @@ def test_new_documents_since_the_last_consultation_are_marked(
     with world.kernel.transaction() as session:
         own_unique_id = session.get(HealthDocument, own).unique_id  # type: ignore[union-attr]
     older = another_pharmacy.deposit(
-        dmp_authority, endpoint, identity, another_pharmacy.note_de_vaccination(identity, title="Note ancienne")
+        dmp_authority, endpoint, identity, another_pharmacy.narrative_note(identity, title="Note ancienne")
     )
 
     first = consultation.consult(world.kernel, world.pharmacy_id, titulaire, world.patient_id, consultation.Filters())
@@ -65,7 +65,7 @@ def test_new_documents_since_the_last_consultation_are_marked(
         dmp_authority,
         endpoint,
         identity,
-        another_pharmacy.note_de_vaccination(identity, title="Note <b>récente</b>", hostile=True),
+        another_pharmacy.narrative_note(identity, title="Note <b>récente</b>", hostile=True),
     )
     written = world.sandbox.add_patient_document(XDS_PATIENT, "Mes allergies", "Allergie à la pénicilline.")
 

@@ -49,25 +49,13 @@ def note_de_vaccination(
     when: datetime | None = None,
     hostile: bool = False,
 ) -> bytes:
-    """A VAC-NOTE written by the other pharmacy's pharmacist for ``identity`` (a COVID-19 vaccination)."""
+    """A VAC-NOTE written by the other pharmacy's pharmacist for ``identity`` (a COVID-19 vaccination); needs the
+    vaccination plugin (its CDA builder)."""
     from lgo_vaccination.cda import Vaccination, build
 
     moment = when or datetime.now(UTC) - timedelta(days=20)
-    pharmacist = cda.CdaPerson(RPPS, PHARMACIST[0], PHARMACIST[1], "G15_21/A", "Pharmacien titulaire d'officine")
-    header = cda.CdaHeader(
-        unique_id=f"2.25.{uuid.uuid4().int}",
-        set_id=f"2.25.{uuid.uuid4().int}",
-        version=1,
-        type_code="87273-9",
-        type_display="Note de vaccination",
-        title=title,
-        patient=identity,
-        author=pharmacist,
-        organisation=cda.CdaOrganisation(FINESS, NAME, "3 rue du Marché", "99200", "Autreville"),
-        effective_time=moment,
-        legal_authenticator=pharmacist,
-        service_start=moment,
-    )
+    pharmacist = _pharmacist()
+    header = _header(identity, "87273-9", "Note de vaccination", title, moment)
     content = build(
         header,
         Vaccination(
@@ -84,6 +72,41 @@ def note_de_vaccination(
         ),
     )
     return _with_hostile_narrative(content) if hostile else content
+
+
+def narrative_note(identity: SharedIdentity, *, title: str, hostile: bool = False) -> bytes:
+    """A note de vaccination of the other pharmacy whose section holds only its readable part (no coded entry),
+    built with the kernel alone: enough for the DMP's metadata and for the viewer (``hostile``: script, handlers and
+    a ``javascript:`` link in the narrative)."""
+    moment = datetime.now(UTC) - timedelta(days=20)
+    header = _header(identity, "87273-9", "Note de vaccination", title, moment)
+    section = etree.Element("{urn:hl7-org:v3}section", nsmap={None: "urn:hl7-org:v3"})
+    cda.el(section, "title", "Vaccination")
+    cda.el(section, "text", "Vaccination contre la COVID-19 réalisée à l'autre officine.")
+    content = cda.wrap_structured_body(header, [section])
+    return _with_hostile_narrative(content) if hostile else content
+
+
+def _pharmacist() -> cda.CdaPerson:
+    return cda.CdaPerson(RPPS, PHARMACIST[0], PHARMACIST[1], "G15_21/A", "Pharmacien titulaire d'officine")
+
+
+def _header(identity: SharedIdentity, type_code: str, type_display: str, title: str, moment: datetime) -> cda.CdaHeader:
+    pharmacist = _pharmacist()
+    return cda.CdaHeader(
+        unique_id=f"2.25.{uuid.uuid4().int}",
+        set_id=f"2.25.{uuid.uuid4().int}",
+        version=1,
+        type_code=type_code,
+        type_display=type_display,
+        title=title,
+        patient=identity,
+        author=pharmacist,
+        organisation=cda.CdaOrganisation(FINESS, NAME, "3 rue du Marché", "99200", "Autreville"),
+        effective_time=moment,
+        legal_authenticator=pharmacist,
+        service_start=moment,
+    )
 
 
 def _with_hostile_narrative(content: bytes) -> bytes:
