@@ -89,7 +89,7 @@ def test_the_file_shows_every_pharmacy_s_lines_with_lot_and_pharmacy_in_a_fragme
     flat = [" ".join(c) for c in cells]
     assert any("AM24C" in row and "PHARMACIE DU MARCHE" in row and "AMOXICILLINE" in row.upper() for row in flat), flat
     assert any("LOT-PARA" in row and "cette officine" in row and "(" in row for row in flat), flat  # its sending state
-    assert "2 délivrance(s), dont 1 dans 1 autre(s) officine(s)." in part
+    assert "Réponse du DP : DP ouvert." in part and "2 délivrance(s), dont 1 dans 1 autre(s) officine(s)." in part
     assert "signalement" not in part  # the file has no billing to flag against
 
     # Traced before and after the call, with the operator's name, as the DP key's window is.
