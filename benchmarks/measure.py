@@ -25,6 +25,8 @@ class Result:
     iterations: int
     #: The issue's target for the ratio (at most), when it sets one.
     target: float | None = None
+    #: What subject and baseline are measured in: seconds, or « Mo » for a peak memory.
+    unit: str = "s"
 
     @property
     def ratio(self) -> float:

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules,
 import bench_counter
 import bench_counter_web
 import bench_dp
+import bench_export
 import bench_group
 import bench_outbox
 import bench_patient_file
@@ -61,6 +62,8 @@ class Volumes:
     #: One pharmacy of the group, and how many share the database before and after.
     group_pharmacy: Scale
     group_sizes: tuple[int, int]
+    #: The pharmacies exported whole: peak memory must not grow from the first to the second.
+    export_volumes: tuple[Scale, Scale]
     quick: bool
 
 
@@ -79,6 +82,7 @@ QUICK = Volumes(
     patient_file=(24, 6, 2),
     group_pharmacy=Scale().times(0.002),
     group_sizes=(2, 3),
+    export_volumes=(Scale().times(0.001), Scale().times(0.004)),  # the same catalogue (40 products)
     quick=True,
 )
 FULL = Volumes(
@@ -96,6 +100,7 @@ FULL = Volumes(
     patient_file=(200, 30, 60),
     group_pharmacy=Scale().times(0.02),
     group_sizes=(5, 100),
+    export_volumes=(bench_export.SMALLER, bench_export.REALISTIC),
     quick=False,
 )
 
@@ -265,6 +270,9 @@ class Run:
     def measure_dispatch(self) -> list[Result]:
         return [bench_counter.bench_dispatch(self.volumes.calls, self.workdir)]
 
+    def measure_export(self) -> list[Result]:
+        return bench_export.bench_export(self.database_url, self.workdir, self.volumes.export_volumes)
+
     def measure_startup(self) -> list[Result]:
         return [bench_startup.bench_startup(self.volumes.startup_runs, self.workdir)]
 
@@ -282,6 +290,7 @@ MEASURES: dict[str, Callable[[Run], list[Result]]] = {
     "patient_file": Run.measure_patient_file,
     "dispatch": Run.measure_dispatch,
     "startup": Run.measure_startup,
+    "export": Run.measure_export,
 }
 
 
@@ -320,14 +329,14 @@ def write_results(results: list[Result], out: Path) -> tuple[Path, Path]:
     json_path = out / "latest.json"
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     lines = [
-        "| mesure | volume | sujet (s) | référence (s) | itérations | rapport | cible |",
+        "| mesure | volume | sujet | référence | itérations | rapport | cible |",
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for r in results:
         target = "" if r.target is None else f"≤ {r.target:g} " + ("✔" if r.meets_target else "✘")
         lines.append(
-            f"| {r.description_fr} | {r.volume_fr} | {r.subject_seconds:.4f} | {r.baseline_seconds:.4f} "
-            f"| {r.iterations} | {r.ratio:.2f} | {target} |"
+            f"| {r.description_fr} | {r.volume_fr} | {r.subject_seconds:.4f} {r.unit} "
+            f"| {r.baseline_seconds:.4f} {r.unit} | {r.iterations} | {r.ratio:.2f} | {target} |"
         )
     md_path = out / "latest.md"
     md_path.write_text(

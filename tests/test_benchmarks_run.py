@@ -48,6 +48,15 @@ EXPECTED = {
     "patient_file_p99",
     "event_dispatch",
     "cli_startup",
+    *(
+        f"export_{what}_{backend}_{patients}"
+        for what in ("time", "rss")
+        for backend in ("sqlite", "postgresql")
+        for patients in (30, 120)
+    ),
+    "export_rss_growth_sqlite",
+    "export_rss_growth_postgresql",
+    *(f"import_{what}_{backend}" for what in ("time", "rss") for backend in ("sqlite", "postgresql")),
 }
 #: The measures the issue sets a target for (ratio at most).
 TARGETS = {

@@ -37,6 +37,9 @@ Groups of names:
   (known addresses, choices of a list, advanced settings) for the settings page, :func:`extra_authorities_field`
   (the advanced trust-anchors setting of a TLS client); :func:`date_fr`,
   :func:`datetime_fr` (Europe/Paris);
+* data portability and REMU NUM — :class:`PortableTable`, :class:`ExcludedTable`, :class:`ColumnTransform` (how a
+  plugin's tables travel in a pharmacy's export, hook ``lgo_portable_tables``); :class:`IndicatorSource`,
+  :class:`Tally`, :class:`Miss` (how it measures an indicator, hook ``lgo_register_indicators``);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -150,6 +153,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.identity import OID_TEST as OID_TEST
     from lgo.identity import IdentityNotShareable as IdentityNotShareable
     from lgo.identity import SharedIdentity as SharedIdentity
+    from lgo.indicators import IndicatorSource as IndicatorSource
+    from lgo.indicators import Miss as Miss
+    from lgo.indicators import Tally as Tally
     from lgo.kernel import Kernel as Kernel
     from lgo.local_time import date_fr as date_fr
     from lgo.local_time import datetime_fr as datetime_fr
@@ -169,6 +175,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.registrations import ServiceState as ServiceState
     from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
+    from lgo.portability.tables import ColumnTransform as ColumnTransform
+    from lgo.portability.tables import ExcludedTable as ExcludedTable
+    from lgo.portability.tables import PortableTable as PortableTable
     from lgo.safe_xml import HostileContent as HostileContent
     from lgo.safe_xml import parse_untrusted as parse_untrusted
     from lgo.settings_fields import HostName as HostName
@@ -286,6 +295,9 @@ _LAZY: dict[str, str] = {
     "OID_TEST": "lgo.identity:OID_TEST",
     "IdentityNotShareable": "lgo.identity:IdentityNotShareable",
     "SharedIdentity": "lgo.identity:SharedIdentity",
+    "IndicatorSource": "lgo.indicators:IndicatorSource",
+    "Miss": "lgo.indicators:Miss",
+    "Tally": "lgo.indicators:Tally",
     "Kernel": "lgo.kernel:Kernel",
     "date_fr": "lgo.local_time:date_fr",
     "datetime_fr": "lgo.local_time:datetime_fr",
@@ -304,6 +316,9 @@ _LAZY: dict[str, str] = {
     "ServiceState": "lgo.plugins.registrations:ServiceState",
     "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "ColumnTransform": "lgo.portability.tables:ColumnTransform",
+    "ExcludedTable": "lgo.portability.tables:ExcludedTable",
+    "PortableTable": "lgo.portability.tables:PortableTable",
     "HostName": "lgo.settings_fields:HostName",
     "KnownAddress": "lgo.settings_fields:KnownAddress",
     "ServiceUrl": "lgo.settings_fields:ServiceUrl",

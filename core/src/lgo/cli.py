@@ -172,7 +172,12 @@ def french_message(exc: Exception) -> tuple[str, int]:
 
 #: Built-in command groups kept in their own modules, imported only when used (``lgo --help`` stays quick, and they
 #: may import this module's helpers).
-LAZY_BUILTINS = {"equipe": "lgo.cli_team:team"}
+LAZY_BUILTINS = {
+    "equipe": "lgo.cli_team:team",
+    "export": "lgo.cli_portability:export_command",
+    "import": "lgo.cli_portability:import_command",
+    "indicateurs": "lgo.cli_portability:indicators_command",
+}
 
 
 class LgoGroup(click.Group):

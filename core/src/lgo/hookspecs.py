@@ -4,7 +4,8 @@ Kinds of hooks:
 
 * **lifecycle** — ``lgo_startup`` / ``lgo_shutdown``, called by the kernel for each plugin in dependency order;
 * **registration** — what a plugin adds to the kernel (migrations, CLI commands, web blueprints, outbox
-  delivery handlers, periodic jobs, billable acts, habilitations, sign-in methods). Called for every loaded plugin,
+  delivery handlers, periodic jobs, billable acts, habilitations, sign-in methods, portable tables, REMU NUM
+  indicators). Called for every loaded plugin,
   enabled or not, so that the data model and the admin page are known before a pharmacy switches the plugin on.
   Settings are registered by the manifest (:class:`lgo.plugins.manifest.Manifest.settings`) for the same reason.
   A name declared by two plugins (an outbox kind, an act code...) takes both out, with the reason;
@@ -34,7 +35,9 @@ renaming one is a breaking change (bump the major). ``firstresult`` is never use
 providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 removed ``lgo_demo_steps``
 (demonstration steps are entry points of the group ``lgo.demo``) and gave outbox handlers the kernel; API 2.1 added
 the counter's hooks; API 2.5 added ``lgo_counter_blocking``; API 2.6 the patient's file
-(``lgo_patient_file_sections``), keys shown by habilitation and ``lgo_identity_qualification``.
+(``lgo_patient_file_sections``), keys shown by habilitation and ``lgo_identity_qualification``; API 2.7 the
+portability of the pharmacy's data (``lgo_portable_tables``) and the REMU NUM indicators
+(``lgo_register_indicators``).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ if TYPE_CHECKING:
         PatientTraitsChanged,
     )
     from lgo.identity import SharedIdentity
+    from lgo.indicators import IndicatorSource
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
     from lgo.plugins.registrations import (
@@ -76,6 +80,7 @@ if TYPE_CHECKING:
         ServiceStatus,
         SignInMethod,
     )
+    from lgo.portability.tables import ExcludedTable, PortableTable
     from lgo.worker import OutboxHandler, PeriodicJob
 
 
@@ -162,6 +167,35 @@ def lgo_register_certificate_usages() -> list[CertificateUsage]:
     certificate (:func:`lgo.domain.certificates.pharmacy_credential`, ``kind`` = the use's name).
 
     .. versionadded:: 2.0"""
+
+
+@hookspec
+def lgo_portable_tables() -> list[PortableTable | ExcludedTable]:
+    """Return how each of the plugin's tables travels in a pharmacy's export (``lgo export`` / ``lgo import``, data
+    portability): a :class:`lgo.api.PortableTable` per table whose rows are the pharmacy's data (a French label and
+    a French description of every column, for the generated data dictionary; the plain integer columns that hold
+    another table's id, e.g. ``{"patient_id": "patient", "document_id": "health_document"}``; the columns left out
+    and why, e.g. an encrypted password; a :class:`lgo.api.ColumnTransform` to decrypt a secret on the way out and
+    encrypt it again on the way in), or an :class:`lgo.api.ExcludedTable` with the reason (sessions, caches). A row
+    pointing at a patient (directly or through another row) travels in that patient's archive, the others in the
+    transverse archive; the import renumbers every ``id`` and the columns pointing at one. Called for every loaded
+    plugin, active or not: disabling a plugin keeps its data, the export carries it. The contract kit checks that
+    every table the plugin's migrations create is declared.
+
+    .. versionadded:: 2.7"""
+
+
+@hookspec
+def lgo_register_indicators() -> list[IndicatorSource]:
+    """Return how this plugin measures REMU NUM indicators of the kernel's catalogue (:data:`lgo.indicators.CATALOGUE`,
+    e.g. ``ordonnance_numerique``): an :class:`lgo.api.IndicatorSource` per indicator, with ``count(session,
+    pharmacy_id, start, end)`` returning a :class:`lgo.api.Tally` (numerator, denominator) over ``[start, end)`` (UTC
+    instants of Paris months) and ``misses(session, pharmacy_id, start, end, limit)`` returning the cases that count
+    against it (:class:`lgo.api.Miss`, with the reason in French). Both read with the session given and never write.
+    An indicator is measured only where the plugin is active in the pharmacy; the page says so otherwise. An indicator
+    code declared by two plugins takes both out.
+
+    .. versionadded:: 2.7"""
 
 
 # --- events (after commit, one implementation at a time) -------------------------------------------------

@@ -46,6 +46,7 @@ from lgo.worker import BUILTIN_HANDLERS, OutboxHandler, PeriodicJob
 
 if TYPE_CHECKING:
     from lgo.domain.certificates import OperatorSigner
+    from lgo.indicators import Indicators, IndicatorSource
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class Kernel:
         self.outbox_handlers: dict[str, OutboxHandler] = dict(BUILTIN_HANDLERS)
         self.acts: dict[str, ActDefinition] = {}
         self.periodic_jobs: list[PeriodicJob] = []
+        #: REMU NUM indicator code → (plugin, how it measures it) (``lgo_register_indicators``).
+        self.indicator_sources: dict[str, tuple[str, IndicatorSource]] = {}
         self._habilitations: dict[str, tuple[str, HabilitationDefinition]] = {}
         self._sign_in_methods: list[tuple[str, SignInMethod]] = []
         self._counter_windows: dict[str, tuple[str, CounterWindow]] = {}
@@ -114,6 +117,7 @@ class Kernel:
         windows = self.hooks.counter_windows()
         shortcuts = self.hooks.counter_shortcuts()
         usages = self.hooks.certificate_usages()
+        indicators = self.hooks.indicators()
         refuse = self.registry.refuse_collisions
         refuse("le type d'envoi", [(p, kind) for p, kind, _ in handlers], reserved=BUILTIN_HANDLERS)
         refuse("l'acte", [(p, act.code) for p, act in acts])
@@ -128,6 +132,7 @@ class Kernel:
                     plugin, f"la commande du comptoir « {shortcut.command} » doit commencer par « {plugin}. »"
                 )
         refuse("l'usage de certificat", [(p, u.kind) for p, u in usages], reserved={"organisation"})
+        refuse("l'indicateur", [(p, source.code) for p, source in indicators])
         for info in list(self.registry.loaded()):
             if not info.loaded:  # taken out because a dependency failed to start
                 continue
@@ -148,6 +153,7 @@ class Kernel:
         self._counter_windows = {w.kind: (p, w) for p, w in windows if p in loaded}
         self._counter_shortcuts = [(p, k) for p, k in shortcuts if p in loaded]
         self._certificate_usages = [u for p, u in usages if p in loaded]
+        self.indicator_sources = {source.code: (p, source) for p, source in indicators if p in loaded}
         self.periodic_jobs.extend(replace(job, plugin=p) for p, job in self.hooks.periodic_jobs() if p in loaded)
         return self
 
@@ -548,6 +554,14 @@ class Kernel:
         """The uses of the pharmacy's certificate for which loaded plugins accept a distinct certificate (the
         « Certificat » page offers a slot for each), by label."""
         return sorted(self._certificate_usages, key=lambda u: u.label_fr)
+
+    # --- REMU NUM indicators -----------------------------------------------------------------------------------
+
+    def indicators(self, pharmacy_id: int) -> Indicators:
+        """The pharmacy's REMU NUM indicators (:class:`lgo.indicators.Indicators`), measured by the plugins."""
+        from lgo.indicators import Indicators
+
+        return Indicators(self, pharmacy_id)
 
     # --- identity --------------------------------------------------------------------------------------------
 

@@ -98,7 +98,7 @@ def create_app(
     app.jinja_env.filters["datetime_fr"] = datetime_fr
     CSRFProtect(app)
 
-    from lgo_web import admin, auth, certificate, pharmacy, plugin_pages, team
+    from lgo_web import admin, auth, certificate, pharmacy, plugin_pages, portability, team
     from lgo_web.counter import patient_file  # noqa: F401 - its views join the counter's blueprint
     from lgo_web.counter import views as counter
     from lgo_web.counter.windows import install_template_folders
@@ -108,6 +108,7 @@ def create_app(
     app.register_blueprint(pharmacy.blueprint)
     app.register_blueprint(team.blueprint)
     app.register_blueprint(certificate.blueprint)
+    app.register_blueprint(portability.blueprint)
     app.register_blueprint(counter.blueprint)
     counter.install(app)
     install_template_folders(app, kernel)

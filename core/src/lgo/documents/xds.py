@@ -265,9 +265,12 @@ def document_entry(
     *,
     repository_unique_id: str | None = None,
     uri: str | None = None,
+    kind: codes.DocumentKind | None = None,
 ) -> Any:
     """The ``ExtrinsicObject`` of one document; ``uri`` is the file name of the document in an XDM archive (a slot,
-    written with the others: ebRIM puts every slot before the name, classifications and external identifiers)."""
+    written with the others: ebRIM puts every slot before the name, classifications and external identifiers).
+    ``kind`` gives the class of a document type the sharing tables do not list (an export's archive holds every
+    document the pharmacy produced)."""
     entry = sub(
         parent, RIM, "ExtrinsicObject", id=entry_id, mimeType=meta.mime_type, objectType=STABLE_ENTRY, status=APPROVED
     )
@@ -294,7 +297,7 @@ def document_entry(
         slot(entry, "URI", uri)
     localized(entry, "Name", meta.title)
     author(entry, UUID["DocumentEntry.author"], entry_id, meta)
-    kind = codes.kind(meta.type_code)
+    kind = kind or codes.kind(meta.type_code)
     classification(
         entry, UUID["DocumentEntry.classCode"], entry_id, kind.class_code, kind.class_display, codes.OID_CLASS
     )

@@ -76,6 +76,12 @@ STRUCTURED_FORMATS: dict[str, tuple[str, str, str]] = {
 LEVEL1_FORMATS: dict[str, tuple[str, str, str]] = {
     PLAN_PREVENTION: ("urn:asip:ci-sis:ppp:2023", "Plan personnalisé de prévention", OID_FORMAT_CISIS),
 }
+#: A document whose MIME type says everything needed to read it (IHE ITI TF-3 formatCode): the FHIR JSON of an export.
+MIME_SUFFICIENT_FORMAT = (
+    "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+    "Format désigné par le type MIME",
+    "1.3.6.1.4.1.19376.1.2.3",
+)
 PDF_FORMAT = (FORMAT_CODE_PDF, "Document à corps non structuré en Pdf/A-1", FORMAT_CODE_PDF_SCHEME)
 KNOWN_FORMATS = {
     PDF_FORMAT[0]: PDF_FORMAT,

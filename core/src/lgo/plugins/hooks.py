@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         PatientTraitsChanged,
     )
     from lgo.identity import SharedIdentity
+    from lgo.indicators import IndicatorSource
     from lgo.kernel import Kernel
     from lgo.migrations import MigrationSource
     from lgo.plugins.registrations import (
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         ServiceStatus,
         SignInMethod,
     )
+    from lgo.portability.tables import ExcludedTable, PortableTable
     from lgo.worker import OutboxHandler, PeriodicJob
 
 log = logging.getLogger(__name__)
@@ -199,6 +201,18 @@ class Hooks:
         from lgo.plugins.registrations import CertificateUsage
 
         return list(self._listed(hookspecs.lgo_register_certificate_usages, CertificateUsage))
+
+    def portable_tables(self) -> list[tuple[str, PortableTable | ExcludedTable]]:
+        """``(plugin, declaration)`` of every loaded plugin's tables for the export (``lgo_portable_tables``)."""
+        from lgo.portability.tables import ExcludedTable, PortableTable
+
+        return list(self._listed(hookspecs.lgo_portable_tables, (PortableTable, ExcludedTable)))  # type: ignore[arg-type]
+
+    def indicators(self) -> list[tuple[str, IndicatorSource]]:
+        """``(plugin, source)`` of the REMU NUM indicators the loaded plugins measure (``lgo_register_indicators``)."""
+        from lgo.indicators import IndicatorSource
+
+        return list(self._listed(hookspecs.lgo_register_indicators, IndicatorSource))
 
     # --- events ------------------------------------------------------------------------------------------
 

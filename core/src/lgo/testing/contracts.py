@@ -192,6 +192,23 @@ def check_toggle_keeps_data(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
     assert _row_counts(kernel, name) == before, "enabling the plugin again changed its data"
 
 
+def check_portable_tables(kernel: Any, plugin: Any) -> None:
+    """Every table the plugin's migrations create travels in a pharmacy's export or says why not
+    (``lgo_portable_tables``, API 2.7): each exported column described in French, each reference pointing at an
+    exported table, each excluded required column given an import default."""
+    from lgo.portability.tables import Catalogue, check_declarations
+
+    name = check_manifest(plugin).name
+    existing = _tables(kernel)
+    own = {t for t in existing if t.startswith(f"{name}_")}
+    catalogue = Catalogue.of(kernel)
+    problems = check_declarations(catalogue, own, existing)
+    for table_name, owner in catalogue.owners.items():
+        if owner == name and table_name not in own:
+            problems.append(f"declared table {table_name} is not created by the plugin's migrations")
+    assert not problems, "portable tables: " + "; ".join(problems)
+
+
 def check_events_do_not_raise(kernel: Any, seeded: Any) -> None:
     """A counter sequence on the seeded pharmacy, with every plugin active and the kernel strict."""
     from lgo import documents
@@ -381,6 +398,9 @@ class PluginContract:
 
     def test_counter_windows_and_keys_are_complete(self, contract_world: tuple[Any, Any]) -> None:
         check_counter_registrations(contract_world[0], self.plugin)
+
+    def test_every_table_travels_in_the_export_or_says_why_not(self, contract_world: tuple[Any, Any]) -> None:
+        check_portable_tables(contract_world[0], self.plugin)
 
     def test_patient_file_sections_are_well_formed(self, contract_world: tuple[Any, Any]) -> None:
         check_patient_file_sections(*contract_world, self.plugin)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import ActionRequired, CounterWindow, Manifest, MigrationSource, hookimpl
 from pydantic import BaseModel, Field
@@ -26,7 +26,7 @@ class RappelsSettings(BaseModel):
 
 MANIFEST = Manifest(
     name="rappels",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-exemple-rappels",
     label_fr="Rappels (exemple)",
     description_fr="Exemple de module tiers : rappels de vaccination.",
@@ -37,6 +37,13 @@ MANIFEST = Manifest(
 @hookimpl
 def lgo_register_migrations() -> MigrationSource:
     return MigrationSource("rappels", Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_exemple_rappels.portability import portable_tables
+
+    return portable_tables()
 
 
 @hookimpl

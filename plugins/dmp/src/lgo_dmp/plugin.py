@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=2.6,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",
@@ -143,3 +143,17 @@ def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[Pat
     from lgo_dmp import file
 
     return file.sections(kernel, view)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_dmp.portability import portable_tables
+
+    return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_dmp.indicators import sources
+
+    return sources()

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="dp",
-    plugin_api=">=2.6,<3",
+    plugin_api=">=2.7,<3",
     wave=1,
     distribution="lgo-dp",
     publisher=PROJECT_PUBLISHER,
@@ -246,3 +246,10 @@ def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[Pat
     from lgo_dp import file
 
     return file.sections(kernel, view)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_dp.portability import portable_tables
+
+    return portable_tables()

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="entretiens",
-    plugin_api=">=2.6,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-entretiens",
     label_fr="Entretiens pharmaceutiques",
     description_fr="Entretiens pharmaceutiques et bilans partagés de médication : compte rendu PDF en CDA R2 "
@@ -67,3 +67,10 @@ def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[Pat
     from lgo_entretiens import file
 
     return file.sections(kernel, view)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_entretiens.portability import portable_tables
+
+    return portable_tables()

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="eordonnance",
-    plugin_api=">=2.1,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-eordonnance",
     label_fr="Ordonnance numérique",
     description_fr="Ordonnance numérique : QR code, récupération, exécution ligne à ligne, transmission.",
@@ -110,3 +110,17 @@ def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[Action
     from lgo_eordonnance import window
 
     return window.answered(kernel, event)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_eordonnance.portability import portable_tables
+
+    return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_eordonnance.indicators import sources
+
+    return sources()

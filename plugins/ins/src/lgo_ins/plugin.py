@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="ins",
-    plugin_api=">=2.6,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-ins",
     label_fr="INS",
     description_fr="Identité nationale de santé : matricule INS, statuts du RNIV, seule une identité qualifiée est "
@@ -165,3 +165,10 @@ def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[Pat
     from lgo_ins import file
 
     return file.sections(kernel, view)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_ins.portability import portable_tables
+
+    return portable_tables()

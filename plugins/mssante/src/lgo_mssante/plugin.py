@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="mssante",
-    plugin_api=">=2.6,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-mssante",
     label_fr="Messagerie sécurisée MSSanté",
     description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "
@@ -117,3 +117,17 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
                 session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", plugin="mssante"
             )
         ]
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_mssante.portability import portable_tables
+
+    return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_mssante.indicators import sources
+
+    return sources()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="prevention",
-    plugin_api=">=2.6,<3",
+    plugin_api=">=2.7,<3",
     wave=2,
     publisher=PROJECT_PUBLISHER,
     distribution="lgo-prevention",
@@ -102,3 +102,10 @@ def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
     from lgo_prevention import window
 
     return window.panels(kernel, view)
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_prevention.portability import portable_tables
+
+    return portable_tables()

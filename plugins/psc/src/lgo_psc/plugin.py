@@ -11,7 +11,7 @@ from lgo_psc.settings import PscSettings
 
 MANIFEST = Manifest(
     name="psc",
-    plugin_api=">=2.0,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-psc",
     label_fr="Pro Santé Connect",
     description_fr="Connexion des opérateurs avec Pro Santé Connect (e-CPS, carte CPS), y compris au poste de "
@@ -46,3 +46,10 @@ def lgo_register_sign_in_methods() -> list[SignInMethod]:
             logout_endpoint="psc.logout",
         )
     ]
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_psc.portability import portable_tables
+
+    return portable_tables()

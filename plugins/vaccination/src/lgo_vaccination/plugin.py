@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=2.6,<3",
+    plugin_api=">=2.7,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
@@ -98,3 +98,17 @@ def lgo_register_web_blueprints() -> list[Any]:
     from lgo_vaccination.file import blueprint
 
     return [blueprint]
+
+
+@hookimpl
+def lgo_portable_tables() -> list[Any]:
+    from lgo_vaccination.portability import portable_tables
+
+    return portable_tables()
+
+
+@hookimpl
+def lgo_register_indicators() -> list[Any]:
+    from lgo_vaccination.indicators import sources
+
+    return sources()

@@ -1,0 +1,29 @@
+"""How the Pro Santé Connect plugin's tables travel in a pharmacy's export (hook ``lgo_portable_tables``)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from lgo.api import ExcludedTable, PortableTable
+
+
+def portable_tables() -> list[Any]:
+    from sqlalchemy import Table
+
+    from lgo_psc.model import PscBinding
+
+    return [
+        PortableTable(
+            cast(Table, PscBinding.__table__),
+            "Pro Santé Connect : opérateur lié à chaque identité e-CPS ou CPS",
+            {
+                "sub": "Identifiant de la personne chez Pro Santé Connect.",
+                "rpps": "RPPS de la personne.",
+                "bound_at": "Date de la liaison (UTC).",
+                "last_sign_in_at": "Date de la dernière connexion (UTC).",
+            },
+            references={"operator_id": "operator"},
+            shared=True,
+        ),
+        ExcludedTable("psc_session", "Sessions ouvertes et jetons chiffrés du serveur d'origine."),
+    ]
