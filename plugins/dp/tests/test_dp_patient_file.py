@@ -183,3 +183,21 @@ def test_an_operator_without_the_habilitation_sees_nothing_of_the_dp_and_no_link
         traced = session.scalars(select(AuditEntry).where(AuditEntry.action == "dp.refused")).all()
         assert any(e.operator_id == preparer and "habilitation" in e.message_fr for e in traced)
     assert _consultations(world, a) == []
+
+
+@SQLITE_ONLY
+def test_the_dp_down_leaves_the_file_and_this_pharmacy_s_lines_with_a_french_notice(dp_world: DpWorld) -> None:
+    world = dp_world
+    a = world.a
+    world.qualify(a)
+    world.dispense(a, "camille", [("paracetamol", 1)])
+    patient = a.patients["camille"]
+    client = _client(world, "titulaire")
+    assert client.get("/plugins/dp/patients/pas-un-numero/historique", headers=FRAGMENT).status_code == 404
+    world.kernel.save_plugin_settings(a.pharmacy_id, "dp", {"endpoint": "https://127.0.0.1:9", "timeout_seconds": 1})
+    assert client.get(f"/comptoir/patients/{patient}/dossier").status_code == 200  # the file never waits on the DP
+    part = client.get(f"/plugins/dp/patients/{patient}/historique", headers=FRAGMENT)
+    assert part.status_code == 200
+    shown = _text(part)
+    assert "Seules les délivrances de l'officine sont affichées." in shown and "LOT-PARA" in shown
+    assert {e.action for e in _consultations(world, a)} == {"dp.consult.requested", "dp.consult.degraded"}
