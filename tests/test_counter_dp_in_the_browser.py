@@ -1,8 +1,10 @@
 """The Dossier Pharmaceutique at the counter, in Debian's Chromium driven by Playwright, keyboard only, against the
 DP sandbox (mutual TLS) and two pharmacies: the DP key of the patient banner opens the 12-month history with another
-pharmacy's line, its lot and the duplicate flagged against the billing; a patient without a qualified INS gets the
-clear refusal; a recall pushed by the DP blocks every page of two counters (two browser contexts, two operators) until
-one acknowledgement frees both. Every screen screenshotted and checked with axe-core; keystrokes counted."""
+pharmacy's line, its lot and the duplicate flagged against the billing, and ``Alt+P`` the patient's file with the same
+history in its DP section (fetched after the page); a patient without a qualified INS gets the clear refusal, at the
+DP key and in the file; a recall pushed by the DP blocks every page of two counters (two browser contexts, two
+operators) until one acknowledgement frees both. Every screen screenshotted and checked with axe-core; keystrokes
+counted."""
 
 from __future__ import annotations
 
@@ -157,6 +159,16 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
         )
         assert keys.keys <= 30, keys.log
 
+        # The patient's file (Alt+P from the billing): the DP section's history arrives after the page, the same
+        # lines as the window, with their lot and pharmacy.
+        page.wait_for_function("document.activeElement !== null && document.activeElement.id === 'entry'")
+        keys.press("Alt+P")
+        page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
+        page.wait_for_selector("#dp .fragment[data-loaded='ok'] .dp-file-history")
+        _shot(page, shots, "dp-03-dossier-patient", "Dossier Pharmaceutique", "PHARMACIE DU MARCHE", "AM24C")
+        assert page.locator("#dp .fragment tr").filter(has_text="AM24C").count() == 1
+        assert page.locator("#dp .fragment[data-loaded='error']").count() == 0
+
         # A patient without a qualified INS: the clear refusal, and nothing asked of the DP.
         page.goto(f"{base}/comptoir/")
         keys = Keyboard(page)
@@ -171,8 +183,12 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
         page.wait_for_function("document.activeElement !== null && document.activeElement.id === 'entry'")
         keys.press("Alt+D")
         page.wait_for_selector("p.flash.error")
-        _shot(page, shots, "dp-03-sans-ins-qualifiee", "exige une INS qualifiée")
+        _shot(page, shots, "dp-04-sans-ins-qualifiee", "exige une INS qualifiée")
         assert page.locator("#fenetre").count() == 0
+        keys.press("Alt+P")  # the file says the same, and asks nothing of the DP
+        page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
+        _shot(page, shots, "dp-05-dossier-sans-ins-qualifiee", "Dossier Pharmaceutique", "exige une INS qualifiée")
+        assert page.locator("#dp [data-fragment]").count() == 0
 
         # A recall pushed by the DP: after the worker's turn, every page of both counters shows only the recall.
         sandbox.publish(
@@ -189,7 +205,7 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
             second.set_default_timeout(20_000)
             _sign_in(second, base, "preparatrice")  # lands on the counter's home: blocked too
             page.reload()
-            for screen, name in ((page, "dp-04-rappel-comptoir-1"), (second, "dp-05-rappel-comptoir-2")):
+            for screen, name in ((page, "dp-06-rappel-comptoir-1"), (second, "dp-07-rappel-comptoir-2")):
                 screen.wait_for_selector("#fenetre[data-blocking='dp.rappel']")
                 _shot(screen, shots, name, "Rappel du lot AM24C", "LÉA", "AM24C", "Tous les comptoirs")
                 assert screen.locator("#entry, #q, footer.keys").count() == 0  # nothing else on the page
@@ -199,7 +215,7 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
             keys = Keyboard(second)
             keys.press("Enter")  # the préparatrice acknowledges on the second counter
             second.wait_for_selector("#fenetre", state="detached")
-            _shot(second, shots, "dp-06-comptoir-2-libre", "réponse enregistrée", "DP : disponible")
+            _shot(second, shots, "dp-08-comptoir-2-libre", "réponse enregistrée", "DP : disponible")
             page.reload()
             page.wait_for_selector("#fenetre", state="detached")  # the first counter is free too
             assert keys.keys == 1

@@ -53,12 +53,28 @@ def answer(
         raise ValidationError(f"Réponse inconnue pour le Dossier Pharmaceutique : « {str(choice)[:40]} ».")
 
 
-def history_window(
+@dataclass(frozen=True)
+class History:
+    """The merged history as the DP key's window and the patient's file show it (one code path for both)."""
+
+    title_fr: str
+    #: How many lines, and from how many other pharmacies (what the patient's file says).
+    summary_fr: str
+    #: The summary and the flags against the billing on screen (what the window says).
+    message_fr: str
+    #: The window's answers: creation and refusal only when the patient has no DP (or the refusal expired).
+    choices: tuple[Choice, ...]
+    #: What the templates read: ``state_fr``, ``ask_consent``, ``notice``, ``others``, ``total``, ``flags``, ``lines``.
+    data: dict[str, Any]
+
+
+def history(
     kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int | None, cip13s: tuple[str, ...] = ()
-) -> ActionRequired:
-    """The consultation opened by the DP key: the 12 months of every pharmacy merged with this pharmacy's lines,
-    duplicates flagged against the products on the billing screen (``cip13s``). A patient without a qualified INS,
-    an operator without the habilitation: the French refusal is raised (and traced) before any call to the DP."""
+) -> History:
+    """The 12 months of every pharmacy merged with this pharmacy's lines, duplicates flagged against the products on
+    the billing screen (``cip13s``). A patient without a qualified INS, an operator without the habilitation: the
+    French refusal is raised (and traced) before any call to the DP; the consultation is traced with the operator's
+    name."""
     if patient_id is None:
         raise ValidationError("Dossier Pharmaceutique : sélectionnez d'abord le patient (F2).")
     with kernel.transaction() as session:
@@ -89,13 +105,11 @@ def history_window(
         ]
     elsewhere = [line for line in found.lines if not line.own]
     others = len({line.pharmacy_finess for line in elsewhere})
-    return ActionRequired(
-        kind=HISTORY,
-        plugin=PLUGIN,
+    summary = f"{len(found.lines)} délivrance(s), dont {len(elsewhere)} dans {others} autre(s) officine(s)"
+    return History(
         title_fr=f"Dossier Pharmaceutique — 12 derniers mois (depuis le {found.since:%d/%m/%Y})",
-        message_fr=f"{len(found.lines)} délivrance(s), dont {len(elsewhere)} dans {others} autre(s) officine(s) ; "
-        f"{len(found.flags)} signalement(s) contre la facturation en cours.",
-        patient_id=patient_id,
+        summary_fr=f"{summary}.",
+        message_fr=f"{summary} ; {len(found.flags)} signalement(s) contre la facturation en cours.",
         choices=tuple(choices),
         data={
             "state_fr": known.text_fr if state is None or known.state is state else state.label_fr,
@@ -118,6 +132,22 @@ def history_window(
                 for line in found.lines[:SHOWN_LINES]
             ],
         },
+    )
+
+
+def history_window(
+    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int | None, cip13s: tuple[str, ...] = ()
+) -> ActionRequired:
+    """The consultation opened by the DP key: :func:`history` in the counter's window."""
+    found = history(kernel, pharmacy_id, operator_id, patient_id, cip13s)
+    return ActionRequired(
+        kind=HISTORY,
+        plugin=PLUGIN,
+        title_fr=found.title_fr,
+        message_fr=found.message_fr,
+        patient_id=patient_id,
+        choices=found.choices,
+        data=found.data,
     )
 
 

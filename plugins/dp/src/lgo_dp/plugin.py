@@ -1,4 +1,5 @@
-"""Entry point of the ``dp`` plugin: manifest, hooks, outbox handlers, periodic job, habilitations, commands.
+"""Entry point of the ``dp`` plugin: manifest, hooks, outbox handlers, periodic job, habilitations, commands, the
+counter's window and the section of the patient's file.
 
 Kept light: the modules doing the work are imported inside the hooks, so that ``lgo --help`` stays quick.
 """
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
         DispensationValidated,
         IdentityQualified,
         Kernel,
+        PatientFileSection,
+        PatientFileView,
         PatientSelected,
         PeriodicJob,
         ServiceStatus,
@@ -228,6 +231,21 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
 
     found = counter.status(kernel, pharmacy_id, patient_id)
     return [ServiceStatus("dp", "DP", found.state, found.detail_fr, found.waiting_for_patient)]  # type: ignore[arg-type]
+
+
+@hookimpl
+def lgo_register_web_blueprints() -> list[Any]:
+    from lgo_dp.web import blueprint
+
+    return [blueprint]
+
+
+@hookimpl
+def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
+    """The DP section of the patient's file; its history is a fragment fetched after the file (decision 1104)."""
+    from lgo_dp import file
+
+    return file.sections(kernel, view)
 
 
 @hookimpl
