@@ -80,7 +80,7 @@ def narrative_note(identity: SharedIdentity, *, title: str, hostile: bool = Fals
     a ``javascript:`` link in the narrative)."""
     moment = datetime.now(UTC) - timedelta(days=20)
     header = _header(identity, "87273-9", "Note de vaccination", title, moment)
-    section = etree.Element("{urn:hl7-org:v3}section", nsmap={None: "urn:hl7-org:v3"})
+    section = etree.Element("{urn:hl7-org:v3}section")  # takes the document's default namespace once appended
     cda.el(section, "title", "Vaccination")
     cda.el(section, "text", "Vaccination contre la COVID-19 réalisée à l'autre officine.")
     content = cda.wrap_structured_body(header, [section])
