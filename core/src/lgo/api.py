@@ -10,7 +10,8 @@ still keep ``lgo --help`` quick: the XML, cryptography and database libraries lo
 
 Groups of names:
 
-* platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`Kernel`, :class:`MigrationSource`,
+* platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`LazyHooks` (hooks delegated to a
+  module imported at the first call), :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
   (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
   for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`,
@@ -160,6 +161,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.local_time import date_fr as date_fr
     from lgo.local_time import datetime_fr as datetime_fr
     from lgo.migrations import MigrationSource as MigrationSource
+    from lgo.plugins.lazy import LazyHooks as LazyHooks
     from lgo.plugins.manifest import PROJECT_PUBLISHER as PROJECT_PUBLISHER
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
@@ -302,6 +304,7 @@ _LAZY: dict[str, str] = {
     "date_fr": "lgo.local_time:date_fr",
     "datetime_fr": "lgo.local_time:datetime_fr",
     "MigrationSource": "lgo.migrations:MigrationSource",
+    "LazyHooks": "lgo.plugins.lazy:LazyHooks",
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
     "PROJECT_PUBLISHER": "lgo.plugins.manifest:PROJECT_PUBLISHER",

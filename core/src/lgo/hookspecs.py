@@ -26,6 +26,9 @@ Kinds of hooks:
   billing or of an ordonnancier correction, in a savepoint of their own, so that a plugin can write rows or outbox
   messages atomically with it; a failure rolls back that plugin's savepoint only.
 
+A plugin may implement the thin hooks that only pass the call to another of its modules by naming that module
+(:class:`lgo.plugins.lazy.LazyHooks`, ``LAZY_HOOKS`` in its entry module), imported at the first call.
+
 The kernel and the web application call hooks only through the typed facade :class:`lgo.plugins.hooks.Hooks`
 (``kernel.hooks.on_billing_end(event)``), never by a name in a string. Implementations may not use pluggy's
 ``wrapper``, ``hookwrapper``, ``tryfirst`` or ``trylast`` options: the plugin is refused at start-up with the reason.

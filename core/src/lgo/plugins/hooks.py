@@ -18,41 +18,10 @@ from lgo.actions import ActionRequired
 from lgo.errors import LgoError
 from lgo.plugins.dispatch import Dispatcher, HookResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the hooks' own types are named through lgo.hookspecs, which imports them for type checkers
     from sqlalchemy.orm import Session
 
-    from lgo.domain.billing import ActDefinition
-    from lgo.domain.certificates import OperatorSigner
-    from lgo.events import (
-        ActionAnswered,
-        BillingEnded,
-        BillingStarted,
-        CounterCommand,
-        CounterView,
-        DispensationValidated,
-        DocumentDeprecated,
-        DocumentValidated,
-        IdentityQualified,
-        PatientFileView,
-        PatientSelected,
-        PatientTraitsChanged,
-    )
-    from lgo.identity import SharedIdentity
-    from lgo.indicators import IndicatorSource
     from lgo.kernel import Kernel
-    from lgo.migrations import MigrationSource
-    from lgo.plugins.registrations import (
-        CertificateUsage,
-        CounterPanel,
-        CounterShortcut,
-        CounterWindow,
-        HabilitationDefinition,
-        PatientFileSection,
-        ServiceStatus,
-        SignInMethod,
-    )
-    from lgo.portability.tables import ExcludedTable, PortableTable
-    from lgo.worker import OutboxHandler, PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +109,7 @@ class Hooks:
 
     # --- registration ------------------------------------------------------------------------------------
 
-    def migrations(self) -> list[tuple[str, MigrationSource]]:
+    def migrations(self) -> list[tuple[str, hookspecs.MigrationSource]]:
         from lgo.migrations import MigrationSource
 
         return [
@@ -159,7 +128,7 @@ class Hooks:
 
         return list(self._listed(hookspecs.lgo_register_web_blueprints, Blueprint))
 
-    def outbox_handlers(self) -> list[tuple[str, str, OutboxHandler]]:
+    def outbox_handlers(self) -> list[tuple[str, str, hookspecs.OutboxHandler]]:
         """``(plugin, kind, handler)``."""
         found = []
         for result in self._register(hookspecs.lgo_register_outbox_handlers):
@@ -167,48 +136,48 @@ class Hooks:
                 found.append((result.plugin, kind, handler))
         return found
 
-    def periodic_jobs(self) -> list[tuple[str, PeriodicJob]]:
+    def periodic_jobs(self) -> list[tuple[str, hookspecs.PeriodicJob]]:
         from lgo.worker import PeriodicJob
 
         return list(self._listed(hookspecs.lgo_register_periodic_jobs, PeriodicJob))
 
-    def acts(self) -> list[tuple[str, ActDefinition]]:
+    def acts(self) -> list[tuple[str, hookspecs.ActDefinition]]:
         from lgo.domain.billing import ActDefinition
 
         return list(self._listed(hookspecs.lgo_register_acts, ActDefinition))
 
-    def habilitations(self) -> list[tuple[str, HabilitationDefinition]]:
+    def habilitations(self) -> list[tuple[str, hookspecs.HabilitationDefinition]]:
         from lgo.plugins.registrations import HabilitationDefinition
 
         return list(self._listed(hookspecs.lgo_register_habilitations, HabilitationDefinition))
 
-    def sign_in_methods(self) -> list[tuple[str, SignInMethod]]:
+    def sign_in_methods(self) -> list[tuple[str, hookspecs.SignInMethod]]:
         from lgo.plugins.registrations import SignInMethod
 
         return list(self._listed(hookspecs.lgo_register_sign_in_methods, SignInMethod))
 
-    def counter_windows(self) -> list[tuple[str, CounterWindow]]:
+    def counter_windows(self) -> list[tuple[str, hookspecs.CounterWindow]]:
         from lgo.plugins.registrations import CounterWindow
 
         return list(self._listed(hookspecs.lgo_register_counter_windows, CounterWindow))
 
-    def counter_shortcuts(self) -> list[tuple[str, CounterShortcut]]:
+    def counter_shortcuts(self) -> list[tuple[str, hookspecs.CounterShortcut]]:
         from lgo.plugins.registrations import CounterShortcut
 
         return list(self._listed(hookspecs.lgo_register_counter_shortcuts, CounterShortcut))
 
-    def certificate_usages(self) -> list[tuple[str, CertificateUsage]]:
+    def certificate_usages(self) -> list[tuple[str, hookspecs.CertificateUsage]]:
         from lgo.plugins.registrations import CertificateUsage
 
         return list(self._listed(hookspecs.lgo_register_certificate_usages, CertificateUsage))
 
-    def portable_tables(self) -> list[tuple[str, PortableTable | ExcludedTable]]:
+    def portable_tables(self) -> list[tuple[str, hookspecs.PortableTable | hookspecs.ExcludedTable]]:
         """``(plugin, declaration)`` of every loaded plugin's tables for the export (``lgo_portable_tables``)."""
         from lgo.portability.tables import ExcludedTable, PortableTable
 
         return list(self._listed(hookspecs.lgo_portable_tables, (PortableTable, ExcludedTable)))  # type: ignore[arg-type]
 
-    def indicators(self) -> list[tuple[str, IndicatorSource]]:
+    def indicators(self) -> list[tuple[str, hookspecs.IndicatorSource]]:
         """``(plugin, source)`` of the REMU NUM indicators the loaded plugins measure (``lgo_register_indicators``)."""
         from lgo.indicators import IndicatorSource
 
@@ -216,43 +185,43 @@ class Hooks:
 
     # --- events ------------------------------------------------------------------------------------------
 
-    def on_patient_selected(self, event: PatientSelected) -> list[ActionRequired]:
+    def on_patient_selected(self, event: hookspecs.PatientSelected) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_patient_selected, event)
 
-    def on_billing_start(self, event: BillingStarted) -> list[ActionRequired]:
+    def on_billing_start(self, event: hookspecs.BillingStarted) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_billing_start, event)
 
-    def on_billing_end(self, event: BillingEnded) -> list[ActionRequired]:
+    def on_billing_end(self, event: hookspecs.BillingEnded) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_billing_end, event)
 
-    def on_dispensation_validated(self, event: DispensationValidated) -> list[ActionRequired]:
+    def on_dispensation_validated(self, event: hookspecs.DispensationValidated) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_dispensation_validated, event)
 
-    def on_document_validated(self, event: DocumentValidated) -> list[ActionRequired]:
+    def on_document_validated(self, event: hookspecs.DocumentValidated) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_document_validated, event)
 
-    def on_document_deprecated(self, event: DocumentDeprecated) -> list[ActionRequired]:
+    def on_document_deprecated(self, event: hookspecs.DocumentDeprecated) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_document_deprecated, event)
 
-    def on_identity_qualified(self, event: IdentityQualified) -> list[ActionRequired]:
+    def on_identity_qualified(self, event: hookspecs.IdentityQualified) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_identity_qualified, event)
 
-    def on_patient_traits_changed(self, event: PatientTraitsChanged) -> list[ActionRequired]:
+    def on_patient_traits_changed(self, event: hookspecs.PatientTraitsChanged) -> list[ActionRequired]:
         return self._event(hookspecs.lgo_on_patient_traits_changed, event)
 
-    def on_counter_command(self, plugin: str, event: CounterCommand) -> list[ActionRequired]:
+    def on_counter_command(self, plugin: str, event: hookspecs.CounterCommand) -> list[ActionRequired]:
         """Only ``plugin`` (the one that declared the command) hears it, and only if active in the pharmacy. A
         :class:`lgo.errors.LgoError` it raises reaches the caller (a French refusal to show), unrecorded."""
         return self._event(hookspecs.lgo_on_counter_command, event, only=plugin, passes=(LgoError,))
 
-    def on_action_answered(self, event: ActionAnswered) -> list[ActionRequired]:
+    def on_action_answered(self, event: hookspecs.ActionAnswered) -> list[ActionRequired]:
         """Only the plugin named by the action hears the answer, and only if active in the pharmacy. A
         :class:`lgo.errors.LgoError` it raises reaches the caller (the window shows its French message)."""
         return self._event(hookspecs.lgo_on_action_answered, event, only=event.plugin, passes=(LgoError,))
 
     # --- queries -----------------------------------------------------------------------------------------
 
-    def shareable_identity(self, pharmacy_id: int, patient_id: int) -> list[SharedIdentity]:
+    def shareable_identity(self, pharmacy_id: int, patient_id: int) -> list[hookspecs.SharedIdentity]:
         """Every active plugin's answer (the kernel checks they agree)."""
         results = self._query(hookspecs.lgo_shareable_identity, pharmacy_id, patient_id=patient_id)
         return [r.value for r in results]
@@ -263,24 +232,24 @@ class Hooks:
         )
         return [item for _plugin, item in self._items(hookspecs.lgo_identity_qualification, results, ActionRequired)]
 
-    def operator_signer(self, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
+    def operator_signer(self, pharmacy_id: int, operator_id: int) -> hookspecs.OperatorSigner | None:
         results = self._query(hookspecs.lgo_operator_signer, pharmacy_id, operator_id=operator_id)
         return results[0].value if results else None
 
-    def counter_panels(self, view: CounterView) -> list[tuple[str, CounterPanel]]:
+    def counter_panels(self, view: hookspecs.CounterView) -> list[tuple[str, hookspecs.CounterPanel]]:
         """``(plugin, panel)`` for the screen described by ``view``; items of the wrong type are left out."""
         from lgo.plugins.registrations import CounterPanel
 
         results = self._query(hookspecs.lgo_counter_panels, view.pharmacy_id, view=view)
         return list(self._items(hookspecs.lgo_counter_panels, results, CounterPanel))
 
-    def service_status(self, pharmacy_id: int, patient_id: int | None) -> list[tuple[str, ServiceStatus]]:
+    def service_status(self, pharmacy_id: int, patient_id: int | None) -> list[tuple[str, hookspecs.ServiceStatus]]:
         from lgo.plugins.registrations import ServiceStatus
 
         results = self._query(hookspecs.lgo_service_status, pharmacy_id, patient_id=patient_id)
         return list(self._items(hookspecs.lgo_service_status, results, ServiceStatus))
 
-    def patient_file_sections(self, view: PatientFileView) -> list[tuple[str, PatientFileSection]]:
+    def patient_file_sections(self, view: hookspecs.PatientFileView) -> list[tuple[str, hookspecs.PatientFileSection]]:
         """``(plugin, section)`` of the active plugins for the patient's file ``view``; items of the wrong type are
         left out, a failing plugin is recorded and its sections are missing (the file still opens)."""
         from lgo.plugins.registrations import PatientFileSection
@@ -311,7 +280,11 @@ class Hooks:
         return [p for p in self.dispatcher.implementers(_name(hookspecs.lgo_on_billing_commit)) if p in active]
 
     def on_billing_commit(
-        self, plugin: str, session: Session, event: BillingEnded, failures: list[tuple[str, str, BaseException]]
+        self,
+        plugin: str,
+        session: Session,
+        event: hookspecs.BillingEnded,
+        failures: list[tuple[str, str, BaseException]],
     ) -> bool:
         """``lgo_on_billing_commit`` of one plugin, inside the billing's transaction. A failure is appended to
         ``failures`` for the caller to record once the transaction is over (recording it now would need a second
@@ -326,7 +299,7 @@ class Hooks:
         self,
         plugin: str,
         session: Session,
-        event: DispensationValidated,
+        event: hookspecs.DispensationValidated,
         failures: list[tuple[str, str, BaseException]],
     ) -> bool:
         """``lgo_on_correction_commit`` of one plugin, inside the correction's transaction (as

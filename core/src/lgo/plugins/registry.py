@@ -5,10 +5,11 @@ Resolution happens once per process, from what discovery found:
 1. an import error or a bad manifest → *failed*; an unsupported ``plugin_api`` → *incompatible*;
 2. a required plugin that is not installed or not loadable → *missing-dependency* (repeated until stable);
 3. a dependency cycle → *failed* for each plugin of the cycle;
-4. the rest is registered with pluggy and ordered so that dependencies (required, then optional when present)
-   come first; a hook implementation with an option the kernel does not honour (``wrapper``, ``hookwrapper``,
-   ``tryfirst``, ``trylast``: events are called one plugin at a time, in dependency order) or an unknown hook
-   marks the plugin *failed*; ``lgo_startup`` is called in that order by the kernel and a raise marks it *failed*.
+4. the rest is registered with pluggy (the module with the hooks its ``LAZY_HOOKS`` delegates, as one plugin: see
+   :mod:`lgo.plugins.lazy`) and ordered so that dependencies (required, then optional when present) come first; a
+   hook implementation with an option the kernel does not honour (``wrapper``, ``hookwrapper``, ``tryfirst``,
+   ``trylast``: events are called one plugin at a time, in dependency order) or an unknown hook marks the plugin
+   *failed*; ``lgo_startup`` is called in that order by the kernel and a raise marks it *failed*.
 
 Names are fail-closed: two plugins with the same name, or declaring the same outbox kind, act code, habilitation,
 CLI command or web blueprint (:meth:`PluginRegistry.refuse_collisions`), are **both** refused with a reason naming
@@ -30,6 +31,7 @@ import pluggy
 
 from lgo import PLUGIN_API, PROJECT, hookspecs
 from lgo.plugins.discovery import Discovered
+from lgo.plugins.lazy import plugin_hooks
 from lgo.plugins.manifest import Manifest, PluginState
 
 log = logging.getLogger(__name__)
@@ -189,8 +191,8 @@ class PluginRegistry:
                 )
                 continue
             try:
-                self.pm.register(info.module, name=name)
-            except Exception as exc:  # pluggy refuses hook implementations that do not match their spec
+                self.pm.register(plugin_hooks(info.module), name=name)
+            except Exception as exc:  # pluggy refuses hook implementations that do not match their spec (or LAZY_HOOKS)
                 self._infos[name] = replace(
                     info, state=PluginState.FAILED, reason=f"implémentation de hook invalide : {exc}"
                 )
@@ -239,12 +241,12 @@ class PluginRegistry:
         for name in list(self.order):
             if name not in self.order:  # taken out with a dependency meanwhile
                 continue
-            module = self._infos[name].module
+            registered = self.pm.get_plugin(name)
             impls = [
                 (caller, impl)
-                for caller in self.pm.get_hookcallers(module) or []
+                for caller in self.pm.get_hookcallers(registered) or []
                 for impl in caller.get_hookimpls()
-                if impl.plugin is module
+                if impl.plugin is registered
             ]
             unknown = sorted(impl.function.__name__ for caller, impl in impls if caller.spec is None)
             if unknown:

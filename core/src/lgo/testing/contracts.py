@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import UniqueConstraint, func, inspect, select, table
 
 from lgo import PLUGIN_API, hookspecs
+from lgo.plugins.lazy import implements, lazy_hooks_of, plugin_hooks
 from lgo.plugins.manifest import Manifest
 
 #: The plugins the kernel knows as official (the contract does not require them, it only names them in messages).
@@ -35,6 +36,7 @@ __all__ = [
     "PluginContract",
     "ProviderContract",
     "check_events_do_not_raise",
+    "check_lazy_hooks",
     "check_manifest",
     "check_migrations_up_and_down",
     "check_models_match_migrations",
@@ -274,13 +276,21 @@ def check_counter_registrations(kernel: Any, plugin: Any) -> None:
         except ImportError:  # pragma: no cover - lgo-web (Flask, Jinja) absent: the file's presence is checked
             continue
         jinja2.Environment(autoescape=True).parse(path.read_text(encoding="utf-8"))
-    answered, command = hookspecs.lgo_on_action_answered.__name__, hookspecs.lgo_on_counter_command.__name__
+    answered, command = hookspecs.lgo_on_action_answered, hookspecs.lgo_on_counter_command
     if windows:
-        assert hasattr(plugin, answered), f"counter windows declared, {answered} missing"
+        assert implements(plugin, answered), f"counter windows declared, {answered.__name__} missing"
     commands = [k for k in shortcuts if k.command]
     if commands:
-        assert hasattr(plugin, command), f"counter keys declared, {command} missing"
+        assert implements(plugin, command), f"counter keys declared, {command.__name__} missing"
         assert all(k.command.startswith(f"{name}.") for k in commands), "a counter command starts with the name"
+
+
+def check_lazy_hooks(plugin: Any) -> None:
+    """Every module and attribute the plugin's :class:`lgo.api.LazyHooks` names exists (they are imported only at
+    the first call in production, so a typo would show late)."""
+    hooks = lazy_hooks_of(plugin)
+    problems = hooks.problems() if hooks is not None else []
+    assert not problems, "LAZY_HOOKS: " + "; ".join(problems)
 
 
 def check_patient_file_sections(kernel: Any, seeded: Any, plugin: Any) -> None:
@@ -293,9 +303,9 @@ def check_patient_file_sections(kernel: Any, seeded: Any, plugin: Any) -> None:
     from lgo.events import PatientFileView
     from lgo.plugins.registrations import PatientFileSection
 
-    hook = getattr(plugin, hookspecs.lgo_patient_file_sections.__name__, None)
-    if hook is None:
+    if not implements(plugin, hookspecs.lgo_patient_file_sections):
         return
+    hook = getattr(plugin_hooks(plugin), hookspecs.lgo_patient_file_sections.__name__)
     for code in ("titulaire", "preparatrice"):
         view = PatientFileView(
             seeded.pharmacy_id, seeded.operators[code], seeded.patients["camille"], utcnow() - timedelta(days=365)
@@ -317,10 +327,11 @@ def check_counter_blocking(kernel: Any, pharmacy_id: int, plugin: Any) -> None:
     from lgo.actions import ActionRequired
 
     name = check_manifest(plugin).name
-    if not hasattr(plugin, hookspecs.lgo_counter_blocking.__name__):
+    if not implements(plugin, hookspecs.lgo_counter_blocking):
         return
-    answered = hookspecs.lgo_on_action_answered.__name__
-    assert hasattr(plugin, answered), f"lgo_counter_blocking implemented, {answered} missing: no one could unblock"
+    assert implements(plugin, hookspecs.lgo_on_action_answered), (
+        "lgo_counter_blocking implemented, lgo_on_action_answered missing: no one could unblock"
+    )
     for owner, action in kernel.hooks.counter_blocking(pharmacy_id):
         if owner != name:
             continue
@@ -338,10 +349,11 @@ def check_identity_qualification(kernel: Any, seeded: Any, plugin: Any) -> None:
     from lgo.identity import IdentityNotShareable
 
     name = check_manifest(plugin).name
-    if not hasattr(plugin, hookspecs.lgo_identity_qualification.__name__):
+    if not implements(plugin, hookspecs.lgo_identity_qualification):
         return
-    answered = hookspecs.lgo_on_action_answered.__name__
-    assert hasattr(plugin, answered), f"lgo_identity_qualification implemented, {answered} missing"
+    assert implements(plugin, hookspecs.lgo_on_action_answered), (
+        "lgo_identity_qualification implemented, lgo_on_action_answered missing"
+    )
     pharmacy, patient = seeded.pharmacy_id, next(iter(seeded.patients.values()))
     if kernel.is_identity_shareable(pharmacy, patient):
         return
@@ -395,6 +407,9 @@ class PluginContract:
 
     def test_events_do_not_raise_on_the_seeded_pharmacy(self, contract_world: tuple[Any, Any]) -> None:
         check_events_do_not_raise(*contract_world)
+
+    def test_lazy_hooks_name_what_exists(self) -> None:
+        check_lazy_hooks(self._plugin())
 
     def test_counter_windows_and_keys_are_complete(self, contract_world: tuple[Any, Any]) -> None:
         check_counter_registrations(contract_world[0], self.plugin)

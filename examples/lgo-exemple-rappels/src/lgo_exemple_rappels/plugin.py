@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lgo.api import ActionRequired, CounterWindow, Manifest, MigrationSource, hookimpl
+from lgo.api import ActionRequired, CounterWindow, LazyHooks, Manifest, MigrationSource, hookimpl
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
@@ -33,17 +33,14 @@ MANIFEST = Manifest(
     settings=RappelsSettings,
 )
 
+LAZY_HOOKS = LazyHooks(
+    portable_tables="lgo_exemple_rappels.portability:portable_tables",
+)
+
 
 @hookimpl
 def lgo_register_migrations() -> MigrationSource:
     return MigrationSource("rappels", Path(__file__).parent / "migrations")
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_exemple_rappels.portability import portable_tables
-
-    return portable_tables()
 
 
 @hookimpl

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, hookimpl
 
 from lgo_cards.settings import CardsSettings
 
 if TYPE_CHECKING:
     from lgo.api import (
-        ActionAnswered,
-        ActionRequired,
-        CounterCommand,
-        CounterShortcut,
-        CounterWindow,
         Kernel,
         OperatorSigner,
     )
@@ -32,37 +27,13 @@ MANIFEST = Manifest(
     publisher=PROJECT_PUBLISHER,
 )
 
+LAZY_HOOKS = LazyHooks(
+    counter="lgo_cards.window",
+)
+
 
 @hookimpl
 def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
     from lgo_cards.operator_card import signer_for
 
     return signer_for(pharmacy_id, operator_id)
-
-
-@hookimpl
-def lgo_register_counter_windows() -> list[CounterWindow]:
-    from lgo_cards import window
-
-    return window.windows()
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_cards import window
-
-    return window.shortcuts()
-
-
-@hookimpl
-def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
-    from lgo_cards import window
-
-    return window.command(kernel, event)
-
-
-@hookimpl
-def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
-    from lgo_cards import window
-
-    return window.answered(kernel, event)

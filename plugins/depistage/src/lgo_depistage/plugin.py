@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
     from lgo.api import (
         ActDefinition,
-        ActionAnswered,
-        ActionRequired,
-        CounterCommand,
-        CounterPanel,
-        CounterShortcut,
-        CounterView,
-        CounterWindow,
         IdentityQualified,
         Kernel,
         PeriodicJob,
@@ -34,6 +27,13 @@ MANIFEST = Manifest(
     "au DMP, repli MSSanté vers le médecin traitant, attestation PDF du patient.",
     optional=("ins", "dmp", "mssante"),
     capabilities=("depistage",),
+)
+
+LAZY_HOOKS = LazyHooks(
+    counter="lgo_depistage.window",
+    cli="lgo_depistage.cli:depistage",
+    web="lgo_depistage.web:blueprint",
+    portable_tables="lgo_depistage.portability:portable_tables",
 )
 
 
@@ -68,59 +68,3 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
 
     # The DMP's sendings are retried by the outbox for hours: a check every two minutes is soon enough.
     return [PeriodicJob("attestations de TROD : DMP ou médecin traitant", 120.0, _follow_up)]
-
-
-@hookimpl
-def lgo_register_cli_commands() -> list[Any]:
-    from lgo_depistage.cli import depistage
-
-    return [depistage]
-
-
-@hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_depistage.web import blueprint
-
-    return [blueprint()]
-
-
-@hookimpl
-def lgo_register_counter_windows() -> list[CounterWindow]:
-    from lgo_depistage import window
-
-    return window.windows()
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_depistage import window
-
-    return window.shortcuts()
-
-
-@hookimpl
-def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
-    from lgo_depistage import window
-
-    return window.command(kernel, event)
-
-
-@hookimpl
-def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
-    from lgo_depistage import window
-
-    return window.answered(kernel, event)
-
-
-@hookimpl
-def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
-    from lgo_depistage import window
-
-    return window.panels(kernel, view)
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_depistage.portability import portable_tables
-
-    return portable_tables()

@@ -10,20 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, MigrationSource, hookimpl
 
 from lgo_dmp.settings import DmpSettings
 
 if TYPE_CHECKING:
     from lgo.api import (
-        CounterShortcut,
         Delivery,
         DocumentDeprecated,
         DocumentValidated,
         IdentityQualified,
         Kernel,
-        PatientFileSection,
-        PatientFileView,
         ServiceStatus,
     )
 
@@ -37,6 +34,14 @@ MANIFEST = Manifest(
     capabilities=("dmp",),
     settings=DmpSettings,
     publisher=PROJECT_PUBLISHER,
+)
+
+LAZY_HOOKS = LazyHooks(
+    patient_file="lgo_dmp.file",
+    cli="lgo_dmp.cli:dmp",
+    web="lgo_dmp.web:blueprint",
+    portable_tables="lgo_dmp.portability:portable_tables",
+    indicators="lgo_dmp.indicators:sources",
 )
 
 
@@ -106,54 +111,9 @@ def lgo_on_document_deprecated(kernel: Kernel, event: DocumentDeprecated) -> Non
 
 
 @hookimpl
-def lgo_register_cli_commands() -> list[Any]:
-    from lgo_dmp.cli import dmp
-
-    return [dmp]
-
-
-@hookimpl
 def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
     """The counter's status bar: DMP, from this plugin's outbox messages."""
     from lgo.api import outbox
 
     with kernel.transaction() as session:
         return [outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", plugin="dmp")]
-
-
-# --- the counter: key, screens and the section of the patient's file ---------------------------------------
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_dmp import file
-
-    return file.shortcuts()
-
-
-@hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_dmp.web import blueprint
-
-    return [blueprint]
-
-
-@hookimpl
-def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
-    from lgo_dmp import file
-
-    return file.sections(kernel, view)
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_dmp.portability import portable_tables
-
-    return portable_tables()
-
-
-@hookimpl
-def lgo_register_indicators() -> list[Any]:
-    from lgo_dmp.indicators import sources
-
-    return sources()

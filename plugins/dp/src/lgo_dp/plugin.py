@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, MigrationSource, hookimpl
 
 from lgo_dp.settings import DpSettings
 
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
         DispensationValidated,
         IdentityQualified,
         Kernel,
-        PatientFileSection,
-        PatientFileView,
         PatientSelected,
         PeriodicJob,
         ServiceStatus,
@@ -48,6 +46,13 @@ MANIFEST = Manifest(
     capabilities=("dp",),
     provider_capabilities=("dp",),
     settings=DpSettings,
+)
+
+LAZY_HOOKS = LazyHooks(
+    patient_file="lgo_dp.file",
+    cli="lgo_dp.cli:dp",
+    web="lgo_dp.web:blueprint",
+    portable_tables="lgo_dp.portability:portable_tables",
 )
 
 _ROLES = ("titulaire", "pharmacien_adjoint", "preparateur")
@@ -119,13 +124,6 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
     from lgo.api import PeriodicJob  # lgo.worker loads the database libraries: not for ``lgo --help``
 
     return [PeriodicJob("bulletins", 60.0, _fetch_bulletins)]
-
-
-@hookimpl
-def lgo_register_cli_commands() -> list[Any]:
-    from lgo_dp.cli import dp
-
-    return [dp]
 
 
 @hookimpl
@@ -231,25 +229,3 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
 
     found = counter.status(kernel, pharmacy_id, patient_id)
     return [ServiceStatus("dp", "DP", found.state, found.detail_fr, found.waiting_for_patient)]  # type: ignore[arg-type]
-
-
-@hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_dp.web import blueprint
-
-    return [blueprint]
-
-
-@hookimpl
-def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
-    """The DP section of the patient's file; its history is a fragment fetched after the file (decision 1104)."""
-    from lgo_dp import file
-
-    return file.sections(kernel, view)
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_dp.portability import portable_tables
-
-    return portable_tables()

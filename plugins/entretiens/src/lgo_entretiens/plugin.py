@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
-    from lgo.api import ActDefinition, CounterShortcut, Kernel, PatientFileSection, PatientFileView
+    from lgo.api import ActDefinition
 
 MANIFEST = Manifest(
     name="entretiens",
@@ -20,6 +20,12 @@ MANIFEST = Manifest(
     optional=("ins", "dmp", "mssante"),
     capabilities=("entretiens",),
     publisher=PROJECT_PUBLISHER,
+)
+
+LAZY_HOOKS = LazyHooks(
+    patient_file="lgo_entretiens.file",
+    web="lgo_entretiens.web:blueprint",
+    portable_tables="lgo_entretiens.portability:portable_tables",
 )
 
 
@@ -46,31 +52,3 @@ def lgo_register_habilitations() -> list[HabilitationDefinition]:
             default_roles=("titulaire", "pharmacien_adjoint"),
         )
     ]
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_entretiens import file
-
-    return file.shortcuts()
-
-
-@hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_entretiens.web import blueprint
-
-    return [blueprint]
-
-
-@hookimpl
-def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
-    from lgo_entretiens import file
-
-    return file.sections(kernel, view)
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_entretiens.portability import portable_tables
-
-    return portable_tables()

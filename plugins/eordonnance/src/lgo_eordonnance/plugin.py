@@ -5,18 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
 
 from lgo_eordonnance.settings import EOrdonnanceSettings
 
 if TYPE_CHECKING:
     from lgo.api import (
-        ActionAnswered,
-        ActionRequired,
         BillingEnded,
-        CounterCommand,
-        CounterShortcut,
-        CounterWindow,
         Delivery,
         Kernel,
         ServiceStatus,
@@ -34,6 +29,12 @@ MANIFEST = Manifest(
     provider_capabilities=("eordonnance",),
     settings=EOrdonnanceSettings,
     publisher=PROJECT_PUBLISHER,
+)
+
+LAZY_HOOKS = LazyHooks(
+    counter="lgo_eordonnance.window",
+    portable_tables="lgo_eordonnance.portability:portable_tables",
+    indicators="lgo_eordonnance.indicators:sources",
 )
 
 
@@ -82,45 +83,3 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
                 plugin="eordonnance",
             )
         ]
-
-
-@hookimpl
-def lgo_register_counter_windows() -> list[CounterWindow]:
-    from lgo_eordonnance import window
-
-    return window.windows()
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_eordonnance import window
-
-    return window.shortcuts()
-
-
-@hookimpl
-def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
-    from lgo_eordonnance import window
-
-    return window.command(kernel, event)
-
-
-@hookimpl
-def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
-    from lgo_eordonnance import window
-
-    return window.answered(kernel, event)
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_eordonnance.portability import portable_tables
-
-    return portable_tables()
-
-
-@hookimpl
-def lgo_register_indicators() -> list[Any]:
-    from lgo_eordonnance.indicators import sources
-
-    return sources()

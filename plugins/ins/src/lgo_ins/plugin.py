@@ -9,27 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
 
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
     from lgo.api import (
-        ActionAnswered,
         ActionRequired,
         CertificateUsage,
-        CounterCommand,
-        CounterPanel,
-        CounterShortcut,
-        CounterView,
-        CounterWindow,
         Delivery,
         Kernel,
-        PatientFileSection,
-        PatientFileView,
         PatientSelected,
         PatientTraitsChanged,
-        ServiceStatus,
         SharedIdentity,
     )
 
@@ -43,6 +34,12 @@ MANIFEST = Manifest(
     capabilities=("ins",),
     settings=InsSettings,
     publisher=PROJECT_PUBLISHER,
+)
+
+LAZY_HOOKS = LazyHooks(
+    counter="lgo_ins.window",
+    patient_file="lgo_ins.file",
+    portable_tables="lgo_ins.portability:portable_tables",
 )
 
 
@@ -113,62 +110,3 @@ def lgo_register_certificate_usages() -> list[CertificateUsage]:
             "Seulement si l'officine a reçu pour l'INSi un certificat différent de son certificat d'organisation.",
         )
     ]
-
-
-# --- the counter's windows, panel and status bar (lgo web) ------------------------------------------------
-
-
-@hookimpl
-def lgo_register_counter_windows() -> list[CounterWindow]:
-    from lgo_ins import window
-
-    return window.windows()
-
-
-@hookimpl
-def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
-    from lgo_ins import window
-
-    return window.answered(kernel, event)
-
-
-@hookimpl
-def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
-    from lgo_ins import window
-
-    return window.panels(kernel, view)
-
-
-@hookimpl
-def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
-    from lgo_ins import window
-
-    return window.service_status(kernel, pharmacy_id, patient_id)
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_ins import window
-
-    return window.shortcuts()
-
-
-@hookimpl
-def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
-    from lgo_ins import window
-
-    return window.command(kernel, event)
-
-
-@hookimpl
-def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
-    from lgo_ins import file
-
-    return file.sections(kernel, view)
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_ins.portability import portable_tables
-
-    return portable_tables()

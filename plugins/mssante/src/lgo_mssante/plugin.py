@@ -5,17 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
 
 from lgo_mssante.settings import MssanteSettings
 
 if TYPE_CHECKING:
     from lgo.api import (
-        CounterShortcut,
         Delivery,
         Kernel,
-        PatientFileSection,
-        PatientFileView,
         PeriodicJob,
         ServiceStatus,
     )
@@ -31,6 +28,14 @@ MANIFEST = Manifest(
     provider_capabilities=("mssante",),
     settings=MssanteSettings,
     publisher=PROJECT_PUBLISHER,
+)
+
+LAZY_HOOKS = LazyHooks(
+    patient_file="lgo_mssante.file",
+    cli="lgo_mssante.cli:mssante",
+    web=("lgo_mssante.web:blueprint", "lgo_mssante.counter_web:blueprint"),
+    portable_tables="lgo_mssante.portability:portable_tables",
+    indicators="lgo_mssante.indicators:sources",
 )
 
 
@@ -78,35 +83,6 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
 
 
 @hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_mssante.counter_web import blueprint as counter
-    from lgo_mssante.web import blueprint
-
-    return [blueprint(), counter]
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_mssante import file
-
-    return file.shortcuts()
-
-
-@hookimpl
-def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
-    from lgo_mssante import file
-
-    return file.sections(kernel, view)
-
-
-@hookimpl
-def lgo_register_cli_commands() -> list[Any]:
-    from lgo_mssante.cli import mssante
-
-    return [mssante]
-
-
-@hookimpl
 def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
     """The counter's status bar: MSSanté, from this plugin's outbox messages."""
     from lgo.api import outbox
@@ -117,17 +93,3 @@ def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None)
                 session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", plugin="mssante"
             )
         ]
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_mssante.portability import portable_tables
-
-    return portable_tables()
-
-
-@hookimpl
-def lgo_register_indicators() -> list[Any]:
-    from lgo_mssante.indicators import sources
-
-    return sources()

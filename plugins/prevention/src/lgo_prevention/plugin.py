@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
     from lgo.api import (
         ActDefinition,
-        ActionAnswered,
-        ActionRequired,
-        CounterCommand,
-        CounterPanel,
-        CounterShortcut,
-        CounterView,
-        CounterWindow,
         IdentityQualified,
         Kernel,
     )
@@ -33,6 +26,13 @@ MANIFEST = Manifest(
     "d'âge et un autre acte le même jour.",
     optional=("ins", "dmp", "mssante", "vaccination"),
     capabilities=("prevention",),
+)
+
+LAZY_HOOKS = LazyHooks(
+    counter="lgo_prevention.window",
+    cli="lgo_prevention.cli:prevention",
+    web="lgo_prevention.web:blueprint",
+    portable_tables="lgo_prevention.portability:portable_tables",
 )
 
 
@@ -53,59 +53,3 @@ def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     from lgo_prevention import plan
 
     plan.on_identity_qualified(kernel, event)
-
-
-@hookimpl
-def lgo_register_cli_commands() -> list[Any]:
-    from lgo_prevention.cli import prevention
-
-    return [prevention]
-
-
-@hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_prevention.web import blueprint
-
-    return [blueprint()]
-
-
-@hookimpl
-def lgo_register_counter_windows() -> list[CounterWindow]:
-    from lgo_prevention import window
-
-    return window.windows()
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo_prevention import window
-
-    return window.shortcuts()
-
-
-@hookimpl
-def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
-    from lgo_prevention import window
-
-    return window.command(kernel, event)
-
-
-@hookimpl
-def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
-    from lgo_prevention import window
-
-    return window.answered(kernel, event)
-
-
-@hookimpl
-def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
-    from lgo_prevention import window
-
-    return window.panels(kernel, view)
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_prevention.portability import portable_tables
-
-    return portable_tables()

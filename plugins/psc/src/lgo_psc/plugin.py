@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, SignInMethod, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, SignInMethod, hookimpl
 
 from lgo_psc.settings import PscSettings
 
@@ -20,17 +19,15 @@ MANIFEST = Manifest(
     publisher=PROJECT_PUBLISHER,
 )
 
+LAZY_HOOKS = LazyHooks(
+    web="lgo_psc.web:blueprint",
+    portable_tables="lgo_psc.portability:portable_tables",
+)
+
 
 @hookimpl
 def lgo_register_migrations() -> MigrationSource:
     return MigrationSource("psc", Path(__file__).parent / "migrations")
-
-
-@hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_psc.web import blueprint
-
-    return [blueprint()]
 
 
 @hookimpl
@@ -46,10 +43,3 @@ def lgo_register_sign_in_methods() -> list[SignInMethod]:
             logout_endpoint="psc.logout",
         )
     ]
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_psc.portability import portable_tables
-
-    return portable_tables()

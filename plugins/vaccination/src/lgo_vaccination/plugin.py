@@ -7,21 +7,17 @@ with them the XML, HTTP and database libraries, are imported inside the hooks th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from lgo.api import PROJECT_PUBLISHER, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
 
 if TYPE_CHECKING:
     from lgo.api import (
         ActDefinition,
-        ActionAnswered,
         ActionRequired,
         BillingEnded,
-        CounterWindow,
         IdentityQualified,
         Kernel,
-        PatientFileSection,
-        PatientFileView,
     )
     from sqlalchemy.orm import Session
 
@@ -36,6 +32,14 @@ MANIFEST = Manifest(
     optional=("dmp",),
     capabilities=("vaccination",),
     publisher=PROJECT_PUBLISHER,
+)
+
+LAZY_HOOKS = LazyHooks(
+    counter="lgo_vaccination.window",
+    patient_file="lgo_vaccination.file",
+    web="lgo_vaccination.file:blueprint",
+    portable_tables="lgo_vaccination.portability:portable_tables",
+    indicators="lgo_vaccination.indicators:sources",
 )
 
 
@@ -70,45 +74,3 @@ def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     from lgo_vaccination import service
 
     service.on_identity_qualified(kernel, event)
-
-
-@hookimpl
-def lgo_register_counter_windows() -> list[CounterWindow]:
-    from lgo_vaccination import window
-
-    return window.windows()
-
-
-@hookimpl
-def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
-    from lgo_vaccination import window
-
-    return window.answered(kernel, event)
-
-
-@hookimpl
-def lgo_patient_file_sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
-    from lgo_vaccination import file
-
-    return file.sections(kernel, view)
-
-
-@hookimpl
-def lgo_register_web_blueprints() -> list[Any]:
-    from lgo_vaccination.file import blueprint
-
-    return [blueprint]
-
-
-@hookimpl
-def lgo_portable_tables() -> list[Any]:
-    from lgo_vaccination.portability import portable_tables
-
-    return portable_tables()
-
-
-@hookimpl
-def lgo_register_indicators() -> list[Any]:
-    from lgo_vaccination.indicators import sources
-
-    return sources()
