@@ -26,14 +26,14 @@ Groups of names:
   :func:`search_patients` finds patients by names, birth date or NIR (a plugin's own identifiers through an
   :data:`IdentifierLookup`);
   :func:`acting_pharmacist` the active pharmacist with an RPPS who performs or validates an act;
-* shared services — namespaces ``documents``, ``cda``, ``xds``, ``xds_codes``, ``rendering``, ``certificates``,
-  ``secrets``, ``audit``, ``outbox``, ``stock``, ``throttle`` (sign-in attempts counted without races), ``history``
-  (the patient's dispensings and documents produced here); identity (:class:`SharedIdentity`, the OIDs);
-  ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV
-  transliteration, comparison and birth-place rule of identity traits); ``gs1`` (the GS1 DataMatrix of a medicine
-  box: GTIN → CIP13, expiry, lot, serial); :func:`parse_untrusted` for every XML that came from outside
-  (:class:`HostileContent` when it carries a DTD or entities); :func:`check_text` for a text from outside against
-  its column;
+* shared services — namespaces ``documents``, ``cda``, ``printed`` (the patient's A4 sheet, with reportlab),
+  ``xds``, ``xds_codes``, ``rendering``, ``certificates``, ``secrets``, ``audit``, ``outbox``, ``stock``,
+  ``throttle`` (sign-in attempts counted without races), ``history`` (the patient's dispensings and documents
+  produced here); identity (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS,
+  RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration, comparison and birth-place rule of
+  identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box or a device: GTIN → CIP13, expiry, lot, serial);
+  :func:`parse_untrusted` for every XML that came from outside (:class:`HostileContent` when it carries a DTD or
+  entities); :func:`check_text` for a text from outside against its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
   (known addresses, choices of a list, advanced settings) for the settings page, :func:`extra_authorities_field`
   (the advanced trust-anchors setting of a TLS client); :func:`date_fr`,
@@ -41,7 +41,13 @@ Groups of names:
 * data portability and REMU NUM — :class:`PortableTable`, :class:`ExcludedTable`, :class:`ColumnTransform` (how a
   plugin's tables travel in a pharmacy's export, hook ``lgo_portable_tables``); :class:`IndicatorSource`,
   :class:`Tally`, :class:`Miss` (how it measures an indicator, hook ``lgo_register_indicators``);
-* command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
+* command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`,
+  :func:`opened_pharmacy` (the kernel and this installation's pharmacy for one command) and :func:`prompt_operator`
+  (the operator who types their password);
+* web pages — :func:`web_kernel` and :func:`signed_in` (the kernel, the pharmacy and the operator of a plugin's view
+  mounted by ``lgo-web``), :func:`traced_pdf` (a record's PDF shown inline, its printing traced);
+* plugin tables — :class:`PatientRecord`, the columns of a record about one patient (pharmacy, patient, operator,
+  validation, dates), a mixin for the plugin's own declarative base.
 """
 
 from __future__ import annotations
@@ -67,6 +73,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.cli import current_pharmacy_id as current_pharmacy_id
     from lgo.cli import french_errors as french_errors
     from lgo.cli import open_kernel as open_kernel
+    from lgo.cli import opened_pharmacy as opened_pharmacy
+    from lgo.cli import prompt_operator as prompt_operator
     from lgo.config import data_dir as data_dir
     from lgo.counter import Billing as Billing
     from lgo.counter import BillingResult as BillingResult
@@ -77,9 +85,11 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.db import str_enum as str_enum
     from lgo.db import utcnow as utcnow
     from lgo.db.limits import check_text as check_text
+    from lgo.db.records import PatientRecord as PatientRecord
     from lgo.documents import DocumentStatus as DocumentStatus
     from lgo.documents import HealthDocument as HealthDocument
     from lgo.documents import cda as cda
+    from lgo.documents import printed as printed
     from lgo.documents import rendering as rendering
     from lgo.documents import xds as xds
     from lgo.documents import xds_codes as xds_codes
@@ -177,6 +187,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.plugins.registrations import ServiceState as ServiceState
     from lgo.plugins.registrations import ServiceStatus as ServiceStatus
     from lgo.plugins.registrations import SignInMethod as SignInMethod
+    from lgo.plugins.web import signed_in as signed_in
+    from lgo.plugins.web import traced_pdf as traced_pdf
+    from lgo.plugins.web import web_kernel as web_kernel
     from lgo.portability.tables import ColumnTransform as ColumnTransform
     from lgo.portability.tables import ExcludedTable as ExcludedTable
     from lgo.portability.tables import PortableTable as PortableTable
@@ -209,6 +222,8 @@ _LAZY: dict[str, str] = {
     "current_pharmacy_id": "lgo.cli:current_pharmacy_id",
     "french_errors": "lgo.cli:french_errors",
     "open_kernel": "lgo.cli:open_kernel",
+    "opened_pharmacy": "lgo.cli:opened_pharmacy",
+    "prompt_operator": "lgo.cli:prompt_operator",
     "data_dir": "lgo.config:data_dir",
     "Billing": "lgo.counter:Billing",
     "BillingResult": "lgo.counter:BillingResult",
@@ -217,12 +232,14 @@ _LAZY: dict[str, str] = {
     "NAMING_CONVENTION": "lgo.db:NAMING_CONVENTION",
     "UTCDateTime": "lgo.db:UTCDateTime",
     "check_text": "lgo.db.limits:check_text",
+    "PatientRecord": "lgo.db.records:PatientRecord",
     "str_enum": "lgo.db:str_enum",
     "utcnow": "lgo.db:utcnow",
     "DocumentStatus": "lgo.documents:DocumentStatus",
     "HealthDocument": "lgo.documents:HealthDocument",
     "documents": "lgo.documents",
     "cda": "lgo.documents.cda",
+    "printed": "lgo.documents.printed",
     "rendering": "lgo.documents.rendering",
     "xds": "lgo.documents.xds",
     "xds_codes": "lgo.documents.xds_codes",
@@ -319,6 +336,9 @@ _LAZY: dict[str, str] = {
     "ServiceState": "lgo.plugins.registrations:ServiceState",
     "ServiceStatus": "lgo.plugins.registrations:ServiceStatus",
     "SignInMethod": "lgo.plugins.registrations:SignInMethod",
+    "signed_in": "lgo.plugins.web:signed_in",
+    "traced_pdf": "lgo.plugins.web:traced_pdf",
+    "web_kernel": "lgo.plugins.web:web_kernel",
     "ColumnTransform": "lgo.portability.tables:ColumnTransform",
     "ExcludedTable": "lgo.portability.tables:ExcludedTable",
     "PortableTable": "lgo.portability.tables:PortableTable",

@@ -11,7 +11,8 @@ from __future__ import annotations
 import errno
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -70,6 +71,31 @@ def current_pharmacy_id(kernel: Kernel) -> int:
 
     with kernel.transaction() as session:
         return get_pharmacy(session, kernel.config.pharmacy_finess).id
+
+
+@contextmanager
+def opened_pharmacy() -> Iterator[tuple[Kernel, int]]:
+    """The started kernel and this installation's pharmacy, for one command; the kernel is closed even on error."""
+    kernel = open_kernel()
+    try:
+        yield kernel, current_pharmacy_id(kernel)
+    finally:
+        kernel.close()
+
+
+def prompt_operator(kernel: Kernel, pharmacy_id: int, code: str) -> int:
+    """The id of the operator ``code`` once they typed their password (hidden), else :class:`PermissionDenied`.
+
+    A command that records an act in someone's name asks that person, not whoever holds the terminal."""
+    from lgo.domain.pharmacy import authenticate
+    from lgo.errors import PermissionDenied
+
+    password = click.prompt(f"Mot de passe de {code}", hide_input=True)
+    with kernel.transaction() as session:
+        operator = authenticate(session, pharmacy_id, code, password)
+        if operator is None:
+            raise PermissionDenied("Code ou mot de passe incorrect.")
+        return operator.id
 
 
 #: Entry-point group of commands brought by distributions that are not plugins (``lgo-web`` adds ``lgo web``):

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lgo import identifiers, traits
+from lgo import gs1, identifiers, traits
 from lgo.documents import cda
 from lgo.identity import OID_NIA, OID_NIR, OID_TEST, SharedIdentity
 from lgo.testing.cda import cda_errors
-from lgo_depistage import antibiotics, codes, edisp, gs1
+from lgo_depistage import antibiotics, codes, edisp
 from lgo_depistage import cda as trod_cda
 from lxml import etree
 from stdnum import ean
@@ -58,7 +58,7 @@ def devices(draw: st.DrawFn) -> trod_cda.Device:
     expiry = draw(st.dates(min_value=date(2024, 6, 18), max_value=date(2049, 12, 31)))
     if draw(st.booleans()):
         body = draw(st.text(alphabet="0123456789", min_size=13, max_size=13))
-        udi = gs1.Udi(gtin=body + ean.calc_check_digit(body), expiry=expiry, lot=lot)
+        udi = gs1.BoxScan(gtin=body + ean.calc_check_digit(body), expiry=expiry, lot=lot)
         return trod_cda.Device(udi=udi.hri, lot=lot, expiry=expiry)
     return trod_cda.Device(maker=draw(FREE_TEXT), reference=draw(FREE_TEXT), lot=lot, expiry=expiry)
 

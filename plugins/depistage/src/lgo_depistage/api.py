@@ -9,11 +9,11 @@ the package may change without notice.
 
 from __future__ import annotations
 
+from lgo.api import gs1
+
 from lgo_depistage.antibiotics import ANTIBIOTICS, Antibiotic, Posology
 from lgo_depistage.attestations import attestation_pdf, validate
 from lgo_depistage.codes import KINDS, Result, TrodKind
-from lgo_depistage.gs1 import Udi
-from lgo_depistage.gs1 import parse as parse_udi
 from lgo_depistage.model import Fallback, TrodStatus
 from lgo_depistage.protocols import Eligibility, Question
 from lgo_depistage.service import (
@@ -34,6 +34,10 @@ from lgo_depistage.service import (
     start_test,
     tests_for_patient,
 )
+
+#: The test device's UDI read from its GS1 DataMatrix: the kernel's reader (decision 1203).
+Udi = gs1.BoxScan
+parse_udi = gs1.parse
 
 __all__ = [
     "ANTIBIOTICS",

@@ -22,7 +22,6 @@ from lgo.api import (
     documents,
     utcnow,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lgo_depistage import antibiotics, codes, edisp, pdf
@@ -164,14 +163,8 @@ def _dispensation_draft(
 
 def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     with kernel.transaction() as session:
-        waiting = list(
-            session.scalars(
-                select(DepistageTest.id).where(
-                    DepistageTest.pharmacy_id == event.pharmacy_id,
-                    DepistageTest.patient_id == event.patient_id,
-                    DepistageTest.status == TrodStatus.WAITING_IDENTITY,
-                )
-            )
+        waiting = DepistageTest.ids_of_patient(
+            session, event.pharmacy_id, event.patient_id, DepistageTest.status == TrodStatus.WAITING_IDENTITY
         )
     for test_id in waiting:
         _produce(kernel, event.pharmacy_id, test_id, event.patient_id)

@@ -5,29 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-from lgo.api import current_pharmacy_id, french_errors, open_kernel
-
-if TYPE_CHECKING:
-    from lgo.api import Kernel
+from lgo.api import french_errors, opened_pharmacy, prompt_operator
 
 
 @click.group("depistage")
 def depistage() -> None:
     """TROD angine, cystite, grippe et COVID-19 : réalisation, attestation, DMP et médecin traitant."""
-
-
-def _operator(kernel: Kernel, pharmacy_id: int, code: str) -> int:
-    from lgo.api import PermissionDenied, authenticate
-
-    password = click.prompt(f"Mot de passe de {code}", hide_input=True)
-    with kernel.transaction() as session:
-        operator = authenticate(session, pharmacy_id, code, password)
-        if operator is None:
-            raise PermissionDenied("Code ou mot de passe incorrect.")
-        return operator.id
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -104,10 +89,8 @@ def trod(
 
     from lgo_depistage import attestations, service
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
-        operator_id = _operator(kernel, pharmacy_id, operateur)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        operator_id = prompt_operator(kernel, pharmacy_id, operateur)
         conditional = None
         if ordonnance_conditionnelle:
             if date_ordonnance is None:
@@ -159,8 +142,6 @@ def trod(
         if attestation is not None:
             attestation.write_bytes(attestations.attestation_pdf(kernel, pharmacy_id, test_id))
             click.echo(f"Attestation du patient écrite dans {attestation}.")
-    finally:
-        kernel.close()
 
 
 def _day(value: object) -> date:
@@ -175,14 +156,12 @@ def validate(test_id: int, operateur: str) -> None:
     """Valider l'attestation d'un TROD facturé (elle part au DMP)."""
     from lgo_depistage import attestations
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
-        for action in attestations.validate(kernel, pharmacy_id, test_id, _operator(kernel, pharmacy_id, operateur)):
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        for action in attestations.validate(
+            kernel, pharmacy_id, test_id, prompt_operator(kernel, pharmacy_id, operateur)
+        ):
             click.echo(f"À faire : {action.title_fr} — {action.message_fr}")
         click.echo("Attestation validée.")
-    finally:
-        kernel.close()
 
 
 @depistage.command("attestation")
@@ -193,12 +172,9 @@ def attestation(test_id: int, output: Path) -> None:
     """Écrire l'attestation PDF du patient pour le TROD TEST_ID."""
     from lgo_depistage import attestations
 
-    kernel = open_kernel()
-    try:
-        output.write_bytes(attestations.attestation_pdf(kernel, current_pharmacy_id(kernel), test_id))
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        output.write_bytes(attestations.attestation_pdf(kernel, pharmacy_id, test_id))
         click.echo(f"Attestation écrite dans {output}.")
-    finally:
-        kernel.close()
 
 
 @depistage.command("liste")
@@ -208,9 +184,8 @@ def listing(patient_id: int | None) -> None:
     """Les TROD de l'officine : type, statut, résultat, médecin traitant."""
     from lgo_depistage import service
 
-    kernel = open_kernel()
-    try:
-        lines = service.tests_for_patient(kernel, current_pharmacy_id(kernel), patient_id)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        lines = service.tests_for_patient(kernel, pharmacy_id, patient_id)
         for line in lines:
             click.echo(
                 f"n° {line.test_id} — patient n° {line.patient_id} — {line.kind_fr} — {line.result_fr} — "
@@ -218,8 +193,6 @@ def listing(patient_id: int | None) -> None:
             )
         if not lines:
             click.echo("Aucun TROD.")
-    finally:
-        kernel.close()
 
 
 @depistage.command("suivi")
@@ -228,9 +201,6 @@ def follow_up() -> None:
     """Vérifier maintenant les envois au DMP et transmettre au médecin traitant ce que le DMP n'a pas reçu."""
     from lgo_depistage import sharing
 
-    kernel = open_kernel()
-    try:
-        sent = sharing.follow_up(kernel, current_pharmacy_id(kernel))
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        sent = sharing.follow_up(kernel, pharmacy_id)
         click.echo(f"{sent} attestation(s) envoyée(s) au médecin traitant par MSSanté.")
-    finally:
-        kernel.close()

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from lgo.api import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from lgo.api import NAMING_CONVENTION, PatientRecord, UTCDateTime, str_enum
 from sqlalchemy import JSON, Boolean, Date, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,14 +62,11 @@ class Fallback(StrEnum):
         }[self.value]
 
 
-class DepistageTest(DepistageBase):
+class DepistageTest(PatientRecord, DepistageBase):
+    """One TROD; ``operator_id`` is the pharmacist who performs it (RPPS), author of the attestation."""
+
     __tablename__ = "depistage_test"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    pharmacy_id: Mapped[int] = mapped_column(Integer, index=True)
-    patient_id: Mapped[int] = mapped_column(Integer, index=True)
-    #: The pharmacist who performs the test (RPPS): performer and author of the attestation.
-    operator_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[TrodStatus] = mapped_column(str_enum(TrodStatus, 20), default=TrodStatus.OPEN)
     #: Ordonnance conditionnelle « si TROD positif »: prescriber and date.
@@ -110,6 +107,3 @@ class DepistageTest(DepistageBase):
     physician_mssante: Mapped[str | None] = mapped_column(String(200), default=None)
     fallback: Mapped[Fallback] = mapped_column(str_enum(Fallback, 16), default=Fallback.NONE)
     fallback_message_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    validated_by: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

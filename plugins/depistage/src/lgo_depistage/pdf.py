@@ -4,16 +4,14 @@ orientation to a physician and its reasons."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from lgo.api import printed
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer
 
 
 @dataclass(frozen=True)
@@ -34,43 +32,25 @@ class AttestationContent:
 
 
 def render(content: AttestationContent) -> bytes:
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+    header = printed.SheetHeader(
         title=content.title,
-        author=content.pharmacist,
+        pharmacy=content.pharmacy,
+        patient=content.patient,
+        pharmacist=content.pharmacist,
         subject=content.test,
-        creator="LGO libre",
+        lines=(
+            ("Date et heure du test", f"{content.tested_at:%d/%m/%Y à %H:%M}"),
+            ("Test", content.test),
+            ("Dispositif", content.device),
+        ),
     )
+    return printed.patient_sheet(header, lambda styles: _body(content, styles))
+
+
+def _body(content: AttestationContent, styles: Any) -> list[object]:
     normal = styles["Normal"]
-    story: list[object] = [
-        Paragraph(escape(content.title), styles["Title"]),
-        Paragraph(escape(content.pharmacy), normal),
-        Spacer(1, 4 * mm),
-        Paragraph(f"<b>Patient :</b> {escape(content.patient)}", normal),
-        Paragraph(f"<b>Pharmacien :</b> {escape(content.pharmacist)}", normal),
-        Paragraph(f"<b>Date et heure du test :</b> {content.tested_at:%d/%m/%Y à %H:%M}", normal),
-        Paragraph(f"<b>Test :</b> {escape(content.test)}", normal),
-        Paragraph(f"<b>Dispositif :</b> {escape(content.device)}", normal),
-        Spacer(1, 5 * mm),
-    ]
-    table = Table([["Recherche", "Résultat"], *map(list, content.results)], colWidths=[110 * mm, 60 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 6 * mm)]
+    table = printed.grid_table([["Recherche", "Résultat"], *content.results], (110, 60))
+    story: list[object] = [table, Spacer(1, 6 * mm)]
     if content.antibiotic:
         story += [
             Paragraph("Traitement délivré sans ordonnance (protocole)", styles["Heading2"]),
@@ -89,5 +69,4 @@ def render(content: AttestationContent) -> bytes:
             styles["Italic"],
         ),
     ]
-    document.build(story)
-    return buffer.getvalue()
+    return story

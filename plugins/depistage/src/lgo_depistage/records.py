@@ -50,10 +50,6 @@ class ConditionalPrescription:
     prescriber_rpps: str | None = None
 
 
-def require_active(kernel: Kernel, pharmacy_id: int) -> None:
-    kernel.require_active(pharmacy_id, PLUGIN)
-
-
 def pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
     return acting_pharmacist(
         session,

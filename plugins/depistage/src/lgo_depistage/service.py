@@ -29,15 +29,17 @@ from lgo.api import (
     Product,
     ValidationError,
     create_prescription,
+    gs1,
     identifiers,
     utcnow,
 )
 from sqlalchemy import select
 
-from lgo_depistage import antibiotics, codes, gs1, protocols
+from lgo_depistage import antibiotics, codes, protocols
 from lgo_depistage import cda as trod_cda
 from lgo_depistage.model import DepistageTest, Fallback, TrodStatus
 from lgo_depistage.records import (
+    PLUGIN,
     ConditionalPrescription,
     Physician,
     audit,
@@ -50,7 +52,6 @@ from lgo_depistage.records import (
     open_test,
     patient_of,
     pharmacist,
-    require_active,
     today,
 )
 
@@ -94,7 +95,7 @@ def start_test(
     physician: Physician | None = None,
 ) -> int:
     """Start a TROD for the patient, performed by this pharmacist; returns the test's number."""
-    require_active(kernel, pharmacy_id)
+    kernel.require_active(pharmacy_id, PLUGIN)
     chosen = codes.kind(kind)
     if not consent:
         raise ValidationError("Le consentement du patient (ou de son représentant légal) est nécessaire au TROD.")
@@ -204,7 +205,7 @@ def set_device(
     """The test device: its GS1 DataMatrix as scanned (``scan``), or its GTIN, lot and expiry typed, or — with no
     UDI at all — its maker, reference, lot and expiry as printed on the box."""
     day = today()
-    udi: gs1.Udi | None = None
+    udi: gs1.BoxScan | None = None
     if scan:
         udi = gs1.parse(scan, today=day)
     elif gtin:

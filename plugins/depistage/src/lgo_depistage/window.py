@@ -315,13 +315,7 @@ def _day(text: str, what: str) -> date | None:
 
 
 def _cip13(text: str) -> str:
-    text = text.strip()
-    if gs1.looks_like_gs1(text):
-        found = gs1.parse(text).cip13
-        if found is None:
-            raise ValidationError("La boîte scannée n'est pas un médicament à CIP13 français.")
-        return found
-    return text
+    return gs1.scanned_cip13(text) or text.strip()
 
 
 def _int(text: str, what: str, default: int) -> int:

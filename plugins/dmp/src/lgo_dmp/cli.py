@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
-from lgo.api import current_pharmacy_id, french_errors, open_kernel
-
-if TYPE_CHECKING:
-    from lgo.api import Kernel
+from lgo.api import french_errors, opened_pharmacy, prompt_operator
 
 
 @click.group("dmp")
@@ -23,24 +18,10 @@ def follow(patient_id: int | None) -> None:
     """État de chaque document suivi pour le DMP (en attente, en file, envoyé, échec)."""
     from lgo_dmp import service
 
-    kernel = open_kernel()
-    try:
-        lines = service.status_lines(kernel, current_pharmacy_id(kernel), patient_id)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        lines = service.status_lines(kernel, pharmacy_id, patient_id)
         for line in lines or ["Aucun document suivi pour le DMP."]:
             click.echo(line)
-    finally:
-        kernel.close()
-
-
-def _operator(kernel: Kernel, pharmacy_id: int, code: str) -> int:
-    from lgo.api import PermissionDenied, authenticate
-
-    password = click.prompt(f"Mot de passe de {code}", hide_input=True)
-    with kernel.transaction() as session:
-        operator = authenticate(session, pharmacy_id, code, password)
-        if operator is None:
-            raise PermissionDenied("Code ou mot de passe incorrect.")
-        return operator.id
 
 
 @dmp.command("relancer")
@@ -51,13 +32,9 @@ def resend(document_id: int, operateur: str) -> None:
     """Renvoyer un document refusé par le DMP (après correction de la cause)."""
     from lgo_dmp import service
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
-        service.resend(kernel, pharmacy_id, document_id, _operator(kernel, pharmacy_id, operateur))
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        service.resend(kernel, pharmacy_id, document_id, prompt_operator(kernel, pharmacy_id, operateur))
         click.echo("Document remis dans la file d'envoi vers le DMP.")
-    finally:
-        kernel.close()
 
 
 @dmp.command("consulter")
@@ -68,13 +45,9 @@ def consult(patient_id: int, operateur: str) -> None:
     """Lister les documents du DMP d'un patient (accès tracé)."""
     from lgo_dmp import service
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
-        operator_id = _operator(kernel, pharmacy_id, operateur)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        operator_id = prompt_operator(kernel, pharmacy_id, operateur)
         for entry in service.list_documents(kernel, pharmacy_id, operator_id, patient_id):
             click.echo(
                 f"{entry.date_fr} — {entry.type_display} — « {entry.title} » — {entry.author} — {entry.status_fr}"
             )
-    finally:
-        kernel.close()

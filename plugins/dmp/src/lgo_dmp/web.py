@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from lgo.api import (
     HealthDocument,
     IdentityNotShareable,
@@ -21,21 +21,14 @@ from lgo.api import (
     PermissionDenied,
     get_scoped,
     rendering,
+    signed_in,
+    web_kernel,
 )
 
 from lgo_dmp import consultation, service
 from lgo_dmp.settings import settings
 
 blueprint = Blueprint("dmp", __name__, template_folder="templates")
-
-
-def _kernel() -> Kernel:
-    kernel: Kernel = current_app.extensions["lgo.kernel"]
-    return kernel
-
-
-def _who() -> tuple[int, int]:
-    return int(session["pharmacy_id"]), int(session["operator_id"])
 
 
 def _patient(kernel: Kernel, pharmacy_id: int, patient_id: str) -> int:
@@ -77,8 +70,8 @@ def _toggle(filters: consultation.Filters, name: str) -> dict[str, str]:
 
 @blueprint.route("/patients/<patient_id>/documents")
 def documents(patient_id: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     patient = _patient(kernel, pharmacy_id, patient_id)
     filters = _filters()
     found: consultation.Consultation | None = None
@@ -99,8 +92,8 @@ def documents(patient_id: str) -> Any:
 
 
 def _opened(patient_id: str, unique_id: str) -> tuple[int, Any, bytes]:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     patient = _patient(kernel, pharmacy_id, patient_id)
     entry, content = consultation.open_by_unique_id(kernel, pharmacy_id, operator_id, patient, unique_id)
     return patient, entry, content
@@ -155,8 +148,8 @@ def _draft(kernel: Kernel, pharmacy_id: int, document_id: str) -> tuple[int, int
 @blueprint.route("/documents/<document_id>/envoi", methods=["GET", "POST"])
 def send(document_id: str) -> Any:
     """Title and visibility (patient, legal representatives, other professionals), then validated and queued."""
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     pk, patient, status = _draft(kernel, pharmacy_id, document_id)
     back = _next_url(url_for("counter.patient_file", patient_id=patient))
     try:

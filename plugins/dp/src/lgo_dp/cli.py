@@ -3,12 +3,11 @@ recalls and alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
-from lgo.api import current_pharmacy_id, french_errors, open_kernel
+from lgo.api import french_errors, opened_pharmacy, prompt_operator
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
@@ -17,26 +16,6 @@ if TYPE_CHECKING:
 @click.group("dp")
 def dp() -> None:
     """Dossier Pharmaceutique : consultation, consentement, alimentation, rappels et alertes."""
-
-
-@contextmanager
-def _pharmacy() -> Iterator[tuple[Kernel, int]]:
-    kernel = open_kernel()
-    try:
-        yield kernel, current_pharmacy_id(kernel)
-    finally:
-        kernel.close()
-
-
-def _operator(kernel: Kernel, pharmacy_id: int, code: str) -> int:
-    from lgo.api import PermissionDenied, authenticate
-
-    password = click.prompt(f"Mot de passe de {code}", hide_input=True)
-    with kernel.transaction() as session:
-        operator = authenticate(session, pharmacy_id, code, password)
-        if operator is None:
-            raise PermissionDenied("Code ou mot de passe incorrect.")
-        return operator.id
 
 
 _OPERATOR = click.option("--operateur", required=True, help="Code de l'opérateur (mot de passe demandé).")
@@ -50,8 +29,8 @@ def consult(patient_id: int, operateur: str) -> None:
     """Historique des 12 derniers mois (toutes pharmacies et officine), accès tracé."""
     from lgo_dp.consultation import consult as run
 
-    with _pharmacy() as (kernel, pharmacy_id):
-        found = run(kernel, pharmacy_id, _operator(kernel, pharmacy_id, operateur), patient_id)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        found = run(kernel, pharmacy_id, prompt_operator(kernel, pharmacy_id, operateur), patient_id)
         if found.notice_fr:
             click.echo(found.notice_fr)
         click.echo(f"{len(found.lines)} ligne(s) depuis le {found.since:%d/%m/%Y}, {found.pharmacies} officine(s).")
@@ -66,8 +45,8 @@ def _consent_command(name: str, help_fr: str, done_fr: str, action: Callable[[Ke
     @_OPERATOR
     @french_errors
     def command(patient_id: int, operateur: str) -> None:
-        with _pharmacy() as (kernel, pharmacy_id):
-            action(kernel, pharmacy_id, _operator(kernel, pharmacy_id, operateur), patient_id)
+        with opened_pharmacy() as (kernel, pharmacy_id):
+            action(kernel, pharmacy_id, prompt_operator(kernel, pharmacy_id, operateur), patient_id)
             click.echo(done_fr)
 
 
@@ -104,8 +83,10 @@ def mask(patient_id: int, references: tuple[str, ...], operateur: str) -> None:
     """Masquer des lignes du DP à la demande du patient (références de « lgo dp consulter »)."""
     from lgo_dp import consent
 
-    with _pharmacy() as (kernel, pharmacy_id):
-        count = consent.mask(kernel, pharmacy_id, _operator(kernel, pharmacy_id, operateur), patient_id, references)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        count = consent.mask(
+            kernel, pharmacy_id, prompt_operator(kernel, pharmacy_id, operateur), patient_id, references
+        )
         click.echo(f"Masquage de {count} ligne(s) demandé.")
 
 
@@ -116,7 +97,7 @@ def follow(patient_id: int | None) -> None:
     """Où en est l'alimentation du DP, ligne par ligne."""
     from lgo_dp import feeding
 
-    with _pharmacy() as (kernel, pharmacy_id):
+    with opened_pharmacy() as (kernel, pharmacy_id):
         for line in feeding.status_lines(kernel, pharmacy_id, patient_id) or ["Aucune ligne suivie pour le DP."]:
             click.echo(line)
 
@@ -127,7 +108,7 @@ def bulletins() -> None:
     """Rappels de lots et alertes sanitaires non lus, avec les lots en stock et les patients concernés."""
     from lgo_dp import bulletins as module
 
-    with _pharmacy() as (kernel, pharmacy_id):
+    with opened_pharmacy() as (kernel, pharmacy_id):
         found = module.pending(kernel, pharmacy_id)
         for item in found:
             click.echo(f"n° {item.id} — {item.kind.label_fr} — {item.title} ({item.issuer})")
@@ -145,8 +126,8 @@ def acknowledge(bulletin_id: int, operateur: str) -> None:
     """Accuser lecture d'un rappel ou d'une alerte : les comptoirs sont débloqués."""
     from lgo_dp import bulletins as module
 
-    with _pharmacy() as (kernel, pharmacy_id):
-        module.acknowledge(kernel, pharmacy_id, bulletin_id, _operator(kernel, pharmacy_id, operateur))
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        module.acknowledge(kernel, pharmacy_id, bulletin_id, prompt_operator(kernel, pharmacy_id, operateur))
         click.echo("Accusé de lecture enregistré.")
 
 
@@ -156,5 +137,5 @@ def fetch() -> None:
     """Relever tout de suite les rappels et alertes du DP (le worker le fait chaque minute)."""
     from lgo_dp import bulletins as module
 
-    with _pharmacy() as (kernel, pharmacy_id):
+    with opened_pharmacy() as (kernel, pharmacy_id):
         click.echo(f"{module.fetch(kernel, pharmacy_id)} nouveau(x) rappel(s) ou alerte(s).")

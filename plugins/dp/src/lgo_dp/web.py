@@ -8,18 +8,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request, session
-from lgo.api import IdentityNotShareable, Kernel, LgoError, NotFound, Patient, PermissionDenied, get_scoped
+from flask import Blueprint, abort, render_template, request
+from lgo.api import (
+    IdentityNotShareable,
+    LgoError,
+    NotFound,
+    Patient,
+    PermissionDenied,
+    get_scoped,
+    signed_in,
+    web_kernel,
+)
 
 from lgo_dp import counter, file
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("dp", __name__)
-
-
-def _kernel() -> Kernel:
-    kernel: Kernel = current_app.extensions["lgo.kernel"]
-    return kernel
 
 
 def _problem(exc: LgoError) -> int:
@@ -34,8 +38,8 @@ def _problem(exc: LgoError) -> int:
 
 @blueprint.route("/patients/<patient_id>/historique")
 def file_history(patient_id: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = int(session["pharmacy_id"]), int(session["operator_id"])
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         with kernel.transaction() as db:
             patient = get_scoped(db, Patient, patient_id, pharmacy_id, "patient").id

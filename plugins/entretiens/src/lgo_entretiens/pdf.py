@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from xml.sax.saxutils import escape
 
+from lgo.api import printed
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 
 @dataclass(frozen=True)
@@ -36,30 +35,19 @@ def _paragraphs(text: str, style: object) -> list[Paragraph]:
 
 
 def render(content: ReportContent) -> bytes:
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+    header = printed.SheetHeader(
         title=content.title,
-        author=content.pharmacist,
+        pharmacy=content.pharmacy,
+        patient=content.patient,
+        pharmacist=content.pharmacist,
         subject=content.theme,
-        creator="LGO libre",
+        lines=(("Date", f"{content.held_on:%d/%m/%Y}"), ("Objet", content.theme)),
     )
-    story: list[object] = [
-        Paragraph(escape(content.title), styles["Title"]),
-        Paragraph(escape(content.pharmacy), styles["Normal"]),
-        Spacer(1, 4 * mm),
-        Paragraph(f"<b>Patient :</b> {escape(content.patient)}", styles["Normal"]),
-        Paragraph(f"<b>Pharmacien :</b> {escape(content.pharmacist)}", styles["Normal"]),
-        Paragraph(f"<b>Date :</b> {content.held_on:%d/%m/%Y}", styles["Normal"]),
-        Paragraph(f"<b>Objet :</b> {escape(content.theme)}", styles["Normal"]),
-        Spacer(1, 6 * mm),
-    ]
+    return printed.patient_sheet(header, lambda styles: _body(content, styles))
+
+
+def _body(content: ReportContent, styles: Any) -> list[object]:
+    story: list[object] = []
     if content.medications:
         story.append(Paragraph("Traitements délivrés (historique de l'officine)", styles["Heading2"]))
         small = styles["BodyText"].clone("cell", fontSize=8.5, leading=10)
@@ -70,18 +58,7 @@ def render(content: ReportContent) -> bytes:
                 for label, cip13, last, boxes in content.medications
             ),
         ]
-        table = Table(rows, colWidths=[80 * mm, 32 * mm, 36 * mm, 18 * mm], repeatRows=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold"),
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
-                ]
-            )
-        )
-        story += [table, Spacer(1, 6 * mm)]
+        story += [printed.grid_table(rows, (80, 32, 36, 18), font_size=8.5), Spacer(1, 6 * mm)]
     if content.answers:
         story.append(Paragraph("Points abordés", styles["Heading2"]))
         rows = [
@@ -95,5 +72,4 @@ def render(content: ReportContent) -> bytes:
     story += _paragraphs(content.analysis, styles["Normal"])
     story.append(Paragraph("Recommandations", styles["Heading2"]))
     story += _paragraphs(content.recommendations, styles["Normal"])
-    document.build(story)
-    return buffer.getvalue()
+    return story

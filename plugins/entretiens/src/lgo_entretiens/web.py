@@ -8,11 +8,24 @@ Only a pharmacist (habilitation ``entretiens.conduct``, an RPPS) is offered thes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
-from lgo.api import Kernel, LgoError, Operator, Patient, ValidationError, euros, get_scoped, rendering
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from lgo.api import (
+    Kernel,
+    LgoError,
+    Operator,
+    Patient,
+    ValidationError,
+    euros,
+    get_scoped,
+    rendering,
+    signed_in,
+    web_kernel,
+)
 
 from lgo_entretiens import drafts, service
 from lgo_entretiens.themes import ACTS, THEMES, questions
@@ -21,15 +34,6 @@ blueprint = Blueprint("entretiens", __name__, template_folder="templates")
 HABILITATION = "entretiens.conduct"
 #: The kinds offered, one key each (the Assurance Maladie's accompaniments and the bilan partagé de médication).
 KINDS = (("AVK", "1"), ("AOD", "2"), ("ASTHME", "3"), ("GROSSESSE", "4"), ("ANTICANCEREUX", "5"), ("BPM", "6"))
-
-
-def _kernel() -> Kernel:
-    kernel: Kernel = current_app.extensions["lgo.kernel"]
-    return kernel
-
-
-def _who() -> tuple[int, int]:
-    return int(session["pharmacy_id"]), int(session["operator_id"])
 
 
 def _allowed(kernel: Kernel, pharmacy_id: int, operator_id: int) -> bool:
@@ -42,15 +46,18 @@ def _refused(message: str, patient_id: int | None, status: int = 403) -> tuple[s
     return render_template("entretiens/refused.html", message_fr=message, patient_id=patient_id), status
 
 
-def _pharmacist() -> tuple[Kernel, int, int] | None:
-    """The kernel, pharmacy and operator when the operator may conduct interviews; else None."""
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
-    return (kernel, pharmacy_id, operator_id) if _allowed(kernel, pharmacy_id, operator_id) else None
+def _pharmacist_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse the view to an operator who may not conduct interviews; give it the kernel, pharmacy and operator."""
 
+    @wraps(view)
+    def checked(**route: Any) -> Any:
+        kernel = web_kernel()
+        pharmacy_id, operator_id = signed_in()
+        if not _allowed(kernel, pharmacy_id, operator_id):
+            return _refused("Les entretiens et bilans sont conduits par un pharmacien habilité (RPPS).", None)
+        return view(kernel, pharmacy_id, operator_id, **route)
 
-def _not_a_pharmacist() -> tuple[str, int]:
-    return _refused("Les entretiens et bilans sont conduits par un pharmacien habilité (RPPS).", None)
+    return checked
 
 
 def _any_role(view: Any) -> Any:
@@ -60,11 +67,8 @@ def _any_role(view: Any) -> Any:
 
 @blueprint.route("/patients/<patient_id>/nouveau", methods=["GET", "POST"])
 @_any_role
-def new(patient_id: str) -> Any:
-    found = _pharmacist()
-    if found is None:
-        return _not_a_pharmacist()
-    kernel, pharmacy_id, operator_id = found
+@_pharmacist_only
+def new(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: str) -> Any:
     with kernel.transaction() as db:
         patient = get_scoped(db, Patient, patient_id, pharmacy_id, "patient").id
     if request.method == "POST":
@@ -95,11 +99,8 @@ def _date(text: str) -> date:
 
 @blueprint.route("/entretiens/<record_id>", methods=["GET", "POST"])
 @_any_role
-def edit(record_id: str) -> Any:
-    found = _pharmacist()
-    if found is None:
-        return _not_a_pharmacist()
-    kernel, pharmacy_id, operator_id = found
+@_pharmacist_only
+def edit(kernel: Kernel, pharmacy_id: int, operator_id: int, record_id: str) -> Any:
     draft = drafts.get(kernel, pharmacy_id, record_id)
     error_fr = ""
     if request.method == "POST" and not draft.validated:
@@ -136,21 +137,15 @@ def edit(record_id: str) -> Any:
 
 
 @blueprint.route("/entretiens/<record_id>/apercu")
-def preview(record_id: str) -> Any:
-    found = _pharmacist()
-    if found is None:
-        return _not_a_pharmacist()
-    kernel, pharmacy_id, _operator_id = found
+@_pharmacist_only
+def preview(kernel: Kernel, pharmacy_id: int, operator_id: int, record_id: str) -> Any:
     draft = drafts.get(kernel, pharmacy_id, record_id)
     return render_template("entretiens/preview.html", draft=draft, patient_id=draft.patient_id)
 
 
 @blueprint.route("/entretiens/<record_id>/apercu.pdf")
-def preview_pdf(record_id: str) -> Any:
-    found = _pharmacist()
-    if found is None:
-        return _not_a_pharmacist()
-    kernel, pharmacy_id, _operator_id = found
+@_pharmacist_only
+def preview_pdf(kernel: Kernel, pharmacy_id: int, operator_id: int, record_id: str) -> Any:
     response = Response(drafts.preview(kernel, pharmacy_id, record_id), mimetype="application/pdf")
     response.headers.update(rendering.PDF_HEADERS)
     return response
@@ -158,12 +153,9 @@ def preview_pdf(record_id: str) -> Any:
 
 @blueprint.route("/entretiens/<record_id>/valider", methods=["GET", "POST"])
 @_any_role
-def validate(record_id: str) -> Any:
+@_pharmacist_only
+def validate(kernel: Kernel, pharmacy_id: int, operator_id: int, record_id: str) -> Any:
     """What follows the validation (médecin traitant, patient, act), then the DMP's send window or the validation."""
-    found = _pharmacist()
-    if found is None:
-        return _not_a_pharmacist()
-    kernel, pharmacy_id, operator_id = found
     draft = drafts.get(kernel, pharmacy_id, record_id)
     if draft.validated:
         return redirect(url_for("entretiens.done", record_id=draft.id))
@@ -231,12 +223,9 @@ def _patient_box(kernel: Kernel, pharmacy_id: int, patient_id: int) -> str:
 
 
 @blueprint.route("/entretiens/<record_id>/suite")
-def done(record_id: str) -> Any:
+@_pharmacist_only
+def done(kernel: Kernel, pharmacy_id: int, operator_id: int, record_id: str) -> Any:
     """After the validation (or the DMP's send window): MSSanté and the act, once; what was done, in French."""
-    found = _pharmacist()
-    if found is None:
-        return _not_a_pharmacist()
-    kernel, pharmacy_id, operator_id = found
     draft = drafts.get(kernel, pharmacy_id, record_id)
     if not draft.validated:
         flash("Le compte rendu n'est pas validé (envoi au DMP non confirmé) : il reste en brouillon.", "info")

@@ -89,11 +89,9 @@ def execute_action(kernel: Kernel, pharmacy_id: int, execution_id: int, patient_
 
 def _cip13(text: str) -> str:
     text = text.strip()
-    if gs1.looks_like_gs1(text):
-        found = gs1.parse(text).cip13
-        if found is None:
-            raise ValidationError("La boîte scannée n'est pas un médicament à CIP13 français.")
-        return found
+    scanned = gs1.scanned_cip13(text)
+    if scanned is not None:
+        return scanned
     if not (text.isdigit() and len(text) == 13):
         raise ValidationError("Substitution : S suivi du CIP13 du produit délivré, ou scannez sa boîte.")
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
-from lgo.api import current_pharmacy_id, french_errors, open_kernel
+from lgo.api import french_errors, opened_pharmacy, prompt_operator
 
 if TYPE_CHECKING:
     from lgo.api import Kernel
@@ -22,12 +22,9 @@ def fetch() -> None:
     """Relève les boîtes MSSanté : intègre les documents reçus, met de côté ce qui ne peut pas l'être."""
     from lgo_mssante import service
 
-    kernel = open_kernel()
-    try:
-        for line in service.receive(kernel, current_pharmacy_id(kernel)).lines_fr():
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        for line in service.receive(kernel, pharmacy_id).lines_fr():
             click.echo(line)
-    finally:
-        kernel.close()
 
 
 @mssante.command("suivi")
@@ -43,28 +40,20 @@ def follow(direction: str | None) -> None:
     """État de chaque message : en file, envoyé, accusé, intégré, en quarantaine (avec la raison)."""
     from lgo_mssante import service
 
-    kernel = open_kernel()
-    try:
-        for line in service.status_lines(kernel, current_pharmacy_id(kernel), direction=direction) or [
-            "Aucun message MSSanté."
-        ]:
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        for line in service.status_lines(kernel, pharmacy_id, direction=direction) or ["Aucun message MSSanté."]:
             click.echo(line)
-    finally:
-        kernel.close()
 
 
 def _admin(kernel: Kernel, pharmacy_id: int, code: str) -> int:
     """The id of an administrator or titulaire who proves who they are: mailboxes are configured by them only."""
-    from lgo.api import PermissionDenied, Role, authenticate
+    from lgo.api import Operator, PermissionDenied, Role, get_scoped
 
-    password = click.prompt(f"Mot de passe de {code}", hide_input=True)
+    operator_id = prompt_operator(kernel, pharmacy_id, code)
     with kernel.transaction() as session:
-        operator = authenticate(session, pharmacy_id, code, password)
-        if operator is None:
-            raise PermissionDenied("Code ou mot de passe incorrect.")
-        if operator.role not in (Role.ADMINISTRATEUR, Role.TITULAIRE):
+        if get_scoped(session, Operator, operator_id, pharmacy_id).role not in (Role.ADMINISTRATEUR, Role.TITULAIRE):
             raise PermissionDenied("Seuls l'administrateur et le titulaire configurent les boîtes MSSanté.")
-        return operator.id
+    return operator_id
 
 
 def _operator_id(kernel: Kernel, pharmacy_id: int, code: str) -> int:
@@ -87,17 +76,13 @@ def add_organisational(adresse: str, identifiant: str | None, admin_code: str) -
     """Déclare la boîte organisationnelle (le certificat de l'officine est celui de la page d'administration)."""
     from lgo_mssante import accounts
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
+    with opened_pharmacy() as (kernel, pharmacy_id):
         admin = _admin(kernel, pharmacy_id, admin_code)
         password = click.prompt("Mot de passe de la boîte", hide_input=True)
         account = accounts.add_organisational(
             kernel, pharmacy_id, address=adresse, login=identifiant or adresse, password=password, operator_id=admin
         )
         click.echo(f"Boîte organisationnelle n° {account} enregistrée ; attribuez les habilitations.")
-    finally:
-        kernel.close()
 
 
 @mssante.command("habilitation")
@@ -110,16 +95,12 @@ def habilitation(boite: int, operateur: str, role: str, admin_code: str) -> None
     """Attribue une habilitation sur la boîte organisationnelle n° BOITE."""
     from lgo_mssante import accounts
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
+    with opened_pharmacy() as (kernel, pharmacy_id):
         admin = _admin(kernel, pharmacy_id, admin_code)
         accounts.set_habilitation(
             kernel, pharmacy_id, boite, _operator_id(kernel, pharmacy_id, operateur), role, by_operator_id=admin
         )
         click.echo(f"Habilitation « {role} » attribuée à {operateur}.")
-    finally:
-        kernel.close()
 
 
 @mssante.command("boite-nominative")
@@ -143,9 +124,7 @@ def add_personal(
 
     from lgo_mssante import accounts
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
+    with opened_pharmacy() as (kernel, pharmacy_id):
         admin = _admin(kernel, pharmacy_id, admin_code)
         password = click.prompt("Mot de passe de la boîte", hide_input=True)
         passphrase = click.prompt("Mot de passe du certificat", hide_input=True)
@@ -167,8 +146,6 @@ def add_personal(
             by_operator_id=admin,
         )
         click.echo(f"Boîte nominative n° {account} enregistrée pour {operateur}.")
-    finally:
-        kernel.close()
 
 
 def _server(value: str | None) -> tuple[str | None, int | None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from lgo.api import (
     DocumentStatus,
     HealthDocument,
@@ -23,6 +23,8 @@ from lgo.api import (
     get_scoped,
     rendering,
     search_patients,
+    signed_in,
+    web_kernel,
 )
 from sqlalchemy import select
 
@@ -31,15 +33,6 @@ from lgo_mssante.model import MssReceivedDocument
 from lgo_mssante.provider import NotAllowed
 
 blueprint = Blueprint("mssante_boite", __name__, template_folder="templates")
-
-
-def _kernel() -> Kernel:
-    kernel: Kernel = current_app.extensions["lgo.kernel"]
-    return kernel
-
-
-def _who() -> tuple[int, int]:
-    return int(session["pharmacy_id"]), int(session["operator_id"])
 
 
 def _patient_id(kernel: Kernel, pharmacy_id: int, raw: str | None) -> int | None:
@@ -67,8 +60,8 @@ def _post_any_role(view: Any) -> Any:
 
 @blueprint.route("/boite/")
 def mailbox_page() -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     patient_id = _patient_id(kernel, pharmacy_id, request.args.get("patient_id"))
     name = request.args.get("dossier", "recus")
     name = name if name in mailbox.FOLDERS else "recus"
@@ -93,8 +86,8 @@ def mailbox_page() -> Any:
 
 @blueprint.route("/boite/messages/<message_id>/pieces/<key>")
 def attachment(message_id: str, key: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         _name, mime_type, payload = mailbox.attachment(kernel, pharmacy_id, operator_id, message_id, key)
     except LgoError as exc:
@@ -110,8 +103,8 @@ def attachment(message_id: str, key: str) -> Any:
 
 @blueprint.route("/boite/messages/<message_id>/pieces/<key>/pdf")
 def attachment_pdf(message_id: str, key: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         _name, _mime, payload = mailbox.attachment(kernel, pharmacy_id, operator_id, message_id, key)
         pdf = rendering.pdf_of(payload)
@@ -144,8 +137,8 @@ def _cda_page(content: bytes, pdf_url: str, message_id: str | None, patient_id: 
 @blueprint.route("/boite/messages/<message_id>/traite", methods=["POST"])
 @_post_any_role
 def handled(message_id: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         compose.mark_handled(kernel, pharmacy_id, operator_id, message_id)
     except LgoError as exc:
@@ -160,8 +153,8 @@ def handled(message_id: str) -> Any:
 @blueprint.route("/boite/messages/<message_id>/rattacher", methods=["GET", "POST"])
 @_post_any_role
 def attach_page(message_id: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         mailbox.require(kernel, pharmacy_id, operator_id, "quarantine")
         shown = mailbox.read(kernel, pharmacy_id, operator_id, message_id)
@@ -245,8 +238,8 @@ def _patient_box(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> st
 @blueprint.route("/boite/nouveau", methods=["GET", "POST"])
 @_post_any_role
 def compose_page() -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     values = request.values
     patient_id = _patient_id(kernel, pharmacy_id, values.get("patient_id"))
     reply_to, forward_of = _int(values.get("reply_to")), _int(values.get("forward_of"))
@@ -312,8 +305,8 @@ def compose_page() -> Any:
 def directory() -> Any:
     """The Annuaire Santé: professionals by name, RPPS or town, with their nominative MSSanté mailboxes; choosing
     one goes back to the message being written with the address added."""
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         mailbox.require(kernel, pharmacy_id, operator_id, "send")
     except LgoError as exc:
@@ -372,8 +365,8 @@ def _received(kernel: Kernel, pharmacy_id: int, patient_id: str, document_id: st
 
 @blueprint.route("/boite/patients/<patient_id>/recus/<document_id>")
 def received_document(patient_id: str, document_id: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         mailbox.require(kernel, pharmacy_id, operator_id, "read")
         patient, content = _received(kernel, pharmacy_id, patient_id, document_id)
@@ -385,8 +378,8 @@ def received_document(patient_id: str, document_id: str) -> Any:
 
 @blueprint.route("/boite/patients/<patient_id>/recus/<document_id>/pdf")
 def received_pdf(patient_id: str, document_id: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = _who()
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     try:
         mailbox.require(kernel, pharmacy_id, operator_id, "read")
         _patient, content = _received(kernel, pharmacy_id, patient_id, document_id)

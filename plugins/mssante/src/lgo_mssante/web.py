@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from lgo.api import Kernel, LgoError, Operator, parse_id
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from lgo.api import LgoError, Operator, parse_id, web_kernel
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from lgo_mssante import accounts, service
 from lgo_mssante.model import Habilitation, MssAccount, MssHabilitation, MssMessage
-
-
-def _kernel() -> Kernel:
-    kernel: Kernel = current_app.extensions["lgo.kernel"]
-    return kernel
 
 
 def _pharmacy_id() -> int:
@@ -36,7 +31,7 @@ def blueprint() -> Blueprint:
 
     @bp.route("/")
     def index() -> Any:
-        kernel, pharmacy_id = _kernel(), _pharmacy_id()
+        kernel, pharmacy_id = web_kernel(), _pharmacy_id()
         with kernel.transaction() as db:
             team = list(
                 db.scalars(select(Operator).where(Operator.pharmacy_id == pharmacy_id).order_by(Operator.last_name))
@@ -91,7 +86,7 @@ def blueprint() -> Blueprint:
     @bp.route("/relever", methods=["POST"])
     def fetch() -> Response:
         try:
-            for line in service.receive(_kernel(), _pharmacy_id()).lines_fr():
+            for line in service.receive(web_kernel(), _pharmacy_id()).lines_fr():
                 flash(line, "info")
         except LgoError as exc:
             flash(exc.message_fr, "error")
@@ -106,7 +101,7 @@ def blueprint() -> Blueprint:
             return redirect(url_for("mssante.index"))
         try:
             accounts.add_organisational(
-                _kernel(),
+                web_kernel(),
                 _pharmacy_id(),
                 address=address,
                 login=request.form.get("login", "").strip() or address,
@@ -130,7 +125,7 @@ def blueprint() -> Blueprint:
             return redirect(url_for("mssante.index"))
         try:
             account = accounts.add_personal(
-                _kernel(),
+                web_kernel(),
                 _pharmacy_id(),
                 operator_id=parse_id(request.form.get("operator_id"), "opérateur"),
                 address=address,
@@ -149,7 +144,7 @@ def blueprint() -> Blueprint:
     def grant() -> Response:
         try:
             accounts.set_habilitation(
-                _kernel(),
+                web_kernel(),
                 _pharmacy_id(),
                 parse_id(request.form.get("account_id"), "boîte MSSanté"),
                 parse_id(request.form.get("operator_id"), "opérateur"),

@@ -4,29 +4,14 @@ validation), the patient's plan, the list."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-from lgo.api import current_pharmacy_id, french_errors, open_kernel
-
-if TYPE_CHECKING:
-    from lgo.api import Kernel
+from lgo.api import french_errors, opened_pharmacy, prompt_operator
 
 
 @click.group("prevention")
 def prevention() -> None:
     """Mon bilan prévention : entretien, plan personnalisé de prévention, DMP et médecin traitant."""
-
-
-def _operator(kernel: Kernel, pharmacy_id: int, code: str) -> int:
-    from lgo.api import PermissionDenied, authenticate
-
-    password = click.prompt(f"Mot de passe de {code}", hide_input=True)
-    with kernel.transaction() as session:
-        operator = authenticate(session, pharmacy_id, code, password)
-        if operator is None:
-            raise PermissionDenied("Code ou mot de passe incorrect.")
-        return operator.id
 
 
 @prevention.command("themes")
@@ -67,10 +52,8 @@ def bilan(
 
     from lgo_prevention import plan, service
 
-    kernel = open_kernel()
-    try:
-        pharmacy_id = current_pharmacy_id(kernel)
-        operator_id = _operator(kernel, pharmacy_id, operateur)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        operator_id = prompt_operator(kernel, pharmacy_id, operateur)
         physician = service.Physician(medecin, medecin_mssante) if medecin else None
         bilan_id = service.start_bilan(kernel, pharmacy_id, patient_id, operator_id, physician=physician)
         said = {}
@@ -95,8 +78,6 @@ def bilan(
         if output is not None:
             output.write_bytes(plan.plan_pdf(kernel, pharmacy_id, bilan_id))
             click.echo(f"Plan personnalisé de prévention écrit dans {output}.")
-    finally:
-        kernel.close()
 
 
 @prevention.command("liste")
@@ -106,9 +87,8 @@ def listing(patient_id: int | None) -> None:
     """Les bilans prévention de l'officine."""
     from lgo_prevention import service
 
-    kernel = open_kernel()
-    try:
-        lines = service.bilans(kernel, current_pharmacy_id(kernel), patient_id)
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        lines = service.bilans(kernel, pharmacy_id, patient_id)
         for line in lines:
             click.echo(
                 f"n° {line.bilan_id} — patient n° {line.patient_id} — {line.held_on:%d/%m/%Y} — {line.band_fr} — "
@@ -116,5 +96,3 @@ def listing(patient_id: int | None) -> None:
             )
         if not lines:
             click.echo("Aucun bilan prévention.")
-    finally:
-        kernel.close()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from lgo.api import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from lgo.api import NAMING_CONVENTION, PatientRecord, str_enum
 from sqlalchemy import JSON, Date, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -35,13 +35,9 @@ class BilanStatus(StrEnum):
         }[self.value]
 
 
-class Bilan(PreventionBase):
+class Bilan(PatientRecord, PreventionBase):
     __tablename__ = "prevention_bilan"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    pharmacy_id: Mapped[int] = mapped_column(Integer, index=True)
-    patient_id: Mapped[int] = mapped_column(Integer, index=True)
-    operator_id: Mapped[int] = mapped_column(Integer)
     band: Mapped[str] = mapped_column(String(8))
     held_on: Mapped[date] = mapped_column(Date)
     status: Mapped[BilanStatus] = mapped_column(str_enum(BilanStatus, 20), default=BilanStatus.OPEN)
@@ -57,6 +53,3 @@ class Bilan(PreventionBase):
     #: Where the plan stands with the médecin traitant (MSSanté), in French.
     physician_status_fr: Mapped[str] = mapped_column(String(300), default="")
     mssante_message_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    validated_by: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -6,7 +6,6 @@ validated by the pharmacist, fed to the DMP (``dmp`` plugin) and sent to the mé
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -22,9 +21,9 @@ from lgo.api import (
     cda,
     documents,
     parse_untrusted,
+    printed,
     utcnow,
 )
-from sqlalchemy import select
 
 from lgo_prevention import bands
 from lgo_prevention.model import Bilan, BilanStatus
@@ -54,53 +53,36 @@ class PlanContent:
 
 def render(content: PlanContent) -> bytes:
     """The PPP as the patient takes it home and the DMP shows it."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    styles = getSampleStyleSheet()
-    normal = styles["Normal"]
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
+    lines = [("Date du bilan", f"{content.held_on:%d/%m/%Y} — tranche {content.band}")]
+    lines += [("Médecin traitant", content.physician)] if content.physician else []
+    header = printed.SheetHeader(
         title=TITLE,
-        author=content.pharmacist,
+        pharmacy=content.pharmacy,
+        patient=content.patient,
+        pharmacist=content.pharmacist,
         subject=f"Mon bilan prévention, {content.band}",
-        creator="LGO libre",
+        lines=tuple(lines),
     )
+    return printed.patient_sheet(header, lambda styles: _body(content, styles))
+
+
+def _body(content: PlanContent, styles: Any) -> list[Any]:
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Spacer
+
+    normal = styles["Normal"]
 
     def cell(text: str) -> Paragraph:
         return Paragraph(escape(text).replace("\n", "<br/>"), normal)
 
-    story: list[Any] = [
-        Paragraph(escape(TITLE), styles["Title"]),
-        Paragraph(escape(content.pharmacy), normal),
-        Spacer(1, 4 * mm),
-        Paragraph(f"<b>Patient :</b> {escape(content.patient)}", normal),
-        Paragraph(f"<b>Pharmacien :</b> {escape(content.pharmacist)}", normal),
-        Paragraph(f"<b>Date du bilan :</b> {content.held_on:%d/%m/%Y} — tranche {escape(content.band)}", normal),
-    ]
-    if content.physician:
-        story.append(Paragraph(f"<b>Médecin traitant :</b> {escape(content.physician)}", normal))
-    story += [Spacer(1, 5 * mm), Paragraph("Mes priorités de prévention", styles["Heading2"])]
     rows = [[cell("Thème"), cell("Mon objectif"), cell("Comment j'y arrive")]]
     rows += [[cell(t), cell(o), cell(a)] for t, o, a in content.priorities]
-    table = Table(rows, colWidths=[40 * mm, 60 * mm, 74 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)])
-    )
-    story += [table, Spacer(1, 5 * mm), Paragraph("Ce que nous avons abordé", styles["Heading2"])]
+    story: list[Any] = [Paragraph("Mes priorités de prévention", styles["Heading2"])]
+    story += [printed.grid_table(rows, (40, 60, 74)), Spacer(1, 5 * mm)]
+    story.append(Paragraph("Ce que nous avons abordé", styles["Heading2"]))
     for theme, said in content.interview:
         story.append(Paragraph(f"<b>{escape(theme)} :</b> {escape(said).replace(chr(10), '<br/>')}", normal))
-    document.build(story)
-    return buffer.getvalue()
+    return story
 
 
 def _content(kernel: Kernel, bilan: Bilan, patient_text: str) -> PlanContent:
@@ -252,14 +234,8 @@ def share(kernel: Kernel, pharmacy_id: int, bilan_id: int) -> str:
 
 def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
     with kernel.transaction() as session:
-        waiting = list(
-            session.scalars(
-                select(Bilan.id).where(
-                    Bilan.pharmacy_id == event.pharmacy_id,
-                    Bilan.patient_id == event.patient_id,
-                    Bilan.status == BilanStatus.WAITING_IDENTITY,
-                )
-            )
+        waiting = Bilan.ids_of_patient(
+            session, event.pharmacy_id, event.patient_id, Bilan.status == BilanStatus.WAITING_IDENTITY
         )
     for bilan_id in waiting:
         _produce(kernel, event.pharmacy_id, bilan_id, event.patient_id)

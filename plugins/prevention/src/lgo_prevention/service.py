@@ -55,10 +55,6 @@ class Billed:
     summary_fr: str
 
 
-def require_active(kernel: Kernel, pharmacy_id: int) -> None:
-    kernel.require_active(pharmacy_id, PLUGIN)
-
-
 def pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
     return acting_pharmacist(
         session,
@@ -77,10 +73,6 @@ def _open(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
     if bilan.status != BilanStatus.OPEN:
         raise ValidationError(f"Ce bilan n'est plus modifiable ({bilan.status.label_fr}).", detail=f"bilan {bilan_id}")
     return bilan
-
-
-def _patient(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
-    return get_scoped(session, Patient, patient_id, pharmacy_id, "patient")
 
 
 def _text(value: str, what: str) -> str:
@@ -125,13 +117,13 @@ def start_bilan(
     physician: Physician | None = None,
 ) -> int:
     """Open the bilan of the patient's age band (refused outside the bands, or when already done in this band)."""
-    require_active(kernel, pharmacy_id)
+    kernel.require_active(pharmacy_id, PLUGIN)
     day = held_on or cda.local(utcnow()).date()
     if day > cda.local(utcnow()).date():
         raise ValidationError("La date du bilan ne peut pas être dans le futur.")
     with kernel.transaction() as session:
         pharmacist(session, pharmacy_id, operator_id)
-        patient = _patient(session, pharmacy_id, patient_id)
+        patient = get_scoped(session, Patient, patient_id, pharmacy_id, "patient")
         band = bands.band_for(patient.birth_date, day)
         _once_per_band(session, pharmacy_id, patient_id, band)
         bilan = Bilan(
@@ -246,7 +238,7 @@ def bill(
         bilan = _open(session, pharmacy_id, bilan_id)
         if not bilan.plan:
             raise ValidationError("Écrivez d'abord le plan personnalisé de prévention avec le patient.")
-        patient = _patient(session, pharmacy_id, bilan.patient_id)
+        patient = get_scoped(session, Patient, bilan.patient_id, pharmacy_id, "patient")
         _once_per_band(session, pharmacy_id, bilan.patient_id, bands.BANDS[bilan.band])
         if other == bands.KIT:
             youngest, oldest = patient.birth_date.ages_on(bilan.held_on)

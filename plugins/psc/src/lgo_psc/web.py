@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from lgo.api import Kernel, LgoError, Operator, get_pharmacy, get_scoped, secrets, throttle
+from lgo.api import LgoError, Operator, get_pharmacy, get_scoped, secrets, throttle, web_kernel
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -53,15 +53,10 @@ EXPIRED_FR = (
 )
 
 
-def _kernel() -> Kernel:
-    kernel: Kernel = current_app.extensions["lgo.kernel"]
-    return kernel
-
-
 def _pharmacy_id() -> int:
     if isinstance(session.get("pharmacy_id"), int):
         return int(session["pharmacy_id"])
-    with _kernel().transaction() as db:
+    with web_kernel().transaction() as db:
         return get_pharmacy(db, current_app.config.get("LGO_PHARMACY")).id
 
 
@@ -83,11 +78,11 @@ def blueprint() -> Blueprint:
     @bp.route("/login")
     def login() -> Response:
         pharmacy_id = _pharmacy_id()
-        configured = settings(_kernel(), pharmacy_id)
+        configured = settings(web_kernel(), pharmacy_id)
         redirect_uri = configured.redirect_uri or url_for("psc.callback", _external=True)
         try:
             url, pending = service.begin(
-                _kernel(),
+                web_kernel(),
                 pharmacy_id,
                 redirect_uri,
                 login_hint=request.args.get("login_hint"),
@@ -121,7 +116,7 @@ def blueprint() -> Blueprint:
         pharmacy_id = _pharmacy_id()
         params = {key: value for key, value in request.args.items() if key != "relance"}
         try:
-            signed = service.finish(_kernel(), pharmacy_id, pending, params, client_factory=_factory())
+            signed = service.finish(web_kernel(), pharmacy_id, pending, params, client_factory=_factory())
         except LgoError as exc:
             log.warning("psc: sign-in refused: %s", exc.detail)
             flash(exc.message_fr, "error")
@@ -133,7 +128,7 @@ def blueprint() -> Blueprint:
 
     @bp.route("/")
     def index() -> Any:
-        kernel = _kernel()
+        kernel = web_kernel()
         pharmacy_id = _pharmacy_id()
         handle = session.get(HANDLE)
         row = None
@@ -160,12 +155,12 @@ def blueprint() -> Blueprint:
         by = session.get("operator_id")
         pharmacy_id = _pharmacy_id()
         try:
-            with _kernel().transaction() as db:
+            with web_kernel().transaction() as db:
                 operator = get_scoped(db, Operator, operator_id, pharmacy_id, "opérateur").id
         except LgoError as exc:
             flash(exc.message_fr, "error")
             return redirect(url_for("psc.index"))
-        if service.unbind(_kernel(), pharmacy_id, operator, by_operator_id=by if isinstance(by, int) else None):
+        if service.unbind(web_kernel(), pharmacy_id, operator, by_operator_id=by if isinstance(by, int) else None):
             flash(
                 "Compte Pro Santé Connect délié : la prochaine connexion PSC de cet opérateur le liera à nouveau.",
                 "info",
@@ -176,7 +171,7 @@ def blueprint() -> Blueprint:
     def leave() -> Response:
         handle = session.get(HANDLE)
         if isinstance(handle, str):
-            service.leave_module(_kernel(), _pharmacy_id(), handle)
+            service.leave_module(web_kernel(), _pharmacy_id(), handle)
         flash("Connexion Pro Santé Connect conservée.", "info")
         return redirect("/modules")
 
@@ -186,10 +181,10 @@ def blueprint() -> Blueprint:
         pharmacy_id = _pharmacy_id()
         url = None
         if isinstance(handle, str):
-            configured = settings(_kernel(), pharmacy_id)
+            configured = settings(web_kernel(), pharmacy_id)
             after = configured.post_logout_redirect_uri or url_for("psc.logged_out", _external=True)
             url = service.sign_out(
-                _kernel(), pharmacy_id, handle, post_logout_redirect_uri=after, client_factory=_factory()
+                web_kernel(), pharmacy_id, handle, post_logout_redirect_uri=after, client_factory=_factory()
             )
         session.clear()
         if url:
@@ -245,7 +240,7 @@ def blueprint() -> Blueprint:
         if data["auth_req_id"]:  # None: no request was pushed, the page waits like the others and expires
             try:
                 signed = service.ciba_poll(
-                    _kernel(), pharmacy_id, int(data["operator_id"]), waiting, client_factory=_factory()
+                    web_kernel(), pharmacy_id, int(data["operator_id"]), waiting, client_factory=_factory()
                 )
             except LgoError as exc:
                 session.pop(CIBA, None)
@@ -271,10 +266,10 @@ def blueprint() -> Blueprint:
         if session.get("auth_method") != "psc" or not isinstance(handle, str) or request.endpoint == "static":
             return None
         pharmacy_id = session.get("pharmacy_id")
-        if not isinstance(pharmacy_id, int) or not _kernel().is_active(pharmacy_id, "psc"):
+        if not isinstance(pharmacy_id, int) or not web_kernel().is_active(pharmacy_id, "psc"):
             return None
         try:
-            alive = service.keep_alive(_kernel(), pharmacy_id, handle, client_factory=_factory())
+            alive = service.keep_alive(web_kernel(), pharmacy_id, handle, client_factory=_factory())
         except PscUnavailable as exc:  # PSC unreachable for a moment: the operator keeps working
             log.warning("psc: refresh not possible: %s", exc.detail)
             return None
@@ -290,7 +285,7 @@ def blueprint() -> Blueprint:
 def _counter_request(pharmacy_id: int, code: str, address: str) -> tuple[bool, int | None]:
     """Count and record this request, serialised per code so that a burst cannot slip through: (within the limits,
     the active operator to push a request to — None for an unknown code)."""
-    with _kernel().transaction() as db:
+    with web_kernel().transaction() as db:
         throttle.serialise(db, COUNTER_FORM, code)
         by_code = throttle.requests(
             db, pharmacy_id, form=COUNTER_FORM, action=COUNTER_REQUEST, window=WINDOW, code=code
@@ -325,11 +320,11 @@ def _push(pharmacy_id: int, operator_id: int) -> CibaRequest | None:
     """Ask PSC to push the request to the operator's phone; a failure is logged and journaled, not shown."""
     try:
         return service.ciba_start(
-            _kernel(), pharmacy_id, operator_id, binding_message=COUNTER_BINDING, client_factory=_factory()
+            web_kernel(), pharmacy_id, operator_id, binding_message=COUNTER_BINDING, client_factory=_factory()
         )
     except LgoError as exc:
         log.warning("psc: counter sign-in not started: %s", exc.detail)
-        _kernel().audit(
+        web_kernel().audit(
             pharmacy_id,
             "psc.counter_not_sent",
             f"Demande de connexion au comptoir non envoyée : {exc.message_fr}",

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, render_template, request, session
-from lgo.api import FileLink, FileRow, LgoError, Operator, Patient, PatientFileSection, get_scoped
+from flask import Blueprint, render_template, request
+from lgo.api import (
+    FileLink,
+    FileRow,
+    LgoError,
+    Operator,
+    Patient,
+    PatientFileSection,
+    get_scoped,
+    signed_in,
+    web_kernel,
+)
 
 from lgo_vaccination import service
 
@@ -77,15 +87,10 @@ def sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
 blueprint = Blueprint("vaccination", __name__, template_folder="templates")
 
 
-def _kernel() -> Kernel:
-    kernel: Kernel = current_app.extensions["lgo.kernel"]
-    return kernel
-
-
 @blueprint.route("/patients/<patient_id>/carnet")
 def record(patient_id: str) -> Any:
-    kernel = _kernel()
-    pharmacy_id, operator_id = int(session["pharmacy_id"]), int(session["operator_id"])
+    kernel = web_kernel()
+    pharmacy_id, operator_id = signed_in()
     with kernel.transaction() as db:
         patient = get_scoped(db, Patient, patient_id, pharmacy_id, "patient").id
     error_fr = ""
