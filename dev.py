@@ -189,12 +189,22 @@ def main(argv: list[str]) -> int:
         if subprocess.call([str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT):
             return 1
     say("== pytest ==")
-    code = subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    code = subprocess.call([str(BIN / "python"), "-m", "pytest", *parallel(rest), *rest], cwd=ROOT)
     if code == 5:  # no test collected, which is a failure here
         return 1
     if code == 0 and (os.environ.get("CI") or os.environ.get("LGO_TOX_PAIRWISE")):
         code = tox_subset()
     return code
+
+
+def parallel(rest: list[str]) -> list[str]:
+    """pytest-xdist options: the suite mostly waits on real servers and browsers, so one test process per core
+    halves its time; ``LGO_TEST_WORKERS`` sets how many (``0``: one process, as plain ``pytest``). Tests sharing a
+    machine-wide resource carry ``xdist_group`` and run in one process (decision 0014)."""
+    workers = os.environ.get("LGO_TEST_WORKERS", "auto")
+    if workers == "0" or any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in rest):
+        return []
+    return ["-n", workers, "--dist", "loadgroup"]
 
 
 def tox_subset() -> int:

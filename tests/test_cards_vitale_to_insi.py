@@ -23,6 +23,9 @@ from lgo_sandbox import vitale as virtual
 from lgo_sandbox.pki import TestAuthority
 from lxml import etree
 
+# One pcscd per machine (its socket path is fixed): these tests share one test process (decision 0014).
+pytestmark = pytest.mark.xdist_group("pcscd")
+
 IDAM = "LGO-LIBRE-TEST"
 CARD = virtual.VitaleData(
     "236066322083656",

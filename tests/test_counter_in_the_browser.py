@@ -25,7 +25,8 @@ from lgo_dmp import service as dmp
 from lgo_sandbox.pki import TestAuthority
 from segur_helpers import dmp_test_patient, qualify
 
-pytestmark = pytest.mark.parametrize("lgo_backend", ["sqlite"])
+# One pcscd per machine (its socket path is fixed): these tests share one test process (decision 0014).
+pytestmark = [pytest.mark.parametrize("lgo_backend", ["sqlite"]), pytest.mark.xdist_group("pcscd")]
 
 
 @pytest.fixture

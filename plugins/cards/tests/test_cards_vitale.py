@@ -18,6 +18,9 @@ from lgo_cards import counter, vitale
 from lgo_cards.errors import CardAbsent, UnknownCard
 from lgo_sandbox import vitale as virtual
 
+# One pcscd per machine (its socket path is fixed): these tests share one test process (decision 0014).
+pytestmark = pytest.mark.xdist_group("pcscd")
+
 FAMILY = virtual.VitaleData(
     "236066322083656",
     (

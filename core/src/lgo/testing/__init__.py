@@ -36,6 +36,8 @@ BACKENDS = ("sqlite", "postgresql")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs on a real PostgreSQL server")
+    # Declared here too so that a suite using it still runs where pytest-xdist is not installed (a tox env).
+    config.addinivalue_line("markers", "xdist_group(name): tests sharing a machine-wide resource run in one process")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -9,10 +9,12 @@ material is absent the test is skipped with a message, and fails when ``CI`` is 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.util
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -35,6 +37,20 @@ def shared_dir() -> Path | None:
     return None
 
 
+@contextlib.contextmanager
+def _kit_lock() -> Iterator[None]:
+    """The tool copies the kit and compiles each schematron in place, under fixed names, in a cache shared by every
+    process of the machine: test processes running side by side (pytest-xdist, tox) take turns there."""
+    cache = Path(os.environ.get("CDA_KIT_CACHE", Path.home() / ".cache" / "cda-kit"))
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".lgo-testing.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _tool() -> tuple[ModuleType, str]:
     if "tool" not in _state:
         shared = shared_dir()
@@ -50,8 +66,9 @@ def _tool() -> tuple[ModuleType, str]:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        prepared = module.prepare_kit(str(kit))
-        module.repair_missing_vocs(prepared)
+        with _kit_lock():
+            prepared = module.prepare_kit(str(kit))
+            module.repair_missing_vocs(prepared)
         _state["tool"] = (module, prepared)
     tool: tuple[ModuleType, str] = _state["tool"]
     return tool
@@ -79,7 +96,8 @@ def cda_errors(document: bytes, volets: Sequence[str] = ()) -> list[str]:
     try:
         for sch in [*module.PROFILES, *volets]:
             if sch not in executables:
-                compiled = module.compile_sch(processor, kit, sch)
+                with _kit_lock():
+                    compiled = module.compile_sch(processor, kit, sch)
                 executables[sch] = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=compiled)
             svrl = executables[sch].transform_to_string(source_file=path)
             root = etree.fromstring(svrl.encode())
