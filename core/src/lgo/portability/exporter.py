@@ -29,7 +29,7 @@ from lgo.portability.documentation import documentation_files
 from lgo.portability.patient_archive import ExportContext, PatientArchive, archive_name, xds_patient_id
 from lgo.portability.tables import PATIENT, Catalogue
 from lgo.portability.transverse import TransverseArchive
-from lgo.portability.zipstream import ZipStreamWriter
+from lgo.portability.zipstream import ZipStreamWriter, being_written
 
 if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
@@ -112,6 +112,18 @@ def export(
     message = f"Export {what_fr} : archive {path.name} ({result.patients} dossier(s) patient)."
     _trace(kernel, pharmacy_id, AUDIT_EXPORTED, message, operator_id, actor, patient_id, done)
     return result
+
+
+def remove_interrupted(folder: Path) -> list[str]:
+    """Remove the ``PA….ZIP.partial`` files no export is writing any more (its process was stopped mid-way: a
+    failing export removes its own) and return their names, for a French notice."""
+    removed = []
+    for partial in sorted(folder.glob("PA*.ZIP.partial")):
+        if not being_written(partial):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+                removed.append(partial.name)
+    return removed
 
 
 def _trace(
