@@ -27,6 +27,7 @@ from lgo.kernel import Kernel
 from lgo.portability.exporter import export
 from lgo.portability.importer import import_archive
 from lgo.portability.safezip import ArchiveRefused
+from lgo.portability.tables import Catalogue
 from lgo.testing.cda import cda_errors
 from lgo_sandbox.pki import TestAuthority
 from lgo_vaccination import cda as vaccination_cda
@@ -365,3 +366,71 @@ def test_the_documentation_describes_every_exported_column(source: Source, tmp_p
     text_form = json.dumps(dictionary, ensure_ascii=False)
     for column in ("birth_name", "validated_at", "lot_number"):
         assert column in text_form
+
+
+def _per_pharmacy(engine: Engine, catalogue: Catalogue) -> dict[int, dict[str, int]]:
+    """Rows of each pharmacy, table by table (tables naming their pharmacy)."""
+    counts: dict[int, dict[str, int]] = {}
+    with engine.connect() as connection:
+        for table in catalogue.tables():
+            column = table.table.c[table.pharmacy_column]
+            for pharmacy_id, rows in connection.execute(select(column, func.count()).group_by(column)):
+                counts.setdefault(int(pharmacy_id), {})[table.name] = int(rows)
+    return counts
+
+
+def _crossed(engine: Engine, catalogue: Catalogue) -> list[str]:
+    """References from a row of one pharmacy to a row of another (both tables naming their pharmacy)."""
+    found: list[str] = []
+    with engine.connect() as connection:
+        for table in catalogue.tables():
+            for column, target_name in table.all_references().items():
+                target = catalogue.by_name.get(target_name)
+                if target is None or column == table.pharmacy_column or target_name == "pharmacy":
+                    continue
+                source, pointed = table.table, target.table.alias("pointed")
+                crossed = connection.scalar(
+                    select(func.count())
+                    .select_from(source.join(pointed, pointed.c.id == source.c[column]))
+                    .where(pointed.c[target.pharmacy_column] != source.c[table.pharmacy_column])
+                )
+                if crossed:
+                    found.append(f"{table.name}.{column} → {target_name}: {crossed}")
+    return found
+
+
+@pytest.mark.parametrize("lgo_backend", ["sqlite"], indirect=True)
+def test_an_import_beside_another_pharmacy_creates_it_and_leaves_the_other_untouched(
+    source: Source, empty: Kernel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group's database (``LGO_PHARMACY`` chooses the pharmacy) already holds another pharmacy: the import adds
+    the archive's pharmacy with its own rows, renumbered past the other's, and changes nothing of the other one."""
+    (other,) = generate(empty.engine, scale=SMALL, seed=12, until=UNTIL, first_index=2)
+    catalogue = Catalogue.of(empty)
+    before = _per_pharmacy(empty.engine, catalogue)
+    assert list(before) == [other.pharmacy_id]
+    archive = export(source.kernel, source.pharmacy_id, tmp_path / "export").path
+
+    report = import_archive(empty, archive)
+
+    assert report.pharmacy_id != other.pharmacy_id and report.patients == SMALL.patients
+    after = _per_pharmacy(empty.engine, catalogue)
+    assert after[other.pharmacy_id] == before[other.pharmacy_id]
+    assert sorted(after) == sorted([other.pharmacy_id, report.pharmacy_id])
+    exported = _per_pharmacy(source.kernel.engine, catalogue)[source.pharmacy_id]
+    for name in ("patient", "invoice", "invoice_line", "dispensation", "health_document", "vaccination_note"):
+        assert after[report.pharmacy_id][name] == exported[name], name
+    assert _crossed(empty.engine, catalogue) == []
+    with empty.reading() as session:
+        finesses = dict(session.execute(select(Pharmacy.id, Pharmacy.finess)).all())
+    assert finesses[other.pharmacy_id] == other.finess != finesses[report.pharmacy_id]
+
+    # LGO_PHARMACY picks the imported pharmacy out of the two: its export is the archive's pharmacy again.
+    monkeypatch.setenv("LGO_DATABASE_URL", str(empty.engine.url.render_as_string(hide_password=False)))
+    monkeypatch.setenv("LGO_PHARMACY", finesses[report.pharmacy_id])
+    source.authority.organisation(finess=report.finess, tag="-beside").store_for(empty, report.pharmacy_id)
+    again = CliRunner().invoke(main, ["export", "--dossier", str(tmp_path / "again")])
+    assert again.exit_code == 0, again.output
+    entries = _entries(next((tmp_path / "again").glob("PA*.ZIP")))
+    assert f"<finess>{report.finess}</finess>" in entries["MANIFEST.XML"].decode()
+    assert len([n for n in entries if n.endswith("/INDEX.HTM")]) == SMALL.patients

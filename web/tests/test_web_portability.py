@@ -93,3 +93,28 @@ def test_the_preparatrice_sees_neither_page(web_client: Any) -> None:
     sign_in(web_client, "preparatrice", PASSWORD)
     assert web_client.get("/portabilite").status_code == 403
     assert web_client.get("/remu-num").status_code == 403
+
+
+@pytest.mark.parametrize("lgo_backend", ["sqlite"], indirect=True)
+def test_an_interrupted_exports_partial_archive_is_removed_and_said_in_french(
+    web_seeded: Seeded, web_client: Any, lgo_home: Path
+) -> None:
+    """The server stopped during an export: its ``.partial`` is left. The page removes it and says so; a partial an
+    export (of another process) is still writing, its lock held, is left alone."""
+    import fcntl
+
+    folder = lgo_home / "exports" / str(web_seeded.pharmacy_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    interrupted = folder / "PA20260101T090000.ZIP.partial"
+    interrupted.write_bytes(b"PK\x03\x04 interrompu")
+    writing = folder / "PA20260101T100000.ZIP.partial"
+    with writing.open("wb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        sign_in(web_client, "titulaire", PASSWORD)
+        page = text(web_client.get("/portabilite"))
+        assert "Dernier export en échec" in page
+        assert "interrompu avant la fin" in page and "PA20260101T090000.ZIP.partial a été supprimée" in page
+        assert not interrupted.exists() and writing.exists()
+    assert "Aucune archive pour l'instant." in page  # a partial is never offered for download
+    text(web_client.get("/portabilite"))
+    assert not writing.exists()  # its writer is gone (lock released): a leftover too

@@ -40,7 +40,9 @@ def world(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded) -> tuple[K
     return kernel, lgo_seeded, ins
 
 
-def _bill(kernel: Kernel, seeded: Seeded, vaccine: str = "grippe", act: str | None = "VGP") -> BillingResult:
+def _bill(
+    kernel: Kernel, seeded: Seeded, vaccine: str = "grippe", act: str | None = "VGP", tariff: str | None = None
+) -> BillingResult:
     pharmacy, patient = seeded.pharmacy_id, seeded.patients["camille"]
     with kernel.transaction() as session:
         product = product_by_cip13(session, pharmacy, seeded.products[vaccine])
@@ -54,7 +56,7 @@ def _bill(kernel: Kernel, seeded: Seeded, vaccine: str = "grippe", act: str | No
     billing = counter.start_billing(patient_id=patient, prescription_id=prescription)
     counter.add_product(billing, seeded.products[vaccine], 1, lot_number="LOT-T1")
     if act:
-        counter.add_act(billing, act)
+        counter.add_act(billing, act, tariff=tariff)
     return counter.end_billing(billing)
 
 
@@ -141,6 +143,33 @@ def test_bad_codes_are_refused_in_french_and_no_act_means_no_note(world: Any) ->
         service.update_note(kernel, pharmacy, note_id, lot_number="  ")
     assert service.notes_for_invoice(kernel, pharmacy, _bill(kernel, seeded, act=None).invoice_id) == []
     assert {"VGP", "INJ", "RVA"} <= set(kernel.acts)
+
+
+def test_the_rva_indicator_counts_the_acts_billed_at_the_prescribed_tariff(world: Any) -> None:
+    """REMU NUM vaccination, by hand: three RVA at 9,60 € (the PRESCRIBED tariff), one at 7,50 €, one VGP (not an
+    RVA): 3 of 4 RVA acts, 75 %; the one miss is the RVA at 7,50 €."""
+    from lgo.domain.billing import InvoiceLine
+    from lgo_vaccination import indicators
+    from sqlalchemy import select
+
+    kernel, seeded, _ins = world
+    pharmacy = seeded.pharmacy_id
+    prescribed = [_bill(kernel, seeded, act="RVA", tariff=codes.PRESCRIBED).invoice_id for _ in range(3)]
+    administered = _bill(kernel, seeded, act="RVA").invoice_id
+    _bill(kernel, seeded, act="VGP")
+    start, end = datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+    with kernel.transaction() as session:
+        fees = session.execute(
+            select(InvoiceLine.invoice_id, InvoiceLine.unit_price_cents, InvoiceLine.label).where(
+                InvoiceLine.act_code == "RVA"
+            )
+        ).all()
+        assert {(i, c) for i, c, _label in fees} == {*((i, 960) for i in prescribed), (administered, 750)}
+        assert indicators.prescribed_cents() == 960
+        assert indicators.count(session, pharmacy, start, end) == indicators.Tally(3, 4)
+        assert indicators.count(session, pharmacy, start, end).rate == 75.0
+        misses = indicators.misses(session, pharmacy, start, end, 10)
+    assert len(misses) == 1 and "7,50 €" in misses[0].reason_fr
 
 
 def test_a_disabled_plugin_prepares_nothing(world: Any) -> None:

@@ -87,6 +87,20 @@ def _run_export(app: Any, pharmacy_id: int, operator_id: int, folder: Path) -> N
     finally:
         with _lock:
             _running.pop(pharmacy_id, None)
+            _clear_interrupted(pharmacy_id, folder)
+
+
+def _clear_interrupted(pharmacy_id: int, folder: Path) -> None:
+    """The archives an export stopped mid-way left (the server was stopped during it): removed, and said."""
+    from lgo.portability.exporter import remove_interrupted
+
+    removed = remove_interrupted(folder)
+    if removed:
+        log.warning("pharmacy %s: interrupted export files removed: %s", pharmacy_id, ", ".join(removed))
+        _failures[pharmacy_id] = (
+            f"un export précédent a été interrompu avant la fin (serveur arrêté pendant l'export ?) ; son archive "
+            f"incomplète {', '.join(removed)} a été supprimée. Relancez l'export."
+        )
 
 
 @blueprint.route("/portabilite", methods=["GET", "POST"])
@@ -113,6 +127,9 @@ def export_page() -> Any:
             worker.start()
         flash("Export de toute l'officine démarré : l'archive apparaîtra ci-dessous une fois écrite.", "ok")
         return redirect(url_for("portability.export_page"))
+    with _lock:
+        if user.pharmacy_id not in _running:
+            _clear_interrupted(user.pharmacy_id, folder)
     return render_template(
         "portability.html",
         form=form,

@@ -29,7 +29,7 @@ from lgo.portability.documentation import documentation_files
 from lgo.portability.patient_archive import ExportContext, PatientArchive, archive_name, xds_patient_id
 from lgo.portability.tables import PATIENT, Catalogue
 from lgo.portability.transverse import TransverseArchive
-from lgo.portability.zipstream import ZipStreamWriter
+from lgo.portability.zipstream import ZipStreamWriter, being_written
 
 if TYPE_CHECKING:
     from lgo.identity import SharedIdentity
@@ -39,6 +39,13 @@ if TYPE_CHECKING:
 #: ``progress(done, total)``: patients written so far, out of how many.
 Progress = Callable[[int, int], None]
 
+#: Rows each table's cursor holds at once. Every table has its cursor open for the whole export, so this is paid
+#: once per table: small, or the buffers of the tables that grow with the patients fill up to it as they grow.
+_BATCH = 100
+#: SQLite's page cache of the export's connection (KiB). It also caps each cursor's sort buffer, one per table
+#: (the rows ordered by patient), which otherwise fills to the 2 MB default as the tables grow; beyond the cap
+#: SQLite sorts through temporary files.
+_SQLITE_CACHE_KIB = 512
 AUDIT_EXPORTED = "portability.exported"
 AUDIT_FAILED = "portability.export_failed"
 
@@ -114,6 +121,18 @@ def export(
     return result
 
 
+def remove_interrupted(folder: Path) -> list[str]:
+    """Remove the ``PA….ZIP.partial`` files no export is writing any more (its process was stopped mid-way: a
+    failing export removes its own) and return their names, for a French notice."""
+    removed = []
+    for partial in sorted(folder.glob("PA*.ZIP.partial")):
+        if not being_written(partial):
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+                removed.append(partial.name)
+    return removed
+
+
 def _trace(
     kernel: Kernel,
     pharmacy_id: int,
@@ -149,8 +168,19 @@ def snapshot(kernel: Kernel) -> Iterator[Connection]:
         options: dict[str, Any] = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
     else:
         options = {READ_ONLY: True}  # SQLite: a deferred BEGIN, which never takes the write lock
-    with engine.connect().execution_options(**options) as connection, connection.begin():
-        yield connection
+    with engine.connect().execution_options(**options) as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+            connection.commit()  # ends the transaction the pragmas began: the snapshot's comes next
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if sqlite:  # the connection goes back to the pool, for others
+                connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache or -2000)}")
+                connection.commit()
 
 
 class _Cursor:
@@ -331,7 +361,7 @@ class _Export:
     # --- rows ---------------------------------------------------------------------------------------------
 
     def _cursors(self, connection: Connection) -> dict[str, _Cursor]:
-        streaming = connection.execution_options(stream_results=True, yield_per=2000)
+        streaming = connection.execution_options(stream_results=True, yield_per=_BATCH)
         cursors: dict[str, _Cursor] = {}
         for name in self.catalogue.order:
             owned = self.catalogue.is_patient_owned(name)

@@ -9,6 +9,7 @@ Each entry's size and SHA-256 are returned (the manifest lists them).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -48,12 +49,29 @@ def _dos_time(moment: datetime) -> tuple[int, int]:
     )
 
 
+def being_written(path: Path) -> bool:
+    """Whether a :class:`ZipStreamWriter` (of any process) is writing ``path`` now."""
+    try:
+        with path.open("rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    except FileNotFoundError:
+        return False
+    return False
+
+
 class ZipStreamWriter:
     """``with ZipStreamWriter(path, moment) as archive: archive.add_bytes(...); archive.add_file(...)``."""
 
     def __init__(self, path: Path, moment: datetime) -> None:
         # The archive holds every patient's data: readable by this user only, from its first byte.
         self._out: BinaryIO = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+        # Held until the file is closed, or its process dies: another process tells a file being written from the
+        # leftover of an interrupted one (:func:`being_written`).
+        fcntl.flock(self._out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._central: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self._time, self._date = _dos_time(moment)
         self._count = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lgo.api import ActDefinition, ValidationError
+from lgo.api import ActDefinition, ActTariff, ValidationError
 
 OID_EDQM = "0.4.0.127.0.16.1.1.2.1"
 OID_SNOMED = "2.16.840.1.113883.6.96"
@@ -46,6 +46,9 @@ ACT_TYPES = {
     "BOOSTER": "Rappel de vaccin",
 }
 
+#: The RVA tariff of a vaccine the pharmacist prescribes and administers (9,60 €).
+PRESCRIBED = "prescription"
+
 #: The pharmacist's vaccination acts (metropolitan fees, see decision 0501).
 ACTS = (
     # VGP (bon de prise en charge) and RVA: the pharmacist prescribes the vaccine; INJ injects a prescribed one.
@@ -53,8 +56,15 @@ ACTS = (
         "VGP", "Vaccination contre la grippe par le pharmacien", 750, reimbursement_rate=70, pharmacist_prescribes=True
     ),
     ActDefinition("INJ", "Injection du vaccin contre la Covid-19", 790, reimbursement_rate=100),
+    # RVA at its own fee: the vaccine was prescribed by another professional. At the PRESCRIBED tariff the pharmacist
+    # prescribes it too, which is what the REMU NUM vaccination indicator counts (decision 1502).
     ActDefinition(
-        "RVA", "Administration d'un vaccin par le pharmacien", 750, reimbursement_rate=70, pharmacist_prescribes=True
+        "RVA",
+        "Administration d'un vaccin par le pharmacien",
+        750,
+        reimbursement_rate=70,
+        pharmacist_prescribes=True,
+        tariffs=(ActTariff(PRESCRIBED, "Prescription et administration d'un vaccin par le pharmacien", 960),),
     ),
 )
 VACCINATION_ACTS = frozenset(act.code for act in ACTS)

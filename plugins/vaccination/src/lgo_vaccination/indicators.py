@@ -9,13 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from lgo.api import IndicatorSource, Miss, Tally
 
+from lgo_vaccination import codes
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 CODE = "vaccination_rva"
 ACT = "RVA"
-#: The fee of an RVA act the pharmacist prescribes himself (cents).
-PRESCRIBED_CENTS = 960
+
+
+def prescribed_cents() -> int:
+    """The fee of an RVA act the pharmacist prescribes himself: the act's PRESCRIBED tariff, not a copy of it."""
+    return next(act for act in codes.ACTS if act.code == ACT).fee(codes.PRESCRIBED)[1]
 
 
 def _lines(pharmacy_id: int, start: datetime, end: datetime) -> Any:
@@ -42,7 +47,7 @@ def count(session: Session, pharmacy_id: int, start: datetime, end: datetime) ->
     from sqlalchemy import case, func, select
 
     lines = _lines(pharmacy_id, start, end).subquery()
-    prescribed = case((lines.c.unit_price_cents >= PRESCRIBED_CENTS, lines.c.quantity), else_=0)
+    prescribed = case((lines.c.unit_price_cents >= prescribed_cents(), lines.c.quantity), else_=0)
     row = session.execute(
         select(func.coalesce(func.sum(lines.c.quantity), 0), func.coalesce(func.sum(prescribed), 0)).select_from(lines)
     ).one()
@@ -56,7 +61,7 @@ def misses(session: Session, pharmacy_id: int, start: datetime, end: datetime, l
         _lines(pharmacy_id, start, end)
         .add_columns(Patient)
         .outerjoin(Patient, Patient.id == Invoice.patient_id)
-        .where(InvoiceLine.unit_price_cents < PRESCRIBED_CENTS)
+        .where(InvoiceLine.unit_price_cents < prescribed_cents())
         .order_by(Invoice.validated_at, Invoice.id)
         .limit(limit)
     )
