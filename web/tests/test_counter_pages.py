@@ -464,3 +464,54 @@ def test_windows_write_dates_in_french() -> None:
     assert date_fr("1936-06-21") == "21/06/1936"
     assert date_fr("1979-00-00") == "??/??/1979"
     assert date_fr("pas une date") == "pas une date" and date_fr(None) == ""
+
+
+def test_an_act_with_two_fees_is_a_choice_and_the_rva_at_9_60_is_billed_at_9_60(lgo_database_url: str) -> None:
+    """REMU NUM counts the RVA acts billed 9,60 € (decision 1502): the counter must let the pharmacist bill it."""
+    import lgo_ins.plugin
+    import lgo_vaccination.plugin
+    from lgo_web import create_app
+
+    kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[lgo_ins.plugin, lgo_vaccination.plugin])
+    kernel.upgrade_database()
+    kernel.start()
+    try:
+        with kernel.transaction() as session:
+            seeded = seed(session)
+        for name in ("ins", "vaccination"):
+            kernel.enable(seeded.pharmacy_id, name)
+        client = https_client(create_app(kernel))
+        sign_in(client, "titulaire", PASSWORD)
+        home = client.get("/comptoir/").get_data(as_text=True)
+        page = client.post(
+            "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["jean"]}
+        ).headers["Location"]
+        raw = client.get(page).get_data(as_text=True)
+        if later := re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw):  # the INS window, for later
+            client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
+        _post(client, page, page + "/lignes", entry="rva")
+        raw = client.get(page).get_data(as_text=True)
+        screen = text(client.get(page))
+        assert "Quel honoraire pour cet acte ?" in screen and "Retirer" not in screen  # nothing billed yet
+        assert "Administration d'un vaccin par le pharmacien — 7,50 €" in screen
+        assert "Prescription et administration d'un vaccin par le pharmacien — 9,60 €" in screen
+        assert 'value="RVA/prescription"' in raw and 'data-key="2"' in raw
+
+        _post(client, page, page + "/lignes", code="RVA/prescription", quantity="1")
+        screen = text(client.get(page))
+        assert "Quel honoraire" not in screen and screen.count("Retirer") == 1
+        assert "Prescription et administration d'un vaccin par le pharmacien" in screen and "9,60" in screen
+        # A tampered choice: a French refusal, the billing unchanged.
+        refused = _post(client, page, page + "/lignes", code="RVA/inconnu", quantity="1")
+        assert "Tarif « inconnu » inconnu pour l'acte RVA" in text(client.get(refused.headers["Location"]))
+        _post(client, page, page + "/lignes", code="RVA/", quantity="1")  # its own fee
+        assert text(client.get(page)).count("Retirer") == 2
+
+        _post(client, page, page + "/valider")
+        with kernel.transaction() as session:
+            from lgo.domain.billing import InvoiceLine
+
+            fees = sorted(session.scalars(select(InvoiceLine.unit_price_cents).where(InvoiceLine.act_code == "RVA")))
+        assert fees == [750, 960]
+    finally:
+        kernel.close()

@@ -10,6 +10,8 @@ from datetime import date
 
 from lgo import gs1
 from lgo.domain import stock
+from lgo.domain.billing import ActDefinition, in_drom
+from lgo.domain.pharmacy import Pharmacy
 from lgo.domain.products import Product, product_by_cip13
 from lgo.errors import NotFound, ValidationError
 from lgo.identifiers import check_cip13
@@ -22,11 +24,13 @@ from lgo_web.counter.state import Line
 _QUANTITY = re.compile(r"^(\d{1,3})\s*[*xX]\s*(.+)$")
 #: How many products a name may match before the operator is asked to type more.
 MAX_CHOICES = 9
+#: Between an act's code and one of its named tariffs in a chosen line (``RVA/prescription``; ``RVA/``: its own fee).
+TARIFF = "/"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A line to add, or products to choose from."""
+    """A line to add, or products (or an act's fees) to choose from."""
 
     line: Line | None = None
     choices: tuple[dict[str, object], ...] = ()
@@ -84,6 +88,34 @@ def _scanned_line(session: Session, pharmacy_id: int, text: str, quantity: int, 
     return line
 
 
+def _act_entry(
+    session: Session, pharmacy_id: int, act: ActDefinition, tariff: str | None, quantity: int, *, chosen: bool
+) -> Entry:
+    """An act at its fee, the DROM fee in an overseas pharmacy; an act with named tariffs (RVA at 9,60 € when the
+    pharmacist prescribes the vaccine too) is a choice between its fees, unless the choice was just made."""
+    pharmacy = session.get(Pharmacy, pharmacy_id)
+    drom = pharmacy is not None and in_drom(pharmacy.postal_code)
+    if act.tariffs and not chosen:
+        options = [(None, *act.fee(None, drom=drom))] + [(t.name, *act.fee(t.name, drom=drom)) for t in act.tariffs]
+        return Entry(
+            choices=tuple(
+                {"code": f"{act.code}{TARIFF}{name or ''}", "label": label, "price_cents": fee, "quantity": quantity}
+                for name, label, fee in options
+            )
+        )
+    label, fee = act.fee(tariff, drom=drom)
+    return Entry(
+        Line(
+            kind="act",
+            label=label,
+            quantity=quantity,
+            unit_price_cents=fee,
+            reimbursement_rate=act.reimbursement_rate,
+            act_code=act.code,
+        )
+    )
+
+
 def resolve(kernel: Kernel, session: Session, pharmacy_id: int, text: str, today: date) -> Entry:
     quantity, what = split_quantity(text)
     if not what:
@@ -95,18 +127,10 @@ def resolve(kernel: Kernel, session: Session, pharmacy_id: int, text: str, today
             raise ValidationError(f"Code « {what[:20]} » : un CIP13 a 13 chiffres (ou scannez le Datamatrix).")
         product = product_by_cip13(session, pharmacy_id, check_cip13(what))
         return Entry(_product_line(session, product, quantity, today))
-    act = kernel.acts.get(what.upper())
+    code, separator, tariff = what.partition(TARIFF)
+    act = kernel.acts.get(code.upper())
     if act is not None:
-        return Entry(
-            Line(
-                kind="act",
-                label=act.label_fr,
-                quantity=quantity,
-                unit_price_cents=act.fee_cents,
-                reimbursement_rate=act.reimbursement_rate,
-                act_code=act.code,
-            )
-        )
+        return _act_entry(session, pharmacy_id, act, tariff or None, quantity, chosen=bool(separator))
     words = [w for w in what.upper().replace("%", "").replace("_", "").split() if w]
     query = select(Product).where(Product.pharmacy_id == pharmacy_id)
     for word in words:
@@ -118,7 +142,7 @@ def resolve(kernel: Kernel, session: Session, pharmacy_id: int, text: str, today
         return Entry(_product_line(session, found[0], quantity, today))
     return Entry(
         choices=tuple(
-            {"cip13": p.cip13, "label": p.label, "price_cents": p.price_cents, "quantity": quantity}
+            {"code": p.cip13, "label": p.label, "price_cents": p.price_cents, "quantity": quantity}
             for p in found[:MAX_CHOICES]
         )
     )

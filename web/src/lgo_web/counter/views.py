@@ -400,9 +400,9 @@ def add_line(draft_id: str) -> Response:
     try:
         kernel, user, pk, state, version, _patient, _prescription = _change(draft_id)
         text = request.form.get("entry", "")
-        chosen = request.form.get("cip13", "")
+        chosen = request.form.get("code", "")
         with kernel.transaction() as session:
-            if chosen:  # one of the products listed for a name
+            if chosen:  # one of the products listed for a name, or one of an act's fees
                 quantity = int(request.form.get("quantity", "1") or 1)
                 entry = line_entry.resolve(kernel, session, user.pharmacy_id, f"{quantity}*{chosen}", date.today())
             else:
