@@ -15,6 +15,7 @@ from lgo.config import create_private_file, data_dir, private_file
 from lgo.errors import LgoError
 from lgo.kernel import Kernel
 from lgo.local_time import date_fr, datetime_fr
+from lgo.plugins.web import KERNEL_EXTENSION
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -89,7 +90,7 @@ def create_app(
         kernel.start()
     if app.config["LGO_PHARMACY"] is None:
         app.config["LGO_PHARMACY"] = kernel.config.pharmacy_finess
-    app.extensions["lgo.kernel"] = kernel
+    app.extensions[KERNEL_EXTENSION] = kernel
     if owned:
         app.extensions["lgo.kernel.owned"] = True
     app.jinja_env.autoescape = True  # every template, whatever its extension
@@ -121,7 +122,7 @@ def create_app(
 
 
 def kernel_of(app: Flask) -> Kernel:
-    kernel: Kernel = app.extensions["lgo.kernel"]
+    kernel: Kernel = app.extensions[KERNEL_EXTENSION]
     return kernel
 
 
