@@ -98,7 +98,8 @@ def is_advanced(field: FieldInfo) -> bool:
     return bool(_hints(field).get(_ADVANCED))
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: traffic that never leaves this machine."""
     if host == "localhost":
         return True
     try:
@@ -144,7 +145,7 @@ def check_service_url(value: str) -> str:
     check_host(host)
     if parts.username or parts.password:
         raise ValueError("L'adresse ne doit pas contenir d'identifiant ni de mot de passe.")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise ValueError(
             f"« {url[:60]} » : les services nationaux ne s'appellent qu'en https:// (http:// seulement pour un "
             "service sur ce poste)."
