@@ -35,7 +35,7 @@ Groups of names:
   its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
   (known addresses, choices of a list, advanced settings) for the settings page, :func:`extra_authorities_field`
-  (the advanced trust-anchors setting of a TLS client); :func:`date_fr`,
+  (the advanced trust-anchors setting of a TLS client), :func:`timeout_field` (its time-out); :func:`date_fr`,
   :func:`datetime_fr` (Europe/Paris);
 * data portability and REMU NUM — :class:`PortableTable`, :class:`ExcludedTable`, :class:`ColumnTransform` (how a
   plugin's tables travel in a pharmacy's export, hook ``lgo_portable_tables``); :class:`IndicatorSource`,
@@ -185,6 +185,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.settings_fields import ServiceUrl as ServiceUrl
     from lgo.settings_fields import extra_authorities_field as extra_authorities_field
     from lgo.settings_fields import field_hints as field_hints
+    from lgo.settings_fields import timeout_field as timeout_field
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
@@ -324,6 +325,7 @@ _LAZY: dict[str, str] = {
     "ServiceUrl": "lgo.settings_fields:ServiceUrl",
     "extra_authorities_field": "lgo.settings_fields:extra_authorities_field",
     "field_hints": "lgo.settings_fields:field_hints",
+    "timeout_field": "lgo.settings_fields:timeout_field",
     "load_provider": "lgo.plugins.providers:load",
     "HostileContent": "lgo.safe_xml:HostileContent",
     "parse_untrusted": "lgo.safe_xml:parse_untrusted",

@@ -82,6 +82,14 @@ def extra_authorities_field(service_fr: str = "") -> Any:
     )
 
 
+def timeout_field(
+    default: float, description_fr: str, *, title_fr: str = "Délai maximal d'un appel (secondes)", most: float = 120
+) -> Any:
+    """The time-out every client of a remote service has, in seconds (more than 0, at most ``most``);
+    ``description_fr`` says what happens when it runs out."""
+    return Field(default, gt=0, le=most, title=title_fr, description=description_fr)
+
+
 def _hints(field: FieldInfo) -> dict[str, Any]:
     return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
 
