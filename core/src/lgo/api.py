@@ -178,6 +178,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.portability.tables import ColumnTransform as ColumnTransform
     from lgo.portability.tables import ExcludedTable as ExcludedTable
     from lgo.portability.tables import PortableTable as PortableTable
+    from lgo.portability.tables import table_of as table_of
     from lgo.safe_xml import HostileContent as HostileContent
     from lgo.safe_xml import parse_untrusted as parse_untrusted
     from lgo.settings_fields import HostName as HostName
@@ -320,6 +321,7 @@ _LAZY: dict[str, str] = {
     "ColumnTransform": "lgo.portability.tables:ColumnTransform",
     "ExcludedTable": "lgo.portability.tables:ExcludedTable",
     "PortableTable": "lgo.portability.tables:PortableTable",
+    "table_of": "lgo.portability.tables:table_of",
     "HostName": "lgo.settings_fields:HostName",
     "KnownAddress": "lgo.settings_fields:KnownAddress",
     "ServiceUrl": "lgo.settings_fields:ServiceUrl",
