@@ -39,7 +39,8 @@ Groups of names:
   :func:`datetime_fr` (Europe/Paris);
 * data portability and REMU NUM — :class:`PortableTable`, :class:`ExcludedTable`, :class:`ColumnTransform` (how a
   plugin's tables travel in a pharmacy's export, hook ``lgo_portable_tables``); :class:`IndicatorSource`,
-  :class:`Tally`, :class:`Miss` (how it measures an indicator, hook ``lgo_register_indicators``);
+  :class:`Tally`, :class:`Miss` (how it measures an indicator, hook ``lgo_register_indicators``),
+  :func:`counted_invoices` (the invoices an indicator counts);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`.
 """
 
@@ -156,6 +157,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.indicators import IndicatorSource as IndicatorSource
     from lgo.indicators import Miss as Miss
     from lgo.indicators import Tally as Tally
+    from lgo.indicators import counted_invoices as counted_invoices
     from lgo.kernel import Kernel as Kernel
     from lgo.local_time import date_fr as date_fr
     from lgo.local_time import datetime_fr as datetime_fr
@@ -300,6 +302,7 @@ _LAZY: dict[str, str] = {
     "IndicatorSource": "lgo.indicators:IndicatorSource",
     "Miss": "lgo.indicators:Miss",
     "Tally": "lgo.indicators:Tally",
+    "counted_invoices": "lgo.indicators:counted_invoices",
     "Kernel": "lgo.kernel:Kernel",
     "date_fr": "lgo.local_time:date_fr",
     "datetime_fr": "lgo.local_time:datetime_fr",
