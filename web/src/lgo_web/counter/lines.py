@@ -10,6 +10,7 @@ from datetime import date
 
 from lgo import gs1
 from lgo.domain import stock
+from lgo.domain.billing import LineKind
 from lgo.domain.products import Product, product_by_cip13
 from lgo.errors import NotFound, ValidationError
 from lgo.identifiers import check_cip13
@@ -44,7 +45,7 @@ def split_quantity(text: str) -> tuple[int, str]:
 
 def _product_line(session: Session, product: Product, quantity: int, today: date) -> Line:
     line = Line(
-        kind="product",
+        kind=LineKind.PRODUCT,
         label=product.label,
         quantity=quantity,
         unit_price_cents=product.price_cents,
@@ -99,7 +100,7 @@ def resolve(kernel: Kernel, session: Session, pharmacy_id: int, text: str, today
     if act is not None:
         return Entry(
             Line(
-                kind="act",
+                kind=LineKind.ACT,
                 label=act.label_fr,
                 quantity=quantity,
                 unit_price_cents=act.fee_cents,
