@@ -33,7 +33,7 @@ from lgo.api import (
 )
 from sqlalchemy import select
 
-from lgo_mssante import accounts, reading, xdm
+from lgo_mssante import accounts, mailbox, reading, xdm
 from lgo_mssante import message as mail
 from lgo_mssante.matching import match
 from lgo_mssante.model import Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
@@ -587,13 +587,12 @@ def deliver_ko(kernel: Kernel, delivery: Delivery) -> None:
     )
     _name, address = email.utils.parseaddr(received.incoming.sender)
     _send_answer(kernel, pharmacy_id, received.account_id, notification, address)
-    kernel.audit(
+    mailbox.audit_message(
+        kernel,
         pharmacy_id,
         "mssante.ko",
         f"Notification d'échec d'intégration envoyée à {address} (erreur {payload['error_code']}).",
-        actor=PLUGIN,
-        object_type="mssante_message",
-        object_id=payload["message"],
+        payload["message"],
     )
 
 
