@@ -36,11 +36,12 @@ Groups of names:
   entities); :func:`check_text` for a text from outside against its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
   (known addresses, choices of a list, advanced settings) for the settings page, :func:`extra_authorities_field`
-  (the advanced trust-anchors setting of a TLS client); :func:`date_fr`,
+  (the advanced trust-anchors setting of a TLS client), :func:`timeout_field` (its time-out); :func:`date_fr`,
   :func:`datetime_fr` (Europe/Paris);
 * data portability and REMU NUM — :class:`PortableTable`, :class:`ExcludedTable`, :class:`ColumnTransform` (how a
   plugin's tables travel in a pharmacy's export, hook ``lgo_portable_tables``); :class:`IndicatorSource`,
-  :class:`Tally`, :class:`Miss` (how it measures an indicator, hook ``lgo_register_indicators``);
+  :class:`Tally`, :class:`Miss` (how it measures an indicator, hook ``lgo_register_indicators``),
+  :func:`counted_invoices` (the invoices an indicator counts);
 * command line — :func:`french_errors`, :func:`open_kernel`, :func:`current_pharmacy_id`, :class:`FrenchError`,
   :func:`opened_pharmacy` (the kernel and this installation's pharmacy for one command) and :func:`prompt_operator`
   (the operator who types their password);
@@ -167,6 +168,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.indicators import IndicatorSource as IndicatorSource
     from lgo.indicators import Miss as Miss
     from lgo.indicators import Tally as Tally
+    from lgo.indicators import counted_invoices as counted_invoices
     from lgo.kernel import Kernel as Kernel
     from lgo.local_time import date_fr as date_fr
     from lgo.local_time import datetime_fr as datetime_fr
@@ -193,6 +195,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.portability.tables import ColumnTransform as ColumnTransform
     from lgo.portability.tables import ExcludedTable as ExcludedTable
     from lgo.portability.tables import PortableTable as PortableTable
+    from lgo.portability.tables import table_of as table_of
     from lgo.safe_xml import HostileContent as HostileContent
     from lgo.safe_xml import parse_untrusted as parse_untrusted
     from lgo.settings_fields import HostName as HostName
@@ -200,6 +203,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.settings_fields import ServiceUrl as ServiceUrl
     from lgo.settings_fields import extra_authorities_field as extra_authorities_field
     from lgo.settings_fields import field_hints as field_hints
+    from lgo.settings_fields import timeout_field as timeout_field
     from lgo.worker import Delivery as Delivery
     from lgo.worker import OutboxHandler as OutboxHandler
     from lgo.worker import PeriodicJob as PeriodicJob
@@ -317,6 +321,7 @@ _LAZY: dict[str, str] = {
     "IndicatorSource": "lgo.indicators:IndicatorSource",
     "Miss": "lgo.indicators:Miss",
     "Tally": "lgo.indicators:Tally",
+    "counted_invoices": "lgo.indicators:counted_invoices",
     "Kernel": "lgo.kernel:Kernel",
     "date_fr": "lgo.local_time:date_fr",
     "datetime_fr": "lgo.local_time:datetime_fr",
@@ -342,11 +347,13 @@ _LAZY: dict[str, str] = {
     "ColumnTransform": "lgo.portability.tables:ColumnTransform",
     "ExcludedTable": "lgo.portability.tables:ExcludedTable",
     "PortableTable": "lgo.portability.tables:PortableTable",
+    "table_of": "lgo.portability.tables:table_of",
     "HostName": "lgo.settings_fields:HostName",
     "KnownAddress": "lgo.settings_fields:KnownAddress",
     "ServiceUrl": "lgo.settings_fields:ServiceUrl",
     "extra_authorities_field": "lgo.settings_fields:extra_authorities_field",
     "field_hints": "lgo.settings_fields:field_hints",
+    "timeout_field": "lgo.settings_fields:timeout_field",
     "load_provider": "lgo.plugins.providers:load",
     "HostileContent": "lgo.safe_xml:HostileContent",
     "parse_untrusted": "lgo.safe_xml:parse_untrusted",

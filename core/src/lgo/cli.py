@@ -103,6 +103,11 @@ def prompt_operator(kernel: Kernel, pharmacy_id: int, code: str) -> int:
 COMMANDS_GROUP = "lgo.commands"
 
 
+def shown_option(flag: str, default: Any, kind: click.ParamType, help_text: str) -> Callable[[F], F]:
+    """An option bounded by ``kind`` whose help shows the default: what the user gets without it."""
+    return click.option(flag, default=default, show_default=True, type=kind, help=help_text)
+
+
 def _distribution_commands() -> dict[str, click.Command]:
     from importlib.metadata import entry_points
 
@@ -520,27 +525,9 @@ def plugins_disable(name: str) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Traite ce qui est dû puis s'arrête.")
-@click.option(
-    "--poll",
-    default=2.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 3600),
-    help="Attente entre deux relevés de la file (secondes).",
-)
-@click.option(
-    "--lease",
-    default=300,
-    show_default=True,
-    type=click.IntRange(1, 86400),
-    help="Durée de réservation d'un message (secondes).",
-)
-@click.option(
-    "--backoff",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0, 86400),
-    help="Premier délai avant nouvel essai (secondes).",
-)
+@shown_option("--poll", 2.0, click.FloatRange(0.1, 3600), "Attente entre deux relevés de la file (secondes).")
+@shown_option("--lease", 300, click.IntRange(1, 86400), "Durée de réservation d'un message (secondes).")
+@shown_option("--backoff", 30.0, click.FloatRange(0, 86400), "Premier délai avant nouvel essai (secondes).")
 @french_errors
 def worker(once: bool, poll: float, lease: int, backoff: float) -> None:
     """Délivre la file d'envoi (outbox) : au moins une fois, avec nouvel essai puis échec définitif visible."""

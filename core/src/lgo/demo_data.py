@@ -202,58 +202,27 @@ def seed(session: Session, *, today: date | None = None, finess: str = FINESS) -
             password=PASSWORD,
         )
         seeded.operators[code] = operator.id
+    camille_nir = nir_with_key("2850399100123")  # Léa is her daughter, rank 2 on her carte Vitale
     people = (
-        (
-            "camille",
-            dict(
-                birth_name="Martin-Démo",
-                first_names="Camille Anne",
-                sex="F",
-                birth_date="1985-03-14",
-                birth_place_code="99100",
-                vitale_nir=nir_with_key("2850399100123"),
-                vitale_rank=1,
-                complementary_rate=100,
-            ),
-        ),
-        (
-            "jean",
-            dict(
-                birth_name="Bernard-Démo",
-                first_names="Jean Pierre",
-                sex="M",
-                birth_date="1948-11-02",
-                birth_place_code="99100",
-                vitale_nir=nir_with_key("1481199100045"),
-                vitale_rank=1,
-                complementary_rate=100,
-            ),
-        ),
-        (
-            "lea",
-            dict(
-                birth_name="Martin-Démo",
-                first_names="Léa",
-                sex="F",
-                birth_date="2016-06-21",
-                birth_place_code="99100",
-                vitale_nir=nir_with_key("2850399100123"),
-                vitale_rank=2,
-            ),
-        ),
-        (
-            "amadou",
-            dict(
-                birth_name="Diallo-Démo",
-                first_names="Amadou",
-                sex="M",
-                birth_date="1979-00-00",
-                birth_place_code="99341",
-            ),
-        ),
+        # key, birth name, first names, sex, birth date, birth place, NIR of the carte Vitale, rank, complementary %
+        ("camille", "Martin-Démo", "Camille Anne", "F", "1985-03-14", "99100", camille_nir, 1, 100),
+        ("jean", "Bernard-Démo", "Jean Pierre", "M", "1948-11-02", "99100", nir_with_key("1481199100045"), 1, 100),
+        ("lea", "Martin-Démo", "Léa", "F", "2016-06-21", "99100", camille_nir, 2, 0),
+        ("amadou", "Diallo-Démo", "Amadou", "M", "1979-00-00", "99341", None, None, 0),
     )
-    for key, traits in people:
-        seeded.patients[key] = create_patient(session, pharmacy.id, **traits).id
+    for key, birth_name, first_names, sex, birth_date, place, nir, rank, rate in people:
+        seeded.patients[key] = create_patient(
+            session,
+            pharmacy.id,
+            birth_name=birth_name,
+            first_names=first_names,
+            sex=sex,
+            birth_date=birth_date,
+            birth_place_code=place,
+            vitale_nir=nir,
+            vitale_rank=rank,
+            complementary_rate=rate,
+        ).id
     for item in CATALOGUE:
         product = create_product(
             session,

@@ -142,6 +142,24 @@ class IndicatorSource:
     misses: Misses
 
 
+def counted_invoices(pharmacy_id: int, start: datetime, end: datetime) -> tuple[Any, ...]:
+    """The conditions on ``Invoice`` of the invoices an indicator counts over ``[start, end)``: validated in the
+    period, neither cancelled nor a cancellation (decision 1502). For ``select(...).where(*counted_invoices(...))``."""
+    from sqlalchemy import and_, exists
+    from sqlalchemy.orm import aliased
+
+    from lgo.domain.billing import Invoice
+
+    cancelling = aliased(Invoice)
+    return (
+        Invoice.pharmacy_id == pharmacy_id,
+        Invoice.validated_at >= start,
+        Invoice.validated_at < end,
+        Invoice.cancels_id.is_(None),
+        ~exists().where(and_(cancelling.cancels_id == Invoice.id, cancelling.pharmacy_id == pharmacy_id)),
+    )
+
+
 @dataclass(frozen=True)
 class Period:
     year: int

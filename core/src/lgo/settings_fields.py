@@ -82,6 +82,14 @@ def extra_authorities_field(service_fr: str = "") -> Any:
     )
 
 
+def timeout_field(
+    default: float, description_fr: str, *, title_fr: str = "Délai maximal d'un appel (secondes)", most: float = 120
+) -> Any:
+    """The time-out every client of a remote service has, in seconds (more than 0, at most ``most``);
+    ``description_fr`` says what happens when it runs out."""
+    return Field(default, gt=0, le=most, title=title_fr, description=description_fr)
+
+
 def _hints(field: FieldInfo) -> dict[str, Any]:
     return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
 
@@ -98,7 +106,8 @@ def is_advanced(field: FieldInfo) -> bool:
     return bool(_hints(field).get(_ADVANCED))
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: traffic that never leaves this machine."""
     if host == "localhost":
         return True
     try:
@@ -144,7 +153,7 @@ def check_service_url(value: str) -> str:
     check_host(host)
     if parts.username or parts.password:
         raise ValueError("L'adresse ne doit pas contenir d'identifiant ni de mot de passe.")
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         raise ValueError(
             f"« {url[:60]} » : les services nationaux ne s'appellent qu'en https:// (http:// seulement pour un "
             "service sur ce poste)."

@@ -4,7 +4,6 @@ through the entry-point group ``lgo.commands``; the kernel never imports this pa
 from __future__ import annotations
 
 import errno
-import ipaddress
 import signal
 import socket
 import ssl
@@ -12,15 +11,8 @@ import threading
 from pathlib import Path
 
 import click
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+from lgo.cli import shown_option
+from lgo.settings_fields import is_loopback
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -60,7 +52,7 @@ def _run(host: str, port: int, certificate: Path | None, key: Path | None) -> No
 
     if (certificate is None) != (key is None):
         raise click.UsageError("Indiquez à la fois --certificate et --key (ou aucun des deux).")
-    if certificate is None and not _is_loopback(host):
+    if certificate is None and not is_loopback(host):
         raise click.UsageError(
             "Sans certificat, la page n'est servie qu'en local (127.0.0.1) : pour l'ouvrir sur le réseau de "
             "l'officine, donnez --certificate et --key (HTTPS)."
@@ -115,7 +107,7 @@ def serve_kernel(kernel: object, host: str, port: int, echo: object) -> None:
     from lgo_web.app import create_app
 
     assert isinstance(kernel, Kernel)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise click.UsageError("La démonstration n'est servie qu'en local (127.0.0.1).")
     server = make_server(host, port, create_app(kernel, secure_cookies=False), threaded=True)
     say = echo if callable(echo) else click.echo
@@ -134,26 +126,17 @@ def serve_kernel(kernel: object, host: str, port: int, echo: object) -> None:
         server.server_close()
 
 
+_PEM_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
 def _command(name: str, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text)
     @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+    @shown_option("--port", 8080, click.IntRange(0, 65535), "Port d'écoute (0 : un port libre).")
     @click.option(
-        "--port",
-        default=8080,
-        show_default=True,
-        type=click.IntRange(0, 65535),
-        help="Port d'écoute (0 : un port libre).",
+        "--certificate", type=_PEM_FILE, help="Certificat du serveur (PEM) : HTTPS, obligatoire hors de ce poste."
     )
-    @click.option(
-        "--certificate",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Certificat du serveur (PEM) : HTTPS, obligatoire hors de ce poste.",
-    )
-    @click.option(
-        "--key",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Clé privée du certificat du serveur (PEM).",
-    )
+    @click.option("--key", type=_PEM_FILE, help="Clé privée du certificat du serveur (PEM).")
     def command(host: str, port: int, certificate: Path | None, key: Path | None) -> None:
         _run(host, port, certificate, key)
 

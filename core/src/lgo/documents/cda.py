@@ -141,6 +141,11 @@ def el(parent: Any, tag: str, text: str | None = None, **attributes: str) -> Any
     return element
 
 
+def coded(parent: Any, tag: str, code: str, display: str, system: str, system_name: str, **attributes: str) -> Any:
+    """Append a coded element (``code``, ``value``, ``routeCode``…): the code, its label and its code system."""
+    return el(parent, tag, code=code, displayName=display, codeSystem=system, codeSystemName=system_name, **attributes)
+
+
 def local(moment: datetime) -> datetime:
     """``moment`` in the producer's local time, Europe/Paris (a naive value is the database's UTC)."""
     if moment.tzinfo is None:
@@ -246,14 +251,7 @@ def build_header(header: CdaHeader) -> Any:
     for template in header.extra_template_ids:
         el(root, "templateId", root=template)
     el(root, "id", root=header.unique_id)
-    el(
-        root,
-        "code",
-        code=header.type_code,
-        displayName=header.type_display,
-        codeSystem=OID_LOINC,
-        codeSystemName="LOINC",
-    )
+    coded(root, "code", header.type_code, header.type_display, OID_LOINC, "LOINC")
     el(root, "title", header.title)
     el(root, "effectiveTime", value=ts(header.effective_time))
     el(

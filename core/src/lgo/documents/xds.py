@@ -210,8 +210,8 @@ def localized(parent: Any, tag: str, value: str) -> None:
     string.set("{http://www.w3.org/XML/1998/namespace}lang", "fr-FR")
 
 
-def classification(parent: Any, scheme: str, obj: str, code: str, display: str, coding_scheme: str) -> Any:
-    element = sub(
+def _classification(parent: Any, scheme: str, obj: str, code: str) -> Any:
+    return sub(
         parent,
         RIM,
         "Classification",
@@ -221,22 +221,17 @@ def classification(parent: Any, scheme: str, obj: str, code: str, display: str, 
         id=f"urn:uuid:{uuid.uuid4()}",
         objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"),
     )
+
+
+def classification(parent: Any, scheme: str, obj: str, code: str, display: str, coding_scheme: str) -> Any:
+    element = _classification(parent, scheme, obj, code)
     slot(element, "codingScheme", coding_scheme)
     localized(element, "Name", display)
     return element
 
 
 def author(parent: Any, scheme: str, obj: str, meta: DocumentMetadata) -> None:
-    element = sub(
-        parent,
-        RIM,
-        "Classification",
-        classificationScheme=scheme,
-        classifiedObject=obj,
-        nodeRepresentation="",
-        id=f"urn:uuid:{uuid.uuid4()}",
-        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"),
-    )
+    element = _classification(parent, scheme, obj, "")
     slot(element, "authorPerson", meta.author_xcn)
     slot(element, "authorInstitution", meta.institution_xon)
     code, display = meta.author_specialty

@@ -59,6 +59,15 @@ def can_manage_team(role: Role | str) -> bool:
     return Role(role) in TEAM_MANAGERS
 
 
+def _give_temporary_password(session: Session, operator: Operator) -> str:
+    """A temporary password for ``operator`` (returned, to be given once), to replace at their next sign-in."""
+    password = temporary_password()
+    operator.password_hash = hash_password(password)
+    operator.must_change_password = True
+    session.flush()
+    return password
+
+
 def temporary_password() -> str:
     """12 unambiguous characters in three groups (``k7mq-2xhp-c9rt``): read once to the operator, replaced at their
     next sign-in."""
@@ -238,10 +247,7 @@ def add_operator(
         rpps=rpps,
         habilitations=chosen,
     )
-    password = temporary_password()
-    operator.password_hash = hash_password(password)
-    operator.must_change_password = True
-    session.flush()
+    password = _give_temporary_password(session, operator)
     _record(
         session,
         pharmacy_id,
@@ -329,10 +335,7 @@ def reset_password(session: Session, pharmacy_id: int, operator_id: object, *, b
     """A new temporary password (returned, shown once); the operator chooses their own at the next sign-in."""
     manager = _manager(session, pharmacy_id, by)
     operator = get_scoped(session, Operator, operator_id, pharmacy_id, "opérateur")
-    password = temporary_password()
-    operator.password_hash = hash_password(password)
-    operator.must_change_password = True
-    session.flush()
+    password = _give_temporary_password(session, operator)
     _record(
         session,
         pharmacy_id,

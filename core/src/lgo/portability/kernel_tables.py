@@ -3,9 +3,9 @@ the archive is generated from these words)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.portability.tables import ColumnTransform, ExcludedTable, PortableTable
+from lgo.portability.tables import ColumnTransform, ExcludedTable, PortableTable, table_of
 
 #: A stored secret (``lgo.secrets``) starts so: it never leaves the server (it is encrypted with this server's key).
 SECRET_PREFIX = "enc:"
@@ -37,8 +37,6 @@ def _same(value: Any) -> Any:
 
 
 def kernel_tables() -> list[PortableTable]:
-    from sqlalchemy import Table
-
     from lgo.documents.model import HealthDocument
     from lgo.domain.audit import AuditEntry
     from lgo.domain.billing import Invoice, InvoiceLine
@@ -52,12 +50,9 @@ def kernel_tables() -> list[PortableTable]:
     from lgo.domain.sequences import SequenceCounter
     from lgo.domain.stock import Lot, Movement
 
-    def t(model: Any) -> Table:
-        return cast(Table, model.__table__)
-
     return [
         PortableTable(
-            t(Pharmacy),
+            table_of(Pharmacy),
             "Officine",
             {
                 "name": "Nom de l'officine.",
@@ -72,7 +67,7 @@ def kernel_tables() -> list[PortableTable]:
             shared=True,
         ),
         PortableTable(
-            t(Operator),
+            table_of(Operator),
             "Équipe : opérateurs (pharmaciens, préparateurs, administrateurs)",
             {
                 "code": "Code de connexion de l'opérateur, unique dans l'officine.",
@@ -91,13 +86,13 @@ def kernel_tables() -> list[PortableTable]:
             shared=True,
         ),
         PortableTable(
-            t(OperatorHabilitation),
+            table_of(OperatorHabilitation),
             "Équipe : habilitations accordées à chaque opérateur",
             {"habilitation": "Code de l'habilitation (droit) accordée, par exemple stock.force ou dmp.consult."},
             shared=True,
         ),
         PortableTable(
-            t(Patient),
+            table_of(Patient),
             "Patients : traits d'identité tels que saisis ou lus sur la carte Vitale",
             {
                 "id": "Identifiant local du patient dans l'officine.",
@@ -116,7 +111,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(Product),
+            table_of(Product),
             "Catalogue : produits de l'officine",
             {
                 "cip13": "Code CIP13 du produit (GTIN-13, préfixe 34009).",
@@ -131,13 +126,13 @@ def kernel_tables() -> list[PortableTable]:
             shared=True,
         ),
         PortableTable(
-            t(Lot),
+            table_of(Lot),
             "Stock : lots de chaque produit",
             {"lot_number": "Numéro de lot du fabricant.", "expiry": "Date de péremption du lot."},
             shared=True,
         ),
         PortableTable(
-            t(Prescription),
+            table_of(Prescription),
             "Ordonnances reçues",
             {
                 "prescriber_rpps": "RPPS du prescripteur, s'il est connu.",
@@ -150,7 +145,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(Invoice),
+            table_of(Invoice),
             "Factures validées (jamais modifiées ; une annulation est une nouvelle facture)",
             {
                 "number": "Numéro de facture, sans trou dans l'officine.",
@@ -163,7 +158,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(InvoiceLine),
+            table_of(InvoiceLine),
             "Lignes des factures (produits et actes)",
             {
                 "position": "Rang de la ligne dans la facture.",
@@ -180,7 +175,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(Dispensation),
+            table_of(Dispensation),
             "Ordonnancier : une ligne par produit délivré sur ordonnance (jamais modifiée)",
             {
                 "number": "Numéro d'inscription à l'ordonnancier, sans trou dans l'officine.",
@@ -191,7 +186,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(Movement),
+            table_of(Movement),
             "Stock : mouvements (le stock d'un lot est la somme de ses mouvements)",
             {
                 "quantity": "Unités entrées (positif) ou sorties (négatif).",
@@ -202,7 +197,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(HealthDocument),
+            table_of(HealthDocument),
             "Documents de santé produits par l'officine (CDA R2 tels que produits)",
             {
                 "author_operator_id": "Auteur du document (operator.id).",
@@ -229,7 +224,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(AuditEntry),
+            table_of(AuditEntry),
             "Journal d'audit : qui a fait quoi, quand, sur quel patient (aussi en lignes syslog)",
             {
                 "at": "Date et heure (UTC).",
@@ -243,7 +238,7 @@ def kernel_tables() -> list[PortableTable]:
             typed_references=(("object_type", "object_id"),),
         ),
         PortableTable(
-            t(OutboxMessage),
+            table_of(OutboxMessage),
             "File d'envoi : messages vers les services nationaux (traces DMP, DP, MSSanté...)",
             {
                 "plugin": "Module qui a mis le message en file.",
@@ -269,13 +264,13 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(SequenceCounter),
+            table_of(SequenceCounter),
             "Numérotations sans trou (factures, ordonnancier) : dernier numéro attribué",
             {"name": "Nom de la numérotation (facture, ordonnancier).", "last_value": "Dernier numéro attribué."},
             shared=True,
         ),
         PortableTable(
-            t(PluginActivation),
+            table_of(PluginActivation),
             "Modules : activation dans l'officine",
             {
                 "plugin": "Nom du module.",
@@ -286,7 +281,7 @@ def kernel_tables() -> list[PortableTable]:
             shared=True,
         ),
         PortableTable(
-            t(PluginSettings),
+            table_of(PluginSettings),
             "Modules : paramètres de l'officine (sans les secrets)",
             {
                 "plugin": "Nom du module.",
@@ -301,7 +296,7 @@ def kernel_tables() -> list[PortableTable]:
             shared=True,
         ),
         PortableTable(
-            t(CounterDraft),
+            table_of(CounterDraft),
             "Comptoir : facturations en cours enregistrées (brouillons) et celles validées depuis un brouillon",
             {
                 "operator_id": "Opérateur qui a ouvert la facturation (operator.id).",
@@ -312,7 +307,7 @@ def kernel_tables() -> list[PortableTable]:
             },
         ),
         PortableTable(
-            t(ProviderSelection),
+            table_of(ProviderSelection),
             "Modules : fournisseur choisi pour chaque service (MSSanté, ordonnance numérique, DP...)",
             {
                 "capability": "Service (capacité).",

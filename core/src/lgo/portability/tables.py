@@ -44,6 +44,11 @@ COMMON_COLUMNS_FR: dict[str, str] = {
 }
 
 
+def table_of(model: Any) -> Table:
+    """The table of a mapped class, typed as a :class:`~sqlalchemy.Table` (``__table__`` is typed loosely)."""
+    return model.__table__
+
+
 @dataclass(frozen=True)
 class ColumnTransform:
     """How a column's value leaves the database (``export``) and comes back (``import_``): a secret decrypted with

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lgo.api import ServiceUrl, extra_authorities_field
+from lgo.api import ServiceUrl, extra_authorities_field, timeout_field
 from pydantic import BaseModel, Field
 
 
@@ -36,10 +36,4 @@ class CardsSettings(BaseModel):
         "authentifie les appels.",
     )
     apcv_ca_path: str = extra_authorities_field("du service ApCV")
-    timeout_seconds: float = Field(
-        10.0,
-        gt=0,
-        le=120,
-        title="Délai maximal d'un appel (secondes)",
-        description="Au-delà, le comptoir continue sans la carte et le dit au pharmacien.",
-    )
+    timeout_seconds: float = timeout_field(10.0, "Au-delà, le comptoir continue sans la carte et le dit au pharmacien.")

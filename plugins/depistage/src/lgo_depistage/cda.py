@@ -85,14 +85,7 @@ def _service_events(root: Any, kind: codes.TrodKind) -> None:
         previous = other
     authorization = etree.Element(f"{{{cda.NS}}}authorization", typeCode="AUTH")
     consent = cda.el(authorization, "consent", classCode="CONS", moodCode="EVN")
-    cda.el(
-        consent,
-        "code",
-        code=codes.CONSENT[0],
-        displayName=codes.CONSENT[1],
-        codeSystem=codes.OID_TA_ASIP,
-        codeSystemName="TA_ASIP",
-    )
+    cda.coded(consent, "code", codes.CONSENT[0], codes.CONSENT[1], codes.OID_TA_ASIP, "TA_ASIP")
     cda.el(consent, "statusCode", code="completed")
     previous.addnext(authorization)
 
@@ -132,39 +125,17 @@ def _observation(act: Any, index: int, observation: codes.Observation, trod: Tro
     entry = cda.el(cda.el(act, "entryRelationship", typeCode="COMP"), "observation", classCode="OBS", moodCode="EVN")
     cda.el(entry, "templateId", root="1.3.6.1.4.1.19376.1.3.1.6")
     cda.el(entry, "templateId", root="1.2.250.1.213.1.1.3.80")
-    code = cda.el(
-        entry,
-        "code",
-        code=observation.code,
-        displayName=observation.display,
-        codeSystem=codes.OID_LOINC,
-        codeSystemName="LOINC",
-    )
+    code = cda.coded(entry, "code", observation.code, observation.display, codes.OID_LOINC, "LOINC")
     cda.el(cda.el(code, "originalText"), "reference", value=f"#examen-{index}")
     cda.el(entry, "statusCode", code="completed")
     cda.el(entry, "effectiveTime", value=cda.ts(trod.tested_at))
-    value = cda.el(
-        entry,
-        "value",
-        code=result.value,
-        displayName=result.label_fr,
-        codeSystem=codes.OID_SNOMED,
-        codeSystemName="SNOMED CT",
-        xsi_type="CD",
-    )
+    value = cda.coded(entry, "value", result.value, result.label_fr, codes.OID_SNOMED, "SNOMED CT", xsi_type="CD")
     cda.el(cda.el(value, "originalText"), "reference", value=f"#resultat-{index}")
     if trod.comment:
         comment = cda.el(cda.el(entry, "entryRelationship", typeCode="SUBJ"), "act", classCode="ACT", moodCode="EVN")
         for template in ("2.16.840.1.113883.10.20.1.40", "1.3.6.1.4.1.19376.1.5.3.1.4.2", "1.2.250.1.213.1.1.3.32"):
             cda.el(comment, "templateId", root=template)
-        cda.el(
-            comment,
-            "code",
-            code="48767-8",
-            displayName="Commentaire",
-            codeSystem=codes.OID_LOINC,
-            codeSystemName="LOINC",
-        )
+        cda.coded(comment, "code", "48767-8", "Commentaire", codes.OID_LOINC, "LOINC")
         cda.el(cda.el(comment, "text"), "reference", value=f"#commentaire-{index}")
         cda.el(comment, "statusCode", code="completed")
 
@@ -173,28 +144,14 @@ def _section(trod: Trod) -> Any:
     section = etree.Element(f"{{{cda.NS}}}section")
     cda.el(section, "templateId", root="1.3.6.1.4.1.19376.1.3.3.2.1")
     cda.el(section, "templateId", root="1.2.250.1.213.1.1.2.70")
-    cda.el(
-        section,
-        "code",
-        code=trod.kind.section[0],
-        displayName=trod.kind.section[1],
-        codeSystem=codes.OID_LOINC,
-        codeSystemName="LOINC",
-    )
+    cda.coded(section, "code", trod.kind.section[0], trod.kind.section[1], codes.OID_LOINC, "LOINC")
     cda.el(section, "title", "Résultat du test rapide d'orientation diagnostique")
     _narrative(section, trod)
     entry = cda.el(section, "entry", typeCode="DRIV")
     cda.el(entry, "templateId", root="1.3.6.1.4.1.19376.1.3.1")
     cda.el(entry, "templateId", root="1.2.250.1.213.1.1.3.21")
     act = cda.el(entry, "act", classCode="ACT", moodCode="EVN")
-    cda.el(
-        act,
-        "code",
-        code=trod.kind.act[0],
-        displayName=trod.kind.act[1],
-        codeSystem=codes.OID_LOINC,
-        codeSystemName="LOINC",
-    )
+    cda.coded(act, "code", trod.kind.act[0], trod.kind.act[1], codes.OID_LOINC, "LOINC")
     cda.el(act, "statusCode", code="completed")
     _device(act, trod.device)
     for index, observation in enumerate(trod.kind.observations, start=1):

@@ -107,25 +107,14 @@ def _product(supply: Any, dispensed: Dispensed) -> None:
     material = cda.el(product, "manufacturedMaterial", classCode="MMAT", determinerCode="KIND")
     cda.el(material, "templateId", root=MEDICINE_TEMPLATE)
     if dispensed.cis:
-        code = cda.el(
-            material, "code", code=dispensed.cis, displayName=dispensed.label, codeSystem=OID_CIS, codeSystemName="CIS"
-        )
+        code = cda.coded(material, "code", dispensed.cis, dispensed.label, OID_CIS, "CIS")
     else:
         code = cda.el(material, "code")
     cda.el(cda.el(code, "originalText"), "reference", value="#med-001")
-    cip = cda.el(
-        code, "translation", code=dispensed.cip13, displayName=dispensed.label, codeSystem=OID_CIP, codeSystemName="CIP"
-    )
+    cip = cda.coded(code, "translation", dispensed.cip13, dispensed.label, OID_CIP, "CIP")
     cda.el(cda.el(cip, "originalText"), "reference", value="#med-001")
     if dispensed.atc:
-        cda.el(
-            code,
-            "translation",
-            code=dispensed.atc,
-            displayName=dispensed.substance_fr,
-            codeSystem=OID_ATC,
-            codeSystemName="ATC",
-        )
+        cda.coded(code, "translation", dispensed.atc, dispensed.substance_fr, OID_ATC, "ATC")
     cda.el(material, "name", dispensed.label)
     if dispensed.lot:
         cda.el(material, "lotNumberText", dispensed.lot)
@@ -175,9 +164,7 @@ def _dosage(supply: Any, posology: Posology, start: date, end: date) -> None:
     cda.el(window, "width", value=str(posology.days), unit="d")
     frequency = cda.el(rhythm, "comp", xsi_type="PIVL_TS", operator="A")
     cda.el(frequency, "period", value=str(24 // posology.intakes_per_day), unit="h")
-    route = cda.el(
-        administration, "routeCode", code=ORAL[0], displayName=ORAL[1], codeSystem=OID_EDQM, codeSystemName="EDQM"
-    )
+    route = cda.coded(administration, "routeCode", ORAL[0], ORAL[1], OID_EDQM, "EDQM")
     cda.el(cda.el(route, "originalText"), "reference", value="#med-001-voie")
     dose = cda.el(administration, "doseQuantity")
     cda.el(dose, "low", value=str(posology.dose_mg), unit="mg")
@@ -198,14 +185,7 @@ def _section(header: cda.CdaHeader, dispensed: Dispensed) -> Any:
     for template in ("1.3.6.1.4.1.19376.1.9.1.2.3", "2.16.840.1.113883.10.20.1.8", "1.2.250.1.213.1.1.2.236"):
         cda.el(section, "templateId", root=template)
     cda.el(section, "id", root=str(uuid.uuid4()).upper())
-    cda.el(
-        section,
-        "code",
-        code="60590-7",
-        displayName="Médicaments délivrés",
-        codeSystem=cda.OID_LOINC,
-        codeSystemName="LOINC",
-    )
+    cda.coded(section, "code", "60590-7", "Médicaments délivrés", cda.OID_LOINC, "LOINC")
     cda.el(section, "title", "Médicaments délivrés")
     _narrative(section, dispensed, start, end)
     _author(section, header.author, header.organisation, dispensed.dispensed_at)

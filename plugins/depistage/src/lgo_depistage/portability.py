@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_depistage.model import DepistageTest
 
     return [
         PortableTable(
-            cast(Table, DepistageTest.__table__),
+            table_of(DepistageTest),
             "Dépistage : tests rapides d'orientation diagnostique (l'attestation BIO-TROD et la dispensation liée sont "
             "dans health_document)",
             {

@@ -3,19 +3,17 @@ document sent to the DMP."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_dmp.model import DmpConsultation, DmpSubmission
 
     return [
         PortableTable(
-            cast(Table, DmpSubmission.__table__),
+            table_of(DmpSubmission),
             "DMP : envoi de chaque document de santé au DMP (traces)",
             {
                 "unique_id": "Identifiant unique (OID) du document envoyé.",
@@ -31,7 +29,7 @@ def portable_tables() -> list[Any]:
             references={"patient_id": "patient", "document_id": "health_document"},
         ),
         PortableTable(
-            cast(Table, DmpConsultation.__table__),
+            table_of(DmpConsultation),
             "DMP : dernière consultation du DMP de chaque patient (les documents nouveaux depuis)",
             {
                 "last_consulted_at": "Date de la dernière consultation (UTC).",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints, timeout_field
 from lgo.api import xds_codes as codes
 from pydantic import BaseModel, Field, field_validator
 
@@ -69,12 +69,11 @@ class DmpSettings(BaseModel):
         description="Choix proposé par défaut à l'envoi : les professionnels autorisés voient le document.",
     )
     ca_path: str = extra_authorities_field()
-    timeout_seconds: float = Field(
+    timeout_seconds: float = timeout_field(
         30.0,
-        gt=0,
-        le=300,
-        title="Délai maximal d'un échange avec le DMP (secondes)",
-        description="Au-delà, l'envoi est refait plus tard par la file d'envoi ; la consultation affiche une erreur.",
+        "Au-delà, l'envoi est refait plus tard par la file d'envoi ; la consultation affiche une erreur.",
+        title_fr="Délai maximal d'un échange avec le DMP (secondes)",
+        most=300,
     )
 
     @field_validator("auto_feed_types")

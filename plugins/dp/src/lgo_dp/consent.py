@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lgo.api import (
     ActionRequired,
@@ -171,16 +171,16 @@ def _ask_state(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: i
         if asked:
             return
         who = access.caller(session, pharmacy_id, operator_id) if operator_id else None
-        access.trace(
+        _request(
             session,
             pharmacy_id,
-            "dp.status.requested",
+            patient_id,
+            operator_id,
+            "status",
             f"État du DP de {access.patient_name(session, pharmacy_id, patient_id)} demandé au DP (patient "
             f"sélectionné par {who.name if who else 'un opérateur'}).",
-            operator_id=operator_id,
-            patient_id=patient_id,
+            key=key,
         )
-        _queue(session, pharmacy_id, patient_id, "status", operator_id, key=key)
 
 
 def answer(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, choice: str) -> None:
@@ -203,15 +203,14 @@ def create(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) 
         row.refused_on = row.refusal_valid_until = row.closed_on = None
         row.updated_by = operator_id
         name = access.patient_name(session, pharmacy_id, patient_id)
-        access.trace(
+        _request(
             session,
             pharmacy_id,
-            "dp.create.requested",
+            patient_id,
+            operator_id,
+            "create",
             f"Création du DP de {name} demandée par {who.name} (consentement du patient recueilli).",
-            operator_id=operator_id,
-            patient_id=patient_id,
         )
-        _queue(session, pharmacy_id, patient_id, "create", operator_id)
 
 
 def refuse(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> date:
@@ -230,16 +229,16 @@ def refuse(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) 
         valid_until = row.refusal_valid_until
         stopped = _stop_feeding(session, pharmacy_id, patient_id, f"refus du patient du {today:%d/%m/%Y}")
         name = access.patient_name(session, pharmacy_id, patient_id)
-        access.trace(
+        _request(
             session,
             pharmacy_id,
-            "dp.refuse.requested",
+            patient_id,
+            operator_id,
+            "refuse",
             f"Refus du DP par {name} enregistré le {today:%d/%m/%Y} (valable jusqu'au {valid_until:%d/%m/%Y}) "
             f"par {who.name} ; {stopped} ligne(s) en attente non transmise(s).",
-            operator_id=operator_id,
-            patient_id=patient_id,
+            day=today,
         )
-        _queue(session, pharmacy_id, patient_id, "refuse", operator_id, day=today)
     return valid_until
 
 
@@ -253,15 +252,14 @@ def close(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -
         reason = f"DP fermé à la demande du patient le {today:%d/%m/%Y}"
         stopped = _stop_feeding(session, pharmacy_id, patient_id, reason)
         name = access.patient_name(session, pharmacy_id, patient_id)
-        access.trace(
+        _request(
             session,
             pharmacy_id,
-            "dp.close.requested",
+            patient_id,
+            operator_id,
+            "close",
             f"Fermeture du DP de {name} demandée par {who.name} ; {stopped} ligne(s) en attente non transmise(s).",
-            operator_id=operator_id,
-            patient_id=patient_id,
         )
-        _queue(session, pharmacy_id, patient_id, "close", operator_id)
 
 
 def mask(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, references: Sequence[str]) -> int:
@@ -294,17 +292,17 @@ def mask(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, re
                     continue
             remote.append(reference)
         name = access.patient_name(session, pharmacy_id, patient_id)
-        access.trace(
+        _request(
             session,
             pharmacy_id,
-            "dp.mask.requested",
+            patient_id,
+            operator_id,
+            "mask",
             f"Masquage de {len(cleaned)} ligne(s) du DP de {name} demandé par {who.name}.",
-            operator_id=operator_id,
-            patient_id=patient_id,
             details={"references": cleaned},
+            queued=bool(remote),
+            references=remote,
         )
-        if remote:
-            _queue(session, pharmacy_id, patient_id, "mask", operator_id, references=remote)
     return len(cleaned)
 
 
@@ -329,17 +327,32 @@ def _stop_feeding(session: Session, pharmacy_id: int, patient_id: int, reason_fr
     return len(pending)
 
 
-def _queue(
+def _request(
     session: Session,
     pharmacy_id: int,
     patient_id: int,
-    operation: str,
     operator_id: int | None,
+    operation: str,
+    message_fr: str,
     *,
+    details: dict[str, Any] | None = None,
+    queued: bool = True,
     day: date | None = None,
     references: Sequence[str] = (),
     key: str | None = None,
 ) -> None:
+    """Trace that ``operation`` was asked of the DP and queue it, in the caller's transaction: both or neither."""
+    access.trace(
+        session,
+        pharmacy_id,
+        f"dp.{operation}.requested",
+        message_fr,
+        operator_id=operator_id,
+        patient_id=patient_id,
+        details=details,
+    )
+    if not queued:
+        return
     outbox.enqueue(
         session,
         pharmacy_id,
@@ -455,21 +468,13 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     with kernel.transaction() as session:
         if file is not None:
             apply_file(session, pharmacy_id, patient_id, file)
-        if operation == "status":
-            access.trace(
-                session,
-                pharmacy_id,
-                "dp.status.completed",
-                f"État du DP de {name} : {file.state.label_fr if file else '?'}.",
-                operator_id=operator_id,
-                patient_id=patient_id,
-            )
-            return
         access.trace(
             session,
             pharmacy_id,
             f"dp.{operation}.completed",
-            f"{what.capitalize()} de {name} effectuée dans le DP{by}.",
+            f"État du DP de {name} : {file.state.label_fr if file else '?'}."
+            if operation == "status"
+            else f"{what.capitalize()} de {name} effectuée dans le DP{by}.",
             operator_id=operator_id,
             patient_id=patient_id,
         )

@@ -3,22 +3,17 @@ consent of each patient, the traces of every line fed to the DP, the recalls and
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_dp.model import DpBulletin, DpSync, FedLine, PatientFile
-
-    def t(model: Any) -> Table:
-        return cast(Table, model.__table__)
 
     return [
         PortableTable(
-            t(PatientFile),
+            table_of(PatientFile),
             "Dossier Pharmaceutique : DP et consentement de chaque patient",
             {
                 "state": "absent, actif, refus ou ferme (état du DP du patient tel que connu de l'officine).",
@@ -31,7 +26,7 @@ def portable_tables() -> list[Any]:
             references={"patient_id": "patient", "updated_by": "operator"},
         ),
         PortableTable(
-            t(FedLine),
+            table_of(FedLine),
             "Dossier Pharmaceutique : alimentation, une ligne par produit délivré (traces)",
             {
                 "reference": "Identifiant de la ligne dans le DP (FINESS et numéro d'ordonnancier...).",
@@ -57,7 +52,7 @@ def portable_tables() -> list[Any]:
             },
         ),
         PortableTable(
-            t(DpBulletin),
+            table_of(DpBulletin),
             "Dossier Pharmaceutique : rappels de lots et alertes sanitaires reçus",
             {
                 "remote_id": "Identifiant du bulletin chez l'émetteur.",
@@ -75,7 +70,7 @@ def portable_tables() -> list[Any]:
             shared=True,
         ),
         PortableTable(
-            t(DpSync),
+            table_of(DpSync),
             "Dossier Pharmaceutique : dernier relevé des bulletins",
             {
                 "bulletin_cursor": "Curseur du dernier bulletin relevé.",

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import ServiceUrl, extra_authorities_field
+from lgo.api import ServiceUrl, extra_authorities_field, timeout_field
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
@@ -36,13 +36,11 @@ class DpSettings(BaseModel):
         "appelé, les délivrances attendent dans la file d'envoi.",
     )
     ca_path: str = extra_authorities_field()
-    timeout_seconds: float = Field(
+    timeout_seconds: float = timeout_field(
         5.0,
-        gt=0,
-        le=60,
-        title="Délai maximal d'un appel (secondes)",
-        description="Au-delà, le comptoir continue sans le DP : la consultation montre les délivrances de "
+        "Au-delà, le comptoir continue sans le DP : la consultation montre les délivrances de "
         "l'officine, les envois sont réessayés.",
+        most=60,
     )
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_entretiens.model import InterviewRecord
 
     return [
         PortableTable(
-            cast(Table, InterviewRecord.__table__),
+            table_of(InterviewRecord),
             "Entretiens pharmaceutiques et bilans partagés de médication (le compte rendu CDA est dans "
             "health_document)",
             {

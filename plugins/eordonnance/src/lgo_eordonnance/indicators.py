@@ -16,22 +16,13 @@ CODE = "ordonnance_numerique"
 
 
 def _dispensations(pharmacy_id: int, start: datetime, end: datetime) -> Any:
-    from lgo.api import Invoice, Prescription, PrescriptionSource
-    from sqlalchemy import and_, exists, select
-    from sqlalchemy.orm import aliased
+    from lgo.api import Invoice, Prescription, PrescriptionSource, counted_invoices
+    from sqlalchemy import select
 
-    cancelling = aliased(Invoice)
     return (
         select(Invoice, Prescription)
         .join(Prescription, Prescription.id == Invoice.prescription_id)
-        .where(
-            Invoice.pharmacy_id == pharmacy_id,
-            Invoice.validated_at >= start,
-            Invoice.validated_at < end,
-            Invoice.cancels_id.is_(None),
-            ~exists().where(and_(cancelling.cancels_id == Invoice.id, cancelling.pharmacy_id == pharmacy_id)),
-            Prescription.source != PrescriptionSource.PROTOCOL,
-        )
+        .where(*counted_invoices(pharmacy_id, start, end), Prescription.source != PrescriptionSource.PROTOCOL)
     )
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_eordonnance.model import Execution
 
     return [
         PortableTable(
-            cast(Table, Execution.__table__),
+            table_of(Execution),
             "Ordonnance numérique : exécution de chaque e-prescription (lignes et écarts)",
             {
                 "operator_id": "Pharmacien qui a exécuté (operator.id).",

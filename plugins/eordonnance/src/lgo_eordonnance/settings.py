@@ -3,7 +3,7 @@ certificate stored on the « Certificat » page (decision 0901)."""
 
 from __future__ import annotations
 
-from lgo.api import ServiceUrl, extra_authorities_field
+from lgo.api import ServiceUrl, extra_authorities_field, timeout_field
 from pydantic import BaseModel, Field
 
 
@@ -15,10 +15,6 @@ class EOrdonnanceSettings(BaseModel):
         "adresse publique n'est connue (l'API de l'Assurance Maladie n'est pas publiée).",
     )
     ca_path: str = extra_authorities_field()
-    timeout_seconds: float = Field(
-        5.0,
-        gt=0,
-        le=60,
-        title="Délai maximal d'un appel (secondes)",
-        description="Au-delà, le pharmacien est invité à poursuivre avec l'ordonnance papier.",
+    timeout_seconds: float = timeout_field(
+        5.0, "Au-delà, le pharmacien est invité à poursuivre avec l'ordonnance papier.", most=60
     )

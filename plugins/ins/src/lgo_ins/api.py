@@ -132,17 +132,14 @@ def record_insi_result(
         }
         row.insi_checked = True
         now = row.status
-        kernel.audit(
-            pharmacy_id,
+        _audit(
+            kernel,
+            session,
+            row,
             "ins.insi_result",
             f"Identité INS récupérée par INSi ({checked.authority}).",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="ins_identity",
-            object_id=row.id,
-            details={"status": now.value},
+            operator_id,
+            now,
         )
     _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
     return now
@@ -165,28 +162,9 @@ def record_identity_document(
             f"« {kind.value} » n'est pas une pièce à haut niveau de confiance : pour un mineur, elle vaut avec la "
             "pièce d'identité d'un parent ; sinon demandez un passeport, une carte d'identité ou un titre de séjour."
         )
-    with kernel.transaction() as session:
-        row = identity_row(session, pharmacy_id, patient_id)
-        was = row.status
-        row.document_checked = True
-        row.document_kind = kind.value
-        row.prompts_left = None
-        row.document_note = None
-        now = row.status
-        kernel.audit(
-            pharmacy_id,
-            "ins.document_checked",
-            f"Pièce d'identité vérifiée : {kind.value}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="ins_identity",
-            object_id=row.id,
-            details={"status": now.value},
-        )
-    _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
-    return now
+    return _document_checked(
+        kernel, pharmacy_id, patient_id, operator_id, kind.value, f"Pièce d'identité vérifiée : {kind.value}."
+    )
 
 
 #: What ``document_kind`` says when the identity was qualified through the Appli carte Vitale (no document shown).
@@ -204,28 +182,54 @@ def record_apcv_identity(
     answer, and the app replaces the identity document (its holder's identity was verified at enrolment, see
     docs/decisions/0822), so the identity becomes qualifiée."""
     record_insi_result(kernel, pharmacy_id, patient_id, operator_id, result)
+    return _document_checked(
+        kernel,
+        pharmacy_id,
+        patient_id,
+        operator_id,
+        APCV,
+        "Identité vérifiée par l'appli carte Vitale (pas de pièce d'identité à demander).",
+    )
+
+
+def _document_checked(
+    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, document_kind: str, text: str
+) -> Status:
     with kernel.transaction() as session:
         row = identity_row(session, pharmacy_id, patient_id)
         was = row.status
         row.document_checked = True
-        row.document_kind = APCV
+        row.document_kind = document_kind
         row.prompts_left = None
         row.document_note = None
         now = row.status
-        kernel.audit(
-            pharmacy_id,
-            "ins.document_checked",
-            "Identité vérifiée par l'appli carte Vitale (pas de pièce d'identité à demander).",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="ins_identity",
-            object_id=row.id,
-            details={"status": now.value},
-        )
+        _audit(kernel, session, row, "ins.document_checked", text, operator_id, now)
     _announce(kernel, pharmacy_id, patient_id, operator_id, was, now)
     return now
+
+
+def _audit(
+    kernel: Kernel,
+    session: Session,
+    row: InsIdentity,
+    action: str,
+    text: str,
+    operator_id: int | None,
+    now: Status | None = None,
+) -> None:
+    """The audit line of a change to ``row``, with the status it leads to when the change can move it."""
+    kernel.audit(
+        row.pharmacy_id,
+        action,
+        text,
+        actor=PLUGIN,
+        session=session,
+        operator_id=operator_id,
+        patient_id=row.patient_id,
+        object_type="ins_identity",
+        object_id=row.id,
+        details={"status": now.value} if now is not None else None,
+    )
 
 
 def search_with_vitale(
@@ -292,17 +296,7 @@ def record_document_answer(
             row.prompts_left = reprompts
         elif answer == DocumentAnswer.DIFFERENT:
             row.doubtful = True
-        kernel.audit(
-            pharmacy_id,
-            "ins.document_answer",
-            f"Pièce d'identité : {answer.value}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="ins_identity",
-            object_id=row.id,
-        )
+        _audit(kernel, session, row, "ins.document_answer", f"Pièce d'identité : {answer.value}.", operator_id)
 
 
 def record_no_ins(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, reason_fr: str) -> None:
@@ -310,17 +304,7 @@ def record_no_ins(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id
     with kernel.transaction() as session:
         row = identity_row(session, pharmacy_id, patient_id)
         row.no_ins_reason = reason_fr[:120]
-        kernel.audit(
-            pharmacy_id,
-            "ins.no_ins",
-            f"Patient sans INS : {reason_fr}",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="ins_identity",
-            object_id=row.id,
-        )
+        _audit(kernel, session, row, "ins.no_ins", f"Patient sans INS : {reason_fr}", operator_id)
 
 
 def demote(kernel: Kernel, pharmacy_id: int, patient_id: int, changed: tuple[str, ...]) -> None:
@@ -332,15 +316,13 @@ def demote(kernel: Kernel, pharmacy_id: int, patient_id: int, changed: tuple[str
         was = row.status
         row.insi_checked = False
         row.document_checked = False
-        kernel.audit(
-            pharmacy_id,
+        _audit(
+            kernel,
+            session,
+            row,
             "ins.demoted",
             f"Identité rétrogradée ({was.value} → provisoire) : trait strict modifié ({', '.join(changed)}).",
-            actor=PLUGIN,
-            session=session,
-            patient_id=patient_id,
-            object_type="ins_identity",
-            object_id=row.id,
+            None,
         )
 
 

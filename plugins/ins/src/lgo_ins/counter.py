@@ -93,14 +93,13 @@ def operator_assertion(kernel: Kernel, pharmacy_id: int, operator_id: int | None
         raise OperatorCardRequired(exc.message_fr, detail=exc.detail) from exc
 
 
+def _notice(kind: str, title_fr: str, message_fr: str, patient_id: int) -> ActionRequired:
+    """An INS action that only informs: no choice to make."""
+    return ActionRequired(kind=kind, plugin="ins", title_fr=title_fr, message_fr=message_fr, patient_id=patient_id)
+
+
 def card_required(exc: OperatorCardRequired, patient_id: int) -> ActionRequired:
-    return ActionRequired(
-        kind="ins.cps_required",
-        plugin="ins",
-        title_fr="Carte CPS nécessaire pour INSi",
-        message_fr=exc.message_fr,
-        patient_id=patient_id,
-    )
+    return _notice("ins.cps_required", "Carte CPS nécessaire pour INSi", exc.message_fr, patient_id)
 
 
 def _traits(kernel: Kernel, pharmacy_id: int, patient_id: int) -> dict[str, Any]:
@@ -131,14 +130,15 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
         _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi indisponible : {exc.detail}")
         if signed is not None:
             return [
-                ActionRequired(
-                    kind="ins.insi_unavailable",
-                    plugin="ins",
-                    title_fr="Téléservice INSi indisponible",
-                    message_fr="Le téléservice INSi ne répond pas : l'identité reste telle quelle. "
-                    "En mode INSI-MANU la recherche a besoin de votre carte CPS : "
-                    "elle sera refaite à la prochaine sélection du patient.",
-                    patient_id=patient_id,
+                _notice(
+                    "ins.insi_unavailable",
+                    "Téléservice INSi indisponible",
+                    (
+                        "Le téléservice INSi ne répond pas : l'identité reste telle quelle. "
+                        "En mode INSI-MANU la recherche a besoin de votre carte CPS : "
+                        "elle sera refaite à la prochaine sélection du patient."
+                    ),
+                    patient_id,
                 )
             ]
         round_ = _pending_round(kernel, pharmacy_id, patient_id)
@@ -151,36 +151,12 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
                 payload={"patient_id": patient_id, "operator_id": operator_id},
                 idempotency_key=f"ins-search-{pharmacy_id}-{patient_id}-{round_}",
             )
-        return [
-            ActionRequired(
-                kind="ins.insi_unavailable",
-                plugin="ins",
-                title_fr="Téléservice INSi indisponible",
-                message_fr=exc.message_fr,
-                patient_id=patient_id,
-            )
-        ]
+        return [_notice("ins.insi_unavailable", "Téléservice INSi indisponible", exc.message_fr, patient_id)]
     except ValidationError as exc:
-        return [
-            ActionRequired(
-                kind="ins.traits_invalid",
-                plugin="ins",
-                title_fr="Traits à corriger avant INSi",
-                message_fr=exc.message_fr,
-                patient_id=patient_id,
-            )
-        ]
+        return [_notice("ins.traits_invalid", "Traits à corriger avant INSi", exc.message_fr, patient_id)]
     except insi.InsiError as exc:
         _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi a refusé : {exc.code}")
-        return [
-            ActionRequired(
-                kind="ins.insi_refused",
-                plugin="ins",
-                title_fr="Appel INSi refusé",
-                message_fr=exc.message_fr,
-                patient_id=patient_id,
-            )
-        ]
+        return [_notice("ins.insi_refused", "Appel INSi refusé", exc.message_fr, patient_id)]
     _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"CR {result.code} ({result.label})")
     return result_actions(kernel, pharmacy_id, patient_id, result)
 
@@ -213,12 +189,11 @@ def _audit_call(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: 
 def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: insi.Result) -> list[ActionRequired]:
     if result.code != "00" or len(result.identities) != 1:
         return [
-            ActionRequired(
-                kind="ins.more_traits" if result.code == "02" else "ins.not_found",
-                plugin="ins",
-                title_fr="Recherche INSi",
-                message_fr=result.message_fr,
-                patient_id=patient_id,
+            _notice(
+                "ins.more_traits" if result.code == "02" else "ins.not_found",
+                "Recherche INSi",
+                result.message_fr,
+                patient_id,
             )
         ]
     found = result.identities[0]
@@ -286,15 +261,7 @@ def search_with_vitale(
         )
     except (insi.InsiUnavailable, insi.InsiError) as exc:
         _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : {exc.message_fr}")
-        return [
-            ActionRequired(
-                kind="ins.insi_failed",
-                plugin="ins",
-                title_fr="Recherche INSi (carte Vitale)",
-                message_fr=exc.message_fr,
-                patient_id=patient_id,
-            )
-        ]
+        return [_notice("ins.insi_failed", "Recherche INSi (carte Vitale)", exc.message_fr, patient_id)]
     _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : CR {result.code}")
     return result_actions(kernel, pharmacy_id, patient_id, result)
 

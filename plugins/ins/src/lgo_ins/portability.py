@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_ins.model import InsHistory, InsIdentity
 
     return [
         PortableTable(
-            cast(Table, InsIdentity.__table__),
+            table_of(InsIdentity),
             "Identité nationale de santé : statut de l'identité de chaque patient (RNIV)",
             {
                 "matricule": "Matricule INS (NIR ou NIA, 13 caractères et clé) renvoyé par l'INSi.",
@@ -36,7 +34,7 @@ def portable_tables() -> list[Any]:
             references={"patient_id": "patient"},
         ),
         PortableTable(
-            cast(Table, InsHistory.__table__),
+            table_of(InsHistory),
             "Identité nationale de santé : matricules successifs d'un patient",
             {
                 "matricule": "Matricule INS précédemment connu.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints, timeout_field
 from pydantic import BaseModel, Field
 
 #: The Assurance Maladie's INSi service over mutual TLS (official WSDL DESIR_ICIR_EXP 1.5.0 for the test platform).
@@ -59,12 +59,10 @@ class InsSettings(BaseModel):
         description="Vide : le numéro FINESS de l'officine.",
     )
     ca_path: str = extra_authorities_field()
-    timeout_seconds: float = Field(
+    timeout_seconds: float = timeout_field(
         10.0,
-        gt=0,
-        le=120,
-        title="Délai maximal d'un appel INSi (secondes)",
-        description="Au-delà, le comptoir continue sans attendre et la recherche est relancée en arrière-plan.",
+        "Au-delà, le comptoir continue sans attendre et la recherche est relancée en arrière-plan.",
+        title_fr="Délai maximal d'un appel INSi (secondes)",
     )
     reprompt_count: int = Field(
         3,

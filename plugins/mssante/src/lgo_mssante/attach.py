@@ -134,15 +134,14 @@ def attach(
     found = checks(kernel, pharmacy_id, pk, patient_id)
     if not found.ok or not confirmed:
         reason = found.blocking_fr or "Cochez « J'ai vérifié l'identité du patient » pour rattacher le document."
-        kernel.audit(
+        mailbox.audit_message(
+            kernel,
             pharmacy_id,
             "mssante.attach.refused",
             f"Rattachement à la main refusé à {name} (message de {sender}) : {reason}",
-            actor=PLUGIN,
+            pk,
             operator_id=operator_id,
             patient_id=patient_id,
-            object_type="mssante_message",
-            object_id=pk,
         )
         raise ValidationError(reason, detail=f"message {pk} patient {patient_id}")
     documents = mailbox.documents_of(kernel, pharmacy_id, pk)
@@ -174,18 +173,17 @@ def attach(
         message.status, message.patient_id, message.updated_at = MessageStatus.INTEGRATED, patient_id, utcnow()
         message.reason_fr = f"rattaché à la main par {name}"[:1000]
         patient = session.get(Patient, patient_id)
-        kernel.audit(
+        mailbox.audit_message(
+            kernel,
             pharmacy_id,
             "mssante.attached",
             f"{len(documents)} document(s) du message de {sender} rattaché(s) à la main au dossier de "
             f"{patient.display_name if patient else patient_id} par {name}"
             + (f" (quarantaine, erreur {code})." if code else "."),
+            pk,
             session=session,
-            actor=PLUGIN,
             operator_id=operator_id,
             patient_id=patient_id,
-            object_type="mssante_message",
-            object_id=pk,
         )
     return len(documents)
 

@@ -153,17 +153,16 @@ def queue(
         )
         operator = session.get(Operator, operator_id)
         what = "Réponse" if reply_to else "Transfert" if forward_of else "Message"
-        kernel.audit(
+        mailbox.audit_message(
+            kernel,
             pharmacy_id,
             "mssante.queued",
             f"{what} MSSanté mis en file pour {', '.join(recipients)} ({len(documents)} document(s)) par "
             f"{operator.display_name if operator else operator_id}.",
+            row.id,
             session=session,
-            actor=PLUGIN,
             operator_id=operator_id,
             patient_id=row.patient_id,
-            object_type="mssante_message",
-            object_id=row.id,
         )
         return row.id
 
@@ -181,14 +180,13 @@ def mark_handled(kernel: Kernel, pharmacy_id: int, operator_id: int, message_id:
             )
         row.handled_at, row.handled_by = utcnow(), operator_id
         operator = session.get(Operator, operator_id)
-        kernel.audit(
+        mailbox.audit_message(
+            kernel,
             pharmacy_id,
             "mssante.handled",
             f"Message MSSanté de {row.peer} marqué traité par {operator.display_name if operator else operator_id}.",
+            row.id,
             session=session,
-            actor=PLUGIN,
             operator_id=operator_id,
             patient_id=row.patient_id,
-            object_type="mssante_message",
-            object_id=row.id,
         )

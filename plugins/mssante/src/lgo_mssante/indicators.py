@@ -17,19 +17,9 @@ WINDOW = timedelta(days=7)
 
 
 def _invoices(query: Any, pharmacy_id: int, start: datetime, end: datetime) -> Any:
-    from lgo.api import Invoice
-    from sqlalchemy import and_, exists
-    from sqlalchemy.orm import aliased
+    from lgo.api import Invoice, counted_invoices
 
-    cancelling = aliased(Invoice)
-    return query.where(
-        Invoice.pharmacy_id == pharmacy_id,
-        Invoice.patient_id.is_not(None),
-        Invoice.validated_at >= start,
-        Invoice.validated_at < end,
-        Invoice.cancels_id.is_(None),
-        ~exists().where(and_(cancelling.cancels_id == Invoice.id, cancelling.pharmacy_id == pharmacy_id)),
-    )
+    return query.where(*counted_invoices(pharmacy_id, start, end), Invoice.patient_id.is_not(None))
 
 
 def _ids(session: Session, pharmacy_id: int, start: datetime, end: datetime) -> tuple[set[int], set[int]]:

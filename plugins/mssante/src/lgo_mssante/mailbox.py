@@ -364,3 +364,28 @@ def patient_label(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> s
     with kernel.transaction() as session:
         patient = session.get(Patient, patient_id)
         return patient.display_name if patient is not None and patient.pharmacy_id == pharmacy_id else ""
+
+
+def audit_message(
+    kernel: Kernel,
+    pharmacy_id: int,
+    action: str,
+    message_fr: str,
+    message_row: int,
+    *,
+    session: Session | None = None,
+    operator_id: int | None = None,
+    patient_id: int | None = None,
+) -> None:
+    """An audit line about one MSSanté message, sent or received (in ``session`` when given)."""
+    kernel.audit(
+        pharmacy_id,
+        action,
+        message_fr,
+        actor="mssante",
+        session=session,
+        operator_id=operator_id,
+        patient_id=patient_id,
+        object_type="mssante_message",
+        object_id=message_row,
+    )

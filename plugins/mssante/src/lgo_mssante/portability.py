@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import ColumnTransform, PortableTable
+from lgo.api import ColumnTransform, PortableTable, table_of
 
 
 def _decrypt(value: Any) -> Any:
@@ -21,16 +21,11 @@ def _encrypt(value: Any) -> Any:
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_mssante.model import MssAccount, MssHabilitation, MssMessage, MssReceivedDocument
-
-    def t(model: Any) -> Table:
-        return cast(Table, model.__table__)
 
     return [
         PortableTable(
-            t(MssAccount),
+            table_of(MssAccount),
             "MSSanté : boîtes aux lettres de l'officine (sans les mots de passe)",
             {
                 "kind": "personnelle (nominative) ou organisationnelle.",
@@ -49,7 +44,7 @@ def portable_tables() -> list[Any]:
             shared=True,
         ),
         PortableTable(
-            t(MssHabilitation),
+            table_of(MssHabilitation),
             "MSSanté : habilitations des opérateurs sur la boîte organisationnelle",
             {
                 "account_id": "Boîte concernée (mssante_account.id).",
@@ -59,7 +54,7 @@ def portable_tables() -> list[Any]:
             shared=True,
         ),
         PortableTable(
-            t(MssMessage),
+            table_of(MssMessage),
             "MSSanté : messages envoyés et reçus (traces)",
             {
                 "account_id": "Boîte de l'échange (mssante_account.id).",
@@ -91,7 +86,7 @@ def portable_tables() -> list[Any]:
             },
         ),
         PortableTable(
-            t(MssReceivedDocument),
+            table_of(MssReceivedDocument),
             "MSSanté : documents de santé reçus et rattachés à un patient",
             {
                 "message_id": "Message qui les portait (mssante_message.id).",

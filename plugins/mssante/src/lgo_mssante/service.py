@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.message import Message
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,7 @@ from lgo.api import (
 )
 from sqlalchemy import select
 
-from lgo_mssante import accounts, reading, xdm
+from lgo_mssante import accounts, mailbox, reading, xdm
 from lgo_mssante import message as mail
 from lgo_mssante.matching import match
 from lgo_mssante.model import Direction, MessageStatus, MssAccount, MssMessage, MssReceivedDocument
@@ -407,7 +408,7 @@ def _handle(box: _Box, fetched: FetchedMessage, max_bytes: int) -> None:
     if incoming is None or read.refused_fr is not None:
         row = _set_aside(box, fetched, incoming, read.refused_fr or reading.UNEXPECTED_FR, detail=read.detail)
         if incoming is not None and incoming.xdm is not None:  # documents whose automatic integration failed
-            _queue_ko(box.kernel, box.pharmacy_id, row, "906", "")
+            _queue_answer(box.kernel, box.pharmacy_id, KO, row, "906", "")
         return
     if incoming.disposition is not None:
         box.report.acknowledgements.append(_acknowledgement(box, fetched, incoming))
@@ -464,9 +465,9 @@ def _integrate(box: _Box, fetched: FetchedMessage, incoming: mail.Incoming, read
     label = read.documents[0].title
     if failed is not None:
         row = _set_aside(box, fetched, incoming, failed.reason_fr, error_code=failed.error_code or "906")
-        _queue_ko(kernel, pharmacy_id, row, failed.error_code or "906", label)
+        _queue_answer(kernel, pharmacy_id, KO, row, failed.error_code or "906", label)
         if incoming.wants_receipt:
-            _queue_mdn(kernel, pharmacy_id, row, failed.error_code, label)
+            _queue_answer(kernel, pharmacy_id, MDN, row, failed.error_code, label)
         return
     patient_id = results[0].patient_id
     assert patient_id is not None
@@ -510,118 +511,105 @@ def _integrate(box: _Box, fetched: FetchedMessage, incoming: mail.Incoming, read
     box.provider.mark(fetched.uid, "integre")
     box.report.integrated.append(row)
     if incoming.wants_receipt:
-        _queue_mdn(kernel, pharmacy_id, row, None, label)
+        _queue_answer(kernel, pharmacy_id, MDN, row, None, label)
 
 
-def _queue_mdn(kernel: Kernel, pharmacy_id: int, message_row: int, error_code: str | None, label: str) -> None:
+def _queue_answer(
+    kernel: Kernel, pharmacy_id: int, kind: str, message_row: int, error_code: str | None, label: str
+) -> None:
     with kernel.transaction() as session:
         outbox.enqueue(
             session,
             pharmacy_id,
             plugin=PLUGIN,
-            kind=MDN,
-            idempotency_key=f"mssante:mdn:{message_row}",
+            kind=kind,
+            # "mssante:mdn:<row>", "mssante:ko:<row>": the keys already queued must keep matching
+            idempotency_key=f"{kind.replace('.', ':')}:{message_row}",
             payload={"message": message_row, "error_code": error_code, "label": label},
         )
 
 
-def _queue_ko(kernel: Kernel, pharmacy_id: int, message_row: int, error_code: str, label: str) -> None:
+@dataclass(frozen=True)
+class _Received:
+    """A received message read back from its encrypted copy, to answer its sender."""
+
+    account_id: int
+    sender: str
+    incoming: mail.Incoming
+    patient: mail.CdaPatient | None
+
+
+def _received(kernel: Kernel, payload: dict[str, Any], unavailable_fr: str, what: str) -> _Received:
     with kernel.transaction() as session:
-        outbox.enqueue(
-            session,
-            pharmacy_id,
-            plugin=PLUGIN,
-            kind=KO,
-            idempotency_key=f"mssante:ko:{message_row}",
-            payload={"message": message_row, "error_code": error_code, "label": label},
+        row = session.get(MssMessage, payload["message"])
+        if row is None or not row.raw_encrypted:
+            raise PermanentFailure(
+                f"received message {payload['message']} has no content to {what}",
+                message_fr=f"Le message reçu n'est plus disponible : {unavailable_fr}",
+            )
+        account = session.get(MssAccount, row.account_id)
+        assert account is not None
+        raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
+        account_id, sender = row.account_id, account.address
+    incoming = mail.read(raw, max_bytes=len(raw) + 1)
+    patient = None
+    if incoming.xdm is not None:
+        try:
+            patient = mail.cda_patient(xdm.read(incoming.xdm)[0].cda)
+        except LgoError:
+            patient = None
+    return _Received(account_id, sender, incoming, patient)
+
+
+def _send_answer(kernel: Kernel, pharmacy_id: int, account_id: int, notification: Message, address: str) -> None:
+    try:
+        accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None).send_acknowledgement(
+            notification, address
         )
+    except MailRefused as exc:
+        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
 
 
 def deliver_ko(kernel: Kernel, delivery: Delivery) -> None:
     """Outbox handler ``mssante.ko``: tell the sender, in the standard e-mail the ANS guide specifies, that the
     automatic integration failed (code and label), with the original message and its files attached."""
     pharmacy_id, payload = delivery.pharmacy_id, delivery.payload
-    with kernel.transaction() as session:
-        row = session.get(MssMessage, payload["message"])
-        if row is None or not row.raw_encrypted:
-            raise PermanentFailure(
-                f"received message {payload['message']} has no content to answer",
-                message_fr="Le message reçu n'est plus disponible : la notification d'échec ne peut pas être envoyée.",
-            )
-        account = session.get(MssAccount, row.account_id)
-        assert account is not None
-        raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
-        account_id, sender = row.account_id, account.address
+    received = _received(kernel, payload, "la notification d'échec ne peut pas être envoyée.", "answer")
     settings = _settings(kernel, pharmacy_id)
-    incoming = mail.read(raw, max_bytes=len(raw) + 1)
-    patient = None
-    if incoming.xdm is not None:
-        try:
-            patient = mail.cda_patient(xdm.read(incoming.xdm)[0].cda)
-        except LgoError:
-            patient = None
     notification = mail.ko_notification(
-        incoming,
-        sender=sender,
-        message_id=mail.new_message_id(sender),
+        received.incoming,
+        sender=received.sender,
+        message_id=mail.new_message_id(received.sender),
         error_code=str(payload["error_code"]),
-        patient=patient,
+        patient=received.patient,
         label=str(payload.get("label", "")),
         product_reference=settings.product_reference,
     )
-    _name, address = email.utils.parseaddr(incoming.sender)
-    try:
-        accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None).send_acknowledgement(
-            notification, address
-        )
-    except MailRefused as exc:
-        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
-    kernel.audit(
+    _name, address = email.utils.parseaddr(received.incoming.sender)
+    _send_answer(kernel, pharmacy_id, received.account_id, notification, address)
+    mailbox.audit_message(
+        kernel,
         pharmacy_id,
         "mssante.ko",
         f"Notification d'échec d'intégration envoyée à {address} (erreur {payload['error_code']}).",
-        actor=PLUGIN,
-        object_type="mssante_message",
-        object_id=payload["message"],
+        payload["message"],
     )
 
 
 def deliver_mdn(kernel: Kernel, delivery: Delivery) -> None:
     pharmacy_id, payload = delivery.pharmacy_id, delivery.payload
-    with kernel.transaction() as session:
-        row = session.get(MssMessage, payload["message"])
-        if row is None or not row.raw_encrypted:
-            raise PermanentFailure(
-                f"received message {payload['message']} has no content to acknowledge",
-                message_fr="Le message reçu n'est plus disponible : l'accusé de réception ne peut pas être envoyé.",
-            )
-        account = session.get(MssAccount, row.account_id)
-        assert account is not None
-        raw = base64.b64decode(secrets.decrypt(row.raw_encrypted))
-        account_id, sender = row.account_id, account.address
-    incoming = mail.read(raw, max_bytes=len(raw) + 1)
-    patient = None
-    if incoming.xdm is not None:
-        try:
-            patient = mail.cda_patient(xdm.read(incoming.xdm)[0].cda)
-        except LgoError:
-            patient = None
+    received = _received(kernel, payload, "l'accusé de réception ne peut pas être envoyé.", "acknowledge")
     notification = mail.mdn(
-        incoming,
-        sender=sender,
-        message_id=mail.new_message_id(sender),
+        received.incoming,
+        sender=received.sender,
+        message_id=mail.new_message_id(received.sender),
         error_code=payload.get("error_code"),
-        patient=patient,
+        patient=received.patient,
         label=payload.get("label", ""),
     )
-    recipient = str(incoming.message.get("Disposition-Notification-To", incoming.sender))
+    recipient = str(received.incoming.message.get("Disposition-Notification-To", received.incoming.sender))
     _name, address = email.utils.parseaddr(recipient)
-    try:
-        accounts.provider_for(kernel, pharmacy_id, account_id, operator_id=None).send_acknowledgement(
-            notification, address
-        )
-    except MailRefused as exc:
-        raise PermanentFailure(exc.detail or exc.message_fr, message_fr=exc.message_fr) from exc
+    _send_answer(kernel, pharmacy_id, received.account_id, notification, address)
     kernel.audit(
         pharmacy_id,
         "mssante.mdn",

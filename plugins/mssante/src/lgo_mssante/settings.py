@@ -4,7 +4,7 @@ mailbox presents the organisation certificate of the « Certificat » page, a Ma
 
 from __future__ import annotations
 
-from lgo.api import HostName, KnownAddress, ServiceUrl, extra_authorities_field, field_hints
+from lgo.api import HostName, KnownAddress, ServiceUrl, extra_authorities_field, field_hints, timeout_field
 from pydantic import BaseModel, Field, SecretStr
 
 #: The Annuaire Santé's FHIR API (ANS), where the mailboxes of professionals are found.
@@ -30,12 +30,8 @@ class MssanteSettings(BaseModel):
         143, ge=1, le=65535, title="Port du serveur de réception", description="143 en général (STARTTLS obligatoire)."
     )
     ca_path: str = extra_authorities_field()
-    timeout_seconds: float = Field(
-        20.0,
-        gt=0,
-        le=120,
-        title="Délai maximal d'un échange (secondes)",
-        description="Au-delà, l'envoi ou la relève est refait plus tard.",
+    timeout_seconds: float = timeout_field(
+        20.0, "Au-delà, l'envoi ou la relève est refait plus tard.", title_fr="Délai maximal d'un échange (secondes)"
     )
     product_reference: str = Field(
         "LGO-LIBRE",

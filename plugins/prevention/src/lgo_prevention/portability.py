@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_prevention.model import Bilan
 
     return [
         PortableTable(
-            cast(Table, Bilan.__table__),
+            table_of(Bilan),
             "Mon bilan prévention (le plan personnalisé de prévention est dans health_document)",
             {
                 "operator_id": "Pharmacien qui a mené le bilan (operator.id).",

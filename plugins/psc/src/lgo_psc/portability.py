@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import ExcludedTable, PortableTable
+from lgo.api import ExcludedTable, PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_psc.model import PscBinding
 
     return [
         PortableTable(
-            cast(Table, PscBinding.__table__),
+            table_of(PscBinding),
             "Pro Santé Connect : opérateur lié à chaque identité e-CPS ou CPS",
             {
                 "sub": "Identifiant de la personne chez Pro Santé Connect.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints
+from lgo.api import KnownAddress, ServiceUrl, extra_authorities_field, field_hints, timeout_field
 from pydantic import BaseModel, Field, SecretStr
 
 if TYPE_CHECKING:
@@ -66,12 +66,8 @@ class PscSettings(BaseModel):
         "délai, tant que l'opérateur travaille",
     )
     ca_path: str = extra_authorities_field()
-    timeout_seconds: float = Field(
-        15.0,
-        gt=0,
-        le=120,
-        title="Délai d'attente (secondes)",
-        description="Délai maximal d'une réponse de Pro Santé Connect",
+    timeout_seconds: float = timeout_field(
+        15.0, "Délai maximal d'une réponse de Pro Santé Connect", title_fr="Délai d'attente (secondes)"
     )
 
 

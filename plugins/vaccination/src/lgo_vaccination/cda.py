@@ -57,14 +57,7 @@ def _section(vaccination: Vaccination) -> Any:
     for template in SECTION_TEMPLATES:
         cda.el(section, "templateId", root=template)
     cda.el(section, "id", root=str(uuid.uuid4()).upper())
-    cda.el(
-        section,
-        "code",
-        code=codes.SECTION_CODE[0],
-        displayName=codes.SECTION_CODE[1],
-        codeSystem=codes.OID_LOINC,
-        codeSystemName="LOINC",
-    )
+    cda.coded(section, "code", codes.SECTION_CODE[0], codes.SECTION_CODE[1], codes.OID_LOINC, "LOINC")
     cda.el(section, "title", "Note de vaccination")
     text = cda.el(section, "text")
     table = cda.el(text, "table", border="0")
@@ -98,65 +91,44 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
     for template in ENTRY_TEMPLATES:
         cda.el(administration, "templateId", root=template)
     cda.el(administration, "id", root=str(uuid.uuid4()).upper())
-    cda.el(
+    cda.coded(
         administration,
         "code",
-        code=vaccination.act_type,
-        displayName=codes.ACT_TYPES[vaccination.act_type],
-        codeSystem=codes.OID_ACT_CODE,
-        codeSystemName="ActSubstanceAdministrationImmunizationCode",
+        vaccination.act_type,
+        codes.ACT_TYPES[vaccination.act_type],
+        codes.OID_ACT_CODE,
+        "ActSubstanceAdministrationImmunizationCode",
     )
     cda.el(cda.el(administration, "text"), "reference", value="#vac-01")
     cda.el(administration, "statusCode", code="completed")
     cda.el(administration, "effectiveTime", value=cda.day(vaccination.administered_at))
-    cda.el(
+    cda.coded(
         administration,
         "routeCode",
-        code=vaccination.route_code,
-        displayName=codes.ROUTES[vaccination.route_code],
-        codeSystem=codes.OID_EDQM,
-        codeSystemName="EDQM",
+        vaccination.route_code,
+        codes.ROUTES[vaccination.route_code],
+        codes.OID_EDQM,
+        "EDQM",
     )
-    site = cda.el(
+    site = cda.coded(
         administration,
         "approachSiteCode",
-        code=vaccination.site_code,
-        displayName=codes.SITES[vaccination.site_code],
-        codeSystem=codes.OID_SNOMED,
-        codeSystemName="SNOMED CT",
+        vaccination.site_code,
+        codes.SITES[vaccination.site_code],
+        codes.OID_SNOMED,
+        "SNOMED CT",
     )
     cda.el(cda.el(site, "originalText"), "reference", value="#vac-01-approachSite")
     product = cda.el(cda.el(administration, "consumable", typeCode="CSM"), "manufacturedProduct")
     for template in PRODUCT_TEMPLATES:
         cda.el(product, "templateId", root=template)
     material = cda.el(product, "manufacturedMaterial")
-    code = cda.el(
-        material,
-        "code",
-        code=vaccination.cis,
-        displayName=vaccination.vaccine_label,
-        codeSystem=codes.OID_CIS,
-        codeSystemName="CIS",
-    )
+    code = cda.coded(material, "code", vaccination.cis, vaccination.vaccine_label, codes.OID_CIS, "CIS")
     cda.el(cda.el(code, "originalText"), "reference", value="#vac-01")
     if vaccination.atc:
-        cda.el(
-            code,
-            "translation",
-            code=vaccination.atc,
-            displayName=codes.disease_fr(vaccination.atc),
-            codeSystem=codes.OID_ATC,
-            codeSystemName="ATC",
-        )
+        cda.coded(code, "translation", vaccination.atc, codes.disease_fr(vaccination.atc), codes.OID_ATC, "ATC")
     if vaccination.cip13:
-        cda.el(
-            code,
-            "translation",
-            code=vaccination.cip13,
-            displayName=vaccination.vaccine_label,
-            codeSystem=codes.OID_CIP,
-            codeSystemName="CIP",
-        )
+        cda.coded(code, "translation", vaccination.cip13, vaccination.vaccine_label, codes.OID_CIP, "CIP")
     cda.el(material, "name", vaccination.vaccine_label)
     cda.el(material, "lotNumberText", vaccination.lot_number)
     performer = cda.el(cda.el(administration, "performer", typeCode="PRF"), "assignedEntity", classCode="ASSIGNED")
@@ -187,9 +159,7 @@ def _entry(entry: Any, vaccination: Vaccination) -> None:
         act = cda.el(comment, "act", classCode="ACT", moodCode="EVN")
         for template in ("2.16.840.1.113883.10.20.1.40", "1.3.6.1.4.1.19376.1.5.3.1.4.2", "1.2.250.1.213.1.1.3.32"):
             cda.el(act, "templateId", root=template)
-        cda.el(
-            act, "code", code="48767-8", displayName="Commentaire", codeSystem=codes.OID_LOINC, codeSystemName="LOINC"
-        )
+        cda.coded(act, "code", "48767-8", "Commentaire", codes.OID_LOINC, "LOINC")
         text = cda.el(act, "text")
         cda.el(text, "reference", value="#vac-01-comment")
         text[-1].tail = vaccination.comment

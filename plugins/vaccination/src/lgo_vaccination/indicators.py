@@ -24,22 +24,13 @@ def prescribed_cents() -> int:
 
 
 def _lines(pharmacy_id: int, start: datetime, end: datetime) -> Any:
-    from lgo.api import Invoice, InvoiceLine
-    from sqlalchemy import and_, exists, select
-    from sqlalchemy.orm import aliased
+    from lgo.api import Invoice, InvoiceLine, counted_invoices
+    from sqlalchemy import select
 
-    cancelling = aliased(Invoice)
     return (
         select(InvoiceLine, Invoice)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(
-            Invoice.pharmacy_id == pharmacy_id,
-            Invoice.validated_at >= start,
-            Invoice.validated_at < end,
-            Invoice.cancels_id.is_(None),
-            ~exists().where(and_(cancelling.cancels_id == Invoice.id, cancelling.pharmacy_id == pharmacy_id)),
-            InvoiceLine.act_code == ACT,
-        )
+        .where(*counted_invoices(pharmacy_id, start, end), InvoiceLine.act_code == ACT)
     )
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from lgo.api import PortableTable
+from lgo.api import PortableTable, table_of
 
 
 def portable_tables() -> list[Any]:
-    from sqlalchemy import Table
-
     from lgo_vaccination.model import VaccinationNote
 
     return [
         PortableTable(
-            cast(Table, VaccinationNote.__table__),
+            table_of(VaccinationNote),
             "Vaccination : notes de vaccination (données de l'acte, le document CDA est dans health_document)",
             {
                 "operator_id": "Pharmacien vaccinateur (operator.id).",

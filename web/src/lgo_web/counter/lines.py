@@ -10,7 +10,7 @@ from datetime import date
 
 from lgo import gs1
 from lgo.domain import stock
-from lgo.domain.billing import ActDefinition, in_drom
+from lgo.domain.billing import ActDefinition, LineKind, in_drom
 from lgo.domain.pharmacy import Pharmacy
 from lgo.domain.products import Product, product_by_cip13
 from lgo.errors import NotFound, ValidationError
@@ -48,7 +48,7 @@ def split_quantity(text: str) -> tuple[int, str]:
 
 def _product_line(session: Session, product: Product, quantity: int, today: date) -> Line:
     line = Line(
-        kind="product",
+        kind=LineKind.PRODUCT,
         label=product.label,
         quantity=quantity,
         unit_price_cents=product.price_cents,
@@ -106,7 +106,7 @@ def _act_entry(
     label, fee = act.fee(tariff, drom=drom)
     return Entry(
         Line(
-            kind="act",
+            kind=LineKind.ACT,
             label=label,
             quantity=quantity,
             unit_price_cents=fee,

@@ -4,7 +4,7 @@ be rebuilt from the database alone (second tab, expired session, restarted serve
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from lgo.actions import ActionRequired, Choice
@@ -23,24 +23,13 @@ class Header:
 
 
 @dataclass
-class Line:
-    kind: str
-    label: str
-    quantity: int
-    unit_price_cents: int
-    reimbursement_rate: int
-    product_id: int | None = None
-    cip13: str | None = None
-    is_vaccine: bool = False
-    needs_prescription: bool = False
-    lot_number: str | None = None
+class Line(DraftLine):
+    """A billing line as the counter keeps it, with what the screen shows of its lot."""
+
     lot_expiry: str | None = None
     #: "scan": read from the box's DataMatrix; "proposé": the lot the stock rule proposes.
     lot_source: str = ""
     serial: str | None = None
-    act_code: str | None = None
-    force: bool = False
-    force_reason: str = ""
     stock_refused: bool = False
 
 
@@ -86,7 +75,7 @@ class State:
         return cls(
             billing_id=str(raw.get("billing_id", "")),
             header=Header(**raw.get("header", {})),
-            lines=[Line(**line) for line in raw.get("lines", [])],
+            lines=[Line(**{**line, "kind": LineKind(line["kind"])}) for line in raw.get("lines", [])],
             actions=[PendingAction(**a) for a in raw.get("actions", [])],
             next_action_id=int(raw.get("next_action_id", 1)),
             choices=list(raw.get("choices", [])),
@@ -140,24 +129,17 @@ class State:
             prescription_id=prescription_id,
             lines=[
                 DraftLine(
-                    kind=LineKind(line.kind),
-                    label=line.label,
-                    quantity=line.quantity,
-                    unit_price_cents=line.unit_price_cents,
+                    **{name: getattr(line, name) for name in _BILLED},
                     reimbursement_rate=self.rate(line, prescription_id is not None, pharmacist_prescribes),
-                    product_id=line.product_id,
-                    cip13=line.cip13,
-                    is_vaccine=line.is_vaccine,
-                    needs_prescription=line.needs_prescription,
-                    lot_number=line.lot_number,
-                    act_code=line.act_code,
-                    force=line.force,
-                    force_reason=line.force_reason,
                 )
                 for line in self.lines
             ],
             draft_id=draft_id,
         )
+
+
+#: What the kernel bills of a line (the rate is the one that applies to this sale).
+_BILLED = tuple(f.name for f in fields(DraftLine) if f.name != "reimbursement_rate")
 
 
 def _json_safe(value: Any) -> Any:

@@ -416,13 +416,18 @@ def add_line(draft_id: str) -> Response:
     return _back(pk)
 
 
+def _index(state: State, index: int) -> int:
+    """``index`` of one of the draft's lines, else NotFound: the page was older than the draft (another tab)."""
+    if not 0 <= index < len(state.lines):
+        raise NotFound("Cette ligne n'existe plus : la page est rechargée.")
+    return index
+
+
 @blueprint.route("/f/<draft_id>/lignes/<int:index>/supprimer", methods=["POST"])
 def remove_line(draft_id: str, index: int) -> Response:
     try:
         kernel, user, pk, state, version, _p, _pr = _change(draft_id)
-        if not 0 <= index < len(state.lines):
-            raise NotFound("Cette ligne n'existe plus : la page est rechargée.")
-        state.lines.pop(index)
+        state.lines.pop(_index(state, index))
         _store(kernel, user, pk, version, state)
     except LgoError as exc:
         return _fail(draft_id, exc)
@@ -434,8 +439,7 @@ def force_line(draft_id: str, index: int) -> Response:
     """The pharmacist's reasoned override of a stock refusal (habilitation « vente au-delà du stock »)."""
     try:
         kernel, user, pk, state, version, _p, _pr = _change(draft_id)
-        if not 0 <= index < len(state.lines):
-            raise NotFound("Cette ligne n'existe plus : la page est rechargée.")
+        line = state.lines[_index(state, index)]
         with kernel.transaction() as session:
             operator = session.get(Operator, user.operator_id)
             if operator is None or not operator.has(Habilitation.STOCK_FORCE):
@@ -445,7 +449,6 @@ def force_line(draft_id: str, index: int) -> Response:
         reason = request.form.get("reason", "").strip()
         if not reason:
             raise ValidationError("Indiquez le motif de la vente au-delà du stock.")
-        line = state.lines[index]
         line.force, line.force_reason, line.stock_refused = True, reason[:200], False
         _store(kernel, user, pk, version, state)
     except LgoError as exc:
