@@ -40,7 +40,9 @@ providers are selected per pharmacy (see :mod:`lgo.plugins.providers`). API 2.0 
 the counter's hooks; API 2.5 added ``lgo_counter_blocking``; API 2.6 the patient's file
 (``lgo_patient_file_sections``), keys shown by habilitation and ``lgo_identity_qualification``; API 2.7 the
 portability of the pharmacy's data (``lgo_portable_tables``) and the REMU NUM indicators
-(``lgo_register_indicators``).
+(``lgo_register_indicators``); API 2.8 no new hook but :class:`lgo.api.LazyHooks` and the public helpers plugins
+wrote again each (command line, web pages, patient records, printed sheets, time-out field, ``table_of``,
+``counted_invoices``, ``cda.coded``).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ class RappelsSettings(BaseModel):
 
 MANIFEST = Manifest(
     name="rappels",
-    plugin_api=">=2.7,<3",
+    plugin_api=">=2.8,<3",
     distribution="lgo-exemple-rappels",
     label_fr="Rappels (exemple)",
     description_fr="Exemple de module tiers : rappels de vaccination.",

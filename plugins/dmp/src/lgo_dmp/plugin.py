@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=2.7,<3",
+    plugin_api=">=2.8,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="entretiens",
-    plugin_api=">=2.7,<3",
+    plugin_api=">=2.8,<3",
     distribution="lgo-entretiens",
     label_fr="Entretiens pharmaceutiques",
     description_fr="Entretiens pharmaceutiques et bilans partagés de médication : compte rendu PDF en CDA R2 "

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=2.7,<3",
+    plugin_api=">=2.8,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
