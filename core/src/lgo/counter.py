@@ -19,7 +19,17 @@ from sqlalchemy.orm import Session
 from lgo.actions import ActionRequired
 from lgo.db import utcnow
 from lgo.domain import audit, drafts, stock
-from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind, Shares, compute_shares, euros, in_drom
+from lgo.domain.billing import (
+    INVOICE,
+    ActDefinition,
+    Invoice,
+    InvoiceLine,
+    LineKind,
+    Shares,
+    compute_shares,
+    euros,
+    in_drom,
+)
 from lgo.domain.dispensing import ORDONNANCIER, Dispensation, Prescription, correct_dispensation, record_dispensation
 from lgo.domain.patients import Patient
 from lgo.domain.pharmacy import Habilitation, Operator, Pharmacy
@@ -54,6 +64,20 @@ class DraftLine:
     act_code: str | None = None
     force: bool = False
     force_reason: str = ""
+
+
+def act_line(session: Session, pharmacy_id: int, act: ActDefinition, tariff: str | None, quantity: int) -> DraftLine:
+    """The line of an act at its fee (or one of its named ``tariff``), the DROM fee in an overseas pharmacy."""
+    pharmacy = session.get(Pharmacy, pharmacy_id)
+    label, fee = act.fee(tariff, drom=pharmacy is not None and in_drom(pharmacy.postal_code))
+    return DraftLine(
+        kind=LineKind.ACT,
+        label=label,
+        quantity=quantity,
+        unit_price_cents=fee,
+        reimbursement_rate=act.reimbursement_rate,
+        act_code=act.code,
+    )
 
 
 @dataclass
@@ -182,17 +206,7 @@ class Counter:
             known = ", ".join(sorted(self.kernel.acts)) or "aucun (activez le module qui les déclare)"
             raise ValidationError(f"Acte inconnu : « {code} ». Actes disponibles : {known}.")
         with self.kernel.transaction() as session:
-            pharmacy = session.get(Pharmacy, self.pharmacy_id)
-            drom = pharmacy is not None and in_drom(pharmacy.postal_code)
-        label, fee = act.fee(tariff, drom=drom)
-        line = DraftLine(
-            kind=LineKind.ACT,
-            label=label,
-            quantity=quantity,
-            unit_price_cents=fee,
-            reimbursement_rate=act.reimbursement_rate,
-            act_code=act.code,
-        )
+            line = act_line(session, self.pharmacy_id, act, tariff, quantity)
         billing.lines.append(line)
         return line
 

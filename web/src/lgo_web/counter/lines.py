@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from lgo import gs1
+from lgo.counter import act_line
 from lgo.domain import stock
-from lgo.domain.billing import ActDefinition, LineKind, in_drom
-from lgo.domain.pharmacy import Pharmacy
+from lgo.domain.billing import ActDefinition, LineKind
 from lgo.domain.products import Product, product_by_cip13
 from lgo.errors import NotFound, ValidationError
 from lgo.identifiers import check_cip13
@@ -91,29 +91,23 @@ def _scanned_line(session: Session, pharmacy_id: int, text: str, quantity: int, 
 def _act_entry(
     session: Session, pharmacy_id: int, act: ActDefinition, tariff: str | None, quantity: int, *, chosen: bool
 ) -> Entry:
-    """An act at its fee, the DROM fee in an overseas pharmacy; an act with named tariffs (RVA at 9,60 € when the
-    pharmacist prescribes the vaccine too) is a choice between its fees, unless the choice was just made."""
-    pharmacy = session.get(Pharmacy, pharmacy_id)
-    drom = pharmacy is not None and in_drom(pharmacy.postal_code)
+    """An act at its fee (the kernel's line: the DROM fee overseas); an act with named tariffs (RVA at 9,60 € when
+    the pharmacist prescribes the vaccine too) is a choice between its fees, unless the choice was just made."""
     if act.tariffs and not chosen:
-        options = [(None, *act.fee(None, drom=drom))] + [(t.name, *act.fee(t.name, drom=drom)) for t in act.tariffs]
+        names = (None, *(t.name for t in act.tariffs))
+        fees = {name: act_line(session, pharmacy_id, act, name, quantity) for name in names}
         return Entry(
             choices=tuple(
-                {"code": f"{act.code}{TARIFF}{name or ''}", "label": label, "price_cents": fee, "quantity": quantity}
-                for name, label, fee in options
+                {
+                    "code": f"{act.code}{TARIFF}{name or ''}",
+                    "label": line.label,
+                    "price_cents": line.unit_price_cents,
+                    "quantity": quantity,
+                }
+                for name, line in fees.items()
             )
         )
-    label, fee = act.fee(tariff, drom=drom)
-    return Entry(
-        Line(
-            kind=LineKind.ACT,
-            label=label,
-            quantity=quantity,
-            unit_price_cents=fee,
-            reimbursement_rate=act.reimbursement_rate,
-            act_code=act.code,
-        )
-    )
+    return Entry(Line(**vars(act_line(session, pharmacy_id, act, tariff, quantity))))
 
 
 def resolve(kernel: Kernel, session: Session, pharmacy_id: int, text: str, today: date) -> Entry:
