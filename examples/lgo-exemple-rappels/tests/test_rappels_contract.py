@@ -20,7 +20,7 @@ from lgo.testing.contracts import (
     check_models_match_migrations,
 )
 from lgo_exemple_rappels.model import reminders
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import Column, MetaData, String
 
 
 class TestRappelsContract(PluginContract):
@@ -38,12 +38,7 @@ def _crippled_without_downgrade(tmp_path: Path) -> MigrationSource:
 
 def _models_with_a_column_the_migrations_lack() -> MetaData:
     metadata = MetaData()
-    Table(
-        "rappels_reminder",
-        metadata,
-        *(column.copy() for column in reminders.columns),
-        Column("channel", String(20)),
-    )
+    reminders.to_metadata(metadata).append_column(Column("channel", String(20)))
     return metadata
 
 
