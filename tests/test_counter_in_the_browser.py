@@ -127,6 +127,33 @@ def test_a_preparer_bills_a_flu_vaccination_and_the_pharmacist_s_note_reaches_th
     assert [entry.type_code for entry in listed] == ["87273-9"]  # the note de vaccination, in the DMP sandbox
 
 
+def test_the_pharmacist_bills_the_rva_at_9_60_in_two_keys_from_its_fees_listed_on_screen(
+    page: Any, segur: dict[str, Any], tmp_path: Path
+) -> None:
+    """REMU NUM counts the RVA acts billed 9,60 € (the pharmacist prescribes and injects): typing the act lists its
+    fees, one digit each."""
+    from lgo_sandbox import browser
+
+    kernel, seeded = segur["kernel"], segur["seeded"]
+    qualify(kernel, seeded, dmp_test_patient(), tmp_path)
+    shots = browser.screenshots_dir(tmp_path / "captures")
+    with serving(kernel) as base:
+        _sign_in(page, base, "titulaire")
+        keys = Keyboard(page)
+        keys.type("ins jea")
+        page.wait_for_selector("[data-result]")
+        keys.press("Enter")
+        page.wait_for_url(f"{base}/comptoir/f/*")
+        keys.type("RVA")
+        keys.press("Enter")
+        page.wait_for_selector("text=Quel honoraire pour cet acte ?")
+        _shot(page, shots, "rva-01-honoraires", "Administration d'un vaccin par le pharmacien — 7,50 €", "9,60 €")
+        keys.press("2")
+        page.wait_for_selector("text=acte RVA")
+        _shot(page, shots, "rva-02-ligne", "Prescription et administration d'un vaccin par le pharmacien", "9,60")
+        assert page.locator("text=Quel honoraire pour cet acte ?").count() == 0
+
+
 @pytest.fixture
 def eordonnance(lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, tmp_path: Path) -> Iterator[dict[str, Any]]:
     import lgo_eordonnance.plugin
