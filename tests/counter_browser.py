@@ -75,6 +75,13 @@ class Keyboard:
         self.keys += 1
         self.log.append(f"[{key}]")
 
+    def open_patient(self, base: str, query: str) -> None:
+        """From the counter's home page: type the search, Enter on the first patient found, their billing open."""
+        self.type(query)
+        self.page.wait_for_selector("[data-result]")
+        self.press("Enter")
+        self.page.wait_for_url(f"{base}/comptoir/f/*")
+
     def scan(self, payload: str) -> None:
         """A barcode scanner in keyboard mode: the payload (GS separators included), then Enter."""
         self.page.keyboard.insert_text(payload)

@@ -129,10 +129,7 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
     with serving(kernel, finess) as base:
         _sign_in(page, base, "titulaire")
         keys = Keyboard(page)
-        keys.type("mart cam")
-        page.wait_for_selector("[data-result]")
-        keys.press("Enter")
-        page.wait_for_url(f"{base}/comptoir/f/*")
+        keys.open_patient(base, "mart cam")
         _shot(page, shots, "dp-01-bandeau", "Dossier Pharmaceutique", "Alt+D : consulter le DP", "DP :")
         keys.type(a.products["amoxicilline"])  # the line field has the focus: amoxicilline on the billing
         keys.press("Enter")

@@ -89,10 +89,7 @@ def _open_file(page: Any, base: str, keys: Keyboard) -> None:
     """From the counter's search to the patient's file: the DMP test patient, then Alt+P from the banner."""
     # Chromium applies the search field's autofocus at a rendering update that may follow the load event
     page.wait_for_function("document.activeElement !== null && document.activeElement !== document.body")
-    keys.type("ins jea")
-    page.wait_for_selector("[data-result]")
-    keys.press("Enter")
-    page.wait_for_url(f"{base}/comptoir/f/*")
+    keys.open_patient(base, "ins jea")
     keys.press("Alt+P")
     page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
 

@@ -140,10 +140,7 @@ def test_the_pharmacist_bills_the_rva_at_9_60_in_two_keys_from_its_fees_listed_o
     with serving(kernel) as base:
         _sign_in(page, base, "titulaire")
         keys = Keyboard(page)
-        keys.type("ins jea")
-        page.wait_for_selector("[data-result]")
-        keys.press("Enter")
-        page.wait_for_url(f"{base}/comptoir/f/*")
+        keys.open_patient(base, "ins jea")
         keys.type("RVA")
         keys.press("Enter")
         page.wait_for_selector("text=Quel honoraire pour cet acte ?")
@@ -203,10 +200,7 @@ def test_an_ordonnance_numerique_is_executed_with_one_substitution_and_one_parti
     with serving(kernel) as base:
         _sign_in(page, base, "adjoint")
         keys = Keyboard(page)
-        keys.type("mart cam")
-        page.wait_for_selector("[data-result]")
-        keys.press("Enter")
-        page.wait_for_url(f"{base}/comptoir/f/*")
+        keys.open_patient(base, "mart cam")
         keys.press("F3")
         page.wait_for_selector("#eord-code")
         _shot(page, shots, "10-ordonnance-numerique-scan", "scannez le QR code")

@@ -59,10 +59,7 @@ def test_a_positive_angine_trod_with_amoxicilline_from_the_banner_reaches_the_dm
     with serving(kernel) as base:
         _sign_in(page, base, "titulaire")
         keys = Keyboard(page)
-        keys.type("ins jea")
-        page.wait_for_selector("[data-result]")
-        keys.press("Enter")
-        page.wait_for_url(f"{base}/comptoir/f/*")
+        keys.open_patient(base, "ins jea")
         _shot(page, shots, "40-patient-trod", "INS-FAMILLE-UN", "Alt+T", "TROD")
         keys.press("Alt+T")
         page.wait_for_selector("#trod-consent:focus")
@@ -140,10 +137,7 @@ def test_a_bilan_prevention_with_its_plan_reaches_the_dmp_and_the_doctor_and_a_s
     with serving(kernel) as base:
         _sign_in(page, base, "titulaire")
         keys = Keyboard(page)
-        keys.type("prevention ali")
-        page.wait_for_selector("[data-result]")
-        keys.press("Enter")
-        page.wait_for_url(f"{base}/comptoir/f/*")
+        keys.open_patient(base, "prevention ali")
         _shot(page, shots, "50-patient-bilan", "PREVENTION-DEMO", "45 à 50 ans : bilan à proposer", "Alt+B")
         keys.press("Alt+B")
         page.wait_for_selector("text=l'entretien")

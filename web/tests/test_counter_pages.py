@@ -66,6 +66,35 @@ def world(lgo_database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, Kernel
         kernel.close()
 
 
+@pytest.fixture
+def ins_and_vaccination(lgo_database_url: str) -> Iterator[tuple[Flask, Kernel, Seeded]]:
+    """The counter with the real ins and vaccination plugins switched on (no INSi configured)."""
+    import lgo_ins.plugin
+    import lgo_vaccination.plugin
+    from lgo_web import create_app
+
+    kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[lgo_ins.plugin, lgo_vaccination.plugin])
+    kernel.upgrade_database()
+    kernel.start()
+    try:
+        with kernel.transaction() as session:
+            seeded = seed(session)
+        for name in ("ins", "vaccination"):
+            kernel.enable(seeded.pharmacy_id, name)
+        yield create_app(kernel), kernel, seeded
+    finally:
+        kernel.close()
+
+
+def _open(app: Flask, code: str, patient_id: int) -> tuple[Any, str]:
+    """``code`` signed in, the patient's billing open: the client and the billing's address."""
+    client = https_client(app)
+    sign_in(client, code, PASSWORD)
+    home = client.get("/comptoir/").get_data(as_text=True)
+    opened = client.post("/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": patient_id})
+    return client, opened.headers["Location"]
+
+
 def _version(html: str) -> str:
     found = re.search(r'name="version" value="(\d+)"', html)
     assert found, "no version on the page"
@@ -395,46 +424,28 @@ def test_stock_refusal_then_the_pharmacist_s_reasoned_override(world: Any) -> No
         assert len(forced) == 1 and "boîtes en réserve" in forced[0].message_fr
 
 
-def test_an_unqualified_patient_s_vaccination_shows_the_ins_window_before_the_note(lgo_database_url: str) -> None:
-    import lgo_ins.plugin
-    import lgo_vaccination.plugin
-    from lgo_web import create_app
-
-    kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[lgo_ins.plugin, lgo_vaccination.plugin])
-    kernel.upgrade_database()
-    kernel.start()
-    try:
-        with kernel.transaction() as session:
-            seeded = seed(session)
-        for name in ("ins", "vaccination"):
-            kernel.enable(seeded.pharmacy_id, name)
-        client = https_client(create_app(kernel))
-        sign_in(client, "preparatrice", PASSWORD)
-        home = client.get("/comptoir/").get_data(as_text=True)
-        page = client.post(
-            "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["camille"]}
-        ).headers["Location"]
-        raw = client.get(page).get_data(as_text=True)
-        assert "Qualifier l'identité du patient" in text(client.get(page))  # no INSi configured: the document
-        later = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
-        assert later
-        client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
-        box = gs1.element_string(seeded.products["grippe"], expiry=date.today() + timedelta(days=150), lot="VGD24-117")
-        for entry in (box, "VGP"):
-            _post(client, page, page + "/lignes", entry=entry)
-        _post(client, page, page + "/valider")
-        screen = text(client.get(page))
-        assert screen.index("Qualifier l'identité du patient") < screen.index("autre(s) fenêtre(s) ensuite")
-        assert "sera envoyée au DMP quand l'identité sera qualifiée" in screen
-        raw = client.get(page).get_data(as_text=True)
-        answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
-        assert answer
-        client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "1"})  # carte d'identité
-        screen = text(client.get(page))
-        assert "Vérifier la note de vaccination" in screen and "VGD24-117" in screen
-        assert "Identité validée" in screen  # a document without INSi: validée, not qualifiée
-    finally:
-        kernel.close()
+def test_an_unqualified_patient_s_vaccination_shows_the_ins_window_before_the_note(ins_and_vaccination: Any) -> None:
+    app, _kernel, seeded = ins_and_vaccination
+    client, page = _open(app, "preparatrice", seeded.patients["camille"])
+    raw = client.get(page).get_data(as_text=True)
+    assert "Qualifier l'identité du patient" in text(client.get(page))  # no INSi configured: the document
+    later = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+    assert later
+    client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
+    box = gs1.element_string(seeded.products["grippe"], expiry=date.today() + timedelta(days=150), lot="VGD24-117")
+    for entry in (box, "VGP"):
+        _post(client, page, page + "/lignes", entry=entry)
+    _post(client, page, page + "/valider")
+    screen = text(client.get(page))
+    assert screen.index("Qualifier l'identité du patient") < screen.index("autre(s) fenêtre(s) ensuite")
+    assert "sera envoyée au DMP quand l'identité sera qualifiée" in screen
+    raw = client.get(page).get_data(as_text=True)
+    answer = re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw)
+    assert answer
+    client.post(answer.group(1), data={"csrf_token": csrf_token(raw), "choice": "1"})  # carte d'identité
+    screen = text(client.get(page))
+    assert "Vérifier la note de vaccination" in screen and "VGD24-117" in screen
+    assert "Identité validée" in screen  # a document without INSi: validée, not qualifiée
 
 
 def test_an_operator_with_a_temporary_password_chooses_theirs_before_working_at_the_counter(world: Any) -> None:
@@ -466,52 +477,34 @@ def test_windows_write_dates_in_french() -> None:
     assert date_fr("pas une date") == "pas une date" and date_fr(None) == ""
 
 
-def test_an_act_with_two_fees_is_a_choice_and_the_rva_at_9_60_is_billed_at_9_60(lgo_database_url: str) -> None:
+def test_an_act_with_two_fees_is_a_choice_and_the_rva_at_9_60_is_billed_at_9_60(ins_and_vaccination: Any) -> None:
     """REMU NUM counts the RVA acts billed 9,60 € (decision 1502): the counter must let the pharmacist bill it."""
-    import lgo_ins.plugin
-    import lgo_vaccination.plugin
-    from lgo_web import create_app
+    app, kernel, seeded = ins_and_vaccination
+    client, page = _open(app, "titulaire", seeded.patients["jean"])
+    raw = client.get(page).get_data(as_text=True)
+    if later := re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw):  # the INS window, for later
+        client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
+    _post(client, page, page + "/lignes", entry="rva")
+    raw = client.get(page).get_data(as_text=True)
+    screen = text(client.get(page))
+    assert "Quel honoraire pour cet acte ?" in screen and "Retirer" not in screen  # nothing billed yet
+    assert "Administration d'un vaccin par le pharmacien — 7,50 €" in screen
+    assert "Prescription et administration d'un vaccin par le pharmacien — 9,60 €" in screen
+    assert 'value="RVA/prescription"' in raw and 'data-key="2"' in raw
 
-    kernel = Kernel(lgo_database_url, discover_installed=False, extra_plugins=[lgo_ins.plugin, lgo_vaccination.plugin])
-    kernel.upgrade_database()
-    kernel.start()
-    try:
-        with kernel.transaction() as session:
-            seeded = seed(session)
-        for name in ("ins", "vaccination"):
-            kernel.enable(seeded.pharmacy_id, name)
-        client = https_client(create_app(kernel))
-        sign_in(client, "titulaire", PASSWORD)
-        home = client.get("/comptoir/").get_data(as_text=True)
-        page = client.post(
-            "/comptoir/ouvrir", data={"csrf_token": csrf_token(home), "patient_id": seeded.patients["jean"]}
-        ).headers["Location"]
-        raw = client.get(page).get_data(as_text=True)
-        if later := re.search(r'action="(/comptoir/f/\d+/action/\d+\?v=\d+)"', raw):  # the INS window, for later
-            client.post(later.group(1), data={"csrf_token": csrf_token(raw), "choice": "later"})
-        _post(client, page, page + "/lignes", entry="rva")
-        raw = client.get(page).get_data(as_text=True)
-        screen = text(client.get(page))
-        assert "Quel honoraire pour cet acte ?" in screen and "Retirer" not in screen  # nothing billed yet
-        assert "Administration d'un vaccin par le pharmacien — 7,50 €" in screen
-        assert "Prescription et administration d'un vaccin par le pharmacien — 9,60 €" in screen
-        assert 'value="RVA/prescription"' in raw and 'data-key="2"' in raw
+    _post(client, page, page + "/lignes", code="RVA/prescription", quantity="1")
+    screen = text(client.get(page))
+    assert "Quel honoraire" not in screen and screen.count("Retirer") == 1
+    assert "Prescription et administration d'un vaccin par le pharmacien" in screen and "9,60" in screen
+    # A tampered choice: a French refusal, the billing unchanged.
+    refused = _post(client, page, page + "/lignes", code="RVA/inconnu", quantity="1")
+    assert "Tarif « inconnu » inconnu pour l'acte RVA" in text(client.get(refused.headers["Location"]))
+    _post(client, page, page + "/lignes", code="RVA/", quantity="1")  # its own fee
+    assert text(client.get(page)).count("Retirer") == 2
 
-        _post(client, page, page + "/lignes", code="RVA/prescription", quantity="1")
-        screen = text(client.get(page))
-        assert "Quel honoraire" not in screen and screen.count("Retirer") == 1
-        assert "Prescription et administration d'un vaccin par le pharmacien" in screen and "9,60" in screen
-        # A tampered choice: a French refusal, the billing unchanged.
-        refused = _post(client, page, page + "/lignes", code="RVA/inconnu", quantity="1")
-        assert "Tarif « inconnu » inconnu pour l'acte RVA" in text(client.get(refused.headers["Location"]))
-        _post(client, page, page + "/lignes", code="RVA/", quantity="1")  # its own fee
-        assert text(client.get(page)).count("Retirer") == 2
+    _post(client, page, page + "/valider")
+    with kernel.transaction() as session:
+        from lgo.domain.billing import InvoiceLine
 
-        _post(client, page, page + "/valider")
-        with kernel.transaction() as session:
-            from lgo.domain.billing import InvoiceLine
-
-            fees = sorted(session.scalars(select(InvoiceLine.unit_price_cents).where(InvoiceLine.act_code == "RVA")))
-        assert fees == [750, 960]
-    finally:
-        kernel.close()
+        fees = sorted(session.scalars(select(InvoiceLine.unit_price_cents).where(InvoiceLine.act_code == "RVA")))
+    assert fees == [750, 960]

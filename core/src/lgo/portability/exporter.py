@@ -42,9 +42,9 @@ Progress = Callable[[int, int], None]
 #: Rows each table's cursor holds at once. Every table has its cursor open for the whole export, so this is paid
 #: once per table: small, or the buffers of the tables that grow with the patients fill up to it as they grow.
 _BATCH = 100
-#: SQLite's page cache of the export's connection (KiB). It also caps each cursor's sort buffer, one per table
-#: (the rows ordered by patient), which otherwise fills to the 2 MB default as the tables grow; beyond the cap
-#: SQLite sorts through temporary files.
+#: SQLite's page cache of the export's connection (KiB). It also bounds each cursor's sort buffer, one per table
+#: (the rows ordered by patient), which otherwise fills to the 2 MB default as the tables grow; SQLite keeps at
+#: least its PMA size (1 MB) in memory per sort, then sorts through temporary files (decision 1500).
 _SQLITE_CACHE_KIB = 512
 AUDIT_EXPORTED = "portability.exported"
 AUDIT_FAILED = "portability.export_failed"
