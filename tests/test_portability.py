@@ -434,3 +434,45 @@ def test_an_import_beside_another_pharmacy_creates_it_and_leaves_the_other_untou
     entries = _entries(next((tmp_path / "again").glob("PA*.ZIP")))
     assert f"<finess>{report.finess}</finess>" in entries["MANIFEST.XML"].decode()
     assert len([n for n in entries if n.endswith("/INDEX.HTM")]) == SMALL.patients
+
+
+def test_reading_the_patients_window_by_window_writes_the_same_archive(
+    source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export reads the patients a window at a time, so that its memory does not grow with them (decision
+    1500): windows of 7 patients write the same archive as one window of all of them, rows of a patient who moved
+    to another pharmacy in the middle of a window included (they travel as transverse rows)."""
+    from lgo.domain.billing import Invoice
+    from lgo.domain.patients import Patient
+    from lgo.portability import exporter
+
+    (other,) = generate(source.kernel.engine, scale=SMALL, seed=13, until=UNTIL, first_index=2)
+    with source.kernel.transaction() as session:
+        moved = session.scalars(
+            select(Invoice.patient_id)
+            .where(Invoice.pharmacy_id == source.pharmacy_id, Invoice.patient_id.is_not(None))
+            .order_by(Invoice.patient_id)
+            .offset(SMALL.invoices // 2)
+            .limit(1)
+        ).one()
+        session.execute(update(Patient).where(Patient.id == moved).values(pharmacy_id=other.pharmacy_id))
+        orphans = session.scalar(select(func.count()).where(Invoice.patient_id == moved)) or 0
+    assert orphans > 0
+
+    monkeypatch.setattr(exporter, "_WINDOW", 1_000_000)
+    whole = export(source.kernel, source.pharmacy_id, tmp_path / "une-fenetre")
+    monkeypatch.setattr(exporter, "_WINDOW", 7)
+    windows = export(source.kernel, source.pharmacy_id, tmp_path / "fenetres")
+
+    assert windows.patients == whole.patients == SMALL.patients - 1
+    audit = "audit_entry"  # the first export is in the second's journal
+    assert windows.counts[audit] == whole.counts[audit] + 1
+    assert {k: v for k, v in windows.counts.items() if k != audit} == {
+        k: v for k, v in whole.counts.items() if k != audit
+    }
+    volatile = {"MANIFEST.XML", "SIGN.XML", "README.TXT", "JOURNAL.LOG", "audit_entry.jsonl", "METADATA.XML"}
+    before, after = _entries(whole.path), _entries(windows.path)
+    assert sorted(before) == sorted(after)
+    assert [n for n in before if before[n] != after[n] and n.rsplit("/", 1)[-1] not in volatile] == []
+    invoices = [json.loads(line) for line in after["TRANSVERSE.ZIP/TRANSVERSE/TABLES/invoice.jsonl"].splitlines()]
+    assert len([row for row in invoices if row["patient_id"] == moved]) == orphans

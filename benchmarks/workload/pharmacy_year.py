@@ -48,6 +48,8 @@ PARIS = ZoneInfo("Europe/Paris")
 CHUNK = 5000
 #: Password of every generated operator (fictional pharmacy; the benchmarks sign in with it).
 PASSWORD = "officine-banc"
+#: The largest weight of a patient's visits: about the 99.9th percentile of their log-normal law (see generation).
+_MOST_REGULAR = 40.0
 
 Report = Callable[[str], None]
 
@@ -500,8 +502,12 @@ class _PharmacyWriter:
         others = [i for i in range(len(moments)) if i not in vaccination_at]
         for i in rng.choices(others, k=max(0, scale.lines - sum(counts))):
             counts[i] += 1
-        # Some patients come every week, most a few times a year; some products sell every day, most rarely.
-        patient_weights = list(itertools.accumulate(rng.lognormvariate(0, 1.2) for _ in self.patients))
+        # Some patients come every week, most a few times a year; some products sell every day, most rarely. The
+        # weight is capped (one patient in a thousand reaches it): the most regular patient comes some 75 times a
+        # year whatever the pharmacy's size, instead of every day in a large one (the largest of more draws grows).
+        patient_weights = list(
+            itertools.accumulate(min(rng.lognormvariate(0, 1.2), _MOST_REGULAR) for _ in self.patients)
+        )
         listed_weights = list(itertools.accumulate(1 / (r + 1) ** 0.9 for r in range(len(listed))))
         otc_weights = list(itertools.accumulate(1 / (r + 1) ** 0.9 for r in range(len(otc))))
         last_prescription: dict[int, tuple[int, date]] = {}

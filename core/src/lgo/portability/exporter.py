@@ -27,7 +27,7 @@ from lgo.portability import fhir, manifest, signature
 from lgo.portability.archive_parts import TableFiles, readme, stamp, vendor_section
 from lgo.portability.documentation import documentation_files
 from lgo.portability.patient_archive import ExportContext, PatientArchive, archive_name, xds_patient_id
-from lgo.portability.tables import PATIENT, Catalogue
+from lgo.portability.tables import PATIENT, Catalogue, Window
 from lgo.portability.transverse import TransverseArchive
 from lgo.portability.zipstream import ZipStreamWriter, being_written
 
@@ -39,12 +39,15 @@ if TYPE_CHECKING:
 #: ``progress(done, total)``: patients written so far, out of how many.
 Progress = Callable[[int, int], None]
 
-#: Rows each table's cursor holds at once. Every table has its cursor open for the whole export, so this is paid
-#: once per table: small, or the buffers of the tables that grow with the patients fill up to it as they grow.
+#: Rows each table's cursor holds at once. Every patient table has its cursor open for a whole window, so this is
+#: paid once per table: small, or the buffers of the tables that grow with the patients fill up to it as they grow.
 _BATCH = 100
-#: SQLite's page cache of the export's connection (KiB). It also bounds each cursor's sort buffer, one per table
-#: (the rows ordered by patient), which otherwise fills to the 2 MB default as the tables grow; SQLite keeps at
-#: least its PMA size (1 MB) in memory per sort, then sorts through temporary files (decision 1500).
+#: Patients read at once (decision 1500). Each window's tables are sorted by patient on their own, and SQLite keeps
+#: each sort in memory up to its PMA size (1 MB): with windows, a sort holds one window's rows whatever the number
+#: of patients. Each window reads the tables again, so not too small either.
+_WINDOW = 500
+#: SQLite's page cache of the export's connection (KiB). It also bounds each cursor's sort buffer, one per table,
+#: which otherwise fills to the 2 MB default (decision 1500).
 _SQLITE_CACHE_KIB = 512
 AUDIT_EXPORTED = "portability.exported"
 AUDIT_FAILED = "portability.export_failed"
@@ -276,11 +279,11 @@ class _Export:
                 for name, count in transverse.counts.items():
                     result.counts[name] = result.counts.get(name, 0) + count
                 modules = {info.name: info.version for info in self.kernel.registry.loaded()}
-                manifest_bytes = writer.finish(
+                with writer.finish(
                     result.counts, self.catalogue.owners, modules, result.patients, patient_files
-                )
-                archive.add_bytes("MANIFEST.XML", manifest_bytes)
-                digests = {"MANIFEST.XML": signature.sha256_hex(manifest_bytes), "TRANSVERSE.ZIP": written.sha256}
+                ) as manifest_file:
+                    listed = archive.add_file("MANIFEST.XML", manifest_file)
+                digests = {"MANIFEST.XML": listed.sha256, "TRANSVERSE.ZIP": written.sha256}
                 archive.add_bytes("SIGN.XML", signature.sign(signer, digests))
         os.replace(partial, self.path)
         return result
@@ -360,16 +363,31 @@ class _Export:
 
     # --- rows ---------------------------------------------------------------------------------------------
 
-    def _cursors(self, connection: Connection) -> dict[str, _Cursor]:
-        streaming = connection.execution_options(stream_results=True, yield_per=_BATCH)
-        cursors: dict[str, _Cursor] = {}
-        for name in self.catalogue.order:
-            owned = self.catalogue.is_patient_owned(name)
-            if self.patient_id is not None and not owned and not self.catalogue.by_name[name].shared:
-                continue  # a single patient's export carries only the reference data its rows need
-            query = self.catalogue.rows_query(name, self.pharmacy_id, patient_id=self.patient_id if owned else None)
-            cursors[name] = _Cursor(iter(streaming.execute(query)))
-        return cursors
+    def _tables(self) -> list[str]:
+        """The tables this export reads: all of them, or for one patient its tables and the reference data."""
+        return [
+            name
+            for name in self.catalogue.order
+            if self.patient_id is None or self.catalogue.is_patient_owned(name) or self.catalogue.by_name[name].shared
+        ]
+
+    def _windows(self, connection: Connection) -> Iterator[Window]:
+        """The pharmacy's patients, :data:`_WINDOW` at a time: each window's rows are read and sorted on their own, so
+        the database's sorts (SQLite keeps up to 1 MB of each in memory) cover one window, whatever the number of
+        patients. The last one ends at the largest id, for rows that point at a patient of another pharmacy."""
+        if self.patient_id is not None:
+            yield Window(self.patient_id - 1, self.patient_id)
+            return
+        table = self.catalogue.by_name[PATIENT].table
+        window = Window()
+        while True:
+            query = select(table.c.id).where(table.c.pharmacy_id == self.pharmacy_id, table.c.id > window.after)
+            until = connection.scalar(query.order_by(table.c.id).offset(_WINDOW - 1).limit(1))
+            if until is None:
+                yield window
+                return
+            yield Window(window.after, until)
+            window = Window(after=until)
 
     def _total_patients(self, connection: Connection) -> int:
         if self.patient_id is not None:
@@ -398,12 +416,33 @@ class _Export:
         result: _Counts,
     ) -> None:
         total = self._total_patients(connection)
-        cursors = self._cursors(connection)
-        for name, cursor in cursors.items():  # transverse rows come first in every cursor
-            while (row := cursor.peek()) is not None and row.lgo_owner is None:
-                transverse.add(name, _plain(cursor.take()))
-        patients = cursors[PATIENT]
+        streaming = connection.execution_options(stream_results=True, yield_per=_BATCH)
+        tables = self._tables()
+        owned = [name for name in tables if self.catalogue.is_patient_owned(name)]
+        for name in tables:  # a single patient's export has no transverse row of a patient's table
+            if self.patient_id is None or name not in owned:
+                for row in streaming.execute(self.catalogue.transverse_query(name, self.pharmacy_id)):
+                    transverse.add(name, _plain(dict(row._mapping)))
         self.progress(0, total)
+        for window in self._windows(connection):
+            cursors = {
+                name: _Cursor(iter(streaming.execute(self.catalogue.rows_query(name, self.pharmacy_id, window=window))))
+                for name in owned
+            }
+            self._write_window(cursors, context, archive, writer, transverse, result, total)
+
+    def _write_window(
+        self,
+        cursors: dict[str, _Cursor],
+        context: ExportContext,
+        archive: ZipStreamWriter,
+        writer: manifest.ManifestWriter,
+        transverse: TransverseArchive,
+        result: _Counts,
+        total: int,
+    ) -> None:
+        """The archives of a window's patients, from its cursors (by owner, then id) read side by side."""
+        patients = cursors[PATIENT]
         while patients.peek() is not None:
             owner = patients.peek().lgo_owner
             rows: dict[str, list[dict[str, Any]]] = {PATIENT: [_plain(patients.take())]}
@@ -427,7 +466,7 @@ class _Export:
                 )
             )
             self.progress(result.patients, total)
-        for name, cursor in cursors.items():  # rows of patients that are not the pharmacy's, after the last one
+        for name, cursor in cursors.items():  # rows of patients that are not the pharmacy's, after the window's last
             while cursor.peek() is not None:
                 transverse.add(name, _plain(cursor.take()))
 

@@ -64,7 +64,7 @@ class ManifestWriter:
 
     def __init__(self, header: Header) -> None:
         self.header = header
-        self.file: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()
+        self.file: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()'s caller
         self._context = etree.xmlfile(self.file, encoding="UTF-8")
         self._xf = self._context.__enter__()
         self._xf.write_declaration()
@@ -129,7 +129,9 @@ class ManifestWriter:
         modules: Mapping[str, str],
         patients: int,
         files: Mapping[str, str],
-    ) -> bytes:
+    ) -> BinaryIO:
+        """The statistics and the end of the manifest; the whole file, at its start, for the caller to copy (one line
+        per patient: it stays on disk) and close."""
         self._archives.__exit__(None, None, None)
         self._xf.write("\n")
         statistics = etree.Element("statistics")
@@ -148,9 +150,7 @@ class ManifestWriter:
         self._root.__exit__(None, None, None)
         self._context.__exit__(None, None, None)
         self.file.seek(0)
-        data = self.file.read()
-        self.file.close()
-        return data
+        return self.file
 
 
 @dataclass

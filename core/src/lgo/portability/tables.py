@@ -252,10 +252,32 @@ class Catalogue:
             return parts[0], joins
         return func.coalesce(*parts), joins
 
-    def rows_query(self, name: str, pharmacy_id: int, *, patient_id: int | None = None) -> Select[Any]:
+    def rows_query(
+        self, name: str, pharmacy_id: int, *, patient_id: int | None = None, window: Window | None = None
+    ) -> Select[Any]:
         """The pharmacy's rows of ``name`` with their owner (label ``lgo_owner``), transverse rows first, then by
-        patient, then by id; only one patient's rows when ``patient_id`` is given."""
-        from sqlalchemy import func, select
+        patient, then by id; only one patient's rows when ``patient_id`` is given, only those of the patients of
+        ``window`` when it is (and then no transverse row)."""
+        from sqlalchemy import BigInteger, func, literal
+
+        query, owner = self._select(name, pharmacy_id)
+        if patient_id is not None:
+            query = query.where(owner == patient_id)
+        if window is not None:  # always both bounds: one statement to compile, however many windows
+            after, until = literal(window.after, BigInteger()), literal(window.until, BigInteger())
+            query = query.where(owner > after, owner <= until)
+        return query.order_by(func.coalesce(owner, 0), *self.by_name[name].table.primary_key.columns)
+
+    def transverse_query(self, name: str, pharmacy_id: int) -> Select[Any]:
+        """The pharmacy's rows of ``name`` that belong to no patient, by id (``lgo_owner`` is NULL)."""
+        query, owner = self._select(name, pharmacy_id)
+        if self.is_patient_owned(name):
+            query = query.where(owner.is_(None))
+        return query.order_by(*self.by_name[name].table.primary_key.columns)
+
+    def _select(self, name: str, pharmacy_id: int) -> tuple[Select[Any], ColumnElement[Any]]:
+        """The pharmacy's rows of ``name``, exported columns and their owner (``lgo_owner``), unordered."""
+        from sqlalchemy import select
 
         portable = self.by_name[name]
         table = portable.table
@@ -265,12 +287,16 @@ class Catalogue:
             source = source.outerjoin(target, condition)
         columns = [table.c[column] for column in portable.exported_columns()]
         query = select(*columns, owner.label("lgo_owner")).select_from(source)
-        query = query.where(table.c[portable.pharmacy_column] == pharmacy_id)
-        if patient_id is not None:
-            query = query.where(owner == patient_id)
-        order: list[Any] = [func.coalesce(owner, 0)]
-        order.extend(table.primary_key.columns)
-        return query.order_by(*order)
+        return query.where(table.c[portable.pharmacy_column] == pharmacy_id), owner
+
+
+@dataclass(frozen=True)
+class Window:
+    """The patients whose id is in ``(after, until]``. Consecutive windows from 0 to the largest integer cover every
+    id, so a row that points at a patient of another pharmacy still falls in one of them."""
+
+    after: int = 0
+    until: int = 2**63 - 1  # the largest integer of SQLite and PostgreSQL (bigint)
 
 
 def check_declarations(catalogue: Catalogue, own_tables: Iterable[str], existing: Iterable[str] = ()) -> list[str]:

@@ -76,7 +76,6 @@ class ZipStreamWriter:
         self._time, self._date = _dos_time(moment)
         self._count = 0
         self._offset = 0
-        self._names: set[str] = set()
 
     def __enter__(self) -> ZipStreamWriter:
         return self
@@ -115,9 +114,8 @@ class ZipStreamWriter:
         return Written(name, size, sha.hexdigest())
 
     def _entry(self, name: str, method: int, crc: int, stored: int, size: int, chunks: Iterator[bytes]) -> None:
-        if name in self._names:
-            raise ValueError(f"duplicate zip entry {name}")
-        self._names.add(name)
+        # No check for a name written twice: a set of names would grow with the patients, the exporter numbers its
+        # archives, and an import refuses an archive with a name twice (safezip).
         encoded = name.encode("utf-8")
         offset = self._offset
         big = stored >= _MAX32 or size >= _MAX32
