@@ -14,8 +14,11 @@ half of the rounds (the warm-up, at the same concurrency as the rest) to the end
 What the warm-up absorbs, measured here: the server runs a thread per request, each thread takes one of the C
 allocator's arenas (up to 8 per core) and a sign-in's scrypt leaves its 16 MB there; with the default allocator a
 server's memory climbs by 16 MB steps for some 500 requests (110 → 222 MB), then stays flat, while with
-``MALLOC_ARENA_MAX=2`` it is flat from the second round (140 MB). ``--arenas 2`` runs the server so (the tests do,
-with a tight margin, to see a leak of Python objects in a short run); deployments may set the same.
+``MALLOC_ARENA_MAX=2`` it is flat from the second round (140 MB). ``--arenas 2`` runs the server so, with a fixed
+mmap threshold (1 MiB) so that each scrypt's 16 MB is mapped and given back at once: kept in the arena, they were
+sometimes returned at the end of a round and taken again in the next (−16 then +16 MB, seen in CI). The tests do the
+same with one arena and a tight margin, to see a leak of Python objects in a short run; deployments may set the same.
+The warm memory is the highest of the warm-up rounds.
 The tests run a short soak (``tests/test_reliability_web_soak.py``), this script the long one.
 
 The counter's screens (issue 19) join the soak in :data:`COUNTER_PAGES`.

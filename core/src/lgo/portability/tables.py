@@ -252,17 +252,13 @@ class Catalogue:
             return parts[0], joins
         return func.coalesce(*parts), joins
 
-    def rows_query(
-        self, name: str, pharmacy_id: int, *, patient_id: int | None = None, window: Window | None = None
-    ) -> Select[Any]:
+    def rows_query(self, name: str, pharmacy_id: int, *, window: Window | None = None) -> Select[Any]:
         """The pharmacy's rows of ``name`` with their owner (label ``lgo_owner``), transverse rows first, then by
-        patient, then by id; only one patient's rows when ``patient_id`` is given, only those of the patients of
-        ``window`` when it is (and then no transverse row)."""
+        patient, then by id; only those of the patients of ``window`` when it is given (and then no transverse
+        row)."""
         from sqlalchemy import BigInteger, func, literal
 
         query, owner = self._select(name, pharmacy_id)
-        if patient_id is not None:
-            query = query.where(owner == patient_id)
         if window is not None:  # always both bounds: one statement to compile, however many windows
             after, until = literal(window.after, BigInteger()), literal(window.until, BigInteger())
             query = query.where(owner > after, owner <= until)
