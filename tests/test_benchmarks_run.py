@@ -64,6 +64,8 @@ TARGETS = {
     "billing_throughput_postgresql": 2.0,
     "event_dispatch": 2.0,
     "cli_startup": 1.5,
+    "export_rss_growth_sqlite": 1.05,
+    "export_rss_growth_postgresql": 1.05,
 }
 
 
