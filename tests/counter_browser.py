@@ -77,6 +77,9 @@ class Keyboard:
 
     def open_patient(self, base: str, query: str) -> None:
         """From the counter's home page: type the search, Enter on the first patient found, their billing open."""
+        # Chromium may apply the field's autofocus after the load event: keys typed before would go to the page
+        # (seen in CI: "ins jea" searched as "s jea"). A person waits for the cursor in the field too.
+        self.page.wait_for_selector("#q:focus")
         self.type(query)
         self.page.wait_for_selector("[data-result]")
         self.press("Enter")
