@@ -48,14 +48,15 @@ def serving(kernel: Kernel, pharmacy_finess: str | None = None) -> Iterator[str]
         server.server_close()
 
 
-#: True once the page's autofocus field has the cursor (or there is none, or it is hidden or disabled), or the cursor
-#: is already somewhere else than the page itself. Form controls only: Chromium does not always give the focus to a
-#: link marked ``autofocus`` (the patient file's « Retour »), and a person does not wait for it there.
-_FOCUS_SETTLED = """() => {
-  const field = document.querySelector(
-    "input[autofocus], select[autofocus], textarea[autofocus], button[autofocus]"
-  );
-  return !field || field.offsetParent === null || field.disabled || document.activeElement !== document.body;
+#: A page's autofocus form control. Form controls only: Chromium does not always give the focus to a link marked
+#: ``autofocus`` (the patient file's « Retour »), and a person does not wait for it there.
+_AUTOFOCUS = ":is(input, select, textarea, button)[autofocus]"
+#: Whether the cursor is still to come: the page has a visible, enabled autofocus control, and nothing has the focus.
+#: A function, evaluated once (the page's Content-Security-Policy forbids the eval of an expression that Playwright
+#: polls); the wait itself is a selector.
+_FOCUS_PENDING = """(selector) => {
+  const field = document.querySelector(selector);
+  return Boolean(field) && field.offsetParent !== null && !field.disabled && document.activeElement === document.body;
 }"""
 
 
@@ -75,7 +76,8 @@ class Keyboard:
         typed before it go to the page (seen in CI: "ins jea" searched as "s jea", a scan or an Enter lost): wait for
         the cursor to be somewhere, as a person does."""
         self.page.wait_for_load_state("load")
-        self.page.wait_for_function(_FOCUS_SETTLED)
+        if self.page.evaluate(_FOCUS_PENDING, _AUTOFOCUS):
+            self.page.wait_for_selector(f"{_AUTOFOCUS}:focus")
 
     def type(self, text: str) -> None:
         self._ready()

@@ -158,7 +158,7 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
 
         # The patient's file (Alt+P from the billing): the DP section's history arrives after the page, the same
         # lines as the window, with their lot and pharmacy.
-        page.wait_for_function("document.activeElement !== null && document.activeElement.id === 'entry'")
+        page.wait_for_selector("#entry:focus")
         keys.press("Alt+P")
         page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
         page.wait_for_selector("#dp .fragment[data-loaded='ok'] .dp-file-history")
@@ -177,7 +177,7 @@ def test_the_dp_history_at_the_counter_and_a_recall_blocking_two_counters_until_
         keys.press("Escape")
         page.wait_for_selector("#fenetre", state="detached")
         page.wait_for_load_state("load")  # the counter's keys are mapped once its script ran
-        page.wait_for_function("document.activeElement !== null && document.activeElement.id === 'entry'")
+        page.wait_for_selector("#entry:focus")
         keys.press("Alt+D")
         page.wait_for_selector("p.flash.error")
         _shot(page, shots, "dp-04-sans-ins-qualifiee", "exige une INS qualifiée")

@@ -88,7 +88,7 @@ def _sign_in(page: Any, base: str, code: str) -> None:
 def _open_file(page: Any, base: str, keys: Keyboard) -> None:
     """From the counter's search to the patient's file: the DMP test patient, then Alt+P from the banner."""
     # Chromium applies the search field's autofocus at a rendering update that may follow the load event
-    page.wait_for_function("document.activeElement !== null && document.activeElement !== document.body")
+    page.wait_for_selector(":focus")
     keys.open_patient(base, "ins jea")
     keys.press("Alt+P")
     page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
@@ -306,7 +306,7 @@ def test_the_bpm_goes_to_the_doctor_and_the_patient_and_an_avk_interview_reaches
     page.wait_for_url(f"{base}/plugins/mssante/boite/nouveau*")
     keys.press("Alt+A")
     page.wait_for_url(f"{base}/plugins/mssante/boite/annuaire*")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'nom'")
+    page.wait_for_selector("#nom:focus")
     keys.type("medecin")
     keys.press("Enter")
     page.wait_for_load_state()
@@ -316,7 +316,7 @@ def test_the_bpm_goes_to_the_doctor_and_the_patient_and_an_avk_interview_reaches
     page.wait_for_url(f"{base}/plugins/mssante/boite/nouveau*")
     assert page.input_value("#to") == DOCTOR_BOX
     keys.press("Alt+1")  # the BPM, the newest document of the file
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'body'")  # autofocus applied
+    page.wait_for_selector("#body:focus")  # autofocus applied
     keys.type("Bonjour, voici le bilan partagé de médication de notre patient commun.")
     _shot(page, shots, "39-nouveau-message", "Nouveau message", "Bilan partagé de médication")
     keys.press("F10")
