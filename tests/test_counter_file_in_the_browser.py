@@ -87,9 +87,7 @@ def _sign_in(page: Any, base: str, code: str) -> None:
 
 def _open_file(page: Any, base: str, keys: Keyboard) -> None:
     """From the counter's search to the patient's file: the DMP test patient, then Alt+P from the banner."""
-    # Chromium applies the search field's autofocus at a rendering update that may follow the load event
-    page.wait_for_selector(":focus")
-    keys.open_patient(base, "ins jea")
+    keys.open_patient(base, "ins jea")  # Keyboard waits for the search field's autofocus
     keys.press("Alt+P")
     page.wait_for_url(f"{base}/comptoir/patients/*/dossier*")
 
