@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 from lgo import hookimpl, hookspecs
-from lgo.api import LazyHooks
+from lgo.api import LazyHooks, deferred
 from lgo.demo_data import Seeded
 from lgo.events import ActionAnswered, CounterCommand, CounterView
 from lgo.kernel import Kernel
+from lgo.migrations import MigrationSource
 from lgo.plugins.discovery import from_object
 from lgo.plugins.lazy import implements
 from lgo.plugins.manifest import Manifest, PluginState
-from lgo.plugins.registrations import CounterPanel
+from lgo.plugins.registrations import CounterPanel, ServiceStatus
 from lgo.plugins.registry import PluginRegistry
 from lgo.testing.contracts import check_counter_registrations, check_lazy_hooks
 
@@ -52,8 +53,41 @@ def panels(kernel, view):
     return [CounterPanel("banner", "Essai", (f"patient {view.patient_id}",))]
 """
 
+SERVICE = """
+from lgo.domain.billing import ActDefinition
+
+CALLS = []
+ACTS = (ActDefinition("ESS", "Acte d'essai", 100),)
+
+
+def billed(kernel, event):
+    CALLS.append(("billed", kernel, event))
+    return []
+
+
+def deliver(kernel, delivery):
+    CALLS.append(("deliver", kernel, delivery))
+
+
+def without_event(kernel):
+    return []
+"""
+
+ENTRY = """
+from lgo.api import LazyHooks, Manifest
+
+MANIFEST = Manifest(name="essai", plugin_api=">=2.1,<3", label_fr="Essai")
+LAZY_HOOKS = LazyHooks(
+    migrations="migrations",
+    acts=f"{__package__}.service:ACTS",
+    hooks={"lgo_on_billing_end": f"{__package__}.service:billed"},
+)
+"""
+
 OTHERS = {
     "cli.py": 'import click\n\nessai = click.Group("essai", help="Essai.")\n',
+    "service.py": SERVICE,
+    "plugin.py": ENTRY,
     "portability.py": (
         "from lgo.portability.tables import ExcludedTable\n\n\n"
         'def tables():\n    return [ExcludedTable("essai_cache", "cache")]\n'
@@ -168,3 +202,62 @@ def test_the_contract_kit_names_what_does_not_exist_and_a_wrong_value_is_refused
     registry = PluginRegistry([from_object("essai", "essai", wrong)])
     info = registry.get("essai")
     assert info is not None and info.state is PluginState.FAILED and "LAZY_HOOKS" in info.reason
+
+
+def test_migrations_acts_and_hooks_named_are_delegated_and_imported_at_the_first_call(package: str) -> None:
+    import importlib
+
+    entry = importlib.import_module(f"{package}.plugin")
+    registry = PluginRegistry([from_object("essai", "essai", entry)])
+    assert registry.order == ["essai"] and f"{package}.service" not in sys.modules
+    hook = registry.pm.hook
+    folder = Path(sys.modules[package].__file__ or "").parent
+    assert hook.lgo_register_migrations() == [MigrationSource("essai", folder / "migrations")]
+    assert f"{package}.service" not in sys.modules
+    assert [act.code for acts in hook.lgo_register_acts() for act in acts] == ["ESS"]
+    assert hook.lgo_on_billing_end(kernel="k", event="e") == [[]]  # the specification's arguments, in its order
+    assert sys.modules[f"{package}.service"].CALLS == [("billed", "k", "e")]
+    assert implements(entry, hookspecs.lgo_on_billing_end) and implements(entry, hookspecs.lgo_register_acts)
+    check_lazy_hooks(entry)
+
+
+def test_a_deferred_function_imports_its_module_when_called(package: str) -> None:
+    handler = deferred(f"{package}.service:deliver")
+    assert f"{package}.service" not in sys.modules
+    handler("k", "d")
+    assert sys.modules[f"{package}.service"].CALLS == [("deliver", "k", "d")]
+
+
+def test_the_outbox_status_comes_before_the_counter_module_s(
+    lgo_make_kernel: Callable[..., Kernel], lgo_seeded: Seeded, package: str
+) -> None:
+    plugin = Delegating(package)
+    plugin.LAZY_HOOKS = LazyHooks(counter=f"{package}.window", outbox_status="Service d'essai")
+    kernel = lgo_make_kernel(plugin)
+    kernel.enable(lgo_seeded.pharmacy_id, "essai")
+    found = [status for p, status in kernel.hooks.service_status(lgo_seeded.pharmacy_id, 7) if p == "essai"]
+    assert [(s.service, s.label_fr, s.state) for s in found if isinstance(s, ServiceStatus)] == [
+        ("essai", "Service d'essai", "unknown")
+    ]
+    assert implements(plugin, hookspecs.lgo_service_status)
+
+
+def test_the_contract_kit_names_a_wrong_hook_delegation_and_the_registry_an_unknown_hook(package: str) -> None:
+    broken = Delegating(package)
+    broken.LAZY_HOOKS = LazyHooks(
+        counter=f"{package}.window",
+        hooks={
+            "lgo_on_billing_end": f"{package}.service:without_event",
+            "lgo_counter_panels": f"{package}.service:billed",
+            "lgo_on_nothing": f"{package}.service:billed",
+        },
+    )
+    with pytest.raises(AssertionError) as refused:
+        check_lazy_hooks(broken)
+    text = str(refused.value)
+    assert "does not take the hook's arguments (kernel, event)" in text
+    assert "lgo_counter_panels']: this hook is already delegated" in text and "lgo_on_nothing']: no such hook" in text
+
+    registry = PluginRegistry([from_object("essai", "essai", broken)])
+    info = registry.get("essai")
+    assert info is not None and info.state is PluginState.FAILED and "lgo_on_nothing" in info.reason

@@ -11,7 +11,8 @@ still keep ``lgo --help`` quick: the XML, cryptography and database libraries lo
 Groups of names:
 
 * platform — :data:`PLUGIN_API`, :data:`hookimpl`, :class:`Manifest`, :class:`LazyHooks` (hooks delegated to a
-  module imported at the first call), :class:`Kernel`, :class:`MigrationSource`,
+  module imported at the first call) and :func:`deferred` (a function imported at its first call: an outbox
+  handler, a periodic job), :class:`Kernel`, :class:`MigrationSource`,
   outbox delivery (:class:`Delivery`, :class:`PermanentFailure`, :class:`PeriodicJob`), registration records
   (:class:`ActDefinition` and its :class:`ActTariff`, :class:`HabilitationDefinition`, :class:`SignInMethod`, and
   for the counter :class:`CounterWindow`, :class:`CounterShortcut`, :class:`CounterPanel`, :class:`ServiceStatus`,
@@ -174,6 +175,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.local_time import datetime_fr as datetime_fr
     from lgo.migrations import MigrationSource as MigrationSource
     from lgo.plugins.lazy import LazyHooks as LazyHooks
+    from lgo.plugins.lazy import deferred as deferred
     from lgo.plugins.manifest import PROJECT_PUBLISHER as PROJECT_PUBLISHER
     from lgo.plugins.manifest import Manifest as Manifest
     from lgo.plugins.manifest import PluginState as PluginState
@@ -327,6 +329,7 @@ _LAZY: dict[str, str] = {
     "datetime_fr": "lgo.local_time:datetime_fr",
     "MigrationSource": "lgo.migrations:MigrationSource",
     "LazyHooks": "lgo.plugins.lazy:LazyHooks",
+    "deferred": "lgo.plugins.lazy:deferred",
     "Manifest": "lgo.plugins.manifest:Manifest",
     "PluginState": "lgo.plugins.manifest:PluginState",
     "PROJECT_PUBLISHER": "lgo.plugins.manifest:PROJECT_PUBLISHER",

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, deferred, hookimpl
 
 if TYPE_CHECKING:
-    from lgo.api import (
-        ActDefinition,
-        IdentityQualified,
-        Kernel,
-        PeriodicJob,
-    )
+    from lgo.api import PeriodicJob
 
 MANIFEST = Manifest(
     name="depistage",
@@ -34,32 +28,10 @@ LAZY_HOOKS = LazyHooks(
     cli="lgo_depistage.cli:depistage",
     web="lgo_depistage.web:blueprint",
     portable_tables="lgo_depistage.portability:portable_tables",
+    migrations="migrations",
+    acts="lgo_depistage.codes:ACTS",
+    hooks={"lgo_on_identity_qualified": "lgo_depistage.attestations:on_identity_qualified"},
 )
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("depistage", Path(__file__).parent / "migrations")
-
-
-@hookimpl
-def lgo_register_acts() -> list[ActDefinition]:
-    from lgo_depistage.codes import ACTS
-
-    return list(ACTS)
-
-
-@hookimpl
-def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    from lgo_depistage import attestations
-
-    attestations.on_identity_qualified(kernel, event)
-
-
-def _follow_up(kernel: Kernel, pharmacy_id: int) -> None:
-    from lgo_depistage import sharing
-
-    sharing.follow_up(kernel, pharmacy_id)
 
 
 @hookimpl
@@ -67,4 +39,8 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
     from lgo.api import PeriodicJob
 
     # The DMP's sendings are retried by the outbox for hours: a check every two minutes is soon enough.
-    return [PeriodicJob("attestations de TROD : DMP ou médecin traitant", 120.0, _follow_up)]
+    return [
+        PeriodicJob(
+            "attestations de TROD : DMP ou médecin traitant", 120.0, deferred("lgo_depistage.sharing:follow_up")
+        )
+    ]

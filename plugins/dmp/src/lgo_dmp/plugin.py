@@ -7,22 +7,11 @@ with them the XML, HTTP and database libraries, are imported inside the hooks th
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, hookimpl
 
 from lgo_dmp.settings import DmpSettings
-
-if TYPE_CHECKING:
-    from lgo.api import (
-        Delivery,
-        DocumentDeprecated,
-        DocumentValidated,
-        IdentityQualified,
-        Kernel,
-        ServiceStatus,
-    )
 
 MANIFEST = Manifest(
     name="dmp",
@@ -42,24 +31,14 @@ LAZY_HOOKS = LazyHooks(
     web="lgo_dmp.web:blueprint",
     portable_tables="lgo_dmp.portability:portable_tables",
     indicators="lgo_dmp.indicators:sources",
+    migrations="migrations",
+    outbox_status="DMP",
+    hooks={
+        "lgo_on_document_validated": "lgo_dmp.service:on_document_validated",
+        "lgo_on_identity_qualified": "lgo_dmp.service:on_identity_qualified",
+        "lgo_on_document_deprecated": "lgo_dmp.service:on_document_deprecated",
+    },
 )
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("dmp", Path(__file__).parent / "migrations")
-
-
-def _send(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_dmp import service
-
-    service.deliver(kernel, delivery)
-
-
-def _deprecate(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_dmp import service
-
-    service.deliver_deprecation(kernel, delivery)
 
 
 @hookimpl
@@ -86,34 +65,4 @@ def lgo_register_habilitations() -> list[HabilitationDefinition]:
 def lgo_register_outbox_handlers() -> dict[str, Any]:
     from lgo_dmp import service
 
-    return {service.KIND_SEND: _send, service.KIND_DEPRECATE: _deprecate}
-
-
-@hookimpl
-def lgo_on_document_validated(kernel: Kernel, event: DocumentValidated) -> None:
-    from lgo_dmp import service
-
-    service.on_document_validated(kernel, event)
-
-
-@hookimpl
-def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    from lgo_dmp import service
-
-    service.on_identity_qualified(kernel, event)
-
-
-@hookimpl
-def lgo_on_document_deprecated(kernel: Kernel, event: DocumentDeprecated) -> None:
-    from lgo_dmp import service
-
-    service.on_document_deprecated(kernel, event)
-
-
-@hookimpl
-def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
-    """The counter's status bar: DMP, from this plugin's outbox messages."""
-    from lgo.api import outbox
-
-    with kernel.transaction() as session:
-        return [outbox.service_status(session, pharmacy_id, patient_id, service="dmp", label_fr="DMP", plugin="dmp")]
+    return {service.KIND_SEND: service.deliver, service.KIND_DEPRECATE: service.deliver_deprecation}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, deferred, hookimpl
 
 from lgo_dp.settings import DpSettings
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
         CounterShortcut,
         CounterView,
         CounterWindow,
-        Delivery,
         DispensationValidated,
         IdentityQualified,
         Kernel,
@@ -53,14 +52,12 @@ LAZY_HOOKS = LazyHooks(
     cli="lgo_dp.cli:dp",
     web="lgo_dp.web:blueprint",
     portable_tables="lgo_dp.portability:portable_tables",
+    migrations="migrations",
+    # Recalls and alerts not yet acknowledged block every counter page of the pharmacy (decision 1104).
+    hooks={"lgo_counter_blocking": "lgo_dp.bulletins:actions"},
 )
 
 _ROLES = ("titulaire", "pharmacien_adjoint", "preparateur")
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("dp", Path(__file__).parent / "migrations")
 
 
 @hookimpl
@@ -90,40 +87,20 @@ def lgo_register_habilitations() -> list[HabilitationDefinition]:
     ]
 
 
-def _feed(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_dp import feeding
-
-    feeding.deliver(kernel, delivery)
-
-
-def _consent(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_dp import consent
-
-    consent.deliver(kernel, delivery)
-
-
-def _acknowledge(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_dp import bulletins
-
-    bulletins.deliver_acknowledgement(kernel, delivery)
-
-
 @hookimpl
 def lgo_register_outbox_handlers() -> dict[str, Any]:
-    return {"dp.feed": _feed, "dp.consent": _consent, "dp.acknowledge": _acknowledge}
-
-
-def _fetch_bulletins(kernel: Kernel, pharmacy_id: int) -> None:
-    from lgo_dp import bulletins
-
-    bulletins.fetch(kernel, pharmacy_id)
+    return {
+        "dp.feed": deferred("lgo_dp.feeding:deliver"),
+        "dp.consent": deferred("lgo_dp.consent:deliver"),
+        "dp.acknowledge": deferred("lgo_dp.bulletins:deliver_acknowledgement"),
+    }
 
 
 @hookimpl
 def lgo_register_periodic_jobs() -> list[PeriodicJob]:
     from lgo.api import PeriodicJob  # lgo.worker loads the database libraries: not for ``lgo --help``
 
-    return [PeriodicJob("bulletins", 60.0, _fetch_bulletins)]
+    return [PeriodicJob("bulletins", 60.0, deferred("lgo_dp.bulletins:fetch"))]
 
 
 @hookimpl
@@ -158,14 +135,6 @@ def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[Acti
 # --- the counter ------------------------------------------------------------------------------------------------------
 
 _TEMPLATES = Path(__file__).parent / "counter_templates"
-
-
-@hookimpl
-def lgo_counter_blocking(kernel: Kernel, pharmacy_id: int) -> list[ActionRequired]:
-    """Recalls and alerts not yet acknowledged block every counter page of the pharmacy (decision 1104)."""
-    from lgo_dp import bulletins
-
-    return bulletins.actions(kernel, pharmacy_id)
 
 
 @hookimpl

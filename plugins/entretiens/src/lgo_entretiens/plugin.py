@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, MigrationSource, hookimpl
-
-if TYPE_CHECKING:
-    from lgo.api import ActDefinition
+from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, hookimpl
 
 MANIFEST = Manifest(
     name="entretiens",
@@ -26,19 +20,9 @@ LAZY_HOOKS = LazyHooks(
     patient_file="lgo_entretiens.file",
     web="lgo_entretiens.web:blueprint",
     portable_tables="lgo_entretiens.portability:portable_tables",
+    migrations="migrations",
+    acts="lgo_entretiens.themes:ACTS",
 )
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("entretiens", Path(__file__).parent / "migrations")
-
-
-@hookimpl
-def lgo_register_acts() -> list[ActDefinition]:
-    from lgo_entretiens.themes import ACTS
-
-    return list(ACTS)
 
 
 @hookimpl

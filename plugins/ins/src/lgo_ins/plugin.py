@@ -6,10 +6,9 @@ with them the XML, HTTP and database libraries, are imported inside the hooks th
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, hookimpl
 
 from lgo_ins.settings import InsSettings
 
@@ -17,11 +16,9 @@ if TYPE_CHECKING:
     from lgo.api import (
         ActionRequired,
         CertificateUsage,
-        Delivery,
         Kernel,
         PatientSelected,
         PatientTraitsChanged,
-        SharedIdentity,
     )
 
 MANIFEST = Manifest(
@@ -40,20 +37,16 @@ LAZY_HOOKS = LazyHooks(
     counter="lgo_ins.window",
     patient_file="lgo_ins.file",
     portable_tables="lgo_ins.portability:portable_tables",
+    migrations="migrations",
+    hooks={"lgo_shareable_identity": "lgo_ins.api:shareable"},
 )
-
-
-def _retry(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_ins.counter import retry
-
-    retry(kernel, delivery)
 
 
 @hookimpl
 def lgo_register_outbox_handlers() -> dict[str, Any]:
-    from lgo_ins.counter import KIND_RETRY
+    from lgo_ins.counter import KIND_RETRY, retry
 
-    return {KIND_RETRY: _retry}
+    return {KIND_RETRY: retry}
 
 
 @hookimpl
@@ -61,18 +54,6 @@ def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[Acti
     from lgo_ins.counter import on_patient_selected
 
     return on_patient_selected(kernel, event.pharmacy_id, event.patient_id, event.operator_id)
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("ins", Path(__file__).parent / "migrations")
-
-
-@hookimpl
-def lgo_shareable_identity(kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
-    from lgo_ins import api
-
-    return api.shareable(kernel, pharmacy_id, patient_id)
 
 
 @hookimpl

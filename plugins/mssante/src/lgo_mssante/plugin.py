@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, deferred, hookimpl
 
 from lgo_mssante.settings import MssanteSettings
 
 if TYPE_CHECKING:
-    from lgo.api import (
-        Delivery,
-        Kernel,
-        PeriodicJob,
-        ServiceStatus,
-    )
+    from lgo.api import PeriodicJob
 
 MANIFEST = Manifest(
     name="mssante",
@@ -36,41 +30,18 @@ LAZY_HOOKS = LazyHooks(
     web=("lgo_mssante.web:blueprint", "lgo_mssante.counter_web:blueprint"),
     portable_tables="lgo_mssante.portability:portable_tables",
     indicators="lgo_mssante.indicators:sources",
+    migrations="migrations",
+    outbox_status="MSSanté",
 )
 
 
 @hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("mssante", Path(__file__).parent / "migrations")
-
-
-def _send(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_mssante.service import deliver_send
-
-    deliver_send(kernel, delivery)
-
-
-def _mdn(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_mssante.service import deliver_mdn
-
-    deliver_mdn(kernel, delivery)
-
-
-def _ko(kernel: Kernel, delivery: Delivery) -> None:
-    from lgo_mssante.service import deliver_ko
-
-    deliver_ko(kernel, delivery)
-
-
-@hookimpl
 def lgo_register_outbox_handlers() -> dict[str, Any]:
-    return {"mssante.send": _send, "mssante.mdn": _mdn, "mssante.ko": _ko}
-
-
-def _fetch(kernel: Kernel, pharmacy_id: int) -> None:
-    from lgo_mssante.service import receive
-
-    receive(kernel, pharmacy_id)
+    return {
+        "mssante.send": deferred("lgo_mssante.service:deliver_send"),
+        "mssante.mdn": deferred("lgo_mssante.service:deliver_mdn"),
+        "mssante.ko": deferred("lgo_mssante.service:deliver_ko"),
+    }
 
 
 @hookimpl
@@ -79,17 +50,4 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
 
     # Every two minutes: a reply or a receipt reaches the pharmacist quickly, and the operator's server is
     # polled far less often than an ordinary mail client does.
-    return [PeriodicJob("relève des boîtes MSSanté", 120.0, _fetch)]
-
-
-@hookimpl
-def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
-    """The counter's status bar: MSSanté, from this plugin's outbox messages."""
-    from lgo.api import outbox
-
-    with kernel.transaction() as session:
-        return [
-            outbox.service_status(
-                session, pharmacy_id, patient_id, service="mssante", label_fr="MSSanté", plugin="mssante"
-            )
-        ]
+    return [PeriodicJob("relève des boîtes MSSanté", 120.0, deferred("lgo_mssante.service:receive"))]

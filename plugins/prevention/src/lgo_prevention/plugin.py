@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
-
-if TYPE_CHECKING:
-    from lgo.api import (
-        ActDefinition,
-        IdentityQualified,
-        Kernel,
-    )
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest
 
 MANIFEST = Manifest(
     name="prevention",
@@ -33,23 +23,7 @@ LAZY_HOOKS = LazyHooks(
     cli="lgo_prevention.cli:prevention",
     web="lgo_prevention.web:blueprint",
     portable_tables="lgo_prevention.portability:portable_tables",
+    migrations="migrations",
+    acts="lgo_prevention.bands:ACTS",
+    hooks={"lgo_on_identity_qualified": "lgo_prevention.plan:on_identity_qualified"},
 )
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("prevention", Path(__file__).parent / "migrations")
-
-
-@hookimpl
-def lgo_register_acts() -> list[ActDefinition]:
-    from lgo_prevention.bands import ACTS
-
-    return list(ACTS)
-
-
-@hookimpl
-def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    from lgo_prevention import plan
-
-    plan.on_identity_qualified(kernel, event)

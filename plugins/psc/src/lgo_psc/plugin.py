@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, SignInMethod, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, SignInMethod, hookimpl
 
 from lgo_psc.settings import PscSettings
 
@@ -22,12 +20,8 @@ MANIFEST = Manifest(
 LAZY_HOOKS = LazyHooks(
     web="lgo_psc.web:blueprint",
     portable_tables="lgo_psc.portability:portable_tables",
+    migrations="migrations",
 )
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("psc", Path(__file__).parent / "migrations")
 
 
 @hookimpl

@@ -6,20 +6,7 @@ with them the XML, HTTP and database libraries, are imported inside the hooks th
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, MigrationSource, hookimpl
-
-if TYPE_CHECKING:
-    from lgo.api import (
-        ActDefinition,
-        ActionRequired,
-        BillingEnded,
-        IdentityQualified,
-        Kernel,
-    )
-    from sqlalchemy.orm import Session
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest
 
 MANIFEST = Manifest(
     name="vaccination",
@@ -40,37 +27,11 @@ LAZY_HOOKS = LazyHooks(
     web="lgo_vaccination.file:blueprint",
     portable_tables="lgo_vaccination.portability:portable_tables",
     indicators="lgo_vaccination.indicators:sources",
+    migrations="migrations",
+    acts="lgo_vaccination.codes:ACTS",
+    hooks={
+        "lgo_on_billing_commit": "lgo_vaccination.service:write_notes",
+        "lgo_on_billing_end": "lgo_vaccination.service:actions_after_billing",
+        "lgo_on_identity_qualified": "lgo_vaccination.service:on_identity_qualified",
+    },
 )
-
-
-@hookimpl
-def lgo_register_migrations() -> MigrationSource:
-    return MigrationSource("vaccination", Path(__file__).parent / "migrations")
-
-
-@hookimpl
-def lgo_register_acts() -> list[ActDefinition]:
-    from lgo_vaccination.codes import ACTS
-
-    return list(ACTS)
-
-
-@hookimpl
-def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
-    from lgo_vaccination import service
-
-    service.write_notes(kernel, session, event)
-
-
-@hookimpl
-def lgo_on_billing_end(kernel: Kernel, event: BillingEnded) -> list[ActionRequired]:
-    from lgo_vaccination import service
-
-    return service.actions_after_billing(kernel, event)
-
-
-@hookimpl
-def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    from lgo_vaccination import service
-
-    service.on_identity_qualified(kernel, event)
