@@ -49,7 +49,8 @@ Groups of names:
 * web pages — :func:`web_kernel` and :func:`signed_in` (the kernel, the pharmacy and the operator of a plugin's view
   mounted by ``lgo-web``), :func:`traced_pdf` (a record's PDF shown inline, its printing traced);
 * plugin tables — :class:`PatientRecord`, the columns of a record about one patient (pharmacy, patient, operator,
-  validation, dates), a mixin for the plugin's own declarative base.
+  validation, dates), a mixin for the plugin's own declarative base; :class:`LabelledEnum`, a ``StrEnum`` whose
+  members carry their French label (``OPEN = "open", "en cours"``).
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.domain.scoped import get_scoped as get_scoped
     from lgo.domain.scoped import parse_id as parse_id
     from lgo.domain.stock import Lot as Lot
+    from lgo.enums import LabelledEnum as LabelledEnum
     from lgo.errors import ImmutableRecordError as ImmutableRecordError
     from lgo.errors import InsufficientStock as InsufficientStock
     from lgo.errors import LgoError as LgoError
@@ -293,6 +295,7 @@ _LAZY: dict[str, str] = {
     "get_scoped": "lgo.domain.scoped:get_scoped",
     "parse_id": "lgo.domain.scoped:parse_id",
     "Lot": "lgo.domain.stock:Lot",
+    "LabelledEnum": "lgo.enums:LabelledEnum",
     "ImmutableRecordError": "lgo.errors:ImmutableRecordError",
     "InsufficientStock": "lgo.errors:InsufficientStock",
     "LgoError": "lgo.errors:LgoError",

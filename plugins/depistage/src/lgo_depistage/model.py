@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
-from lgo.api import NAMING_CONVENTION, PatientRecord, UTCDateTime, str_enum
+from lgo.api import NAMING_CONVENTION, LabelledEnum, PatientRecord, UTCDateTime, str_enum
 from sqlalchemy import JSON, Boolean, Date, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -17,49 +16,28 @@ class DepistageBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class TrodStatus(StrEnum):
+class TrodStatus(LabelledEnum):
     #: Questionnaire, device and result being recorded.
-    OPEN = "open"
+    OPEN = "open", "en cours"
     #: Billed (acts, antibiotic): the attestation waits for the pharmacist's validation.
-    BILLED = "billed"
+    BILLED = "billed", "facturé, attestation à valider"
     #: Validated by the pharmacist; the identity is not qualified yet, the documents wait.
-    WAITING_IDENTITY = "waiting_identity"
-    VALIDATED = "validated"
-    CANCELLED = "cancelled"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "open": "en cours",
-            "billed": "facturé, attestation à valider",
-            "waiting_identity": "validé, en attente de la qualification de l'identité",
-            "validated": "attestation validée",
-            "cancelled": "annulé",
-        }[self.value]
+    WAITING_IDENTITY = "waiting_identity", "validé, en attente de la qualification de l'identité"
+    VALIDATED = "validated", "attestation validée"
+    CANCELLED = "cancelled", "annulé"
 
 
-class Fallback(StrEnum):
+class Fallback(LabelledEnum):
     """Where the attestation stands with the médecin traitant (MSSanté fallback when the DMP cannot be fed)."""
 
-    NONE = "none"
+    NONE = "none", "—"
     #: Validated: followed until the DMP has it, or the outbox gave up.
-    WATCHING = "watching"
-    SENT = "sent"
-    NO_ADDRESS = "no_address"
-    UNAVAILABLE = "unavailable"
+    WATCHING = "watching", "suivi de l'envoi au DMP"
+    SENT = "sent", "envoyée au médecin traitant par MSSanté"
+    NO_ADDRESS = "no_address", "DMP non alimenté et adresse MSSanté du médecin traitant inconnue"
+    UNAVAILABLE = "unavailable", "DMP non alimenté et messagerie MSSanté non disponible"
     #: The DMP has the documents: no fallback needed.
-    NOT_NEEDED = "not_needed"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "none": "—",
-            "watching": "suivi de l'envoi au DMP",
-            "sent": "envoyée au médecin traitant par MSSanté",
-            "no_address": "DMP non alimenté et adresse MSSanté du médecin traitant inconnue",
-            "unavailable": "DMP non alimenté et messagerie MSSanté non disponible",
-            "not_needed": "dans le DMP",
-        }[self.value]
+    NOT_NEEDED = "not_needed", "dans le DMP"
 
 
 class DepistageTest(PatientRecord, DepistageBase):

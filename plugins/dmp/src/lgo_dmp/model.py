@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from lgo.api import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from lgo.api import NAMING_CONVENTION, LabelledEnum, UTCDateTime, str_enum, utcnow
 from sqlalchemy import Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -16,25 +15,14 @@ class DmpBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class SubmissionStatus(StrEnum):
-    WAITING = "waiting"
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
+class SubmissionStatus(LabelledEnum):
+    WAITING = "waiting", "en attente"
+    QUEUED = "queued", "en file d'envoi"
+    SENT = "sent", "envoyé au DMP"
+    FAILED = "failed", "échec"
     #: The outbox gave up while a sending may have reached the DMP (its answer lost): not a failure, unknown.
-    UNCONFIRMED = "unconfirmed"
-    DEPRECATED = "deprecated"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "waiting": "en attente",
-            "queued": "en file d'envoi",
-            "sent": "envoyé au DMP",
-            "failed": "échec",
-            "unconfirmed": "non confirmé par le DMP",
-            "deprecated": "supprimé du DMP",
-        }[self.value]
+    UNCONFIRMED = "unconfirmed", "non confirmé par le DMP"
+    DEPRECATED = "deprecated", "supprimé du DMP"
 
 
 class DmpSubmission(DmpBase):

@@ -11,10 +11,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
-from lgo.api import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from lgo.api import NAMING_CONVENTION, LabelledEnum, UTCDateTime, str_enum, utcnow
 from sqlalchemy import JSON, Boolean, Date, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -26,24 +25,13 @@ class DpBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class LineStatus(StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    WAITING_IDENTITY = "waiting_identity"
-    WAITING_FILE = "waiting_file"
-    NOT_FED = "not_fed"
-    FAILED = "failed"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "queued": "en file d'envoi",
-            "sent": "transmise au DP",
-            "waiting_identity": "en attente : identité non qualifiée",
-            "waiting_file": "en attente : le patient n'a pas de DP",
-            "not_fed": "non transmise",
-            "failed": "échec de l'envoi",
-        }[self.value]
+class LineStatus(LabelledEnum):
+    QUEUED = "queued", "en file d'envoi"
+    SENT = "sent", "transmise au DP"
+    WAITING_IDENTITY = "waiting_identity", "en attente : identité non qualifiée"
+    WAITING_FILE = "waiting_file", "en attente : le patient n'a pas de DP"
+    NOT_FED = "not_fed", "non transmise"
+    FAILED = "failed", "échec de l'envoi"
 
 
 class PatientFile(DpBase):

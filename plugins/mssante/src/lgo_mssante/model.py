@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from lgo.api import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from lgo.api import NAMING_CONVENTION, LabelledEnum, UTCDateTime, str_enum, utcnow
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,26 +34,14 @@ class Direction(StrEnum):
     IN = "entrant"
 
 
-class MessageStatus(StrEnum):
-    QUEUED = "en_file"
-    SENT = "envoye"
-    ACKNOWLEDGED = "accuse"
-    REJECTED = "refuse"
-    INTEGRATED = "integre"
-    RECEIVED = "recu"
-    QUARANTINED = "quarantaine"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "en_file": "en file d'envoi",
-            "envoye": "envoyé",
-            "accuse": "accusé de réception reçu",
-            "refuse": "refusé par le destinataire",
-            "integre": "intégré au dossier du patient",
-            "recu": "reçu",
-            "quarantaine": "en quarantaine",
-        }[self.value]
+class MessageStatus(LabelledEnum):
+    QUEUED = "en_file", "en file d'envoi"
+    SENT = "envoye", "envoyé"
+    ACKNOWLEDGED = "accuse", "accusé de réception reçu"
+    REJECTED = "refuse", "refusé par le destinataire"
+    INTEGRATED = "integre", "intégré au dossier du patient"
+    RECEIVED = "recu", "reçu"
+    QUARANTINED = "quarantaine", "en quarantaine"
 
 
 class MssAccount(MssBase):

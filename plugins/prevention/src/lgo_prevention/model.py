@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
-from lgo.api import NAMING_CONVENTION, PatientRecord, str_enum
+from lgo.api import NAMING_CONVENTION, LabelledEnum, PatientRecord, str_enum
 from sqlalchemy import JSON, Date, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -17,22 +16,12 @@ class PreventionBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class BilanStatus(StrEnum):
-    OPEN = "open"
-    BILLED = "billed"
-    WAITING_IDENTITY = "waiting_identity"
-    VALIDATED = "validated"
-    CANCELLED = "cancelled"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "open": "entretien en cours",
-            "billed": "facturé, plan à valider",
-            "waiting_identity": "plan validé, en attente de la qualification de l'identité",
-            "validated": "plan validé",
-            "cancelled": "annulé",
-        }[self.value]
+class BilanStatus(LabelledEnum):
+    OPEN = "open", "entretien en cours"
+    BILLED = "billed", "facturé, plan à valider"
+    WAITING_IDENTITY = "waiting_identity", "plan validé, en attente de la qualification de l'identité"
+    VALIDATED = "validated", "plan validé"
+    CANCELLED = "cancelled", "annulé"
 
 
 class Bilan(PatientRecord, PreventionBase):

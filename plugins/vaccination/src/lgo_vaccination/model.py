@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
-from lgo.api import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from lgo.api import NAMING_CONVENTION, LabelledEnum, UTCDateTime, str_enum, utcnow
 from sqlalchemy import Date, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -16,24 +15,14 @@ class VaccinationBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class NoteStatus(StrEnum):
+class NoteStatus(LabelledEnum):
     #: Prepared from the billing, to be checked and completed by the pharmacist.
-    TO_CHECK = "to_check"
+    TO_CHECK = "to_check", "à vérifier"
     #: Checked and validated by the pharmacist, but the identity is not qualified yet: the document waits.
-    WAITING_IDENTITY = "waiting_identity"
-    VALIDATED = "validated"
-    REPLACED = "replaced"
-    CANCELLED = "cancelled"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "to_check": "à vérifier",
-            "waiting_identity": "en attente de la qualification de l'identité",
-            "validated": "validée",
-            "replaced": "remplacée par une correction",
-            "cancelled": "annulée",
-        }[self.value]
+    WAITING_IDENTITY = "waiting_identity", "en attente de la qualification de l'identité"
+    VALIDATED = "validated", "validée"
+    REPLACED = "replaced", "remplacée par une correction"
+    CANCELLED = "cancelled", "annulée"
 
 
 class VaccinationNote(VaccinationBase):
