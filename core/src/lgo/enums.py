@@ -18,7 +18,10 @@ class LabelledEnum(StrEnum):
 
     label_fr: str
 
-    def __new__(cls, value: str, label_fr: str) -> Self:
+    def __new__(cls, value: str, label_fr: str = "") -> Self:
+        # The default only lets type checkers accept a lookup by value (``Status("open")``, which never comes here).
+        if not label_fr:
+            raise TypeError(f"{cls.__name__}: the member {value!r} has no French label")
         member = str.__new__(cls, value)
         member._value_ = value
         member.label_fr = label_fr
