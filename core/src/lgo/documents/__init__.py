@@ -2,7 +2,8 @@
 
 The kernel owns the document entity and its life cycle (draft → validated → replaced / deprecated), visibility
 choices and the CDA bytes; plugins build the content and deliver it (DMP, MSSanté). Validating a document fires
-``lgo_on_document_validated``; deprecating one fires ``lgo_on_document_deprecated``.
+``lgo_on_document_validated``; deprecating one fires ``lgo_on_document_deprecated``. :class:`SharedAct` is the life
+cycle of a plugin act whose documents wait for the patient's qualified identity (a TROD, a bilan prévention).
 
 The names below are loaded on first use: a plugin's settings read the small code tables of
 :mod:`lgo.documents.xds_codes`, and ``lgo --help`` (which reads every plugin's settings) must not load the database
@@ -15,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from lgo.documents.acts import SharedAct as SharedAct
     from lgo.documents.model import DocumentStatus as DocumentStatus
     from lgo.documents.model import HealthDocument as HealthDocument
     from lgo.documents.service import create_draft as create_draft
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from lgo.documents.service import validate as validate
 
 _LAZY = {
+    "SharedAct": "lgo.documents.acts",
     "DocumentStatus": "lgo.documents.model",
     "HealthDocument": "lgo.documents.model",
     "create_draft": "lgo.documents.service",

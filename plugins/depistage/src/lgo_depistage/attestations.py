@@ -8,12 +8,11 @@ patient's copy, available as soon as the result is recorded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lgo.api import (
     ActionRequired,
     HealthDocument,
-    IdentityNotShareable,
     Operator,
     Pharmacy,
     Product,
@@ -31,51 +30,32 @@ from lgo_depistage.records import PLUGIN, audit, device_of, get_test, patient_of
 from lgo_depistage.sharing import share
 
 if TYPE_CHECKING:
-    from lgo.api import IdentityQualified, Kernel
+    from lgo.api import IdentityQualified, Kernel, SharedIdentity
 
 
 def validate(kernel: Kernel, pharmacy_id: int, test_id: int, operator_id: int) -> list[ActionRequired]:
     """The pharmacist validates the attestation (and the dispensation): produced now when the identity is
     qualified, else as soon as it is."""
-    with kernel.transaction() as session:
-        test = get_test(session, pharmacy_id, test_id)
-        if test.status != TrodStatus.BILLED:
-            raise ValidationError(
-                f"Ce TROD ne peut pas être validé ({test.status.label_fr}).", detail=f"test {test_id}"
-            )
-        pharmacist(session, pharmacy_id, operator_id)
-        test.status, test.validated_by = TrodStatus.WAITING_IDENTITY, operator_id
-        patient_id = test.patient_id
-        audit(kernel, session, test, "validated", "Attestation de TROD validée par le pharmacien.", operator_id)
-    return _produce(kernel, pharmacy_id, test_id, patient_id)
+    return _TROD.validate(kernel, pharmacy_id, test_id, operator_id)
 
 
-def _produce(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int) -> list[ActionRequired]:
-    try:
-        identity = kernel.shareable_identity(pharmacy_id, patient_id)
-    except IdentityNotShareable as exc:
-        return kernel.identity_actions(
-            pharmacy_id, patient_id, exc, "L'attestation du TROD attend et partira au DMP ensuite."
-        )
-    with kernel.transaction() as session:
-        test = get_test(session, pharmacy_id, test_id)
-        if test.status != TrodStatus.WAITING_IDENTITY:
-            return []
-        attestation = _attestation_draft(session, test, identity)
-        dispensation = _dispensation_draft(session, test, identity, attestation) if test.antibiotic else None
-        test.attestation_document_id = attestation.id
-        test.dispensation_document_id = dispensation.id if dispensation else None
-        test.status = TrodStatus.VALIDATED
-        validator = test.validated_by or test.operator_id
-        ids = [attestation.id] + ([dispensation.id] if dispensation else [])
-    actions: list[ActionRequired] = []
-    for document_id in ids:
-        actions += documents.validate(kernel, pharmacy_id, document_id, validator)
-    share(kernel, pharmacy_id, test_id)
-    return actions
+def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    _TROD.on_identity_qualified(kernel, event)
 
 
-def _attestation_draft(session: Session, test: DepistageTest, identity: Any) -> HealthDocument:
+def _drafts(session: Session, test: DepistageTest, identity: SharedIdentity) -> list[int]:
+    attestation = _attestation_draft(session, test, identity)
+    dispensation = _dispensation_draft(session, test, identity, attestation) if test.antibiotic else None
+    test.attestation_document_id = attestation.id
+    test.dispensation_document_id = dispensation.id if dispensation else None
+    return [attestation.id] + ([dispensation.id] if dispensation else [])
+
+
+def _validated(kernel: Kernel, session: Session, test: DepistageTest) -> None:
+    audit(kernel, session, test, "validated", "Attestation de TROD validée par le pharmacien.", test.validated_by)
+
+
+def _attestation_draft(session: Session, test: DepistageTest, identity: SharedIdentity) -> HealthDocument:
     kind = codes.kind(test.kind)
     assert test.tested_at is not None
     document = documents.create_draft(
@@ -118,7 +98,7 @@ def _comment(session: Session, test: DepistageTest) -> str:
 
 
 def _dispensation_draft(
-    session: Session, test: DepistageTest, identity: Any, attestation: HealthDocument
+    session: Session, test: DepistageTest, identity: SharedIdentity, attestation: HealthDocument
 ) -> HealthDocument:
     posology = posology_of(test)
     product = session.get(Product, test.product_id)
@@ -161,15 +141,6 @@ def _dispensation_draft(
     return document
 
 
-def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    with kernel.transaction() as session:
-        waiting = DepistageTest.ids_of_patient(
-            session, event.pharmacy_id, event.patient_id, DepistageTest.status == TrodStatus.WAITING_IDENTITY
-        )
-    for test_id in waiting:
-        _produce(kernel, event.pharmacy_id, test_id, event.patient_id)
-
-
 def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
     """The patient's attestation (PDF), as soon as the result is recorded."""
     with kernel.transaction() as session:
@@ -203,3 +174,18 @@ def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
             physician=" — ".join(v for v in (test.physician_name, test.physician_mssante) if v),
         )
     return pdf.render(content)
+
+
+_TROD: documents.SharedAct[DepistageTest] = documents.SharedAct(
+    DepistageTest,
+    get_test,
+    pharmacist,
+    TrodStatus.BILLED,
+    TrodStatus.WAITING_IDENTITY,
+    TrodStatus.VALIDATED,
+    name_fr="TROD",
+    waiting_fr="L'attestation du TROD attend et partira au DMP ensuite.",
+    drafts=_drafts,
+    share=share,
+    on_validated=_validated,
+)
