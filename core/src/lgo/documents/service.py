@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -110,6 +110,34 @@ def _retitle(document: HealthDocument, title: str) -> None:
         document.content = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
+def _audit(
+    session: Session, document: HealthDocument, action: str, message: str, operator_id: int, details: dict[str, Any]
+) -> None:
+    audit.record(
+        session,
+        document.pharmacy_id,
+        action,
+        message,
+        operator_id=operator_id,
+        patient_id=document.patient_id,
+        object_type="health_document",
+        object_id=document.id,
+        details=details,
+    )
+
+
+def _event_fields(document: HealthDocument, operator_id: int) -> dict[str, Any]:
+    """What the validation and the deprecation events both say of the document."""
+    return {
+        "pharmacy_id": document.pharmacy_id,
+        "operator_id": operator_id,
+        "document_id": document.id,
+        "document_type": document.type_code,
+        "patient_id": document.patient_id,
+        "unique_id": document.unique_id,
+    }
+
+
 def validate(
     kernel: Kernel,
     pharmacy_id: int,
@@ -148,24 +176,16 @@ def validate(
             previous.status = DocumentStatus.REPLACED
             previous.status_changed_at = now
             previous.status_reason = f"remplacé par la version {document.version}"
-        audit.record(
+        _audit(
             session,
-            pharmacy_id,
+            document,
             "document.validated",
             f"Document « {document.title} » validé (version {document.version}).",
-            operator_id=operator_id,
-            patient_id=document.patient_id,
-            object_type="health_document",
-            object_id=document.id,
+            operator_id,
             details={"type_code": document.type_code, "unique_id": document.unique_id},
         )
         event = DocumentValidated(
-            pharmacy_id=pharmacy_id,
-            operator_id=operator_id,
-            document_id=document.id,
-            document_type=document.type_code,
-            patient_id=document.patient_id,
-            unique_id=document.unique_id,
+            **_event_fields(document, operator_id),
             replaces_document_id=document.replaces_id,
             source_plugin=document.source_plugin,
         )
@@ -185,26 +205,15 @@ def deprecate(
         document.status = DocumentStatus.DEPRECATED
         document.status_changed_at = utcnow()
         document.status_reason = reason_fr[:300]
-        audit.record(
+        _audit(
             session,
-            pharmacy_id,
+            document,
             "document.deprecated",
             f"Document « {document.title} » supprimé : {reason_fr}",
-            operator_id=operator_id,
-            patient_id=document.patient_id,
-            object_type="health_document",
-            object_id=document.id,
+            operator_id,
             details={"unique_id": document.unique_id},
         )
-        event = DocumentDeprecated(
-            pharmacy_id=pharmacy_id,
-            operator_id=operator_id,
-            document_id=document.id,
-            document_type=document.type_code,
-            patient_id=document.patient_id,
-            unique_id=document.unique_id,
-            reason_fr=reason_fr,
-        )
+        event = DocumentDeprecated(**_event_fields(document, operator_id), reason_fr=reason_fr)
     return kernel.hooks.on_document_deprecated(event)
 
 
