@@ -64,8 +64,8 @@ class SharedAct(Generic[A]):
     drafts: Callable[[Session, A, SharedIdentity], list[int]]
     #: Sends the validated documents (DMP, MSSanté): ``share(kernel, pharmacy_id, act_id)``.
     share: Callable[[Kernel, int, int], object]
-    #: Called in the validation's transaction (the plugin's audit line, if it writes one): ``(kernel, session, act)``.
-    on_validated: Callable[[Kernel, Session, A], None] | None = None
+    #: Called in the validation's transaction (the plugin's audit line, if it writes one): ``(session, act)``.
+    on_validated: Callable[[Session, A], None] | None = None
 
     def validate(self, kernel: Kernel, pharmacy_id: int, act_id: int, operator_id: int) -> list[ActionRequired]:
         """The pharmacist validates the billed act: its documents are produced now when the identity is qualified,
@@ -81,7 +81,7 @@ class SharedAct(Generic[A]):
             act.status, act.validated_by = self.waiting_identity, operator_id
             patient_id = act.patient_id
             if self.on_validated is not None:
-                self.on_validated(kernel, session, act)
+                self.on_validated(session, act)
         return self.produce(kernel, pharmacy_id, act_id, patient_id)
 
     def produce(self, kernel: Kernel, pharmacy_id: int, act_id: int, patient_id: int) -> list[ActionRequired]:

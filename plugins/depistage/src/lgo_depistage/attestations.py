@@ -51,8 +51,8 @@ def _drafts(session: Session, test: DepistageTest, identity: SharedIdentity) -> 
     return [attestation.id] + ([dispensation.id] if dispensation else [])
 
 
-def _validated(kernel: Kernel, session: Session, test: DepistageTest) -> None:
-    audit(kernel, session, test, "validated", "Attestation de TROD validée par le pharmacien.", test.validated_by)
+def _validated(session: Session, test: DepistageTest) -> None:
+    audit(session, test, "validated", "Attestation de TROD validée par le pharmacien.", test.validated_by)
 
 
 def _attestation_draft(session: Session, test: DepistageTest, identity: SharedIdentity) -> HealthDocument:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from lgo.api import (
     Operator,
@@ -17,15 +16,13 @@ from lgo.api import (
     identifiers,
     utcnow,
 )
+from lgo.api import audit as journal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lgo_depistage import antibiotics
 from lgo_depistage import cda as trod_cda
 from lgo_depistage.model import DepistageTest, TrodStatus
-
-if TYPE_CHECKING:
-    from lgo.api import Kernel
 
 PLUGIN = "depistage"
 _MAX_TEXT = 2000
@@ -114,20 +111,8 @@ def last_physician(session: Session, pharmacy_id: int, patient_id: int) -> Physi
     return Physician(row.physician_name, row.physician_rpps, row.physician_mssante)
 
 
-def audit(
-    kernel: Kernel, session: Session, test: DepistageTest, action: str, message: str, operator_id: int | None
-) -> None:
-    kernel.audit(
-        test.pharmacy_id,
-        f"depistage.{action}",
-        message,
-        actor=PLUGIN,
-        session=session,
-        operator_id=operator_id,
-        patient_id=test.patient_id,
-        object_type="depistage_test",
-        object_id=test.id,
-    )
+def audit(session: Session, test: DepistageTest, action: str, message: str, operator_id: int | None) -> None:
+    journal.record_about(session, test, f"depistage.{action}", message, actor=PLUGIN, operator_id=operator_id)
 
 
 def device_of(test: DepistageTest) -> trod_cda.Device:

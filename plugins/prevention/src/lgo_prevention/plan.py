@@ -26,7 +26,7 @@ from lgo.api import (
 
 from lgo_prevention import bands
 from lgo_prevention.model import Bilan, BilanStatus
-from lgo_prevention.service import PLUGIN, get_bilan, pharmacist
+from lgo_prevention.service import PLUGIN, audit, get_bilan, pharmacist
 
 if TYPE_CHECKING:
     from lgo.api import IdentityQualified, Kernel, SharedIdentity
@@ -197,17 +197,7 @@ def share(kernel: Kernel, pharmacy_id: int, bilan_id: int) -> str:
     with kernel.transaction() as session:
         bilan = get_bilan(session, pharmacy_id, bilan_id)
         bilan.physician_status_fr, bilan.mssante_message_id = status[:300], message_id
-        kernel.audit(
-            pharmacy_id,
-            "prevention.shared",
-            f"Plan personnalisé de prévention : {status}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="prevention_bilan",
-            object_id=bilan_id,
-        )
+        audit(session, bilan, "shared", f"Plan personnalisé de prévention : {status}.", operator_id)
     return status
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from lgo.api import Counter, Operator, Patient, ValidationError, acting_pharmacist, cda, get_scoped, utcnow
+from lgo.api import audit as journal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -62,6 +63,10 @@ def pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator
         operator_id,
         "Le bilan prévention est conduit et validé par un pharmacien identifié par son numéro RPPS.",
     )
+
+
+def audit(session: Session, bilan: Bilan, action: str, message: str, operator_id: int) -> None:
+    journal.record_about(session, bilan, f"prevention.{action}", message, actor=PLUGIN, operator_id=operator_id)
 
 
 def get_bilan(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
@@ -152,17 +157,7 @@ def start_bilan(
                 bilan.physician_name, bilan.physician_mssante = known.physician_name, known.physician_mssante
         session.add(bilan)
         session.flush()
-        kernel.audit(
-            pharmacy_id,
-            "prevention.started",
-            f"Mon bilan prévention commencé (tranche {band.label_fr}).",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="prevention_bilan",
-            object_id=bilan.id,
-        )
+        audit(session, bilan, "started", f"Mon bilan prévention commencé (tranche {band.label_fr}).", operator_id)
         return bilan.id
 
 
@@ -255,17 +250,7 @@ def bill(
     with kernel.transaction() as session:
         bilan = get_bilan(session, pharmacy_id, bilan_id)
         bilan.invoice_id, bilan.additional_act, bilan.status = result.invoice_id, other, BilanStatus.BILLED
-        kernel.audit(
-            pharmacy_id,
-            "prevention.billed",
-            f"Mon bilan prévention facturé : {result.summary_fr()}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="prevention_bilan",
-            object_id=bilan_id,
-        )
+        audit(session, bilan, "billed", f"Mon bilan prévention facturé : {result.summary_fr()}.", operator_id)
     return Billed(result.invoice_id, result.summary_fr())
 
 
