@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from lgo.documents.service import create_draft as create_draft
     from lgo.documents.service import deprecate as deprecate
     from lgo.documents.service import documents_for_patient as documents_for_patient
+    from lgo.documents.service import draft_of as draft_of
     from lgo.documents.service import new_unique_id as new_unique_id
     from lgo.documents.service import set_content as set_content
     from lgo.documents.service import validate as validate
@@ -33,6 +34,7 @@ _LAZY = {
     "create_draft": "lgo.documents.service",
     "deprecate": "lgo.documents.service",
     "documents_for_patient": "lgo.documents.service",
+    "draft_of": "lgo.documents.service",
     "new_unique_id": "lgo.documents.service",
     "set_content": "lgo.documents.service",
     "validate": "lgo.documents.service",

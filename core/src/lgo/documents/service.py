@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,6 +73,44 @@ def create_draft(
     session.add(document)
     session.flush()
     return document
+
+
+class Act(Protocol):
+    """A plugin's record of an act done for a patient (a TROD, a bilan, a vaccination), billed on an invoice."""
+
+    id: int
+    pharmacy_id: int
+    patient_id: int
+    operator_id: int
+    invoice_id: int | None
+
+
+def draft_of(
+    session: Session,
+    act: Act,
+    document_type: tuple[str, str],
+    title: str,
+    *,
+    source_plugin: str,
+    source_ref: str,
+    replaces: HealthDocument | None = None,
+) -> HealthDocument:
+    """A new draft reporting ``act``: its pharmacy and patient, written by who performed it, on its invoice;
+    ``document_type`` is the (LOINC code, display) pair."""
+    type_code, type_display = document_type
+    return create_draft(
+        session,
+        pharmacy_id=act.pharmacy_id,
+        patient_id=act.patient_id,
+        author_operator_id=act.operator_id,
+        type_code=type_code,
+        type_display=type_display,
+        title=title,
+        source_plugin=source_plugin,
+        source_ref=source_ref,
+        invoice_id=act.invoice_id,
+        replaces=replaces,
+    )
 
 
 def set_content(document: HealthDocument, content: bytes) -> None:

@@ -58,17 +58,8 @@ def _validated(session: Session, test: DepistageTest) -> None:
 def _attestation_draft(session: Session, test: DepistageTest, identity: SharedIdentity) -> HealthDocument:
     kind = codes.kind(test.kind)
     assert test.tested_at is not None
-    document = documents.create_draft(
-        session,
-        pharmacy_id=test.pharmacy_id,
-        patient_id=test.patient_id,
-        author_operator_id=test.operator_id,
-        type_code=codes.DOCUMENT_TYPE[0],
-        type_display=codes.DOCUMENT_TYPE[1],
-        title=trod_cda.title(kind),
-        source_plugin=PLUGIN,
-        source_ref=f"trod:{test.id}",
-        invoice_id=test.invoice_id,
+    document = documents.draft_of(
+        session, test, codes.DOCUMENT_TYPE, trod_cda.title(kind), source_plugin=PLUGIN, source_ref=f"trod:{test.id}"
     )
     header = cda.header_for_document(session, document, identity, effective_time=utcnow())
     trod = trod_cda.Trod(
@@ -105,17 +96,13 @@ def _dispensation_draft(
     assert posology is not None and product is not None and test.antibiotic
     chosen = antibiotics.antibiotic(test.antibiotic)
     kind = codes.kind(test.kind)
-    document = documents.create_draft(
+    document = documents.draft_of(
         session,
-        pharmacy_id=test.pharmacy_id,
-        patient_id=test.patient_id,
-        author_operator_id=test.operator_id,
-        type_code=edisp.TYPE[0],
-        type_display=edisp.TYPE[1],
-        title=f"Dispensation médicamenteuse — {chosen.label_fr} ({kind.title_fr})",
+        test,
+        edisp.TYPE,
+        f"Dispensation médicamenteuse — {chosen.label_fr} ({kind.title_fr})",
         source_plugin=PLUGIN,
         source_ref=f"trod:{test.id}:dispensation",
-        invoice_id=test.invoice_id,
     )
     dispensed_at = test.tested_at or utcnow()
     header = cda.header_for_document(session, document, identity, effective_time=utcnow())

@@ -129,18 +129,7 @@ def _drafts(session: Session, bilan: Bilan, identity: SharedIdentity) -> list[in
     names = f"{identity.birth_name} {' '.join(identity.first_names)}"
     patient = f"{names}, né(e) le {_birth(identity.birth_date)}, INS {identity.matricule}"
     pdf = render(_content(session, bilan, patient))
-    document = documents.create_draft(
-        session,
-        pharmacy_id=bilan.pharmacy_id,
-        patient_id=bilan.patient_id,
-        author_operator_id=bilan.operator_id,
-        type_code=TYPE[0],
-        type_display=TYPE[1],
-        title=TITLE,
-        source_plugin=PLUGIN,
-        source_ref=f"bilan:{bilan.id}",
-        invoice_id=bilan.invoice_id,
-    )
+    document = documents.draft_of(session, bilan, TYPE, TITLE, source_plugin=PLUGIN, source_ref=f"bilan:{bilan.id}")
     header = cda.header_for_document(session, document, identity, effective_time=utcnow())
     documents.set_content(document, level1_ppp(cda.wrap_pdf(header, pdf)))
     bilan.document_id = document.id
