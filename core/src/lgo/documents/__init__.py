@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lgo.documents.acts import SharedAct as SharedAct
+    from lgo.documents.acts import editable as editable
     from lgo.documents.model import DocumentStatus as DocumentStatus
     from lgo.documents.model import HealthDocument as HealthDocument
     from lgo.documents.service import create_draft as create_draft
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "SharedAct": "lgo.documents.acts",
+    "editable": "lgo.documents.acts",
     "DocumentStatus": "lgo.documents.model",
     "HealthDocument": "lgo.documents.model",
     "create_draft": "lgo.documents.service",

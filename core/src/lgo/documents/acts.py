@@ -42,6 +42,16 @@ class Act(Protocol):
 A = TypeVar("A", bound=Act)
 
 
+def editable(act: A, open_status: Any, name_fr: str) -> A:
+    """``act`` while it is still being recorded (``open_status``); once billed, validated or cancelled it is
+    refused in the plugin's words: « Ce TROD n'est plus modifiable (facturé, attestation à valider). »."""
+    if act.status != open_status:
+        raise ValidationError(
+            f"Ce {name_fr} n'est plus modifiable ({act.status.label_fr}).", detail=f"{type(act).__name__} {act.id}"
+        )
+    return act
+
+
 @dataclass(frozen=True)
 class SharedAct(Generic[A]):
     """One kind of act of a plugin: its table, its statuses and its words, and what it produces and shares."""

@@ -26,7 +26,16 @@ from sqlalchemy.orm import Session
 from lgo_depistage import antibiotics, codes, edisp, pdf
 from lgo_depistage import cda as trod_cda
 from lgo_depistage.model import DepistageTest, TrodStatus
-from lgo_depistage.records import PLUGIN, audit, device_of, get_test, patient_of, pharmacist, posology_of
+from lgo_depistage.records import (
+    PLUGIN,
+    audit,
+    device_of,
+    get_test,
+    patient_of,
+    pharmacist,
+    posology_of,
+    treatment_of,
+)
 from lgo_depistage.sharing import share
 
 if TYPE_CHECKING:
@@ -139,12 +148,7 @@ def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
         operator = session.get(Operator, test.operator_id)
         patient = patient_of(session, pharmacy_id, test.patient_id)
         assert pharmacy is not None and operator is not None
-        posology = posology_of(test)
-        treatment = ""
-        if posology is not None and test.antibiotic:
-            product = session.get(Product, test.product_id)
-            label = product.label if product else antibiotics.antibiotic(test.antibiotic).label_fr
-            treatment = f"{label} ({test.boxes or 1} boîte(s)) : {posology.text_fr}."
+        treatment = treatment_of(session, test)
         device = device_of(test)
         content = pdf.AttestationContent(
             title=f"Attestation — {trod_cda.title(kind)}",
@@ -155,7 +159,7 @@ def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
             test=kind.label_fr,
             device=(f"UDI {device.udi} — " if device.udi else "") + device.description_fr,
             results=[(o.label_fr, codes.Result(test.results[o.code]).label_fr) for o in kind.observations],
-            antibiotic=treatment,
+            antibiotic=f"{treatment}." if treatment else "",
             orientation=test.orientation_fr,
             reasons=list(test.reasons) if not test.antibiotic else [],
             physician=" — ".join(v for v in (test.physician_name, test.physician_mssante) if v),

@@ -9,9 +9,11 @@ from datetime import date, datetime
 from lgo.api import (
     Operator,
     Patient,
+    Product,
     ValidationError,
     acting_pharmacist,
     cda,
+    documents,
     get_scoped,
     identifiers,
     utcnow,
@@ -61,10 +63,7 @@ def get_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
 
 
 def open_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
-    test = get_test(session, pharmacy_id, test_id)
-    if test.status != TrodStatus.OPEN:
-        raise ValidationError(f"Ce TROD n'est plus modifiable ({test.status.label_fr}).", detail=f"test {test_id}")
-    return test
+    return documents.editable(get_test(session, pharmacy_id, test_id), TrodStatus.OPEN, "TROD")
 
 
 def patient_of(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
@@ -129,6 +128,16 @@ def posology_of(test: DepistageTest) -> antibiotics.Posology | None:
     if not (test.antibiotic and test.dose_mg and test.intakes_per_day and test.days):
         return None
     return antibiotics.Posology(test.dose_mg, test.intakes_per_day, test.days)
+
+
+def treatment_of(session: Session, test: DepistageTest) -> str:
+    """The antibiotic dispensed, as the attestation and the validation window say it (empty when none)."""
+    posology = posology_of(test)
+    if posology is None or not test.antibiotic:
+        return ""
+    product = session.get(Product, test.product_id)
+    label = product.label if product else antibiotics.antibiotic(test.antibiotic).label_fr
+    return f"{label} ({test.boxes or 1} boîte(s)) : {posology.text_fr}"
 
 
 def local_day(moment: datetime | None) -> date:

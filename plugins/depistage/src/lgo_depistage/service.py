@@ -471,11 +471,8 @@ class TrodLine:
 def tests_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[TrodLine]:
     """The pharmacy's tests (of one patient), newest first."""
     with kernel.transaction() as session:
-        query = select(DepistageTest).where(DepistageTest.pharmacy_id == pharmacy_id)
-        if patient_id is not None:
-            query = query.where(DepistageTest.patient_id == patient_id)
         lines = []
-        for test in session.scalars(query.order_by(DepistageTest.id.desc())):
+        for test in DepistageTest.of_pharmacy(session, pharmacy_id, patient_id):
             result = {None: "—", True: "positif", False: "négatif ou non interprétable"}[test.positive]
             lines.append(
                 TrodLine(

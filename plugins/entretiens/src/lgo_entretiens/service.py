@@ -252,14 +252,11 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title:
         title = _clean_title(title) if title is not None else default_title
         document = session.get(HealthDocument, record.document_id) if record.document_id is not None else None
         if document is None:
-            document = documents.create_draft(
+            document = documents.draft_of(
                 session,
-                pharmacy_id=pharmacy_id,
-                patient_id=record.patient_id,
-                author_operator_id=record.operator_id,
-                type_code=type_code,
-                type_display=type_display,
-                title=title,
+                record,
+                (type_code, type_display),
+                title,
                 source_plugin=PLUGIN,
                 source_ref=f"record:{record.id}",
             )

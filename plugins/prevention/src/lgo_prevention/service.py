@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Counter, Operator, Patient, ValidationError, acting_pharmacist, cda, get_scoped, utcnow
+from lgo.api import (
+    Counter,
+    Operator,
+    Patient,
+    ValidationError,
+    acting_pharmacist,
+    cda,
+    documents,
+    get_scoped,
+    utcnow,
+)
 from lgo.api import audit as journal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,10 +84,7 @@ def get_bilan(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
 
 
 def _open(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
-    bilan = get_bilan(session, pharmacy_id, bilan_id)
-    if bilan.status != BilanStatus.OPEN:
-        raise ValidationError(f"Ce bilan n'est plus modifiable ({bilan.status.label_fr}).", detail=f"bilan {bilan_id}")
-    return bilan
+    return documents.editable(get_bilan(session, pharmacy_id, bilan_id), BilanStatus.OPEN, "bilan")
 
 
 def _text(value: str, what: str) -> str:
@@ -266,9 +273,6 @@ class BilanLine:
 
 def bilans(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[BilanLine]:
     with kernel.transaction() as session:
-        query = select(Bilan).where(Bilan.pharmacy_id == pharmacy_id)
-        if patient_id is not None:
-            query = query.where(Bilan.patient_id == patient_id)
         return [
             BilanLine(
                 b.id,
@@ -278,5 +282,5 @@ def bilans(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> l
                 b.status.label_fr,
                 b.physician_status_fr or "—",
             )
-            for b in session.scalars(query.order_by(Bilan.id.desc()))
+            for b in Bilan.of_pharmacy(session, pharmacy_id, patient_id)
         ]
