@@ -39,6 +39,12 @@ class PatientRecord:
         return list(session.scalars(query.order_by(cls.id)))
 
     @classmethod
+    def last_of_patient(cls, session: Session, pharmacy_id: int, patient_id: int, *criteria: Any) -> Self | None:
+        """This patient's latest record in this pharmacy that meets ``criteria``, if any."""
+        query = select(cls).where(cls.pharmacy_id == pharmacy_id, cls.patient_id == patient_id, *criteria)
+        return session.scalars(query.order_by(cls.id.desc()).limit(1)).first()
+
+    @classmethod
     def of_pharmacy(cls, session: Session, pharmacy_id: int, patient_id: int | None = None) -> list[Self]:
         """The pharmacy's records (of one patient when given), newest first: a plugin's list of its acts."""
         query = select(cls).where(cls.pharmacy_id == pharmacy_id)

@@ -19,7 +19,6 @@ from lgo.api import (
     utcnow,
 )
 from lgo.api import audit as journal
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lgo_depistage import antibiotics
@@ -95,16 +94,7 @@ def clean_physician(physician: Physician | None) -> Physician | None:
 
 
 def last_physician(session: Session, pharmacy_id: int, patient_id: int) -> Physician | None:
-    row = session.scalars(
-        select(DepistageTest)
-        .where(
-            DepistageTest.pharmacy_id == pharmacy_id,
-            DepistageTest.patient_id == patient_id,
-            DepistageTest.physician_name.is_not(None),
-        )
-        .order_by(DepistageTest.id.desc())
-        .limit(1)
-    ).first()
+    row = DepistageTest.last_of_patient(session, pharmacy_id, patient_id, DepistageTest.physician_name.is_not(None))
     if row is None or row.physician_name is None:
         return None
     return Physician(row.physician_name, row.physician_rpps, row.physician_mssante)

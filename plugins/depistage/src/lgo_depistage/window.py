@@ -95,16 +95,9 @@ def command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
     kernel.require_active(event.pharmacy_id, PLUGIN)
     with kernel.transaction() as session:
         pharmacist(session, event.pharmacy_id, event.operator_id)  # a préparateur is told at once, in French
-        unfinished = session.scalars(
-            select(DepistageTest)
-            .where(
-                DepistageTest.pharmacy_id == event.pharmacy_id,
-                DepistageTest.patient_id == event.patient_id,
-                DepistageTest.status == TrodStatus.OPEN,
-            )
-            .order_by(DepistageTest.id.desc())
-            .limit(1)
-        ).first()
+        unfinished = DepistageTest.last_of_patient(
+            session, event.pharmacy_id, event.patient_id, DepistageTest.status == TrodStatus.OPEN
+        )
         resume = [unfinished.id, codes.kind(unfinished.kind).label_fr] if unfinished else None
     return [
         ActionRequired(

@@ -152,14 +152,7 @@ def start_bilan(
         if physician is not None:
             set_physician_on(bilan, physician)
         else:
-            known = session.scalars(
-                select(Bilan)
-                .where(
-                    Bilan.pharmacy_id == pharmacy_id, Bilan.patient_id == patient_id, Bilan.physician_name.is_not(None)
-                )
-                .order_by(Bilan.id.desc())
-                .limit(1)
-            ).first()
+            known = Bilan.last_of_patient(session, pharmacy_id, patient_id, Bilan.physician_name.is_not(None))
             if known is not None:
                 bilan.physician_name, bilan.physician_mssante = known.physician_name, known.physician_mssante
         session.add(bilan)
