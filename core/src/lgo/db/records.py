@@ -8,7 +8,7 @@ plugin's metadata does not know the kernel's tables.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Integer, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -37,3 +37,17 @@ class PatientRecord:
         """The ids of this patient's records in this pharmacy that meet ``criteria``, oldest first."""
         query = select(cls.id).where(cls.pharmacy_id == pharmacy_id, cls.patient_id == patient_id, *criteria)
         return list(session.scalars(query.order_by(cls.id)))
+
+    @classmethod
+    def last_of_patient(cls, session: Session, pharmacy_id: int, patient_id: int, *criteria: Any) -> Self | None:
+        """This patient's latest record in this pharmacy that meets ``criteria``, if any."""
+        query = select(cls).where(cls.pharmacy_id == pharmacy_id, cls.patient_id == patient_id, *criteria)
+        return session.scalars(query.order_by(cls.id.desc()).limit(1)).first()
+
+    @classmethod
+    def of_pharmacy(cls, session: Session, pharmacy_id: int, patient_id: int | None = None) -> list[Self]:
+        """The pharmacy's records (of one patient when given), newest first: a plugin's list of its acts."""
+        query = select(cls).where(cls.pharmacy_id == pharmacy_id)
+        if patient_id is not None:
+            query = query.where(cls.patient_id == patient_id)
+        return list(session.scalars(query.order_by(cls.id.desc())))

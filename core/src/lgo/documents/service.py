@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -75,6 +75,44 @@ def create_draft(
     return document
 
 
+class Act(Protocol):
+    """A plugin's record of an act done for a patient (a TROD, a bilan, a vaccination), billed on an invoice."""
+
+    id: int
+    pharmacy_id: int
+    patient_id: int
+    operator_id: int
+    invoice_id: int | None
+
+
+def draft_of(
+    session: Session,
+    act: Act,
+    document_type: tuple[str, str],
+    title: str,
+    *,
+    source_plugin: str,
+    source_ref: str,
+    replaces: HealthDocument | None = None,
+) -> HealthDocument:
+    """A new draft reporting ``act``: its pharmacy and patient, written by who performed it, on its invoice;
+    ``document_type`` is the (LOINC code, display) pair."""
+    type_code, type_display = document_type
+    return create_draft(
+        session,
+        pharmacy_id=act.pharmacy_id,
+        patient_id=act.patient_id,
+        author_operator_id=act.operator_id,
+        type_code=type_code,
+        type_display=type_display,
+        title=title,
+        source_plugin=source_plugin,
+        source_ref=source_ref,
+        invoice_id=act.invoice_id,
+        replaces=replaces,
+    )
+
+
 def set_content(document: HealthDocument, content: bytes) -> None:
     if document.status != DocumentStatus.DRAFT:
         raise ValidationError(
@@ -108,6 +146,34 @@ def _retitle(document: HealthDocument, title: str) -> None:
     if element is not None and element.text != title:
         element.text = title
         document.content = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _audit(
+    session: Session, document: HealthDocument, action: str, message: str, operator_id: int, details: dict[str, Any]
+) -> None:
+    audit.record(
+        session,
+        document.pharmacy_id,
+        action,
+        message,
+        operator_id=operator_id,
+        patient_id=document.patient_id,
+        object_type="health_document",
+        object_id=document.id,
+        details=details,
+    )
+
+
+def _event_fields(document: HealthDocument, operator_id: int) -> dict[str, Any]:
+    """What the validation and the deprecation events both say of the document."""
+    return {
+        "pharmacy_id": document.pharmacy_id,
+        "operator_id": operator_id,
+        "document_id": document.id,
+        "document_type": document.type_code,
+        "patient_id": document.patient_id,
+        "unique_id": document.unique_id,
+    }
 
 
 def validate(
@@ -148,24 +214,16 @@ def validate(
             previous.status = DocumentStatus.REPLACED
             previous.status_changed_at = now
             previous.status_reason = f"remplacé par la version {document.version}"
-        audit.record(
+        _audit(
             session,
-            pharmacy_id,
+            document,
             "document.validated",
             f"Document « {document.title} » validé (version {document.version}).",
-            operator_id=operator_id,
-            patient_id=document.patient_id,
-            object_type="health_document",
-            object_id=document.id,
+            operator_id,
             details={"type_code": document.type_code, "unique_id": document.unique_id},
         )
         event = DocumentValidated(
-            pharmacy_id=pharmacy_id,
-            operator_id=operator_id,
-            document_id=document.id,
-            document_type=document.type_code,
-            patient_id=document.patient_id,
-            unique_id=document.unique_id,
+            **_event_fields(document, operator_id),
             replaces_document_id=document.replaces_id,
             source_plugin=document.source_plugin,
         )
@@ -185,26 +243,15 @@ def deprecate(
         document.status = DocumentStatus.DEPRECATED
         document.status_changed_at = utcnow()
         document.status_reason = reason_fr[:300]
-        audit.record(
+        _audit(
             session,
-            pharmacy_id,
+            document,
             "document.deprecated",
             f"Document « {document.title} » supprimé : {reason_fr}",
-            operator_id=operator_id,
-            patient_id=document.patient_id,
-            object_type="health_document",
-            object_id=document.id,
+            operator_id,
             details={"unique_id": document.unique_id},
         )
-        event = DocumentDeprecated(
-            pharmacy_id=pharmacy_id,
-            operator_id=operator_id,
-            document_id=document.id,
-            document_type=document.type_code,
-            patient_id=document.patient_id,
-            unique_id=document.unique_id,
-            reason_fr=reason_fr,
-        )
+        event = DocumentDeprecated(**_event_fields(document, operator_id), reason_fr=reason_fr)
     return kernel.hooks.on_document_deprecated(event)
 
 

@@ -197,6 +197,18 @@ def sub(parent: Any, ns: str, tag: str, **attrs: str) -> Any:
     return etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items() if v is not None})
 
 
+def registry_object(parent: Any, tag: str, *, id: str | None = None, **attrs: str) -> Any:
+    """An ebRIM registry object (its objectType named after its tag), identified by a fresh UUID unless ``id``."""
+    return sub(
+        parent,
+        RIM,
+        tag,
+        **attrs,
+        id=id or f"urn:uuid:{uuid.uuid4()}",
+        objectType=f"urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:{tag}",
+    )
+
+
 def slot(parent: Any, name: str, *values: str) -> Any:
     element = sub(parent, RIM, "Slot", name=name)
     value_list = sub(element, RIM, "ValueList")
@@ -211,15 +223,12 @@ def localized(parent: Any, tag: str, value: str) -> None:
 
 
 def _classification(parent: Any, scheme: str, obj: str, code: str) -> Any:
-    return sub(
+    return registry_object(
         parent,
-        RIM,
         "Classification",
         classificationScheme=scheme,
         classifiedObject=obj,
         nodeRepresentation=code,
-        id=f"urn:uuid:{uuid.uuid4()}",
-        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Classification"),
     )
 
 
@@ -239,15 +248,12 @@ def author(parent: Any, scheme: str, obj: str, meta: DocumentMetadata) -> None:
 
 
 def external_id(parent: Any, scheme: str, obj: str, value: str, name: str) -> None:
-    element = sub(
+    element = registry_object(
         parent,
-        RIM,
         "ExternalIdentifier",
         identificationScheme=scheme,
         registryObject=obj,
         value=value,
-        id=f"urn:uuid:{uuid.uuid4()}",
-        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:ExternalIdentifier"),
     )
     localized(element, "Name", name)
 
@@ -333,15 +339,12 @@ def document_entry(
 
 
 def association(parent: Any, kind: str, source: str, target: str, *, status: str | None = None) -> Any:
-    element = sub(
+    element = registry_object(
         parent,
-        RIM,
         "Association",
         associationType=kind,
         sourceObject=source,
         targetObject=target,
-        id=f"urn:uuid:{uuid.uuid4()}",
-        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association"),
     )
     if status:
         slot(element, "SubmissionSetStatus", status)
@@ -366,13 +369,7 @@ def submission_set(
         )
     set_id = f"urn:uuid:{uuid.uuid4()}"
     set_unique_id = f"2.25.{uuid.uuid4().int}"
-    package = sub(
-        objects,
-        RIM,
-        "RegistryPackage",
-        id=set_id,
-        objectType=("urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage"),
-    )
+    package = registry_object(objects, "RegistryPackage", id=set_id)
     slot(package, "submissionTime", datetime.now(UTC).strftime("%Y%m%d%H%M%S"))
     if intended_recipients:
         slot(package, "intendedRecipient", *intended_recipients)

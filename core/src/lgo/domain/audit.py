@@ -1,10 +1,11 @@
 """Append-only audit log: who did what, when, on which patient. Plugins write to it through
-:func:`record` (or ``Kernel.audit``); rows are never updated or deleted (a database trigger refuses it)."""
+:func:`record` (or ``Kernel.audit``), or :func:`record_about` for an entry about one of their records; rows are
+never updated or deleted (a database trigger refuses it)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -66,6 +67,40 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+class Recorded(Protocol):
+    """A row of a table about one patient of one pharmacy (a TROD, a bilan, a note de vaccination...)."""
+
+    __tablename__: Any
+    id: int
+    pharmacy_id: int
+    patient_id: int
+
+
+def record_about(
+    session: Session,
+    row: Recorded,
+    action: str,
+    message_fr: str,
+    *,
+    actor: str,
+    operator_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """An entry about ``row``: its pharmacy and patient, its table and id as the object."""
+    return record(
+        session,
+        row.pharmacy_id,
+        action,
+        message_fr,
+        actor=actor,
+        operator_id=operator_id,
+        patient_id=row.patient_id,
+        object_type=str(row.__tablename__),
+        object_id=row.id,
+        details=details,
+    )
 
 
 def recent(session: Session, pharmacy_id: int, limit: int = 50, patient_id: int | None = None) -> list[AuditEntry]:

@@ -8,12 +8,11 @@ patient's copy, available as soon as the result is recorded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lgo.api import (
     ActionRequired,
     HealthDocument,
-    IdentityNotShareable,
     Operator,
     Pharmacy,
     Product,
@@ -27,68 +26,49 @@ from sqlalchemy.orm import Session
 from lgo_depistage import antibiotics, codes, edisp, pdf
 from lgo_depistage import cda as trod_cda
 from lgo_depistage.model import DepistageTest, TrodStatus
-from lgo_depistage.records import PLUGIN, audit, device_of, get_test, patient_of, pharmacist, posology_of
+from lgo_depistage.records import (
+    PLUGIN,
+    audit,
+    device_of,
+    get_test,
+    patient_of,
+    pharmacist,
+    posology_of,
+    treatment_of,
+)
 from lgo_depistage.sharing import share
 
 if TYPE_CHECKING:
-    from lgo.api import IdentityQualified, Kernel
+    from lgo.api import IdentityQualified, Kernel, SharedIdentity
 
 
 def validate(kernel: Kernel, pharmacy_id: int, test_id: int, operator_id: int) -> list[ActionRequired]:
     """The pharmacist validates the attestation (and the dispensation): produced now when the identity is
     qualified, else as soon as it is."""
-    with kernel.transaction() as session:
-        test = get_test(session, pharmacy_id, test_id)
-        if test.status != TrodStatus.BILLED:
-            raise ValidationError(
-                f"Ce TROD ne peut pas être validé ({test.status.label_fr}).", detail=f"test {test_id}"
-            )
-        pharmacist(session, pharmacy_id, operator_id)
-        test.status, test.validated_by = TrodStatus.WAITING_IDENTITY, operator_id
-        patient_id = test.patient_id
-        audit(kernel, session, test, "validated", "Attestation de TROD validée par le pharmacien.", operator_id)
-    return _produce(kernel, pharmacy_id, test_id, patient_id)
+    return _TROD.validate(kernel, pharmacy_id, test_id, operator_id)
 
 
-def _produce(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int) -> list[ActionRequired]:
-    try:
-        identity = kernel.shareable_identity(pharmacy_id, patient_id)
-    except IdentityNotShareable as exc:
-        return kernel.identity_actions(
-            pharmacy_id, patient_id, exc, "L'attestation du TROD attend et partira au DMP ensuite."
-        )
-    with kernel.transaction() as session:
-        test = get_test(session, pharmacy_id, test_id)
-        if test.status != TrodStatus.WAITING_IDENTITY:
-            return []
-        attestation = _attestation_draft(session, test, identity)
-        dispensation = _dispensation_draft(session, test, identity, attestation) if test.antibiotic else None
-        test.attestation_document_id = attestation.id
-        test.dispensation_document_id = dispensation.id if dispensation else None
-        test.status = TrodStatus.VALIDATED
-        validator = test.validated_by or test.operator_id
-        ids = [attestation.id] + ([dispensation.id] if dispensation else [])
-    actions: list[ActionRequired] = []
-    for document_id in ids:
-        actions += documents.validate(kernel, pharmacy_id, document_id, validator)
-    share(kernel, pharmacy_id, test_id)
-    return actions
+def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    _TROD.on_identity_qualified(kernel, event)
 
 
-def _attestation_draft(session: Session, test: DepistageTest, identity: Any) -> HealthDocument:
+def _drafts(session: Session, test: DepistageTest, identity: SharedIdentity) -> list[int]:
+    attestation = _attestation_draft(session, test, identity)
+    dispensation = _dispensation_draft(session, test, identity, attestation) if test.antibiotic else None
+    test.attestation_document_id = attestation.id
+    test.dispensation_document_id = dispensation.id if dispensation else None
+    return [attestation.id] + ([dispensation.id] if dispensation else [])
+
+
+def _validated(session: Session, test: DepistageTest) -> None:
+    audit(session, test, "validated", "Attestation de TROD validée par le pharmacien.", test.validated_by)
+
+
+def _attestation_draft(session: Session, test: DepistageTest, identity: SharedIdentity) -> HealthDocument:
     kind = codes.kind(test.kind)
     assert test.tested_at is not None
-    document = documents.create_draft(
-        session,
-        pharmacy_id=test.pharmacy_id,
-        patient_id=test.patient_id,
-        author_operator_id=test.operator_id,
-        type_code=codes.DOCUMENT_TYPE[0],
-        type_display=codes.DOCUMENT_TYPE[1],
-        title=trod_cda.title(kind),
-        source_plugin=PLUGIN,
-        source_ref=f"trod:{test.id}",
-        invoice_id=test.invoice_id,
+    document = documents.draft_of(
+        session, test, codes.DOCUMENT_TYPE, trod_cda.title(kind), source_plugin=PLUGIN, source_ref=f"trod:{test.id}"
     )
     header = cda.header_for_document(session, document, identity, effective_time=utcnow())
     trod = trod_cda.Trod(
@@ -118,24 +98,20 @@ def _comment(session: Session, test: DepistageTest) -> str:
 
 
 def _dispensation_draft(
-    session: Session, test: DepistageTest, identity: Any, attestation: HealthDocument
+    session: Session, test: DepistageTest, identity: SharedIdentity, attestation: HealthDocument
 ) -> HealthDocument:
     posology = posology_of(test)
     product = session.get(Product, test.product_id)
     assert posology is not None and product is not None and test.antibiotic
     chosen = antibiotics.antibiotic(test.antibiotic)
     kind = codes.kind(test.kind)
-    document = documents.create_draft(
+    document = documents.draft_of(
         session,
-        pharmacy_id=test.pharmacy_id,
-        patient_id=test.patient_id,
-        author_operator_id=test.operator_id,
-        type_code=edisp.TYPE[0],
-        type_display=edisp.TYPE[1],
-        title=f"Dispensation médicamenteuse — {chosen.label_fr} ({kind.title_fr})",
+        test,
+        edisp.TYPE,
+        f"Dispensation médicamenteuse — {chosen.label_fr} ({kind.title_fr})",
         source_plugin=PLUGIN,
         source_ref=f"trod:{test.id}:dispensation",
-        invoice_id=test.invoice_id,
     )
     dispensed_at = test.tested_at or utcnow()
     header = cda.header_for_document(session, document, identity, effective_time=utcnow())
@@ -161,15 +137,6 @@ def _dispensation_draft(
     return document
 
 
-def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    with kernel.transaction() as session:
-        waiting = DepistageTest.ids_of_patient(
-            session, event.pharmacy_id, event.patient_id, DepistageTest.status == TrodStatus.WAITING_IDENTITY
-        )
-    for test_id in waiting:
-        _produce(kernel, event.pharmacy_id, test_id, event.patient_id)
-
-
 def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
     """The patient's attestation (PDF), as soon as the result is recorded."""
     with kernel.transaction() as session:
@@ -181,12 +148,7 @@ def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
         operator = session.get(Operator, test.operator_id)
         patient = patient_of(session, pharmacy_id, test.patient_id)
         assert pharmacy is not None and operator is not None
-        posology = posology_of(test)
-        treatment = ""
-        if posology is not None and test.antibiotic:
-            product = session.get(Product, test.product_id)
-            label = product.label if product else antibiotics.antibiotic(test.antibiotic).label_fr
-            treatment = f"{label} ({test.boxes or 1} boîte(s)) : {posology.text_fr}."
+        treatment = treatment_of(session, test)
         device = device_of(test)
         content = pdf.AttestationContent(
             title=f"Attestation — {trod_cda.title(kind)}",
@@ -197,9 +159,24 @@ def attestation_pdf(kernel: Kernel, pharmacy_id: int, test_id: int) -> bytes:
             test=kind.label_fr,
             device=(f"UDI {device.udi} — " if device.udi else "") + device.description_fr,
             results=[(o.label_fr, codes.Result(test.results[o.code]).label_fr) for o in kind.observations],
-            antibiotic=treatment,
+            antibiotic=f"{treatment}." if treatment else "",
             orientation=test.orientation_fr,
             reasons=list(test.reasons) if not test.antibiotic else [],
             physician=" — ".join(v for v in (test.physician_name, test.physician_mssante) if v),
         )
     return pdf.render(content)
+
+
+_TROD: documents.SharedAct[DepistageTest] = documents.SharedAct(
+    DepistageTest,
+    get_test,
+    pharmacist,
+    TrodStatus.BILLED,
+    TrodStatus.WAITING_IDENTITY,
+    TrodStatus.VALIDATED,
+    name_fr="TROD",
+    waiting_fr="L'attestation du TROD attend et partira au DMP ensuite.",
+    drafts=_drafts,
+    share=share,
+    on_validated=_validated,
+)

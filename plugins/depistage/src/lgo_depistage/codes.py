@@ -199,25 +199,16 @@ WITH_ANTIBIOTIC = "antibiotique"
 
 #: The acts (decision 1200): 10 € when negative or done on an ordonnance conditionnelle, 15 € when the antibiotic
 #: is dispensed; DROM fees 10,50 € and 15,70 €; reimbursed at 70 %.
-ACTS = (
+ACTS = tuple(
     ActDefinition(
-        "TRD",
-        "TROD angine (négatif ou ordonnance conditionnelle)",
+        code,
+        f"TROD {disease} (négatif ou ordonnance conditionnelle)",
         1000,
         reimbursement_rate=70,
         fee_cents_drom=1050,
         tariffs=(
-            ActTariff(WITH_ANTIBIOTIC, "TROD angine et délivrance d'un antibiotique sans ordonnance", 1500, 1570),
+            ActTariff(WITH_ANTIBIOTIC, f"TROD {disease} et délivrance d'un antibiotique sans ordonnance", 1500, 1570),
         ),
-    ),
-    ActDefinition(
-        "PEE",
-        "TROD cystite (négatif ou ordonnance conditionnelle)",
-        1000,
-        reimbursement_rate=70,
-        fee_cents_drom=1050,
-        tariffs=(
-            ActTariff(WITH_ANTIBIOTIC, "TROD cystite et délivrance d'un antibiotique sans ordonnance", 1500, 1570),
-        ),
-    ),
+    )
+    for code, disease in (("TRD", "angine"), ("PEE", "cystite"))
 )

@@ -5,27 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from lgo.api import (
     Operator,
     Patient,
+    Product,
     ValidationError,
     acting_pharmacist,
     cda,
+    documents,
     get_scoped,
     identifiers,
     utcnow,
 )
-from sqlalchemy import select
+from lgo.api import audit as journal
 from sqlalchemy.orm import Session
 
 from lgo_depistage import antibiotics
 from lgo_depistage import cda as trod_cda
 from lgo_depistage.model import DepistageTest, TrodStatus
-
-if TYPE_CHECKING:
-    from lgo.api import Kernel
 
 PLUGIN = "depistage"
 _MAX_TEXT = 2000
@@ -64,10 +62,7 @@ def get_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
 
 
 def open_test(session: Session, pharmacy_id: int, test_id: int) -> DepistageTest:
-    test = get_test(session, pharmacy_id, test_id)
-    if test.status != TrodStatus.OPEN:
-        raise ValidationError(f"Ce TROD n'est plus modifiable ({test.status.label_fr}).", detail=f"test {test_id}")
-    return test
+    return documents.editable(get_test(session, pharmacy_id, test_id), TrodStatus.OPEN, "TROD")
 
 
 def patient_of(session: Session, pharmacy_id: int, patient_id: int) -> Patient:
@@ -99,35 +94,14 @@ def clean_physician(physician: Physician | None) -> Physician | None:
 
 
 def last_physician(session: Session, pharmacy_id: int, patient_id: int) -> Physician | None:
-    row = session.scalars(
-        select(DepistageTest)
-        .where(
-            DepistageTest.pharmacy_id == pharmacy_id,
-            DepistageTest.patient_id == patient_id,
-            DepistageTest.physician_name.is_not(None),
-        )
-        .order_by(DepistageTest.id.desc())
-        .limit(1)
-    ).first()
+    row = DepistageTest.last_of_patient(session, pharmacy_id, patient_id, DepistageTest.physician_name.is_not(None))
     if row is None or row.physician_name is None:
         return None
     return Physician(row.physician_name, row.physician_rpps, row.physician_mssante)
 
 
-def audit(
-    kernel: Kernel, session: Session, test: DepistageTest, action: str, message: str, operator_id: int | None
-) -> None:
-    kernel.audit(
-        test.pharmacy_id,
-        f"depistage.{action}",
-        message,
-        actor=PLUGIN,
-        session=session,
-        operator_id=operator_id,
-        patient_id=test.patient_id,
-        object_type="depistage_test",
-        object_id=test.id,
-    )
+def audit(session: Session, test: DepistageTest, action: str, message: str, operator_id: int | None) -> None:
+    journal.record_about(session, test, f"depistage.{action}", message, actor=PLUGIN, operator_id=operator_id)
 
 
 def device_of(test: DepistageTest) -> trod_cda.Device:
@@ -144,6 +118,16 @@ def posology_of(test: DepistageTest) -> antibiotics.Posology | None:
     if not (test.antibiotic and test.dose_mg and test.intakes_per_day and test.days):
         return None
     return antibiotics.Posology(test.dose_mg, test.intakes_per_day, test.days)
+
+
+def treatment_of(session: Session, test: DepistageTest) -> str:
+    """The antibiotic dispensed, as the attestation and the validation window say it (empty when none)."""
+    posology = posology_of(test)
+    if posology is None or not test.antibiotic:
+        return ""
+    product = session.get(Product, test.product_id)
+    label = product.label if product else antibiotics.antibiotic(test.antibiotic).label_fr
+    return f"{label} ({test.boxes or 1} boîte(s)) : {posology.text_fr}"
 
 
 def local_day(moment: datetime | None) -> date:

@@ -132,7 +132,7 @@ def start_test(
             test.physician_name, test.physician_rpps, test.physician_mssante = known.name, known.rpps, known.mssante
         session.add(test)
         session.flush()
-        audit(kernel, session, test, "started", f"{chosen.label_fr} commencé.", operator_id)
+        audit(session, test, "started", f"{chosen.label_fr} commencé.", operator_id)
         return test.id
 
 
@@ -160,7 +160,6 @@ def answer(kernel: Kernel, pharmacy_id: int, test_id: int, answers: Mapping[str,
         eligibility = _assess(test, patient_of(session, pharmacy_id, test.patient_id), today())
         test.eligible, test.reasons = eligibility.eligible, list(eligibility.reasons_fr)
         audit(
-            kernel,
             session,
             test,
             "answered",
@@ -321,7 +320,6 @@ def record_result(
         test.antibiotic = None
         test.orientation_fr = _orientation(test)
         audit(
-            kernel,
             session,
             test,
             "result",
@@ -434,7 +432,7 @@ def finish(kernel: Kernel, pharmacy_id: int, test_id: int, operator_id: int) -> 
         with kernel.transaction() as session:
             test = open_test(session, pharmacy_id, test_id)
             test.status = TrodStatus.BILLED
-            audit(kernel, session, test, "finished", f"{kind.label_fr} terminé (aucun acte facturé).", operator_id)
+            audit(session, test, "finished", f"{kind.label_fr} terminé (aucun acte facturé).", operator_id)
         return Finished(None, f"{kind.label_fr} : aucun acte facturé par le module (décision 1200).")
     counter = Counter(kernel, pharmacy_id, operator_id)
     billing = counter.start_billing(patient_id=patient_id, prescription_id=prescription_id)
@@ -448,7 +446,7 @@ def finish(kernel: Kernel, pharmacy_id: int, test_id: int, operator_id: int) -> 
     with kernel.transaction() as session:
         test = get_test(session, pharmacy_id, test_id)
         test.invoice_id, test.lot_number, test.status = result.invoice_id, lot, TrodStatus.BILLED
-        audit(kernel, session, test, "finished", f"{kind.label_fr} facturé : {result.summary_fr()}.", operator_id)
+        audit(session, test, "finished", f"{kind.label_fr} facturé : {result.summary_fr()}.", operator_id)
     return Finished(result.invoice_id, result.summary_fr(), result.actions)
 
 
@@ -457,7 +455,7 @@ def cancel(kernel: Kernel, pharmacy_id: int, test_id: int, operator_id: int, rea
     with kernel.transaction() as session:
         test = open_test(session, pharmacy_id, test_id)
         test.status = TrodStatus.CANCELLED
-        audit(kernel, session, test, "cancelled", f"TROD annulé : {clean_text(reason_fr, 'Le motif')}", operator_id)
+        audit(session, test, "cancelled", f"TROD annulé : {clean_text(reason_fr, 'Le motif')}", operator_id)
 
 
 @dataclass(frozen=True)
@@ -473,11 +471,8 @@ class TrodLine:
 def tests_for_patient(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[TrodLine]:
     """The pharmacy's tests (of one patient), newest first."""
     with kernel.transaction() as session:
-        query = select(DepistageTest).where(DepistageTest.pharmacy_id == pharmacy_id)
-        if patient_id is not None:
-            query = query.where(DepistageTest.patient_id == patient_id)
         lines = []
-        for test in session.scalars(query.order_by(DepistageTest.id.desc())):
+        for test in DepistageTest.of_pharmacy(session, pharmacy_id, patient_id):
             result = {None: "—", True: "positif", False: "négatif ou non interprétable"}[test.positive]
             lines.append(
                 TrodLine(

@@ -76,7 +76,7 @@ def _send_to_physician(kernel: Kernel, pharmacy_id: int, test_id: int, why_fr: s
             if state == Fallback.SENT
             else f"Attestation de TROD non transmise au médecin traitant ({why_fr}) : {note}."
         )
-        audit(kernel, session, test, "fallback", message, operator_id)
+        audit(session, test, "fallback", message, operator_id)
     return state
 
 

@@ -37,7 +37,7 @@ from lgo_depistage.records import (
     open_test,
     patient_of,
     pharmacist,
-    posology_of,
+    treatment_of,
 )
 
 if TYPE_CHECKING:
@@ -95,16 +95,9 @@ def command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
     kernel.require_active(event.pharmacy_id, PLUGIN)
     with kernel.transaction() as session:
         pharmacist(session, event.pharmacy_id, event.operator_id)  # a préparateur is told at once, in French
-        unfinished = session.scalars(
-            select(DepistageTest)
-            .where(
-                DepistageTest.pharmacy_id == event.pharmacy_id,
-                DepistageTest.patient_id == event.patient_id,
-                DepistageTest.status == TrodStatus.OPEN,
-            )
-            .order_by(DepistageTest.id.desc())
-            .limit(1)
-        ).first()
+        unfinished = DepistageTest.last_of_patient(
+            session, event.pharmacy_id, event.patient_id, DepistageTest.status == TrodStatus.OPEN
+        )
         resume = [unfinished.id, codes.kind(unfinished.kind).label_fr] if unfinished else None
     return [
         ActionRequired(
@@ -265,12 +258,7 @@ def validation(kernel: Kernel, pharmacy_id: int, test_id: int, patient_id: int |
     with kernel.transaction() as session:
         test = get_test(session, pharmacy_id, test_id)
         kind = codes.kind(test.kind)
-        posology = posology_of(test)
-        treatment = ""
-        if posology is not None and test.antibiotic:
-            product = session.get(Product, test.product_id)
-            label = product.label if product else antibiotics.antibiotic(test.antibiotic).label_fr
-            treatment = f"{label} ({test.boxes or 1} boîte(s)) : {posology.text_fr}"
+        treatment = treatment_of(session, test)
         acts = [definition for definition in codes.ACTS if definition.code == kind.act_code]
         act_fr = ""
         if acts:

@@ -133,17 +133,7 @@ def update(
         if record.kind == RecordKind.BPM and kept_medications is not None:
             record.medications = [m for m in record.medications if str(m.get("cip13", "")) in kept_medications]
         record.updated_at = utcnow()
-        kernel.audit(
-            pharmacy_id,
-            "entretiens.draft_saved",
-            f"Brouillon enregistré : {label_of(record)}.",
-            session=session,
-            actor=PLUGIN,
-            operator_id=operator_id,
-            patient_id=record.patient_id,
-            object_type="entretiens_record",
-            object_id=record.id,
-        )
+        service.audit(session, record, "draft_saved", f"Brouillon enregistré : {label_of(record)}.", operator_id)
 
 
 def preview(kernel: Kernel, pharmacy_id: int, record_id: int | str) -> bytes:

@@ -26,6 +26,7 @@ from lgo.api import (
     cda,
     documents,
 )
+from lgo.api import audit as journal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -63,6 +64,10 @@ def _clean(text: str, what: str) -> str:
     if len(text) > _MAX_TEXT:
         raise ValidationError(f"{what} est trop long ({len(text)} caractères, {_MAX_TEXT} au plus).")
     return text
+
+
+def audit(session: Session, record: InterviewRecord, action: str, message: str, operator_id: int) -> None:
+    journal.record_about(session, record, f"entretiens.{action}", message, actor=PLUGIN, operator_id=operator_id)
 
 
 def _pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator:
@@ -118,17 +123,7 @@ def record_interview(
         )
         session.add(record)
         session.flush()
-        kernel.audit(
-            pharmacy_id,
-            "entretiens.recorded",
-            f"Entretien pharmaceutique enregistré : {chosen.label_fr}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="entretiens_record",
-            object_id=record.id,
-        )
+        audit(session, record, "recorded", f"Entretien pharmaceutique enregistré : {chosen.label_fr}.", operator_id)
         return record.id
 
 
@@ -198,16 +193,12 @@ def record_bpm(
         )
         session.add(record)
         session.flush()
-        kernel.audit(
-            pharmacy_id,
-            "entretiens.recorded",
+        audit(
+            session,
+            record,
+            "recorded",
             f"Bilan partagé de médication enregistré ({len(medications)} médicament(s)).",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="entretiens_record",
-            object_id=record.id,
+            operator_id,
         )
         return record.id
 
@@ -261,14 +252,11 @@ def prepare_document(kernel: Kernel, pharmacy_id: int, record_id: int, *, title:
         title = _clean_title(title) if title is not None else default_title
         document = session.get(HealthDocument, record.document_id) if record.document_id is not None else None
         if document is None:
-            document = documents.create_draft(
+            document = documents.draft_of(
                 session,
-                pharmacy_id=pharmacy_id,
-                patient_id=record.patient_id,
-                author_operator_id=record.operator_id,
-                type_code=type_code,
-                type_display=type_display,
-                title=title,
+                record,
+                (type_code, type_display),
+                title,
                 source_plugin=PLUGIN,
                 source_ref=f"record:{record.id}",
             )

@@ -32,6 +32,7 @@ from lgo.api import (
     outbox,
     traits,
 )
+from lgo.api import audit as journal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -155,16 +156,9 @@ def retrieve(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int
         session.add(execution)
         session.flush()
         execution_id = execution.id
-        kernel.audit(
-            pharmacy_id,
-            "eordonnance.retrieved",
-            f"Ordonnance numérique {number} récupérée (renouvellement {prescription.dispensings_done}).",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="eordonnance_execution",
-            object_id=execution_id,
+        retrieved = f"Ordonnance numérique {number} récupérée (renouvellement {prescription.dispensings_done})."
+        journal.record_about(
+            session, execution, "eordonnance.retrieved", retrieved, actor=PLUGIN, operator_id=operator_id
         )
     actions: list[ActionRequired] = []
     if differences:
@@ -318,13 +312,18 @@ def on_billing_commit(session: Session, event: BillingEnded) -> None:
         return
     execution.status = "billed"
     execution.invoice_id = event.invoice_id
+    _queue(session, execution, KIND_DISPENSING)
+
+
+def _queue(session: Session, execution: Execution, kind: str) -> None:
+    """One message of each kind per execution: its idempotency key keeps a replayed event from sending it twice."""
     outbox.enqueue(
         session,
-        event.pharmacy_id,
+        execution.pharmacy_id,
         plugin=PLUGIN,
-        kind=KIND_DISPENSING,
+        kind=kind,
         payload={"execution_id": execution.id},
-        idempotency_key=f"eordonnance-dispensing-{execution.id}",
+        idempotency_key=f"{kind.replace('.', '-')}-{execution.id}",
     )
 
 
@@ -340,14 +339,7 @@ def acknowledge_invoice_batch(kernel: Kernel, pharmacy_id: int, invoice_ids: lis
             )
         )
         for execution in executions:
-            outbox.enqueue(
-                session,
-                pharmacy_id,
-                plugin=PLUGIN,
-                kind=KIND_BILLING,
-                payload={"execution_id": execution.id},
-                idempotency_key=f"eordonnance-billing-{execution.id}",
-            )
+            _queue(session, execution, KIND_BILLING)
             execution.status = "complement_queued" if execution.status == "dispensing_sent" else execution.status
             queued += 1
     return queued

@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape
 
 from lgo.api import (
     ActionRequired,
-    IdentityNotShareable,
     LgoError,
     Operator,
     Pharmacy,
@@ -27,10 +26,11 @@ from lgo.api import (
 
 from lgo_prevention import bands
 from lgo_prevention.model import Bilan, BilanStatus
-from lgo_prevention.service import PLUGIN, get_bilan, pharmacist
+from lgo_prevention.service import PLUGIN, audit, get_bilan, pharmacist
 
 if TYPE_CHECKING:
-    from lgo.api import IdentityQualified, Kernel
+    from lgo.api import IdentityQualified, Kernel, SharedIdentity
+    from sqlalchemy.orm import Session
 
 TYPE = ("83869-8", "Plan personnalisé de prévention")
 TEMPLATE_PPP = "1.2.250.1.213.1.1.1.56"
@@ -85,21 +85,20 @@ def _body(content: PlanContent, styles: Any) -> list[Any]:
     return story
 
 
-def _content(kernel: Kernel, bilan: Bilan, patient_text: str) -> PlanContent:
-    with kernel.transaction() as session:
-        pharmacy = session.get(Pharmacy, bilan.pharmacy_id)
-        operator = session.get(Operator, bilan.operator_id)
-        assert pharmacy is not None and operator is not None
-        return PlanContent(
-            pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
-            pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
-            patient=patient_text,
-            held_on=bilan.held_on,
-            band=bands.BANDS[bilan.band].label_fr,
-            interview=[(bands.THEMES[code].label_fr, text) for code, text in bilan.notes.items()],
-            priorities=[(bands.THEMES[p["theme"]].label_fr, p["objective"], p["actions"]) for p in bilan.plan],
-            physician=" — ".join(v for v in (bilan.physician_name, bilan.physician_mssante) if v),
-        )
+def _content(session: Session, bilan: Bilan, patient_text: str) -> PlanContent:
+    pharmacy = session.get(Pharmacy, bilan.pharmacy_id)
+    operator = session.get(Operator, bilan.operator_id)
+    assert pharmacy is not None and operator is not None
+    return PlanContent(
+        pharmacy=f"{pharmacy.name} — FINESS {pharmacy.finess} — {pharmacy.postal_code} {pharmacy.city}",
+        pharmacist=f"{operator.display_name} (RPPS {operator.rpps})",
+        patient=patient_text,
+        held_on=bilan.held_on,
+        band=bands.BANDS[bilan.band].label_fr,
+        interview=[(bands.THEMES[code].label_fr, text) for code, text in bilan.notes.items()],
+        priorities=[(bands.THEMES[p["theme"]].label_fr, p["objective"], p["actions"]) for p in bilan.plan],
+        physician=" — ".join(v for v in (bilan.physician_name, bilan.physician_mssante) if v),
+    )
 
 
 def plan_pdf(kernel: Kernel, pharmacy_id: int, bilan_id: int) -> bytes:
@@ -112,60 +111,29 @@ def plan_pdf(kernel: Kernel, pharmacy_id: int, bilan_id: int) -> bytes:
             raise ValidationError("Le plan personnalisé de prévention n'est pas encore écrit.")
         patient = session.get(Patient, bilan.patient_id)
         assert patient is not None
-        text = f"{patient.display_name}, né(e) le {patient.birth_date.display_fr()}"
-        session.expunge(bilan)
-    return render(_content(kernel, bilan, text))
+        content = _content(session, bilan, f"{patient.display_name}, né(e) le {patient.birth_date.display_fr()}")
+    return render(content)
 
 
 def validate(kernel: Kernel, pharmacy_id: int, bilan_id: int, operator_id: int) -> list[ActionRequired]:
     """The pharmacist validates the plan: it goes to the DMP and to the médecin traitant (now, or as soon as the
     identity is qualified)."""
-    with kernel.transaction() as session:
-        bilan = get_bilan(session, pharmacy_id, bilan_id)
-        if bilan.status != BilanStatus.BILLED:
-            raise ValidationError(f"Ce bilan ne peut pas être validé ({bilan.status.label_fr}).", detail=f"{bilan_id}")
-        pharmacist(session, pharmacy_id, operator_id)
-        bilan.status, bilan.validated_by = BilanStatus.WAITING_IDENTITY, operator_id
-        patient_id = bilan.patient_id
-    return _produce(kernel, pharmacy_id, bilan_id, patient_id)
+    return _BILAN.validate(kernel, pharmacy_id, bilan_id, operator_id)
 
 
-def _produce(kernel: Kernel, pharmacy_id: int, bilan_id: int, patient_id: int) -> list[ActionRequired]:
-    try:
-        identity = kernel.shareable_identity(pharmacy_id, patient_id)
-    except IdentityNotShareable as exc:
-        return kernel.identity_actions(
-            pharmacy_id, patient_id, exc, "Le plan personnalisé de prévention attend et partira ensuite."
-        )
-    with kernel.transaction() as session:
-        bilan = get_bilan(session, pharmacy_id, bilan_id)
-        if bilan.status != BilanStatus.WAITING_IDENTITY:
-            return []
-        session.expunge(bilan)
+def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    _BILAN.on_identity_qualified(kernel, event)
+
+
+def _drafts(session: Session, bilan: Bilan, identity: SharedIdentity) -> list[int]:
     names = f"{identity.birth_name} {' '.join(identity.first_names)}"
-    pdf = render(_content(kernel, bilan, f"{names}, né(e) le {_birth(identity.birth_date)}, INS {identity.matricule}"))
-    with kernel.transaction() as session:
-        bilan = get_bilan(session, pharmacy_id, bilan_id)
-        document = documents.create_draft(
-            session,
-            pharmacy_id=pharmacy_id,
-            patient_id=patient_id,
-            author_operator_id=bilan.operator_id,
-            type_code=TYPE[0],
-            type_display=TYPE[1],
-            title=TITLE,
-            source_plugin=PLUGIN,
-            source_ref=f"bilan:{bilan.id}",
-            invoice_id=bilan.invoice_id,
-        )
-        header = cda.header_for_document(session, document, identity, effective_time=utcnow())
-        documents.set_content(document, level1_ppp(cda.wrap_pdf(header, pdf)))
-        bilan.document_id, bilan.status = document.id, BilanStatus.VALIDATED
-        validator = bilan.validated_by or bilan.operator_id
-        document_id = document.id
-    actions = documents.validate(kernel, pharmacy_id, document_id, validator)
-    share(kernel, pharmacy_id, bilan_id)
-    return actions
+    patient = f"{names}, né(e) le {_birth(identity.birth_date)}, INS {identity.matricule}"
+    pdf = render(_content(session, bilan, patient))
+    document = documents.draft_of(session, bilan, TYPE, TITLE, source_plugin=PLUGIN, source_ref=f"bilan:{bilan.id}")
+    header = cda.header_for_document(session, document, identity, effective_time=utcnow())
+    documents.set_content(document, level1_ppp(cda.wrap_pdf(header, pdf)))
+    bilan.document_id = document.id
+    return [document.id]
 
 
 def level1_ppp(wrapped: bytes) -> bytes:
@@ -218,24 +186,19 @@ def share(kernel: Kernel, pharmacy_id: int, bilan_id: int) -> str:
     with kernel.transaction() as session:
         bilan = get_bilan(session, pharmacy_id, bilan_id)
         bilan.physician_status_fr, bilan.mssante_message_id = status[:300], message_id
-        kernel.audit(
-            pharmacy_id,
-            "prevention.shared",
-            f"Plan personnalisé de prévention : {status}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="prevention_bilan",
-            object_id=bilan_id,
-        )
+        audit(session, bilan, "shared", f"Plan personnalisé de prévention : {status}.", operator_id)
     return status
 
 
-def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    with kernel.transaction() as session:
-        waiting = Bilan.ids_of_patient(
-            session, event.pharmacy_id, event.patient_id, Bilan.status == BilanStatus.WAITING_IDENTITY
-        )
-    for bilan_id in waiting:
-        _produce(kernel, event.pharmacy_id, bilan_id, event.patient_id)
+_BILAN: documents.SharedAct[Bilan] = documents.SharedAct(
+    Bilan,
+    get_bilan,
+    pharmacist,
+    BilanStatus.BILLED,
+    BilanStatus.WAITING_IDENTITY,
+    BilanStatus.VALIDATED,
+    name_fr="bilan",
+    waiting_fr="Le plan personnalisé de prévention attend et partira ensuite.",
+    drafts=_drafts,
+    share=share,
+)

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import Counter, Operator, Patient, ValidationError, acting_pharmacist, cda, get_scoped, utcnow
+from lgo.api import (
+    Counter,
+    Operator,
+    Patient,
+    ValidationError,
+    acting_pharmacist,
+    cda,
+    documents,
+    get_scoped,
+    utcnow,
+)
+from lgo.api import audit as journal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,15 +75,16 @@ def pharmacist(session: Session, pharmacy_id: int, operator_id: int) -> Operator
     )
 
 
+def audit(session: Session, bilan: Bilan, action: str, message: str, operator_id: int) -> None:
+    journal.record_about(session, bilan, f"prevention.{action}", message, actor=PLUGIN, operator_id=operator_id)
+
+
 def get_bilan(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
     return get_scoped(session, Bilan, bilan_id, pharmacy_id, "bilan prévention")
 
 
 def _open(session: Session, pharmacy_id: int, bilan_id: int) -> Bilan:
-    bilan = get_bilan(session, pharmacy_id, bilan_id)
-    if bilan.status != BilanStatus.OPEN:
-        raise ValidationError(f"Ce bilan n'est plus modifiable ({bilan.status.label_fr}).", detail=f"bilan {bilan_id}")
-    return bilan
+    return documents.editable(get_bilan(session, pharmacy_id, bilan_id), BilanStatus.OPEN, "bilan")
 
 
 def _text(value: str, what: str) -> str:
@@ -140,29 +152,12 @@ def start_bilan(
         if physician is not None:
             set_physician_on(bilan, physician)
         else:
-            known = session.scalars(
-                select(Bilan)
-                .where(
-                    Bilan.pharmacy_id == pharmacy_id, Bilan.patient_id == patient_id, Bilan.physician_name.is_not(None)
-                )
-                .order_by(Bilan.id.desc())
-                .limit(1)
-            ).first()
+            known = Bilan.last_of_patient(session, pharmacy_id, patient_id, Bilan.physician_name.is_not(None))
             if known is not None:
                 bilan.physician_name, bilan.physician_mssante = known.physician_name, known.physician_mssante
         session.add(bilan)
         session.flush()
-        kernel.audit(
-            pharmacy_id,
-            "prevention.started",
-            f"Mon bilan prévention commencé (tranche {band.label_fr}).",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="prevention_bilan",
-            object_id=bilan.id,
-        )
+        audit(session, bilan, "started", f"Mon bilan prévention commencé (tranche {band.label_fr}).", operator_id)
         return bilan.id
 
 
@@ -255,17 +250,7 @@ def bill(
     with kernel.transaction() as session:
         bilan = get_bilan(session, pharmacy_id, bilan_id)
         bilan.invoice_id, bilan.additional_act, bilan.status = result.invoice_id, other, BilanStatus.BILLED
-        kernel.audit(
-            pharmacy_id,
-            "prevention.billed",
-            f"Mon bilan prévention facturé : {result.summary_fr()}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=patient_id,
-            object_type="prevention_bilan",
-            object_id=bilan_id,
-        )
+        audit(session, bilan, "billed", f"Mon bilan prévention facturé : {result.summary_fr()}.", operator_id)
     return Billed(result.invoice_id, result.summary_fr())
 
 
@@ -281,9 +266,6 @@ class BilanLine:
 
 def bilans(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> list[BilanLine]:
     with kernel.transaction() as session:
-        query = select(Bilan).where(Bilan.pharmacy_id == pharmacy_id)
-        if patient_id is not None:
-            query = query.where(Bilan.patient_id == patient_id)
         return [
             BilanLine(
                 b.id,
@@ -293,5 +275,5 @@ def bilans(kernel: Kernel, pharmacy_id: int, patient_id: int | None = None) -> l
                 b.status.label_fr,
                 b.physician_status_fr or "—",
             )
-            for b in session.scalars(query.order_by(Bilan.id.desc()))
+            for b in Bilan.of_pharmacy(session, pharmacy_id, patient_id)
         ]

@@ -28,6 +28,7 @@ from lgo.api import (
     documents,
     get_scoped,
 )
+from lgo.api import audit as journal
 from lgo.api import (
     cda as cda_builder,
 )
@@ -101,17 +102,8 @@ def write_notes(kernel: Kernel, session: Session, event: BillingEnded) -> list[i
         session.add(note)
         session.flush()
         created.append(note.id)
-        kernel.audit(
-            event.pharmacy_id,
-            "vaccination.note_prepared",
-            f"Note de vaccination préparée : {product.label}, lot {note.lot_number}.",
-            actor=PLUGIN,
-            session=session,
-            operator_id=event.operator_id,
-            patient_id=event.patient_id,
-            object_type="vaccination_note",
-            object_id=note.id,
-        )
+        prepared = f"Note de vaccination préparée : {product.label}, lot {note.lot_number}."
+        _audit(session, note, "note_prepared", prepared, event.operator_id)
     return created
 
 
@@ -189,6 +181,10 @@ def _note_data(note: VaccinationNote, vaccinating: list[Vaccinator]) -> dict[str
 
 
 # --- 2. checking and validating --------------------------------------------------------------------------
+
+
+def _audit(session: Session, note: VaccinationNote, action: str, message: str, operator_id: int) -> None:
+    journal.record_about(session, note, f"vaccination.{action}", message, actor=PLUGIN, operator_id=operator_id)
 
 
 def _note(session: Session, pharmacy_id: int, note_id: int) -> VaccinationNote:
@@ -297,17 +293,13 @@ def _produce(kernel: Kernel, pharmacy_id: int, note_id: int, patient_id: int) ->
             return []
         previous = _note(session, pharmacy_id, note.replaces_note_id) if note.replaces_note_id else None
         replaced = session.get(HealthDocument, previous.document_id) if previous and previous.document_id else None
-        document = documents.create_draft(
+        document = documents.draft_of(
             session,
-            pharmacy_id=pharmacy_id,
-            patient_id=note.patient_id,
-            author_operator_id=note.operator_id,
-            type_code=codes.NOTE_TYPE[0],
-            type_display=codes.NOTE_TYPE[1],
-            title=f"Note de vaccination — {codes.disease_fr(note.atc)}",
+            note,
+            codes.NOTE_TYPE,
+            f"Note de vaccination — {codes.disease_fr(note.atc)}",
             source_plugin=PLUGIN,
             source_ref=f"note:{note.id}",
-            invoice_id=note.invoice_id,
             replaces=replaced,
         )
         header = cda_builder.header_for_document(
@@ -450,17 +442,7 @@ def cancel_note(kernel: Kernel, pharmacy_id: int, note_id: int, operator_id: int
             raise ValidationError("Cette note est déjà annulée ou remplacée.", detail=f"note {note_id}")
         document_id = note.document_id if note.status == NoteStatus.VALIDATED else None
         note.status = NoteStatus.CANCELLED
-        kernel.audit(
-            pharmacy_id,
-            "vaccination.note_cancelled",
-            f"Note de vaccination annulée : {reason_fr}",
-            actor=PLUGIN,
-            session=session,
-            operator_id=operator_id,
-            patient_id=note.patient_id,
-            object_type="vaccination_note",
-            object_id=note.id,
-        )
+        _audit(session, note, "note_cancelled", f"Note de vaccination annulée : {reason_fr}", operator_id)
     if document_id is not None:
         documents.deprecate(kernel, pharmacy_id, document_id, operator_id, reason_fr)
 
