@@ -13,7 +13,7 @@ import pluggy
 
 #: Version of the plugin API. Adding a hook or a hook argument bumps the minor; removing or renaming
 #: one, or changing the meaning of an event, bumps the major. Plugins declare a range (e.g. ">=1.0,<2").
-PLUGIN_API = "2.8"
+PLUGIN_API = "2.9"
 
 #: pluggy project name: hook specifications and implementations are marked with it.
 PROJECT = "lgo"

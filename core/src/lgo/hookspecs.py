@@ -42,7 +42,9 @@ the counter's hooks; API 2.5 added ``lgo_counter_blocking``; API 2.6 the patient
 portability of the pharmacy's data (``lgo_portable_tables``) and the REMU NUM indicators
 (``lgo_register_indicators``); API 2.8 no new hook but :class:`lgo.api.LazyHooks` and the public helpers plugins
 wrote again each (command line, web pages, patient records, printed sheets, time-out field, ``table_of``,
-``counted_invoices``, ``cda.coded``).
+``counted_invoices``, ``cda.coded``); API 2.9 no new hook either: :class:`lgo.api.LazyHooks` also declares
+migrations, acts, the outbox status and any hook by name, with :func:`lgo.api.deferred`,
+:class:`lgo.api.LabelledEnum`, ``documents.SharedAct``, ``documents.draft_of`` and ``audit.record_about``.
 """
 
 from __future__ import annotations

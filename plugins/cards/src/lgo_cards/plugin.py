@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="cards",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     distribution="lgo-cards",
     label_fr="Cartes (CPS, Vitale)",
     description_fr="Carte du professionnel de santé (signature de l'assertion INSi et du VIHF), lecture de la carte "

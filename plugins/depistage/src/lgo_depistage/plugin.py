@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="depistage",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     wave=2,
     publisher=PROJECT_PUBLISHER,
     distribution="lgo-depistage",

@@ -15,7 +15,7 @@ from lgo_dmp.settings import DmpSettings
 
 MANIFEST = Manifest(
     name="dmp",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     distribution="lgo-dmp",
     label_fr="DMP",
     description_fr="Alimentation automatique et consultation du Dossier médical partagé (XDS.b, VIHF).",

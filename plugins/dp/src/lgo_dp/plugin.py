@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="dp",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     wave=1,
     distribution="lgo-dp",
     publisher=PROJECT_PUBLISHER,

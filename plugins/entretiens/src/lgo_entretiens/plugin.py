@@ -6,7 +6,7 @@ from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manife
 
 MANIFEST = Manifest(
     name="entretiens",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     distribution="lgo-entretiens",
     label_fr="Entretiens pharmaceutiques",
     description_fr="Entretiens pharmaceutiques et bilans partagés de médication : compte rendu PDF en CDA R2 "

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="eordonnance",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     distribution="lgo-eordonnance",
     label_fr="Ordonnance numérique",
     description_fr="Ordonnance numérique : QR code, récupération, exécution ligne à ligne, transmission.",

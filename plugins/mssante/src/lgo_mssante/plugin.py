@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 MANIFEST = Manifest(
     name="mssante",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     distribution="lgo-mssante",
     label_fr="Messagerie sécurisée MSSanté",
     description_fr="MSSanté : envoi des documents (XDM) aux professionnels et au patient, réception et "

@@ -6,7 +6,7 @@ from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest
 
 MANIFEST = Manifest(
     name="prevention",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     wave=2,
     publisher=PROJECT_PUBLISHER,
     distribution="lgo-prevention",

@@ -8,7 +8,7 @@ from lgo_psc.settings import PscSettings
 
 MANIFEST = Manifest(
     name="psc",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     distribution="lgo-psc",
     label_fr="Pro Santé Connect",
     description_fr="Connexion des opérateurs avec Pro Santé Connect (e-CPS, carte CPS), y compris au poste de "

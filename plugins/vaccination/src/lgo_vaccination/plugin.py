@@ -10,7 +10,7 @@ from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest
 
 MANIFEST = Manifest(
     name="vaccination",
-    plugin_api=">=2.8,<3",
+    plugin_api=">=2.9,<3",
     distribution="lgo-vaccination",
     label_fr="Vaccination",
     description_fr="Note de vaccination (CI-SIS VAC-NOTE 2023.01) préparée à la facturation d'un acte VGP, INJ ou "
