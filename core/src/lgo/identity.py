@@ -41,8 +41,8 @@ class InsTraits:
 
     @classmethod
     def of(cls, identity: InsTraits, **more: Any) -> Self:
-        """The INS and its traits taken from an identity that carries them (a :class:`SharedIdentity`), with the
-        fields of ``cls`` that :class:`InsTraits` has not given in ``more``."""
+        """The INS and its traits taken from an identity that carries them (a :class:`SharedIdentity`...); ``more``
+        gives the fields ``cls`` adds to them."""
         return cls(**{f.name: getattr(identity, f.name) for f in fields(InsTraits)}, **more)
 
 
