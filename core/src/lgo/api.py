@@ -30,9 +30,10 @@ Groups of names:
 * shared services — namespaces ``documents``, ``cda``, ``printed`` (the patient's A4 sheet, with reportlab),
   ``xds``, ``xds_codes``, ``rendering``, ``certificates``, ``secrets``, ``audit``, ``outbox``, ``stock``,
   ``throttle`` (sign-in attempts counted without races), ``history`` (the patient's dispensings and documents
-  produced here); identity (:class:`SharedIdentity`, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS,
-  RPPS, GTIN, CIP13, idNat, OIDs) and ``traits`` (the RNIV transliteration, comparison and birth-place rule of
-  identity traits); ``gs1`` (the GS1 DataMatrix of a medicine box or a device: GTIN → CIP13, expiry, lot, serial);
+  produced here); identity (:class:`SharedIdentity`, :class:`InsTraits` the INS and its traits for a plugin's own
+  identity type, the OIDs); ``identifiers`` (NIR/NIA key, matricule INS, FINESS, RPPS, GTIN, CIP13, idNat, OIDs)
+  and ``traits`` (the RNIV transliteration, comparison and birth-place rule of identity traits);
+  ``gs1`` (the GS1 DataMatrix of a medicine box or a device: GTIN → CIP13, expiry, lot, serial);
   :func:`parse_untrusted` for every XML that came from outside (:class:`HostileContent` when it carries a DTD or
   entities); :func:`check_text` for a text from outside against its column;
 * settings and display — :data:`ServiceUrl`, :data:`HostName`, :class:`KnownAddress` and :func:`field_hints`
@@ -167,6 +168,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and readers; loaded lazil
     from lgo.identity import OID_NIR as OID_NIR
     from lgo.identity import OID_TEST as OID_TEST
     from lgo.identity import IdentityNotShareable as IdentityNotShareable
+    from lgo.identity import InsTraits as InsTraits
     from lgo.identity import SharedIdentity as SharedIdentity
     from lgo.indicators import IndicatorSource as IndicatorSource
     from lgo.indicators import Miss as Miss
@@ -322,6 +324,7 @@ _LAZY: dict[str, str] = {
     "OID_NIR": "lgo.identity:OID_NIR",
     "OID_TEST": "lgo.identity:OID_TEST",
     "IdentityNotShareable": "lgo.identity:IdentityNotShareable",
+    "InsTraits": "lgo.identity:InsTraits",
     "SharedIdentity": "lgo.identity:SharedIdentity",
     "IndicatorSource": "lgo.indicators:IndicatorSource",
     "Miss": "lgo.indicators:Miss",

@@ -341,21 +341,18 @@ def init(
     kernel = open_kernel()
     done = kernel.upgrade_database()
     click.echo(f"Base prête : {kernel.database_url.split('@')[-1]} (migrations : {', '.join(done)}).")
-    pharmacy_id = _init_pharmacy(kernel, name, finess, address, postal_code, city, test_mode)
+    where = {"address": address, "postal_code": postal_code, "city": city}
+    pharmacy_id = _init_pharmacy(kernel, name, finess, test_mode, where)
     if pharmacy_id is not None:
         _init_administrator(kernel, pharmacy_id, admin_code, admin_last_name, admin_first_name, admin_password)
     kernel.close()
 
 
 def _init_pharmacy(
-    kernel: Kernel,
-    name: str | None,
-    finess: str | None,
-    address: str,
-    postal_code: str,
-    city: str,
-    test_mode: bool | None,
+    kernel: Kernel, name: str | None, finess: str | None, test_mode: bool | None, where: dict[str, str]
 ) -> int | None:
+    """The pharmacy of this installation, registered unless it is already (``where``: its address, postal code
+    and city, kept as given)."""
     from lgo.domain import audit
     from lgo.domain.pharmacy import Pharmacy, create_pharmacy
     from lgo.errors import NotFound
@@ -385,15 +382,7 @@ def _init_pharmacy(
     if not (name and finess):
         raise click.UsageError("Indiquez à la fois --name et --finess.")
     with kernel.transaction() as session:
-        pharmacy = create_pharmacy(
-            session,
-            name=name,
-            finess=finess,
-            address=address,
-            postal_code=postal_code,
-            city=city,
-            test_mode=bool(test_mode),
-        )
+        pharmacy = create_pharmacy(session, name=name, finess=finess, test_mode=bool(test_mode), **where)
         click.echo(
             f"Officine enregistrée : {pharmacy.name} (FINESS {pharmacy.finess}, {_mode_fr(pharmacy.test_mode)})."
         )
@@ -560,9 +549,7 @@ def outbox(ctx: click.Context) -> None:
 
     from lgo.domain.outbox import OutboxMessage, OutboxStatus, counts
 
-    kernel = open_kernel()
-    pharmacy_id = current_pharmacy_id(kernel)
-    with kernel.transaction() as session:
+    with opened_pharmacy() as (kernel, pharmacy_id), kernel.transaction() as session:
         summary = counts(session, pharmacy_id)
         click.echo(", ".join(f"{status.label_fr} : {n}" for status, n in summary.items()))
         for message in session.scalars(
@@ -575,7 +562,6 @@ def outbox(ctx: click.Context) -> None:
                 f"{message.attempts}/{message.max_attempts} tentative(s)"
                 + (f" — {message.last_error_fr or message.last_error.splitlines()[0]}" if message.last_error else "")
             )
-    kernel.close()
 
 
 @outbox.command("retry")
@@ -586,20 +572,18 @@ def outbox_retry(message_id: str) -> None:
     from lgo.domain import audit
     from lgo.domain.outbox import retry_dead
 
-    kernel = open_kernel()
-    pharmacy_id = current_pharmacy_id(kernel)
-    with kernel.transaction() as session:
-        message = retry_dead(session, pharmacy_id, message_id)
-        audit.record(
-            session,
-            pharmacy_id,
-            "outbox.retry",
-            f"Message n° {message.id} remis en file.",
-            object_type="outbox_message",
-            object_id=message.id,
-        )
-    click.echo(f"Message n° {message_id} remis en file.")
-    kernel.close()
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        with kernel.transaction() as session:
+            message = retry_dead(session, pharmacy_id, message_id)
+            audit.record(
+                session,
+                pharmacy_id,
+                "outbox.retry",
+                f"Message n° {message.id} remis en file.",
+                object_type="outbox_message",
+                object_id=message.id,
+            )
+        click.echo(f"Message n° {message_id} remis en file.")
 
 
 @main.command()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lgo.cli import current_pharmacy_id, french_errors, open_kernel
+from lgo.cli import french_errors, open_kernel, opened_pharmacy
 
 if TYPE_CHECKING:
     from lgo.domain.pharmacy import Operator, Role
@@ -56,15 +56,12 @@ def team(ctx: click.Context) -> None:
         return
     from lgo.domain.team import members
 
-    kernel = open_kernel()
-    pharmacy_id = current_pharmacy_id(kernel)
-    with kernel.transaction() as session:
+    with opened_pharmacy() as (kernel, pharmacy_id), kernel.transaction() as session:
         operators = members(session, pharmacy_id)
         if not operators:
             click.echo("Aucun opérateur : créez l'administrateur avec « lgo init ».")
         for operator in operators:
             click.echo(_line(operator))
-    kernel.close()
 
 
 @team.command("habilitations")
@@ -101,26 +98,24 @@ def team_add(code: str, nom: str, prenom: str, role_word: str, rpps: str | None,
     """Ajoute un opérateur ; affiche son mot de passe provisoire, à remplacer à sa première connexion."""
     from lgo.domain.team import add_operator, habilitation_definitions
 
-    kernel = open_kernel()
-    pharmacy_id = current_pharmacy_id(kernel)
-    known = habilitation_definitions(kernel)
-    with kernel.transaction() as session:
-        operator, password = add_operator(
-            session,
-            pharmacy_id,
-            known,
-            code=code,
-            last_name=nom,
-            first_name=prenom,
-            role=_role(role_word),
-            rpps=rpps,
-            habilitations=_habilitation_list(habilitations),
-            by=None,
-        )
-        click.echo(f"Opérateur ajouté : {operator.display_name} (code {operator.code}).")
-    click.echo(f"Mot de passe provisoire : {password}")
-    click.echo("Communiquez-le à l'opérateur : il choisira son propre mot de passe à sa première connexion.")
-    kernel.close()
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        known = habilitation_definitions(kernel)
+        with kernel.transaction() as session:
+            operator, password = add_operator(
+                session,
+                pharmacy_id,
+                known,
+                code=code,
+                last_name=nom,
+                first_name=prenom,
+                role=_role(role_word),
+                rpps=rpps,
+                habilitations=_habilitation_list(habilitations),
+                by=None,
+            )
+            click.echo(f"Opérateur ajouté : {operator.display_name} (code {operator.code}).")
+        click.echo(f"Mot de passe provisoire : {password}")
+        click.echo("Communiquez-le à l'opérateur : il choisira son propre mot de passe à sa première connexion.")
 
 
 @team.command("modifier")
@@ -141,39 +136,34 @@ def team_change(
     from lgo.domain.pharmacy import Role
     from lgo.domain.team import find_by_code, habilitation_definitions, update_operator
 
-    kernel = open_kernel()
-    pharmacy_id = current_pharmacy_id(kernel)
-    known = habilitation_definitions(kernel)
-    with kernel.transaction() as session:
-        operator = find_by_code(session, pharmacy_id, code)
-        chosen = _habilitation_list(habilitations)
-        update_operator(
-            session,
-            pharmacy_id,
-            operator.id,
-            known,
-            last_name=nom if nom is not None else operator.last_name,
-            first_name=prenom if prenom is not None else operator.first_name,
-            role=_role(role_word) if role_word else Role(operator.role),
-            rpps=rpps if rpps is not None else operator.rpps,
-            habilitations=chosen if chosen is not None else [h.habilitation for h in operator.habilitations],
-            by=None,
-        )
-        click.echo(f"Opérateur modifié : {operator.display_name} (code {operator.code}).")
-    kernel.close()
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        known = habilitation_definitions(kernel)
+        with kernel.transaction() as session:
+            operator = find_by_code(session, pharmacy_id, code)
+            chosen = _habilitation_list(habilitations)
+            update_operator(
+                session,
+                pharmacy_id,
+                operator.id,
+                known,
+                last_name=nom if nom is not None else operator.last_name,
+                first_name=prenom if prenom is not None else operator.first_name,
+                role=_role(role_word) if role_word else Role(operator.role),
+                rpps=rpps if rpps is not None else operator.rpps,
+                habilitations=chosen if chosen is not None else [h.habilitation for h in operator.habilitations],
+                by=None,
+            )
+            click.echo(f"Opérateur modifié : {operator.display_name} (code {operator.code}).")
 
 
 def _switch(code: str, active: bool) -> None:
     from lgo.domain.team import find_by_code, set_active
 
-    kernel = open_kernel()
-    pharmacy_id = current_pharmacy_id(kernel)
-    with kernel.transaction() as session:
+    with opened_pharmacy() as (kernel, pharmacy_id), kernel.transaction() as session:
         operator = set_active(session, pharmacy_id, find_by_code(session, pharmacy_id, code).id, active, by=None)
         click.echo(
             f"Opérateur {'réactivé' if active else 'désactivé'} : {operator.display_name} (code {operator.code})."
         )
-    kernel.close()
 
 
 @team.command("desactiver")
@@ -199,11 +189,10 @@ def team_password(code: str) -> None:
     """Donne un mot de passe provisoire ; l'opérateur choisira le sien à sa prochaine connexion."""
     from lgo.domain.team import find_by_code, reset_password
 
-    kernel = open_kernel()
-    pharmacy_id = current_pharmacy_id(kernel)
-    with kernel.transaction() as session:
-        operator, password = reset_password(session, pharmacy_id, find_by_code(session, pharmacy_id, code).id, by=None)
-        click.echo(f"Mot de passe réinitialisé pour {operator.display_name} (code {operator.code}).")
-    click.echo(f"Mot de passe provisoire : {password}")
-    click.echo("Communiquez-le à l'opérateur : il choisira son propre mot de passe à sa prochaine connexion.")
-    kernel.close()
+    with opened_pharmacy() as (kernel, pharmacy_id):
+        with kernel.transaction() as session:
+            operator_id = find_by_code(session, pharmacy_id, code).id
+            operator, password = reset_password(session, pharmacy_id, operator_id, by=None)
+            click.echo(f"Mot de passe réinitialisé pour {operator.display_name} (code {operator.code}).")
+        click.echo(f"Mot de passe provisoire : {password}")
+        click.echo("Communiquez-le à l'opérateur : il choisira son propre mot de passe à sa prochaine connexion.")

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from lgo.domain import stock
 from lgo.domain.patients import create_patient
-from lgo.domain.pharmacy import Role, create_operator, create_pharmacy
+from lgo.domain.pharmacy import Role, create_pharmacy
 from lgo.domain.products import ListCategory, create_product
+from lgo.domain.team import create_operator
 from lgo.identifiers import ean13_check_digit, nir_key, with_luhn
 
 

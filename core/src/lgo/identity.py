@@ -9,8 +9,9 @@ share an identity, a vendor may ship its own identity plugin, and the answer is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any, Self
 
 from lgo.errors import LgoError
 
@@ -22,10 +23,10 @@ OID_DEMO = "1.2.250.1.213.1.4.11"
 
 
 @dataclass(frozen=True)
-class SharedIdentity:
-    """A qualified identity as it may be shared: the INS traits as returned by INSi, never the local ones."""
+class InsTraits:
+    """The INS and its traits, as the national services know a patient: INSi returns them, the DP and the other
+    services are addressed with them (each plugin's own type of identity builds on this one)."""
 
-    patient_id: int
     #: Matricule INS: 13 characters + 2-digit key.
     matricule: str
     #: OID of the matricule's authority (NIR, NIA, or test/demo in a pharmacy in test mode).
@@ -37,6 +38,26 @@ class SharedIdentity:
     sex: str
     #: ISO date; a partial birth date keeps "00" for what is unknown (e.g. "1980-00-00").
     birth_date: str
+
+    @classmethod
+    def of(cls, identity: InsTraits, **more: Any) -> Self:
+        """The INS and its traits taken from an identity that carries them (a :class:`SharedIdentity`...); ``more``
+        gives the fields ``cls`` adds to them."""
+        return cls(**{f.name: getattr(identity, f.name) for f in fields(InsTraits)}, **more)
+
+
+@dataclass(frozen=True)
+class _OfPatient:
+    patient_id: int
+
+
+@dataclass(frozen=True)
+class SharedIdentity(InsTraits, _OfPatient):
+    """A qualified identity as it may be shared: the INS traits as returned by INSi, never the local ones.
+
+    Its fields start with ``patient_id`` (the base classes are listed last-first), then those of :class:`InsTraits`:
+    the positional order every caller uses."""
+
     #: INSEE code (COG) of the birth place: commune (2A/2B in Corsica), 99xxx for a country, 99999 when unknown.
     #: An identity without it is never shared (:attr:`missing_traits`).
     birth_place_code: str | None = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import secrets as token_secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect  # type: ignore[import-untyped]
 from lgo.config import create_private_file, data_dir, private_file
 from lgo.errors import LgoError
@@ -18,6 +19,9 @@ from lgo.local_time import date_fr, datetime_fr
 from lgo.plugins.web import KERNEL_EXTENSION
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +128,20 @@ def create_app(
 def kernel_of(app: Flask) -> Kernel:
     kernel: Kernel = app.extensions[KERNEL_EXTENSION]
     return kernel
+
+
+def signed_in_context(what: str, read: Callable[[Session, int], dict[str, Any]]) -> dict[str, Any]:
+    """Values for every page's template, ``read`` in the signed-in user's pharmacy: none before sign-in, and none
+    (logged as ``what`` unavailable) when the database fails, since the error page must render even then."""
+    user = g.get("user")
+    if user is None:
+        return {}
+    try:
+        with kernel_of(current_app).transaction() as db:
+            return read(db, user.pharmacy_id)
+    except Exception:
+        log.exception("%s unavailable", what)
+        return {}
 
 
 def _install_headers(app: Flask) -> None:

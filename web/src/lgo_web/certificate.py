@@ -15,9 +15,9 @@ import base64
 import json
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from flask_wtf.file import FileField  # type: ignore[import-untyped]
 from lgo import secrets
@@ -28,9 +28,12 @@ from lgo.local_time import datetime_fr
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField
 
-from lgo_web.app import kernel_of
+from lgo_web.app import kernel_of, signed_in_context
 from lgo_web.auth import current_user
 from lgo_web.settings_forms import select_choices
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +56,13 @@ class ConfirmForm(FlaskForm):
 
 @blueprint.app_context_processor
 def certificate_banner() -> dict[str, Any]:
-    user = g.get("user")
-    if user is None:
-        return {}
-    try:
-        with kernel_of(current_app).transaction() as db:
-            stored = certificates.get(db, user.pharmacy_id)
-            expiry = stored.expiry() if stored else None
-    except Exception:  # the error page must render even when the database is what failed
-        log.exception("certificate banner unavailable")
-        return {}
-    return {"certificate_expiry": expiry}
+    """``certificate_expiry`` for the banner of every page."""
+
+    def expiry(db: Session, pharmacy_id: int) -> dict[str, Any]:
+        stored = certificates.get(db, pharmacy_id)
+        return {"certificate_expiry": stored.expiry() if stored else None}
+
+    return signed_in_context("certificate banner", expiry)
 
 
 def _usages() -> list[tuple[str, str, str]]:

@@ -3,21 +3,22 @@ mode (national test platforms, INSi test identities accepted — never real pati
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm  # type: ignore[import-untyped]
 from lgo.domain import audit
 from lgo.domain.pharmacy import Pharmacy
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from lgo_web.app import kernel_of
+from lgo_web.app import kernel_of, signed_in_context
 from lgo_web.auth import current_user
 from lgo_web.settings_forms import select_choices
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 blueprint = Blueprint("pharmacy", __name__)
 
@@ -46,17 +47,13 @@ class PharmacyForm(FlaskForm):
 
 @blueprint.app_context_processor
 def test_mode_banner() -> dict[str, Any]:
-    """``pharmacy_mode`` for the banner of every page (nothing before sign-in)."""
-    user = g.get("user")
-    if user is None:
-        return {}
-    try:
-        with kernel_of(current_app).transaction() as db:
-            pharmacy = db.get(Pharmacy, user.pharmacy_id)
-            return {"pharmacy_test_mode": bool(pharmacy and pharmacy.test_mode)}
-    except Exception:  # the error page must render even when the database is what failed
-        log.exception("pharmacy mode unavailable")
-        return {}
+    """``pharmacy_test_mode`` for the banner of every page."""
+
+    def mode(db: Session, pharmacy_id: int) -> dict[str, Any]:
+        pharmacy = db.get(Pharmacy, pharmacy_id)
+        return {"pharmacy_test_mode": bool(pharmacy and pharmacy.test_mode)}
+
+    return signed_in_context("pharmacy mode", mode)
 
 
 @blueprint.route("/officine", methods=["GET", "POST"])

@@ -13,9 +13,9 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, Immutable, UTCDateTime, str_enum, utcnow
-from lgo.domain.pharmacy import check_rpps
 from lgo.domain.sequences import next_number
 from lgo.errors import NotFound, ValidationError
+from lgo.identifiers import check_rpps
 
 ORDONNANCIER = "ordonnancier"
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
 from lgo.db.limits import check_text, column_length
 from lgo.errors import NotFound, ValidationError
-from lgo.identifiers import check_finess, check_rpps
+from lgo.identifiers import check_finess
+from lgo.identifiers import check_rpps as check_rpps  # re-exported: imported from here before the team module
 
 
 class Role(StrEnum):
@@ -181,37 +182,6 @@ def create_pharmacy(
     session.add(pharmacy)
     session.flush()
     return pharmacy
-
-
-def create_operator(
-    session: Session,
-    pharmacy_id: int,
-    *,
-    code: str,
-    last_name: str,
-    first_name: str,
-    role: Role,
-    rpps: str | None = None,
-    password: str | None = None,
-    habilitations: tuple[str, ...] | None = None,
-) -> Operator:
-    if role.is_pharmacist and rpps is None:
-        raise ValidationError("Un pharmacien doit avoir un numéro RPPS.")
-    operator = Operator(
-        pharmacy_id=pharmacy_id,
-        code=code,
-        last_name=last_name,
-        first_name=first_name,
-        role=role,
-        rpps=check_rpps(rpps) if rpps else None,
-    )
-    if password:
-        operator.set_password(password)
-    for hab in DEFAULT_HABILITATIONS[role] if habilitations is None else habilitations:
-        operator.habilitations.append(OperatorHabilitation(pharmacy_id=pharmacy_id, habilitation=str(hab)))
-    session.add(operator)
-    session.flush()
-    return operator
 
 
 def get_pharmacy(session: Session, finess: str | None = None) -> Pharmacy:

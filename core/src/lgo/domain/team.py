@@ -30,12 +30,11 @@ from lgo.domain.pharmacy import (
     Operator,
     OperatorHabilitation,
     Role,
-    check_rpps,
-    create_operator,
     hash_password,
 )
 from lgo.domain.scoped import get_scoped
 from lgo.errors import PermissionDenied, ValidationError
+from lgo.identifiers import check_rpps
 from lgo.plugins.registrations import HabilitationDefinition
 
 if TYPE_CHECKING:
@@ -165,15 +164,8 @@ def first_administrator(
     session: Session, pharmacy_id: int, *, code: str, last_name: str, first_name: str, password: str
 ) -> Operator:
     """The administrator ``lgo init`` creates: they choose their password now (nobody else could give it)."""
-    operator = _create(
-        session,
-        pharmacy_id,
-        code=code,
-        last_name=last_name,
-        first_name=first_name,
-        role=Role.ADMINISTRATEUR,
-        rpps=None,
-        habilitations=tuple(DEFAULT_HABILITATIONS[Role.ADMINISTRATEUR]),
+    operator = create_operator(
+        session, pharmacy_id, code=code, last_name=last_name, first_name=first_name, role=Role.ADMINISTRATEUR
     )
     operator.set_password(password)
     session.flush()
@@ -188,7 +180,7 @@ def first_administrator(
     return operator
 
 
-def _create(
+def create_operator(
     session: Session,
     pharmacy_id: int,
     *,
@@ -196,9 +188,12 @@ def _create(
     last_name: str,
     first_name: str,
     role: Role,
-    rpps: str | None,
-    habilitations: tuple[str, ...],
+    rpps: str | None = None,
+    password: str | None = None,
+    habilitations: Iterable[str] | None = None,
 ) -> Operator:
+    """A new operator, checked the same for every way in (the team page, ``lgo init``, the demonstration): a free and
+    well-formed code, the names, a pharmacist's RPPS; ``habilitations`` None: the defaults of the role."""
     code = (code or "").strip()
     if not _CODE.match(code):
         raise ValidationError(
@@ -208,16 +203,21 @@ def _create(
     taken = session.scalar(select(Operator.id).where(Operator.pharmacy_id == pharmacy_id, Operator.code == code))
     if taken is not None:
         raise ValidationError(f"Le code « {code} » est déjà utilisé dans l'officine : choisissez-en un autre.")
-    return create_operator(
-        session,
-        pharmacy_id,
+    operator = Operator(
+        pharmacy_id=pharmacy_id,
         code=code,
         last_name=_clean_name(last_name, "nom"),
         first_name=_clean_name(first_name, "prénom"),
         role=role,
         rpps=_rpps_for(role, rpps),
-        habilitations=habilitations,
     )
+    if password:
+        operator.set_password(password)
+    for habilitation in DEFAULT_HABILITATIONS[role] if habilitations is None else habilitations:
+        operator.habilitations.append(OperatorHabilitation(pharmacy_id=pharmacy_id, habilitation=str(habilitation)))
+    session.add(operator)
+    session.flush()
+    return operator
 
 
 def add_operator(
@@ -237,7 +237,7 @@ def add_operator(
     defaults of the role among ``known``."""
     manager = _manager(session, pharmacy_id, by)
     chosen = default_habilitations(role, known) if habilitations is None else _check_habilitations(habilitations, known)
-    operator = _create(
+    operator = create_operator(
         session,
         pharmacy_id,
         code=code,

@@ -139,11 +139,12 @@ def record(
     actor: str = "kernel",
     operator_id: int | None = None,
 ) -> None:
+    """One attempt at ``form``: the code as it is counted (:func:`key`), the client's address in the details."""
     audit.record(
         session,
         pharmacy_id,
         action,
-        message_fr[:500],
+        message_fr,
         actor=actor,
         operator_id=operator_id,
         object_type=form,

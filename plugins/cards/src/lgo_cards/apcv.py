@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from lgo.api import SharedIdentity, TlsEndpoint
+from lgo.api import InsTraits, SharedIdentity, TlsEndpoint
 
 from lgo_cards.errors import CardError
 
@@ -22,14 +22,10 @@ MAX_SCAN = 4296
 
 
 @dataclass(frozen=True)
-class ApcvIdentity:
-    birth_name: str
-    first_names: tuple[str, ...]
-    sex: str
-    birth_date: str
+class ApcvIdentity(InsTraits):
+    """The beneficiary as the ApCV service returns them: the INS the health insurance qualified, with its traits."""
+
     birth_place_code: str | None
-    matricule: str
-    oid: str
     rank: int
 
 
@@ -78,14 +74,14 @@ def identify(endpoint: Endpoint, data: str) -> ApcvIdentity:
         )
     person = body["beneficiaire"]
     return ApcvIdentity(
-        person["birth_name"],
-        tuple(person["first_names"]),
-        person["sex"],
-        person["birth_date"],
-        person.get("birth_place_code"),
-        person["matricule"],
-        person["oid"],
-        int(person["rank"]),
+        matricule=person["matricule"],
+        oid=person["oid"],
+        birth_name=person["birth_name"],
+        first_names=tuple(person["first_names"]),
+        sex=person["sex"],
+        birth_date=person["birth_date"],
+        birth_place_code=person.get("birth_place_code"),
+        rank=int(person["rank"]),
     )
 
 
@@ -118,14 +114,5 @@ def qualify(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int 
         pharmacy_id,
         patient_id,
         operator_id,
-        SharedIdentity(
-            patient_id=patient_id,
-            matricule=identity.matricule,
-            oid=identity.oid,
-            birth_name=identity.birth_name,
-            first_names=tuple(identity.first_names),
-            sex=identity.sex,
-            birth_date=identity.birth_date,
-            birth_place_code=identity.birth_place_code,
-        ),
+        SharedIdentity.of(identity, patient_id=patient_id, birth_place_code=identity.birth_place_code),
     )

@@ -372,36 +372,20 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
     except (DmpUnavailable, LgoError) as failure:
         if delivery.last_attempt and _maybe_held(kernel, pharmacy_id, document_id):
             # The DMP may hold it (an answer was lost): not a failure. Sending it again asks the DMP first.
-            _mark(
-                kernel,
-                pharmacy_id,
-                document_id,
-                status=SubmissionStatus.UNCONFIRMED,
-                reason_fr=(
-                    f"le DMP n'a pas confirmé l'envoi après {delivery.attempt} essais ({failure.message_fr}) ; il le "
-                    "détient peut-être : « relancer » le vérifie d'abord, sans doublon"
-                )[:500],
-                last_error=failure.detail,
+            status, reason_fr = (
+                SubmissionStatus.UNCONFIRMED,
+                f"le DMP n'a pas confirmé l'envoi après {delivery.attempt} essais ({failure.message_fr}) ; il le "
+                "détient peut-être : « relancer » le vérifie d'abord, sans doublon",
             )
         elif delivery.last_attempt:
             # The outbox gives up after this attempt: say so, so that the pharmacist can send it again.
-            _mark(
-                kernel,
-                pharmacy_id,
-                document_id,
-                status=SubmissionStatus.FAILED,
-                reason_fr=f"abandon après {delivery.attempt} essais : {failure.message_fr}"[:500],
-                last_error=failure.detail,
+            status, reason_fr = (
+                SubmissionStatus.FAILED,
+                f"abandon après {delivery.attempt} essais : {failure.message_fr}",
             )
         else:
-            _mark(
-                kernel,
-                pharmacy_id,
-                document_id,
-                status=SubmissionStatus.QUEUED,
-                reason_fr=f"nouvel essai prévu : {failure.message_fr}"[:500],
-                last_error=failure.detail,
-            )
+            status, reason_fr = SubmissionStatus.QUEUED, f"nouvel essai prévu : {failure.message_fr}"
+        _mark(kernel, pharmacy_id, document_id, status=status, reason_fr=reason_fr[:500], last_error=failure.detail)
         raise
     _mark(
         kernel,

@@ -11,7 +11,8 @@ fed", and the feeding handler checks the record again before every sending.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -195,48 +196,30 @@ def answer(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, 
 
 def create(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> None:
     """The patient agrees: the DP is created (queued), refusal and closing lifted, waiting lines sent once it exists."""
-    who, _ = _start(kernel, pharmacy_id, operator_id, patient_id, "create")
-    today = clock.today()
-    with kernel.transaction() as session:
-        row = _record_for_update(session, pharmacy_id, patient_id)
-        row.state, row.created_on = FileState.ACTIVE.value, row.created_on or today
+    with _asked(kernel, pharmacy_id, operator_id, patient_id, "create") as asked:
+        row = asked.change_record()
+        row.state, row.created_on = FileState.ACTIVE.value, row.created_on or asked.today
         row.refused_on = row.refusal_valid_until = row.closed_on = None
-        row.updated_by = operator_id
-        name = access.patient_name(session, pharmacy_id, patient_id)
-        _request(
-            session,
-            pharmacy_id,
-            patient_id,
-            operator_id,
-            "create",
-            f"Création du DP de {name} demandée par {who.name} (consentement du patient recueilli).",
+        asked.queue(
+            f"Création du DP de {asked.name} demandée par {asked.who.name} (consentement du patient recueilli)."
         )
 
 
 def refuse(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> date:
     """The patient refuses a DP: recorded today, valid ten years; nothing of theirs is fed meanwhile. Returns the last
     day of validity."""
-    who, _ = _start(kernel, pharmacy_id, operator_id, patient_id, "refuse")
-    today = clock.today()
-    with kernel.transaction() as session:
-        row = _record_for_update(session, pharmacy_id, patient_id)
+    with _asked(kernel, pharmacy_id, operator_id, patient_id, "refuse") as asked:
+        row, today = asked.change_record(), asked.today
         if row.state == FileState.ACTIVE.value:
             raise ValidationError(
                 "Ce patient a un DP ouvert : pour qu'il ne soit plus alimenté, fermez-le à sa demande."
             )
         row.state, row.refused_on, row.refusal_valid_until = FileState.REFUSED.value, today, ten_years_after(today)
-        row.updated_by = operator_id
         valid_until = row.refusal_valid_until
-        stopped = _stop_feeding(session, pharmacy_id, patient_id, f"refus du patient du {today:%d/%m/%Y}")
-        name = access.patient_name(session, pharmacy_id, patient_id)
-        _request(
-            session,
-            pharmacy_id,
-            patient_id,
-            operator_id,
-            "refuse",
-            f"Refus du DP par {name} enregistré le {today:%d/%m/%Y} (valable jusqu'au {valid_until:%d/%m/%Y}) "
-            f"par {who.name} ; {stopped} ligne(s) en attente non transmise(s).",
+        stopped = asked.stop_feeding(f"refus du patient du {today:%d/%m/%Y}")
+        asked.queue(
+            f"Refus du DP par {asked.name} enregistré le {today:%d/%m/%Y} (valable jusqu'au {valid_until:%d/%m/%Y}) "
+            f"par {asked.who.name} ; {stopped} ligne(s) en attente non transmise(s).",
             day=today,
         )
     return valid_until
@@ -244,21 +227,13 @@ def refuse(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) 
 
 def close(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int) -> None:
     """The patient asks to close the DP: no line is fed any more."""
-    who, _ = _start(kernel, pharmacy_id, operator_id, patient_id, "close")
-    today = clock.today()
-    with kernel.transaction() as session:
-        row = _record_for_update(session, pharmacy_id, patient_id)
-        row.state, row.closed_on, row.updated_by = FileState.CLOSED.value, today, operator_id
-        reason = f"DP fermé à la demande du patient le {today:%d/%m/%Y}"
-        stopped = _stop_feeding(session, pharmacy_id, patient_id, reason)
-        name = access.patient_name(session, pharmacy_id, patient_id)
-        _request(
-            session,
-            pharmacy_id,
-            patient_id,
-            operator_id,
-            "close",
-            f"Fermeture du DP de {name} demandée par {who.name} ; {stopped} ligne(s) en attente non transmise(s).",
+    with _asked(kernel, pharmacy_id, operator_id, patient_id, "close") as asked:
+        row = asked.change_record()
+        row.state, row.closed_on = FileState.CLOSED.value, asked.today
+        stopped = asked.stop_feeding(f"DP fermé à la demande du patient le {asked.today:%d/%m/%Y}")
+        asked.queue(
+            f"Fermeture du DP de {asked.name} demandée par {asked.who.name} ; {stopped} ligne(s) en attente non "
+            "transmise(s)."
         )
 
 
@@ -270,11 +245,10 @@ def mask(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, re
         raise ValidationError("Choisissez au moins une ligne du DP à masquer.")
     if any(len(r) > 80 for r in cleaned) or len(cleaned) > 500:
         raise ValidationError("Référence de ligne du DP invalide.", detail=f"{len(cleaned)} references")
-    who, _ = _start(kernel, pharmacy_id, operator_id, patient_id, "mask")
-    with kernel.transaction() as session:
+    with _asked(kernel, pharmacy_id, operator_id, patient_id, "mask") as asked:
         own = {
             line.reference: line
-            for line in session.scalars(
+            for line in asked.session.scalars(
                 select(FedLine).where(
                     FedLine.pharmacy_id == pharmacy_id,
                     FedLine.patient_id == patient_id,
@@ -291,14 +265,8 @@ def mask(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, re
                     line.status, line.reason_fr = LineStatus.NOT_FED, "masquée à la demande du patient"
                     continue
             remote.append(reference)
-        name = access.patient_name(session, pharmacy_id, patient_id)
-        _request(
-            session,
-            pharmacy_id,
-            patient_id,
-            operator_id,
-            "mask",
-            f"Masquage de {len(cleaned)} ligne(s) du DP de {name} demandé par {who.name}.",
+        asked.queue(
+            f"Masquage de {len(cleaned)} ligne(s) du DP de {asked.name} demandé par {asked.who.name}.",
             details={"references": cleaned},
             queued=bool(remote),
             references=remote,
@@ -306,12 +274,49 @@ def mask(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, re
     return len(cleaned)
 
 
-def _start(
-    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, operation: str
-) -> tuple[access.Caller, DpPatient]:
+@dataclass(frozen=True)
+class _Asked:
+    """A consent operation the patient asked for at the counter, inside its transaction: the local record changed
+    at once, traced with the operator's name and queued for the DP together (:func:`_request`)."""
+
+    session: Session
+    pharmacy_id: int
+    patient_id: int
+    operator_id: int
+    operation: str
+    who: access.Caller
+    today: date
+
+    def change_record(self) -> PatientFile:
+        """The patient's local record (created if need be), the operator named as its last editor."""
+        row = _record_for_update(self.session, self.pharmacy_id, self.patient_id)
+        row.updated_by = self.operator_id
+        return row
+
+    @property
+    def name(self) -> str:
+        return access.patient_name(self.session, self.pharmacy_id, self.patient_id)
+
+    def stop_feeding(self, reason_fr: str) -> int:
+        return _stop_feeding(self.session, self.pharmacy_id, self.patient_id, reason_fr)
+
+    def queue(self, message_fr: str, **options: Any) -> None:
+        """Trace the operation and queue it for the DP (``options`` of :func:`_request`)."""
+        _request(
+            self.session, self.pharmacy_id, self.patient_id, self.operator_id, self.operation, message_fr, **options
+        )
+
+
+@contextmanager
+def _asked(kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: int, operation: str) -> Iterator[_Asked]:
+    """The operator's habilitation and the patient's qualified identity checked (refusals traced), then the
+    operation's transaction."""
     what = OPERATIONS[operation]
     who = access.authorise(kernel, pharmacy_id, operator_id, access.HABILITATION_CONSENT, what, patient_id)
-    return who, access.require_identity(kernel, pharmacy_id, who, patient_id, what)
+    access.require_identity(kernel, pharmacy_id, who, patient_id, what)
+    today = clock.today()
+    with kernel.transaction() as session:
+        yield _Asked(session, pharmacy_id, patient_id, operator_id, operation, who, today)
 
 
 def _stop_feeding(session: Session, pharmacy_id: int, patient_id: int, reason_fr: str) -> int:
@@ -413,19 +418,19 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         who = access.caller(session, pharmacy_id, int(operator_id)) if operator_id else None
         name = access.patient_name(session, pharmacy_id, patient_id)
     by = f" (demandée par {who.name})" if who else ""
+
+    def failed(message_fr: str) -> None:
+        with kernel.transaction() as session:
+            access.trace(
+                session, pharmacy_id, "dp.consent.failed", message_fr, operator_id=operator_id, patient_id=patient_id
+            )
+
     try:
         patient = DpPatient.of(kernel.shareable_identity(pharmacy_id, patient_id))
     except IdentityNotShareable as exc:
         if operation == "status":
             return
-        _outcome(
-            kernel,
-            pharmacy_id,
-            patient_id,
-            operator_id,
-            "failed",
-            f"{what} de {name} abandonnée{by} : l'identité du patient n'est plus qualifiée.",
-        )
+        failed(f"{what} de {name} abandonnée{by} : l'identité du patient n'est plus qualifiée.")
         raise PermanentFailure("identity no longer qualified") from exc
     professional = who.professional if who else Professional("Logiciel de l'officine", "système")
     key = delivery.idempotency_key
@@ -445,25 +450,11 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         else:
             raise PermanentFailure(f"unknown dp.consent operation {operation!r}")
     except DpRefused as exc:
-        _outcome(
-            kernel,
-            pharmacy_id,
-            patient_id,
-            operator_id,
-            "failed",
-            f"{what} de {name} refusée par le DP{by} : {exc.message_fr}",
-        )
+        failed(f"{what} de {name} refusée par le DP{by} : {exc.message_fr}")
         raise PermanentFailure(exc.message_fr) from exc
     except LgoError:  # the DP down, or the pharmacy's certificate missing: retried
         if delivery.last_attempt:
-            _outcome(
-                kernel,
-                pharmacy_id,
-                patient_id,
-                operator_id,
-                "failed",
-                f"{what} de {name} non transmise au DP{by} : le DP ne répond pas (dernier essai).",
-            )
+            failed(f"{what} de {name} non transmise au DP{by} : le DP ne répond pas (dernier essai).")
         raise
     with kernel.transaction() as session:
         if file is not None:
@@ -482,12 +473,3 @@ def deliver(kernel: Kernel, delivery: Delivery) -> None:
         from lgo_dp import feeding
 
         feeding.requeue(kernel, pharmacy_id, patient_id, LineStatus.WAITING_FILE)
-
-
-def _outcome(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, result: str, message_fr: str
-) -> None:
-    with kernel.transaction() as session:
-        access.trace(
-            session, pharmacy_id, f"dp.consent.{result}", message_fr, operator_id=operator_id, patient_id=patient_id
-        )

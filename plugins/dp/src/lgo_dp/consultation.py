@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lgo.api import Dispensation, LgoError, Lot, Pharmacy, Product
@@ -195,6 +196,7 @@ def own_lines(session: Session, pharmacy: Pharmacy, patient_id: int, since: date
     ).all()
     corrected = {d.corrects_id for d, _, _ in rows if d.corrects_id is not None}
     originals = {d.id: d for d, _, _ in rows}
+    own_line = partial(HistoryLine, pharmacy_finess=pharmacy.finess, pharmacy_name=pharmacy.name, own=True, in_dp=False)
     lines = []
     for dispensation, product, lot in rows:
         if dispensation.id in corrected or dispensation.quantity <= 0:
@@ -203,17 +205,13 @@ def own_lines(session: Session, pharmacy: Pharmacy, patient_id: int, since: date
         fed = status.pop(reference, None)
         first = originals.get(dispensation.corrects_id or 0, dispensation)
         lines.append(
-            HistoryLine(
+            own_line(
                 dispensed_on=clock.local_date(first.validated_at),
                 label=product.label,
                 cip13=product.cip13,
                 quantity=dispensation.quantity,
                 lot=lot.lot_number if lot else None,
-                pharmacy_finess=pharmacy.finess,
-                pharmacy_name=pharmacy.name,
                 reference=reference,
-                own=True,
-                in_dp=False,
                 status_fr=fed.status_fr if fed else "non suivie pour le DP (avant l'activation du module)",
                 atc=product.atc,
                 cis=product.cis,
@@ -225,17 +223,13 @@ def own_lines(session: Session, pharmacy: Pharmacy, patient_id: int, since: date
             continue  # ordonnancier lines are above
         known = products.get(fed.cip13)
         lines.append(
-            HistoryLine(
+            own_line(
                 dispensed_on=clock.local_date(fed.dispensed_at),
                 label=fed.label,
                 cip13=fed.cip13,
                 quantity=fed.quantity,
                 lot=fed.lot_number,
-                pharmacy_finess=pharmacy.finess,
-                pharmacy_name=pharmacy.name,
                 reference=fed.reference,
-                own=True,
-                in_dp=False,
                 status_fr=fed.status_fr,
                 atc=known.atc if known else None,
                 cis=known.cis if known else None,

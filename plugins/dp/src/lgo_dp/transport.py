@@ -17,12 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from lgo.api import LgoError
-
-if TYPE_CHECKING:
-    from lgo.api import SharedIdentity
+from lgo.api import InsTraits, LgoError
 
 
 class DpUnavailable(LgoError):
@@ -67,26 +64,9 @@ class FileState(StrEnum):
 
 
 @dataclass(frozen=True)
-class DpPatient:
-    """The patient as the DP knows them: the qualified INS (matricule with its key, OID) and the INS traits."""
-
-    matricule: str
-    oid: str
-    birth_name: str
-    first_names: tuple[str, ...]
-    sex: str
-    birth_date: str
-
-    @classmethod
-    def of(cls, identity: SharedIdentity) -> DpPatient:
-        return cls(
-            identity.matricule,
-            identity.oid,
-            identity.birth_name,
-            identity.first_names,
-            identity.sex,
-            identity.birth_date,
-        )
+class DpPatient(InsTraits):
+    """The patient as the DP knows them: the qualified INS (matricule with its key, OID) and the INS traits
+    (``DpPatient.of(kernel.shareable_identity(...))``)."""
 
 
 @dataclass(frozen=True)

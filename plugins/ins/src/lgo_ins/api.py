@@ -57,12 +57,17 @@ class DocumentAnswer(StrEnum):
 InsiTraits = insi.Identity
 
 
+def identity_of(session: Session, pharmacy_id: int, patient_id: int) -> InsIdentity | None:
+    """The patient's INS row, None before the first INSi search or identity document (a provisoire identity)."""
+    return session.scalars(
+        select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
+    ).one_or_none()
+
+
 def identity_row(session: Session, pharmacy_id: int, patient_id: int) -> InsIdentity:
     """The patient's INS row, created (provisoire) on first use."""
     get_scoped(session, Patient, patient_id, pharmacy_id, "patient")  # in this pharmacy, else NotFound
-    row = session.scalars(
-        select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
-    ).one_or_none()
+    row = identity_of(session, pharmacy_id, patient_id)
     if row is None:
         row = InsIdentity(
             pharmacy_id=pharmacy_id,
@@ -244,13 +249,30 @@ def search_with_vitale(
     assertion: Any | None = None,
 ) -> list[ActionRequired]:
     """INSi ``rechercherInsAvecCarteVitale`` for one beneficiary of a carte Vitale (NIR of the holder, beneficiary's
-    birth date and rank); the answer as actions for the counter (identity to accept, card required...)."""
+    birth date and rank); the answer as actions for the counter (identity to accept, card required...). In INSI-MANU
+    mode the operator's assertion comes from their unlocked CPS unless given."""
     _require_active(kernel, pharmacy_id)
-    from lgo_ins.counter import search_with_vitale as search
+    from lgo_ins import counter
 
-    return search(
-        kernel, pharmacy_id, patient_id, operator_id, nir=nir, birth_date=birth_date, rank=rank, assertion=assertion
-    )
+    try:
+        if assertion is None:
+            assertion = counter.operator_assertion(kernel, pharmacy_id, operator_id)
+    except counter.OperatorCardRequired as exc:
+        return [counter.card_required(exc, patient_id)]
+    try:
+        result = insi.search_by_vitale(
+            counter.endpoint(kernel, pharmacy_id),
+            counter.context(kernel, pharmacy_id, "lgo"),
+            nir=nir,
+            birth_date=birth_date,
+            rank=rank,
+            assertion=assertion,
+        )
+    except (insi.InsiUnavailable, insi.InsiError) as exc:
+        counter.audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : {exc.message_fr}")
+        return [counter.notice("ins.insi_failed", "Recherche INSi (carte Vitale)", exc.message_fr, patient_id)]
+    counter.audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : CR {result.code}")
+    return counter.result_actions(kernel, pharmacy_id, patient_id, result)
 
 
 def record_card_identity(
@@ -259,15 +281,7 @@ def record_card_identity(
     """An INS the health insurance already qualified, read from the Appli carte Vitale (see
     :func:`record_apcv_identity`)."""
     _require_active(kernel, pharmacy_id)
-    found = insi.Identity(
-        matricule=identity.matricule,
-        oid=identity.oid,
-        birth_name=identity.birth_name,
-        first_names=identity.first_names,
-        sex=identity.sex,
-        birth_date=identity.birth_date,
-        birth_place_code=identity.birth_place_code,
-    )
+    found = insi.Identity.of(identity, birth_place_code=identity.birth_place_code)
     return record_apcv_identity(kernel, pharmacy_id, patient_id, operator_id, found)
 
 
@@ -329,9 +343,7 @@ def demote(kernel: Kernel, pharmacy_id: int, patient_id: int, changed: tuple[str
 def shareable(kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:
     """The identity for sharing, or None below *qualifiée* (or when doubtful / fictitious / without INS)."""
     with kernel.transaction() as session:
-        row = session.scalars(
-            select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
-        ).one_or_none()
+        row = identity_of(session, pharmacy_id, patient_id)
         if row is None or row.status != Status.QUALIFIEE or row.doubtful or row.fictitious or row.no_ins_reason:
             return None
         traits: dict[str, Any] = row.traits

@@ -28,7 +28,7 @@ from lgo.api import (
 )
 
 from lgo_ins import api, assertion, insi
-from lgo_ins.model import InsIdentity, Status
+from lgo_ins.model import Status
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
@@ -93,13 +93,13 @@ def operator_assertion(kernel: Kernel, pharmacy_id: int, operator_id: int | None
         raise OperatorCardRequired(exc.message_fr, detail=exc.detail) from exc
 
 
-def _notice(kind: str, title_fr: str, message_fr: str, patient_id: int) -> ActionRequired:
+def notice(kind: str, title_fr: str, message_fr: str, patient_id: int) -> ActionRequired:
     """An INS action that only informs: no choice to make."""
     return ActionRequired(kind=kind, plugin="ins", title_fr=title_fr, message_fr=message_fr, patient_id=patient_id)
 
 
 def card_required(exc: OperatorCardRequired, patient_id: int) -> ActionRequired:
-    return _notice("ins.cps_required", "Carte CPS nécessaire pour INSi", exc.message_fr, patient_id)
+    return notice("ins.cps_required", "Carte CPS nécessaire pour INSi", exc.message_fr, patient_id)
 
 
 def _traits(kernel: Kernel, pharmacy_id: int, patient_id: int) -> dict[str, Any]:
@@ -127,10 +127,10 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
             endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits, assertion=signed
         )
     except insi.InsiUnavailable as exc:
-        _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi indisponible : {exc.detail}")
+        audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi indisponible : {exc.detail}")
         if signed is not None:
             return [
-                _notice(
+                notice(
                     "ins.insi_unavailable",
                     "Téléservice INSi indisponible",
                     (
@@ -151,13 +151,13 @@ def search(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
                 payload={"patient_id": patient_id, "operator_id": operator_id},
                 idempotency_key=f"ins-search-{pharmacy_id}-{patient_id}-{round_}",
             )
-        return [_notice("ins.insi_unavailable", "Téléservice INSi indisponible", exc.message_fr, patient_id)]
+        return [notice("ins.insi_unavailable", "Téléservice INSi indisponible", exc.message_fr, patient_id)]
     except ValidationError as exc:
-        return [_notice("ins.traits_invalid", "Traits à corriger avant INSi", exc.message_fr, patient_id)]
+        return [notice("ins.traits_invalid", "Traits à corriger avant INSi", exc.message_fr, patient_id)]
     except insi.InsiError as exc:
-        _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi a refusé : {exc.code}")
-        return [_notice("ins.insi_refused", "Appel INSi refusé", exc.message_fr, patient_id)]
-    _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"CR {result.code} ({result.label})")
+        audit_call(kernel, pharmacy_id, patient_id, operator_id, f"INSi a refusé : {exc.code}")
+        return [notice("ins.insi_refused", "Appel INSi refusé", exc.message_fr, patient_id)]
+    audit_call(kernel, pharmacy_id, patient_id, operator_id, f"CR {result.code} ({result.label})")
     return result_actions(kernel, pharmacy_id, patient_id, result)
 
 
@@ -175,7 +175,7 @@ def _pending_round(kernel: Kernel, pharmacy_id: int, patient_id: int) -> int:
         )
 
 
-def _audit_call(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, outcome: str) -> None:
+def audit_call(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, outcome: str) -> None:
     kernel.audit(
         pharmacy_id,
         "ins.insi_call",
@@ -189,7 +189,7 @@ def _audit_call(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: 
 def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: insi.Result) -> list[ActionRequired]:
     if result.code != "00" or len(result.identities) != 1:
         return [
-            _notice(
+            notice(
                 "ins.more_traits" if result.code == "02" else "ins.not_found",
                 "Recherche INSi",
                 result.message_fr,
@@ -232,59 +232,14 @@ def result_actions(kernel: Kernel, pharmacy_id: int, patient_id: int, result: in
     ]
 
 
-def search_with_vitale(
-    kernel: Kernel,
-    pharmacy_id: int,
-    patient_id: int,
-    operator_id: int | None,
-    *,
-    nir: str,
-    birth_date: str,
-    rank: int,
-    assertion: Any | None = None,
-) -> list[ActionRequired]:
-    """INSi ``rechercherInsAvecCarteVitale`` for one beneficiary of a card read at the counter; the answer as the
-    usual actions. In INSI-MANU mode the operator's assertion comes from their unlocked CPS unless given."""
-    try:
-        if assertion is None:
-            assertion = operator_assertion(kernel, pharmacy_id, operator_id)
-    except OperatorCardRequired as exc:
-        return [card_required(exc, patient_id)]
-    try:
-        result = insi.search_by_vitale(
-            endpoint(kernel, pharmacy_id),
-            context(kernel, pharmacy_id, "lgo"),
-            nir=nir,
-            birth_date=birth_date,
-            rank=rank,
-            assertion=assertion,
-        )
-    except (insi.InsiUnavailable, insi.InsiError) as exc:
-        _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : {exc.message_fr}")
-        return [_notice("ins.insi_failed", "Recherche INSi (carte Vitale)", exc.message_fr, patient_id)]
-    _audit_call(kernel, pharmacy_id, patient_id, operator_id, f"carte Vitale : CR {result.code}")
-    return result_actions(kernel, pharmacy_id, patient_id, result)
-
-
 def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None, found: dict[str, Any]) -> Status:
     """The pharmacist accepted the identity INSi returned (``data["identity"]`` of the action)."""
-    identity = insi.Identity(
-        **{
-            **found,
-            "first_names": tuple(found["first_names"]),
-            "history": tuple(tuple(h) for h in found.get("history", ())),
-        }
-    )
-    return api.record_insi_result(kernel, pharmacy_id, patient_id, operator_id, identity)
+    return api.record_insi_result(kernel, pharmacy_id, patient_id, operator_id, insi.Identity.stored(found))
 
 
 def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int) -> list[ActionRequired]:
-    from sqlalchemy import select
-
     with kernel.transaction() as session:
-        row = session.scalars(
-            select(InsIdentity).where(InsIdentity.pharmacy_id == pharmacy_id, InsIdentity.patient_id == patient_id)
-        ).one_or_none()
+        row = api.identity_of(session, pharmacy_id, patient_id)
         if row is not None and (row.no_ins_reason or row.status == Status.QUALIFIEE):
             return []
         pending = row.pending_result if row is not None else None
@@ -299,13 +254,7 @@ def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, opera
             else:
                 return []
     if pending:
-        identity = insi.Identity(
-            **{
-                **pending,
-                "first_names": tuple(pending["first_names"]),
-                "history": tuple(tuple(h) for h in pending.get("history", ())),
-            }
-        )
+        identity = insi.Identity.stored(pending)
         return result_actions(kernel, pharmacy_id, patient_id, insi.Result("00", "OK", (identity,)))
     if ask_document or not _settings(kernel, pharmacy_id).insi_endpoint:
         return api.qualification_actions(kernel, pharmacy_id, patient_id)
@@ -344,7 +293,7 @@ def retry(kernel: Kernel, delivery: Delivery) -> None:
     pharmacy_id, patient_id = delivery.pharmacy_id, int(payload["patient_id"])
     traits = _traits(kernel, pharmacy_id, patient_id)
     result = insi.search_by_traits(endpoint(kernel, pharmacy_id), context(kernel, pharmacy_id, "lgo"), **traits)
-    _audit_call(kernel, pharmacy_id, patient_id, payload.get("operator_id"), f"nouvel essai, CR {result.code}")
+    audit_call(kernel, pharmacy_id, patient_id, payload.get("operator_id"), f"nouvel essai, CR {result.code}")
     if result.code == "00" and len(result.identities) == 1:
         with kernel.transaction() as session:
             api.identity_row(session, pharmacy_id, patient_id).pending_result = asdict(result.identities[0])

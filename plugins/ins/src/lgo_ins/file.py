@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from lgo.api import AuditEntry, FileRow, Operator, PatientFileSection
 from sqlalchemy import select
 
-from lgo_ins.model import InsIdentity, Status
+from lgo_ins import api
+from lgo_ins.model import Status
 
 if TYPE_CHECKING:
     from lgo.api import Kernel, PatientFileView
@@ -31,11 +32,7 @@ EVENTS_FR = {
 
 def sections(kernel: Kernel, view: PatientFileView) -> list[PatientFileSection]:
     with kernel.transaction() as session:
-        row = session.scalars(
-            select(InsIdentity).where(
-                InsIdentity.pharmacy_id == view.pharmacy_id, InsIdentity.patient_id == view.patient_id
-            )
-        ).one_or_none()
+        row = api.identity_of(session, view.pharmacy_id, view.patient_id)
         status = row.status if row else Status.PROVISOIRE
         lines = [f"Statut de l'identité : {status.value}"]
         if row is not None and row.matricule and status in (Status.RECUPEREE, Status.QUALIFIEE):

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from lgo.api import LgoError, TlsEndpoint, ValidationError, parse_untrusted, soap, traits
+from lgo.api import InsTraits, LgoError, TlsEndpoint, ValidationError, parse_untrusted, soap, traits
 from lxml import etree
 
 SOAP12 = soap.SOAP12
@@ -69,16 +69,23 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Identity:
-    matricule: str
-    oid: str
-    birth_name: str
-    first_names: tuple[str, ...]
-    sex: str
-    birth_date: str
+class Identity(InsTraits):
+    """An identity as INSi returns it: the INS and its traits, the birth place, the former matricules."""
+
     birth_place_code: str | None
     #: Former matricules (INSHISTO): (matricule with key, OID).
     history: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> Identity:
+        """The identity kept as JSON (``dataclasses.asdict``) in an action's data or a pending result."""
+        return cls(
+            **{
+                **data,
+                "first_names": tuple(data["first_names"]),
+                "history": tuple(tuple(h) for h in data.get("history", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)

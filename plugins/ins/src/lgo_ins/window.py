@@ -29,7 +29,7 @@ from lgo.api import (
 from sqlalchemy import func, select
 
 from lgo_ins import api
-from lgo_ins.model import InsIdentity, Status
+from lgo_ins.model import Status
 
 if TYPE_CHECKING:
     from lgo.api import ActionAnswered, CounterCommand, CounterView, Kernel, ServiceState
@@ -162,11 +162,7 @@ def panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
     if view.patient_id is None:
         return []
     with kernel.transaction() as session:
-        row = session.scalars(
-            select(InsIdentity).where(
-                InsIdentity.pharmacy_id == view.pharmacy_id, InsIdentity.patient_id == view.patient_id
-            )
-        ).one_or_none()
+        row = api.identity_of(session, view.pharmacy_id, view.patient_id)
         status = row.status if row else Status.PROVISOIRE
         last_call = session.scalar(
             select(func.max(AuditEntry.at)).where(

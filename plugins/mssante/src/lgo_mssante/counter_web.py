@@ -10,6 +10,7 @@ body, file names, CDA) are escaped by the templates; a CDA goes through the kern
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -103,11 +104,18 @@ def attachment(message_id: str, key: str) -> Any:
 
 @blueprint.route("/boite/messages/<message_id>/pieces/<key>/pdf")
 def attachment_pdf(message_id: str, key: str) -> Any:
+    def payload(kernel: Kernel, pharmacy_id: int, operator_id: int) -> bytes:
+        return mailbox.attachment(kernel, pharmacy_id, operator_id, message_id, key)[2]
+
+    return _pdf_page(payload)
+
+
+def _pdf_page(document: Callable[[Kernel, int, int], bytes]) -> Any:
+    """The PDF carried by a CDA document; ``document`` reads it for the signed-in operator, checking their rights."""
     kernel = web_kernel()
     pharmacy_id, operator_id = signed_in()
     try:
-        _name, _mime, payload = mailbox.attachment(kernel, pharmacy_id, operator_id, message_id, key)
-        pdf = rendering.pdf_of(payload)
+        pdf = rendering.pdf_of(document(kernel, pharmacy_id, operator_id))
     except LgoError as exc:
         return _refused(exc)
     if pdf is None:
@@ -354,7 +362,11 @@ def directory() -> Any:
 # --- a document received for the patient, from the patient's file ----------------------------------------------
 
 
-def _received(kernel: Kernel, pharmacy_id: int, patient_id: str, document_id: str) -> tuple[int, bytes]:
+def _received(
+    kernel: Kernel, pharmacy_id: int, operator_id: int, patient_id: str, document_id: str
+) -> tuple[int, bytes]:
+    """A document received for the patient, and the patient's id, when the operator may read the mailbox."""
+    mailbox.require(kernel, pharmacy_id, operator_id, "read")
     with kernel.transaction() as db:
         patient = get_scoped(db, Patient, patient_id, pharmacy_id, "patient").id
         found = get_scoped(db, MssReceivedDocument, document_id, pharmacy_id, "document reçu")
@@ -368,8 +380,7 @@ def received_document(patient_id: str, document_id: str) -> Any:
     kernel = web_kernel()
     pharmacy_id, operator_id = signed_in()
     try:
-        mailbox.require(kernel, pharmacy_id, operator_id, "read")
-        patient, content = _received(kernel, pharmacy_id, patient_id, document_id)
+        patient, content = _received(kernel, pharmacy_id, operator_id, patient_id, document_id)
     except LgoError as exc:
         return _refused(exc)
     pdf_url = url_for("mssante_boite.received_pdf", patient_id=patient, document_id=document_id)
@@ -378,14 +389,7 @@ def received_document(patient_id: str, document_id: str) -> Any:
 
 @blueprint.route("/boite/patients/<patient_id>/recus/<document_id>/pdf")
 def received_pdf(patient_id: str, document_id: str) -> Any:
-    kernel = web_kernel()
-    pharmacy_id, operator_id = signed_in()
-    try:
-        mailbox.require(kernel, pharmacy_id, operator_id, "read")
-        _patient, content = _received(kernel, pharmacy_id, patient_id, document_id)
-        pdf = rendering.pdf_of(content)
-    except LgoError as exc:
-        return _refused(exc)
-    if pdf is None:
-        return _refused(NotFound("Ce document n'a pas de PDF."))
-    return _pdf(pdf)
+    def content(kernel: Kernel, pharmacy_id: int, operator_id: int) -> bytes:
+        return _received(kernel, pharmacy_id, operator_id, patient_id, document_id)[1]
+
+    return _pdf_page(content)

@@ -415,16 +415,7 @@ def _handle(box: _Box, fetched: FetchedMessage, max_bytes: int) -> None:
         box.provider.mark(fetched.uid, "integre")
         return
     if not read.documents:
-        box.report.other.append(
-            _record_in(
-                box,
-                message_id=_key(fetched, incoming),
-                sender=incoming.sender,
-                subject=incoming.subject,
-                status=MessageStatus.RECEIVED,
-                raw=fetched.raw,
-            )
-        )
+        box.report.other.append(_record_received(box, fetched, incoming))
         box.provider.mark(fetched.uid, "integre")
         return
     _integrate(box, fetched, incoming, read)
@@ -445,6 +436,11 @@ def _acknowledgement(box: _Box, fetched: FetchedMessage, incoming: mail.Incoming
             sent.status = MessageStatus.REJECTED if error else MessageStatus.ACKNOWLEDGED
             sent.reason_fr = disposition.split("Error:", 1)[1].strip()[:1000] if error else None
             sent.updated_at = utcnow()
+    return _record_received(box, fetched, incoming)
+
+
+def _record_received(box: _Box, fetched: FetchedMessage, incoming: mail.Incoming) -> int:
+    """A message kept as received, with no document to integrate (a plain message, an acknowledgement)."""
     return _record_in(
         box,
         message_id=_key(fetched, incoming),

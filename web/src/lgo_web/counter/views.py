@@ -553,13 +553,13 @@ def validate(draft_id: str) -> Response:
 def answer(draft_id: str, action_id: int) -> Response:
     user = current_user()
     kernel = _kernel()
-    with kernel.transaction() as session:
-        try:
+    try:  # the draft as it is now: an action is answered whatever version the page showed
+        with kernel.transaction() as session:
             draft = drafts.get_draft(session, user.pharmacy_id, draft_id)
-        except NotFound as exc:
-            return _fail(draft_id, exc)
-        pk, version, patient_id = draft.id, draft.version, draft.patient_id
-        state = State.load(draft.state)
+            pk, version, patient_id = draft.id, draft.version, draft.patient_id
+            state = State.load(draft.state)
+    except NotFound as exc:
+        return _fail(draft_id, exc)
     pending = state.pending(action_id)
     if pending is None:  # answered already (double submit, another tab): nothing happens twice
         flash("Cette fenêtre a déjà été traitée.", "info")
