@@ -94,6 +94,8 @@ def test_bad_input_gets_a_french_error_without_traceback(home: Path) -> None:
     assert "lgo init --name" in no_pharmacy.stderr
 
 
+# The demonstration reads a virtual carte Vitale through pcscd, whose socket is machine-wide (decision 0014).
+@pytest.mark.xdist_group("pcscd")
 def test_demo_tells_the_counter_sequence(home: Path) -> None:
     result = lgo(home, "demo")
     assert result.returncode == 0, result.stderr

@@ -17,6 +17,7 @@ from lgo.domain.pharmacy import Role, create_pharmacy
 from lgo.domain.products import ListCategory, create_product
 from lgo.domain.team import create_operator
 from lgo.identifiers import ean13_check_digit, nir_key, with_luhn
+from lgo.identity import OID_TEST, SharedIdentity
 
 
 def cip13(seven_digits: str) -> str:
@@ -160,6 +161,21 @@ CATALOGUE: tuple[DemoProduct, ...] = (
         lots=(("CV24-501", 60, 10),),
     ),
 )
+
+
+def camille_identity(patient_id: int, matricule: str) -> SharedIdentity:
+    """Camille (``seed``'s first patient) as INSi returns her, qualified under ``matricule`` (test OID): for the
+    test doubles and demonstration steps that stand in for an INSi call."""
+    return SharedIdentity(
+        patient_id=patient_id,
+        matricule=matricule,
+        oid=OID_TEST,
+        birth_name="MARTIN-DEMO",
+        first_names=("CAMILLE", "ANNE"),
+        sex="F",
+        birth_date="1985-03-14",
+        birth_place_code="99100",
+    )
 
 
 @dataclass

@@ -8,13 +8,11 @@ evaluated through the browser's debugging protocol, not added as an inline scrip
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
+
+from lgo_sandbox import npm
 
 AXE_VERSION = "4.14.1"
 #: The WCAG levels checked (A and AA, 2.0 to 2.2) and axe's own best practices.
@@ -26,38 +24,19 @@ class AxeUnavailable(RuntimeError):
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("LGO_AXE_DIR")
-    if configured:
-        return Path(configured)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lgo" / "axe-core"
+    return npm.cache_dir("LGO_AXE_DIR", "axe-core")
 
 
 def ensure_installed(directory: Path | None = None) -> Path:
     """Install the pinned axe-core into ``directory`` unless already there; return its ``axe.min.js``."""
     if shutil.which("npm") is None:
         raise AxeUnavailable("npm absent (paquet Debian « npm » ou Node.js de NodeSource)")
-    directory = directory or cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    script = directory / "node_modules" / "axe-core" / "axe.min.js"
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # several test processes may start at once
-        installed = directory / "node_modules" / "axe-core" / "package.json"
-        if installed.exists() and json.loads(installed.read_text())["version"] == AXE_VERSION and script.exists():
-            return script
-        (directory / "package.json").write_text(
-            json.dumps({"name": "lgo-axe", "private": True, "dependencies": {"axe-core": AXE_VERSION}})
-        )
-        done = subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--omit=dev"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not script.exists():
-            raise AxeUnavailable(f"npm install axe-core a échoué : {done.stderr[-2000:]}")
+    try:
+        script = npm.install(directory or cache_dir(), "axe-core", AXE_VERSION) / "axe.min.js"
+    except npm.NpmInstallFailed as exc:
+        raise AxeUnavailable(str(exc)) from exc
+    if not script.exists():
+        raise AxeUnavailable(f"axe-core {AXE_VERSION} installé sans axe.min.js")
     return script
 
 

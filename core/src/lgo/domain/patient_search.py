@@ -117,7 +117,8 @@ def term_rows(
     ]
 
 
-def _rows_for(patient: Patient) -> list[dict[str, Any]]:
+def rows_of(patient: Any) -> list[dict[str, Any]]:
+    """The search rows of a patient, or of a selected row with the patient's ``id``, pharmacy and names."""
     return term_rows(
         pharmacy_id=patient.pharmacy_id,
         patient_id=patient.id,
@@ -141,14 +142,7 @@ def rebuild(connection: Connection, pharmacy_id: int | None = None) -> int:
     count, batch = 0, []
     for row in connection.execute(patients.order_by(table.c.id)):
         count += 1
-        batch += term_rows(
-            pharmacy_id=row.pharmacy_id,
-            patient_id=row.id,
-            birth_name=row.birth_name,
-            first_names=row.first_names,
-            used_name=row.used_name,
-            used_first_name=row.used_first_name,
-        )
+        batch += rows_of(row)
         if len(batch) >= 5000:
             connection.execute(insert(PatientSearchTerm), batch)
             batch = []
@@ -159,7 +153,7 @@ def rebuild(connection: Connection, pharmacy_id: int | None = None) -> int:
 
 @event.listens_for(Patient, "after_insert")
 def _index_new_patient(_mapper: Mapper[Patient], connection: Connection, patient: Patient) -> None:
-    rows = _rows_for(patient)
+    rows = rows_of(patient)
     if rows:
         connection.execute(insert(PatientSearchTerm), rows)
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from lgo import hookimpl
 from lgo.actions import ActionRequired
+from lgo.demo_data import camille_identity
 from lgo.events import ActionAnswered, DocumentDeprecated, DocumentValidated, IdentityQualified, PatientTraitsChanged
-from lgo.identity import OID_TEST, SharedIdentity
+from lgo.identity import SharedIdentity
 from lgo.kernel import Kernel
 from lgo.plugins.manifest import Manifest
 
@@ -32,16 +33,7 @@ class FakeIdentityPlugin:
         self.events: list[Any] = []
 
     def identity(self, patient_id: int) -> SharedIdentity:
-        return SharedIdentity(
-            patient_id=patient_id,
-            matricule=MATRICULE,
-            oid=OID_TEST,
-            birth_name="MARTIN-DEMO",
-            first_names=("CAMILLE", "ANNE"),
-            sex="F",
-            birth_date="1985-03-14",
-            birth_place_code="99100",
-        )
+        return camille_identity(patient_id, MATRICULE)
 
     @hookimpl
     def lgo_shareable_identity(self, kernel: Kernel, pharmacy_id: int, patient_id: int) -> SharedIdentity | None:

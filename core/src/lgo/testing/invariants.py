@@ -30,7 +30,7 @@ from lgo.domain.audit import AuditEntry
 from lgo.domain.billing import INVOICE, Invoice, InvoiceLine, LineKind
 from lgo.domain.dispensing import ORDONNANCIER, Dispensation
 from lgo.domain.outbox import OutboxMessage, OutboxStatus
-from lgo.domain.patient_search import PatientSearchTerm, term_rows
+from lgo.domain.patient_search import PatientSearchTerm, rows_of
 from lgo.domain.patients import Patient
 from lgo.domain.sequences import SequenceCounter
 from lgo.domain.stock import Lot, Movement, MovementKind
@@ -402,17 +402,7 @@ def _search_words(connection: Connection, pharmacy_id: int | None) -> Iterator[V
     )
     wrong = 0
     for row in connection.execute(patients):
-        expected = {
-            (r["term"], r["sort_key"])
-            for r in term_rows(
-                pharmacy_id=row.pharmacy_id,
-                patient_id=row.id,
-                birth_name=row.birth_name,
-                first_names=row.first_names,
-                used_name=row.used_name,
-                used_first_name=row.used_first_name,
-            )
-        }
+        expected = {(r["term"], r["sort_key"]) for r in rows_of(row)}
         if stored.pop(row.id, set()) != expected:
             wrong += 1
             if wrong <= EXAMPLES:

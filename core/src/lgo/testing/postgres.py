@@ -14,7 +14,6 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
 
 
 class PostgresUnavailable(RuntimeError):
@@ -100,9 +99,7 @@ class PostgresServer:
         self.start()
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.stop()
 
     # --- use -------------------------------------------------------------------------------------------

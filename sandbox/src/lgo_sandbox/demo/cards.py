@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from lgo_cards.errors import CardError
 
+from lgo_sandbox.demo import insi_peer
+from lgo_sandbox.demo.insi_peer import DEMO_IDAM
+
 if TYPE_CHECKING:
     from lgo.demo import DemoContext, DemoStep
-
-DEMO_IDAM = "LGO-LIBRE-TEST"
 
 
 def steps() -> list[DemoStep]:
@@ -113,21 +114,6 @@ def _cps_step(ctx: DemoContext) -> list[str]:
     return lines
 
 
-def _configure_ins(ctx: DemoContext, server: Any, authority: Any) -> None:
-    credential = authority.organisation("INSI-AUTO")
-    credential.store_for(ctx.kernel, ctx.pharmacy_id, kind="insi")
-    ctx.kernel.save_plugin_settings(
-        ctx.pharmacy_id,
-        "ins",
-        {
-            **ctx.kernel.plugin_settings(ctx.pharmacy_id, "ins").model_dump(),
-            "insi_endpoint": server.url,
-            "authorisation_number": DEMO_IDAM,
-            "timeout_seconds": 3,
-        },
-    )
-
-
 def _vitale_step(ctx: DemoContext) -> list[str]:
     from lgo_sandbox import vitale as virtual
 
@@ -145,12 +131,10 @@ def _vitale_step(ctx: DemoContext) -> list[str]:
 
 
 def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
-    from lgo.api import create_patient
     from lgo_cards import counter, vitale
     from lgo_ins import api as ins_api
     from lgo_ins import counter as ins_counter
 
-    from lgo_sandbox.insi import start_insi_sandbox
     from lgo_sandbox.pki import TestAuthority
 
     kernel, pharmacy = ctx.kernel, ctx.pharmacy_id
@@ -182,24 +166,14 @@ def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
         patient = candidate.patient_ids[0]
         lines.append(f"Fiche patient correspondante trouvée ({len(candidate.patient_ids)}) : la carte y est mémorisée.")
     else:
-        with kernel.transaction() as session:
-            patient = create_patient(
-                session,
-                pharmacy,
-                birth_name="MARTIN-DEMO",
-                first_names="CAMILLE",
-                sex="F",
-                birth_date="1985-03-14",
-                birth_place_code="99100",
-            ).id
+        patient = _card_holder(ctx)
         lines.append("Aucune fiche pour cette bénéficiaire : fiche créée depuis la carte.")
     counter.remember_card(kernel, pharmacy, patient, card, candidate.beneficiary)
     ctx.notes["cards_patient"] = patient
     with tempfile.TemporaryDirectory(prefix="lgo-demo-vitale-") as directory:
         authority = TestAuthority(Path(directory) / "pki")
-        server, _service = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
+        server, _service = insi_peer.start(kernel, pharmacy, authority)
         try:
-            _configure_ins(ctx, server, authority)
             actions = counter.insi_search(kernel, pharmacy, patient, operator, card, candidate.beneficiary)
             for action in actions:
                 lines.append(f"Recherche INSi avec la carte Vitale → {action.title_fr} : {action.message_fr}")
@@ -221,8 +195,23 @@ def _read_and_search(ctx: DemoContext, reader: Any, virtual: Any) -> list[str]:
     return lines
 
 
-def _apcv_step(ctx: DemoContext) -> list[str]:
+def _card_holder(ctx: DemoContext) -> int:
+    """The demonstration's card holder (on the virtual Vitale card and in the ApCV sandbox), created here."""
     from lgo.api import create_patient
+
+    with ctx.kernel.transaction() as session:
+        return create_patient(
+            session,
+            ctx.pharmacy_id,
+            birth_name="MARTIN-DEMO",
+            first_names="CAMILLE",
+            sex="F",
+            birth_date="1985-03-14",
+            birth_place_code="99100",
+        ).id
+
+
+def _apcv_step(ctx: DemoContext) -> list[str]:
     from lgo_cards import apcv
 
     from lgo_sandbox.apcv import start_apcv_sandbox
@@ -232,16 +221,7 @@ def _apcv_step(ctx: DemoContext) -> list[str]:
     operator = ctx.seeded.operators["titulaire"]
     patient = ctx.notes.get("cards_patient")
     if patient is None:
-        with kernel.transaction() as session:
-            patient = create_patient(
-                session,
-                pharmacy,
-                birth_name="MARTIN-DEMO",
-                first_names="CAMILLE",
-                sex="F",
-                birth_date="1985-03-14",
-                birth_place_code="99100",
-            ).id
+        patient = _card_holder(ctx)
     lines = []
     with tempfile.TemporaryDirectory(prefix="lgo-demo-apcv-") as directory:
         authority = TestAuthority(Path(directory) / "pki")

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lgo.api import OID_TEST, LgoError, SharedIdentity, cda, documents
+from lgo.api import LgoError, SharedIdentity, cda, documents
+from lgo.demo_data import camille_identity
 from lgo_dmp import service
 from lgo_dmp.client import DmpUnavailable
 
@@ -83,16 +84,7 @@ def _demo_identity(ctx: DemoContext, patient_id: int) -> tuple[SharedIdentity, b
     try:
         return ctx.kernel.shareable_identity(ctx.pharmacy_id, patient_id), True
     except Exception:
-        return SharedIdentity(
-            patient_id=patient_id,
-            matricule=DEMO_INS,
-            oid=OID_TEST,
-            birth_name="MARTIN-DEMO",
-            first_names=("CAMILLE", "ANNE"),
-            sex="F",
-            birth_date="1985-03-14",
-            birth_place_code="99100",
-        ), False
+        return camille_identity(patient_id, DEMO_INS), False
 
 
 def _feed(ctx: DemoContext, sandbox: Any) -> list[str]:

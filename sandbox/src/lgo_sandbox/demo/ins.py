@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from lgo_ins import api
 from lgo_ins import counter as ins_counter
 
+from lgo_sandbox.demo import insi_peer
+
 if TYPE_CHECKING:
     from lgo.demo import DemoContext, DemoStep
-
-DEMO_IDAM = "LGO-LIBRE-TEST"
 
 
 def steps() -> list[DemoStep]:
@@ -22,7 +22,6 @@ def steps() -> list[DemoStep]:
 
 
 def _step(ctx: DemoContext) -> list[str]:
-    from lgo_sandbox.insi import start_insi_sandbox
     from lgo_sandbox.pki import TestAuthority
 
     kernel, pharmacy_id = ctx.kernel, ctx.pharmacy_id
@@ -30,20 +29,8 @@ def _step(ctx: DemoContext) -> list[str]:
     lines = [f"Statut initial de l'identité de Camille : {api.status(kernel, pharmacy_id, patient).value}."]
     with tempfile.TemporaryDirectory(prefix="lgo-demo-insi-") as directory:
         authority = TestAuthority(Path(directory) / "pki")
-        credential = authority.organisation("INSI-AUTO")
-        server, sandbox = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
+        server, sandbox = insi_peer.start(kernel, pharmacy_id, authority)
         try:
-            credential.store_for(kernel, pharmacy_id, kind="insi")
-            kernel.save_plugin_settings(
-                pharmacy_id,
-                "ins",
-                {
-                    **kernel.plugin_settings(pharmacy_id, "ins").model_dump(),
-                    "insi_endpoint": server.url,
-                    "authorisation_number": DEMO_IDAM,
-                    "timeout_seconds": 3,
-                },
-            )
             lines.append(f"Bac à sable INSi démarré sur {server.url} (SOAP 1.2, TLS mutuel, certificat INSI-AUTO).")
             counter = ctx.counter("titulaire")
             for action in counter.select_patient(patient, source="vitale"):

@@ -10,7 +10,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-DEMO_IDAM = "LGO-LIBRE-TEST"
 DEMO_QR = "ORDNUM:1:3F8B2N6W4C9H1V7"
 
 
@@ -29,21 +28,10 @@ def services(kernel: Any, pharmacy_id: int) -> Iterator[list[str]]:
         organisation = authority.organisation("PHARMACIE DES TILLEULS", finess=finess)
         organisation.store_for(kernel, pharmacy_id)  # as the administrator does on the « Certificat » page
         if kernel.is_active(pharmacy_id, "ins"):
-            from lgo_sandbox.insi import start_insi_sandbox
+            from lgo_sandbox.demo import insi_peer
 
-            authority.organisation("INSI-AUTO").store_for(kernel, pharmacy_id, kind="insi")
-            server, _insi = start_insi_sandbox(authority, known_idams=frozenset({DEMO_IDAM}))
+            server, _insi = insi_peer.start(kernel, pharmacy_id, authority)
             stack.callback(server.stop)
-            kernel.save_plugin_settings(
-                pharmacy_id,
-                "ins",
-                {
-                    **kernel.plugin_settings(pharmacy_id, "ins").model_dump(),
-                    "insi_endpoint": server.url,
-                    "authorisation_number": DEMO_IDAM,
-                    "timeout_seconds": 3,
-                },
-            )
             lines.append(f"INSi (bac à sable) : {server.url}")
         if kernel.is_active(pharmacy_id, "dmp"):
             from lgo_sandbox.dmp import start_dmp_sandbox

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import json
 import os
 import select
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from lgo_sandbox import npm
 
 SCRIPT = Path(__file__).parent / "psc-op.mjs"
 #: Pinned: the sandbox is a test peer, its behaviour must not move under the tests.
@@ -65,11 +66,7 @@ def node_version() -> tuple[int, int] | None:
 
 
 def cache_dir() -> Path:
-    configured = os.environ.get("LGO_PSC_OP_DIR")
-    if configured:
-        return Path(configured)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lgo" / "psc-op"
+    return npm.cache_dir("LGO_PSC_OP_DIR", "psc-op")
 
 
 def ensure_installed(directory: Path | None = None) -> Path:
@@ -83,32 +80,10 @@ def ensure_installed(directory: Path | None = None) -> Path:
             f"Node.js ≥ {MINIMUM_NODE[0]}.{MINIMUM_NODE[1]}"
         )
     directory = directory or cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # several test processes may start at once
-        installed = directory / "node_modules" / "oidc-provider" / "package.json"
-        if installed.exists() and json.loads(installed.read_text())["version"] == OIDC_PROVIDER_VERSION:
-            return directory
-        (directory / "package.json").write_text(
-            json.dumps(
-                {
-                    "name": "lgo-psc-sandbox",
-                    "private": True,
-                    "type": "module",
-                    "dependencies": {"oidc-provider": OIDC_PROVIDER_VERSION},
-                }
-            )
-        )
-        done = subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--omit=dev"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise PscSandboxUnavailable(f"npm install oidc-provider a échoué : {done.stderr[-2000:]}")
+    try:
+        npm.install(directory, "oidc-provider", OIDC_PROVIDER_VERSION, type="module")
+    except npm.NpmInstallFailed as exc:
+        raise PscSandboxUnavailable(str(exc)) from exc
     return directory
 
 
