@@ -35,6 +35,9 @@ ATR_VITALE = bytes.fromhex("3B6500002063CB6600")
 ATR_OTHER = bytes.fromhex("3B8880010000000000000000F0")
 VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 PCSCD_SOCKET = "/run/pcscd/pcscd.comm"
+# pcscd looks for card changes every 400 ms (PCSCLITE_STATUS_POLL_RATE): a card put in sooner after the last one
+# left is never seen, as a person swapping cards by hand never is.
+CARD_SWAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ class VirtualReader:
         self._socket: socket.socket | None = None
         self._stop = threading.Event()
         self._powered = threading.Event()
+        self._removed_at = 0.0
 
     @staticmethod
     def missing() -> str | None:
@@ -186,6 +190,7 @@ class VirtualReader:
     def insert(self, card: VirtualCard, timeout: float = 10.0) -> None:
         """Put ``card`` in the reader (removing the current one); returns once pcscd has powered it up."""
         self.remove()
+        time.sleep(max(0.0, self._removed_at + CARD_SWAP - time.monotonic()))
         self._stop = threading.Event()
         self._powered = threading.Event()
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
@@ -193,9 +198,31 @@ class VirtualReader:
         self._socket = sock
         self._card_thread = threading.Thread(target=self._serve, args=(sock, card, self._stop), daemon=True)
         self._card_thread.start()
+        deadline = time.monotonic() + timeout
         if not self._powered.wait(timeout):
             raise RuntimeError("pcscd did not power the virtual card up")
-        time.sleep(0.2)  # pcscd marks the reader "present" right after reading the ATR
+        self._wait_present(card.atr, deadline)
+
+    @staticmethod
+    def _wait_present(atr: bytes, deadline: float) -> None:
+        """Until pcscd shows the reader holding a card with ``atr``: it publishes the state after the power-up,
+        and a connection attempted in between is refused as "no card" (a fixed pause was not enough under load)."""
+        from smartcard import scard  # the reading side's library: whoever inserts a card reads it with pyscard
+
+        _, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        try:
+            _, readers = scard.SCardListReaders(context, [])
+            states = [(name, scard.SCARD_STATE_UNAWARE) for name in readers if name.startswith("Virtual PCD")]
+            while time.monotonic() < deadline:
+                _, current = scard.SCardGetStatusChange(context, 100, states)
+                for _name, state, card_atr in current:
+                    # pyscard pads the ATR of a state handed back to it: compare its beginning.
+                    if state & scard.SCARD_STATE_PRESENT and bytes(card_atr).startswith(atr):
+                        return
+                states = [(name, state) for name, state, _atr in current]
+            raise RuntimeError(f"pcscd did not show the virtual card {atr.hex()} as present: {current}")
+        finally:
+            scard.SCardReleaseContext(context)
 
     def remove(self) -> None:
         self._stop.set()
@@ -203,6 +230,7 @@ class VirtualReader:
             with contextlib.suppress(OSError):
                 self._socket.close()
             self._socket = None
+            self._removed_at = time.monotonic()
         if self._card_thread is not None:
             self._card_thread.join(timeout=5)
             self._card_thread = None
@@ -223,6 +251,7 @@ class VirtualReader:
                     continue
                 answer = card.answer(message)
                 if answer is None:
+                    self._removed_at = time.monotonic()
                     sock.close()
                     return
                 sock.sendall(struct.pack("!H", len(answer)) + answer)
