@@ -17,20 +17,15 @@ if TYPE_CHECKING:
     from lgo.api import (
         ActionAnswered,
         ActionRequired,
-        BillingEnded,
         CounterCommand,
         CounterPanel,
         CounterShortcut,
         CounterView,
         CounterWindow,
-        DispensationValidated,
-        IdentityQualified,
         Kernel,
-        PatientSelected,
         PeriodicJob,
         ServiceStatus,
     )
-    from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
     name="dp",
@@ -54,7 +49,13 @@ LAZY_HOOKS = LazyHooks(
     portable_tables="lgo_dp.portability:portable_tables",
     migrations="migrations",
     # Recalls and alerts not yet acknowledged block every counter page of the pharmacy (decision 1104).
-    hooks={"lgo_counter_blocking": "lgo_dp.bulletins:actions"},
+    hooks={
+        "lgo_counter_blocking": "lgo_dp.bulletins:actions",
+        "lgo_on_billing_commit": "lgo_dp.feeding:on_billing_commit",
+        "lgo_on_correction_commit": "lgo_dp.feeding:on_correction_commit",
+        "lgo_on_identity_qualified": "lgo_dp.feeding:on_identity_qualified",
+        "lgo_on_patient_selected": "lgo_dp.consent:on_patient_selected",
+    },
 )
 
 _ROLES = ("titulaire", "pharmacien_adjoint", "preparateur")
@@ -101,35 +102,6 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
     from lgo.api import PeriodicJob  # lgo.worker loads the database libraries: not for ``lgo --help``
 
     return [PeriodicJob("bulletins", 60.0, deferred("lgo_dp.bulletins:fetch"))]
-
-
-@hookimpl
-def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
-    from lgo_dp import feeding
-
-    feeding.on_billing_commit(session, event)
-
-
-@hookimpl
-def lgo_on_correction_commit(kernel: Kernel, session: Session, event: DispensationValidated) -> None:
-    from lgo_dp import feeding
-
-    feeding.on_correction_commit(session, event)
-
-
-@hookimpl
-def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    from lgo_dp import feeding
-
-    feeding.on_identity_qualified(kernel, event.pharmacy_id, event.patient_id)
-
-
-@hookimpl
-def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[ActionRequired]:
-    from lgo_dp import consent
-
-    proposal = consent.proposal(kernel, event.pharmacy_id, event.patient_id, event.operator_id)
-    return [proposal] if proposal else []
 
 
 # --- the counter ------------------------------------------------------------------------------------------------------
