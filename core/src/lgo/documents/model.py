@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
+from lgo.enums import LabelledEnum
 
 
-class DocumentStatus(StrEnum):
-    DRAFT = "draft"
-    VALIDATED = "validated"
-    REPLACED = "replaced"
-    DEPRECATED = "deprecated"
-
-    @property
-    def label_fr(self) -> str:
-        return {"draft": "brouillon", "validated": "validé", "replaced": "remplacé", "deprecated": "supprimé"}[
-            self.value
-        ]
+class DocumentStatus(LabelledEnum):
+    DRAFT = "draft", "brouillon"
+    VALIDATED = "validated", "validé"
+    REPLACED = "replaced", "remplacé"
+    DEPRECATED = "deprecated", "supprimé"
 
 
 class HealthDocument(Base):

@@ -11,33 +11,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
+from lgo.enums import LabelledEnum
 from lgo.errors import NotFound, ValidationError
 
 if TYPE_CHECKING:
     from lgo.plugins.registrations import ServiceState, ServiceStatus
 
 
-class OutboxStatus(StrEnum):
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    DELIVERED = "delivered"
-    DEAD = "dead"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "pending": "en attente",
-            "in_flight": "en cours d'envoi",
-            "delivered": "délivré",
-            "dead": "en échec définitif",
-        }[self.value]
+class OutboxStatus(LabelledEnum):
+    PENDING = "pending", "en attente"
+    IN_FLIGHT = "in_flight", "en cours d'envoi"
+    DELIVERED = "delivered", "délivré"
+    DEAD = "dead", "en échec définitif"
 
 
 class OutboxMessage(Base):

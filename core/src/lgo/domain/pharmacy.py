@@ -14,25 +14,17 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lgo.db import Base, UTCDateTime, str_enum, utcnow
 from lgo.db.limits import check_text, column_length
+from lgo.enums import LabelledEnum
 from lgo.errors import NotFound, ValidationError
 from lgo.identifiers import check_finess
 from lgo.identifiers import check_rpps as check_rpps  # re-exported: imported from here before the team module
 
 
-class Role(StrEnum):
-    TITULAIRE = "titulaire"
-    ADJOINT = "pharmacien_adjoint"
-    PREPARATEUR = "preparateur"
-    ADMINISTRATEUR = "administrateur"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "titulaire": "pharmacien titulaire",
-            "pharmacien_adjoint": "pharmacien adjoint",
-            "preparateur": "préparateur",
-            "administrateur": "administrateur",
-        }[self.value]
+class Role(LabelledEnum):
+    TITULAIRE = "titulaire", "pharmacien titulaire"
+    ADJOINT = "pharmacien_adjoint", "pharmacien adjoint"
+    PREPARATEUR = "preparateur", "préparateur"
+    ADMINISTRATEUR = "administrateur", "administrateur"
 
     @property
     def is_pharmacist(self) -> bool:

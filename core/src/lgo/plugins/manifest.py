@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
+
+from lgo.enums import LabelledEnum
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -25,22 +26,12 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 PROJECT_PUBLISHER = "LGO libre"
 
 
-class PluginState(StrEnum):
-    ACTIVE = "active"
-    DISABLED = "disabled"
-    INCOMPATIBLE = "incompatible"
-    FAILED = "failed"
-    MISSING_DEPENDENCY = "missing-dependency"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "active": "actif",
-            "disabled": "désactivé",
-            "incompatible": "incompatible",
-            "failed": "en échec",
-            "missing-dependency": "dépendance manquante",
-        }[self.value]
+class PluginState(LabelledEnum):
+    ACTIVE = "active", "actif"
+    DISABLED = "disabled", "désactivé"
+    INCOMPATIBLE = "incompatible", "incompatible"
+    FAILED = "failed", "en échec"
+    MISSING_DEPENDENCY = "missing-dependency", "dépendance manquante"
 
 
 class ManifestError(ValueError):

@@ -79,8 +79,9 @@ def lock(kernel: Kernel, pharmacy_id: int, operator_id: int) -> None:
         kernel.audit(pharmacy_id, "cards.cps_locked", "Carte CPS verrouillée.", actor="cards", operator_id=operator_id)
 
 
-def signer_for(pharmacy_id: int, operator_id: int) -> signing.CardSigner | None:
-    """The operator's unlocked card, if it was used within the idle delay (each use restarts the delay)."""
+def signer_for(kernel: Kernel, pharmacy_id: int, operator_id: int) -> signing.CardSigner | None:
+    """``lgo_operator_signer``: the operator's unlocked card, if it was used within the idle delay (each use restarts
+    the delay)."""
     now = time.monotonic()
     with _LOCK:
         entry = _UNLOCKED.get((pharmacy_id, operator_id))

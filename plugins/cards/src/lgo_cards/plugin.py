@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, hookimpl
+from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest
 
 from lgo_cards.settings import CardsSettings
-
-if TYPE_CHECKING:
-    from lgo.api import (
-        Kernel,
-        OperatorSigner,
-    )
 
 MANIFEST = Manifest(
     name="cards",
@@ -29,11 +21,5 @@ MANIFEST = Manifest(
 
 LAZY_HOOKS = LazyHooks(
     counter="lgo_cards.window",
+    hooks={"lgo_operator_signer": "lgo_cards.operator_card:signer_for"},
 )
-
-
-@hookimpl
-def lgo_operator_signer(kernel: Kernel, pharmacy_id: int, operator_id: int) -> OperatorSigner | None:
-    from lgo_cards.operator_card import signer_for
-
-    return signer_for(pharmacy_id, operator_id)

@@ -5,9 +5,8 @@ in the tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from lgo.api import ActDefinition, ActTariff
+from lgo.api import ActDefinition, ActTariff, LabelledEnum
 
 OID_LOINC = "2.16.840.1.113883.6.1"
 OID_CIM10 = "2.16.840.1.113883.6.3"
@@ -23,22 +22,13 @@ TEMPLATE_PCC_MEDICAL_DOCUMENT = "1.3.6.1.4.1.19376.1.5.3.1.1.1"
 CONSENT = ("GEN-366", "Le patient (ou son représentant légal) a donné son consentement pour la réalisation du test.")
 
 
-class Result(StrEnum):
+class Result(LabelledEnum):
     """JDV_ResultatDepistage_CISIS (1.2.250.1.213.1.1.5.761), SNOMED CT."""
 
-    POSITIVE = "10828004"
-    NEGATIVE = "260385009"
-    INDETERMINATE = "373068000"
-    UNSATISFACTORY = "125154007"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "10828004": "positif",
-            "260385009": "négatif",
-            "373068000": "indéterminé(e)",
-            "125154007": "échantillon insatisfaisant pour l'évaluation",
-        }[self.value]
+    POSITIVE = "10828004", "positif"
+    NEGATIVE = "260385009", "négatif"
+    INDETERMINATE = "373068000", "indéterminé(e)"
+    UNSATISFACTORY = "125154007", "échantillon insatisfaisant pour l'évaluation"
 
     @classmethod
     def parse(cls, value: str) -> Result:

@@ -37,7 +37,7 @@ from lgo_dp.settings import transport
 from lgo_dp.transport import DpFile, DpPatient, DpRefused, FileState, Professional
 
 if TYPE_CHECKING:
-    from lgo.api import Delivery, Kernel
+    from lgo.api import Delivery, Kernel, PatientSelected
 
 PLUGIN = "dp"
 KIND_CONSENT = "dp.consent"
@@ -129,12 +129,11 @@ def consent(kernel: Kernel, pharmacy_id: int, patient_id: int) -> Consent:
 # --- at the counter ----------------------------------------------------------------------------------------------
 
 
-def proposal(
-    kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int | None = None
-) -> ActionRequired | None:
+def on_patient_selected(kernel: Kernel, event: PatientSelected) -> ActionRequired | None:
     """The creation to propose when the patient's identity is qualified and no DP is known (or the refusal expired).
     The first time, the DP is also asked for the patient's state in the background (traced, with the operator who
     selected the patient)."""
+    pharmacy_id, patient_id = event.pharmacy_id, event.patient_id
     today = clock.today()
     with kernel.transaction() as session:
         row = record(session, pharmacy_id, patient_id)
@@ -143,7 +142,7 @@ def proposal(
     if not wanted or not kernel.is_identity_shareable(pharmacy_id, patient_id):
         return None
     if row is None:
-        _ask_state(kernel, pharmacy_id, patient_id, operator_id, today)
+        _ask_state(kernel, pharmacy_id, patient_id, event.operator_id, today)
     return ActionRequired(
         kind="dp.propose_creation",
         plugin=PLUGIN,

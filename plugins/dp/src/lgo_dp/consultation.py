@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING
 
-from lgo.api import Dispensation, LgoError, Lot, Pharmacy, Product
+from lgo.api import Dispensation, LabelledEnum, LgoError, Lot, Pharmacy, Product
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,13 +37,9 @@ if TYPE_CHECKING:
 HISTORY_MONTHS = 12
 
 
-class FlagKind(StrEnum):
-    SAME_SUBSTANCE = "same_substance"
-    SAME_CLASS = "same_class"
-
-    @property
-    def label_fr(self) -> str:
-        return {"same_substance": "même substance (doublon)", "same_class": "même classe thérapeutique"}[self.value]
+class FlagKind(LabelledEnum):
+    SAME_SUBSTANCE = "same_substance", "même substance (doublon)"
+    SAME_CLASS = "same_class", "même classe thérapeutique"
 
 
 @dataclass(frozen=True)

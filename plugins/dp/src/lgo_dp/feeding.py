@@ -36,7 +36,7 @@ from lgo_dp.settings import transport
 from lgo_dp.transport import DispensedLine, DpFile, DpPatient, DpRefused, FileState, Refusal
 
 if TYPE_CHECKING:
-    from lgo.api import BillingEnded, Delivery, DispensationValidated, Kernel
+    from lgo.api import BillingEnded, Delivery, DispensationValidated, IdentityQualified, Kernel
 
 PLUGIN = "dp"
 KIND_FEED = "dp.feed"
@@ -52,7 +52,7 @@ def reference_of(finess: str, *, dispensation_number: int | None, invoice_number
 # --- in the billing's transaction ----------------------------------------------------------------------------------
 
 
-def on_billing_commit(session: Session, event: BillingEnded) -> None:
+def on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
     if event.patient_id is None:
         return
     lines = [line for line in event.lines if line.kind == "product" and line.product_id is not None]
@@ -101,7 +101,7 @@ def on_billing_commit(session: Session, event: BillingEnded) -> None:
         queue(session, rows)
 
 
-def on_correction_commit(session: Session, event: DispensationValidated) -> None:
+def on_correction_commit(kernel: Kernel, session: Session, event: DispensationValidated) -> None:
     """A corrected ordonnancier line: the correction replaces, in the DP, the line it corrects."""
     if event.corrects_number is None:
         return
@@ -180,8 +180,8 @@ def requeue(kernel: Kernel, pharmacy_id: int, patient_id: int, status: LineStatu
         return len(rows)
 
 
-def on_identity_qualified(kernel: Kernel, pharmacy_id: int, patient_id: int) -> None:
-    requeue(kernel, pharmacy_id, patient_id, LineStatus.WAITING_IDENTITY)
+def on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
+    requeue(kernel, event.pharmacy_id, event.patient_id, LineStatus.WAITING_IDENTITY)
 
 
 # --- delivery -----------------------------------------------------------------------------------------------------

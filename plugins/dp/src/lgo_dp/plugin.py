@@ -6,7 +6,6 @@ Kept light: the modules doing the work are imported inside the hooks, so that ``
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manifest, deferred, hookimpl
@@ -14,23 +13,7 @@ from lgo.api import PROJECT_PUBLISHER, HabilitationDefinition, LazyHooks, Manife
 from lgo_dp.settings import DpSettings
 
 if TYPE_CHECKING:
-    from lgo.api import (
-        ActionAnswered,
-        ActionRequired,
-        BillingEnded,
-        CounterCommand,
-        CounterPanel,
-        CounterShortcut,
-        CounterView,
-        CounterWindow,
-        DispensationValidated,
-        IdentityQualified,
-        Kernel,
-        PatientSelected,
-        PeriodicJob,
-        ServiceStatus,
-    )
-    from sqlalchemy.orm import Session
+    from lgo.api import PeriodicJob
 
 MANIFEST = Manifest(
     name="dp",
@@ -48,13 +31,20 @@ MANIFEST = Manifest(
 )
 
 LAZY_HOOKS = LazyHooks(
+    counter="lgo_dp.window",
     patient_file="lgo_dp.file",
     cli="lgo_dp.cli:dp",
     web="lgo_dp.web:blueprint",
     portable_tables="lgo_dp.portability:portable_tables",
     migrations="migrations",
-    # Recalls and alerts not yet acknowledged block every counter page of the pharmacy (decision 1104).
-    hooks={"lgo_counter_blocking": "lgo_dp.bulletins:actions"},
+    hooks={
+        # Recalls and alerts not yet acknowledged block every counter page of the pharmacy (decision 1104).
+        "lgo_counter_blocking": "lgo_dp.bulletins:actions",
+        "lgo_on_billing_commit": "lgo_dp.feeding:on_billing_commit",
+        "lgo_on_correction_commit": "lgo_dp.feeding:on_correction_commit",
+        "lgo_on_identity_qualified": "lgo_dp.feeding:on_identity_qualified",
+        "lgo_on_patient_selected": "lgo_dp.consent:on_patient_selected",
+    },
 )
 
 _ROLES = ("titulaire", "pharmacien_adjoint", "preparateur")
@@ -101,100 +91,3 @@ def lgo_register_periodic_jobs() -> list[PeriodicJob]:
     from lgo.api import PeriodicJob  # lgo.worker loads the database libraries: not for ``lgo --help``
 
     return [PeriodicJob("bulletins", 60.0, deferred("lgo_dp.bulletins:fetch"))]
-
-
-@hookimpl
-def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
-    from lgo_dp import feeding
-
-    feeding.on_billing_commit(session, event)
-
-
-@hookimpl
-def lgo_on_correction_commit(kernel: Kernel, session: Session, event: DispensationValidated) -> None:
-    from lgo_dp import feeding
-
-    feeding.on_correction_commit(session, event)
-
-
-@hookimpl
-def lgo_on_identity_qualified(kernel: Kernel, event: IdentityQualified) -> None:
-    from lgo_dp import feeding
-
-    feeding.on_identity_qualified(kernel, event.pharmacy_id, event.patient_id)
-
-
-@hookimpl
-def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[ActionRequired]:
-    from lgo_dp import consent
-
-    proposal = consent.proposal(kernel, event.pharmacy_id, event.patient_id, event.operator_id)
-    return [proposal] if proposal else []
-
-
-# --- the counter ------------------------------------------------------------------------------------------------------
-
-_TEMPLATES = Path(__file__).parent / "counter_templates"
-
-
-@hookimpl
-def lgo_register_counter_windows() -> list[CounterWindow]:
-    from lgo.api import CounterWindow
-
-    bulletin_keys = "Entrée : accusé de lecture (le comptoir est libéré sur tous les postes)"
-    return [
-        CounterWindow("dp.rappel", "bulletin.html", _TEMPLATES, keys_fr=bulletin_keys),
-        CounterWindow("dp.alerte", "bulletin.html", _TEMPLATES, keys_fr=bulletin_keys),
-        CounterWindow("dp.historique", "history.html", _TEMPLATES, keys_fr="Entrée : fermer ; Échap : plus tard"),
-    ]
-
-
-@hookimpl
-def lgo_register_counter_shortcuts() -> list[CounterShortcut]:
-    from lgo.api import CounterShortcut
-
-    from lgo_dp import counter
-
-    return [CounterShortcut(counter.CONSULT_KEY, "Dossier Pharmaceutique", counter.CONSULT, needs_patient=True)]
-
-
-@hookimpl
-def lgo_on_counter_command(kernel: Kernel, event: CounterCommand) -> list[ActionRequired]:
-    from lgo_dp import counter
-
-    if event.command != counter.CONSULT:
-        return []
-    return [counter.history_window(kernel, event.pharmacy_id, event.operator_id, event.patient_id, tuple(event.cip13s))]
-
-
-@hookimpl
-def lgo_on_action_answered(kernel: Kernel, event: ActionAnswered) -> list[ActionRequired]:
-    from lgo_dp import counter
-
-    counter.answer(
-        kernel, event.pharmacy_id, event.operator_id, event.kind, dict(event.data), event.choice, event.patient_id
-    )
-    return []
-
-
-@hookimpl
-def lgo_counter_panels(kernel: Kernel, view: CounterView) -> list[CounterPanel]:
-    from lgo.api import CounterPanel
-
-    from lgo_dp import counter
-
-    if view.patient_id is None:
-        return []
-    lines = counter.banner_lines(kernel, view.pharmacy_id, view.patient_id)
-    hint = f"{counter.CONSULT_KEY} : consulter le DP (12 mois, toutes les officines)"
-    return [CounterPanel("banner", "Dossier Pharmaceutique", lines, "info", hint)]
-
-
-@hookimpl
-def lgo_service_status(kernel: Kernel, pharmacy_id: int, patient_id: int | None) -> list[ServiceStatus]:
-    from lgo.api import ServiceStatus
-
-    from lgo_dp import counter
-
-    found = counter.status(kernel, pharmacy_id, patient_id)
-    return [ServiceStatus("dp", "DP", found.state, found.detail_fr, found.waiting_for_patient)]  # type: ignore[arg-type]

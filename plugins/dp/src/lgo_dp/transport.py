@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from lgo.api import InsTraits, LgoError
+from lgo.api import InsTraits, LabelledEnum, LgoError
 
 
 class DpUnavailable(LgoError):
@@ -45,22 +45,13 @@ class Refusal(StrEnum):
     FORBIDDEN = "interdit"
 
 
-class FileState(StrEnum):
+class FileState(LabelledEnum):
     """The state of a patient's DP, as the DP knows it."""
 
-    NONE = "absent"
-    ACTIVE = "actif"
-    REFUSED = "refus"
-    CLOSED = "ferme"
-
-    @property
-    def label_fr(self) -> str:
-        return {
-            "absent": "pas de DP",
-            "actif": "DP ouvert",
-            "refus": "création refusée par le patient",
-            "ferme": "DP fermé à la demande du patient",
-        }[self.value]
+    NONE = "absent", "pas de DP"
+    ACTIVE = "actif", "DP ouvert"
+    REFUSED = "refus", "création refusée par le patient"
+    CLOSED = "ferme", "DP fermé à la demande du patient"
 
 
 @dataclass(frozen=True)
@@ -116,13 +107,9 @@ class DpLine:
     pharmacy_name: str
 
 
-class BulletinKind(StrEnum):
-    RECALL = "rappel"
-    ALERT = "alerte"
-
-    @property
-    def label_fr(self) -> str:
-        return {"rappel": "Rappel de lots (DP-Rappels)", "alerte": "Alerte sanitaire (DP-Alertes)"}[self.value]
+class BulletinKind(LabelledEnum):
+    RECALL = "rappel", "Rappel de lots (DP-Rappels)"
+    ALERT = "alerte", "Alerte sanitaire (DP-Alertes)"
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lgo.api import PROJECT_PUBLISHER, LazyHooks, Manifest, deferred, hookimpl
 
 from lgo_eordonnance.settings import EOrdonnanceSettings
-
-if TYPE_CHECKING:
-    from lgo.api import BillingEnded, Kernel
-    from sqlalchemy.orm import Session
 
 MANIFEST = Manifest(
     name="eordonnance",
@@ -31,6 +27,7 @@ LAZY_HOOKS = LazyHooks(
     indicators="lgo_eordonnance.indicators:sources",
     migrations="migrations",
     outbox_status="Ordonnance numérique",
+    hooks={"lgo_on_billing_commit": "lgo_eordonnance.service:on_billing_commit"},
 )
 
 
@@ -40,10 +37,3 @@ def lgo_register_outbox_handlers() -> dict[str, Any]:
         "eordonnance.dispensing": deferred("lgo_eordonnance.service:deliver_dispensing"),
         "eordonnance.billing": deferred("lgo_eordonnance.service:deliver_billing"),
     }
-
-
-@hookimpl
-def lgo_on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
-    from lgo_eordonnance.service import on_billing_commit
-
-    on_billing_commit(session, event)

@@ -297,7 +297,7 @@ def validate_and_bill(kernel: Kernel, pharmacy_id: int, execution_id: int, opera
     return counter.end_billing(billing)
 
 
-def on_billing_commit(session: Session, event: BillingEnded) -> None:
+def on_billing_commit(kernel: Kernel, session: Session, event: BillingEnded) -> None:
     """Inside the billing's transaction: the first transmission exists if and only if the billing does."""
     if event.prescription_id is None:
         return

@@ -32,7 +32,7 @@ from lgo_ins.model import Status
 from lgo_ins.settings import InsSettings
 
 if TYPE_CHECKING:
-    from lgo.api import Kernel
+    from lgo.api import Kernel, PatientSelected
 
 KIND_RETRY = "ins.insi_search"
 #: The use of the pharmacy's certificate declared to the « Certificat » page (a distinct INSI-AUTO certificate).
@@ -237,7 +237,8 @@ def accept(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int |
     return api.record_insi_result(kernel, pharmacy_id, patient_id, operator_id, insi.Identity.stored(found))
 
 
-def on_patient_selected(kernel: Kernel, pharmacy_id: int, patient_id: int, operator_id: int) -> list[ActionRequired]:
+def on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[ActionRequired]:
+    pharmacy_id, patient_id, operator_id = event.pharmacy_id, event.patient_id, event.operator_id
     with kernel.transaction() as session:
         row = api.identity_of(session, pharmacy_id, patient_id)
         if row is not None and (row.no_ins_reason or row.status == Status.QUALIFIEE):

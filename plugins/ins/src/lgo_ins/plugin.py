@@ -17,7 +17,6 @@ if TYPE_CHECKING:
         ActionRequired,
         CertificateUsage,
         Kernel,
-        PatientSelected,
         PatientTraitsChanged,
     )
 
@@ -38,7 +37,10 @@ LAZY_HOOKS = LazyHooks(
     patient_file="lgo_ins.file",
     portable_tables="lgo_ins.portability:portable_tables",
     migrations="migrations",
-    hooks={"lgo_shareable_identity": "lgo_ins.api:shareable"},
+    hooks={
+        "lgo_shareable_identity": "lgo_ins.api:shareable",
+        "lgo_on_patient_selected": "lgo_ins.counter:on_patient_selected",
+    },
 )
 
 
@@ -47,13 +49,6 @@ def lgo_register_outbox_handlers() -> dict[str, Any]:
     from lgo_ins.counter import KIND_RETRY, retry
 
     return {KIND_RETRY: retry}
-
-
-@hookimpl
-def lgo_on_patient_selected(kernel: Kernel, event: PatientSelected) -> list[ActionRequired]:
-    from lgo_ins.counter import on_patient_selected
-
-    return on_patient_selected(kernel, event.pharmacy_id, event.patient_id, event.operator_id)
 
 
 @hookimpl
