@@ -2,7 +2,7 @@
 """Set-up and everyday commands, with nothing but the system's python3.
 
 python3 dev.py demo      # prepare .venv, then run the demo on the embedded defaults
-python3 dev.py test      # prepare .venv, then ruff, mypy, import rules, pytest (LGO_SKIP_LINT=1: pytest only)
+python3 dev.py test      # prepare .venv, then ruff, mypy, import rules, repeats, pytest (LGO_SKIP_LINT=1: pytest only)
 python3 dev.py bench     # prepare .venv, then the benchmarks
 python3 dev.py matrix    # regenerate tox.ini from the manifests (--run: run the whole tox matrix)
 python3 dev.py lgo ARGS  # prepare .venv, then any `lgo` command
@@ -187,6 +187,9 @@ def main(argv: list[str]) -> int:
         if subprocess.call([str(BIN / "python"), "tools/import_rules.py", "--check"], cwd=ROOT):
             return 1
         if subprocess.call([str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT):
+            return 1
+        say("== blocs écrits deux fois dans le code livré (symilar) ==")
+        if subprocess.call([str(BIN / "python"), "tools/repeats.py"], cwd=ROOT):
             return 1
     say("== pytest ==")
     code = subprocess.call([str(BIN / "python"), "-m", "pytest", *parallel(rest), *rest], cwd=ROOT)
