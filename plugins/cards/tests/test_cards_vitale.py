@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from lgo.kernel import Kernel
 from lgo_cards import counter, vitale
 from lgo_cards.errors import CardAbsent, UnknownCard
 from lgo_sandbox import vitale as virtual
+from smartcard.pcsc.PCSCCardConnection import PCSCCardConnection
 
 # One pcscd per machine (its socket path is fixed): these tests share one test process (decision 0014).
 pytestmark = pytest.mark.xdist_group("pcscd")
@@ -67,6 +69,26 @@ def test_no_card_card_removed_mid_read_and_unknown_card_give_french_messages(rea
         vitale.read_vitale("Virtual PCD")
     reader.insert(virtual.VirtualCard(FAMILY))
     assert len(vitale.read_vitale("Virtual PCD").beneficiaries) == 2  # the counter goes on
+
+
+def test_every_reading_gives_its_pcsc_context_back(reader: Any) -> None:
+    """Left to the garbage collector, a context is released whenever, maybe once pcscd is gone (pyscard then prints a
+    traceback on the way out, as the demo once did)."""
+    gc.collect()
+    gc.disable()  # what the reading leaves behind stays in reach until the check
+    try:
+        reader.remove()
+        with pytest.raises(CardAbsent):
+            vitale.read_vitale("Virtual PCD")
+        reader.insert(virtual.VirtualCard(FAMILY, remove_after_reads=0))
+        with pytest.raises(CardAbsent):
+            vitale.read_vitale("Virtual PCD")
+        reader.insert(virtual.VirtualCard(FAMILY))
+        vitale.read_vitale("Virtual PCD")
+        held = [o for o in gc.get_objects() if isinstance(o, PCSCCardConnection) and o.hcontext is not None]
+        assert held == []
+    finally:
+        gc.enable()
 
 
 def test_beneficiaries_become_patient_choices_and_the_card_is_remembered(

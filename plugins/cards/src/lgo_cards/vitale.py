@@ -162,6 +162,7 @@ def _connect(reader_prefix: str) -> Any:
             return connection
         except Exception as exc:  # NoCardException, CardConnectionException: try the next reader
             last = exc
+            _release(connection)
     raise CardAbsent("Aucune carte Vitale dans le lecteur : insérez la carte et recommencez.", detail=repr(last))
 
 
@@ -198,5 +199,11 @@ def read_vitale(reader_prefix: str = "") -> VitaleCard:
                 "Les données de la carte Vitale sont illisibles : la carte est peut-être abîmée.", detail=repr(exc)
             ) from exc
     finally:
-        with contextlib.suppress(Exception):  # a removed card cannot be disconnected cleanly; nothing to do
-            connection.disconnect()
+        _release(connection)
+
+
+def _release(connection: Any) -> None:
+    """Disconnect and give the PC/SC context back now: left to the garbage collector, pyscard releases it whenever,
+    maybe once pcscd is gone, and prints a traceback on the way out."""
+    with contextlib.suppress(Exception):  # a removed card cannot be disconnected cleanly; nothing to do
+        connection.release()
