@@ -33,6 +33,17 @@ def test_each_plugin_gets_an_environment_with_only_what_it_requires() -> None:
     assert tox_matrix.pairwise(ROOT)
 
 
+def test_the_ci_subset_runs_each_plugin_provider_and_the_shipped_packages_once() -> None:
+    subset = tox_matrix.pairwise(ROOT)
+    assert {"plugin-ins", "plugin-mssante", "provider-mssante-mailiz", "production"} <= set(subset)
+    assert "all" not in subset and "lint" not in subset
+    # mssante carries both its drivers: "all the drivers side by side" is its own environment, run once.
+    assert "providers-mssante" not in subset
+    text = tox_matrix.generate(ROOT)
+    bodies = [text.split(f"[testenv:{env}]")[1].split("\n[")[0].split("\n", 2)[2] for env in subset]
+    assert len(set(bodies)) == len(bodies)
+
+
 BROKEN_PLUGIN = """
 from __future__ import annotations
 
