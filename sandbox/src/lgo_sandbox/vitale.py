@@ -188,7 +188,7 @@ class VirtualReader:
         return False
 
     def insert(self, card: VirtualCard, timeout: float = 10.0) -> None:
-        """Put ``card`` in the reader (removing the current one); returns once pcscd has powered it up."""
+        """Put ``card`` in the reader (removing the current one); returns once pcscd shows it present."""
         self.remove()
         time.sleep(max(0.0, self._removed_at + CARD_SWAP - time.monotonic()))
         self._stop = threading.Event()
@@ -213,6 +213,7 @@ class VirtualReader:
         try:
             _, readers = scard.SCardListReaders(context, [])
             states = [(name, scard.SCARD_STATE_UNAWARE) for name in readers if name.startswith("Virtual PCD")]
+            current: list[tuple[str, int, list[int]]] = []
             while time.monotonic() < deadline:
                 _, current = scard.SCardGetStatusChange(context, 100, states)
                 for _name, state, card_atr in current:
